@@ -1,0 +1,8 @@
+"""The ``soleware`` command line: thin wiring of the packages below it."""
+
+from __future__ import annotations
+
+from soleware.cli import gait as _gait  # noqa: F401  (registers commands)
+from soleware.cli._app import app
+
+__all__ = ["app"]
