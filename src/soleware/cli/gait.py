@@ -2,9 +2,159 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
 from soleware.cli._app import app
+from soleware.gait.evaluation import evaluate_folder
+from soleware.gait.pipeline import GaitAnalysis
+from soleware.gait.recording import RecordingError, load_recording, sample_recording_path
+
+
+def _pace(s_per_km: float | None) -> str:
+    if s_per_km is None or not math.isfinite(s_per_km):
+        return "–"
+    m, s = divmod(round(s_per_km), 60)
+    return f"{m}:{s:02d} /km"
+
+
+def _clean(x: object) -> object:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    return x
 
 
 @app.command()
-def analyze() -> None:
-    """Analyse a recording (placeholder until the engine lands)."""
+def analyze(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Recording CSV (with its JSON sidecar); default: the bundled sample."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    acc_unit: Annotated[str, typer.Option(help="auto, m/s^2 or g")] = "auto",
+    gyr_unit: Annotated[str, typer.Option(help="auto, rad/s or deg/s")] = "auto",
+) -> None:
+    """Analyse one foot's recording: distance, pace, cadence and every stride."""
+    path = file or sample_recording_path()
+    try:
+        rec = load_recording(path, acc_unit=acc_unit, gyr_unit=gyr_unit)  # type: ignore[arg-type]
+    except RecordingError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    ga = GaitAnalysis().analyze(rec)
+    s = ga.summary_
+    if as_json:
+        out = {
+            "recording": str(path),
+            "distance_m": s.distance_m,
+            "duration_s": s.duration_s,
+            "moving_time_s": s.moving_time_s,
+            "steps": s.steps,
+            "cadence_spm": s.cadence_spm,
+            "avg_pace_s_per_km": s.avg_pace_s_per_km,
+            "best_pace_s_per_km": s.best_pace_s_per_km,
+            "splits_s": s.splits_s,
+            "stops": s.stops,
+            "warnings": rec.warnings,
+            "strides": [dataclasses.asdict(x) for x in ga.strides_],
+        }
+        typer.echo(json.dumps(_clean(out)))
+        return
+    console = Console()
+    for w in rec.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
+    table = Table(title=f"Run summary — {Path(path).name}")
+    table.add_column("")
+    table.add_column("", justify="right")
+    gaits = [x.gait for x in ga.strides_]
+    strikes = [x.strike_type for x in ga.strides_]
+    rows = [
+        ("Distance", f"{s.distance_m:.1f} m"),
+        ("Duration", f"{s.duration_s:.1f} s (moving {s.moving_time_s:.1f} s)"),
+        ("Strides of this foot", str(s.steps)),
+        ("Cadence (both feet)", f"{s.cadence_spm:.0f} steps/min"),
+        ("Average pace", _pace(s.avg_pace_s_per_km)),
+        ("Best pace (10 strides)", _pace(s.best_pace_s_per_km)),
+        ("Running / walking strides", f"{gaits.count('run')} / {gaits.count('walk')}"),
+        (
+            "Strike (rear/mid/fore)",
+            f"{strikes.count('rearfoot')} / {strikes.count('midfoot')} / {strikes.count('forefoot')}",
+        ),
+        ("Stops", str(len(s.stops))),
+    ]
+    if rec.ground_truth.distance_m:
+        rows.append(("Reference distance", f"{rec.ground_truth.distance_m:.1f} m"))
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+
+
+@app.command("eval")
+def eval_(
+    folder: Annotated[Path, typer.Argument(help="Folder searched recursively for recordings.")],
+) -> None:
+    """Errors against ground truth for every recording of a folder, and their aggregate."""
+    if not folder.is_dir():
+        Console(stderr=True).print(f"[red]error:[/red] {folder}: not a folder")
+        raise typer.Exit(2)
+    results = evaluate_folder(folder)
+    table = Table(title=f"Gait engine against ground truth — {folder}")
+    for col in (
+        "recording",
+        "activity",
+        "distance m",
+        "ref m",
+        "dist err %",
+        "strides",
+        "ref",
+        "step err %",
+        "RMSE cm",
+    ):
+        table.add_column(col, justify="right" if col != "recording" else "left")
+
+    def f(x: float | None, fmt: str) -> str:
+        return "–" if x is None else format(x, fmt)
+
+    for r in results:
+        table.add_row(
+            r.name,
+            r.activity,
+            f(r.distance_m, ".1f"),
+            f(r.reference_distance_m, ".1f"),
+            f(r.distance_error_pct, "+.1f"),
+            str(r.strides),
+            f(r.reference_strides, "d") if r.reference_strides is not None else "–",
+            f(r.step_error_pct, "+.1f"),
+            f(None if r.stride_length_rmse_m is None else 100 * r.stride_length_rmse_m, ".1f"),
+        )
+    console = Console(width=140)
+    console.print(table)
+    agg = Table(title="Aggregate (absolute errors)")
+    for col in ("activity", "n", "median dist %", "worst dist %", "median step %", "median RMSE cm"):
+        agg.add_column(col, justify="right")
+    for act in sorted({r.activity for r in results}):
+        rs = [r for r in results if r.activity == act]
+        d = [abs(r.distance_error_pct) for r in rs if r.distance_error_pct is not None]
+        st = [abs(r.step_error_pct) for r in rs if r.step_error_pct is not None]
+        rm = [100 * r.stride_length_rmse_m for r in rs if r.stride_length_rmse_m is not None]
+        agg.add_row(
+            act,
+            str(len(rs)),
+            f(float(np.median(d)) if d else None, ".1f"),
+            f(max(d) if d else None, ".1f"),
+            f(float(np.median(st)) if st else None, ".1f"),
+            f(float(np.median(rm)) if rm else None, ".1f"),
+        )
+    console.print(agg)

@@ -1,21 +1,68 @@
 """Recordings of a foot-mounted IMU: the CSV + JSON sidecar format of ``../shared/datasets``.
 
-A recording is ``<stem>.csv`` (header ``t,ax,ay,az,gx,gy,gz``; seconds, m/s² with gravity, rad/s, all in the
-sensor's own frame) and ``<stem>.json`` (sample rate, placement, side, activity, ground truth, source).
+A recording is ``<stem>.csv`` (header ``t,ax,ay,az,gx,gy,gz`` in any column order; seconds, m/s² with gravity,
+rad/s, all in the sensor's own frame) and an optional ``<stem>.json`` (sample rate, placement, side, activity,
+ground truth, source).
+
+Loading is the edge where bad input is caught: a file that cannot be used raises :class:`RecordingError` naming
+the file, the problem and (where it applies) the line and time; what can be repaired (dropped duplicate rows,
+missing samples interpolated, a truncated last line, clipped samples) is repaired and said in
+``Recording.warnings``. The checks, in order:
+
+* header: the seven known columns, each exactly once, in any order;
+* rows: 7 numeric fields each; a malformed last line is taken for a write cut short (dropped, warned), a
+  malformed line elsewhere is an error;
+* NaN/inf: rows with them are missing samples; a column that is mostly NaN/inf is an error;
+* time: strictly increasing; exact duplicate rows are dropped, the same time with other values is an error;
+* length: at least :data:`MIN_SAMPLES` samples and :data:`MIN_DURATION_S` seconds;
+* units: accelerometer in g or gyroscope in deg/s is recognised and refused (or converted when stated);
+* gaps: missing time is measured against the nominal sample period in seconds, robustly against timestamp
+  jitter; gaps up to :data:`MAX_INTERPOLATED_GAP_S` are filled linearly, longer ones split the recording into
+  ``segments``;
+* saturation: samples stuck at an axis's extreme (clipped) are flagged in ``saturated``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib.resources
 import json
+import math
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["GroundTruth", "Recording", "RecordingError", "load_recording", "save_recording"]
+__all__ = [
+    "CSV_COLUMNS",
+    "GroundTruth",
+    "Recording",
+    "RecordingError",
+    "load_recording",
+    "sample_recording_path",
+    "save_recording",
+]
 
 CSV_COLUMNS = ("t", "ax", "ay", "az", "gx", "gy", "gz")
+
+#: standard gravity, for accelerometers that report in g
+STANDARD_GRAVITY_MPS2 = 9.80665
+#: a recording shorter than this (in samples or seconds) cannot hold a stride
+MIN_SAMPLES = 20
+MIN_DURATION_S = 2.0
+#: missing time up to this is filled by linear interpolation; longer gaps split the recording
+MAX_INTERPOLATED_GAP_S = 0.05
+#: a column with more than this fraction of NaN/inf is refused
+MAX_BAD_FRACTION = 0.5
+#: above this 99th percentile of |ω| the gyroscope cannot be in rad/s (no foot turns that fast)
+GYR_DEG_S_P99_RPS = 35.0
+#: sidecar rate and timestamps may disagree by this fraction before a warning
+RATE_TOLERANCE = 0.05
+
+_ACC_UNITS = ("auto", "m/s^2", "g")
+_GYR_UNITS = ("auto", "rad/s", "deg/s")
 
 
 class RecordingError(ValueError):
@@ -35,6 +82,8 @@ class GroundTruth:
     trajectory: np.ndarray | None = None
     #: anything else the sidecar carries under ground_truth (kept for round trips)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: the sidecar's stride entries as written, with every key (e.g. contact_time_s a simulator adds)
+    stride_details: list[dict[str, Any]] | None = None
 
 
 @dataclasses.dataclass
@@ -58,6 +107,19 @@ class Recording:
     name: str = ""
     #: what loading found and repaired (gaps interpolated, ...), in words
     warnings: list[str] = dataclasses.field(default_factory=list)
+    #: half-open sample index ranges [start, end) of continuous data; split where a long gap was found
+    segments: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    #: (n,) True where any accelerometer or gyroscope axis is clipped at its range
+    saturated: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def __post_init__(self) -> None:
+        n = len(self.t_s)
+        if not self.segments and n:
+            self.segments = [(0, n)]
+        if len(self.saturated) == 0 and n:
+            self.saturated = np.zeros(n, dtype=bool)
+        if self.saturated.shape != (n,):
+            raise ValueError(f"saturated has shape {self.saturated.shape}, expected ({n},)")
 
     @property
     def duration_s(self) -> float:
@@ -67,79 +129,519 @@ class Recording:
         return len(self.t_s)
 
 
+def sample_recording_path() -> Path:
+    """Path of the bundled sample recording (walking and running strides, MIT; see ``data/NOTICE.md``)."""
+    data_dir = importlib.resources.files("soleware.gait").joinpath("data")
+    if isinstance(data_dir, Path):
+        return data_dir / "sample_run.csv"
+    # installed inside a zip: unpack the folder once (CSV and sidecar together) for this process
+    return _EXTRACTED.enter_context(importlib.resources.as_file(data_dir)) / "sample_run.csv"
+
+
+_EXTRACTED = contextlib.ExitStack()
+
+
 def _sidecar_path(csv_path: Path) -> Path:
     return csv_path.with_suffix(".json")
 
 
-def load_recording(path: str | Path) -> Recording:
-    """Read ``<stem>.csv`` and its ``<stem>.json`` sidecar."""
+# --------------------------------------------------------------------------------------------------------------
+# loading
+
+
+def load_recording(path: str | Path, *, acc_unit: str = "auto", gyr_unit: str = "auto") -> Recording:
+    """Read ``<stem>.csv`` and its ``<stem>.json`` sidecar (optional), validate and repair what can be repaired.
+
+    ``acc_unit`` / ``gyr_unit`` state the units of the file's columns; they are converted to m/s² and rad/s
+    here. ``"auto"`` expects SI units and raises when the values look like g or deg/s.
+    """
+    if acc_unit not in _ACC_UNITS:
+        raise ValueError(f"acc_unit must be one of {', '.join(_ACC_UNITS)}, not {acc_unit!r}")
+    if gyr_unit not in _GYR_UNITS:
+        raise ValueError(f"gyr_unit must be one of {', '.join(_GYR_UNITS)}, not {gyr_unit!r}")
     csv_path = Path(path)
     if csv_path.suffix != ".csv":
         csv_path = csv_path.with_suffix(".csv")
-    if not csv_path.exists():
+    if not csv_path.is_file():
         raise RecordingError(f"{csv_path}: no such file")
-    meta: dict[str, Any] = {}
-    side_path = _sidecar_path(csv_path)
-    if side_path.exists():
+    meta = _read_sidecar(_sidecar_path(csv_path))
+    warnings: list[str] = []
+
+    data, line_no = _read_table(csv_path, warnings)
+    data, line_no = _drop_bad_rows(csv_path, data, line_no, warnings)
+    data = _check_time_order(csv_path, data, line_no, warnings)
+    t = data[:, 0] - data[:, 0][0]
+    if len(t) < MIN_SAMPLES or t[-1] < MIN_DURATION_S:
+        raise RecordingError(
+            f"{csv_path}: too short ({len(t)} usable samples over {t[-1]:.3f} s); "
+            f"at least {MIN_SAMPLES} samples and {MIN_DURATION_S:g} s are needed"
+        )
+    acc = _acc_to_mps2(csv_path, data[:, 1:4], acc_unit, warnings)
+    gyr = _gyr_to_rps(csv_path, data[:, 4:7], gyr_unit, warnings)
+
+    period_s = _nominal_period_s(t)
+    rate_hz = _sidecar_rate_hz(csv_path, meta)
+    if rate_hz is not None and abs(1.0 / period_s - rate_hz) > RATE_TOLERANCE * rate_hz:
+        warnings.append(
+            f"sidecar sample_rate_hz = {rate_hz:g} but the timestamps say {1.0 / period_s:.2f} Hz "
+            f"(off by more than {RATE_TOLERANCE:.0%}); the timestamps are used"
+        )
+    t, samples, segments = _repair_gaps(t, np.column_stack([acc, gyr]), period_s, warnings)
+    acc, gyr = np.ascontiguousarray(samples[:, :3]), np.ascontiguousarray(samples[:, 3:])
+
+    saturated = np.zeros(len(t), dtype=bool)
+    clipped_axes = []
+    for name, col in zip(CSV_COLUMNS[1:], samples.T, strict=True):
+        mask = _clipped(col, min_level=_ACC_CLIP_MIN_MPS2 if name[0] == "a" else _GYR_CLIP_MIN_RPS)
+        if mask.any():
+            clipped_axes.append(f"{name} {int(mask.sum())}")
+            saturated |= mask
+    if saturated.any():
+        warnings.append(
+            f"{int(saturated.sum())} samples ({saturated.mean():.1%}) look clipped at the sensor's range "
+            f"(per axis: {', '.join(clipped_axes)}); flagged in `saturated`"
+        )
+
+    return Recording(
+        t_s=t,
+        acc_mps2=acc,
+        gyr_rps=gyr,
+        sample_rate_hz=float(rate_hz if rate_hz is not None else 1.0 / period_s),
+        placement=str(meta.get("placement") or "unknown"),
+        side=str(meta.get("side") or "unknown"),
+        activity=str(meta.get("activity") or "unknown"),
+        ground_truth=_ground_truth(csv_path, meta),
+        source=meta.get("source") or {},
+        notes=meta.get("notes") or "",
+        name=csv_path.stem,
+        warnings=warnings,
+        segments=segments,
+        saturated=saturated,
+    )
+
+
+def _read_sidecar(side_path: Path) -> dict[str, Any]:
+    if not side_path.exists():
+        return {}
+    try:
+        meta = json.loads(side_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RecordingError(f"{side_path}: not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise RecordingError(f"{side_path}: expected a JSON object, found {type(meta).__name__}")
+    return meta
+
+
+def _sidecar_rate_hz(csv_path: Path, meta: dict[str, Any]) -> float | None:
+    rate = meta.get("sample_rate_hz")
+    if rate is None:
+        return None
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate) or rate <= 0:
+        raise RecordingError(
+            f"{_sidecar_path(csv_path)}: sample_rate_hz must be a positive number, not {rate!r}"
+        )
+    return float(rate)
+
+
+def _read_table(csv_path: Path, warnings: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Parse the CSV into an (n, 7) array in CSV_COLUMNS order, with each row's line number in the file."""
+    try:
+        text = csv_path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RecordingError(f"{csv_path}: not a UTF-8 text file ({exc})") from None
+    # power loss while writing often leaves NUL padding after the last complete byte
+    lines = text.rstrip("\x00 \t\r\n").splitlines()
+    if not lines:
+        raise RecordingError(f"{csv_path}: empty file")
+    header = [name.strip().strip('"').strip() for name in lines[0].split(",")]
+    unknown = [name for name in header if name not in CSV_COLUMNS]
+    missing = [name for name in CSV_COLUMNS if name not in header]
+    doubled = sorted({name for name in header if header.count(name) > 1})
+    if unknown or missing or doubled:
+        problems = []
+        if missing:
+            problems.append(f"missing column(s) {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown column(s) {', '.join(repr(n) for n in unknown)}")
+        if doubled:
+            problems.append(f"repeated column(s) {', '.join(doubled)}")
+        raise RecordingError(
+            f"{csv_path}: line 1: bad header ({'; '.join(problems)}); expected the columns "
+            f"{','.join(CSV_COLUMNS)} (any order)"
+        )
+    body = lines[1:]
+    line_no = np.arange(2, len(body) + 2)
+    if any(not line.strip() for line in body):
+        keep = [i for i, line in enumerate(body) if line.strip()]
+        body = [body[i] for i in keep]
+        line_no = line_no[keep]
+    if not body:
+        raise RecordingError(f"{csv_path}: no samples (header only)")
+    problem = _row_problem(body[-1], header)
+    if problem:
+        if len(body) == 1:
+            raise RecordingError(f"{csv_path}: no complete samples (line {line_no[-1]}: {problem})")
+        warnings.append(
+            f"last line {line_no[-1]} is incomplete ({problem}), as if writing stopped mid-row; dropped it "
+            f"and kept the {len(body) - 1} complete rows"
+        )
+        body, line_no = body[:-1], line_no[:-1]
+    try:
+        table = np.loadtxt(body, delimiter=",", comments=None, dtype=float, ndmin=2)
+    except ValueError as exc:
+        for line, no in zip(body, line_no, strict=True):
+            problem = _row_problem(line, header)
+            if problem:
+                raise RecordingError(f"{csv_path}: line {no}: malformed row ({problem})") from None
+        # only empty fields left: those are missing values, the NaN rules below apply to them
+        body = [",".join(f if f.strip() else "nan" for f in line.split(",")) for line in body]
         try:
-            meta = json.loads(side_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise RecordingError(f"{side_path}: not valid JSON ({exc})") from None
-    with csv_path.open() as fh:
-        header = fh.readline().strip().split(",")
-    if tuple(header) != CSV_COLUMNS:
-        raise RecordingError(f"{csv_path}: expected header {','.join(CSV_COLUMNS)}, found {','.join(header)}")
-    data = np.loadtxt(csv_path, delimiter=",", skiprows=1, ndmin=2)
-    if data.shape[0] < 2:
-        raise RecordingError(f"{csv_path}: too short ({data.shape[0]} samples)")
-    t = data[:, 0] - data[0, 0]
-    rate = meta.get("sample_rate_hz") or float(1.0 / np.median(np.diff(t)))
+            table = np.loadtxt(body, delimiter=",", comments=None, dtype=float, ndmin=2)
+        except ValueError:
+            raise RecordingError(f"{csv_path}: cannot parse ({exc})") from None
+    order = [header.index(name) for name in CSV_COLUMNS]
+    return table[:, order], line_no
+
+
+def _row_problem(line: str, header: list[str]) -> str:
+    """What is wrong with one data line, or '' when it parses."""
+    fields = line.split(",")
+    if len(fields) != len(header):
+        return f"{len(fields)} fields instead of {len(header)}"
+    for name, field in zip(header, fields, strict=True):
+        try:
+            float(field)
+        except ValueError:
+            if field.strip():  # an empty field is a missing value, not a malformed row
+                return f"non-numeric {name} value {field.strip()!r}"
+    return ""
+
+
+def _drop_bad_rows(
+    csv_path: Path, data: np.ndarray, line_no: np.ndarray, warnings: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Refuse mostly-NaN/inf columns; treat the rows that have NaN/inf as missing samples."""
+    finite = np.isfinite(data)
+    bad_fraction = 1.0 - finite.mean(axis=0)
+    bad_cols = [
+        f"{name} ({frac:.0%})"
+        for name, frac in zip(CSV_COLUMNS, bad_fraction, strict=True)
+        if frac > MAX_BAD_FRACTION
+    ]
+    if bad_cols:
+        raise RecordingError(
+            f"{csv_path}: column(s) mostly NaN/inf: {', '.join(bad_cols)}; the sensor delivered no usable values"
+        )
+    good = finite.all(axis=1)
+    if not good.all():
+        first = int(np.flatnonzero(~good)[0])
+        warnings.append(
+            f"{int((~good).sum())} rows with NaN, inf or empty values treated as missing samples "
+            f"(first at line {line_no[first]})"
+        )
+        data, line_no = data[good], line_no[good]
+    if len(data) == 0:
+        raise RecordingError(f"{csv_path}: no usable samples (every row has NaN/inf)")
+    return data, line_no
+
+
+def _check_time_order(
+    csv_path: Path, data: np.ndarray, line_no: np.ndarray, warnings: list[str]
+) -> np.ndarray:
+    """Refuse time going backwards or repeated with other values; drop exact duplicate rows."""
+    dt = np.diff(data[:, 0])
+    back = np.flatnonzero(dt < 0)
+    if back.size:
+        i = int(back[0]) + 1
+        raise RecordingError(
+            f"{csv_path}: line {line_no[i]}: time goes backwards (t = {data[i, 0]:g} s after "
+            f"t = {data[i - 1, 0]:g} s on line {line_no[i - 1]}); timestamps must be strictly increasing"
+        )
+    same = np.flatnonzero(dt == 0) + 1
+    if same.size:
+        differs = same[np.any(data[same] != data[same - 1], axis=1)]
+        if differs.size:
+            i = int(differs[0])
+            raise RecordingError(
+                f"{csv_path}: line {line_no[i]}: repeated time t = {data[i, 0]:g} s with values different from "
+                f"line {line_no[i - 1]}; cannot tell which sample is right"
+            )
+        warnings.append(f"{same.size} exact duplicate rows dropped (first at line {line_no[same[0]]})")
+        data = np.delete(data, same, axis=0)
+    return data
+
+
+def _acc_to_mps2(csv_path: Path, acc: np.ndarray, unit: str, warnings: list[str]) -> np.ndarray:
+    if unit == "g":
+        acc = acc * STANDARD_GRAVITY_MPS2
+    median_mps2 = float(np.median(np.linalg.norm(acc, axis=1)))
+    if 0.5 <= median_mps2 <= 2.5:
+        looks = f"looks like g, not m/s² (median |a| = {median_mps2:.2f}, at rest it is about 9.81 m/s²)"
+        fix = "load it with acc_unit='g' to convert, or multiply ax, ay, az by 9.80665"
+    elif not 3.0 <= median_mps2 <= 60.0:
+        looks = f"is implausible for m/s² (median |a| = {median_mps2:.3g}; at rest it is about 9.81 m/s²)"
+        fix = "convert ax, ay, az to m/s² (gravity included)"
+    else:
+        return acc
+    if unit == "auto":
+        raise RecordingError(f"{csv_path}: the accelerometer {looks}; {fix}")
+    warnings.append(f"accelerometer stated as {unit} but it {looks}")
+    return acc
+
+
+def _gyr_to_rps(csv_path: Path, gyr: np.ndarray, unit: str, warnings: list[str]) -> np.ndarray:
+    if unit == "deg/s":
+        gyr = np.deg2rad(gyr)
+    p99_rps = float(np.percentile(np.abs(gyr), 99))
+    if p99_rps <= GYR_DEG_S_P99_RPS:
+        return gyr
+    looks = (
+        f"looks like deg/s, not rad/s (99th percentile |ω| = {p99_rps:.0f}; a foot stays below "
+        f"{GYR_DEG_S_P99_RPS:g} rad/s)"
+    )
+    if unit == "auto":
+        raise RecordingError(
+            f"{csv_path}: the gyroscope {looks}; load it with gyr_unit='deg/s' to convert, or multiply gx, gy, gz "
+            f"by pi/180"
+        )
+    warnings.append(f"gyroscope stated as {unit} but it {looks}")
+    return gyr
+
+
+# --------------------------------------------------------------------------------------------------------------
+# gaps
+
+
+def _nominal_period_s(t: np.ndarray) -> float:
+    """Sample period from the timestamps, robust to jitter and bunching (host clocks) and to a few gaps.
+
+    The median of single intervals is biased when timestamps arrive in bunches (a few near-zero intervals and
+    many long ones); the median over spans of several intervals averages the bunching out while a gap still
+    only spoils the minority of spans that contain it.
+    """
+    k = max(1, min(50, (len(t) - 1) // 10))
+    return float(np.median((t[k:] - t[:-k]) / k))
+
+
+def _find_gaps(t: np.ndarray, period_s: float) -> list[tuple[int, float]]:
+    """Where samples are missing: (index of the last sample before the gap, missing time in s).
+
+    Jitter moves single timestamps but a real gap shifts *all later* timestamps against the nominal grid. So
+    each suspicious interval (> 1.5 periods) is judged by the median lag of the samples after it against the
+    median lag of the samples before it (windows of up to 0.25 s, not crossing neighbouring suspects).
+    """
+    dt = np.diff(t)
+    suspects = np.flatnonzero(dt > 1.5 * period_s)
+    if not suspects.size:
+        return []
+    lag = t - period_s * np.arange(len(t))
+    # neighbouring suspects (one gap whose time jitter spread over two intervals) are judged together
+    split = np.flatnonzero(np.diff(suspects) > 2) + 1
+    groups = np.split(suspects, split)
+    window = max(3, round(0.25 / period_s))
+    gaps = []
+    for k, group in enumerate(groups):
+        first, last = int(group[0]), int(group[-1])
+        lo = max(first - window + 1, int(groups[k - 1][-1]) + 1 if k else 0)
+        hi = min(last + 1 + window, int(groups[k + 1][0]) + 1 if k + 1 < len(groups) else len(t))
+        missing_s = float(np.median(lag[last + 1 : hi]) - np.median(lag[lo : first + 1]))
+        if missing_s > 0.5 * period_s:
+            where = first + int(np.argmax(dt[first : last + 1]))
+            gaps.append((where, missing_s))
+    return gaps
+
+
+def _repair_gaps(
+    t: np.ndarray, samples: np.ndarray, period_s: float, warnings: list[str]
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Interpolate short gaps, split at long ones; report both, and heavy timestamp jitter."""
+    gaps = _find_gaps(t, period_s)
+    dt = np.diff(t)
+    gap_idx = np.array([i for i, _ in gaps], dtype=int)
+    regular = np.ones(len(dt), dtype=bool)
+    regular[gap_idx] = False
+    irregular = float(np.mean(np.abs(dt[regular] - period_s) > 0.2 * period_s)) if regular.any() else 0.0
+    if irregular > 0.05:
+        warnings.append(
+            f"timestamp jitter: {irregular:.0%} of intervals differ from the nominal {period_s * 1e3:.2f} ms by "
+            f"more than 20% (no samples missing there; kept as recorded)"
+        )
+    short = [(i, g) for i, g in gaps if g <= MAX_INTERPOLATED_GAP_S]
+    long = [(i, g) for i, g in gaps if g > MAX_INTERPOLATED_GAP_S]
+    if short:
+        shown = ", ".join(f"{g * 1e3:.0f} ms at t = {t[i]:.3f} s" for i, g in short[:5])
+        more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+        total = sum(max(1, round(g / period_s)) for _, g in short)
+        warnings.append(
+            f"{len(short)} short gaps (<= {MAX_INTERPOLATED_GAP_S * 1e3:.0f} ms) filled with {total} linearly "
+            f"interpolated samples: {shown}{more}"
+        )
+    for i, g in long[:5]:
+        warnings.append(
+            f"gap: {g:.3f} s of samples missing after t = {t[i]:.3f} s (none for {t[i + 1] - t[i]:.3f} s), too "
+            f"long to interpolate; recording split into segments there"
+        )
+    if len(long) > 5:
+        warnings.append(f"{len(long) - 5} more gaps too long to interpolate; {len(long) + 1} segments in all")
+    # build the output in one pass: each short gap inserts evenly spaced samples between its neighbours
+    pieces_t, pieces_x, boundaries = [], [], []
+    start, offset = 0, 0
+    long_idx = {i for i, _ in long}
+    for i, g in sorted(gaps):
+        pieces_t.append(t[start : i + 1])
+        pieces_x.append(samples[start : i + 1])
+        offset += i + 1 - start
+        if i in long_idx:
+            boundaries.append(offset)
+        else:
+            m = max(1, round(g / period_s))
+            frac = np.arange(1, m + 1) / (m + 1)
+            pieces_t.append(t[i] + frac * (t[i + 1] - t[i]))
+            pieces_x.append(samples[i] + frac[:, None] * (samples[i + 1] - samples[i]))
+            offset += m
+        start = i + 1
+    pieces_t.append(t[start:])
+    pieces_x.append(samples[start:])
+    n = offset + len(t) - start
+    edges = [0, *boundaries, n]
+    segments = [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    return np.concatenate(pieces_t), np.concatenate(pieces_x), segments
+
+
+# --------------------------------------------------------------------------------------------------------------
+# saturation
+
+#: below these extremes an axis is not looked at for clipping (no real sensor range is that small)
+_ACC_CLIP_MIN_MPS2 = 15.0
+_GYR_CLIP_MIN_RPS = 2.0
+
+
+def _clipped(
+    x: np.ndarray, *, min_level: float, band: float = 0.05, flat: float = 0.015, overshoot: float = 0.05
+) -> np.ndarray:
+    """Samples of one axis stuck at the axis's extreme (clipped at the sensor range).
+
+    Two signatures, judged per sign of the axis against its largest value ``top``:
+
+    * hard clip: the top value repeats exactly in consecutive samples, reached by a step that does not slow
+      down (a smooth peak always decelerates into its top) -- then every sample at exactly that value is clipped;
+    * soft clip (calibration and on-board filtering make the plateau wobble): a run of at least 3 samples within
+      ``flat`` (fraction of top) of each other, within ``band`` of top, where a parabola through the two samples
+      before and the two after the run says the signal was heading at least ``overshoot`` above the plateau.
+      A smooth peak is itself close to a parabola and predicts its own top, so it is not flagged.
+    """
+    n = len(x)
+    out = np.zeros(n, dtype=bool)
+    for sign in (1.0, -1.0):
+        y = sign * x
+        top = float(y.max())
+        if top < min_level:
+            continue
+        at_top = y == top
+        pairs = np.flatnonzero(at_top[:-1] & at_top[1:])
+        for i in pairs:
+            s = i
+            while s > 0 and at_top[s - 1]:
+                s -= 1
+            e = i + 2
+            while e < n and at_top[e]:
+                e += 1
+            into = s >= 2 and top - y[s - 1] >= y[s - 1] - y[s - 2] > 0
+            out_of = e + 1 < n and top - y[e] >= y[e] - y[e + 1] > 0
+            if into or out_of:
+                out |= sign * x == top
+                break
+        inside = np.concatenate(([False], y >= (1.0 - band) * top, [False]))
+        change = np.flatnonzero(inside[1:] != inside[:-1])
+        for s, e in zip(change[::2], change[1::2], strict=True):
+            k = s + int(np.argmax(y[s:e]))
+            level = y[k] - flat * top
+            p, q = k, k + 1
+            while p > s and y[p - 1] >= level:
+                p -= 1
+            while q < e and y[q] >= level:
+                q += 1
+            if q - p < 3 or p < 2 or q + 2 > n:
+                continue
+            pos = np.array([-2.0, -1.0, q - p, q - p + 1])
+            coef = np.polyfit(pos, y[[p - 2, p - 1, q, q + 1]], 2)
+            predicted = float(np.polyval(coef, np.arange(q - p)).max())
+            if predicted - y[k] >= overshoot * top:
+                out[p:q] = True
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# ground truth
+
+
+def _ground_truth(csv_path: Path, meta: dict[str, Any]) -> GroundTruth:
+    side_path = _sidecar_path(csv_path)
     gt = meta.get("ground_truth") or {}
-    strides = gt.get("strides")
+    if not isinstance(gt, dict):
+        raise RecordingError(f"{side_path}: ground_truth must be an object, not {type(gt).__name__}")
+    raw_strides = gt.get("strides")
+    strides = details = None
+    if raw_strides:
+        if not isinstance(raw_strides, list) or not all(isinstance(s, dict) for s in raw_strides):
+            raise RecordingError(f"{side_path}: ground_truth.strides must be a list of objects")
+        rows = []
+        for k, stride in enumerate(raw_strides):
+            try:
+                rows.append([float(stride["t_start_s"]), float(stride["t_end_s"]), float(stride["length_m"])])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise RecordingError(
+                    f"{side_path}: ground_truth.strides[{k}] needs numeric t_start_s, t_end_s, length_m ({exc!r})"
+                ) from None
+        strides = np.array(rows, dtype=float)
+        details = [dict(stride) for stride in raw_strides]
     traj = None
     if gt.get("trajectory"):
-        traj_path = csv_path.parent / gt["trajectory"]
+        traj_path = csv_path.parent / str(gt["trajectory"])
         if traj_path.exists():
-            traj = np.loadtxt(traj_path, delimiter=",", skiprows=1, ndmin=2)
+            try:
+                traj = np.loadtxt(traj_path, delimiter=",", skiprows=1, ndmin=2)
+            except ValueError as exc:
+                raise RecordingError(f"{traj_path}: cannot parse the trajectory ({exc})") from None
     known = {"distance_m", "distance_source", "steps", "strides", "trajectory"}
-    truth = GroundTruth(
+    return GroundTruth(
         distance_m=gt.get("distance_m"),
         distance_source=gt.get("distance_source"),
         steps=gt.get("steps"),
-        strides=(
-            np.array([[s["t_start_s"], s["t_end_s"], s["length_m"]] for s in strides], dtype=float)
-            if strides
-            else None
-        ),
+        strides=strides,
         trajectory=traj,
         extra={k: v for k, v in gt.items() if k not in known},
+        stride_details=details,
     )
-    return Recording(
-        t_s=t,
-        acc_mps2=np.ascontiguousarray(data[:, 1:4]),
-        gyr_rps=np.ascontiguousarray(data[:, 4:7]),
-        sample_rate_hz=float(rate),
-        placement=meta.get("placement", "unknown"),
-        side=meta.get("side", "unknown"),
-        activity=meta.get("activity", "unknown"),
-        ground_truth=truth,
-        source=meta.get("source") or {},
-        notes=meta.get("notes", ""),
-        name=csv_path.stem,
-    )
+
+
+def _stride_dicts(gt: GroundTruth) -> list[dict[str, Any]] | None:
+    """The strides to write: the detailed dicts (every key kept), with the array's values where both exist."""
+    if gt.strides is None:
+        return [dict(d) for d in gt.stride_details] if gt.stride_details else None
+    details = gt.stride_details if gt.stride_details and len(gt.stride_details) == len(gt.strides) else None
+    out = []
+    for k, (a, b, c) in enumerate(gt.strides):
+        stride = dict(details[k]) if details else {}
+        stride.update(t_start_s=float(a), t_end_s=float(b), length_m=float(c))
+        out.append(stride)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# saving
 
 
 def save_recording(recording: Recording, path: str | Path) -> Path:
-    """Write ``<stem>.csv`` and ``<stem>.json`` (and ``<stem>.gt.csv`` when a trajectory is known)."""
+    """Write ``<stem>.csv`` and ``<stem>.json`` (and ``<stem>.gt.csv`` when a trajectory is known).
+
+    Each file is written to a temporary name first and renamed, so a failed save leaves no half-written file.
+    """
     csv_path = Path(path).with_suffix(".csv")
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     table = np.column_stack([recording.t_s, recording.acc_mps2, recording.gyr_rps])
-    np.savetxt(csv_path, table, delimiter=",", header=",".join(CSV_COLUMNS), comments="", fmt="%.6f")
     gt = recording.ground_truth
-    traj_name = None
-    if gt.trajectory is not None:
-        traj_name = csv_path.stem + ".gt.csv"
-        np.savetxt(csv_path.parent / traj_name, gt.trajectory, delimiter=",", header="t,x,y,z", comments="", fmt="%.6f")
+    traj_name = csv_path.stem + ".gt.csv" if gt.trajectory is not None else None
     meta = {
         "sample_rate_hz": recording.sample_rate_hz,
         "placement": recording.placement,
@@ -149,16 +651,36 @@ def save_recording(recording: Recording, path: str | Path) -> Path:
             "distance_m": gt.distance_m,
             "distance_source": gt.distance_source,
             "steps": gt.steps,
-            "strides": (
-                [{"t_start_s": float(a), "t_end_s": float(b), "length_m": float(c)} for a, b, c in gt.strides]
-                if gt.strides is not None
-                else None
-            ),
+            "strides": _stride_dicts(gt),
             "trajectory": traj_name,
             **gt.extra,
         },
         "source": recording.source,
         "notes": recording.notes,
     }
-    _sidecar_path(csv_path).write_text(json.dumps(meta, indent=1))
+    meta_text = json.dumps(meta, indent=1, allow_nan=False)
+    written: list[tuple[Path, Path]] = []
+    try:
+        written.append(_write_table(csv_path, table, ",".join(CSV_COLUMNS)))
+        if traj_name is not None:
+            written.append(_write_table(csv_path.parent / traj_name, gt.trajectory, "t,x,y,z"))
+        side_tmp = _sidecar_path(csv_path).with_name(_sidecar_path(csv_path).name + ".part")
+        written.append((side_tmp, _sidecar_path(csv_path)))
+        side_tmp.write_text(meta_text, encoding="utf-8")
+    except BaseException:
+        for tmp, _ in written:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, final in written:
+        os.replace(tmp, final)
     return csv_path
+
+
+def _write_table(final: Path, table: np.ndarray, header: str) -> tuple[Path, Path]:
+    tmp = final.with_name(final.name + ".part")
+    try:
+        np.savetxt(tmp, table, delimiter=",", header=header, comments="", fmt="%.6f")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp, final

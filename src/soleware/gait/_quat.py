@@ -1,0 +1,80 @@
+"""Vectorised unit-quaternion algebra, scalar-last ``(x, y, z, w)`` like scipy's ``Rotation``.
+
+A quaternion ``q`` here rotates vectors from the sensor frame into the navigation frame: ``v_nav = q ⊗ v ⊗ q*``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["cumulative_product", "from_rotvec", "multiply", "conjugate", "rotate", "to_rotvec", "normalize"]
+
+
+def multiply(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Hamilton product ``p ⊗ q`` of quaternion arrays (broadcasting over leading axes)."""
+    px, py, pz, pw = np.moveaxis(p, -1, 0)
+    qx, qy, qz, qw = np.moveaxis(q, -1, 0)
+    return np.stack(
+        (
+            pw * qx + px * qw + py * qz - pz * qy,
+            pw * qy - px * qz + py * qw + pz * qx,
+            pw * qz + px * qy - py * qx + pz * qw,
+            pw * qw - px * qx - py * qy - pz * qz,
+        ),
+        axis=-1,
+    )
+
+
+def conjugate(q: np.ndarray) -> np.ndarray:
+    out = q.copy()
+    out[..., :3] *= -1.0
+    return out
+
+
+def normalize(q: np.ndarray) -> np.ndarray:
+    return q / np.linalg.norm(q, axis=-1, keepdims=True)
+
+
+def from_rotvec(rv: np.ndarray) -> np.ndarray:
+    """Quaternion of a rotation vector (axis × angle, rad)."""
+    angle = np.linalg.norm(rv, axis=-1, keepdims=True)
+    half = 0.5 * angle
+    # sin(x/2)/x without dividing by zero: its Taylor series is exact enough below 1e-4 rad.
+    small = angle < 1e-4
+    scale = np.where(small, 0.5 - angle**2 / 48.0, np.sin(half) / np.where(small, 1.0, angle))
+    return np.concatenate((rv * scale, np.cos(half)), axis=-1)
+
+
+def to_rotvec(q: np.ndarray) -> np.ndarray:
+    """Rotation vector of a quaternion (the shorter of the two equivalent rotations)."""
+    q = np.where(q[..., 3:4] < 0, -q, q)
+    vec = q[..., :3]
+    s = np.linalg.norm(vec, axis=-1, keepdims=True)
+    angle = 2.0 * np.arctan2(s, q[..., 3:4])
+    small = s < 1e-9
+    scale = np.where(small, 2.0, angle / np.where(small, 1.0, s))
+    return vec * scale
+
+
+def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Rotate vectors ``v`` by quaternions ``q`` (sensor → navigation frame)."""
+    qv = q[..., :3]
+    w = q[..., 3:4]
+    t = 2.0 * np.cross(qv, v)
+    return v + w * t + np.cross(qv, t)
+
+
+def cumulative_product(increments: np.ndarray) -> np.ndarray:
+    """``out[k] = inc[0] ⊗ inc[1] ⊗ … ⊗ inc[k]`` by a log-depth parallel scan (associativity), O(n log n).
+
+    This keeps strapdown attitude integration vectorised: no per-sample Python loop.
+    """
+    out = increments.copy()
+    n = len(out)
+    step = 1
+    while step < n:
+        out[step:] = multiply(out[:-step], out[step:])
+        step *= 2
+        if step >= 64:
+            out = normalize(out)
+    return normalize(out)

@@ -1,0 +1,91 @@
+"""Accuracy of the gait engine against the ground truth a recording carries."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from soleware.gait.pipeline import GaitAnalysis
+from soleware.gait.recording import Recording, load_recording
+
+__all__ = ["Evaluation", "evaluate_recording", "evaluate_folder"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """Errors of one recording; a field is None where the recording has no such ground truth.
+
+    Where per-stride references exist, distance is compared over the referenced span only (the sum of
+    footfall-to-footfall distances), and our strides are paired with reference strides by nearest end time.
+    """
+
+    name: str
+    activity: str
+    distance_m: float
+    reference_distance_m: float | None
+    distance_error_pct: float | None
+    strides: int
+    reference_strides: int | None
+    step_error_pct: float | None
+    stride_length_rmse_m: float | None
+
+
+def evaluate_recording(recording: Recording, analysis: GaitAnalysis | None = None) -> Evaluation:
+    """Analyse ``recording`` and compare with its ground truth."""
+    ga = (analysis or GaitAnalysis()).analyze(recording)
+    gt = recording.ground_truth
+    strides = ga.strides_
+    t_end = np.array([s.t_end_s for s in strides])
+    t_start = np.array([s.t_start_s for s in strides])
+    length = np.array([s.length_m for s in strides])
+    ref_d = gt.distance_m
+    dist = float(length.sum())
+    n_ref = gt.steps
+    rmse = None
+    if gt.strides is not None and len(gt.strides) and len(strides):
+        r0, r1 = gt.strides[0, 0], gt.strides[-1, 1]
+        mid = 0.5 * (t_start + t_end)
+        inside = (mid > r0) & (mid < r1)
+        dist = float(length[inside].sum())
+        n_ref = len(gt.strides)
+        n_ours = int(inside.sum())
+        # Pair each reference stride with our stride whose end is nearest its end (within half a stride).
+        j = np.clip(np.searchsorted(t_end, gt.strides[:, 1]), 1, len(t_end) - 1) if len(t_end) > 1 else None
+        if j is not None:
+            j = np.where(
+                np.abs(t_end[j - 1] - gt.strides[:, 1]) < np.abs(t_end[j] - gt.strides[:, 1]), j - 1, j
+            )
+            dur = gt.strides[:, 1] - gt.strides[:, 0]
+            ok = np.abs(t_end[j] - gt.strides[:, 1]) < 0.5 * dur
+            if ok.any():
+                rmse = float(np.sqrt(np.mean((length[j[ok]] - gt.strides[ok, 2]) ** 2)))
+    else:
+        n_ours = len(strides)
+    return Evaluation(
+        name=recording.name,
+        activity=recording.activity,
+        distance_m=dist,
+        reference_distance_m=ref_d,
+        distance_error_pct=100.0 * (dist - ref_d) / ref_d if ref_d else None,
+        strides=n_ours,
+        reference_strides=n_ref,
+        step_error_pct=100.0 * (n_ours - n_ref) / n_ref if n_ref else None,
+        stride_length_rmse_m=rmse,
+    )
+
+
+def evaluate_folder(folder: str | Path) -> list[Evaluation]:
+    """Every recording with a ground-truth distance or stride reference below ``folder``."""
+    out = []
+    for csv in sorted(Path(folder).rglob("*.csv")):
+        if csv.name.endswith(".gt.csv") or not csv.with_suffix(".json").exists():
+            continue
+        rec = load_recording(csv)
+        gt = rec.ground_truth
+        approximate = "approx" in (gt.distance_source or "").lower()
+        if gt.strides is None and (gt.distance_m is None or approximate):
+            continue
+        out.append(evaluate_recording(rec))
+    return out

@@ -1,0 +1,211 @@
+"""Zero-velocity-aided inertial navigation of the foot, stride by stride.
+
+Frames
+------
+- sensor frame: the device's own axes, whatever the mounting.
+- navigation frame: z up (against gravity), x and y horizontal; heading starts where the first stride starts.
+
+Each stride is integrated from one stance anchor to the next. Attitude comes from the angular rate (one
+vectorised quaternion scan for the whole recording); tilt is re-anchored to gravity at every stance and the tilt
+mismatch at the stride's end is spread over the stride. Velocity is integrated from the stance velocity at the
+start and corrected linearly so that it meets the stance velocity at the end; position is its integral.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+
+from soleware.gait import _quat as quat
+from soleware.gait._signal import GRAVITY_MPS2
+
+__all__ = ["StrideIntegration", "tilt_quaternion", "yaw_of"]
+
+_Z = np.array([0.0, 0.0, 1.0])
+
+
+def tilt_quaternion(up_sensor: np.ndarray) -> np.ndarray:
+    """Smallest rotation taking the sensor-frame 'up' direction(s) onto the navigation z axis."""
+    u = up_sensor / np.linalg.norm(up_sensor, axis=-1, keepdims=True)
+    q = np.stack((u[..., 1], -u[..., 0], np.zeros_like(u[..., 0]), 1.0 + u[..., 2]), axis=-1)
+    bad = q[..., 3] < 1e-9  # upside down: any horizontal axis will do
+    q[bad] = (1.0, 0.0, 0.0, 0.0)
+    return quat.normalize(q)
+
+
+def yaw_of(q: np.ndarray) -> np.ndarray:
+    """Heading angle (rad) of attitude quaternions, split as q = yaw about z ⊗ smallest tilt."""
+    up_s = quat.rotate(quat.conjugate(q), np.broadcast_to(_Z, q.shape[:-1] + (3,)))
+    rz = quat.multiply(q, quat.conjugate(tilt_quaternion(up_s)))
+    return 2.0 * np.arctan2(rz[..., 2], rz[..., 3])
+
+
+def _yaw_quaternion(yaw: np.ndarray) -> np.ndarray:
+    z = np.zeros_like(yaw)
+    return np.stack((z, z, np.sin(yaw / 2), np.cos(yaw / 2)), axis=-1)
+
+
+def _segment_cumsum(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Cumulative sum along axis 0 restarting at each index in ``starts`` (first element of each segment)."""
+    c = np.cumsum(x, axis=0)
+    offset = np.zeros_like(c)
+    offset[starts[1:]] = c[starts[1:] - 1]
+    return c - _forward_fill(offset, starts)
+
+
+def _spread(weight: np.ndarray, first: np.ndarray, last: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Per stride, the running share (0 at the start anchor, 1 at the end) of a non-negative weight."""
+    w = weight.copy()
+    w[first] = 0.0
+    cum = _segment_cumsum(w, first)
+    total = cum[last]
+    seg = np.repeat(np.arange(len(first)), last - first + 1)
+    ok = total[seg] > 1e-12
+    return np.where(ok, cum / np.where(ok, total[seg], 1.0), fallback)
+
+
+def _forward_fill(offset: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    seg = np.zeros(len(offset), dtype=int)
+    seg[starts[1:]] = 1
+    seg = np.cumsum(seg)
+    return offset[starts][seg]
+
+
+class StrideIntegration:
+    """Integrate each stride between two stance anchors into attitude, velocity and position.
+
+    Parameters
+    ----------
+    gravity_window_s
+        Half-width of the window around an anchor whose mean specific force gives the direction of gravity.
+    spread_tilt_error
+        Spread the tilt mismatch at the stride's end linearly over the stride (else only the start is anchored).
+
+    Attributes
+    ----------
+    sample_index_
+        Sample of each integrated point (strides concatenated; the anchors appear at both stride ends).
+    stride_of_sample_
+        Stride number of each integrated point.
+    attitude_
+        Sensor-to-navigation quaternion (x, y, z, w) of each integrated point.
+    velocity_mps_
+        Velocity in the navigation frame of each integrated point.
+    position_m_
+        Position in the navigation frame of each integrated point (continuous over the recording).
+    displacement_m_
+        ``(n_strides, 3)`` displacement from each stride's start anchor to its end anchor.
+    """
+
+    sample_index_: np.ndarray
+    stride_of_sample_: np.ndarray
+    attitude_: np.ndarray
+    velocity_mps_: np.ndarray
+    position_m_: np.ndarray
+    displacement_m_: np.ndarray
+
+    def __init__(self, *, gravity_window_s: float = 0.02, spread_tilt_error: bool = True) -> None:
+        self.gravity_window_s = gravity_window_s
+        self.spread_tilt_error = spread_tilt_error
+
+    def integrate(
+        self,
+        t_s: np.ndarray,
+        acc_mps2: np.ndarray,
+        gyr_rps: np.ndarray,
+        *,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        start_velocity_mps: np.ndarray | None = None,
+        end_velocity_mps: np.ndarray | None = None,
+        start_up: np.ndarray | None = None,
+        end_up: np.ndarray | None = None,
+        moving: np.ndarray | None = None,
+        gravity_mps2: float = GRAVITY_MPS2,
+    ) -> Self:
+        """Integrate strides ``[starts[i], ends[i]]`` (sample indices, inclusive, increasing, non-overlapping).
+
+        ``start_velocity_mps``/``end_velocity_mps`` are (n_strides, 3) navigation-frame velocities of the foot's
+        sensor at the anchors (zero when omitted: the foot stands still). ``start_up``/``end_up`` are (n_strides, 3)
+        sensor-frame directions of 'up' at the anchors (the mean specific force of the stance); when omitted they
+        are the mean specific force in a window of ``gravity_window_s`` around the anchor. ``moving`` (n,) marks
+        the samples where velocity error may build up (the foot moves); the velocity correction is spread over
+        those alone, so a foot standing flat keeps zero velocity. Attitude error is spread in proportion to the
+        angle turned, where gyroscope scale errors and clipping put it.
+        """
+        starts = np.asarray(starts, dtype=int)
+        ends = np.asarray(ends, dtype=int)
+        n_str = len(starts)
+        if n_str == 0:
+            self.sample_index_ = np.zeros(0, dtype=int)
+            self.stride_of_sample_ = np.zeros(0, dtype=int)
+            self.attitude_ = np.zeros((0, 4))
+            self.velocity_mps_ = self.position_m_ = np.zeros((0, 3))
+            self.displacement_m_ = np.zeros((0, 3))
+            return self
+        n = len(t_s)
+        dt = np.diff(t_s, prepend=t_s[0])
+        # Attitude increments between consecutive samples (mean rate over the interval), one scan for all.
+        mid = np.vstack((gyr_rps[:1], 0.5 * (gyr_rps[1:] + gyr_rps[:-1])))
+        big_q = quat.cumulative_product(quat.from_rotvec(mid * dt[:, None]))
+
+        half = max(1, int(round(self.gravity_window_s / np.median(np.diff(t_s)))))
+        csum = np.vstack((np.zeros((1, 3)), np.cumsum(acc_mps2, axis=0)))
+
+        def up_at(k: np.ndarray) -> np.ndarray:
+            lo = np.clip(k - half, 0, n - 1)
+            hi = np.clip(k + half + 1, 1, n)
+            return (csum[hi] - csum[lo]) / (hi - lo)[:, None]
+
+        lengths = ends - starts + 1
+        sid = np.repeat(np.arange(n_str), lengths)
+        first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        last = first + lengths - 1
+        idx = np.arange(len(sid)) - first[sid] + starts[sid]
+
+        rel = quat.multiply(quat.conjugate(big_q[starts])[sid], big_q[idx])
+        up0 = up_at(starts) if start_up is None else np.asarray(start_up, float)
+        up1 = up_at(ends) if end_up is None else np.asarray(end_up, float)
+        q = quat.multiply(tilt_quaternion(up0)[sid], rel)
+        frac = (t_s[idx] - t_s[starts][sid]) / np.maximum(t_s[ends] - t_s[starts], 1e-9)[sid]
+        vel_frac = (
+            frac if moving is None else _spread(np.asarray(moving, float)[idx] * dt[idx], first, last, frac)
+        )
+        if self.spread_tilt_error:
+            turned = np.linalg.norm(gyr_rps[idx], axis=1) * dt[idx]
+            tilt_frac = _spread(turned, first, last, frac)
+            up_end_nav = quat.rotate(q[last], up1)
+            err = quat.to_rotvec(tilt_quaternion(up_end_nav))
+            q = quat.multiply(quat.from_rotvec(tilt_frac[:, None] * err[sid]), q)
+        yaw_change = yaw_of(q[last])
+        yaw = np.concatenate(([0.0], np.cumsum(yaw_change)[:-1]))
+        q = quat.multiply(_yaw_quaternion(yaw)[sid], q)
+
+        acc_nav = quat.rotate(q, acc_mps2[idx])
+        acc_nav[:, 2] -= gravity_mps2
+        dts = dt[idx]
+        dts[first] = 0.0
+        step = np.zeros_like(acc_nav)
+        step[1:] = 0.5 * (acc_nav[1:] + acc_nav[:-1]) * dts[1:, None]
+        step[first] = 0.0
+        v0 = np.zeros((n_str, 3)) if start_velocity_mps is None else np.asarray(start_velocity_mps, float)
+        v1 = np.zeros((n_str, 3)) if end_velocity_mps is None else np.asarray(end_velocity_mps, float)
+        # Velocities are given in each stride's own heading frame; rotate them with that stride's yaw.
+        v0 = quat.rotate(_yaw_quaternion(yaw), v0)
+        v1 = quat.rotate(_yaw_quaternion(yaw), v1)
+        vel = _segment_cumsum(step, first) + v0[sid]
+        vel -= vel_frac[:, None] * (vel[last] - v1)[sid]
+        pstep = np.zeros_like(vel)
+        pstep[1:] = 0.5 * (vel[1:] + vel[:-1]) * dts[1:, None]
+        pstep[first] = 0.0
+        pos = _segment_cumsum(pstep, first)
+        disp = pos[last]
+        origin = np.vstack((np.zeros((1, 3)), np.cumsum(disp, axis=0)[:-1]))
+        self.sample_index_ = idx
+        self.stride_of_sample_ = sid
+        self.attitude_ = q
+        self.velocity_mps_ = vel
+        self.position_m_ = pos + origin[sid]
+        self.displacement_m_ = disp
+        return self

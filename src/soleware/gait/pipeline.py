@@ -1,0 +1,253 @@
+"""The offline gait pipeline: a recording in, strides and a run summary out."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Self
+
+import numpy as np
+
+from soleware.gait import _quat as quat
+from soleware.gait._signal import moving_average, repair_saturation, samples
+from soleware.gait.navigation import StrideIntegration
+from soleware.gait.recording import Recording
+from soleware.gait.stance import AdaptiveStanceDetector
+
+__all__ = ["GaitAnalysis", "RunSummary", "Stride", "strike_type"]
+
+#: Foot strike classes by strike angle (deg, + toe up at contact), after Altman & Davis 2012.
+REARFOOT_MIN_DEG = 8.0
+FOREFOOT_MAX_DEG = -1.6
+
+
+def strike_type(angle_deg: float) -> str:
+    """Rearfoot, midfoot or forefoot from the foot's pitch at initial contact relative to foot-flat."""
+    if angle_deg > REARFOOT_MIN_DEG:
+        return "rearfoot"
+    if angle_deg < FOREFOOT_MAX_DEG:
+        return "forefoot"
+    return "midfoot"
+
+
+@dataclasses.dataclass(frozen=True)
+class Stride:
+    """One stride of one foot, stance to stance. Times in seconds from the recording's start, SI units.
+
+    ``cadence_spm`` counts the steps of both feet per minute (two steps per stride of one foot).
+    """
+
+    t_start_s: float
+    t_end_s: float
+    length_m: float
+    speed_mps: float
+    cadence_spm: float
+    contact_time_s: float
+    flight_time_s: float
+    strike_angle_deg: float
+    strike_type: str
+    impact_mps2: float
+    gait: str
+
+    @property
+    def duration_s(self) -> float:
+        return self.t_end_s - self.t_start_s
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSummary:
+    """Totals of one foot's recording. ``steps`` counts this foot's footfalls (= strides)."""
+
+    distance_m: float
+    duration_s: float
+    moving_time_s: float
+    steps: int
+    cadence_spm: float
+    avg_pace_s_per_km: float | None
+    best_pace_s_per_km: float | None
+    splits_s: list[float]
+    stops: list[tuple[float, float]]
+
+
+class GaitAnalysis:
+    """Strides, distance and running form of one foot from its IMU recording.
+
+    Parameters
+    ----------
+    stance_detector
+        Finds the stances; an :class:`AdaptiveStanceDetector` by default.
+    gravity_window_s
+        Half-width of the window around a stance's quietest instant that gives the direction of gravity.
+    run_duty_factor
+        A stride whose ground contact lasts less than this fraction of it is running (a flight phase exists).
+    stop_s
+        A gap between strides longer than this is a stop.
+
+    Attributes
+    ----------
+    strides_
+        The strides found, in time order.
+    summary_
+        Totals over the recording.
+    trajectory_m_
+        ``(n, 4)`` t_s, x, y, z of the sensor in the navigation frame (z up).
+    """
+
+    strides_: list[Stride]
+    summary_: RunSummary
+    trajectory_m_: np.ndarray
+
+    def __init__(
+        self,
+        *,
+        stance_detector: AdaptiveStanceDetector | None = None,
+        gravity_window_s: float = 0.02,
+        run_duty_factor: float = 0.5,
+        stop_s: float = 3.0,
+    ) -> None:
+        self.stance_detector = stance_detector
+        self.gravity_window_s = gravity_window_s
+        self.run_duty_factor = run_duty_factor
+        self.stop_s = stop_s
+
+    def analyze(self, recording: Recording) -> Self:
+        """Analyse every continuous segment of ``recording``."""
+        strides: list[Stride] = []
+        traj: list[np.ndarray] = []
+        segments = getattr(recording, "segments", None) or [(0, len(recording))]
+        for lo, hi in segments:
+            s, tr = self._segment(
+                recording.t_s[lo:hi],
+                recording.acc_mps2[lo:hi],
+                recording.gyr_rps[lo:hi],
+                recording.sample_rate_hz,
+            )
+            strides += s
+            traj.append(tr)
+        self.strides_ = strides
+        self.trajectory_m_ = np.vstack(traj) if traj else np.zeros((0, 4))
+        self.summary_ = summarize(strides, recording.duration_s, stop_s=self.stop_s)
+        return self
+
+    def _segment(
+        self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: float
+    ) -> tuple[list[Stride], np.ndarray]:
+        if len(t) < samples(2.0, fs):
+            return [], np.zeros((0, 4))
+        gyr = repair_saturation(gyr)
+        det = (self.stance_detector or AdaptiveStanceDetector()).detect(acc, gyr, sample_rate_hz=fs)
+        rest = [np.arange(a, b) for a, b in det.still_intervals_ if b - a >= samples(0.5, fs)]
+        if rest:
+            gyr = gyr - np.median(gyr[np.concatenate(rest)], axis=0)
+        k = det.stance_index_
+        if len(k) < 2:
+            return [], np.zeros((0, 4))
+        hw = samples(self.gravity_window_s, fs)
+        csum = np.vstack((np.zeros((1, 3)), np.cumsum(acc, axis=0)))
+        lo = np.clip(k - hw, 0, len(t))
+        hi = np.clip(k + hw + 1, 0, len(t))
+        up = (csum[hi] - csum[lo]) / (hi - lo)[:, None]
+        nav = StrideIntegration(gravity_window_s=self.gravity_window_s).integrate(
+            t,
+            acc,
+            gyr,
+            starts=k[:-1],
+            ends=k[1:],
+            start_up=up[:-1],
+            end_up=up[1:],
+            moving=~det.per_sample_still_,
+        )
+        length = np.linalg.norm(nav.displacement_m_[:, :2], axis=1)
+        e = det.energy_rps_
+        acc_mag = moving_average(np.linalg.norm(acc, axis=1), 1)
+        strides = []
+        for i in range(len(k) - 1):
+            a, b = int(k[i]), int(k[i + 1])
+            dur = float(t[b] - t[a])
+            # Initial contact of the stance that ends this stride: the impact peak before its quietest instant.
+            w0 = max(a, b - samples(0.3, fs))
+            ic = w0 + int(np.argmax(acc_mag[w0:b])) if b > w0 else b
+            # Toe-off of the stance this stride starts from: motion rises past a share of the swing's peak.
+            thr = det.energy_rps_[a] + 0.25 * (det.swing_peak_rps_[i] - det.energy_rps_[a])
+            above = np.flatnonzero(e[a:b] > thr)
+            to = a + int(above[0]) if len(above) else a
+            ic_prev = _previous_contact(acc_mag, a, fs, t)
+            contact = float(t[to] - ic_prev) if ic_prev is not None else float("nan")
+            gait = "run" if np.isfinite(contact) and contact < self.run_duty_factor * dur else "walk"
+            flight = max(0.0, dur - contact) if gait == "run" and np.isfinite(contact) else 0.0
+            m = nav.stride_of_sample_ == i
+            ang = _strike_angle_deg(nav.attitude_[m], nav.sample_index_[m], ic)
+            strides.append(
+                Stride(
+                    t_start_s=float(t[a]),
+                    t_end_s=float(t[b]),
+                    length_m=float(length[i]),
+                    speed_mps=float(length[i] / dur) if dur > 0 else 0.0,
+                    cadence_spm=120.0 / dur if dur > 0 else 0.0,
+                    contact_time_s=contact,
+                    flight_time_s=flight,
+                    strike_angle_deg=ang,
+                    strike_type=strike_type(ang),
+                    impact_mps2=float(acc_mag[ic]),
+                    gait=gait,
+                )
+            )
+        traj = np.column_stack((t[nav.sample_index_], nav.position_m_))
+        return strides, traj
+
+
+def _previous_contact(acc_mag: np.ndarray, k: int, fs: float, t: np.ndarray) -> float | None:
+    """Time (s) of the initial contact before stance ``k``: the impact peak within 0.3 s before it."""
+    w0 = k - samples(0.3, fs)
+    if w0 < 0:
+        return None
+    return float(t[w0 + int(np.argmax(acc_mag[w0:k]))]) if k > w0 else None
+
+
+def _strike_angle_deg(att: np.ndarray, idx: np.ndarray, ic: int) -> float:
+    """Foot pitch at initial contact relative to the foot-flat at the stride's end (deg, + toe up).
+
+    The pitch is the elevation of the sensor's forward axis; forward is the horizontal direction the sensor's
+    axes move along during the stride (taken from the attitude at the end anchor).
+    """
+    if len(idx) == 0 or ic < idx[0] or ic > idx[-1]:
+        return float("nan")
+    j = int(ic - idx[0])
+    q_ic, q_end = att[j], att[-1]
+    # The sensor axis most horizontal at foot-flat and most turned during the stride stands for "forward".
+    axes = np.eye(3)
+    end_axes = quat.rotate(np.broadcast_to(q_end, (3, 4)), axes)
+    fwd = int(np.argmin(np.abs(end_axes[:, 2])))
+    pitch_end = np.degrees(np.arcsin(np.clip(end_axes[fwd, 2], -1, 1)))
+    ic_axis = quat.rotate(q_ic[None], axes[fwd][None])[0]
+    pitch_ic = np.degrees(np.arcsin(np.clip(ic_axis[2], -1, 1)))
+    return float(abs(pitch_ic - pitch_end) * np.sign(pitch_ic - pitch_end))
+
+
+def summarize(strides: list[Stride], duration_s: float, *, stop_s: float = 3.0) -> RunSummary:
+    """Distance, moving time, pace, cadence, per-km splits and stops from a list of strides."""
+    if not strides:
+        return RunSummary(0.0, duration_s, 0.0, 0, 0.0, None, None, [], [])
+    length = np.array([s.length_m for s in strides])
+    t0 = np.array([s.t_start_s for s in strides])
+    t1 = np.array([s.t_end_s for s in strides])
+    dist = float(length.sum())
+    moving = float(np.sum(t1 - t0))
+    stops = [(float(a), float(b)) for a, b in zip(t1[:-1], t0[1:], strict=True) if b - a > stop_s]
+    cum = np.cumsum(length)
+    splits: list[float] = []
+    for km in range(1, int(dist // 1000) + 1):
+        te = float(np.interp(km * 1000.0, np.r_[0.0, cum], np.r_[t0[0], t1]))
+        splits.append(te - (t0[0] + sum(splits)))
+    speeds = length / np.maximum(t1 - t0, 1e-9)
+    best = float(np.max(moving_average(speeds, min(len(speeds), 10))))
+    return RunSummary(
+        distance_m=dist,
+        duration_s=duration_s,
+        moving_time_s=moving,
+        steps=len(strides),
+        cadence_spm=120.0 * len(strides) / moving if moving > 0 else 0.0,
+        avg_pace_s_per_km=1000.0 * moving / dist if dist > 0 else None,
+        best_pace_s_per_km=1000.0 / best if best > 0 else None,
+        splits_s=splits,
+        stops=stops,
+    )

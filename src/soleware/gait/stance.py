@@ -1,0 +1,165 @@
+"""Stance (zero-velocity) detection that adapts to the gait, from slow walking to sprinting.
+
+A fixed angular-rate threshold that finds the foot-flat of a walk misses most running stances, where the foot
+is on the ground for 0.2 s and never fully still. This detector instead finds, between consecutive swings, the
+quietest instant of the foot (the stance), then grows a still interval around it whose threshold is set by that
+stride's own signal: its quietest level and its swing peak.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from soleware.gait._signal import GRAVITY_MPS2, moving_average, samples
+
+__all__ = ["AdaptiveStanceDetector", "stillness"]
+
+
+def stillness(acc_mps2: np.ndarray, gyr_rps: np.ndarray, *, acc_weight_rad_per_m: float) -> np.ndarray:
+    """Per-sample motion energy in rad/s: angular-rate magnitude plus the weighted specific-force deviation."""
+    acc_dev = np.abs(np.linalg.norm(acc_mps2, axis=1) - GRAVITY_MPS2)
+    return np.linalg.norm(gyr_rps, axis=1) + acc_weight_rad_per_m * acc_dev
+
+
+class AdaptiveStanceDetector:
+    """Find each stance of one foot and the samples of it that may be taken as (nearly) still.
+
+    Parameters
+    ----------
+    smoothing_s
+        Width of the moving average applied to the motion energy.
+    min_stride_s
+        Shortest possible stride of one foot (a sprint at 240 steps/min has 0.5 s).
+    swing_min_rps
+        A swing must turn the foot at least this fast (slow walking reaches ~3 rad/s).
+    still_fraction
+        A stance's still interval holds the samples whose energy lies within this fraction of the way from the
+        stance's quietest level to the following swing's peak.
+    still_max_rps
+        Ceiling of the still threshold, so a hard stride never counts fast motion as still.
+    stance_max_ratio
+        A stance's quietest level must stay below this fraction of the neighbouring swing peaks (this rejects
+        the dip between the two angular-rate peaks of a walking swing).
+    dip_factor, dip_margin_rps
+        A stance may be at most ``dip_factor`` times, or ``dip_margin_rps`` above, the quiet level of the stances
+        around it (their lower quartile); louder candidates are dips within a swing.
+    acc_weight_rad_per_m
+        Weight of the specific-force deviation from gravity in the motion energy (rad/s per m/s²).
+
+    Attributes
+    ----------
+    energy_rps_
+        Smoothed motion energy per sample.
+    stance_index_
+        Sample of each stance's quietest instant, increasing.
+    still_intervals_
+        ``(n_stance, 2)`` half-open ``[start, stop)`` still interval of each stance.
+    swing_peak_rps_
+        Peak energy of the swing that follows each stance (the last one: the preceding swing).
+    per_sample_still_
+        Boolean mask of the still samples.
+    """
+
+    energy_rps_: np.ndarray
+    stance_index_: np.ndarray
+    still_intervals_: np.ndarray
+    swing_peak_rps_: np.ndarray
+    per_sample_still_: np.ndarray
+
+    def __init__(
+        self,
+        *,
+        smoothing_s: float = 0.03,
+        min_stride_s: float = 0.5,
+        swing_min_rps: float = 2.0,
+        still_fraction: float = 0.08,
+        still_max_rps: float = 1.0,
+        stance_max_ratio: float = 0.35,
+        dip_factor: float = 4.0,
+        dip_margin_rps: float = 0.5,
+        acc_weight_rad_per_m: float = 0.1,
+    ) -> None:
+        self.smoothing_s = smoothing_s
+        self.min_stride_s = min_stride_s
+        self.swing_min_rps = swing_min_rps
+        self.still_fraction = still_fraction
+        self.still_max_rps = still_max_rps
+        self.stance_max_ratio = stance_max_ratio
+        self.dip_factor = dip_factor
+        self.dip_margin_rps = dip_margin_rps
+        self.acc_weight_rad_per_m = acc_weight_rad_per_m
+
+    def detect(self, acc_mps2: np.ndarray, gyr_rps: np.ndarray, *, sample_rate_hz: float) -> Self:
+        """Detect stances in (n, 3) specific force (m/s²) and angular rate (rad/s) sampled at ``sample_rate_hz``."""
+        if self.still_fraction <= 0 or self.still_fraction >= 1:
+            raise ValueError("`still_fraction` must be between 0 and 1")
+        n = len(acc_mps2)
+        raw = stillness(acc_mps2, gyr_rps, acc_weight_rad_per_m=self.acc_weight_rad_per_m)
+        e = moving_average(raw, samples(self.smoothing_s, sample_rate_hz))
+        self.energy_rps_ = e
+        # Candidate stances: local minima of the energy at least a stride apart.
+        cand, _ = find_peaks(-e, distance=samples(self.min_stride_s * 0.8, sample_rate_hz))
+        if len(cand) == 0:
+            cand = np.array([int(np.argmin(e))])
+        # Keep one stance per swing: merge candidates with no swing between them into the quietest one.
+        keep: list[int] = []
+        peaks: list[float] = []
+        current = int(cand[0])
+        for nxt in cand[1:]:
+            between = float(e[current:nxt].max())
+            if between >= self.swing_min_rps:
+                keep.append(current)
+                peaks.append(between)
+                current = int(nxt)
+            elif e[nxt] < e[current]:
+                current = int(nxt)
+        keep.append(current)
+        peaks.append(peaks[-1] if peaks else float(e.max()))
+        stance = np.array(keep, dtype=int)
+        swing = np.array(peaks)
+        # A mid-swing dip between two angular-rate peaks of a walking swing can look like a stance; a stance is
+        # quiet both against its swings and against the quietest stances nearby.
+        prev = np.r_[swing[:1], swing[:-1]]
+        level = e[stance]
+        local = np.array(
+            [np.percentile(level[max(0, i - 5) : i + 6], 25) for i in range(len(level))] if len(level) else []
+        )
+        deep = (level <= self.stance_max_ratio * np.minimum(prev, swing)) & (
+            level <= np.maximum(self.dip_factor * local, local + self.dip_margin_rps)
+        )
+        if not deep.all():
+            merged: list[int] = []
+            merged_peaks: list[float] = []
+            for k, pk, ok in zip(stance, swing, deep, strict=True):
+                if ok or not merged:
+                    merged.append(int(k))
+                    merged_peaks.append(float(pk))
+                else:
+                    merged_peaks[-1] = max(merged_peaks[-1], float(pk))
+            stance = np.array(merged, dtype=int)
+            swing = np.array(merged_peaks)
+        # Still interval around each stance's quietest instant.
+        intervals = np.empty((len(stance), 2), dtype=int)
+        mask = np.zeros(n, dtype=bool)
+        for i, k in enumerate(stance):
+            prev_peak = swing[i - 1] if i > 0 else swing[i]
+            span = min(swing[i], prev_peak) - e[k]
+            thr = min(e[k] + self.still_fraction * max(span, 0.0), max(self.still_max_rps, e[k]))
+            lo = k
+            lim_lo = stance[i - 1] if i > 0 else 0
+            while lo > lim_lo and e[lo - 1] <= thr:
+                lo -= 1
+            hi = k + 1
+            lim_hi = stance[i + 1] if i + 1 < len(stance) else n
+            while hi < lim_hi and e[hi] <= thr:
+                hi += 1
+            intervals[i] = (lo, hi)
+            mask[lo:hi] = True
+        self.stance_index_ = stance
+        self.still_intervals_ = intervals
+        self.swing_peak_rps_ = swing
+        self.per_sample_still_ = mask
+        return self

@@ -1,0 +1,520 @@
+"""Achievements: a catalogue of badges, awarded by walking a runner's runs in order.
+
+Awards are a pure, deterministic function of the runner's run summaries: runs are taken in run order (start
+time, then id) and each achievement goes to the first run that earns it. Deleting or editing a run is
+"recompute from the remaining runs": an award whose run is gone moves to the next run that qualifies, or is taken
+back. Monthly challenges are awarded once per calendar month. ``Achievements.add`` applies one new run without
+a recompute when it is the latest run (the usual case: a run just finished) and equals a recompute then.
+
+Calendar days, weeks and months are local: by default each run's own time zone (where the runner was), or one
+``time_zone`` for all runs. Weeks start on ``week_start`` (0 = Monday ... 6 = Sunday).
+
+Names and descriptions are given in English and Simplified Chinese as data (``name["en"]``, ``name["zh"]``); the
+web app may use them directly or as gettext message ids (the English text).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, Self
+from zoneinfo import ZoneInfo
+
+from soleware.runs.model import RunSummary
+
+__all__ = ["CATALOGUE", "Achievement", "Achievements", "Award", "Progress"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Achievement:
+    """One badge of the catalogue.
+
+    ``kind`` says how it is computed and ``target`` is in ``unit``: total_distance (km), single_run_distance
+    (km), weekly_streak (weeks), daily_streak (days), monthly_distance (km in one calendar month), cadence (spm,
+    average of one run of at least 1 km), form (% midfoot/forefoot strikes in one run of at least 1 km),
+    early_run (runs starting before ``hour`` local time), night_run (runs starting at or after ``hour``),
+    first_run, personal_record (records beaten), longest_run (times your longest run was beaten).
+    """
+
+    id: str
+    kind: str
+    target: float
+    unit: str
+    icon: str
+    name: dict[str, str]
+    description: dict[str, str]
+    #: local hour for early_run / night_run
+    hour: int | None = None
+
+    @property
+    def monthly(self) -> bool:
+        return self.kind == "monthly_distance"
+
+
+def _a(
+    id: str,
+    kind: str,
+    target: float,
+    unit: str,
+    icon: str,
+    en: tuple[str, str],
+    zh: tuple[str, str],
+    hour: int | None = None,
+) -> Achievement:
+    return Achievement(
+        id, kind, target, unit, icon, {"en": en[0], "zh": zh[0]}, {"en": en[1], "zh": zh[1]}, hour
+    )
+
+
+#: The achievement catalogue, in display order.
+CATALOGUE: tuple[Achievement, ...] = (
+    _a(
+        "first_run",
+        "first_run",
+        1,
+        "runs",
+        "flag",
+        ("First steps", "Record your first run."),
+        ("迈出第一步", "完成第一次跑步记录。"),
+    ),
+    *(
+        _a(
+            f"total_{km}km",
+            "total_distance",
+            km,
+            "km",
+            "road",
+            (f"{km} km club", f"Run {km} km in total."),
+            (f"{km} 公里俱乐部", f"累计跑步 {km} 公里。"),
+        )
+        for km in (10, 50, 100, 500, 1000)
+    ),
+    *(
+        _a(
+            f"run_{key}",
+            "single_run_distance",
+            km,
+            "km",
+            "medal",
+            (f"{en} done", f"Cover {en} in a single run."),
+            (f"完成{zh}", f"单次跑步完成{zh}。"),
+        )
+        for key, km, en, zh in (
+            ("5k", 5, "5 km", "5 公里"),
+            ("10k", 10, "10 km", "10 公里"),
+            ("half", 21.0975, "a half marathon", "半程马拉松"),
+            ("marathon", 42.195, "a marathon", "全程马拉松"),
+        )
+    ),
+    *(
+        _a(
+            f"weekly_streak_{n}",
+            "weekly_streak",
+            n,
+            "weeks",
+            "calendar-week",
+            (f"{n}-week streak", f"Run at least once a week for {n} weeks in a row."),
+            (f"连续 {n} 周", f"连续 {n} 周每周至少跑一次。"),
+        )
+        for n in (4, 12, 26, 52)
+    ),
+    *(
+        _a(
+            f"daily_streak_{n}",
+            "daily_streak",
+            n,
+            "days",
+            "calendar-day",
+            (f"{n}-day streak", f"Run {n} days in a row."),
+            (f"连续 {n} 天", f"连续 {n} 天每天跑步。"),
+        )
+        for n in (3, 7, 30)
+    ),
+    _a(
+        "personal_record",
+        "personal_record",
+        1,
+        "records",
+        "trophy",
+        ("New personal record", "Beat one of your personal records."),
+        ("刷新个人纪录", "打破你的一项个人纪录。"),
+    ),
+    _a(
+        "longest_run",
+        "longest_run",
+        1,
+        "runs",
+        "arrow-up-right",
+        ("Longest run yet", "Run farther than ever before in one run."),
+        ("最长距离", "单次跑步距离超过以往所有跑步。"),
+    ),
+    _a(
+        "early_bird",
+        "early_run",
+        1,
+        "runs",
+        "sunrise",
+        ("Early bird", "Start a run before 6:00 local time."),
+        ("早起的鸟儿", "在当地时间 6:00 之前开始跑步。"),
+        hour=6,
+    ),
+    _a(
+        "night_owl",
+        "night_run",
+        1,
+        "runs",
+        "moon",
+        ("Night owl", "Start a run at 21:00 local time or later."),
+        ("夜猫子", "在当地时间 21:00 或之后开始跑步。"),
+        hour=21,
+    ),
+    _a(
+        "cadence_170",
+        "cadence",
+        170,
+        "spm",
+        "metronome",
+        ("Quick feet", "Average at least 170 steps per minute in a run of 1 km or more."),
+        ("快步频", "在 1 公里以上的一次跑步中平均步频达到每分钟 170 步。"),
+    ),
+    _a(
+        "form_80",
+        "form",
+        80,
+        "%",
+        "footprint",
+        (
+            "Light landing",
+            "Land on the midfoot or forefoot in at least 80% of strides in a run of 1 km or more.",
+        ),
+        ("轻盈着地", "在 1 公里以上的一次跑步中至少 80% 的步伐以中足或前掌着地。"),
+    ),
+    *(
+        _a(
+            f"monthly_{km}km",
+            "monthly_distance",
+            km,
+            "km",
+            "calendar-month",
+            (f"{km} km in a month", f"Run {km} km within one calendar month."),
+            (f"月跑 {km} 公里", f"在一个自然月内累计跑步 {km} 公里。"),
+        )
+        for km in (50, 100)
+    ),
+)
+
+_MIN_GOAL_RUN_M = 1000.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Award:
+    """An achievement earned by a run; ``period`` is "YYYY-MM" for monthly challenges, else ""."""
+
+    achievement_id: str
+    run_id: str
+    earned_at: dt.datetime
+    period: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "achievement_id": self.achievement_id,
+            "run_id": self.run_id,
+            "earned_at": self.earned_at.isoformat(),
+            "period": self.period,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Award:
+        return cls(
+            d["achievement_id"], d["run_id"], dt.datetime.fromisoformat(d["earned_at"]), d.get("period", "")
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a runner stands on one achievement (for monthly ones: in the month of ``as_of``)."""
+
+    achievement_id: str
+    current: float
+    target: float
+    unit: str
+    earned: bool
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.current / self.target) if self.target else 1.0
+
+
+class Achievements:
+    """Award achievements from a runner's runs.
+
+    Parameters
+    ----------
+    catalogue
+        The achievements to award (default: CATALOGUE).
+    time_zone
+        IANA zone for calendar days/weeks/months/times of day; None = each run's own zone.
+    week_start
+        First day of the week for weekly streaks, 0 = Monday ... 6 = Sunday.
+
+    Attributes
+    ----------
+    awards_
+        Awards in the order they were earned.
+    run_count_, total_distance_m_, longest_run_m_
+        Running totals over the runs taken into account.
+    """
+
+    awards_: list[Award]
+
+    def __init__(
+        self,
+        *,
+        catalogue: tuple[Achievement, ...] = CATALOGUE,
+        time_zone: str | None = None,
+        week_start: int = 0,
+    ) -> None:
+        self.catalogue = catalogue
+        self.time_zone = time_zone
+        self.week_start = week_start
+
+    # ------------------------------------------------------------------ state
+    def _reset(self) -> None:
+        if not 0 <= self.week_start <= 6:
+            raise ValueError(f"week_start must be 0 (Monday) .. 6 (Sunday), got {self.week_start}")
+        self.awards_ = []
+        self.run_count_ = 0
+        self.total_distance_m_ = 0.0
+        self.longest_run_m_ = 0.0
+        self.best_cadence_spm_ = 0.0
+        self.best_form_pct_ = 0.0
+        self.hour_runs_: dict[str, int] = {}  # early_run / night_run achievement id -> runs counted
+        self.records_beaten_ = 0
+        self.longest_beaten_ = 0
+        self.best_efforts_s_: dict[float, float] = {}
+        self.days_: set[int] = set()  # local date ordinals with a run
+        self.weeks_: set[int] = set()  # week index (ordinal of the week's first day // 7)
+        self.month_m_: dict[str, float] = {}
+        self.last_key_: tuple[dt.datetime, str] | None = None
+        self.last_zone_: str | None = None
+        self.run_ids_: set[str] = set()
+        self._earned: set[tuple[str, str]] = set()
+        self._prepare()
+
+    def _local(self, run: RunSummary) -> dt.datetime:
+        return run.start_time.astimezone(ZoneInfo(self.time_zone or run.time_zone))
+
+    def _week(self, day: dt.date) -> int:
+        return (day.toordinal() - 1 - self.week_start) // 7  # ordinal 1 (0001-01-01) is a Monday
+
+    @staticmethod
+    def _streak(days: set[int], last: int, limit: float = float("inf")) -> int:
+        """Length of the run of consecutive members of ``days`` ending at ``last`` (counted up to ``limit``)."""
+        n = 0
+        while n < limit and last - n in days:
+            n += 1
+        return n
+
+    def _prepare(self) -> None:
+        """Lookups derived from the catalogue and the awards so far (not state: rebuilt on load)."""
+        self._hour_achievements = [a for a in self.catalogue if a.hour is not None]
+        self._day_limit = max((a.target for a in self.catalogue if a.kind == "daily_streak"), default=0.0)
+        self._week_limit = max((a.target for a in self.catalogue if a.kind == "weekly_streak"), default=0.0)
+        self._monthly = [a for a in self.catalogue if a.monthly]
+        self._pending = [a for a in self.catalogue if not a.monthly and (a.id, "") not in self._earned]
+
+    def _step(self, run: RunSummary) -> None:
+        if run.run_id in self.run_ids_:
+            raise ValueError(f"run {run.run_id!r} is already counted; to edit a run, recompute")
+        self.run_ids_.add(run.run_id)
+        self.last_key_ = run.sort_key
+        self.last_zone_ = run.time_zone
+        local = self._local(run)
+        day = local.date()
+        month = f"{day.year:04d}-{day.month:02d}"
+        previous_longest = self.longest_run_m_
+        had_runs = self.run_count_ > 0
+
+        self.run_count_ += 1
+        self.total_distance_m_ += run.distance_m
+        self.longest_run_m_ = max(self.longest_run_m_, run.distance_m)
+        if had_runs and run.distance_m > previous_longest:
+            self.longest_beaten_ += 1
+        self.days_.add(day.toordinal())
+        self.weeks_.add(self._week(day))
+        self.month_m_[month] = self.month_m_.get(month, 0.0) + run.distance_m
+        for a in self._hour_achievements:
+            if a.hour is not None and (
+                (a.kind == "early_run" and local.hour < a.hour)
+                or (a.kind == "night_run" and local.hour >= a.hour)
+            ):
+                self.hour_runs_[a.id] = self.hour_runs_.get(a.id, 0) + 1
+        if run.distance_m >= _MIN_GOAL_RUN_M:
+            if run.avg_cadence_spm is not None:
+                self.best_cadence_spm_ = max(self.best_cadence_spm_, run.avg_cadence_spm)
+            if run.fore_mid_strike_fraction is not None:
+                self.best_form_pct_ = max(self.best_form_pct_, 100.0 * run.fore_mid_strike_fraction)
+        for e in run.efforts:
+            old = self.best_efforts_s_.get(e.distance_m)
+            if old is None or e.time_s < old:
+                if old is not None:
+                    self.records_beaten_ += 1
+                self.best_efforts_s_[e.distance_m] = e.time_s
+
+        # awards only need streaks up to the longest target, which keeps this O(1) per run
+        day_streak = self._streak(self.days_, day.toordinal(), self._day_limit)
+        week_streak = self._streak(self.weeks_, self._week(day), self._week_limit)
+        earned_now = []
+        for a in (*self._pending, *self._monthly):
+            period = month if a.monthly else ""
+            if (a.id, period) in self._earned:
+                continue
+            if self._current(a, day_streak=day_streak, week_streak=week_streak, month=month) >= a.target:
+                earned_now.append(a)
+                self._earned.add((a.id, period))
+                self.awards_.append(Award(a.id, run.run_id, run.start_time, period))
+        if earned_now:
+            self._pending = [a for a in self._pending if a not in earned_now]
+
+    def _current(
+        self,
+        a: Achievement,
+        *,
+        day_streak: int,
+        week_streak: int,
+        month: str,
+    ) -> float:
+        match a.kind:
+            case "first_run":
+                return self.run_count_
+            case "total_distance":
+                return self.total_distance_m_ / 1000.0
+            case "single_run_distance":
+                return self.longest_run_m_ / 1000.0
+            case "weekly_streak":
+                return week_streak
+            case "daily_streak":
+                return day_streak
+            case "monthly_distance":
+                return self.month_m_.get(month, 0.0) / 1000.0
+            case "cadence":
+                return self.best_cadence_spm_
+            case "form":
+                return self.best_form_pct_
+            case "early_run" | "night_run":
+                return self.hour_runs_.get(a.id, 0)
+            case "personal_record":
+                return self.records_beaten_
+            case "longest_run":
+                return self.longest_beaten_
+        raise ValueError(f"achievement {a.id!r} has unknown kind {a.kind!r}")
+
+    # ------------------------------------------------------------------ actions
+    def compute(self, runs: Iterable[RunSummary]) -> Self:
+        """Awards from scratch for this set of runs (input order does not matter)."""
+        self._reset()
+        for run in sorted(runs, key=lambda r: r.sort_key):
+            self._step(run)
+        return self
+
+    def add(self, run: RunSummary, *, all_runs: Iterable[RunSummary] | None = None) -> Self:
+        """Take one new run into account; equals ``compute(previous runs + [run])``.
+
+        Incremental when ``run`` comes after every run counted so far; a run from before that (an old run
+        imported late) needs ``all_runs`` (every run including this one) and triggers a recompute.
+        """
+        if self.last_key_ is None or run.sort_key > self.last_key_:
+            self._step(run)
+            return self
+        if all_runs is None:
+            raise ValueError(
+                f"run {run.run_id!r} starts before the latest run counted; pass all_runs= to recompute"
+            )
+        return self.compute(all_runs)
+
+    # ------------------------------------------------------------------ views
+    def awarded(self) -> dict[tuple[str, str], Award]:
+        """Awards by (achievement id, period)."""
+        return {(a.achievement_id, a.period): a for a in self.awards_}
+
+    def progress(self, *, as_of: dt.datetime | None = None) -> list[Progress]:
+        """Progress on every catalogue entry, in catalogue order.
+
+        Streaks count back from ``as_of`` (default: the latest run) and stay alive through the current day or
+        week even if the runner has not run yet today or this week. Monthly challenges use ``as_of``'s month.
+        """
+        if as_of is None:
+            as_of = self.last_key_[0] if self.last_key_ else dt.datetime.now(dt.UTC)
+        if as_of.tzinfo is None:
+            raise ValueError("as_of must be timezone-aware")
+        zone = ZoneInfo(self.time_zone) if self.time_zone else None
+        if zone is None:
+            # no runner-wide zone: read "today" in the zone of the latest run
+            zone = ZoneInfo(self.last_zone_) if self.last_zone_ else dt.UTC
+        today = as_of.astimezone(zone).date()
+        month = f"{today.year:04d}-{today.month:02d}"
+        d0 = today.toordinal()
+        day_streak = self._streak(self.days_, d0) or self._streak(self.days_, d0 - 1)
+        w0 = self._week(today)
+        week_streak = self._streak(self.weeks_, w0) or self._streak(self.weeks_, w0 - 1)
+        earned = self.awarded()
+        out = []
+        for a in self.catalogue:
+            current = self._current(a, day_streak=day_streak, week_streak=week_streak, month=month)
+            key = (a.id, month if a.monthly else "")
+            out.append(Progress(a.id, float(current), float(a.target), a.unit, key in earned))
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        """State as JSON-able data so storage can keep it and ``add`` later (catalogue itself is not stored)."""
+        return {
+            "time_zone": self.time_zone,
+            "week_start": self.week_start,
+            "awards": [a.to_dict() for a in self.awards_],
+            "run_count": self.run_count_,
+            "total_distance_m": self.total_distance_m_,
+            "longest_run_m": self.longest_run_m_,
+            "best_cadence_spm": self.best_cadence_spm_,
+            "best_form_pct": self.best_form_pct_,
+            "hour_runs": self.hour_runs_,
+            "records_beaten": self.records_beaten_,
+            "longest_beaten": self.longest_beaten_,
+            "best_efforts_s": [[k, v] for k, v in self.best_efforts_s_.items()],
+            "days": sorted(self.days_),
+            "weeks": sorted(self.weeks_),
+            "month_m": self.month_m_,
+            "last_key": None
+            if self.last_key_ is None
+            else [self.last_key_[0].isoformat(), self.last_key_[1]],
+            "last_zone": self.last_zone_,
+            "run_ids": sorted(self.run_ids_),
+        }
+
+    @classmethod
+    def from_dict(
+        cls, data: dict[str, Any], *, catalogue: tuple[Achievement, ...] = CATALOGUE
+    ) -> Achievements:
+        obj = cls(catalogue=catalogue, time_zone=data["time_zone"], week_start=int(data["week_start"]))
+        obj._reset()
+        obj.awards_ = [Award.from_dict(a) for a in data["awards"]]
+        obj._earned = {(a.achievement_id, a.period) for a in obj.awards_}
+        obj._prepare()
+        obj.run_count_ = int(data["run_count"])
+        obj.total_distance_m_ = float(data["total_distance_m"])
+        obj.longest_run_m_ = float(data["longest_run_m"])
+        obj.best_cadence_spm_ = float(data["best_cadence_spm"])
+        obj.best_form_pct_ = float(data["best_form_pct"])
+        obj.hour_runs_ = {k: int(v) for k, v in data["hour_runs"].items()}
+        obj.records_beaten_ = int(data["records_beaten"])
+        obj.longest_beaten_ = int(data["longest_beaten"])
+        obj.best_efforts_s_ = {float(k): float(v) for k, v in data["best_efforts_s"]}
+        obj.days_ = set(data["days"])
+        obj.weeks_ = set(data["weeks"])
+        obj.month_m_ = {k: float(v) for k, v in data["month_m"].items()}
+        lk = data["last_key"]
+        obj.last_key_ = None if lk is None else (dt.datetime.fromisoformat(lk[0]), lk[1])
+        obj.last_zone_ = data.get("last_zone")
+        obj.run_ids_ = set(data["run_ids"])
+        return obj

@@ -1,0 +1,769 @@
+"""The run domain model: strides, streams, laps, runs and the compact per-run summary everything else reads.
+
+Plain dataclasses with SI units in the names; no database and no web framework here. Storage keeps a run as
+its scalar fields, ``Streams.to_bytes()`` and ``pack_strides()`` blobs, and ``RunSummary.to_dict()`` (JSON) — the
+summary alone is enough for records, achievements and progress, so those never load streams or strides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import hashlib
+import struct
+import zlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+
+from soleware.runs.efforts import Effort, best_efforts
+
+__all__ = [
+    "FORM_METRICS",
+    "MOVING_SPEED_MPS",
+    "SPEED_BIN_MPS",
+    "SPEED_BIN_COUNT",
+    "FormFit",
+    "Gait",
+    "Lap",
+    "Run",
+    "RunDataError",
+    "RunSummary",
+    "Source",
+    "Streams",
+    "StrikeType",
+    "Stride",
+    "detect_pauses",
+    "pack_strides",
+    "same_activity",
+    "unpack_strides",
+]
+
+#: width of the speed histogram bins in RunSummary.speed_time_s (0-0.25, 0.25-0.5, ... m/s)
+SPEED_BIN_MPS = 0.25
+#: number of speed bins; the last bin also holds everything faster than its lower edge (8 m/s)
+SPEED_BIN_COUNT = 33
+#: slowest distance-stream speed that counts as moving, m/s
+MOVING_SPEED_MPS = 0.5
+
+
+class RunDataError(ValueError):
+    """Run data is inconsistent or incomplete; the message names the field and the problem."""
+
+
+class StrikeType(enum.StrEnum):
+    """Which part of the foot touches the ground first."""
+
+    REARFOOT = "rearfoot"
+    MIDFOOT = "midfoot"
+    FOREFOOT = "forefoot"
+
+
+class Gait(enum.StrEnum):
+    WALK = "walk"
+    RUN = "run"
+
+
+class Source(enum.StrEnum):
+    """Where a run came from."""
+
+    SHOE = "shoe"
+    RECORDING = "recording"
+    FIT = "fit"
+    TCX = "tcx"
+    GPX = "gpx"
+    MANUAL = "manual"
+
+
+_SIDES = ("left", "right")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Stride:
+    """One stride of one foot (from one initial contact to the next), times in seconds from the run's start.
+
+    ``speed_mps`` and ``cadence_spm`` default to what length and duration imply; cadence counts steps of both
+    feet per minute (two steps per stride), as running watches show it.
+    """
+
+    side: str
+    t_start_s: float
+    t_end_s: float
+    length_m: float
+    speed_mps: float | None = None
+    cadence_spm: float | None = None
+    contact_time_s: float | None = None
+    flight_time_s: float | None = None
+    strike_angle_deg: float | None = None
+    strike_type: StrikeType | None = None
+    impact_g: float | None = None
+    gait: Gait = Gait.RUN
+
+    def __post_init__(self) -> None:
+        if self.side not in _SIDES:
+            raise RunDataError(f"stride side must be 'left' or 'right', got {self.side!r}")
+        if not (np.isfinite(self.t_start_s) and np.isfinite(self.t_end_s) and self.t_end_s > self.t_start_s):
+            raise RunDataError(
+                f"stride must end after it starts, got t_start_s={self.t_start_s}, t_end_s={self.t_end_s}"
+            )
+        if not (np.isfinite(self.length_m) and self.length_m >= 0):
+            raise RunDataError(f"stride length_m must be finite and >= 0, got {self.length_m}")
+        duration = self.t_end_s - self.t_start_s
+        if self.speed_mps is None:
+            object.__setattr__(self, "speed_mps", self.length_m / duration)
+        if self.cadence_spm is None:
+            object.__setattr__(self, "cadence_spm", 120.0 / duration)
+        if self.strike_type is not None and not isinstance(self.strike_type, StrikeType):
+            object.__setattr__(self, "strike_type", StrikeType(self.strike_type))
+        if not isinstance(self.gait, Gait):
+            object.__setattr__(self, "gait", Gait(self.gait))
+
+    @property
+    def duration_s(self) -> float:
+        return self.t_end_s - self.t_start_s
+
+
+# Packed stride layout: one record per stride, little-endian, zlib-compressed after an 8-byte header.
+_STRIDE_MAGIC = b"SWSR"
+_STRIDE_DTYPE = np.dtype(
+    [
+        ("side", "u1"),  # 0 left, 1 right
+        ("gait", "u1"),  # 0 walk, 1 run
+        ("strike", "i1"),  # -1 unknown, 0 rearfoot, 1 midfoot, 2 forefoot
+        ("t_start_s", "<f8"),
+        ("t_end_s", "<f8"),
+        ("length_m", "<f4"),
+        ("speed_mps", "<f4"),
+        ("cadence_spm", "<f4"),
+        ("contact_time_s", "<f4"),  # NaN = unknown, as for every float below
+        ("flight_time_s", "<f4"),
+        ("strike_angle_deg", "<f4"),
+        ("impact_g", "<f4"),
+    ]
+)
+_STRIKES = (StrikeType.REARFOOT, StrikeType.MIDFOOT, StrikeType.FOREFOOT)
+_OPTIONAL_FLOATS = ("contact_time_s", "flight_time_s", "strike_angle_deg", "impact_g")
+
+
+def pack_strides(strides: Sequence[Stride]) -> bytes:
+    """Strides as one compact blob: b"SWSR", uint32 count, then zlib of packed records (see _STRIDE_DTYPE).
+
+    Times stay float64; per-stride metrics are float32 (plenty for centimetres and milliseconds).
+    """
+    rec = np.zeros(len(strides), dtype=_STRIDE_DTYPE)
+    for k, s in enumerate(strides):
+        rec[k] = (
+            _SIDES.index(s.side),
+            1 if s.gait is Gait.RUN else 0,
+            -1 if s.strike_type is None else _STRIKES.index(s.strike_type),
+            s.t_start_s,
+            s.t_end_s,
+            s.length_m,
+            s.speed_mps,
+            s.cadence_spm,
+            *(np.nan if getattr(s, f) is None else getattr(s, f) for f in _OPTIONAL_FLOATS),
+        )
+    return _STRIDE_MAGIC + struct.pack("<I", len(strides)) + zlib.compress(rec.tobytes(), 6)
+
+
+def unpack_strides(blob: bytes) -> list[Stride]:
+    """Inverse of pack_strides (metrics come back rounded to float32)."""
+    if len(blob) < 8 or blob[:4] != _STRIDE_MAGIC:
+        raise RunDataError("stride blob does not start with b'SWSR'")
+    (count,) = struct.unpack_from("<I", blob, 4)
+    raw = zlib.decompress(blob[8:])
+    if len(raw) != count * _STRIDE_DTYPE.itemsize:
+        raise RunDataError(f"stride blob says {count} strides but holds {len(raw)} bytes")
+    rec = np.frombuffer(raw, dtype=_STRIDE_DTYPE)
+
+    def opt(x: Any) -> float | None:
+        return None if np.isnan(x) else float(x)
+
+    return [
+        Stride(
+            side=_SIDES[int(r["side"])],
+            t_start_s=float(r["t_start_s"]),
+            t_end_s=float(r["t_end_s"]),
+            length_m=float(r["length_m"]),
+            speed_mps=float(r["speed_mps"]),
+            cadence_spm=float(r["cadence_spm"]),
+            contact_time_s=opt(r["contact_time_s"]),
+            flight_time_s=opt(r["flight_time_s"]),
+            strike_angle_deg=opt(r["strike_angle_deg"]),
+            strike_type=None if r["strike"] < 0 else _STRIKES[int(r["strike"])],
+            impact_g=opt(r["impact_g"]),
+            gait=Gait.RUN if r["gait"] else Gait.WALK,
+        )
+        for r in rec
+    ]
+
+
+# Streams blob: b"SWST", uint8 version, uint8 column count, uint16 reserved, uint32 n; then zlib of the columns
+# one after another: t_s and distance_m as <f8 (exact), the other four as <f4 (stored as float32 in memory too).
+_STREAM_MAGIC = b"SWST"
+_STREAM_VERSION = 1
+_STREAM_F8 = ("t_s", "distance_m")
+_STREAM_F4 = ("speed_mps", "cadence_spm", "stride_length_m", "contact_time_s")
+
+
+@dataclasses.dataclass(eq=False)
+class Streams:
+    """Per-sample arrays over a run, all the same length; NaN marks an unknown value (e.g. no stride, paused).
+
+    ``t_s`` (strictly increasing, seconds from the run's start) and ``distance_m`` (never decreasing) are float64;
+    the metric columns are float32. Omitted metric columns are all NaN.
+    """
+
+    t_s: np.ndarray
+    distance_m: np.ndarray
+    speed_mps: np.ndarray | None = None
+    cadence_spm: np.ndarray | None = None
+    stride_length_m: np.ndarray | None = None
+    contact_time_s: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.t_s = np.ascontiguousarray(self.t_s, dtype=np.float64)
+        self.distance_m = np.ascontiguousarray(self.distance_m, dtype=np.float64)
+        n = len(self.t_s)
+        if self.t_s.ndim != 1 or self.distance_m.shape != (n,):
+            raise RunDataError(
+                f"streams t_s and distance_m must be 1-d and equal length, got {self.t_s.shape}, {self.distance_m.shape}"
+            )
+        for name in _STREAM_F4:
+            value = getattr(self, name)
+            arr = np.full(n, np.nan, np.float32) if value is None else np.ascontiguousarray(value, np.float32)
+            if arr.shape != (n,):
+                raise RunDataError(f"streams {name} has shape {arr.shape}, expected ({n},) like t_s")
+            setattr(self, name, arr)
+        if not (np.all(np.isfinite(self.t_s)) and np.all(np.isfinite(self.distance_m))):
+            raise RunDataError("streams t_s and distance_m must be finite")
+        if n > 1 and np.any(np.diff(self.t_s) <= 0):
+            raise RunDataError("streams t_s must be strictly increasing")
+        if n > 1 and np.any(np.diff(self.distance_m) < 0):
+            raise RunDataError("streams distance_m must never decrease")
+
+    def __len__(self) -> int:
+        return len(self.t_s)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Streams):
+            return NotImplemented
+        return all(
+            np.array_equal(getattr(self, c), getattr(other, c), equal_nan=True)
+            for c in _STREAM_F8 + _STREAM_F4
+        )
+
+    def to_bytes(self) -> bytes:
+        """One blob for storage (layout above); ``Streams.from_bytes(s.to_bytes()) == s`` exactly."""
+        body = b"".join(getattr(self, c).astype("<f8").tobytes() for c in _STREAM_F8) + b"".join(
+            getattr(self, c).astype("<f4").tobytes() for c in _STREAM_F4
+        )
+        header = _STREAM_MAGIC + struct.pack("<BBHI", _STREAM_VERSION, 6, 0, len(self))
+        return header + zlib.compress(body, 6)
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Streams:
+        if len(blob) < 12 or blob[:4] != _STREAM_MAGIC:
+            raise RunDataError("streams blob does not start with b'SWST'")
+        version, ncols, _, n = struct.unpack_from("<BBHI", blob, 4)
+        if version != _STREAM_VERSION or ncols != 6:
+            raise RunDataError(f"streams blob version {version} with {ncols} columns is not supported")
+        raw = zlib.decompress(blob[12:])
+        if len(raw) != n * (8 * 2 + 4 * 4):
+            raise RunDataError(f"streams blob says {n} samples but holds {len(raw)} bytes")
+        cols: dict[str, np.ndarray] = {}
+        offset = 0
+        for name in _STREAM_F8:
+            cols[name] = np.frombuffer(raw, "<f8", n, offset).astype(np.float64)
+            offset += 8 * n
+        for name in _STREAM_F4:
+            cols[name] = np.frombuffer(raw, "<f4", n, offset).astype(np.float32)
+            offset += 4 * n
+        return cls(**cols)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Lap:
+    """A lap the runner marked (lap button, or an imported file's laps), seconds from the run's start."""
+
+    t_start_s: float
+    t_end_s: float
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.t_end_s > self.t_start_s:
+            raise RunDataError(f"lap must end after it starts, got {self.t_start_s}..{self.t_end_s}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"t_start_s": self.t_start_s, "t_end_s": self.t_end_s, "name": self.name}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Lap:
+        return cls(float(d["t_start_s"]), float(d["t_end_s"]), str(d.get("name", "")))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FormFit:
+    """A running-form metric of one run as a line over speed: value ≈ intercept + slope·speed.
+
+    Fitted on running strides; ``speed_lo_mps``..``speed_hi_mps`` (10th-90th percentile) is where the line is
+    trusted. ``slope`` is 0 when the run's speeds were too uniform to fit one (the intercept is then the mean).
+    """
+
+    intercept: float
+    slope: float
+    n: int
+    speed_lo_mps: float
+    speed_hi_mps: float
+
+    def at(self, speed_mps: float, *, margin_mps: float = 0.25) -> float | None:
+        """The metric at ``speed_mps``, or None when that speed is outside this run's range (± margin)."""
+        if not (self.speed_lo_mps - margin_mps <= speed_mps <= self.speed_hi_mps + margin_mps):
+            return None
+        return self.intercept + self.slope * speed_mps
+
+    def to_list(self) -> list[float]:
+        return [self.intercept, self.slope, self.n, self.speed_lo_mps, self.speed_hi_mps]
+
+    @classmethod
+    def from_list(cls, x: Sequence[float]) -> FormFit:
+        return cls(float(x[0]), float(x[1]), int(x[2]), float(x[3]), float(x[4]))
+
+
+#: the form metrics fitted per run (Stride attribute names)
+FORM_METRICS = ("cadence_spm", "length_m", "contact_time_s")
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RunDataError(f"unknown time zone {name!r} (use an IANA name such as 'Asia/Shanghai')") from exc
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What records, achievements and progress need of one run — small, JSON-able, no streams.
+
+    ``speed_time_s[k]`` is the moving time spent at speeds in [k, k+1)·SPEED_BIN_MPS (last bin open-ended);
+    ``form`` maps FORM_METRICS names to their FormFit (absent when the run had too few running strides).
+    """
+
+    run_id: str
+    start_time: dt.datetime
+    time_zone: str
+    distance_m: float
+    elapsed_time_s: float
+    moving_time_s: float
+    shoe_serials: tuple[str, ...] = ()
+    source: str = Source.SHOE.value
+    avg_cadence_spm: float | None = None
+    #: share of strides with a known strike type that were midfoot or forefoot, 0..1
+    fore_mid_strike_fraction: float | None = None
+    efforts: tuple[Effort, ...] = ()
+    speed_time_s: tuple[float, ...] = ()
+    form: dict[str, FormFit] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.start_time.tzinfo is None or self.start_time.utcoffset() is None:
+            raise RunDataError("start_time must be timezone-aware")
+        _zone(self.time_zone)
+        distances = [e.distance_m for e in self.efforts]
+        if len(set(distances)) != len(distances):
+            raise RunDataError(f"run {self.run_id!r} has more than one effort for one distance: {distances}")
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return self.start_time.astimezone(ZoneInfo(self.time_zone))
+
+    @property
+    def sort_key(self) -> tuple[dt.datetime, str]:
+        """Run order used everywhere (start time, then id), so results do not depend on input order."""
+        return (self.start_time, self.run_id)
+
+    def effort(self, distance_m: float) -> Effort | None:
+        for e in self.efforts:
+            if e.distance_m == distance_m:
+                return e
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "start_time": self.start_time.isoformat(),
+            "time_zone": self.time_zone,
+            "distance_m": self.distance_m,
+            "elapsed_time_s": self.elapsed_time_s,
+            "moving_time_s": self.moving_time_s,
+            "shoe_serials": list(self.shoe_serials),
+            "source": self.source,
+            "avg_cadence_spm": self.avg_cadence_spm,
+            "fore_mid_strike_fraction": self.fore_mid_strike_fraction,
+            "efforts": [e.to_dict() for e in self.efforts],
+            "speed_time_s": list(self.speed_time_s),
+            "form": {k: v.to_list() for k, v in self.form.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSummary:
+        return cls(
+            run_id=str(data["run_id"]),
+            start_time=dt.datetime.fromisoformat(data["start_time"]),
+            time_zone=data["time_zone"],
+            distance_m=float(data["distance_m"]),
+            elapsed_time_s=float(data["elapsed_time_s"]),
+            moving_time_s=float(data["moving_time_s"]),
+            shoe_serials=tuple(data.get("shoe_serials", ())),
+            source=data.get("source", Source.SHOE.value),
+            avg_cadence_spm=data.get("avg_cadence_spm"),
+            fore_mid_strike_fraction=data.get("fore_mid_strike_fraction"),
+            efforts=tuple(Effort.from_dict(e) for e in data.get("efforts", ())),
+            speed_time_s=tuple(float(x) for x in data.get("speed_time_s", ())),
+            form={k: FormFit.from_list(v) for k, v in data.get("form", {}).items()},
+        )
+
+
+def detect_pauses(
+    t_s: np.ndarray,
+    distance_m: np.ndarray,
+    *,
+    min_pause_s: float = 3.0,
+    min_speed_mps: float = MOVING_SPEED_MPS,
+) -> list[tuple[float, float]]:
+    """Pauses in a distance stream (runs without strides): stretches of at least ``min_pause_s`` in which the
+    speed between consecutive samples stays below ``min_speed_mps``."""
+    t = np.asarray(t_s, dtype=np.float64)
+    d = np.asarray(distance_m, dtype=np.float64)
+    if len(t) < 2:
+        return []
+    slow = np.diff(d) < min_speed_mps * np.diff(t)
+    edges = np.diff(np.concatenate(([0], slow.astype(np.int8), [0])))
+    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    return [
+        (float(t[a]), float(t[b])) for a, b in zip(starts, ends, strict=True) if t[b] - t[a] >= min_pause_s
+    ]
+
+
+def same_activity(
+    a: Run | RunSummary,
+    b: Run | RunSummary,
+    *,
+    start_tolerance_s: float = 120.0,
+    distance_tolerance: float = 0.03,
+) -> bool:
+    """Whether two runs are probably one activity recorded or exported twice (near-equal start and distance).
+
+    A tolerant companion to ``Run.fingerprint()`` for sources that disagree by seconds or metres (a shoe sync
+    and a watch's FIT file of the same run).
+    """
+    if abs((a.start_time - b.start_time).total_seconds()) > start_tolerance_s:
+        return False
+    longer = max(a.distance_m, b.distance_m)
+    return longer == 0 or abs(a.distance_m - b.distance_m) <= distance_tolerance * longer
+
+
+def _merge_intervals(intervals: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for a, b in sorted(intervals):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _foot_distance(strides: Sequence[Stride], t: np.ndarray) -> np.ndarray:
+    """Cumulative distance of one foot on the grid t: linear within each stride, flat between strides."""
+    knots_t = np.empty(2 * len(strides))
+    knots_d = np.empty(2 * len(strides))
+    total = 0.0
+    for k, s in enumerate(strides):
+        knots_t[2 * k] = s.t_start_s
+        knots_d[2 * k] = total
+        total += s.length_m
+        knots_t[2 * k + 1] = s.t_end_s
+        knots_d[2 * k + 1] = total
+    return np.interp(t, knots_t, knots_d)
+
+
+def _stride_values(strides: Sequence[Stride], t: np.ndarray, attr: str) -> np.ndarray:
+    """Value of a stride attribute at each grid time (the stride covering it), NaN where no stride covers it."""
+    starts = np.array([s.t_start_s for s in strides])
+    ends = np.array([s.t_end_s for s in strides])
+    vals = np.array(
+        [np.nan if getattr(s, attr) is None else getattr(s, attr) for s in strides], dtype=np.float64
+    )
+    k = np.searchsorted(starts, t, side="right") - 1
+    inside = (k >= 0) & (t <= ends[np.clip(k, 0, None)])
+    out = np.full(len(t), np.nan)
+    out[inside] = vals[k[inside]]
+    return out
+
+
+def _nanmean_stack(rows: list[np.ndarray]) -> np.ndarray:
+    stack = np.vstack(rows)
+    count = np.sum(~np.isnan(stack), axis=0)
+    total = np.nansum(stack, axis=0)
+    return np.divide(total, count, out=np.full(stack.shape[1], np.nan), where=count > 0)
+
+
+@dataclasses.dataclass(eq=False)
+class Run:
+    """One run: when and where it started, what it came from, its strides, streams, pauses and laps.
+
+    ``start_time`` is timezone-aware (the instant of t = 0 s); ``time_zone`` is the IANA zone the runner was in,
+    used for local days, weeks and times of day. Strides, pauses and laps are in seconds from the start.
+    """
+
+    start_time: dt.datetime
+    time_zone: str
+    distance_m: float
+    elapsed_time_s: float
+    moving_time_s: float
+    streams: Streams
+    strides: list[Stride] = dataclasses.field(default_factory=list)
+    pauses: list[tuple[float, float]] = dataclasses.field(default_factory=list)
+    laps: list[Lap] = dataclasses.field(default_factory=list)
+    shoe_serials: tuple[str, ...] = ()
+    source: str = Source.SHOE.value
+    title: str = ""
+    id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.start_time.tzinfo is None or self.start_time.utcoffset() is None:
+            raise RunDataError("start_time must be timezone-aware (e.g. datetime(..., tzinfo=UTC))")
+        _zone(self.time_zone)
+        for name in ("distance_m", "elapsed_time_s", "moving_time_s"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value >= 0):
+                raise RunDataError(f"run {name} must be finite and >= 0, got {value}")
+        if self.moving_time_s > self.elapsed_time_s + 1e-6:
+            raise RunDataError(
+                f"moving_time_s ({self.moving_time_s}) cannot exceed elapsed_time_s ({self.elapsed_time_s})"
+            )
+        try:
+            self.source = Source(self.source).value
+        except ValueError:
+            raise RunDataError(
+                f"unknown run source {self.source!r}; expected one of {[x.value for x in Source]}"
+            ) from None
+        self.shoe_serials = tuple(sorted(set(self.shoe_serials)))
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_strides(
+        cls,
+        strides: Iterable[Stride],
+        *,
+        start_time: dt.datetime,
+        time_zone: str,
+        shoe_serials: Iterable[str] = (),
+        source: str = Source.SHOE.value,
+        title: str = "",
+        laps: Iterable[Lap] = (),
+        id: str | None = None,
+        min_pause_s: float = 3.0,
+        stream_interval_s: float = 1.0,
+    ) -> Run:
+        """Build a run from the strides of one or two feet.
+
+        Each foot's strides cover the whole route, so with two feet the run's distance stream is the *average*
+        of the two feet's cumulative distances (not their sum). Streams are sampled every ``stream_interval_s``
+        from 0 to the last stride's end (plus that end). A pause is any stretch of at least ``min_pause_s``
+        that no stride of either foot covers (including before the first stride); moving time is elapsed time
+        minus pauses.
+        """
+        strides = sorted(strides, key=lambda s: (s.t_start_s, s.side))
+        if not strides:
+            raise RunDataError("a run needs at least one stride")
+        if strides[0].t_start_s < 0:
+            raise RunDataError(f"stride times are seconds from the run's start, got {strides[0].t_start_s}")
+        if stream_interval_s <= 0:
+            raise RunDataError(f"stream_interval_s must be > 0, got {stream_interval_s}")
+        feet = {side: [s for s in strides if s.side == side] for side in _SIDES}
+        feet = {side: ss for side, ss in feet.items() if ss}
+        for side, ss in feet.items():
+            for a, b in zip(ss, ss[1:], strict=False):
+                if b.t_start_s < a.t_end_s - 1e-9:
+                    raise RunDataError(
+                        f"{side} strides overlap: one ends at {a.t_end_s} s, the next starts at {b.t_start_s} s"
+                    )
+
+        elapsed = max(s.t_end_s for s in strides)
+        t = np.arange(0.0, elapsed, stream_interval_s)
+        if len(t) == 0 or t[-1] < elapsed:
+            t = np.append(t, elapsed)
+        distance = np.mean([_foot_distance(ss, t) for ss in feet.values()], axis=0)
+        foot_totals = [sum(s.length_m for s in ss) for ss in feet.values()]
+        total_m = float(np.mean(foot_totals))
+
+        covered = _merge_intervals((s.t_start_s, s.t_end_s) for s in strides)
+        gaps = [(0.0, covered[0][0])] + [(a[1], b[0]) for a, b in zip(covered, covered[1:], strict=False)]
+        pauses = [(float(a), float(b)) for a, b in gaps if b - a >= min_pause_s]
+        moving = elapsed - sum(b - a for a, b in pauses)
+
+        def metric(attr: str) -> np.ndarray:
+            return _nanmean_stack([_stride_values(ss, t, attr) for ss in feet.values()])
+
+        speed = metric("speed_mps")
+        in_pause = np.zeros(len(t), dtype=bool)
+        for a, b in pauses:
+            in_pause |= (t > a) & (t < b)
+        speed[in_pause | np.isnan(speed)] = 0.0
+        streams = Streams(
+            t_s=t,
+            distance_m=distance,
+            speed_mps=speed,
+            cadence_spm=metric("cadence_spm"),
+            stride_length_m=metric("length_m"),
+            contact_time_s=metric("contact_time_s"),
+        )
+        return cls(
+            start_time=start_time,
+            time_zone=time_zone,
+            distance_m=total_m,
+            elapsed_time_s=float(elapsed),
+            moving_time_s=float(moving),
+            streams=streams,
+            strides=list(strides),
+            pauses=pauses,
+            laps=list(laps),
+            shoe_serials=tuple(shoe_serials),
+            source=source,
+            title=title,
+            id=id,
+        )
+
+    @classmethod
+    def from_streams(
+        cls,
+        streams: Streams,
+        *,
+        start_time: dt.datetime,
+        time_zone: str,
+        shoe_serials: Iterable[str] = (),
+        source: str = Source.FIT.value,
+        title: str = "",
+        laps: Iterable[Lap] = (),
+        id: str | None = None,
+        min_pause_s: float = 3.0,
+        min_speed_mps: float = MOVING_SPEED_MPS,
+    ) -> Run:
+        """Build a run without strides (a file from another app) from its streams.
+
+        Distance is the stream's last minus first value, elapsed time runs from t = 0 to the last sample, and
+        pauses are stretches of at least ``min_pause_s`` slower than ``min_speed_mps`` (see detect_pauses).
+        """
+        if len(streams) < 2:
+            raise RunDataError("a run from streams needs at least two samples")
+        if streams.t_s[0] < 0:
+            raise RunDataError(f"stream times are seconds from the run's start, got {streams.t_s[0]}")
+        pauses = detect_pauses(
+            streams.t_s, streams.distance_m, min_pause_s=min_pause_s, min_speed_mps=min_speed_mps
+        )
+        if streams.t_s[0] >= min_pause_s:
+            pauses.insert(0, (0.0, float(streams.t_s[0])))
+        elapsed = float(streams.t_s[-1])
+        return cls(
+            start_time=start_time,
+            time_zone=time_zone,
+            distance_m=float(streams.distance_m[-1] - streams.distance_m[0]),
+            elapsed_time_s=elapsed,
+            moving_time_s=elapsed - sum(b - a for a, b in pauses),
+            streams=streams,
+            pauses=pauses,
+            laps=list(laps),
+            shoe_serials=tuple(shoe_serials),
+            source=source,
+            title=title,
+            id=id,
+        )
+
+    # ------------------------------------------------------------------ identity
+    def fingerprint(self) -> str:
+        """A stable id of the activity for idempotent ingestion: equal for the same run uploaded twice.
+
+        Built from source-independent content only: the UTC start instant to the whole second, the distance to
+        10 m and the elapsed time to the whole second ("v1:" + 32 hex digits of SHA-256). Title, id, source,
+        shoes and streams resolution do not enter, so a shoe sync and a FIT export of one run agree as long as
+        they agree on those three figures. Scope it per runner in storage.
+        """
+        start = self.start_time.astimezone(dt.UTC).replace(microsecond=0).isoformat()
+        key = f"{start}|{round(self.distance_m / 10.0)}|{round(self.elapsed_time_s)}"
+        return "v1:" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return self.start_time.astimezone(ZoneInfo(self.time_zone))
+
+    # ------------------------------------------------------------------ derived
+    def efforts(self) -> tuple[Effort, ...]:
+        """Best efforts of the standard distances this run covers (see soleware.runs.efforts)."""
+        if len(self.streams) < 2:
+            return ()
+        return best_efforts(self.streams.t_s, self.streams.distance_m)
+
+    def summary(self, run_id: str | None = None) -> RunSummary:
+        """The compact per-run summary (needs an id: ``run_id`` or ``self.id``)."""
+        rid = run_id if run_id is not None else self.id
+        if rid is None:
+            raise RunDataError("summary() needs a run id: pass run_id= or set Run.id")
+        running = [s for s in self.strides if s.gait is Gait.RUN]
+        cadence: float | None = None
+        if running:
+            cadence = float(np.mean([s.cadence_spm for s in running]))
+        else:
+            c = self.streams.cadence_spm[self.streams.speed_mps > MOVING_SPEED_MPS]
+            c = c[np.isfinite(c)]
+            cadence = float(np.mean(c)) if len(c) else None
+        strikes = [s.strike_type for s in self.strides if s.strike_type is not None]
+        fore_mid = sum(1 for x in strikes if x is not StrikeType.REARFOOT) / len(strikes) if strikes else None
+        return RunSummary(
+            run_id=str(rid),
+            start_time=self.start_time,
+            time_zone=self.time_zone,
+            distance_m=self.distance_m,
+            elapsed_time_s=self.elapsed_time_s,
+            moving_time_s=self.moving_time_s,
+            shoe_serials=self.shoe_serials,
+            source=self.source,
+            avg_cadence_spm=cadence,
+            fore_mid_strike_fraction=fore_mid,
+            efforts=self.efforts(),
+            speed_time_s=self._speed_time_s(),
+            form=_form_fits(running),
+        )
+
+    def _speed_time_s(self) -> tuple[float, ...]:
+        t, d = self.streams.t_s, self.streams.distance_m
+        if len(t) < 2:
+            return ()
+        dt_s = np.diff(t)
+        v = np.diff(d) / dt_s
+        moving = v >= MOVING_SPEED_MPS
+        bins = np.minimum((v[moving] / SPEED_BIN_MPS).astype(int), SPEED_BIN_COUNT - 1)
+        hist = np.bincount(bins, weights=dt_s[moving], minlength=SPEED_BIN_COUNT)
+        return tuple(float(x) for x in hist)
+
+
+def _form_fits(running: Sequence[Stride], *, min_strides: int = 20) -> dict[str, FormFit]:
+    out: dict[str, FormFit] = {}
+    if len(running) < min_strides:
+        return out
+    speed = np.array([s.speed_mps for s in running], dtype=np.float64)
+    lo, hi = (float(x) for x in np.percentile(speed, [10, 90]))
+    for attr in FORM_METRICS:
+        y = np.array([np.nan if getattr(s, attr) is None else getattr(s, attr) for s in running], np.float64)
+        ok = np.isfinite(y)
+        if ok.sum() < min_strides:
+            continue
+        x, y = speed[ok], y[ok]
+        if np.ptp(x) >= 0.3:
+            slope, intercept = np.polyfit(x, y, 1)
+        else:
+            slope, intercept = 0.0, float(np.mean(y))
+        out[attr] = FormFit(float(intercept), float(slope), int(ok.sum()), lo, hi)
+    return out

@@ -1,0 +1,107 @@
+"""Splits per km and per mile, lap statistics and pause detection, from a run's streams.
+
+A split's boundary is the first moment the distance stream reaches k·unit (linear interpolation between
+samples, the same convention as best efforts). Elapsed time is wall time between boundaries; moving time
+subtracts the run's pauses inside the split. ``detect_pauses`` (from model) finds pauses in a bare stream. Elevation is not measured by the shoes, so it is None.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+
+from soleware.runs.efforts import MILE_M
+from soleware.runs.model import Lap, Run, Streams, detect_pauses
+
+__all__ = ["MILE_M", "Split", "detect_pauses", "lap_stats", "splits"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Split:
+    """One split or lap: where it lies in the run and how it went."""
+
+    index: int
+    t_start_s: float
+    t_end_s: float
+    distance_m: float
+    elapsed_time_s: float
+    moving_time_s: float
+    #: moving pace, seconds per km (None when the split covered no distance)
+    pace_s_per_km: float | None
+    avg_speed_mps: float | None
+    avg_cadence_spm: float | None
+    elevation_gain_m: float | None = None
+    name: str = ""
+
+
+def _time_at_distance(t: np.ndarray, d: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """First moment the distance reaches each target (targets within [d[0], d[-1]])."""
+    j = np.clip(np.searchsorted(d, target, side="left"), 1, len(d) - 1)
+    span = d[j] - d[j - 1]
+    frac = np.divide(target - d[j - 1], span, out=np.ones_like(span), where=span > 0)
+    out = t[j - 1] + np.clip(frac, 0.0, 1.0) * (t[j] - t[j - 1])
+    out[target <= d[0]] = t[0]
+    return out
+
+
+def _overlap_s(a: float, b: float, pauses: Sequence[tuple[float, float]]) -> float:
+    return sum(max(0.0, min(b, pe) - max(a, ps)) for ps, pe in pauses)
+
+
+def _distance_at(streams: Streams, t_s: float) -> float:
+    return float(np.interp(t_s, streams.t_s, streams.distance_m))
+
+
+def _mean_cadence(streams: Streams, a: float, b: float) -> float | None:
+    t = streams.t_s
+    sel = (t >= a) & (t <= b) & np.isfinite(streams.cadence_spm) & (streams.speed_mps > 0)
+    return float(np.mean(streams.cadence_spm[sel])) if np.any(sel) else None
+
+
+def _make(
+    streams: Streams, pauses: Sequence[tuple[float, float]], index: int, a: float, b: float, name: str = ""
+) -> Split:
+    distance = _distance_at(streams, b) - _distance_at(streams, a)
+    moving = (b - a) - _overlap_s(a, b, pauses)
+    pace = 1000.0 * moving / distance if distance > 0 else None
+    speed = distance / moving if moving > 0 else None
+    return Split(
+        index=index,
+        t_start_s=a,
+        t_end_s=b,
+        distance_m=distance,
+        elapsed_time_s=b - a,
+        moving_time_s=moving,
+        pace_s_per_km=pace,
+        avg_speed_mps=speed,
+        avg_cadence_spm=_mean_cadence(streams, a, b),
+        name=name,
+    )
+
+
+def splits(run: Run, *, unit_m: float = 1000.0, include_partial: bool = True) -> list[Split]:
+    """Splits of ``unit_m`` (1000.0 for km, MILE_M for miles); the last, shorter split is kept if asked."""
+    if unit_m <= 0:
+        raise ValueError(f"unit_m must be > 0, got {unit_m}")
+    s = run.streams
+    if len(s) < 2:
+        return []
+    t, d = s.t_s, s.distance_m
+    total = d[-1] - d[0]
+    n_full = int(np.floor(total / unit_m + 1e-9))
+    bounds = _time_at_distance(t, d, d[0] + unit_m * np.arange(0, n_full + 1))
+    edges = [float(x) for x in bounds]
+    edges[0] = float(t[0])
+    if include_partial and d[-1] - (d[0] + n_full * unit_m) > 1e-6:
+        edges.append(float(t[-1]))
+    return [_make(s, run.pauses, k, edges[k], edges[k + 1]) for k in range(len(edges) - 1)]
+
+
+def lap_stats(run: Run, laps: Sequence[Lap] | None = None) -> list[Split]:
+    """Statistics of the run's laps (or the given ones), one Split each with the lap's name."""
+    laps = run.laps if laps is None else laps
+    return [
+        _make(run.streams, run.pauses, k, lap.t_start_s, lap.t_end_s, lap.name) for k, lap in enumerate(laps)
+    ]

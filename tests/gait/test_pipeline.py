@@ -1,0 +1,76 @@
+"""The whole engine on real recordings, against their own ground truth, and its command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from soleware.cli import app
+from soleware.gait.evaluation import evaluate_recording
+from soleware.gait.pipeline import GaitAnalysis, strike_type
+from soleware.gait.recording import load_recording, sample_recording_path
+
+DATASETS = Path(__file__).parents[2].parent / "shared" / "datasets"
+needs_data = pytest.mark.skipif(not DATASETS.exists(), reason="../shared/datasets not present")
+
+
+def test_strike_type_classes() -> None:
+    assert [strike_type(a) for a in (15.0, 3.0, -8.0)] == ["rearfoot", "midfoot", "forefoot"]
+
+
+def test_sample_recording_gives_consistent_summary() -> None:
+    ga = GaitAnalysis().analyze(load_recording(sample_recording_path()))
+    s = ga.summary_
+    assert s.steps == len(ga.strides_) > 40
+    assert s.distance_m == pytest.approx(sum(x.length_m for x in ga.strides_))
+    assert all(b.t_start_s >= a.t_end_s - 1e-9 for a, b in zip(ga.strides_, ga.strides_[1:], strict=False))
+    assert {x.gait for x in ga.strides_} <= {"walk", "run"}
+
+
+@needs_data
+@pytest.mark.parametrize("stem", ["pyshoe_vicon/2017-11-27-11-25-12", "pyshoe_vicon/2017-11-22-11-30-14"])
+def test_stride_count_and_distance_against_motion_capture(stem: str) -> None:
+    """Current accuracy on two VICON trials (issue 3's targets, 2 % distance, are not yet met)."""
+    ev = evaluate_recording(load_recording(DATASETS / f"{stem}.csv"))
+    assert abs(ev.step_error_pct) <= 5.0
+    assert abs(ev.distance_error_pct) <= 10.0
+    assert ev.stride_length_rmse_m < 0.15
+
+
+def test_cli_analyze_json_has_the_documented_fields() -> None:
+    res = CliRunner().invoke(app, ["analyze", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    for key in ("distance_m", "duration_s", "steps", "cadence_spm", "strides"):
+        assert key in out
+    stride = out["strides"][5]
+    for key in (
+        "t_start_s",
+        "t_end_s",
+        "length_m",
+        "speed_mps",
+        "contact_time_s",
+        "strike_angle_deg",
+        "strike_type",
+        "gait",
+    ):
+        assert key in stride
+    assert out["distance_m"] == pytest.approx(sum(s["length_m"] for s in out["strides"]))
+
+
+def test_cli_analyze_rejects_bad_file_with_message(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("t,ax,ay\n0,1,2\n")
+    res = CliRunner().invoke(app, ["analyze", str(bad)])
+    assert res.exit_code == 2
+    assert "bad.csv" in res.output
+
+
+@needs_data
+def test_cli_eval_prints_aggregate_table() -> None:
+    res = CliRunner().invoke(app, ["eval", str(DATASETS / "gaitmap_example")])
+    assert res.exit_code == 0, res.output
+    assert "walk_2x20m_left" in res.output and "Aggregate" in res.output

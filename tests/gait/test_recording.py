@@ -1,0 +1,490 @@
+"""Loading recordings: every kind of bad input fails clearly or is repaired and reported."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from soleware.gait.recording import (
+    CSV_COLUMNS,
+    GroundTruth,
+    Recording,
+    RecordingError,
+    load_recording,
+    sample_recording_path,
+    save_recording,
+)
+
+DATASETS = Path(__file__).parents[2].parent / "shared" / "datasets"
+G = 9.80665
+
+
+def _signals(n: int = 500, rate_hz: float = 100.0, seed: int = 0) -> np.ndarray:
+    """(n, 7) rows of a plausible foot IMU: gravity plus gait-like oscillation (m/s², rad/s), a little noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / rate_hz
+    phase = 2 * np.pi * 1.1 * t
+    acc = np.column_stack([2.0 * np.sin(phase), 1.0 * np.cos(phase), 9.81 + 3.0 * np.sin(2 * phase)])
+    gyr = np.column_stack([0.5 * np.sin(phase + 1), 4.0 * np.sin(phase), 0.3 * np.cos(phase)])
+    data = np.column_stack([t, acc, gyr])
+    data[:, 1:] += rng.normal(scale=0.01, size=(n, 6))
+    return data
+
+
+def _write(
+    path: Path, data: np.ndarray, *, header: str = ",".join(CSV_COLUMNS), meta: dict | None = None
+) -> Path:
+    lines = [header] + [",".join(f"{v:.6f}" for v in row) for row in data]
+    path.write_text("\n".join(lines) + "\n")
+    if meta is not None:
+        path.with_suffix(".json").write_text(json.dumps(meta))
+    return path
+
+
+def _write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _error(path: Path, **kwargs: str) -> str:
+    with pytest.raises(RecordingError) as info:
+        load_recording(path, **kwargs)
+    message = str(info.value)
+    assert str(path) in message, message
+    return message
+
+
+def test_clean_file_loads_as_one_segment_without_warnings(tmp_path: Path) -> None:
+    data = _signals()
+    rec = load_recording(
+        _write(tmp_path / "ok.csv", data, meta={"sample_rate_hz": 100.0, "activity": "walk"})
+    )
+    assert len(rec) == len(data)
+    assert rec.segments == [(0, len(data))]
+    assert rec.warnings == []
+    assert rec.saturated.shape == (len(data),) and not rec.saturated.any()
+    np.testing.assert_allclose(rec.acc_mps2, data[:, 1:4], atol=1e-6)
+    assert rec.activity == "walk" and rec.sample_rate_hz == 100.0
+
+
+# ---------------------------------------------------------------------------------------------------- header
+
+
+def test_columns_in_any_order_are_reordered(tmp_path: Path) -> None:
+    data = _signals()
+    order = [6, 0, 3, 1, 5, 2, 4]
+    header = ",".join(CSV_COLUMNS[i] for i in order)
+    rec = load_recording(_write(tmp_path / "r.csv", data[:, order], header=header))
+    np.testing.assert_allclose(rec.gyr_rps, data[:, 4:7], atol=1e-6)
+    np.testing.assert_allclose(rec.t_s, data[:, 0], atol=1e-6)
+
+
+def test_unknown_and_missing_columns_are_named(tmp_path: Path) -> None:
+    data = _signals()
+    message = _error(_write(tmp_path / "r.csv", data, header="t,ax,ay,az,gx,gy,temp"))
+    assert "missing column(s) gz" in message
+    assert "unknown column(s) 'temp'" in message
+    assert "line 1" in message
+
+
+def test_missing_column_with_fewer_fields(tmp_path: Path) -> None:
+    data = _signals()[:, :6]
+    message = _error(_write(tmp_path / "r.csv", data, header="t,ax,ay,az,gx,gy"))
+    assert "missing column(s) gz" in message
+
+
+def test_empty_file_and_header_only(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert "empty file" in _error(empty)
+    header_only = _write_lines(tmp_path / "header.csv", [",".join(CSV_COLUMNS)])
+    assert "header only" in _error(header_only)
+
+
+# ---------------------------------------------------------------------------------------------------- rows
+
+
+def test_truncated_last_line_is_dropped_with_a_warning(tmp_path: Path) -> None:
+    data = _signals()
+    path = _write(tmp_path / "r.csv", data)
+    path.write_text(path.read_text() + "5.000000,0.1,0.2,9.8")  # power lost mid-row, no newline
+    rec = load_recording(path)
+    assert len(rec) == len(data)
+    assert any("incomplete" in w and "line 502" in w for w in rec.warnings)
+
+
+def test_truncated_mid_number_with_nul_padding(tmp_path: Path) -> None:
+    data = _signals()
+    path = _write(tmp_path / "r.csv", data)
+    path.write_bytes(path.read_bytes() + b"5.000000,0.1,0.2,9.8,0.1,0.\x00\x00\x00\x00")
+    rec = load_recording(path)
+    assert len(rec) == len(data)
+    assert any("incomplete" in w for w in rec.warnings)
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "problem"),
+    [("0.5,1,2,3,4,5", "6 fields instead of 7"), ("0.5,1,2,3,abc,5,6", "non-numeric gx value 'abc'")],
+)
+def test_malformed_row_in_the_middle_names_the_line(tmp_path: Path, bad_line: str, problem: str) -> None:
+    data = _signals()
+    path = _write(tmp_path / "r.csv", data)
+    lines = path.read_text().splitlines()
+    lines[100] = bad_line  # file line 101
+    message = _error(_write_lines(path, lines))
+    assert "line 101" in message and problem in message
+
+
+# ---------------------------------------------------------------------------------------------------- time
+
+
+def test_time_going_backwards_names_first_offending_row(tmp_path: Path) -> None:
+    data = _signals()
+    data[200, 0] = data[198, 0] - 0.001
+    message = _error(_write(tmp_path / "r.csv", data))
+    assert "line 202" in message and "backwards" in message
+    assert f"t = {data[200, 0]:g} s" in message
+
+
+def test_exact_duplicate_rows_are_dropped(tmp_path: Path) -> None:
+    data = _signals()
+    doubled = np.insert(data, [50, 300, 300], data[[49, 299, 299]], axis=0)
+    rec = load_recording(_write(tmp_path / "r.csv", doubled))
+    assert len(rec) == len(data)
+    assert any("3 exact duplicate rows dropped" in w for w in rec.warnings)
+    np.testing.assert_allclose(rec.gyr_rps, data[:, 4:7], atol=1e-6)
+
+
+def test_same_time_with_different_values_is_an_error(tmp_path: Path) -> None:
+    data = _signals()
+    clash = data[99].copy()
+    clash[3] += 1.0
+    message = _error(_write(tmp_path / "r.csv", np.insert(data, 100, clash, axis=0)))
+    assert "line 102" in message and "repeated time" in message
+
+
+def test_jittery_timestamps_without_missing_samples_stay_one_segment(tmp_path: Path) -> None:
+    """Host-side bunching (like gaitdriven_footprints exp 40): every 6th interval ~0, the others 1.2 periods."""
+    data = _signals(n=1200, rate_hz=200.0)
+    dt = np.tile([0.006, 0.006, 0.006, 0.006, 0.006, 0.00005], 200)[: len(data) - 1]
+    dt *= 0.005 * len(dt) / dt.sum()
+    rng = np.random.default_rng(1)
+    late = rng.choice(np.flatnonzero(dt[1:] > 0.005), 30, replace=False)
+    dt[late] += 0.0059  # a sample arrives a whole period late, the next one right behind it:
+    dt[late + 1] -= 0.0059  # a 12 ms interval then a ~0 one, no time missing
+    dt *= 1 + rng.normal(scale=0.02, size=len(dt))
+    data[:, 0] = np.concatenate([[0.0], np.cumsum(dt)])
+    rec = load_recording(_write(tmp_path / "r.csv", data, meta={"sample_rate_hz": 200.0}))
+    assert rec.segments == [(0, len(data))]
+    assert len(rec) == len(data)  # nothing interpolated
+    assert len(rec.warnings) <= 1
+    assert all("jitter" in w for w in rec.warnings)
+
+
+def test_short_gap_is_interpolated(tmp_path: Path) -> None:
+    data = _signals(n=600, rate_hz=200.0)
+    kept = np.delete(data, np.arange(300, 306), axis=0)  # 6 samples = 30 ms missing
+    rec = load_recording(_write(tmp_path / "r.csv", kept))
+    assert rec.segments == [(0, len(data))]
+    assert len(rec) == len(data)
+    np.testing.assert_allclose(rec.t_s, data[:, 0], atol=1e-6)
+    # linear fill between the neighbours
+    expected = np.linspace(data[299, 5], data[306, 5], 8)[1:-1]
+    np.testing.assert_allclose(rec.gyr_rps[300:306, 1], expected, atol=1e-6)
+    assert any("1 short gaps" in w and "6 linearly interpolated" in w for w in rec.warnings)
+
+
+def test_long_gap_splits_into_segments(tmp_path: Path) -> None:
+    data = _signals(n=1000, rate_hz=200.0)
+    kept = np.delete(data, np.arange(400, 440), axis=0)  # 0.2 s missing
+    rec = load_recording(_write(tmp_path / "r.csv", kept))
+    assert rec.segments == [(0, 400), (400, len(kept))]
+    assert len(rec) == len(kept)
+    assert any("0.200 s of samples missing after t = 1.995 s" in w and "split" in w for w in rec.warnings)
+
+
+def test_isolated_nan_rows_become_interpolated_samples(tmp_path: Path) -> None:
+    data = _signals()
+    data[120, 4] = np.nan
+    data[300, 2] = np.inf
+    rec = load_recording(_write(tmp_path / "r.csv", data))
+    assert len(rec) == len(data)
+    assert rec.segments == [(0, len(data))]
+    assert np.isfinite(rec.gyr_rps).all() and np.isfinite(rec.acc_mps2).all()
+    assert abs(rec.gyr_rps[120, 0] - (data[119, 4] + data[121, 4]) / 2) < 1e-6
+    assert any("2 rows with NaN, inf or empty" in w and "line 122" in w for w in rec.warnings)
+
+
+def test_empty_fields_are_missing_values(tmp_path: Path) -> None:
+    data = _signals()
+    path = _write(tmp_path / "r.csv", data)
+    lines = path.read_text().splitlines()
+    fields = lines[51].split(",")
+    fields[5] = ""  # gy of file line 52 left blank by the writer
+    lines[51] = ",".join(fields)
+    rec = load_recording(_write_lines(path, lines))
+    assert len(rec) == len(data)
+    assert any("1 rows with NaN, inf or empty" in w and "line 52" in w for w in rec.warnings)
+    assert abs(rec.gyr_rps[50, 1] - (data[49, 5] + data[51, 5]) / 2) < 1e-6
+
+
+def test_mostly_nan_column_is_an_error(tmp_path: Path) -> None:
+    data = _signals()
+    data[::3, 5] = 1.0
+    data[np.arange(len(data)) % 3 != 0, 5] = np.nan
+    message = _error(_write(tmp_path / "r.csv", data))
+    assert "gy (67%)" in message and "NaN" in message
+
+
+@pytest.mark.parametrize(("n", "rate_hz"), [(15, 5.0), (150, 100.0)])
+def test_too_short_is_an_error(tmp_path: Path, n: int, rate_hz: float) -> None:
+    """Fewer than 20 samples (over 2.8 s), and 1.49 s of 150 samples."""
+    message = _error(_write(tmp_path / "r.csv", _signals(n=n, rate_hz=rate_hz)))
+    assert "too short" in message
+
+
+# ---------------------------------------------------------------------------------------------------- units
+
+
+def test_acc_in_g_is_detected_and_explained(tmp_path: Path) -> None:
+    data = _signals()
+    data[:, 1:4] /= G
+    path = _write(tmp_path / "r.csv", data)
+    message = _error(path)
+    assert "looks like g" in message and "acc_unit='g'" in message
+    rec = load_recording(path, acc_unit="g")
+    np.testing.assert_allclose(rec.acc_mps2, data[:, 1:4] * G, rtol=1e-5, atol=1e-5)
+    assert rec.warnings == []
+
+
+def test_gyr_in_deg_per_s_is_detected_and_explained(tmp_path: Path) -> None:
+    data = _signals()
+    data[:, 4:7] = np.rad2deg(data[:, 4:7]) * 2.5  # a fast run: ~570 deg/s peaks
+    path = _write(tmp_path / "r.csv", data)
+    message = _error(path)
+    assert "looks like deg/s" in message and "gyr_unit='deg/s'" in message
+    rec = load_recording(path, gyr_unit="deg/s")
+    np.testing.assert_allclose(rec.gyr_rps, np.deg2rad(data[:, 4:7]), atol=1e-6)
+
+
+def test_stated_si_units_are_taken_as_they_are(tmp_path: Path) -> None:
+    data = _signals()
+    rec = load_recording(_write(tmp_path / "r.csv", data), acc_unit="m/s^2", gyr_unit="rad/s")
+    np.testing.assert_allclose(rec.acc_mps2, data[:, 1:4], atol=1e-6)
+    with pytest.raises(ValueError, match="acc_unit"):
+        load_recording(tmp_path / "r.csv", acc_unit="mg")
+
+
+# ---------------------------------------------------------------------------------------------------- saturation
+
+
+def _swing(n: int = 2000, rate_hz: float = 200.0, amp_rps: float = 10.0) -> np.ndarray:
+    data = _signals(n=n, rate_hz=rate_hz)
+    t = data[:, 0]
+    # a running-like swing: 1.4 Hz, slowly varying amplitude, so peaks differ from stride to stride
+    data[:, 5] = amp_rps * (1 + 0.05 * np.sin(2 * np.pi * 0.13 * t)) * np.sin(2 * np.pi * 1.4 * t + 0.3)
+    return data
+
+
+def test_clipped_sinusoid_is_flagged(tmp_path: Path) -> None:
+    data = _swing()
+    clip = 8.7
+    data[:, 5] = np.clip(data[:, 5], -clip, clip)
+    rec = load_recording(_write(tmp_path / "r.csv", data))
+    truly = np.abs(data[:, 5]) >= clip
+    assert truly.sum() > 100
+    assert rec.saturated[truly].mean() > 0.95
+    assert not rec.saturated[np.abs(data[:, 5]) < 0.97 * clip].any()
+    assert any("look clipped" in w and "gy" in w for w in rec.warnings)
+
+
+def test_clipped_impact_spikes_are_flagged(tmp_path: Path) -> None:
+    """x-IMU-like: heel-strike spikes of the accelerometer cut at exactly 8 g, often only 1-2 samples long."""
+    data = _signals(n=2000, rate_hz=200.0)
+    ceiling = 8 * G
+    strikes = np.arange(100, 1900, 180)
+    for k, i in enumerate(strikes):
+        height = 95.0 + 10.0 * (k % 3)
+        data[i - 3 : i + 4, 3] += height * np.array([0.05, 0.3, 0.8, 1.0, 0.75, 0.3, 0.05])
+    cut = data[:, 3] >= ceiling
+    data[cut, 3] = ceiling
+    rec = load_recording(_write(tmp_path / "r.csv", data))
+    assert rec.saturated[cut].all()
+    assert rec.saturated.sum() == cut.sum()
+
+
+def test_clipped_plateau_that_wobbles_is_flagged(tmp_path: Path) -> None:
+    """MicroStrain-like: the clipped plateau drifts by ~0.5% through calibration, not an exact constant."""
+    data = _swing()
+    clip = 8.7
+    over = np.abs(data[:, 5]) >= clip
+    data[over, 5] = np.sign(data[over, 5]) * (clip + 0.04 * np.sin(np.arange(over.sum())))
+    rec = load_recording(_write(tmp_path / "r.csv", data))
+    assert rec.saturated[over].mean() > 0.9
+    assert not rec.saturated[np.abs(data[:, 5]) < 0.95 * clip].any()
+
+
+@pytest.mark.parametrize("freq_hz", [0.7, 1.4, 3.0, 10.0])
+def test_unclipped_sinusoid_is_not_flagged(tmp_path: Path, freq_hz: float) -> None:
+    data = _signals(n=2000, rate_hz=200.0)
+    data[:, 5] = 9.0 * np.sin(2 * np.pi * freq_hz * data[:, 0])  # every peak at the same height
+    rec = load_recording(_write(tmp_path / "r.csv", data))
+    assert not rec.saturated.any()
+    assert not any("clipped" in w for w in rec.warnings)
+
+
+@pytest.mark.parametrize(("freq_hz", "skew"), [(0.9, 0.5), (1.4, 0.9), (2.2, 0.9)])
+def test_sharp_lopsided_peaks_are_not_flagged(tmp_path: Path, freq_hz: float, skew: float) -> None:
+    """Gait-like swings: fast rise, slow fall, a harmonic on top; their tops are not parabolic."""
+    data = _signals(n=4000, rate_hz=200.0)
+    t = data[:, 0]
+    phase = 2 * np.pi * freq_hz * t
+    data[:, 5] = 9.0 * (1 + 0.04 * np.sin(2 * np.pi * 0.17 * t)) * np.sin(phase + skew * np.sin(phase))
+    data[:, 5] += 3.0 * np.sin(2 * phase + 0.4)
+    rec = load_recording(_write(tmp_path / "r.csv", data))
+    assert not rec.saturated.any()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "gaitmap_example/walk_2x20m_left",
+        "gaitmap_example/walk_2x20m_right",
+        "xio_gait_tracking/ngimu_long_walk",
+        "pyshoe_vicon/2018-02-22-10-08-52",
+    ],
+)
+def test_real_recordings_without_clipping_are_not_flagged(name: str) -> None:
+    """Sensors with a range well above these walks: their peaks (some sharp, up to 12.6 rad/s) are real."""
+    path = DATASETS / f"{name}.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} is not present")
+    assert not load_recording(path).saturated.any()
+
+
+# ---------------------------------------------------------------------------------------------------- sidecar
+
+
+def test_missing_sidecar_uses_the_timestamps(tmp_path: Path) -> None:
+    rec = load_recording(_write(tmp_path / "r.csv", _signals(rate_hz=100.0)))
+    assert rec.sample_rate_hz == pytest.approx(100.0, rel=1e-3)
+    assert rec.placement == "unknown" and rec.ground_truth.distance_m is None
+
+
+def test_invalid_sidecar_json_is_an_error(tmp_path: Path) -> None:
+    path = _write(tmp_path / "r.csv", _signals())
+    path.with_suffix(".json").write_text('{"sample_rate_hz": 100.0,')
+    message = str(pytest.raises(RecordingError, load_recording, path).value)
+    assert "r.json" in message and "not valid JSON" in message
+
+
+def test_sidecar_rate_disagreeing_with_timestamps_warns(tmp_path: Path) -> None:
+    rec = load_recording(_write(tmp_path / "r.csv", _signals(rate_hz=100.0), meta={"sample_rate_hz": 120.0}))
+    assert any("sample_rate_hz = 120" in w and "100.00 Hz" in w for w in rec.warnings)
+    assert rec.sample_rate_hz == 120.0  # metadata kept as stated; the engine works on t_s
+    rec = load_recording(_write(tmp_path / "s.csv", _signals(rate_hz=100.0), meta={"sample_rate_hz": 103.0}))
+    assert rec.warnings == []
+
+
+def test_stride_without_required_keys_is_an_error(tmp_path: Path) -> None:
+    meta = {"ground_truth": {"strides": [{"t_start_s": 1.0, "length_m": 1.2}]}}
+    path = _write(tmp_path / "r.csv", _signals(), meta=meta)
+    with pytest.raises(RecordingError, match=re.escape("strides[0]")):
+        load_recording(path)
+
+
+# ---------------------------------------------------------------------------------------------------- round trip
+
+
+def test_save_load_round_trip_keeps_everything(tmp_path: Path) -> None:
+    data = _signals()
+    details = [
+        {"t_start_s": 0.5, "t_end_s": 1.4, "length_m": 1.3, "contact_time_s": 0.21, "strike_angle_deg": 12.0},
+        {"t_start_s": 1.4, "t_end_s": 2.3, "length_m": 1.35, "contact_time_s": 0.2, "strike_angle_deg": 9.5},
+    ]
+    rec = Recording(
+        t_s=data[:, 0],
+        acc_mps2=data[:, 1:4],
+        gyr_rps=data[:, 4:7],
+        sample_rate_hz=100.0,
+        placement="sole",
+        side="left",
+        activity="run",
+        ground_truth=GroundTruth(
+            distance_m=2.65,
+            distance_source="simulator",
+            strides=np.array([[d["t_start_s"], d["t_end_s"], d["length_m"]] for d in details]),
+            trajectory=np.column_stack([data[:, 0], data[:, 0] * 1.3, np.zeros((len(data), 2))]),
+            extra={"surface": "track"},
+            stride_details=details,
+        ),
+        source={"dataset": "soleware simulator"},
+        notes="round trip",
+    )
+    path = save_recording(rec, tmp_path / "out" / "sim")
+    assert sorted(p.name for p in path.parent.iterdir()) == ["sim.csv", "sim.gt.csv", "sim.json"]
+    back = load_recording(path)
+    np.testing.assert_allclose(back.t_s, rec.t_s, atol=1e-6)
+    np.testing.assert_allclose(back.gyr_rps, rec.gyr_rps, atol=1e-6)
+    np.testing.assert_allclose(back.ground_truth.strides, rec.ground_truth.strides)
+    np.testing.assert_allclose(back.ground_truth.trajectory, rec.ground_truth.trajectory, atol=1e-6)
+    assert back.ground_truth.stride_details == details
+    assert back.ground_truth.extra == {"surface": "track"}
+    assert (back.placement, back.side, back.activity, back.notes) == ("sole", "left", "run", "round trip")
+    assert back.warnings == [] and back.segments == [(0, len(data))]
+
+
+def test_recording_defaults_cover_the_whole_recording() -> None:
+    data = _signals(n=50)
+    rec = Recording(t_s=data[:, 0], acc_mps2=data[:, 1:4], gyr_rps=data[:, 4:7], sample_rate_hz=100.0)
+    assert rec.segments == [(0, 50)]
+    assert rec.saturated.shape == (50,) and not rec.saturated.any()
+
+
+# ---------------------------------------------------------------------------------------------------- real data
+
+
+def test_bundled_sample_loads() -> None:
+    path = sample_recording_path()
+    assert path.is_file() and path.with_suffix(".json").is_file()
+    assert (path.parent / "NOTICE.md").is_file()
+    rec = load_recording(path)
+    assert rec.duration_s > 50 and rec.segments == [(0, len(rec))]
+    assert "MIT" in rec.source["license"]
+    assert rec.ground_truth.strides is not None and len(rec.ground_truth.strides) == 60
+    # the running strides clip the gyroscope; the walk does not
+    assert 0 < rec.saturated.sum() < 0.02 * len(rec)
+
+
+def _dataset_recordings() -> list[Path]:
+    if not DATASETS.is_dir():
+        return []
+    return sorted(p for p in DATASETS.glob("*/*.csv") if not p.name.endswith(".gt.csv"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DATASETS.is_dir(), reason=f"{DATASETS} is not present")
+@pytest.mark.parametrize("path", _dataset_recordings(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_dataset_recording_loads(path: Path) -> None:
+    rec = load_recording(path)
+    assert len(rec) >= 20 and rec.duration_s >= 2.0
+    # none of the real recordings has a gap long enough to split it (their gaps are at most ~18 ms)
+    assert rec.segments == [(0, len(rec))]
+    assert math.isfinite(rec.sample_rate_hz) and rec.saturated.mean() < 0.05
+    assert np.isfinite(rec.acc_mps2).all() and np.isfinite(rec.gyr_rps).all()
+    assert np.all(np.diff(rec.t_s) > 0)
+
+
+def test_exp40_bunched_timestamps_load_as_one_segment() -> None:
+    path = DATASETS / "gaitdriven_footprints" / "SensorConnectData_40.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} is not present")
+    rec = load_recording(path)
+    assert rec.segments == [(0, len(rec))]
+    assert len(rec) == 21201  # nothing interpolated
+    assert len(rec.warnings) <= 2 and not any("gap" in w for w in rec.warnings)

@@ -1,0 +1,230 @@
+"""The run model: construction from strides, streams and stride blobs, fingerprints, summaries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+from soleware.runs.model import (
+    SPEED_BIN_MPS,
+    Gait,
+    Lap,
+    Run,
+    RunDataError,
+    RunSummary,
+    Streams,
+    Stride,
+    StrikeType,
+    pack_strides,
+    same_activity,
+    unpack_strides,
+)
+
+START = dt.datetime(2026, 11, 1, 6, 30, tzinfo=dt.UTC)
+
+
+def feet_strides(
+    n: int,
+    *,
+    period_s: float = 0.7,
+    left_m: float = 2.8,
+    right_m: float = 2.6,
+    gap_at: int | None = None,
+    gap_s: float = 0.0,
+) -> list[Stride]:
+    """Contiguous strides of both feet, the right foot half a stride behind, optional standstill after stride gap_at."""
+    out = []
+    for side, length, offset in (("left", left_m, 0.0), ("right", right_m, period_s / 2)):
+        t = offset
+        for k in range(n):
+            if k == gap_at:
+                t += gap_s
+            strike = StrikeType.FOREFOOT if k % 4 else StrikeType.REARFOOT
+            out.append(
+                Stride(
+                    side=side,
+                    t_start_s=t,
+                    t_end_s=t + period_s,
+                    length_m=length,
+                    contact_time_s=0.2,
+                    strike_type=strike,
+                )
+            )
+            t += period_s
+    return out
+
+
+def test_from_strides_two_feet_averages_distance_not_sum():
+    run = Run.from_strides(
+        feet_strides(1000), start_time=START, time_zone="Europe/Berlin", shoe_serials=("R1", "L1")
+    )
+    assert run.distance_m == pytest.approx(1000 * (2.8 + 2.6) / 2)
+    assert run.streams.distance_m[-1] == pytest.approx(run.distance_m)
+    assert run.elapsed_time_s == pytest.approx(1000 * 0.7 + 0.35)
+    assert run.moving_time_s == pytest.approx(run.elapsed_time_s)
+    assert run.pauses == []
+    assert run.shoe_serials == ("L1", "R1")
+    # one foot alone: its own distance
+    left_only = [s for s in feet_strides(100) if s.side == "left"]
+    assert Run.from_strides(left_only, start_time=START, time_zone="UTC").distance_m == pytest.approx(280.0)
+
+
+def test_from_strides_finds_pause_and_moving_time():
+    strides = feet_strides(600, gap_at=300, gap_s=42.0)
+    run = Run.from_strides(strides, start_time=START, time_zone="UTC")
+    assert len(run.pauses) == 1
+    a, b = run.pauses[0]
+    assert b - a == pytest.approx(42.0 - 0.35)  # both feet stand; the right foot's gap overlaps the left's
+    assert run.moving_time_s == pytest.approx(run.elapsed_time_s - (b - a))
+    inside = (run.streams.t_s > a + 1) & (run.streams.t_s < b - 1)
+    assert np.all(run.streams.speed_mps[inside] == 0)
+    assert np.ptp(run.streams.distance_m[inside]) == 0
+    assert np.all(np.isnan(run.streams.cadence_spm[inside]))
+
+
+def test_stride_defaults_and_validation():
+    s = Stride(side="left", t_start_s=1.0, t_end_s=1.8, length_m=2.4)
+    assert s.speed_mps == pytest.approx(3.0)
+    assert s.cadence_spm == pytest.approx(150.0)
+    assert s.gait is Gait.RUN
+    with pytest.raises(RunDataError, match="side"):
+        Stride(side="middle", t_start_s=0, t_end_s=1, length_m=1)
+    with pytest.raises(RunDataError, match="end after"):
+        Stride(side="left", t_start_s=2, t_end_s=1, length_m=1)
+    with pytest.raises(RunDataError, match="overlap"):
+        Run.from_strides(
+            [
+                Stride(side="left", t_start_s=0, t_end_s=1, length_m=1),
+                Stride(side="left", t_start_s=0.5, t_end_s=1.5, length_m=1),
+            ],
+            start_time=START,
+            time_zone="UTC",
+        )
+    with pytest.raises(RunDataError, match="timezone-aware"):
+        Run.from_strides(feet_strides(3), start_time=START.replace(tzinfo=None), time_zone="UTC")
+    with pytest.raises(RunDataError, match="unknown time zone"):
+        Run.from_strides(feet_strides(3), start_time=START, time_zone="Mars/Olympus")
+    with pytest.raises(RunDataError, match="at least one stride"):
+        Run.from_strides([], start_time=START, time_zone="UTC")
+
+
+def test_streams_blob_round_trip_is_exact():
+    rng = np.random.default_rng(1)
+    t = np.cumsum(rng.uniform(0.5, 1.5, 5000))
+    d = np.cumsum(rng.uniform(0, 4, 5000))
+    cad = rng.uniform(150, 190, 5000)
+    cad[100:120] = np.nan
+    s = Streams(t_s=t, distance_m=d, speed_mps=rng.uniform(0, 6, 5000), cadence_spm=cad, stride_length_m=None)
+    back = Streams.from_bytes(s.to_bytes())
+    assert back == s
+    assert np.array_equal(back.t_s, t) and np.array_equal(back.distance_m, d)  # float64 columns bit-exact
+    assert np.all(np.isnan(back.stride_length_m))
+    with pytest.raises(RunDataError, match="SWST"):
+        Streams.from_bytes(b"nonsense" * 3)
+    with pytest.raises(RunDataError, match="never decrease"):
+        Streams(t_s=[0, 1, 2], distance_m=[0, 2, 1])
+
+
+def test_stride_blob_round_trip():
+    strides = feet_strides(50)
+    strides[3] = Stride(
+        side="right", t_start_s=100.0, t_end_s=100.9, length_m=1.1, gait=Gait.WALK, impact_g=2.5
+    )
+    back = unpack_strides(pack_strides(strides))
+    assert len(back) == len(strides)
+    for a, b in zip(strides, back, strict=True):
+        assert (a.side, a.gait, a.strike_type, a.t_start_s, a.t_end_s) == (
+            b.side,
+            b.gait,
+            b.strike_type,
+            b.t_start_s,
+            b.t_end_s,
+        )
+        assert b.length_m == pytest.approx(a.length_m, rel=1e-6)
+        assert (a.impact_g is None) == (b.impact_g is None)
+        assert (a.contact_time_s is None) == (b.contact_time_s is None)
+
+
+def test_fingerprint_equal_for_duplicates_and_different_otherwise():
+    strides = feet_strides(800)
+    a = Run.from_strides(strides, start_time=START, time_zone="UTC", title="Morning run", id="x")
+    b = Run.from_strides(
+        list(reversed(strides)),
+        start_time=START.astimezone(dt.timezone(dt.timedelta(hours=8))),
+        time_zone="Asia/Shanghai",
+        source="fit",
+        id="y",
+        stream_interval_s=2.0,
+    )
+    assert a.fingerprint() == b.fingerprint()
+    later = Run.from_strides(strides, start_time=START + dt.timedelta(minutes=1), time_zone="UTC")
+    longer = Run.from_strides(feet_strides(810), start_time=START, time_zone="UTC")
+    assert len({a.fingerprint(), later.fingerprint(), longer.fingerprint()}) == 3
+
+
+def test_summary_contents_and_json_round_trip():
+    rng = np.random.default_rng(3)
+    strides = []
+    t = 0.0
+    for k in range(2000):  # speeds vary between 2.5 and 4.5 m/s, cadence rises with speed
+        v = 2.5 + 2.0 * (k // 200 % 2) + rng.normal(0, 0.05)
+        period = 0.72 - 0.04 * (v - 2.5)
+        strides.append(
+            Stride(
+                side="left",
+                t_start_s=t,
+                t_end_s=t + period,
+                length_m=v * period,
+                contact_time_s=0.3 - 0.02 * v,
+                strike_type=StrikeType.MIDFOOT,
+            )
+        )
+        t += period
+    run = Run.from_strides(strides, start_time=START, time_zone="Europe/Paris", id="r1")
+    s = run.summary()
+    assert s.fore_mid_strike_fraction == 1.0
+    assert s.avg_cadence_spm == pytest.approx(np.mean([x.cadence_spm for x in strides]))
+    assert [e.distance_m for e in s.efforts][:3] == [400.0, 804.672, 1000.0]
+    assert sum(s.speed_time_s) == pytest.approx(run.moving_time_s, abs=1.0)
+    fast_bin = int(4.5 / SPEED_BIN_MPS)
+    assert s.speed_time_s[fast_bin - 1] + s.speed_time_s[fast_bin] > 0.3 * run.moving_time_s
+    fit = s.form["contact_time_s"]
+    assert fit.slope == pytest.approx(-0.02, abs=2e-3)
+    assert fit.at(3.5) == pytest.approx(0.3 - 0.07, abs=2e-3)
+    assert fit.at(9.0) is None
+    assert RunSummary.from_dict(json.loads(json.dumps(s.to_dict()))) == s
+    with pytest.raises(RunDataError, match="run id"):
+        Run.from_strides(strides, start_time=START, time_zone="UTC").summary()
+
+
+def test_from_streams_for_runs_without_strides():
+    t = np.arange(5.0, 1000.0, 1.0)  # the file's first sample comes 5 s after the start
+    v = np.full(len(t), 3.0)
+    v[300:360] = 0.0  # a minute standing at a crossing
+    d = np.concatenate(([0.0], np.cumsum(v[:-1])))
+    run = Run.from_streams(
+        Streams(t_s=t, distance_m=d), start_time=START, time_zone="UTC", source="gpx", laps=[Lap(5.0, 500.0)]
+    )
+    assert run.pauses == [(0.0, 5.0), (305.0, 365.0)]
+    assert run.elapsed_time_s == 999.0
+    assert run.moving_time_s == 999.0 - 65.0
+    assert run.distance_m == pytest.approx(d[-1])
+    assert run.source == "gpx"
+    assert Lap.from_dict(json.loads(json.dumps(run.laps[0].to_dict()))) == run.laps[0]
+    with pytest.raises(RunDataError, match="unknown run source 'strava'"):
+        Run.from_streams(Streams(t_s=t, distance_m=d), start_time=START, time_zone="UTC", source="strava")
+
+
+def test_same_activity_tolerates_small_differences():
+    a = Run.from_strides(feet_strides(800), start_time=START, time_zone="UTC")
+    b = Run.from_strides(
+        feet_strides(790), start_time=START + dt.timedelta(seconds=40), time_zone="UTC", source="fit"
+    )
+    c = Run.from_strides(feet_strides(800), start_time=START + dt.timedelta(hours=3), time_zone="UTC")
+    assert a.fingerprint() != b.fingerprint()
+    assert same_activity(a, b) and same_activity(a.summary("x"), b.summary("y"))
+    assert not same_activity(a, c)
+    assert not same_activity(a, Run.from_strides(feet_strides(600), start_time=START, time_zone="UTC"))
