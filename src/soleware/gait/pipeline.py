@@ -160,6 +160,7 @@ class GaitAnalysis:
         e = det.energy_rps_
         acc_mag = moving_average(np.linalg.norm(acc, axis=1), 1)
         strides = []
+        bounds = np.searchsorted(nav.stride_of_sample_, np.arange(len(k)))
         for i in range(len(k) - 1):
             a, b = int(k[i]), int(k[i + 1])
             dur = float(t[b] - t[a])
@@ -174,7 +175,7 @@ class GaitAnalysis:
             contact = float(t[to] - ic_prev) if ic_prev is not None else float("nan")
             gait = "run" if np.isfinite(contact) and contact < self.run_duty_factor * dur else "walk"
             flight = max(0.0, dur - contact) if gait == "run" and np.isfinite(contact) else 0.0
-            m = nav.stride_of_sample_ == i
+            m = slice(bounds[i], bounds[i + 1])
             ang = _strike_angle_deg(nav.attitude_[m], nav.sample_index_[m], ic)
             strides.append(
                 Stride(
