@@ -16,7 +16,13 @@ import numpy as np
 
 from soleware.gait import GaitAnalysis, Recording, load_recording
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "pyshoe_vicon" / "2017-11-27-11-25-12.csv"
+DATA = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "datasets"
+    / "pyshoe_vicon"
+    / "2017-11-27-11-25-12.csv"
+)
 
 
 def tiled(rec: Recording, hours: float) -> Recording:

@@ -127,7 +127,8 @@ class StrideIntegration:
         """Integrate strides ``[starts[i], ends[i]]`` (sample indices, inclusive, increasing, non-overlapping).
 
         ``start_velocity_mps``/``end_velocity_mps`` are (n_strides, 3) navigation-frame velocities of the foot's
-        sensor at the anchors (zero when omitted: the foot stands still). ``start_up``/``end_up`` are (n_strides, 3)
+        sensor at the anchors in the tilt-only frame (z up, the sensor's heading), zero when omitted: the foot
+        stands still. ``start_up``/``end_up`` are (n_strides, 3)
         sensor-frame directions of 'up' at the anchors (the mean specific force of the stance); when omitted they
         are the mean specific force in a window of ``gravity_window_s`` around the anchor. ``moving`` (n,) marks
         the samples where velocity error may build up (the foot moves); the velocity correction is spread over
@@ -191,9 +192,10 @@ class StrideIntegration:
         step[first] = 0.0
         v0 = np.zeros((n_str, 3)) if start_velocity_mps is None else np.asarray(start_velocity_mps, float)
         v1 = np.zeros((n_str, 3)) if end_velocity_mps is None else np.asarray(end_velocity_mps, float)
-        # Velocities are given in each stride's own heading frame; rotate them with that stride's yaw.
+        # Anchor velocities are given in the tilt-only frame of their instant (gravity up, no heading): give them
+        # the heading the stride has at its start and at its end.
         v0 = quat.rotate(_yaw_quaternion(yaw), v0)
-        v1 = quat.rotate(_yaw_quaternion(yaw), v1)
+        v1 = quat.rotate(_yaw_quaternion(yaw + yaw_change), v1)
         vel = _segment_cumsum(step, first) + v0[sid]
         vel -= vel_frac[:, None] * (vel[last] - v1)[sid]
         pstep = np.zeros_like(vel)
