@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["moving_average", "repair_saturation", "runs_of_true", "samples"]
+__all__ = ["window_mean", "moving_average", "repair_saturation", "runs_of_true", "samples"]
 
 GRAVITY_MPS2 = 9.80665
 
@@ -72,3 +72,11 @@ def repair_saturation(
                 v[a:b] = sign * np.maximum(fit, seg)
         x[:, col] = v
     return x[:, 0] if squeeze else x
+
+
+def window_mean(x: np.ndarray, index: np.ndarray, half: int) -> np.ndarray:
+    """Mean of the rows of ``x`` within ``half`` samples of each index (clipped at the ends)."""
+    csum = np.vstack((np.zeros((1,) + x.shape[1:]), np.cumsum(x, axis=0)))
+    lo = np.clip(index - half, 0, len(x) - 1)
+    hi = np.clip(index + half + 1, 1, len(x))
+    return (csum[hi] - csum[lo]) / (hi - lo)[:, None]

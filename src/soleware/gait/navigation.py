@@ -18,7 +18,7 @@ from typing import Self
 import numpy as np
 
 from soleware.gait import _quat as quat
-from soleware.gait._signal import GRAVITY_MPS2
+from soleware.gait._signal import GRAVITY_MPS2, window_mean
 
 __all__ = ["StrideIntegration", "tilt_quaternion", "yaw_of"]
 
@@ -145,19 +145,12 @@ class StrideIntegration:
             self.velocity_mps_ = self.position_m_ = np.zeros((0, 3))
             self.displacement_m_ = np.zeros((0, 3))
             return self
-        n = len(t_s)
         dt = np.diff(t_s, prepend=t_s[0])
         # Attitude increments between consecutive samples (mean rate over the interval), one scan for all.
         mid = np.vstack((gyr_rps[:1], 0.5 * (gyr_rps[1:] + gyr_rps[:-1])))
         big_q = quat.cumulative_product(quat.from_rotvec(mid * dt[:, None]))
 
         half = max(1, int(round(self.gravity_window_s / np.median(np.diff(t_s)))))
-        csum = np.vstack((np.zeros((1, 3)), np.cumsum(acc_mps2, axis=0)))
-
-        def up_at(k: np.ndarray) -> np.ndarray:
-            lo = np.clip(k - half, 0, n - 1)
-            hi = np.clip(k + half + 1, 1, n)
-            return (csum[hi] - csum[lo]) / (hi - lo)[:, None]
 
         lengths = ends - starts + 1
         sid = np.repeat(np.arange(n_str), lengths)
@@ -166,8 +159,8 @@ class StrideIntegration:
         idx = np.arange(len(sid)) - first[sid] + starts[sid]
 
         rel = quat.multiply(quat.conjugate(big_q[starts])[sid], big_q[idx])
-        up0 = up_at(starts) if start_up is None else np.asarray(start_up, float)
-        up1 = up_at(ends) if end_up is None else np.asarray(end_up, float)
+        up0 = window_mean(acc_mps2, starts, half) if start_up is None else np.asarray(start_up, float)
+        up1 = window_mean(acc_mps2, ends, half) if end_up is None else np.asarray(end_up, float)
         q = quat.multiply(tilt_quaternion(up0)[sid], rel)
         frac = (t_s[idx] - t_s[starts][sid]) / np.maximum(t_s[ends] - t_s[starts], 1e-9)[sid]
         vel_frac = (

@@ -8,7 +8,7 @@ from typing import Self
 import numpy as np
 
 from soleware.gait import _quat as quat
-from soleware.gait._signal import moving_average, repair_saturation, samples
+from soleware.gait._signal import moving_average, repair_saturation, samples, window_mean
 from soleware.gait.navigation import StrideIntegration, tilt_quaternion
 from soleware.gait.recording import Recording
 from soleware.gait.stance import AdaptiveStanceDetector
@@ -148,15 +148,10 @@ class GaitAnalysis:
         if len(k) < 2:
             return [], np.zeros((0, 4))
         hw = samples(self.gravity_window_s, fs)
-        csum = np.vstack((np.zeros((1, 3)), np.cumsum(acc, axis=0)))
-        lo = np.clip(k - hw, 0, len(t))
-        hi = np.clip(k + hw + 1, 0, len(t))
-        up = (csum[hi] - csum[lo]) / (hi - lo)[:, None]
+        up = window_mean(acc, k, hw)
         # The foot rolls over the ground even at its stillest instant: the sensor, pivot_height_m above the
         # rolling contact, moves at ω × r there rather than standing still.
-        gcs = np.vstack((np.zeros((1, 3)), np.cumsum(gyr, axis=0)))
-        w_anchor = (gcs[hi] - gcs[lo]) / (hi - lo)[:, None]
-        w_level = quat.rotate(tilt_quaternion(up), w_anchor)
+        w_level = quat.rotate(tilt_quaternion(up), window_mean(gyr, k, hw))
         v_anchor = np.cross(w_level, [0.0, 0.0, self.pivot_height_m])
         nav = StrideIntegration(gravity_window_s=self.gravity_window_s).integrate(
             t,
