@@ -15,7 +15,7 @@ from scipy.signal import find_peaks
 
 from soleware.gait._signal import GRAVITY_MPS2, moving_average, samples
 
-__all__ = ["AdaptiveStanceDetector", "stillness"]
+__all__ = ["AdaptiveStanceDetector", "local_stride_period_s", "stillness"]
 
 
 def stillness(acc_mps2: np.ndarray, gyr_rps: np.ndarray, *, acc_weight_rad_per_m: float) -> np.ndarray:
@@ -46,6 +46,9 @@ class AdaptiveStanceDetector:
     dip_factor, dip_margin_rps
         A stance may be at most ``dip_factor`` times, or ``dip_margin_rps`` above, the quiet level of the stances
         around it (their lower quartile); louder candidates are dips within a swing.
+    half_stride_fraction
+        A candidate closer than this fraction of the local stride period to both its neighbours, and louder than
+        both, splits a stride in two and is dropped.
     acc_weight_rad_per_m
         Weight of the specific-force deviation from gravity in the motion energy (rad/s per m/s²).
 
@@ -80,6 +83,7 @@ class AdaptiveStanceDetector:
         stance_max_ratio: float = 0.35,
         dip_factor: float = 4.0,
         dip_margin_rps: float = 0.5,
+        half_stride_fraction: float = 0.75,
         acc_weight_rad_per_m: float = 0.1,
     ) -> None:
         self.smoothing_s = smoothing_s
@@ -90,6 +94,7 @@ class AdaptiveStanceDetector:
         self.stance_max_ratio = stance_max_ratio
         self.dip_factor = dip_factor
         self.dip_margin_rps = dip_margin_rps
+        self.half_stride_fraction = half_stride_fraction
         self.acc_weight_rad_per_m = acc_weight_rad_per_m
 
     def detect(self, acc_mps2: np.ndarray, gyr_rps: np.ndarray, *, sample_rate_hz: float) -> Self:
@@ -141,6 +146,7 @@ class AdaptiveStanceDetector:
                     merged_peaks[-1] = max(merged_peaks[-1], float(pk))
             stance = np.array(merged, dtype=int)
             swing = np.array(merged_peaks)
+        stance, swing = self._drop_half_stride_dips(e, stance, swing, sample_rate_hz)
         # Still interval around each stance's quietest instant.
         intervals = np.empty((len(stance), 2), dtype=int)
         mask = np.zeros(n, dtype=bool)
@@ -163,3 +169,57 @@ class AdaptiveStanceDetector:
         self.swing_peak_rps_ = swing
         self.per_sample_still_ = mask
         return self
+
+    def _drop_half_stride_dips(
+        self, e: np.ndarray, stance: np.ndarray, swing: np.ndarray, fs: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Remove candidates that split one stride into two halves shorter than the local stride period allows."""
+        if len(stance) < 3:
+            return stance, swing
+        period = local_stride_period_s(e, fs, min_stride_s=self.min_stride_s)
+        keep = np.ones(len(stance), dtype=bool)
+        peaks = swing.copy()
+        for i in range(1, len(stance) - 1):
+            p = i - 1
+            while p > 0 and not keep[p]:
+                p -= 1
+            k, kp, kn = stance[i], stance[p], stance[i + 1]
+            limit = self.half_stride_fraction * period[k]
+            if (k - kp) / fs < limit and (kn - k) / fs < limit and e[k] > max(e[kp], e[kn]):
+                keep[i] = False
+                peaks[p] = max(peaks[p], peaks[i])
+        return stance[keep], peaks[keep]
+
+
+def local_stride_period_s(
+    energy: np.ndarray, sample_rate_hz: float, *, min_stride_s: float, window_s: float = 10.0
+) -> np.ndarray:
+    """Per sample, the stride period (s) of the motion energy's strongest periodicity in a window around it.
+
+    The autocorrelation peak between ``min_stride_s`` and 2.5 s is taken; a one-foot signal repeats every
+    stride, and the stride (not the half stride between its two swing peaks) is its fundamental.
+    """
+    n = len(energy)
+    win = samples(window_s, sample_rate_hz)
+    lo_lag = samples(min_stride_s, sample_rate_hz)
+    hi_lag = samples(2.5, sample_rate_hz)
+    centers = np.arange(win // 2, max(n - win // 2, win // 2 + 1), max(1, win // 2))
+    periods = []
+    for c in centers:
+        seg = energy[max(0, c - win // 2) : c + win // 2]
+        seg = seg - seg.mean()
+        if len(seg) <= hi_lag:
+            periods.append(np.nan)
+            continue
+        f = np.fft.rfft(seg, 2 * len(seg))
+        ac = np.fft.irfft(f * np.conj(f))[: len(seg)]
+        if ac[0] <= 0:
+            periods.append(np.nan)
+            continue
+        lag = lo_lag + int(np.argmax(ac[lo_lag:hi_lag]))
+        periods.append(lag / sample_rate_hz)
+    per = np.array(periods, dtype=float)
+    if np.all(np.isnan(per)):
+        return np.full(n, np.inf)
+    good = ~np.isnan(per)
+    return np.interp(np.arange(n), centers[good], per[good])
