@@ -18,7 +18,8 @@ class Evaluation:
     """Errors of one recording; a field is None where the recording has no such ground truth.
 
     Where per-stride references exist, distance is compared over the referenced span only (the sum of
-    footfall-to-footfall distances), and our strides are paired with reference strides by nearest end time.
+    footfall-to-footfall distances of the strides ending in it), and our strides are paired with reference
+    strides by nearest end time.
     """
 
     name: str
@@ -38,7 +39,6 @@ def evaluate_recording(recording: Recording, analysis: GaitAnalysis | None = Non
     gt = recording.ground_truth
     strides = ga.strides_
     t_end = np.array([s.t_end_s for s in strides])
-    t_start = np.array([s.t_start_s for s in strides])
     length = np.array([s.length_m for s in strides])
     ref_d = gt.distance_m
     dist = float(length.sum())
@@ -46,8 +46,10 @@ def evaluate_recording(recording: Recording, analysis: GaitAnalysis | None = Non
     rmse = None
     if gt.strides is not None and len(gt.strides) and len(strides):
         r0, r1 = gt.strides[0, 0], gt.strides[-1, 1]
-        mid = 0.5 * (t_start + t_end)
-        inside = (mid > r0) & (mid < r1)
+        # A stride belongs to the referenced span when it ends within it (both count footfall to footfall).
+        half_first = 0.5 * (gt.strides[0, 1] - gt.strides[0, 0])
+        half_last = 0.5 * (gt.strides[-1, 1] - gt.strides[-1, 0])
+        inside = (t_end > r0 + half_first) & (t_end < r1 + half_last)
         dist = float(length[inside].sum())
         n_ref = len(gt.strides)
         n_ours = int(inside.sum())
