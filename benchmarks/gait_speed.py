@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from soleware.gait import GaitAnalysis, Recording, load_recording
+from soleware.gait import GaitAnalysis, Recording, StreamingGaitAnalysis, load_recording
 
 DATA = (
     Path(__file__).resolve().parents[1].parent
@@ -51,6 +51,14 @@ def main() -> None:
     print(f"strides            {len(ga.strides_):,}")
     print(f"offline analysis   {wall:.2f} s wall  ({rec.duration_s / wall:,.0f}x real time)")
     print(f"peak memory (RSS)  {peak_mb:.0f} MB")
+    stream = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz)
+    t0 = time.perf_counter()
+    stream.feed(rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=20)
+    wall = time.perf_counter() - t0
+    d_off = ga.summary_.distance_m
+    d_str = sum(s.length_m for s in stream.strides_)
+    print(f"streaming (0.1 s chunks) {wall:.2f} s wall  ({rec.duration_s / wall:,.0f}x real time)")
+    print(f"streaming vs offline distance {100 * (d_str - d_off) / d_off:+.2f} %")
 
 
 if __name__ == "__main__":

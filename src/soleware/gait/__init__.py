@@ -12,6 +12,7 @@ from soleware.gait.recording import (
     save_recording,
 )
 from soleware.gait.stance import AdaptiveStanceDetector
+from soleware.gait.streaming import StreamingGaitAnalysis
 
 __all__ = [
     "AdaptiveStanceDetector",
@@ -22,6 +23,7 @@ __all__ = [
     "RecordingError",
     "RunSummary",
     "Stride",
+    "StreamingGaitAnalysis",
     "StrideIntegration",
     "evaluate_folder",
     "evaluate_recording",

@@ -135,15 +135,29 @@ class GaitAnalysis:
         return self
 
     def _segment(
-        self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: float
+        self,
+        t: np.ndarray,
+        acc: np.ndarray,
+        gyr: np.ndarray,
+        fs: float,
+        *,
+        gyro_bias_rps: np.ndarray | None = None,
     ) -> tuple[list[Stride], np.ndarray]:
+        """Strides and trajectory of one continuous segment.
+
+        The gyroscope bias is the median angular rate of the rests (still for 0.5 s or more) in the segment;
+        without a rest, ``gyro_bias_rps`` (the last known bias) or none. ``self.gyro_bias_rps_`` keeps it.
+        """
         if len(t) < samples(2.0, fs):
             return [], np.zeros((0, 4))
         gyr = repair_saturation(gyr)
         det = (self.stance_detector or AdaptiveStanceDetector()).detect(acc, gyr, sample_rate_hz=fs)
         rest = [np.arange(a, b) for a, b in det.still_intervals_ if b - a >= samples(0.5, fs)]
         if rest:
-            gyr = gyr - np.median(gyr[np.concatenate(rest)], axis=0)
+            gyro_bias_rps = np.median(gyr[np.concatenate(rest)], axis=0)
+        self.gyro_bias_rps_ = gyro_bias_rps
+        if gyro_bias_rps is not None:
+            gyr = gyr - gyro_bias_rps
         k = det.stance_index_
         if len(k) < 2:
             return [], np.zeros((0, 4))

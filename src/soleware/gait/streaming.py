@@ -1,0 +1,138 @@
+"""The gait engine fed sample by sample (or in chunks of any size), with bounded memory.
+
+The streaming form runs the offline algorithms on a sliding window: once ``step_s`` of new data has arrived it
+analyses the last ``window_s`` (plus the stance the previous stride ended on), emits the strides that end at
+least ``guard_s`` before the newest sample, and forgets everything before the last emitted stride's end. Each
+stride is therefore emitted within ``step_s + guard_s`` of its end, and memory never exceeds one window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Self
+
+import numpy as np
+
+from soleware.gait.pipeline import GaitAnalysis, RunSummary, Stride, summarize
+
+__all__ = ["StreamingGaitAnalysis"]
+
+
+class StreamingGaitAnalysis:
+    """Strides of one foot, emitted shortly after each ends, from samples pushed in any chunk size.
+
+    Parameters
+    ----------
+    sample_rate_hz
+        Nominal sample rate (used for sizing, the timestamps themselves drive the integration).
+    window_s
+        Length of the analysed window.
+    step_s
+        New data needed before the next analysis.
+    guard_s
+        Strides ending closer than this to the newest sample wait for the next analysis (their end stance may
+        not be complete yet).
+    context_s
+        Data kept before the last emitted stride's end, so the next window finds that stance again.
+    analysis
+        The offline analysis used on each window.
+
+    Attributes
+    ----------
+    strides_
+        Every stride emitted so far.
+    buffered_samples_
+        Samples currently held (bounded by about ``(window_s + step_s) * sample_rate_hz``).
+    """
+
+    strides_: list[Stride]
+    buffered_samples_: int
+
+    def __init__(
+        self,
+        *,
+        sample_rate_hz: float,
+        window_s: float = 20.0,
+        step_s: float = 4.0,
+        guard_s: float = 1.5,
+        context_s: float = 2.0,
+        analysis: GaitAnalysis | None = None,
+    ) -> None:
+        self.sample_rate_hz = sample_rate_hz
+        self.window_s = window_s
+        self.step_s = step_s
+        self.guard_s = guard_s
+        self.context_s = context_s
+        self.analysis = analysis
+        self.strides_ = []
+        self.buffered_samples_ = 0
+        self._t = np.zeros(0)
+        self._acc = np.zeros((0, 3))
+        self._gyr = np.zeros((0, 3))
+        self._pending_s = 0.0
+        self._last_end_s: float | None = None
+        self._bias: np.ndarray | None = None
+
+    def push(self, t_s: Iterable[float], acc_mps2: np.ndarray, gyr_rps: np.ndarray) -> list[Stride]:
+        """Add samples (times in s, specific force in m/s², angular rate in rad/s); return the strides completed."""
+        t = np.atleast_1d(np.asarray(t_s, dtype=float))
+        if len(t) == 0:
+            return []
+        acc = np.asarray(acc_mps2, dtype=float).reshape(-1, 3)
+        gyr = np.asarray(gyr_rps, dtype=float).reshape(-1, 3)
+        if not (len(acc) == len(gyr) == len(t)):
+            raise ValueError("t_s, acc_mps2 and gyr_rps must hold the same number of samples")
+        if len(self._t) and t[0] <= self._t[-1]:
+            raise ValueError(f"time went backwards or repeated: {t[0]} s after {self._t[-1]} s")
+        self._t = np.concatenate((self._t, t))
+        self._acc = np.vstack((self._acc, acc))
+        self._gyr = np.vstack((self._gyr, gyr))
+        self._pending_s += float(t[-1] - t[0]) + 1.0 / self.sample_rate_hz
+        out: list[Stride] = []
+        if self._pending_s >= self.step_s and self._t[-1] - self._t[0] >= min(self.window_s, 4.0):
+            out = self._analyse(final=False)
+            self._pending_s = 0.0
+        self.buffered_samples_ = len(self._t)
+        return out
+
+    def finish(self) -> list[Stride]:
+        """Flush: analyse what is buffered and return the remaining strides."""
+        out = self._analyse(final=True) if len(self._t) else []
+        self.buffered_samples_ = len(self._t)
+        return out
+
+    def summary(self, duration_s: float | None = None) -> RunSummary:
+        """Totals of the strides emitted so far."""
+        if duration_s is None:
+            duration_s = (self.strides_[-1].t_end_s - self.strides_[0].t_start_s) if self.strides_ else 0.0
+        return summarize(self.strides_, duration_s)
+
+    def _analyse(self, *, final: bool) -> list[Stride]:
+        ga = self.analysis or GaitAnalysis()
+        strides, _ = ga._segment(self._t, self._acc, self._gyr, self.sample_rate_hz, gyro_bias_rps=self._bias)
+        self._bias = getattr(ga, "gyro_bias_rps_", self._bias)
+        newest = self._t[-1]
+        fresh: list[Stride] = []
+        for s in strides:
+            if self._last_end_s is not None and s.t_start_s < self._last_end_s - 0.05:
+                continue
+            if not final and s.t_end_s > newest - self.guard_s:
+                break
+            fresh.append(s)
+            self._last_end_s = s.t_end_s
+        self.strides_ += fresh
+        # Forget what no later window needs: all before the last stride's end stance (less some context), and
+        # in any case all but one window.
+        keep_from = newest - self.window_s
+        if self._last_end_s is not None:
+            keep_from = max(keep_from, self._last_end_s - self.context_s)
+        i = int(np.searchsorted(self._t, keep_from))
+        self._t, self._acc, self._gyr = self._t[i:], self._acc[i:], self._gyr[i:]
+        return fresh
+
+    def feed(self, t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, *, chunk: int = 1) -> Self:
+        """Push a whole recording in chunks of ``chunk`` samples, then finish (for tests and benchmarks)."""
+        for a in range(0, len(t_s), chunk):
+            self.push(t_s[a : a + chunk], acc_mps2[a : a + chunk], gyr_rps[a : a + chunk])
+        self.finish()
+        return self
