@@ -85,6 +85,8 @@ class GaitAnalysis:
         Height of the sensor above the point the foot rolls about in stance: 8 cm is the instep of a running
         shoe (sole plus foot), a geometric value, not fitted to any recording. 0 takes the foot as still at its
         quietest instant.
+    rest_min_s
+        A still interval at least this long is standing (not a walking foot-flat) and gives the gyroscope bias.
 
     Attributes
     ----------
@@ -108,12 +110,14 @@ class GaitAnalysis:
         run_duty_factor: float = 0.5,
         stop_s: float = 3.0,
         pivot_height_m: float = 0.08,
+        rest_min_s: float = 1.0,
     ) -> None:
         self.stance_detector = stance_detector
         self.gravity_window_s = gravity_window_s
         self.run_duty_factor = run_duty_factor
         self.stop_s = stop_s
         self.pivot_height_m = pivot_height_m
+        self.rest_min_s = rest_min_s
 
     def analyze(self, recording: Recording) -> Self:
         """Analyse every continuous segment of ``recording``."""
@@ -145,14 +149,14 @@ class GaitAnalysis:
     ) -> tuple[list[Stride], np.ndarray]:
         """Strides and trajectory of one continuous segment.
 
-        The gyroscope bias is the median angular rate of the rests (still for 0.5 s or more) in the segment;
+        The gyroscope bias is the median angular rate of the rests (still for ``rest_min_s`` or more) in the segment;
         without a rest, ``gyro_bias_rps`` (the last known bias) or none. ``self.gyro_bias_rps_`` keeps it.
         """
         if len(t) < samples(2.0, fs):
             return [], np.zeros((0, 4))
         gyr = repair_saturation(gyr)
         det = (self.stance_detector or AdaptiveStanceDetector()).detect(acc, gyr, sample_rate_hz=fs)
-        rest = [np.arange(a, b) for a, b in det.still_intervals_ if b - a >= samples(0.5, fs)]
+        rest = [np.arange(a, b) for a, b in det.still_intervals_ if b - a >= samples(self.rest_min_s, fs)]
         if rest:
             gyro_bias_rps = np.median(gyr[np.concatenate(rest)], axis=0)
         self.gyro_bias_rps_ = gyro_bias_rps
