@@ -1,0 +1,172 @@
+"""Tables and engines: where a runner's data lives (SQLAlchemy 2; SQLite by default, PostgreSQL in production).
+
+The schema is changed only through Alembic migrations (``soleware/runs/migrations``); these classes describe the
+head revision and tests check the two agree. Runs keep their strides and streams as compact binary blobs (see
+``pack_strides`` and ``Streams.to_bytes``), not a row per sample. Per-runner derived state (personal records and
+achievements) is cached in ``runner_state`` and updated in the same transaction as the run that changes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+__all__ = [
+    "AccessToken",
+    "Base",
+    "LiveSession",
+    "RunRow",
+    "Runner",
+    "RunnerState",
+    "Shoe",
+    "default_database_url",
+    "make_engine",
+    "make_sessionmaker",
+]
+
+_JSON = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: sa.DateTime(timezone=True), dict[str, Any]: _JSON}
+
+
+class Runner(Base):
+    """An account."""
+
+    __tablename__ = "runners"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(100))
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    locale: Mapped[str] = mapped_column(sa.String(10), default="en")
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    weekly_goal_m: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+    race_goal_m: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+    race_goal_date: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+
+class AccessToken(Base):
+    """A bearer token; only its SHA-256 is stored, so a database leak does not leak sessions."""
+
+    __tablename__ = "access_tokens"
+    token_sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    expires_at: Mapped[dt.datetime]
+
+
+class Shoe(Base):
+    """A shoe sensor registered to a runner by its serial (left and right shoes are two rows of one pair)."""
+
+    __tablename__ = "shoes"
+    __table_args__ = (sa.UniqueConstraint("runner_id", "serial", name="uq_shoes_runner_serial"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"), index=True)
+    serial: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(100), default="")
+    side: Mapped[str] = mapped_column(sa.String(8), default="unknown")
+    retire_at_m: Mapped[float] = mapped_column(sa.Float, default=700_000.0)
+    initial_m: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    retired: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+
+class RunRow(Base):
+    """One run. ``fingerprint`` (see ``Run.fingerprint``) is unique per runner: a run is stored once."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        sa.UniqueConstraint("runner_id", "fingerprint", name="uq_runs_runner_fingerprint"),
+        sa.Index("ix_runs_runner_start", "runner_id", "start_time", "id"),
+    )
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"))
+    fingerprint: Mapped[str] = mapped_column(sa.String(40))
+    start_time: Mapped[dt.datetime]
+    time_zone: Mapped[str] = mapped_column(sa.String(64))
+    distance_m: Mapped[float] = mapped_column(sa.Float)
+    elapsed_time_s: Mapped[float] = mapped_column(sa.Float)
+    moving_time_s: Mapped[float] = mapped_column(sa.Float)
+    source: Mapped[str] = mapped_column(sa.String(16))
+    title: Mapped[str] = mapped_column(sa.String(200), default="")
+    shoe_serials: Mapped[dict[str, Any]] = mapped_column(_JSON, default=list)
+    #: RunSummary.to_dict(): what records, achievements and progress need, without the blobs
+    summary: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    laps: Mapped[dict[str, Any]] = mapped_column(_JSON, default=list)
+    pauses: Mapped[dict[str, Any]] = mapped_column(_JSON, default=list)
+    strides: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    streams: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+
+class RunnerState(Base):
+    """Cached derived state of a runner (records, achievements), updated with every change of their runs."""
+
+    __tablename__ = "runner_state"
+    runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"), primary_key=True)
+    records: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    achievements: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    version: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class LiveSession(Base):
+    """The latest live values of a runner's run in progress (so a page opened mid-run shows them at once)."""
+
+    __tablename__ = "live_sessions"
+    runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"), primary_key=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    state: Mapped[dict[str, Any]] = mapped_column(_JSON)
+
+
+def default_database_url() -> str:
+    """SQLite in the user's data directory (created if missing)."""
+    path = Path(platformdirs.user_data_dir("soleware", appauthor=False)) / "soleware.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see _sqlite_begin
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # IMMEDIATE takes the write lock at the start: two writers queue instead of failing on upgrade.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (default: SQLite in the data directory), set up for concurrent use.
+
+    SQLite gets WAL, foreign keys, a busy timeout and write transactions that take the lock at BEGIN.
+    """
+    url = url or default_database_url()
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,90 @@
+"""Shared fixtures: databases (SQLite and a throwaway PostgreSQL) for storage and API tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from soleware.runs.model import Run, Stride, StrikeType
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a PostgreSQL server started for this test session (or ``SOLEWARE_TEST_POSTGRES_URL``)."""
+    url = os.environ.get("SOLEWARE_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    subprocess.run(["bash", str(ROOT / "scripts/postgres"), "install"], check=True)
+    d = tmp_path_factory.mktemp("pg")
+    out = subprocess.run(
+        ["bash", str(ROOT / "scripts/postgres"), "start", str(d)], check=True, capture_output=True, text=True
+    )
+    try:
+        yield out.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", str(ROOT / "scripts/postgres"), "stop", str(d)], check=False)
+
+
+def _fresh_postgres_db(server_url: str) -> str:
+    """A new empty database on the test server, so tests do not see each other's rows."""
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each engine we support (migrate it before use)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'soleware.db'}"
+    return _fresh_postgres_db(request.getfixturevalue("postgres_server"))
+
+
+def _make_run(
+    *,
+    start: str | dt.datetime = "2026-03-01T07:00:00+00:00",
+    distance_m: float = 5000.0,
+    speed_mps: float = 3.0,
+    stride_m: float = 2.4,
+    time_zone: str = "UTC",
+    serials: tuple[str, ...] = ("SW-L-0001", "SW-R-0001"),
+    title: str = "",
+) -> Run:
+    """A steady run of both feet: strides of ``stride_m`` at ``speed_mps`` until ``distance_m``."""
+    start_time = dt.datetime.fromisoformat(start) if isinstance(start, str) else start
+    n = max(1, math.ceil(distance_m / stride_m))
+    period = stride_m / speed_mps
+    strides = [
+        Stride(
+            side,
+            i * period + offset,
+            (i + 1) * period + offset,
+            stride_m,
+            contact_time_s=0.25 * period,
+            strike_type=StrikeType.MIDFOOT,
+            strike_angle_deg=5.0,
+        )
+        for side, offset in (("left", 0.0), ("right", period / 2))
+        for i in range(n)
+    ]
+    return Run.from_strides(
+        strides, start_time=start_time, time_zone=time_zone, shoe_serials=serials, title=title
+    )
+
+
+@pytest.fixture
+def make_run() -> Callable[..., Run]:
+    return _make_run
