@@ -15,6 +15,7 @@ from typing import Any
 import platformdirs
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -31,7 +32,7 @@ __all__ = [
     "make_sessionmaker",
 ]
 
-_JSON = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
+_JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def _utcnow() -> dt.datetime:

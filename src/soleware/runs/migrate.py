@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.resources
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -25,6 +26,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database behind ``engine`` to ``revision`` (idempotent)."""
     cfg = alembic_config()
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # several server processes may start at once: one migrates, the others wait and find it done
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(7243019)"))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

@@ -1,0 +1,91 @@
+"""``soleware serve``, ``soleware db upgrade``, ``soleware user create``: the run service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from soleware.cli._app import app
+
+db_app = typer.Typer(help="The run service's database.", no_args_is_help=True)
+user_app = typer.Typer(help="Runner accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", envvar="SOLEWARE_DATABASE_URL", help="SQLAlchemy URL (default: SQLite file)"
+    ),
+]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="server processes (PostgreSQL for more than one)")] = 1,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Run the run service (API and web app)."""
+    import os
+
+    import uvicorn
+
+    if database_url:
+        os.environ["SOLEWARE_DATABASE_URL"] = database_url
+    if workers > 1 and not (database_url or "").startswith("postgresql"):
+        raise typer.BadParameter(
+            "several workers need PostgreSQL (SQLite serves one process)", param_hint="--workers"
+        )
+    uvicorn.run(
+        "soleware.server.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None) -> None:
+    """Migrate the database to the newest schema (safe to run again)."""
+    from soleware.runs.db import make_engine
+    from soleware.runs.migrate import current_revision, upgrade
+
+    engine = make_engine(database_url)
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    typer.echo(f"{engine.url.render_as_string(hide_password=True)}: {before or 'empty'} → {after}")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument(help="e-mail address (the sign-in name)")],
+    display_name: Annotated[str, typer.Option("--name", help="name shown in the app")] = "",
+    locale: Annotated[str, typer.Option(help="en or zh")] = "en",
+    time_zone: Annotated[str, typer.Option(help="IANA time zone, e.g. Asia/Shanghai")] = "UTC",
+    password: Annotated[
+        str, typer.Option(prompt=True, confirmation_prompt=True, hide_input=True, envvar="SOLEWARE_PASSWORD")
+    ] = "",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a runner account."""
+    from soleware.runs.accounts import AccountError
+    from soleware.runs.db import make_engine
+    from soleware.runs.migrate import upgrade
+    from soleware.runs.store import RunStore
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    try:
+        info = RunStore(engine).create_runner(
+            email, password, display_name=display_name, locale=locale, time_zone=time_zone
+        )
+    except AccountError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"created {info.email} ({info.display_name}), id {info.id}")

@@ -1,0 +1,105 @@
+"""The run service: a FastAPI app over ``soleware.runs`` (stateless; any number of processes per database)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+import soleware
+from soleware.runs.db import make_engine
+from soleware.runs.migrate import upgrade
+from soleware.runs.store import RunStore
+from soleware.server.config import Settings
+from soleware.server.live import LiveHub
+from soleware.server.routers import auth, live, progress, runs
+
+__all__ = ["create_app"]
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413, by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        resp = JSONResponse(
+            {"detail": f"request body larger than {self.max_bytes} bytes"},
+            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+        )
+        await resp(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url or None, pool_pre_ping=True)
+    if settings.auto_migrate:
+        upgrade(engine)
+    store = RunStore(engine)
+    pg_url = None
+    if engine.dialect.name == "postgresql":
+        pg_url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.hub = LiveHub(pg_url)
+        await app.state.hub.start()
+        yield
+        await app.state.hub.stop()
+        engine.dispose()
+
+    app = FastAPI(
+        title="Soleware run service",
+        version=soleware.__version__,
+        summary="Runs, records, achievements and progress from Soleware smart shoes.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.sign_in_limiter = auth.SignInLimiter()
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+
+    @app.exception_handler(ValueError)
+    async def value_error(_: Request, exc: ValueError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+    @app.get("/api/health", tags=["service"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "database": engine.dialect.name, "version": soleware.__version__}
+
+    for r in (auth.router, runs.router, progress.router, live.router):
+        app.include_router(r)
+    return app

@@ -1,0 +1,275 @@
+"""Runs: upload (gateway sync, raw recordings), list, detail, rename, delete."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
+from starlette.concurrency import run_in_threadpool
+
+from soleware.gait.recording import RecordingError, load_recording
+from soleware.runs.achievements import CATALOGUE
+from soleware.runs.ingest import run_from_recordings
+from soleware.runs.model import Lap, Run, RunDataError, Source, Stride
+from soleware.runs.splits import Split, splits
+from soleware.runs.store import AddResult, NotFound
+from soleware.server.deps import CurrentRunner, Store
+from soleware.server.schemas import (
+    AwardOut,
+    EffortOut,
+    FootOut,
+    RecordChangeOut,
+    RunDetail,
+    RunItem,
+    RunList,
+    RunUpdate,
+    RunUpload,
+    SplitOut,
+    StreamsOut,
+    UploadResult,
+)
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+_BY_ID = {a.id: a for a in CATALOGUE}
+MILE_M = 1609.344
+
+
+def award_out(award: Any, locale: str) -> AwardOut:
+    a = _BY_ID.get(award.achievement_id)
+    return AwardOut(
+        achievement_id=award.achievement_id,
+        run_id=award.run_id,
+        earned_at=award.earned_at,
+        period=award.period,
+        name=a.name.get(locale, a.name["en"]) if a else award.achievement_id,
+        description=a.description.get(locale, a.description["en"]) if a else "",
+    )
+
+
+def _result(res: AddResult, locale: str) -> UploadResult:
+    return UploadResult(
+        run_id=res.run_id,
+        created=res.created,
+        records=[
+            RecordChangeOut(
+                distance_m=c.record.distance_m,
+                time_s=c.record.time_s,
+                replaced_time_s=None if c.replaced is None else c.replaced.time_s,
+            )
+            for c in res.records
+        ],
+        awards=[award_out(a, locale) for a in res.awards],
+    )
+
+
+def store_run(store: Store, runner: CurrentRunner, run: Run, response: Response) -> UploadResult:
+    res = store.add_run(runner.id, run)
+    response.status_code = status.HTTP_201_CREATED if res.created else status.HTTP_200_OK
+    return _result(res, runner.locale)
+
+
+def _unprocessable(exc: Exception) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
+
+
+@router.post(
+    "",
+    response_model=UploadResult,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": UploadResult, "description": "already stored (a duplicate upload)"}},
+)
+def upload_run(body: RunUpload, runner: CurrentRunner, store: Store, response: Response) -> UploadResult:
+    """A run synced from the shoes: strides of one or both feet, times in seconds from ``start_time``."""
+    try:
+        run = Run.from_strides(
+            [Stride(**s.model_dump()) for s in body.strides],
+            start_time=body.start_time,
+            time_zone=body.time_zone,
+            shoe_serials=body.shoe_serials,
+            source=Source.SHOE.value,
+            title=body.title,
+            laps=[Lap(**lap.model_dump()) for lap in body.laps],
+        )
+    except (RunDataError, ValueError) as exc:
+        raise _unprocessable(exc) from None
+    return store_run(store, runner, run, response)
+
+
+@router.post(
+    "/recording",
+    response_model=UploadResult,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": UploadResult, "description": "already stored (a duplicate upload)"}},
+)
+async def upload_recording(
+    runner: CurrentRunner,
+    store: Store,
+    response: Response,
+    files: Annotated[
+        list[UploadFile], File(description="one CSV per foot, each optionally with its JSON sidecar")
+    ],
+    start_time: Annotated[dt.datetime, Form()],
+    time_zone: Annotated[str, Form(max_length=64)] = "UTC",
+    title: Annotated[str, Form(max_length=200)] = "",
+    shoe_serials: Annotated[list[str] | None, Form()] = None,
+) -> UploadResult:
+    """Raw IMU recordings (the dataset format) analysed here by the gait engine."""
+    if start_time.tzinfo is None:
+        raise _unprocessable(
+            ValueError("start_time needs a time zone offset, e.g. 2026-05-01T07:00:00+08:00")
+        )
+    csvs = [f for f in files if (f.filename or "").lower().endswith(".csv")]
+    if not csvs or len(csvs) > 2:
+        raise _unprocessable(ValueError("send one or two .csv recordings (one per foot)"))
+    with tempfile.TemporaryDirectory(prefix="soleware-upload-") as tmp:
+        paths = []
+        for i, f in enumerate(files):
+            name = Path(f.filename or f"file{i}").name
+            if not name.lower().endswith((".csv", ".json")):
+                raise _unprocessable(ValueError(f"{name}: expected .csv recordings and .json sidecars"))
+            (Path(tmp) / name).write_bytes(await f.read())
+            if name.lower().endswith(".csv"):
+                paths.append(Path(tmp) / name)
+        try:
+            run = await run_in_threadpool(
+                lambda: run_from_recordings(
+                    [load_recording(p) for p in paths],
+                    start_time=start_time,
+                    time_zone=time_zone,
+                    shoe_serials=shoe_serials or (),
+                    title=title,
+                )
+            )
+        except (RecordingError, RunDataError, ValueError) as exc:
+            raise _unprocessable(ValueError(str(exc).replace(tmp + "/", ""))) from None
+    return store_run(store, runner, run, response)
+
+
+@router.get("", response_model=RunList)
+def list_runs(
+    runner: CurrentRunner,
+    store: Store,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    source: Annotated[Source | None, Query()] = None,
+    min_distance_m: Annotated[float | None, Query(ge=0)] = None,
+    max_distance_m: Annotated[float | None, Query(ge=0)] = None,
+) -> RunList:
+    """Runs newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
+    for name, t in (("since", since), ("until", until)):
+        if t is not None and t.tzinfo is None:
+            raise _unprocessable(ValueError(f"{name} needs a time zone offset"))
+    try:
+        page = store.list_runs(
+            runner.id,
+            limit=limit,
+            cursor=cursor,
+            since=since,
+            until=until,
+            source=None if source is None else source.value,
+            min_distance_m=min_distance_m,
+            max_distance_m=max_distance_m,
+        )
+    except RunDataError as exc:
+        raise _unprocessable(exc) from None
+    return RunList(
+        runs=[RunItem.of(s, page.titles[s.run_id]) for s in page.runs], next_cursor=page.next_cursor
+    )
+
+
+def _finite(a: np.ndarray | None, n: int) -> list[float | None]:
+    if a is None:
+        return [None] * n
+    return [float(x) if math.isfinite(x) else None for x in a]
+
+
+def _split(s: Split) -> SplitOut:
+    return SplitOut(
+        index=s.index,
+        distance_m=s.distance_m,
+        time_s=s.moving_time_s,
+        pace_s_per_km=s.pace_s_per_km,
+        avg_cadence_spm=s.avg_cadence_spm,
+    )
+
+
+def _mean(xs: list[float | None]) -> float | None:
+    v = [x for x in xs if x is not None]
+    return float(np.mean(v)) if v else None
+
+
+def _feet(run: Run) -> list[FootOut]:
+    out = []
+    for side in ("left", "right"):
+        ss = [s for s in run.strides if s.side == side]
+        if not ss:
+            continue
+        types: dict[str, int] = {}
+        for s in ss:
+            if s.strike_type is not None:
+                types[s.strike_type.value] = types.get(s.strike_type.value, 0) + 1
+        out.append(
+            FootOut(
+                side=side,
+                strides=len(ss),
+                avg_contact_time_s=_mean([s.contact_time_s for s in ss]),
+                avg_flight_time_s=_mean([s.flight_time_s for s in ss]),
+                avg_strike_angle_deg=_mean([s.strike_angle_deg for s in ss]),
+                strike_types=types,
+                avg_impact_g=_mean([s.impact_g for s in ss]),
+            )
+        )
+    return out
+
+
+@router.get("/{run_id}", response_model=RunDetail, responses={404: {"description": "no such run"}})
+def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
+    try:
+        run = store.get_run(runner.id, run_id)
+        summary, title = store.run_summary(runner.id, run_id)
+    except NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    st = run.streams
+    n = len(st)
+    return RunDetail(
+        **RunItem.of(summary, title).model_dump(),
+        pauses=run.pauses,
+        laps=[lap.to_dict() for lap in run.laps],
+        splits_km=[_split(s) for s in splits(run, unit_m=1000.0)],
+        splits_mile=[_split(s) for s in splits(run, unit_m=MILE_M)],
+        efforts=[EffortOut(**e.to_dict()) for e in summary.efforts],
+        feet=_feet(run),
+        streams=StreamsOut(
+            t_s=[float(x) for x in st.t_s],
+            distance_m=[float(x) for x in st.distance_m],
+            speed_mps=_finite(st.speed_mps, n),
+            cadence_spm=_finite(st.cadence_spm, n),
+            stride_length_m=_finite(st.stride_length_m, n),
+            contact_time_s=_finite(st.contact_time_s, n),
+        ),
+    )
+
+
+@router.patch("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}})
+def rename_run(run_id: str, body: RunUpdate, runner: CurrentRunner, store: Store) -> Response:
+    try:
+        store.rename_run(runner.id, run_id, body.title)
+    except NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}})
+def delete_run(run_id: str, runner: CurrentRunner, store: Store) -> Response:
+    try:
+        store.delete_run(runner.id, run_id)
+    except NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,305 @@
+"""Request and response bodies of the HTTP API (pydantic). SI units; names carry them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from soleware.runs.model import RunSummary
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    if t.tzinfo is None:
+        raise ValueError("give a time zone offset, e.g. 2026-05-01T07:00:00+08:00")
+    return t
+
+
+AwareDatetime = Annotated[dt.datetime, AfterValidator(_aware)]
+Metres = Annotated[float, Field(ge=0, le=1e7)]
+Seconds = Annotated[float, Field(ge=0, le=1e6)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------------- accounts
+class SignUp(Strict):
+    email: str = Field(max_length=320)
+    password: str = Field(min_length=8, max_length=1024)
+    display_name: str = Field("", max_length=100)
+    locale: Literal["en", "zh"] = "en"
+    time_zone: str = Field("UTC", max_length=64)
+
+
+class SignIn(Strict):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+
+
+class Me(BaseModel):
+    id: str
+    email: str
+    display_name: str
+    locale: str
+    time_zone: str
+    weekly_goal_m: float | None
+    race_goal_m: float | None
+    race_goal_date: dt.date | None
+
+
+class MeUpdate(Strict):
+    display_name: str | None = Field(None, max_length=100)
+    locale: Literal["en", "zh"] | None = None
+    time_zone: str | None = Field(None, max_length=64)
+    weekly_goal_m: float | None = Field(None, gt=0, le=1e7)
+    race_goal_m: float | None = Field(None, gt=0, le=1e7)
+    race_goal_date: dt.date | None = None
+
+
+# ---------------------------------------------------------------------- runs
+class StrideIn(Strict):
+    side: Literal["left", "right"]
+    t_start_s: Seconds
+    t_end_s: Seconds
+    length_m: float = Field(ge=0, le=6)
+    speed_mps: float | None = Field(None, ge=0, le=15)
+    cadence_spm: float | None = Field(None, ge=0, le=400)
+    contact_time_s: float | None = Field(None, ge=0, le=10)
+    flight_time_s: float | None = Field(None, ge=0, le=10)
+    strike_angle_deg: float | None = Field(None, ge=-90, le=90)
+    strike_type: Literal["rearfoot", "midfoot", "forefoot"] | None = None
+    impact_g: float | None = Field(None, ge=0, le=100)
+    gait: Literal["walk", "run"] = "run"
+
+
+class LapIn(Strict):
+    t_start_s: Seconds
+    t_end_s: Seconds
+    name: str = Field("", max_length=100)
+
+
+class RunUpload(Strict):
+    """A run as the gateway uploads it after syncing the shoes: strides of one or both feet."""
+
+    start_time: AwareDatetime
+    time_zone: str = Field("UTC", max_length=64)
+    title: str = Field("", max_length=200)
+    shoe_serials: list[str] = Field(default_factory=list, max_length=4)
+    strides: list[StrideIn] = Field(min_length=1, max_length=200_000)
+    laps: list[LapIn] = Field(default_factory=list, max_length=1000)
+
+
+class RunUpdate(Strict):
+    title: str = Field(max_length=200)
+
+
+class EffortOut(BaseModel):
+    distance_m: float
+    time_s: float
+    start_s: float
+    end_s: float
+
+
+class RunItem(BaseModel):
+    id: str
+    title: str
+    start_time: dt.datetime
+    time_zone: str
+    distance_m: float
+    elapsed_time_s: float
+    moving_time_s: float
+    source: str
+    shoe_serials: list[str]
+    avg_cadence_spm: float | None
+    fore_mid_strike_fraction: float | None
+
+    @classmethod
+    def of(cls, s: RunSummary, title: str) -> RunItem:
+        return cls(
+            id=s.run_id,
+            title=title,
+            start_time=s.start_time,
+            time_zone=s.time_zone,
+            distance_m=s.distance_m,
+            elapsed_time_s=s.elapsed_time_s,
+            moving_time_s=s.moving_time_s,
+            source=s.source,
+            shoe_serials=list(s.shoe_serials),
+            avg_cadence_spm=s.avg_cadence_spm,
+            fore_mid_strike_fraction=s.fore_mid_strike_fraction,
+        )
+
+
+class RunList(BaseModel):
+    runs: list[RunItem]
+    next_cursor: str | None
+
+
+class RecordChangeOut(BaseModel):
+    distance_m: float
+    time_s: float
+    replaced_time_s: float | None
+
+
+class AwardOut(BaseModel):
+    achievement_id: str
+    run_id: str
+    earned_at: dt.datetime
+    period: str
+    name: str
+    description: str
+
+
+class UploadResult(BaseModel):
+    run_id: str
+    created: bool
+    records: list[RecordChangeOut]
+    awards: list[AwardOut]
+
+
+class SplitOut(BaseModel):
+    index: int
+    distance_m: float
+    time_s: float
+    pace_s_per_km: float | None
+    avg_cadence_spm: float | None
+
+
+class StreamsOut(BaseModel):
+    t_s: list[float]
+    distance_m: list[float]
+    speed_mps: list[float | None]
+    cadence_spm: list[float | None]
+    stride_length_m: list[float | None]
+    contact_time_s: list[float | None]
+
+
+class FootOut(BaseModel):
+    side: str
+    strides: int
+    avg_contact_time_s: float | None
+    avg_flight_time_s: float | None
+    avg_strike_angle_deg: float | None
+    strike_types: dict[str, int]
+    avg_impact_g: float | None
+
+
+class RunDetail(RunItem):
+    pauses: list[tuple[float, float]]
+    laps: list[dict[str, Any]]
+    splits_km: list[SplitOut]
+    splits_mile: list[SplitOut]
+    efforts: list[EffortOut]
+    feet: list[FootOut]
+    streams: StreamsOut
+
+
+# ---------------------------------------------------------------------- records, achievements, progress
+class RecordEntryOut(BaseModel):
+    run_id: str
+    run_start: dt.datetime
+    time_s: float
+
+
+class DistanceRecordOut(BaseModel):
+    key: str
+    distance_m: float
+    best: list[RecordEntryOut]
+    history: list[RecordEntryOut]
+
+
+class AchievementOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    earned: list[AwardOut]
+    progress: float | None
+
+
+class PeriodTotalOut(BaseModel):
+    period_start: dt.date
+    distance_m: float
+    moving_time_s: float
+    runs: int
+
+
+class TrendPointOut(BaseModel):
+    period_start: dt.date
+    value: float
+    runs: int
+
+
+class GoalOut(BaseModel):
+    week_start: dt.date
+    goal_m: float
+    distance_m: float
+    fraction: float
+    days_left: int
+
+
+class RacePredictionOut(BaseModel):
+    distance_m: float
+    predicted_time_s: float
+    from_run_id: str
+
+
+class LoadOut(BaseModel):
+    acute: float
+    chronic: float
+    ratio: float | None
+
+
+class ProgressOut(BaseModel):
+    period: str
+    totals: list[PeriodTotalOut]
+    trends: dict[str, list[TrendPointOut]]
+    load: LoadOut | None
+    weekly_goal: GoalOut | None
+    race_prediction: RacePredictionOut | None
+
+
+class ShoeIn(Strict):
+    serial: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    name: str = Field("", max_length=100)
+    side: Literal["left", "right", "unknown"] = "unknown"
+    retire_at_m: float = Field(700_000.0, gt=0, le=1e8)
+    initial_m: float = Field(0.0, ge=0, le=1e8)
+
+
+class ShoeUpdate(Strict):
+    name: str | None = Field(None, max_length=100)
+    retire_at_m: float | None = Field(None, gt=0, le=1e8)
+    retired: bool | None = None
+
+
+class ShoeOut(BaseModel):
+    serial: str
+    name: str
+    side: str
+    retire_at_m: float
+    retired: bool
+    distance_m: float
+    runs: int
+    retire_reminder: bool
+
+
+# ---------------------------------------------------------------------- live
+class LiveUpdate(Strict):
+    """What the gateway posts while a run is on; also what open pages receive."""
+
+    t_s: Seconds
+    distance_m: Metres
+    speed_mps: float = Field(ge=0, le=15)
+    cadence_spm: float | None = Field(None, ge=0, le=400)
+    stride_length_m: float | None = Field(None, ge=0, le=6)
+    running: bool = True
+    feet: dict[Literal["left", "right"], dict[str, float | str | None]] = Field(default_factory=dict)
+    battery_pct: dict[Literal["left", "right"], int] = Field(default_factory=dict)

@@ -1,0 +1,241 @@
+"""The HTTP API on SQLite and PostgreSQL: accounts, uploads, isolation between runners, bad input, live."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+from fastapi.testclient import TestClient
+
+from soleware.gait.pipeline import GaitAnalysis
+from soleware.gait.recording import load_recording, sample_recording_path
+from soleware.server.app import create_app
+from soleware.server.config import Settings
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def client(database_url):
+    app = create_app(Settings(database_url=database_url, max_request_bytes=2_000_000))
+    with TestClient(app) as c:
+        yield c
+
+
+def sign_up(client: TestClient, email: str, **extra) -> dict[str, str]:
+    r = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD, **extra})
+    assert r.status_code == 201, r.text
+    r = client.post("/api/auth/signin", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def upload_body(run) -> dict:
+    return {
+        "start_time": run.start_time.isoformat(),
+        "time_zone": run.time_zone,
+        "shoe_serials": list(run.shoe_serials),
+        "strides": [
+            {
+                "side": s.side,
+                "t_start_s": s.t_start_s,
+                "t_end_s": s.t_end_s,
+                "length_m": s.length_m,
+                "contact_time_s": s.contact_time_s,
+                "strike_type": s.strike_type.value if s.strike_type else None,
+            }
+            for s in run.strides
+        ],
+    }
+
+
+@pytest.fixture
+def ada(client):
+    return sign_up(client, "ada@example.com", display_name="Ada", time_zone="Europe/London")
+
+
+def test_sign_up_in_out(client, ada):
+    me = client.get("/api/me", headers=ada).json()
+    assert me["email"] == "ada@example.com" and me["display_name"] == "Ada"
+    assert client.get("/api/me").status_code == 401
+    assert client.get("/api/me", headers={"Authorization": "Bearer nonsense"}).status_code == 401
+    dup = client.post("/api/auth/signup", json={"email": "ADA@example.com", "password": PASSWORD})
+    assert dup.status_code == 409 and "already exists" in dup.json()["detail"]
+    assert client.post("/api/auth/signout", headers=ada).status_code == 204
+    assert client.get("/api/me", headers=ada).status_code == 401
+
+
+def test_sign_in_is_rate_limited(client, ada):
+    for _ in range(5):
+        assert (
+            client.post(
+                "/api/auth/signin", json={"email": "ada@example.com", "password": "nope!"}
+            ).status_code
+            == 401
+        )
+    r = client.post("/api/auth/signin", json={"email": "ada@example.com", "password": PASSWORD})
+    assert r.status_code == 429 and "Retry-After" in r.headers
+
+
+def test_upload_list_detail_delete(client, ada, make_run):
+    run = make_run(distance_m=5200, speed_mps=3.2)
+    r = client.post("/api/runs", json=upload_body(run), headers=ada)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["created"] and "first_run" in {a["achievement_id"] for a in body["awards"]}
+    assert {x["distance_m"] for x in body["records"]} >= {1000.0, 5000.0}
+    again = client.post("/api/runs", json=upload_body(run), headers=ada)
+    assert (
+        again.status_code == 200 and again.json()["run_id"] == body["run_id"] and not again.json()["created"]
+    )
+
+    runs = client.get("/api/runs", headers=ada).json()
+    assert [x["id"] for x in runs["runs"]] == [body["run_id"]] and runs["next_cursor"] is None
+    detail = client.get(f"/api/runs/{body['run_id']}", headers=ada).json()
+    assert detail["distance_m"] == pytest.approx(run.distance_m, rel=1e-6)
+    assert len(detail["splits_km"]) == 6 and detail["splits_km"][0]["pace_s_per_km"] == pytest.approx(
+        1000 / 3.2, rel=0.01
+    )
+    assert len(detail["streams"]["t_s"]) == len(run.streams)
+    assert {f["side"] for f in detail["feet"]} == {"left", "right"}
+    assert detail["feet"][0]["strike_types"] == {"midfoot": detail["feet"][0]["strides"]}
+
+    assert (
+        client.patch(f"/api/runs/{body['run_id']}", json={"title": "Tempo"}, headers=ada).status_code == 204
+    )
+    assert client.get(f"/api/runs/{body['run_id']}", headers=ada).json()["title"] == "Tempo"
+    assert client.delete(f"/api/runs/{body['run_id']}", headers=ada).status_code == 204
+    assert client.get(f"/api/runs/{body['run_id']}", headers=ada).status_code == 404
+    assert client.get("/api/records", headers=ada).json() == []
+
+
+def test_runners_see_and_change_only_their_own_data(client, ada, make_run):
+    eve = sign_up(client, "eve@example.com")
+    rid = client.post("/api/runs", json=upload_body(make_run()), headers=ada).json()["run_id"]
+    assert (
+        client.post("/api/shoes", json={"serial": "SW-L-0001", "side": "left"}, headers=ada).status_code
+        == 201
+    )
+    assert client.get(f"/api/runs/{rid}", headers=eve).status_code == 404
+    assert client.patch(f"/api/runs/{rid}", json={"title": "mine"}, headers=eve).status_code == 404
+    assert client.delete(f"/api/runs/{rid}", headers=eve).status_code == 404
+    assert client.delete("/api/shoes/SW-L-0001", headers=eve).status_code == 404
+    assert client.patch("/api/shoes/SW-L-0001", json={"name": "x"}, headers=eve).status_code == 404
+    assert client.get("/api/runs", headers=eve).json()["runs"] == []
+    assert client.get("/api/records", headers=eve).json() == []
+    assert client.get("/api/shoes", headers=eve).json() == []
+    assert all(not a["earned"] for a in client.get("/api/achievements", headers=eve).json())
+    # and Ada's data is untouched
+    assert client.get(f"/api/runs/{rid}", headers=ada).json()["title"] == ""
+    assert [s["serial"] for s in client.get("/api/shoes", headers=ada).json()] == ["SW-L-0001"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda b: b.update(start_time="2026-03-01T07:00:00"), "time zone offset"),
+        (lambda b: b["strides"][0].update(t_end_s=-1), "greater than or equal to 0"),
+        (lambda b: b["strides"][0].update(t_end_s=b["strides"][0]["t_start_s"]), "must end after it starts"),
+        (lambda b: b["strides"][0].update(side="middle"), "'left' or 'right'"),
+        (lambda b: b.update(strides=[]), "at least 1 item"),
+        (lambda b: b.update(colour="red"), "Extra inputs are not permitted"),
+        (lambda b: b.update(time_zone="Mars/Olympus"), "Mars/Olympus"),
+    ],
+)
+def test_bad_uploads_get_a_clear_4xx_and_store_nothing(client, ada, make_run, mutate, message):
+    body = upload_body(make_run(distance_m=800))
+    mutate(body)
+    r = client.post("/api/runs", json=body, headers=ada)
+    assert r.status_code == 422
+    assert message in r.text
+    assert client.get("/api/runs", headers=ada).json()["runs"] == []
+
+
+def test_request_size_is_limited(client, ada, make_run):
+    body = upload_body(make_run(distance_m=60_000, stride_m=1.0))
+    r = client.post("/api/runs", json=body, headers=ada)
+    assert r.status_code == 413 and "larger than" in r.json()["detail"]
+    assert client.get("/api/runs", headers=ada).json()["runs"] == []
+
+
+def test_raw_recording_is_analysed_by_the_gait_engine(client, ada, tmp_path):
+    src = sample_recording_path()
+    csv = tmp_path / "left.csv"
+    shutil.copy(src, csv)
+    shutil.copy(src.with_suffix(".json"), tmp_path / "left.json")
+    expected = GaitAnalysis().analyze(load_recording(csv)).summary_.distance_m
+    with csv.open("rb") as f, (tmp_path / "left.json").open("rb") as j:
+        r = client.post(
+            "/api/runs/recording",
+            files=[("files", ("left.csv", f, "text/csv")), ("files", ("left.json", j, "application/json"))],
+            data={"start_time": "2026-05-01T07:00:00+08:00", "time_zone": "Asia/Shanghai"},
+            headers=ada,
+        )
+    assert r.status_code == 201, r.text
+    detail = client.get(f"/api/runs/{r.json()['run_id']}", headers=ada).json()
+    assert detail["distance_m"] == pytest.approx(expected, rel=1e-6)
+    assert detail["source"] == "recording"
+
+
+def test_broken_recording_is_rejected_with_the_reason(client, ada):
+    r = client.post(
+        "/api/runs/recording",
+        files=[("files", ("left.csv", b"t,ax,ay,az,gx,gy,gz\n0,0,0,9.8,0,0,0\n", "text/csv"))],
+        data={"start_time": "2026-05-01T07:00:00+08:00"},
+        headers=ada,
+    )
+    assert r.status_code == 422 and "too short" in r.json()["detail"]
+    assert "/tmp" not in r.json()["detail"]
+
+
+def test_progress_goals_and_shoes(client, ada, make_run):
+    assert (
+        client.patch("/api/me", json={"weekly_goal_m": 20000, "race_goal_m": 10000}, headers=ada).status_code
+        == 200
+    )
+    client.post("/api/shoes", json={"serial": "SW-L-0001", "side": "left", "retire_at_m": 8000}, headers=ada)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+    client.post("/api/runs", json=upload_body(make_run(start=now, distance_m=6000)), headers=ada)
+    client.post(
+        "/api/runs",
+        json=upload_body(make_run(start=now - dt.timedelta(days=1), distance_m=3000)),
+        headers=ada,
+    )
+    p = client.get("/api/progress?period=week", headers=ada).json()
+    assert sum(t["distance_m"] for t in p["totals"]) == pytest.approx(9000, rel=0.01)
+    assert p["weekly_goal"]["goal_m"] == 20000 and p["weekly_goal"]["distance_m"] >= 6000
+    assert p["race_prediction"]["predicted_time_s"] > 10000 / 3.0
+    assert p["load"]["acute"] > 0
+    shoe = client.get("/api/shoes", headers=ada).json()[0]
+    assert shoe["runs"] == 2 and shoe["retire_reminder"]
+    zh = client.get("/api/achievements?locale=zh", headers=ada).json()
+    first = next(a for a in zh if a["id"] == "first_run")
+    assert first["earned"] and any("\u4e00" <= ch <= "\u9fff" for ch in first["name"])
+
+
+def test_live_updates_reach_an_open_page(client, ada):
+    sample = {"t_s": 60.0, "distance_m": 180.0, "speed_mps": 3.1, "cadence_spm": 172.0, "running": True}
+    with client.websocket_connect("/api/live/ws") as ws:
+        ws.send_json({"token": ada["Authorization"].split()[1]})
+        assert ws.receive_json() == {"type": "idle"}
+        assert client.post("/api/live", json=sample, headers=ada).status_code == 202
+        got = ws.receive_json()
+        assert got["type"] == "update" and got["distance_m"] == 180.0
+        assert client.delete("/api/live", headers=ada).status_code == 204
+        assert ws.receive_json()["type"] == "end"
+    # a page opened mid-run sees the latest values at once
+    client.post("/api/live", json=sample, headers=ada)
+    with client.websocket_connect("/api/live/ws") as ws:
+        ws.send_json({"token": ada["Authorization"].split()[1]})
+        assert ws.receive_json()["distance_m"] == 180.0
+
+
+def test_live_socket_refuses_without_a_token(client):
+    from starlette.websockets import WebSocketDisconnect
+
+    with client.websocket_connect("/api/live/ws") as ws:
+        ws.send_json({"token": "forged"})
+        with pytest.raises(WebSocketDisconnect) as exc:
+            ws.receive_json()
+    assert exc.value.code == 4401
