@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 __all__ = [
     "AccountError",
+    "AccountExists",
     "AuthError",
     "check_email",
     "check_password",
@@ -29,6 +30,10 @@ _DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")
 
 class AccountError(ValueError):
     """An account cannot be created or changed as asked (the message says why)."""
+
+
+class AccountExists(AccountError):
+    """An account with this e-mail address exists already."""
 
 
 class AuthError(Exception):

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from soleware.runs import accounts
-from soleware.runs.accounts import AccountError, AuthError
+from soleware.runs.accounts import AccountError, AccountExists, AuthError
 from soleware.runs.achievements import Achievements, Award
 from soleware.runs.db import AccessToken, LiveSession, Runner, RunnerState, RunRow, Shoe, make_sessionmaker
 from soleware.runs.model import Lap, Run, RunDataError, RunSummary, Streams, pack_strides, same_activity
@@ -169,7 +169,7 @@ class RunStore:
                     )
                 )
         except IntegrityError:
-            raise AccountError(f"an account with e-mail {email} already exists") from None
+            raise AccountExists(f"an account with e-mail {email} already exists") from None
         return RunnerInfo.of(row)
 
     def sign_in(self, email: str, password: str) -> str:

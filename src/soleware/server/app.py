@@ -5,8 +5,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, Request, Response, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import soleware
@@ -14,6 +18,7 @@ from soleware.runs.db import make_engine
 from soleware.runs.migrate import upgrade
 from soleware.runs.store import RunStore
 from soleware.server.config import Settings
+from soleware.server.errors import COMMON_RESPONSES, unprocessable
 from soleware.server.live import LiveHub
 from soleware.server.routers import auth, live, progress, runs
 
@@ -75,7 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.hub = LiveHub(pg_url)
         await app.state.hub.start()
         yield
         await app.state.hub.stop()
@@ -89,17 +93,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.hub = LiveHub(pg_url)
     app.state.sign_in_limiter = auth.SignInLimiter()
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
 
     @app.exception_handler(ValueError)
     async def value_error(_: Request, exc: ValueError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+        e = unprocessable(str(exc))
+        return JSONResponse({"detail": e.detail}, status_code=e.status_code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+            # Starlette names only the first route's methods; a path served by several routes allows them all
+            methods = {
+                m
+                for r in app.router.routes
+                if isinstance(r, APIRoute) and r.matches(request.scope)[0] != Match.NONE
+                for m in r.methods
+            }
+            if "GET" in methods:
+                methods.add("HEAD")
+            headers = {"Allow": ", ".join(sorted(methods))}
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+        return await http_exception_handler(request, exc)
 
     @app.get("/api/health", tags=["service"])
     def health() -> dict[str, str]:
         return {"status": "ok", "database": engine.dialect.name, "version": soleware.__version__}
 
     for r in (auth.router, runs.router, progress.router, live.router):
-        app.include_router(r)
+        app.include_router(r, responses=COMMON_RESPONSES)
     return app

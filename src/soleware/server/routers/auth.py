@@ -8,8 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
-from soleware.runs.accounts import AccountError, AuthError
+from soleware.runs.accounts import AccountError, AccountExists, AuthError
 from soleware.server.deps import AppSettings, CurrentRunner, Store, bearer_token
+from soleware.server.errors import Message, unprocessable
 from soleware.server.schemas import Me, MeUpdate, SignIn, SignUp, Token
 
 router = APIRouter(prefix="/api", tags=["accounts"])
@@ -36,7 +37,12 @@ class SignInLimiter:
         self._fails.pop(key, None)
 
 
-@router.post("/auth/signup", status_code=status.HTTP_201_CREATED, response_model=Me)
+@router.post(
+    "/auth/signup",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Me,
+    responses={409: {"model": Message}},
+)
 def sign_up(body: SignUp, store: Store) -> Me:
     try:
         info = store.create_runner(
@@ -46,18 +52,15 @@ def sign_up(body: SignUp, store: Store) -> Me:
             locale=body.locale,
             time_zone=body.time_zone,
         )
+    except AccountExists as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     except AccountError as exc:
-        code = (
-            status.HTTP_409_CONFLICT
-            if "already exists" in str(exc)
-            else status.HTTP_422_UNPROCESSABLE_CONTENT
-        )
-        raise HTTPException(code, str(exc)) from None
+        raise unprocessable(str(exc)) from None
     return Me.model_validate(info, from_attributes=True)
 
 
 @router.post(
-    "/auth/signin", response_model=Token, responses={401: {"description": "wrong credentials"}, 429: {}}
+    "/auth/signin", response_model=Token, responses={401: {"model": Message}, 429: {"model": Message}}
 )
 def sign_in(body: SignIn, request: Request, store: Store, settings: AppSettings) -> Token:
     limiter: SignInLimiter = request.app.state.sign_in_limiter
@@ -97,5 +100,5 @@ def update_me(body: MeUpdate, runner: CurrentRunner, store: Store) -> Me:
     try:
         info = store.update_runner(runner.id, **body.model_dump(exclude_unset=True))
     except AccountError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        raise unprocessable(str(exc)) from None
     return Me.model_validate(info, from_attributes=True)

@@ -12,6 +12,7 @@ from soleware.runs.model import RunDataError
 from soleware.runs.progress import TrainingLoad, form_trends, period_totals, predict_race, weekly_goal
 from soleware.runs.store import NotFound
 from soleware.server.deps import CurrentRunner, Store
+from soleware.server.errors import Message
 from soleware.server.routers.runs import award_out
 from soleware.server.schemas import (
     AchievementOut,
@@ -143,9 +144,7 @@ def shoes(runner: CurrentRunner, store: Store) -> list[ShoeOut]:
     ]
 
 
-@router.post(
-    "/shoes", status_code=status.HTTP_201_CREATED, responses={409: {"description": "already registered"}}
-)
+@router.post("/shoes", status_code=status.HTTP_201_CREATED, responses={409: {"model": Message}})
 def register_shoe(body: ShoeIn, runner: CurrentRunner, store: Store) -> Response:
     try:
         store.register_shoe(runner.id, **body.model_dump())
@@ -154,7 +153,7 @@ def register_shoe(body: ShoeIn, runner: CurrentRunner, store: Store) -> Response
     return Response(status_code=status.HTTP_201_CREATED)
 
 
-@router.patch("/shoes/{serial}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}})
+@router.patch("/shoes/{serial}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}})
 def update_shoe(serial: str, body: ShoeUpdate, runner: CurrentRunner, store: Store) -> Response:
     try:
         store.update_shoe(runner.id, serial, **body.model_dump(exclude_unset=True, exclude_none=True))
@@ -163,7 +162,7 @@ def update_shoe(serial: str, body: ShoeUpdate, runner: CurrentRunner, store: Sto
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.delete("/shoes/{serial}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}})
+@router.delete("/shoes/{serial}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}})
 def delete_shoe(serial: str, runner: CurrentRunner, store: Store) -> Response:
     try:
         store.delete_shoe(runner.id, serial)

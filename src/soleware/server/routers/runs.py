@@ -19,6 +19,7 @@ from soleware.runs.model import Lap, Run, RunDataError, Source, Stride
 from soleware.runs.splits import Split, splits
 from soleware.runs.store import AddResult, NotFound
 from soleware.server.deps import CurrentRunner, Store
+from soleware.server.errors import Message, unprocessable
 from soleware.server.schemas import (
     AwardOut,
     EffortOut,
@@ -73,10 +74,6 @@ def store_run(store: Store, runner: CurrentRunner, run: Run, response: Response)
     return _result(res, runner.locale)
 
 
-def _unprocessable(exc: Exception) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
-
-
 @router.post(
     "",
     response_model=UploadResult,
@@ -96,7 +93,7 @@ def upload_run(body: RunUpload, runner: CurrentRunner, store: Store, response: R
             laps=[Lap(**lap.model_dump()) for lap in body.laps],
         )
     except (RunDataError, ValueError) as exc:
-        raise _unprocessable(exc) from None
+        raise unprocessable(str(exc)) from None
     return store_run(store, runner, run, response)
 
 
@@ -120,18 +117,18 @@ async def upload_recording(
 ) -> UploadResult:
     """Raw IMU recordings (the dataset format) analysed here by the gait engine."""
     if start_time.tzinfo is None:
-        raise _unprocessable(
-            ValueError("start_time needs a time zone offset, e.g. 2026-05-01T07:00:00+08:00")
+        raise unprocessable(
+            "start_time needs a time zone offset, e.g. 2026-05-01T07:00:00+08:00", ("body", "start_time")
         )
     csvs = [f for f in files if (f.filename or "").lower().endswith(".csv")]
     if not csvs or len(csvs) > 2:
-        raise _unprocessable(ValueError("send one or two .csv recordings (one per foot)"))
+        raise unprocessable("send one or two .csv recordings (one per foot)", ("body", "files"))
     with tempfile.TemporaryDirectory(prefix="soleware-upload-") as tmp:
         paths = []
         for i, f in enumerate(files):
             name = Path(f.filename or f"file{i}").name
             if not name.lower().endswith((".csv", ".json")):
-                raise _unprocessable(ValueError(f"{name}: expected .csv recordings and .json sidecars"))
+                raise unprocessable(f"{name}: expected .csv recordings and .json sidecars", ("body", "files"))
             (Path(tmp) / name).write_bytes(await f.read())
             if name.lower().endswith(".csv"):
                 paths.append(Path(tmp) / name)
@@ -146,7 +143,7 @@ async def upload_recording(
                 )
             )
         except (RecordingError, RunDataError, ValueError) as exc:
-            raise _unprocessable(ValueError(str(exc).replace(tmp + "/", ""))) from None
+            raise unprocessable(str(exc).replace(tmp + "/", ""), ("body", "files")) from None
     return store_run(store, runner, run, response)
 
 
@@ -165,7 +162,7 @@ def list_runs(
     """Runs newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
     for name, t in (("since", since), ("until", until)):
         if t is not None and t.tzinfo is None:
-            raise _unprocessable(ValueError(f"{name} needs a time zone offset"))
+            raise unprocessable(f"{name} needs a time zone offset", ("query", name))
     try:
         page = store.list_runs(
             runner.id,
@@ -178,7 +175,7 @@ def list_runs(
             max_distance_m=max_distance_m,
         )
     except RunDataError as exc:
-        raise _unprocessable(exc) from None
+        raise unprocessable(str(exc)) from None
     return RunList(
         runs=[RunItem.of(s, page.titles[s.run_id]) for s in page.runs], next_cursor=page.next_cursor
     )
@@ -229,7 +226,7 @@ def _feet(run: Run) -> list[FootOut]:
     return out
 
 
-@router.get("/{run_id}", response_model=RunDetail, responses={404: {"description": "no such run"}})
+@router.get("/{run_id}", response_model=RunDetail, responses={404: {"model": Message}})
 def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
     try:
         run = store.get_run(runner.id, run_id)
@@ -257,7 +254,7 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
     )
 
 
-@router.patch("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}})
+@router.patch("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}})
 def rename_run(run_id: str, body: RunUpdate, runner: CurrentRunner, store: Store) -> Response:
     try:
         store.rename_run(runner.id, run_id, body.title)
@@ -266,7 +263,7 @@ def rename_run(run_id: str, body: RunUpdate, runner: CurrentRunner, store: Store
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.delete("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}})
+@router.delete("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}})
 def delete_run(run_id: str, runner: CurrentRunner, store: Store) -> Response:
     try:
         store.delete_run(runner.id, run_id)
