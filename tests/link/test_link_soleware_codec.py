@@ -1,0 +1,145 @@
+"""Soleware service codecs: hand-computed bytes, range errors, round trips, run-log framing."""
+
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from soleware.link.soleware_service import (
+    FRAME_OVERHEAD,
+    SOLEWARE_SERVICE,
+    STRIDE_DETAIL_CHARACTERISTIC,
+    TIME_SYNC_CHARACTERISTIC,
+    Gait,
+    RawSamples,
+    RunInfo,
+    RunLogError,
+    Side,
+    StrideDetail,
+    StrikeType,
+    crc16,
+    decode_frames,
+    encode_frame,
+    soleware_uuid,
+)
+
+STRIDE = StrideDetail(
+    seq=1,
+    t_end_ms=123_456,
+    contact_time_ms=245,
+    flight_time_ms=110,
+    strike_angle_deg=-5.3,
+    strike_type=StrikeType.MIDFOOT,
+    impact_mps2=98.1,
+    side=Side.LEFT,
+    gait=Gait.RUN,
+    stride_length_m=2.345,
+    speed_mps=3.456,
+)
+# seq 1 | 123456 = 0x0001E240 | 245 = 0xF5 | 110 = 0x6E | -53 = 0xFFCB | 2 | 981 = 0x03D5 | 1 | 2 |
+# 2345 = 0x0929 | 3456 = 0x0D80
+STRIDE_WIRE = "01000000 40e20100 f500 6e00 cbff 02 d503 01 02 2909 800d"
+
+
+def test_uuids_share_the_documented_base() -> None:
+    assert str(SOLEWARE_SERVICE.to_hex_str("-")).lower() == "6b940001-364d-4037-8cc7-5a7c676b25b3"
+    assert soleware_uuid(0x0002, "x") == STRIDE_DETAIL_CHARACTERISTIC
+    assert TIME_SYNC_CHARACTERISTIC.to_hex_str("-").lower().startswith("6b940006-")
+
+
+def test_stride_detail_bytes() -> None:
+    assert bytes(STRIDE) == bytes.fromhex(STRIDE_WIRE)
+    assert len(bytes(STRIDE)) == StrideDetail.FORMAT.size == 23
+    assert StrideDetail.from_bytes(bytes.fromhex(STRIDE_WIRE)) == STRIDE
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("seq", -1),
+        ("seq", 2**32),
+        ("t_end_ms", 2**32),
+        ("contact_time_ms", 65_536),
+        ("flight_time_ms", 1.5),
+        ("strike_angle_deg", 3276.8),
+        ("strike_angle_deg", -3276.9),
+        ("impact_mps2", 6553.6),
+        ("impact_mps2", -0.1),
+        ("stride_length_m", 65.536),
+        ("speed_mps", 65.536),
+        ("speed_mps", float("inf")),
+        ("strike_type", 256),
+    ],
+)
+def test_stride_detail_out_of_range_is_a_value_error(field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=field):
+        StrideDetail(**{**STRIDE.__dict__, field: value})
+
+
+def test_stride_detail_wrong_length_is_refused() -> None:
+    with pytest.raises(ValueError, match="23 bytes"):
+        StrideDetail.from_bytes(bytes.fromhex(STRIDE_WIRE)[:20])
+
+
+@given(st.binary(min_size=23, max_size=23))
+def test_any_stride_detail_wire_round_trips(wire: bytes) -> None:
+    assert bytes(StrideDetail.from_bytes(wire)) == wire
+
+
+def test_raw_samples_and_run_info_bytes() -> None:
+    batch = RawSamples(start_counter=1000, channels=3, samples=(1, -1, 32767))
+    assert bytes(batch) == bytes.fromhex("e8030000 03 0100 ffff ff7f")
+    assert RawSamples.from_bytes(bytes(batch)) == batch
+    with pytest.raises(ValueError, match="whole frames"):
+        RawSamples(0, 3, (1, 2))
+    with pytest.raises(ValueError, match="samples"):
+        RawSamples(0, 1, (40_000,))
+
+    run = RunInfo(run_id=7, start_unix_ms=1_700_000_000_000, first_seq=100, last_seq=250)
+    # 1.7e12 = 0x0000018BCFE56800
+    assert bytes(run) == bytes.fromhex("07000000 0068e5cf8b010000 64000000 fa000000")
+    assert RunInfo.from_bytes(bytes(run)) == run
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 8), st.lists(st.integers(-(2**15), 2**15 - 1), max_size=40))
+def test_raw_samples_round_trip(start: int, channels: int, samples: list[int]) -> None:
+    samples = samples[: len(samples) - len(samples) % channels]
+    batch = RawSamples(start, channels, tuple(samples))
+    assert RawSamples.from_bytes(bytes(batch)) == batch
+
+
+def _crc16_bitwise(data: bytes) -> int:
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+
+
+def test_crc16_is_ccitt_false() -> None:
+    assert crc16(b"123456789") == 0x29B1  # catalogue check value of CRC-16/CCITT-FALSE
+    assert crc16(b"\x05\x00\x00\x00\x03\x00\x01\x02\x03") == _crc16_bitwise(
+        b"\x05\x00\x00\x00\x03\x00\x01\x02\x03"
+    )
+
+
+def test_frame_layout_and_corruption() -> None:
+    frame = encode_frame(5, b"\x01\x02\x03")
+    body = bytes.fromhex("05000000 0300 010203")
+    assert frame == body + struct.pack("<H", _crc16_bitwise(body))
+    assert len(frame) == 3 + FRAME_OVERHEAD
+    assert decode_frames(frame + encode_frame(6, b"")) == [(5, b"\x01\x02\x03"), (6, b"")]
+    corrupted = bytearray(frame)
+    corrupted[7] ^= 0x40
+    with pytest.raises(RunLogError, match="CRC"):
+        decode_frames(bytes(corrupted))
+    with pytest.raises(RunLogError, match="truncated"):
+        decode_frames(frame[:-1])
+
+
+@given(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.binary(max_size=60)), max_size=8))
+def test_frames_round_trip(records: list[tuple[int, bytes]]) -> None:
+    assert decode_frames(b"".join(encode_frame(seq, payload) for seq, payload in records)) == records
