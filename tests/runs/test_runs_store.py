@@ -210,3 +210,35 @@ def test_live_state_is_kept_until_the_run_ends(store, runner):
     assert store.get_live(runner.id) == {"distance_m": 240.0}
     store.end_live(runner.id)
     assert store.get_live(runner.id) is None
+
+
+def test_upgrading_keeps_existing_rows(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO runners (id, email, display_name, password_hash, locale, time_zone, created_at) "
+                "VALUES ('r1', 'old@example.com', 'Old', 'x', 'en', 'UTC', CURRENT_TIMESTAMP)"
+            )
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT units FROM runners WHERE id = 'r1'")).scalar_one() == "metric"
+    engine.dispose()
+
+
+def test_deleting_an_account_deletes_its_data(store, runner, make_run):
+    other = store.create_runner("eve@example.com", "eve's password")
+    store.add_run(runner.id, make_run())
+    keep = store.add_run(other.id, make_run()).run_id
+    store.register_shoe(runner.id, "SW-1")
+    token = store.sign_in("ada@example.com", "correct horse battery")
+    store.delete_runner(runner.id)
+    with pytest.raises(AuthError):
+        store.runner_for_token(token)
+    with store.engine.connect() as conn:
+        for table in ("runs", "shoes", "runner_state", "access_tokens"):
+            n = conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE runner_id = :r"), {"r": runner.id})
+            assert n.scalar_one() == 0, table
+    assert store.get_run(other.id, keep).id == keep

@@ -239,3 +239,13 @@ def test_live_socket_refuses_without_a_token(client):
         with pytest.raises(WebSocketDisconnect) as exc:
             ws.receive_json()
     assert exc.value.code == 4401
+
+
+def test_units_preference_and_account_deletion(client, ada, make_run):
+    assert client.patch("/api/me", json={"units": "imperial"}, headers=ada).json()["units"] == "imperial"
+    assert client.patch("/api/me", json={"units": "furlongs"}, headers=ada).status_code == 422
+    client.post("/api/runs", json=upload_body(make_run()), headers=ada)
+    assert client.delete("/api/me", headers=ada).status_code == 204
+    assert client.get("/api/me", headers=ada).status_code == 401
+    r = client.post("/api/auth/signin", json={"email": "ada@example.com", "password": PASSWORD})
+    assert r.status_code == 401

@@ -53,6 +53,8 @@ class Runner(Base):
     password_hash: Mapped[str] = mapped_column(sa.String(200))
     locale: Mapped[str] = mapped_column(sa.String(10), default="en")
     time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    #: what the runner wants to see: "metric" (km) or "imperial" (miles); storage is SI regardless
+    units: Mapped[str] = mapped_column(sa.String(8), default="metric", server_default="metric")
     weekly_goal_m: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     race_goal_m: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     race_goal_date: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)

@@ -47,6 +47,7 @@ class RunnerInfo:
     display_name: str
     locale: str
     time_zone: str
+    units: str
     weekly_goal_m: float | None
     race_goal_m: float | None
     race_goal_date: dt.date | None
@@ -59,6 +60,7 @@ class RunnerInfo:
             r.display_name,
             r.locale,
             r.time_zone,
+            r.units,
             r.weekly_goal_m,
             r.race_goal_m,
             r.race_goal_date,
@@ -212,14 +214,34 @@ class RunStore:
                 raise NotFound(f"no runner {runner_id!r}")
             return RunnerInfo.of(row)
 
+    def delete_runner(self, runner_id: str) -> None:
+        """Delete an account with all its data (runs, shoes, tokens, derived state)."""
+        with self._tx() as s:
+            row = s.get(Runner, runner_id)
+            if row is None:
+                raise NotFound(f"no runner {runner_id!r}")
+            for table in (AccessToken, Shoe, RunRow, RunnerState, LiveSession):
+                s.execute(sa.delete(table).where(table.runner_id == runner_id))
+            s.delete(row)
+
     def update_runner(self, runner_id: str, **changes: Any) -> RunnerInfo:
         """Change profile fields and goals: display_name, locale, time_zone, weekly_goal_m, race_goal_*."""
-        allowed = {"display_name", "locale", "time_zone", "weekly_goal_m", "race_goal_m", "race_goal_date"}
+        allowed = {
+            "display_name",
+            "locale",
+            "time_zone",
+            "units",
+            "weekly_goal_m",
+            "race_goal_m",
+            "race_goal_date",
+        }
         unknown = set(changes) - allowed
         if unknown:
             raise AccountError(f"cannot change {sorted(unknown)}")
         if "locale" in changes and changes["locale"] not in ("en", "zh"):
             raise AccountError(f"locale must be 'en' or 'zh', got {changes['locale']!r}")
+        if "units" in changes and changes["units"] not in ("metric", "imperial"):
+            raise AccountError(f"units must be 'metric' or 'imperial', got {changes['units']!r}")
         if "time_zone" in changes:
             _check_zone(changes["time_zone"])
         for key in ("weekly_goal_m", "race_goal_m"):

@@ -50,6 +50,7 @@ class Me(BaseModel):
     display_name: str
     locale: str
     time_zone: str
+    units: str
     weekly_goal_m: float | None
     race_goal_m: float | None
     race_goal_date: dt.date | None
@@ -59,6 +60,7 @@ class MeUpdate(Strict):
     display_name: str | None = Field(None, max_length=100)
     locale: Literal["en", "zh"] | None = None
     time_zone: str | None = Field(None, max_length=64)
+    units: Literal["metric", "imperial"] | None = None
     weekly_goal_m: float | None = Field(None, gt=0, le=1e7)
     race_goal_m: float | None = Field(None, gt=0, le=1e7)
     race_goal_date: dt.date | None = None

@@ -102,3 +102,10 @@ def update_me(body: MeUpdate, runner: CurrentRunner, store: Store) -> Me:
     except AccountError as exc:
         raise unprocessable(str(exc)) from None
     return Me.model_validate(info, from_attributes=True)
+
+
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
+def delete_me(runner: CurrentRunner, store: Store) -> Response:
+    """Delete the account and every run, record, achievement and shoe of it. There is no undo."""
+    store.delete_runner(runner.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
