@@ -6,6 +6,7 @@ from soleware.cli import gait as _gait  # noqa: F401  (registers commands)
 from soleware.cli import service as _service  # noqa: F401
 from soleware.cli import shoe as _shoe  # noqa: F401
 from soleware.cli import shoe_log as _shoe_log  # noqa: F401
+from soleware.cli import shoe_replay as _shoe_replay  # noqa: F401
 from soleware.cli._app import app
 
 __all__ = ["app"]

@@ -2,9 +2,70 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
 
 from soleware.cli._app import app
 
 shoe_app = typer.Typer(help="The virtual shoe: simulator, firmware replay, run log.", no_args_is_help=True)
 app.add_typer(shoe_app, name="shoe")
+
+_SIDES = ("left", "right", "both")
+_STRIKES = ("rearfoot", "midfoot", "forefoot")
+
+
+@shoe_app.command()
+def simulate(
+    plan: Annotated[
+        str, typer.Option(help="Workout plan, e.g. '10min@6:00/km, 5x(3min@4:30/km + 2min walk)'.")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Output CSV; with --side both, FILE_left.csv and FILE_right.csv.")
+    ],
+    side: Annotated[str, typer.Option(help="left, right or both")] = "both",
+    seed: Annotated[int, typer.Option(help="Seed of everything random (strides, mounting, sensor).")] = 0,
+    rate: Annotated[float, typer.Option(help="Sample rate in Hz.")] = 200.0,
+    strike: Annotated[
+        str, typer.Option(help="Running foot strike: rearfoot, midfoot or forefoot.")
+    ] = "rearfoot",
+    perfect: Annotated[bool, typer.Option(help="An ideal sensor (no noise, bias, clipping, drops).")] = False,
+) -> None:
+    """Simulate a runner's sole IMU(s) over a workout plan and save recordings with ground truth."""
+    from soleware.gait.recording import save_recording
+    from soleware.shoe.sim import PlanError, Runner, SensorModel, ShoeSimulator, parse_plan
+
+    err = Console(stderr=True)
+    if side not in _SIDES:
+        err.print(f"[red]error:[/red] --side must be one of {', '.join(_SIDES)}, not {side!r}")
+        raise typer.Exit(2)
+    if strike not in _STRIKES:
+        err.print(f"[red]error:[/red] --strike must be one of {', '.join(_STRIKES)}, not {strike!r}")
+        raise typer.Exit(2)
+    if rate <= 0:
+        err.print("[red]error:[/red] --rate must be positive")
+        raise typer.Exit(2)
+    try:
+        parsed = parse_plan(plan)
+    except PlanError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    sides = ("left", "right") if side == "both" else (side,)
+    sim = ShoeSimulator(
+        runner=Runner(strike=strike),
+        sensor=SensorModel.perfect() if perfect else SensorModel(),
+        sample_rate_hz=rate,
+        seed=seed,
+    ).simulate(parsed, sides=sides)
+    out = out.with_suffix(".csv")
+    for name in sides:
+        rec = sim.recordings_[name]
+        path = out.with_name(f"{out.stem}_{name}.csv") if side == "both" else out
+        save_recording(rec, path)
+        gt = rec.ground_truth
+        typer.echo(
+            f"{name:5s} {path}: {rec.duration_s / 60:.1f} min, {gt.distance_m / 1000:.3f} km, "
+            f"{gt.steps} strides, {len(rec):,} samples at {rate:g} Hz ({rec.activity})"
+        )

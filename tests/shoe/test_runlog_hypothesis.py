@@ -1,0 +1,139 @@
+"""Property-based: random runs, strides, acks, GC, restarts and power cuts against a model of what is durable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from soleware.shoe.runlog import LogRecord, MemoryFlash, Overflow, PowerCut, RunEnd, RunLog, RunStart, Stride
+
+PAGE = 256
+PAGES = 6
+
+stride_values = st.fixed_dictionaries(
+    {
+        "t_end_s": st.floats(0, 1e5),
+        "stride_length_m": st.floats(0, 80),
+        "speed_mps": st.floats(0, 70),
+        "cadence_spm": st.floats(0, 400),
+        "contact_s": st.floats(0, 2),
+        "flight_s": st.floats(0, 2),
+        "strike_angle_deg": st.floats(-90, 90),
+        "strike": st.sampled_from(["unknown", "rearfoot", "midfoot", "forefoot"]),
+        "impact_mps2": st.floats(0, 2000),
+        "gait": st.sampled_from(["walk", "run", "unknown"]),
+    }
+)
+
+
+class RunLogMachine(RuleBasedStateMachine):
+    """``model`` holds every data record a returned call made durable; the flash must keep all unacked ones."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flash = MemoryFlash(PAGE * PAGES, page_size=PAGE)
+        self.log = RunLog.open(self.flash)
+        self.model: dict[int, LogRecord] = {}
+        self.acked = 0
+
+    def _sync_new(self) -> list[LogRecord]:
+        """Data records the log has that the model does not (at most those of one interrupted call)."""
+        last = max(self.model, default=0)
+        return self.log.read_from(last + 1, 10)
+
+    def _do(self, fn: Any, cut: tuple[int, bool] | None) -> bool:
+        """Run ``fn`` (maybe with a power cut armed); afterwards the model holds what became durable."""
+        if cut is not None:
+            self.flash.cut_power_after(cut[0], torn=cut[1], seed=cut[0])
+        try:
+            fn()
+            ok = True
+        except PowerCut:
+            self.log = RunLog.open(self.flash)
+            ok = False
+        self.flash.restore_power()
+        new = self._sync_new()
+        assert len(new) <= 1
+        for r in new:
+            self.model[r.seq] = r
+        return ok
+
+    cuts = st.none() | st.tuples(st.integers(0, 300), st.booleans())
+
+    @precondition(lambda self: self.log.current_run is None)
+    @rule(t=st.integers(0, 2**40), cut=cuts)
+    def start_run(self, t: int, cut: tuple[int, bool] | None) -> None:
+        before = max(self.model, default=0)
+        if self._do(lambda: self.log.start_run(start_unix_ms=t, side="right", firmware="hyp"), cut):
+            got = [r for r in self.model.values() if r.seq > before]
+            assert all(isinstance(r, RunStart) and r.start_unix_ms == t for r in got)
+
+    @precondition(lambda self: self.log.current_run is not None)
+    @rule(v=stride_values, cut=cuts)
+    def stride(self, v: dict[str, Any], cut: tuple[int, bool] | None) -> None:
+        before = max(self.model, default=0)
+        result: list[bool] = []
+        self._do(lambda: result.append(self.log.append_stride(**v)), cut)
+        got = [r for r in self.model.values() if r.seq > before]
+        for r in got:
+            assert isinstance(r, Stride | Overflow)
+            if isinstance(r, Stride):
+                assert r.stride_length_mm == min(0xFFFF, round(v["stride_length_m"] * 1e3))
+        if result == [True]:
+            assert got and isinstance(got[-1], Stride)
+
+    @precondition(lambda self: self.log.current_run is not None)
+    @rule(d=st.floats(0, 50_000), cut=cuts)
+    def end_run(self, d: float, cut: tuple[int, bool] | None) -> None:
+        before = max(self.model, default=0)
+        self._do(lambda: self.log.end_run(distance_m=d, moving_s=1.0, elapsed_s=2.0), cut)
+        assert all(isinstance(r, RunEnd) for r in self.model.values() if r.seq > before)
+
+    @precondition(lambda self: self.log.current_run is None)
+    @rule()
+    def resume(self) -> None:
+        self.log.resume_run()
+
+    @rule(frac=st.floats(0, 1), cut=cuts)
+    def ack(self, frac: float, cut: tuple[int, bool] | None) -> None:
+        last = self.log.next_seq - 1
+        target = self.acked + round(frac * (last - self.acked))
+        if self._do(lambda: self.log.ack(target), cut):
+            self.acked = max(self.acked, target)
+        else:
+            assert self.acked <= self.log.acked_seq <= max(self.acked, target)  # reclaimed pages imply acks
+            self.acked = self.log.acked_seq
+
+    @rule(cut=cuts)
+    def gc(self, cut: tuple[int, bool] | None) -> None:
+        self._do(self.log.gc, cut)
+
+    @rule()
+    def restart(self) -> None:
+        self.log = RunLog.open(self.flash)
+
+    @invariant()
+    def log_matches_model(self) -> None:
+        log = self.log
+        assert log.acked_seq == self.acked
+        recs = log.read_from(0, 10_000)
+        last = max(self.model, default=0)
+        assert log.next_seq == last + 1
+        if recs:
+            assert recs[0].seq <= self.acked + 1  # unacknowledged data is never reclaimed
+            assert recs == [self.model[s] for s in range(recs[0].seq, last + 1)]
+        else:
+            assert last <= self.acked
+        assert log.check() == []
+        st_ = log.stats
+        assert st_.unsynced_records == sum(1 for s in self.model if s > self.acked)
+        assert 0 <= st_.used_bytes <= st_.capacity_bytes
+
+
+RunLogMachine.TestCase.settings = settings(
+    max_examples=60, stateful_step_count=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+TestRunLogMachine = RunLogMachine.TestCase

@@ -1,0 +1,196 @@
+"""Record frames and the NOR flash model."""
+
+from __future__ import annotations
+
+import pytest
+
+from soleware.shoe.runlog import (
+    FRAME_OVERHEAD,
+    Ack,
+    FileFlash,
+    FlashError,
+    Gait,
+    LogRecord,
+    MemoryFlash,
+    Overflow,
+    PowerCut,
+    RecordError,
+    RunEnd,
+    RunStart,
+    Side,
+    Stride,
+    StrikeType,
+    parse_size,
+    record_to_dict,
+)
+
+STRIDE = Stride.from_si(
+    seq=42,
+    run_id=7,
+    side=Side.RIGHT,
+    t_end_s=1234.567,
+    stride_length_m=2.345,
+    speed_mps=3.456,
+    cadence_spm=172.34,
+    contact_s=0.234,
+    flight_s=0.111,
+    strike_angle_deg=-12.34,
+    strike="midfoot",
+    impact_mps2=123.45,
+    gait="walk",
+)
+EXAMPLES: list[LogRecord] = [
+    RunStart(
+        seq=1,
+        run_id=1,
+        start_unix_ms=1_733_000_000_123,
+        side=Side.LEFT,
+        firmware="1.2.3",
+        calibration_ppm=1_012_345,
+    ),
+    STRIDE,
+    RunEnd(
+        seq=3,
+        run_id=1,
+        distance_mm=42_195_000,
+        moving_ms=10_800_000,
+        elapsed_ms=11_000_000,
+        stride_count=14_000,
+        dropped_strides=12,
+    ),
+    Overflow(seq=4, run_id=1, t_end_ms=99),
+    Ack(seq=4),
+]
+
+
+@pytest.mark.parametrize("rec", EXAMPLES, ids=lambda r: type(r).__name__)
+def test_round_trip_and_size(rec: LogRecord) -> None:
+    frame = bytes(rec)
+    assert len(frame) == rec.frame_size() == FRAME_OVERHEAD + type(rec)._PAYLOAD.size
+    assert type(rec).from_bytes(frame) == rec
+    assert LogRecord.from_bytes(b"\xaa" + frame + b"\xff", 1) == rec
+
+
+@pytest.mark.parametrize("rec", EXAMPLES, ids=lambda r: type(r).__name__)
+def test_every_single_bit_flip_is_detected(rec: LogRecord) -> None:
+    frame = bytes(rec)
+    for i in range(len(frame) * 8):
+        bad = bytearray(frame)
+        bad[i // 8] ^= 1 << (i % 8)
+        with pytest.raises(RecordError):
+            LogRecord.from_bytes(bytes(bad))
+
+
+def test_stride_scaling_and_si_views() -> None:
+    assert STRIDE.stride_length_mm == 2345 and STRIDE.stride_length_m == pytest.approx(2.345)
+    assert STRIDE.speed_mps == pytest.approx(3.456)
+    assert STRIDE.cadence_spm_x10 == 1723 and STRIDE.cadence_spm == pytest.approx(172.3)
+    assert STRIDE.strike_angle_deg_x10 == -123 and STRIDE.strike_angle_deg == pytest.approx(-12.3)
+    assert STRIDE.t_end_ms == 1_234_567 and STRIDE.impact_mps2 == pytest.approx(123.4, abs=0.11)
+    assert (STRIDE.strike, STRIDE.gait, STRIDE.side) == (StrikeType.MIDFOOT, Gait.WALK, Side.RIGHT)
+    assert Stride.frame_size() <= 33
+
+
+def test_stride_values_saturate_instead_of_failing() -> None:
+    s = Stride.from_si(
+        seq=1, run_id=1, side=Side.LEFT, t_end_s=-1, stride_length_m=1e6, speed_mps=-3, cadence_spm=1e9,
+        contact_s=99.0, flight_s=0.1, strike_angle_deg=1e5,
+    )  # fmt: skip
+    assert (s.t_end_ms, s.stride_length_mm, s.speed_mmps, s.cadence_spm_x10) == (0, 0xFFFF, 0, 0xFFFF)
+    assert s.strike_angle_deg_x10 == 0x7FFF and s.contact_ms == 0xFFFF
+    assert Stride.from_bytes(bytes(s)) == s
+
+
+def test_wrong_type_and_truncation() -> None:
+    with pytest.raises(RecordError, match="expected"):
+        RunEnd.from_bytes(bytes(STRIDE))
+    with pytest.raises(RecordError):
+        LogRecord.from_bytes(bytes(STRIDE)[:-1])
+    with pytest.raises(RecordError, match="unknown"):
+        LogRecord.from_bytes(b"\x77" + bytes(STRIDE)[1:])
+
+
+def test_record_to_dict_is_json_ready() -> None:
+    d = record_to_dict(STRIDE)
+    assert d["type"] == "stride" and d["strike"] == "midfoot" and d["side"] == "right" and d["seq"] == 42
+
+
+def test_firmware_string_is_truncated_to_12_ascii_bytes() -> None:
+    r = RunStart(seq=1, run_id=1, start_unix_ms=0, side=Side.LEFT, firmware="v1.2.3-beta+build77")
+    assert RunStart.from_bytes(bytes(r)).firmware == "v1.2.3-beta+"
+
+
+# ----------------------------------------------------------------------------------------------- flash model
+
+
+def test_program_only_clears_bits_and_erase_sets_ff() -> None:
+    f = MemoryFlash(1024, page_size=256, strict=False)
+    f.program(10, b"\x0f\xf0")
+    f.program(10, b"\xf3\x3f")
+    assert f.read(10, 2) == b"\x03\x30"
+    f.erase(0)
+    assert f.read(0, 256) == b"\xff" * 256 and f.erase_count == 1
+
+
+def test_strict_flash_refuses_to_set_bits() -> None:
+    f = MemoryFlash(1024, page_size=256)
+    f.program(0, b"\x00")
+    with pytest.raises(FlashError, match="erase first"):
+        f.program(0, b"\x01")
+    with pytest.raises(FlashError):
+        f.read(1020, 8)
+    with pytest.raises(FlashError):
+        MemoryFlash(1000, page_size=256)
+
+
+@pytest.mark.parametrize("cut", range(9))
+def test_power_cut_after_n_bytes_of_a_program(cut: int) -> None:
+    f = MemoryFlash(512, page_size=256)
+    f.cut_power_after(cut)
+    with pytest.raises(PowerCut):
+        f.program(100, bytes(9))
+    assert f.read(100, 9) == bytes(cut) + b"\xff" * (9 - cut)
+    f.program(200, b"\x00")  # the cut fired once and disarmed
+
+
+def test_torn_byte_only_clears_bits_the_program_would_clear() -> None:
+    seen = set()
+    for seed in range(200):
+        f = MemoryFlash(512, page_size=256)
+        f.program(0, b"\xf0")
+        f.cut_power_after(0, torn=True, seed=seed)
+        with pytest.raises(PowerCut):
+            f.program(0, b"\x30\x00")
+        got = f.read(0, 2)
+        assert got[0] & 0x30 == 0x30 and got[0] & 0x0F == 0 and got[1] == 0xFF
+        seen.add(got[0])
+    assert seen == {0x30, 0x70, 0xB0, 0xF0}
+
+
+def test_power_cut_during_erase() -> None:
+    f = MemoryFlash(512, page_size=256)
+    f.program(0, bytes(256))
+    f.cut_power_after(100)
+    with pytest.raises(PowerCut):
+        f.erase(0)
+    assert f.read(0, 256) == b"\xff" * 100 + bytes(156)
+    assert f.work_bytes == 356
+
+
+def test_file_flash_persists(tmp_path) -> None:
+    path = tmp_path / "img.bin"
+    with FileFlash.create(path, 8192, page_size=4096) as f:
+        f.program(5, b"\x12\x34")
+        f.erase(1)
+    assert path.stat().st_size == 8192
+    with FileFlash(path, readonly=True) as f:
+        assert f.read(4, 4) == b"\xff\x12\x34\xff" and f.page_count == 2
+    with pytest.raises(FlashError):
+        FileFlash.create(tmp_path / "bad.bin", 5000)
+
+
+@pytest.mark.parametrize(
+    ("text", "n"), [("4MiB", 4 << 20), ("256KiB", 256 << 10), ("4096", 4096), ("1M", 1 << 20)]
+)
+def test_parse_size(text: str, n: int) -> None:
+    assert parse_size(text) == n

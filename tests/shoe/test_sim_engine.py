@@ -1,0 +1,133 @@
+"""End to end: the gait engine on simulated soles with realistic sensor errors, against the simulator's truth.
+
+Targets (issue #4): distance error <= 1 %, stride length RMSE <= 2 cm, contact time error (RMSE) <= 10 ms,
+strike angle error (RMSE) <= 3 deg, from slow walking (1.0 m/s) to sprinting (6.5 m/s) and for all three strike
+types. Where the engine misses a target the test is an expected failure (strict) with the measured figure, so a
+fixed engine shows up as XPASS. Strides next to standing still are left out of the per-stride errors.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from soleware.gait.evaluation import evaluate_recording
+from soleware.gait.pipeline import GaitAnalysis
+from soleware.shoe.sim import Runner, SensorModel, ShoeSimulator
+
+pytestmark = pytest.mark.slow
+
+CASES = [("walk", 1.0, "rearfoot"), ("walk", 1.4, "rearfoot")] + [
+    ("run", v, s) for v in (2.5, 4.0, 5.5, 6.5) for s in ("rearfoot", "midfoot", "forefoot")
+]
+
+
+@functools.cache
+def errors(mode: str, speed: float, strike: str) -> dict[str, float]:
+    """Simulate 60 s at ``speed`` (realistic sensor), run the engine, return its errors."""
+    rec = (
+        ShoeSimulator(runner=Runner(strike=strike), sensor=SensorModel(), seed=round(speed * 10))
+        .simulate(f"60s {mode}@{speed}m/s", sides=("left",))
+        .recordings_["left"]
+    )
+    ga = GaitAnalysis().analyze(rec)
+    ev = evaluate_recording(rec, ga)
+    t_end = np.array([s.t_end_s for s in ga.strides_])
+    length, contact, strike_err = [], [], []
+    for d in rec.ground_truth.stride_details or []:
+        if d["standing_start"] or d["standing_end"]:
+            continue
+        j = int(np.argmin(np.abs(t_end - d["t_end_s"])))
+        if abs(t_end[j] - d["t_end_s"]) > 0.25 * (d["t_end_s"] - d["t_start_s"]):
+            length.append(np.nan)  # a stride the engine missed counts as a failure
+            continue
+        s = ga.strides_[j]
+        length.append(s.length_m - d["length_m"])
+        contact.append(s.contact_time_s - d["contact_time_s"])
+        strike_err.append(s.strike_angle_deg - d["strike_angle_deg"])
+
+    def rms(x: list[float]) -> float:
+        return float(np.sqrt(np.mean(np.square(x)))) if x else float("nan")
+
+    return {
+        "distance_pct": abs(ev.distance_error_pct or np.nan),
+        "stride_rmse_m": rms(length),
+        "contact_rmse_s": rms(contact),
+        "strike_rmse_deg": rms(strike_err),
+    }
+
+
+def _xfail(reason: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+def _cases(failing: dict[tuple[str, float, str], str], why: str = "") -> list[object]:
+    return [
+        pytest.param(*c, marks=_xfail(f"measured {failing[c]}; {why}")) if c in failing else c for c in CASES
+    ]
+
+
+#: diagnosis of each miss (see the report of issue #4): the simulator's own signals integrate back to < 1 cm
+WHY_STRIDE = "engine anchoring at short fast stances (strapdown from the true start: < 0.7 cm)"
+WHY_CONTACT = "engine toe-off (25 % of swing energy) fires during the roll-off, before the toe leaves"
+WHY_STRIKE = "engine initial contact (|a| peak within 0.3 s before mid-stance) misses or lags touchdown"
+
+
+@pytest.mark.parametrize(("mode", "speed", "strike"), _cases({}))
+def test_distance_within_1_percent(mode: str, speed: float, strike: str) -> None:
+    assert errors(mode, speed, strike)["distance_pct"] <= 1.0
+
+
+STRIDE_FAILS: dict[tuple[str, float, str], str] = {
+    ("run", 5.5, "rearfoot"): "2.3 cm",
+    ("run", 6.5, "rearfoot"): "2.8 cm",
+    ("run", 6.5, "midfoot"): "3.3 cm",
+    ("run", 6.5, "forefoot"): "2.5 cm",
+}
+
+
+@pytest.mark.parametrize(("mode", "speed", "strike"), _cases(STRIDE_FAILS, WHY_STRIDE))
+def test_stride_length_rmse_within_2_cm(mode: str, speed: float, strike: str) -> None:
+    assert errors(mode, speed, strike)["stride_rmse_m"] <= 0.02
+
+
+CONTACT_FAILS: dict[tuple[str, float, str], str] = {
+    ("walk", 1.0, "rearfoot"): "253 ms",
+    ("walk", 1.4, "rearfoot"): "183 ms",
+    ("run", 2.5, "rearfoot"): "122 ms",
+    ("run", 2.5, "midfoot"): "127 ms",
+    ("run", 2.5, "forefoot"): "127 ms",
+    ("run", 4.0, "rearfoot"): "105 ms",
+    ("run", 4.0, "midfoot"): "108 ms",
+    ("run", 4.0, "forefoot"): "107 ms",
+    ("run", 5.5, "rearfoot"): "87 ms",
+    ("run", 5.5, "midfoot"): "87 ms",
+    ("run", 5.5, "forefoot"): "87 ms",
+    ("run", 6.5, "rearfoot"): "74 ms",
+    ("run", 6.5, "midfoot"): "74 ms",
+    ("run", 6.5, "forefoot"): "74 ms",
+}
+
+
+@pytest.mark.parametrize(("mode", "speed", "strike"), _cases(CONTACT_FAILS, WHY_CONTACT))
+def test_contact_time_within_10_ms(mode: str, speed: float, strike: str) -> None:
+    assert errors(mode, speed, strike)["contact_rmse_s"] <= 0.010
+
+
+STRIKE_FAILS: dict[tuple[str, float, str], str] = {
+    ("walk", 1.0, "rearfoot"): "13.7 deg",
+    ("walk", 1.4, "rearfoot"): "13.6 deg",
+    ("run", 4.0, "rearfoot"): "6.5 deg",
+    ("run", 4.0, "forefoot"): "4.5 deg",
+    ("run", 5.5, "rearfoot"): "14.0 deg",
+    ("run", 5.5, "forefoot"): "12.5 deg",
+    ("run", 6.5, "rearfoot"): "5.8 deg",
+    ("run", 6.5, "forefoot"): "7.8 deg",
+}
+
+
+@pytest.mark.parametrize(("mode", "speed", "strike"), _cases(STRIKE_FAILS, WHY_STRIKE))
+def test_strike_angle_within_3_deg(mode: str, speed: float, strike: str) -> None:
+    assert errors(mode, speed, strike)["strike_rmse_deg"] <= 3.0
