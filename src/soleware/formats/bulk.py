@@ -1,0 +1,220 @@
+"""Bulk import: folders and zip archives (a Strava or Garmin export) of hundreds of activity files.
+
+Every activity file gets one result: ok, duplicate (the same activity as an earlier file or an existing run)
+or rejected with the reason. Other files (photos, CSV, JSON) are listed as skipped. Zip members are read by
+streaming with a per-file and a per-archive cap, whatever sizes the archive claims (zip bomb guard); nothing
+is extracted to disk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Literal
+
+from soleware.formats._reader import ACTIVITY_SUFFIXES, read_activity
+from soleware.formats._safety import DEFAULT_MAX_BYTES, FormatError, read_bounded, read_path
+from soleware.runs.model import Run, RunSummary, same_activity
+
+__all__ = ["ImportReport", "ImportResult", "import_paths"]
+
+#: most bytes read out of one archive in total, after decompression
+DEFAULT_MAX_ARCHIVE_BYTES = 4 * 1024**3
+#: most activity files one call looks at
+DEFAULT_MAX_FILES = 20_000
+
+Status = Literal["ok", "duplicate", "rejected"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ImportResult:
+    """The outcome for one file; ``name`` is its path below the given folder or archive ("export.zip/a/b.fit")."""
+
+    name: str
+    status: Status
+    run: Run | None = None
+    reason: str = ""
+    #: the earlier file's name, or the existing run's id, this one duplicates
+    duplicate_of: str | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class ImportReport:
+    """All results in file-name order, plus the names of files that are not activity files."""
+
+    results: list[ImportResult] = dataclasses.field(default_factory=list)
+    skipped: list[str] = dataclasses.field(default_factory=list)
+
+    def _with(self, status: Status) -> list[ImportResult]:
+        return [r for r in self.results if r.status == status]
+
+    @property
+    def ok(self) -> list[ImportResult]:
+        return self._with("ok")
+
+    @property
+    def duplicates(self) -> list[ImportResult]:
+        return self._with("duplicate")
+
+    @property
+    def rejected(self) -> list[ImportResult]:
+        return self._with("rejected")
+
+    @property
+    def runs(self) -> list[Run]:
+        """The newly imported runs (ok results only)."""
+        return [r.run for r in self.ok if r.run is not None]
+
+
+@dataclasses.dataclass(slots=True)
+class _Entry:
+    name: str
+    load: Callable[[], bytes] | None  # None: rejected before reading, see reason
+    reason: str = ""
+
+
+def _is_activity(name: str) -> bool:
+    return name.lower().endswith(ACTIVITY_SUFFIXES)
+
+
+class _ArchiveBudget:
+    """Bytes still allowed out of one archive."""
+
+    def __init__(self, total: int) -> None:
+        self.left = total
+
+
+def _zip_entries(
+    path: Path, label: str, *, max_bytes: int, max_archive_bytes: int, skipped: list[str]
+) -> Iterator[_Entry]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        yield _Entry(label, None, f"not a readable zip archive ({exc})")
+        return
+    budget = _ArchiveBudget(max_archive_bytes)
+
+    def loader(info: zipfile.ZipInfo, name: str) -> Callable[[], bytes]:
+        def load() -> bytes:
+            if info.flag_bits & 0x1:
+                raise FormatError(name, "zip member is encrypted")
+            if info.file_size > max_bytes:
+                raise FormatError(
+                    name,
+                    f"file is {info.file_size / 2**20:.3g} MB, larger than the limit of {max_bytes / 2**20:.3g} MB",
+                )
+            if budget.left <= 0:
+                raise FormatError(
+                    name, f"archive exceeds the total limit of {max_archive_bytes / 2**20:.3g} MB"
+                )
+            try:
+                with archive.open(info) as member:
+                    data = read_bounded(member, name=name, max_bytes=min(max_bytes, budget.left))
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+                raise FormatError(name, f"broken zip member ({exc})") from exc
+            budget.left -= len(data)
+            return data
+
+        return load
+
+    for info in sorted(archive.infolist(), key=lambda i: i.filename):
+        if info.is_dir():
+            continue
+        name = f"{label}/{info.filename}"
+        if info.filename.lower().endswith(".zip"):
+            yield _Entry(name, None, "archives inside archives are not opened")
+        elif _is_activity(info.filename):
+            yield _Entry(name, loader(info, name))
+        else:
+            skipped.append(name)
+
+
+def _entries(
+    paths: Iterable[str | os.PathLike[str]], *, max_bytes: int, max_archive_bytes: int, skipped: list[str]
+) -> Iterator[_Entry]:
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file())
+            pairs = [(p, f"{path.name}/{p.relative_to(path).as_posix()}") for p in files]
+        elif path.exists():
+            pairs = [(path, path.name)]
+        else:
+            yield _Entry(path.name or str(path), None, "no such file or folder")
+            continue
+        for p, label in pairs:
+            if p.suffix.lower() == ".zip":
+                yield from _zip_entries(
+                    p, label, max_bytes=max_bytes, max_archive_bytes=max_archive_bytes, skipped=skipped
+                )
+            elif _is_activity(p.name):
+                yield _Entry(label, lambda p=p: read_path(p, max_bytes=max_bytes))
+            else:
+                skipped.append(label)
+
+
+def _label(x: Run | RunSummary) -> str:
+    if isinstance(x, RunSummary):
+        return x.run_id
+    return x.id or x.fingerprint()
+
+
+def import_paths(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    existing: Iterable[Run | RunSummary] = (),
+    progress: Callable[[int, int, str], None] | None = None,
+    time_zone: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES,
+    max_files: int = DEFAULT_MAX_FILES,
+) -> ImportReport:
+    """Import every FIT/TCX/GPX file (also .gz) in the given files, folders (recursively) and zip archives.
+
+    A file is a duplicate when ``same_activity`` holds for it and a run imported before it in this call or one
+    of ``existing`` (runs or summaries the user already has). ``progress(done, total, name)`` is called after
+    each file. One file's failure never stops the others; each rejection says why.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    report = ImportReport()
+    entries = list(
+        _entries(paths, max_bytes=max_bytes, max_archive_bytes=max_archive_bytes, skipped=report.skipped)
+    )
+    if len(entries) > max_files:
+        for e in entries[max_files:]:
+            report.results.append(
+                ImportResult(e.name, "rejected", reason=f"more than {max_files} files in one import")
+            )
+        entries = entries[:max_files]
+    known: list[tuple[str, Run | RunSummary]] = [(_label(x), x) for x in existing]
+    total = len(entries)
+    for done, entry in enumerate(entries, start=1):
+        result = _import_one(entry, known, time_zone=time_zone, max_bytes=max_bytes)
+        if result.status == "ok" and result.run is not None:
+            known.append((result.name, result.run))
+        report.results.append(result)
+        if progress is not None:
+            progress(done, total, entry.name)
+    report.results.sort(key=lambda r: r.name)
+    return report
+
+
+def _import_one(
+    entry: _Entry, known: list[tuple[str, Run | RunSummary]], *, time_zone: str | None, max_bytes: int
+) -> ImportResult:
+    if entry.load is None:
+        return ImportResult(entry.name, "rejected", reason=entry.reason)
+    try:
+        run = read_activity(entry.load(), name=entry.name, time_zone=time_zone, max_bytes=max_bytes)
+    except FormatError as exc:
+        return ImportResult(entry.name, "rejected", reason=exc.problem)
+    for label, other in known:
+        if same_activity(run, other):
+            return ImportResult(
+                entry.name, "duplicate", run=run, reason=f"same activity as {label}", duplicate_of=label
+            )
+    return ImportResult(entry.name, "ok", run=run)

@@ -1,0 +1,157 @@
+"""Bulk import of folders and zip archives: ok / duplicate / rejected per file, progress, zip bomb guard."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import gzip
+import time
+import tracemalloc
+import zipfile
+
+import pytest
+
+from soleware.formats import export_run, import_paths
+from soleware.runs.model import Run
+
+
+def shifted(run: Run, days: int) -> Run:
+    return dataclasses.replace(run, start_time=run.start_time + dt.timedelta(days=days))
+
+
+def small_gpx(k: int, points: int = 40) -> bytes:
+    """A tiny GPX run on day k (text template: fast enough for hundreds of files)."""
+    t0 = dt.datetime(2024, 1, 1, 7, tzinfo=dt.UTC) + dt.timedelta(days=k)
+    pts = "".join(
+        f'<trkpt lat="{47 + i * 3e-5:.6f}" lon="8.5"><time>{(t0 + dt.timedelta(seconds=i)).isoformat().replace("+00:00", "Z")}</time></trkpt>'
+        for i in range(points)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="test" '
+        f'xmlns="http://www.topografix.com/GPX/1/1"><trk><name>Run {k}</name><type>running</type><trkseg>{pts}'
+        "</trkseg></trk></gpx>"
+    ).encode()
+
+
+@pytest.fixture
+def export_folder(tmp_path, realistic_run):
+    """A Strava-like export: nested folders, gzipped files, a photo, a PNG renamed .fit, a duplicate."""
+    root = tmp_path / "export"
+    (root / "activities" / "2026").mkdir(parents=True)
+    (root / "media").mkdir()
+    (root / "activities" / "2026" / "a.fit").write_bytes(export_run(realistic_run, "fit"))
+    (root / "activities" / "b.tcx.gz").write_bytes(
+        gzip.compress(export_run(shifted(realistic_run, 1), "tcx"))
+    )
+    (root / "activities" / "c.gpx").write_bytes(small_gpx(3))
+    (root / "activities" / "d-copy.tcx").write_bytes(export_run(realistic_run, "tcx"))  # same run as a.fit
+    (root / "activities" / "e.fit").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    (root / "activities" / "f.GPX").write_bytes(b"")
+    (root / "media" / "photo.jpg").write_bytes(b"\xff\xd8\xff" + bytes(16))
+    (root / "activities.csv").write_text("id,name\n1,x\n")
+    return root
+
+
+def test_folder_import_sorts_files_into_ok_duplicate_and_rejected(export_folder):
+    calls = []
+    report = import_paths(export_folder, progress=lambda done, total, name: calls.append((done, total, name)))
+    status = {r.name: r.status for r in report.results}
+    assert status == {
+        "export/activities/2026/a.fit": "ok",
+        "export/activities/b.tcx.gz": "ok",
+        "export/activities/c.gpx": "ok",
+        "export/activities/d-copy.tcx": "duplicate",
+        "export/activities/e.fit": "rejected",
+        "export/activities/f.GPX": "rejected",
+    }
+    by_name = {r.name: r for r in report.results}
+    assert "PNG image" in by_name["export/activities/e.fit"].reason
+    assert "empty" in by_name["export/activities/f.GPX"].reason
+    (dup,) = report.duplicates
+    assert dup.duplicate_of == "export/activities/2026/a.fit"
+    assert dup.run is not None and "same activity" in dup.reason
+    assert sorted(report.skipped) == ["export/activities.csv", "export/media/photo.jpg"]
+    assert [c[0] for c in calls] == list(range(1, 7))
+    assert {c[1] for c in calls} == {6}
+    assert len(report.runs) == 3
+
+
+def test_existing_summaries_make_duplicates(export_folder, realistic_run):
+    report = import_paths([export_folder], existing=[realistic_run.summary("run-1")])
+    dups = {r.name: r.duplicate_of for r in report.duplicates}
+    assert dups == {"export/activities/2026/a.fit": "run-1", "export/activities/d-copy.tcx": "run-1"}
+
+
+def test_zip_archive_with_nested_folders_and_gz_members(tmp_path, realistic_run):
+    path = tmp_path / "strava.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("activities/1.fit.gz", gzip.compress(export_run(realistic_run, "fit")))
+        z.writestr("activities/old/2.gpx.gz", gzip.compress(small_gpx(2)))
+        z.writestr("activities/old/3.tcx", export_run(shifted(realistic_run, 5), "tcx"))
+        z.writestr("activities/inner.zip", b"PK\x05\x06" + bytes(18))
+        z.writestr("profile.json", "{}")
+    report = import_paths(path)
+    assert {r.name: r.status for r in report.results} == {
+        "strava.zip/activities/1.fit.gz": "ok",
+        "strava.zip/activities/old/2.gpx.gz": "ok",
+        "strava.zip/activities/old/3.tcx": "ok",
+        "strava.zip/activities/inner.zip": "rejected",
+    }
+    assert report.skipped == ["strava.zip/profile.json"]
+    assert report.runs[0].distance_m == pytest.approx(realistic_run.distance_m, abs=0.01)
+
+
+def test_zip_bomb_member_is_stopped_without_reading_it_into_memory(tmp_path, realistic_run):
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("activities/bomb.fit", bytes(40 * 1024 * 1024))
+        z.writestr("activities/bomb2.gpx.gz", gzip.compress(bytes(40 * 1024 * 1024)))
+        z.writestr("activities/fine.fit", export_run(realistic_run, "fit"))
+    assert path.stat().st_size < 300_000
+    tracemalloc.start()
+    try:
+        report = import_paths(path, max_bytes=2 * 1024 * 1024)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    status = {r.name.rsplit("/", 1)[-1]: (r.status, r.reason) for r in report.results}
+    assert status["bomb.fit"][0] == "rejected" and "larger than the limit" in status["bomb.fit"][1]
+    assert status["bomb2.gpx.gz"][0] == "rejected" and "larger than the limit" in status["bomb2.gpx.gz"][1]
+    assert status["fine.fit"][0] == "ok"
+    assert peak < 16 * 1024 * 1024
+
+
+def test_archive_total_limit_rejects_the_rest(tmp_path):
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        for k in range(6):
+            z.writestr(f"{k}.gpx", small_gpx(k))
+    size = len(small_gpx(0))
+    report = import_paths(path, max_archive_bytes=3 * size)
+    assert [r.status for r in report.results] == ["ok"] * 3 + ["rejected"] * 3
+    assert "total limit" in report.results[-1].reason
+
+
+def test_broken_zip_and_missing_path_are_rejected(tmp_path):
+    fake = tmp_path / "fake.zip"
+    fake.write_text("not a zip")
+    report = import_paths([fake, tmp_path / "nope"])
+    reasons = {r.name: r.reason for r in report.rejected}
+    assert "not a readable zip archive" in reasons["fake.zip"]
+    assert reasons["nope"] == "no such file or folder"
+
+
+def test_hundreds_of_files_from_one_zip(tmp_path):
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for k in range(300):
+            z.writestr(f"activities/{k // 100}/{k:03d}.gpx", small_gpx(k))
+        z.writestr("activities/dup.gpx", small_gpx(17))
+    t0 = time.perf_counter()
+    report = import_paths(path)
+    elapsed = time.perf_counter() - t0
+    assert len(report.ok) == 300
+    (dup,) = report.duplicates
+    assert dup.name == "export.zip/activities/dup.gpx"
+    assert dup.duplicate_of == "export.zip/activities/0/017.gpx"
+    assert elapsed < 15.0

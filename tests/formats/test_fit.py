@@ -1,0 +1,128 @@
+"""FIT export checked by two independent decoders (Garmin's SDK and fitdecode); FIT import of watch files."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+import fitdecode
+import numpy as np
+import pytest
+from fit_tool.profile.profile_type import FileType, Sport
+from garmin_fit_sdk import Decoder, Stream
+
+from soleware.formats import FormatError, export_run, import_file
+from soleware.runs.model import Source
+
+
+def sdk_messages(data: bytes) -> dict:
+    assert Decoder(Stream.from_byte_array(bytearray(data))).is_fit()
+    assert Decoder(Stream.from_byte_array(bytearray(data))).check_integrity()
+    messages, errors = Decoder(Stream.from_byte_array(bytearray(data))).read()
+    assert errors == []
+    return messages
+
+
+def test_fit_export_passes_garmin_sdk_integrity_and_has_every_message(realistic_run):
+    msgs = sdk_messages(export_run(realistic_run, "fit"))
+    assert msgs["file_id_mesgs"][0]["type"] == "activity"
+    shoes = [d for d in msgs["device_info_mesgs"] if d.get("product_name") == "Soleware shoe"]
+    assert sorted(d["descriptor"] for d in shoes) == sorted(realistic_run.shoe_serials)
+    assert len({d["device_index"] for d in msgs["device_info_mesgs"]}) == 1 + len(realistic_run.shoe_serials)
+
+    (session,) = msgs["session_mesgs"]
+    assert session["sport"] == "running"
+    assert session["total_distance"] == pytest.approx(realistic_run.distance_m, abs=0.01)
+    assert session["total_elapsed_time"] == pytest.approx(realistic_run.elapsed_time_s, abs=0.001)
+    assert session["total_timer_time"] == pytest.approx(realistic_run.moving_time_s, abs=0.001)
+    assert session["num_laps"] == len(msgs["lap_mesgs"]) == len(realistic_run.laps)
+    assert msgs["activity_mesgs"][0]["num_sessions"] == 1
+
+    kinds = Counter((e["event"], e["event_type"]) for e in msgs["event_mesgs"])
+    assert kinds[("timer", "start")] == 1 + len(realistic_run.pauses)
+    assert kinds[("timer", "stop_all")] == 1 + len(realistic_run.pauses)
+    assert msgs["event_mesgs"][0]["event_type"] == "start"
+    assert msgs["event_mesgs"][-1]["event_type"] == "stop_all"
+
+
+def test_fit_record_units_cadence_is_strides_step_length_is_half_a_stride(realistic_run):
+    msgs = sdk_messages(export_run(realistic_run, "fit"))
+    records = msgs["record_mesgs"]
+    s = realistic_run.streams
+    start = msgs["session_mesgs"][0]["start_time"]
+    checked = 0
+    for r in records[10:400:37]:
+        i = int(np.argmin(np.abs(s.t_s - (r["timestamp"] - start).total_seconds())))
+        assert r["distance"] == pytest.approx(s.distance_m[i], abs=0.006)
+        assert r["enhanced_speed"] == pytest.approx(s.speed_mps[i], abs=0.0006)
+        strides_per_min = r["cadence"] + r.get("fractional_cadence", 0.0)
+        assert 2 * strides_per_min == pytest.approx(s.cadence_spm[i], abs=1 / 64 + 1e-6)
+        assert r["step_length"] == pytest.approx(s.stride_length_m[i] * 500, abs=0.06)  # mm
+        assert r["stance_time"] == pytest.approx(s.contact_time_s[i] * 1000, abs=0.06)  # ms
+        checked += 1
+    assert checked >= 5
+    assert 70 < np.median([r["cadence"] for r in records if "cadence" in r]) < 100  # strides, not steps
+
+
+def test_fit_records_leave_out_the_pause_and_timestamps_increase(realistic_run):
+    msgs = sdk_messages(export_run(realistic_run, "fit"))
+    start = msgs["session_mesgs"][0]["start_time"]
+    t = np.array([(r["timestamp"] - start).total_seconds() for r in msgs["record_mesgs"]])
+    assert np.all(np.diff(t) > 0)
+    (a, b) = realistic_run.pauses[-1]
+    assert not np.any((t > a + 1) & (t < b - 1))
+
+
+def test_fit_export_decodes_with_fitdecode_with_crc_checks(realistic_run):
+    data = export_run(realistic_run, "fit")
+    names: Counter[str] = Counter()
+    with fitdecode.FitReader(io.BytesIO(data), check_crc=fitdecode.CrcCheck.ENABLED) as reader:
+        for frame in reader:
+            if isinstance(frame, fitdecode.FitDataMessage):
+                names[frame.name] += 1
+                if frame.name == "record" and names["record"] == 50:
+                    assert frame.get_value("distance") > 0
+                    assert frame.get_field("step_length").units == "mm"
+    for name in ("file_id", "device_info", "event", "record", "lap", "session", "activity"):
+        assert names[name] >= 1, name
+    assert names["lap"] == len(realistic_run.laps)
+
+
+def test_run_without_laps_gets_one_lap_and_reads_back_without_laps(realistic_run):
+    realistic_run.laps = []
+    data = export_run(realistic_run, "fit")
+    (lap,) = sdk_messages(data)["lap_mesgs"]
+    assert lap["total_elapsed_time"] == pytest.approx(realistic_run.elapsed_time_s, abs=0.001)
+    assert import_file(data, name="run.fit").laps == []
+
+
+def test_watch_fit_without_distance_takes_gps_distance_and_timer_pause(make_watch_fit):
+    data = make_watch_fit(n=200, pause=(100, 140))
+    run = import_file(data, name="watch.fit")
+    assert run.source == Source.FIT.value
+    moving_points = 200 - 40
+    # ~3.34 m between consecutive points, and nothing for the jump across the pause
+    assert run.distance_m == pytest.approx(3.336 * (moving_points - 2), rel=0.01)
+    ((a, b),) = run.pauses
+    assert (a, b) == pytest.approx((99.0, 140.0))
+    assert np.nanmedian(run.streams.cadence_spm) == pytest.approx(172.0)
+    assert run.time_zone == "UTC"
+
+
+def test_watch_fit_with_distance_uses_the_recorded_distance(make_watch_fit):
+    run = import_file(make_watch_fit(n=60, with_distance=True), name="watch.fit")
+    assert run.streams.distance_m[-1] == pytest.approx(3.0 * 59)
+    assert run.distance_m == pytest.approx(3.0 * 59)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "problem"),
+    [
+        ({"sport": Sport.CYCLING}, "cycling"),
+        ({"file_type": FileType.COURSE}, "not an activity"),
+    ],
+)
+def test_fit_that_is_not_a_run_is_rejected(make_watch_fit, kwargs, problem):
+    with pytest.raises(FormatError, match=problem) as info:
+        import_file(make_watch_fit(**kwargs), name="ride.fit")
+    assert info.value.name == "ride.fit"

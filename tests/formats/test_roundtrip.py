@@ -1,0 +1,187 @@
+"""Export then import gives the original run back within each format's resolution.
+
+FIT: start and sample times to the second (later sample of one second wins), distance 1 cm, speed 1 mm/s,
+cadence 1/64 step/min, stride length 0.2 mm, contact time 0.1 ms, totals to the ms, no lap names or title.
+TCX: times to the ms, distance and speed to 1 mm(/s), cadence to 2 steps/min (whole strides/min), pauses to
+the sample interval; no stride length or contact time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from soleware.formats import export_run, import_file
+from soleware.runs.model import Lap, Run, Source, Stride, same_activity
+
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Shanghai", "Australia/Sydney"]
+NAME_CHARS = st.characters(whitelist_categories=("L", "N"), whitelist_characters=" -_.")
+
+
+@st.composite
+def run_params(draw: st.DrawFn) -> dict:
+    """Parameters of a run (small to print when an example fails); build_run turns them into the Run."""
+    n = draw(st.integers(3, 120))
+    return {
+        "sides": draw(st.sampled_from([("left",), ("right",), ("left", "right")])),
+        "periods": draw(st.lists(st.floats(0.45, 1.6), min_size=n, max_size=n)),
+        "lengths": draw(st.lists(st.floats(0.3, 3.5), min_size=n, max_size=n)),
+        "with_contact": draw(st.booleans()),
+        "gaps": draw(st.dictionaries(st.integers(0, n - 1), st.floats(0.0, 40.0), max_size=3)),
+        "lead_s": draw(st.floats(0.0, 8.0)),
+        "start": draw(
+            st.datetimes(dt.datetime(2001, 1, 1), dt.datetime(2037, 12, 31), timezones=st.just(dt.UTC))
+        ),
+        "time_zone": draw(st.sampled_from(ZONES)),
+        "shoes": draw(
+            st.lists(st.text(NAME_CHARS, min_size=1, max_size=16).map(str.strip).filter(bool), max_size=2)
+        ),
+        "title": draw(st.text(NAME_CHARS, max_size=30)).strip(),
+        "interval_s": draw(st.sampled_from([1.0, 1.0, 2.0])),
+        "cuts": sorted(set(draw(st.lists(st.floats(0.05, 0.95), max_size=4)))),
+        "lap_names": draw(st.lists(st.text(NAME_CHARS, max_size=10).map(str.strip), min_size=5, max_size=5)),
+    }
+
+
+def build_run(p: dict) -> Run:
+    """Runs of one or two feet with varying strides, optional standstills, laps and shoes."""
+    strides = []
+    periods = p["periods"]
+    for j, side in enumerate(p["sides"]):
+        t = p["lead_s"] + j * periods[0] / 2
+        for k, period in enumerate(periods):
+            t += p["gaps"].get(k, 0.0)
+            strides.append(
+                Stride(
+                    side=side,
+                    t_start_s=t,
+                    t_end_s=t + period,
+                    length_m=p["lengths"][k] * (1.0 + 0.03 * j),
+                    contact_time_s=0.15 + 0.1 * period if p["with_contact"] else None,
+                )
+            )
+            t += period
+    run = Run.from_strides(
+        strides,
+        start_time=p["start"],
+        time_zone=p["time_zone"],
+        shoe_serials=p["shoes"],
+        title=p["title"],
+        stream_interval_s=p["interval_s"],
+    )
+    cuts = [c for a, c in zip([0.0, *p["cuts"]], p["cuts"], strict=False) if c - a > 0.04]
+    if cuts:
+        bounds = [0.0, *(c * run.elapsed_time_s for c in cuts), run.elapsed_time_s]
+        laps = [Lap(a, b, nm) for a, b, nm in zip(bounds, bounds[1:], p["lap_names"], strict=False)]
+        run = dataclasses.replace(run, laps=laps)
+    return run
+
+
+def stream_at(run: Run, column: str, t_s: np.ndarray) -> np.ndarray:
+    """The original stream's value at the sample each imported time came from (nearest original sample)."""
+    k = np.abs(run.streams.t_s[None, :] - t_s[:, None]).argmin(axis=1)
+    return getattr(run.streams, column)[k]
+
+
+def assert_close(got: np.ndarray, want: np.ndarray, atol: float) -> None:
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    ok = ~np.isnan(want)
+    assert np.allclose(got[ok], want[ok], atol=atol, rtol=0)
+
+
+def check_fit(run: Run) -> None:
+    back = import_file(export_run(run, "fit"), name="run.fit")
+    assert back.source == Source.FIT.value
+    shift = (back.start_time - run.start_time).total_seconds()
+    assert abs(shift) <= 0.5 + 1e-6
+    assert back.distance_m == pytest.approx(run.distance_m, abs=0.006)
+    assert back.elapsed_time_s == pytest.approx(run.elapsed_time_s, abs=0.0011)
+    assert back.moving_time_s == pytest.approx(run.moving_time_s, abs=0.0011)
+    assert back.shoe_serials == run.shoe_serials
+    assert back.local_start.utcoffset() == run.local_start.utcoffset()
+    assert len(back.pauses) == len(run.pauses)
+    for (a, b), (c, d) in zip(back.pauses, run.pauses, strict=True):
+        assert abs(a + shift - c) <= 1.0 and abs(b + shift - d) <= 1.0
+    assert len(back.laps) == len(run.laps)
+    for x, y in zip(back.laps, run.laps, strict=True):
+        assert abs(x.t_start_s + shift - y.t_start_s) <= 1.0 and abs(x.t_end_s + shift - y.t_end_s) <= 1.0
+    assert same_activity(back, run)
+
+    # every imported sample is the last original sample of its whole second
+    s = back.streams
+    t_orig = run.streams.t_s
+    stamps = np.round(run.start_time.timestamp() + t_orig)
+    src = np.array([np.nonzero(stamps == round(back.start_time.timestamp() + t))[0][-1] for t in s.t_s])
+    assert np.all(np.abs(s.t_s + shift - t_orig[src]) <= 0.5 + 1e-6)
+    o = run.streams
+    assert np.allclose(s.distance_m, o.distance_m[src], atol=0.0051)
+    assert_close(s.speed_mps, o.speed_mps[src], 0.00051)
+    assert_close(s.cadence_spm, o.cadence_spm[src], 1 / 64 + 1e-4)
+    assert_close(s.stride_length_m, o.stride_length_m[src], 0.00011)
+    assert_close(s.contact_time_s, o.contact_time_s[src], 0.000051)
+    paused = np.zeros(len(t_orig), bool)
+    for a, b in run.pauses:
+        paused |= (t_orig > a) & (t_orig < b)
+    assert len(s) == len(np.unique(stamps[~paused]))
+
+
+def check_tcx(run: Run) -> None:
+    back = import_file(export_run(run, "tcx"), name="run.tcx")
+    assert back.source == Source.TCX.value
+    assert abs((back.start_time - run.start_time).total_seconds()) <= 0.0006
+    assert back.time_zone == run.time_zone
+    assert back.title == run.title
+    assert back.shoe_serials == run.shoe_serials
+    assert back.distance_m == pytest.approx(run.distance_m, abs=0.0006 * (len(run.laps) + 1))
+    assert back.elapsed_time_s == pytest.approx(run.elapsed_time_s, abs=0.0011)
+    # lap timer times are rounded to the ms, and moving time cannot exceed the (ms-rounded) elapsed time
+    assert back.moving_time_s == pytest.approx(run.moving_time_s, abs=0.0011 + 0.0006 * (len(run.laps) + 1))
+    assert [x.name for x in back.laps] == [x.name for x in run.laps]
+    for x, y in zip(back.laps, run.laps, strict=True):
+        assert x.t_start_s == pytest.approx(y.t_start_s, abs=0.0011)
+        assert x.t_end_s == pytest.approx(y.t_end_s, abs=0.0011)
+    # a pause widens to the samples around it; pauses with no sample between them merge into one
+    interval = float(np.max(np.diff(run.streams.t_s))) + 0.002
+    for c, d in run.pauses:
+        assert any(a <= c + 0.002 and b >= d - 0.002 for a, b in back.pauses)
+    for a, b in back.pauses:
+        assert any(c - interval <= a <= c + 0.002 for c, _ in run.pauses)
+        assert any(d - 0.002 <= b <= d + interval for _, d in run.pauses)
+    assert same_activity(back, run)
+
+    s = back.streams
+    assert np.allclose(s.distance_m, stream_at(run, "distance_m", s.t_s), atol=0.00051)
+    assert_close(s.speed_mps, stream_at(run, "speed_mps", s.t_s), 0.00051)
+    assert_close(s.cadence_spm, stream_at(run, "cadence_spm", s.t_s), 1.0 + 1e-4)
+    assert np.all(np.isnan(s.stride_length_m)) and np.all(np.isnan(s.contact_time_s))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(run_params())
+def test_fit_round_trip(params):
+    check_fit(build_run(params))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(run_params())
+def test_tcx_round_trip(params):
+    check_tcx(build_run(params))
+
+
+def test_realistic_run_round_trips_through_fit_and_tcx(realistic_run):
+    check_fit(realistic_run)
+    check_tcx(realistic_run)
+
+
+def test_realistic_run_fit_keeps_names_off_but_tcx_keeps_them(realistic_run):
+    fit_back = import_file(export_run(realistic_run, "fit"), name="r.fit")
+    tcx_back = import_file(export_run(realistic_run, "tcx"), name="r.tcx")
+    assert [x.name for x in fit_back.laps] == ["", "", ""]
+    assert [x.name for x in tcx_back.laps] == ["warm-up", "tempo", "cool-down"]
+    assert fit_back.fingerprint() == realistic_run.fingerprint()
+    assert tcx_back.fingerprint() == realistic_run.fingerprint()
