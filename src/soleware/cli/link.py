@@ -1,0 +1,155 @@
+"""``soleware shoe serve``, ``soleware gateway``, ``soleware radio``: the Bluetooth side, one process each."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import platformdirs
+import typer
+
+from soleware.cli._app import app
+from soleware.cli.shoe import shoe_app
+
+
+def _run(coro) -> None:  # type: ignore[no-untyped-def]
+    """Run until done or SIGINT/SIGTERM, then cancel cleanly (no process or task left behind)."""
+
+    async def main() -> None:
+        task = asyncio.ensure_future(coro)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+
+
+@app.command()
+def radio(
+    ports: Annotated[
+        list[int], typer.Argument(help="TCP ports on 127.0.0.1, one virtual controller each (0: any)")
+    ],
+) -> None:
+    """Virtual Bluetooth LE controllers on one simulated radio (for shoes and gateway without hardware)."""
+    from soleware.link.controllers import serve
+
+    logging.basicConfig(level=logging.WARNING)
+    _run(serve(ports))
+
+
+@shoe_app.command()
+def serve(
+    side: Annotated[str, typer.Option(help="left or right")],
+    transport: Annotated[str, typer.Option(help="Bumble transport, e.g. tcp-client:127.0.0.1:9101 or usb:0")],
+    plan: Annotated[str, typer.Option(help="workout to simulate")] = "2min walk, 10min@5:30/km, 2min walk",
+    recording: Annotated[Path | None, typer.Option(help="replay this recording instead of a plan")] = None,
+    serial: Annotated[str, typer.Option(help="shoe serial (default SW-L-0001 / SW-R-0001)")] = "",
+    speedup: Annotated[float, typer.Option(help="replay speed; 1 = real time")] = 1.0,
+    log: Annotated[Path | None, typer.Option("--log", help="flash image (created if missing)")] = None,
+    seed: Annotated[int, typer.Option(help="simulator seed")] = 0,
+    start: Annotated[
+        str, typer.Option(help="wall-clock time of the first sample, ISO 8601 (default: now)")
+    ] = "",
+    serve_after_s: Annotated[
+        float | None, typer.Option(help="keep serving this long after the workout (default: until stopped)")
+    ] = None,
+) -> None:
+    """One virtual shoe: advertise, stream a simulated or replayed workout, serve the run log."""
+    import datetime as dt
+
+    from soleware.gait.recording import RecordingError, load_recording
+    from soleware.link.shoe import VirtualShoe
+    from soleware.shoe.sim import PlanError, simulate
+
+    if side not in ("left", "right"):
+        raise typer.BadParameter("left or right", param_hint="--side")
+    logging.basicConfig(level=logging.WARNING, format=f"shoe {side}: %(message)s")
+    try:
+        rec = load_recording(recording) if recording else simulate(plan, seed=seed)[side]
+    except (RecordingError, PlanError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    boot = None
+    if start:
+        t = dt.datetime.fromisoformat(start)
+        boot = int((t if t.tzinfo else t.replace(tzinfo=dt.UTC)).timestamp() * 1000)
+    serial = serial or f"SW-{side[0].upper()}-0001"
+    keys = log.with_suffix(".keys.json") if log else None
+    shoe = VirtualShoe(
+        side=side,
+        serial=serial,
+        recording=rec,
+        transport=transport,
+        speedup=speedup,
+        log_path=log,
+        keys_path=keys,
+        boot_unix_ms=boot,
+    )
+    typer.echo(f"shoe {serial} ({side}): {rec.duration_s:.0f} s of samples at {speedup:g}x on {transport}")
+    _run(shoe.run(serve_after_s=serve_after_s))
+
+
+@app.command()
+def gateway(
+    transport: Annotated[str, typer.Option(help="Bumble transport of the phone's controller")],
+    server: Annotated[str | None, typer.Option(help="run service URL, e.g. http://127.0.0.1:8000")] = None,
+    email: Annotated[
+        str | None, typer.Option(envvar="SOLEWARE_EMAIL", help="runner's e-mail on the server")
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option(envvar="SOLEWARE_PASSWORD", help="runner's password")
+    ] = None,
+    shoes: Annotated[int, typer.Option(help="how many shoes to use (1 or 2)")] = 2,
+    state_dir: Annotated[Path | None, typer.Option(help="where synced runs and keys are kept")] = None,
+    time_zone: Annotated[str, typer.Option(help="the runner's IANA time zone")] = "UTC",
+    view: Annotated[bool, typer.Option("--view/--no-view", help="live terminal view")] = True,
+    exit_after_upload: Annotated[
+        int, typer.Option(help="stop after this many runs are uploaded (0: never)")
+    ] = 0,
+) -> None:
+    """The phone: connect to the shoes, show them live, sync their runs to the run service."""
+    from rich.live import Live
+
+    from soleware.link.central import BumbleCentral
+    from soleware.link.gateway import Gateway, ServerClient
+    from soleware.link.view import render
+
+    logging.basicConfig(level=logging.WARNING, format="gateway: %(message)s")
+    state_dir = state_dir or Path(platformdirs.user_data_dir("soleware", appauthor=False)) / "gateway"
+    client = ServerClient(server, email=email, password=password) if server else None
+
+    async def main() -> None:
+        central = await BumbleCentral(transport, keys_path=state_dir / "keys.json").open()
+        gw = Gateway(central, state_dir=state_dir, server=client, shoes=shoes, time_zone=time_zone)
+        task = asyncio.create_task(gw.run())
+        try:
+            if view:
+                with Live(render(gw), refresh_per_second=4) as live:
+                    while not task.done():
+                        live.update(render(gw))
+                        if exit_after_upload and gw.settled(exit_after_upload):
+                            gw.stop()
+                        await asyncio.sleep(0.25)
+            else:
+                while not task.done():
+                    if exit_after_upload and gw.settled(exit_after_upload):
+                        gw.stop()
+                    await asyncio.sleep(0.25)
+            await task
+        finally:
+            gw.stop()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            await central.close()
+            if client is not None:
+                await client.close()
+        for u in gw.uploads:
+            typer.echo(f"run {u['run_id']}: {'stored' if u['created'] else 'already stored'}")
+
+    _run(main())

@@ -1,0 +1,520 @@
+"""The gateway (the phone's role): finds the shoes, shows them live, and brings every run to the run service.
+
+Rules that keep runs from being lost or doubled:
+
+- Records synced from a shoe are written to the gateway's state directory before anything else happens, so a
+  gateway restart resumes from the last record it holds, and a dropped link resumes from there too.
+- A run is uploaded when its end record is in (with the other foot's run when both shoes recorded it), and the
+  shoe is acknowledged only up to records the server has stored. The server recognises an upload it already has,
+  so retrying after a lost answer is safe.
+- Live values go to the server while running; the run itself always comes from the shoes' logs.
+
+The gateway talks to the server over HTTP like any client; it imports nothing of ``soleware.runs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from soleware.link.central import Central, LinkLost, ShoeAdvert, ShoeLink
+from soleware.link.rsc import RscMeasurement
+from soleware.link.soleware_service import StrideDetail
+from soleware.shoe.runlog import LogRecord, RunEnd, RunStart, Stride
+
+__all__ = ["FootState", "Gateway", "ServerClient", "SyncStore", "run_upload_body"]
+
+log = logging.getLogger(__name__)
+G_MPS2 = 9.80665
+
+
+# ---------------------------------------------------------------------- what the gateway knows about each foot
+@dataclasses.dataclass
+class FootState:
+    side: str
+    serial: str = ""
+    name: str = ""
+    link: str = "searching"  # searching, connecting, connected, syncing, reconnecting
+    rsc: RscMeasurement | None = None
+    last_stride: StrideDetail | None = None
+    battery_pct: int | None = None
+    strides_seen: int = 0
+    reconnects: int = 0
+    #: monotonic time each stride notification arrived: (seq, time) — for latency measurements
+    stride_arrivals: list[tuple[int, float]] = dataclasses.field(default_factory=list)
+
+
+# ---------------------------------------------------------------------- durable sync state
+class SyncStore:
+    """Records received from one shoe, kept on disk until the shoe has been acknowledged for them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.records: dict[int, bytes] = {}
+        self.uploaded: set[int] = set()  # run ids of this shoe stored by the server
+        self.acked = 0
+        if path.exists():
+            data = json.loads(path.read_text())
+            self.records = {int(k): bytes.fromhex(v) for k, v in data["records"].items()}
+            self.uploaded = set(data["uploaded"])
+            self.acked = int(data["acked"])
+
+    @property
+    def max_seq(self) -> int:
+        return max(self.records, default=self.acked)
+
+    def add(self, seq: int, payload: bytes) -> None:
+        if seq > self.acked:
+            self.records[seq] = payload
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        data = {
+            "records": {str(k): v.hex() for k, v in sorted(self.records.items())},
+            "uploaded": sorted(self.uploaded),
+            "acked": self.acked,
+        }
+        with tmp.open("w") as f:
+            json.dump(data, f)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(self.path)
+
+    def forget_through(self, seq: int) -> None:
+        self.acked = max(self.acked, seq)
+        self.records = {k: v for k, v in self.records.items() if k > seq}
+
+    def runs(self) -> dict[int, dict[str, Any]]:
+        """Runs in the held records: run id -> {start: RunStart|None, strides: [Stride], end: RunEnd|None, seqs}."""
+        out: dict[int, dict[str, Any]] = {}
+        for seq in sorted(self.records):
+            rec = LogRecord.from_bytes(self.records[seq])
+            rid = getattr(rec, "run_id", None)
+            if rid is None:
+                continue
+            r = out.setdefault(rid, {"start": None, "strides": [], "end": None, "first": seq, "last": seq})
+            r["last"] = seq
+            if isinstance(rec, RunStart):
+                r["start"] = rec
+            elif isinstance(rec, Stride):
+                r["strides"].append(rec)
+            elif isinstance(rec, RunEnd):
+                r["end"] = rec
+        return out
+
+
+def run_upload_body(
+    feet: dict[str, tuple[str, dict[str, Any]]], *, time_zone: str, title: str = ""
+) -> dict[str, Any]:
+    """The run service's upload body from each foot's synced run: side -> (serial, run from SyncStore.runs())."""
+    start_ms = min(r["start"].start_unix_ms for _serial, r in feet.values())
+    strides = []
+    for side, (_serial, r) in feet.items():
+        offset_s = (r["start"].start_unix_ms - start_ms) / 1000.0
+        prev_end = offset_s
+        for s in r["strides"]:
+            t_end = offset_s + s.t_end_ms / 1000.0
+            duration = 120.0 / s.cadence_spm if s.cadence_spm > 0 else 1.0
+            t_start = max(prev_end, t_end - duration)
+            if t_end <= t_start:
+                continue
+            prev_end = t_end
+            strides.append(
+                {
+                    "side": side,
+                    "t_start_s": t_start,
+                    "t_end_s": t_end,
+                    "length_m": s.stride_length_m,
+                    "speed_mps": s.speed_mps,
+                    "cadence_spm": s.cadence_spm,
+                    "contact_time_s": s.contact_ms / 1000.0,
+                    "flight_time_s": s.flight_ms / 1000.0,
+                    "strike_angle_deg": s.strike_angle_deg,
+                    "strike_type": s.strike.name.lower()
+                    if s.strike.name.lower() in ("rearfoot", "midfoot", "forefoot")
+                    else None,
+                    "impact_g": s.impact_mps2 / G_MPS2,
+                    "gait": "run" if s.gait.name.lower() == "run" else "walk",
+                }
+            )
+    return {
+        "start_time": dt.datetime.fromtimestamp(start_ms / 1000.0, dt.UTC).isoformat(),
+        "time_zone": time_zone,
+        "title": title,
+        "shoe_serials": sorted(serial for serial, _r in feet.values()),
+        "strides": strides,
+    }
+
+
+# ---------------------------------------------------------------------- the server
+class ServerClient:
+    """The run service over HTTP: sign in, live updates, run uploads (retried; the server is idempotent)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        email: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.email = email
+        self.password = password
+        self.token = token
+        self._client = httpx.AsyncClient(base_url=self.base_url, timeout=30.0)
+
+    async def _auth(self) -> dict[str, str]:
+        if self.token is None:
+            if not (self.email and self.password):
+                raise RuntimeError("the gateway needs a token or an e-mail and password for the run service")
+            r = await self._client.post(
+                "/api/auth/signin", json={"email": self.email, "password": self.password}
+            )
+            r.raise_for_status()
+            self.token = r.json()["access_token"]
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        for attempt in range(2):
+            r = await self._client.request(method, url, headers=await self._auth(), **kwargs)
+            if r.status_code == 401 and attempt == 0 and self.password:
+                self.token = None
+                continue
+            return r
+        return r
+
+    async def post_live(self, update: dict[str, Any]) -> None:
+        r = await self._request("POST", "/api/live", json=update)
+        if r.status_code >= 400:
+            log.warning("live update refused: %s %s", r.status_code, r.text[:200])
+
+    async def end_live(self) -> None:
+        await self._request("DELETE", "/api/live")
+
+    async def upload_run(self, body: dict[str, Any]) -> dict[str, Any]:
+        r = await self._request("POST", "/api/runs", json=body)
+        if r.status_code >= 400:
+            raise RuntimeError(f"upload refused: {r.status_code} {r.text[:300]}")
+        return r.json()
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+# ---------------------------------------------------------------------- the gateway
+class Gateway:
+    """Connects to up to two shoes and keeps them: live view, forwarding, sync, upload, acknowledge.
+
+    Parameters
+    ----------
+    central
+        The Bluetooth central (``BumbleCentral``, or a bleak-based one).
+    state_dir
+        Where synced records and what was uploaded are kept (survives a gateway restart).
+    server
+        The run service; None keeps runs on the gateway (and never acknowledges the shoes).
+    shoes
+        How many shoes to look for (1 or 2).
+    serials
+        Only these shoes (None: any Soleware shoe or RSC sensor found).
+    pair_window_s
+        Left and right runs starting within this many seconds are one run.
+    single_foot_after_s
+        Upload one foot's run alone when the other foot's has not come in by then.
+    """
+
+    def __init__(
+        self,
+        central: Central,
+        *,
+        state_dir: Path,
+        server: ServerClient | None = None,
+        shoes: int = 2,
+        serials: tuple[str, ...] | None = None,
+        time_zone: str = "UTC",
+        pair_window_s: float = 120.0,
+        single_foot_after_s: float = 30.0,
+        sync_interval_s: float = 2.0,
+        live_interval_s: float = 0.1,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.central = central
+        self.state_dir = state_dir
+        self.server = server
+        self.expected_shoes = shoes
+        self.serials = serials
+        self.time_zone = time_zone
+        self.pair_window_s = pair_window_s
+        self.single_foot_after_s = single_foot_after_s
+        self.sync_interval_s = sync_interval_s
+        self.live_interval_s = live_interval_s
+        self.on_change = on_change
+        self.feet: dict[str, FootState] = {}
+        self.stores: dict[str, SyncStore] = {}
+        self.links: dict[str, ShoeLink] = {}
+        self.uploads: list[dict[str, Any]] = []  # server answers, in order
+        self.stopping = asyncio.Event()
+        self._upload_lock = asyncio.Lock()
+        self._complete_since: dict[tuple[str, int], float] = {}
+        self._live_dirty = asyncio.Event()
+        self._live_active = False
+        self._tasks: list[asyncio.Task] = []
+
+    # ------------------------------------------------------------------ lifecycle
+    async def run(self) -> None:
+        """Until ``stop()``: scan, keep every found shoe connected, sync and upload."""
+        self._tasks.append(asyncio.create_task(self._live_loop()))
+        found: dict[str, ShoeAdvert] = {}
+        try:
+            while not self.stopping.is_set() and len(found) < self.expected_shoes:
+                for a in await self.central.scan(1.0):
+                    if self.serials is not None and a.serial not in self.serials:
+                        continue
+                    key = a.serial or a.address
+                    if key not in found and len(found) < self.expected_shoes:
+                        found[key] = a
+                        self._tasks.append(asyncio.create_task(self._keep(a)))
+                self._changed()
+            await self.stopping.wait()
+        finally:
+            for t in self._tasks:
+                t.cancel()
+            for t in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+            for link in list(self.links.values()):
+                await link.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def settled(self, runs: int) -> bool:
+        """At least ``runs`` uploads done, and every uploaded run acknowledged to its shoe."""
+        if len(self.uploads) < runs:
+            return False
+        return all(rid not in store.uploaded for store in self.stores.values() for rid in store.runs())
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    def _store(self, serial: str) -> SyncStore:
+        if serial not in self.stores:
+            self.stores[serial] = SyncStore(self.state_dir / "sync" / f"{serial}.json")
+        return self.stores[serial]
+
+    async def _keep(self, advert: ShoeAdvert) -> None:
+        """One shoe, forever: connect, subscribe, sync; on loss, reconnect with back-off."""
+        side = advert.side or ("left" if "left" not in self.feet else "right")
+        foot = self.feet.setdefault(
+            side, FootState(side=side, serial=advert.serial or advert.address, name=advert.name)
+        )
+        backoff = 0.25
+        while not self.stopping.is_set():
+            foot.link = "connecting"
+            self._changed()
+            link: ShoeLink | None = None
+            try:
+                link = await self.central.connect(advert)
+                self.links[foot.serial] = link
+                foot.link = "connected"
+                backoff = 0.25
+                await link.subscribe_rsc(lambda m, f=foot: self._on_rsc(f, m))
+                if advert.is_soleware:
+                    await link.subscribe_strides(lambda s, f=foot: self._on_stride(f, s))
+                await link.subscribe_battery(lambda level, f=foot: self._on_battery(f, level))
+                self._changed()
+                while not link.lost.is_set() and not self.stopping.is_set():
+                    if advert.is_soleware:
+                        await self._sync(link, foot)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(link.lost.wait(), self.sync_interval_s)
+            except LinkLost as exc:
+                log.info("%s: %s", foot.serial, exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s: unexpected error; reconnecting", foot.serial)
+            finally:
+                self.links.pop(foot.serial, None)
+                if link is not None:
+                    with contextlib.suppress(Exception):
+                        await link.close()
+            if self.stopping.is_set():
+                break
+            foot.link = "reconnecting"
+            foot.reconnects += 1
+            self._changed()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    # ------------------------------------------------------------------ live
+    def _on_rsc(self, foot: FootState, m: RscMeasurement) -> None:
+        foot.rsc = m
+        self._live_dirty.set()
+        self._changed()
+
+    def _on_stride(self, foot: FootState, s: StrideDetail) -> None:
+        foot.last_stride = s
+        foot.strides_seen += 1
+        foot.stride_arrivals.append((s.seq, time.monotonic()))
+        self._live_dirty.set()
+        self._changed()
+
+    def _on_battery(self, foot: FootState, level: int) -> None:
+        foot.battery_pct = int(level)
+        self._changed()
+
+    def live_update(self) -> dict[str, Any] | None:
+        """Both feet's latest values as one live update (speed and distance averaged over the feet)."""
+        feet = [f for f in self.feet.values() if f.rsc is not None]
+        if not feet:
+            return None
+        n = len(feet)
+        t_s = max((f.last_stride.t_end_ms / 1000.0 for f in feet if f.last_stride), default=0.0)
+        lengths = [f.rsc.stride_length_m for f in feet if f.rsc.stride_length_m is not None]
+        return {
+            "t_s": t_s,
+            "distance_m": sum(f.rsc.total_distance_m or 0.0 for f in feet) / n,
+            "speed_mps": sum(f.rsc.speed_mps for f in feet) / n,
+            "cadence_spm": sum(f.rsc.cadence_spm for f in feet) / n,
+            "stride_length_m": sum(lengths) / len(lengths) if lengths else None,
+            "running": any(f.rsc.is_running for f in feet),
+            "feet": {
+                f.side: {
+                    "link": f.link,
+                    "contact_time_s": f.last_stride.contact_time_ms / 1000.0 if f.last_stride else None,
+                    "flight_time_s": f.last_stride.flight_time_ms / 1000.0 if f.last_stride else None,
+                    "strike_type": f.last_stride.strike_type.name.lower() if f.last_stride else None,
+                    "strike_angle_deg": f.last_stride.strike_angle_deg if f.last_stride else None,
+                }
+                for f in self.feet.values()
+                if f.side in ("left", "right")
+            },
+            "battery_pct": {
+                f.side: f.battery_pct
+                for f in self.feet.values()
+                if f.battery_pct is not None and f.side in ("left", "right")
+            },
+        }
+
+    async def _live_loop(self) -> None:
+        while True:
+            await self._live_dirty.wait()
+            self._live_dirty.clear()
+            update = self.live_update()
+            if update is not None and self.server is not None and update["distance_m"] > 0:
+                try:
+                    await self.server.post_live(update)
+                    self._live_active = True
+                except httpx.HTTPError as exc:
+                    log.warning("live update not delivered: %s", exc)
+            await asyncio.sleep(self.live_interval_s)
+
+    # ------------------------------------------------------------------ sync and upload
+    async def _sync(self, link: ShoeLink, foot: FootState) -> None:
+        store = self._store(foot.serial)
+        runs = await link.list_runs()
+        pending = [r for r in runs if r.last_seq > store.max_seq]
+        if pending:
+            foot.link = "syncing"
+            self._changed()
+            from_seq = max(store.max_seq + 1, min(r.first_seq for r in pending))
+            n = 0
+            async for seq, payload in link.sync(from_seq, max_records=0xFFFFFFFF):
+                store.add(seq, payload)
+                n += 1
+                if n % 256 == 0:
+                    store.save()
+            store.save()
+            foot.link = "connected"
+            self._changed()
+        await self._upload_ready()
+        await self._deliver_acks(link, foot)
+
+    def _candidates(self) -> list[dict[str, tuple[str, dict[str, Any]]]]:
+        """Complete, not yet uploaded runs grouped into activities (left and right run of one outing)."""
+        complete: list[tuple[str, str, dict[str, Any]]] = []
+        for foot in self.feet.values():
+            store = self.stores.get(foot.serial)
+            if store is None:
+                continue
+            for rid, r in store.runs().items():
+                if (
+                    r["start"] is not None
+                    and r["end"] is not None
+                    and rid not in store.uploaded
+                    and r["strides"]
+                ):
+                    complete.append((foot.side, foot.serial, r))
+        complete.sort(key=lambda x: x[2]["start"].start_unix_ms)
+        groups: list[dict[str, tuple[str, dict[str, Any]]]] = []
+        for side, serial, r in complete:
+            for g in groups:
+                other = next(iter(g.values()))[1]
+                if (
+                    side not in g
+                    and abs(other["start"].start_unix_ms - r["start"].start_unix_ms)
+                    <= 1000 * self.pair_window_s
+                ):
+                    g[side] = (serial, r)
+                    break
+            else:
+                groups.append({side: (serial, r)})
+        return groups
+
+    async def _upload_ready(self) -> None:
+        if self.server is None:
+            return
+        async with self._upload_lock:
+            now = time.monotonic()
+            for group in self._candidates():
+                keys = [(serial, r["start"].run_id) for serial, r in group.values()]
+                first_seen = min(self._complete_since.setdefault(k, now) for k in keys)
+                both = len(group) >= min(2, len(self.feet))
+                if not both and now - first_seen < self.single_foot_after_s:
+                    continue
+                body = run_upload_body(group, time_zone=self.time_zone)
+                try:
+                    answer = await self.server.upload_run(body)
+                except (httpx.HTTPError, RuntimeError) as exc:
+                    log.warning("upload failed, will retry: %s", exc)
+                    return
+                self.uploads.append(answer)
+                for serial, r in group.values():
+                    store = self._store(serial)
+                    store.uploaded.add(r["start"].run_id)
+                    store.save()
+                if self._live_active:
+                    with contextlib.suppress(httpx.HTTPError):
+                        await self.server.end_live()
+                    self._live_active = False
+                self._changed()
+
+    async def _deliver_acks(self, link: ShoeLink, foot: FootState) -> None:
+        """Acknowledge the shoe through the last record of its runs the server has stored, in order."""
+        store = self._store(foot.serial)
+        runs = sorted(store.runs().items(), key=lambda kv: kv[1]["first"])
+        through = None
+        for rid, r in runs:
+            if rid not in store.uploaded:
+                break
+            through = r["last"]
+        if through is None or through <= store.acked:
+            return
+        await link.ack(through)
+        store.forget_through(through)
+        store.save()

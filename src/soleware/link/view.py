@@ -1,0 +1,88 @@
+"""The gateway's live terminal view: big numbers for the runner, one column per foot for the details."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from soleware.link.gateway import Gateway
+
+__all__ = ["render"]
+
+_LINK_STYLE = {
+    "connected": "green",
+    "syncing": "cyan",
+    "connecting": "yellow",
+    "reconnecting": "red",
+    "searching": "dim",
+}
+
+
+def _pace(speed_mps: float) -> str:
+    if speed_mps < 0.3:
+        return "--:--"
+    m, s = divmod(round(1000.0 / speed_mps), 60)
+    return f"{m}:{s:02d}"
+
+
+def _clock(t_s: float) -> str:
+    h, rest = divmod(int(t_s), 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def render(gateway: Gateway) -> Group:
+    live = gateway.live_update()
+    top = Table.grid(expand=True, padding=(0, 2))
+    for _ in range(4):
+        top.add_column(justify="center")
+    if live is None:
+        top.add_row(Text("waiting for the shoes…", style="dim"))
+    else:
+        top.add_row(
+            Text(_pace(live["speed_mps"]), style="bold"),
+            Text(f"{live['distance_m'] / 1000:.2f}", style="bold"),
+            Text(_clock(live["t_s"]), style="bold"),
+            Text(f"{live['cadence_spm']:.0f}", style="bold"),
+        )
+        top.add_row("pace /km", "km", "time", "steps/min")
+    feet = Table(expand=True)
+    feet.add_column("")
+    sides = [s for s in ("left", "right") if s in gateway.feet]
+    for side in sides:
+        feet.add_column(side, justify="right")
+
+    def row(label: str, values: list[str]) -> None:
+        feet.add_row(label, *values)
+
+    fs = [gateway.feet[s] for s in sides]
+    row("link", [f"[{_LINK_STYLE.get(f.link, 'white')}]{f.link}[/]" for f in fs])
+    row("shoe", [f.serial for f in fs])
+    row("battery", [f"{f.battery_pct}%" if f.battery_pct is not None else "–" for f in fs])
+    row("contact", [f"{f.last_stride.contact_time_ms} ms" if f.last_stride else "–" for f in fs])
+    row("flight", [f"{f.last_stride.flight_time_ms} ms" if f.last_stride else "–" for f in fs])
+    row(
+        "strike",
+        [
+            f"{f.last_stride.strike_type.name.lower()} {f.last_stride.strike_angle_deg:+.0f}°"
+            if f.last_stride
+            else "–"
+            for f in fs
+        ],
+    )
+    row("strides", [str(f.strides_seen) for f in fs])
+    row(
+        "synced",
+        [str(len(gateway.stores[f.serial].records)) if f.serial in gateway.stores else "0" for f in fs],
+    )
+    parts = [Panel(top, title="Soleware — live"), feet]
+    for u in gateway.uploads[-3:]:
+        verb = "uploaded" if u.get("created") else "already on the server"
+        parts.append(
+            Text(
+                f"run {u['run_id'][:8]} {verb}; {len(u.get('records', []))} records, {len(u.get('awards', []))} awards"
+            )
+        )
+    return Group(*parts)

@@ -1,0 +1,287 @@
+"""Shoes, gateway and run service together over virtual controllers: no run lost, none duplicated."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import socket
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from soleware.link.central import BumbleCentral
+from soleware.link.controllers import VirtualRadio
+from soleware.link.gateway import Gateway, ServerClient, SyncStore
+from soleware.link.shoe import VirtualShoe
+from soleware.server.app import create_app
+from soleware.server.config import Settings
+from soleware.shoe.runlog import FileFlash, RunLog
+from soleware.shoe.sim import simulate
+
+EMAIL, PASSWORD = "runner@example.com", "run run run run"
+START_MS = 1_780_000_000_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def run_service(tmp_path: Path):
+    """The run service on loopback in this event loop, with one runner signed up."""
+    port = _free_port()
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'service.db'}"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=url) as c:
+        (await c.post("/api/auth/signup", json={"email": EMAIL, "password": PASSWORD})).raise_for_status()
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def server_runs(url: str) -> list[dict]:
+    client = ServerClient(url, email=EMAIL, password=PASSWORD)
+    try:
+        runs = (await client._request("GET", "/api/runs?limit=200")).json()["runs"]
+        return [(await client._request("GET", f"/api/runs/{r['id']}")).json() for r in runs]
+    finally:
+        await client.close()
+
+
+def write_log(path: Path, *, side: str, strides: int, start_ms: int = START_MS, seed: int = 0) -> RunLog:
+    """A shoe's flash holding one complete run of ``strides`` strides (what a shoe has after a run)."""
+    rng = random.Random(seed)
+    flash = FileFlash.create(path)
+    log = RunLog.open(flash)
+    log.start_run(start_unix_ms=start_ms, side=side)
+    t = 0.0
+    for _ in range(strides):
+        duration = 0.7 + 0.02 * rng.random()
+        t += duration
+        length = 2.2 + 0.1 * rng.random()
+        log.append_stride(
+            t_end_s=t,
+            stride_length_m=length,
+            speed_mps=length / duration,
+            cadence_spm=120 / duration,
+            contact_s=0.24,
+            flight_s=0.1,
+            strike_angle_deg=4.0,
+            strike="midfoot",
+            impact_mps2=80.0,
+            gait="run",
+        )
+    log.end_run(distance_m=0.0, moving_s=t, elapsed_s=t)
+    flash.close()
+    return log
+
+
+class Rig:
+    """Virtual radio, shoes and a gateway (created on demand) in this event loop."""
+
+    def __init__(self, tmp_path: Path, url: str | None) -> None:
+        self.tmp = tmp_path
+        self.url = url
+        self.shoes: dict[str, VirtualShoe] = {}
+        self.shoe_tasks: dict[str, asyncio.Task] = {}
+        self.central: BumbleCentral | None = None
+        self.gateway: Gateway | None = None
+        self.gateway_task: asyncio.Task | None = None
+
+    async def __aenter__(self) -> Rig:
+        self.radio = await VirtualRadio([0, 0, 0]).start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop_gateway()
+        for side in list(self.shoe_tasks):
+            await self.stop_shoe(side)
+        await self.radio.close()
+
+    def start_shoe(self, side: str, recording=None, speedup: float = 1.0) -> VirtualShoe:
+        i = 0 if side == "left" else 1
+        shoe = VirtualShoe(
+            side=side,
+            serial=f"SW-{side[0].upper()}-T",
+            recording=recording,
+            transport=self.radio.transports[i],
+            speedup=speedup,
+            log_path=self.tmp / f"{side}.img",
+            keys_path=self.tmp / f"{side}.keys.json",
+            boot_unix_ms=START_MS,
+        )
+        self.shoes[side] = shoe
+        self.shoe_tasks[side] = asyncio.create_task(shoe.run())
+        return shoe
+
+    async def stop_shoe(self, side: str) -> None:
+        task = self.shoe_tasks.pop(side)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def start_gateway(self, shoes: int = 2, **kwargs) -> Gateway:
+        self.central = await BumbleCentral(
+            self.radio.transports[2], keys_path=self.tmp / "gw" / "keys.json"
+        ).open()
+        server = ServerClient(self.url, email=EMAIL, password=PASSWORD) if self.url else None
+        self.gateway = Gateway(self.central, state_dir=self.tmp / "gw", server=server, shoes=shoes, **kwargs)
+        self.gateway_task = asyncio.create_task(self.gateway.run())
+        return self.gateway
+
+    async def stop_gateway(self) -> None:
+        if self.gateway_task is None:
+            return
+        self.gateway.stop()
+        self.gateway_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.gateway_task
+        await self.central.close()
+        if self.gateway.server is not None:
+            await self.gateway.server.close()
+        self.gateway_task = None
+
+    async def until(self, predicate, timeout_s: float, what: str) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.05)
+
+
+def assert_one_complete_run(runs: list[dict], *, left: int, right: int) -> None:
+    assert len(runs) == 1
+    feet = {f["side"]: f["strides"] for f in runs[0]["feet"]}
+    assert feet == {"left": left, "right": right}
+
+
+def shoe_acknowledged(path: Path) -> bool:
+    flash = FileFlash(path, readonly=True)
+    try:
+        return all(r.acknowledged for r in RunLog.open(flash, repair=False).runs())
+    finally:
+        flash.close()
+
+
+async def test_a_simulated_run_reaches_the_server_with_every_stride(tmp_path):
+    recs = simulate("90s@5:00/km", seed=3)
+    async with run_service(tmp_path) as url, Rig(tmp_path, url) as rig:
+        left, right = rig.start_shoe("left", recs["left"], 30), rig.start_shoe("right", recs["right"], 30)
+        gw = await rig.start_gateway(single_foot_after_s=60)
+        await rig.until(lambda: gw.settled(1), 60, "the run to be uploaded and acknowledged")
+        logged = {s.side: s.stats.strides_sent for s in (left, right)}
+        runs = await server_runs(url)
+        assert_one_complete_run(runs, **logged)
+        truth = recs["left"].ground_truth.distance_m
+        assert runs[0]["distance_m"] == pytest.approx(truth, rel=0.02)
+        assert gw.feet["left"].strides_seen > 0 and gw.feet["right"].battery_pct is not None
+    assert shoe_acknowledged(tmp_path / "left.img") and shoe_acknowledged(tmp_path / "right.img")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_disconnects_at_random_moments_of_a_sync_lose_and_duplicate_nothing(
+    tmp_path, seed, monkeypatch
+):
+    write_log(tmp_path / "left.img", side="left", strides=900, seed=seed)
+    write_log(tmp_path / "right.img", side="right", strides=880, start_ms=START_MS + 350, seed=seed + 10)
+    rng = random.Random(seed)
+    cuts = {"left": sorted(rng.sample(range(1, 900), 3)), "right": sorted(rng.sample(range(1, 880), 3))}
+    async with run_service(tmp_path) as url, Rig(tmp_path, url) as rig:
+        rig.start_shoe("left"), rig.start_shoe("right")
+        original_add = SyncStore.add
+
+        def add(store: SyncStore, seq: int, payload: bytes) -> None:
+            original_add(store, seq, payload)
+            side = "left" if "-L-" in store.path.name else "right"
+            if cuts[side] and len(store.records) >= cuts[side][0]:
+                cuts[side].pop(0)
+                for conn in list(rig.shoes[side].device.connections.values()):
+                    asyncio.get_running_loop().create_task(conn.disconnect())
+
+        monkeypatch.setattr(SyncStore, "add", add)
+        gw = await rig.start_gateway(sync_interval_s=0.3)
+        await rig.until(lambda: gw.settled(1), 90, "the run to be uploaded and acknowledged")
+        assert not cuts["left"] and not cuts["right"], "every planned disconnect happened"
+        assert gw.feet["left"].reconnects >= 3 and gw.feet["right"].reconnects >= 3
+        assert_one_complete_run(await server_runs(url), left=900, right=880)
+
+
+async def test_a_shoe_restarting_mid_sync_loses_nothing(tmp_path, monkeypatch):
+    write_log(tmp_path / "left.img", side="left", strides=1200)
+    write_log(tmp_path / "right.img", side="right", strides=1200, start_ms=START_MS + 300)
+    async with run_service(tmp_path) as url, Rig(tmp_path, url) as rig:
+        rig.start_shoe("left"), rig.start_shoe("right")
+        restarted = asyncio.Event()
+        original_add = SyncStore.add
+
+        def add(store: SyncStore, seq: int, payload: bytes) -> None:
+            original_add(store, seq, payload)
+            if "-L-" in store.path.name and len(store.records) == 500 and not restarted.is_set():
+                restarted.set()
+
+                async def power_cycle() -> None:
+                    await rig.stop_shoe("left")  # the shoe's controller goes down with it
+                    await asyncio.sleep(0.5)
+                    rig.start_shoe("left")
+
+                asyncio.get_running_loop().create_task(power_cycle())
+
+        monkeypatch.setattr(SyncStore, "add", add)
+        gw = await rig.start_gateway(sync_interval_s=0.3)
+        await rig.until(lambda: gw.settled(1), 90, "the run to be uploaded and acknowledged")
+        assert restarted.is_set()
+        assert_one_complete_run(await server_runs(url), left=1200, right=1200)
+
+
+async def test_a_gateway_restarting_mid_sync_loses_and_duplicates_nothing(tmp_path, monkeypatch):
+    write_log(tmp_path / "left.img", side="left", strides=1500)
+    write_log(tmp_path / "right.img", side="right", strides=1500, start_ms=START_MS + 300)
+    async with run_service(tmp_path) as url, Rig(tmp_path, url) as rig:
+        rig.start_shoe("left"), rig.start_shoe("right")
+        gw = await rig.start_gateway(sync_interval_s=0.3)
+        await rig.until(lambda: sum(len(s.records) for s in gw.stores.values()) >= 700, 60, "half a sync")
+        await rig.stop_gateway()  # the phone app is killed mid-sync
+        held = {
+            k: len(SyncStore(p).records)
+            for k, p in ((p.stem, p) for p in (tmp_path / "gw" / "sync").glob("*.json"))
+        }
+        assert sum(held.values()) > 0
+        gw = await rig.start_gateway(sync_interval_s=0.3)
+        await rig.until(lambda: gw.settled(1), 90, "the run to be uploaded and acknowledged")
+        assert_one_complete_run(await server_runs(url), left=1500, right=1500)
+
+
+async def test_one_shoe_is_enough(tmp_path):
+    write_log(tmp_path / "right.img", side="right", strides=300)
+    async with run_service(tmp_path) as url, Rig(tmp_path, url) as rig:
+        rig.start_shoe("right")
+        gw = await rig.start_gateway(shoes=1)
+        await rig.until(lambda: gw.settled(1), 60, "the run to be uploaded")
+        runs = await server_runs(url)
+        assert len(runs) == 1 and [f["side"] for f in runs[0]["feet"]] == ["right"]
+    assert shoe_acknowledged(tmp_path / "right.img")
+
+
+async def test_without_a_server_nothing_is_acknowledged(tmp_path):
+    write_log(tmp_path / "left.img", side="left", strides=200)
+    async with Rig(tmp_path, None) as rig:
+        rig.start_shoe("left")
+        gw = await rig.start_gateway(shoes=1)
+        await rig.until(lambda: sum(len(s.records) for s in gw.stores.values()) == 202, 30, "the sync")
+        await asyncio.sleep(0.5)
+        assert gw.uploads == []
+    assert not shoe_acknowledged(tmp_path / "left.img")
