@@ -71,7 +71,10 @@ def _cases(failing: dict[tuple[str, float, str], str], why: str = "") -> list[ob
 
 #: diagnosis of each miss (see the report of issue #4): the simulator's own signals integrate back to < 1 cm
 WHY_STRIDE = "engine anchoring at short fast stances (strapdown from the true start: < 0.7 cm)"
-WHY_CONTACT = "engine toe-off (25 % of swing energy) fires during the roll-off, before the toe leaves"
+WHY_CONTACT = (
+    "engine toe-off (onset of the swing's dorsiflexion after the push-off pitch-rate minimum) lags the simulated "
+    "toe-off, where the pitch rate stays flat, by ~10 ms"
+)
 WHY_STRIKE = "engine initial contact (|a| peak within 0.3 s before mid-stance) misses or lags touchdown"
 
 
@@ -94,20 +97,10 @@ def test_stride_length_rmse_within_2_cm(mode: str, speed: float, strike: str) ->
 
 
 CONTACT_FAILS: dict[tuple[str, float, str], str] = {
-    ("walk", 1.0, "rearfoot"): "253 ms",
-    ("walk", 1.4, "rearfoot"): "183 ms",
-    ("run", 2.5, "rearfoot"): "122 ms",
-    ("run", 2.5, "midfoot"): "127 ms",
-    ("run", 2.5, "forefoot"): "127 ms",
-    ("run", 4.0, "rearfoot"): "105 ms",
-    ("run", 4.0, "midfoot"): "108 ms",
-    ("run", 4.0, "forefoot"): "107 ms",
-    ("run", 5.5, "rearfoot"): "87 ms",
-    ("run", 5.5, "midfoot"): "87 ms",
-    ("run", 5.5, "forefoot"): "87 ms",
-    ("run", 6.5, "rearfoot"): "74 ms",
-    ("run", 6.5, "midfoot"): "74 ms",
-    ("run", 6.5, "forefoot"): "74 ms",
+    ("run", 2.5, "midfoot"): "11.4 ms",
+    ("run", 2.5, "forefoot"): "17.6 ms",
+    ("run", 4.0, "forefoot"): "13.5 ms",
+    ("run", 5.5, "forefoot"): "10.6 ms",
 }
 
 
@@ -116,16 +109,7 @@ def test_contact_time_within_10_ms(mode: str, speed: float, strike: str) -> None
     assert errors(mode, speed, strike)["contact_rmse_s"] <= 0.010
 
 
-STRIKE_FAILS: dict[tuple[str, float, str], str] = {
-    ("walk", 1.0, "rearfoot"): "13.7 deg",
-    ("walk", 1.4, "rearfoot"): "13.6 deg",
-    ("run", 4.0, "rearfoot"): "6.5 deg",
-    ("run", 4.0, "forefoot"): "4.5 deg",
-    ("run", 5.5, "rearfoot"): "14.0 deg",
-    ("run", 5.5, "forefoot"): "12.5 deg",
-    ("run", 6.5, "rearfoot"): "5.8 deg",
-    ("run", 6.5, "forefoot"): "7.8 deg",
-}
+STRIKE_FAILS: dict[tuple[str, float, str], str] = {}
 
 
 @pytest.mark.parametrize(("mode", "speed", "strike"), _cases(STRIKE_FAILS, WHY_STRIKE))

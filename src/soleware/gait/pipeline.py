@@ -9,6 +9,7 @@ import numpy as np
 
 from soleware.gait import _quat as quat
 from soleware.gait._signal import moving_average, repair_saturation, samples, window_mean
+from soleware.gait.events import ContactEventDetection, sagittal_axis
 from soleware.gait.navigation import StrideIntegration, tilt_quaternion
 from soleware.gait.recording import Recording
 from soleware.gait.stance import AdaptiveStanceDetector
@@ -34,6 +35,11 @@ class Stride:
     """One stride of one foot, stance to stance. Times in seconds from the recording's start, SI units.
 
     ``cadence_spm`` counts the steps of both feet per minute (two steps per stride of one foot).
+    ``contact_time_s`` is the ground contact of the stance the stride starts from: its initial contact to its
+    terminal contact (toe-off). ``swing_time_s`` is this foot's time in the air: from that toe-off to the initial
+    contact of the stance the stride ends in (``t_initial_contact_s``); ``strike_angle_deg`` and ``impact_mps2``
+    belong to that initial contact. ``flight_time_s`` is the time neither foot touches the ground, per step: one
+    foot cannot see the other, so it assumes both feet alike, (stride duration − 2 × contact) / 2, and 0 for a walk.
     """
 
     t_start_s: float
@@ -47,6 +53,8 @@ class Stride:
     strike_type: str
     impact_mps2: float
     gait: str
+    swing_time_s: float = float("nan")
+    t_initial_contact_s: float = float("nan")
 
     @property
     def duration_s(self) -> float:
@@ -184,26 +192,30 @@ class GaitAnalysis:
             moving=~det.per_sample_still_,
         )
         length = np.linalg.norm(nav.displacement_m_[:, :2], axis=1)
-        e = det.energy_rps_
+        left = _lateral_axis(gyr, up, nav)
+        ev = ContactEventDetection().detect(acc, gyr, sample_rate_hz=fs, stance_index=k, lateral_axis=left)
+        ic_all, tc_all = ev.initial_contact_, ev.terminal_contact_
         acc_mag = moving_average(np.linalg.norm(acc, axis=1), 1)
         strides = []
         bounds = np.searchsorted(nav.stride_of_sample_, np.arange(len(k)))
         for i in range(len(k) - 1):
             a, b = int(k[i]), int(k[i + 1])
             dur = float(t[b] - t[a])
-            # Initial contact of the stance that ends this stride: the impact peak before its quietest instant.
-            w0 = max(a, b - samples(0.3, fs))
-            ic = w0 + int(np.argmax(acc_mag[w0:b])) if b > w0 else b
-            # Toe-off of the stance this stride starts from: motion rises past a share of the swing's peak.
-            thr = det.energy_rps_[a] + 0.25 * (det.swing_peak_rps_[i] - det.energy_rps_[a])
-            above = np.flatnonzero(e[a:b] > thr)
-            to = a + int(above[0]) if len(above) else a
-            ic_prev = _previous_contact(acc_mag, a, fs, t)
-            contact = float(t[to] - ic_prev) if ic_prev is not None else float("nan")
+            # Contact of the stance this stride starts from: its initial to its terminal contact.
+            contact = _time_at(t, tc_all[i]) - _time_at(t, ic_all[i])
+            ic_end = ic_all[i + 1]
+            swing = _time_at(t, ic_end) - _time_at(t, tc_all[i])
             gait = "run" if np.isfinite(contact) and contact < self.run_duty_factor * dur else "walk"
-            flight = max(0.0, dur - contact) if gait == "run" and np.isfinite(contact) else 0.0
+            flight = max(0.0, 0.5 * dur - contact) if gait == "run" else 0.0
             m = slice(bounds[i], bounds[i + 1])
-            ang = _strike_angle_deg(nav.attitude_[m], nav.sample_index_[m], ic)
+            fwd = np.cross(left, up[i + 1])
+            ang = _strike_angle_deg(nav.attitude_[m], nav.sample_index_[m], ic_end, fwd)
+            if np.isfinite(ic_end) and a < ic_end < b:
+                j0 = int(ic_end)
+                impact = float(acc_mag[j0 : min(b, j0 + samples(0.05, fs)) + 1].max())
+            else:
+                w0 = max(a, b - samples(0.3, fs))
+                impact = float(acc_mag[w0:b].max()) if b > w0 else float(acc_mag[b])
             strides.append(
                 Stride(
                     t_start_s=float(t[a]),
@@ -215,40 +227,53 @@ class GaitAnalysis:
                     flight_time_s=flight,
                     strike_angle_deg=ang,
                     strike_type=strike_type(ang),
-                    impact_mps2=float(acc_mag[ic]),
+                    impact_mps2=impact,
                     gait=gait,
+                    swing_time_s=swing,
+                    t_initial_contact_s=_time_at(t, ic_end),
                 )
             )
         traj = np.column_stack((t[nav.sample_index_], nav.position_m_))
         return strides, traj
 
 
-def _previous_contact(acc_mag: np.ndarray, k: int, fs: float, t: np.ndarray) -> float | None:
-    """Time (s) of the initial contact before stance ``k``: the impact peak within 0.3 s before it."""
-    w0 = k - samples(0.3, fs)
-    if w0 < 0:
-        return None
-    return float(t[w0 + int(np.argmax(acc_mag[w0:k]))]) if k > w0 else None
+def _time_at(t: np.ndarray, x: float) -> float:
+    """Time (s) at fractional sample ``x`` (NaN stays NaN)."""
+    if not np.isfinite(x):
+        return float("nan")
+    return float(np.interp(x, np.arange(len(t)), t))
 
 
-def _strike_angle_deg(att: np.ndarray, idx: np.ndarray, ic: int) -> float:
+def _lateral_axis(gyr: np.ndarray, up: np.ndarray, nav: StrideIntegration) -> np.ndarray:
+    """Sensor-frame axis to the foot's left: the pitch axis, signed so that its forward partner points along travel.
+
+    Forward is left × up; at each stride's end anchor it is compared with the stride's displacement, weighted by
+    the stride's length, so walking forward decides the sign.
+    """
+    up_flat = np.median(up / np.linalg.norm(up, axis=1, keepdims=True), axis=0)
+    left = sagittal_axis(gyr, up_flat)
+    ends = np.searchsorted(nav.stride_of_sample_, np.arange(1, len(nav.displacement_m_) + 1)) - 1
+    if len(ends):
+        fwd_nav = quat.rotate(nav.attitude_[ends], np.broadcast_to(np.cross(left, up_flat), (len(ends), 3)))
+        if float(np.sum(fwd_nav[:, :2] * nav.displacement_m_[:, :2])) < 0:
+            left = -left
+    return left
+
+
+def _strike_angle_deg(att: np.ndarray, idx: np.ndarray, ic: float, fwd_sensor: np.ndarray) -> float:
     """Foot pitch at initial contact relative to the foot-flat at the stride's end (deg, + toe up).
 
-    The pitch is the elevation of the sensor's forward axis; forward is the horizontal direction the sensor's
-    axes move along during the stride (taken from the attitude at the end anchor).
+    The pitch is the elevation of the foot's forward axis (``fwd_sensor``, sensor frame, horizontal at the end
+    anchor) in the navigation frame, interpolated to the fractional sample ``ic``.
     """
-    if len(idx) == 0 or ic < idx[0] or ic > idx[-1]:
+    if len(idx) < 2 or not np.isfinite(ic) or ic < idx[0] or ic > idx[-1]:
         return float("nan")
-    j = int(ic - idx[0])
-    q_ic, q_end = att[j], att[-1]
-    # The sensor axis most horizontal at foot-flat and most turned during the stride stands for "forward".
-    axes = np.eye(3)
-    end_axes = quat.rotate(np.broadcast_to(q_end, (3, 4)), axes)
-    fwd = int(np.argmin(np.abs(end_axes[:, 2])))
-    pitch_end = np.degrees(np.arcsin(np.clip(end_axes[fwd, 2], -1, 1)))
-    ic_axis = quat.rotate(q_ic[None], axes[fwd][None])[0]
-    pitch_ic = np.degrees(np.arcsin(np.clip(ic_axis[2], -1, 1)))
-    return float(abs(pitch_ic - pitch_end) * np.sign(pitch_ic - pitch_end))
+    f = np.asarray(fwd_sensor, float) / np.linalg.norm(fwd_sensor)
+    j = min(int(ic - idx[0]), len(idx) - 2)
+    w = ic - idx[0] - j
+    z = quat.rotate(att[[j, j + 1, len(idx) - 1]], np.broadcast_to(f, (3, 3)))[:, 2]
+    pitch = np.degrees(np.arcsin(np.clip(z, -1.0, 1.0)))
+    return float((1.0 - w) * pitch[0] + w * pitch[1] - pitch[2])
 
 
 def summarize(strides: list[Stride], duration_s: float, *, stop_s: float = 3.0) -> RunSummary:
