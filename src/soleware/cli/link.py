@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
 import signal
 from pathlib import Path
@@ -59,6 +61,9 @@ def serve(
     serve_after_s: Annotated[
         float | None, typer.Option(help="keep serving this long after the workout (default: until stopped)")
     ] = None,
+    stats: Annotated[
+        Path | None, typer.Option(help="write what the shoe sent (JSON) when the workout ends")
+    ] = None,
 ) -> None:
     """One virtual shoe: advertise, stream a simulated or replayed workout, serve the run log."""
     import datetime as dt
@@ -92,7 +97,27 @@ def serve(
         boot_unix_ms=boot,
     )
     typer.echo(f"shoe {serial} ({side}): {rec.duration_s:.0f} s of samples at {speedup:g}x on {transport}")
-    _run(shoe.run(serve_after_s=serve_after_s))
+
+    async def main() -> None:
+        task = asyncio.create_task(shoe.run(serve_after_s=serve_after_s))
+        if stats is not None:
+            done = asyncio.create_task(shoe.done.wait())
+            await asyncio.wait({task, done}, return_when=asyncio.FIRST_COMPLETED)
+            if shoe.done.is_set():
+                stats.write_text(
+                    json.dumps(
+                        {
+                            "serial": serial,
+                            "side": side,
+                            "strides_sent": shoe.stats.strides_sent,
+                            "runs": [dataclasses.asdict(r) for r in shoe.run_log.runs()],
+                        },
+                        default=str,
+                    )
+                )
+        await task
+
+    _run(main())
 
 
 @app.command()
