@@ -1,0 +1,99 @@
+"""Several stateless server processes on one PostgreSQL: a live update posted to one reaches a page on another."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.postgres
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server_process(database_url: str):
+    port = _free_port()
+    env = {**os.environ, "SOLEWARE_DATABASE_URL": database_url}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "soleware.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url + "/api/health").status_code == 200:
+                    break
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"server did not start: {p.stderr.read().decode()[-2000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        p.terminate()
+        p.wait(10)
+
+
+def _database(postgres_server: str) -> str:
+    import psycopg
+
+    name = f"procs_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return postgres_server.rsplit("/", 1)[0] + "/" + name
+
+
+async def test_live_update_crosses_server_processes(postgres_server):
+    import asyncio
+    import json
+
+    import websockets
+
+    db = _database(postgres_server)
+    with server_process(db) as a, server_process(db) as b:
+        async with httpx.AsyncClient() as c:
+            r = await c.post(
+                a + "/api/auth/signup", json={"email": "x@example.com", "password": "cross process"}
+            )
+            assert r.status_code == 201
+            token = (
+                await c.post(
+                    b + "/api/auth/signin", json={"email": "x@example.com", "password": "cross process"}
+                )
+            ).json()["access_token"]
+            async with websockets.connect(b.replace("http", "ws") + "/api/live/ws") as ws:
+                await ws.send(json.dumps({"token": token}))
+                assert json.loads(await ws.recv())["type"] == "idle"
+                update = {"t_s": 12.0, "distance_m": 42.0, "speed_mps": 3.0, "running": True}
+                r = await c.post(a + "/api/live", json=update, headers={"Authorization": f"Bearer {token}"})
+                assert r.status_code == 202
+                got = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                assert got["type"] == "update" and got["distance_m"] == 42.0
+            # and the run uploaded through one process is listed by the other
+            run = {
+                "start_time": "2026-04-01T06:00:00+00:00",
+                "strides": [
+                    {"side": "left", "t_start_s": i * 0.7, "t_end_s": (i + 1) * 0.7, "length_m": 2.0}
+                    for i in range(50)
+                ],
+            }
+            assert (
+                await c.post(a + "/api/runs", json=run, headers={"Authorization": f"Bearer {token}"})
+            ).status_code == 201
+            listed = (await c.get(b + "/api/runs", headers={"Authorization": f"Bearer {token}"})).json()[
+                "runs"
+            ]
+            assert len(listed) == 1
