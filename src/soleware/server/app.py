@@ -124,4 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for r in (auth.router, runs.router, progress.router, live.router):
         app.include_router(r, responses=COMMON_RESPONSES)
+    from soleware import web
+
+    web.mount(app)
     return app

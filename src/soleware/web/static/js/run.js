@@ -1,0 +1,182 @@
+/* Run detail: summary, charts over time or distance, left/right balance, strike types, splits, best efforts, the
+   achievements the run earned, export and delete. */
+"use strict";
+
+Soleware.ready(async () => {
+  const S = Soleware;
+  const { $, $$, el, t, api } = S;
+  const id = decodeURIComponent(location.pathname.split("/")[2] || "");
+  let run;
+  try {
+    run = await api("/api/runs/" + encodeURIComponent(id));
+  } catch (e) {
+    $("#run-missing").hidden = false;
+    if (e.status !== 404 && e.status !== 503) S.fail(e);
+    return;
+  }
+  $("#run-body").hidden = false;
+  const title = S.runTitle(run);
+  $("#run-title").textContent = title;
+  document.title = title + " · Soleware";
+  $("#run-when").textContent = S.date(run.start_time, { timeZone: run.time_zone, withTime: true, style: "full" });
+
+  // ------------------------------------------------------------------ summary
+  const avgPace = run.distance_m > 0 ? (1000 * run.moving_time_s) / run.distance_m : null;
+  $("#s-distance").textContent = S.distance(run.distance_m);
+  $("#s-moving").textContent = S.clock(run.moving_time_s);
+  $("#s-elapsed").textContent = S.clock(run.elapsed_time_s);
+  $("#s-pace").textContent = S.pace(avgPace);
+  $("#s-cadence").textContent = run.avg_cadence_spm ? S.num(run.avg_cadence_spm) + " " + t("spm") : "–";
+  $("#s-strike").textContent = S.percent(run.fore_mid_strike_fraction);
+
+  // ------------------------------------------------------------------ charts
+  const st = run.streams;
+  const series = {
+    pace: { values: st.speed_mps.map((v) => (v && v > 0.5 ? (S.state.imperial ? S.KM_PER_MI : 1) * (1000 / v) : null)), color: S.PALETTE[0], reverse: true, tick: (v) => S.clock(v), unit: S.paceUnit() },
+    cadence: { values: st.cadence_spm, color: S.PALETTE[1], tick: (v) => S.num(v, 1, 0), unit: t("spm") },
+    stride: { values: st.stride_length_m, color: S.PALETTE[2], tick: (v) => S.num(v, 2), unit: t("m") },
+    contact: { values: st.contact_time_s.map((v) => (v === null ? null : v * 1000)), color: S.PALETTE[3], tick: (v) => S.num(v, 1, 0), unit: t("ms") },
+  };
+  let axis = "time";
+  function drawCharts() {
+    const xs = axis === "time" ? st.t_s.map((s) => s / 60) : st.distance_m.map((m) => S.distValue(m));
+    const xTitle = axis === "time" ? t("Time (min)") : t("Distance ({unit})", { unit: S.distUnit() });
+    for (const [key, s] of Object.entries(series)) {
+      const { xs: x, ys: y } = S.thin(xs, s.values);
+      S.chart($("#c-" + key), {
+        type: "line",
+        data: { datasets: [{ data: x.map((xv, i) => ({ x: xv, y: y[i] })), borderColor: s.color, borderWidth: 2, pointRadius: 0, spanGaps: true, tension: 0.2 }] },
+        options: {
+          parsing: false,
+          plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => s.tick(c.parsed.y) + " " + s.unit } } },
+          scales: {
+            x: { type: "linear", min: 0, max: xs[xs.length - 1], title: { display: true, text: xTitle }, ticks: { callback: (v) => S.num(v, 1, 0) } },
+            y: { reverse: !!s.reverse, title: { display: true, text: s.unit }, ticks: { callback: (v) => s.tick(v) } },
+          },
+        },
+      });
+    }
+  }
+  for (const b of $$("[data-axis]")) {
+    b.addEventListener("click", () => {
+      axis = b.dataset.axis;
+      for (const o of $$("[data-axis]")) o.setAttribute("aria-pressed", String(o === b));
+      drawCharts();
+    });
+  }
+  drawCharts();
+
+  // ------------------------------------------------------------------ feet
+  const feet = Object.fromEntries(run.feet.map((f) => [f.side, f]));
+  const L = feet.left || {};
+  const R = feet.right || {};
+  if (L.avg_contact_time_s && R.avg_contact_time_s) {
+    const l = L.avg_contact_time_s / (L.avg_contact_time_s + R.avg_contact_time_s);
+    const bar = el("div", { class: "balance", role: "img", "aria-label": t("Contact time balance: left {l}, right {r}", { l: S.percent(l, 1), r: S.percent(1 - l, 1) }) },
+      el("span", { class: "l", text: t("L") + " " + S.percent(l, 1) }),
+      el("span", { class: "r", text: t("R") + " " + S.percent(1 - l, 1) }));
+    bar.children[0].style.width = l * 100 + "%";
+    bar.children[1].style.width = (1 - l) * 100 + "%";
+    $("#balance").append(el("p", { class: "small muted", text: t("Ground contact time, share of each foot (50 % is even).") }), bar);
+  } else {
+    $("#balance").append(el("p", { class: "muted", text: t("Balance needs data from both shoes.") }));
+  }
+  const main = (f) => {
+    const entries = Object.entries(f.strike_types || {});
+    if (!entries.length) return "–";
+    return S.strikeName(entries.sort((a, b) => b[1] - a[1])[0][0]);
+  };
+  const rows = [
+    [t("Strides"), (f) => S.num(f.strides)],
+    [t("Contact time"), (f) => (f.avg_contact_time_s ? S.num(f.avg_contact_time_s * 1000) + " " + t("ms") : "–")],
+    [t("Flight time"), (f) => (f.avg_flight_time_s ? S.num(f.avg_flight_time_s * 1000) + " " + t("ms") : "–")],
+    [t("Strike angle"), (f) => (f.avg_strike_angle_deg !== null && f.avg_strike_angle_deg !== undefined ? S.num(f.avg_strike_angle_deg, 1) + "°" : "–")],
+    [t("Impact"), (f) => (f.avg_impact_g ? S.num(f.avg_impact_g, 1) + " g" : "–")],
+    [t("Main strike type"), main],
+  ];
+  $("#feet tbody").replaceChildren(...rows.map(([label, fn]) =>
+    el("tr", {}, el("th", { scope: "row", text: label }), el("td", { class: "num", text: feet.left ? fn(L) : "–" }), el("td", { class: "num", text: feet.right ? fn(R) : "–" }))));
+
+  const types = ["rearfoot", "midfoot", "forefoot"];
+  const sides = run.feet.map((f) => f.side);
+  const share = (f, ty) => {
+    const total = Object.values(f.strike_types || {}).reduce((a, b) => a + b, 0);
+    return total ? (100 * (f.strike_types[ty] || 0)) / total : 0;
+  };
+  S.chart($("#c-strikes"), {
+    type: "bar",
+    data: {
+      labels: sides.map((s) => (s === "left" ? t("Left") : t("Right"))),
+      datasets: types.map((ty, i) => ({ label: S.strikeName(ty), data: run.feet.map((f) => share(f, ty)), backgroundColor: S.PALETTE[i] })),
+    },
+    options: {
+      indexAxis: "y",
+      plugins: { tooltip: { callbacks: { label: (c) => c.dataset.label + ": " + S.percent(c.parsed.x / 100) } } },
+      scales: { x: { stacked: true, max: 100, ticks: { callback: (v) => S.percent(v / 100) } }, y: { stacked: true } },
+    },
+  });
+  $("#strike-text").textContent = run.feet.map((f) =>
+    (f.side === "left" ? t("Left") : t("Right")) + ": " + types.map((ty) => S.strikeName(ty) + " " + S.percent(share(f, ty) / 100)).join(", ")).join(" · ");
+
+  // ------------------------------------------------------------------ splits
+  let splitUnit = S.state.imperial ? "mile" : "km";
+  function drawSplits() {
+    const list = splitUnit === "km" ? run.splits_km : run.splits_mile;
+    const perUnit = splitUnit === "km" ? 1 : S.KM_PER_MI;
+    const unit = splitUnit === "km" ? t("/km") : t("/mi");
+    $("#splits tbody").replaceChildren(...list.map((s) =>
+      el("tr", {},
+        el("td", { text: S.num(s.index + 1) }),
+        el("td", { class: "num", text: S.distance(s.distance_m) }),
+        el("td", { class: "num", text: S.clock(s.time_s) }),
+        el("td", { class: "num", text: s.pace_s_per_km ? S.clock(s.pace_s_per_km * perUnit) + " " + unit : "–" }),
+        el("td", { class: "num", text: S.num(s.avg_cadence_spm) }))));
+    for (const b of $$("[data-split]")) b.setAttribute("aria-pressed", String(b.dataset.split === splitUnit));
+  }
+  for (const b of $$("[data-split]")) b.addEventListener("click", () => { splitUnit = b.dataset.split; drawSplits(); });
+  drawSplits();
+
+  // ------------------------------------------------------------------ best efforts
+  $("#no-efforts").hidden = run.efforts.length > 0;
+  $("#efforts tbody").replaceChildren(...run.efforts.map((e) =>
+    el("tr", {},
+      el("th", { scope: "row", text: S.distanceName(e.distance_m) }),
+      el("td", { class: "num", text: S.clock(e.time_s) }),
+      el("td", { class: "num", text: S.pace((1000 * e.time_s) / e.distance_m) }))));
+
+  // ------------------------------------------------------------------ achievements of this run
+  try {
+    const all = await api("/api/achievements", { query: { locale: S.CONFIG.locale } });
+    const mine = all.flatMap((a) => a.earned.filter((w) => w.run_id === run.id));
+    $("#no-awards").hidden = mine.length > 0;
+    $("#awards").replaceChildren(...mine.map((w) =>
+      el("li", {}, el("div", { class: "badge earned" },
+        S.medal(w.achievement_id),
+        el("h3", { text: w.name }),
+        el("p", { text: w.description })))));
+  } catch (e) {
+    $("#no-awards").hidden = false;
+  }
+
+  // ------------------------------------------------------------------ export and delete
+  const exportUrl = "/api/runs/" + encodeURIComponent(run.id) + "/export?format=fit";
+  const link = $("#export");
+  link.href = exportUrl;
+  link.setAttribute("download", (run.title || "run-" + run.id.slice(0, 8)) + ".fit");
+  link.dataset.authDownload = "";
+  const dialog = $("#confirm-delete");
+  $("#delete").addEventListener("click", () => dialog.showModal());
+  dialog.addEventListener("close", async () => {
+    if (dialog.returnValue !== "delete") return;
+    try {
+      await api("/api/runs/" + encodeURIComponent(run.id), { method: "DELETE" });
+      if (window.caches) {
+        const cache = await caches.open("soleware-api");
+        for (const req of await cache.keys()) if (new URL(req.url).pathname.startsWith("/api/runs")) await cache.delete(req);
+      }
+      location.assign("/runs");
+    } catch (e) {
+      S.fail(e);
+    }
+  });
+});

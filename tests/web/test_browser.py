@@ -1,0 +1,441 @@
+"""The web app in headless Chromium against a real server: sign-up, live updates and reconnection, runs and their
+charts, units, Chinese, deleting a run, offline runs, accessibility (axe-core) and screenshots of every page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+EMAIL = "ada@example.com"
+PASSWORD = "correct horse battery"
+VIEWPORT = {"width": 390, "height": 844}
+
+
+def strides_body(*, start: str, distance_m: float, speed_mps: float, title: str = "") -> dict:
+    """A steady two-foot run as the gateway uploads it, with a slow wave in speed so charts have a shape."""
+    period = 0.75
+    body_strides = []
+    for side, offset in (("left", 0.0), ("right", period / 2)):
+        t, d, i = 0.0, 0.0, 0
+        while d < distance_m:
+            v = speed_mps * (1 + 0.06 * math.sin(i / 40))
+            length = v * period
+            body_strides.append(
+                {
+                    "side": side,
+                    "t_start_s": t + offset,
+                    "t_end_s": t + period + offset,
+                    "length_m": length,
+                    "contact_time_s": 0.23 if side == "left" else 0.25,
+                    "strike_type": ("rearfoot", "midfoot", "forefoot")[i % 3]
+                    if side == "left"
+                    else "midfoot",
+                    "strike_angle_deg": 4.0,
+                }
+            )
+            t += period
+            d += length
+            i += 1
+    return {"start_time": start, "time_zone": "Europe/London", "title": title, "strides": body_strides}
+
+
+def live_update(t_s: float, distance_m: float, speed_mps: float, cadence_spm: float) -> dict:
+    return {
+        "t_s": t_s,
+        "distance_m": distance_m,
+        "speed_mps": speed_mps,
+        "cadence_spm": cadence_spm,
+        "stride_length_m": 2.4,
+        "feet": {
+            "left": {"contact_time_s": 0.231, "strike_type": "midfoot"},
+            "right": {"contact_time_s": 0.244, "strike_type": "forefoot"},
+        },
+        "battery_pct": {"left": 81, "right": 64},
+    }
+
+
+@pytest.fixture(scope="module")
+def context(browser, server):
+    ctx = browser.new_context(
+        viewport=VIEWPORT, base_url=server.url, locale="en-GB", timezone_id="Europe/London"
+    )
+    ctx.set_default_timeout(10_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def page(context):
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+
+    def on_console(msg) -> None:  # CSP violations land here; dropped connections are expected in these tests
+        if msg.type == "error" and not re.search(
+            r"WebSocket|Failed to load resource|ERR_INTERNET_DISCONNECTED", msg.text
+        ):
+            errors.append(msg.text)
+
+    p.on("console", on_console)
+    p.errors = errors  # type: ignore[attr-defined]
+    yield p
+    p.close()
+
+
+def token_of(page) -> str:
+    return page.evaluate("localStorage.getItem('soleware.token')")
+
+
+def auth(page) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_of(page)}"}
+
+
+def test_sign_up_lands_on_the_live_page(page, server):
+    page.goto("/signup")
+    page.get_by_label("Your name").fill("Ada")
+    page.get_by_label("E-mail").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(server.url + "/")
+    assert token_of(page)
+    page.wait_for_selector("#link[data-state=open]")
+    assert page.locator("#run-state").inner_text() == "No run in progress"
+
+
+def test_live_page_follows_updates_and_reconnects(page, server):
+    page.goto("/")
+    page.wait_for_selector("#link[data-state=open]")
+    post = httpx.post(server.url + "/api/live", json=live_update(125, 410.0, 3.2, 172), headers=auth(page))
+    assert post.status_code == 202
+    page.wait_for_function("() => document.querySelector('#distance').textContent === '0.41'")
+    assert page.locator("#time").inner_text() == "2:05"
+    assert page.locator("#pace").inner_text() == "5:13"  # 1000 / 3.2 = 312.5 s
+    assert page.locator("#cadence").inner_text() == "172"
+    left = page.locator(".foot[data-side=left]")
+    assert left.locator("[data-field=contact]").inner_text() == "231"
+    assert left.locator("[data-field=strike]").inner_text() == "Midfoot"
+    assert page.locator(".foot[data-side=right] [data-field=battery]").inner_text() == "64%"
+    assert page.locator("#run-state").inner_text() == "Running"
+
+    httpx.post(server.url + "/api/live", json=live_update(250, 830.0, 4.0, 180), headers=auth(page))
+    page.wait_for_function("() => document.querySelector('#distance').textContent === '0.83'")
+    assert page.locator("#pace").inner_text() == "4:10"
+
+    page.evaluate("window.sameDocument = true")
+    server.stop()  # the socket drops; the page keeps its values and retries with back-off
+    page.wait_for_selector("#link[data-state=retrying]")
+    assert "Reconnecting" in page.locator("#link").inner_text()
+    assert page.locator("#distance").inner_text() == "0.83"
+    server.start()
+    page.wait_for_selector("#link[data-state=open]", timeout=20_000)
+    httpx.post(server.url + "/api/live", json=live_update(400, 1300.0, 3.5, 176), headers=auth(page))
+    page.wait_for_function("() => document.querySelector('#distance').textContent === '1.30'")
+    assert page.evaluate("window.sameDocument === true")  # reconnected without a reload
+    assert httpx.delete(server.url + "/api/live", headers=auth(page)).status_code == 204
+    page.wait_for_function("() => document.querySelector('#run-state').textContent === 'Run finished'")
+    assert not page.errors
+
+
+# ---------------------------------------------------------------------- runs
+def upload(page, server, body: dict) -> str:
+    r = page.request.post(
+        server.url + "/api/runs",
+        data=json.dumps(body),
+        headers={**auth(page), "Content-Type": "application/json"},
+    )
+    assert r.status == 201, r.text()
+    return r.json()["run_id"]
+
+
+@pytest.fixture(scope="module")
+def runs(page, server) -> dict[str, str]:
+    """23 runs over the last weeks: 21 short ones, a fast 5 km (the oldest) and a slower 5.5 km."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    ids = {
+        "fast": upload(
+            page,
+            server,
+            strides_body(
+                start=(now - dt.timedelta(days=30)).isoformat(),
+                distance_m=5200,
+                speed_mps=3.6,
+                title="Fast five",
+            ),
+        )
+    }
+    ids["slow"] = upload(
+        page,
+        server,
+        strides_body(
+            start=(now - dt.timedelta(days=25)).isoformat(), distance_m=5500, speed_mps=3.0, title="Easy long"
+        ),
+    )
+    for i in range(21):
+        upload(
+            page,
+            server,
+            strides_body(
+                start=(now - dt.timedelta(days=21 - i, hours=2)).isoformat(), distance_m=1200, speed_mps=2.9
+            ),
+        )
+    return ids
+
+
+def wait_ready(page) -> None:
+    page.wait_for_selector("body[data-ready='1']")
+
+
+def test_runs_list_pages_with_more_and_filters(page, runs, screenshots):
+    page.goto("/runs")
+    wait_ready(page)
+    items = page.locator("#runs li")
+    assert items.count() == 20
+    page.locator("#more").click()
+    page.wait_for_function("() => document.querySelectorAll('#runs li').length === 23")
+    assert page.locator("#more").is_hidden()
+    page.locator("#filters-box summary").click()
+    page.get_by_label("Shortest").fill("5")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_function("() => document.querySelectorAll('#runs li').length === 2")
+    assert "Fast five" in page.locator("#runs").inner_text()
+    page.get_by_role("button", name="Calendar").click()
+    page.wait_for_function("() => document.querySelector('#cal-total').textContent !== ''")
+    if page.locator("#cal tbody td a").count() == 0:  # early on the 1st, the runs are all last month
+        page.locator("#cal-prev").click()
+    page.wait_for_selector("#cal tbody td a")
+    assert page.locator("#cal tbody tr").count() in (4, 5, 6)
+    page.screenshot(path=str(screenshots / "en-runs-calendar.png"), full_page=True)
+
+
+def canvas_ink(page, canvas_id: str) -> int:
+    """Painted pixels of a canvas (0 when nothing was drawn)."""
+    return page.evaluate(
+        """(id) => { const c = document.getElementById(id); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                     let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }""",
+        canvas_id,
+    )
+
+
+def test_run_detail_draws_charts_and_tables(page, runs):
+    page.goto(f"/runs/{runs['fast']}")
+    wait_ready(page)
+    assert page.locator("h1").inner_text() == "Fast five"
+    for key in ("pace", "cadence", "stride", "contact", "strikes"):
+        assert canvas_ink(page, f"c-{key}") > 2000, key
+    assert (
+        page.evaluate("Chart.getChart(document.getElementById('c-pace')).data.datasets[0].data.length") > 50
+    )
+    page.get_by_role("button", name="Distance", exact=True).click()
+    assert (
+        page.evaluate("Chart.getChart(document.getElementById('c-pace')).options.scales.x.title.text")
+        == "Distance (km)"
+    )
+    assert page.locator("#splits tbody tr").count() == 6  # 5 whole km and the rest
+    page.locator("[data-split=mile]").click()
+    assert page.locator("#splits tbody tr").count() == 4
+    assert page.locator("#efforts tbody tr").count() >= 5
+    assert "L " in page.locator("#balance").inner_text()
+    assert page.locator("#awards li").count() >= 1
+    assert "5 km done" in page.locator("#awards").inner_text()
+    assert (
+        page.locator("#export").get_attribute("href").endswith(f"/api/runs/{runs['fast']}/export?format=fit")
+    )
+    assert not page.errors
+
+
+def test_runs_already_loaded_show_offline(context, page, runs):
+    page.goto(f"/runs/{runs['slow']}")
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # now under the service worker: the API answer is cached
+    wait_ready(page)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    context.set_offline(True)
+    try:
+        page.reload()
+        wait_ready(page)
+        assert page.locator("h1").inner_text() == "Easy long"
+        assert page.locator("#offline").is_visible()
+    finally:
+        context.set_offline(False)
+
+
+def test_miles(page, runs):
+    page.goto("/settings")
+    wait_ready(page)
+    page.get_by_label("Miles").check()
+    page.wait_for_function("() => JSON.parse(localStorage.getItem('soleware.me')).units === 'imperial'")
+    page.goto("/runs")
+    wait_ready(page)
+    first = page.locator("#runs li").first.inner_text()
+    assert re.search(r"\d mi\b", first) and "/mi" in first
+    page.goto(f"/runs/{runs['slow']}")
+    wait_ready(page)
+    assert page.locator("#s-distance").inner_text() == "3.42 mi"  # 5.5 km
+    assert page.locator("#s-pace").inner_text().endswith("/mi")
+    page.goto("/settings")
+    wait_ready(page)
+    page.get_by_label("Kilometres").check()
+    page.wait_for_function("() => JSON.parse(localStorage.getItem('soleware.me')).units === 'metric'")
+
+
+def clock(s: float) -> str:
+    total = round(s)
+    h, rest = divmod(total, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+def test_deleting_a_run_recomputes_records(page, server, runs):
+    def five_k() -> float:
+        r = page.request.get(server.url + "/api/records", headers=auth(page)).json()
+        return next(x for x in r if x["key"] == "5k")["best"][0]["time_s"]
+
+    before = five_k()
+    page.goto("/records")
+    wait_ready(page)
+    row = page.locator("#records tr[data-key='5k']")
+    assert row.locator("td").first.inner_text() == clock(before)
+    page.goto(f"/runs/{runs['fast']}")
+    wait_ready(page)
+    page.get_by_role("button", name="Delete run").click()
+    page.locator("#confirm-delete-yes").click()
+    page.wait_for_url("**/runs")
+    after = five_k()
+    assert after > before + 60
+    page.goto("/records")
+    wait_ready(page)
+    assert row.locator("td").first.inner_text() == clock(after)
+    page.goto(f"/runs/{runs['fast']}")
+    page.wait_for_selector("#run-missing:not([hidden])")
+
+
+# ---------------------------------------------------------------------- every page: axe-core and screenshots
+PRIVATE_PAGES = ("live", "runs", "run", "progress", "records", "achievements", "shoes", "settings")
+
+
+def audit(page, name: str, lang: str, screenshots: Path) -> list[str]:
+    """axe-core's serious and critical violations on the page, after a full-page screenshot."""
+    wait_ready(page)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(screenshots / f"{lang}-{name}.png"), full_page=True)
+    if not page.evaluate("() => !!window.axe"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("() => axe.run(document, { resultTypes: ['violations'] })")
+    return [
+        f"{name}/{lang}: {v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def visit_all(page, server, runs, lang: str, screenshots: Path) -> list[str]:
+    problems = []
+    paths = {"live": "/", "run": f"/runs/{runs['slow']}"}
+    for name in PRIVATE_PAGES:
+        page.goto(paths.get(name, f"/{name}"))
+        problems += audit(page, name, lang, screenshots)
+    return problems
+
+
+def test_every_page_passes_axe_in_english(browser, page, server, runs, screenshots):
+    httpx.post(server.url + "/api/live", json=live_update(1520, 4890.0, 3.3, 174), headers=auth(page))
+    page.request.post(
+        server.url + "/api/shoes",
+        data=json.dumps({"serial": "SW-L-0001", "name": "Blue racers", "side": "left", "initial_m": 640000}),
+        headers={**auth(page), "Content-Type": "application/json"},
+    )
+    page.request.post(
+        server.url + "/api/shoes",
+        data=json.dumps({"serial": "SW-R-0001", "name": "Blue racers", "side": "right"}),
+        headers={**auth(page), "Content-Type": "application/json"},
+    )
+    page.request.patch(
+        server.url + "/api/me",
+        data=json.dumps({"weekly_goal_m": 20000, "race_goal_m": 10000}),
+        headers={**auth(page), "Content-Type": "application/json"},
+    )
+    problems = visit_all(page, server, runs, "en", screenshots)
+    page.set_viewport_size({"width": 1280, "height": 800})  # and once on a desktop screen
+    try:
+        for name, path in (("run", f"/runs/{runs['slow']}"), ("live", "/")):
+            page.goto(path)
+            wait_ready(page)
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(screenshots / f"en-desktop-{name}.png"), full_page=True)
+    finally:
+        page.set_viewport_size(VIEWPORT)
+    anon = browser.new_context(viewport=VIEWPORT, base_url=server.url, locale="en-GB")
+    try:
+        p = anon.new_page()
+        for name in ("signin", "signup"):
+            p.goto(f"/{name}")
+            problems += audit(p, name, "en", screenshots)
+    finally:
+        anon.close()
+    assert not problems, "\n".join(problems)
+    assert not page.errors
+
+
+def test_chinese_pages_follow_the_profile(browser, page, server, runs, screenshots):
+    page.goto("/settings")
+    wait_ready(page)
+    page.get_by_label("中文（简体）").check()
+    page.wait_for_selector("html[lang='zh-CN']")
+    wait_ready(page)
+    assert page.locator("h1").inner_text() == "设置"
+    assert "跑步" in page.locator("nav").inner_text()
+    page.goto("/runs")
+    wait_ready(page)
+    assert "公里" in page.locator("#runs li").first.inner_text()
+    page.goto("/")
+    wait_ready(page)
+    page.wait_for_selector("#link[data-state=open]")
+    assert page.locator("#link").inner_text() == "已连接"
+    problems = visit_all(page, server, runs, "zh", screenshots)
+
+    # another browser, English by default: signing in switches it to the profile's Chinese
+    other = browser.new_context(viewport=VIEWPORT, base_url=server.url, locale="en-GB")
+    try:
+        p = other.new_page()
+        for name in ("signin", "signup"):
+            p.goto(f"/{name}?lang=zh")
+            problems += audit(p, name, "zh", screenshots)
+        p.goto("/signin?lang=en")
+        assert p.locator("h1").inner_text() == "Sign in"
+        p.get_by_label("E-mail").fill(EMAIL)
+        p.get_by_label("Password").fill(PASSWORD)
+        p.get_by_role("button", name="Sign in").click()
+        p.wait_for_url(server.url + "/")
+        assert p.locator("html").get_attribute("lang") == "zh-CN"
+        assert p.locator("h1").inner_text() == "实时跑步"
+    finally:
+        other.close()
+    assert not problems, "\n".join(problems)
+
+    page.locator("header [data-lang=en]").click()  # back to English, saved in the profile
+    page.wait_for_selector("html[lang='en']")
+    wait_ready(page)
+    assert page.evaluate("() => JSON.parse(localStorage.getItem('soleware.me')).locale") == "en"
+    assert not page.errors
+
+
+def test_delete_account(page, server):
+    page.goto("/settings")
+    wait_ready(page)
+    page.get_by_role("button", name="Delete account").click()
+    confirm = page.locator("#confirm-delete-yes")
+    assert confirm.is_disabled()
+    page.get_by_label("I understand").check()
+    confirm.click()
+    page.wait_for_url("**/signup")
+    assert page.evaluate("() => localStorage.getItem('soleware.token')") is None
+    r = httpx.post(server.url + "/api/auth/signin", json={"email": EMAIL, "password": PASSWORD})
+    assert r.status_code == 401
