@@ -249,3 +249,37 @@ def test_units_preference_and_account_deletion(client, ada, make_run):
     assert client.get("/api/me", headers=ada).status_code == 401
     r = client.post("/api/auth/signin", json={"email": "ada@example.com", "password": PASSWORD})
     assert r.status_code == 401
+
+
+def test_export_and_import_round_trip_through_the_api(client, ada, make_run, tmp_path):
+    import fitdecode
+
+    rid = client.post("/api/runs", json=upload_body(make_run(distance_m=3000)), headers=ada).json()["run_id"]
+    fit = client.get(f"/api/runs/{rid}/export?format=fit", headers=ada)
+    assert fit.status_code == 200 and fit.headers["content-type"] == "application/vnd.ant.fit"
+    with fitdecode.FitReader(fit.content) as reader:
+        assert any(isinstance(f, fitdecode.FitDataMessage) and f.name == "session" for f in reader)
+    tcx = client.get(f"/api/runs/{rid}/export?format=tcx", headers=ada)
+    assert tcx.status_code == 200 and b"TrainingCenterDatabase" in tcx.content
+    csv = client.get(f"/api/runs/{rid}/export?format=csv", headers=ada)
+    assert csv.text.count("\n") == len(make_run(distance_m=3000).strides) + 1
+    assert client.get(f"/api/runs/{rid}/export?format=docx", headers=ada).status_code == 422
+
+    eve = sign_up(client, "eve@example.com")
+    assert client.get(f"/api/runs/{rid}/export?format=fit", headers=eve).status_code == 404
+    files = [
+        ("files", ("mine.fit", fit.content, "application/octet-stream")),
+        ("files", ("broken.fit", fit.content[:100], "application/octet-stream")),
+        ("files", ("again.tcx", tcx.content, "application/xml")),
+    ]
+    r = client.post("/api/runs/import", files=files, headers=eve)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["imported"], body["duplicates"], body["rejected"]) == (1, 1, 1)
+    by_name = {f["name"]: f for f in body["files"]}
+    assert by_name["broken.fit"]["status"] == "rejected" and by_name["broken.fit"]["reason"]
+    imported = client.get(f"/api/runs/{by_name['mine.fit']['run_id']}", headers=eve).json()
+    assert imported["distance_m"] == pytest.approx(3000, rel=0.01) and imported["source"] == "fit"
+    # Ada already has this run: importing her own export is recognised
+    again = client.post("/api/runs/import", files=files[:1], headers=ada).json()
+    assert again["duplicates"] == 1 and again["files"][0]["run_id"] == rid

@@ -11,7 +11,7 @@ import base64
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -268,26 +268,7 @@ class RunStore:
                 existing = self._find_duplicate(s, runner_id, run, fingerprint)
                 if existing is not None:
                     return AddResult(existing, created=False)
-                s.add(
-                    RunRow(
-                        id=new_id,
-                        runner_id=runner_id,
-                        fingerprint=fingerprint,
-                        start_time=run.start_time.astimezone(dt.UTC),
-                        time_zone=run.time_zone,
-                        distance_m=run.distance_m,
-                        elapsed_time_s=run.elapsed_time_s,
-                        moving_time_s=run.moving_time_s,
-                        source=run.source,
-                        title=run.title[:200],
-                        shoe_serials=list(run.shoe_serials),
-                        summary=summary.to_dict(),
-                        laps=[lap.to_dict() for lap in run.laps],
-                        pauses=[list(p) for p in run.pauses],
-                        strides=pack_strides(run.strides),
-                        streams=run.streams.to_bytes(),
-                    )
-                )
+                s.add(self._row(runner_id, run, fingerprint, summary))
                 s.flush()
                 records = PersonalRecords.from_dict(state.records)
                 before = {k: v.history for k, v in records.records_.items()}
@@ -317,6 +298,63 @@ class RunStore:
             if existing is None:
                 raise
             return AddResult(existing, created=False)
+
+    def add_runs(self, runner_id: str, runs: Iterable[Run]) -> list[AddResult]:
+        """Store many runs at once (an import of old history): duplicates skipped, derived state computed once."""
+        results: list[AddResult] = []
+        with self._tx() as s:
+            state = self._lock_state(s, runner_id)
+            new_ids: set[str] = set()
+            for run in runs:
+                fingerprint = run.fingerprint()
+                existing = self._find_duplicate(s, runner_id, run, fingerprint)
+                if existing is not None:
+                    results.append(AddResult(existing, created=False))
+                    continue
+                row = self._row(runner_id, run, fingerprint, run.summary(str(uuid.uuid4())))
+                s.add(row)
+                s.flush()
+                new_ids.add(row.id)
+                results.append(AddResult(row.id, True))
+            if not new_ids:
+                return results
+            summaries = self._summaries(s, runner_id)
+            records = PersonalRecords().compute(summaries)
+            ach = Achievements().compute(summaries)
+            state.records = records.to_dict()
+            state.achievements = ach.to_dict()
+            state.version += 1
+        changes = [c for r in records.records_.values() for c in r.history if c.record.run_id in new_ids]
+        return [
+            dataclasses.replace(
+                r,
+                records=tuple(c for c in changes if c.record.run_id == r.run_id),
+                awards=tuple(a for a in ach.awards_ if a.run_id == r.run_id),
+            )
+            if r.created
+            else r
+            for r in results
+        ]
+
+    def _row(self, runner_id: str, run: Run, fingerprint: str, summary: RunSummary) -> RunRow:
+        return RunRow(
+            id=summary.run_id,
+            runner_id=runner_id,
+            fingerprint=fingerprint,
+            start_time=run.start_time.astimezone(dt.UTC),
+            time_zone=run.time_zone,
+            distance_m=run.distance_m,
+            elapsed_time_s=run.elapsed_time_s,
+            moving_time_s=run.moving_time_s,
+            source=run.source,
+            title=run.title[:200],
+            shoe_serials=list(run.shoe_serials),
+            summary=summary.to_dict(),
+            laps=[lap.to_dict() for lap in run.laps],
+            pauses=[list(p) for p in run.pauses],
+            strides=pack_strides(run.strides),
+            streams=run.streams.to_bytes(),
+        )
 
     def _find_duplicate(self, s: Session, runner_id: str, run: Run, fingerprint: str) -> str | None:
         same = s.scalars(

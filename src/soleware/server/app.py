@@ -20,7 +20,7 @@ from soleware.runs.store import RunStore
 from soleware.server.config import Settings
 from soleware.server.errors import COMMON_RESPONSES, unprocessable
 from soleware.server.live import LiveHub
-from soleware.server.routers import auth, live, progress, runs
+from soleware.server.routers import auth, files, live, progress, runs
 
 __all__ = ["create_app"]
 
@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "database": engine.dialect.name, "version": soleware.__version__}
 
-    for r in (auth.router, runs.router, progress.router, live.router):
+    for r in (auth.router, files.router, runs.router, progress.router, live.router):
         app.include_router(r, responses=COMMON_RESPONSES)
     from soleware import web
 

@@ -1,0 +1,50 @@
+"""Runs in and out of files: export one run, import files from other apps into a runner's history."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from soleware.formats import export_run
+from soleware.formats.bulk import import_paths
+from soleware.runs.store import RunStore
+
+__all__ = ["ImportOutcome", "export", "import_into"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    """One file: ``status`` is imported, duplicate or rejected; ``run_id`` the stored (or already stored) run."""
+
+    name: str
+    status: str
+    run_id: str | None = None
+    reason: str = ""
+
+
+def export(store: RunStore, runner_id: str, run_id: str, fmt: str) -> bytes:
+    return export_run(store.get_run(runner_id, run_id), fmt)
+
+
+def import_into(
+    store: RunStore,
+    runner_id: str,
+    paths: Iterable[str | Path],
+    *,
+    time_zone: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[ImportOutcome]:
+    """Import every activity file under ``paths`` (files, folders, zips); what the runner has is skipped."""
+    report = import_paths(paths, existing=store.summaries(runner_id), progress=progress, time_zone=time_zone)
+    outcomes: dict[str, ImportOutcome] = {}
+    for r in report.results:
+        if r.status == "rejected":
+            outcomes[r.name] = ImportOutcome(r.name, "rejected", reason=r.reason)
+        elif r.status == "duplicate":
+            outcomes[r.name] = ImportOutcome(r.name, "duplicate", r.duplicate_of, r.reason)
+    ok = report.ok
+    for r, added in zip(ok, store.add_runs(runner_id, [x.run for x in ok]), strict=True):
+        status = "imported" if added.created else "duplicate"
+        outcomes[r.name] = ImportOutcome(r.name, status, added.run_id)
+    return [outcomes[r.name] for r in report.results]
