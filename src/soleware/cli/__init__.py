@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from soleware.cli import demo as _demo  # noqa: F401
+from soleware.cli import files as _files  # noqa: F401
 from soleware.cli import gait as _gait  # noqa: F401
 from soleware.cli import link as _link  # noqa: F401  (registers commands)
 from soleware.cli import service as _service  # noqa: F401

@@ -1,0 +1,61 @@
+"""``soleware import`` and ``soleware export`` on a local database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+
+import pytest
+from typer.testing import CliRunner
+
+from soleware.cli import app
+from soleware.formats import export_run, import_file
+from soleware.runs.model import Run, Stride
+
+
+def _run(day: int, n: int = 300) -> Run:
+    strides = [Stride("left", i * 0.8, (i + 1) * 0.8, 2.2) for i in range(n)]
+    return Run.from_strides(strides, start_time=dt.datetime(2025, 5, day, 6, tzinfo=dt.UTC), time_zone="UTC")
+
+
+def test_import_then_export(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOLEWARE_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    cli = CliRunner()
+    assert (
+        cli.invoke(
+            app, ["user", "create", "a@example.com"], env={"SOLEWARE_PASSWORD": "long enough"}
+        ).exit_code
+        == 0
+    )
+    for day in (1, 2, 3):
+        (tmp_path / f"r{day}.fit").write_bytes(export_run(_run(day, 300 + day), "fit"))
+    with zipfile.ZipFile(tmp_path / "export.zip", "w") as z:
+        z.write(tmp_path / "r1.fit", "activities/r1.fit")
+    (tmp_path / "bad.fit").write_bytes(b"\x0e\x10garbage")
+    paths = [str(tmp_path / n) for n in ("r1.fit", "r2.fit", "r3.fit", "export.zip", "bad.fit")]
+    r = cli.invoke(app, ["import", *paths, "--user", "a@example.com"])
+    assert r.exit_code == 0, r.output
+    assert "3 imported, 1 already there, 1 rejected" in r.output
+    again = cli.invoke(app, ["import", str(tmp_path / "r2.fit"), "--user", "a@example.com"])
+    assert "0 imported, 1 already there" in again.output
+
+    from soleware.runs.db import make_engine
+    from soleware.runs.store import RunStore
+
+    store = RunStore(make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+    first = store.summaries(_runner_id(store))[0]  # oldest first: the run of May 1st
+    out = tmp_path / "back.fit"
+    r = cli.invoke(app, ["export", first.run_id, "--user", "a@example.com", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert import_file(out).distance_m == pytest.approx(_run(1, 301).distance_m, abs=0.01)
+    r = cli.invoke(app, ["export", "no-such-run", "--user", "a@example.com"])
+    assert r.exit_code == 1 and "no run" in r.output
+    r = cli.invoke(app, ["import", str(tmp_path / "r1.fit"), "--user", "nobody@example.com"])
+    assert r.exit_code == 2 and "no runner" in r.output
+
+
+def _runner_id(store) -> str:
+    import sqlalchemy as sa
+
+    with store.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT id FROM runners")).scalar_one()
