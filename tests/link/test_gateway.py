@@ -6,17 +6,14 @@ import asyncio
 import contextlib
 import random
 import socket
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
 
-from soleware.link.central import BumbleCentral
-from soleware.link.controllers import VirtualRadio
-from soleware.link.gateway import Gateway, ServerClient, SyncStore
-from soleware.link.shoe import VirtualShoe
+from soleware.link.gateway import ServerClient, SyncStore
+from soleware.link.rig import Rig
 from soleware.server.app import create_app
 from soleware.server.config import Settings
 from soleware.shoe.runlog import FileFlash, RunLog
@@ -90,79 +87,6 @@ def write_log(path: Path, *, side: str, strides: int, start_ms: int = START_MS, 
     return log
 
 
-class Rig:
-    """Virtual radio, shoes and a gateway (created on demand) in this event loop."""
-
-    def __init__(self, tmp_path: Path, url: str | None) -> None:
-        self.tmp = tmp_path
-        self.url = url
-        self.shoes: dict[str, VirtualShoe] = {}
-        self.shoe_tasks: dict[str, asyncio.Task] = {}
-        self.central: BumbleCentral | None = None
-        self.gateway: Gateway | None = None
-        self.gateway_task: asyncio.Task | None = None
-
-    async def __aenter__(self) -> Rig:
-        self.radio = await VirtualRadio([0, 0, 0]).start()
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.stop_gateway()
-        for side in list(self.shoe_tasks):
-            await self.stop_shoe(side)
-        await self.radio.close()
-
-    def start_shoe(self, side: str, recording=None, speedup: float = 1.0) -> VirtualShoe:
-        i = 0 if side == "left" else 1
-        shoe = VirtualShoe(
-            side=side,
-            serial=f"SW-{side[0].upper()}-T",
-            recording=recording,
-            transport=self.radio.transports[i],
-            speedup=speedup,
-            log_path=self.tmp / f"{side}.img",
-            keys_path=self.tmp / f"{side}.keys.json",
-            boot_unix_ms=START_MS,
-        )
-        self.shoes[side] = shoe
-        self.shoe_tasks[side] = asyncio.create_task(shoe.run())
-        return shoe
-
-    async def stop_shoe(self, side: str) -> None:
-        task = self.shoe_tasks.pop(side)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    async def start_gateway(self, shoes: int = 2, **kwargs) -> Gateway:
-        self.central = await BumbleCentral(
-            self.radio.transports[2], keys_path=self.tmp / "gw" / "keys.json"
-        ).open()
-        server = ServerClient(self.url, email=EMAIL, password=PASSWORD) if self.url else None
-        self.gateway = Gateway(self.central, state_dir=self.tmp / "gw", server=server, shoes=shoes, **kwargs)
-        self.gateway_task = asyncio.create_task(self.gateway.run())
-        return self.gateway
-
-    async def stop_gateway(self) -> None:
-        if self.gateway_task is None:
-            return
-        self.gateway.stop()
-        self.gateway_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.gateway_task
-        await self.central.close()
-        if self.gateway.server is not None:
-            await self.gateway.server.close()
-        self.gateway_task = None
-
-    async def until(self, predicate, timeout_s: float, what: str) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.05)
-
-
 def assert_one_complete_run(runs: list[dict], *, left: int, right: int) -> None:
     assert len(runs) == 1
     feet = {f["side"]: f["strides"] for f in runs[0]["feet"]}
@@ -179,7 +103,10 @@ def shoe_acknowledged(path: Path) -> bool:
 
 async def test_a_simulated_run_reaches_the_server_with_every_stride(tmp_path):
     recs = simulate("90s@5:00/km", seed=3)
-    async with run_service(tmp_path) as url, Rig(tmp_path, url) as rig:
+    async with (
+        run_service(tmp_path) as url,
+        Rig(tmp_path, url, email=EMAIL, password=PASSWORD, boot_unix_ms=START_MS) as rig,
+    ):
         left, right = rig.start_shoe("left", recs["left"], 30), rig.start_shoe("right", recs["right"], 30)
         gw = await rig.start_gateway(single_foot_after_s=60)
         await rig.until(lambda: gw.settled(1), 60, "the run to be uploaded and acknowledged")
@@ -200,7 +127,10 @@ async def test_disconnects_at_random_moments_of_a_sync_lose_and_duplicate_nothin
     write_log(tmp_path / "right.img", side="right", strides=880, start_ms=START_MS + 350, seed=seed + 10)
     rng = random.Random(seed)
     cuts = {"left": sorted(rng.sample(range(1, 900), 3)), "right": sorted(rng.sample(range(1, 880), 3))}
-    async with run_service(tmp_path) as url, Rig(tmp_path, url) as rig:
+    async with (
+        run_service(tmp_path) as url,
+        Rig(tmp_path, url, email=EMAIL, password=PASSWORD, boot_unix_ms=START_MS) as rig,
+    ):
         rig.start_shoe("left"), rig.start_shoe("right")
         original_add = SyncStore.add
 
@@ -223,7 +153,10 @@ async def test_disconnects_at_random_moments_of_a_sync_lose_and_duplicate_nothin
 async def test_a_shoe_restarting_mid_sync_loses_nothing(tmp_path, monkeypatch):
     write_log(tmp_path / "left.img", side="left", strides=1200)
     write_log(tmp_path / "right.img", side="right", strides=1200, start_ms=START_MS + 300)
-    async with run_service(tmp_path) as url, Rig(tmp_path, url) as rig:
+    async with (
+        run_service(tmp_path) as url,
+        Rig(tmp_path, url, email=EMAIL, password=PASSWORD, boot_unix_ms=START_MS) as rig,
+    ):
         rig.start_shoe("left"), rig.start_shoe("right")
         restarted = asyncio.Event()
         original_add = SyncStore.add
@@ -250,7 +183,10 @@ async def test_a_shoe_restarting_mid_sync_loses_nothing(tmp_path, monkeypatch):
 async def test_a_gateway_restarting_mid_sync_loses_and_duplicates_nothing(tmp_path, monkeypatch):
     write_log(tmp_path / "left.img", side="left", strides=1500)
     write_log(tmp_path / "right.img", side="right", strides=1500, start_ms=START_MS + 300)
-    async with run_service(tmp_path) as url, Rig(tmp_path, url) as rig:
+    async with (
+        run_service(tmp_path) as url,
+        Rig(tmp_path, url, email=EMAIL, password=PASSWORD, boot_unix_ms=START_MS) as rig,
+    ):
         rig.start_shoe("left"), rig.start_shoe("right")
         gw = await rig.start_gateway(sync_interval_s=0.3)
         await rig.until(lambda: sum(len(s.records) for s in gw.stores.values()) >= 700, 60, "half a sync")
@@ -267,7 +203,10 @@ async def test_a_gateway_restarting_mid_sync_loses_and_duplicates_nothing(tmp_pa
 
 async def test_one_shoe_is_enough(tmp_path):
     write_log(tmp_path / "right.img", side="right", strides=300)
-    async with run_service(tmp_path) as url, Rig(tmp_path, url) as rig:
+    async with (
+        run_service(tmp_path) as url,
+        Rig(tmp_path, url, email=EMAIL, password=PASSWORD, boot_unix_ms=START_MS) as rig,
+    ):
         rig.start_shoe("right")
         gw = await rig.start_gateway(shoes=1)
         await rig.until(lambda: gw.settled(1), 60, "the run to be uploaded")
@@ -278,7 +217,7 @@ async def test_one_shoe_is_enough(tmp_path):
 
 async def test_without_a_server_nothing_is_acknowledged(tmp_path):
     write_log(tmp_path / "left.img", side="left", strides=200)
-    async with Rig(tmp_path, None) as rig:
+    async with Rig(tmp_path, None, boot_unix_ms=START_MS) as rig:
         rig.start_shoe("left")
         gw = await rig.start_gateway(shoes=1)
         await rig.until(lambda: sum(len(s.records) for s in gw.stores.values()) == 202, 30, "the sync")

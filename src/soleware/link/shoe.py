@@ -120,6 +120,10 @@ class ShoeStats:
     measurements_sent: int = 0
     #: (seq, wall-clock monotonic time the stride notification was sent)
     stride_sent_at: list[tuple[int, float]] = dataclasses.field(default_factory=list)
+    #: (seq, the stride's end in the recording's time, s)
+    stride_end_s: list[tuple[int, float]] = dataclasses.field(default_factory=list)
+    #: monotonic time the replay started (recording time 0)
+    replay_started_at: float = 0.0
 
 
 class VirtualShoe:
@@ -257,6 +261,7 @@ class VirtualShoe:
     async def _replay(self, device: Device, rec: Recording) -> None:
         t, acc, gyr = rec.t_s, rec.acc_mps2, rec.gyr_rps
         start_wall = time.monotonic()
+        self.stats.replay_started_at = start_wall
         i, n = 0, len(t)
         next_rsc = 0.0
         last_battery = self.firmware.battery.percent
@@ -301,6 +306,7 @@ class VirtualShoe:
                     await self.soleware.notify_stride(device, _detail(e, self.side))
                 self.stats.strides_sent += 1
                 self.stats.stride_sent_at.append((e.seq, time.monotonic()))
+                self.stats.stride_end_s.append((e.seq, e.stride.t_end_s))
                 await self._send_rsc(device)
             else:
                 log.info("%s: %s at %.1f s", self.side, e.kind, e.t_s)
