@@ -198,6 +198,7 @@ class GaitAnalysis:
         acc_mag = moving_average(np.linalg.norm(acc, axis=1), 1)
         strides = []
         bounds = np.searchsorted(nav.stride_of_sample_, np.arange(len(k)))
+        angles = _strike_angles_deg(nav.attitude_, nav.sample_index_, bounds, ic_all[1:], np.cross(left, up[1:]))
         for i in range(len(k) - 1):
             a, b = int(k[i]), int(k[i + 1])
             dur = float(t[b] - t[a])
@@ -207,9 +208,7 @@ class GaitAnalysis:
             swing = _time_at(t, ic_end) - _time_at(t, tc_all[i])
             gait = "run" if np.isfinite(contact) and contact < self.run_duty_factor * dur else "walk"
             flight = max(0.0, 0.5 * dur - contact) if gait == "run" else 0.0
-            m = slice(bounds[i], bounds[i + 1])
-            fwd = np.cross(left, up[i + 1])
-            ang = _strike_angle_deg(nav.attitude_[m], nav.sample_index_[m], ic_end, fwd)
+            ang = float(angles[i])
             if np.isfinite(ic_end) and a < ic_end < b:
                 j0 = int(ic_end)
                 impact = float(acc_mag[j0 : min(b, j0 + samples(0.05, fs)) + 1].max())
@@ -241,7 +240,8 @@ def _time_at(t: np.ndarray, x: float) -> float:
     """Time (s) at fractional sample ``x`` (NaN stays NaN)."""
     if not np.isfinite(x):
         return float("nan")
-    return float(np.interp(x, np.arange(len(t)), t))
+    i = min(max(int(np.floor(x)), 0), len(t) - 2)
+    return float(t[i] + (x - i) * (t[i + 1] - t[i]))
 
 
 def _lateral_axis(gyr: np.ndarray, up: np.ndarray, nav: StrideIntegration) -> np.ndarray:
@@ -260,20 +260,31 @@ def _lateral_axis(gyr: np.ndarray, up: np.ndarray, nav: StrideIntegration) -> np
     return left
 
 
-def _strike_angle_deg(att: np.ndarray, idx: np.ndarray, ic: float, fwd_sensor: np.ndarray) -> float:
-    """Foot pitch at initial contact relative to the foot-flat at the stride's end (deg, + toe up).
+def _strike_angles_deg(
+    att: np.ndarray, sample_index: np.ndarray, bounds: np.ndarray, ic: np.ndarray, fwd_sensor: np.ndarray
+) -> np.ndarray:
+    """Foot pitch at each stride's initial contact relative to the foot-flat at its end (deg, + toe up).
 
-    The pitch is the elevation of the foot's forward axis (``fwd_sensor``, sensor frame, horizontal at the end
-    anchor) in the navigation frame, interpolated to the fractional sample ``ic``.
+    Stride ``i`` holds the navigation samples ``bounds[i]:bounds[i + 1]``; its pitch is the elevation of the
+    foot's forward axis (``fwd_sensor[i]``, sensor frame, horizontal at the end anchor) in the navigation frame,
+    interpolated to the fractional sample ``ic[i]``. NaN where the contact lies outside the stride.
     """
-    if len(idx) < 2 or not np.isfinite(ic) or ic < idx[0] or ic > idx[-1]:
-        return float("nan")
-    f = np.asarray(fwd_sensor, float) / np.linalg.norm(fwd_sensor)
-    j = min(int(ic - idx[0]), len(idx) - 2)
-    w = ic - idx[0] - j
-    z = quat.rotate(att[[j, j + 1, len(idx) - 1]], np.broadcast_to(f, (3, 3)))[:, 2]
-    pitch = np.degrees(np.arcsin(np.clip(z, -1.0, 1.0)))
-    return float((1.0 - w) * pitch[0] + w * pitch[1] - pitch[2])
+    lo, hi = bounds[:-1], bounds[1:]
+    ok = (hi - lo >= 2) & np.isfinite(ic)
+    lo, hi = np.where(ok, lo, 0), np.where(ok, hi, 2)
+    first, last = sample_index[lo], sample_index[hi - 1]
+    ok &= (ic >= first) & (ic <= last)
+    x = np.where(ok, ic, first) - first
+    j = np.minimum(x.astype(int), hi - lo - 2)
+    w = x - j
+    f = fwd_sensor / np.linalg.norm(fwd_sensor, axis=1, keepdims=True)
+
+    def pitch(rows: np.ndarray) -> np.ndarray:
+        return np.degrees(np.arcsin(np.clip(quat.rotate(att[rows], f)[:, 2], -1.0, 1.0)))
+
+    out = (1.0 - w) * pitch(lo + j) + w * pitch(lo + j + 1) - pitch(hi - 1)
+    out[~ok] = np.nan
+    return out
 
 
 def summarize(strides: list[Stride], duration_s: float, *, stop_s: float = 3.0) -> RunSummary:
