@@ -95,6 +95,10 @@ class GaitAnalysis:
         quietest instant.
     rest_min_s
         A still interval at least this long is standing (not a walking foot-flat) and gives the gyroscope bias.
+    chunk_s
+        Continuous data longer than this is analysed in chunks of this length, each overlapping the last stride
+        of the one before, so memory stays bounded (a marathon needs no more than a chunk does). Strides are
+        stitched at stance boundaries; the trajectory keeps its position across a join, its heading may turn.
 
     Attributes
     ----------
@@ -119,6 +123,7 @@ class GaitAnalysis:
         stop_s: float = 3.0,
         pivot_height_m: float = 0.08,
         rest_min_s: float = 1.0,
+        chunk_s: float = 1200.0,
     ) -> None:
         self.stance_detector = stance_detector
         self.gravity_window_s = gravity_window_s
@@ -126,6 +131,7 @@ class GaitAnalysis:
         self.stop_s = stop_s
         self.pivot_height_m = pivot_height_m
         self.rest_min_s = rest_min_s
+        self.chunk_s = chunk_s
 
     def analyze(self, recording: Recording) -> Self:
         """Analyse every continuous segment of ``recording``."""
@@ -133,18 +139,59 @@ class GaitAnalysis:
         traj: list[np.ndarray] = []
         segments = getattr(recording, "segments", None) or [(0, len(recording))]
         for lo, hi in segments:
-            s, tr = self._segment(
+            s, tr = self._chunked(
                 recording.t_s[lo:hi],
                 recording.acc_mps2[lo:hi],
                 recording.gyr_rps[lo:hi],
                 recording.sample_rate_hz,
             )
             strides += s
-            traj.append(tr)
+            traj += tr
         self.strides_ = strides
         self.trajectory_m_ = np.vstack(traj) if traj else np.zeros((0, 4))
         self.summary_ = summarize(strides, recording.duration_s, stop_s=self.stop_s)
         return self
+
+    def _chunked(
+        self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: float
+    ) -> tuple[list[Stride], list[np.ndarray]]:
+        """One continuous segment, in chunks of ``chunk_s`` joined at the last stride's end stance."""
+        strides: list[Stride] = []
+        traj: list[np.ndarray] = []
+        bias = None
+        lo, n = 0, len(t)
+        guard_s, context_s = 5.0, 2.0
+        while lo < n:
+            hi = int(np.searchsorted(t, t[lo] + self.chunk_s))
+            last = hi >= n
+            if n - hi < samples(2 * guard_s, fs):  # never leave a sliver for a last chunk
+                hi, last = n, True
+            s, tr = self._segment(t[lo:hi], acc[lo:hi], gyr[lo:hi], fs, gyro_bias_rps=bias)
+            bias = getattr(self, "gyro_bias_rps_", bias)
+            if strides:
+                prev_end = strides[-1].t_end_s
+                s = [x for x in s if x.t_start_s >= prev_end - 0.05]
+                if s and s[0].t_start_s < prev_end:  # the join stance found a sample or two earlier
+                    s[0] = dataclasses.replace(s[0], t_start_s=prev_end)
+            if not last:
+                s = [x for x in s if x.t_end_s <= t[hi - 1] - guard_s]
+            if s and len(tr):
+                t_from = s[0].t_start_s if traj else -np.inf
+                t_to = np.inf if last else s[-1].t_end_s
+                piece = tr[(tr[:, 0] >= t_from) & (tr[:, 0] <= t_to)]
+                if traj and len(piece) and len(traj[-1]):
+                    # continue the path where the previous piece ended (the same stance)
+                    piece = piece.copy()
+                    piece[:, 1:] += traj[-1][-1, 1:] - piece[0, 1:]
+                    piece = piece[1:]
+                traj.append(piece)
+            strides += s
+            if last:
+                break
+            resume = strides[-1].t_end_s - context_s if strides else t[hi - 1] - 2 * guard_s
+            nxt = int(np.searchsorted(t, resume))
+            lo = nxt if nxt > lo else hi
+        return strides, traj
 
     def _segment(
         self,
@@ -198,7 +245,9 @@ class GaitAnalysis:
         acc_mag = moving_average(np.linalg.norm(acc, axis=1), 1)
         strides = []
         bounds = np.searchsorted(nav.stride_of_sample_, np.arange(len(k)))
-        angles = _strike_angles_deg(nav.attitude_, nav.sample_index_, bounds, ic_all[1:], np.cross(left, up[1:]))
+        angles = _strike_angles_deg(
+            nav.attitude_, nav.sample_index_, bounds, ic_all[1:], np.cross(left, up[1:])
+        )
         for i in range(len(k) - 1):
             a, b = int(k[i]), int(k[i + 1])
             dur = float(t[b] - t[a])
