@@ -246,7 +246,9 @@ def test_deleting_an_account_deletes_its_data(store, runner, make_run):
 
 def test_bulk_import_skips_duplicates_and_equals_one_by_one(store, runner, make_run):
     first = store.add_run(runner.id, make_run(start="2026-01-10T07:00:00+00:00"))
-    batch = [make_run(start=f"2026-01-{d:02d}T07:00:00+00:00", distance_m=3000 + 200 * d) for d in range(1, 10)]
+    batch = [
+        make_run(start=f"2026-01-{d:02d}T07:00:00+00:00", distance_m=3000 + 200 * d) for d in range(1, 10)
+    ]
     batch.append(make_run(start="2026-01-10T07:00:20+00:00"))  # the run stored above, from another device
     results = store.add_runs(runner.id, batch)
     assert [r.created for r in results] == [True] * 9 + [False]
