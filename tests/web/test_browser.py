@@ -246,9 +246,9 @@ def test_run_detail_draws_charts_and_tables(page, runs):
     assert "L " in page.locator("#balance").inner_text()
     assert page.locator("#awards li").count() >= 1
     assert "5 km done" in page.locator("#awards").inner_text()
-    assert (
-        page.locator("#export").get_attribute("href").endswith(f"/api/runs/{runs['fast']}/export?format=fit")
-    )
+    for fmt in ("fit", "tcx", "csv"):
+        href = page.locator(f"#export a[data-format={fmt}]").get_attribute("href")
+        assert href.endswith(f"/api/runs/{runs['fast']}/export?format={fmt}")
     assert not page.errors
 
 

@@ -97,14 +97,14 @@ CATALOGUE: tuple[Achievement, ...] = (
             km,
             "km",
             "medal",
-            (f"{en} done", f"Cover {en} in a single run."),
+            (f"{en_name} done", f"Cover {en_text} in a single run."),
             (f"完成{zh}", f"单次跑步完成{zh}。"),
         )
-        for key, km, en, zh in (
-            ("5k", 5, "5 km", "5 公里"),
-            ("10k", 10, "10 km", "10 公里"),
-            ("half", 21.0975, "a half marathon", "半程马拉松"),
-            ("marathon", 42.195, "a marathon", "全程马拉松"),
+        for key, km, en_name, en_text, zh in (
+            ("5k", 5, "5 km", "5 km", "5 公里"),
+            ("10k", 10, "10 km", "10 km", "10 公里"),
+            ("half", 21.0975, "Half marathon", "a half marathon", "半程马拉松"),
+            ("marathon", 42.195, "Marathon", "a marathon", "全程马拉松"),
         )
     ),
     *(

@@ -65,7 +65,9 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (url.pathname === "/api/runs" || url.pathname.startsWith("/api/runs/")) {
+  if (url.pathname.endsWith("/export")) {
+    return; // downloads: not worth keeping offline
+  } else if (url.pathname === "/api/runs" || url.pathname.startsWith("/api/runs/")) {
     event.respondWith(networkFirst(request, API, []));
   } else if (url.pathname.startsWith("/api/")) {
     return;

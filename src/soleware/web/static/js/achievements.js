@@ -18,6 +18,11 @@ Soleware.ready(async () => {
       el("p", { text: a.description }),
       el("p", {}, el("a", { href: "/runs/" + encodeURIComponent(last.run_id), text: S.date(last.earned_at) }), times)));
   }));
+  // these count improvements on what you already did, so they stay at 0 % until a run beats an earlier one
+  const HINTS = {
+    personal_record: () => t("Your first run at a distance sets its record: beat it later to earn this."),
+    longest_run: () => t("Your first run sets the mark: run farther later to earn this."),
+  };
   $("#locked").replaceChildren(...locked.map((a) => {
     const fraction = a.progress === null ? 0 : Math.max(0, Math.min(1, a.progress));
     const meter = el("div", {
@@ -30,6 +35,7 @@ Soleware.ready(async () => {
       el("h3", { text: a.name }),
       el("p", { text: a.description }),
       meter,
-      el("p", { class: "small", text: S.percent(fraction) })));
+      el("p", { class: "small", text: S.percent(fraction) }),
+      HINTS[a.id] ? el("p", { class: "small hint", text: HINTS[a.id]() }) : null));
   }));
 });

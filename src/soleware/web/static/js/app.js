@@ -46,7 +46,16 @@
     }
   }
 
-  async function api(path, { method = "GET", body, query, auth = true } = {}) {
+  /** Call the JSON API; ``body`` is sent as JSON, ``form`` (a FormData) as multipart. */
+  async function errorDetail(resp) {
+    let detail = null;
+    try { detail = (await resp.json()).detail; } catch { /* not JSON */ }
+    if (Array.isArray(detail)) detail = detail.map((d) => d.msg).join("; ");
+    if (!detail && resp.status === 413) detail = t("Too large to upload.");
+    return detail;
+  }
+
+  async function api(path, { method = "GET", body, form, query, auth = true } = {}) {
     let url = path;
     if (query) {
       const q = new URLSearchParams();
@@ -59,7 +68,7 @@
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let resp;
     try {
-      resp = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      resp = await fetch(url, { method, headers, body: form !== undefined ? form : body === undefined ? undefined : JSON.stringify(body) });
     } catch (e) {
       throw new ApiError(0, t("No connection to the server."));
     }
@@ -68,12 +77,7 @@
       toSignIn();
       throw new ApiError(401, t("Please sign in again."));
     }
-    if (!resp.ok) {
-      let detail = null;
-      try { detail = (await resp.json()).detail; } catch { /* not JSON */ }
-      if (Array.isArray(detail)) detail = detail.map((d) => d.msg).join("; ");
-      throw new ApiError(resp.status, detail);
-    }
+    if (!resp.ok) throw new ApiError(resp.status, await errorDetail(resp));
     if (resp.status === 204 || resp.status === 202) return null;
     const type = resp.headers.get("content-type") || "";
     return type.includes("json") ? resp.json() : resp.text();
@@ -201,27 +205,66 @@
     }
   }
 
-  /** Download an API file that needs the bearer token (a plain link cannot send it). */
-  async function download(url, filename) {
-    try {
-      const resp = await fetch(url, { headers: { Authorization: "Bearer " + token() } });
-      if (!resp.ok) throw new Error(resp.status === 404 ? t("Export is not available yet.") : t("Export failed."));
-      const href = URL.createObjectURL(await resp.blob());
-      const a = el("a", { href, download: filename });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(href), 10000);
-    } catch (e) {
-      toast(e.message);
+  /** The file name a response offers (Content-Disposition), or ``fallback``. */
+  function attachmentName(resp, fallback) {
+    const cd = resp.headers.get("content-disposition") || "";
+    const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(cd);
+    if (star) {
+      try { return decodeURIComponent(star[1].trim()); } catch { /* fall through */ }
     }
+    const plain = /filename\s*=\s*"([^"]+)"|filename\s*=\s*([^;\s]+)/.exec(cd);
+    return plain ? plain[1] || plain[2] : fallback;
+  }
+
+  /** Download an API file that needs the bearer token (a plain link cannot send it): fetch, then save the blob
+      under the server's file name. Resolves to the name, or null after showing why it failed. */
+  async function download(url, fallback = "soleware-run") {
+    let resp;
+    try {
+      resp = await fetch(url, { headers: { Authorization: "Bearer " + token() } });
+    } catch {
+      toast(t("Export failed: no connection to the server."));
+      return null;
+    }
+    if (!resp.ok) {
+      const detail = await errorDetail(resp);
+      toast(detail ? t("Export failed: {reason}", { reason: detail }) : t("Export failed ({status}).", { status: resp.status }));
+      return null;
+    }
+    const name = attachmentName(resp, fallback);
+    const href = URL.createObjectURL(await resp.blob());
+    const a = el("a", { href, download: name, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(href), 10000);
+    return name;
   }
   document.addEventListener("click", (ev) => {
     const a = ev.target.closest && ev.target.closest("a[data-auth-download]");
     if (!a) return;
     ev.preventDefault();
-    download(a.href, a.getAttribute("download") || "soleware.fit");
+    download(a.href, a.getAttribute("download") || undefined);
   });
+
+  /** ``date`` as ISO 8601 with the UTC offset ``timeZone`` has then ("2026-05-01T07:00:00+08:00"). */
+  function isoInZone(date, timeZone) {
+    let parts;
+    try {
+      parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+        timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+      }).formatToParts(date).map((p) => [p.type, p.value]));
+    } catch {
+      return date.toISOString();
+    }
+    const wall = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
+    const offsetMin = Math.round((wall - Math.floor(date.getTime() / 1000) * 1000) / 60000);
+    const sign = offsetMin < 0 ? "-" : "+";
+    const abs = Math.abs(offsetMin);
+    const pad = (n) => String(n).padStart(2, "0");
+    return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}` +
+      `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  }
 
   // ------------------------------------------------------------------ charts (Chart.js, vendored)
   const PALETTE = ["#0b5cad", "#b4451f", "#1b6a33", "#6b3fa0", "#8a4b00"];
@@ -334,7 +377,7 @@
 
   window.Soleware = {
     CONFIG, t, api, ApiError, token, setToken, forget, setLangCookie, switchLanguage, toSignIn, state, num,
-    distance, distValue, distUnit, paceUnit, clock, pace, paceClock, paceFromSpeed, date, percent, strikeName, distanceName, download, medal, runTitle,
+    distance, distValue, distUnit, paceUnit, clock, pace, paceClock, paceFromSpeed, date, percent, strikeName, distanceName, download, isoInZone, medal, runTitle,
     $, $$, el, toast, fail, unitLabels, chart, thin, PALETTE, M_PER_MI, KM_PER_MI, ready, cachedMe,
   };
 })();

@@ -15,6 +15,16 @@ Soleware.ready(() => {
   let last = null;
   let lastAt = 0;
 
+  /** The gateway's link to each shoe (feet.<side>.link); older gateways send none: then "has data" is connected. */
+  const LINK_TEXT = {
+    connected: () => t("Connected"),
+    syncing: () => t("Syncing…"),
+    connecting: () => t("Connecting…"),
+    reconnecting: () => t("Reconnecting…"),
+    searching: () => t("Searching…"),
+    none: () => t("Not connected"),
+  };
+
   function setLink(state, text) {
     link.dataset.state = state;
     link.textContent = text;
@@ -40,8 +50,10 @@ Soleware.ready(() => {
       setText($("[data-field=battery]", box), "–");
       bar.style.width = "0";
     }
-    const linked = fresh && (foot || typeof battery === "number");
-    setText($("[data-field=link]", box), linked ? t("Connected") : t("Not connected"));
+    const linkNode = $("[data-field=link]", box);
+    const state = fresh && f.link in LINK_TEXT ? f.link : fresh && (foot || typeof battery === "number") ? "connected" : "none";
+    linkNode.dataset.state = state;
+    setText(linkNode, LINK_TEXT[state]());
   }
 
   function show(msg) {

@@ -159,11 +159,21 @@ Soleware.ready(async () => {
   }
 
   // ------------------------------------------------------------------ export and delete
-  const exportUrl = "/api/runs/" + encodeURIComponent(run.id) + "/export?format=fit";
-  const link = $("#export");
-  link.href = exportUrl;
-  link.setAttribute("download", (run.title || "run-" + run.id.slice(0, 8)) + ".fit");
-  link.dataset.authDownload = "";
+  for (const link of $$("#export a[data-format]")) {
+    const format = link.dataset.format;
+    link.href = "/api/runs/" + encodeURIComponent(run.id) + "/export?format=" + format;
+    link.setAttribute("download", "soleware-" + run.id.slice(0, 8) + "." + format); // the server's name wins
+    link.dataset.authDownload = "";
+    link.addEventListener("click", () => { $("#export").open = false; });
+  }
+  const menu = $("#export");
+  document.addEventListener("click", (ev) => { if (menu.open && !menu.contains(ev.target)) menu.open = false; });
+  menu.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape" && menu.open) {
+      menu.open = false;
+      $("summary", menu).focus();
+    }
+  });
   const dialog = $("#confirm-delete");
   $("#delete").addEventListener("click", () => dialog.showModal());
   dialog.addEventListener("close", async () => {

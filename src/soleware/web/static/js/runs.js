@@ -1,7 +1,8 @@
-/* Runs: a list paged with next_cursor ("Show more" and infinite scroll), filters, and a month calendar. */
+/* Runs: a list paged with next_cursor ("Show more" and infinite scroll), filters, a month calendar, and importing
+   files (activity files from other apps, or the shoes' raw recordings) with a result per file. */
 "use strict";
 
-Soleware.ready(() => {
+Soleware.ready((me) => {
   const S = Soleware;
   const { $, el, t, api } = S;
   const PAGE = 20;
@@ -151,6 +152,165 @@ Soleware.ready(() => {
   }
   $("#show-list").addEventListener("click", () => view("list"));
   $("#show-cal").addEventListener("click", () => view("cal"));
+
+  // ------------------------------------------------------------------ import
+  const RECORDING = /\.(csv|json)$/i;
+  const BATCH_BYTES = 24 * 1024 * 1024; // well under the server's request limit
+  const importButton = $("#import");
+  const picker = $("#import-files");
+  let importing = false;
+  importButton.addEventListener("click", () => { if (!importing) picker.click(); });
+  $("#import-close").addEventListener("click", () => {
+    $("#import-box").hidden = true;
+    importButton.focus();
+  });
+  picker.addEventListener("change", () => {
+    const files = Array.from(picker.files || []);
+    picker.value = "";
+    if (files.length) importFiles(files);
+  });
+
+  /** Raw recordings as runs: the CSVs of one run (one per foot, paired by name: "x_left.csv" + "x_right.csv")
+      with their "x.json" sidecars. */
+  function recordingGroups(files) {
+    const stem = (f) => f.name.replace(/\.[^.]*$/, "");
+    const key = (f) => stem(f).toLowerCase().replace(/(^|[-_. ])(left|right|l|r)(?=$|[-_. ])/g, "$1").replace(/[-_. ]+$/, "");
+    const csvs = files.filter((f) => /\.csv$/i.test(f.name));
+    const jsons = files.filter((f) => /\.json$/i.test(f.name));
+    const byKey = new Map();
+    for (const f of csvs) {
+      const k = key(f);
+      if (!byKey.has(k)) byKey.set(k, []);
+      byKey.get(k).push(f);
+    }
+    const groups = [];
+    for (const list of byKey.values()) {
+      if (list.length <= 2) groups.push(list);
+      else for (const f of list) groups.push([f]);
+    }
+    const used = new Set();
+    const out = groups.map((g) => {
+      const stems = new Set(g.map(stem));
+      const sidecars = jsons.filter((j) => stems.has(stem(j)));
+      for (const j of sidecars) used.add(j);
+      return { csvs: g, sidecars };
+    });
+    const orphans = jsons.filter((j) => !used.has(j));
+    return { groups: out, orphans };
+  }
+
+  /** The recording's duration from its first and last time stamps (column "t"), or 0 when unreadable. */
+  async function durationS(file) {
+    try {
+      const head = await file.slice(0, 4096).text();
+      const lines = head.split(/\r?\n/);
+      const col = lines[0].split(",").map((c) => c.trim()).indexOf("t");
+      const first = Number((lines[1] || "").split(",")[col]);
+      const tail = (await file.slice(Math.max(0, file.size - 4096)).text()).trim().split(/\r?\n/);
+      const last = Number(tail[tail.length - 1].split(",")[col]);
+      return col >= 0 && Number.isFinite(first) && Number.isFinite(last) && last > first ? last - first : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  async function importRecording({ csvs, sidecars }) {
+    const name = csvs.map((f) => f.name).join(" + ");
+    const form = new FormData();
+    for (const f of [...csvs, ...sidecars]) form.append("files", f, f.name);
+    // the files were last written when the recording stopped: it started that long before
+    const ended = Math.max(...csvs.map((f) => f.lastModified || Date.now()));
+    const started = new Date(ended - 1000 * Math.max(...(await Promise.all(csvs.map(durationS)))));
+    const zone = (me && me.time_zone) || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+    form.append("start_time", S.isoInZone(started, zone));
+    form.append("time_zone", zone);
+    try {
+      const res = await api("/api/runs/recording", { method: "POST", form });
+      return [{ name, status: res.created ? "imported" : "duplicate", run_id: res.run_id, reason: "" }];
+    } catch (e) {
+      if (e.status === 401) throw e;
+      return [{ name, status: "rejected", run_id: null, reason: e.message }];
+    }
+  }
+
+  async function importActivities(files) {
+    const batches = [];
+    let batch = [];
+    let size = 0;
+    for (const f of files) {
+      if (batch.length && size + f.size > BATCH_BYTES) {
+        batches.push(batch);
+        batch = [];
+        size = 0;
+      }
+      batch.push(f);
+      size += f.size;
+    }
+    if (batch.length) batches.push(batch);
+    const out = [];
+    for (const b of batches) {
+      const form = new FormData();
+      for (const f of b) form.append("files", f, f.name);
+      try {
+        out.push(...(await api("/api/runs/import", { method: "POST", form })).files);
+      } catch (e) {
+        if (e.status === 401) throw e;
+        out.push(...b.map((f) => ({ name: f.name, status: "rejected", run_id: null, reason: e.message })));
+      }
+    }
+    return out;
+  }
+
+  const STATUS_TEXT = {
+    imported: () => t("Imported"),
+    duplicate: () => t("Already there"),
+    rejected: () => t("Rejected"),
+  };
+
+  function resultItem(r) {
+    const label = el("span", { class: "status", text: STATUS_TEXT[r.status]() });
+    const name = r.run_id
+      ? el("a", { href: "/runs/" + encodeURIComponent(r.run_id), class: "name", text: r.name })
+      : el("span", { class: "name", text: r.name });
+    const reason = r.status === "rejected" && r.reason ? el("span", { class: "reason", text: r.reason }) : null;
+    return el("li", { "data-status": r.status }, label, name, reason);
+  }
+
+  async function importFiles(files) {
+    const box = $("#import-box");
+    importing = true;
+    importButton.setAttribute("aria-disabled", "true"); // not disabled: that would take the focus away
+    $("#import-results").replaceChildren();
+    $("#import-summary").textContent = "";
+    if (box.hidden) {
+      box.hidden = false;
+      await new Promise((r) => setTimeout(r, 100)); // let screen readers see the live region before it speaks
+    }
+    $("#import-summary").textContent = t("Importing {n} files…", { n: S.num(files.length) });
+    try {
+      const recordings = recordingGroups(files.filter((f) => RECORDING.test(f.name)));
+      const results = await importActivities(files.filter((f) => !RECORDING.test(f.name)));
+      for (const g of recordings.groups) results.push(...(await importRecording(g)));
+      for (const j of recordings.orphans) {
+        results.push({ name: j.name, status: "rejected", run_id: null, reason: t("No .csv recording with the same name.") });
+      }
+      const count = (st) => results.filter((r) => r.status === st).length;
+      $("#import-summary").textContent = t("{imported} imported, {duplicates} already there, {rejected} rejected.", {
+        imported: S.num(count("imported")), duplicates: S.num(count("duplicate")), rejected: S.num(count("rejected")),
+      });
+      $("#import-results").replaceChildren(...results.map(resultItem));
+      if (count("imported")) {
+        await reset();
+        if (!$("#cal-view").hidden) await drawCalendar();
+      }
+    } catch (e) {
+      $("#import-summary").textContent = e.message;
+    } finally {
+      importing = false;
+      importButton.removeAttribute("aria-disabled");
+      box.dataset.done = String(Number(box.dataset.done || 0) + 1);
+    }
+  }
 
   return reset();
 });
