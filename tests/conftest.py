@@ -88,3 +88,26 @@ def _make_run(
 @pytest.fixture
 def make_run() -> Callable[..., Run]:
     return _make_run
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of Debian's Chromium, installed by scripts/browser when missing."""
+    subprocess.run(["bash", str(ROOT / "scripts" / "browser")], check=True)
+    assert os.access(CHROMIUM, os.X_OK), CHROMIUM
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=["--disable-gpu", "--font-render-hinting=none"])
+        try:
+            yield b
+        finally:
+            b.close()

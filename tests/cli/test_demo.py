@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -44,3 +45,65 @@ def test_demo_stores_every_stride_once_and_awards_records(tmp_path):
     assert "Achievements earned" in done.stdout
     left_over = subprocess.run(["pgrep", "-f", str(tmp_path / "demo")], capture_output=True, text=True)
     assert left_over.stdout.strip() == "", "no process is left behind"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_demo_live_page_updates_during_the_run(tmp_path, browser):
+    """A runner watching the live page in Chromium sees the numbers move while the shoes run."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    cmd = [
+        sys.executable,
+        "-m",
+        "soleware.cli",
+        "demo",
+        "--plan",
+        "20s walk, 800m@5:00/km",
+        "--speedup",
+        "8",
+        "--port",
+        str(port),
+        "--no-browser",
+        "--no-view",
+        "--password",
+        "watching the run",
+        "--workdir",
+        str(tmp_path / "demo"),
+    ]
+    demo = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "/api/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and demo.poll() is None, "the demo's server did not start"
+            time.sleep(0.2)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(f"{url}/signin?email=demo@soleware.example")
+        page.fill("input[type=password]", "watching the run")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{url}/")
+        seen = []
+        while demo.poll() is None and time.monotonic() < deadline + 120:
+            value = page.inner_text("#distance")
+            if value not in ("–", "") and (not seen or seen[-1] != value):
+                seen.append(value)
+            time.sleep(0.3)
+        out = demo.stdout.read()
+        assert demo.returncode == 0, out[-3000:]
+        assert len(seen) >= 5, f"the live distance moved only through {seen}"
+        assert float(seen[-1]) > float(seen[0])
+    finally:
+        if demo.poll() is None:
+            demo.terminate()
+            demo.wait(20)

@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 SERVE = """
 import sys, uvicorn
 from soleware.server.app import create_app
@@ -67,14 +66,6 @@ class Server:
         self.proc = None
 
 
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Path of Debian's Chromium, installed by scripts/browser when missing."""
-    subprocess.run(["bash", str(ROOT / "scripts" / "browser")], check=True)
-    assert os.access(CHROMIUM, os.X_OK), CHROMIUM
-    return CHROMIUM
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     db = tmp_path_factory.mktemp("web") / "soleware.db"
@@ -84,18 +75,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield srv
     finally:
         srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=["--disable-gpu", "--font-render-hinting=none"])
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture(scope="module")

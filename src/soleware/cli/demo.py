@@ -155,6 +155,7 @@ async def run_demo(
     port: int,
     workdir: Path,
     seed: int,
+    password: str = "",
     console: Console,
     view: bool,
     report: Path | None,
@@ -167,7 +168,7 @@ async def run_demo(
     t_begin = time.monotonic()
     demo = Demo(workdir=workdir, console=console, verbose=False)
     url = f"http://127.0.0.1:{port}"
-    password = "demo-" + secrets.token_hex(4)
+    password = password or "demo-" + secrets.token_hex(4)
     env = {"SOLEWARE_DATABASE_URL": f"sqlite:///{workdir / 'soleware.db'}", "SOLEWARE_PASSWORD": password}
     result: dict[str, Any] = {"url": url, "email": DEMO_EMAIL, "password": password, "runs": []}
     gw: Gateway | None = None
@@ -187,7 +188,7 @@ async def run_demo(
         console.print(f"[bold]Live page[/bold]   {url}/")
         if browser:
             with contextlib.suppress(Exception):
-                webbrowser.open(f"{url}/signin")
+                webbrowser.open(f"{url}/signin?email={DEMO_EMAIL}")
 
         client = ServerClient(url, email=DEMO_EMAIL, password=password)
         central = await BumbleCentral(transports[2], keys_path=workdir / "gateway" / "keys.json").open()
@@ -357,6 +358,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="simulator seed")] = 1,
     view: Annotated[bool, typer.Option("--view/--no-view", help="the gateway's live terminal view")] = True,
     report: Annotated[Path | None, typer.Option(help="write the measured figures as JSON here")] = None,
+    password: Annotated[str, typer.Option(hidden=True, help="the demo runner's password (default: random)")] = "",
     workdir: Annotated[
         Path | None, typer.Option(help="keep the database and logs here (default: a temp dir)")
     ] = None,
@@ -399,6 +401,7 @@ def demo(
                 port=port,
                 workdir=workdir,
                 seed=seed,
+                password=password,
                 console=console,
                 view=view,
                 report=report,
