@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -44,7 +45,7 @@ def test_demo_stores_every_stride_once_and_awards_records(tmp_path):
     assert "first_run" in r["earned"]
     assert "Achievements earned" in done.stdout
     left_over = subprocess.run(["pgrep", "-f", str(tmp_path / "demo")], capture_output=True, text=True)
-    assert left_over.stdout.strip() == "", "no process is left behind"
+    assert left_over.stdout.strip() == "", "no shoe process (they name the work dir) is left behind"
 
 
 @pytest.mark.slow
@@ -107,3 +108,48 @@ def test_demo_live_page_updates_during_the_run(tmp_path, browser):
         if demo.poll() is None:
             demo.terminate()
             demo.wait(20)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_every_process(tmp_path):
+    import signal
+
+    workdir = tmp_path / "demo"
+    cmd = [
+        sys.executable,
+        "-m",
+        "soleware.cli",
+        "demo",
+        "--plan",
+        "10min@5:00/km",
+        "--speedup",
+        "5",
+        "--port",
+        "0",
+        "--no-browser",
+        "--no-view",
+        "--workdir",
+        str(workdir),
+    ]
+    demo = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 90
+    while not (workdir / "shoe-right-1.log").exists():
+        assert time.monotonic() < deadline and demo.poll() is None, "the shoes did not start"
+        time.sleep(0.2)
+    time.sleep(3)
+    children = [
+        int(p)
+        for p in subprocess.run(["pgrep", "-P", str(demo.pid)], capture_output=True, text=True).stdout.split()
+    ]
+    assert len(children) >= 4, "server, radio and two shoes are up"
+    demo.send_signal(signal.SIGINT)
+    demo.wait(30)
+    time.sleep(0.5)
+    alive = []
+    for pid in children:
+        try:
+            os.kill(pid, 0)
+            alive.append(pid)
+        except ProcessLookupError:
+            pass
+    assert alive == [], f"processes left behind: {alive}"

@@ -224,3 +224,54 @@ async def test_without_a_server_nothing_is_acknowledged(tmp_path):
         await asyncio.sleep(0.5)
         assert gw.uploads == []
     assert not shoe_acknowledged(tmp_path / "left.img")
+
+
+async def test_any_standard_rsc_sensor_works_as_a_foot_pod(tmp_path):
+    """A third-party foot pod (RSC only, no Soleware service, no pairing) gives live values; nothing to sync."""
+    from bumble.core import UUID, AdvertisingData
+    from bumble.device import Device
+    from bumble.hci import Address
+    from bumble.transport import open_transport
+
+    from soleware.link.rsc import RscMeasurement, RunningSpeedAndCadenceService
+
+    async with Rig(tmp_path, None) as rig:
+        rsc = RunningSpeedAndCadenceService()
+        async with await open_transport(rig.radio.transports[0]) as (source, sink):
+            pod = Device.with_hci(
+                "Pod", Address("C1:22:33:44:55:66", Address.RANDOM_DEVICE_ADDRESS), source, sink
+            )
+            pod.add_service(rsc)
+            await pod.power_on()
+            adv = AdvertisingData(
+                [
+                    (AdvertisingData.FLAGS, bytes([0x06])),
+                    (
+                        AdvertisingData.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,
+                        UUID.from_16_bits(0x1814).to_bytes(),
+                    ),
+                    (AdvertisingData.COMPLETE_LOCAL_NAME, b"Foot pod 3000"),
+                ]
+            )
+            await pod.start_advertising(advertising_data=bytes(adv), auto_restart=True)
+            gw = await rig.start_gateway(shoes=1)
+            await rig.until(
+                lambda: any(f.link == "connected" for f in gw.feet.values()), 30, "the pod to connect"
+            )
+            for k in range(20):
+                m = RscMeasurement(
+                    speed_mps=3.0,
+                    cadence_spm=170,
+                    stride_length_m=1.1,
+                    total_distance_m=10.0 * k,
+                    is_running=True,
+                )
+                await rsc.notify_measurement(pod, m)
+                await asyncio.sleep(0.05)
+            await rig.until(lambda: (gw.live_update() or {}).get("distance_m", 0) >= 150, 10, "live values")
+            live = gw.live_update()
+            assert live["speed_mps"] == pytest.approx(3.0, abs=0.01) and live["cadence_spm"] == 170
+            foot = next(iter(gw.feet.values()))
+            assert foot.name == "Foot pod 3000" and foot.strides_seen == 0
+            assert gw.stores == {}
+            await rig.stop_gateway()
