@@ -64,17 +64,30 @@ def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     return v + w * t + np.cross(qv, t)
 
 
-def cumulative_product(increments: np.ndarray) -> np.ndarray:
-    """``out[k] = inc[0] ⊗ inc[1] ⊗ … ⊗ inc[k]`` by a log-depth parallel scan (associativity), O(n log n).
+def cumulative_product(increments: np.ndarray, *, block: int = 256) -> np.ndarray:
+    """``out[k] = inc[0] ⊗ inc[1] ⊗ … ⊗ inc[k]`` by a blocked parallel scan (associativity).
 
-    This keeps strapdown attitude integration vectorised: no per-sample Python loop.
+    A log-depth scan inside blocks of ``block`` quaternions, the same over the blocks' totals, then one pass
+    that puts each block behind the product of all before it: O(n log block) work, no per-sample Python loop,
+    so strapdown attitude integration stays vectorised.
     """
-    out = increments.copy()
-    n = len(out)
+    n = len(increments)
+    if n <= block:
+        out = increments.copy()
+        step = 1
+        while step < n:
+            out[step:] = multiply(out[:-step], out[step:])
+            step *= 2
+        return normalize(out)
+    nb = -(-n // block)
+    pad = np.zeros((nb * block - n, 4))
+    pad[:, 3] = 1.0
+    x = np.concatenate((increments, pad)).reshape(nb, block, 4)
     step = 1
-    while step < n:
-        out[step:] = multiply(out[:-step], out[step:])
+    while step < block:
+        x[:, step:] = multiply(x[:, :-step], x[:, step:])
         step *= 2
-        if step >= 64:
-            out = normalize(out)
-    return normalize(out)
+    x = normalize(x)
+    before = cumulative_product(x[:, -1], block=block)
+    x[1:] = multiply(before[:-1, None, :], x[1:])
+    return normalize(x.reshape(-1, 4)[:n])
