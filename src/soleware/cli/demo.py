@@ -31,6 +31,7 @@ from rich.live import Live
 from rich.table import Table
 
 from soleware.cli._app import app
+from soleware.runs.efforts import distance_key
 
 DEFAULT_PLAN = "2min walk, 1km@6:00/km, 1km@5:45/km, 1km@5:30/km, 1km@5:15/km, 1km@5:00/km, 2min walk"
 DEMO_EMAIL = "demo@soleware.example"
@@ -318,13 +319,18 @@ def _print_run(console: Console, k: int, n: int, detail: dict[str, Any], r: dict
         t.add_row(
             "records",
             ", ".join(
-                f"{x['distance_m'] / 1000:g} km {_pace(x['time_s'] * 1000 / x['distance_m'])}"
+                f"{distance_key(x['distance_m']).replace('_', ' ')} {_clock(x['time_s'])}"
                 for x in r["records"]
             ),
         )
     if r["awards"]:
         t.add_row("achievements", ", ".join(a["name"] for a in r["awards"]))
     console.print(t)
+
+
+def _clock(t_s: float) -> str:
+    m, s = divmod(round(t_s), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
 
 
 def _print_totals(
@@ -358,7 +364,9 @@ def demo(
     seed: Annotated[int, typer.Option(help="simulator seed")] = 1,
     view: Annotated[bool, typer.Option("--view/--no-view", help="the gateway's live terminal view")] = True,
     report: Annotated[Path | None, typer.Option(help="write the measured figures as JSON here")] = None,
-    password: Annotated[str, typer.Option(hidden=True, help="the demo runner's password (default: random)")] = "",
+    password: Annotated[
+        str, typer.Option(hidden=True, help="the demo runner's password (default: random)")
+    ] = "",
     workdir: Annotated[
         Path | None, typer.Option(help="keep the database and logs here (default: a temp dir)")
     ] = None,

@@ -8,7 +8,10 @@ achievements) is cached in ``runner_state`` and updated in the same transaction 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,7 @@ __all__ = [
     "default_database_url",
     "make_engine",
     "make_sessionmaker",
+    "reading",
 ]
 
 _JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
@@ -151,9 +155,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+_WRITING: contextvars.ContextVar[bool] = contextvars.ContextVar("soleware_writing", default=True)
+
+
+@contextlib.contextmanager
+def reading() -> Iterator[None]:
+    """Transactions begun inside only read: on SQLite they do not take the write lock (WAL lets them run
+    beside a writer)."""
+    token = _WRITING.set(False)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
+
+
 def _sqlite_begin(conn: Any) -> None:
-    # IMMEDIATE takes the write lock at the start: two writers queue instead of failing on upgrade.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writer takes the write lock at BEGIN (IMMEDIATE): two writers queue instead of one failing when it
+    # upgrades from reading; a reader begins a plain deferred transaction and never waits for writers.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _WRITING.get() else "BEGIN")
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:

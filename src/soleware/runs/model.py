@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import enum
 import hashlib
+import math
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
@@ -105,11 +106,13 @@ class Stride:
     def __post_init__(self) -> None:
         if self.side not in _SIDES:
             raise RunDataError(f"stride side must be 'left' or 'right', got {self.side!r}")
-        if not (np.isfinite(self.t_start_s) and np.isfinite(self.t_end_s) and self.t_end_s > self.t_start_s):
+        if not (
+            math.isfinite(self.t_start_s) and math.isfinite(self.t_end_s) and self.t_end_s > self.t_start_s
+        ):
             raise RunDataError(
                 f"stride must end after it starts, got t_start_s={self.t_start_s}, t_end_s={self.t_end_s}"
             )
-        if not (np.isfinite(self.length_m) and self.length_m >= 0):
+        if not (math.isfinite(self.length_m) and self.length_m >= 0):
             raise RunDataError(f"stride length_m must be finite and >= 0, got {self.length_m}")
         duration = self.t_end_s - self.t_start_s
         if self.speed_mps is None:

@@ -8,6 +8,7 @@ write lock on SQLite), so concurrent uploads of one run store it once and derive
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime as dt
 import uuid
@@ -24,7 +25,16 @@ from sqlalchemy.orm import Session
 from soleware.runs import accounts
 from soleware.runs.accounts import AccountError, AccountExists, AuthError
 from soleware.runs.achievements import Achievements, Award
-from soleware.runs.db import AccessToken, LiveSession, Runner, RunnerState, RunRow, Shoe, make_sessionmaker
+from soleware.runs.db import (
+    AccessToken,
+    LiveSession,
+    Runner,
+    RunnerState,
+    RunRow,
+    Shoe,
+    make_sessionmaker,
+    reading,
+)
 from soleware.runs.model import Lap, Run, RunDataError, RunSummary, Streams, pack_strides, same_activity
 from soleware.runs.model import unpack_strides as _unpack_strides
 from soleware.runs.progress import ShoeMileage, shoe_mileage
@@ -124,13 +134,16 @@ class RunStore:
         self._sessions = make_sessionmaker(engine)
 
     @contextmanager
-    def _tx(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
-            yield session
+    def _tx(self, *, write: bool = True) -> Iterator[Session]:
+        """A transaction; ``write=False`` for reads, which then never wait for a writer."""
+        with contextlib.ExitStack() as stack:
+            if not write:
+                stack.enter_context(reading())
+            yield stack.enter_context(self._sessions.begin())
 
-    def _lock_state(self, s: Session, runner_id: str) -> RunnerState:
+    def _lock_state(self, s: Session, runner_id: str, *, lock: bool = True) -> RunnerState:
         stmt = sa.select(RunnerState).where(RunnerState.runner_id == runner_id)
-        if self.engine.dialect.name == "postgresql":
+        if lock and self.engine.dialect.name == "postgresql":
             stmt = stmt.with_for_update()
         state = s.scalars(stmt).one_or_none()
         if state is None:
@@ -193,7 +206,7 @@ class RunStore:
             return token
 
     def runner_for_token(self, token: str) -> RunnerInfo:
-        with self._tx() as s:
+        with self._tx(write=False) as s:
             row = s.execute(
                 sa.select(Runner, AccessToken.expires_at)
                 .join(AccessToken, AccessToken.runner_id == Runner.id)
@@ -208,7 +221,7 @@ class RunStore:
             s.execute(sa.delete(AccessToken).where(AccessToken.token_sha256 == accounts.hash_token(token)))
 
     def runner(self, runner_id: str) -> RunnerInfo:
-        with self._tx() as s:
+        with self._tx(write=False) as s:
             row = s.get(Runner, runner_id)
             if row is None:
                 raise NotFound(f"no runner {runner_id!r}")
@@ -383,11 +396,11 @@ class RunStore:
 
     def summaries(self, runner_id: str) -> list[RunSummary]:
         """Every run of the runner as a summary, oldest first."""
-        with self._tx() as s:
+        with self._tx(write=False) as s:
             return sorted(self._summaries(s, runner_id), key=lambda r: r.sort_key)
 
     def get_run(self, runner_id: str, run_id: str) -> Run:
-        with self._tx() as s:
+        with self._tx(write=False) as s:
             row = s.get(RunRow, run_id)
             if row is None or row.runner_id != runner_id:
                 raise NotFound(f"no run {run_id!r}")
@@ -409,7 +422,7 @@ class RunStore:
 
     def run_summary(self, runner_id: str, run_id: str) -> tuple[RunSummary, str]:
         """The summary and title of one run."""
-        with self._tx() as s:
+        with self._tx(write=False) as s:
             row = s.execute(
                 sa.select(RunRow.summary, RunRow.title, RunRow.runner_id).where(RunRow.id == run_id)
             ).one_or_none()
@@ -449,7 +462,7 @@ class RunStore:
         if max_distance_m is not None:
             q = q.where(RunRow.distance_m <= max_distance_m)
         q = q.order_by(RunRow.start_time.desc(), RunRow.id.desc()).limit(limit + 1)
-        with self._tx() as s:
+        with self._tx(write=False) as s:
             rows = s.execute(q).all()
         more = len(rows) > limit
         rows = rows[:limit]
@@ -480,12 +493,12 @@ class RunStore:
 
     # ------------------------------------------------------------------ derived state
     def records(self, runner_id: str) -> PersonalRecords:
-        with self._tx() as s:
-            return PersonalRecords.from_dict(self._lock_state(s, runner_id).records)
+        with self._tx(write=False) as s:
+            return PersonalRecords.from_dict(self._lock_state(s, runner_id, lock=False).records)
 
     def achievements(self, runner_id: str) -> Achievements:
-        with self._tx() as s:
-            return Achievements.from_dict(self._lock_state(s, runner_id).achievements)
+        with self._tx(write=False) as s:
+            return Achievements.from_dict(self._lock_state(s, runner_id, lock=False).achievements)
 
     # ------------------------------------------------------------------ shoes
     def register_shoe(
@@ -544,7 +557,7 @@ class RunStore:
 
     def shoes(self, runner_id: str) -> list[ShoeInfo]:
         """Registered shoes with their mileage (runs they came from plus distance before registration)."""
-        with self._tx() as s:
+        with self._tx(write=False) as s:
             rows = s.scalars(sa.select(Shoe).where(Shoe.runner_id == runner_id).order_by(Shoe.id)).all()
             if not rows:
                 return []
@@ -579,7 +592,7 @@ class RunStore:
                 row.updated_at = now
 
     def get_live(self, runner_id: str) -> dict[str, Any] | None:
-        with self._tx() as s:
+        with self._tx(write=False) as s:
             row = s.get(LiveSession, runner_id)
             return None if row is None else dict(row.state)
 
