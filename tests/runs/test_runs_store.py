@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import datetime as dt
 import random
 
@@ -15,7 +16,7 @@ from soleware.runs.accounts import AccountError, AuthError
 from soleware.runs.achievements import Achievements
 from soleware.runs.db import Base, make_engine
 from soleware.runs.migrate import current_revision, head_revision, upgrade
-from soleware.runs.model import RunDataError
+from soleware.runs.model import Run, RunDataError
 from soleware.runs.records import PersonalRecords
 from soleware.runs.store import NotFound, RunStore
 
@@ -258,3 +259,35 @@ def test_bulk_import_skips_duplicates_and_equals_one_by_one(store, runner, make_
     assert len(summaries) == 10
     assert store.records(runner.id).to_dict() == PersonalRecords().compute(summaries).to_dict()
     assert store.achievements(runner.id).to_dict() == Achievements().compute(summaries).to_dict()
+
+
+def test_the_other_foot_synced_late_is_added_to_the_run(store, runner, make_run):
+    both = make_run(distance_m=3000)
+    left = dataclasses.replace(
+        both, strides=[x for x in both.strides if x.side == "left"], shoe_serials=("SW-L",)
+    )
+    left = Run.from_strides(left.strides, start_time=both.start_time, time_zone="UTC", shoe_serials=("SW-L",))
+    right_strides = [
+        dataclasses.replace(x, t_start_s=x.t_start_s - 0.3, t_end_s=x.t_end_s - 0.3)
+        for x in both.strides
+        if x.side == "right"
+    ]
+    right = Run.from_strides(
+        right_strides,
+        start_time=both.start_time + dt.timedelta(seconds=0.3),
+        time_zone="UTC",
+        shoe_serials=("SW-R",),
+    )
+    first = store.add_run(runner.id, left)
+    late = store.add_run(runner.id, right)
+    assert not late.created and late.merged and late.run_id == first.run_id
+    stored = store.get_run(runner.id, first.run_id)
+    assert {x.side for x in stored.strides} == {"left", "right"}
+    assert len(stored.strides) == len(both.strides)
+    assert stored.shoe_serials == ("SW-L", "SW-R")
+    assert stored.distance_m == pytest.approx(both.distance_m, rel=0.001)
+    again = store.add_run(runner.id, right)
+    assert not again.created and not again.merged
+    summaries = store.summaries(runner.id)
+    assert len(summaries) == 1
+    assert store.records(runner.id).to_dict() == PersonalRecords().compute(summaries).to_dict()

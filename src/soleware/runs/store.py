@@ -35,7 +35,17 @@ from soleware.runs.db import (
     make_sessionmaker,
     reading,
 )
-from soleware.runs.model import Lap, Run, RunDataError, RunSummary, Streams, pack_strides, same_activity
+from soleware.runs.model import (
+    Lap,
+    Run,
+    RunDataError,
+    RunSummary,
+    Source,
+    Streams,
+    Stride,
+    pack_strides,
+    same_activity,
+)
 from soleware.runs.model import unpack_strides as _unpack_strides
 from soleware.runs.progress import ShoeMileage, shoe_mileage
 from soleware.runs.records import PersonalRecords, RecordChange
@@ -85,6 +95,8 @@ class AddResult:
     created: bool
     records: tuple[RecordChange, ...] = ()
     awards: tuple[Award, ...] = ()
+    #: the upload was the other foot of a run stored with one foot only, and was added to it
+    merged: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -280,7 +292,8 @@ class RunStore:
                 state = self._lock_state(s, runner_id)
                 existing = self._find_duplicate(s, runner_id, run, fingerprint)
                 if existing is not None:
-                    return AddResult(existing, created=False)
+                    merged = self._merge_feet(s, state, runner_id, existing, run)
+                    return AddResult(existing, created=False, merged=merged)
                 s.add(self._row(runner_id, run, fingerprint, summary))
                 s.flush()
                 records = PersonalRecords.from_dict(state.records)
@@ -404,21 +417,48 @@ class RunStore:
             row = s.get(RunRow, run_id)
             if row is None or row.runner_id != runner_id:
                 raise NotFound(f"no run {run_id!r}")
-            return Run(
-                start_time=_aware(row.start_time),
-                time_zone=row.time_zone,
-                distance_m=row.distance_m,
-                elapsed_time_s=row.elapsed_time_s,
-                moving_time_s=row.moving_time_s,
-                streams=Streams.from_bytes(row.streams),
-                strides=_unpack_strides(row.strides),
-                pauses=[(float(a), float(b)) for a, b in row.pauses],
-                laps=[Lap.from_dict(d) for d in row.laps],
-                shoe_serials=tuple(row.shoe_serials),
-                source=row.source,
-                title=row.title,
-                id=row.id,
-            )
+            return _to_run(row)
+
+    def _merge_feet(self, s: Session, state: RunnerState, runner_id: str, run_id: str, run: Run) -> bool:
+        """Add the other foot's strides to a shoe run stored with one foot only (a shoe that synced late).
+
+        Records and achievements are recomputed, as for an edited run. False when there is nothing to add.
+        """
+        row = s.get(RunRow, run_id)
+        if row is None or row.source != Source.SHOE.value or run.source != Source.SHOE.value:
+            return False
+        old = _to_run(row)
+        old_sides = {x.side for x in old.strides}
+        new_sides = {x.side for x in run.strides}
+        if not old_sides or not new_sides or old_sides & new_sides:
+            return False
+        start = min(old.start_time, run.start_time)
+
+        def shifted(r: Run) -> list[Stride]:
+            d = (r.start_time - start).total_seconds()
+            return [
+                dataclasses.replace(x, t_start_s=x.t_start_s + d, t_end_s=x.t_end_s + d) for x in r.strides
+            ]
+
+        both = Run.from_strides(
+            shifted(old) + shifted(run),
+            start_time=start,
+            time_zone=old.time_zone,
+            shoe_serials=(*old.shoe_serials, *run.shoe_serials),
+            title=old.title,
+            laps=old.laps,
+            id=run_id,
+        )
+        fresh = self._row(runner_id, both, both.fingerprint(), both.summary(run_id))
+        for column in RunRow.__table__.columns:
+            if column.key not in ("id", "runner_id", "created_at"):
+                setattr(row, column.key, getattr(fresh, column.key))
+        s.flush()
+        summaries = self._summaries(s, runner_id)
+        state.records = PersonalRecords().compute(summaries).to_dict()
+        state.achievements = Achievements().compute(summaries).to_dict()
+        state.version += 1
+        return True
 
     def run_summary(self, runner_id: str, run_id: str) -> tuple[RunSummary, str]:
         """The summary and title of one run."""
@@ -599,6 +639,24 @@ class RunStore:
     def end_live(self, runner_id: str) -> None:
         with self._tx() as s:
             s.execute(sa.delete(LiveSession).where(LiveSession.runner_id == runner_id))
+
+
+def _to_run(row: RunRow) -> Run:
+    return Run(
+        start_time=_aware(row.start_time),
+        time_zone=row.time_zone,
+        distance_m=row.distance_m,
+        elapsed_time_s=row.elapsed_time_s,
+        moving_time_s=row.moving_time_s,
+        streams=Streams.from_bytes(row.streams),
+        strides=_unpack_strides(row.strides),
+        pauses=[(float(a), float(b)) for a, b in row.pauses],
+        laps=[Lap.from_dict(d) for d in row.laps],
+        shoe_serials=tuple(row.shoe_serials),
+        source=row.source,
+        title=row.title,
+        id=row.id,
+    )
 
 
 def _check_zone(zone: str) -> None:

@@ -163,6 +163,8 @@ class AwardOut(BaseModel):
 class UploadResult(BaseModel):
     run_id: str
     created: bool
+    #: the upload was the other foot of a run stored with one foot only, and was added to it
+    merged: bool = False
     records: list[RecordChangeOut]
     awards: list[AwardOut]
 

@@ -56,6 +56,7 @@ def _result(res: AddResult, locale: str) -> UploadResult:
     return UploadResult(
         run_id=res.run_id,
         created=res.created,
+        merged=res.merged,
         records=[
             RecordChangeOut(
                 distance_m=c.record.distance_m,
