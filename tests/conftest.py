@@ -101,7 +101,7 @@ def chromium() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's sync API holds an event loop: never across async test modules
 def browser(chromium: str) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
