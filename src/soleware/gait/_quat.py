@@ -12,17 +12,14 @@ __all__ = ["cumulative_product", "from_rotvec", "multiply", "conjugate", "rotate
 
 def multiply(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Hamilton product ``p ⊗ q`` of quaternion arrays (broadcasting over leading axes)."""
-    px, py, pz, pw = np.moveaxis(p, -1, 0)
-    qx, qy, qz, qw = np.moveaxis(q, -1, 0)
-    return np.stack(
-        (
-            pw * qx + px * qw + py * qz - pz * qy,
-            pw * qy - px * qz + py * qw + pz * qx,
-            pw * qz + px * qy - py * qx + pz * qw,
-            pw * qw - px * qx - py * qy - pz * qz,
-        ),
-        axis=-1,
-    )
+    px, py, pz, pw = p[..., 0], p[..., 1], p[..., 2], p[..., 3]
+    qx, qy, qz, qw = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    out = np.empty(np.broadcast_shapes(p.shape, q.shape))
+    out[..., 0] = pw * qx + px * qw + py * qz - pz * qy
+    out[..., 1] = pw * qy - px * qz + py * qw + pz * qx
+    out[..., 2] = pw * qz + px * qy - py * qx + pz * qw
+    out[..., 3] = pw * qw - px * qx - py * qy - pz * qz
+    return out
 
 
 def conjugate(q: np.ndarray) -> np.ndarray:

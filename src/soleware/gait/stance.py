@@ -129,9 +129,7 @@ class AdaptiveStanceDetector:
         # quiet both against its swings and against the quietest stances nearby.
         prev = np.r_[swing[:1], swing[:-1]]
         level = e[stance]
-        local = np.array(
-            [np.percentile(level[max(0, i - 5) : i + 6], 25) for i in range(len(level))] if len(level) else []
-        )
+        local = _neighbourhood_quartile(level, 5)
         deep = (level <= self.stance_max_ratio * np.minimum(prev, swing)) & (
             level <= np.maximum(self.dip_factor * local, local + self.dip_margin_rps)
         )
@@ -189,6 +187,17 @@ class AdaptiveStanceDetector:
                 keep[i] = False
                 peaks[p] = max(peaks[p], peaks[i])
         return stance[keep], peaks[keep]
+
+
+def _neighbourhood_quartile(x: np.ndarray, k: int) -> np.ndarray:
+    """Per element, the 25th percentile of ``x[i - k : i + k + 1]`` (clipped at the ends)."""
+    n = len(x)
+    out = np.empty(n)
+    if n > 2 * k:
+        out[k : n - k] = np.percentile(np.lib.stride_tricks.sliding_window_view(x, 2 * k + 1), 25, axis=1)
+    for i in [*range(min(k, n)), *range(max(k, n - k), n)]:
+        out[i] = np.percentile(x[max(0, i - k) : i + k + 1], 25)
+    return out
 
 
 def local_stride_period_s(
