@@ -17,42 +17,24 @@ import asyncio
 import contextlib
 import logging
 import random
-import socket
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import numpy as np
-import uvicorn
 
 from soleware.link.rig import Rig
-from soleware.server.app import create_app
 from soleware.server.config import Settings
+from soleware.server.local import serving
 from soleware.shoe.runlog import FileFlash, RunLog
 from soleware.shoe.sim import simulate
 
 EMAIL, PASSWORD = "bench@example.com", "benchmark password"
 
 
-@contextlib.asynccontextmanager
-async def run_service(tmp: Path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(Settings(database_url=f"sqlite:///{tmp / 'service.db'}"))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=url) as c:
-        (await c.post("/api/auth/signup", json={"email": EMAIL, "password": PASSWORD})).raise_for_status()
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        await task
+def run_service(tmp: Path):
+    return serving(Settings(database_url=f"sqlite:///{tmp / 'service.db'}"), runner=(EMAIL, PASSWORD))
 
 
 def _pct(xs: list[float], q: float) -> float:

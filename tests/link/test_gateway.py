@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import socket
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 
 from soleware.link.gateway import ServerClient, SyncStore
 from soleware.link.rig import Rig
-from soleware.server.app import create_app
 from soleware.server.config import Settings
+from soleware.server.local import serving
 from soleware.shoe.runlog import FileFlash, RunLog
 from soleware.shoe.sim import simulate
 
@@ -29,25 +26,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextlib.asynccontextmanager
-async def run_service(tmp_path: Path):
+def run_service(tmp_path: Path):
     """The run service on loopback in this event loop, with one runner signed up."""
-    port = _free_port()
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'service.db'}"))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=url) as c:
-        (await c.post("/api/auth/signup", json={"email": EMAIL, "password": PASSWORD})).raise_for_status()
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        await task
+    return serving(Settings(database_url=f"sqlite:///{tmp_path / 'service.db'}"), runner=(EMAIL, PASSWORD))
 
 
 async def server_runs(url: str) -> list[dict]:

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import soleware
 from soleware.runs.db import make_engine
 from soleware.runs.migrate import upgrade
-from soleware.runs.store import RunStore
+from soleware.runs.store import NotFound, RunStore
 from soleware.server.config import Settings
 from soleware.server.errors import COMMON_RESPONSES, unprocessable
 from soleware.server.live import LiveHub
@@ -96,6 +96,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hub = LiveHub(pg_url)
     app.state.sign_in_limiter = auth.SignInLimiter()
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+        # another runner's object looks exactly like a missing one
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_404_NOT_FOUND)
 
     @app.exception_handler(ValueError)
     async def value_error(_: Request, exc: ValueError) -> JSONResponse:

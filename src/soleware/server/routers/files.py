@@ -7,13 +7,12 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Query, Response, UploadFile
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from soleware.formats import EXPORT_FORMATS, FormatError
 from soleware.formats.history import export, import_into
-from soleware.runs.store import NotFound
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message, unprocessable
 
@@ -48,8 +47,6 @@ def export_file(
     """The run as a file for other apps: FIT activity, TCX, or CSV of its strides."""
     try:
         data = export(store, runner.id, run_id, format)
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     except FormatError as exc:
         raise unprocessable(str(exc)) from None
     return Response(

@@ -10,7 +10,6 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from soleware.runs.achievements import CATALOGUE
 from soleware.runs.model import RunDataError
 from soleware.runs.progress import TrainingLoad, form_trends, period_totals, predict_race, weekly_goal
-from soleware.runs.store import NotFound
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message
 from soleware.server.routers.runs import award_out
@@ -155,17 +154,11 @@ def register_shoe(body: ShoeIn, runner: CurrentRunner, store: Store) -> Response
 
 @router.patch("/shoes/{serial}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}})
 def update_shoe(serial: str, body: ShoeUpdate, runner: CurrentRunner, store: Store) -> Response:
-    try:
-        store.update_shoe(runner.id, serial, **body.model_dump(exclude_unset=True, exclude_none=True))
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    store.update_shoe(runner.id, serial, **body.model_dump(exclude_unset=True, exclude_none=True))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.delete("/shoes/{serial}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}})
 def delete_shoe(serial: str, runner: CurrentRunner, store: Store) -> Response:
-    try:
-        store.delete_shoe(runner.id, serial)
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    store.delete_shoe(runner.id, serial)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

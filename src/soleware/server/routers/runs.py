@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from soleware.gait.recording import RecordingError, load_recording
@@ -17,7 +17,7 @@ from soleware.runs.achievements import CATALOGUE
 from soleware.runs.ingest import run_from_recordings
 from soleware.runs.model import Lap, Run, RunDataError, Source, Stride
 from soleware.runs.splits import Split, splits
-from soleware.runs.store import AddResult, NotFound
+from soleware.runs.store import AddResult
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message, unprocessable
 from soleware.server.schemas import (
@@ -229,11 +229,8 @@ def _feet(run: Run) -> list[FootOut]:
 
 @router.get("/{run_id}", response_model=RunDetail, responses={404: {"model": Message}})
 def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
-    try:
-        run = store.get_run(runner.id, run_id)
-        summary, title = store.run_summary(runner.id, run_id)
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    run = store.get_run(runner.id, run_id)
+    summary, title = store.run_summary(runner.id, run_id)
     st = run.streams
     n = len(st)
     return RunDetail(
@@ -257,17 +254,11 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
 
 @router.patch("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}})
 def rename_run(run_id: str, body: RunUpdate, runner: CurrentRunner, store: Store) -> Response:
-    try:
-        store.rename_run(runner.id, run_id, body.title)
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    store.rename_run(runner.id, run_id, body.title)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.delete("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}})
 def delete_run(run_id: str, runner: CurrentRunner, store: Store) -> Response:
-    try:
-        store.delete_run(runner.id, run_id)
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    store.delete_run(runner.id, run_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
