@@ -4,7 +4,7 @@ Every recording of ``../shared/datasets`` with ground truth (the selection of ``
 references, or a distance that is not approximate) is analysed by both engines from the same samples (as our loader
 delivers them: gaps filled, long gaps split into segments). Both stride lists are scored with the rules of
 ``soleware.gait.evaluation.evaluate_recording`` (distance over the referenced span, strides paired by nearest end
-time), so the figures are comparable; the rules are re-checked here against ``evaluate_recording`` for our engine.
+time; ``compare_strides``), so the figures are comparable.
 
 gaitmap runs its standard pipeline (gravity alignment, ``RtsKalman`` with its default ZUPT detector over each whole
 segment, distance = horizontal footfall-to-footfall distances between ZUPT midpoints; see ``_peer_gaitmap.py``) in
@@ -20,7 +20,6 @@ Usage: .venv/bin/python benchmarks/gaitmap_compare.py [--hours 1] [--no-speed]
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import resource
 import subprocess
@@ -32,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from soleware.gait import GaitAnalysis, Recording, StreamingGaitAnalysis, load_recording
-from soleware.gait.evaluation import evaluate_recording
+from soleware.gait.evaluation import Evaluation, compare_strides, recordings_with_truth
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
@@ -45,82 +44,20 @@ ACTIVITY_ORDER = ("walk", "run", "mixed", "stairs", "other")
 FAST_ENOUGH = 10.0
 
 
-@dataclasses.dataclass(frozen=True)
-class Score:
-    """One engine on one recording, by the rules of ``evaluate_recording``."""
-
-    distance_m: float
-    distance_error_pct: float | None
-    stride_errors_m: np.ndarray  # our length minus the reference's, per paired reference stride
-    rmse_m: float | None
-
-
-def score(rec: Recording, t_end_s: np.ndarray, length_m: np.ndarray) -> Score:
-    """Distance error and stride-length errors of a stride list (sorted by end time) against ``rec``'s truth.
-
-    The same rules as ``evaluate_recording``: where per-stride references exist, the distance is the sum of the
-    strides ending within the referenced span, and each reference stride is paired with the stride whose end is
-    nearest its end (within half the reference stride).
-    """
-    gt = rec.ground_truth
-    dist = float(length_m.sum())
-    errors = np.zeros(0)
-    if gt.strides is not None and len(gt.strides) and len(t_end_s):
-        r0, r1 = gt.strides[0, 0], gt.strides[-1, 1]
-        half_first = 0.5 * (gt.strides[0, 1] - gt.strides[0, 0])
-        half_last = 0.5 * (gt.strides[-1, 1] - gt.strides[-1, 0])
-        inside = (t_end_s > r0 + half_first) & (t_end_s < r1 + half_last)
-        dist = float(length_m[inside].sum())
-        if len(t_end_s) > 1:
-            ref_end = gt.strides[:, 1]
-            j = np.clip(np.searchsorted(t_end_s, ref_end), 1, len(t_end_s) - 1)
-            j = np.where(np.abs(t_end_s[j - 1] - ref_end) < np.abs(t_end_s[j] - ref_end), j - 1, j)
-            ok = np.abs(t_end_s[j] - ref_end) < 0.5 * (gt.strides[:, 1] - gt.strides[:, 0])
-            errors = length_m[j[ok]] - gt.strides[ok, 2]
-    ref = gt.distance_m
-    return Score(
-        distance_m=dist,
-        distance_error_pct=100.0 * (dist - ref) / ref if ref else None,
-        stride_errors_m=errors,
-        rmse_m=float(np.sqrt(np.mean(errors**2))) if len(errors) else None,
-    )
-
-
-def recordings(folder: Path) -> list[Recording]:
-    """The selection of ``evaluate_folder``: a stride reference, or a ground-truth distance not marked approximate."""
-    out = []
-    for csv in sorted(folder.rglob("*.csv")):
-        if csv.name.endswith(".gt.csv") or not csv.with_suffix(".json").exists():
-            continue
-        rec = load_recording(csv)
-        gt = rec.ground_truth
-        approximate = "approx" in (gt.distance_source or "").lower()
-        if gt.strides is None and (gt.distance_m is None or approximate):
-            continue
-        out.append(rec)
-    return out
-
-
-def run_ours(recs: list[Recording]) -> tuple[list[Score], list[float], int]:
-    """Our engine on each recording: scores, CPU seconds, and how many files the rules check passed."""
+def run_ours(recs: list[Recording]) -> tuple[list[Evaluation], list[float]]:
+    """Our engine on each recording: its evaluation and CPU seconds."""
     GaitAnalysis().analyze(recs[0])  # warm caches, as gaitmap's compilation is excluded too
     scores, cpu = [], []
-    checked = 0
     for rec in recs:
         c0 = time.process_time()
         ga = GaitAnalysis().analyze(rec)
         cpu.append(time.process_time() - c0)
-        t_end = np.array([s.t_end_s for s in ga.strides_])
-        length = np.array([s.length_m for s in ga.strides_])
-        sc = score(rec, t_end, length)
-        ref = evaluate_recording(rec)
-        same_rmse = (sc.rmse_m is None) == (ref.stride_length_rmse_m is None) and (
-            sc.rmse_m is None or abs(sc.rmse_m - ref.stride_length_rmse_m) < 1e-9
+        scores.append(
+            compare_strides(
+                rec, np.array([s.t_end_s for s in ga.strides_]), np.array([s.length_m for s in ga.strides_])
+            )
         )
-        if abs(sc.distance_m - ref.distance_m) < 1e-9 and same_rmse:
-            checked += 1
-        scores.append(sc)
-    return scores, cpu, checked
+    return scores, cpu
 
 
 def _npz(rec: Recording, path: Path) -> str:
@@ -203,12 +140,12 @@ def _fmt(x: float | None, spec: str = ".1f") -> str:
     return "-" if x is None or not np.isfinite(x) else format(x, spec)
 
 
-def _abs_errors(scores: list[Score]) -> np.ndarray:
+def _abs_errors(scores: list[Evaluation]) -> np.ndarray:
     return np.array([abs(s.distance_error_pct) for s in scores if s.distance_error_pct is not None])
 
 
-def _pooled_rmse(scores: list[Score]) -> float | None:
-    e = np.concatenate([s.stride_errors_m for s in scores]) if scores else np.zeros(0)
+def _pooled_rmse(scores: list[Evaluation]) -> float | None:
+    e = np.concatenate([s.stride_length_errors_m for s in scores]) if scores else np.zeros(0)
     return float(np.sqrt(np.mean(e**2))) if len(e) else None
 
 
@@ -216,10 +153,10 @@ def _stat(a: np.ndarray, f) -> float | None:
     return float(f(a)) if len(a) else None
 
 
-def report(recs: list[Recording], ours: list[Score], ours_cpu: list[float], gm: list[dict]) -> dict:
+def report(recs: list[Recording], ours: list[Evaluation], ours_cpu: list[float], gm: list[dict]) -> dict:
     gm_ok = [r["ok"] for r in gm]
     gm_scores = [
-        score(rec, np.array([s[1] for s in r["strides"]]), np.array([s[2] for s in r["strides"]]))
+        compare_strides(rec, np.array([s[1] for s in r["strides"]]), np.array([s[2] for s in r["strides"]]))
         for rec, r in zip(recs, gm, strict=True)
     ]
     acts = sorted({r.activity for r in recs}, key=lambda a: (ACTIVITY_ORDER + (a,)).index(a))
@@ -257,8 +194,8 @@ def report(recs: list[Recording], ours: list[Score], ours_cpu: list[float], gm: 
             "gm_cpu": sum(gm[i]["cpu_s"] for i in good),
         }
         summary[act] = row
-        n_o = sum(len(s.stride_errors_m) for s in o)
-        n_g = sum(len(s.stride_errors_m) for s in g)
+        n_o = sum(len(s.stride_length_errors_m) for s in o)
+        n_g = sum(len(s.stride_length_errors_m) for s in g)
         print(
             f"{act:<9}{row['files']:>6}{row['gm_failed']:>8}  "
             f"{_fmt(row['ours_med']):>6} / {_fmt(row['gm_med']):<6}  "
@@ -310,15 +247,12 @@ def main() -> None:
         sys.exit(f"{PEER_PYTHON} missing: run scripts/peers first")
 
     t_start = time.perf_counter()
-    recs = recordings(DATASETS)
+    recs = list(recordings_with_truth(DATASETS))
     print(
         f"{len(recs)} recordings with ground truth, {sum(len(r) for r in recs):,} samples, "
         f"{sum(r.duration_s for r in recs) / 60:.1f} min"
     )
-    ours, ours_cpu, checked = run_ours(recs)
-    print(
-        f"scoring rules match soleware.gait.evaluation.evaluate_recording on {checked}/{len(recs)} files (ours)"
-    )
+    ours, ours_cpu = run_ours(recs)
     with tempfile.TemporaryDirectory() as tmp:
         gm, warm_cpu, _ = run_gaitmap(recs, Path(tmp))
         peer = subprocess.run(
