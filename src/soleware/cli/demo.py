@@ -55,10 +55,8 @@ class Proc:
 class Demo:
     """Starts and stops the processes; the gateway lives in this one."""
 
-    def __init__(self, *, workdir: Path, console: Console, verbose: bool) -> None:
+    def __init__(self, *, workdir: Path) -> None:
         self.workdir = workdir
-        self.console = console
-        self.verbose = verbose
         self.procs: list[Proc] = []
         self.exe = [sys.executable, "-m", "soleware.cli"]
 
@@ -167,7 +165,7 @@ async def run_demo(
     from soleware.shoe.sim import simulate
 
     t_begin = time.monotonic()
-    demo = Demo(workdir=workdir, console=console, verbose=False)
+    demo = Demo(workdir=workdir)
     url = f"http://127.0.0.1:{port}"
     password = password or "demo-" + secrets.token_hex(4)
     env = {"SOLEWARE_DATABASE_URL": f"sqlite:///{workdir / 'soleware.db'}", "SOLEWARE_PASSWORD": password}

@@ -26,6 +26,9 @@ class LiveHub:
         self._postgres_url = postgres_url
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
         self._listener: asyncio.Task[None] | None = None
+        #: one connection for publishing, kept open (live updates come several times a second)
+        self._publisher: Any = None
+        self._publish_lock = asyncio.Lock()
         self._ready = asyncio.Event()
 
     async def start(self) -> None:
@@ -36,6 +39,9 @@ class LiveHub:
         await asyncio.wait_for(self._ready.wait(), 10)
 
     async def stop(self) -> None:
+        if self._publisher is not None:
+            with contextlib.suppress(Exception):
+                await self._publisher.close()
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -72,8 +78,19 @@ class LiveHub:
         import psycopg
 
         payload = json.dumps({"runner_id": runner_id, "message": message}, separators=(",", ":"))
-        async with await psycopg.AsyncConnection.connect(self._postgres_url, autocommit=True) as conn:
-            await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+        async with self._publish_lock:
+            for attempt in range(2):
+                try:
+                    if self._publisher is None or self._publisher.closed:
+                        self._publisher = await psycopg.AsyncConnection.connect(
+                            self._postgres_url, autocommit=True
+                        )
+                    await self._publisher.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+                    return
+                except psycopg.OperationalError:
+                    self._publisher = None  # the database restarted: connect again, once
+                    if attempt:
+                        raise
 
     @contextlib.contextmanager
     def subscribe(self, runner_id: str):  # type: ignore[no-untyped-def]
