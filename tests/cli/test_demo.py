@@ -11,14 +11,15 @@ import time
 import pytest
 
 
+def demo_command(*args: str) -> list[str]:
+    """``soleware demo`` with ``args``, never opening a browser or drawing the live view."""
+    return [sys.executable, "-m", "soleware.cli", "demo", *args]
+
+
 @pytest.mark.slow
 def test_demo_stores_every_stride_once_and_awards_records(tmp_path):
     report = tmp_path / "report.json"
-    cmd = [
-        sys.executable,
-        "-m",
-        "soleware.cli",
-        "demo",
+    cmd = demo_command(
         "--plan",
         "30s walk, 600m@4:30/km",
         "--speedup",
@@ -27,13 +28,11 @@ def test_demo_stores_every_stride_once_and_awards_records(tmp_path):
         "2",
         "--port",
         "0",
-        "--no-browser",
-        "--no-view",
         "--report",
         str(report),
         "--workdir",
         str(tmp_path / "demo"),
-    ]
+    )
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     r = json.loads(report.read_text())
@@ -60,24 +59,18 @@ def test_demo_live_page_updates_during_the_run(tmp_path, browser):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    cmd = [
-        sys.executable,
-        "-m",
-        "soleware.cli",
-        "demo",
+    cmd = demo_command(
         "--plan",
         "20s walk, 800m@5:00/km",
         "--speedup",
         "8",
         "--port",
         str(port),
-        "--no-browser",
-        "--no-view",
         "--password",
         "watching the run",
         "--workdir",
         str(tmp_path / "demo"),
-    ]
+    )
     demo = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -115,22 +108,7 @@ def test_ctrl_c_stops_every_process(tmp_path):
     import signal
 
     workdir = tmp_path / "demo"
-    cmd = [
-        sys.executable,
-        "-m",
-        "soleware.cli",
-        "demo",
-        "--plan",
-        "10min@5:00/km",
-        "--speedup",
-        "5",
-        "--port",
-        "0",
-        "--no-browser",
-        "--no-view",
-        "--workdir",
-        str(workdir),
-    ]
+    cmd = demo_command("--plan", "10min@5:00/km", "--speedup", "5", "--port", "0", "--workdir", str(workdir))
     demo = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 90
     while not (workdir / "shoe-right-1.log").exists():
