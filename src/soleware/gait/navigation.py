@@ -27,7 +27,7 @@ _Z = np.array([0.0, 0.0, 1.0])
 
 def tilt_quaternion(up_sensor: np.ndarray) -> np.ndarray:
     """Smallest rotation taking the sensor-frame 'up' direction(s) onto the navigation z axis."""
-    u = up_sensor / np.linalg.norm(up_sensor, axis=-1, keepdims=True)
+    u = up_sensor / quat.norm(up_sensor, keepdims=True)
     q = np.stack((u[..., 1], -u[..., 0], np.zeros_like(u[..., 0]), 1.0 + u[..., 2]), axis=-1)
     bad = q[..., 3] < 1e-9  # upside down: any horizontal axis will do
     q[bad] = (1.0, 0.0, 0.0, 0.0)
@@ -49,9 +49,9 @@ def _yaw_quaternion(yaw: np.ndarray) -> np.ndarray:
 def _segment_cumsum(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Cumulative sum along axis 0 restarting at each index in ``starts`` (first element of each segment)."""
     c = np.cumsum(x, axis=0)
-    offset = np.zeros_like(c)
-    offset[starts[1:]] = c[starts[1:] - 1]
-    return c - _forward_fill(offset, starts)
+    offset = np.zeros((len(starts),) + x.shape[1:])
+    offset[1:] = c[starts[1:] - 1]
+    return c - np.repeat(offset, np.diff(starts, append=len(x)), axis=0)
 
 
 def _spread(weight: np.ndarray, first: np.ndarray, last: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -59,17 +59,9 @@ def _spread(weight: np.ndarray, first: np.ndarray, last: np.ndarray, fallback: n
     w = weight.copy()
     w[first] = 0.0
     cum = _segment_cumsum(w, first)
-    total = cum[last]
-    seg = np.repeat(np.arange(len(first)), last - first + 1)
-    ok = total[seg] > 1e-12
-    return np.where(ok, cum / np.where(ok, total[seg], 1.0), fallback)
-
-
-def _forward_fill(offset: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    seg = np.zeros(len(offset), dtype=int)
-    seg[starts[1:]] = 1
-    seg = np.cumsum(seg)
-    return offset[starts][seg]
+    total = np.repeat(cum[last], last - first + 1)
+    ok = total > 1e-12
+    return np.where(ok, cum / np.where(ok, total, 1.0), fallback)
 
 
 class StrideIntegration:
@@ -158,23 +150,28 @@ class StrideIntegration:
         last = first + lengths - 1
         idx = np.arange(len(sid)) - first[sid] + starts[sid]
 
-        rel = quat.multiply(quat.conjugate(big_q[starts])[sid], big_q[idx])
         up0 = window_mean(acc_mps2, starts, half) if start_up is None else np.asarray(start_up, float)
         up1 = window_mean(acc_mps2, ends, half) if end_up is None else np.asarray(end_up, float)
-        q = quat.multiply(tilt_quaternion(up0)[sid], rel)
+        # Per stride, attitude = correction(t) ⊗ yaw ⊗ tilt(start) ⊗ (rotation since the start): the stride-wide
+        # factors are combined per stride, so only two products run over every sample.
+        start_q = quat.multiply(tilt_quaternion(up0), quat.conjugate(big_q[starts]))
         frac = (t_s[idx] - t_s[starts][sid]) / np.maximum(t_s[ends] - t_s[starts], 1e-9)[sid]
         vel_frac = (
             frac if moving is None else _spread(np.asarray(moving, float)[idx] * dt[idx], first, last, frac)
         )
+        end_q = quat.multiply(start_q, big_q[ends])
+        err = np.zeros((n_str, 3))
         if self.spread_tilt_error:
-            turned = np.linalg.norm(gyr_rps[idx], axis=1) * dt[idx]
-            tilt_frac = _spread(turned, first, last, frac)
-            up_end_nav = quat.rotate(q[last], up1)
-            err = quat.to_rotvec(tilt_quaternion(up_end_nav))
-            q = quat.multiply(quat.from_rotvec(tilt_frac[:, None] * err[sid]), q)
-        yaw_change = yaw_of(q[last])
+            err = quat.to_rotvec(tilt_quaternion(quat.rotate(end_q, up1)))
+            end_q = quat.multiply(quat.from_rotvec(err), end_q)
+        yaw_change = yaw_of(end_q)
         yaw = np.concatenate(([0.0], np.cumsum(yaw_change)[:-1]))
-        q = quat.multiply(_yaw_quaternion(yaw)[sid], q)
+        yaw_q = _yaw_quaternion(yaw)
+        q = quat.multiply(quat.multiply(yaw_q, start_q)[sid], big_q[idx])
+        if self.spread_tilt_error:
+            turned = quat.norm(gyr_rps[idx]) * dt[idx]
+            tilt_frac = _spread(turned, first, last, frac)
+            q = quat.multiply(quat.from_rotvec(tilt_frac[:, None] * quat.rotate(yaw_q, err)[sid]), q)
 
         acc_nav = quat.rotate(q, acc_mps2[idx])
         acc_nav[:, 2] -= gravity_mps2

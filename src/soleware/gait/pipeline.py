@@ -242,7 +242,8 @@ class GaitAnalysis:
         left = _lateral_axis(gyr, up, nav)
         ev = ContactEventDetection().detect(acc, gyr, sample_rate_hz=fs, stance_index=k, lateral_axis=left)
         ic_all, tc_all = ev.initial_contact_, ev.terminal_contact_
-        acc_mag = moving_average(np.linalg.norm(acc, axis=1), 1)
+        t_ic, t_tc = _times_at(t, ic_all), _times_at(t, tc_all)
+        acc_mag = moving_average(quat.norm(acc), 1)
         strides = []
         bounds = np.searchsorted(nav.stride_of_sample_, np.arange(len(k)))
         angles = _strike_angles_deg(
@@ -252,9 +253,9 @@ class GaitAnalysis:
             a, b = int(k[i]), int(k[i + 1])
             dur = float(t[b] - t[a])
             # Contact of the stance this stride starts from: its initial to its terminal contact.
-            contact = _time_at(t, tc_all[i]) - _time_at(t, ic_all[i])
+            contact = float(t_tc[i] - t_ic[i])
             ic_end = ic_all[i + 1]
-            swing = _time_at(t, ic_end) - _time_at(t, tc_all[i])
+            swing = float(t_ic[i + 1] - t_tc[i])
             gait = "run" if np.isfinite(contact) and contact < self.run_duty_factor * dur else "walk"
             flight = max(0.0, 0.5 * dur - contact) if gait == "run" else 0.0
             ang = float(angles[i])
@@ -278,19 +279,18 @@ class GaitAnalysis:
                     impact_mps2=impact,
                     gait=gait,
                     swing_time_s=swing,
-                    t_initial_contact_s=_time_at(t, ic_end),
+                    t_initial_contact_s=float(t_ic[i + 1]),
                 )
             )
         traj = np.column_stack((t[nav.sample_index_], nav.position_m_))
         return strides, traj
 
 
-def _time_at(t: np.ndarray, x: float) -> float:
-    """Time (s) at fractional sample ``x`` (NaN stays NaN)."""
-    if not np.isfinite(x):
-        return float("nan")
-    i = min(max(int(np.floor(x)), 0), len(t) - 2)
-    return float(t[i] + (x - i) * (t[i + 1] - t[i]))
+def _times_at(t: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Times (s) at fractional samples ``x`` (NaN stays NaN)."""
+    x = np.asarray(x, float)
+    i = np.clip(np.floor(np.nan_to_num(x)), 0, len(t) - 2).astype(int)
+    return t[i] + (x - i) * (t[i + 1] - t[i])
 
 
 def _lateral_axis(gyr: np.ndarray, up: np.ndarray, nav: StrideIntegration) -> np.ndarray:

@@ -13,6 +13,7 @@ from typing import Self
 import numpy as np
 from scipy.signal import find_peaks
 
+from soleware.gait import _quat as quat
 from soleware.gait._signal import GRAVITY_MPS2, moving_average, samples
 
 __all__ = ["AdaptiveStanceDetector", "local_stride_period_s", "stillness"]
@@ -20,8 +21,8 @@ __all__ = ["AdaptiveStanceDetector", "local_stride_period_s", "stillness"]
 
 def stillness(acc_mps2: np.ndarray, gyr_rps: np.ndarray, *, acc_weight_rad_per_m: float) -> np.ndarray:
     """Per-sample motion energy in rad/s: angular-rate magnitude plus the weighted specific-force deviation."""
-    acc_dev = np.abs(np.linalg.norm(acc_mps2, axis=1) - GRAVITY_MPS2)
-    return np.linalg.norm(gyr_rps, axis=1) + acc_weight_rad_per_m * acc_dev
+    acc_dev = np.abs(quat.norm(acc_mps2) - GRAVITY_MPS2)
+    return quat.norm(gyr_rps) + acc_weight_rad_per_m * acc_dev
 
 
 class AdaptiveStanceDetector:
@@ -152,14 +153,12 @@ class AdaptiveStanceDetector:
             prev_peak = swing[i - 1] if i > 0 else swing[i]
             span = min(swing[i], prev_peak) - e[k]
             thr = min(e[k] + self.still_fraction * max(span, 0.0), max(self.still_max_rps, e[k]))
-            lo = k
             lim_lo = stance[i - 1] if i > 0 else 0
-            while lo > lim_lo and e[lo - 1] <= thr:
-                lo -= 1
-            hi = k + 1
+            loud = np.flatnonzero(e[lim_lo:k] > thr)
+            lo = lim_lo + int(loud[-1]) + 1 if len(loud) else lim_lo
             lim_hi = stance[i + 1] if i + 1 < len(stance) else n
-            while hi < lim_hi and e[hi] <= thr:
-                hi += 1
+            loud = np.flatnonzero(e[k + 1 : lim_hi] > thr)
+            hi = k + 1 + int(loud[0]) if len(loud) else lim_hi
             intervals[i] = (lo, hi)
             mask[lo:hi] = True
         self.stance_index_ = stance
