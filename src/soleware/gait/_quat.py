@@ -7,7 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["conjugate", "cross", "cumulative_product", "from_rotvec", "multiply", "norm", "normalize", "rotate", "to_rotvec"]
+__all__ = [
+    "conjugate",
+    "cross",
+    "cumulative_product",
+    "from_rotvec",
+    "multiply",
+    "norm",
+    "normalize",
+    "rotate",
+    "to_rotvec",
+]
 
 
 def multiply(p: np.ndarray, q: np.ndarray) -> np.ndarray:
