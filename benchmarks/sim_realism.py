@@ -3,7 +3,10 @@
 For a walk, a jog and the fastest real running available, the same measures are taken on real recordings
 (../shared/datasets) and on the simulator at the real recordings' median speed (measured from their stride
 reference): stride duration, peak angular rate in swing, peak specific force at impact, still fraction (the foot
-flat and quiet: |ω| < 1 rad/s and |f| within 1.5 m/s² of g) and the engine's duty factor (contact / stride).
+flat and quiet: |ω| < 1 rad/s and |f| within 1.5 m/s² of g), the engine's duty factor (contact / stride) and
+how sharply the push-off turns (push_off_turn_rps2: the fall of |ω| over the 10 ms after its peak at toe-off,
+the peak searched within 20 ms before the engine's terminal contact; a foot leaving the ground slows its
+plantar flexion at once).
 Medians over strides, then over recordings. The real data stop at ~2.1 m/s (a 3×3 m motion-capture room).
 Usage: .venv/bin/python benchmarks/sim_realism.py
 """
@@ -35,7 +38,7 @@ GROUPS = {
     ],
     "run": ["pyshoe_vicon/2017-11-27-11-13-41", "pyshoe_vicon/2017-11-27-11-11-24"],
 }
-MEASURES = ("stride_s", "swing_peak_rps", "impact_mps2", "still_frac", "duty_engine")
+MEASURES = ("stride_s", "swing_peak_rps", "impact_mps2", "still_frac", "duty_engine", "push_off_turn_rps2")
 
 
 def measures(rec: Recording) -> dict[str, float]:
@@ -45,11 +48,18 @@ def measures(rec: Recording) -> dict[str, float]:
     w = np.linalg.norm(rec.gyr_rps, axis=1)
     f = np.linalg.norm(rec.acc_mps2, axis=1)
     still = (w < 1.0) & (np.abs(f - 9.81) < 1.5)
+    fs = rec.sample_rate_hz
     rows = []
     for s in ga.strides_:
         if s.duration_s > 2.0:
             continue
         a, b = np.searchsorted(t, [s.t_start_s, s.t_end_s])
+        tc = int(np.searchsorted(t, s.t_initial_contact_s - s.swing_time_s))
+        lo, d = tc - round(0.02 * fs), round(0.01 * fs)
+        turn = np.nan
+        if lo >= 0 and tc + 2 * d < len(w):
+            j = lo + int(np.argmax(w[lo : tc + 1]))
+            turn = (w[j] - w[j + d]) / (d / fs)
         rows.append(
             (
                 s.duration_s,
@@ -57,6 +67,7 @@ def measures(rec: Recording) -> dict[str, float]:
                 f[a:b].max(),
                 still[a:b].mean(),
                 s.contact_time_s / s.duration_s,
+                turn,
             )
         )
     arr = np.array(rows)

@@ -21,7 +21,11 @@ RECORDINGS = (
 
 
 def test_streaming_distance_agrees_with_offline() -> None:
-    """Median agreement over real recordings within 0.5 % (issue 3 asks it of every file; not met yet)."""
+    """Agreement on real recordings (issue 3 asks 0.5 % of every file; tests/shoe holds every walk and run to it).
+
+    Stances near a decision threshold can still come out differently in a window than in the whole recording:
+    one recording fed in 37-sample chunks differs by 1.4 %.
+    """
     diffs = []
     for path in RECORDINGS or [sample_recording_path()]:
         rec = load_recording(path)
@@ -30,8 +34,8 @@ def test_streaming_distance_agrees_with_offline() -> None:
             rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=37
         )
         diffs.append(abs(sum(s.length_m for s in stream.strides_) - offline) / offline)
-    assert np.median(diffs) <= 0.005
-    assert max(diffs) <= 0.05
+    assert np.median(diffs) <= 0.0005
+    assert max(diffs) <= 0.02
 
 
 def test_sample_by_sample_is_bounded_and_prompt() -> None:

@@ -33,7 +33,7 @@ def with_rest(rec: Recording, rest_s: float) -> Recording:
     """The recording, then standing still for ``rest_s``, then the recording again."""
     dt_s = 1.0 / rec.sample_rate_hz
     n = int(rest_s * rec.sample_rate_hz)
-    still_acc = np.tile(rec.acc_mps2[:20].mean(axis=0), (n, 1))
+    still_acc = np.tile(rec.acc_mps2[-20:].mean(axis=0), (n, 1))  # the pose the recording ends in
     rng = np.random.default_rng(0)
     still_acc += rng.normal(0, 0.02, still_acc.shape)
     still_gyr = rng.normal(0, 0.003, (n, 3))
@@ -49,13 +49,13 @@ def with_rest(rec: Recording, rest_s: float) -> Recording:
 
 @pytest.mark.slow
 def test_firmware_distance_agrees_with_the_offline_engine_on_real_recordings():
-    """The firmware is the streaming engine plus bookkeeping: equal to it exactly, and close to offline.
+    """The firmware is the streaming engine plus bookkeeping: equal to it exactly, and within 0.5 % of offline.
 
-    Per file, the streaming engine can differ from the offline one where its window sees less (a last stride at
-    the very end of a file, a gyroscope bias only later rests reveal): the aggregate is held tight here and the
-    per-file figures are printed by ``benchmarks/firmware.py``.
+    Issue 3 asks streaming and offline to agree within 0.5 % on every recording; issue 4 asks the firmware to
+    be within 1 % of offline on the real recordings. Walking, running and mixed trials are held to it (the
+    "other" trials crawl, shuffle and turn on the spot: no strides to agree on).
     """
-    errors = []
+    errors = {}
     for path in REAL:
         rec = load_recording(path)
         if rec.activity not in ("walk", "run", "mixed"):
@@ -66,11 +66,9 @@ def test_firmware_distance_agrees_with_the_offline_engine_on_real_recordings():
         stream = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz)
         stream.feed(rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=fw._fifo.shape[0])
         assert firmware == pytest.approx(sum(s.length_m for s in stream.strides_), rel=1e-9)
-        errors.append(abs(firmware / offline - 1))
-    errors = np.array(errors)
+        errors[path.name] = abs(firmware / offline - 1)
     assert len(errors) >= 30
-    assert np.median(errors) <= 0.005
-    assert np.mean(errors <= 0.01) >= 0.85
+    assert max(errors.values()) <= 0.005, {k: round(100 * v, 2) for k, v in errors.items() if v > 0.005}
 
 
 def test_runs_start_pause_resume_and_end_by_themselves():

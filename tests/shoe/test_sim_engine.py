@@ -70,11 +70,12 @@ def _cases(failing: dict[tuple[str, float, str], str], why: str = "") -> list[ob
 
 
 #: diagnosis of each miss (see the report of issue #4): the simulator's own signals integrate back to < 1 cm
-WHY_STRIDE = "engine anchoring at short fast stances (strapdown from the true start: < 0.7 cm)"
-WHY_CONTACT = (
-    "engine toe-off (onset of the swing's dorsiflexion after the push-off pitch-rate minimum) lags the simulated "
-    "toe-off, where the pitch rate stays flat, by ~10 ms"
+WHY_STRIDE = (
+    "engine anchoring at short fast stances (strapdown from the true start: < 0.7 cm): the +-20 ms gravity window "
+    "is longer than the 29-42 ms simulated foot-flat (perfect sensor, window 10 ms: <= 0.7 cm), plus the 0.5 % "
+    "accelerometer scale error (~1.7 cm bias at 6.5 m/s)"
 )
+WHY_CONTACT = "engine initial or terminal contact off the simulated touchdown or toe-off"
 WHY_STRIKE = "engine initial contact (|a| peak within 0.3 s before mid-stance) misses or lags touchdown"
 
 
@@ -84,10 +85,10 @@ def test_distance_within_1_percent(mode: str, speed: float, strike: str) -> None
 
 
 STRIDE_FAILS: dict[tuple[str, float, str], str] = {
-    ("run", 5.5, "rearfoot"): "2.3 cm",
-    ("run", 6.5, "rearfoot"): "2.8 cm",
-    ("run", 6.5, "midfoot"): "3.3 cm",
-    ("run", 6.5, "forefoot"): "2.5 cm",
+    ("run", 5.5, "rearfoot"): "2.2 cm",
+    ("run", 6.5, "rearfoot"): "2.7 cm",
+    ("run", 6.5, "midfoot"): "3.0 cm",
+    ("run", 6.5, "forefoot"): "2.3 cm",
 }
 
 
@@ -96,12 +97,7 @@ def test_stride_length_rmse_within_2_cm(mode: str, speed: float, strike: str) ->
     assert errors(mode, speed, strike)["stride_rmse_m"] <= 0.02
 
 
-CONTACT_FAILS: dict[tuple[str, float, str], str] = {
-    ("run", 2.5, "midfoot"): "11.4 ms",
-    ("run", 2.5, "forefoot"): "17.6 ms",
-    ("run", 4.0, "forefoot"): "13.5 ms",
-    ("run", 5.5, "forefoot"): "10.6 ms",
-}
+CONTACT_FAILS: dict[tuple[str, float, str], str] = {}
 
 
 @pytest.mark.parametrize(("mode", "speed", "strike"), _cases(CONTACT_FAILS, WHY_CONTACT))

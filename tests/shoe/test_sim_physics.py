@@ -77,6 +77,27 @@ def test_analytic_derivatives_match_finite_differences() -> None:
     assert np.all(m.position_m[:, 2] > 0.0)  # never below the ground
 
 
+@pytest.mark.parametrize(("plan", "strike"), [("40s walk", "rearfoot"), ("40s@2.5m/s", "forefoot")])
+def test_push_off_pitch_rate_turns_at_toe_off_like_a_real_foot(plan: str, strike: str) -> None:
+    """Fastest plantar flexion at toe-off, then at once slower: a V, as on real shoes, not a plateau.
+
+    On pyshoe_vicon walks and jogs (sensor on top of the shoe) the pitch rate recovers from its push-off minimum
+    (~-7 rad/s) at 20-55 rad/s² over the next 10 ms; a swing's pitch rate rises from toe-off to its peak.
+    """
+    runner = Runner(strike=strike)
+    prof = SpeedProfile.from_plan(parse_plan(plan), lead_s=3.0, tail_s=3.0)
+    st = footfalls(prof, runner, np.random.default_rng(3))["left"]
+    moving = np.flatnonzero((st.t_ff > 5.0) & (st.t_ho < prof.duration_s - 5.0))
+    dt = 1e-3
+    for j in moving:
+        t = np.arange(st.t_to[j] - 0.05, 0.5 * (st.t_to[j] + st.t_td[j + 1]), dt)
+        rate = np.gradient(foot_motion(st, runner, t).angles_rad[:, 0], dt)
+        k = int(np.argmin(rate))
+        assert abs(t[k] - st.t_to[j]) <= 2 * dt
+        assert 15.0 < (rate[k + 10] - rate[k]) / (10 * dt) < 60.0
+        assert np.all(np.diff(rate[k : int(np.argmax(rate)) + 1]) >= 0.0)
+
+
 @pytest.mark.parametrize(("speed", "strike"), [(1.4, "rearfoot"), (6.5, "rearfoot"), (4.0, "forefoot")])
 def test_strapdown_integration_reproduces_the_true_trajectory(speed: float, strike: str) -> None:
     """Integrating the true sensor signals stride by stride from the true start lands on the true end."""

@@ -95,6 +95,9 @@ class GaitAnalysis:
         quietest instant.
     rest_min_s
         A still interval at least this long is standing (not a walking foot-flat) and gives the gyroscope bias.
+    rest_bias_s
+        The gyroscope bias is the median angular rate over a rest's first this many seconds (a stream need not
+        wait longer than this for it).
     chunk_s
         Continuous data longer than this is analysed in chunks of this length, each overlapping the last stride
         of the one before, so memory stays bounded (a marathon needs no more than a chunk does). Strides are
@@ -123,6 +126,7 @@ class GaitAnalysis:
         stop_s: float = 3.0,
         pivot_height_m: float = 0.08,
         rest_min_s: float = 1.0,
+        rest_bias_s: float = 5.0,
         chunk_s: float = 1200.0,
     ) -> None:
         self.stance_detector = stance_detector
@@ -131,6 +135,7 @@ class GaitAnalysis:
         self.stop_s = stop_s
         self.pivot_height_m = pivot_height_m
         self.rest_min_s = rest_min_s
+        self.rest_bias_s = rest_bias_s
         self.chunk_s = chunk_s
 
     def analyze(self, recording: Recording) -> Self:
@@ -158,7 +163,7 @@ class GaitAnalysis:
         """One continuous segment, in chunks of ``chunk_s`` joined at the last stride's end stance."""
         strides: list[Stride] = []
         traj: list[np.ndarray] = []
-        bias = None
+        biases = RestBiases()
         lo, n = 0, len(t)
         guard_s, context_s = 5.0, 2.0
         while lo < n:
@@ -166,15 +171,23 @@ class GaitAnalysis:
             last = hi >= n
             if n - hi < samples(2 * guard_s, fs):  # never leave a sliver for a last chunk
                 hi, last = n, True
-            s, tr = self._segment(t[lo:hi], acc[lo:hi], gyr[lo:hi], fs, gyro_bias_rps=bias)
-            bias = getattr(self, "gyro_bias_rps_", bias)
+            s, tr = self._segment(
+                t[lo:hi],
+                acc[lo:hi],
+                gyr[lo:hi],
+                fs,
+                gyro_bias_rps=biases.at(t[lo]),
+                open_start=lo > 0,
+                open_end=not last,
+            )
+            biases.update(t[lo], self.rest_biases_)
             if strides:
                 prev_end = strides[-1].t_end_s
                 s = [x for x in s if x.t_start_s >= prev_end - 0.05]
                 if s and s[0].t_start_s < prev_end:  # the join stance found a sample or two earlier
                     s[0] = dataclasses.replace(s[0], t_start_s=prev_end)
             if not last:
-                s = [x for x in s if x.t_end_s <= t[hi - 1] - guard_s]
+                s = [x for x in s if x.t_end_s <= t[hi - 1] - guard_s and x.t_end_s < self.final_until_s_]
             if s and len(tr):
                 t_from = s[0].t_start_s if traj else -np.inf
                 t_to = np.inf if last else s[-1].t_end_s
@@ -201,22 +214,40 @@ class GaitAnalysis:
         fs: float,
         *,
         gyro_bias_rps: np.ndarray | None = None,
+        open_start: bool = False,
+        open_end: bool = False,
     ) -> tuple[list[Stride], np.ndarray]:
         """Strides and trajectory of one continuous segment.
 
-        The gyroscope bias is the median angular rate of the rests (still for ``rest_min_s`` or more) in the segment;
-        without a rest, ``gyro_bias_rps`` (the last known bias) or none. ``self.gyro_bias_rps_`` keeps it.
+        Gyroscope bias drifts, so each sample takes the bias of the latest rest (still for ``rest_min_s`` or more)
+        that began at or before it: the median angular rate over the rest's first ``rest_bias_s``. Before the
+        first rest, ``gyro_bias_rps`` (the last known bias) or none. A window of a stream thus finds the values
+        the whole recording gives: with ``open_start`` data before ``t[0]`` existed (an earlier window measured
+        a rest running into the first sample), with ``open_end`` more data follows, and a rest running into the
+        last sample that is shorter than ``rest_bias_s`` is not measured yet; strides from its start on are
+        not final (``self.final_until_s_``). ``self.rest_biases_`` lists the rests' (start time s, bias).
         """
+        self.rest_biases_: list[tuple[float, np.ndarray]] = []
+        self.final_until_s_ = np.inf
         if len(t) < samples(2.0, fs):
             return [], np.zeros((0, 4))
         gyr = repair_saturation(gyr)
         det = (self.stance_detector or AdaptiveStanceDetector()).detect(acc, gyr, sample_rate_hz=fs)
-        rest = [np.arange(a, b) for a, b in det.still_intervals_ if b - a >= samples(self.rest_min_s, fs)]
-        if rest:
-            gyro_bias_rps = np.median(gyr[np.concatenate(rest)], axis=0)
-        self.gyro_bias_rps_ = gyro_bias_rps
-        if gyro_bias_rps is not None:
-            gyr = gyr - gyro_bias_rps
+        n_rest, n_bias = samples(self.rest_min_s, fs), samples(self.rest_bias_s, fs)
+        starts: list[int] = []
+        for a, b in det.still_intervals_:
+            if b - a < n_rest or (open_start and a == 0):
+                continue
+            if open_end and b == len(t) and b - a < n_bias:
+                self.final_until_s_ = float(t[a])
+                break
+            starts.append(int(a))
+            self.rest_biases_.append((float(t[a]), np.median(gyr[a : min(b, a + n_bias)], axis=0)))
+        if starts or gyro_bias_rps is not None:
+            table = [np.zeros(3) if gyro_bias_rps is None else gyro_bias_rps] + [
+                b for _, b in self.rest_biases_
+            ]
+            gyr = gyr - np.array(table)[np.searchsorted(starts, np.arange(len(t)), side="right")]
         k = det.stance_index_
         if len(k) < 2:
             return [], np.zeros((0, 4))
@@ -284,6 +315,25 @@ class GaitAnalysis:
             )
         traj = np.column_stack((t[nav.sample_index_], nav.position_m_))
         return strides, traj
+
+
+class RestBiases:
+    """Gyroscope biases measured at rests, by the time (s) each rest began: what the next window starts from.
+
+    Only the latest rest before a window is kept, so the history stays bounded however long the recording.
+    """
+
+    def __init__(self) -> None:
+        self._items: list[tuple[float, np.ndarray]] = []
+
+    def at(self, t_s: float) -> np.ndarray | None:
+        """Bias in force at ``t_s`` (of the latest rest begun by then), or None before any rest."""
+        before = [b for t0, b in self._items if t0 <= t_s]
+        return before[-1] if before else None
+
+    def update(self, window_start_s: float, found: list[tuple[float, np.ndarray]]) -> None:
+        """Replace what a window starting at ``window_start_s`` saw again by what it ``found``."""
+        self._items = [x for x in self._items if x[0] <= window_start_s][-1:] + list(found)
 
 
 def _times_at(t: np.ndarray, x: np.ndarray) -> np.ndarray:

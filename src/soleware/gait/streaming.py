@@ -8,12 +8,13 @@ stride is therefore emitted within ``step_s + guard_s`` of its end, and memory n
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Self
 
 import numpy as np
 
-from soleware.gait.pipeline import GaitAnalysis, RunSummary, Stride, summarize
+from soleware.gait.pipeline import GaitAnalysis, RestBiases, RunSummary, Stride, summarize
 
 __all__ = ["StreamingGaitAnalysis"]
 
@@ -33,7 +34,9 @@ class StreamingGaitAnalysis:
         Strides ending closer than this to the newest sample wait for the next analysis (their end stance may
         not be complete yet).
     context_s
-        Data kept before the last emitted stride's end, so the next window finds that stance again.
+        Data kept before the last emitted stride's end: the next window finds that stance again and sees the
+        strides before it as the whole recording does (the stance detector estimates the stride period over
+        several seconds).
     analysis
         The offline analysis used on each window.
 
@@ -55,7 +58,7 @@ class StreamingGaitAnalysis:
         window_s: float = 20.0,
         step_s: float = 4.0,
         guard_s: float = 1.5,
-        context_s: float = 2.0,
+        context_s: float = 10.0,
         analysis: GaitAnalysis | None = None,
     ) -> None:
         self.sample_rate_hz = sample_rate_hz
@@ -71,7 +74,8 @@ class StreamingGaitAnalysis:
         self._gyr = np.zeros((0, 3))
         self._pending_s = 0.0
         self._last_end_s: float | None = None
-        self._bias: np.ndarray | None = None
+        self._biases = RestBiases()
+        self._trimmed = False
 
     def push(self, t_s: Iterable[float], acc_mps2: np.ndarray, gyr_rps: np.ndarray) -> list[Stride]:
         """Add samples (times in s, specific force in m/s², angular rate in rad/s); return the strides completed."""
@@ -109,14 +113,28 @@ class StreamingGaitAnalysis:
 
     def _analyse(self, *, final: bool) -> list[Stride]:
         ga = self.analysis or GaitAnalysis()
-        strides, _ = ga._segment(self._t, self._acc, self._gyr, self.sample_rate_hz, gyro_bias_rps=self._bias)
-        self._bias = getattr(ga, "gyro_bias_rps_", self._bias)
+        t0 = float(self._t[0])
+        strides, traj = ga._segment(
+            self._t,
+            self._acc,
+            self._gyr,
+            self.sample_rate_hz,
+            gyro_bias_rps=self._biases.at(t0),
+            open_start=self._trimmed,
+            open_end=not final,
+        )
+        self._biases.update(t0, ga.rest_biases_)
         newest = self._t[-1]
         fresh: list[Stride] = []
+        if not final:
+            strides = strides[:-1]  # its end stance is the window's last: nothing after it confirms it yet
         for s in strides:
             if self._last_end_s is not None and s.t_start_s < self._last_end_s - 0.05:
-                continue
-            if not final and s.t_end_s > newest - self.guard_s:
+                if s.t_end_s < self._last_end_s + 0.05:
+                    continue
+                # This window saw no stance where an earlier one ended a stride: emit the rest of the stride.
+                s = _remainder(s, self._last_end_s, traj)
+            if not final and (s.t_end_s > newest - self.guard_s or s.t_end_s >= ga.final_until_s_):
                 break
             fresh.append(s)
             self._last_end_s = s.t_end_s
@@ -127,8 +145,13 @@ class StreamingGaitAnalysis:
         if self._last_end_s is not None:
             keep_from = max(keep_from, self._last_end_s - self.context_s)
         i = int(np.searchsorted(self._t, keep_from))
+        self._trimmed = self._trimmed or i > 0
         self._t, self._acc, self._gyr = self._t[i:], self._acc[i:], self._gyr[i:]
         return fresh
+
+    def forget_gyro_bias(self) -> None:
+        """Drop the gyroscope biases measured so far: the next rest measures it again (sensor calibration)."""
+        self._biases = RestBiases()
 
     def feed(self, t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, *, chunk: int = 1) -> Self:
         """Push a whole recording in chunks of ``chunk`` samples, then finish (for tests and benchmarks)."""
@@ -136,3 +159,11 @@ class StreamingGaitAnalysis:
             self.push(t_s[a : a + chunk], acc_mps2[a : a + chunk], gyr_rps[a : a + chunk])
         self.finish()
         return self
+
+
+def _remainder(stride: Stride, t_from_s: float, traj: np.ndarray) -> Stride:
+    """The part of ``stride`` after ``t_from_s``: its horizontal distance along the window's trajectory."""
+    here = [np.interp([t_from_s, stride.t_end_s], traj[:, 0], traj[:, i]) for i in (1, 2)]
+    length = float(np.hypot(here[0][1] - here[0][0], here[1][1] - here[1][0]))
+    duration = stride.t_end_s - t_from_s
+    return dataclasses.replace(stride, t_start_s=t_from_s, length_m=length, speed_mps=length / duration)

@@ -188,7 +188,7 @@ class Firmware:
 
     def start_calibration(self) -> None:
         """RSC "Start Sensor Calibration": forget the gyroscope bias; the next standing rest measures it again."""
-        self._engine._bias = None
+        self._engine.forget_gyro_bias()
 
     def set_time(self, unix_ms: int) -> None:
         """Time sync from the phone: wall-clock time now (at the last sample)."""
@@ -252,6 +252,7 @@ class Firmware:
             return [self._end_run(last_end)]
         if quiet > self.pause_s and self.state_ is RunState.RUNNING:
             self.state_ = RunState.PAUSED
+            self._paused_at_s = now_s
             self.rsc_ = dataclasses.replace(self.rsc_, speed_mps=0.0, cadence_spm=0.0, is_running=False)
             return [FirmwareEvent("paused", now_s, self.run_id_)]
         return []
@@ -270,20 +271,30 @@ class Firmware:
                 for p in pending:
                     events.append(self._take(p))
                 continue
-            if self.state_ is RunState.PAUSED:
+            if self.state_ is RunState.PAUSED and self._resumes(s):
                 self.state_ = RunState.RUNNING
                 events.append(FirmwareEvent("resumed", s.t_start_s, self.run_id_))
             events.append(self._take(s))
+            if self.state_ is RunState.PAUSED:
+                self.rsc_ = dataclasses.replace(self.rsc_, speed_mps=0.0, cadence_spm=0.0, is_running=False)
         return events
+
+    def _resumes(self, s: Stride) -> bool:
+        """Whether a stride reported while paused means running again.
+
+        A stride spanning the stop (longer than ``pause_s``) does not, nor one that ended before the pause was
+        declared (the engine reports the stride that ends in a rest late, once it has measured the rest).
+        """
+        latency = self._engine.step_s + self._engine.guard_s
+        return s.duration_s < self.pause_s and s.t_end_s > self._paused_at_s - latency
 
     def _take(self, s: Stride) -> StrideEvent:
         k = self.calibration
         s = dataclasses.replace(s, length_m=s.length_m * k, speed_mps=s.speed_mps * k)
         last = self.last_stride_
-        if last is not None and s.t_start_s - last.t_end_s < self.pause_s:
-            self._moving_s += s.t_end_s - last.t_end_s
-        else:
-            self._moving_s += s.t_end_s - s.t_start_s
+        if s.duration_s < self.pause_s:  # a longer stride spans a stop
+            joined = last is not None and s.t_start_s - last.t_end_s < self.pause_s
+            self._moving_s += s.t_end_s - (last.t_end_s if joined else s.t_start_s)
         self.last_stride_ = s
         self.run_distance_m_ += s.length_m
         self.run_strides_ += 1
