@@ -84,10 +84,7 @@ def test_distance_within_1_percent(mode: str, speed: float, strike: str) -> None
 
 
 STRIDE_FAILS: dict[tuple[str, float, str], str] = {
-    ("run", 5.5, "rearfoot"): "2.3 cm",
-    ("run", 6.5, "rearfoot"): "2.8 cm",
-    ("run", 6.5, "midfoot"): "3.3 cm",
-    ("run", 6.5, "forefoot"): "2.5 cm",
+    ("run", 6.5, "forefoot"): "2.2 cm",
 }
 
 
