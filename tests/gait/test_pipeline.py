@@ -36,22 +36,36 @@ def test_sample_recording_gives_consistent_summary() -> None:
 def test_stride_count_and_distance_against_motion_capture(stem: str) -> None:
     """Accuracy on two VICON trials, a run and a walk, against the footfall-to-footfall reference."""
     ev = evaluate_recording(load_recording(DATASETS / f"{stem}.csv"))
-    assert abs(ev.step_error_pct) <= 3.0
-    assert abs(ev.distance_error_pct) <= 5.0
-    assert ev.stride_length_rmse_m < 0.08
+    assert abs(ev.step_error_pct) <= 1.0
+    assert abs(ev.distance_error_pct) <= 3.0
+    assert ev.stride_length_rmse_m < 0.05
+
+
+@needs_data
+@pytest.mark.parametrize("stem", ["2017-11-27-11-23-18", "2017-11-27-11-24-07", "2017-11-27-11-25-12"])
+def test_quiet_instant_in_the_air_before_a_stop_is_no_stance(stem: str) -> None:
+    """Runs that end in a stop: the slowing last swing has a quiet instant whose 'up' disagrees with the
+    gyroscope from both sides; it must not split the last stride (stride count as the mocap reference)."""
+    ev = evaluate_recording(load_recording(DATASETS / "pyshoe_vicon" / f"{stem}.csv"))
+    assert ev.strides == ev.reference_strides
+    assert ev.stride_length_rmse_m < 0.06
 
 
 @needs_data
 def test_aggregate_accuracy_over_all_datasets() -> None:
-    """One parameter set for every recording: walking meets the 2 % median target; running is at ~3.4 %."""
+    """One parameter set for every recording (issue 3): walking and running within 2 % median distance error
+    (measured: walking 0.6 %, running 1.7 %), stride lengths within 4.5 cm RMSE (measured: 3.7 / 3.2 cm)."""
     results = evaluate_folder(DATASETS)
     by = {a: [r for r in results if r.activity == a] for a in ("walk", "run")}
     walk = [abs(r.distance_error_pct) for r in by["walk"]]
-    run = [abs(r.distance_error_pct) for r in by["run"] if r.reference_strides]
+    run = [abs(r.distance_error_pct) for r in by["run"]]
     steps = [abs(r.step_error_pct) for r in results if r.step_error_pct is not None]
-    assert np.median(walk) <= 2.0
-    assert np.median(run) <= 4.0
+    assert np.median(walk) <= 1.0
+    assert np.median(run) <= 2.0
     assert np.median(steps) <= 1.0
+    for activity in ("walk", "run"):
+        rmse = [r.stride_length_rmse_m for r in by[activity] if r.stride_length_rmse_m is not None]
+        assert np.median(rmse) < 0.045
 
 
 def test_cli_analyze_json_has_the_documented_fields() -> None:

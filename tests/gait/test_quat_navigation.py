@@ -7,7 +7,14 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from soleware.gait import _quat as quat
-from soleware.gait.navigation import StrideIntegration, tilt_quaternion, yaw_of
+from soleware.gait._signal import window_mean
+from soleware.gait.navigation import (
+    StrideIntegration,
+    anchor_tilt_mismatch_rad,
+    attitude_scan,
+    tilt_quaternion,
+    yaw_of,
+)
 from soleware.gait.stance import AdaptiveStanceDetector
 
 
@@ -63,6 +70,35 @@ def test_stride_integration_recovers_known_stride_length(spread: bool) -> None:
     # The window-averaged gravity at the recording's two ends is one-sided; inner strides are exact.
     assert np.allclose(horizontal[1:-1], 1.2, rtol=2e-3)
     assert np.allclose(nav.velocity_mps_[np.isin(nav.sample_index_, anchors)], 0.0, atol=1e-9)
+
+
+def test_anchor_tilt_error_is_corrected_where_the_foot_lands() -> None:
+    """The accelerometer's 'up' off by 5° at the anchors (the foot still accelerates in a short stance) must
+    not tilt the swing: corrected where the foot comes to rest the strides keep their length; spread over the
+    swing by angle turned they do not."""
+    t, f, w, anchors = _synthetic_strides(n_strides=6)
+    sign = np.where(np.arange(len(anchors)) % 2 == 0, 1.0, -1.0)[:, None]
+    up = Rotation.from_rotvec(sign * np.radians([4.0, 3.0, 0.0])).apply(window_mean(f, anchors, 4))
+    moving = np.linalg.norm(w, axis=1) > 0.05
+    lengths = {}
+    for landing in (False, True):
+        nav = StrideIntegration(tilt_error_at_landing=landing).integrate(
+            t, f, w, starts=anchors[:-1], ends=anchors[1:], start_up=up[:-1], end_up=up[1:], moving=moving
+        )
+        lengths[landing] = np.linalg.norm(nav.displacement_m_[1:-1, :2], axis=1)
+    assert np.allclose(lengths[True], 1.2, rtol=1e-3)
+    assert np.max(np.abs(lengths[False] - 1.2)) > 0.01
+
+
+def test_anchor_tilt_mismatch_finds_the_anchor_whose_up_is_wrong() -> None:
+    t, f, w, anchors = _synthetic_strides(n_strides=5)
+    up = window_mean(f, anchors, 4)
+    assert np.degrees(anchor_tilt_mismatch_rad(attitude_scan(t, w), anchors, up)[1:-1]).max() < 0.1
+    axis = np.cross(up[2], [1.0, 0.0, 0.0])  # any axis perpendicular to 'up' turns it by the full angle
+    up[2] = Rotation.from_rotvec(np.radians(50.0) * axis / np.linalg.norm(axis)).apply(up[2])
+    mismatch = np.degrees(anchor_tilt_mismatch_rad(attitude_scan(t, w), anchors, up))
+    assert mismatch[1] == pytest.approx(50.0, abs=0.5) and mismatch[2] == pytest.approx(50.0, abs=0.5)
+    assert mismatch[[0, 3]].max() < 5.0
 
 
 def test_stance_detector_finds_one_stance_per_constructed_stride() -> None:

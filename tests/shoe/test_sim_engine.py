@@ -2,8 +2,7 @@
 
 Targets (issue #4): distance error <= 1 %, stride length RMSE <= 2 cm, contact time error (RMSE) <= 10 ms,
 strike angle error (RMSE) <= 3 deg, from slow walking (1.0 m/s) to sprinting (6.5 m/s) and for all three strike
-types. Where the engine misses a target the test is an expected failure (strict) with the measured figure, so a
-fixed engine shows up as XPASS. Strides next to standing still are left out of the per-stride errors.
+types. Strides next to standing still are left out of the per-stride errors.
 """
 
 from __future__ import annotations
@@ -59,55 +58,24 @@ def errors(mode: str, speed: float, strike: str) -> dict[str, float]:
     }
 
 
-def _xfail(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=reason)
+CASE_PARAMS = pytest.mark.parametrize(("mode", "speed", "strike"), CASES)
 
 
-def _cases(failing: dict[tuple[str, float, str], str], why: str = "") -> list[object]:
-    return [
-        pytest.param(*c, marks=_xfail(f"measured {failing[c]}; {why}")) if c in failing else c for c in CASES
-    ]
-
-
-#: diagnosis of each miss (see the report of issue #4): the simulator's own signals integrate back to < 1 cm
-WHY_STRIDE = (
-    "engine anchoring at short fast stances (strapdown from the true start: < 0.7 cm): the +-20 ms gravity window "
-    "is longer than the 29-42 ms simulated foot-flat (perfect sensor, window 10 ms: <= 0.7 cm), plus the 0.5 % "
-    "accelerometer scale error (~1.7 cm bias at 6.5 m/s)"
-)
-WHY_CONTACT = "engine initial or terminal contact off the simulated touchdown or toe-off"
-WHY_STRIKE = "engine initial contact (|a| peak within 0.3 s before mid-stance) misses or lags touchdown"
-
-
-@pytest.mark.parametrize(("mode", "speed", "strike"), _cases({}))
+@CASE_PARAMS
 def test_distance_within_1_percent(mode: str, speed: float, strike: str) -> None:
     assert errors(mode, speed, strike)["distance_pct"] <= 1.0
 
 
-STRIDE_FAILS: dict[tuple[str, float, str], str] = {
-    ("run", 5.5, "rearfoot"): "2.2 cm",
-    ("run", 6.5, "rearfoot"): "2.7 cm",
-    ("run", 6.5, "midfoot"): "3.0 cm",
-    ("run", 6.5, "forefoot"): "2.3 cm",
-}
-
-
-@pytest.mark.parametrize(("mode", "speed", "strike"), _cases(STRIDE_FAILS, WHY_STRIDE))
+@CASE_PARAMS
 def test_stride_length_rmse_within_2_cm(mode: str, speed: float, strike: str) -> None:
     assert errors(mode, speed, strike)["stride_rmse_m"] <= 0.02
 
 
-CONTACT_FAILS: dict[tuple[str, float, str], str] = {}
-
-
-@pytest.mark.parametrize(("mode", "speed", "strike"), _cases(CONTACT_FAILS, WHY_CONTACT))
+@CASE_PARAMS
 def test_contact_time_within_10_ms(mode: str, speed: float, strike: str) -> None:
     assert errors(mode, speed, strike)["contact_rmse_s"] <= 0.010
 
 
-STRIKE_FAILS: dict[tuple[str, float, str], str] = {}
-
-
-@pytest.mark.parametrize(("mode", "speed", "strike"), _cases(STRIKE_FAILS, WHY_STRIKE))
+@CASE_PARAMS
 def test_strike_angle_within_3_deg(mode: str, speed: float, strike: str) -> None:
     assert errors(mode, speed, strike)["strike_rmse_deg"] <= 3.0

@@ -10,7 +10,12 @@ import numpy as np
 from soleware.gait import _quat as quat
 from soleware.gait._signal import moving_average, repair_saturation, samples, window_mean
 from soleware.gait.events import ContactEventDetection, sagittal_axis
-from soleware.gait.navigation import StrideIntegration, tilt_quaternion
+from soleware.gait.navigation import (
+    StrideIntegration,
+    anchor_tilt_mismatch_rad,
+    attitude_scan,
+    tilt_quaternion,
+)
 from soleware.gait.recording import Recording
 from soleware.gait.stance import AdaptiveStanceDetector
 
@@ -98,6 +103,12 @@ class GaitAnalysis:
     rest_bias_s
         The gyroscope bias is the median angular rate over a rest's first this many seconds (a stream need not
         wait longer than this for it).
+    stance_tilt_max_rad
+        A stance's measured 'up' must agree within this angle (~34°) with the 'up' the gyroscope carries over
+        from at least one neighbouring stance. A foot on the ground differs by < 25° even running (the
+        accelerometer sees the foot's own acceleration); a quiet instant in the air, before a stop or at the
+        first step off a standstill, differs by 45-160° from both sides and is dropped, so its two strides
+        become one.
     chunk_s
         Continuous data longer than this is analysed in chunks of this length, each overlapping the last stride
         of the one before, so memory stays bounded (a marathon needs no more than a chunk does). Strides are
@@ -127,6 +138,7 @@ class GaitAnalysis:
         pivot_height_m: float = 0.08,
         rest_min_s: float = 1.0,
         rest_bias_s: float = 5.0,
+        stance_tilt_max_rad: float = 0.6,
         chunk_s: float = 1200.0,
     ) -> None:
         self.stance_detector = stance_detector
@@ -136,6 +148,7 @@ class GaitAnalysis:
         self.pivot_height_m = pivot_height_m
         self.rest_min_s = rest_min_s
         self.rest_bias_s = rest_bias_s
+        self.stance_tilt_max_rad = stance_tilt_max_rad
         self.chunk_s = chunk_s
 
     def analyze(self, recording: Recording) -> Self:
@@ -235,7 +248,10 @@ class GaitAnalysis:
         det = (self.stance_detector or AdaptiveStanceDetector()).detect(acc, gyr, sample_rate_hz=fs)
         n_rest, n_bias = samples(self.rest_min_s, fs), samples(self.rest_bias_s, fs)
         starts: list[int] = []
+        standing = np.zeros(len(t), dtype=bool)
         for a, b in det.still_intervals_:
+            if b - a >= n_rest:
+                standing[a:b] = True
             if b - a < n_rest or (open_start and a == 0):
                 continue
             if open_end and b == len(t) and b - a < n_bias:
@@ -253,6 +269,16 @@ class GaitAnalysis:
             return [], np.zeros((0, 4))
         hw = samples(self.gravity_window_s, fs)
         up = window_mean(acc, k, hw)
+        scan = attitude_scan(t, gyr)
+        # A quiet instant where the measured 'up' disagrees with the gyroscope from both neighbouring stances
+        # is no stance: the foot hangs in the air (the slowing swing before a stop, the first step off a
+        # standstill).
+        mismatch = anchor_tilt_mismatch_rad(scan, k, up)
+        airborne = 1 + np.flatnonzero(
+            (mismatch[:-1] > self.stance_tilt_max_rad) & (mismatch[1:] > self.stance_tilt_max_rad)
+        )
+        if len(airborne):
+            k, up = np.delete(k, airborne), np.delete(up, airborne, axis=0)
         # The foot rolls over the ground even at its stillest instant: the sensor, pivot_height_m above the
         # rolling contact, moves at ω × r there rather than standing still.
         w_level = quat.rotate(tilt_quaternion(up), window_mean(gyr, k, hw))
@@ -268,6 +294,8 @@ class GaitAnalysis:
             start_velocity_mps=v_anchor[:-1],
             end_velocity_mps=v_anchor[1:],
             moving=~det.per_sample_still_,
+            standing=standing,
+            scan=scan,
         )
         length = np.linalg.norm(nav.displacement_m_[:, :2], axis=1)
         left = _lateral_axis(gyr, up, nav)
@@ -278,7 +306,7 @@ class GaitAnalysis:
         strides = []
         bounds = np.searchsorted(nav.stride_of_sample_, np.arange(len(k)))
         angles = _strike_angles_deg(
-            nav.attitude_, nav.sample_index_, bounds, ic_all[1:], np.cross(left, up[1:])
+            nav.attitude_, nav.sample_index_, bounds, ic_all[1:], np.cross(left, up[1:]), scan
         )
         for i in range(len(k) - 1):
             a, b = int(k[i]), int(k[i + 1])
@@ -360,13 +388,21 @@ def _lateral_axis(gyr: np.ndarray, up: np.ndarray, nav: StrideIntegration) -> np
 
 
 def _strike_angles_deg(
-    att: np.ndarray, sample_index: np.ndarray, bounds: np.ndarray, ic: np.ndarray, fwd_sensor: np.ndarray
+    att: np.ndarray,
+    sample_index: np.ndarray,
+    bounds: np.ndarray,
+    ic: np.ndarray,
+    fwd_sensor: np.ndarray,
+    scan: np.ndarray,
 ) -> np.ndarray:
     """Foot pitch at each stride's initial contact relative to the foot-flat at its end (deg, + toe up).
 
     Stride ``i`` holds the navigation samples ``bounds[i]:bounds[i + 1]``; its pitch is the elevation of the
-    foot's forward axis (``fwd_sensor[i]``, sensor frame, horizontal at the end anchor) in the navigation frame,
-    interpolated to the fractional sample ``ic[i]``. NaN where the contact lies outside the stride.
+    foot's forward axis (``fwd_sensor[i]``, sensor frame, horizontal at the end anchor) in the navigation
+    frame, interpolated to the fractional sample ``ic[i]``. The attitude at the contact is the end anchor's
+    carried back by the gyroscope alone (``scan``, :func:`attitude_scan`): over the landing that relative
+    rotation is exact, and a tilt correction made where the foot comes to rest does not enter the angle. NaN
+    where the contact lies outside the stride.
     """
     lo, hi = bounds[:-1], bounds[1:]
     ok = (hi - lo >= 2) & np.isfinite(ic)
@@ -377,11 +413,14 @@ def _strike_angles_deg(
     j = np.minimum(x.astype(int), hi - lo - 2)
     w = x - j
     f = fwd_sensor / np.linalg.norm(fwd_sensor, axis=1, keepdims=True)
+    end_att = att[hi - 1]
+    to_end = quat.conjugate(scan[last])
 
-    def pitch(rows: np.ndarray) -> np.ndarray:
-        return np.degrees(np.arcsin(np.clip(quat.rotate(att[rows], f)[:, 2], -1.0, 1.0)))
+    def pitch(samples_at: np.ndarray) -> np.ndarray:
+        f_end = quat.rotate(quat.multiply(to_end, scan[samples_at]), f)
+        return np.degrees(np.arcsin(np.clip(quat.rotate(end_att, f_end)[:, 2], -1.0, 1.0)))
 
-    out = (1.0 - w) * pitch(lo + j) + w * pitch(lo + j + 1) - pitch(hi - 1)
+    out = (1.0 - w) * pitch(first + j) + w * pitch(first + j + 1) - pitch(last)
     out[~ok] = np.nan
     return out
 
