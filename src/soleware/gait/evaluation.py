@@ -18,9 +18,10 @@ __all__ = ["Evaluation", "compare_strides", "evaluate_folder", "evaluate_recordi
 class Evaluation:
     """Errors of one recording; a field is None where the recording has no such ground truth.
 
-    Where per-stride references exist, distance is compared over the referenced span only (the sum of
-    footfall-to-footfall distances of the strides ending in it), and our strides are paired with reference
-    strides by nearest end time.
+    Where per-stride references exist, distance is compared over the referenced span only: ours is the sum of
+    our strides ending in it, the reference the sum of its strides (both footfall to footfall, as issue 3
+    defines distance; a sidecar's ``distance_m`` may be a marker's path length instead, turns included). Our
+    strides are paired with reference strides by nearest end time.
     """
 
     name: str
@@ -62,6 +63,7 @@ def compare_strides(recording: Recording, t_end_s: np.ndarray, length_m: np.ndar
         half_last = 0.5 * (gt.strides[-1, 1] - gt.strides[-1, 0])
         inside = (t_end > r0 + half_first) & (t_end < r1 + half_last)
         dist = float(length[inside].sum())
+        ref_d = float(gt.strides[:, 2].sum())
         n_ref = len(gt.strides)
         n_ours = int(inside.sum())
         # Pair each reference stride with our stride whose end is nearest its end (within half a stride).
