@@ -40,17 +40,28 @@ async def server_runs(url: str) -> list[dict]:
         await client.close()
 
 
-def write_log(path: Path, *, side: str, strides: int, start_ms: int = START_MS, seed: int = 0) -> RunLog:
-    """A shoe's flash holding one complete run of ``strides`` strides (what a shoe has after a run)."""
+def write_log(
+    path: Path,
+    *,
+    side: str,
+    strides: int,
+    start_ms: int = START_MS,
+    seed: int = 0,
+    bad_stride: int | None = None,
+) -> RunLog:
+    """A shoe's flash holding one complete run of ``strides`` strides (what a shoe has after a run).
+
+    With ``bad_stride`` that stride is 7.5 m long, more than any runner's (a faulty shoe).
+    """
     rng = random.Random(seed)
     flash = FileFlash.create(path)
     log = RunLog.open(flash)
     log.start_run(start_unix_ms=start_ms, side=side)
     t = 0.0
-    for _ in range(strides):
+    for i in range(strides):
         duration = 0.7 + 0.02 * rng.random()
         t += duration
-        length = 2.2 + 0.1 * rng.random()
+        length = 7.5 if i == bad_stride else 2.2 + 0.1 * rng.random()
         log.append_stride(
             t_end_s=t,
             stride_length_m=length,
@@ -194,6 +205,26 @@ async def test_one_shoe_is_enough(tmp_path):
         runs = await server_runs(url)
         assert len(runs) == 1 and [f["side"] for f in runs[0]["feet"]] == ["right"]
     assert shoe_acknowledged(tmp_path / "right.img")
+
+
+async def test_a_run_the_server_refuses_is_kept_and_not_retried(tmp_path):
+    """A run the service rejects for good (422) stays on the shoe and in the gateway's store, with the reason,
+    and the gateway goes on with later runs instead of retrying the same body for ever."""
+    write_log(tmp_path / "left.img", side="left", strides=200, bad_stride=31)
+    async with (
+        run_service(tmp_path) as url,
+        Rig(tmp_path, url, email=EMAIL, password=PASSWORD, boot_unix_ms=START_MS) as rig,
+    ):
+        rig.start_shoe("left")
+        gw = await rig.start_gateway(shoes=1)
+        await rig.until(lambda: gw.settled(1), 60, "the run to be refused")
+        await asyncio.sleep(0.5)
+        assert gw.uploads == [] and len(gw.rejections) == 1
+        assert "422" in gw.rejections[0] and "length_m" in gw.rejections[0]
+        assert await server_runs(url) == []
+    store = next(SyncStore(p) for p in (tmp_path / "gw" / "sync").glob("*.json"))
+    assert len(store.rejected) == 1 and len(store.records) == 202
+    assert not shoe_acknowledged(tmp_path / "left.img")
 
 
 async def test_without_a_server_nothing_is_acknowledged(tmp_path):

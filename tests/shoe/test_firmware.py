@@ -12,6 +12,7 @@ from soleware.gait.recording import Recording, load_recording, sample_recording_
 from soleware.gait.streaming import StreamingGaitAnalysis
 from soleware.shoe.firmware import Firmware, FirmwareEvent, RunState, StrideEvent
 from soleware.shoe.runlog import MemoryFlash, RunEnd, RunLog, RunStart, Stride
+from soleware.shoe.sim import simulate
 
 DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"
 REAL = sorted(
@@ -162,3 +163,18 @@ def test_repeated_samples_are_dropped_and_battery_drains():
     )
     assert fw.battery.charge_mah < fw.battery.capacity_mah
     assert fw.state_bytes() < 400_000
+
+
+def test_streaming_strides_match_offline_across_a_walk_to_run_change():
+    """Starting to run after a walk: each window's stride-period estimate lags the change, and no window may
+    merge running strides into one (a merged 7.9 m "stride" once made the run service refuse a demo run)."""
+    for side, rec in simulate("30s walk, 600m@4:30/km", seed=2).items():
+        offline = GaitAnalysis().analyze(rec).strides_
+        stream = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz).feed(
+            rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=20
+        )
+        assert len(stream.strides_) == len(offline), side
+        ends = np.array([[a.t_end_s, b.t_end_s] for a, b in zip(stream.strides_, offline, strict=True)])
+        lengths = np.array([[a.length_m, b.length_m] for a, b in zip(stream.strides_, offline, strict=True)])
+        assert np.abs(ends[:, 0] - ends[:, 1]).max() < 0.01, side
+        assert np.abs(lengths[:, 0] - lengths[:, 1]).max() < 0.02, side

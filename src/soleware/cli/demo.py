@@ -202,6 +202,7 @@ async def run_demo(
         gw_task = asyncio.create_task(gw.run())
         now = dt.datetime.now(dt.UTC)
         for k in range(runs):
+            rejected_before = len(gw.rejections)
             # runs spread over the past weeks (every 2–3 days, mornings), the last one now
             days_ago = (runs - 1 - k) * 2.5
             start = now - dt.timedelta(days=days_ago) if k < runs - 1 else now
@@ -250,6 +251,12 @@ async def run_demo(
                 await _wait_file(workdir / f"shoe-{side}-{k + 1}.json")
             for proc in shoes:
                 await demo.stop(proc)
+            if len(gw.rejections) > rejected_before:
+                console.print(
+                    f"[bold red]Run {k + 1} was rejected by the run service:[/] {gw.rejections[-1]}"
+                )
+                result["runs"].append({"rejected": gw.rejections[-1]})
+                continue
             answer = gw.uploads[-1]
             detail = (await client._request("GET", f"/api/runs/{answer['run_id']}")).json()
             true_m = float(truth["left"].ground_truth.distance_m)
@@ -397,7 +404,7 @@ def demo(
         f"[bold]Soleware demo[/bold]: {runs} run(s) of “{plan}” at {speedup:.0f}× — logs in {workdir}"
     )
     try:
-        asyncio.run(
+        result = asyncio.run(
             run_demo(
                 plan=plan,
                 speedup=speedup,
@@ -413,6 +420,8 @@ def demo(
                 report=report,
             )
         )
+        if any("rejected" in r for r in result["runs"]):
+            raise typer.Exit(1)
     except KeyboardInterrupt:
         console.print("stopped; every process is down.")
     except RuntimeError as exc:

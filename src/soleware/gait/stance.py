@@ -48,8 +48,9 @@ class AdaptiveStanceDetector:
         A stance may be at most ``dip_factor`` times, or ``dip_margin_rps`` above, the quiet level of the stances
         around it (their lower quartile); louder candidates are dips within a swing.
     half_stride_fraction
-        A candidate closer than this fraction of the local stride period to both its neighbours, and louder than
-        both, splits a stride in two and is dropped.
+        A candidate closer than this fraction of the local stride period to both its neighbours, and half as loud
+        again as either, splits a stride in two and is dropped (at a walk-to-run change the period estimate
+        lags, and a running stance merely louder than its neighbours must stay).
     acc_weight_rad_per_m
         Weight of the specific-force deviation from gravity in the motion energy (rad/s per m/s²).
 
@@ -182,7 +183,7 @@ class AdaptiveStanceDetector:
                 p -= 1
             k, kp, kn = stance[i], stance[p], stance[i + 1]
             limit = self.half_stride_fraction * period[k]
-            if (k - kp) / fs < limit and (kn - k) / fs < limit and e[k] > max(e[kp], e[kn]):
+            if (k - kp) / fs < limit and (kn - k) / fs < limit and e[k] > 1.5 * max(e[kp], e[kn]):
                 keep[i] = False
                 peaks[p] = max(peaks[p], peaks[i])
         return stance[keep], peaks[keep]

@@ -33,7 +33,7 @@ from soleware.link.rsc import RscMeasurement
 from soleware.link.soleware_service import StrideDetail
 from soleware.shoe.runlog import LogRecord, RunEnd, RunStart, Stride
 
-__all__ = ["FootState", "Gateway", "ServerClient", "SyncStore", "run_upload_body"]
+__all__ = ["FootState", "Gateway", "ServerClient", "SyncStore", "UploadRejected", "run_upload_body"]
 
 log = logging.getLogger(__name__)
 G_MPS2 = 9.80665
@@ -55,6 +55,10 @@ class FootState:
     stride_arrivals: list[tuple[int, float]] = dataclasses.field(default_factory=list)
 
 
+class UploadRejected(Exception):
+    """The run service refused a run for good (its answer says why); retrying the same body cannot help."""
+
+
 # ---------------------------------------------------------------------- durable sync state
 class SyncStore:
     """Records received from one shoe, kept on disk until the shoe has been acknowledged for them."""
@@ -63,11 +67,14 @@ class SyncStore:
         self.path = path
         self.records: dict[int, bytes] = {}
         self.uploaded: set[int] = set()  # run ids of this shoe stored by the server
+        #: run ids the server refused for good (4xx), with its reason: kept here and on the shoe, not retried
+        self.rejected: dict[int, str] = {}
         self.acked = 0
         if path.exists():
             data = json.loads(path.read_text())
             self.records = {int(k): bytes.fromhex(v) for k, v in data["records"].items()}
             self.uploaded = set(data["uploaded"])
+            self.rejected = {int(k): v for k, v in data.get("rejected", {}).items()}
             self.acked = int(data["acked"])
 
     @property
@@ -84,6 +91,7 @@ class SyncStore:
         data = {
             "records": {str(k): v.hex() for k, v in sorted(self.records.items())},
             "uploaded": sorted(self.uploaded),
+            "rejected": {str(k): v for k, v in sorted(self.rejected.items())},
             "acked": self.acked,
         }
         with tmp.open("w") as f:
@@ -205,7 +213,10 @@ class ServerClient:
         await self._request("DELETE", "/api/live")
 
     async def upload_run(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Store a run; :class:`UploadRejected` when the server refuses it for good, RuntimeError when for now."""
         r = await self._request("POST", "/api/runs", json=body)
+        if 400 <= r.status_code < 500 and r.status_code not in (401, 408, 429):
+            raise UploadRejected(f"{r.status_code} {r.text[:300]}")
         if r.status_code >= 400:
             raise RuntimeError(f"upload refused: {r.status_code} {r.text[:300]}")
         return r.json()
@@ -266,6 +277,7 @@ class Gateway:
         self.stores: dict[str, SyncStore] = {}
         self.links: dict[str, ShoeLink] = {}
         self.uploads: list[dict[str, Any]] = []  # server answers, in order
+        self.rejections: list[str] = []  # why the server refused runs (they stay on the shoe)
         self.stopping = asyncio.Event()
         self._upload_lock = asyncio.Lock()
         self._complete_since: dict[tuple[str, int], float] = {}
@@ -302,8 +314,8 @@ class Gateway:
         self.stopping.set()
 
     def settled(self, runs: int) -> bool:
-        """At least ``runs`` uploads done, and every uploaded run acknowledged to its shoe."""
-        if len(self.uploads) < runs:
+        """At least ``runs`` uploads done or rejected, and every uploaded run acknowledged to its shoe."""
+        if len(self.uploads) + len(self.rejections) < runs:
             return False
         return all(rid not in store.uploaded for store in self.stores.values() for rid in store.runs())
 
@@ -457,6 +469,7 @@ class Gateway:
                     r["start"] is not None
                     and r["end"] is not None
                     and rid not in store.uploaded
+                    and rid not in store.rejected
                     and r["strides"]
                 ):
                     complete.append((foot.side, foot.serial, r))
@@ -490,6 +503,15 @@ class Gateway:
                 body = run_upload_body(group, time_zone=self.time_zone)
                 try:
                     answer = await self.server.upload_run(body)
+                except UploadRejected as exc:
+                    log.error("upload rejected, kept on the shoe and not retried: %s", exc)
+                    for serial, r in group.values():
+                        store = self._store(serial)
+                        store.rejected[r["start"].run_id] = str(exc)
+                        store.save()
+                    self.rejections.append(str(exc))
+                    self._changed()
+                    continue
                 except (httpx.HTTPError, RuntimeError) as exc:
                     log.warning("upload failed, will retry: %s", exc)
                     return

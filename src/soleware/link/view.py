@@ -85,4 +85,6 @@ def render(gateway: Gateway) -> Group:
                 f"run {u['run_id'][:8]} {verb}; {len(u.get('records', []))} records, {len(u.get('awards', []))} awards"
             )
         )
+    for why in gateway.rejections[-3:]:
+        parts.append(Text(f"run rejected by the server, kept on the shoe: {why[:160]}", style="bold red"))
     return Group(*parts)
