@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from soleware.gait import GaitAnalysis, StreamingGaitAnalysis, load_recording, sample_recording_path
+from soleware.gait.stance import NEIGHBOURS
 
 DATASETS = Path(__file__).parents[2].parent / "shared" / "datasets"
 RECORDINGS = (
@@ -21,11 +22,7 @@ RECORDINGS = (
 
 
 def test_streaming_distance_agrees_with_offline() -> None:
-    """Agreement on real recordings (issue 3 asks 0.5 % of every file; tests/shoe holds every walk and run to it).
-
-    Stances near a decision threshold can still come out differently in a window than in the whole recording:
-    one recording fed in 37-sample chunks differs by 1.4 %.
-    """
+    """Every recording within 0.5 % (issue 3), fed in 37-sample chunks; tests/shoe holds every walk and run to it."""
     diffs = []
     for path in RECORDINGS or [sample_recording_path()]:
         rec = load_recording(path)
@@ -34,8 +31,7 @@ def test_streaming_distance_agrees_with_offline() -> None:
             rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=37
         )
         diffs.append(abs(sum(s.length_m for s in stream.strides_) - offline) / offline)
-    assert np.median(diffs) <= 0.0005
-    assert max(diffs) <= 0.02
+    assert max(diffs) <= 0.005
 
 
 def test_sample_by_sample_is_bounded_and_prompt() -> None:
@@ -50,7 +46,10 @@ def test_sample_by_sample_is_bounded_and_prompt() -> None:
     eng.finish()
     assert most <= (eng.window_s + eng.step_s + 1) * rec.sample_rate_hz
     assert len(delays) > 0.9 * len(eng.strides_)
-    assert max(delays) <= eng.step_s + eng.guard_s + 0.5
+    # Most strides within a step and the guard of their end; one ending on a doubted stance waits for the stances
+    # after it (walking strides of at most 1.3 s here).
+    assert np.mean(np.array(delays) <= eng.step_s + eng.guard_s + 0.5) >= 0.9
+    assert max(delays) <= eng.step_s + eng.guard_s + NEIGHBOURS * 1.3
     starts = np.array([s.t_start_s for s in eng.strides_])
     assert np.all(np.diff(starts) > 0)
 

@@ -178,3 +178,14 @@ def test_streaming_strides_match_offline_across_a_walk_to_run_change():
         lengths = np.array([[a.length_m, b.length_m] for a, b in zip(stream.strides_, offline, strict=True)])
         assert np.abs(ends[:, 0] - ends[:, 1]).max() < 0.01, side
         assert np.abs(lengths[:, 0] - lengths[:, 1]).max() < 0.02, side
+
+
+@pytest.mark.parametrize("rest_s", [20.0, 90.0])
+def test_streaming_keeps_the_stride_into_a_long_stop(rest_s):
+    """Standing still for longer than the stream's window: the stride into the stop is not forgotten."""
+    rec = with_rest(load_recording(sample_recording_path()), rest_s=rest_s)
+    offline = GaitAnalysis().analyze(rec).summary_.distance_m
+    stream = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz).feed(
+        rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=16
+    )
+    assert sum(s.length_m for s in stream.strides_) == pytest.approx(offline, rel=0.005)

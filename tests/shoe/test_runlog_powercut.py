@@ -121,6 +121,7 @@ def cut_everywhere(setup: list[Op], ops: list[Op], torn: bool) -> int:
                 apply(log, op)
                 done += 1
         rec_log = RunLog.open(flash)
+        assert rec_log.check() == [], f"cut at {n}: a torn write must not look like corruption"
         recs = data(rec_log)
         last = recs[-1].seq if recs else 0
         assert cum[done] <= last <= cum[done + 1], f"cut at {n}: last seq {last}, ops done {done}"

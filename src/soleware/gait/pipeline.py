@@ -238,14 +238,22 @@ class GaitAnalysis:
         the whole recording gives: with ``open_start`` data before ``t[0]`` existed (an earlier window measured
         a rest running into the first sample), with ``open_end`` more data follows, and a rest running into the
         last sample that is shorter than ``rest_bias_s`` is not measured yet; strides from its start on are
-        not final (``self.final_until_s_``). ``self.rest_biases_`` lists the rests' (start time s, bias).
+        not final (``self.final_until_s_``). ``self.rest_biases_`` lists the rests' (start time s, bias);
+        ``self.stance_doubt_`` the detector's doubt of each stance the strides join (stride ``i`` ends on ``i + 1``);
+        ``self.last_swing_s_`` the time of the last sample of a swing (motion energy of at least the detector's
+        ``swing_min_rps``).
         """
         self.rest_biases_: list[tuple[float, np.ndarray]] = []
         self.final_until_s_ = np.inf
+        self.stance_doubt_ = np.zeros(0)
+        self.last_swing_s_ = -np.inf
         if len(t) < samples(2.0, fs):
             return [], np.zeros((0, 4))
         gyr = repair_saturation(gyr)
         det = (self.stance_detector or AdaptiveStanceDetector()).detect(acc, gyr, sample_rate_hz=fs)
+        swinging = np.flatnonzero(det.energy_rps_ >= det.swing_min_rps)
+        if len(swinging):
+            self.last_swing_s_ = float(t[swinging[-1]])
         n_rest, n_bias = samples(self.rest_min_s, fs), samples(self.rest_bias_s, fs)
         starts: list[int] = []
         standing = np.zeros(len(t), dtype=bool)
@@ -277,8 +285,10 @@ class GaitAnalysis:
         airborne = 1 + np.flatnonzero(
             (mismatch[:-1] > self.stance_tilt_max_rad) & (mismatch[1:] > self.stance_tilt_max_rad)
         )
+        self.stance_doubt_ = det.stance_doubt_
         if len(airborne):
             k, up = np.delete(k, airborne), np.delete(up, airborne, axis=0)
+            self.stance_doubt_ = np.delete(self.stance_doubt_, airborne)
         # The foot rolls over the ground even at its stillest instant: the sensor, pivot_height_m above the
         # rolling contact, moves at ω × r there rather than standing still.
         w_level = quat.rotate(tilt_quaternion(up), window_mean(gyr, k, hw))

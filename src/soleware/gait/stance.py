@@ -64,6 +64,8 @@ class AdaptiveStanceDetector:
         ``(n_stance, 2)`` half-open ``[start, stop)`` still interval of each stance.
     swing_peak_rps_
         Peak energy of the swing that follows each stance (the last one: the preceding swing).
+    stance_doubt_
+        Per stance, its quiet level as a fraction of the loudest a stance may be (1: it barely passed as one).
     per_sample_still_
         Boolean mask of the still samples.
     """
@@ -72,6 +74,7 @@ class AdaptiveStanceDetector:
     stance_index_: np.ndarray
     still_intervals_: np.ndarray
     swing_peak_rps_: np.ndarray
+    stance_doubt_: np.ndarray
     per_sample_still_: np.ndarray
 
     def __init__(
@@ -131,7 +134,7 @@ class AdaptiveStanceDetector:
         # quiet both against its swings and against the quietest stances nearby.
         prev = np.r_[swing[:1], swing[:-1]]
         level = e[stance]
-        local = _neighbourhood_quartile(level, 5)
+        local = _neighbourhood_quartile(level, NEIGHBOURS)
         deep = (level <= self.stance_max_ratio * np.minimum(prev, swing)) & (
             level <= np.maximum(self.dip_factor * local, local + self.dip_margin_rps)
         )
@@ -147,6 +150,12 @@ class AdaptiveStanceDetector:
             stance = np.array(merged, dtype=int)
             swing = np.array(merged_peaks)
         stance, swing = self._drop_half_stride_dips(e, stance, swing, sample_rate_hz)
+        level = e[stance]
+        local = _neighbourhood_quartile(level, NEIGHBOURS)
+        self.stance_doubt_ = np.maximum(
+            level / np.maximum(self.dip_factor * local, local + self.dip_margin_rps),
+            level / (self.stance_max_ratio * np.minimum(np.r_[swing[:1], swing[:-1]], swing)),
+        )
         # Still interval around each stance's quietest instant.
         intervals = np.empty((len(stance), 2), dtype=int)
         mask = np.zeros(n, dtype=bool)
@@ -187,6 +196,10 @@ class AdaptiveStanceDetector:
                 keep[i] = False
                 peaks[p] = max(peaks[p], peaks[i])
         return stance[keep], peaks[keep]
+
+
+#: stances on each side whose quiet levels judge a candidate (a window of a stream has them all only later)
+NEIGHBOURS = 5
 
 
 def _neighbourhood_quartile(x: np.ndarray, k: int) -> np.ndarray:

@@ -1,9 +1,12 @@
 """The gait engine fed sample by sample (or in chunks of any size), with bounded memory.
 
 The streaming form runs the offline algorithms on a sliding window: once ``step_s`` of new data has arrived it
-analyses the last ``window_s`` (plus the stance the previous stride ended on), emits the strides that end at
-least ``guard_s`` before the newest sample, and forgets everything before the last emitted stride's end. Each
-stride is therefore emitted within ``step_s + guard_s`` of its end, and memory never exceeds one window.
+analyses the buffer (from ``context_s`` before the last emitted stride's end), emits the strides that end at
+least ``guard_s`` before the newest sample, and forgets everything before that context. A stride is therefore
+emitted within ``step_s + guard_s`` of its end, with two exceptions that keep the stream equal to the offline
+analysis: a stride ending in a rest waits until the rest has given the gyroscope bias (``rest_bias_s`` of
+:class:`~soleware.gait.pipeline.GaitAnalysis`), and one ending on a stance the detector doubts waits for the
+stances after it. Memory never exceeds one window.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Self
 import numpy as np
 
 from soleware.gait.pipeline import GaitAnalysis, RestBiases, RunSummary, Stride, summarize
+from soleware.gait.stance import NEIGHBOURS
 
 __all__ = ["StreamingGaitAnalysis"]
 
@@ -27,7 +31,8 @@ class StreamingGaitAnalysis:
     sample_rate_hz
         Nominal sample rate (used for sizing, the timestamps themselves drive the integration).
     window_s
-        Length of the analysed window.
+        Longest stretch of data held and analysed at once: a stride whose start would fall out of it (a stop
+        longer than this) is emitted as it stands.
     step_s
         New data needed before the next analysis.
     guard_s
@@ -37,6 +42,9 @@ class StreamingGaitAnalysis:
         Data kept before the last emitted stride's end: the next window finds that stance again and sees the
         strides before it as the whole recording does (the stance detector estimates the stride period over
         several seconds).
+    doubt_wait
+        A stride ending on a stance the detector doubts more than this (see ``stance_doubt_``) waits until the
+        stances after it, which the detector weighs too, are in the window.
     analysis
         The offline analysis used on each window.
 
@@ -44,21 +52,25 @@ class StreamingGaitAnalysis:
     ----------
     strides_
         Every stride emitted so far.
+    last_swing_s_
+        Time (s) of the newest sample analysed so far where the foot swung (its strides may still be pending).
     buffered_samples_
         Samples currently held (bounded by about ``(window_s + step_s) * sample_rate_hz``).
     """
 
     strides_: list[Stride]
+    last_swing_s_: float
     buffered_samples_: int
 
     def __init__(
         self,
         *,
         sample_rate_hz: float,
-        window_s: float = 20.0,
+        window_s: float = 60.0,
         step_s: float = 4.0,
         guard_s: float = 1.5,
         context_s: float = 10.0,
+        doubt_wait: float = 0.8,
         analysis: GaitAnalysis | None = None,
     ) -> None:
         self.sample_rate_hz = sample_rate_hz
@@ -66,9 +78,11 @@ class StreamingGaitAnalysis:
         self.step_s = step_s
         self.guard_s = guard_s
         self.context_s = context_s
+        self.doubt_wait = doubt_wait
         self.analysis = analysis
         self.strides_ = []
         self.buffered_samples_ = 0
+        self.last_swing_s_ = -np.inf
         self._t = np.zeros(0)
         self._acc = np.zeros((0, 3))
         self._gyr = np.zeros((0, 3))
@@ -124,23 +138,34 @@ class StreamingGaitAnalysis:
             open_end=not final,
         )
         self._biases.update(t0, ga.rest_biases_)
+        self.last_swing_s_ = max(self.last_swing_s_, ga.last_swing_s_)
         newest = self._t[-1]
         fresh: list[Stride] = []
-        if not final:
+        # A stop longer than the window: the stride into it is emitted as it stands before its start is forgotten.
+        forced = self._last_end_s is not None and newest - self.window_s > self._last_end_s - self.context_s
+        if not (final or forced):
             strides = strides[:-1]  # its end stance is the window's last: nothing after it confirms it yet
+            # A stance that barely passed as one is judged against the stances after it too: wait for them.
+            doubtful = (ga.stance_doubt_[1 : len(strides) + 1] > self.doubt_wait) & (
+                np.arange(len(strides), 0, -1) < NEIGHBOURS
+            )
+            if doubtful.any():
+                strides = strides[: int(np.argmax(doubtful))]
         for s in strides:
             if self._last_end_s is not None and s.t_start_s < self._last_end_s - 0.05:
                 if s.t_end_s < self._last_end_s + 0.05:
                     continue
                 # This window saw no stance where an earlier one ended a stride: emit the rest of the stride.
                 s = _remainder(s, self._last_end_s, traj)
-            if not final and (s.t_end_s > newest - self.guard_s or s.t_end_s >= ga.final_until_s_):
+            if not final and s.t_end_s > newest - self.guard_s:
+                break
+            if not (final or forced) and s.t_end_s >= ga.final_until_s_:
                 break
             fresh.append(s)
             self._last_end_s = s.t_end_s
         self.strides_ += fresh
         # Forget what no later window needs: all before the last stride's end stance (less some context), and
-        # in any case all but one window.
+        # in any case all but the last window_s.
         keep_from = newest - self.window_s
         if self._last_end_s is not None:
             keep_from = max(keep_from, self._last_end_s - self.context_s)

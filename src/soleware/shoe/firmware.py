@@ -246,10 +246,13 @@ class Firmware:
         latency = self._engine.step_s + self._engine.guard_s
         if self.last_stride_ is None or self.state_ is RunState.IDLE:
             return []
-        last_end = self.last_stride_.t_end_s
-        quiet = now_s - last_end - latency
+        # A stride spanning a stop moved only at its start. The engine may hold strides it is unsure of for a
+        # while; motion it has seen means no pause.
+        s = self.last_stride_
+        last_motion = s.t_end_s if s.duration_s < self.pause_s else s.t_start_s
+        quiet = min(now_s - last_motion - latency, now_s - self._engine.last_swing_s_ - self._engine.step_s)
         if quiet > self.auto_end_s:
-            return [self._end_run(last_end)]
+            return [self._end_run(last_motion)]
         if quiet > self.pause_s and self.state_ is RunState.RUNNING:
             self.state_ = RunState.PAUSED
             self._paused_at_s = now_s

@@ -170,7 +170,9 @@ def _parse_records(data: bytes, page: _Page) -> Iterator[tuple[int, LogRecord]]:
             rec = LogRecord.from_bytes(data, pos)
         except RecordError:
             tail = data[pos:].rstrip(b"\xff")
-            page.state = "torn" if len(tail) < MAX_FRAME_SIZE else "corrupt"
+            page.state = (
+                "torn" if len(tail) <= MAX_FRAME_SIZE else "corrupt"
+            )  # a torn frame: all of it but a bit
             break
         yield pos, rec
         pos += rec.frame_size()
