@@ -149,9 +149,11 @@ class AdaptiveStanceDetector:
                     merged_peaks[-1] = max(merged_peaks[-1], float(pk))
             stance = np.array(merged, dtype=int)
             swing = np.array(merged_peaks)
+        n_deep = len(stance)
         stance, swing = self._drop_half_stride_dips(e, stance, swing, sample_rate_hz)
-        level = e[stance]
-        local = _neighbourhood_quartile(level, NEIGHBOURS)
+        if not deep.all() or len(stance) < n_deep:
+            level = e[stance]
+            local = _neighbourhood_quartile(level, NEIGHBOURS)
         self.stance_doubt_ = np.maximum(
             level / np.maximum(self.dip_factor * local, local + self.dip_margin_rps),
             level / (self.stance_max_ratio * np.minimum(np.r_[swing[:1], swing[:-1]], swing)),
@@ -203,14 +205,20 @@ NEIGHBOURS = 5
 
 
 def _neighbourhood_quartile(x: np.ndarray, k: int) -> np.ndarray:
-    """Per element, the 25th percentile of ``x[i - k : i + k + 1]`` (clipped at the ends)."""
+    """Per element, the 25th percentile of ``x[i - k : i + k + 1]`` (clipped at the ends), as ``np.percentile``
+    computes it (linear interpolation), for all windows at once."""
     n = len(x)
-    out = np.empty(n)
-    if n > 2 * k:
-        out[k : n - k] = np.percentile(np.lib.stride_tricks.sliding_window_view(x, 2 * k + 1), 25, axis=1)
-    for i in [*range(min(k, n)), *range(max(k, n - k), n)]:
-        out[i] = np.percentile(x[max(0, i - k) : i + k + 1], 25)
-    return out
+    if n == 0:
+        return np.zeros(0)
+    idx = np.arange(n)[:, None] + np.arange(-k, k + 1)
+    valid = (idx >= 0) & (idx < n)
+    w = np.where(valid, x[np.clip(idx, 0, n - 1)], np.inf)
+    w.sort(axis=1)
+    m = valid.sum(axis=1)
+    h = 0.25 * (m - 1)
+    lo = np.floor(h).astype(int)
+    rows = np.arange(n)
+    return w[rows, lo] + (h - lo) * (w[rows, np.minimum(lo + 1, m - 1)] - w[rows, lo])
 
 
 def local_stride_period_s(
