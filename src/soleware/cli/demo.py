@@ -347,8 +347,7 @@ def _print_totals(
     t.add_column("when")
     for r in records:
         best = r["best"][0]
-        m, s = divmod(round(best["time_s"]), 60)
-        t.add_row(r["key"], f"{m}:{s:02d}", best["run_start"][:10])
+        t.add_row(r["key"].replace("_", " "), _clock(best["time_s"]), best["run_start"][:10])
     console.print(t)
     earned = [a["name"] for a in achievements if a["earned"]]
     console.print(f"[bold]Achievements earned[/bold] ({len(earned)}): " + ", ".join(earned))
