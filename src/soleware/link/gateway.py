@@ -55,6 +55,22 @@ class FootState:
     stride_arrivals: list[tuple[int, float]] = dataclasses.field(default_factory=list)
 
 
+def _reasons(r: httpx.Response) -> str:
+    """The run service's error answer in a line: each problem as ``where: what (got value)``."""
+    try:
+        detail = r.json()["detail"]
+    except (ValueError, KeyError, TypeError):
+        return r.text[:300]
+    if not isinstance(detail, list):
+        return str(detail)[:300]
+    parts = []
+    for d in detail[:5]:
+        where = ".".join(str(x) for x in d.get("loc", [])[1:])
+        got = f" (got {d['input']})" if "input" in d and not isinstance(d["input"], dict | list) else ""
+        parts.append(f"{where}: {d.get('msg', '')}{got}")
+    return "; ".join(parts) + (f"; and {len(detail) - 5} more" if len(detail) > 5 else "")
+
+
 class UploadRejected(Exception):
     """The run service refused a run for good (its answer says why); retrying the same body cannot help."""
 
@@ -216,7 +232,7 @@ class ServerClient:
         """Store a run; :class:`UploadRejected` when the server refuses it for good, RuntimeError when for now."""
         r = await self._request("POST", "/api/runs", json=body)
         if 400 <= r.status_code < 500 and r.status_code not in (401, 408, 429):
-            raise UploadRejected(f"{r.status_code} {r.text[:300]}")
+            raise UploadRejected(f"{r.status_code} {_reasons(r)}")
         if r.status_code >= 400:
             raise RuntimeError(f"upload refused: {r.status_code} {r.text[:300]}")
         return r.json()
