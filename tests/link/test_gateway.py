@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import socket
 from pathlib import Path
@@ -208,8 +209,8 @@ async def test_one_shoe_is_enough(tmp_path):
 
 
 async def test_a_run_the_server_refuses_is_kept_and_not_retried(tmp_path):
-    """A run the service rejects for good (422) stays on the shoe and in the gateway's store, with the reason,
-    and the gateway goes on with later runs instead of retrying the same body for ever."""
+    """A run the service rejects for good (422) is kept by the gateway with the reason, every record as the shoe
+    sent it, before the shoe may erase it; the gateway goes on instead of retrying the same body for ever."""
     write_log(tmp_path / "left.img", side="left", strides=200, bad_stride=31)
     async with (
         run_service(tmp_path) as url,
@@ -223,8 +224,10 @@ async def test_a_run_the_server_refuses_is_kept_and_not_retried(tmp_path):
         assert gw.rejections[0].startswith("422 strides.31.length_m: ") and "(got 7.5)" in gw.rejections[0]
         assert await server_runs(url) == []
     store = next(SyncStore(p) for p in (tmp_path / "gw" / "sync").glob("*.json"))
-    assert len(store.rejected) == 1 and len(store.records) == 202
-    assert not shoe_acknowledged(tmp_path / "left.img")
+    assert len(store.rejected) == 1
+    kept = json.loads(next((tmp_path / "gw" / "rejected").glob("*.json")).read_text())
+    assert kept["reason"] == gw.rejections[0] and len(kept["records"]) == 202
+    assert shoe_acknowledged(tmp_path / "left.img")
 
 
 async def test_without_a_server_nothing_is_acknowledged(tmp_path):

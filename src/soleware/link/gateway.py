@@ -7,6 +7,8 @@ Rules that keep runs from being lost or doubled:
 - A run is uploaded when its end record is in (with the other foot's run when both shoes recorded it), and the
   shoe is acknowledged only up to records the server has stored. The server recognises an upload it already has,
   so retrying after a lost answer is safe.
+- A run the server refuses for good (a 4xx answer such as an impossible stride) is not retried: its records and
+  the reason are written to ``rejected/`` in the state directory, and only then is the shoe acknowledged for it.
 - Live values go to the server while running; the run itself always comes from the shoes' logs.
 
 The gateway talks to the server over HTTP like any client; it imports nothing of ``soleware.runs``.
@@ -83,7 +85,8 @@ class SyncStore:
         self.path = path
         self.records: dict[int, bytes] = {}
         self.uploaded: set[int] = set()  # run ids of this shoe stored by the server
-        #: run ids the server refused for good (4xx), with its reason: kept here and on the shoe, not retried
+        #: run ids the server refused for good (4xx), with its reason: not retried; their records are kept in the
+        #: gateway's ``rejected/`` folder before the shoe is acknowledged for them
         self.rejected: dict[int, str] = {}
         self.acked = 0
         if path.exists():
@@ -520,8 +523,9 @@ class Gateway:
                 try:
                     answer = await self.server.upload_run(body)
                 except UploadRejected as exc:
-                    log.error("upload rejected, kept on the shoe and not retried: %s", exc)
                     for serial, r in group.values():
+                        kept = self._quarantine(serial, r, str(exc))
+                        log.error("upload rejected, not retried; the run is kept in %s: %s", kept, exc)
                         store = self._store(serial)
                         store.rejected[r["start"].run_id] = str(exc)
                         store.save()
@@ -542,13 +546,31 @@ class Gateway:
                     self._live_active = False
                 self._changed()
 
+    def _quarantine(self, serial: str, run: dict[str, Any], reason: str) -> Path:
+        """Write a refused run's records (as the shoe sent them) and the reason to ``rejected/``, durably."""
+        store = self._store(serial)
+        rid = run["start"].run_id
+        path = self.state_dir / "rejected" / f"{serial}-run{rid}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        records = {
+            str(k): v.hex() for k, v in sorted(store.records.items()) if run["first"] <= k <= run["last"]
+        }
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("w") as f:
+            json.dump({"serial": serial, "run_id": rid, "reason": reason, "records": records}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+        return path
+
     async def _deliver_acks(self, link: ShoeLink, foot: FootState) -> None:
-        """Acknowledge the shoe through the last record of its runs the server has stored, in order."""
+        """Acknowledge the shoe through the last record of its runs the server has stored (or that were refused
+        and kept in ``rejected/``), in order."""
         store = self._store(foot.serial)
         runs = sorted(store.runs().items(), key=lambda kv: kv[1]["first"])
         through = None
         for rid, r in runs:
-            if rid not in store.uploaded:
+            if rid not in store.uploaded and rid not in store.rejected:
                 break
             through = r["last"]
         if through is None or through <= store.acked:

@@ -86,5 +86,5 @@ def render(gateway: Gateway) -> Group:
             )
         )
     for why in gateway.rejections[-3:]:
-        parts.append(Text(f"run rejected by the server, kept on the shoe: {why[:160]}", style="bold red"))
+        parts.append(Text(f"run refused by the server (kept by the gateway): {why[:160]}", style="bold red"))
     return Group(*parts)
