@@ -171,6 +171,7 @@ async def run_demo(
     env = {"SOLEWARE_DATABASE_URL": f"sqlite:///{workdir / 'soleware.db'}", "SOLEWARE_PASSWORD": password}
     result: dict[str, Any] = {"url": url, "email": DEMO_EMAIL, "password": password, "runs": []}
     gw: Gateway | None = None
+    gw_task: asyncio.Task | None = None
     central = None
     client = None
     try:
@@ -294,6 +295,10 @@ async def run_demo(
     finally:
         if gw is not None:
             gw.stop()
+        if gw_task is not None and not gw_task.done():
+            # Let the gateway leave its Bluetooth work while the radio still answers (Ctrl-C mid-scan).
+            gw_task.cancel()
+            await asyncio.wait({gw_task}, timeout=5.0)
         if central is not None:
             await central.close()
         if client is not None:
