@@ -71,7 +71,8 @@ def test_demo_live_page_updates_during_the_run(tmp_path, browser):
         "--workdir",
         str(tmp_path / "demo"),
     )
-    demo = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / "demo.out"  # a file, not a pipe: nobody reads a pipe while the demo runs
+    demo = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -93,8 +94,8 @@ def test_demo_live_page_updates_during_the_run(tmp_path, browser):
             if value not in ("–", "") and (not seen or seen[-1] != value):
                 seen.append(value)
             time.sleep(0.3)
-        out = demo.stdout.read()
-        assert demo.returncode == 0, out[-3000:]
+        demo.wait(30)
+        assert demo.returncode == 0, log.read_text()[-3000:]
         assert len(seen) >= 5, f"the live distance moved only through {seen}"
         assert float(seen[-1]) > float(seen[0])
     finally:
@@ -109,7 +110,8 @@ def test_ctrl_c_stops_every_process(tmp_path):
 
     workdir = tmp_path / "demo"
     cmd = demo_command("--plan", "10min@5:00/km", "--speedup", "5", "--port", "0", "--workdir", str(workdir))
-    demo = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / "demo.out"
+    demo = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 90
     while not (workdir / "shoe-right-1.log").exists():
         assert time.monotonic() < deadline and demo.poll() is None, "the shoes did not start"
@@ -121,7 +123,12 @@ def test_ctrl_c_stops_every_process(tmp_path):
     ]
     assert len(children) >= 4, "server, radio and two shoes are up"
     demo.send_signal(signal.SIGINT)
-    demo.wait(30)
+    try:
+        demo.wait(30)
+    except subprocess.TimeoutExpired:
+        demo.kill()
+        pytest.fail(f"the demo did not stop within 30 s of Ctrl-C; its output:\n{log.read_text()[-4000:]}")
+    assert "stopped; every process is down." in log.read_text()
     time.sleep(0.5)
     alive = []
     for pid in children:
