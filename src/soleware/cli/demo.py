@@ -158,6 +158,7 @@ async def run_demo(
     console: Console,
     view: bool,
     report: Path | None,
+    remove_workdir: bool = False,
 ) -> dict[str, Any]:
     from soleware.link.central import BumbleCentral
     from soleware.link.gateway import Gateway, ServerClient
@@ -309,7 +310,26 @@ async def run_demo(
         }
         if report is not None:
             report.write_text(json.dumps(result, indent=2, default=str))
+        me = asyncio.current_task()
+        if me is not None and me.cancelling():
+            _drop_leftover_tasks(me, workdir, console, remove_workdir=remove_workdir)
     return result
+
+
+def _drop_leftover_tasks(me: asyncio.Task, workdir: Path, console: Console, *, remove_workdir: bool) -> None:
+    """After Ctrl-C, with every process down: tasks still waiting on the radio would hold up the interpreter's
+    exit (asyncio waits for every cancelled task), so they are named in the demo's log and the process ends now."""
+    leftover = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
+    if not leftover:
+        return
+    if remove_workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        with (workdir / "demo.log").open("a") as f:
+            f.writelines(f"left at Ctrl-C: {t.get_name()} {t.get_coro()}\n" for t in leftover)
+    console.print("stopped; every process is down.")
+    sys.stdout.flush()
+    os._exit(130)
 
 
 def _print_run(console: Console, k: int, n: int, detail: dict[str, Any], r: dict[str, Any]) -> None:
@@ -422,6 +442,7 @@ def demo(
                 console=console,
                 view=view,
                 report=report,
+                remove_workdir=tmp is not None and not keep,
             )
         )
         if any("rejected" in r for r in result["runs"]):
