@@ -427,6 +427,8 @@ def demo(
     console.print(
         f"[bold]Soleware demo[/bold]: {runs} run(s) of “{plan}” at {speedup:.0f}× — logs in {workdir}"
     )
+    # Ctrl-C (SIGINT) is how the demo stops, even when a shell that ignores SIGINT (a background job) started it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         result = asyncio.run(
             run_demo(
