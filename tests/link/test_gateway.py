@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import socket
@@ -194,14 +195,20 @@ async def test_a_gateway_restarting_mid_sync_loses_and_duplicates_nothing(tmp_pa
         assert_one_complete_run(await server_runs(url), left=1500, right=1500)
 
 
-async def test_one_shoe_is_enough(tmp_path):
-    write_log(tmp_path / "right.img", side="right", strides=300)
+@contextlib.asynccontextmanager
+async def one_shoe(tmp_path: Path, side: str):
+    """The run service, and a gateway for the one shoe whose log is ``<side>.img``: yields (url, rig, gateway)."""
     async with (
         run_service(tmp_path) as url,
         Rig(tmp_path, url, email=EMAIL, password=PASSWORD, boot_unix_ms=START_MS) as rig,
     ):
-        rig.start_shoe("right")
-        gw = await rig.start_gateway(shoes=1)
+        rig.start_shoe(side)
+        yield url, rig, await rig.start_gateway(shoes=1)
+
+
+async def test_one_shoe_is_enough(tmp_path):
+    write_log(tmp_path / "right.img", side="right", strides=300)
+    async with one_shoe(tmp_path, "right") as (url, rig, gw):
         await rig.until(lambda: gw.settled(1), 60, "the run to be uploaded")
         runs = await server_runs(url)
         assert len(runs) == 1 and [f["side"] for f in runs[0]["feet"]] == ["right"]
@@ -212,12 +219,7 @@ async def test_a_run_the_server_refuses_is_kept_and_not_retried(tmp_path):
     """A run the service rejects for good (422) is kept by the gateway with the reason, every record as the shoe
     sent it, before the shoe may erase it; the gateway goes on instead of retrying the same body for ever."""
     write_log(tmp_path / "left.img", side="left", strides=200, bad_stride=31)
-    async with (
-        run_service(tmp_path) as url,
-        Rig(tmp_path, url, email=EMAIL, password=PASSWORD, boot_unix_ms=START_MS) as rig,
-    ):
-        rig.start_shoe("left")
-        gw = await rig.start_gateway(shoes=1)
+    async with one_shoe(tmp_path, "left") as (url, rig, gw):
         await rig.until(lambda: gw.settled(1), 60, "the run to be refused")
         await asyncio.sleep(0.5)
         assert gw.uploads == [] and len(gw.rejections) == 1

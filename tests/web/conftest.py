@@ -82,3 +82,24 @@ def screenshots() -> Path:
     d = Path(os.environ.get("SOLEWARE_SCREENSHOTS", "/tmp/soleware-screenshots"))
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+def axe_violations(page, label: str) -> list[str]:
+    """axe-core's serious and critical violations on the page, each labelled with ``label``."""
+    if not page.evaluate("() => !!window.axe"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("() => axe.run(document, { resultTypes: ['violations'] })")
+    return [
+        f"{label}: {v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.fixture(scope="session")
+def axe():
+    """:func:`axe_violations`, for the browser tests."""
+    return axe_violations

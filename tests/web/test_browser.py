@@ -14,7 +14,6 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 EMAIL = "ada@example.com"
 PASSWORD = "correct horse battery"
 VIEWPORT = {"width": 390, "height": 844}
@@ -321,31 +320,24 @@ def test_deleting_a_run_recomputes_records(page, server, runs):
 PRIVATE_PAGES = ("live", "runs", "run", "progress", "records", "achievements", "shoes", "settings")
 
 
-def audit(page, name: str, lang: str, screenshots: Path) -> list[str]:
+def audit(page, name: str, lang: str, screenshots: Path, axe) -> list[str]:
     """axe-core's serious and critical violations on the page, after a full-page screenshot."""
     wait_ready(page)
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(screenshots / f"{lang}-{name}.png"), full_page=True)
-    if not page.evaluate("() => !!window.axe"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("() => axe.run(document, { resultTypes: ['violations'] })")
-    return [
-        f"{name}/{lang}: {v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    return axe(page, f"{name}/{lang}")
 
 
-def visit_all(page, server, runs, lang: str, screenshots: Path) -> list[str]:
+def visit_all(page, server, runs, lang: str, screenshots: Path, axe) -> list[str]:
     problems = []
     paths = {"live": "/", "run": f"/runs/{runs['slow']}"}
     for name in PRIVATE_PAGES:
         page.goto(paths.get(name, f"/{name}"))
-        problems += audit(page, name, lang, screenshots)
+        problems += audit(page, name, lang, screenshots, axe)
     return problems
 
 
-def test_every_page_passes_axe_in_english(browser, page, server, runs, screenshots):
+def test_every_page_passes_axe_in_english(browser, page, server, runs, screenshots, axe):
     httpx.post(server.url + "/api/live", json=live_update(1520, 4890.0, 3.3, 174), headers=auth(page))
     page.request.post(
         server.url + "/api/shoes",
@@ -362,7 +354,7 @@ def test_every_page_passes_axe_in_english(browser, page, server, runs, screensho
         data=json.dumps({"weekly_goal_m": 20000, "race_goal_m": 10000}),
         headers={**auth(page), "Content-Type": "application/json"},
     )
-    problems = visit_all(page, server, runs, "en", screenshots)
+    problems = visit_all(page, server, runs, "en", screenshots, axe)
     page.set_viewport_size({"width": 1280, "height": 800})  # and once on a desktop screen
     try:
         for name, path in (("run", f"/runs/{runs['slow']}"), ("live", "/")):
@@ -377,14 +369,14 @@ def test_every_page_passes_axe_in_english(browser, page, server, runs, screensho
         p = anon.new_page()
         for name in ("signin", "signup"):
             p.goto(f"/{name}")
-            problems += audit(p, name, "en", screenshots)
+            problems += audit(p, name, "en", screenshots, axe)
     finally:
         anon.close()
     assert not problems, "\n".join(problems)
     assert not page.errors
 
 
-def test_chinese_pages_follow_the_profile(browser, page, server, runs, screenshots):
+def test_chinese_pages_follow_the_profile(browser, page, server, runs, screenshots, axe):
     page.goto("/settings")
     wait_ready(page)
     page.get_by_label("中文（简体）").check()
@@ -399,7 +391,7 @@ def test_chinese_pages_follow_the_profile(browser, page, server, runs, screensho
     wait_ready(page)
     page.wait_for_selector("#link[data-state=open]")
     assert page.locator("#link").inner_text() == "已连接"
-    problems = visit_all(page, server, runs, "zh", screenshots)
+    problems = visit_all(page, server, runs, "zh", screenshots, axe)
 
     # another browser, English by default: signing in switches it to the profile's Chinese
     other = browser.new_context(viewport=VIEWPORT, base_url=server.url, locale="en-GB")
@@ -407,7 +399,7 @@ def test_chinese_pages_follow_the_profile(browser, page, server, runs, screensho
         p = other.new_page()
         for name in ("signin", "signup"):
             p.goto(f"/{name}?lang=zh")
-            problems += audit(p, name, "zh", screenshots)
+            problems += audit(p, name, "zh", screenshots, axe)
         p.goto("/signin?lang=en")
         assert p.locator("h1").inner_text() == "Sign in"
         p.get_by_label("E-mail").fill(EMAIL)

@@ -16,7 +16,6 @@ from soleware.gait.recording import sample_recording_path
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 EMAIL = "grace@example.com"
 PASSWORD = "correct horse battery"
 VIEWPORT = {"width": 390, "height": 844}
@@ -113,17 +112,6 @@ def auth(page) -> dict[str, str]:
     return {"Authorization": "Bearer " + page.evaluate("localStorage.getItem('soleware.token')")}
 
 
-def axe_problems(page, name: str) -> list[str]:
-    if not page.evaluate("() => !!window.axe"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("() => axe.run(document, { resultTypes: ['violations'] })")
-    return [
-        f"{name}: {v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 def import_via_button(page, paths: list[Path], label: str = "Import") -> None:
     done = int(page.locator("#import-box").get_attribute("data-done") or 0)
     with page.expect_file_chooser() as chooser:
@@ -189,7 +177,7 @@ def test_raw_recording_imports_with_its_start_time(page, server, files):
     page.wait_for_function("() => document.querySelectorAll('#runs li').length === 2")
 
 
-def test_export_downloads_the_servers_file(page, server, screenshots):
+def test_export_downloads_the_servers_file(page, server, screenshots, axe):
     runs = httpx.get(server.url + "/api/runs", headers=auth(page)).json()["runs"]
     run_id = next(r["id"] for r in runs if r["source"] == "fit")
     page.goto(f"/runs/{run_id}")
@@ -198,7 +186,7 @@ def test_export_downloads_the_servers_file(page, server, screenshots):
     fit_link = page.get_by_role("link", name=re.compile("^FIT file"))
     assert fit_link.is_visible()
     page.screenshot(path=str(screenshots / "en-run-export.png"), full_page=True)
-    problems = axe_problems(page, "run export menu/en")
+    problems = axe(page, "run export menu/en")
     with page.expect_download() as dl:
         fit_link.click()
     assert dl.value.suggested_filename == f"soleware-{run_id[:8]}.fit"
@@ -268,25 +256,25 @@ def test_live_page_shows_each_shoes_link(page, server, screenshots):
     assert httpx.delete(server.url + "/api/live", headers=auth(page)).status_code == 204
 
 
-def test_import_and_export_in_chinese(page, files, screenshots):
+def test_import_and_export_in_chinese(page, files, screenshots, axe):
     page.goto("/runs?lang=zh")
     wait_ready(page)
     import_via_button(page, [files["fit"], files["broken"]], label="导入")
     assert "已存在" in result(page, "tempo.fit").inner_text()
     assert "已拒绝" in result(page, "broken.fit").inner_text()
     page.screenshot(path=str(screenshots / "zh-runs-import.png"), full_page=True)
-    problems = axe_problems(page, "runs import/zh")
+    problems = axe(page, "runs import/zh")
     page.goto(page.locator("#runs li a").first.get_attribute("href") + "?lang=zh")
     wait_ready(page)
     page.locator("#export summary").click()
     assert page.locator("#export summary").inner_text().startswith("导出")
     assert page.get_by_role("link", name=re.compile("^FIT 文件")).is_visible()
     page.screenshot(path=str(screenshots / "zh-run-export.png"), full_page=True)
-    problems += axe_problems(page, "run export menu/zh")
+    problems += axe(page, "run export menu/zh")
     page.goto("/runs?lang=en")
     wait_ready(page)
     import_via_button(page, [files["fit"], files["broken"]])
     page.screenshot(path=str(screenshots / "en-runs-import.png"), full_page=True)
-    problems += axe_problems(page, "runs import/en")
+    problems += axe(page, "runs import/en")
     assert not problems, "\n".join(problems)
     assert not page.errors
