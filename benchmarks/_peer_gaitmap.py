@@ -3,7 +3,7 @@
 Runs in ``.venv-peers`` (made by ``scripts/peers``), never in our venv: it imports only gaitmap, numpy, pandas.
 Input: a JSON list of ``.npz`` files (``t_s``, ``acc_mps2``, ``gyr_rps``, ``sample_rate_hz``, ``segments``: the
 samples exactly as our loader delivers them to our engine). Output on stdout: one JSON object per file with the
-footfall-to-footfall strides (times and horizontal lengths) and the CPU time of the analysis; a first line
+footfall-to-footfall strides (times and horizontal lengths), the footfall positions and the CPU time of the analysis; a first line
 with the CPU time of compiling gaitmap's numba kernels, a last line with the process's peak memory.
 
 The pipeline, per gaitmap's documentation and examples:
@@ -42,21 +42,25 @@ def sensor_frame(acc_mps2: np.ndarray, gyr_rps: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(np.column_stack([acc_mps2, np.rad2deg(gyr_rps)]), columns=SF_COLS)
 
 
-def segment_strides(data: pd.DataFrame, t_s: np.ndarray, fs: float) -> tuple[list[list[float]], int]:
-    """Strides (t_start_s, t_end_s, length_m) of one continuous segment, and the number of ZUPT regions."""
+def segment_strides(
+    data: pd.DataFrame, t_s: np.ndarray, fs: float
+) -> tuple[list[list[float]], int, list[list[float]]]:
+    """Strides (t_start_s, t_end_s, length_m) of one continuous segment, the number of ZUPT regions, and the
+    footfall positions (x, y in m)."""
     half = ALIGN_WINDOW_WIDTH // 2
     init = get_gravity_rotation(data[SF_ACC].iloc[0 : half + 1].median().to_numpy())
     kf = RtsKalman(initial_orientation=init).estimate(data, sampling_rate_hz=fs)
     zupts = kf.zupts_[["start", "end"]].to_numpy(dtype=np.int64)
     if len(zupts) < 2:
-        return [], len(zupts)
+        return [], len(zupts), []
     mid = np.clip((zupts[:, 0] + zupts[:, 1]) // 2, 0, len(data) - 1)
     # position_ holds len(data) + 1 rows: the initial state, then the state after each sample
     pos = kf.position_[["pos_x", "pos_y"]].to_numpy()[mid + 1]
     length = np.hypot(*np.diff(pos, axis=0).T)
-    return [
+    strides = [
         [float(t_s[a]), float(t_s[b]), float(d)] for a, b, d in zip(mid[:-1], mid[1:], length, strict=True)
-    ], len(zupts)
+    ]
+    return strides, len(zupts), pos.tolist()
 
 
 def analyse(path: str) -> dict:
@@ -73,14 +77,23 @@ def analyse(path: str) -> dict:
             out["aligned"] = False
             out["align_error"] = str(exc)[:120]
         strides: list[list[float]] = []
+        footfalls: list[list[list[float]]] = []
         n_zupts = 0
         for lo, hi in z["segments"]:
             if hi - lo < ALIGN_WINDOW_WIDTH + 2:
                 continue
-            s, n = segment_strides(data.iloc[lo:hi].reset_index(drop=True), t_s[lo:hi], fs)
+            s, n, f = segment_strides(data.iloc[lo:hi].reset_index(drop=True), t_s[lo:hi], fs)
             strides += s
             n_zupts += n
-        out.update(strides=strides, zupts=n_zupts, ok=True)
+            if s:
+                footfalls.append(f)
+        # footfall positions are in one frame only within a segment
+        out.update(
+            strides=strides,
+            zupts=n_zupts,
+            footfalls_xy=footfalls[0] if len(footfalls) == 1 else None,
+            ok=True,
+        )
     except Exception as exc:  # reported, never hidden: the caller counts failed files
         out.update(strides=[], ok=False, error=f"{type(exc).__name__}: {str(exc)[:200]}")
     out["cpu_s"] = time.process_time() - cpu0

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from soleware.gait import GaitAnalysis, Recording, StreamingGaitAnalysis, load_recording
-from soleware.gait.evaluation import Evaluation, compare_strides, recordings_with_truth
+from soleware.gait.evaluation import Evaluation, compare_strides, footfalls_xy_m, recordings_with_truth
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
@@ -54,7 +54,10 @@ def run_ours(recs: list[Recording]) -> tuple[list[Evaluation], list[float]]:
         cpu.append(time.process_time() - c0)
         scores.append(
             compare_strides(
-                rec, np.array([s.t_end_s for s in ga.strides_]), np.array([s.length_m for s in ga.strides_])
+                rec,
+                np.array([s.t_end_s for s in ga.strides_]),
+                np.array([s.length_m for s in ga.strides_]),
+                footfalls_xy_m=footfalls_xy_m(ga),
             )
         )
     return scores, cpu
@@ -156,7 +159,12 @@ def _stat(a: np.ndarray, f) -> float | None:
 def report(recs: list[Recording], ours: list[Evaluation], ours_cpu: list[float], gm: list[dict]) -> dict:
     gm_ok = [r["ok"] for r in gm]
     gm_scores = [
-        compare_strides(rec, np.array([s[1] for s in r["strides"]]), np.array([s[2] for s in r["strides"]]))
+        compare_strides(
+            rec,
+            np.array([s[1] for s in r["strides"]]),
+            np.array([s[2] for s in r["strides"]]),
+            footfalls_xy_m=np.array(r["footfalls_xy"]) if r.get("footfalls_xy") else None,
+        )
         for rec, r in zip(recs, gm, strict=True)
     ]
     acts = sorted({r.activity for r in recs}, key=lambda a: (ACTIVITY_ORDER + (a,)).index(a))

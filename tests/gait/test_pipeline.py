@@ -54,18 +54,33 @@ def test_quiet_instant_in_the_air_before_a_stop_is_no_stance(stem: str) -> None:
 @needs_data
 def test_aggregate_accuracy_over_all_datasets() -> None:
     """One parameter set for every recording (issue 3): walking and running within 2 % median distance error
-    (measured: walking 0.6 %, running 1.7 %), stride lengths within 4.5 cm RMSE (measured: 3.7 / 3.2 cm)."""
+    (measured: walking 0.5 %, running 1.1 %) and no walk, run or mixed recording worse than 5 % (measured: 2.1 %),
+    stride lengths within 4.5 cm RMSE (measured: 3.7 / 3.2 cm). Each recording is scored against its footfall
+    reference (``Evaluation``)."""
     results = evaluate_folder(DATASETS)
-    by = {a: [r for r in results if r.activity == a] for a in ("walk", "run")}
+    by = {a: [r for r in results if r.activity == a] for a in ("walk", "run", "mixed")}
     walk = [abs(r.distance_error_pct) for r in by["walk"]]
     run = [abs(r.distance_error_pct) for r in by["run"]]
     steps = [abs(r.step_error_pct) for r in results if r.step_error_pct is not None]
     assert np.median(walk) <= 1.0
     assert np.median(run) <= 2.0
     assert np.median(steps) <= 1.0
+    worst = max((r for rs in by.values() for r in rs), key=lambda r: abs(r.distance_error_pct))
+    assert abs(worst.distance_error_pct) <= 5.0, worst
     for activity in ("walk", "run"):
         rmse = [r.stride_length_rmse_m for r in by[activity] if r.stride_length_rmse_m is not None]
         assert np.median(rmse) < 0.045
+
+
+@needs_data
+def test_walk_weaving_between_measured_points_matches_them() -> None:
+    """SensorConnectData_27: 62 strides between floor points 27 m apart, but the walker weaved (the foot's own
+    heading swings ±40° every few strides); we walk 71 m, and our footfalls at the points' stride numbers lie
+    as far apart as the points (within 2 %)."""
+    ev = evaluate_recording(load_recording(DATASETS / "gaitdriven_loops" / "SensorConnectData_27.csv"))
+    assert ev.reference_kind == "corner points"
+    assert abs(ev.distance_error_pct) <= 2.0
+    assert ev.walked_m > 1.15 * ev.reference_distance_m
 
 
 def test_cli_analyze_json_has_the_documented_fields() -> None:

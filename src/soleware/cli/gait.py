@@ -114,15 +114,18 @@ def eval_(
     for col in (
         "recording",
         "activity",
-        "distance m",
+        "walked m",
+        "reference",
+        "ours m",
         "ref m",
         "dist err %",
+        "vs distance_m %",
         "strides",
         "ref",
         "step err %",
         "RMSE cm",
     ):
-        table.add_column(col, justify="right" if col != "recording" else "left")
+        table.add_column(col, justify="left" if col in ("recording", "reference") else "right")
 
     def f(x: float | None, fmt: str) -> str:
         return "–" if x is None else format(x, fmt)
@@ -131,15 +134,18 @@ def eval_(
         table.add_row(
             r.name,
             r.activity,
+            f(r.walked_m, ".1f"),
+            r.reference_kind or "–",
             f(r.distance_m, ".1f"),
             f(r.reference_distance_m, ".1f"),
             f(r.distance_error_pct, "+.1f"),
+            f(r.sidecar_error_pct, "+.1f"),
             str(r.strides),
             f(r.reference_strides, "d") if r.reference_strides is not None else "–",
             f(r.step_error_pct, "+.1f"),
             f(None if r.stride_length_rmse_m is None else 100 * r.stride_length_rmse_m, ".1f"),
         )
-    console = Console(width=140)
+    console = Console(width=180)
     console.print(table)
     agg = Table(title="Aggregate (absolute errors)")
     for col in ("activity", "n", "median dist %", "worst dist %", "median step %", "median RMSE cm"):

@@ -3,25 +3,56 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from scipy.signal import butter, sosfiltfilt
 
 from soleware.gait.pipeline import GaitAnalysis
 from soleware.gait.recording import Recording, load_recording
 
-__all__ = ["Evaluation", "compare_strides", "evaluate_folder", "evaluate_recording", "recordings_with_truth"]
+__all__ = [
+    "Evaluation",
+    "compare_strides",
+    "corner_points",
+    "evaluate_folder",
+    "evaluate_recording",
+    "footfalls_xy_m",
+    "mocap_footfalls",
+    "recordings_with_truth",
+]
+
+#: What a reference distance is, by the ground truth it comes from (``Evaluation.reference_kind``).
+REFERENCE_KINDS = {
+    "strides": "sum of the per-stride references",
+    "mocap footfalls": "footfall-to-footfall chords of the motion-capture trajectory",
+    "corner points": "polyline through measured footfalls at known stride numbers",
+    "distance_m": "the sidecar's distance_m",
+}
 
 
 @dataclasses.dataclass(frozen=True)
 class Evaluation:
     """Errors of one recording; a field is None where the recording has no such ground truth.
 
-    Where per-stride references exist, distance is compared over the referenced span only: ours is the sum of
-    our strides ending in it, the reference the sum of its strides (both footfall to footfall, as issue 3
-    defines distance; a sidecar's ``distance_m`` may be a marker's path length instead, turns included). Our
-    strides are paired with reference strides by nearest end time.
+    Distance is footfall to footfall (issue 3), so the reference is taken, in this order of preference, from:
+
+    - ``strides``: per-stride references. Compared over the referenced span only: ours is the sum of our strides
+      ending in it, the reference the sum of its strides. Our strides are paired with reference strides by
+      nearest end time.
+    - ``mocap footfalls``: a motion-capture trajectory of a marker on the sensor, without stride references. The
+      reference is the sum of its footfall-to-footfall chords (:func:`mocap_footfalls`), ours the sum of all our
+      strides. The trajectory's path length (a sidecar's ``distance_m``) includes swing arcs and turns.
+    - ``corner points``: footfalls measured on the floor at known stride numbers, straight lines assumed between
+      them (:func:`corner_points`). Where we find as many strides as the points' last number, ours is the
+      polyline through our own footfalls at those stride numbers, compared with the polyline through the
+      points; a walk that weaves between two points is longer than the straight line, for us as for the
+      walker.
+    - ``distance_m``: the sidecar's distance, against the sum of all our strides.
+
+    ``walked_m`` is always the sum of all our strides; ``sidecar_error_pct`` compares it with ``distance_m``.
     """
 
     name: str
@@ -35,28 +66,121 @@ class Evaluation:
     stride_length_rmse_m: float | None
     #: our length minus the reference's, per paired reference stride (m)
     stride_length_errors_m: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    #: where the reference distance comes from: a key of ``REFERENCE_KINDS``, or None without one
+    reference_kind: str | None = None
+    walked_m: float = 0.0
+    sidecar_error_pct: float | None = None
 
 
 def evaluate_recording(recording: Recording, analysis: GaitAnalysis | None = None) -> Evaluation:
     """Analyse ``recording`` and compare with its ground truth."""
-    strides = (analysis or GaitAnalysis()).analyze(recording).strides_
+    ga = (analysis or GaitAnalysis()).analyze(recording)
     return compare_strides(
-        recording, np.array([s.t_end_s for s in strides]), np.array([s.length_m for s in strides])
+        recording,
+        np.array([s.t_end_s for s in ga.strides_]),
+        np.array([s.length_m for s in ga.strides_]),
+        footfalls_xy_m=footfalls_xy_m(ga),
     )
 
 
-def compare_strides(recording: Recording, t_end_s: np.ndarray, length_m: np.ndarray) -> Evaluation:
-    """Errors of any engine's strides (end times in s, sorted, and lengths in m) against ``recording``'s truth."""
+def footfalls_xy_m(analysis: GaitAnalysis) -> np.ndarray | None:
+    """Where an analysed recording's first stride starts and each stride ends: ``(n + 1, 2)`` x, y in m."""
+    strides = analysis.strides_
+    if not strides:
+        return None
+    tr = analysis.trajectory_m_
+    at = np.array([strides[0].t_start_s] + [s.t_end_s for s in strides])
+    return tr[np.minimum(np.searchsorted(tr[:, 0], at), len(tr) - 1), 1:3]
+
+
+def mocap_footfalls(
+    trajectory: np.ndarray,
+    *,
+    still_mps: float = 0.3,
+    cutoff_hz: float = 10.0,
+    min_still_s: float = 0.03,
+    merge_s: float = 0.15,
+) -> np.ndarray:
+    """Footfalls in a motion-capture trajectory of a marker on the foot: ``(m, 3)`` t_s, x_m, y_m.
+
+    ``trajectory`` is ``(n, 4)`` t_s, x_m, y_m, z_m (z up). The foot stands where the marker, low-passed at
+    ``cutoff_hz``, moves slower than ``still_mps`` (a swinging foot moves at 1-10 m/s; a running foot rolling
+    through stance at 5-9 cm/s). Still spells less than ``merge_s`` apart are one stance, ones shorter than
+    ``min_still_s`` none. A footfall is the last still instant of a stance, where the datasets' stride
+    annotations put it (the position at the stillest instant differs on turns: the foot pivots in stance).
+    """
+    t = trajectory[:, 0]
+    if len(t) < 16:
+        return np.zeros((0, 3))
+    fs_hz = 1.0 / float(np.median(np.diff(t)))
+    pos = trajectory[:, 1:4]
+    if cutoff_hz < 0.5 * fs_hz:
+        pos = sosfiltfilt(butter(2, cutoff_hz, fs=fs_hz, output="sos"), pos, axis=0)
+    speed = np.linalg.norm(np.gradient(pos, t, axis=0), axis=1)
+    edges = np.diff(np.r_[0, (speed < still_mps).astype(np.int8), 0])
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    keep = t[ends] - t[starts] >= min_still_s
+    starts, ends = starts[keep], ends[keep]
+    if not len(starts):
+        return np.zeros((0, 3))
+    separate = t[starts[1:]] - t[ends[:-1]] >= merge_s
+    last = ends[np.r_[separate, True]]
+    return np.column_stack([t[last], trajectory[last, 1], trajectory[last, 2]])
+
+
+_CORNER = re.compile(r"stride (\d+): \((-?\d+(?:\.\d+)?), (-?\d+(?:\.\d+)?)\)")
+
+
+def corner_points(notes: str | None, *, stride_m: tuple[float, float] = (0.1, 5.0)) -> np.ndarray | None:
+    """Measured footfalls a recording's notes list as ``stride N: (x, y)``: ``(k, 3)`` stride number, x_m, y_m.
+
+    None where there are fewer than two, or where the list contradicts itself: stride numbers not increasing,
+    or a segment whose implied mean stride lies outside ``stride_m`` (no person's stride does, so its stride
+    numbers are wrong).
+    """
+    points = np.array([[float(v) for v in m] for m in _CORNER.findall(notes or "")])
+    if len(points) < 2:
+        return None
+    strides = np.diff(points[:, 0])
+    if np.any(strides <= 0):
+        return None
+    mean_stride = np.hypot(*np.diff(points[:, 1:], axis=0).T) / strides
+    if np.any(mean_stride < stride_m[0]) or np.any(mean_stride > stride_m[1]):
+        return None
+    return points
+
+
+def _polyline_m(xy: np.ndarray) -> float:
+    return float(np.hypot(*np.diff(xy, axis=0).T).sum())
+
+
+def compare_strides(
+    recording: Recording,
+    t_end_s: np.ndarray,
+    length_m: np.ndarray,
+    *,
+    footfalls_xy_m: np.ndarray | None = None,
+) -> Evaluation:
+    """Errors of any engine's strides against ``recording``'s truth.
+
+    ``t_end_s`` (sorted) and ``length_m`` are the strides' end times and horizontal lengths; ``footfalls_xy_m``,
+    where the engine gives positions, is ``(n + 1, 2)``: where the first stride starts and each one ends, in one
+    horizontal frame (m).
+    """
     gt = recording.ground_truth
     t_end = np.asarray(t_end_s, dtype=float)
     length = np.asarray(length_m, dtype=float)
+    walked = float(length.sum())
     ref_d = gt.distance_m
-    dist = float(length.sum())
+    kind = "distance_m" if ref_d else None
+    dist = walked
     n_ref = gt.steps
     n_ours = len(t_end)
     rmse = None
     errors = np.zeros(0)
+    corners = corner_points(recording.notes)
     if gt.strides is not None and len(gt.strides) and len(t_end):
+        kind = "strides"
         r0, r1 = gt.strides[0, 0], gt.strides[-1, 1]
         # A stride belongs to the referenced span when it ends within it (both count footfall to footfall).
         half_first = 0.5 * (gt.strides[0, 1] - gt.strides[0, 0])
@@ -75,6 +199,13 @@ def compare_strides(recording: Recording, t_end_s: np.ndarray, length_m: np.ndar
             errors = length[j[ok]] - gt.strides[ok, 2]
             if len(errors):
                 rmse = float(np.sqrt(np.mean(errors**2)))
+    elif gt.trajectory is not None and len(mocap := mocap_footfalls(gt.trajectory)) > 1:
+        kind = "mocap footfalls"
+        ref_d = _polyline_m(mocap[:, 1:])
+    elif corners is not None and footfalls_xy_m is not None and n_ours == int(corners[-1, 0]):
+        kind = "corner points"
+        ref_d = _polyline_m(corners[:, 1:])
+        dist = _polyline_m(np.asarray(footfalls_xy_m)[corners[:, 0].astype(int)])
     return Evaluation(
         name=recording.name,
         activity=recording.activity,
@@ -86,6 +217,9 @@ def compare_strides(recording: Recording, t_end_s: np.ndarray, length_m: np.ndar
         step_error_pct=100.0 * (n_ours - n_ref) / n_ref if n_ref else None,
         stride_length_rmse_m=rmse,
         stride_length_errors_m=errors,
+        reference_kind=kind,
+        walked_m=walked,
+        sidecar_error_pct=100.0 * (walked - gt.distance_m) / gt.distance_m if gt.distance_m else None,
     )
 
 
