@@ -117,3 +117,15 @@ def test_cli_eval_prints_aggregate_table() -> None:
     res = CliRunner().invoke(app, ["eval", str(DATASETS / "gaitmap_example")])
     assert res.exit_code == 0, res.output
     assert "walk_2x20m_left" in res.output and "Aggregate" in res.output
+    assert "reference strides: sum of the per-stride references" in res.output
+
+
+@needs_data
+def test_cli_eval_names_the_reference_of_each_recording() -> None:
+    """A corner-point loop shows the reference it was scored against and the sidecar's distance_m beside it."""
+    res = CliRunner().invoke(app, ["eval", str(DATASETS / "gaitdriven_loops")])
+    assert res.exit_code == 0, res.output
+    row = next(line for line in res.output.splitlines() if "SensorConnectData_27" in line)
+    assert "corner points" in row
+    assert "+23." in row  # the walked distance against the straight-line distance_m
+    assert "reference corner points: polyline through measured footfalls" in res.output

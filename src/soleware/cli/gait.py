@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from soleware.cli._app import app
-from soleware.gait.evaluation import evaluate_folder
+from soleware.gait.evaluation import REFERENCE_KINDS, evaluate_folder
 from soleware.gait.pipeline import GaitAnalysis
 from soleware.gait.recording import RecordingError, load_recording, sample_recording_path
 
@@ -147,6 +147,10 @@ def eval_(
         )
     console = Console(width=180)
     console.print(table)
+    for kind in sorted(
+        {r.reference_kind for r in results if r.reference_kind}, key=list(REFERENCE_KINDS).index
+    ):
+        console.print(f"reference [bold]{kind}[/bold]: {REFERENCE_KINDS[kind]}", highlight=False)
     agg = Table(title="Aggregate (absolute errors)")
     for col in ("activity", "n", "median dist %", "worst dist %", "median step %", "median RMSE cm"):
         agg.add_column(col, justify="right")

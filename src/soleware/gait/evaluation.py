@@ -14,6 +14,7 @@ from soleware.gait.pipeline import GaitAnalysis
 from soleware.gait.recording import Recording, load_recording
 
 __all__ = [
+    "REFERENCE_KINDS",
     "Evaluation",
     "compare_strides",
     "corner_points",
