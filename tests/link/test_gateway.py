@@ -195,6 +195,26 @@ async def test_a_gateway_restarting_mid_sync_loses_and_duplicates_nothing(tmp_pa
         assert_one_complete_run(await server_runs(url), left=1500, right=1500)
 
 
+async def test_a_foot_synced_late_joins_the_run_stored_without_it(tmp_path):
+    """The right shoe comes in range only after the left's run was stored alone: its run is added to that run
+    (one run, both feet), not stored as a second one."""
+    write_log(tmp_path / "left.img", side="left", strides=300)
+    write_log(tmp_path / "right.img", side="right", strides=300, start_ms=START_MS + 300)
+    async with (
+        run_service(tmp_path) as url,
+        Rig(tmp_path, url, email=EMAIL, password=PASSWORD, boot_unix_ms=START_MS) as rig,
+    ):
+        rig.start_shoe("left")
+        gw = await rig.start_gateway(single_foot_after_s=1.0)
+        await rig.until(lambda: gw.settled(1), 60, "the left foot's run to be stored alone")
+        assert [f["side"] for f in (await server_runs(url))[0]["feet"]] == ["left"]
+        rig.start_shoe("right")
+        await rig.until(lambda: gw.settled(2), 60, "the right foot's run to be added")
+        assert gw.uploads[1]["merged"] and gw.uploads[1]["run_id"] == gw.uploads[0]["run_id"]
+        assert_one_complete_run(await server_runs(url), left=300, right=300)
+    assert shoe_acknowledged(tmp_path / "left.img") and shoe_acknowledged(tmp_path / "right.img")
+
+
 @contextlib.asynccontextmanager
 async def one_shoe(tmp_path: Path, side: str):
     """The run service, and a gateway for the one shoe whose log is ``<side>.img``: yields (url, rig, gateway)."""

@@ -36,6 +36,8 @@ from soleware.runs.efforts import distance_key
 DEFAULT_PLAN = "2min walk, 1km@6:00/km, 1km@5:45/km, 1km@5:30/km, 1km@5:15/km, 1km@5:00/km, 2min walk"
 DEMO_EMAIL = "demo@soleware.example"
 DEMO_ZONE = "Asia/Shanghai"
+#: How long past a run's simulated end (s of wall time) the demo waits for both shoes' runs to be stored.
+ROUND_GRACE_S = 120.0
 
 
 def _free_port() -> int:
@@ -126,14 +128,6 @@ async def _wait_line(path: Path, count: int, timeout_s: float = 30.0) -> list[st
             return lines
         if time.monotonic() > deadline:
             raise RuntimeError(f"the virtual radio did not start (see {path})")
-        await asyncio.sleep(0.1)
-
-
-async def _wait_file(path: Path, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{path} did not appear")
         await asyncio.sleep(0.1)
 
 
@@ -236,21 +230,28 @@ async def run_demo(
                     )
                 )
             t0 = time.monotonic()
-            if view:
-                with Live(render(gw), console=console, refresh_per_second=4, transient=False) as live:
-                    while not gw.settled(k + 1):
-                        if gw_task.done():
-                            await gw_task
-                        live.update(render(gw))
-                        await asyncio.sleep(0.25)
-                    live.update(render(gw))
-            else:
-                while not gw.settled(k + 1):
+            uploads_before = len(gw.uploads)
+            stats = [workdir / f"shoe-{side}-{k + 1}.json" for side in ("left", "right")]
+            deadline = t0 + truth["left"].duration_s / speedup + ROUND_GRACE_S
+            with (
+                Live(render(gw), console=console, refresh_per_second=4, transient=False)
+                if view
+                else contextlib.nullcontext()
+            ) as live:
+                while not _round_settled(gw, stats):
                     if gw_task.done():
                         await gw_task
+                    if time.monotonic() > deadline:
+                        missing = ", ".join(_unsynced(gw, stats))
+                        raise RuntimeError(
+                            f"run {k + 1}: after {time.monotonic() - t0:.0f} s the gateway still lacks {missing} "
+                            "(kept on the shoe; see the shoe logs in the work folder)"
+                        )
+                    if live is not None:
+                        live.update(render(gw))
                     await asyncio.sleep(0.25)
-            for side in ("left", "right"):
-                await _wait_file(workdir / f"shoe-{side}-{k + 1}.json")
+                if live is not None:
+                    live.update(render(gw))
             for proc in shoes:
                 await demo.stop(proc)
             if len(gw.rejections) > rejected_before:
@@ -259,7 +260,13 @@ async def run_demo(
                 )
                 result["runs"].append({"rejected": gw.rejections[-1]})
                 continue
-            answer = gw.uploads[-1]
+            # One foot may be stored alone first (the other late), the other merged into it later.
+            answers = gw.uploads[uploads_before:]
+            answer = {
+                "run_id": answers[0]["run_id"],
+                "records": [r for a in answers for r in a["records"]],
+                "awards": [award for a in answers for award in a["awards"]],
+            }
             detail = (await client._request("GET", f"/api/runs/{answer['run_id']}")).json()
             true_m = float(truth["left"].ground_truth.distance_m)
             result["runs"].append(
@@ -330,6 +337,30 @@ def _drop_leftover_tasks(me: asyncio.Task, workdir: Path, console: Console, *, r
     console.print("stopped; every process is down.")
     sys.stdout.flush()
     os._exit(130)
+
+
+def _unsynced(gw: Any, stats: list[Path]) -> list[str]:
+    """The shoes' finished runs (as each shoe's ``--stats`` file lists them) the server has not yet stored or
+    refused, by shoe."""
+    missing = []
+    for path in stats:
+        try:
+            shoe = json.loads(path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            missing.append(f"{path.stem} (still running)")
+            continue
+        store = gw.stores.get(shoe["serial"])
+        for r in shoe["runs"]:
+            if r["acknowledged"] or not r["complete"] or not r["stride_count"]:
+                continue
+            if store is None or (r["run_id"] not in store.uploaded and r["run_id"] not in store.rejected):
+                missing.append(f"{shoe['side']} shoe's run {r['run_id']} ({r['stride_count']} strides)")
+    return missing
+
+
+def _round_settled(gw: Any, stats: list[Path]) -> bool:
+    """Both shoes have finished, every run they finished is stored (or refused) and acknowledged to its shoe."""
+    return not _unsynced(gw, stats) and gw.settled(0)
 
 
 def _print_run(console: Console, k: int, n: int, detail: dict[str, Any], r: dict[str, Any]) -> None:

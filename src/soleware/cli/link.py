@@ -104,7 +104,8 @@ def serve(
             done = asyncio.create_task(shoe.done.wait())
             await asyncio.wait({task, done}, return_when=asyncio.FIRST_COMPLETED)
             if shoe.done.is_set():
-                stats.write_text(
+                tmp = stats.with_suffix(".tmp")  # whoever polls for the file never reads half of it
+                tmp.write_text(
                     json.dumps(
                         {
                             "serial": serial,
@@ -115,6 +116,7 @@ def serve(
                         default=str,
                     )
                 )
+                tmp.replace(stats)
         await task
 
     _run(main())
