@@ -14,6 +14,7 @@ import numpy as np
 
 from soleware.gait.pipeline import GaitAnalysis
 from soleware.gait.recording import load_recording
+from soleware.gait.streaming import StreamingGaitAnalysis
 from soleware.shoe.firmware import Firmware, StrideEvent
 from soleware.shoe.runlog import MemoryFlash, RunLog
 
@@ -71,7 +72,8 @@ def main() -> None:
     )
     print(
         f"per-sample cost: mean {cost.mean():.1f} us, median {np.median(cost):.1f} us, p99 {np.percentile(cost, 99):.0f} us, "
-        f"max {cost.max() / 1000:.1f} ms (the engine's window analysis every 4 s)"
+        f"max {cost.max() / 1000:.1f} ms (the engine's window analysis every "
+        f"{StreamingGaitAnalysis(sample_rate_hz=200.0).step_s:g} s)"
     )
     print(f"state: peak {peak_state / 1024:.0f} KiB (FIFO + engine window + current stride)")
     tracemalloc.start()
