@@ -13,6 +13,7 @@ from soleware.cli import app
 from soleware.gait.evaluation import evaluate_folder, evaluate_recording
 from soleware.gait.pipeline import GaitAnalysis, strike_type
 from soleware.gait.recording import load_recording, sample_recording_path
+from soleware.gait.streaming import StreamingGaitAnalysis
 
 DATASETS = Path(__file__).parents[2].parent / "shared" / "datasets"
 needs_data = pytest.mark.skipif(not DATASETS.exists(), reason="../shared/datasets not present")
@@ -129,3 +130,31 @@ def test_cli_eval_names_the_reference_of_each_recording() -> None:
     assert "corner points" in row
     assert "+23." in row  # the walked distance against the straight-line distance_m
     assert "reference corner points: polyline through measured footfalls" in res.output
+
+
+@needs_data
+@pytest.mark.parametrize("stem", ["2018-02-09-11-19-39", "2018-02-09-11-22-01"])
+def test_moving_half_a_minute_without_a_footfall_is_no_stride(stem: str) -> None:
+    """Crawling trials: between two footfalls the foot moves for 20-40 s. Such a "stride" is no walking or
+    running (integrated over that long it is drift, and windows of a stream drift differently): it is left out,
+    offline and streaming alike."""
+    rec = load_recording(DATASETS / "pyshoe_vicon" / f"{stem}.csv")
+    every = GaitAnalysis(max_moving_s=np.inf).analyze(rec).strides_
+    assert max(s.moving_s for s in every) > 20.0
+    kept = GaitAnalysis().analyze(rec)
+    assert all(s.moving_s <= 6.0 for s in kept.strides_)
+    assert len(kept.strides_) == sum(s.moving_s <= 6.0 for s in every)
+    stream = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz).feed(
+        rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=50
+    )
+    assert sum(s.length_m for s in stream.strides_) == pytest.approx(
+        kept.summary_.distance_m, rel=0.005, abs=0.01
+    )
+
+
+@needs_data
+def test_gait_strides_move_for_at_most_a_few_seconds() -> None:
+    """What a walking or running stride moves for (swing and roll, rests excluded): well under the 6 s limit."""
+    for stem in ("2017-11-22-11-30-14", "2017-11-27-11-25-12"):
+        strides = GaitAnalysis().analyze(load_recording(DATASETS / "pyshoe_vicon" / f"{stem}.csv")).strides_
+        assert min(s.moving_s for s in strides) > 0.3 and max(s.moving_s for s in strides) < 3.0

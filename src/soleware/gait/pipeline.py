@@ -60,6 +60,8 @@ class Stride:
     gait: str
     swing_time_s: float = float("nan")
     t_initial_contact_s: float = float("nan")
+    #: time the foot moved in this stride, rests (standing for seconds) not counted (s)
+    moving_s: float = float("nan")
 
     @property
     def duration_s(self) -> float:
@@ -109,6 +111,10 @@ class GaitAnalysis:
         accelerometer sees the foot's own acceleration); a quiet instant in the air, before a stop or at the
         first step off a standstill, differs by 45-160° from both sides and is dropped, so its two strides
         become one.
+    max_moving_s
+        Moving this long between two footfalls is not walking or running (crawling, shuffling on the spot, a shoe
+        carried or on a bike pedal; a slow walking stride moves for 1-2.5 s): such a "stride" is left out, its
+        time counts as a stop.
     chunk_s
         Continuous data longer than this is analysed in chunks of this length, each overlapping the last stride
         of the one before, so memory stays bounded (a marathon needs no more than a chunk does). Strides are
@@ -141,6 +147,7 @@ class GaitAnalysis:
         rest_min_s: float = 1.0,
         rest_bias_s: float = 5.0,
         stance_tilt_max_rad: float = 0.6,
+        max_moving_s: float = 6.0,
         chunk_s: float = 300.0,
     ) -> None:
         self.stance_detector = stance_detector
@@ -151,6 +158,7 @@ class GaitAnalysis:
         self.rest_min_s = rest_min_s
         self.rest_bias_s = rest_bias_s
         self.stance_tilt_max_rad = stance_tilt_max_rad
+        self.max_moving_s = max_moving_s
         self.chunk_s = chunk_s
 
     def analyze(self, recording: Recording) -> Self:
@@ -165,7 +173,7 @@ class GaitAnalysis:
                 recording.gyr_rps[lo:hi],
                 recording.sample_rate_hz,
             )
-            strides += s
+            strides += [x for x in s if x.moving_s <= self.max_moving_s]
             traj += tr
         self.strides_ = strides
         self.trajectory_m_ = np.vstack(traj) if traj else np.zeros((0, 4))
@@ -315,6 +323,8 @@ class GaitAnalysis:
         ic_all, tc_all = ev.initial_contact_, ev.terminal_contact_
         t_ic, t_tc = _times_at(t, ic_all), _times_at(t, tc_all)
         acc_mag = moving_average(quat.norm(acc), 1)
+        moved_s = np.concatenate(([0.0], np.cumsum(np.diff(t, append=t[-1]) * ~standing)))
+        moving_s = moved_s[k[1:]] - moved_s[k[:-1]]
         strides = []
         bounds = np.searchsorted(nav.stride_of_sample_, np.arange(len(k)))
         angles = _strike_angles_deg(
@@ -351,6 +361,7 @@ class GaitAnalysis:
                     gait=gait,
                     swing_time_s=swing,
                     t_initial_contact_s=float(t_ic[i + 1]),
+                    moving_s=float(moving_s[i]),
                 )
             )
         traj = np.column_stack((t[nav.sample_index_], nav.position_m_))

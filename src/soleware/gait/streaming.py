@@ -161,7 +161,8 @@ class StreamingGaitAnalysis:
                 break
             if not (final or forced) and s.t_end_s >= ga.final_until_s_:
                 break
-            fresh.append(s)
+            if s.moving_s <= ga.max_moving_s:
+                fresh.append(s)
             self._last_end_s = s.t_end_s
         self.strides_ += fresh
         # Forget what no later window needs: all before the last stride's end stance (less some context), and
