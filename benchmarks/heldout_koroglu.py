@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
+from soleware.gait import GaitAnalysis, StreamingGaitAnalysis, load_recording
 from soleware.gait.evaluation import evaluate_folder
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -211,6 +212,25 @@ def main() -> None:
                     f"{act}: {len(errs)} recordings, median {np.median(errs):.1f} %, worst {max(errs):.1f} %, "
                     f"median stride RMSE {100 * np.median(rmse):.1f} cm"
                 )
+        agree = [
+            streaming_difference(p) for p in sorted(out.glob("*/*.csv")) if not p.name.endswith(".gt.csv")
+        ]
+        print(
+            f"streaming against offline (chunks of 1, 37, 400 samples): worst {100 * max(agree):.3f} %, "
+            f"within 0.5 %: {sum(d <= 0.005 for d in agree)} of {len(agree)}"
+        )
+
+
+def streaming_difference(path: Path) -> float:
+    """Largest relative distance difference between streaming (several chunk sizes) and offline analysis."""
+    rec = load_recording(path)
+    offline = GaitAnalysis().analyze(rec).summary_.distance_m
+    worst = 0.0
+    for chunk in (1, 37, 400):
+        stream = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz)
+        stream.feed(rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=chunk)
+        worst = max(worst, abs(sum(s.length_m for s in stream.strides_) / offline - 1))
+    return worst
 
 
 if __name__ == "__main__":
