@@ -262,6 +262,8 @@ async def run_demo(
                 continue
             # One foot may be stored alone first (the other late), the other merged into it later.
             answers = gw.uploads[uploads_before:]
+            if not answers:
+                raise RuntimeError(f"run {k + 1}: the shoes recorded no run (a plan too short to start one?)")
             answer = {
                 "run_id": answers[0]["run_id"],
                 "records": [r for a in answers for r in a["records"]],
