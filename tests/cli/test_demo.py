@@ -43,6 +43,8 @@ def test_demo_stores_every_stride_once_and_awards_records(tmp_path):
     for run in r["runs"]:
         assert abs(run["error_pct"]) <= 2.0, run
         assert run["strides"] == run["shoe_strides"], "every stride the shoes sent is stored, once"
+    gateway_log = (tmp_path / "demo" / "gateway.log").read_text()
+    assert gateway_log.count(" as run ") >= 2 and "SW-L-0001: connected" in gateway_log
     assert {x["distance_m"] for x in r["records"]} >= {400.0}
     assert "first_run" in r["earned"]
     assert "Achievements earned" in done.stdout

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -169,6 +170,12 @@ async def run_demo(
     gw_task: asyncio.Task | None = None
     central = None
     client = None
+    # The gateway runs in this process: its log (reconnects, uploads, refusals) goes beside the other processes' logs.
+    gateway_log = logging.FileHandler(workdir / "gateway.log")
+    gateway_log.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    link_logger = logging.getLogger("soleware.link")
+    link_logger.addHandler(gateway_log)
+    link_logger.setLevel(logging.INFO)
     try:
         user = await demo.spawn(
             "user", "user", "create", DEMO_EMAIL, "--name", "Demo Runner", "--time-zone", DEMO_ZONE, env=env
@@ -319,6 +326,8 @@ async def run_demo(
         }
         if report is not None:
             report.write_text(json.dumps(result, indent=2, default=str))
+        link_logger.removeHandler(gateway_log)
+        gateway_log.close()
         me = asyncio.current_task()
         if me is not None and me.cancelling():
             _drop_leftover_tasks(me, workdir, console, remove_workdir=remove_workdir)

@@ -362,6 +362,7 @@ class Gateway:
                 link = await self.central.connect(advert)
                 self.links[foot.serial] = link
                 foot.link = "connected"
+                log.info("%s: connected", foot.serial)
                 backoff = 0.25
                 await link.subscribe_rsc(lambda m, f=foot: self._on_rsc(f, m))
                 if advert.is_soleware:
@@ -536,6 +537,16 @@ class Gateway:
                     log.warning("upload failed, will retry: %s", exc)
                     return
                 self.uploads.append(answer)
+                log.info(
+                    "uploaded %s as run %s (%s)",
+                    ", ".join(f"{side} {len(r['strides'])} strides" for side, (_serial, r) in group.items()),
+                    answer["run_id"],
+                    "added to the stored run"
+                    if answer.get("merged")
+                    else "new"
+                    if answer["created"]
+                    else "already stored",
+                )
                 for serial, r in group.values():
                     store = self._store(serial)
                     store.uploaded.add(r["start"].run_id)
