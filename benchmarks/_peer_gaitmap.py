@@ -3,8 +3,9 @@
 Runs in ``.venv-peers`` (made by ``scripts/peers``), never in our venv: it imports only gaitmap, numpy, pandas.
 Input: a JSON list of ``.npz`` files (``t_s``, ``acc_mps2``, ``gyr_rps``, ``sample_rate_hz``, ``segments``: the
 samples exactly as our loader delivers them to our engine). Output on stdout: one JSON object per file with the
-footfall-to-footfall strides (times and horizontal lengths), the footfall positions and the CPU time of the analysis; a first line
-with the CPU time of compiling gaitmap's numba kernels, a last line with the process's peak memory.
+footfall-to-footfall strides (times and horizontal lengths), the footfall positions and the CPU time of the
+analysis; a first line with the CPU time of compiling gaitmap's numba kernels, a last line with the process's peak
+memory.
 
 The pipeline, per gaitmap's documentation and examples:
 

@@ -124,11 +124,12 @@ def test_cli_eval_prints_aggregate_table() -> None:
 @needs_data
 def test_cli_eval_names_the_reference_of_each_recording() -> None:
     """A corner-point loop shows the reference it was scored against and the sidecar's distance_m beside it."""
+    ev = evaluate_recording(load_recording(DATASETS / "gaitdriven_loops" / "SensorConnectData_27.csv"))
     res = CliRunner().invoke(app, ["eval", str(DATASETS / "gaitdriven_loops")])
     assert res.exit_code == 0, res.output
     row = next(line for line in res.output.splitlines() if "SensorConnectData_27" in line)
     assert "corner points" in row
-    assert "+23." in row  # the walked distance against the straight-line distance_m
+    assert f"{ev.distance_error_pct:+.1f}" in row and f"{ev.sidecar_error_pct:+.1f}" in row
     assert "reference corner points: polyline through measured footfalls" in res.output
 
 

@@ -173,12 +173,16 @@ class GaitAnalysis:
                 recording.gyr_rps[lo:hi],
                 recording.sample_rate_hz,
             )
-            strides += [x for x in s if x.moving_s <= self.max_moving_s]
+            strides += [x for x in s if self.is_gait(x)]
             traj += tr
         self.strides_ = strides
         self.trajectory_m_ = np.vstack(traj) if traj else np.zeros((0, 4))
         self.summary_ = summarize(strides, recording.duration_s, stop_s=self.stop_s)
         return self
+
+    def is_gait(self, stride: Stride) -> bool:
+        """Whether ``stride`` is walking or running, not a foot moving for ``max_moving_s`` without a footfall."""
+        return stride.moving_s <= self.max_moving_s
 
     def _chunked(
         self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: float

@@ -161,7 +161,7 @@ class StreamingGaitAnalysis:
                 break
             if not (final or forced) and s.t_end_s >= ga.final_until_s_:
                 break
-            if s.moving_s <= ga.max_moving_s:
+            if ga.is_gait(s):
                 fresh.append(s)
             self._last_end_s = s.t_end_s
         self.strides_ += fresh

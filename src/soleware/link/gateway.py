@@ -537,16 +537,17 @@ class Gateway:
                     log.warning("upload failed, will retry: %s", exc)
                     return
                 self.uploads.append(answer)
-                log.info(
-                    "uploaded %s as run %s (%s)",
-                    ", ".join(f"{side} {len(r['strides'])} strides" for side, (_serial, r) in group.items()),
-                    answer["run_id"],
-                    "added to the stored run"
-                    if answer.get("merged")
-                    else "new"
+                how = (
+                    "new"
                     if answer["created"]
-                    else "already stored",
+                    else "added to the stored run"
+                    if answer.get("merged")
+                    else "a duplicate"
                 )
+                feet = ", ".join(
+                    f"{side} {len(r['strides'])} strides" for side, (_serial, r) in group.items()
+                )
+                log.info("uploaded %s as run %s (%s)", feet, answer["run_id"], how)
                 for serial, r in group.values():
                     store = self._store(serial)
                     store.uploaded.add(r["start"].run_id)
