@@ -61,12 +61,12 @@ def render(gateway: Gateway) -> Group:
     row("link", [f"[{_LINK_STYLE.get(f.link, 'white')}]{f.link}[/]" for f in fs])
     row("shoe", [f.serial for f in fs])
     row("battery", [f"{f.battery_pct}%" if f.battery_pct is not None else "–" for f in fs])
-    row("contact", [f"{f.last_stride.contact_time_ms} ms" if f.last_stride else "–" for f in fs])
-    row("flight", [f"{f.last_stride.flight_time_ms} ms" if f.last_stride else "–" for f in fs])
+    row("contact", [f"{1000 * f.last_stride.contact_time_s:.0f} ms" if f.last_stride else "–" for f in fs])
+    row("flight", [f"{1000 * f.last_stride.flight_time_s:.0f} ms" if f.last_stride else "–" for f in fs])
     row(
         "strike",
         [
-            f"{f.last_stride.strike_type.name.lower()} {f.last_stride.strike_angle_deg:+.0f}°"
+            f"{f.last_stride.strike_type or '–'} {f.last_stride.strike_angle_deg:+.0f}°"
             if f.last_stride
             else "–"
             for f in fs
