@@ -1,4 +1,4 @@
-"""FIT activity files: writing with fit-tool, reading with Garmin's own SDK (garmin-fit-sdk).
+"""FIT activity files: writing with fit-tool, reading with fitdecode (every record header kind, CRCs checked).
 
 A written file holds file_id, a device_info for the creator and one per shoe (product_name "Soleware shoe",
 descriptor = the shoe's serial), timer start/stop events at the run's pauses, one record per stream sample
@@ -12,9 +12,11 @@ those are lost (the stride CSV keeps strides).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 from typing import Any
 
+import fitdecode
 import numpy as np
 from fit_tool.data_message import DataMessage
 from fit_tool.fit_file_builder import FitFileBuilder
@@ -39,7 +41,6 @@ from fit_tool.profile.profile_type import (
     Sport,
     SubSport,
 )
-from garmin_fit_sdk import Decoder, Stream
 
 from soleware.formats._build import Samples, build_run, zone_from_offset
 from soleware.formats._safety import FormatError, sniff
@@ -278,8 +279,16 @@ def write_fit(run: Run) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------- reading
+#: the header CRC covers the first 12 bytes of a 14-byte header
+_HEADER_CRC_OFFSET = 12
+
+
 def _check_container(data: bytes, name: str) -> None:
-    """Reject what is not an intact FIT file, saying whether it is the wrong type, truncated or corrupt."""
+    """Reject what is not an intact FIT file, saying whether it is the wrong type, truncated or corrupt.
+
+    The header CRC is checked only when it is set: the FIT protocol lets writers leave it 0x0000, as older
+    Garmin watches (Forerunner 110, 405, 610) do. The file CRC over header and data is always checked.
+    """
     kind = sniff(data)
     if kind == "empty":
         raise FormatError(name, "file is empty")
@@ -291,21 +300,53 @@ def _check_container(data: bytes, name: str) -> None:
     data_size = int.from_bytes(data[4:8], "little")
     if header_size not in (12, 14):
         raise FormatError(name, f"not a FIT file: header size {header_size} is neither 12 nor 14")
-    if len(data) < header_size + data_size + 2:
+    end = header_size + data_size
+    if len(data) < end + 2:
         raise FormatError(
             name,
-            f"FIT file is truncated: header announces {header_size + data_size + 2} bytes, file has {len(data)}",
+            f"FIT file is truncated: header announces {end + 2} bytes, file has {len(data)}",
         )
-    if not Decoder(Stream.from_byte_array(bytearray(data))).check_integrity():
+    if header_size == 14:
+        header_crc = int.from_bytes(data[12:14], "little")
+        if header_crc != 0 and header_crc != fitdecode.utils.compute_crc(data, end=_HEADER_CRC_OFFSET):
+            raise FormatError(name, "FIT file is corrupt: header CRC check failed")
+    file_crc = int.from_bytes(data[end : end + 2], "little")
+    if file_crc != fitdecode.utils.compute_crc(data, end=end):
         raise FormatError(name, "FIT file is corrupt: CRC check failed")
 
 
 def _decode(data: bytes, name: str) -> dict[str, list[dict[str, Any]]]:
+    """Every data message of the file by kind ("record_mesgs", ...), as {field name: value} without the fields
+    the file leaves invalid. Decoded with fitdecode, which reads every record header the protocol has,
+    compressed timestamp headers included (older Garmin watches write records with them)."""
     _check_container(data, name)
-    messages, errors = Decoder(Stream.from_byte_array(bytearray(data))).read()
-    if errors:
-        raise FormatError(name, f"FIT file could not be decoded ({errors[0]})")
+    messages: dict[str, list[dict[str, Any]]] = {}
+    try:
+        with fitdecode.FitReader(
+            io.BytesIO(data),
+            check_crc=fitdecode.CrcCheck.RAISE,
+            error_handling=fitdecode.ErrorHandling.IGNORE,
+        ) as reader:
+            for frame in reader:
+                if not isinstance(frame, fitdecode.FitDataMessage):
+                    continue
+                values = {f.name: f.value for f in frame.fields if f.value is not None and f.name}
+                if frame.name == "file_id" and "file_id_mesgs" not in messages:
+                    _check_file_type(values.get("type"), name)
+                messages.setdefault(f"{frame.name}_mesgs", []).append(values)
+    except FormatError:
+        raise
+    except Exception as exc:  # fitdecode trips in many ways over data that passed the CRC but is not FIT
+        raise FormatError(name, f"FIT file could not be decoded ({type(exc).__name__}: {exc})") from exc
     return messages
+
+
+def _check_file_type(kind: Any, name: str) -> None:
+    """Refuse, as soon as its file_id is read, an intact FIT file that holds something else than an activity."""
+    if kind in ("activity", None):
+        return
+    what = str(kind).replace("_", " ") if isinstance(kind, str) else f"FIT file type {kind}"
+    raise FormatError(name, f"not an activity: this FIT file holds {what} data")
 
 
 def _f(msg: dict[str, Any], *keys: str) -> float:
@@ -344,9 +385,6 @@ def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
     ``time_zone`` defaults to a fixed-offset zone from the activity's local_timestamp (else UTC).
     """
     msgs = _decode(data, name)
-    file_ids = msgs.get("file_id_mesgs", [])
-    if file_ids and file_ids[0].get("type") not in ("activity", None):
-        raise FormatError(name, f"FIT file holds a {file_ids[0].get('type')!r}, not an activity")
     sessions = msgs.get("session_mesgs", [])
     for sess in sessions:
         sport = sess.get("sport")
@@ -393,6 +431,8 @@ def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         time_zone = "UTC"
         for act in msgs.get("activity_mesgs", []):
             local, stamp = act.get("local_timestamp"), act.get("timestamp")
+            if isinstance(local, dt.datetime):  # fitdecode gives the local clock reading as a UTC datetime
+                local = round(local.timestamp()) - _FIT_EPOCH_S
             if isinstance(local, int) and isinstance(stamp, dt.datetime):
                 time_zone = zone_from_offset(local + _FIT_EPOCH_S - stamp.timestamp())
     serials = sorted(
