@@ -391,6 +391,13 @@ def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         if isinstance(sport, str) and sport not in RUN_SPORTS:
             raise FormatError(name, f"activity sport is {sport!r}, not a run")
     records = [r for r in msgs.get("record_mesgs", []) if isinstance(r.get("timestamp"), dt.datetime)]
+    if not records and any(isinstance(r.get("timestamp"), int) for r in msgs.get("record_mesgs", [])):
+        # FIT date_time values below 0x10000000 count seconds from the device's power-up, not from the epoch
+        raise FormatError(
+            name,
+            "FIT records have no date: their times count from the device's power-up "
+            "(the watch's clock was not set)",
+        )
     if not records:
         raise FormatError(name, "FIT activity has no timed records")
 
