@@ -2,8 +2,8 @@
 
 A written file holds file_id, a device_info for the creator and one per shoe (product_name "Soleware shoe",
 descriptor = the shoe's serial), timer start/stop events at the run's pauses, one record per stream sample
-outside the pauses, the laps (one lap over the whole run when it has none), one running session and the
-activity. Units on the wire: record cadence is strides per minute (half the steps per minute) plus
+outside the pauses, the laps (one lap over the whole run when it has none; their distances and timer times
+are shares of the stored totals, see _totals), one running session with the stored totals and the activity. Units on the wire: record cadence is strides per minute (half the steps per minute) plus
 fractional_cadence in 1/128; step_length is half a stride in mm (0.1 mm); stance_time is ms (0.1 ms); distance
 m (1 cm); enhanced_speed m/s (1 mm/s). Timestamps are whole seconds. FIT has no lap names, titles or strides:
 those are lost (the stride CSV keeps strides).
@@ -44,6 +44,7 @@ from fit_tool.profile.profile_type import (
 
 from soleware.formats._build import Samples, build_run, zone_from_offset
 from soleware.formats._safety import FormatError, sniff
+from soleware.formats._totals import lap_totals
 from soleware.runs.model import Run, Source
 
 __all__ = ["RUN_SPORTS", "SHOE_PRODUCT_NAME", "read_fit", "write_fit"]
@@ -228,7 +229,8 @@ def write_fit(run: Run) -> bytes:
     ]
     if not laps:
         laps = [(0.0, run.elapsed_time_s, LapTrigger.SESSION_END)]
-    for k, (a, b, trigger) in enumerate(laps):
+    totals = lap_totals(run, [(a, b) for a, b, _ in laps])
+    for k, ((a, b, trigger), (dist, timer_s)) in enumerate(zip(laps, totals, strict=True)):
         lap = LapMessage()
         lap.message_index = k
         lap.timestamp = ms(b)
@@ -236,15 +238,13 @@ def write_fit(run: Run) -> bytes:
         lap.event = Event.LAP
         lap.event_type = EventType.STOP
         lap.total_elapsed_time = b - a
-        paused = sum(max(0.0, min(b, pb) - max(a, pa)) for pa, pb in pauses)
-        lap.total_timer_time = b - a - paused
-        dist = float(np.interp(b, s.t_s, s.distance_m) - np.interp(a, s.t_s, s.distance_m))
+        lap.total_timer_time = timer_s
         lap.total_distance = dist
         lap.lap_trigger = trigger
         lap.intensity = Intensity.ACTIVE
         lap.sport = Sport.RUNNING
         lap.sub_sport = SubSport.GENERIC
-        _set_summary(lap, _stream_stats(run, a, b), dist, b - a - paused)
+        _set_summary(lap, _stream_stats(run, a, b), dist, timer_s)
         builder.add(lap)
 
     session = SessionMessage()
