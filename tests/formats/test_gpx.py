@@ -103,7 +103,7 @@ def test_gpx_with_times_on_few_points_is_refused_not_cut_short():
 def test_gpx_with_untimed_points_at_its_end_is_refused():
     data = partly_timed_gpx(300, set(range(297)))
     with pytest.raises(
-        FormatError, match=r"times on only 297 of 300 points \(3 of them lie before the first"
+        FormatError, match=r"times on only 297 of 300 points \(3 points without a time lie before the first"
     ):
         import_file(data, name="tail.gpx")
 

@@ -117,7 +117,8 @@ def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         untimed = n_points - n_timed
         if untimed > MAX_UNTIMED_SHARE * n_points or n_unplaceable:
             why = (
-                f"{n_unplaceable} of them lie before the first or after the last timed point of their segment"
+                f"{n_unplaceable} points without a time lie before the first or after the last timed point of "
+                "their segment"
                 if untimed <= MAX_UNTIMED_SHARE * n_points
                 else "too few to tell when the rest of the track was run"
             )
