@@ -176,3 +176,14 @@ def test_records_with_compressed_timestamp_headers_are_read(make_fr110_fit):
     assert np.nanmedian(run.streams.cadence_spm) == pytest.approx(176.0)
     assert run.distance_m == pytest.approx(1797.0, abs=0.01)
     assert run.moving_time_s == pytest.approx(599.0)
+
+
+def test_every_chained_fit_file_has_its_crc_checked(make_fr110_fit):
+    one = make_fr110_fit(n=100)
+    assert len(import_file(one + one, name="chained.fit").streams) == 100
+    broken = bytearray(one + one)
+    broken[len(one) + 300] ^= 0x10
+    with pytest.raises(FormatError, match=rf"corrupt: chained FIT file at byte {len(one)}: CRC check failed"):
+        import_file(bytes(broken), name="chained.fit")
+    with pytest.raises(FormatError, match=rf"corrupt: the 20 bytes after byte {len(one)} are no FIT file"):
+        import_file(one + bytes(20), name="padded.fit")

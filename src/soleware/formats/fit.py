@@ -3,9 +3,10 @@
 A written file holds file_id, a device_info for the creator and one per shoe (product_name "Soleware shoe",
 descriptor = the shoe's serial), timer start/stop events at the run's pauses, one record per stream sample
 outside the pauses, the laps (one lap over the whole run when it has none; their distances and timer times
-are shares of the stored totals, see _totals), one running session with the stored totals and the activity. Units on the wire: record cadence is strides per minute (half the steps per minute) plus
-fractional_cadence in 1/128; step_length is half a stride in mm (0.1 mm); stance_time is ms (0.1 ms); distance
-m (1 cm); enhanced_speed m/s (1 mm/s). Timestamps are whole seconds. FIT has no lap names, titles or strides:
+are shares of the stored totals, see _totals), one running session with the stored totals and the activity.
+Units on the wire: record cadence is strides per minute (half the steps per minute) plus fractional_cadence in
+1/128; step_length is half a stride in mm (0.1 mm); stance_time is ms (0.1 ms); distance m (1 cm);
+enhanced_speed m/s (1 mm/s). Timestamps are whole seconds. FIT has no lap names, titles or strides:
 those are lost (the stride CSV keeps strides).
 """
 
@@ -279,15 +280,12 @@ def write_fit(run: Run) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------- reading
-#: the header CRC covers the first 12 bytes of a 14-byte header
-_HEADER_CRC_OFFSET = 12
-
-
 def _check_container(data: bytes, name: str) -> None:
     """Reject what is not an intact FIT file, saying whether it is the wrong type, truncated or corrupt.
 
     The header CRC is checked only when it is set: the FIT protocol lets writers leave it 0x0000, as older
-    Garmin watches (Forerunner 110, 405, 610) do. The file CRC over header and data is always checked.
+    Garmin watches (the Forerunner 110) do. The file CRC over header and data is always checked, for each of
+    the FIT files chained one after another in the data.
     """
     kind = sniff(data)
     if kind == "empty":
@@ -296,23 +294,35 @@ def _check_container(data: bytes, name: str) -> None:
         raise FormatError(name, f"not a FIT file: {len(data)} bytes is shorter than a FIT header")
     if kind != "fit":
         raise FormatError(name, f"not a FIT file (no '.FIT' signature; the data looks like {kind})")
-    header_size = data[0]
-    data_size = int.from_bytes(data[4:8], "little")
-    if header_size not in (12, 14):
-        raise FormatError(name, f"not a FIT file: header size {header_size} is neither 12 nor 14")
-    end = header_size + data_size
-    if len(data) < end + 2:
-        raise FormatError(
-            name,
-            f"FIT file is truncated: header announces {end + 2} bytes, file has {len(data)}",
-        )
-    if header_size == 14:
-        header_crc = int.from_bytes(data[12:14], "little")
-        if header_crc != 0 and header_crc != fitdecode.utils.compute_crc(data, end=_HEADER_CRC_OFFSET):
-            raise FormatError(name, "FIT file is corrupt: header CRC check failed")
-    file_crc = int.from_bytes(data[end : end + 2], "little")
-    if file_crc != fitdecode.utils.compute_crc(data, end=end):
-        raise FormatError(name, "FIT file is corrupt: CRC check failed")
+    start = 0
+    while start < len(data):
+        part = "" if start == 0 else f"chained FIT file at byte {start}: "
+        header = data[start : start + 14]
+        if len(header) < 12 or header[8:12] != b".FIT":
+            raise FormatError(
+                name, f"FIT file is corrupt: the {len(data) - start} bytes after byte {start} are no FIT file"
+            )
+        header_size = header[0]
+        data_size = int.from_bytes(header[4:8], "little")
+        if header_size not in (12, 14):
+            raise FormatError(name, f"not a FIT file: {part}header size {header_size} is neither 12 nor 14")
+        end = start + header_size + data_size
+        if len(data) < end + 2:
+            raise FormatError(
+                name,
+                f"FIT file is truncated: {part}header announces {end + 2 - start} bytes, file has {len(data) - start}",
+            )
+        if header_size == 14:
+            header_crc = int.from_bytes(header[12:14], "little")
+            if header_crc != 0 and header_crc != fitdecode.utils.compute_crc(
+                data, start=start, end=start + 12
+            ):
+                raise FormatError(name, f"FIT file is corrupt: {part}header CRC check failed")
+        if int.from_bytes(data[end : end + 2], "little") != fitdecode.utils.compute_crc(
+            data, start=start, end=end
+        ):
+            raise FormatError(name, f"FIT file is corrupt: {part}CRC check failed")
+        start = end + 2
 
 
 def _decode(data: bytes, name: str) -> dict[str, list[dict[str, Any]]]:
@@ -324,7 +334,7 @@ def _decode(data: bytes, name: str) -> dict[str, list[dict[str, Any]]]:
     try:
         with fitdecode.FitReader(
             io.BytesIO(data),
-            check_crc=fitdecode.CrcCheck.RAISE,
+            check_crc=fitdecode.CrcCheck.DISABLED,  # every CRC was checked above
             error_handling=fitdecode.ErrorHandling.IGNORE,
         ) as reader:
             for frame in reader:
