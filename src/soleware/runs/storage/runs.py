@@ -1,4 +1,4 @@
-"""The runner's data on a database: accounts, runs, records, achievements, progress, shoes, live state.
+"""A runner's runs, and the records and achievements derived from them.
 
 Every operation is one transaction. Adding or deleting a run updates the cached records and achievements in the
 same transaction, under a lock on the runner's state row (``SELECT … FOR UPDATE`` on PostgreSQL, the database
@@ -8,33 +8,16 @@ write lock on SQLite), so concurrent uploads of one run store it once and derive
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from soleware.runs import accounts
-from soleware.runs.accounts import AccountError, AccountExists, AuthError
 from soleware.runs.achievements import Achievements, Award
-from soleware.runs.db import (
-    AccessToken,
-    LiveSession,
-    Runner,
-    RunnerState,
-    RunRow,
-    Shoe,
-    make_sessionmaker,
-    reading,
-)
 from soleware.runs.model import (
     Lap,
     Run,
@@ -45,46 +28,15 @@ from soleware.runs.model import (
     Stride,
     pack_strides,
     same_activity,
+    unpack_strides,
 )
-from soleware.runs.model import unpack_strides as _unpack_strides
-from soleware.runs.progress import ShoeMileage, shoe_mileage
 from soleware.runs.records import PersonalRecords, RecordChange
+from soleware.runs.storage._base import NotFound, StoreBase, _aware
+from soleware.runs.storage.db import RunnerState, RunRow
 
-__all__ = ["AddResult", "NotFound", "RunPage", "RunStore", "RunnerInfo", "ShoeInfo"]
+__all__ = ["AddResult", "RunHistory", "RunPage"]
 
-TOKEN_LIFETIME = dt.timedelta(days=30)
 DUPLICATE_WINDOW = dt.timedelta(minutes=2)
-
-
-class NotFound(LookupError):
-    """No such object for this runner (also what another runner's object looks like)."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class RunnerInfo:
-    id: str
-    email: str
-    display_name: str
-    locale: str
-    time_zone: str
-    units: str
-    weekly_goal_m: float | None
-    race_goal_m: float | None
-    race_goal_date: dt.date | None
-
-    @classmethod
-    def of(cls, r: Runner) -> RunnerInfo:
-        return cls(
-            r.id,
-            r.email,
-            r.display_name,
-            r.locale,
-            r.time_zone,
-            r.units,
-            r.weekly_goal_m,
-            r.race_goal_m,
-            r.race_goal_date,
-        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -107,16 +59,6 @@ class RunPage:
     next_cursor: str | None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ShoeInfo:
-    serial: str
-    name: str
-    side: str
-    retire_at_m: float
-    retired: bool
-    mileage: ShoeMileage
-
-
 def _encode_cursor(start: dt.datetime, run_id: str) -> str:
     return base64.urlsafe_b64encode(f"{start.isoformat()}|{run_id}".encode()).decode()
 
@@ -129,159 +71,13 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
         raise RunDataError(f"invalid page cursor {cursor!r}") from exc
 
 
-def _aware(t: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes; we store UTC only."""
-    return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
-
-
 def _summary(row: RunRow) -> RunSummary:
     return RunSummary.from_dict(row.summary)
 
 
-class RunStore:
-    """Domain operations on a database (see ``soleware.runs.db.make_engine``; migrate it first)."""
+class RunHistory(StoreBase):
+    """Runs: store once, merge the other foot, list, rename, delete; records and achievements kept with them."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._sessions = make_sessionmaker(engine)
-
-    @contextmanager
-    def _tx(self, *, write: bool = True) -> Iterator[Session]:
-        """A transaction; ``write=False`` for reads, which then never wait for a writer."""
-        with contextlib.ExitStack() as stack:
-            if not write:
-                stack.enter_context(reading())
-            yield stack.enter_context(self._sessions.begin())
-
-    def _lock_state(self, s: Session, runner_id: str, *, lock: bool = True) -> RunnerState:
-        stmt = sa.select(RunnerState).where(RunnerState.runner_id == runner_id)
-        if lock and self.engine.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        state = s.scalars(stmt).one_or_none()
-        if state is None:
-            raise NotFound(f"no runner {runner_id!r}")
-        return state
-
-    # ------------------------------------------------------------------ accounts
-    def create_runner(
-        self,
-        email: str,
-        password: str,
-        *,
-        display_name: str = "",
-        locale: str = "en",
-        time_zone: str = "UTC",
-    ) -> RunnerInfo:
-        email = accounts.check_email(email)
-        if locale not in ("en", "zh"):
-            raise AccountError(f"locale must be 'en' or 'zh', got {locale!r}")
-        _check_zone(time_zone)
-        row = Runner(
-            id=str(uuid.uuid4()),
-            email=email,
-            display_name=display_name.strip()[:100] or email.split("@")[0],
-            password_hash=accounts.hash_password(password),
-            locale=locale,
-            time_zone=time_zone,
-        )
-        try:
-            with self._tx() as s:
-                s.add(row)
-                s.flush()
-                s.add(
-                    RunnerState(
-                        runner_id=row.id,
-                        records=PersonalRecords().compute([]).to_dict(),
-                        achievements=Achievements().compute([]).to_dict(),
-                    )
-                )
-        except IntegrityError:
-            raise AccountExists(f"an account with e-mail {email} already exists") from None
-        return RunnerInfo.of(row)
-
-    def sign_in(self, email: str, password: str) -> str:
-        """A new access token for these credentials; AuthError otherwise (same message either way)."""
-        with self._tx() as s:
-            row = s.scalars(sa.select(Runner).where(Runner.email == email.strip().lower())).one_or_none()
-            if not accounts.verify_password(row.password_hash if row else None, password) or row is None:
-                raise AuthError("wrong e-mail or password")
-            token = accounts.new_token()
-            now = dt.datetime.now(dt.UTC)
-            s.add(
-                AccessToken(
-                    token_sha256=accounts.hash_token(token),
-                    runner_id=row.id,
-                    created_at=now,
-                    expires_at=now + TOKEN_LIFETIME,
-                )
-            )
-            return token
-
-    def runner_for_token(self, token: str) -> RunnerInfo:
-        with self._tx(write=False) as s:
-            row = s.execute(
-                sa.select(Runner, AccessToken.expires_at)
-                .join(AccessToken, AccessToken.runner_id == Runner.id)
-                .where(AccessToken.token_sha256 == accounts.hash_token(token))
-            ).one_or_none()
-            if row is None or _aware(row[1]) < dt.datetime.now(dt.UTC):
-                raise AuthError("invalid or expired token")
-            return RunnerInfo.of(row[0])
-
-    def sign_out(self, token: str) -> None:
-        with self._tx() as s:
-            s.execute(sa.delete(AccessToken).where(AccessToken.token_sha256 == accounts.hash_token(token)))
-
-    def runner(self, runner_id: str) -> RunnerInfo:
-        with self._tx(write=False) as s:
-            row = s.get(Runner, runner_id)
-            if row is None:
-                raise NotFound(f"no runner {runner_id!r}")
-            return RunnerInfo.of(row)
-
-    def delete_runner(self, runner_id: str) -> None:
-        """Delete an account with all its data (runs, shoes, tokens, derived state)."""
-        with self._tx() as s:
-            row = s.get(Runner, runner_id)
-            if row is None:
-                raise NotFound(f"no runner {runner_id!r}")
-            for table in (AccessToken, Shoe, RunRow, RunnerState, LiveSession):
-                s.execute(sa.delete(table).where(table.runner_id == runner_id))
-            s.delete(row)
-
-    def update_runner(self, runner_id: str, **changes: Any) -> RunnerInfo:
-        """Change profile fields and goals: display_name, locale, time_zone, weekly_goal_m, race_goal_*."""
-        allowed = {
-            "display_name",
-            "locale",
-            "time_zone",
-            "units",
-            "weekly_goal_m",
-            "race_goal_m",
-            "race_goal_date",
-        }
-        unknown = set(changes) - allowed
-        if unknown:
-            raise AccountError(f"cannot change {sorted(unknown)}")
-        if "locale" in changes and changes["locale"] not in ("en", "zh"):
-            raise AccountError(f"locale must be 'en' or 'zh', got {changes['locale']!r}")
-        if "units" in changes and changes["units"] not in ("metric", "imperial"):
-            raise AccountError(f"units must be 'metric' or 'imperial', got {changes['units']!r}")
-        if "time_zone" in changes:
-            _check_zone(changes["time_zone"])
-        for key in ("weekly_goal_m", "race_goal_m"):
-            v = changes.get(key)
-            if v is not None and not (0 < v < 1e7):
-                raise AccountError(f"{key} must be a positive distance in metres, got {v}")
-        with self._tx() as s:
-            row = s.get(Runner, runner_id)
-            if row is None:
-                raise NotFound(f"no runner {runner_id!r}")
-            for k, v in changes.items():
-                setattr(row, k, v)
-            return RunnerInfo.of(row)
-
-    # ------------------------------------------------------------------ runs
     def add_run(self, runner_id: str, run: Run) -> AddResult:
         """Store a run once: a second upload of it (same fingerprint, or same start and distance) is a no-op."""
         fingerprint = run.fingerprint()
@@ -400,12 +196,6 @@ class RunStore:
             if same_activity(_summary(row), run):
                 return row.id
         return None
-
-    def _summaries(self, s: Session, runner_id: str) -> list[RunSummary]:
-        return [
-            RunSummary.from_dict(d)
-            for d in s.scalars(sa.select(RunRow.summary).where(RunRow.runner_id == runner_id))
-        ]
 
     def summaries(self, runner_id: str) -> list[RunSummary]:
         """Every run of the runner as a summary, oldest first."""
@@ -540,106 +330,6 @@ class RunStore:
         with self._tx(write=False) as s:
             return Achievements.from_dict(self._lock_state(s, runner_id, lock=False).achievements)
 
-    # ------------------------------------------------------------------ shoes
-    def register_shoe(
-        self,
-        runner_id: str,
-        serial: str,
-        *,
-        name: str = "",
-        side: str = "unknown",
-        retire_at_m: float = 700_000.0,
-        initial_m: float = 0.0,
-    ) -> None:
-        serial = serial.strip()
-        if not serial or len(serial) > 64:
-            raise RunDataError("a shoe serial is 1 to 64 characters")
-        if side not in ("left", "right", "unknown"):
-            raise RunDataError(f"side must be left, right or unknown, got {side!r}")
-        if not (0 < retire_at_m < 1e8) or not (0 <= initial_m < 1e8):
-            raise RunDataError("retire_at_m must be > 0 and initial_m >= 0 (metres)")
-        try:
-            with self._tx() as s:
-                s.add(
-                    Shoe(
-                        runner_id=runner_id,
-                        serial=serial,
-                        name=name.strip()[:100],
-                        side=side,
-                        retire_at_m=retire_at_m,
-                        initial_m=initial_m,
-                    )
-                )
-        except IntegrityError:
-            raise RunDataError(f"shoe {serial!r} is already registered") from None
-
-    def update_shoe(self, runner_id: str, serial: str, **changes: Any) -> None:
-        allowed = {"name", "retire_at_m", "retired"}
-        if set(changes) - allowed:
-            raise RunDataError(f"cannot change {sorted(set(changes) - allowed)}")
-        with self._tx() as s:
-            row = self._shoe(s, runner_id, serial)
-            for k, v in changes.items():
-                setattr(row, k, v)
-
-    def delete_shoe(self, runner_id: str, serial: str) -> None:
-        with self._tx() as s:
-            s.delete(self._shoe(s, runner_id, serial))
-
-    @staticmethod
-    def _shoe(s: Session, runner_id: str, serial: str) -> Shoe:
-        row = s.scalars(
-            sa.select(Shoe).where(Shoe.runner_id == runner_id, Shoe.serial == serial)
-        ).one_or_none()
-        if row is None:
-            raise NotFound(f"no shoe {serial!r}")
-        return row
-
-    def shoes(self, runner_id: str) -> list[ShoeInfo]:
-        """Registered shoes with their mileage (runs they came from plus distance before registration)."""
-        with self._tx(write=False) as s:
-            rows = s.scalars(sa.select(Shoe).where(Shoe.runner_id == runner_id).order_by(Shoe.id)).all()
-            if not rows:
-                return []
-            summaries = self._summaries(s, runner_id)
-        serials = {r.serial for r in rows}
-        miles = {
-            m.serial: m
-            for m in shoe_mileage(
-                [r for r in summaries if serials.intersection(r.shoe_serials)],
-                retire_at_by_serial={r.serial: r.retire_at_m for r in rows},
-                initial_m_by_serial={r.serial: r.initial_m for r in rows},
-            )
-        }
-        out = []
-        for r in rows:
-            m = miles.get(r.serial)
-            if m is None:
-                now = _aware(r.created_at)
-                m = ShoeMileage(r.serial, r.initial_m, 0, now, now, r.retire_at_m)
-            out.append(ShoeInfo(r.serial, r.name, r.side, r.retire_at_m, r.retired, m))
-        return out
-
-    # ------------------------------------------------------------------ live
-    def set_live(self, runner_id: str, state: dict[str, Any]) -> None:
-        with self._tx() as s:
-            row = s.get(LiveSession, runner_id)
-            now = dt.datetime.now(dt.UTC)
-            if row is None:
-                s.add(LiveSession(runner_id=runner_id, state=state, updated_at=now))
-            else:
-                row.state = state
-                row.updated_at = now
-
-    def get_live(self, runner_id: str) -> dict[str, Any] | None:
-        with self._tx(write=False) as s:
-            row = s.get(LiveSession, runner_id)
-            return None if row is None else dict(row.state)
-
-    def end_live(self, runner_id: str) -> None:
-        with self._tx() as s:
-            s.execute(sa.delete(LiveSession).where(LiveSession.runner_id == runner_id))
-
 
 def _to_run(row: RunRow) -> Run:
     return Run(
@@ -649,7 +339,7 @@ def _to_run(row: RunRow) -> Run:
         elapsed_time_s=row.elapsed_time_s,
         moving_time_s=row.moving_time_s,
         streams=Streams.from_bytes(row.streams),
-        strides=_unpack_strides(row.strides),
+        strides=unpack_strides(row.strides),
         pauses=[(float(a), float(b)) for a, b in row.pauses],
         laps=[Lap.from_dict(d) for d in row.laps],
         shoe_serials=tuple(row.shoe_serials),
@@ -657,10 +347,3 @@ def _to_run(row: RunRow) -> Run:
         title=row.title,
         id=row.id,
     )
-
-
-def _check_zone(zone: str) -> None:
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise AccountError(f"unknown time zone {zone!r} (use an IANA name such as Asia/Shanghai)") from None
