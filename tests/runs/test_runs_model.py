@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import struct
+import zlib
 
 import numpy as np
 import pytest
 
 from soleware.runs.model import (
     SPEED_BIN_MPS,
+    STREAM_RESOLUTION,
+    STRIDE_RESOLUTION,
     Gait,
     Lap,
     Run,
@@ -19,8 +24,11 @@ from soleware.runs.model import (
     Streams,
     Stride,
     StrikeType,
+    feet_of_columns,
     pack_strides,
     same_activity,
+    stride_streams,
+    unpack_stride_columns,
     unpack_strides,
 )
 
@@ -112,41 +120,92 @@ def test_stride_defaults_and_validation():
         Run.from_strides([], start_time=START, time_zone="UTC")
 
 
-def test_streams_blob_round_trip_is_exact():
+def _v1_streams_blob(s: Streams) -> bytes:
+    """The layout written before revision 0005: float64 time and distance, float32 metrics, zlib."""
+    body = b"".join(getattr(s, c).astype("<f8").tobytes() for c in ("t_s", "distance_m")) + b"".join(
+        getattr(s, c).astype("<f4").tobytes()
+        for c in ("speed_mps", "cadence_spm", "stride_length_m", "contact_time_s")
+    )
+    return b"SWST" + struct.pack("<BBHI", 1, 6, 0, len(s)) + zlib.compress(body)
+
+
+def test_streams_blob_round_trip_within_resolution():
     rng = np.random.default_rng(1)
     t = np.cumsum(rng.uniform(0.5, 1.5, 5000))
     d = np.cumsum(rng.uniform(0, 4, 5000))
     cad = rng.uniform(150, 190, 5000)
     cad[100:120] = np.nan
     s = Streams(t_s=t, distance_m=d, speed_mps=rng.uniform(0, 6, 5000), cadence_spm=cad, stride_length_m=None)
-    back = Streams.from_bytes(s.to_bytes())
-    assert back == s
-    assert np.array_equal(back.t_s, t) and np.array_equal(back.distance_m, d)  # float64 columns bit-exact
+    blob = s.to_bytes()
+    back = Streams.from_bytes(blob)
+    for name, res in STREAM_RESOLUTION.items():
+        x, y = getattr(back, name).astype(float), getattr(s, name).astype(float)
+        assert np.array_equal(np.isnan(x), np.isnan(y)), name
+        # cumulative columns are rounded as a whole, so errors never add up along the run
+        assert np.nanmax(np.abs(x - y), initial=0.0) <= 0.5 * res + 1e-5, name  # + float32 rounding
     assert np.all(np.isnan(back.stride_length_m))
+    assert len(blob) < 0.5 * len(_v1_streams_blob(s))
+    assert Streams.from_bytes(_v1_streams_blob(s)) == s  # databases before revision 0005 still read exactly
     with pytest.raises(RunDataError, match="SWST"):
         Streams.from_bytes(b"nonsense" * 3)
     with pytest.raises(RunDataError, match="never decrease"):
         Streams(t_s=[0, 1, 2], distance_m=[0, 2, 1])
 
 
-def test_stride_blob_round_trip():
+def test_stride_blob_round_trip_within_resolution():
     strides = feet_strides(50)
     strides[3] = Stride(
         side="right", t_start_s=100.0, t_end_s=100.9, length_m=1.1, gait=Gait.WALK, impact_g=2.5
     )
+    strides[7] = dataclasses.replace(strides[7], speed_mps=3.3333, cadence_spm=171.23, flight_time_s=0.0994)
     back = unpack_strides(pack_strides(strides))
     assert len(back) == len(strides)
     for a, b in zip(strides, back, strict=True):
-        assert (a.side, a.gait, a.strike_type, a.t_start_s, a.t_end_s) == (
-            b.side,
-            b.gait,
-            b.strike_type,
-            b.t_start_s,
-            b.t_end_s,
+        assert (a.side, a.gait, a.strike_type) == (b.side, b.gait, b.strike_type)
+        for name, res in STRIDE_RESOLUTION.items():
+            x, y = getattr(a, name), getattr(b, name)
+            tol = res if name == "length_m" else 0.5 * res  # a length to 1 mm, a foot's sum of them to 0.5 mm
+            assert (x is None) == (y is None) and (x is None or abs(x - y) <= tol * (1 + 1e-6)), name
+    for side in ("left", "right"):
+        total = sum(s.length_m for s in strides if s.side == side)
+        assert abs(sum(s.length_m for s in back if s.side == side) - total) <= 0.0005 + 1e-9
+
+
+def test_strides_at_the_shoes_resolution_round_trip_exactly_and_give_the_same_streams():
+    """A shoe's strides are already at its wire resolution: storage gives them back as they came."""
+    strides = [
+        Stride(
+            side,
+            t0 + k * 0.731,
+            t0 + (k + 1) * 0.731,
+            2.213 + 0.001 * (k % 7),
+            contact_time_s=0.243,
+            flight_time_s=0.121,
+            strike_angle_deg=7.5,
+            strike_type=StrikeType.MIDFOOT,
+            impact_g=3.12,
+            speed_mps=round((2.213 + 0.001 * (k % 7)) / 0.731, 3),
+            cadence_spm=round(120 / 0.731, 1),
         )
-        assert b.length_m == pytest.approx(a.length_m, rel=1e-6)
-        assert (a.impact_g is None) == (b.impact_g is None)
-        assert (a.contact_time_s is None) == (b.contact_time_s is None)
+        for side, t0 in (("left", 0.0), ("right", 0.366))
+        for k in range(400)
+    ]
+    back = unpack_strides(pack_strides(strides))
+    for a, b in zip(
+        sorted(strides, key=lambda s: (s.side, s.t_start_s)),
+        sorted(back, key=lambda s: (s.side, s.t_start_s)),
+        strict=True,
+    ):
+        for name in STRIDE_RESOLUTION:
+            assert getattr(b, name) == pytest.approx(getattr(a, name), abs=1e-9), name
+    run = Run.from_strides(strides, start_time=START, time_zone="UTC")
+    cols = unpack_stride_columns(pack_strides(run.strides))
+    derived = stride_streams(cols, elapsed_s=run.elapsed_time_s, pauses=run.pauses)
+    for name in STREAM_RESOLUTION:
+        assert np.allclose(getattr(derived, name), getattr(run.streams, name), atol=1e-6, equal_nan=True), (
+            name
+        )
+    assert feet_of_columns(cols) == Run.from_strides(back, start_time=START, time_zone="UTC").feet()
 
 
 def test_fingerprint_equal_for_duplicates_and_different_otherwise():

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import enum
 import hashlib
+import lzma
 import math
 import struct
 import zlib
@@ -42,7 +43,14 @@ __all__ = [
     "StrikeType",
     "Stride",
     "detect_pauses",
+    "feet_of_columns",
+    "STREAM_RESOLUTION",
+    "STRIDE_RESOLUTION",
+    "pack_stride_columns",
     "pack_strides",
+    "stride_columns",
+    "stride_streams",
+    "unpack_stride_columns",
     "same_activity",
     "unpack_strides",
 ]
@@ -122,7 +130,7 @@ class Stride:
         return self.t_end_s - self.t_start_s
 
 
-# Packed stride layout: one record per stride, little-endian, zlib-compressed after an 8-byte header.
+# Packed stride layout, version 1 (read only): one record per stride, little-endian, zlib after an 8-byte header.
 _STRIDE_MAGIC = b"SWSR"
 _STRIDE_DTYPE = np.dtype(
     [
@@ -143,66 +151,219 @@ _STRIDE_DTYPE = np.dtype(
 _STRIKES = (StrikeType.REARFOOT, StrikeType.MIDFOOT, StrikeType.FOREFOOT)
 _OPTIONAL_FLOATS = ("contact_time_s", "flight_time_s", "strike_angle_deg", "impact_g")
 
+# Packed stride layout, version 2 (written): b"SWS2", uint32 count, then raw LZMA2 of column planes. Every value is an
+# integer at the resolution of STRIDE_RESOLUTION (the shoe's own wire resolution); each stride's start is stored
+# as the gap after the same foot's previous stride (mostly 0), lengths so that each foot's cumulative distance
+# is exact to 0.5 mm (a length itself to 1 mm), speed and cadence are stored as their difference from what length and duration imply (mostly 0), unknown values
+# as -2**31; each int32 column is split into byte planes before compression, so small numbers cost little.
+_STRIDE2_MAGIC = b"SWS2"
+_MISSING = np.int32(-(2**31))
+#: resolution of stored stride values (what a stored stride may differ from the uploaded one by, at most half)
+STRIDE_RESOLUTION = {
+    "t_start_s": 1e-3,
+    "t_end_s": 1e-3,
+    "length_m": 1e-3,
+    "speed_mps": 1e-3,
+    "cadence_spm": 1e-1,
+    "contact_time_s": 1e-3,
+    "flight_time_s": 1e-3,
+    "strike_angle_deg": 1e-1,
+    "impact_g": 1e-2,
+}
+_QUANTIZED = ("length_m", "contact_time_s", "flight_time_s", "strike_angle_deg", "impact_g")
+
+
+def _q(values: np.ndarray, resolution: float) -> np.ndarray:
+    """Values as integers of ``resolution`` (NaN as the missing marker)."""
+    out = np.full(len(values), _MISSING, dtype=np.int64)
+    ok = np.isfinite(values)
+    out[ok] = np.rint(values[ok] / resolution)
+    return out
+
+
+def _dq(values: np.ndarray, resolution: float) -> np.ndarray:
+    out = values.astype(np.float64) / round(
+        1.0 / resolution
+    )  # division: k / 1000 is the double nearest k·1e-3
+    out[values == _MISSING] = np.nan
+    return out
+
+
+_LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9}]
+
+
+def _compress(raw: bytes) -> bytes:
+    """Raw LZMA2 (no container: its headers would cost more than small runs gain)."""
+    return lzma.compress(raw, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
+
+
+def _decompress(data: bytes) -> bytes:
+    return lzma.decompress(data, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
+
+
+def _check_range(columns: list[np.ndarray], what: str) -> None:
+    for c in columns:
+        v = c[c != _MISSING]
+        if len(v) and (v.max() > 2**31 - 1 or v.min() <= -(2**31)):
+            raise RunDataError(f"a {what} value is out of the stored range")
+
+
+def _planes(columns: list[np.ndarray]) -> bytes:
+    """int32 columns as byte planes (all low bytes, then the next ...), which compress far better than rows."""
+    if not columns:
+        return b""
+    a = np.stack([np.asarray(c, dtype="<i4") for c in columns])
+    return np.ascontiguousarray(a.view(np.uint8).reshape(len(columns), -1, 4).transpose(0, 2, 1)).tobytes()
+
+
+def _unplanes(raw: bytes, ncols: int, n: int) -> np.ndarray:
+    a = np.frombuffer(raw, dtype=np.uint8).reshape(ncols, 4, n).transpose(0, 2, 1)
+    return np.ascontiguousarray(a).view("<i4").reshape(ncols, n)
+
+
+def _speed_pred(length_q: np.ndarray, duration_ms: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.rint(np.where(duration_ms > 0, length_q * 1000.0 / duration_ms, 0.0)).astype(np.int64)
+
+
+def _cadence_pred(duration_ms: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.rint(np.where(duration_ms > 0, 1200.0 * 1e3 / duration_ms, 0.0)).astype(np.int64)
+
+
+def stride_columns(strides: Sequence[Stride]) -> dict[str, np.ndarray]:
+    """Strides as columns: side (0 left, 1 right), gait (0 walk, 1 run), strike (-1 unknown, 0 rear, 1 mid,
+    2 fore) and the float fields of Stride (NaN = unknown)."""
+    cols: dict[str, np.ndarray] = {
+        "side": np.array([_SIDES.index(s.side) for s in strides], dtype=np.int64),
+        "gait": np.array([1 if s.gait is Gait.RUN else 0 for s in strides], dtype=np.int64),
+        "strike": np.array(
+            [-1 if s.strike_type is None else _STRIKES.index(s.strike_type) for s in strides], dtype=np.int64
+        ),
+    }
+    for name in ("t_start_s", "t_end_s", "length_m", "speed_mps", "cadence_spm", *_OPTIONAL_FLOATS):
+        cols[name] = np.array(
+            [np.nan if (v := getattr(s, name)) is None else v for s in strides], dtype=np.float64
+        )
+    return cols
+
+
+def pack_stride_columns(cols: dict[str, np.ndarray]) -> bytes:
+    """Stride columns (see ``stride_columns``) as one compact blob (layout above)."""
+    n = len(cols["t_start_s"])
+    side = np.asarray(cols["side"], np.int64)
+    start_ms = np.rint(np.asarray(cols["t_start_s"], np.float64) * 1000).astype(np.int64)
+    end_ms = np.rint(np.asarray(cols["t_end_s"], np.float64) * 1000).astype(np.int64)
+    duration_ms = end_ms - start_ms
+    gap_ms = np.empty(n, np.int64)
+    length_q = np.empty(n, np.int64)
+    length = np.asarray(cols["length_m"], np.float64)
+    for k in (0, 1):
+        idx = np.nonzero(side == k)[0]
+        gap_ms[idx] = start_ms[idx] - np.concatenate(([0], end_ms[idx][:-1]))
+        length_q[idx] = np.diff(np.rint(np.cumsum(length[idx]) * 1000).astype(np.int64), prepend=0)
+    speed_q = _q(np.asarray(cols["speed_mps"], np.float64), 1e-3)
+    cadence_q = _q(np.asarray(cols["cadence_spm"], np.float64), 1e-1)
+    columns = [
+        np.asarray(cols["side"]) | (np.asarray(cols["gait"]) << 1) | ((np.asarray(cols["strike"]) + 1) << 2),
+        gap_ms,
+        duration_ms,
+        length_q,
+        np.where(speed_q == _MISSING, _MISSING, speed_q - _speed_pred(length_q, duration_ms)),
+        np.where(cadence_q == _MISSING, _MISSING, cadence_q - _cadence_pred(duration_ms)),
+        *(_q(np.asarray(cols[f], np.float64), STRIDE_RESOLUTION[f]) for f in _OPTIONAL_FLOATS),
+    ]
+    _check_range(columns, "stride")
+    return _STRIDE2_MAGIC + struct.pack("<I", n) + _compress(_planes(columns))
+
+
+def unpack_stride_columns(blob: bytes) -> dict[str, np.ndarray]:
+    """Inverse of pack_stride_columns (values at STRIDE_RESOLUTION); reads version 1 blobs too."""
+    if len(blob) >= 8 and blob[:4] == _STRIDE_MAGIC:
+        (count,) = struct.unpack_from("<I", blob, 4)
+        raw = zlib.decompress(blob[8:])
+        if len(raw) != count * _STRIDE_DTYPE.itemsize:
+            raise RunDataError(f"stride blob says {count} strides but holds {len(raw)} bytes")
+        rec = np.frombuffer(raw, dtype=_STRIDE_DTYPE)
+        out = {k: rec[k].astype(np.int64) for k in ("side", "gait", "strike")}
+        out.update({k: rec[k].astype(np.float64) for k in _STRIDE_DTYPE.names if k not in out})
+        return out
+    if len(blob) < 8 or blob[:4] != _STRIDE2_MAGIC:
+        raise RunDataError("stride blob does not start with b'SWSR' or b'SWS2'")
+    (n,) = struct.unpack_from("<I", blob, 4)
+    raw = _decompress(blob[8:])
+    ncols = 6 + len(_OPTIONAL_FLOATS)
+    if len(raw) != 4 * ncols * n:
+        raise RunDataError(f"stride blob says {n} strides but holds {len(raw)} bytes")
+    c = _unplanes(raw, ncols, n).astype(np.int64)
+    duration_ms = c[2]
+    start_ms = np.empty(n, np.int64)
+    for k in (0, 1):
+        idx = np.nonzero((c[0] & 1) == k)[0]
+        start_ms[idx] = np.cumsum(c[1][idx] + np.concatenate(([0], duration_ms[idx][:-1])))
+    out = {
+        "side": c[0] & 1,
+        "gait": (c[0] >> 1) & 1,
+        "strike": (c[0] >> 2) - 1,
+        "t_start_s": start_ms / 1000.0,
+        "t_end_s": (start_ms + duration_ms) / 1000.0,
+        "length_m": _dq(c[3], 1e-3),
+        "speed_mps": _dq(np.where(c[4] == _MISSING, _MISSING, c[4] + _speed_pred(c[3], duration_ms)), 1e-3),
+        "cadence_spm": _dq(np.where(c[5] == _MISSING, _MISSING, c[5] + _cadence_pred(duration_ms)), 1e-1),
+    }
+    for k, f in enumerate(_OPTIONAL_FLOATS):
+        out[f] = _dq(c[6 + k], STRIDE_RESOLUTION[f])
+    return out
+
 
 def pack_strides(strides: Sequence[Stride]) -> bytes:
-    """Strides as one compact blob: b"SWSR", uint32 count, then zlib of packed records (see _STRIDE_DTYPE).
-
-    Times stay float64; per-stride metrics are float32 (plenty for centimetres and milliseconds).
-    """
-    rec = np.zeros(len(strides), dtype=_STRIDE_DTYPE)
-    for k, s in enumerate(strides):
-        rec[k] = (
-            _SIDES.index(s.side),
-            1 if s.gait is Gait.RUN else 0,
-            -1 if s.strike_type is None else _STRIKES.index(s.strike_type),
-            s.t_start_s,
-            s.t_end_s,
-            s.length_m,
-            s.speed_mps,
-            s.cadence_spm,
-            *(np.nan if getattr(s, f) is None else getattr(s, f) for f in _OPTIONAL_FLOATS),
-        )
-    return _STRIDE_MAGIC + struct.pack("<I", len(strides)) + zlib.compress(rec.tobytes(), 6)
+    """Strides as one compact blob (version 2 above), at STRIDE_RESOLUTION."""
+    return pack_stride_columns(stride_columns(strides))
 
 
 def unpack_strides(blob: bytes) -> list[Stride]:
-    """Inverse of pack_strides (metrics come back rounded to float32)."""
-    if len(blob) < 8 or blob[:4] != _STRIDE_MAGIC:
-        raise RunDataError("stride blob does not start with b'SWSR'")
-    (count,) = struct.unpack_from("<I", blob, 4)
-    raw = zlib.decompress(blob[8:])
-    if len(raw) != count * _STRIDE_DTYPE.itemsize:
-        raise RunDataError(f"stride blob says {count} strides but holds {len(raw)} bytes")
-    rec = np.frombuffer(raw, dtype=_STRIDE_DTYPE)
+    """Inverse of pack_strides (values come back at STRIDE_RESOLUTION; version 1 blobs as float32)."""
+    c = unpack_stride_columns(blob)
 
-    def opt(x: Any) -> float | None:
-        return None if np.isnan(x) else float(x)
+    def opt(x: float) -> float | None:
+        return None if math.isnan(x) else x
 
+    lists = {k: v.tolist() for k, v in c.items()}
     return [
         Stride(
-            side=_SIDES[int(r["side"])],
-            t_start_s=float(r["t_start_s"]),
-            t_end_s=float(r["t_end_s"]),
-            length_m=float(r["length_m"]),
-            speed_mps=float(r["speed_mps"]),
-            cadence_spm=float(r["cadence_spm"]),
-            contact_time_s=opt(r["contact_time_s"]),
-            flight_time_s=opt(r["flight_time_s"]),
-            strike_angle_deg=opt(r["strike_angle_deg"]),
-            strike_type=None if r["strike"] < 0 else _STRIKES[int(r["strike"])],
-            impact_g=opt(r["impact_g"]),
-            gait=Gait.RUN if r["gait"] else Gait.WALK,
+            side=_SIDES[lists["side"][k]],
+            t_start_s=lists["t_start_s"][k],
+            t_end_s=lists["t_end_s"][k],
+            length_m=lists["length_m"][k],
+            speed_mps=opt(lists["speed_mps"][k]),
+            cadence_spm=opt(lists["cadence_spm"][k]),
+            contact_time_s=opt(lists["contact_time_s"][k]),
+            flight_time_s=opt(lists["flight_time_s"][k]),
+            strike_angle_deg=opt(lists["strike_angle_deg"][k]),
+            strike_type=None if lists["strike"][k] < 0 else _STRIKES[lists["strike"][k]],
+            impact_g=opt(lists["impact_g"][k]),
+            gait=Gait.RUN if lists["gait"][k] else Gait.WALK,
         )
-        for r in rec
+        for k in range(len(lists["side"]))
     ]
 
 
-# Streams blob: b"SWST", uint8 version, uint8 column count, uint16 reserved, uint32 n; then zlib of the columns
-# one after another: t_s and distance_m as <f8 (exact), the other four as <f4 (stored as float32 in memory too).
+# Streams blob: b"SWST", uint8 version, uint8 column count, uint16 reserved, uint32 n; then zlib of the columns.
+# Version 1 (read only): t_s and distance_m as <f8, the other four as <f4. Version 2 (written): raw LZMA2 of
+# integers at STREAM_RESOLUTION as byte planes; t_s and distance_m delta-coded; unknown values as -2**31.
 _STREAM_MAGIC = b"SWST"
-_STREAM_VERSION = 1
+_STREAM_VERSION = 2
 _STREAM_F8 = ("t_s", "distance_m")
 _STREAM_F4 = ("speed_mps", "cadence_spm", "stride_length_m", "contact_time_s")
+#: resolution of stored stream values
+STREAM_RESOLUTION = {
+    "t_s": 1e-3,
+    "distance_m": 1e-3,
+    "speed_mps": 1e-3,
+    "cadence_spm": 1e-2,
+    "stride_length_m": 1e-3,
+    "contact_time_s": 1e-4,
+}
 
 
 @dataclasses.dataclass(eq=False)
@@ -253,24 +414,35 @@ class Streams:
         )
 
     def to_bytes(self) -> bytes:
-        """One blob for storage (layout above); ``Streams.from_bytes(s.to_bytes()) == s`` exactly."""
-        body = b"".join(getattr(self, c).astype("<f8").tobytes() for c in _STREAM_F8) + b"".join(
-            getattr(self, c).astype("<f4").tobytes() for c in _STREAM_F4
-        )
+        """One blob for storage (version 2 above); ``from_bytes`` gives the streams back at STREAM_RESOLUTION."""
+        t_q = _q(self.t_s, STREAM_RESOLUTION["t_s"])
+        d_q = _q(self.distance_m, STREAM_RESOLUTION["distance_m"])
+        columns = [np.diff(t_q, prepend=0), np.diff(d_q, prepend=0)]
+        columns += [_q(getattr(self, c).astype(np.float64), STREAM_RESOLUTION[c]) for c in _STREAM_F4]
+        _check_range(columns, "stream")
         header = _STREAM_MAGIC + struct.pack("<BBHI", _STREAM_VERSION, 6, 0, len(self))
-        return header + zlib.compress(body, 6)
+        return header + _compress(_planes(columns))
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> Streams:
         if len(blob) < 12 or blob[:4] != _STREAM_MAGIC:
             raise RunDataError("streams blob does not start with b'SWST'")
         version, ncols, _, n = struct.unpack_from("<BBHI", blob, 4)
-        if version != _STREAM_VERSION or ncols != 6:
+        if version not in (1, 2) or ncols != 6:
             raise RunDataError(f"streams blob version {version} with {ncols} columns is not supported")
-        raw = zlib.decompress(blob[12:])
+        raw = _decompress(blob[12:]) if version == 2 else zlib.decompress(blob[12:])
+        cols: dict[str, np.ndarray] = {}
+        if version == 2:
+            if len(raw) != n * 4 * 6:
+                raise RunDataError(f"streams blob says {n} samples but holds {len(raw)} bytes")
+            c = _unplanes(raw, 6, n).astype(np.int64)
+            cols["t_s"] = _dq(np.cumsum(c[0]), STREAM_RESOLUTION["t_s"])
+            cols["distance_m"] = _dq(np.cumsum(c[1]), STREAM_RESOLUTION["distance_m"])
+            for k, name in enumerate(_STREAM_F4):
+                cols[name] = _dq(c[2 + k], STREAM_RESOLUTION[name])
+            return cls(**cols)
         if len(raw) != n * (8 * 2 + 4 * 4):
             raise RunDataError(f"streams blob says {n} samples but holds {len(raw)} bytes")
-        cols: dict[str, np.ndarray] = {}
         offset = 0
         for name in _STREAM_F8:
             cols[name] = np.frombuffer(raw, "<f8", n, offset).astype(np.float64)
@@ -471,32 +643,64 @@ def _merge_intervals(intervals: Iterable[tuple[float, float]]) -> list[tuple[flo
     return merged
 
 
-def _foot_distance(strides: Sequence[Stride], t: np.ndarray) -> np.ndarray:
+def _foot_distance(start_s: np.ndarray, end_s: np.ndarray, length_m: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Cumulative distance of one foot on the grid t: linear within each stride, flat between strides."""
-    knots_t = np.empty(2 * len(strides))
-    knots_d = np.empty(2 * len(strides))
-    total = 0.0
-    for k, s in enumerate(strides):
-        knots_t[2 * k] = s.t_start_s
-        knots_d[2 * k] = total
-        total += s.length_m
-        knots_t[2 * k + 1] = s.t_end_s
-        knots_d[2 * k + 1] = total
+    n = len(start_s)
+    knots_t = np.empty(2 * n)
+    knots_d = np.empty(2 * n)
+    total = np.cumsum(length_m)
+    knots_t[0::2] = start_s
+    knots_t[1::2] = end_s
+    knots_d[0::2] = np.concatenate(([0.0], total[:-1]))
+    knots_d[1::2] = total
     return np.interp(t, knots_t, knots_d)
 
 
-def _stride_values(strides: Sequence[Stride], t: np.ndarray, attr: str) -> np.ndarray:
+def _stride_values(start_s: np.ndarray, end_s: np.ndarray, vals: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Value of a stride attribute at each grid time (the stride covering it), NaN where no stride covers it."""
-    starts = np.array([s.t_start_s for s in strides])
-    ends = np.array([s.t_end_s for s in strides])
-    vals = np.array(
-        [np.nan if getattr(s, attr) is None else getattr(s, attr) for s in strides], dtype=np.float64
-    )
-    k = np.searchsorted(starts, t, side="right") - 1
-    inside = (k >= 0) & (t <= ends[np.clip(k, 0, None)])
+    k = np.searchsorted(start_s, t, side="right") - 1
+    inside = (k >= 0) & (t <= end_s[np.clip(k, 0, None)])
     out = np.full(len(t), np.nan)
     out[inside] = vals[k[inside]]
     return out
+
+
+def stride_streams(
+    cols: dict[str, np.ndarray],
+    *,
+    elapsed_s: float,
+    pauses: Sequence[tuple[float, float]],
+    interval_s: float = 1.0,
+) -> Streams:
+    """The streams of a run made of these strides (see ``stride_columns``), as ``Run.from_strides`` builds them.
+
+    Each foot's strides cover the whole route, so with two feet the distance stream is the *average* of the two
+    feet's cumulative distances; metrics are the mean over the feet of the stride covering each sample.
+    """
+    t = np.arange(0.0, elapsed_s, interval_s)
+    if len(t) == 0 or t[-1] < elapsed_s:
+        t = np.append(t, elapsed_s)
+    feet = [np.nonzero(cols["side"] == k)[0] for k in (0, 1)]
+    feet = [idx for idx in feet if len(idx)]
+    start, end = cols["t_start_s"], cols["t_end_s"]
+    distance = np.mean([_foot_distance(start[i], end[i], cols["length_m"][i], t) for i in feet], axis=0)
+
+    def metric(name: str) -> np.ndarray:
+        return _nanmean_stack([_stride_values(start[i], end[i], cols[name][i], t) for i in feet])
+
+    speed = metric("speed_mps")
+    in_pause = np.zeros(len(t), dtype=bool)
+    for a, b in pauses:
+        in_pause |= (t > a) & (t < b)
+    speed[in_pause | np.isnan(speed)] = 0.0
+    return Streams(
+        t_s=t,
+        distance_m=distance,
+        speed_mps=speed,
+        cadence_spm=metric("cadence_spm"),
+        stride_length_m=metric("length_m"),
+        contact_time_s=metric("contact_time_s"),
+    )
 
 
 def _nanmean_stack(rows: list[np.ndarray]) -> np.ndarray:
@@ -540,6 +744,51 @@ class FootSummary:
             strike_types={t: counts[t] for t in StrikeType if counts[t]},
             avg_impact_g=mean(s.impact_g for s in ss),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["side"] = self.side.value
+        d["strike_types"] = {t.value: n for t, n in self.strike_types.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FootSummary:
+        return cls(
+            **{
+                **d,
+                "side": Side(d["side"]),
+                "strike_types": {StrikeType(t): n for t, n in d["strike_types"].items()},
+            }
+        )
+
+
+def feet_of_columns(cols: dict[str, np.ndarray]) -> list[FootSummary]:
+    """``Run.feet()`` from stride columns (see ``stride_columns``), without building Stride objects."""
+    out = []
+    for k, side in enumerate(_SIDES):
+        sel = cols["side"] == k
+        n = int(np.sum(sel))
+        if not n:
+            continue
+
+        def mean(name: str, sel: np.ndarray = sel) -> float | None:
+            v = cols[name][sel]
+            v = v[~np.isnan(v)]
+            return float(np.mean(v)) if len(v) else None
+
+        counts = np.bincount(cols["strike"][sel] + 1, minlength=len(_STRIKES) + 1)
+        out.append(
+            FootSummary(
+                side=side,
+                strides=n,
+                avg_contact_time_s=mean("contact_time_s"),
+                avg_flight_time_s=mean("flight_time_s"),
+                avg_strike_angle_deg=mean("strike_angle_deg"),
+                strike_types={t: int(counts[i + 1]) for i, t in enumerate(_STRIKES) if counts[i + 1]},
+                avg_impact_g=mean("impact_g"),
+            )
+        )
+    return out
 
 
 @dataclasses.dataclass(eq=False)
@@ -625,10 +874,6 @@ class Run:
                     )
 
         elapsed = max(s.t_end_s for s in strides)
-        t = np.arange(0.0, elapsed, stream_interval_s)
-        if len(t) == 0 or t[-1] < elapsed:
-            t = np.append(t, elapsed)
-        distance = np.mean([_foot_distance(ss, t) for ss in feet.values()], axis=0)
         foot_totals = [sum(s.length_m for s in ss) for ss in feet.values()]
         total_m = float(np.mean(foot_totals))
 
@@ -636,22 +881,8 @@ class Run:
         gaps = [(0.0, covered[0][0])] + [(a[1], b[0]) for a, b in zip(covered, covered[1:], strict=False)]
         pauses = [(float(a), float(b)) for a, b in gaps if b - a >= min_pause_s]
         moving = elapsed - sum(b - a for a, b in pauses)
-
-        def metric(attr: str) -> np.ndarray:
-            return _nanmean_stack([_stride_values(ss, t, attr) for ss in feet.values()])
-
-        speed = metric("speed_mps")
-        in_pause = np.zeros(len(t), dtype=bool)
-        for a, b in pauses:
-            in_pause |= (t > a) & (t < b)
-        speed[in_pause | np.isnan(speed)] = 0.0
-        streams = Streams(
-            t_s=t,
-            distance_m=distance,
-            speed_mps=speed,
-            cadence_spm=metric("cadence_spm"),
-            stride_length_m=metric("length_m"),
-            contact_time_s=metric("contact_time_s"),
+        streams = stride_streams(
+            stride_columns(strides), elapsed_s=elapsed, pauses=pauses, interval_s=stream_interval_s
         )
         return cls(
             start_time=start_time,

@@ -9,7 +9,7 @@ from soleware.runs.storage._base import NotFound
 from soleware.runs.storage.accounts import AccountError, AccountExists, AccountStore, AuthError, RunnerInfo
 from soleware.runs.storage.db import make_engine
 from soleware.runs.storage.live import LiveStore
-from soleware.runs.storage.runs import AddResult, RunHistory, RunPage
+from soleware.runs.storage.runs import AddResult, RunHistory, RunPage, RunView
 from soleware.runs.storage.shoes import ShoeInfo, ShoeStore
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "RunHistory",
     "RunPage",
     "RunStore",
+    "RunView",
     "RunnerInfo",
     "ShoeInfo",
     "ShoeStore",

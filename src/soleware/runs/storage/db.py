@@ -2,7 +2,8 @@
 
 The schema is changed only through Alembic migrations (``soleware/runs/migrations``); these classes describe the
 head revision and tests check the two agree. Runs keep their strides and streams as compact binary blobs (see
-``pack_strides`` and ``Streams.to_bytes``), not a row per sample. Per-runner derived state (personal records and
+``pack_strides`` and ``Streams.to_bytes``; a shoe run's streams are not stored but computed from its strides),
+not a row per sample. Per-runner derived state (personal records and
 achievements) is cached in ``runner_state`` and updated in the same transaction as the run that changes it.
 """
 
@@ -114,8 +115,12 @@ class RunRow(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(_JSON)
     laps: Mapped[dict[str, Any]] = mapped_column(_JSON, default=list)
     pauses: Mapped[dict[str, Any]] = mapped_column(_JSON, default=list)
+    #: ``pack_strides`` (version 2: columns at the shoe's resolution, LZMA)
     strides: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    #: ``Streams.to_bytes``, or empty when the streams are those of the stored strides (``stride_streams``)
     streams: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    #: ``Run.feet()`` as FootSummary.to_dict() per foot, so a run's page need not read its strides
+    feet: Mapped[dict[str, Any]] = mapped_column(_JSON, default=list, server_default=sa.text("'[]'"))
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
 
 

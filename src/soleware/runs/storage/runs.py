@@ -13,12 +13,15 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from soleware.runs.achievements import Achievements, Award
 from soleware.runs.model import (
+    STREAM_RESOLUTION,
+    FootSummary,
     Lap,
     Run,
     RunDataError,
@@ -28,13 +31,15 @@ from soleware.runs.model import (
     Stride,
     pack_strides,
     same_activity,
+    stride_streams,
+    unpack_stride_columns,
     unpack_strides,
 )
 from soleware.runs.records import PersonalRecords, RecordChange
 from soleware.runs.storage._base import NotFound, StoreBase, _aware
 from soleware.runs.storage.db import RunnerState, RunRow
 
-__all__ = ["AddResult", "RunHistory", "RunPage"]
+__all__ = ["AddResult", "RunHistory", "RunPage", "RunView", "pack_streams", "unpack_streams"]
 
 DUPLICATE_WINDOW = dt.timedelta(minutes=2)
 
@@ -57,6 +62,42 @@ class RunPage:
     titles: dict[str, str]
     #: pass as ``cursor`` to get the next page; None on the last page
     next_cursor: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunView:
+    """What a run's page shows: the run without its strides, its summary, title and per-foot figures."""
+
+    run: Run
+    summary: RunSummary
+    title: str
+    feet: list[FootSummary]
+
+
+def pack_streams(
+    streams: Streams, strides_blob: bytes, *, elapsed_s: float, pauses: list[tuple[float, float]]
+) -> bytes:
+    """The streams blob to store: empty when the stored strides give these streams back (within
+    STREAM_RESOLUTION / 2), which is the case for every shoe run; else ``streams.to_bytes()``."""
+    cols = unpack_stride_columns(strides_blob)
+    if len(cols["side"]) and len(streams):
+        derived = stride_streams(cols, elapsed_s=elapsed_s, pauses=pauses)
+        if len(derived) == len(streams) and all(
+            np.array_equal(np.isnan(a := getattr(derived, c)), np.isnan(b := getattr(streams, c)))
+            and np.all(np.abs(np.nan_to_num(a) - np.nan_to_num(b)) <= 0.5 * res + 1e-9)
+            for c, res in STREAM_RESOLUTION.items()
+        ):
+            return b""
+    return streams.to_bytes()
+
+
+def unpack_streams(
+    blob: bytes, strides_blob: bytes, *, elapsed_s: float, pauses: list[tuple[float, float]]
+) -> Streams:
+    """Inverse of pack_streams."""
+    if blob:
+        return Streams.from_bytes(blob)
+    return stride_streams(unpack_stride_columns(strides_blob), elapsed_s=elapsed_s, pauses=pauses)
 
 
 def _encode_cursor(start: dt.datetime, run_id: str) -> str:
@@ -159,6 +200,8 @@ class RunHistory(StoreBase):
         ]
 
     def _row(self, runner_id: str, run: Run, fingerprint: str, summary: RunSummary) -> RunRow:
+        strides = pack_strides(run.strides)
+        pauses = [(float(a), float(b)) for a, b in run.pauses]
         return RunRow(
             id=summary.run_id,
             runner_id=runner_id,
@@ -173,9 +216,10 @@ class RunHistory(StoreBase):
             shoe_serials=list(run.shoe_serials),
             summary=summary.to_dict(),
             laps=[lap.to_dict() for lap in run.laps],
-            pauses=[list(p) for p in run.pauses],
-            strides=pack_strides(run.strides),
-            streams=run.streams.to_bytes(),
+            pauses=[list(p) for p in pauses],
+            strides=strides,
+            streams=pack_streams(run.streams, strides, elapsed_s=run.elapsed_time_s, pauses=pauses),
+            feet=[f.to_dict() for f in run.feet()],
         )
 
     def _find_duplicate(self, s: Session, runner_id: str, run: Run, fingerprint: str) -> str | None:
@@ -208,6 +252,19 @@ class RunHistory(StoreBase):
             if row is None or row.runner_id != runner_id:
                 raise NotFound(f"no run {run_id!r}")
             return _to_run(row)
+
+    def run_view(self, runner_id: str, run_id: str) -> RunView:
+        """A run for its page: streams, pauses, laps, summary and the stored per-foot figures, no strides."""
+        with self._tx(write=False) as s:
+            row = s.get(RunRow, run_id)
+            if row is None or row.runner_id != runner_id:
+                raise NotFound(f"no run {run_id!r}")
+            return RunView(
+                _to_run(row, with_strides=False),
+                RunSummary.from_dict(row.summary),
+                row.title,
+                [FootSummary.from_dict(f) for f in row.feet],
+            )
 
     def _merge_feet(self, s: Session, state: RunnerState, runner_id: str, run_id: str, run: Run) -> bool:
         """Add the other foot's strides to a shoe run stored with one foot only (a shoe that synced late).
@@ -331,16 +388,17 @@ class RunHistory(StoreBase):
             return Achievements.from_dict(self._lock_state(s, runner_id, lock=False).achievements)
 
 
-def _to_run(row: RunRow) -> Run:
+def _to_run(row: RunRow, *, with_strides: bool = True) -> Run:
+    pauses = [(float(a), float(b)) for a, b in row.pauses]
     return Run(
         start_time=_aware(row.start_time),
         time_zone=row.time_zone,
         distance_m=row.distance_m,
         elapsed_time_s=row.elapsed_time_s,
         moving_time_s=row.moving_time_s,
-        streams=Streams.from_bytes(row.streams),
-        strides=unpack_strides(row.strides),
-        pauses=[(float(a), float(b)) for a, b in row.pauses],
+        streams=unpack_streams(row.streams, row.strides, elapsed_s=row.elapsed_time_s, pauses=pauses),
+        strides=unpack_strides(row.strides) if with_strides else [],
+        pauses=pauses,
         laps=[Lap.from_dict(d) for d in row.laps],
         shoe_serials=tuple(row.shoe_serials),
         source=row.source,

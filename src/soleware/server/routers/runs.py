@@ -199,14 +199,10 @@ def _split(s: Split) -> SplitOut:
     )
 
 
-def _feet(run: Run) -> list[FootOut]:
-    return [FootOut(**dataclasses.asdict(f)) for f in run.feet()]
-
-
 @router.get("/{run_id}", response_model=RunDetail, responses={404: {"model": Message}})
 def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
-    run = store.get_run(runner.id, run_id)
-    summary, title = store.run_summary(runner.id, run_id)
+    view = store.run_view(runner.id, run_id)
+    run, summary, title = view.run, view.summary, view.title
     st = run.streams
     n = len(st)
     return RunDetail(
@@ -216,7 +212,7 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
         splits_km=[_split(s) for s in splits(run, unit_m=1000.0)],
         splits_mile=[_split(s) for s in splits(run, unit_m=MILE_M)],
         efforts=[EffortOut(**e.to_dict()) for e in summary.efforts],
-        feet=_feet(run),
+        feet=[FootOut(**dataclasses.asdict(f)) for f in view.feet],
         streams=StreamsOut(
             t_s=[float(x) for x in st.t_s],
             distance_m=[float(x) for x in st.distance_m],
