@@ -211,3 +211,61 @@ def test_incremental_add_equals_full_recompute(spec, n_initial, rnd):
     rnd.shuffle(shuffled)
     late = Achievements(week_start=6).compute(shuffled[:-1]).add(shuffled[-1], all_runs=runs)
     assert late.awards_ == full.awards_
+
+
+def _around(runs: list[RunSummary], key: tuple[dt.datetime, str]) -> tuple[list, list]:
+    """What storage reads for ``insert``/``remove`` at ``key``: the runs after it, and the recent ones before."""
+    from soleware.runs.achievements import REWIND_DAYS
+
+    ordered = sorted(runs, key=lambda r: r.sort_key)
+    before = [r for r in ordered if r.sort_key < key]
+    later = [r for r in ordered if r.sort_key > key]
+    recent = [r for r in before if r.start_time >= key[0] - dt.timedelta(days=REWIND_DAYS)] or before[-1:]
+    return later, recent
+
+
+@settings(max_examples=80, deadline=None)
+@given(run_specs, st.randoms(use_true_random=False), st.sampled_from([None, "Asia/Shanghai"]))
+def test_insert_and_remove_anywhere_equal_full_recompute(spec, rnd, zone):
+    """Runs arriving in random order (back-dated or not) and deleted in random order, through the stored state
+    (JSON), give what a recompute from the runs there are gives: awards, figures and progress."""
+    t0 = dt.datetime(2026, 1, 1, tzinfo=UTC)
+    runs = [
+        run(f"r{k:02d}", t0 + dt.timedelta(days=d, hours=h), km, zone=z, five_k_s=f, cadence=c)
+        for k, (d, h, km, z, f, c) in enumerate(spec)
+    ]
+    rnd.shuffle(runs)
+    stored: list[RunSummary] = []
+    state = Achievements(time_zone=zone, week_start=1).compute([]).to_dict()
+
+    def check() -> None:
+        got = Achievements.from_dict(json.loads(json.dumps(state)))
+        full = Achievements(time_zone=zone, week_start=1).compute(stored)
+        assert got.awards_ == full.awards_
+        assert got.to_dict() == full.to_dict()
+        for as_of in (t0, t0 + dt.timedelta(days=60), t0 + dt.timedelta(days=130)):
+            assert got.progress(as_of=as_of) == full.progress(as_of=as_of)
+
+    for r in runs:
+        later, recent = _around(stored, r.sort_key)
+        state = Achievements.from_dict(state).insert(r, later=later, recent=recent).to_dict()
+        stored.append(r)
+        check()
+    rnd.shuffle(stored)
+    while stored:
+        r = stored.pop()
+        later, recent = _around(stored, r.sort_key)
+        state = Achievements.from_dict(state).remove(r, later=later, recent=recent).to_dict()
+        check()
+
+
+def test_rewinding_keeps_a_local_day_shared_with_an_earlier_run_in_another_zone():
+    # A: Monday 01:00 in Shanghai (Sunday 17:00 UTC); B: Sunday 11:00 in Los Angeles (Sunday 18:00 UTC);
+    # C: Monday 03:00 in Shanghai. Taking C back must keep Monday, which A ran too though B came between.
+    a = run("a", dt.datetime(2026, 11, 1, 17, tzinfo=UTC), 5.0, zone="Asia/Shanghai")
+    b = run("b", dt.datetime(2026, 11, 1, 18, tzinfo=UTC), 5.0, zone="America/Los_Angeles")
+    c = run("c", dt.datetime(2026, 11, 1, 19, tzinfo=UTC), 5.0, zone="Asia/Shanghai")
+    later, recent = _around([a, b], c.sort_key)
+    assert recent == [a, b]
+    got = Achievements().compute([a, b, c]).remove(c, later=later, recent=recent)
+    assert got.to_dict() == Achievements().compute([a, b]).to_dict()

@@ -71,7 +71,7 @@ def test_input_order_does_not_matter_and_state_round_trips():
     b = PersonalRecords().compute(reversed(runs))
     assert a.records_ == b.records_
     c = PersonalRecords.from_dict(json.loads(json.dumps(a.to_dict())))
-    assert c.records_ == a.records_ and c.run_ids_ == a.run_ids_
+    assert c.records_ == a.records_ and c.run_ids_ == set()  # ids are not stored (they grow with history)
 
 
 DISTANCES = (400.0, 1000.0, 5000.0)
@@ -100,7 +100,6 @@ def test_incremental_add_equals_full_recompute(spec, n_initial, rnd):
         inc = PersonalRecords.from_dict(inc.to_dict()).add(r)
     full = PersonalRecords(distances_m=DISTANCES, top_n=3).compute(runs)
     assert inc.records_ == full.records_
-    assert inc.run_ids_ == full.run_ids_
 
 
 @settings(max_examples=60, deadline=None)
@@ -113,3 +112,5 @@ def test_remove_equals_recompute(spec, rnd):
     full = PersonalRecords(distances_m=DISTANCES).compute(rest)
     assert rec.records_ == full.records_
     assert rec.run_ids_ == full.run_ids_
+    stored = PersonalRecords.from_dict(PersonalRecords(distances_m=DISTANCES).compute(runs).to_dict())
+    assert stored.remove(gone.run_id, remaining=lambda: rest).records_ == full.records_

@@ -4,7 +4,11 @@ Awards are a pure, deterministic function of the runner's run summaries: runs ar
 time, then id) and each achievement goes to the first run that earns it. Deleting or editing a run is
 "recompute from the remaining runs": an award whose run is gone moves to the next run that qualifies, or is taken
 back. Monthly challenges are awarded once per calendar month. ``Achievements.add`` applies one new run without
-a recompute when it is the latest run (the usual case: a run just finished) and equals a recompute then.
+a recompute when it is the latest run (the usual case: a run just finished) and equals a recompute then;
+``insert`` and ``remove`` take a run from anywhere in time by rewinding the state to that run and replaying only
+the runs after it (plus the few days before it), and also equal a recompute (tested).
+
+Distances are summed as whole micrometres, so sums do not depend on the order of addition and can be taken back.
 
 Calendar days, weeks and months are local: by default each run's own time zone (where the runner was), or one
 ``time_zone`` for all runs. Weeks start on ``week_start`` (0 = Monday ... 6 = Sunday).
@@ -23,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from soleware.runs.model import RunSummary
 
-__all__ = ["CATALOGUE", "Achievement", "Achievements", "Award", "Progress"]
+__all__ = ["CATALOGUE", "REWIND_DAYS", "Achievement", "Achievements", "Award", "Progress"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -205,6 +209,13 @@ CATALOGUE: tuple[Achievement, ...] = (
 )
 
 _MIN_GOAL_RUN_M = 1000.0
+#: runs this close before a point in time may share a local day or week with a run after it (zones differ by up
+#: to 26 h, a week is 7 days): ``insert`` and ``remove`` need them
+REWIND_DAYS = 9
+
+
+def _um(distance_m: float) -> int:
+    return round(distance_m * 1e6)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -285,22 +296,67 @@ class Achievements:
             raise ValueError(f"week_start must be 0 (Monday) .. 6 (Sunday), got {self.week_start}")
         self.awards_ = []
         self.run_count_ = 0
-        self.total_distance_m_ = 0.0
-        self.longest_run_m_ = 0.0
-        self.best_cadence_spm_ = 0.0
-        self.best_form_pct_ = 0.0
+        self._total_um = 0
         self.hour_runs_: dict[str, int] = {}  # early_run / night_run achievement id -> runs counted
-        self.records_beaten_ = 0
-        self.longest_beaten_ = 0
-        self.best_efforts_s_: dict[float, float] = {}
+        # the runs that raised a running best, oldest first, as (start ISO, run id, value): what the best was
+        # before any point in time, so the state can be rewound there
+        self.longest_history_: list[tuple[str, str, float]] = []
+        self.cadence_history_: list[tuple[str, str, float]] = []
+        self.form_history_: list[tuple[str, str, float]] = []
+        self.effort_history_: dict[float, list[tuple[str, str, float]]] = {}
         self.days_: set[int] = set()  # local date ordinals with a run
         self.weeks_: set[int] = set()  # week index (ordinal of the week's first day // 7)
-        self.month_m_: dict[str, float] = {}
+        self._month_um: dict[str, int] = {}
         self.last_key_: tuple[dt.datetime, str] | None = None
         self.last_zone_: str | None = None
         self.run_ids_: set[str] = set()
         self._earned: set[tuple[str, str]] = set()
         self._prepare()
+
+    # running figures, derived from the state above
+    @property
+    def total_distance_m_(self) -> float:
+        return self._total_um / 1e6
+
+    @property
+    def month_m_(self) -> dict[str, float]:
+        return {k: v / 1e6 for k, v in self._month_um.items()}
+
+    @property
+    def longest_run_m_(self) -> float:
+        return self.longest_history_[-1][2] if self.longest_history_ else 0.0
+
+    @property
+    def longest_beaten_(self) -> int:
+        """Times a run was longer than every run before it (the first run with a distance does not count)."""
+        return max(0, len(self.longest_history_) - 1)
+
+    @property
+    def best_cadence_spm_(self) -> float:
+        return self.cadence_history_[-1][2] if self.cadence_history_ else 0.0
+
+    @property
+    def best_form_pct_(self) -> float:
+        return self.form_history_[-1][2] if self.form_history_ else 0.0
+
+    @property
+    def best_efforts_s_(self) -> dict[float, float]:
+        return {d: h[-1][2] for d, h in self.effort_history_.items() if h}
+
+    @property
+    def records_beaten_(self) -> int:
+        return sum(max(0, len(h) - 1) for h in self.effort_history_.values())
+
+    def _hour_runs_of(self, local: dt.datetime) -> list[Achievement]:
+        return [
+            a
+            for a in self._hour_achievements
+            if a.hour is not None
+            and (
+                (a.kind == "early_run" and local.hour < a.hour)
+                or (a.kind == "night_run" and local.hour >= a.hour)
+            )
+        ]
 
     def _local(self, run: RunSummary) -> dt.datetime:
         return run.start_time.astimezone(ZoneInfo(self.time_zone or run.time_zone))
@@ -333,34 +389,29 @@ class Achievements:
         local = self._local(run)
         day = local.date()
         month = f"{day.year:04d}-{day.month:02d}"
-        previous_longest = self.longest_run_m_
-        had_runs = self.run_count_ > 0
+        key = (run.start_time.isoformat(), run.run_id)
+        um = _um(run.distance_m)
 
         self.run_count_ += 1
-        self.total_distance_m_ += run.distance_m
-        self.longest_run_m_ = max(self.longest_run_m_, run.distance_m)
-        if had_runs and run.distance_m > previous_longest:
-            self.longest_beaten_ += 1
+        self._total_um += um
+        if not self.longest_history_ or run.distance_m > self.longest_run_m_:  # the first run always enters
+            self.longest_history_.append((*key, run.distance_m))
         self.days_.add(day.toordinal())
         self.weeks_.add(self._week(day))
-        self.month_m_[month] = self.month_m_.get(month, 0.0) + run.distance_m
-        for a in self._hour_achievements:
-            if a.hour is not None and (
-                (a.kind == "early_run" and local.hour < a.hour)
-                or (a.kind == "night_run" and local.hour >= a.hour)
-            ):
-                self.hour_runs_[a.id] = self.hour_runs_.get(a.id, 0) + 1
+        self._month_um[month] = self._month_um.get(month, 0) + um
+        for a in self._hour_runs_of(local):
+            self.hour_runs_[a.id] = self.hour_runs_.get(a.id, 0) + 1
         if run.distance_m >= _MIN_GOAL_RUN_M:
-            if run.avg_cadence_spm is not None:
-                self.best_cadence_spm_ = max(self.best_cadence_spm_, run.avg_cadence_spm)
+            if run.avg_cadence_spm is not None and run.avg_cadence_spm > self.best_cadence_spm_:
+                self.cadence_history_.append((*key, run.avg_cadence_spm))
             if run.fore_mid_strike_fraction is not None:
-                self.best_form_pct_ = max(self.best_form_pct_, 100.0 * run.fore_mid_strike_fraction)
+                pct = 100.0 * run.fore_mid_strike_fraction
+                if pct > self.best_form_pct_:
+                    self.form_history_.append((*key, pct))
         for e in run.efforts:
-            old = self.best_efforts_s_.get(e.distance_m)
-            if old is None or e.time_s < old:
-                if old is not None:
-                    self.records_beaten_ += 1
-                self.best_efforts_s_[e.distance_m] = e.time_s
+            h = self.effort_history_.setdefault(e.distance_m, [])
+            if not h or e.time_s < h[-1][2]:
+                h.append((*key, e.time_s))
 
         # awards only need streaks up to the longest target, which keeps this O(1) per run
         day_streak = self._streak(self.days_, day.toordinal(), self._day_limit)
@@ -397,7 +448,7 @@ class Achievements:
             case "daily_streak":
                 return day_streak
             case "monthly_distance":
-                return self.month_m_.get(month, 0.0) / 1000.0
+                return self._month_um.get(month, 0) / 1e9
             case "cadence":
                 return self.best_cadence_spm_
             case "form":
@@ -432,6 +483,71 @@ class Achievements:
                 f"run {run.run_id!r} starts before the latest run counted; pass all_runs= to recompute"
             )
         return self.compute(all_runs)
+
+    def insert(self, run: RunSummary, *, later: Iterable[RunSummary], recent: Iterable[RunSummary]) -> Self:
+        """Take one new run from anywhere in time into account; equals ``compute(previous runs + [run])``.
+
+        ``later`` are the runs counted so far that come after ``run``; ``recent`` the counted runs of the
+        REWIND_DAYS before it, and at least the one run just before it if there is one. Costs in proportion to
+        those, not to the whole history.
+        """
+        later = list(later)
+        self._rewind(run.sort_key, counted=later, recent=recent)
+        for r in sorted([run, *later], key=lambda r: r.sort_key):
+            self._step(r)
+        return self
+
+    def remove(self, run: RunSummary, *, later: Iterable[RunSummary], recent: Iterable[RunSummary]) -> Self:
+        """Forget a counted run; equals ``compute(the other runs)``. ``later`` and ``recent`` as for ``insert``."""
+        later = list(later)
+        self._rewind(run.sort_key, counted=[run, *later], recent=recent)
+        for r in sorted(later, key=lambda r: r.sort_key):
+            self._step(r)
+        return self
+
+    def _rewind(
+        self, key: tuple[dt.datetime, str], *, counted: list[RunSummary], recent: Iterable[RunSummary]
+    ) -> None:
+        """The state before ``key``: ``counted`` (every counted run from ``key`` on) taken back out."""
+        recent = sorted((r for r in recent if r.sort_key < key), key=lambda r: r.sort_key)
+
+        def before(h: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
+            return [e for e in h if (dt.datetime.fromisoformat(e[0]), e[1]) < key]
+
+        for r in counted:
+            local = self._local(r)
+            day = local.date()
+            month = f"{day.year:04d}-{day.month:02d}"
+            um = _um(r.distance_m)
+            self.run_count_ -= 1
+            self._total_um -= um
+            self._month_um[month] -= um
+            if not self._month_um[month]:
+                del self._month_um[month]
+            for a in self._hour_runs_of(local):
+                self.hour_runs_[a.id] -= 1
+                if not self.hour_runs_[a.id]:
+                    del self.hour_runs_[a.id]
+            self.days_.discard(day.toordinal())
+            self.weeks_.discard(self._week(day))
+            self.run_ids_.discard(r.run_id)
+        for r in recent:  # a day or week that runs before the cut share with runs after it stays
+            day = self._local(r).date()
+            self.days_.add(day.toordinal())
+            self.weeks_.add(self._week(day))
+        self.longest_history_ = before(self.longest_history_)
+        self.cadence_history_ = before(self.cadence_history_)
+        self.form_history_ = before(self.form_history_)
+        self.effort_history_ = {d: b for d, h in self.effort_history_.items() if (b := before(h))}
+        self.awards_ = [a for a in self.awards_ if (a.earned_at, a.run_id) < key]
+        self._earned = {(a.achievement_id, a.period) for a in self.awards_}
+        self._prepare()
+        if recent:
+            self.last_key_, self.last_zone_ = recent[-1].sort_key, recent[-1].time_zone
+        elif self.run_count_ == 0:
+            self.last_key_, self.last_zone_ = None, None
+        else:
+            raise ValueError("recent must hold at least the run just before the point rewound to")
 
     # ------------------------------------------------------------------ views
     def awarded(self) -> dict[tuple[str, str], Award]:
@@ -468,53 +584,55 @@ class Achievements:
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
-        """State as JSON-able data so storage can keep it and ``add`` later (catalogue itself is not stored)."""
+        """State as JSON-able data so storage can keep it and ``add``/``insert`` later (catalogue not stored;
+        run ids neither: storage keeps runs unique)."""
         return {
+            "version": 2,
             "time_zone": self.time_zone,
             "week_start": self.week_start,
             "awards": [a.to_dict() for a in self.awards_],
             "run_count": self.run_count_,
-            "total_distance_m": self.total_distance_m_,
-            "longest_run_m": self.longest_run_m_,
-            "best_cadence_spm": self.best_cadence_spm_,
-            "best_form_pct": self.best_form_pct_,
+            "total_um": self._total_um,
             "hour_runs": self.hour_runs_,
-            "records_beaten": self.records_beaten_,
-            "longest_beaten": self.longest_beaten_,
-            "best_efforts_s": [[k, v] for k, v in self.best_efforts_s_.items()],
+            "longest_history": self.longest_history_,
+            "cadence_history": self.cadence_history_,
+            "form_history": self.form_history_,
+            "effort_history": [[d, h] for d, h in self.effort_history_.items()],
             "days": sorted(self.days_),
             "weeks": sorted(self.weeks_),
-            "month_m": self.month_m_,
+            "month_um": self._month_um,
             "last_key": None
             if self.last_key_ is None
             else [self.last_key_[0].isoformat(), self.last_key_[1]],
             "last_zone": self.last_zone_,
-            "run_ids": sorted(self.run_ids_),
         }
 
     @classmethod
     def from_dict(
         cls, data: dict[str, Any], *, catalogue: tuple[Achievement, ...] = CATALOGUE
     ) -> Achievements:
+        if data.get("version") != 2:
+            raise ValueError("achievement state of an older layout: recompute it from the runs")
         obj = cls(catalogue=catalogue, time_zone=data["time_zone"], week_start=int(data["week_start"]))
         obj._reset()
         obj.awards_ = [Award.from_dict(a) for a in data["awards"]]
         obj._earned = {(a.achievement_id, a.period) for a in obj.awards_}
         obj._prepare()
         obj.run_count_ = int(data["run_count"])
-        obj.total_distance_m_ = float(data["total_distance_m"])
-        obj.longest_run_m_ = float(data["longest_run_m"])
-        obj.best_cadence_spm_ = float(data["best_cadence_spm"])
-        obj.best_form_pct_ = float(data["best_form_pct"])
+        obj._total_um = int(data["total_um"])
         obj.hour_runs_ = {k: int(v) for k, v in data["hour_runs"].items()}
-        obj.records_beaten_ = int(data["records_beaten"])
-        obj.longest_beaten_ = int(data["longest_beaten"])
-        obj.best_efforts_s_ = {float(k): float(v) for k, v in data["best_efforts_s"]}
+
+        def hist(h: list) -> list[tuple[str, str, float]]:
+            return [(str(a), str(b), float(c)) for a, b, c in h]
+
+        obj.longest_history_ = hist(data["longest_history"])
+        obj.cadence_history_ = hist(data["cadence_history"])
+        obj.form_history_ = hist(data["form_history"])
+        obj.effort_history_ = {float(d): hist(h) for d, h in data["effort_history"]}
         obj.days_ = set(data["days"])
         obj.weeks_ = set(data["weeks"])
-        obj.month_m_ = {k: float(v) for k, v in data["month_m"].items()}
+        obj._month_um = {k: int(v) for k, v in data["month_um"].items()}
         lk = data["last_key"]
         obj.last_key_ = None if lk is None else (dt.datetime.fromisoformat(lk[0]), lk[1])
         obj.last_zone_ = data.get("last_zone")
-        obj.run_ids_ = set(data["run_ids"])
         return obj

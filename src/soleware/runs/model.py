@@ -47,10 +47,12 @@ __all__ = [
     "STREAM_RESOLUTION",
     "STRIDE_RESOLUTION",
     "pack_stride_columns",
+    "pack_summary",
     "pack_strides",
     "stride_columns",
     "stride_streams",
     "unpack_stride_columns",
+    "unpack_summary",
     "same_activity",
     "unpack_strides",
 ]
@@ -189,7 +191,7 @@ def _dq(values: np.ndarray, resolution: float) -> np.ndarray:
     return out
 
 
-_LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9}]
+_LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 6, "dict_size": 1 << 20}]  # fixed: part of the layout
 
 
 def _compress(raw: bytes) -> bytes:
@@ -592,6 +594,95 @@ class RunSummary:
             speed_time_s=tuple(float(x) for x in data.get("speed_time_s", ())),
             form={k: FormFit.from_list(v) for k, v in data.get("form", {}).items()},
         )
+
+
+_SUMMARY_MAGIC = b"SWS\x01"
+_SUMMARY_HEAD = struct.Struct("<qidddddBBB")
+_NAN = float("nan")
+
+
+def _opt(x: float) -> float | None:
+    return None if x != x else x
+
+
+def pack_summary(r: RunSummary) -> bytes:
+    """A RunSummary as a small blob that reads back several times faster than its JSON (``unpack_summary``)."""
+    offset = r.start_time.utcoffset()
+    assert offset is not None
+    utc = r.start_time.astimezone(dt.UTC)
+    micros = (utc - _EPOCH) // dt.timedelta(microseconds=1)
+    head = _SUMMARY_HEAD.pack(
+        micros,
+        round(offset.total_seconds()),
+        r.distance_m,
+        r.elapsed_time_s,
+        r.moving_time_s,
+        _NAN if r.avg_cadence_spm is None else r.avg_cadence_spm,
+        _NAN if r.fore_mid_strike_fraction is None else r.fore_mid_strike_fraction,
+        len(r.efforts),
+        len(r.speed_time_s),
+        len(r.form),
+    )
+    text = "\x1f".join((r.run_id, r.time_zone, r.source, *r.shoe_serials)).encode()
+    numbers = [x for e in r.efforts for x in (e.distance_m, e.time_s, e.start_s, e.end_s)]
+    numbers += r.speed_time_s
+    numbers += [x for k in FORM_METRICS if k in r.form for x in r.form[k].to_list()]
+    mask = sum(1 << i for i, k in enumerate(FORM_METRICS) if k in r.form)
+    return b"".join(
+        (
+            _SUMMARY_MAGIC,
+            head,
+            struct.pack("<BH", mask, len(text)),
+            text,
+            struct.pack(f"<{len(numbers)}d", *numbers),
+        )
+    )
+
+
+def unpack_summary(blob: bytes) -> RunSummary:
+    """Inverse of pack_summary."""
+    if blob[:4] != _SUMMARY_MAGIC:
+        raise RunDataError("summary blob does not start with b'SWS\\x01'")
+    micros, offset_s, distance, elapsed, moving, cadence, fore_mid, n_eff, n_speed, n_form = (
+        _SUMMARY_HEAD.unpack_from(blob, 4)
+    )
+    pos = 4 + _SUMMARY_HEAD.size
+    mask, n_text = struct.unpack_from("<BH", blob, pos)
+    pos += 3
+    run_id, zone, source, *serials = blob[pos : pos + n_text].decode().split("\x1f")
+    pos += n_text
+    count = 4 * n_eff + n_speed + 5 * n_form
+    x = struct.unpack_from(f"<{count}d", blob, pos)
+    tz = dt.UTC if offset_s == 0 else dt.timezone(dt.timedelta(seconds=offset_s))
+    start = (_EPOCH + dt.timedelta(microseconds=micros)).astimezone(tz)
+    f0 = 4 * n_eff + n_speed
+    form = {}
+    for i, k in enumerate(FORM_METRICS):
+        if mask >> i & 1:
+            form[k] = FormFit(x[f0], x[f0 + 1], int(x[f0 + 2]), x[f0 + 3], x[f0 + 4])
+            f0 += 5
+    # checked when packed: build it without validating again (this is the hot path of progress pages)
+    out = object.__new__(RunSummary)
+    for name, value in (
+        ("run_id", run_id),
+        ("start_time", start),
+        ("time_zone", zone),
+        ("distance_m", distance),
+        ("elapsed_time_s", elapsed),
+        ("moving_time_s", moving),
+        ("shoe_serials", tuple(serials)),
+        ("source", source),
+        ("avg_cadence_spm", _opt(cadence)),
+        ("fore_mid_strike_fraction", _opt(fore_mid)),
+        ("efforts", tuple(Effort(*x[4 * k : 4 * k + 4]) for k in range(n_eff))),
+        ("speed_time_s", x[4 * n_eff : 4 * n_eff + n_speed]),
+        ("form", form),
+    ):
+        object.__setattr__(out, name, value)
+    return out
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def detect_pauses(

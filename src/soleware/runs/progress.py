@@ -47,6 +47,8 @@ __all__ = [
     "TrainingLoad",
     "TrendPoint",
     "WeeklyGoal",
+    "fill_periods",
+    "form_speeds",
     "form_trends",
     "period_start",
     "period_totals",
@@ -287,12 +289,20 @@ class TrainingLoad:
             per_day[_local_date(r, self.time_zone)] += load
         if not per_day:
             return self
+        last = None
+        if as_of is not None:
+            last = as_of.astimezone(ZoneInfo(self.time_zone or ordered[-1].time_zone)).date()
+        return self.compute_daily(per_day, last_day=last)
+
+    def compute_daily(self, per_day: Mapping[dt.date, float], *, last_day: dt.date | None = None) -> Self:
+        """The acute and chronic series from loads per local day (``daily_`` from the first day to
+        ``last_day``, default the last day with a load). Loads from before the last ~400 days change the result
+        by less than 1e-12 of it: storage passes only those."""
+        self.daily_ = []
+        if not per_day:
+            return self
         first = min(per_day)
-        if as_of is None:
-            last = max(per_day)
-        else:
-            zone = ZoneInfo(self.time_zone or ordered[-1].time_zone)
-            last = max(as_of.astimezone(zone).date(), first)
+        last = max(per_day) if last_day is None else max(last_day, first)
         a_alpha = 2.0 / (self.acute_days + 1)
         c_alpha = 2.0 / (self.chronic_days + 1)
         acute = chronic = 0.0
@@ -325,6 +335,25 @@ class TrendPoint:
     runs: int
 
 
+def form_speeds(run: RunSummary) -> list[float]:
+    """The typical speed of each of a run's form fits (middle of its speed range): the reference speed of the
+    trends is the median of these over all runs."""
+    return [0.5 * (f.speed_lo_mps + f.speed_hi_mps) for f in run.form.values()]
+
+
+def fill_periods(totals: Iterable[PeriodTotal], period: str) -> list[PeriodTotal]:
+    """Totals (oldest first) with every period from the first to the last, zero totals in between."""
+    by_start = {t.period_start: t for t in totals}
+    if not by_start:
+        return []
+    day, last = min(by_start), max(by_start)
+    out = [by_start[day]]
+    while day < last:
+        day = _next_period(day, period)
+        out.append(by_start.get(day, PeriodTotal(day, 0.0, 0.0, 0.0, 0)))
+    return out
+
+
 def form_trends(
     runs: Iterable[RunSummary],
     *,
@@ -338,7 +367,7 @@ def form_trends(
     pace_s_per_km (moving pace of the period); threshold_pace_s_per_km (from the period's best efforts)."""
     runs = list(runs)
     if reference_speed_mps is None:
-        typical = [0.5 * (f.speed_lo_mps + f.speed_hi_mps) for r in runs for f in r.form.values()]
+        typical = [v for r in runs for v in form_speeds(r)]
         reference_speed_mps = float(np.median(typical)) if typical else None
     by_period: dict[dt.date, list[RunSummary]] = collections.defaultdict(list)
     for r in runs:

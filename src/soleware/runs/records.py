@@ -216,7 +216,7 @@ class PersonalRecords:
         When the run holds no top-n place and set no record, nothing else changes and ``remaining`` is not read
         (pass a callable to load the runs lazily); otherwise the records are recomputed from ``remaining``.
         """
-        if run_id not in self.run_ids_:
+        if self.run_ids_ and run_id not in self.run_ids_:  # ids are known only in memory, not once stored
             raise ValueError(f"run {run_id!r} is not counted")
         involved = any(
             e.run_id == run_id
@@ -231,11 +231,11 @@ class PersonalRecords:
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
-        """State as JSON-able data, so storage can keep it and apply ``add`` later without loading all runs."""
+        """State as JSON-able data, so storage can keep it and apply ``add`` later without loading all runs (run
+        ids are not kept: a stored state does not check ``add`` for a run counted twice)."""
         return {
             "top_n": self.top_n,
             "distances_m": None if self.distances_m is None else list(self.distances_m),
-            "run_ids": sorted(self.run_ids_),
             "records": {
                 k: {
                     "distance_m": v.distance_m,
@@ -250,7 +250,9 @@ class PersonalRecords:
     def from_dict(cls, data: dict[str, Any]) -> PersonalRecords:
         distances = data.get("distances_m")
         obj = cls(distances_m=None if distances is None else tuple(distances), top_n=int(data["top_n"]))
-        obj.run_ids_ = set(data["run_ids"])
+        obj.run_ids_ = (
+            set()
+        )  # not stored: storage keeps runs unique, and the list would grow with the history
         obj.records_ = {
             k: DistanceRecords(
                 float(v["distance_m"]),

@@ -13,7 +13,10 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
+from soleware.runs.achievements import Achievements
 from soleware.runs.model import STREAM_RESOLUTION, STRIDE_RESOLUTION, Run, Streams, Stride, StrikeType
+from soleware.runs.progress import period_totals
+from soleware.runs.records import PersonalRecords
 from soleware.runs.storage import RunStore
 from soleware.runs.storage.db import make_engine
 from soleware.runs.storage.migrate import alembic_config, upgrade
@@ -102,15 +105,29 @@ def test_runs_stored_the_old_way_read_the_same_after_the_upgrade(database_url):
     head = ScriptDirectory.from_config(alembic_config()).get_revision("0005")
     upgrade(engine, head.down_revision)
     store = RunStore(engine)
-    runner = store.create_runner("old@example.com", "long enough password")
+    runner_id = str(uuid.uuid4())
     runs = [_noisy_run(k) for k in range(3)]
     ids = [str(uuid.uuid4()) for _ in runs]
     with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO runners (id, email, display_name, password_hash, locale, time_zone, units, created_at)"
+                " VALUES (:id, 'old@example.com', 'Old', 'x', 'en', 'Europe/Berlin', 'metric', :now)"
+            ),
+            {"id": runner_id, "now": dt.datetime.now(dt.UTC)},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO runner_state (runner_id, records, achievements, version)"
+                " VALUES (:id, '{\"run_ids\": []}', '{\"run_ids\": []}', 3)"
+            ),
+            {"id": runner_id},
+        )
         for rid, run in zip(ids, runs, strict=True):
             conn.execute(
                 sa.insert(_old_runs_table()).values(
                     id=rid,
-                    runner_id=runner.id,
+                    runner_id=runner_id,
                     fingerprint=run.fingerprint(),
                     start_time=run.start_time,
                     time_zone=run.time_zone,
@@ -130,8 +147,8 @@ def test_runs_stored_the_old_way_read_the_same_after_the_upgrade(database_url):
             )
     upgrade(engine)
     for rid, run in zip(ids, runs, strict=True):
-        back = store.get_run(runner.id, rid)
-        view = store.run_view(runner.id, rid)
+        back = store.get_run(runner_id, rid)
+        view = store.run_view(runner_id, rid)
         # the old blobs held metrics as float32: the page's figures are those of the float32 strides
         old = Run.from_strides(
             [
@@ -167,6 +184,14 @@ def test_runs_stored_the_old_way_read_the_same_after_the_upgrade(database_url):
                 x, y = getattr(a, name), getattr(b, name)
                 tol = res if name == "length_m" else 0.5 * res
                 assert (x is None) == (y is None) and (x is None or abs(x - y) <= tol + 1e-5), name
+    # derived state in the new layout, as a recompute from the runs gives it
+    summaries = [r.summary(rid) for rid, r in zip(ids, runs, strict=True)]
+    assert store.achievements(runner_id).to_dict() == Achievements().compute(summaries).to_dict()
+    assert store.records(runner_id).records_ == PersonalRecords().compute(summaries).records_
+    weeks = store.period_totals(runner_id, period="week", last=5)
+    expected = period_totals(summaries, period="week", time_zone="Europe/Berlin", fill=True)[-5:]
+    assert [(t.period_start, t.runs) for t in weeks] == [(t.period_start, t.runs) for t in expected]
+    assert [t.distance_m for t in weeks] == pytest.approx([t.distance_m for t in expected], abs=1e-6)
     with engine.connect() as conn:
         sizes = conn.execute(sa.text("SELECT length(strides) + length(streams) FROM runs")).scalars().all()
     assert max(sizes) < 0.5 * min(len(_v1_strides(r.strides)) + len(_v1_streams(r.streams)) for r in runs)

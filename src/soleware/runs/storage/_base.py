@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from soleware.runs.model import RunSummary
+from soleware.runs.model import RunSummary, unpack_summary
 from soleware.runs.storage.db import RunnerState, RunRow, make_sessionmaker, reading
 
 __all__ = ["NotFound", "StoreBase"]
@@ -47,8 +47,8 @@ class StoreBase:
 
     def _summaries(self, s: Session, runner_id: str) -> list[RunSummary]:
         return [
-            RunSummary.from_dict(d)
-            for d in s.scalars(sa.select(RunRow.summary).where(RunRow.runner_id == runner_id))
+            unpack_summary(b)
+            for b in s.scalars(sa.select(RunRow.summary_packed).where(RunRow.runner_id == runner_id))
         ]
 
 

@@ -19,7 +19,17 @@ from sqlalchemy.exc import IntegrityError
 from soleware.runs.achievements import Achievements
 from soleware.runs.records import PersonalRecords
 from soleware.runs.storage._base import NotFound, StoreBase, _aware
-from soleware.runs.storage.db import AccessToken, LiveSession, Runner, RunnerState, RunRow, Shoe
+from soleware.runs.storage.db import (
+    AccessToken,
+    LiveSession,
+    PeriodTotalRow,
+    Runner,
+    RunnerState,
+    RunRow,
+    Shoe,
+    ShoeTotalRow,
+)
+from soleware.runs.storage.progress import rebuild_aggregates
 
 __all__ = [
     "AccountError",
@@ -202,7 +212,7 @@ class AccountStore(StoreBase):
             row = s.get(Runner, runner_id)
             if row is None:
                 raise NotFound(f"no runner {runner_id!r}")
-            for table in (AccessToken, Shoe, RunRow, RunnerState, LiveSession):
+            for table in (AccessToken, Shoe, PeriodTotalRow, ShoeTotalRow, RunRow, RunnerState, LiveSession):
                 s.execute(sa.delete(table).where(table.runner_id == runner_id))
             s.delete(row)
 
@@ -234,8 +244,12 @@ class AccountStore(StoreBase):
             row = s.get(Runner, runner_id)
             if row is None:
                 raise NotFound(f"no runner {runner_id!r}")
+            zone_before = row.time_zone
             for k, v in changes.items():
                 setattr(row, k, v)
+            if row.time_zone != zone_before:  # the period totals are in the runner's calendar
+                self._lock_state(s, runner_id)
+                rebuild_aggregates(s, runner_id, row.time_zone)
             return RunnerInfo.of(row)
 
 

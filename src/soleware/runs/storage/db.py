@@ -27,10 +27,12 @@ __all__ = [
     "AccessToken",
     "Base",
     "LiveSession",
+    "PeriodTotalRow",
     "RunRow",
     "Runner",
     "RunnerState",
     "Shoe",
+    "ShoeTotalRow",
     "default_database_url",
     "make_engine",
     "make_sessionmaker",
@@ -119,6 +121,10 @@ class RunRow(Base):
     strides: Mapped[bytes] = mapped_column(sa.LargeBinary)
     #: ``Streams.to_bytes``, or empty when the streams are those of the stored strides (``stride_streams``)
     streams: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    #: ``pack_summary(summary)``: the same summary, read several times faster (history-wide paths use it)
+    summary_packed: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", server_default=sa.text("''"))
+    #: the run's training load (``TrainingLoad.run_load_``: against the threshold standing at the run)
+    training_load: Mapped[float] = mapped_column(sa.Float, default=0.0, server_default=sa.text("0"))
     #: ``Run.feet()`` as FootSummary.to_dict() per foot, so a run's page need not read its strides
     feet: Mapped[dict[str, Any]] = mapped_column(_JSON, default=list, server_default=sa.text("'[]'"))
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
@@ -132,6 +138,36 @@ class RunnerState(Base):
     records: Mapped[dict[str, Any]] = mapped_column(_JSON)
     achievements: Mapped[dict[str, Any]] = mapped_column(_JSON)
     version: Mapped[int] = mapped_column(sa.Integer, default=0)
+    #: the typical speed of every form fit of every run (``form_speeds``), sorted, float64: the form trends'
+    #: reference speed is their median
+    form_speeds: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", server_default=sa.text("''"))
+
+
+class PeriodTotalRow(Base):
+    """Distance, time and runs of one runner per local week, month and year (in the runner's time zone, weeks
+    from Monday), kept with every change of their runs; sums in whole micrometres and microseconds, exact in any
+    order."""
+
+    __tablename__ = "period_totals"
+    runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"), primary_key=True)
+    period: Mapped[str] = mapped_column(sa.String(5), primary_key=True)
+    period_start: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    distance_um: Mapped[int] = mapped_column(sa.BigInteger)
+    moving_time_us: Mapped[int] = mapped_column(sa.BigInteger)
+    elapsed_time_us: Mapped[int] = mapped_column(sa.BigInteger)
+    runs: Mapped[int] = mapped_column(sa.Integer)
+
+
+class ShoeTotalRow(Base):
+    """Mileage of one shoe serial from the runner's runs, kept with every change of their runs."""
+
+    __tablename__ = "shoe_totals"
+    runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"), primary_key=True)
+    serial: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    distance_um: Mapped[int] = mapped_column(sa.BigInteger)
+    runs: Mapped[int] = mapped_column(sa.Integer)
+    first_run: Mapped[dt.datetime]
+    last_run: Mapped[dt.datetime]
 
 
 class LiveSession(Base):

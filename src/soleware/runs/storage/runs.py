@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from soleware.runs.achievements import Achievements, Award
+from soleware.runs.achievements import REWIND_DAYS, Achievements, Award
 from soleware.runs.model import (
     STREAM_RESOLUTION,
     FootSummary,
@@ -30,14 +30,17 @@ from soleware.runs.model import (
     Streams,
     Stride,
     pack_strides,
+    pack_summary,
     same_activity,
     stride_streams,
     unpack_stride_columns,
     unpack_strides,
+    unpack_summary,
 )
 from soleware.runs.records import PersonalRecords, RecordChange
 from soleware.runs.storage._base import NotFound, StoreBase, _aware
-from soleware.runs.storage.db import RunnerState, RunRow
+from soleware.runs.storage.db import Runner, RunnerState, RunRow
+from soleware.runs.storage.progress import count_run, update_loads
 
 __all__ = ["AddResult", "RunHistory", "RunPage", "RunView", "pack_streams", "unpack_streams"]
 
@@ -116,14 +119,29 @@ def _summary(row: RunRow) -> RunSummary:
     return RunSummary.from_dict(row.summary)
 
 
+def _by_key(r: RunSummary) -> tuple[dt.datetime, str]:
+    return r.sort_key
+
+
+def _packed_rows(s: Session, where: sa.ColumnElement[bool]) -> list[RunSummary]:
+    return sorted(
+        (unpack_summary(b) for b in s.scalars(sa.select(RunRow.summary_packed).where(where))), key=_by_key
+    )
+
+
 class RunHistory(StoreBase):
     """Runs: store once, merge the other foot, list, rename, delete; records and achievements kept with them."""
 
     def add_run(self, runner_id: str, run: Run) -> AddResult:
-        """Store a run once: a second upload of it (same fingerprint, or same start and distance) is a no-op."""
+        """Store a run once: a second upload of it (same fingerprint, or same start and distance) is a no-op.
+
+        Records, achievements and aggregates take the run in from wherever it lies in time, reading only the runs
+        after it and the few days before it (see ``Achievements.insert``), not the whole history.
+        """
         fingerprint = run.fingerprint()
         new_id = str(uuid.uuid4())
         summary = run.summary(new_id)
+        row = self._row(runner_id, run, fingerprint, summary)
         try:
             with self._tx() as s:
                 state = self._lock_state(s, runner_id)
@@ -131,7 +149,7 @@ class RunHistory(StoreBase):
                 if existing is not None:
                     merged = self._merge_feet(s, state, runner_id, existing, run)
                     return AddResult(existing, created=False, merged=merged)
-                s.add(self._row(runner_id, run, fingerprint, summary))
+                s.add(row)
                 s.flush()
                 records = PersonalRecords.from_dict(state.records)
                 before = {k: v.history for k, v in records.records_.items()}
@@ -145,13 +163,16 @@ class RunHistory(StoreBase):
                 ach = Achievements.from_dict(state.achievements)
                 n_before = len(ach.awards_)
                 if ach.last_key_ is not None and summary.sort_key < ach.last_key_:
-                    ach.compute(self._summaries(s, runner_id))
+                    later, recent = self._around(s, runner_id, summary.sort_key, exclude=new_id)
+                    ach.insert(summary, later=later, recent=recent)
                     awards = tuple(a for a in ach.awards_ if a.run_id == new_id)
                 else:
                     ach.add(summary)
                     awards = tuple(ach.awards_[n_before:])
                 state.records = records.to_dict()
                 state.achievements = ach.to_dict()
+                count_run(s, state, runner_id, summary, zone=self._zone_of(s, runner_id), sign=1)
+                update_loads(s, runner_id, summary.start_time)
                 state.version += 1
                 return AddResult(new_id, True, changes, awards)
         except IntegrityError:
@@ -163,27 +184,41 @@ class RunHistory(StoreBase):
             return AddResult(existing, created=False)
 
     def add_runs(self, runner_id: str, runs: Iterable[Run]) -> list[AddResult]:
-        """Store many runs at once (an import of old history): duplicates skipped, derived state computed once."""
+        """Store many runs at once (an import of old history): duplicates skipped, derived state computed once
+        (incrementally when every new run comes after the runs stored, else from all of them)."""
         results: list[AddResult] = []
+        rows = [(run, run.fingerprint(), run.summary(str(uuid.uuid4()))) for run in runs]
+        rows = [(run, fp, summary, self._row(runner_id, run, fp, summary)) for run, fp, summary in rows]
         with self._tx() as s:
             state = self._lock_state(s, runner_id)
-            new_ids: set[str] = set()
-            for run in runs:
-                fingerprint = run.fingerprint()
+            new: list[RunSummary] = []
+            for run, fingerprint, summary, row in rows:
                 existing = self._find_duplicate(s, runner_id, run, fingerprint)
                 if existing is not None:
                     results.append(AddResult(existing, created=False))
                     continue
-                row = self._row(runner_id, run, fingerprint, run.summary(str(uuid.uuid4())))
                 s.add(row)
                 s.flush()
-                new_ids.add(row.id)
+                new.append(summary)
                 results.append(AddResult(row.id, True))
-            if not new_ids:
+            if not new:
                 return results
-            summaries = self._summaries(s, runner_id)
-            records = PersonalRecords().compute(summaries)
-            ach = Achievements().compute(summaries)
+            new.sort(key=lambda r: r.sort_key)
+            new_ids = {r.run_id for r in new}
+            ach = Achievements.from_dict(state.achievements)
+            records = PersonalRecords.from_dict(state.records)
+            if ach.last_key_ is None or new[0].sort_key > ach.last_key_:
+                for r in new:
+                    ach.add(r)
+                    records.add(r)
+            else:
+                summaries = self._summaries(s, runner_id)
+                records = PersonalRecords().compute(summaries)
+                ach = Achievements().compute(summaries)
+            zone = self._zone_of(s, runner_id)
+            for r in new:
+                count_run(s, state, runner_id, r, zone=zone, sign=1)
+            update_loads(s, runner_id, new[0].start_time, until=new[-1].start_time)
             state.records = records.to_dict()
             state.achievements = ach.to_dict()
             state.version += 1
@@ -198,6 +233,31 @@ class RunHistory(StoreBase):
             else r
             for r in results
         ]
+
+    @staticmethod
+    def _zone_of(s: Session, runner_id: str) -> str:
+        return s.scalars(sa.select(Runner.time_zone).where(Runner.id == runner_id)).one()
+
+    def _around(
+        self, s: Session, runner_id: str, key: tuple[dt.datetime, str], *, exclude: str | None = None
+    ) -> tuple[list[RunSummary], list[RunSummary]]:
+        """The runs after ``key``, and those of the REWIND_DAYS before it (at least the one just before it)."""
+        start = key[0].astimezone(dt.UTC)
+        mine = (RunRow.runner_id == runner_id) & (RunRow.id != (exclude or ""))
+        near = _packed_rows(s, mine & (RunRow.start_time >= start - dt.timedelta(days=REWIND_DAYS)))
+        later = [r for r in near if r.sort_key > key]
+        recent = [r for r in near if r.sort_key < key]
+        if not recent:
+            previous = s.scalars(
+                sa.select(RunRow.summary_packed)
+                .where(mine & (RunRow.start_time <= start))
+                .order_by(RunRow.start_time.desc())
+                .limit(8)
+            )
+            recent = sorted((r for b in previous if (r := unpack_summary(b)).sort_key < key), key=_by_key)[
+                -1:
+            ]
+        return later, recent
 
     def _row(self, runner_id: str, run: Run, fingerprint: str, summary: RunSummary) -> RunRow:
         strides = pack_strides(run.strides)
@@ -215,6 +275,8 @@ class RunHistory(StoreBase):
             title=run.title[:200],
             shoe_serials=list(run.shoe_serials),
             summary=summary.to_dict(),
+            summary_packed=pack_summary(summary),
+            training_load=0.0,  # set by update_loads in the same transaction
             laps=[lap.to_dict() for lap in run.laps],
             pauses=[list(p) for p in pauses],
             strides=strides,
@@ -296,6 +358,7 @@ class RunHistory(StoreBase):
             laps=old.laps,
             id=run_id,
         )
+        old_summary = unpack_summary(row.summary_packed)
         fresh = self._row(runner_id, both, both.fingerprint(), both.summary(run_id))
         for column in RunRow.__table__.columns:
             if column.key not in ("id", "runner_id", "created_at"):
@@ -304,6 +367,10 @@ class RunHistory(StoreBase):
         summaries = self._summaries(s, runner_id)
         state.records = PersonalRecords().compute(summaries).to_dict()
         state.achievements = Achievements().compute(summaries).to_dict()
+        zone = self._zone_of(s, runner_id)
+        count_run(s, state, runner_id, old_summary, zone=zone, sign=-1)
+        count_run(s, state, runner_id, unpack_summary(row.summary_packed), zone=zone, sign=1)
+        update_loads(s, runner_id, min(old_summary.start_time, both.start_time))
         state.version += 1
         return True
 
@@ -364,18 +431,28 @@ class RunHistory(StoreBase):
             row.title = title.strip()[:200]
 
     def delete_run(self, runner_id: str, run_id: str) -> None:
-        """Delete a run; records and achievements it earned are taken back (recomputed from the rest)."""
+        """Delete a run; records and achievements it earned are taken back (records recomputed from the rest
+        only if the run held one; achievements replayed from the run's point in time)."""
         with self._tx() as s:
             state = self._lock_state(s, runner_id)
             row = s.get(RunRow, run_id)
             if row is None or row.runner_id != runner_id:
                 raise NotFound(f"no run {run_id!r}")
+            summary = unpack_summary(row.summary_packed)
             s.delete(row)
             s.flush()
-            remaining = self._summaries(s, runner_id)
-            records = PersonalRecords.from_dict(state.records).remove(run_id, remaining=lambda: remaining)
+            records = PersonalRecords.from_dict(state.records).remove(
+                run_id, remaining=lambda: self._summaries(s, runner_id)
+            )
+            later, recent = self._around(s, runner_id, summary.sort_key)
             state.records = records.to_dict()
-            state.achievements = Achievements().compute(remaining).to_dict()
+            state.achievements = (
+                Achievements.from_dict(state.achievements)
+                .remove(summary, later=later, recent=recent)
+                .to_dict()
+            )
+            count_run(s, state, runner_id, summary, zone=self._zone_of(s, runner_id), sign=-1)
+            update_loads(s, runner_id, summary.start_time)
             state.version += 1
 
     # ------------------------------------------------------------------ derived state

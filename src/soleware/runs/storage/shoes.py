@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from soleware.runs.model import RunDataError
-from soleware.runs.progress import ShoeMileage, shoe_mileage
+from soleware.runs.progress import ShoeMileage
 from soleware.runs.storage._base import NotFound, StoreBase, _aware
-from soleware.runs.storage.db import Shoe
+from soleware.runs.storage.db import Shoe, ShoeTotalRow
 
 __all__ = ["ShoeInfo", "ShoeStore"]
 
@@ -85,26 +85,34 @@ class ShoeStore(StoreBase):
         return row
 
     def shoes(self, runner_id: str) -> list[ShoeInfo]:
-        """Registered shoes with their mileage (runs they came from plus distance before registration)."""
+        """Registered shoes with their mileage (runs they came from plus distance before registration), from the
+        per-shoe totals kept with the runs."""
         with self._tx(write=False) as s:
             rows = s.scalars(sa.select(Shoe).where(Shoe.runner_id == runner_id).order_by(Shoe.id)).all()
             if not rows:
                 return []
-            summaries = self._summaries(s, runner_id)
-        serials = {r.serial for r in rows}
-        miles = {
-            m.serial: m
-            for m in shoe_mileage(
-                [r for r in summaries if serials.intersection(r.shoe_serials)],
-                retire_at_by_serial={r.serial: r.retire_at_m for r in rows},
-                initial_m_by_serial={r.serial: r.initial_m for r in rows},
-            )
-        }
+            totals = {
+                t.serial: t
+                for t in s.scalars(
+                    sa.select(ShoeTotalRow).where(
+                        ShoeTotalRow.runner_id == runner_id, ShoeTotalRow.serial.in_([r.serial for r in rows])
+                    )
+                )
+            }
         out = []
         for r in rows:
-            m = miles.get(r.serial)
-            if m is None:
+            t = totals.get(r.serial)
+            if t is None:
                 now = _aware(r.created_at)
                 m = ShoeMileage(r.serial, r.initial_m, 0, now, now, r.retire_at_m)
+            else:
+                m = ShoeMileage(
+                    r.serial,
+                    r.initial_m + t.distance_um / 1e6,
+                    t.runs,
+                    _aware(t.first_run),
+                    _aware(t.last_run),
+                    r.retire_at_m,
+                )
             out.append(ShoeInfo(r.serial, r.name, r.side, r.retire_at_m, r.retired, m))
         return out

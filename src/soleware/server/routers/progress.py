@@ -9,7 +9,6 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from soleware.runs.achievements import CATALOGUE
 from soleware.runs.model import RunDataError
-from soleware.runs.progress import TrainingLoad, form_trends, period_totals, predict_race, weekly_goal
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message
 from soleware.server.routers.runs import award_out
@@ -80,17 +79,13 @@ def progress(
     last: Annotated[int, Query(ge=1, le=520)] = 12,
 ) -> ProgressOut:
     """Totals and form trends per period (the last ``last`` periods), training load, goals."""
-    runs = store.summaries(runner.id)
-    now = dt.datetime.now(dt.UTC)
-    totals = period_totals(runs, period=period, time_zone=runner.time_zone, fill=True)[-last:]
-    trends = form_trends(runs, period=period, time_zone=runner.time_zone)
+    view = store.progress(runner.id, period=period, last=last)
+    totals, trends = view.totals, view.trends
     load = None
-    if runs:
-        tl = TrainingLoad(time_zone=runner.time_zone).compute(runs, as_of=max(now, runs[-1].start_time))
-        load = LoadOut(acute=tl.acute_, chronic=tl.chronic_, ratio=tl.ratio_)
+    if view.load is not None and view.load.daily_:
+        load = LoadOut(acute=view.load.acute_, chronic=view.load.chronic_, ratio=view.load.ratio_)
     goal = None
-    if runner.weekly_goal_m:
-        g = weekly_goal(runs, goal_m=runner.weekly_goal_m, as_of=now, time_zone=runner.time_zone)
+    if (g := view.goal) is not None:
         goal = GoalOut(
             week_start=g.week_start,
             goal_m=g.goal_m,
@@ -99,12 +94,10 @@ def progress(
             days_left=g.days_left,
         )
     race = None
-    if runner.race_goal_m:
-        p = predict_race(runs, runner.race_goal_m, as_of=now)
-        if p is not None:
-            race = RacePredictionOut(
-                distance_m=p.distance_m, predicted_time_s=p.predicted_time_s, from_run_id=p.from_run_id
-            )
+    if (p := view.race) is not None:
+        race = RacePredictionOut(
+            distance_m=p.distance_m, predicted_time_s=p.predicted_time_s, from_run_id=p.from_run_id
+        )
     return ProgressOut(
         period=period,
         totals=[

@@ -1,0 +1,259 @@
+"""Progress and shoes from aggregates kept on write, and from the recent runs only, never the whole history.
+
+``count_run`` is called in the transaction that adds or deletes a run: it keeps the per-period totals (in the
+runner's time zone), the per-shoe mileage and the runner's sorted form-fit speeds (the trends' reference speed is
+their median). ``update_loads`` keeps each run's training load, which depends on the runs of the 90 days before
+it. A progress page then reads the last periods' totals, the runs of the periods it shows and the loads of the
+last ~400 days (what the acute and chronic loads still feel).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from soleware.runs.model import RunSummary, unpack_summary
+from soleware.runs.progress import (
+    PeriodTotal,
+    RacePrediction,
+    TrainingLoad,
+    TrendPoint,
+    WeeklyGoal,
+    _local_date,
+    fill_periods,
+    form_speeds,
+    form_trends,
+    period_start,
+    predict_race,
+    weekly_goal,
+)
+from soleware.runs.storage._base import StoreBase, _aware
+from soleware.runs.storage.db import PeriodTotalRow, Runner, RunnerState, RunRow, ShoeTotalRow
+
+__all__ = ["ProgressStore", "ProgressView", "count_run", "rebuild_aggregates", "update_loads"]
+
+PERIODS = ("week", "month", "year")
+#: loads older than this change today's acute and chronic load by less than 1e-12 of it ((27/29)^400)
+LOAD_HISTORY_DAYS = 400
+#: how far back a run's threshold speed looks (TrainingLoad.threshold_window_days)
+THRESHOLD_DAYS = 90
+
+
+def _um(x: float) -> int:
+    return round(x * 1e6)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ProgressView:
+    """What the progress page shows: the last periods' totals and trends, the load, goal and race prediction."""
+
+    totals: list[PeriodTotal]
+    trends: dict[str, list[TrendPoint]]
+    load: TrainingLoad | None
+    goal: WeeklyGoal | None
+    race: RacePrediction | None
+
+
+def count_run(
+    s: Session, state: RunnerState, runner_id: str, run: RunSummary, *, zone: str, sign: int
+) -> None:
+    """Add (``sign=1``) or take back (``sign=-1``) one run in the runner's aggregates."""
+    day = _local_date(run, zone)
+    for period in PERIODS:
+        key = (runner_id, period, period_start(day, period))
+        row = s.get(PeriodTotalRow, key)
+        if row is None:
+            row = PeriodTotalRow(
+                runner_id=runner_id, period=period, period_start=key[2], distance_um=0, moving_time_us=0,
+                elapsed_time_us=0, runs=0,
+            )  # fmt: skip
+            s.add(row)
+        row.distance_um += sign * _um(run.distance_m)
+        row.moving_time_us += sign * _um(run.moving_time_s)
+        row.elapsed_time_us += sign * _um(run.elapsed_time_s)
+        row.runs += sign
+        if row.runs == 0:
+            s.delete(row)
+            s.flush()  # so that adding the period again (a run replaced by itself) inserts after this delete
+    for serial in run.shoe_serials:
+        shoe = s.get(ShoeTotalRow, (runner_id, serial))
+        if shoe is None:
+            shoe = ShoeTotalRow(
+                runner_id=runner_id, serial=serial, distance_um=0, runs=0, first_run=run.start_time,
+                last_run=run.start_time,
+            )  # fmt: skip
+            s.add(shoe)
+        shoe.distance_um += sign * _um(run.distance_m)
+        shoe.runs += sign
+        if shoe.runs == 0:
+            s.delete(shoe)
+            s.flush()
+        elif sign > 0:
+            shoe.first_run = min(_aware(shoe.first_run), run.start_time)
+            shoe.last_run = max(_aware(shoe.last_run), run.start_time)
+        elif run.start_time in (_aware(shoe.first_run), _aware(shoe.last_run)):
+            # the first or last run of this shoe went: find the new ones (rare; reads this runner's run times)
+            starts = [
+                _aware(t)
+                for t, serials in s.execute(
+                    sa.select(RunRow.start_time, RunRow.shoe_serials).where(RunRow.runner_id == runner_id)
+                )
+                if serial in serials
+            ]
+            shoe.first_run, shoe.last_run = min(starts), max(starts)
+    speeds = np.frombuffer(state.form_speeds or b"", dtype="<f8").tolist()
+    for v in form_speeds(run):
+        if sign > 0:
+            bisect.insort(speeds, v)
+        else:
+            del speeds[bisect.bisect_left(speeds, v)]
+    state.form_speeds = np.asarray(speeds, dtype="<f8").tobytes()
+
+
+def _packed(s: Session, where: sa.ColumnElement[bool]) -> list[RunSummary]:
+    rows = s.scalars(sa.select(RunRow.summary_packed).where(where).order_by(RunRow.start_time, RunRow.id))
+    return sorted((unpack_summary(b) for b in rows), key=lambda r: r.sort_key)
+
+
+def update_loads(
+    s: Session, runner_id: str, around: dt.datetime, *, until: dt.datetime | None = None
+) -> None:
+    """Recompute the training load of the runs a change from ``around`` (to ``until``) can touch (up to 90 days
+    after it) from the runs that decide their thresholds (the 90 days before those)."""
+    window = dt.timedelta(days=THRESHOLD_DAYS)
+    where = (RunRow.runner_id == runner_id) & (RunRow.start_time >= (around - window).astimezone(dt.UTC))
+    where &= RunRow.start_time <= ((until or around) + window).astimezone(dt.UTC)
+    runs = _packed(s, where)
+    loads = TrainingLoad().compute(runs).run_load_
+    touched = [r.run_id for r in runs if around <= r.start_time]
+    for run_id in touched:
+        s.execute(sa.update(RunRow).where(RunRow.id == run_id).values(training_load=loads[run_id]))
+
+
+def rebuild_aggregates(s: Session, runner_id: str, zone: str) -> None:
+    """Every aggregate of a runner from their runs (a changed time zone, a migration)."""
+    state = s.get(RunnerState, runner_id)
+    assert state is not None
+    s.execute(sa.delete(PeriodTotalRow).where(PeriodTotalRow.runner_id == runner_id))
+    s.execute(sa.delete(ShoeTotalRow).where(ShoeTotalRow.runner_id == runner_id))
+    s.flush()
+    state.form_speeds = b""
+    runs = _packed(s, RunRow.runner_id == runner_id)
+    for r in runs:
+        count_run(s, state, runner_id, r, zone=zone, sign=1)
+        s.flush()
+    loads = TrainingLoad().compute(runs).run_load_
+    for r in runs:
+        s.execute(sa.update(RunRow).where(RunRow.id == r.run_id).values(training_load=loads[r.run_id]))
+
+
+class ProgressStore(StoreBase):
+    """Progress, goals and shoe mileage from the aggregates."""
+
+    def period_totals(self, runner_id: str, *, period: str, last: int) -> list[PeriodTotal]:
+        """The last ``last`` periods up to the last one with a run (zero totals between), oldest first."""
+        with self._tx(write=False) as s:
+            return self._totals(s, runner_id, period, last)
+
+    @staticmethod
+    def _totals(s: Session, runner_id: str, period: str, last: int) -> list[PeriodTotal]:
+        """The last ``last`` periods (filled); their first is the first period with a run of the last ``last``."""
+        rows = s.execute(
+            sa.select(PeriodTotalRow)
+            .where(PeriodTotalRow.runner_id == runner_id, PeriodTotalRow.period == period)
+            .order_by(PeriodTotalRow.period_start.desc())
+            .limit(last)
+        ).scalars()
+        totals = [
+            PeriodTotal(
+                r.period_start, r.distance_um / 1e6, r.moving_time_us / 1e6, r.elapsed_time_us / 1e6, r.runs
+            )
+            for r in rows
+        ]
+        return fill_periods(reversed(totals), period)[-last:]
+
+    def progress(
+        self, runner_id: str, *, period: str = "week", last: int = 12, as_of: dt.datetime | None = None
+    ) -> ProgressView:
+        """The progress page in the runner's time zone, as of ``as_of`` (default now)."""
+        now = as_of or dt.datetime.now(dt.UTC)
+        with self._tx(write=False) as s:
+            runner = s.get(Runner, runner_id)
+            state = s.get(RunnerState, runner_id)
+            assert runner is not None and state is not None
+            zone = runner.time_zone
+            totals = self._totals(s, runner_id, period, last)
+            latest = s.scalar(sa.select(sa.func.max(RunRow.start_time)).where(RunRow.runner_id == runner_id))
+            if latest is None:
+                goal = None
+                if runner.weekly_goal_m:
+                    goal = weekly_goal([], goal_m=runner.weekly_goal_m, as_of=now, time_zone=zone)
+                return ProgressView(totals, form_trends([], period=period, time_zone=zone), None, goal, None)
+            latest = _aware(latest)
+            speeds = np.frombuffer(state.form_speeds or b"", dtype="<f8")
+            reference = float(np.median(speeds)) if len(speeds) else None
+            # the runs of the last `last` periods with runs, and of the last 90 days (race prediction, goal)
+            # the last `last` periods with runs (their trend points are the last ones, gaps or not)
+            first_shown = min(
+                s.scalars(
+                    sa.select(PeriodTotalRow.period_start)
+                    .where(PeriodTotalRow.runner_id == runner_id, PeriodTotalRow.period == period)
+                    .order_by(PeriodTotalRow.period_start.desc())
+                    .limit(last)
+                ),
+                default=now.date(),
+            )
+            since = min(
+                dt.datetime.combine(first_shown, dt.time(), dt.UTC) - dt.timedelta(days=2),
+                now - dt.timedelta(days=THRESHOLD_DAYS + 1),
+            )
+            recent = _packed(
+                s, (RunRow.runner_id == runner_id) & (RunRow.start_time >= since.astimezone(dt.UTC))
+            )
+            shown = [r for r in recent if period_start(_local_date(r, zone), period) >= first_shown]
+            trends = form_trends(shown, period=period, time_zone=zone, reference_speed_mps=reference)
+            total_periods = s.scalar(
+                sa.select(sa.func.count()).where(
+                    PeriodTotalRow.runner_id == runner_id, PeriodTotalRow.period == period
+                )
+            )
+            if any(len(v) < last for v in trends.values()) and (total_periods or 0) > last:
+                # a metric has no point in some recent periods: its last `last` points reach further back
+                everything = _packed(s, RunRow.runner_id == runner_id)
+                trends = form_trends(everything, period=period, time_zone=zone, reference_speed_mps=reference)
+            trends = {k: v[-last:] for k, v in trends.items()}
+            as_of_load = max(now, latest)
+            load_since = min(as_of_load, latest) - dt.timedelta(days=LOAD_HISTORY_DAYS)
+            per_day: dict[dt.date, float] = {}
+            for start, load in s.execute(
+                sa.select(RunRow.start_time, RunRow.training_load)
+                .where(RunRow.runner_id == runner_id, RunRow.start_time >= load_since.astimezone(dt.UTC))
+                .order_by(RunRow.start_time, RunRow.id)
+            ):
+                day = _aware(start).astimezone(ZoneInfo(zone)).date()
+                per_day[day] = per_day.get(day, 0.0) + load
+            tl = TrainingLoad(time_zone=zone).compute_daily(
+                per_day, last_day=as_of_load.astimezone(ZoneInfo(zone)).date()
+            )
+            goal = None
+            if runner.weekly_goal_m:
+                goal = weekly_goal(recent, goal_m=runner.weekly_goal_m, as_of=now, time_zone=zone)
+            race = predict_race(recent, runner.race_goal_m, as_of=now) if runner.race_goal_m else None
+        return ProgressView(totals, trends, tl, goal, race)
+
+    def shoe_totals(self, runner_id: str) -> dict[str, ShoeTotalRow]:
+        with self._tx(write=False) as s:
+            rows = s.scalars(sa.select(ShoeTotalRow).where(ShoeTotalRow.runner_id == runner_id)).all()
+            return {r.serial: r for r in rows}
+
+
+def _zone(name: str):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
