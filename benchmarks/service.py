@@ -1,11 +1,19 @@
-"""Run service under load, on SQLite and on PostgreSQL: latency with 10,000 runs stored, and a concurrent mix.
+"""Run service at 100 and at 10,000 realistic runs, on SQLite and PostgreSQL: every route the web app calls.
 
-    .venv/bin/python benchmarks/service.py [--runs 10000] [--clients 16] [--seconds 20] [--db sqlite,postgresql]
+    .venv/bin/python benchmarks/service.py [--runs 10000] [--db sqlite,postgresql] [--clients 8] [--seconds 20]
 
-For each database: seeds one runner with ``--runs`` runs through the store, starts ``soleware serve`` as its own
-process, then measures (1) sequential latency of the run list, the records page and adding a run (which updates
-records and achievements), and (2) a mixed load of uploads (some of them duplicates), run lists and run details
-from ``--clients`` concurrent clients. Afterwards it checks that every upload is stored exactly once.
+For each database: seeds one runner (time zone Europe/Berlin, two registered shoes) with realistic runs — 3 to
+15 km, both feet's strides as the shoes upload them (ms, mm, mm/s, 0.1 spm, ms, 0.1°, 0.1 m/s²; stride-to-stride
+variation: duration 1.5 %, length 2 %, contact and flight time 6 ms, strike angle 2°, impact 0.3 g), one run
+every 20 hours up to now — through ``RunStore.add_runs`` in batches. It measures uploads at 100 runs, seeds the
+rest, then starts ``soleware serve`` (1 worker; on PostgreSQL also 2) and measures, sequentially and with
+``--clients`` concurrent clients, the pages and API routes the web app calls: progress (week, month), shoes,
+records, achievements, the run list, a run's page and uploads (a run just finished, one synced 3 days late,
+one imported from a year ago). It prints p50/p95 per route, the stored bytes per run (and per 10 km run) and the
+database size.
+
+Seeding reuses the packed strides of 40 template runs (start times differ; the stores' packing of a template's
+strides is memoised here only): packing 9,000 strides takes ~80 ms and would dominate seeding, not the service.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 import random
@@ -27,13 +36,18 @@ import httpx
 import numpy as np
 import sqlalchemy as sa
 
-from soleware.runs.model import Run, Streams
+import soleware.runs.storage.runs as storage_runs
+from soleware.gait.vocabulary import GRAVITY_MPS2
+from soleware.runs.model import Run, Stride, StrikeType
 from soleware.runs.storage import RunStore
 from soleware.runs.storage.db import make_engine
 from soleware.runs.storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 EMAIL, PASSWORD = "load@example.com", "load test password"
+ZONE = "Europe/Berlin"
+EVERY = dt.timedelta(hours=20)
+TEMPLATES = 40
 
 
 def _free_port() -> int:
@@ -42,45 +56,82 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _seed_run(i: int) -> Run:
-    """A 30-minute run from a watch (streams every 10 s), one every 20 hours up to 2026."""
-    t = np.arange(0.0, 1800.0, 10.0)
-    v = 2.8 + 0.6 * random.Random(i).random()
-    streams = Streams(
-        t_s=t,
-        distance_m=v * t,
-        speed_mps=np.full(len(t), v),
-        cadence_spm=np.full(len(t), 168.0),
-        stride_length_m=np.full(len(t), 2.0),
-        contact_time_s=np.full(len(t), 0.25),
-    )
-    start = dt.datetime(2003, 3, 1, 6, tzinfo=dt.UTC) + dt.timedelta(hours=20 * i)
-    return Run.from_streams(streams, start_time=start, time_zone="Europe/Berlin")
-
-
-def _upload(i: int, n_strides: int = 1500) -> dict:
-    """A shoe upload of two feet (about 3 km), unique per ``i``."""
-    d = 0.7 + 0.02 * random.Random(10_000_000 + i).random()
-    strides, t = [], 0.0
-    for _ in range(n_strides):
-        for side, off in (("left", 0.0), ("right", d / 2)):
-            strides.append(
+def shoe_strides(distance_m: float, seed: int) -> list[dict]:
+    """Both feet's strides of a run of ``distance_m`` as the shoes upload them (their wire resolution)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    pace = 0.72 * (1 + 0.08 * rng.standard_normal())
+    length = 2.2 + 0.3 * rng.random()
+    for side, offset_s in (("left", 0.0), ("right", pace / 2)):
+        t_ms, d_m = round(1000 * offset_s), 0.0
+        while d_m < distance_m:
+            dur = round(1000 * pace * (1 + 0.015 * rng.standard_normal()))
+            length_mm = round(1000 * length * (1 + 0.02 * rng.standard_normal()))
+            out.append(
                 {
                     "side": side,
-                    "t_start_s": t + off,
-                    "t_end_s": t + off + d,
-                    "length_m": 2.1,
-                    "contact_time_s": 0.24,
+                    "t_start_s": t_ms / 1000,
+                    "t_end_s": (t_ms + dur) / 1000,
+                    "length_m": length_mm / 1000,
+                    "speed_mps": round(length_mm * 1000 / dur) / 1000,
+                    "cadence_spm": round(1200 * 1000 / dur) / 10,
+                    "contact_time_s": round(240 + 6 * rng.standard_normal()) / 1000,
+                    "flight_time_s": round(dur / 2 - 240 + 6 * rng.standard_normal()) / 1000,
+                    "strike_angle_deg": round(80 + 20 * rng.standard_normal()) / 10,
+                    "strike_type": "midfoot" if rng.random() < 0.7 else "rearfoot",
+                    "impact_g": round(10 * (3 + 0.3 * rng.standard_normal()) * GRAVITY_MPS2)
+                    / 10
+                    / GRAVITY_MPS2,
                 }
             )
-        t += d
-    start = dt.datetime(2026, 3, 1, 6, tzinfo=dt.UTC) + dt.timedelta(days=i)
-    return {
-        "start_time": start.isoformat(),
-        "time_zone": "Europe/Berlin",
-        "shoe_serials": ["L1", "R1"],
-        "strides": strides,
-    }
+            t_ms += dur
+            d_m += length_mm / 1000
+    return out
+
+
+def _template(k: int) -> Run:
+    distance = 3000 + 12000 * k / (TEMPLATES - 1)
+    strides = [
+        Stride(**{**s, "strike_type": StrikeType(s["strike_type"])}) for s in shoe_strides(distance, k)
+    ]
+    return Run.from_strides(strides, start_time=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), time_zone=ZONE)
+
+
+def _memoise_packing() -> None:
+    """The templates' strides are shared by every seeded run made from them: pack them once."""
+    cache: dict[int, tuple[list, bytes]] = {}
+    pack = storage_runs.pack_strides
+
+    def memo(strides: list) -> bytes:
+        hit = cache.get(id(strides))
+        if hit is None or hit[0] is not strides:
+            hit = cache[id(strides)] = (strides, pack(strides))
+        return hit[1]
+
+    storage_runs.pack_strides = memo
+
+
+def seed(
+    store: RunStore, runner_id: str, templates: list[Run], first: int, last: int, end: dt.datetime
+) -> float:
+    """Runs number ``first`` .. ``last - 1`` of the history (run n starts (N - n) × 20 h before ``end``)."""
+    t = time.perf_counter()
+    batch: list[Run] = []
+    for i in range(first, last):
+        tpl = templates[i % len(templates)]
+        pair = f"{(i // 500):02d}"
+        batch.append(
+            dataclasses.replace(
+                tpl,
+                start_time=end - (ARGS.runs - i) * EVERY + dt.timedelta(minutes=i % 37),
+                shoe_serials=(f"L{pair}", f"R{pair}"),
+                title=f"Run {i}",
+            )
+        )
+        if len(batch) == 250 or i == last - 1:
+            store.add_runs(runner_id, batch)
+            batch = []
+    return time.perf_counter() - t
 
 
 @contextlib.contextmanager
@@ -100,11 +151,11 @@ def database(kind: str, workdir: Path):
 
 
 @contextlib.contextmanager
-def server(url: str):
+def server(url: str, workers: int = 1):
     port = _free_port()
     env = {**os.environ, "SOLEWARE_DATABASE_URL": url, "SOLEWARE_SIGN_IN_ATTEMPTS": "100000"}
     p = subprocess.Popen(
-        [sys.executable, "-m", "soleware.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "soleware.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -122,140 +173,237 @@ def server(url: str):
         p.wait(10)
 
 
-def _ms(xs: list[float]) -> str:
-    a = 1000 * np.array(xs)
-    return f"p50 {np.percentile(a, 50):6.1f} ms  p95 {np.percentile(a, 95):6.1f} ms"
+def _p(xs: list[float], q: float) -> float:
+    return float(np.percentile(1000 * np.array(xs), q)) if xs else float("nan")
 
 
-async def sequential(base: str, headers: dict[str, str]) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"run list": [], "records page": [], "add a run": []}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as c:
-        for _ in range(5):
-            await c.get("/api/runs")
-        for _ in range(200):
-            t = time.perf_counter()
-            r = await c.get("/api/runs", params={"limit": 20})
-            out["run list"].append(time.perf_counter() - t)
-            assert r.status_code == 200 and len(r.json()["runs"]) == 20
-        for _ in range(100):
-            t = time.perf_counter()
-            r = await c.get("/api/records")
-            out["records page"].append(time.perf_counter() - t)
-            assert r.status_code == 200
-        for i in range(40):
-            body = _upload(500_000 + i, n_strides=600)
+class Uploads:
+    """Upload bodies of fresh runs (5 km, both feet) at a chosen start."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def body(self, start: dt.datetime) -> dict:
+        self.n += 1
+        return {
+            "start_time": start.isoformat(),
+            "time_zone": ZONE,
+            "shoe_serials": ["L19", "R19"],
+            "strides": shoe_strides(5000.0, 1_000_000 + self.n),
+        }
+
+
+async def measure_uploads(c: httpx.AsyncClient, ups: Uploads, latest: list[dt.datetime], n: int) -> dict:
+    """``n`` uploads of each kind: a run just finished (after every run; ``latest[0]`` moves on), one synced
+    3 days late and one imported from a year ago (both between stored runs)."""
+    out: dict[str, list[float]] = {}
+    for k in range(n):
+        latest[0] += dt.timedelta(hours=3)
+        kinds = {
+            "upload (current)": latest[0],
+            "upload (3 days back)": latest[0] - dt.timedelta(days=3, hours=10, minutes=7 * k),
+            "upload (1 year back)": latest[0] - dt.timedelta(days=365, hours=10, minutes=7 * k),
+        }
+        for name, start in kinds.items():
+            body = ups.body(start)
             t = time.perf_counter()
             r = await c.post("/api/runs", json=body)
-            out["add a run"].append(time.perf_counter() - t)
-            assert r.status_code == 201, r.text
+            out.setdefault(name, []).append(time.perf_counter() - t)
+            assert r.status_code in (200, 201), r.text
     return out
 
 
-async def mixed(base: str, headers: dict[str, str], clients: int, seconds: float) -> tuple[dict, int, dict]:
-    lat: dict[str, list[float]] = {"upload": [], "duplicate upload": [], "run list": [], "run detail": []}
-    ids: dict[int, str] = {}
-    owner: dict[int, int] = {}
+def read_routes(run_ids: list[str]) -> dict[str, tuple[str, dict]]:
+    rid = random.choice(run_ids)
+    return {
+        "progress week": ("/api/progress", {"period": "week", "last": 12}),
+        "progress month": ("/api/progress", {"period": "month", "last": 12}),
+        "shoes": ("/api/shoes", {}),
+        "records": ("/api/records", {}),
+        "achievements": ("/api/achievements", {"locale": "en"}),
+        "run list": ("/api/runs", {"limit": 20}),
+        "run page": (f"/api/runs/{rid}", {}),
+        "me": ("/api/me", {}),
+    }
+
+
+async def sequential(
+    base: str, headers: dict[str, str], run_ids: list[str], n: int
+) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as c:
+        for _ in range(3):
+            for path, params in read_routes(run_ids).values():
+                await c.get(path, params=params)
+        for _ in range(n):
+            for name, (path, params) in read_routes(run_ids).items():
+                t = time.perf_counter()
+                r = await c.get(path, params=params)
+                out.setdefault(name, []).append(time.perf_counter() - t)
+                assert r.status_code == 200, (name, r.text)
+    return out
+
+
+async def concurrent(
+    base: str,
+    headers: dict[str, str],
+    run_ids: list[str],
+    clients: int,
+    seconds: float,
+    ups: Uploads,
+    end: dt.datetime,
+) -> tuple[dict[str, list[float]], int]:
+    """``clients`` clients, each a loop of page views of the big history; with ``--upload-share`` > 0 that share
+    of requests are uploads (each client its own runner)."""
+    lat: dict[str, list[float]] = {}
     errors = 0
-    counter = iter(range(10**9))
     deadline = time.monotonic() + seconds
 
     async def client(k: int) -> None:
         nonlocal errors
         rng = random.Random(k)
-        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as c:
-            page = (await c.get("/api/runs", params={"limit": 50})).json()["runs"]
-            # each client uploads as its own runner (a runner's uploads are serialised by design), and reads the
-            # big history of the seeded runner
-            own = {"email": f"client{k}@example.com", "password": PASSWORD}
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as c:
+            own = {"email": f"client{k}-{int(end.timestamp())}@example.com", "password": PASSWORD}
             await c.post("/api/auth/signup", json=own)
             token = (await c.post("/api/auth/signin", json=own)).json()["access_token"]
             mine = {"Authorization": f"Bearer {token}"}
+            j = 0
             while time.monotonic() < deadline:
-                x = rng.random()
-                t = time.perf_counter()
-                if x < 0.15:
-                    i = next(counter)
-                    r = await c.post("/api/runs", json=_upload(i, n_strides=400), headers=mine)
-                    kind = "upload"
-                    if r.status_code in (200, 201):
-                        ids[i] = r.json()["run_id"]
-                        owner[i] = k
-                elif x < 0.2 and ids:
-                    i = rng.choice([j for j in ids if owner[j] == k] or [None])
-                    if i is None:
-                        continue
-                    r = await c.post("/api/runs", json=_upload(i, n_strides=400), headers=mine)
-                    kind = "duplicate upload"
-                    if r.status_code != 200 or r.json()["run_id"] != ids[i]:
-                        errors += 1
-                elif x < 0.7:
-                    r = await c.get("/api/runs", params={"limit": 20})
-                    kind = "run list"
+                if rng.random() < ARGS.upload_share:
+                    j += 1
+                    body = ups.body(end + dt.timedelta(days=k, minutes=40 * j))
+                    t = time.perf_counter()
+                    r = await c.post("/api/runs", json=body, headers=mine)
+                    name = "upload (current)"
                 else:
-                    r = await c.get(f"/api/runs/{rng.choice(page)['id']}")
-                    kind = "run detail"
-                lat[kind].append(time.perf_counter() - t)
+                    name, (path, params) = rng.choice(list(read_routes(run_ids).items()))
+                    t = time.perf_counter()
+                    r = await c.get(path, params=params)
+                lat.setdefault(name, []).append(time.perf_counter() - t)
                 if r.status_code >= 400:
                     errors += 1
 
-    t0 = time.perf_counter()
     await asyncio.gather(*(client(k) for k in range(clients)))
-    wall = time.perf_counter() - t0
-    return lat, errors, {"wall_s": wall, "uploads": len(ids)}
+    return lat, errors
 
 
-def bench(kind: str, args: argparse.Namespace) -> None:
+def _sizes(engine: sa.Engine, kind: str, url: str) -> dict[str, float]:
+    with engine.connect() as conn:
+        cols = "length(strides) + length(streams) + length(summary_packed)"
+        per_run = conn.execute(sa.text(f"SELECT avg({cols}) FROM runs")).scalar_one()
+        per_10k = conn.execute(
+            sa.text(f"SELECT avg({cols}) FROM runs WHERE distance_m BETWEEN 9500 AND 10500")
+        ).scalar_one()
+        n = conn.execute(sa.text("SELECT count(*) FROM runs")).scalar_one()
+        if kind == "sqlite":
+            # pages in use (the runs of the 100-run phase were deleted: their pages are free, not counted)
+            pragma = {
+                p: conn.exec_driver_sql(f"PRAGMA {p}").scalar_one()
+                for p in ("page_count", "freelist_count", "page_size")
+            }
+            size = (pragma["page_count"] - pragma["freelist_count"]) * pragma["page_size"]
+        else:
+            size = conn.execute(sa.text("SELECT pg_database_size(current_database())")).scalar_one()
+    return {"blob_per_run": float(per_run), "blob_per_10km": float(per_10k or 0), "runs": n, "db_bytes": size}
+
+
+def _token(base: str) -> dict[str, str]:
+    r = httpx.post(base + "/api/auth/signin", json={"email": EMAIL, "password": PASSWORD})
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tuple]:
+    rows: list[tuple] = []
+    end = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=1)
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
-        # uploads of the mixed load go to one runner per client, see mixed()
         engine = make_engine(url)
         upgrade(engine)
         store = RunStore(engine)
-        runner = store.create_runner(EMAIL, PASSWORD)
-        t = time.perf_counter()
-        for i in range(args.runs):
-            store.add_run(runner.id, _seed_run(i))
-        seed_s = time.perf_counter() - t
-        print(
-            f"\n== {kind}: {args.runs} runs seeded in {seed_s:.1f} s ({1000 * seed_s / args.runs:.1f} ms per run, store.add_run)"
-        )
+        runner = store.create_runner(EMAIL, PASSWORD, time_zone=ZONE)
+        for side in ("L", "R"):
+            store.register_shoe(runner.id, f"{side}19", side="left" if side == "L" else "right")
+        small = min(100, args.runs)
+        seed_s = seed(store, runner.id, templates, args.runs - small, args.runs, end)
+        ups = Uploads()
         with server(url) as base:
-            token = httpx.post(base + "/api/auth/signin", json={"email": EMAIL, "password": PASSWORD}).json()[
-                "access_token"
-            ]
-            headers = {"Authorization": f"Bearer {token}"}
-            seq = asyncio.run(sequential(base, headers))
-            for name, xs in seq.items():
-                print(f"  {name:18} {_ms(xs)}   (n={len(xs)}, sequential, {args.runs}+ runs stored)")
-            lat, errors, info = asyncio.run(mixed(base, headers, args.clients, args.seconds))
-            total = sum(len(v) for v in lat.values())
-            print(
-                f"  mixed load, {args.clients} clients, {info['wall_s']:.0f} s: {total / info['wall_s']:.0f} requests/s, {errors} errors"
-            )
-            for name, xs in lat.items():
-                if xs:
-                    print(f"    {name:18} {_ms(xs)}   ({len(xs) / info['wall_s']:.1f}/s)")
-        with engine.connect() as conn:
-            stored = conn.execute(sa.text("SELECT count(*) FROM runs")).scalar_one()
-        expected = args.runs + 40 + info["uploads"]
-        verdict = "OK" if stored == expected and errors == 0 else "MISMATCH"
+
+            async def small_uploads() -> dict[str, list[float]]:
+                async with httpx.AsyncClient(base_url=base, headers=_token(base), timeout=120) as c:
+                    return await measure_uploads(c, ups, [end], args.uploads)
+
+            at_small = asyncio.run(small_uploads())
+        store.delete_runner(runner.id)  # the big history starts afresh, without the uploads above
+        runner = store.create_runner(EMAIL, PASSWORD, time_zone=ZONE)
+        for side in ("L", "R"):
+            store.register_shoe(runner.id, f"{side}19", side="left" if side == "L" else "right")
+        seed_s = seed(store, runner.id, templates, 0, args.runs, end)
         print(
-            f"  stored runs {stored}, expected {expected} (seeded + 40 + unique uploads): {verdict}, nothing lost or duplicated"
-            if verdict == "OK"
-            else f"  stored runs {stored}, expected {expected}: {verdict}"
+            f"\n== {kind}: {args.runs} runs seeded in {seed_s:.0f} s ({1000 * seed_s / args.runs:.1f} ms per run)"
+        )
+        sizes = _sizes(engine, kind, url)
+        run_ids = [r.run_id for r in store.list_runs(runner.id, limit=200).runs]
+        latest = [end]
+        for workers in [1, 2] if kind == "postgresql" else [1]:
+            with server(url, workers) as base:
+                headers = _token(base)
+
+                async def seq_all(
+                    base: str = base, headers: dict[str, str] = headers
+                ) -> dict[str, list[float]]:
+                    out = await sequential(base, headers, run_ids, args.repeat)
+                    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as c:
+                        out.update(await measure_uploads(c, ups, latest, args.uploads))
+                    return out
+
+                seq = asyncio.run(seq_all())
+                conc, errors = asyncio.run(
+                    concurrent(
+                        base, headers, run_ids, args.clients, args.seconds, ups, end + dt.timedelta(days=900)
+                    )
+                )
+                for name in [*seq, *(n for n in conc if n not in seq)]:
+                    small_p95 = _p(at_small.get(name, []), 95)
+                    rows.append(
+                        (kind, workers, name, _p(seq.get(name, []), 50), _p(seq.get(name, []), 95),
+                         _p(conc.get(name, []), 95), small_p95, len(conc.get(name, [])))
+                    )  # fmt: skip
+                print(f"   workers {workers}: {errors} errors under load")
+        print(
+            f"   stored blobs {sizes['blob_per_run'] / 1000:.1f} kB per run, {sizes['blob_per_10km'] / 1000:.1f} kB "
+            f"per 10 km run; database {sizes['db_bytes'] / 1e6:.0f} MB for {sizes['runs']} runs "
+            f"({sizes['db_bytes'] / sizes['runs'] / 1000:.1f} kB per run)"
         )
         engine.dispose()
+    return rows
 
 
 def main() -> None:
+    global ARGS
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=10_000)
-    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--repeat", type=int, default=40, help="sequential requests per route")
+    ap.add_argument("--uploads", type=int, default=8, help="uploads of each kind, at 100 runs and at --runs")
     ap.add_argument("--db", default="sqlite,postgresql")
-    args = ap.parse_args()
-    for kind in args.db.split(","):
-        bench(kind, args)
+    ap.add_argument("--upload-share", type=float, default=0.0, help="share of uploads in the concurrent load")
+    ARGS = ap.parse_args()
+    _memoise_packing()
+    templates = [_template(k) for k in range(TEMPLATES)]
+    rows = []
+    for kind in ARGS.db.split(","):
+        rows += bench(kind, ARGS, templates)
+    print(
+        f"\n{'db':10} {'wk':>2} {'route':22} {'p50':>7} {'p95':>7} {'p95 x' + str(ARGS.clients):>8} {'p95@100':>8}"
+    )
+    for kind, workers, name, p50, p95, c95, s95, n in rows:
+        small = f"{s95:8.1f}" if s95 == s95 else " " * 8
+        print(
+            f"{kind:10} {workers:>2} {name:22} {p50:7.1f} {p95:7.1f} {c95:8.1f} {small}   (n under load {n})"
+        )
 
+
+ARGS: argparse.Namespace
 
 if __name__ == "__main__":
     main()

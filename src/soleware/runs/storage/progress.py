@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from soleware.runs.model import RunSummary, unpack_summary
@@ -156,6 +157,12 @@ def rebuild_aggregates(s: Session, runner_id: str, zone: str) -> None:
 class ProgressStore(StoreBase):
     """Progress, goals and shoe mileage from the aggregates."""
 
+    _trends_cache: dict[tuple, dict[str, list[TrendPoint]]]
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self._trends_cache = {}
+
     def period_totals(self, runner_id: str, *, period: str, last: int) -> list[PeriodTotal]:
         """The last ``last`` periods up to the last one with a run (zero totals between), oldest first."""
         with self._tx(write=False) as s:
@@ -213,21 +220,32 @@ class ProgressStore(StoreBase):
                 dt.datetime.combine(first_shown, dt.time(), dt.UTC) - dt.timedelta(days=2),
                 now - dt.timedelta(days=THRESHOLD_DAYS + 1),
             )
+            # the trends depend on the runs only, not on the time of day: kept per data version in this process
+            cache_key = (runner_id, state.version, zone, period, last)
+            trends = self._trends_cache.get(cache_key)
+            if trends is not None:
+                since = now - dt.timedelta(days=THRESHOLD_DAYS + 1)
             recent = _packed(
                 s, (RunRow.runner_id == runner_id) & (RunRow.start_time >= since.astimezone(dt.UTC))
             )
-            shown = [r for r in recent if period_start(_local_date(r, zone), period) >= first_shown]
-            trends = form_trends(shown, period=period, time_zone=zone, reference_speed_mps=reference)
-            total_periods = s.scalar(
-                sa.select(sa.func.count()).where(
-                    PeriodTotalRow.runner_id == runner_id, PeriodTotalRow.period == period
+            if trends is None:
+                shown = [r for r in recent if period_start(_local_date(r, zone), period) >= first_shown]
+                trends = form_trends(shown, period=period, time_zone=zone, reference_speed_mps=reference)
+                total_periods = s.scalar(
+                    sa.select(sa.func.count()).where(
+                        PeriodTotalRow.runner_id == runner_id, PeriodTotalRow.period == period
+                    )
                 )
-            )
-            if any(len(v) < last for v in trends.values()) and (total_periods or 0) > last:
-                # a metric has no point in some recent periods: its last `last` points reach further back
-                everything = _packed(s, RunRow.runner_id == runner_id)
-                trends = form_trends(everything, period=period, time_zone=zone, reference_speed_mps=reference)
-            trends = {k: v[-last:] for k, v in trends.items()}
+                if any(len(v) < last for v in trends.values()) and (total_periods or 0) > last:
+                    # a metric has no point in some recent periods: its last `last` points reach further back
+                    everything = _packed(s, RunRow.runner_id == runner_id)
+                    trends = form_trends(
+                        everything, period=period, time_zone=zone, reference_speed_mps=reference
+                    )
+                trends = {k: v[-last:] for k, v in trends.items()}
+                if len(self._trends_cache) >= 256:
+                    self._trends_cache.clear()
+                self._trends_cache[cache_key] = trends
             as_of_load = max(now, latest)
             load_since = min(as_of_load, latest) - dt.timedelta(days=LOAD_HISTORY_DAYS)
             per_day: dict[dt.date, float] = {}
