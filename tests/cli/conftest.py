@@ -1,9 +1,17 @@
-"""A short simulated run, made once with ``soleware shoe simulate``, for the commands that read recordings."""
+"""Inputs made once by the commands themselves: a short simulated run (``shoe simulate``), a run service (``serve``)."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -22,3 +30,45 @@ def short_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert res.exit_code == 0, res.output
     return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Service:
+    """A ``soleware serve`` process on a fresh SQLite database."""
+
+    url: str
+    database_url: str
+    db: Path
+    log: Path
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """``soleware serve --host --port --workers 1 --database-url``, started once, answering, and stopped cleanly."""
+    d = tmp_path_factory.mktemp("service")
+    port, db = free_port(), d / "served.db"
+    cmd = [sys.executable, "-m", "soleware.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--workers", "1", "--database-url", f"sqlite:///{db}"]
+    svc = Service(f"http://127.0.0.1:{port}", f"sqlite:///{db}", db, d / "serve.log")
+    with svc.log.open("w") as out:
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(svc.url + "/api/health").status_code == 200:
+                    break
+            assert p.poll() is None and time.monotonic() < deadline, svc.log.read_text()[-2000:]
+            time.sleep(0.2)
+        yield svc
+    finally:
+        p.terminate()
+        p.wait(20)
+    # uvicorn shuts down cleanly, then re-raises the signal it got (exit status -15)
+    assert "Application shutdown complete" in svc.log.read_text(), svc.log.read_text()[-2000:]
