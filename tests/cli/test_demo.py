@@ -182,3 +182,44 @@ def test_a_round_waits_for_every_run_the_shoes_finished(tmp_path):
     assert _unsynced(gw, [left, right]) == ["left shoe's run 260 (257 strides)"]
     gw.stores["SW-L-0001"].rejected[260] = "422 ..."
     assert _round_settled(gw, [left, right])
+
+
+@pytest.mark.slow
+def test_keep_serves_after_the_runs_until_ctrl_c(tmp_path):
+    """``--keep`` leaves the service up after the run (it answers) until Ctrl-C stops everything; the run is the
+    one ``--seed`` simulates. ``--no-browser --no-view`` is how it runs headless."""
+    import signal
+    import socket
+
+    import httpx
+
+    from soleware.shoe.sim import simulate
+
+    plan = "5s walk, 200m@4:30/km, 5s walk"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    report, log = tmp_path / "report.json", tmp_path / "demo.out"
+    cmd = demo_command(
+        "--plan", plan, "--speedup", "30", "--seed", "4", "--keep", "--no-browser", "--no-view"
+    )
+    cmd += ["--port", str(port), "--report", str(report), "--workdir", str(tmp_path / "demo")]
+    demo = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while "Still serving" not in log.read_text():
+            assert time.monotonic() < deadline and demo.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.3)
+        assert httpx.get(f"http://127.0.0.1:{port}/api/health").status_code == 200
+        demo.send_signal(signal.SIGINT)
+        demo.wait(30)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait(10)
+    assert "stopped; every process is down." in log.read_text()
+    (run,) = json.loads(report.read_text())["runs"]
+    assert run["true_distance_m"] == pytest.approx(
+        float(simulate(plan, seed=4)["left"].ground_truth.distance_m)
+    )
+    assert (tmp_path / "demo" / "soleware.db").exists(), "--workdir is kept"

@@ -33,7 +33,8 @@ def test_strike_perfect_and_rate(tmp_path: Path) -> None:
     assert np.allclose(np.diff(rec.t_s), 0.01)
 
     noisy = tmp_path / "noisy.csv"
-    res = runner.invoke(app, [*args[:-1], str(noisy), "--no-perfect", "--strike", "midfoot"])
+    args = ["shoe", "simulate", "--plan", "20s@4:30/km", "--side", "right", "--out", str(noisy)]
+    res = runner.invoke(app, [*args, "--no-perfect", "--strike", "midfoot"])
     assert res.exit_code == 0, res.output
     meta = json.loads(noisy.with_suffix(".json").read_text())
     assert (
