@@ -121,12 +121,21 @@ def test_ctrl_c_stops_every_process(tmp_path):
     while not (workdir / "shoe-right-1.log").exists():
         assert time.monotonic() < deadline and demo.poll() is None, "the shoes did not start"
         time.sleep(0.2)
-    time.sleep(3)
-    children = [
-        int(p)
-        for p in subprocess.run(["pgrep", "-P", str(demo.pid)], capture_output=True, text=True).stdout.split()
-    ]
-    assert len(children) >= 4, "server, radio and two shoes are up"
+
+    def children() -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(demo.pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+
+    def connected() -> bool:  # Ctrl-C mid-run: once the gateway has both shoes
+        gateway_log = workdir / "gateway.log"
+        text = gateway_log.read_text() if gateway_log.exists() else ""
+        return "SW-L-0001: connected" in text and "SW-R-0001: connected" in text
+
+    while not connected() and time.monotonic() < deadline and demo.poll() is None:
+        time.sleep(0.2)
+    assert connected(), f"the gateway did not connect both shoes:\n{log.read_text()[-3000:]}"
+    up = children()
+    assert len(up) >= 4, "server, radio and two shoes are up"
     demo.send_signal(signal.SIGINT)
     try:
         demo.wait(30)
@@ -134,15 +143,21 @@ def test_ctrl_c_stops_every_process(tmp_path):
         demo.kill()
         pytest.fail(f"the demo did not stop within 30 s of Ctrl-C; its output:\n{log.read_text()[-4000:]}")
     assert "stopped; every process is down." in log.read_text()
-    time.sleep(0.5)
-    alive = []
-    for pid in children:
-        try:
-            os.kill(pid, 0)
-            alive.append(pid)
-        except ProcessLookupError:
-            pass
-    assert alive == [], f"processes left behind: {alive}"
+
+    def alive() -> list[int]:  # an exited child lingers until init reaps it: wait for that, not for a time
+        left = []
+        for pid in up:
+            try:
+                os.kill(pid, 0)
+                left.append(pid)
+            except ProcessLookupError:
+                pass
+        return left
+
+    gone_by = time.monotonic() + 10
+    while alive() and time.monotonic() < gone_by:
+        time.sleep(0.1)
+    assert alive() == [], f"processes left behind: {alive()}"
 
 
 def _stats(path, side: str, runs: list[tuple[int, int, bool]]) -> None:
