@@ -65,8 +65,8 @@ def test_export_formats_and_the_runners_time_zone(tmp_path, monkeypatch):
     """``export --format tcx|csv`` write what the readers read back, the same run; a run imported for a runner
     created with ``--time-zone`` is kept in that zone; an unknown format is refused."""
     from soleware.formats.stride_csv import read_strides_csv
-    from soleware.runs.db import make_engine
-    from soleware.runs.store import RunStore
+    from soleware.runs.storage import RunStore
+    from soleware.runs.storage.db import make_engine
 
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     monkeypatch.setenv("SOLEWARE_DATABASE_URL", url)

@@ -8,6 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from soleware.cli import app
+from soleware.gait import Gait
+from soleware.gait import Stride as GaitStride
 from soleware.shoe.runlog import FileFlash, RunLog
 
 runner = CliRunner()
@@ -17,15 +19,13 @@ def _log_a_run(image: Path, page_size: int, strides: int) -> None:
     with FileFlash(image, page_size=page_size) as flash:
         log = RunLog.open(flash)
         log.start_run(start_unix_ms=1_700_000_000_000, side="right")
-        for i in range(strides):
-            log.append_stride(
-                t_end_s=0.7 * i,
-                stride_length_m=2.0,
-                speed_mps=3.0,
-                cadence_spm=170,
-                contact_s=0.2,
-                flight_s=0.1,
-            )
+        for i in range(1, strides + 1):
+            s = GaitStride(
+                t_start_s=0.7 * i - 0.7, t_end_s=0.7 * i, length_m=2.0, speed_mps=3.0, cadence_spm=170,
+                contact_time_s=0.2, flight_time_s=0.1, strike_angle_deg=0.0, strike_type=None, impact_mps2=0.0,
+                gait=Gait.RUN,
+            )  # fmt: skip
+            log.append_stride(s)
         log.end_run(distance_m=2.0 * strides, moving_s=0.7 * strides, elapsed_s=0.7 * strides)
 
 
