@@ -108,8 +108,7 @@ def replay(
                 f"{e.rsc.cadence_spm:.0f}",
                 _num(1000 * s.contact_time_s, ".0f"),
                 _num(1000 * s.flight_time_s, ".0f"),
-                # a stride without a strike angle has no strike type and raises here (left as it was)
-                f"{s.strike_type.removesuffix('foot')} {_num(s.strike_angle_deg, '+.0f')}°",  # type: ignore[union-attr]
+                f"{(s.strike_type or '–').removesuffix('foot')} {_num(s.strike_angle_deg, '+.0f')}°",
                 f"{e.rsc.total_distance_m:.1f}",
             )
         console.print(table)
