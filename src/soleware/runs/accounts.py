@@ -43,7 +43,7 @@ class AuthError(Exception):
 def check_email(email: str) -> str:
     email = email.strip().lower()
     if len(email) > 320 or not _EMAIL.match(email):
-        raise AccountError(f"not a valid e-mail address: {email!r}")
+        raise AccountError("not a valid e-mail address")
     return email
 
 

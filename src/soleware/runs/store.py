@@ -571,7 +571,7 @@ class RunStore:
                     )
                 )
         except IntegrityError:
-            raise RunDataError(f"shoe {serial!r} is already registered") from None
+            raise RunDataError("this shoe is already registered") from None
 
     def update_shoe(self, runner_id: str, serial: str, **changes: Any) -> None:
         allowed = {"name", "retire_at_m", "retired"}
@@ -663,4 +663,4 @@ def _check_zone(zone: str) -> None:
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise AccountError(f"unknown time zone {zone!r} (use an IANA name such as Asia/Shanghai)") from None
+        raise AccountError("unknown time zone (use an IANA name such as Asia/Shanghai)") from None

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from soleware.runs.model import RunSummary
+from soleware.runs.model import RunSummary, Stride
 
 
 def _aware(t: dt.datetime) -> dt.datetime:
@@ -82,6 +82,15 @@ class StrideIn(Strict):
     gait: Literal["walk", "run"] = "run"
 
 
+def _to_stride(s: StrideIn) -> Stride:
+    return Stride(**s.model_dump())
+
+
+#: a stride as uploaded, turned into the domain's compact ``Stride`` as soon as it is valid (a pydantic model per
+#: stride costs ~1.5 kB, five times its JSON; a run of 72,000 strides keeps only the slotted ``Stride``s)
+UploadedStride = Annotated[StrideIn, AfterValidator(_to_stride)]
+
+
 class LapIn(Strict):
     t_start_s: Seconds
     t_end_s: Seconds
@@ -95,7 +104,7 @@ class RunUpload(Strict):
     time_zone: str = Field("UTC", max_length=64)
     title: str = Field("", max_length=200)
     shoe_serials: list[str] = Field(default_factory=list, max_length=4)
-    strides: list[StrideIn] = Field(min_length=1, max_length=200_000)
+    strides: list[UploadedStride] = Field(min_length=1, max_length=200_000)
     laps: list[LapIn] = Field(default_factory=list, max_length=1000)
 
 

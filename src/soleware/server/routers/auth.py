@@ -65,7 +65,7 @@ def sign_up(body: SignUp, store: Store) -> Me:
 def sign_in(body: SignIn, request: Request, store: Store, settings: AppSettings) -> Token:
     limiter: SignInLimiter = request.app.state.sign_in_limiter
     key = (body.email.strip().lower(), request.client.host if request.client else "")
-    wait = limiter.check(key, settings.sign_in_attempts, settings.sign_in_window_s)
+    wait = limiter.check(key, settings.sign_in_free_attempts, settings.sign_in_window_s)
     if wait is not None:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,

@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from soleware.gait.recording import RecordingError, load_recording
 from soleware.runs.achievements import CATALOGUE
 from soleware.runs.ingest import run_from_recordings
-from soleware.runs.model import Lap, Run, RunDataError, Source, Stride
+from soleware.runs.model import Lap, Run, RunDataError, Source
 from soleware.runs.splits import Split, splits
 from soleware.runs.store import AddResult
+from soleware.server.bodies import json_body, openapi_json_body, save_upload
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message, unprocessable
 from soleware.server.schemas import (
@@ -80,12 +81,18 @@ def store_run(store: Store, runner: CurrentRunner, run: Run, response: Response)
     response_model=UploadResult,
     status_code=status.HTTP_201_CREATED,
     responses={200: {"model": UploadResult, "description": "already stored (a duplicate upload)"}},
+    openapi_extra=openapi_json_body(RunUpload),
 )
-def upload_run(body: RunUpload, runner: CurrentRunner, store: Store, response: Response) -> UploadResult:
+def upload_run(
+    body: Annotated[RunUpload, Depends(json_body(RunUpload))],
+    runner: CurrentRunner,
+    store: Store,
+    response: Response,
+) -> UploadResult:
     """A run synced from the shoes: strides of one or both feet, times in seconds from ``start_time``."""
     try:
         run = Run.from_strides(
-            [Stride(**s.model_dump()) for s in body.strides],
+            body.strides,  # already Stride (see schemas.UploadedStride)
             start_time=body.start_time,
             time_zone=body.time_zone,
             shoe_serials=body.shoe_serials,
@@ -130,7 +137,7 @@ async def upload_recording(
             name = Path(f.filename or f"file{i}").name
             if not name.lower().endswith((".csv", ".json")):
                 raise unprocessable(f"{name}: expected .csv recordings and .json sidecars", ("body", "files"))
-            (Path(tmp) / name).write_bytes(await f.read())
+            await save_upload(f, Path(tmp) / name)
             if name.lower().endswith(".csv"):
                 paths.append(Path(tmp) / name)
         try:
