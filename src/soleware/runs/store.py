@@ -196,7 +196,7 @@ class RunStore:
                     )
                 )
         except IntegrityError:
-            raise AccountExists(f"an account with e-mail {email} already exists") from None
+            raise AccountExists("an account with this e-mail address already exists") from None
         return RunnerInfo.of(row)
 
     def sign_in(self, email: str, password: str) -> str:

@@ -19,6 +19,7 @@ import soleware
 from soleware.runs.db import make_engine
 from soleware.runs.migrate import upgrade
 from soleware.runs.store import NotFound, RunStore
+from soleware.runs.throttle import SignInThrottle, ThrottlePolicy
 from soleware.server.config import Settings
 from soleware.server.errors import COMMON_RESPONSES, unprocessable, validation_failed
 from soleware.server.live import LiveHub
@@ -140,7 +141,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.hub = LiveHub(pg_url)
-    app.state.sign_in_limiter = auth.SignInLimiter()
+    app.state.throttle = SignInThrottle(
+        engine,
+        ThrottlePolicy(
+            free_attempts=settings.sign_in_free_attempts,
+            base_delay_s=settings.sign_in_base_delay_s,
+            max_delay_s=settings.sign_in_max_delay_s,
+            window_s=settings.sign_in_window_s,
+        ),
+    )
     routers = (auth.router, files.router, runs.router, progress.router, live.router)
     app.add_middleware(BodyLimit, limit_for=_body_limits(routers, settings))
     app.add_exception_handler(RequestValidationError, validation_failed)

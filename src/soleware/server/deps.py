@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from soleware.runs.accounts import AuthError
 from soleware.runs.store import RunnerInfo, RunStore
+from soleware.runs.throttle import SignInThrottle
 from soleware.server.config import Settings
 from soleware.server.live import LiveHub
 
@@ -21,6 +22,10 @@ def get_store(request: Request) -> RunStore:
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def get_throttle(request: Request) -> SignInThrottle:
+    return request.app.state.throttle
 
 
 def get_hub(request: Request) -> LiveHub:
@@ -51,3 +56,4 @@ Store = Annotated[RunStore, Depends(get_store)]
 CurrentRunner = Annotated[RunnerInfo, Depends(current_runner)]
 Hub = Annotated[LiveHub, Depends(get_hub)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+SignInLimits = Annotated[SignInThrottle, Depends(get_throttle)]

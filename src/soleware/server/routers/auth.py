@@ -2,39 +2,33 @@
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from soleware.runs.accounts import AccountError, AccountExists, AuthError
-from soleware.server.deps import AppSettings, CurrentRunner, Store, bearer_token
+from soleware.runs.throttle import Throttled
+from soleware.server.deps import CurrentRunner, SignInLimits, Store, bearer_token
 from soleware.server.errors import Message, unprocessable
 from soleware.server.schemas import Me, MeUpdate, SignIn, SignUp, Token
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
 
-class SignInLimiter:
-    """Failed sign-ins per (e-mail, client address) in a sliding window, in this process."""
-
-    def __init__(self) -> None:
-        self._fails: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-
-    def check(self, key: tuple[str, str], limit: int, window_s: float) -> float | None:
-        """Seconds to wait when the key is over its limit, else None."""
-        q = self._fails[key]
-        now = time.monotonic()
-        while q and q[0] < now - window_s:
-            q.popleft()
-        return q[0] + window_s - now if len(q) >= limit else None
-
-    def fail(self, key: tuple[str, str]) -> None:
-        self._fails[key].append(time.monotonic())
-
-    def clear(self, key: tuple[str, str]) -> None:
-        self._fails.pop(key, None)
+def authenticate(body: SignIn, request: Request, store: Store, throttle: SignInLimits) -> str:
+    """A new access token for ``body``'s credentials, within the sign-in budgets (401 wrong, 429 wait)."""
+    address = request.client.host if request.client else ""
+    try:
+        return throttle.attempt(body.email, address, lambda: store.sign_in(body.email, body.password))
+    except Throttled as exc:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            str(exc),
+            {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))},
+        ) from None
+    except AuthError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from None
 
 
 @router.post(
@@ -62,22 +56,8 @@ def sign_up(body: SignUp, store: Store) -> Me:
 @router.post(
     "/auth/signin", response_model=Token, responses={401: {"model": Message}, 429: {"model": Message}}
 )
-def sign_in(body: SignIn, request: Request, store: Store, settings: AppSettings) -> Token:
-    limiter: SignInLimiter = request.app.state.sign_in_limiter
-    key = (body.email.strip().lower(), request.client.host if request.client else "")
-    wait = limiter.check(key, settings.sign_in_free_attempts, settings.sign_in_window_s)
-    if wait is not None:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many failed sign-ins; try again in {wait:.0f} s",
-            {"Retry-After": str(max(1, round(wait)))},
-        )
-    try:
-        token = store.sign_in(body.email, body.password)
-    except AuthError as exc:
-        limiter.fail(key)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from None
-    limiter.clear(key)
+def sign_in(token: Annotated[str, Depends(authenticate)]) -> Token:
+    """A bearer token for the CLI, the gateway and other programs (the web app uses a cookie session)."""
     return Token(access_token=token)
 
 
