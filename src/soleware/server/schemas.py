@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 from soleware.runs.model import RunSummary, Stride
 
@@ -86,9 +94,15 @@ def _to_stride(s: StrideIn) -> Stride:
     return Stride(**s.model_dump())
 
 
+def _stride_as_is(v: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    return v if isinstance(v, Stride) else handler(v)
+
+
 #: a stride as uploaded, turned into the domain's compact ``Stride`` as soon as it is valid (a pydantic model per
-#: stride costs ~1.5 kB, five times its JSON; a run of 72,000 strides keeps only the slotted ``Stride``s)
-UploadedStride = Annotated[StrideIn, AfterValidator(_to_stride)]
+#: stride costs ~1.5 kB, five times its JSON; a run of 72,000 strides keeps only the slotted ``Stride``s); one
+#: validated already (``server.bodies.json_body`` does them one by one) passes as it is
+UploadedStride = Annotated[StrideIn, AfterValidator(_to_stride), WrapValidator(_stride_as_is)]
+UPLOADED_STRIDE: TypeAdapter[Stride] = TypeAdapter(UploadedStride)
 
 
 class LapIn(Strict):

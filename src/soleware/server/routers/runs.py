@@ -22,6 +22,7 @@ from soleware.server.bodies import json_body, openapi_json_body, save_upload
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message, unprocessable
 from soleware.server.schemas import (
+    UPLOADED_STRIDE,
     AwardOut,
     EffortOut,
     FootOut,
@@ -84,8 +85,8 @@ def store_run(store: Store, runner: CurrentRunner, run: Run, response: Response)
     openapi_extra=openapi_json_body(RunUpload),
 )
 def upload_run(
-    body: Annotated[RunUpload, Depends(json_body(RunUpload))],
-    runner: CurrentRunner,
+    runner: CurrentRunner,  # before the body: a stranger is refused before it is read
+    body: Annotated[RunUpload, Depends(json_body(RunUpload, items=("strides", UPLOADED_STRIDE)))],
     store: Store,
     response: Response,
 ) -> UploadResult:
