@@ -1,4 +1,5 @@
-"""Accounts: sign-up, sign-in (rate limited), sign-out, profile and goals."""
+"""Accounts: sign-up, sign-in (throttled; a bearer token for programs, a cookie session for the web app),
+sign-out, profile and goals."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from soleware.runs.accounts import AccountError, AccountExists, AuthError
+from soleware.runs.store import TOKEN_LIFETIME
 from soleware.runs.throttle import Throttled
-from soleware.server.deps import CurrentRunner, SignInLimits, Store, bearer_token
+from soleware.server.deps import AppSettings, CurrentRunner, SessionToken, SignInLimits, Store
 from soleware.server.errors import Message, unprocessable
 from soleware.server.schemas import Me, MeUpdate, SignIn, SignUp, Token
+from soleware.server.session import end_session, same_origin, start_session
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -61,13 +64,36 @@ def sign_in(token: Annotated[str, Depends(authenticate)]) -> Token:
     return Token(access_token=token)
 
 
-@router.post("/auth/signout", status_code=status.HTTP_204_NO_CONTENT)
-def sign_out(
-    runner: CurrentRunner, store: Store, token: Annotated[str | None, Depends(bearer_token)]
-) -> Response:
-    if token:
+@router.post(
+    "/auth/session",
+    response_model=Me,
+    responses={401: {"model": Message}, 403: {"model": Message}, 429: {"model": Message}},
+)
+def start_web_session(
+    request: Request,
+    response: Response,
+    store: Store,
+    settings: AppSettings,
+    token: Annotated[str, Depends(authenticate)],
+) -> Me:
+    """Sign the web app in: the session goes into an HttpOnly cookie (see ``soleware.server.session``), never to
+    scripts; the answer is the runner's profile."""
+    if not same_origin(request):  # no other site may sign a browser in (login CSRF)
         store.sign_out(token)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site sign-in refused")
+    start_session(
+        response, token, max_age_s=int(TOKEN_LIFETIME.total_seconds()), secure=settings.cookie_secure
+    )
+    return Me.model_validate(store.runner_for_token(token), from_attributes=True)
+
+
+@router.post("/auth/signout", status_code=status.HTTP_204_NO_CONTENT)
+def sign_out(runner: CurrentRunner, store: Store, token: SessionToken, settings: AppSettings) -> Response:
+    """End this session (bearer token or cookie) and delete the web app's cookies."""
+    store.sign_out(token)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    end_session(response, secure=settings.cookie_secure)
+    return response
 
 
 @router.get("/me", response_model=Me)
@@ -85,7 +111,9 @@ def update_me(body: MeUpdate, runner: CurrentRunner, store: Store) -> Me:
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
-def delete_me(runner: CurrentRunner, store: Store) -> Response:
+def delete_me(runner: CurrentRunner, store: Store, settings: AppSettings) -> Response:
     """Delete the account and every run, record, achievement and shoe of it. There is no undo."""
     store.delete_runner(runner.id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    end_session(response, secure=settings.cookie_secure)
+    return response
