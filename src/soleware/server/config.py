@@ -37,5 +37,6 @@ class Settings(BaseSettings):
     sign_in_window_s: float = 900.0
     #: seconds a live run stays "live" without an update
     live_timeout_s: float = 120.0
-    #: the web app's session cookie: Secure (HTTPS only) unless serving plain HTTP on a LAN or localhost
+    #: mark the web app's session cookies Secure (HTTPS only) even when the request arrived over plain HTTP (set it
+    #: behind a proxy that terminates TLS); requests that arrive over HTTPS always get Secure cookies
     cookie_secure: bool = False

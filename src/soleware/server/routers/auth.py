@@ -82,17 +82,22 @@ def start_web_session(
         store.sign_out(token)
         raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site sign-in refused")
     start_session(
-        response, token, max_age_s=int(TOKEN_LIFETIME.total_seconds()), secure=settings.cookie_secure
+        response,
+        token,
+        max_age_s=int(TOKEN_LIFETIME.total_seconds()),
+        secure=settings.cookie_secure or request.url.scheme == "https",
     )
     return Me.model_validate(store.runner_for_token(token), from_attributes=True)
 
 
 @router.post("/auth/signout", status_code=status.HTTP_204_NO_CONTENT)
-def sign_out(runner: CurrentRunner, store: Store, token: SessionToken, settings: AppSettings) -> Response:
+def sign_out(
+    request: Request, runner: CurrentRunner, store: Store, token: SessionToken, settings: AppSettings
+) -> Response:
     """End this session (bearer token or cookie) and delete the web app's cookies."""
     store.sign_out(token)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    end_session(response, secure=settings.cookie_secure)
+    end_session(response, secure=settings.cookie_secure or request.url.scheme == "https")
     return response
 
 
@@ -111,9 +116,9 @@ def update_me(body: MeUpdate, runner: CurrentRunner, store: Store) -> Me:
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
-def delete_me(runner: CurrentRunner, store: Store, settings: AppSettings) -> Response:
+def delete_me(request: Request, runner: CurrentRunner, store: Store, settings: AppSettings) -> Response:
     """Delete the account and every run, record, achievement and shoe of it. There is no undo."""
     store.delete_runner(runner.id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    end_session(response, secure=settings.cookie_secure)
+    end_session(response, secure=settings.cookie_secure or request.url.scheme == "https")
     return response
