@@ -34,6 +34,12 @@ def authenticate(body: SignIn, request: Request, store: Store, throttle: SignInL
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from None
 
 
+def from_our_pages(request: Request) -> None:
+    """403 for a request a page of another site made (no other site may sign a browser in: login CSRF)."""
+    if not same_origin(request):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site sign-in refused")
+
+
 @router.post(
     "/auth/signup",
     status_code=status.HTTP_201_CREATED,
@@ -74,13 +80,11 @@ def start_web_session(
     response: Response,
     store: Store,
     settings: AppSettings,
+    _: Annotated[None, Depends(from_our_pages)],  # before the password is checked
     token: Annotated[str, Depends(authenticate)],
 ) -> Me:
     """Sign the web app in: the session goes into an HttpOnly cookie (see ``soleware.server.session``), never to
     scripts; the answer is the runner's profile."""
-    if not same_origin(request):  # no other site may sign a browser in (login CSRF)
-        store.sign_out(token)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site sign-in refused")
     start_session(
         response,
         token,
