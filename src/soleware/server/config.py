@@ -7,8 +7,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = ["RUN_UPLOAD_BYTES", "Settings"]
 
 #: The largest real run upload (POST /api/runs, the gateway's JSON): 6 h from two shoes at 200 steps/min is
-#: 2 feet × 100 strides/min × 360 min = 72,000 strides; a stride with every field at full float precision is at
-#: most ~285 bytes of JSON (``json.dumps`` with spaces; httpx sends ~260), so ~20.5 MB. 32 MiB leaves 1.6×.
+#: 2 feet × 100 strides/min × 360 min = 72,000 strides; the gateway's body for them with every field at full float
+#: precision is 19.7 MB (273 bytes a stride with ``json.dumps``' spaces; 18.0 MB as httpx sends it, see
+#: tests/server/test_api_limits.py). 32 MiB leaves 1.7× for longer or faster runs.
 RUN_UPLOAD_BYTES = 32 * 1024 * 1024
 
 
