@@ -62,7 +62,7 @@ def test_db_upgrade_and_user_create(tmp_path):
     cli = CliRunner()
     r = cli.invoke(app, ["db", "upgrade", "--database-url", url])
     assert r.exit_code == 0 and "empty →" in r.output
-    assert "→ 0002" in cli.invoke(app, ["db", "upgrade", "--database-url", url]).output
+    assert "→ 0003" in cli.invoke(app, ["db", "upgrade", "--database-url", url]).output
     r = cli.invoke(
         app,
         ["user", "create", "Lin@Example.com", "--name", "林", "--locale", "zh", "--database-url", url],

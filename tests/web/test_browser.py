@@ -91,12 +91,13 @@ def page(context):
     p.close()
 
 
-def token_of(page) -> str:
-    return page.evaluate("localStorage.getItem('soleware.token')")
+def session_cookie(page) -> dict | None:
+    return next((c for c in page.context.cookies() if c["name"] == "soleware_session"), None)
 
 
 def auth(page) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_of(page)}"}
+    """Bearer headers for the page's session (what the gateway would send for the same runner)."""
+    return {"Authorization": f"Bearer {session_cookie(page)['value']}"}
 
 
 def test_sign_up_lands_on_the_live_page(page, server):
@@ -106,7 +107,16 @@ def test_sign_up_lands_on_the_live_page(page, server):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(server.url + "/")
-    assert token_of(page)
+    # the session is an HttpOnly, SameSite=Strict cookie: no script on the page can read it or find a token
+    cookie = session_cookie(page)
+    assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["value"] not in page.evaluate("document.cookie")
+    assert (
+        page.evaluate("JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage})").count(
+            cookie["value"]
+        )
+        == 0
+    )
     page.wait_for_selector("#link[data-state=open]")
     expect(page.locator("#run-state")).to_have_text("No run in progress")
 
@@ -421,6 +431,35 @@ def test_chinese_pages_follow_the_profile(browser, page, server, runs, screensho
     assert not page.errors
 
 
+def test_session_cookie_needs_the_csrf_token_and_signing_out_ends_it(page, server):
+    page.goto("/settings")
+    wait_ready(page)
+    update = live_update(10, 30.0, 3.0, 170)
+    # the session cookie alone (what a page on another site could make the browser send) changes nothing
+    assert page.request.post(server.url + "/api/live", data=update).status == 403
+    csrf = page.evaluate(
+        "document.cookie.split('; ').find((c) => c.startsWith('soleware_csrf=')).split('=')[1]"
+    )
+    evil = {"X-CSRF-Token": csrf, "Origin": "https://evil.example"}
+    assert page.request.post(server.url + "/api/live", data=update, headers=evil).status == 403
+    assert (
+        page.request.post(server.url + "/api/live", data=update, headers={"X-CSRF-Token": csrf}).status == 202
+    )
+    assert page.request.delete(server.url + "/api/live", headers={"X-CSRF-Token": csrf}).status == 204
+    old = session_cookie(page)["value"]
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/signin")
+    assert session_cookie(page) is None and "soleware_csrf" not in page.evaluate("document.cookie")
+    assert httpx.get(server.url + "/api/me", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    wait_ready(page)
+    page.get_by_label("E-mail").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(server.url + "/")
+    assert session_cookie(page)["value"] != old
+    assert not page.errors
+
+
 def test_delete_account(page, server):
     page.goto("/settings")
     wait_ready(page)
@@ -430,6 +469,7 @@ def test_delete_account(page, server):
     page.get_by_label("I understand").check()
     confirm.click()
     page.wait_for_url("**/signup")
-    assert page.evaluate("() => localStorage.getItem('soleware.token')") is None
+    assert session_cookie(page) is None
+    assert "soleware_csrf" not in page.evaluate("document.cookie")
     r = httpx.post(server.url + "/api/auth/signin", json={"email": EMAIL, "password": PASSWORD})
     assert r.status_code == 401

@@ -110,7 +110,9 @@ def wait_ready(page) -> None:
 
 
 def auth(page) -> dict[str, str]:
-    return {"Authorization": "Bearer " + page.evaluate("localStorage.getItem('soleware.token')")}
+    """Bearer headers for the page's session (what the gateway would send for the same runner)."""
+    session = next(c for c in page.context.cookies() if c["name"] == "soleware_session")
+    return {"Authorization": "Bearer " + session["value"]}
 
 
 def import_via_button(page, paths: list[Path], label: str = "Import") -> None:

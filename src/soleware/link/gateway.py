@@ -67,8 +67,19 @@ class FootState:
     stride_arrivals: list[tuple[int, float]] = dataclasses.field(default_factory=list)
 
 
-def _reasons(r: httpx.Response) -> str:
-    """The run service's error answer in a line: each problem as ``where: what (got value)``."""
+def _sent(body: Any, loc: list[Any]) -> Any:
+    """The value at ``loc`` in the body we sent (the service does not echo what it was sent), else None."""
+    for part in loc:
+        try:
+            body = body[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return body
+
+
+def _reasons(r: httpx.Response, body: Any = None) -> str:
+    """The run service's error answer in a line: each problem as ``where: what (got value)``, the value looked up
+    in ``body``, the body we sent."""
     try:
         detail = r.json()["detail"]
     except (ValueError, KeyError, TypeError):
@@ -77,8 +88,10 @@ def _reasons(r: httpx.Response) -> str:
         return str(detail)[:300]
     parts = []
     for d in detail[:5]:
-        where = ".".join(str(x) for x in d.get("loc", [])[1:])
-        got = f" (got {d['input']})" if "input" in d and not isinstance(d["input"], dict | list) else ""
+        loc = d.get("loc", [])[1:]
+        where = ".".join(str(x) for x in loc)
+        value = _sent(body, loc) if loc else None
+        got = f" (got {value})" if value is not None and not isinstance(value, dict | list) else ""
         parts.append(f"{where}: {d.get('msg', '')}{got}")
     return "; ".join(parts) + (f"; and {len(detail) - 5} more" if len(detail) > 5 else "")
 
@@ -315,7 +328,7 @@ class ServerClient:
         """Store a run; :class:`UploadRejected` when the server refuses it for good, RuntimeError when for now."""
         r = await self._request("POST", "/api/runs", json=body.to_json())
         if 400 <= r.status_code < 500 and r.status_code not in (401, 408, 429):
-            raise UploadRejected(f"{r.status_code} {_reasons(r)}")
+            raise UploadRejected(f"{r.status_code} {_reasons(r, body)}")
         if r.status_code >= 400:
             raise RuntimeError(f"upload refused: {r.status_code} {r.text[:300]}")
         return r.json()

@@ -353,7 +353,7 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise RunDataError(f"unknown time zone {name!r} (use an IANA name such as 'Asia/Shanghai')") from exc
+        raise RunDataError("unknown time zone (use an IANA name such as 'Asia/Shanghai')") from exc
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ __all__ = [
     "Runner",
     "RunnerState",
     "Shoe",
+    "SignInThrottle",
     "default_database_url",
     "make_engine",
     "make_sessionmaker",
@@ -136,6 +137,18 @@ class LiveSession(Base):
     runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"), primary_key=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
     state: Mapped[dict[str, Any]] = mapped_column(_JSON)
+
+
+class SignInThrottle(Base):
+    """Sign-in attempts counted per client address, per account and per known-good (account, address) pair
+    (see ``soleware.runs.storage.throttle``); keys are SHA-256 hashes, so the table holds no e-mail or address."""
+
+    __tablename__ = "sign_in_throttle"
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_at: Mapped[dt.datetime]
+    #: the row is forgotten after this (failures a window after the last one; a good address after months)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
 def default_database_url() -> str:
