@@ -10,7 +10,7 @@ import pytest
 from bumble import att
 
 from soleware.link._testing import LinkedPair, linked_pair
-from soleware.link.rsc import ApplicationError, ControlPointClient
+from soleware.link.gatt import ApplicationError, ControlPointClient
 from soleware.link.soleware_service import (
     NO_SEQ,
     Gait,

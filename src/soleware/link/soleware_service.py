@@ -33,16 +33,16 @@ from typing import Any, Protocol, Self
 
 from bumble import att, core, device, gatt, gatt_adapters, gatt_client, utils
 
-from soleware.link.rsc import (
+from soleware.link.gatt import (
     ApplicationError,
     ControlPointClient,
-    _call,
-    _gatt_server,
-    _integer,
-    _scaled,
-    _spawn,
+    call,
+    check_integer,
+    encode_scaled,
+    gatt_server_of,
     indications_enabled,
     notifications_enabled,
+    spawn,
 )
 
 __all__ = [
@@ -189,17 +189,17 @@ class StrideDetail:
     FORMAT = struct.Struct("<IIHHhBHBBHH")
 
     def __post_init__(self) -> None:
-        _integer("seq", self.seq, _UINT32_MAX)
-        _integer("t_end_ms", self.t_end_ms, _UINT32_MAX)
-        _integer("contact_time_ms", self.contact_time_ms, _UINT16_MAX)
-        _integer("flight_time_ms", self.flight_time_ms, _UINT16_MAX)
-        _scaled("strike_angle_deg", self.strike_angle_deg, 10, _INT16_MAX, _INT16_MIN)
-        _integer("strike_type", self.strike_type, _UINT8_MAX)
-        _scaled("impact_mps2", self.impact_mps2, 10, _UINT16_MAX)
-        _integer("side", self.side, _UINT8_MAX)
-        _integer("gait", self.gait, _UINT8_MAX)
-        _scaled("stride_length_m", self.stride_length_m, 1000, _UINT16_MAX)
-        _scaled("speed_mps", self.speed_mps, 1000, _UINT16_MAX)
+        check_integer("seq", self.seq, _UINT32_MAX)
+        check_integer("t_end_ms", self.t_end_ms, _UINT32_MAX)
+        check_integer("contact_time_ms", self.contact_time_ms, _UINT16_MAX)
+        check_integer("flight_time_ms", self.flight_time_ms, _UINT16_MAX)
+        encode_scaled("strike_angle_deg", self.strike_angle_deg, 10, _INT16_MAX, _INT16_MIN)
+        check_integer("strike_type", self.strike_type, _UINT8_MAX)
+        encode_scaled("impact_mps2", self.impact_mps2, 10, _UINT16_MAX)
+        check_integer("side", self.side, _UINT8_MAX)
+        check_integer("gait", self.gait, _UINT8_MAX)
+        encode_scaled("stride_length_m", self.stride_length_m, 1000, _UINT16_MAX)
+        encode_scaled("speed_mps", self.speed_mps, 1000, _UINT16_MAX)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
@@ -248,14 +248,14 @@ class RawSamples:
     samples: tuple[int, ...]
 
     def __post_init__(self) -> None:
-        _integer("start_counter", self.start_counter, _UINT32_MAX)
-        _integer("channels", self.channels, _UINT8_MAX, 1)
+        check_integer("start_counter", self.start_counter, _UINT32_MAX)
+        check_integer("channels", self.channels, _UINT8_MAX, 1)
         if len(self.samples) % self.channels:
             raise core.InvalidArgumentError(
                 f"{len(self.samples)} samples is not whole frames of {self.channels}"
             )
         for sample in self.samples:
-            _integer("samples[]", sample, _INT16_MAX, _INT16_MIN)
+            check_integer("samples[]", sample, _INT16_MAX, _INT16_MIN)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
@@ -281,10 +281,10 @@ class RunInfo:
     FORMAT = struct.Struct("<IQII")
 
     def __post_init__(self) -> None:
-        _integer("run_id", self.run_id, _UINT32_MAX)
-        _integer("start_unix_ms", self.start_unix_ms, _UINT64_MAX)
-        _integer("first_seq", self.first_seq, _UINT32_MAX)
-        _integer("last_seq", self.last_seq, _UINT32_MAX)
+        check_integer("run_id", self.run_id, _UINT32_MAX)
+        check_integer("start_unix_ms", self.start_unix_ms, _UINT64_MAX)
+        check_integer("first_seq", self.first_seq, _UINT32_MAX)
+        check_integer("last_seq", self.last_seq, _UINT32_MAX)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
@@ -306,7 +306,7 @@ FRAME_OVERHEAD = _FRAME_HEADER.size + 2
 
 def encode_frame(seq: int, payload: bytes) -> bytes:
     """Frame one run-log record."""
-    _integer("seq", seq, _UINT32_MAX)
+    check_integer("seq", seq, _UINT32_MAX)
     if len(payload) > _UINT16_MAX:
         raise core.InvalidArgumentError(f"record of {len(payload)} bytes exceeds 65535")
     body = _FRAME_HEADER.pack(seq, len(payload)) + payload
@@ -356,8 +356,8 @@ def _encrypted_cccd(characteristic: gatt.Characteristic) -> None:
             gatt.GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR,
             gatt.Descriptor.READABLE | gatt.Descriptor.WRITEABLE | gatt.Descriptor.WRITE_REQUIRES_ENCRYPTION,
             att.AttributeValueV2(
-                read=lambda bearer: _gatt_server(bearer).read_cccd(bearer, characteristic),
-                write=lambda bearer, value: _gatt_server(bearer).write_cccd(bearer, characteristic, value),
+                read=lambda bearer: gatt_server_of(bearer).read_cccd(bearer, characteristic),
+                write=lambda bearer, value: gatt_server_of(bearer).write_cccd(bearer, characteristic, value),
             ),
         ),
     ]
@@ -499,15 +499,15 @@ class SolewareService(gatt.TemplateService):
         if len(value) != 8:
             raise att.ATT_Error(att.ErrorCode.INVALID_ATTRIBUTE_LENGTH)
         assert self.on_time_sync is not None
-        await _call(self.on_time_sync, struct.unpack("<Q", value)[0])
+        await call(self.on_time_sync, struct.unpack("<Q", value)[0])
 
     # -- run log -----------------------------------------------------------------------------------------------
     def _spawn(self, bearer: att.Bearer, coroutine: Any) -> None:
-        _spawn(self._tasks, bearer, coroutine)
+        spawn(self._tasks, bearer, coroutine)
 
     async def _indicate(self, bearer: att.Bearer, value: bytes) -> None:
         assert self.run_log_control_point_characteristic is not None
-        await _gatt_server(bearer).indicate_subscriber(
+        await gatt_server_of(bearer).indicate_subscriber(
             bearer, self.run_log_control_point_characteristic, value
         )
 
@@ -597,7 +597,7 @@ class SolewareService(gatt.TemplateService):
         sent, last_seq, next_seq = 0, NO_SEQ, from_seq
         status = RunLogResponseValue.SUCCESS
         pending: collections.deque[tuple[int, bytes]] = collections.deque()
-        server = _gatt_server(bearer)
+        server = gatt_server_of(bearer)
 
         def refill() -> None:
             nonlocal next_seq
@@ -698,7 +698,7 @@ class SolewareServiceProxy(gatt_client.ProfileServiceProxy):
         """Write the Time Sync characteristic (Unix time in ms, uint64)."""
         if self.time_sync is None:
             raise core.InvalidStateError("server offers no Time Sync")
-        _integer("unix_ms", unix_ms, _UINT64_MAX)
+        check_integer("unix_ms", unix_ms, _UINT64_MAX)
         await self.time_sync.write_value(unix_ms, with_response=True)
 
     def _run_log(self) -> tuple[ControlPointClient, gatt_client.CharacteristicProxy[bytes]]:
@@ -727,7 +727,7 @@ class SolewareServiceProxy(gatt_client.ProfileServiceProxy):
 
     async def ack(self, seq: int) -> RunLogResponseValue:
         """Tell the shoe every record up to and including ``seq`` is safe on the phone."""
-        _integer("seq", seq, _UINT32_MAX)
+        check_integer("seq", seq, _UINT32_MAX)
         status, _ = await self._request(struct.pack("<BI", RunLogOpcode.ACK, seq))
         return status
 
@@ -742,9 +742,9 @@ class SolewareServiceProxy(gatt_client.ProfileServiceProxy):
         a CRC mismatch, a gap in the count or a timeout.
         """
         control_point, data = self._run_log()
-        _integer("from_seq", from_seq, _UINT32_MAX)
-        _integer("max_records", max_records, _UINT32_MAX)
-        _integer("window", window, _UINT16_MAX, 1)
+        check_integer("from_seq", from_seq, _UINT32_MAX)
+        check_integer("max_records", max_records, _UINT32_MAX)
+        check_integer("window", window, _UINT16_MAX, 1)
         await self.ensure_mtu()
         events: asyncio.Queue[tuple[bool, bytes]] = asyncio.Queue()
 
