@@ -312,3 +312,56 @@ async def test_any_standard_rsc_sensor_works_as_a_foot_pod(tmp_path):
             assert foot.name == "Foot pod 3000" and foot.strides_seen == 0
             assert gw.stores == {}
             await rig.stop_gateway()
+
+
+async def test_a_shoe_that_stops_answering_mid_run_is_synced_whole_afterwards(tmp_path, monkeypatch):
+    """Issue 18.2: the shoe's HCI traffic stalls longer than the gateway waits for an answer while it records a
+    run. The gateway gives up on the link and disconnects; the shoe advertises again, is reconnected, and the
+    whole log reaches the server, nothing lost, nothing doubled."""
+    from soleware.link import central
+
+    monkeypatch.setattr(central, "OPERATION_TIMEOUT_S", 2.0)
+    recs = simulate("3min@5:00/km", seed=5)
+    async with (
+        run_service(tmp_path) as url,
+        Rig(tmp_path, url, email=EMAIL, password=PASSWORD, boot_unix_ms=START_MS) as rig,
+    ):
+        relay = await rig.relay("left")
+        shoe = rig.start_shoe("left", recs["left"], 10)
+        gw = await rig.start_gateway(shoes=1, sync_interval_s=0.3)
+        await rig.until(lambda: sum(len(s.records) for s in gw.stores.values()) >= 20, 30, "part of the run")
+        assert gw.feet["left"].reconnects == 0
+        await relay.stall(2 * central.OPERATION_TIMEOUT_S)
+        assert not shoe.done.is_set(), "the stall happened mid-run"
+        await rig.until(lambda: gw.feet["left"].reconnects >= 1, 10, "the gateway to give the link up")
+        await rig.until(lambda: gw.settled(1), 60, "the run to be uploaded and acknowledged")
+        assert gw.feet["left"].link == "connected"
+        runs = await server_runs(url)
+        assert len(runs) == 1 and {f["side"]: f["strides"] for f in runs[0]["feet"]} == {
+            "left": shoe.stats.strides_sent
+        }
+
+
+async def test_a_shoe_away_does_not_hold_back_the_other(tmp_path):
+    """Issue 18.3: both shoes go away; the left comes back at once, the right only much later. The left is
+    connected and streaming strides while the right is still away, not after a connection attempt to it."""
+    write_log(tmp_path / "right.img", side="right", strides=50)
+    write_log(tmp_path / "left.img", side="left", strides=50)
+    recs = simulate("2min@5:00/km", seed=4)
+    async with Rig(tmp_path, None, boot_unix_ms=START_MS) as rig:
+        rig.start_shoe("left"), rig.start_shoe("right")
+        gw = await rig.start_gateway(sync_interval_s=0.3)
+        both = ("left", "right")
+        await rig.until(
+            lambda: all(gw.feet.get(s) and gw.links.get(gw.feet[s].serial) for s in both), 30, "both"
+        )
+        await rig.stop_shoe("left"), await rig.stop_shoe("right")
+        await rig.until(lambda: not gw.links, 10, "both links to drop")
+        await asyncio.sleep(1.0)
+        back = asyncio.get_running_loop().time()
+        rig.start_shoe("left", recs["left"], 10)
+        await rig.until(lambda: gw.feet["left"].strides_seen > 0, 20, "strides from the left shoe")
+        assert asyncio.get_running_loop().time() - back < 5.0
+        assert gw.feet["right"].link != "connected"
+        rig.start_shoe("right")
+        await rig.until(lambda: gw.feet["right"].link == "connected", 20, "the right shoe to be back")

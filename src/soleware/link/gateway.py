@@ -39,6 +39,8 @@ __all__ = ["FootState", "Gateway", "ServerClient", "SyncStore", "UploadRejected"
 
 log = logging.getLogger(__name__)
 G_MPS2 = 9.80665
+#: how long each scan listens; shoes not connected are looked for window after window
+SCAN_WINDOW_S = 1.0
 
 
 # ---------------------------------------------------------------------- what the gateway knows about each foot
@@ -303,23 +305,40 @@ class Gateway:
         self._live_dirty = asyncio.Event()
         self._live_active = False
         self._tasks: list[asyncio.Task] = []
+        #: per shoe found (serial, else address): set while it is known to be advertising
+        self._sighted: dict[str, asyncio.Event] = {}
+        self._adverts: dict[str, ShoeAdvert] = {}
+        self._searching = asyncio.Event()
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:
-        """Until ``stop()``: scan, keep every found shoe connected, sync and upload."""
+        """Until ``stop()``: scan, keep every found shoe connected, sync and upload.
+
+        The scanner runs while any shoe is not connected; each shoe's connection is attempted only once that shoe
+        is seen advertising, so a shoe that is away never holds back another.
+        """
         self._tasks.append(asyncio.create_task(self._live_loop()))
-        found: dict[str, ShoeAdvert] = {}
         try:
-            while not self.stopping.is_set() and len(found) < self.expected_shoes:
-                for a in await self.central.scan(1.0):
+            while not self.stopping.is_set():
+                if len(self._sighted) >= self.expected_shoes and not any(
+                    not seen.is_set() for seen in self._sighted.values()
+                ):
+                    self._searching.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._searching.wait(), SCAN_WINDOW_S)
+                    continue
+                for a in await self.central.scan(SCAN_WINDOW_S):
                     if self.serials is not None and a.serial not in self.serials:
                         continue
                     key = a.serial or a.address
-                    if key not in found and len(found) < self.expected_shoes:
-                        found[key] = a
+                    if key not in self._sighted:
+                        if len(self._sighted) >= self.expected_shoes:
+                            continue
+                        self._sighted[key] = asyncio.Event()
                         self._tasks.append(asyncio.create_task(self._keep(a)))
+                    self._adverts[key] = a
+                    self._sighted[key].set()
                 self._changed()
-            await self.stopping.wait()
         finally:
             for t in self._tasks:
                 t.cancel()
@@ -348,13 +367,16 @@ class Gateway:
         return self.stores[serial]
 
     async def _keep(self, advert: ShoeAdvert) -> None:
-        """One shoe, forever: connect, subscribe, sync; on loss, reconnect with back-off."""
+        """One shoe, forever: connect, subscribe, sync; on loss, disconnect, wait to see it advertise, reconnect."""
+        key = advert.serial or advert.address
         side = advert.side or ("left" if "left" not in self.feet else "right")
         foot = self.feet.setdefault(
             side, FootState(side=side, serial=advert.serial or advert.address, name=advert.name)
         )
         backoff = 0.25
         while not self.stopping.is_set():
+            await self._sighted[key].wait()
+            advert = self._adverts[key]
             foot.link = "connecting"
             self._changed()
             link: ShoeLink | None = None
@@ -389,6 +411,8 @@ class Gateway:
                 break
             foot.link = "reconnecting"
             foot.reconnects += 1
+            self._sighted[key].clear()
+            self._searching.set()
             self._changed()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
