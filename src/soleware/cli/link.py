@@ -143,9 +143,9 @@ def gateway(
     """The phone: connect to the shoes, show them live, sync their runs to the run service."""
     from rich.live import Live
 
+    from soleware.console import render
     from soleware.link.central import BumbleCentral
     from soleware.link.gateway import Gateway, ServerClient
-    from soleware.link.view import render
 
     logging.basicConfig(level=logging.WARNING, format="gateway: %(message)s")
     state_dir = state_dir or Path(platformdirs.user_data_dir("soleware", appauthor=False)) / "gateway"

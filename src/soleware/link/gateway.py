@@ -32,7 +32,7 @@ import httpx
 
 from soleware.link.central import Central, LinkLost, ShoeAdvert, ShoeLink
 from soleware.link.rsc import RscMeasurement
-from soleware.link.soleware_service import StrideDetail
+from soleware.link.soleware_service import Gait, StrideDetail
 from soleware.shoe.runlog import LogRecord, RunEnd, RunStart, Stride
 
 __all__ = ["FootState", "Gateway", "ServerClient", "SyncStore", "UploadRejected", "run_upload_body"]
@@ -91,12 +91,15 @@ class SyncStore:
         #: gateway's ``rejected/`` folder before the shoe is acknowledged for them
         self.rejected: dict[int, str] = {}
         self.acked = 0
+        #: records received from the shoe, each counted once, including those since acknowledged and forgotten
+        self.received = 0
         if path.exists():
             data = json.loads(path.read_text())
             self.records = {int(k): bytes.fromhex(v) for k, v in data["records"].items()}
             self.uploaded = set(data["uploaded"])
             self.rejected = {int(k): v for k, v in data.get("rejected", {}).items()}
             self.acked = int(data["acked"])
+            self.received = int(data.get("received", len(self.records)))
 
     @property
     def max_seq(self) -> int:
@@ -104,6 +107,7 @@ class SyncStore:
 
     def add(self, seq: int, payload: bytes) -> None:
         if seq > self.acked:
+            self.received += seq not in self.records
             self.records[seq] = payload
 
     def save(self) -> None:
@@ -114,6 +118,7 @@ class SyncStore:
             "uploaded": sorted(self.uploaded),
             "rejected": {str(k): v for k, v in sorted(self.rejected.items())},
             "acked": self.acked,
+            "received": self.received,
         }
         with tmp.open("w") as f:
             json.dump(data, f)
@@ -453,7 +458,9 @@ class Gateway:
                 f.side: {
                     "link": f.link,
                     "contact_time_s": f.last_stride.contact_time_ms / 1000.0 if f.last_stride else None,
-                    "flight_time_s": f.last_stride.flight_time_ms / 1000.0 if f.last_stride else None,
+                    "flight_time_s": f.last_stride.flight_time_ms / 1000.0
+                    if f.last_stride and f.last_stride.gait == Gait.RUN and f.last_stride.flight_time_ms > 0
+                    else None,
                     "strike_type": f.last_stride.strike_type.name.lower() if f.last_stride else None,
                     "strike_angle_deg": f.last_stride.strike_angle_deg if f.last_stride else None,
                 }
