@@ -20,7 +20,7 @@ from soleware.runs.store import NotFound, RunStore
 from soleware.server.config import Settings
 from soleware.server.errors import COMMON_RESPONSES, unprocessable
 from soleware.server.live import LiveHub
-from soleware.server.routers import auth, files, live, progress, runs
+from soleware.server.routers import auth, files, live, progress, refused, runs
 
 __all__ = ["create_app"]
 
@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "database": engine.dialect.name, "version": soleware.__version__}
 
-    for r in (auth.router, files.router, runs.router, progress.router, live.router):
+    for r in (auth.router, files.router, runs.router, refused.router, progress.router, live.router):
         app.include_router(r, responses=COMMON_RESPONSES)
     from soleware import web
 

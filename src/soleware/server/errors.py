@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import HTTPException, status
 from pydantic import BaseModel
 
-__all__ = ["COMMON_RESPONSES", "Message", "unprocessable"]
+__all__ = ["COMMON_RESPONSES", "Message", "summary", "unprocessable"]
 
 
 class Message(BaseModel):
@@ -19,6 +19,16 @@ def unprocessable(message: str, loc: Sequence[str | int] = ("body",)) -> HTTPExc
     """A 422 in the same shape as request validation errors, so clients read one format."""
     detail: list[dict[str, Any]] = [{"loc": list(loc), "msg": message, "type": "value_error"}]
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+
+
+def summary(detail: Sequence[dict[str, Any]], *, most: int = 5) -> str:
+    """A 422's problems in a line: each as ``where: what (got value)``, ``where`` without the leading "body"."""
+    parts = []
+    for d in detail[:most]:
+        where = ".".join(str(x) for x in d.get("loc", [])[1:])
+        got = f" (got {d['input']})" if "input" in d and not isinstance(d["input"], dict | list) else ""
+        parts.append(f"{where}: {d.get('msg', '')}{got}")
+    return "; ".join(parts) + (f"; and {len(detail) - most} more" if len(detail) > most else "")
 
 
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -83,8 +83,13 @@ def store_run(store: Store, runner: CurrentRunner, run: Run, response: Response)
 )
 def upload_run(body: RunUpload, runner: CurrentRunner, store: Store, response: Response) -> UploadResult:
     """A run synced from the shoes: strides of one or both feet, times in seconds from ``start_time``."""
+    return store_run(store, runner, run_from_upload(body), response)
+
+
+def run_from_upload(body: RunUpload) -> Run:
+    """The run of a gateway upload, or a 422 saying why there is none."""
     try:
-        run = Run.from_strides(
+        return Run.from_strides(
             [Stride(**s.model_dump()) for s in body.strides],
             start_time=body.start_time,
             time_zone=body.time_zone,
@@ -95,7 +100,6 @@ def upload_run(body: RunUpload, runner: CurrentRunner, store: Store, response: R
         )
     except (RunDataError, ValueError) as exc:
         raise unprocessable(str(exc)) from None
-    return store_run(store, runner, run, response)
 
 
 @router.post(
