@@ -245,10 +245,19 @@ async def test_a_run_the_server_refuses_is_kept_and_not_retried(tmp_path):
         assert gw.uploads == [] and len(gw.rejections) == 1
         assert gw.rejections[0].startswith("422 strides.31.length_m: ") and "(got 7.5)" in gw.rejections[0]
         assert await server_runs(url) == []
+        client = ServerClient(url, email=EMAIL, password=PASSWORD)
+        try:
+            refused = (await client._request("GET", "/api/refused-uploads")).json()["refused"]
+        finally:
+            await client.close()
+        assert [(u["reason"], u["strides"], u["key"]) for u in refused] == [
+            (gw.rejections[0], 200, "SW-L-T:1")
+        ]
     store = next(SyncStore(p) for p in (tmp_path / "gw" / "sync").glob("*.json"))
     assert len(store.rejected) == 1
     kept = json.loads(next((tmp_path / "gw" / "rejected").glob("*.json")).read_text())
     assert kept["reason"] == gw.rejections[0] and len(kept["records"]) == 202
+    assert kept["reported"] and len(kept["body"]["strides"]) == 200
     assert shoe_acknowledged(tmp_path / "left.img")
 
 

@@ -7,8 +7,10 @@ Rules that keep runs from being lost or doubled:
 - A run is uploaded when its end record is in (with the other foot's run when both shoes recorded it), and the
   shoe is acknowledged only up to records the server has stored. The server recognises an upload it already has,
   so retrying after a lost answer is safe.
-- A run the server refuses for good (a 4xx answer such as an impossible stride) is not retried: its records and
-  the reason are written to ``rejected/`` in the state directory, and only then is the shoe acknowledged for it.
+- A run the server refuses for good (a 4xx answer such as an impossible stride) is not retried: its records, the
+  body sent and the reason are written to ``rejected/`` in the state directory, and only then is the shoe
+  acknowledged for it. The server is told about it too (it keeps refused uploads for the runner to see and send
+  again, ``/api/refused-uploads``); ``soleware gateway rejected list|resend`` works on the folder.
 - Live values go to the server while running; the run itself always comes from the shoes' logs.
 
 The gateway talks to the server over HTTP like any client; it imports nothing of ``soleware.runs``.
@@ -35,7 +37,16 @@ from soleware.link.rsc import RscMeasurement
 from soleware.link.soleware_service import Gait, StrideDetail
 from soleware.shoe.runlog import LogRecord, RunEnd, RunStart, Stride
 
-__all__ = ["FootState", "Gateway", "ServerClient", "SyncStore", "UploadRejected", "run_upload_body"]
+__all__ = [
+    "FootState",
+    "Gateway",
+    "RejectedRun",
+    "ServerClient",
+    "SyncStore",
+    "UploadRejected",
+    "rejected_runs",
+    "run_upload_body",
+]
 
 log = logging.getLogger(__name__)
 G_MPS2 = 9.80665
@@ -132,21 +143,26 @@ class SyncStore:
 
     def runs(self) -> dict[int, dict[str, Any]]:
         """Runs in the held records: run id -> {start: RunStart|None, strides: [Stride], end: RunEnd|None, seqs}."""
-        out: dict[int, dict[str, Any]] = {}
-        for seq in sorted(self.records):
-            rec = LogRecord.from_bytes(self.records[seq])
-            rid = getattr(rec, "run_id", None)
-            if rid is None:
-                continue
-            r = out.setdefault(rid, {"start": None, "strides": [], "end": None, "first": seq, "last": seq})
-            r["last"] = seq
-            if isinstance(rec, RunStart):
-                r["start"] = rec
-            elif isinstance(rec, Stride):
-                r["strides"].append(rec)
-            elif isinstance(rec, RunEnd):
-                r["end"] = rec
-        return out
+        return runs_in(self.records)
+
+
+def runs_in(records: dict[int, bytes]) -> dict[int, dict[str, Any]]:
+    """Runs in ``records`` (seq -> record as the shoe sent it), as :meth:`SyncStore.runs` gives them."""
+    out: dict[int, dict[str, Any]] = {}
+    for seq in sorted(records):
+        rec = LogRecord.from_bytes(records[seq])
+        rid = getattr(rec, "run_id", None)
+        if rid is None:
+            continue
+        r = out.setdefault(rid, {"start": None, "strides": [], "end": None, "first": seq, "last": seq})
+        r["last"] = seq
+        if isinstance(rec, RunStart):
+            r["start"] = rec
+        elif isinstance(rec, Stride):
+            r["strides"].append(rec)
+        elif isinstance(rec, RunEnd):
+            r["end"] = rec
+    return out
 
 
 def run_upload_body(
@@ -190,6 +206,89 @@ def run_upload_body(
         "shoe_serials": sorted(serial for serial, _r in feet.values()),
         "strides": strides,
     }
+
+
+# ---------------------------------------------------------------------- runs the server refused
+def _write_durably(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w") as f:
+        json.dump(data, f)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+
+
+def upload_key(feet: dict[str, tuple[str, dict[str, Any]]]) -> str:
+    """The gateway's name for an upload: each foot's ``serial:run id``, sorted (the server keys refusals by it)."""
+    return "+".join(sorted(f"{serial}:{r['start'].run_id}" for serial, r in feet.values()))
+
+
+@dataclasses.dataclass
+class RejectedRun:
+    """One foot's run the server refused for good, as kept in the gateway's ``rejected/`` folder.
+
+    ``body`` is the upload as refused (both feet when both were sent) and ``key`` its name; files written before
+    they were kept have neither, and the body is rebuilt from this foot's records. ``reported``: the run service
+    keeps the refusal too.
+    """
+
+    path: Path
+    serial: str
+    run_id: int
+    reason: str
+    records: dict[int, bytes]
+    key: str
+    body: dict[str, Any] | None = None
+    reported: bool = False
+
+    @classmethod
+    def load(cls, path: Path) -> RejectedRun:
+        data = json.loads(path.read_text())
+        return cls(
+            path=path,
+            serial=data["serial"],
+            run_id=int(data["run_id"]),
+            reason=data["reason"],
+            records={int(k): bytes.fromhex(v) for k, v in data["records"].items()},
+            key=data.get("key") or f"{data['serial']}:{data['run_id']}",
+            body=data.get("body"),
+            reported=bool(data.get("reported", False)),
+        )
+
+    def save(self) -> None:
+        """Write the file durably (a refused run is nowhere else once the shoe is acknowledged)."""
+        data = {
+            "serial": self.serial,
+            "run_id": self.run_id,
+            "reason": self.reason,
+            "records": {str(k): v.hex() for k, v in sorted(self.records.items())},
+            "key": self.key,
+            "body": self.body,
+            "reported": self.reported,
+        }
+        _write_durably(self.path, data)
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def strides(self) -> int:
+        return sum(len(r["strides"]) for r in runs_in(self.records).values())
+
+    def upload_body(self, *, time_zone: str = "UTC") -> dict[str, Any]:
+        """The body to send again: as refused, or rebuilt from the records (``time_zone``: the runner's)."""
+        if self.body is not None:
+            return self.body
+        run = runs_in(self.records)[self.run_id]
+        side = run["start"].side if run["start"].side in ("left", "right") else "left"
+        return run_upload_body({side: (self.serial, run)}, time_zone=time_zone)
+
+
+def rejected_runs(state_dir: Path) -> list[RejectedRun]:
+    """The runs kept in ``state_dir/rejected``, by file name."""
+    return [RejectedRun.load(p) for p in sorted((state_dir / "rejected").glob("*.json"))]
 
 
 # ---------------------------------------------------------------------- the server
@@ -245,6 +344,24 @@ class ServerClient:
             raise UploadRejected(f"{r.status_code} {_reasons(r)}")
         if r.status_code >= 400:
             raise RuntimeError(f"upload refused: {r.status_code} {r.text[:300]}")
+        return r.json()
+
+    async def report_refused(self, *, key: str, body: dict[str, Any], reason: str) -> dict[str, Any]:
+        """Have the server keep a refused upload (its web page lists it); telling it twice keeps one."""
+        r = await self._request(
+            "POST", "/api/refused-uploads", json={"key": key, "body": body, "reason": reason}
+        )
+        if r.status_code >= 400:
+            raise RuntimeError(f"the server did not keep the refused run: {r.status_code} {_reasons(r)}")
+        return r.json()
+
+    async def resend_refused(self, upload_id: str) -> dict[str, Any]:
+        """Send a refused upload again; :class:`UploadRejected` when refused again, with the reason."""
+        r = await self._request("POST", f"/api/refused-uploads/{upload_id}/resend")
+        if 400 <= r.status_code < 500 and r.status_code not in (401, 408, 429):
+            raise UploadRejected(f"{r.status_code} {_reasons(r)}")
+        if r.status_code >= 400:
+            raise RuntimeError(f"sending again failed: {r.status_code} {r.text[:300]}")
         return r.json()
 
     async def close(self) -> None:
@@ -314,6 +431,8 @@ class Gateway:
         self._sighted: dict[str, asyncio.Event] = {}
         self._adverts: dict[str, ShoeAdvert] = {}
         self._searching = asyncio.Event()
+        #: refused runs in ``rejected/`` may not all be known to the server yet (checked once at start)
+        self._unreported = True
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:
@@ -544,6 +663,7 @@ class Gateway:
         if self.server is None:
             return
         async with self._upload_lock:
+            await self._report_rejected()
             now = time.monotonic()
             for group in self._candidates():
                 keys = [(serial, r["start"].run_id) for serial, r in group.values()]
@@ -556,12 +676,13 @@ class Gateway:
                     answer = await self.server.upload_run(body)
                 except UploadRejected as exc:
                     for serial, r in group.values():
-                        kept = self._quarantine(serial, r, str(exc))
+                        kept = self._quarantine(serial, r, str(exc), key=upload_key(group), body=body)
                         log.error("upload rejected, not retried; the run is kept in %s: %s", kept, exc)
                         store = self._store(serial)
                         store.rejected[r["start"].run_id] = str(exc)
                         store.save()
                     self.rejections.append(str(exc))
+                    self._unreported = True
                     self._changed()
                     continue
                 except (httpx.HTTPError, RuntimeError) as exc:
@@ -588,22 +709,39 @@ class Gateway:
                         await self.server.end_live()
                     self._live_active = False
                 self._changed()
+            await self._report_rejected()
 
-    def _quarantine(self, serial: str, run: dict[str, Any], reason: str) -> Path:
-        """Write a refused run's records (as the shoe sent them) and the reason to ``rejected/``, durably."""
+    async def _report_rejected(self) -> None:
+        """Tell the server about every refused run in ``rejected/`` it does not know of yet (retried until it
+        does), so the runner sees them in the web app."""
+        if not self._unreported or self.server is None:
+            return
+        pending: dict[str, list[RejectedRun]] = {}
+        for rejected in rejected_runs(self.state_dir):
+            if not rejected.reported:
+                pending.setdefault(rejected.key, []).append(rejected)
+        for key, files in pending.items():
+            body = files[0].upload_body(time_zone=self.time_zone)
+            try:
+                await self.server.report_refused(key=key, body=body, reason=files[0].reason)
+            except (httpx.HTTPError, RuntimeError) as exc:
+                log.warning("the refused run %s is not yet known to the server, will retry: %s", key, exc)
+                return
+            for rejected in files:
+                rejected.reported = True
+                rejected.save()
+        self._unreported = False
+
+    def _quarantine(
+        self, serial: str, run: dict[str, Any], reason: str, *, key: str, body: dict[str, Any]
+    ) -> Path:
+        """Write a refused run's records (as the shoe sent them), the body sent and the reason to ``rejected/``,
+        durably."""
         store = self._store(serial)
         rid = run["start"].run_id
+        records = {k: v for k, v in store.records.items() if run["first"] <= k <= run["last"]}
         path = self.state_dir / "rejected" / f"{serial}-run{rid}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        records = {
-            str(k): v.hex() for k, v in sorted(store.records.items()) if run["first"] <= k <= run["last"]
-        }
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("w") as f:
-            json.dump({"serial": serial, "run_id": rid, "reason": reason, "records": records}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
+        RejectedRun(path, serial, rid, reason, records, key=key, body=body).save()
         return path
 
     async def _deliver_acks(self, link: ShoeLink, foot: FootState) -> None:
