@@ -24,10 +24,12 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from soleware.gait import Gait, StrikeType
+from soleware.gait import Stride as GaitStride
 from soleware.link.rig import Rig
 from soleware.server.config import Settings
 from soleware.server.local import serving
-from soleware.shoe.runlog import FileFlash, RunLog
+from soleware.shoe.runlog import FileFlash, RunLog, Stride
 from soleware.shoe.sim import simulate
 
 EMAIL, PASSWORD = "bench@example.com", "benchmark password"
@@ -73,9 +75,12 @@ async def sync_throughput(tmp: Path, strides: int) -> None:
     t = 0.0
     for _ in range(strides):
         t += 0.72
-        log.append_stride(
-            t_end_s=t, stride_length_m=2.4, speed_mps=3.3, cadence_spm=166, contact_s=0.22, flight_s=0.12
-        )
+        stride = GaitStride(
+            t_start_s=t - 0.72, t_end_s=t, length_m=2.4, speed_mps=3.3, cadence_spm=166, contact_time_s=0.22,
+            flight_time_s=0.12, strike_angle_deg=5.0, strike_type=StrikeType.REARFOOT, impact_mps2=100.0,
+            gait=Gait.RUN,
+        )  # fmt: skip
+        log.append_stride(stride)
     log.end_run(distance_m=2.4 * strides, moving_s=t, elapsed_s=t)
     flash.close()
     async with Rig(tmp, None) as rig:
@@ -90,7 +95,7 @@ async def sync_throughput(tmp: Path, strides: int) -> None:
         )
         dt_s = time.monotonic() - t0
     print(
-        f"sync: a marathon's worth ({strides} strides, {(strides + 2) * 33 / 1024:.0f} KiB of records) in {dt_s:.1f} s "
+        f"sync: a marathon's worth ({strides} strides, {(strides * Stride.frame_size() + 80) / 1024:.0f} KiB of records) in {dt_s:.1f} s "
         f"= {(strides + 2) / dt_s:.0f} records/s"
     )
 

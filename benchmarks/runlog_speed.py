@@ -12,6 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from soleware.gait import Gait, StrikeType
+from soleware.gait import Stride as GaitStride
 from soleware.shoe.runlog import FileFlash, Flash, MemoryFlash, RunEnd, RunLog, RunStart, Stride
 
 
@@ -20,18 +22,20 @@ def log_run(flash: Flash, strides: int) -> tuple[RunLog, float]:
     t0 = time.perf_counter()
     log.start_run(start_unix_ms=1_733_000_000_000, side="left", firmware="bench", calibration=1.01)
     for i in range(strides):
-        ok = log.append_stride(
+        stride = GaitStride(
+            t_start_s=0.72 * i,
             t_end_s=0.72 * (i + 1),
-            stride_length_m=2.1 + 0.001 * (i % 50),
+            length_m=2.1 + 0.001 * (i % 50),
             speed_mps=2.95,
             cadence_spm=168.0,
-            contact_s=0.235,
-            flight_s=0.105,
+            contact_time_s=0.235,
+            flight_time_s=0.105,
             strike_angle_deg=6.5,
-            strike="rearfoot",
+            strike_type=StrikeType.REARFOOT,
             impact_mps2=110.0,
-            gait="run",
+            gait=Gait.RUN,
         )
+        ok = log.append_stride(stride)
         assert ok, "log full"
     log.end_run(distance_m=42_195.0, moving_s=0.72 * strides, elapsed_s=0.75 * strides)
     return log, time.perf_counter() - t0

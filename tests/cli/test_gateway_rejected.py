@@ -12,6 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from soleware.cli import app
+from soleware.gait.pipeline import Stride as GaitStride
+from soleware.gait.vocabulary import Gait, Side, StrikeType
 from soleware.link.gateway import RejectedRun, rejected_runs, run_upload_body, runs_in
 from soleware.server.config import Settings
 from soleware.server.local import serving
@@ -49,16 +51,19 @@ def records(*, side: str, strides: int, bad_stride: int | None = None) -> dict[i
     log.start_run(start_unix_ms=START_MS, side=side)
     for i in range(strides):
         log.append_stride(
-            t_end_s=0.7 * (i + 1),
-            stride_length_m=7.5 if i == bad_stride else 2.1,
-            speed_mps=3.0,
-            cadence_spm=170.0,
-            contact_s=0.24,
-            flight_s=0.1,
-            strike_angle_deg=4.0,
-            strike="midfoot",
-            impact_mps2=80.0,
-            gait="run",
+            GaitStride(
+                t_start_s=0.7 * i,
+                t_end_s=0.7 * (i + 1),
+                length_m=7.5 if i == bad_stride else 2.1,
+                speed_mps=3.0,
+                cadence_spm=170.0,
+                contact_time_s=0.24,
+                flight_time_s=0.1,
+                strike_angle_deg=4.0,
+                strike_type=StrikeType.MIDFOOT,
+                impact_mps2=80.0,
+                gait=Gait.RUN,
+            )
         )
     log.end_run(distance_m=0.0, moving_s=0.7 * strides, elapsed_s=0.7 * strides)
     return {r.seq: bytes(r) for r in log.read_from(0, 10_000)}
@@ -72,8 +77,10 @@ def keep(
     path = state_dir / "rejected" / f"{serial}-run{run_id}.json"
     kept = RejectedRun(path, serial, run_id, reason, recs, key=f"{serial}:{run_id}")
     if with_body:
-        side = "left" if "-L-" in serial else "right"
-        kept.body = run_upload_body({side: (serial, runs_in(recs)[run_id])}, time_zone="Europe/London")
+        side = Side.LEFT if "-L-" in serial else Side.RIGHT
+        kept.body = run_upload_body(
+            {side: (serial, runs_in(recs)[run_id])}, time_zone="Europe/London"
+        ).to_json()
     kept.save()
     return kept
 

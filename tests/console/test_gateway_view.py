@@ -7,23 +7,24 @@ from pathlib import Path
 from rich.console import Console
 
 from soleware.console import render
+from soleware.gait.vocabulary import Gait, Side, StrikeType
 from soleware.link.gateway import FootState, Gateway, SyncStore
 from soleware.link.rsc import RscMeasurement
-from soleware.link.soleware_service import Gait, Side, StrideDetail, StrikeType
+from soleware.link.soleware_service import StrideDetail
 
 
-def stride(side: Side, gait: Gait, *, flight_time_ms: int, seq: int = 7) -> StrideDetail:
+def stride(side: Side, gait: Gait, *, flight_time_s: float, seq: int = 7) -> StrideDetail:
     return StrideDetail(
         seq=seq,
-        t_end_ms=65_000,
-        contact_time_ms=640 if gait == Gait.WALK else 230,
-        flight_time_ms=flight_time_ms,
+        t_end_s=65.0,
+        contact_time_s=0.64 if gait == Gait.WALK else 0.23,
+        flight_time_s=flight_time_s,
         strike_angle_deg=12.0,
         strike_type=StrikeType.REARFOOT,
         impact_mps2=60.0,
         side=side,
         gait=gait,
-        stride_length_m=1.4,
+        length_m=1.4,
         speed_mps=1.4,
     )
 
@@ -50,12 +51,12 @@ def gateway(tmp_path: Path) -> Gateway:
 
 def test_flight_is_shown_only_for_running_strides_with_a_flight_phase(tmp_path):
     gw = gateway(tmp_path)
-    gw.feet["left"].last_stride = stride(Side.LEFT, Gait.WALK, flight_time_ms=1160)
-    gw.feet["right"].last_stride = stride(Side.RIGHT, Gait.WALK, flight_time_ms=422)
+    gw.feet["left"].last_stride = stride(Side.LEFT, Gait.WALK, flight_time_s=1.16)
+    gw.feet["right"].last_stride = stride(Side.RIGHT, Gait.WALK, flight_time_s=0.422)
     assert row(text(gw), "flight") == ["–", "–"]
 
-    gw.feet["left"].last_stride = stride(Side.LEFT, Gait.RUN, flight_time_ms=118)
-    gw.feet["right"].last_stride = stride(Side.RIGHT, Gait.RUN, flight_time_ms=0)
+    gw.feet["left"].last_stride = stride(Side.LEFT, Gait.RUN, flight_time_s=0.118)
+    gw.feet["right"].last_stride = stride(Side.RIGHT, Gait.RUN, flight_time_s=0.0)
     view = text(gw)
     assert row(view, "flight") == ["118 ms", "–"]
     assert row(view, "contact") == ["230 ms", "230 ms"]

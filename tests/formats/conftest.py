@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import struct
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -170,3 +172,148 @@ def make_watch_fit() -> Callable[..., bytes]:
 @pytest.fixture
 def make_gpx() -> Callable[..., bytes]:
     return track_gpx
+
+
+# ------------------------------------------------------------------ FIT bytes as older Garmin watches write them
+#: FIT base types (size, struct code, type byte) used by the hand-assembled files below
+_FIT_TYPES = {
+    "enum": (1, "B", 0x00),
+    "uint8": (1, "B", 0x02),
+    "uint16": (2, "H", 0x84),
+    "uint32": (4, "I", 0x86),
+}
+#: seconds between the Unix and the FIT epoch (1989-12-31T00:00:00Z)
+FIT_EPOCH_S = 631_065_600
+
+
+class LegacyFit:
+    """A FIT file assembled byte by byte: 14-byte header whose CRC may be left 0x0000 (the protocol allows it,
+    the Forerunner 110 does it), definition messages, data messages with normal or compressed timestamp
+    record headers (bit 7 set, local message type in bits 5-6, the timestamp's low 5 bits in bits 0-4)."""
+
+    def __init__(self) -> None:
+        self.body = bytearray()
+        self.fields: dict[int, list[tuple[int, str]]] = {}
+
+    def define(self, local: int, global_num: int, fields: list[tuple[int, str]]) -> None:
+        """A definition message: little-endian architecture, (field number, base type name) per field."""
+        self.fields[local] = fields
+        self.body += struct.pack("<BBBHB", 0x40 | local, 0, 0, global_num, len(fields))
+        for num, kind in fields:
+            size, _, code = _FIT_TYPES[kind]
+            self.body += struct.pack("<BBB", num, size, code)
+
+    def _values(self, local: int, values: list[int]) -> bytes:
+        codes = "".join(_FIT_TYPES[kind][1] for _, kind in self.fields[local])
+        return struct.pack("<" + codes, *values)
+
+    def data(self, local: int, values: list[int]) -> None:
+        """A data message with a normal record header."""
+        self.body += bytes([local]) + self._values(local, values)
+
+    def compressed(self, local: int, timestamp_s: int, values: list[int]) -> None:
+        """A data message with a compressed timestamp header: only the low 5 bits of the time are written."""
+        assert 0 <= local <= 3
+        self.body += bytes([0x80 | local << 5 | timestamp_s & 0x1F]) + self._values(local, values)
+
+    def to_bytes(self, *, header_crc: bool = False, profile_version: int = 100) -> bytes:
+        header = bytearray(struct.pack("<BBHI4sH", 14, 0x10, profile_version, len(self.body), b".FIT", 0))
+        if header_crc:
+            header[12:14] = struct.pack("<H", fit_crc(bytes(header[:12])))
+        data = bytes(header) + bytes(self.body)
+        return data + struct.pack("<H", fit_crc(data))
+
+
+def fit_crc(data: bytes) -> int:
+    """The FIT CRC-16 (the algorithm of the FIT SDK's FitCRC_Get16)."""
+    table = (0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401,
+             0xA001, 0x6C00, 0x7800, 0xB401, 0x5000, 0x9C01, 0x8801, 0x4400)  # fmt: skip
+    crc = 0
+    for byte in data:
+        for nibble in (byte & 0xF, byte >> 4):
+            tmp = table[crc & 0xF]
+            crc = (crc >> 4) & 0x0FFF
+            crc = crc ^ tmp ^ table[nibble]
+    return crc
+
+
+def forerunner_110_fit(
+    *,
+    n: int = 600,
+    speed_mps: float = 3.0,
+    compressed: bool = True,
+    header_crc: bool = False,
+    start: dt.datetime = dt.datetime(2012, 5, 6, 7, 30, tzinfo=dt.UTC),
+) -> bytes:
+    """A foot-pod run as a Garmin Forerunner 110 writes it: header CRC 0x0000, one record a second whose
+    record headers are compressed timestamp headers (all but the first), timer events, a lap, a session and the
+    activity. Distances and speeds come from the foot pod (no GPS)."""
+    t0 = round(start.timestamp()) - FIT_EPOCH_S
+    f = LegacyFit()
+    f.define(0, 0, [(0, "enum"), (1, "uint16"), (2, "uint16"), (3, "uint32"), (4, "uint32")])
+    f.data(0, [4, 1, 1124, 3_812_345_678, t0])  # file_id: activity, Garmin, Forerunner 110
+    f.define(1, 21, [(253, "uint32"), (0, "enum"), (1, "enum")])
+    f.data(1, [t0, 0, 0])  # timer start
+    f.define(2, 20, [(253, "uint32"), (5, "uint32"), (6, "uint16"), (4, "uint8")])
+    f.define(3, 20, [(5, "uint32"), (6, "uint16"), (4, "uint8")])  # the same record without its timestamp
+    for k in range(n):
+        values = [round(100 * speed_mps * k), round(1000 * speed_mps), 88]
+        if k == 0 or not compressed:
+            f.data(2, [t0 + k, *values])
+        else:
+            f.compressed(3, t0 + k, values)
+    end = t0 + n - 1
+    f.data(1, [end, 0, 4])  # timer stop_all
+    total = [end, t0, 1000 * (n - 1), 1000 * (n - 1), round(100 * speed_mps * (n - 1))]
+    f.define(0, 19, [(253, "uint32"), (2, "uint32"), (7, "uint32"), (8, "uint32"), (9, "uint32")])
+    f.data(0, total)  # lap
+    f.define(
+        1, 18, [(253, "uint32"), (2, "uint32"), (7, "uint32"), (8, "uint32"), (9, "uint32"), (5, "enum")]
+    )
+    f.data(1, [*total, 1])  # session, running
+    f.define(2, 34, [(253, "uint32"), (0, "uint32"), (1, "uint16"), (2, "enum"), (5, "uint32")])
+    f.data(2, [end, 1000 * (n - 1), 1, 0, end + 7200])  # activity, local time UTC+2
+    return f.to_bytes(header_crc=header_crc)
+
+
+def settings_fit(*, header_crc: bool = False) -> bytes:
+    """An intact settings file (file type 2) with a user profile, as a watch keeps it beside its activities."""
+    f = LegacyFit()
+    f.define(0, 0, [(0, "enum"), (1, "uint16"), (2, "uint16"), (3, "uint32")])
+    f.data(0, [2, 1, 1124, 3_812_345_678])
+    f.define(1, 3, [(1, "enum"), (2, "uint8"), (3, "uint8"), (4, "uint16")])
+    f.data(1, [0, 38, 168, 612])  # user_profile: gender, age, height (cm), weight (0.1 kg)
+    return f.to_bytes(header_crc=header_crc)
+
+
+@pytest.fixture
+def make_fr110_fit() -> Callable[..., bytes]:
+    return forerunner_110_fit
+
+
+@pytest.fixture
+def make_settings_fit() -> Callable[..., bytes]:
+    return settings_fit
+
+
+def zip_of_copies(path: Path, names: list[str], content: bytes) -> None:
+    """A zip archive whose members all hold ``content``, deflated once and written byte by byte (local headers,
+    central directory, end record) as a hostile uploader would: 100 members of 45 MiB cost 4.7 MB to store."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    deflated = packer.compress(content) + packer.flush()
+    crc = zlib.crc32(content)
+    body, central = bytearray(), bytearray()
+    for name in names:
+        raw = name.encode()
+        fields = struct.pack("<HHHHHIIIHH", 20, 0, 8, 0, 0x21, crc, len(deflated), len(content), len(raw), 0)
+        central += (
+            struct.pack("<IH", 0x02014B50, 20) + fields + struct.pack("<HHHII", 0, 0, 0, 0, len(body)) + raw
+        )
+        body += struct.pack("<I", 0x04034B50) + fields + raw + deflated
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(names), len(names), len(central), len(body), 0)
+    path.write_bytes(bytes(body + central) + end)
+
+
+@pytest.fixture
+def make_zip_of_copies() -> Callable[[Path, list[str], bytes], None]:
+    return zip_of_copies

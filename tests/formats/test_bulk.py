@@ -9,6 +9,7 @@ import time
 import tracemalloc
 import zipfile
 
+import numpy as np
 import pytest
 
 from soleware.formats import export_run, import_paths
@@ -155,3 +156,44 @@ def test_hundreds_of_files_from_one_zip(tmp_path):
     assert dup.name == "export.zip/activities/dup.gpx"
     assert dup.duplicate_of == "export.zip/activities/0/017.gpx"
     assert elapsed < 15.0
+
+
+def test_zip_of_hundred_45_mib_members_is_refused_from_what_it_declares(tmp_path, make_zip_of_copies):
+    """The issue's bomb: 100 members of 45 MiB of zeros (each under the 50 MiB limit) in a 4.7 MB zip."""
+    path = tmp_path / "bomb.zip"
+    make_zip_of_copies(path, [f"activities/{k:03d}.fit" for k in range(100)], bytes(45 * 2**20))
+    assert path.stat().st_size < 5_000_000
+    with zipfile.ZipFile(path) as z:  # a well-formed archive: zipfile reads a member back, CRC checked
+        assert z.read("activities/042.fit") == bytes(45 * 2**20)
+        info = z.getinfo("activities/042.fit")
+    report = import_paths(path)
+    assert len(report.rejected) == 100 and not report.ok
+    ratio = info.file_size / info.compress_size
+    assert ratio > 1000
+    for r in report.rejected:
+        assert r.reason.startswith(f"compressed data expands {ratio:.0f}:1"), r.reason
+        assert "possible decompression bomb" in r.reason
+
+
+def test_zip_member_that_looks_like_no_activity_is_refused_from_its_first_bytes(tmp_path, make_zip_of_copies):
+    """Incompressible junk passes the ratio check; it is refused after its first kilobytes, not read whole."""
+    path = tmp_path / "junk.zip"
+    junk = np.random.default_rng(3).integers(0, 256, 8 * 2**20, dtype=np.uint8).tobytes()
+    make_zip_of_copies(path, ["a.fit", "b.gpx"], junk)
+    tracemalloc.start()
+    try:
+        report = import_paths(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [r.reason for r in report.results] == [
+        "not a FIT, TCX or GPX activity (the data looks like unknown data)"
+    ] * 2
+    assert peak < 2 * 2**20  # neither 8 MiB member was held
+
+
+def test_zip_member_with_a_fit_header_and_then_zeros_is_refused_by_its_ratio(tmp_path, make_zip_of_copies):
+    path = tmp_path / "padded.zip"
+    make_zip_of_copies(path, ["run.fit"], b"\x0e\x10\x64\x00\x00\x00\xd0\x02.FIT\x00\x00" + bytes(40 * 2**20))
+    (result,) = import_paths(path).results
+    assert result.status == "rejected" and "possible decompression bomb" in result.reason

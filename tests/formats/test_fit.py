@@ -126,3 +126,64 @@ def test_fit_that_is_not_a_run_is_rejected(make_watch_fit, kwargs, problem):
     with pytest.raises(FormatError, match=problem) as info:
         import_file(make_watch_fit(**kwargs), name="ride.fit")
     assert info.value.name == "ride.fit"
+
+
+# ------------------------------------------------------------------ files from older Garmin watches
+def test_header_crc_left_zero_is_allowed_and_the_file_crc_still_guards_the_data(make_fr110_fit):
+    """Forerunner 110: the header CRC is 0x0000, which the FIT protocol allows; the file CRC is valid."""
+    data = make_fr110_fit(compressed=False)
+    assert data[0] == 14 and data[12:14] == b"\x00\x00"
+    # Garmin's SDK integrity check compares the header CRC even when it is 0x0000: that was the refusal
+    assert not Decoder(Stream.from_byte_array(bytearray(data))).check_integrity()
+    run = import_file(data, name="fr110.fit")
+    assert run.distance_m == pytest.approx(3.0 * 599, abs=0.01)
+    assert run.elapsed_time_s == pytest.approx(599.0)
+    assert run.time_zone == "Etc/GMT-2"
+    broken = bytearray(data)
+    broken[200] ^= 0x21
+    with pytest.raises(FormatError, match=r"^fr110\.fit: FIT file is corrupt: CRC check failed"):
+        import_file(bytes(broken), name="fr110.fit")
+
+
+def test_a_wrong_header_crc_that_is_set_is_corrupt(make_fr110_fit):
+    data = bytearray(make_fr110_fit(header_crc=True))
+    data[12] ^= 0x01
+    with pytest.raises(FormatError, match=r"^old\.fit: FIT file is corrupt: header CRC check failed"):
+        import_file(bytes(data), name="old.fit")
+
+
+@pytest.mark.parametrize("header_crc", [False, True])
+def test_intact_settings_file_is_not_an_activity_rather_than_corrupt(make_settings_fit, header_crc):
+    with pytest.raises(FormatError) as info:
+        import_file(make_settings_fit(header_crc=header_crc), name="Settings.fit")
+    assert info.value.problem == "not an activity: this FIT file holds settings data"
+
+
+def test_records_with_compressed_timestamp_headers_are_read(make_fr110_fit):
+    data = make_fr110_fit(n=600, header_crc=True)
+    with fitdecode.FitReader(io.BytesIO(data)) as reader:
+        headers = [
+            f.time_offset for f in reader if isinstance(f, fitdecode.FitDataMessage) and f.name == "record"
+        ]
+    assert len(headers) == 600 and sum(h is not None for h in headers) == 599  # really compressed headers
+    _, errors = Decoder(Stream.from_byte_array(bytearray(data))).read()
+    assert "Compressed timestamp" in str(errors[0])  # the SDK's limit, which used to refuse the file
+    run = import_file(data, name="fr110.fit")
+    # one record a second across many 32 s rollovers of the 5-bit time offset
+    assert np.array_equal(run.streams.t_s, np.arange(600.0))
+    assert run.streams.distance_m == pytest.approx(3.0 * np.arange(600.0), abs=0.01)
+    assert np.nanmedian(run.streams.speed_mps) == pytest.approx(3.0)
+    assert np.nanmedian(run.streams.cadence_spm) == pytest.approx(176.0)
+    assert run.distance_m == pytest.approx(1797.0, abs=0.01)
+    assert run.moving_time_s == pytest.approx(599.0)
+
+
+def test_every_chained_fit_file_has_its_crc_checked(make_fr110_fit):
+    one = make_fr110_fit(n=100)
+    assert len(import_file(one + one, name="chained.fit").streams) == 100
+    broken = bytearray(one + one)
+    broken[len(one) + 300] ^= 0x10
+    with pytest.raises(FormatError, match=rf"corrupt: chained FIT file at byte {len(one)}: CRC check failed"):
+        import_file(bytes(broken), name="chained.fit")
+    with pytest.raises(FormatError, match=rf"corrupt: the 20 bytes after byte {len(one)} are no FIT file"):
+        import_file(one + bytes(20), name="padded.fit")

@@ -73,3 +73,49 @@ def test_gpx_without_times_is_rejected():
 
 def test_haversine_one_degree_of_latitude():
     assert haversine_m(np.array([0.0, 1.0]), np.array([0.0, 0.0]))[0] == pytest.approx(111_195, rel=1e-4)
+
+
+def partly_timed_gpx(n: int, timed: set[int], *, detour: range = range(0)) -> bytes:
+    """One segment going north ~3 m a second; only the points in ``timed`` carry a time (as apps that thin
+    out times, or route planners that stamp a few points, write them). Points in ``detour`` step 30 m east."""
+    gpx = gpxpy.gpx.GPX()
+    track = gpxpy.gpx.GPXTrack(name="Partly timed")
+    gpx.tracks.append(track)
+    seg = gpxpy.gpx.GPXTrackSegment()
+    track.segments.append(seg)
+    t0 = dt.datetime(2025, 4, 5, 9, tzinfo=dt.UTC)
+    for k in range(n):
+        lon = 11.5 + (4e-4 if k in detour else 0.0)
+        t = t0 + dt.timedelta(seconds=k) if k in timed else None
+        seg.points.append(gpxpy.gpx.GPXTrackPoint(48.1 + k * 2.7e-5, lon, time=t))
+    return gpx.to_xml().encode()
+
+
+def test_gpx_with_times_on_few_points_is_refused_not_cut_short():
+    """The issue's file: times on 5 of 296 points used to be stored as 53 m, dropping 99% of the track."""
+    data = partly_timed_gpx(296, {0, 1, 2, 3, 4})
+    with pytest.raises(FormatError) as info:
+        import_file(data, name="route.gpx")
+    assert info.value.problem.startswith("GPX track has times on only 5 of 296 points")
+    assert "drop the rest of the track's distance" in info.value.problem
+
+
+def test_gpx_with_untimed_points_at_its_end_is_refused():
+    data = partly_timed_gpx(300, set(range(297)))
+    with pytest.raises(
+        FormatError, match=r"times on only 297 of 300 points \(3 points without a time lie before the first"
+    ):
+        import_file(data, name="tail.gpx")
+
+
+def test_gpx_with_a_few_untimed_points_inside_keeps_the_whole_track():
+    n, detour = 300, range(100, 104)
+    data = partly_timed_gpx(n, set(range(n)) - set(detour), detour=detour)
+    run = import_file(data, name="thinned.gpx")
+    full = gpxpy.parse(data.decode()).tracks[0].segments[0].length_2d()
+    straight = gpxpy.parse(partly_timed_gpx(n, set(range(n))).decode()).tracks[0].segments[0].length_2d()
+    assert full - straight > 50  # the untimed points carry distance (the detour east and back)
+    assert run.distance_m == pytest.approx(full, rel=0.002)
+    assert run.elapsed_time_s == pytest.approx(n - 1)
+    assert len(run.streams) == n
+    assert np.all(np.diff(run.streams.t_s) > 0)

@@ -35,7 +35,8 @@ def run_params(draw: st.DrawFn) -> dict:
         "gaps": draw(st.dictionaries(st.integers(0, n - 1), st.floats(0.0, 40.0), max_size=3)),
         "lead_s": draw(st.floats(0.0, 8.0)),
         "start": draw(
-            st.datetimes(dt.datetime(2001, 1, 1), dt.datetime(2037, 12, 31), timezones=st.just(dt.UTC))
+            # imports refuse activities that end in the future (see soleware.formats._plausible)
+            st.datetimes(dt.datetime(2001, 1, 1), dt.datetime(2025, 12, 31), timezones=st.just(dt.UTC))
         ),
         "time_zone": draw(st.sampled_from(ZONES)),
         "shoes": draw(

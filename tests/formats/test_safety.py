@@ -169,3 +169,20 @@ def test_mutated_fit_with_valid_crc_never_escapes_as_another_error(fit_bytes, da
         assert str(exc).startswith("fuzz.fit: ")
     else:
         assert run.elapsed_time_s >= 0
+
+
+def test_gzip_bomb_under_the_size_limit_is_refused_by_its_expansion():
+    """45 MiB of zeros fit under the 50 MiB limit but expand ~1000:1; no activity file compresses like that."""
+    bomb = gzip.compress(bytes(45 * 1024 * 1024))
+    with pytest.raises(
+        FormatError, match=r"^bomb\.gpx\.gz: compressed data expands \d+:1 .*decompression bomb"
+    ):
+        import_file(bomb, name="bomb.gpx.gz")
+
+
+def test_gzip_with_several_members_reads_them_all(fit_bytes):
+    cut = len(fit_bytes) // 3
+    data = gzip.compress(fit_bytes[:cut]) + gzip.compress(fit_bytes[cut:])
+    assert (
+        import_file(data, name="run.fit.gz").distance_m == import_file(fit_bytes, name="run.fit").distance_m
+    )

@@ -121,15 +121,17 @@ def test_foreign_tcx_laps_keep_gps_distance_and_a_track_split_is_a_pause():
         )
 
     lap = (
-        '<Lap StartTime="{start}"><TotalTimeSeconds>1</TotalTimeSeconds><DistanceMeters>0</DistanceMeters>'
+        '<Lap StartTime="{start}"><TotalTimeSeconds>{timer}</TotalTimeSeconds><DistanceMeters>0</DistanceMeters>'
         "<Calories>0</Calories><Intensity>Active</Intensity><TriggerMethod>Manual</TriggerMethod>{tracks}</Lap>"
     )
+    # lap timers as the trackpoints show them (a placeholder of 1 s each would be 327 m in 2 s: implausible)
     lap1 = lap.format(
-        start="2024-03-02T07:00:00Z", tracks=f"<Track>{points((i, i) for i in range(60))}</Track>"
+        start="2024-03-02T07:00:00Z", timer=60, tracks=f"<Track>{points((i, i) for i in range(60))}</Track>"
     )
     # lap 2: 20 points, then a 30 s pause during which the position jumps by 100 points, then 20 more
     lap2 = lap.format(
         start="2024-03-02T07:01:00Z",
+        timer=38,
         tracks=f"<Track>{points((i, i) for i in range(60, 80))}</Track>"
         f"<Track>{points((i + 100, i + 30) for i in range(80, 100))}</Track>",
     )

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from soleware.link.gateway import ServerClient, SyncStore
+from soleware.gait import Gait, Side, StrikeType
+from soleware.gait import Stride as GaitStride
+from soleware.link.gateway import ServerClient, SyncStore, run_upload_body
 from soleware.link.rig import Rig
 from soleware.server.config import Settings
 from soleware.server.local import serving
@@ -64,18 +66,20 @@ def write_log(
         duration = 0.7 + 0.02 * rng.random()
         t += duration
         length = 7.5 if i == bad_stride else 2.2 + 0.1 * rng.random()
-        log.append_stride(
+        stride = GaitStride(
+            t_start_s=t - duration,
             t_end_s=t,
-            stride_length_m=length,
+            length_m=length,
             speed_mps=length / duration,
             cadence_spm=120 / duration,
-            contact_s=0.24,
-            flight_s=0.1,
+            contact_time_s=0.24,
+            flight_time_s=0.1,
             strike_angle_deg=4.0,
-            strike="midfoot",
+            strike_type=StrikeType.MIDFOOT,
             impact_mps2=80.0,
-            gait="run",
+            gait=Gait.RUN,
         )
+        log.append_stride(stride)
     log.end_run(distance_m=0.0, moving_s=t, elapsed_s=t)
     flash.close()
     return log
@@ -374,3 +378,56 @@ async def test_a_shoe_away_does_not_hold_back_the_other(tmp_path):
         assert gw.feet["right"].link != "connected"
         rig.start_shoe("right")
         await rig.until(lambda: gw.feet["right"].link == "connected", 20, "the right shoe to be back")
+
+
+def _store_of(tmp_path: Path, log: RunLog, name: str) -> SyncStore:
+    store = SyncStore(tmp_path / f"{name}.json")
+    for rec in log.records():
+        if rec.is_data:
+            store.add(rec.seq, bytes(rec))
+    return store
+
+
+def test_upload_body_takes_each_strides_start_from_the_log(tmp_path: Path) -> None:
+    """Firmware 0.3 logs the stride's start: the body carries it as logged, not rebuilt from cadence."""
+    flash = FileFlash.create(tmp_path / "new.img", 64 * 1024)
+    log = RunLog.open(flash)
+    log.start_run(start_unix_ms=START_MS, side="right")
+    spans = [(0.5, 1.2), (1.2, 1.95), (3.0, 3.7)]  # a pause between the 2nd and 3rd stride
+    for t0, t1 in spans:
+        s = GaitStride(
+            t_start_s=100 + t0, t_end_s=100 + t1, length_m=2.0, speed_mps=2.0 / (t1 - t0), cadence_spm=99.0,
+            contact_time_s=0.3, flight_time_s=0.05, strike_angle_deg=float("nan"), strike_type=None,
+            impact_mps2=98.0665, gait=Gait.RUN,
+        )  # fmt: skip
+        assert log.append_stride(s, t0_s=100)
+    log.end_run(distance_m=6.0, moving_s=2.1, elapsed_s=3.7)
+    run = _store_of(tmp_path, log, "right").runs()[1]
+    flash.close()
+    body = run_upload_body({Side.RIGHT: ("SW-R", run)}, time_zone="UTC")
+    assert [t for s in body.strides for t in (s.t_start_s, s.t_end_s)] == pytest.approx(
+        [t for sp in spans for t in sp]
+    )
+    assert {s.side for s in body.strides} == {Side.RIGHT}
+    assert body.strides[0].impact_g == pytest.approx(10.0, abs=0.01) and body.strides[0].strike_type is None
+    j = body.to_json()
+    assert j["strides"][0]["side"] == "right" and j["strides"][0]["gait"] == "run"
+    assert json.loads(json.dumps(j)) == j
+
+
+def test_upload_body_of_an_old_firmwares_log_rebuilds_starts_from_cadence(tmp_path: Path) -> None:
+    """A log of firmware 0.2 (stride records without a start) still uploads: each stride starts its cadence's
+    duration before its end, never before the previous stride's end."""
+    image = tmp_path / "old.img"
+    image.write_bytes((Path(__file__).parents[1] / "shoe" / "data" / "runlog_v1.img").read_bytes())
+    with FileFlash(image, page_size=1024) as flash:
+        run = _store_of(tmp_path, RunLog.open(flash), "old").runs()[1]
+    assert run.complete and len(run.strides) == 60 and all(s.t_start_ms is None for s in run.strides)
+    body = run_upload_body({Side.LEFT: ("SW-OLD", run)}, time_zone="UTC")
+    assert len(body.strides) == 60
+    prev_end = 0.0
+    for s, rec in zip(body.strides, run.strides, strict=True):
+        assert s.t_end_s == pytest.approx(rec.t_end_s)
+        assert s.t_start_s == pytest.approx(max(prev_end, rec.t_end_s - 120.0 / rec.cadence_spm))
+        prev_end = s.t_end_s
+    assert {s.strike_type for s in body.strides} <= {*StrikeType, None}

@@ -155,20 +155,20 @@ def test_control_point_responses(response: ScControlPointResponse, wire: str) ->
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "wire"),
     [
-        ({"speed_mps": 256.0, "cadence_spm": 170}, "speed_mps"),
-        ({"speed_mps": -1.0, "cadence_spm": 170}, "speed_mps"),
-        ({"speed_mps": float("nan"), "cadence_spm": 170}, "speed_mps"),
-        ({"speed_mps": 3.0, "cadence_spm": 256}, "cadence_spm"),
-        ({"speed_mps": 3.0, "cadence_spm": 170.5}, "cadence_spm"),
-        ({"speed_mps": 3.0, "cadence_spm": 170, "stride_length_m": 656.0}, "stride_length_m"),
-        ({"speed_mps": 3.0, "cadence_spm": 170, "total_distance_m": 429_496_730.0}, "total_distance_m"),
+        ({"speed_mps": 256.0, "cadence_spm": 170}, "00 ffff aa"),
+        ({"speed_mps": -1.0, "cadence_spm": 170}, "00 0000 aa"),
+        ({"speed_mps": float("nan"), "cadence_spm": 170}, "00 0000 aa"),
+        ({"speed_mps": 3.0, "cadence_spm": 256}, "00 0003 ff"),
+        ({"speed_mps": 3.0, "cadence_spm": 170.4}, "00 0003 aa"),
+        ({"speed_mps": 3.0, "cadence_spm": 170, "stride_length_m": 656.0}, "01 0003 aa ffff"),
+        ({"speed_mps": 3.0, "cadence_spm": 170, "total_distance_m": 429_496_730.0}, "02 0003 aa ffffffff"),
     ],
 )
-def test_measurement_out_of_range_is_a_value_error(kwargs: dict, match: str) -> None:
-    with pytest.raises(ValueError, match=match):
-        RscMeasurement(**kwargs)
+def test_measurement_values_saturate_to_their_field(kwargs: dict, wire: str) -> None:
+    """One range policy for every stride wire format: saturate (and NaN as 0), never fail on a sensor glitch."""
+    assert bytes(RscMeasurement(**kwargs)) == bytes.fromhex(wire)
 
 
 @pytest.mark.parametrize(
@@ -194,10 +194,12 @@ def test_cadence_doubling_lives_in_measurement_from_foot() -> None:
     measurement = RunningSpeedAndCadenceService.measurement_from_foot(
         speed_mps=3.0, stride_rate_one_foot_spm=86.4
     )
-    assert measurement.cadence_spm == 173
+    assert measurement.cadence_spm == pytest.approx(172.8)
     assert bytes(measurement)[3] == 173
-    with pytest.raises(ValueError, match="cadence_spm"):
-        RunningSpeedAndCadenceService.measurement_from_foot(speed_mps=3.0, stride_rate_one_foot_spm=128)
+    too_fast = RunningSpeedAndCadenceService.measurement_from_foot(
+        speed_mps=3.0, stride_rate_one_foot_spm=128
+    )
+    assert bytes(too_fast)[3] == 255
 
 
 measurement_wires = st.builds(

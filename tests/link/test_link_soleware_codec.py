@@ -1,4 +1,4 @@
-"""Soleware service codecs: hand-computed bytes, range errors, round trips, run-log framing."""
+"""Soleware service codecs: hand-computed bytes, saturation, round trips, run-log framing."""
 
 import struct
 
@@ -6,18 +6,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from soleware.gait import Gait, Side, StrikeType
+from soleware.gait import Stride as GaitStride
 from soleware.link.soleware_service import (
     FRAME_OVERHEAD,
     SOLEWARE_SERVICE,
     STRIDE_DETAIL_CHARACTERISTIC,
     TIME_SYNC_CHARACTERISTIC,
-    Gait,
     RawSamples,
     RunInfo,
     RunLogError,
-    Side,
     StrideDetail,
-    StrikeType,
     crc16,
     decode_frames,
     encode_frame,
@@ -26,15 +25,15 @@ from soleware.link.soleware_service import (
 
 STRIDE = StrideDetail(
     seq=1,
-    t_end_ms=123_456,
-    contact_time_ms=245,
-    flight_time_ms=110,
+    t_end_s=123.456,
+    contact_time_s=0.245,
+    flight_time_s=0.110,
     strike_angle_deg=-5.3,
     strike_type=StrikeType.MIDFOOT,
     impact_mps2=98.1,
     side=Side.LEFT,
     gait=Gait.RUN,
-    stride_length_m=2.345,
+    length_m=2.345,
     speed_mps=3.456,
 )
 # seq 1 | 123456 = 0x0001E240 | 245 = 0xF5 | 110 = 0x6E | -53 = 0xFFCB | 2 | 981 = 0x03D5 | 1 | 2 |
@@ -55,26 +54,52 @@ def test_stride_detail_bytes() -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
+    ("field", "value", "offset", "fmt", "wire"),
     [
-        ("seq", -1),
-        ("seq", 2**32),
-        ("t_end_ms", 2**32),
-        ("contact_time_ms", 65_536),
-        ("flight_time_ms", 1.5),
-        ("strike_angle_deg", 3276.8),
-        ("strike_angle_deg", -3276.9),
-        ("impact_mps2", 6553.6),
-        ("impact_mps2", -0.1),
-        ("stride_length_m", 65.536),
-        ("speed_mps", 65.536),
-        ("speed_mps", float("inf")),
-        ("strike_type", 256),
+        ("t_end_s", 2.0**32, 4, "<I", 2**32 - 1),
+        ("t_end_s", -1.0, 4, "<I", 0),
+        ("contact_time_s", 65.536, 8, "<H", 0xFFFF),
+        ("flight_time_s", float("nan"), 10, "<H", 0),
+        ("strike_angle_deg", 3276.8, 12, "<h", 0x7FFF),
+        ("strike_angle_deg", -1e9, 12, "<h", -0x8000),
+        ("impact_mps2", 6553.6, 15, "<H", 0xFFFF),
+        ("impact_mps2", -0.1, 15, "<H", 0),
+        ("length_m", 65.536, 19, "<H", 0xFFFF),
+        ("speed_mps", float("inf"), 21, "<H", 0xFFFF),
     ],
 )
-def test_stride_detail_out_of_range_is_a_value_error(field: str, value: float) -> None:
-    with pytest.raises(ValueError, match=field):
-        StrideDetail(**{**STRIDE.__dict__, field: value})
+def test_stride_detail_values_saturate_to_their_field(
+    field: str, value: float, offset: int, fmt: str, wire: int
+) -> None:
+    """One range policy for every stride wire format: saturate (and NaN as 0), never fail on a sensor glitch."""
+    (got,) = struct.unpack_from(fmt, bytes(StrideDetail(**{**STRIDE.__dict__, field: value})), offset)
+    assert got == wire
+
+
+@pytest.mark.parametrize("seq", [-1, 2**32])
+def test_stride_detail_seq_must_fit(seq: int) -> None:
+    with pytest.raises(ValueError, match="seq"):
+        StrideDetail(**{**STRIDE.__dict__, "seq": seq})
+
+
+def test_unknown_vocabulary_is_zero_on_the_wire_and_none_in_code() -> None:
+    unknown = StrideDetail(**{**STRIDE.__dict__, "strike_type": None, "side": None, "gait": None})
+    wire = bytes(unknown)
+    assert (wire[14], wire[17], wire[18]) == (0, 0, 0)
+    assert StrideDetail.from_bytes(wire) == unknown
+    newer = bytearray(wire)
+    newer[14], newer[17], newer[18] = 9, 7, 5  # numbers a newer shoe might send
+    back = StrideDetail.from_bytes(bytes(newer))
+    assert (back.strike_type, back.side, back.gait) == (None, None, None)
+
+
+def test_stride_detail_from_the_engines_stride() -> None:
+    s = GaitStride(
+        t_start_s=122.8, t_end_s=123.456, length_m=2.345, speed_mps=3.456, cadence_spm=180.0,
+        contact_time_s=0.245, flight_time_s=0.11, strike_angle_deg=-5.3, strike_type=StrikeType.MIDFOOT,
+        impact_mps2=98.1, gait=Gait.RUN,
+    )  # fmt: skip
+    assert StrideDetail.from_stride(s, seq=1, side=Side.LEFT) == STRIDE
 
 
 def test_stride_detail_wrong_length_is_refused() -> None:
@@ -82,9 +107,17 @@ def test_stride_detail_wrong_length_is_refused() -> None:
         StrideDetail.from_bytes(bytes.fromhex(STRIDE_WIRE)[:20])
 
 
-@given(st.binary(min_size=23, max_size=23))
-def test_any_stride_detail_wire_round_trips(wire: bytes) -> None:
-    assert bytes(StrideDetail.from_bytes(wire)) == wire
+@given(
+    st.binary(min_size=23, max_size=23),
+    st.integers(0, 3),
+    st.integers(0, 2),
+    st.integers(0, 2),
+)
+def test_any_stride_detail_wire_round_trips(wire: bytes, strike: int, side: int, gait: int) -> None:
+    """Every wire value with known vocabulary numbers decodes and encodes to the same bytes."""
+    known = bytearray(wire)
+    known[14], known[17], known[18] = strike, side, gait
+    assert bytes(StrideDetail.from_bytes(bytes(known))) == bytes(known)
 
 
 def test_raw_samples_and_run_info_bytes() -> None:

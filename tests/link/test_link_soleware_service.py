@@ -9,21 +9,19 @@ from collections.abc import Sequence
 import pytest
 from bumble import att
 
+from soleware.gait import Gait, Side, StrikeType
 from soleware.link._testing import LinkedPair, linked_pair
 from soleware.link.gatt import ApplicationError, ControlPointClient
 from soleware.link.soleware_service import (
     NO_SEQ,
-    Gait,
     RawSamples,
     RunInfo,
     RunLogError,
     RunLogOpcode,
     RunLogResponseValue,
-    Side,
     SolewareService,
     SolewareServiceProxy,
     StrideDetail,
-    StrikeType,
     decode_frames,
 )
 
@@ -52,7 +50,7 @@ class MemoryRunLog:
         self.acked.append(seq)
 
 
-STRIDE = StrideDetail(7, 60_000, 240, 120, 12.5, StrikeType.REARFOOT, 150.0, Side.RIGHT, Gait.RUN, 2.4, 3.3)
+STRIDE = StrideDetail(7, 60.0, 0.24, 0.12, 12.5, StrikeType.REARFOOT, 150.0, Side.RIGHT, Gait.RUN, 2.4, 3.3)
 
 
 @contextlib.asynccontextmanager

@@ -123,9 +123,7 @@ def test_every_stride_is_logged_and_the_run_closed():
     logged = [r for r in records if isinstance(r, Stride)]
     assert len(logged) == len(strides)
     assert [r.seq for r in logged] == [e.seq for e in strides]
-    assert [r.stride_length_m for r in logged] == pytest.approx(
-        [e.stride.length_m for e in strides], abs=1e-3
-    )
+    assert [r.length_m for r in logged] == pytest.approx([e.stride.length_m for e in strides], abs=1e-3)
     end = records[-1]
     assert isinstance(end, RunEnd) and end.distance_m == pytest.approx(fw.rsc_.total_distance_m, abs=0.01)
     assert log.runs()[0].complete

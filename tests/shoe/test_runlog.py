@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from soleware.gait import Gait, StrikeType
+from soleware.gait import Stride as GaitStride
 from soleware.shoe.runlog import (
     HEADER_SIZE,
     FileFlash,
@@ -21,19 +21,20 @@ from soleware.shoe.runlog import (
 PAGE = 256
 
 
-def kw(i: int) -> dict[str, Any]:
-    return {
-        "t_end_s": 0.72 * (i + 1),
-        "stride_length_m": 2.2,
-        "speed_mps": 3.05,
-        "cadence_spm": 168.0 + i % 5,
-        "contact_s": 0.22,
-        "flight_s": 0.1,
-        "strike_angle_deg": 8.0,
-        "strike": "rearfoot",
-        "impact_mps2": 90.0 + i,
-        "gait": "run",
-    }
+def stride(i: int) -> GaitStride:
+    return GaitStride(
+        t_start_s=0.72 * i,
+        t_end_s=0.72 * (i + 1),
+        length_m=2.2,
+        speed_mps=3.05,
+        cadence_spm=168.0 + i % 5,
+        contact_time_s=0.22,
+        flight_time_s=0.1,
+        strike_angle_deg=8.0,
+        strike_type=StrikeType.REARFOOT,
+        impact_mps2=90.0 + i,
+        gait=Gait.RUN,
+    )
 
 
 def small(pages: int = 8) -> MemoryFlash:
@@ -42,7 +43,7 @@ def small(pages: int = 8) -> MemoryFlash:
 
 def run(log: RunLog, strides: int, *, t0: int = 0) -> tuple[int, list[bool]]:
     rid = log.start_run(start_unix_ms=1_700_000_000_000 + t0, side="left", firmware="0.1")
-    ok = [log.append_stride(**kw(i)) for i in range(strides)]
+    ok = [log.append_stride(stride(i)) for i in range(strides)]
     log.end_run(distance_m=2.2 * strides, moving_s=0.72 * strides, elapsed_s=0.8 * strides)
     return rid, ok
 
@@ -56,7 +57,7 @@ def test_a_run_is_logged_and_reads_back_after_restart() -> None:
     assert [type(r) for r in recs] == [RunStart] + [Stride] * 10 + [RunEnd]
     assert [r.seq for r in recs] == list(range(1, 13))
     assert rid == 1 and all(r.run_id == rid for r in recs)  # type: ignore[attr-defined]
-    assert recs[3].stride_length_m == pytest.approx(2.2)  # type: ignore[attr-defined]
+    assert recs[3].length_m == pytest.approx(2.2)  # type: ignore[attr-defined]
     end = recs[-1]
     assert isinstance(end, RunEnd) and end.stride_count == 10 and end.distance_m == pytest.approx(22.0)
     again = RunLog.open(flash)
@@ -99,11 +100,11 @@ def test_resume_run_after_a_reboot() -> None:
     flash = small()
     log = RunLog.open(flash)
     rid = log.start_run(start_unix_ms=5, side="right")
-    log.append_stride(**kw(0))
+    log.append_stride(stride(0))
     log = RunLog.open(flash)
     assert log.current_run is None and not log.runs()[0].complete
     assert log.resume_run() == rid
-    log.append_stride(**kw(1))
+    log.append_stride(stride(1))
     end = log.end_run(distance_m=4.4, moving_s=1.4, elapsed_s=1.5)
     assert end is not None and end.stride_count == 2 and end.run_id == rid
     assert RunLog.open(flash).resume_run() is None
@@ -124,7 +125,7 @@ def test_only_acknowledged_pages_are_reused_and_unsynced_data_is_never_overwritt
     assert log.runs()[0].overflowed and log.stats.dropped_strides == ok.count(False)
     # a new run can start but gets no stride detail until the phone syncs
     log.start_run(start_unix_ms=2, side="left")
-    assert not log.append_stride(**kw(0))
+    assert not log.append_stride(stride(0))
     log.end_run(distance_m=0, moving_s=0, elapsed_s=0)
     # the phone takes half and acknowledges it: only those pages come back
     half = recs[len(recs) // 2].seq
@@ -174,7 +175,7 @@ def test_ack_rules() -> None:
     log.ack(2)  # going backwards is a no-op
     assert log.acked_seq == 3
     with pytest.raises(RunLogError):
-        log.append_stride(**kw(0))  # no run
+        log.append_stride(stride(0))  # no run
 
 
 def test_check_reports_corruption() -> None:

@@ -9,15 +9,20 @@ import pytest
 from typer.testing import CliRunner
 
 from soleware.cli import app
+from soleware.gait import Gait
+from soleware.gait import Stride as GaitStride
 from soleware.shoe.runlog import FileFlash, PowerCut, RunLog
 
 runner = CliRunner()
 
 
 def stride(log: RunLog, i: int) -> bool:
-    return log.append_stride(
-        t_end_s=0.7 * i, stride_length_m=2.0, speed_mps=3.0, cadence_spm=170, contact_s=0.2, flight_s=0.1
-    )
+    s = GaitStride(
+        t_start_s=0.7 * i - 0.7, t_end_s=0.7 * i, length_m=2.0, speed_mps=3.0, cadence_spm=170,
+        contact_time_s=0.2, flight_time_s=0.1, strike_angle_deg=0.0, strike_type=None, impact_mps2=0.0,
+        gait=Gait.RUN,
+    )  # fmt: skip
+    return log.append_stride(s)
 
 
 @pytest.fixture

@@ -8,24 +8,26 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from soleware.gait import Gait, StrikeType
+from soleware.gait import Stride as GaitStride
 from soleware.shoe.runlog import LogRecord, MemoryFlash, Overflow, PowerCut, RunEnd, RunLog, RunStart, Stride
 
 PAGE = 256
 PAGES = 6
 
-stride_values = st.fixed_dictionaries(
-    {
-        "t_end_s": st.floats(0, 1e5),
-        "stride_length_m": st.floats(0, 80),
-        "speed_mps": st.floats(0, 70),
-        "cadence_spm": st.floats(0, 400),
-        "contact_s": st.floats(0, 2),
-        "flight_s": st.floats(0, 2),
-        "strike_angle_deg": st.floats(-90, 90),
-        "strike": st.sampled_from(["unknown", "rearfoot", "midfoot", "forefoot"]),
-        "impact_mps2": st.floats(0, 2000),
-        "gait": st.sampled_from(["walk", "run", "unknown"]),
-    }
+stride_values = st.builds(
+    GaitStride,
+    t_start_s=st.floats(0, 1e5),
+    t_end_s=st.floats(0, 1e5),
+    length_m=st.floats(0, 80),
+    speed_mps=st.floats(0, 70),
+    cadence_spm=st.floats(0, 400),
+    contact_time_s=st.floats(0, 2),
+    flight_time_s=st.floats(0, 2),
+    strike_angle_deg=st.floats(-90, 90),
+    strike_type=st.sampled_from([None, *StrikeType]),
+    impact_mps2=st.floats(0, 2000),
+    gait=st.sampled_from(list(Gait)),
 )
 
 
@@ -73,15 +75,15 @@ class RunLogMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.log.current_run is not None)
     @rule(v=stride_values, cut=cuts)
-    def stride(self, v: dict[str, Any], cut: tuple[int, bool] | None) -> None:
+    def stride(self, v: GaitStride, cut: tuple[int, bool] | None) -> None:
         before = max(self.model, default=0)
         result: list[bool] = []
-        self._do(lambda: result.append(self.log.append_stride(**v)), cut)
+        self._do(lambda: result.append(self.log.append_stride(v)), cut)
         got = [r for r in self.model.values() if r.seq > before]
         for r in got:
             assert isinstance(r, Stride | Overflow)
             if isinstance(r, Stride):
-                assert r.stride_length_mm == min(0xFFFF, round(v["stride_length_m"] * 1e3))
+                assert r.stride_length_mm == min(0xFFFF, round(v.length_m * 1e3))
         if result == [True]:
             assert got and isinstance(got[-1], Stride)
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from soleware.gait import Gait, StrikeType
+from soleware.gait import Stride as GaitStride
 from soleware.shoe.runlog import (
     HEADER_SIZE,
     LogRecord,
@@ -23,19 +25,20 @@ PAGES = 8
 Op = tuple[str, Any]
 
 
-def stride_kw(i: int) -> dict[str, Any]:
-    return {
-        "t_end_s": 0.7 * i,
-        "stride_length_m": 2.0 + 0.01 * i,
-        "speed_mps": 3.0 + 0.001 * i,
-        "cadence_spm": 170.0,
-        "contact_s": 0.21,
-        "flight_s": 0.12,
-        "strike_angle_deg": -4.5,
-        "strike": "forefoot",
-        "impact_mps2": 150.0,
-        "gait": "run",
-    }
+def stride(i: int) -> GaitStride:
+    return GaitStride(
+        t_start_s=0.7 * i - 0.7,
+        t_end_s=0.7 * i,
+        length_m=2.0 + 0.01 * i,
+        speed_mps=3.0 + 0.001 * i,
+        cadence_spm=170.0,
+        contact_time_s=0.21,
+        flight_time_s=0.12,
+        strike_angle_deg=-4.5,
+        strike_type=StrikeType.FOREFOOT,
+        impact_mps2=150.0,
+        gait=Gait.RUN,
+    )
 
 
 def apply(log: RunLog, op: Op) -> None:
@@ -45,7 +48,7 @@ def apply(log: RunLog, op: Op) -> None:
     if kind == "start":
         log.start_run(start_unix_ms=1_700_000_000_000 + arg, side="right", firmware="fw-1.0")
     elif kind == "stride":
-        log.append_stride(**stride_kw(arg))
+        log.append_stride(stride(arg))
     elif kind == "end":
         log.end_run(distance_m=arg, moving_s=60.0, elapsed_s=65.0)
     elif kind == "ack":
@@ -91,7 +94,7 @@ def continue_and_verify(flash: MemoryFlash, recovered: list[LogRecord]) -> None:
     assert log.check() == []
     rid = log.start_run(start_unix_ms=1, side="left")
     for i in range(3):
-        assert log.append_stride(**stride_kw(100 + i))
+        assert log.append_stride(stride(100 + i))
     log.end_run(distance_m=10.0, moving_s=3.0, elapsed_s=3.0)
     again = RunLog.open(flash)
     assert again.check() == []
@@ -166,12 +169,12 @@ class TestCutAtEveryByte:
         flash = build(setup)
         log = RunLog.open(flash)
         i = 0
+
         while len(log._live) < PAGES or log._live[-1].write_pos + Stride.frame_size() <= PAGE:
-            for op in [("ack", 0), ("stride", i)]:
+            for op in [("stride", i), ("ack", 0)]:
                 apply(log, op)
                 setup.append(op)
             i += 1
-        setup.append(("ack", 0))
         total = cut_everywhere(setup, [("stride", 999)], torn)
         assert total >= PAGE + HEADER_SIZE + Stride.frame_size()
 
@@ -218,7 +221,7 @@ def test_read_only_open_does_not_write() -> None:
     assert log.check() == []
     assert base.snapshot() == before
     with pytest.raises(Exception, match="read-only"):
-        log.append_stride(**stride_kw(0))
+        log.append_stride(stride(0))
 
 
 def test_log_object_is_unusable_after_a_cut() -> None:

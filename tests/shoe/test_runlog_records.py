@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from soleware.gait import Gait, Side, StrikeType
+from soleware.gait import Stride as GaitStride
 from soleware.shoe.runlog import (
     FRAME_OVERHEAD,
     Ack,
     FileFlash,
     FlashError,
-    Gait,
     LogRecord,
     MemoryFlash,
     Overflow,
@@ -17,28 +20,32 @@ from soleware.shoe.runlog import (
     RecordError,
     RunEnd,
     RunStart,
-    Side,
     Stride,
-    StrikeType,
+    StrideV1,
     parse_size,
     record_to_dict,
 )
 
-STRIDE = Stride.from_si(
-    seq=42,
-    run_id=7,
-    side=Side.RIGHT,
-    t_end_s=1234.567,
-    stride_length_m=2.345,
-    speed_mps=3.456,
-    cadence_spm=172.34,
-    contact_s=0.234,
-    flight_s=0.111,
-    strike_angle_deg=-12.34,
-    strike="midfoot",
-    impact_mps2=123.45,
-    gait="walk",
-)
+
+def gait_stride(**kw: object) -> GaitStride:
+    values: dict[str, object] = {
+        "t_start_s": 1233.9,
+        "t_end_s": 1234.567,
+        "length_m": 2.345,
+        "speed_mps": 3.456,
+        "cadence_spm": 172.34,
+        "contact_time_s": 0.234,
+        "flight_time_s": 0.111,
+        "strike_angle_deg": -12.34,
+        "strike_type": StrikeType.MIDFOOT,
+        "impact_mps2": 123.45,
+        "gait": Gait.WALK,
+    }
+    return GaitStride(**{**values, **kw})  # type: ignore[arg-type]
+
+
+STRIDE = Stride.from_stride(gait_stride(), seq=42, run_id=7, side=Side.RIGHT)
+STRIDE_V1 = StrideV1(**{**STRIDE.__dict__, "seq": 43, "t_start_ms": None})
 EXAMPLES: list[LogRecord] = [
     RunStart(
         seq=1,
@@ -49,6 +56,7 @@ EXAMPLES: list[LogRecord] = [
         calibration_ppm=1_012_345,
     ),
     STRIDE,
+    STRIDE_V1,
     RunEnd(
         seq=3,
         run_id=1,
@@ -82,22 +90,49 @@ def test_every_single_bit_flip_is_detected(rec: LogRecord) -> None:
 
 
 def test_stride_scaling_and_si_views() -> None:
-    assert STRIDE.stride_length_mm == 2345 and STRIDE.stride_length_m == pytest.approx(2.345)
+    assert STRIDE.stride_length_mm == 2345 and STRIDE.length_m == pytest.approx(2.345)
+    assert STRIDE.t_start_ms == 1_233_900 and STRIDE.t_start_s == pytest.approx(1233.9)
+    assert STRIDE.contact_time_s == pytest.approx(0.234) and STRIDE.flight_time_s == pytest.approx(0.111)
     assert STRIDE.speed_mps == pytest.approx(3.456)
     assert STRIDE.cadence_spm_x10 == 1723 and STRIDE.cadence_spm == pytest.approx(172.3)
     assert STRIDE.strike_angle_deg_x10 == -123 and STRIDE.strike_angle_deg == pytest.approx(-12.3)
     assert STRIDE.t_end_ms == 1_234_567 and STRIDE.impact_mps2 == pytest.approx(123.4, abs=0.11)
-    assert (STRIDE.strike, STRIDE.gait, STRIDE.side) == (StrikeType.MIDFOOT, Gait.WALK, Side.RIGHT)
-    assert Stride.frame_size() <= 33
+    assert (STRIDE.strike_type, STRIDE.gait, STRIDE.side) == (StrikeType.MIDFOOT, Gait.WALK, Side.RIGHT)
+    assert Stride.frame_size() == 37 and StrideV1.frame_size() == 33
+
+
+def test_the_start_offset_is_the_runs_start() -> None:
+    s = Stride.from_stride(
+        gait_stride(t_start_s=100.25, t_end_s=101.0), seq=1, run_id=1, side=Side.LEFT, t0_s=100
+    )
+    assert (s.t_start_ms, s.t_end_ms) == (250, 1000)
+
+
+def test_unknown_strike_and_gait_travel_as_none() -> None:
+    s = Stride.from_stride(
+        gait_stride(strike_type=None, strike_angle_deg=float("nan")), seq=1, run_id=1, side=Side.LEFT
+    )
+    back = Stride.from_bytes(bytes(s))
+    assert back.strike_type is None and back.strike_angle_deg_x10 == 0 and back.gait is Gait.WALK
+
+
+def test_a_v1_stride_reads_as_a_stride_without_its_start() -> None:
+    frame = bytes(STRIDE_V1)
+    assert frame[0] == 0x02 and len(frame) == 33
+    back = Stride.from_bytes(frame)
+    assert isinstance(back, StrideV1) and back.t_start_ms is None and back.t_start_s is None
+    assert back.t_end_ms == STRIDE.t_end_ms and back.strike_type is StrikeType.MIDFOOT
 
 
 def test_stride_values_saturate_instead_of_failing() -> None:
-    s = Stride.from_si(
-        seq=1, run_id=1, side=Side.LEFT, t_end_s=-1, stride_length_m=1e6, speed_mps=-3, cadence_spm=1e9,
-        contact_s=99.0, flight_s=0.1, strike_angle_deg=1e5,
+    glitch = gait_stride(
+        t_start_s=-2, t_end_s=-1, length_m=1e6, speed_mps=-3, cadence_spm=1e9, contact_time_s=99.0,
+        flight_time_s=float("inf"), strike_angle_deg=1e5, impact_mps2=float("nan"),
     )  # fmt: skip
+    s = Stride.from_stride(glitch, seq=1, run_id=1, side=Side.LEFT)
     assert (s.t_end_ms, s.stride_length_mm, s.speed_mmps, s.cadence_spm_x10) == (0, 0xFFFF, 0, 0xFFFF)
     assert s.strike_angle_deg_x10 == 0x7FFF and s.contact_ms == 0xFFFF
+    assert s.flight_ms == 0xFFFF and s.impact_mps2_x10 == 0
     assert Stride.from_bytes(bytes(s)) == s
 
 
@@ -112,7 +147,8 @@ def test_wrong_type_and_truncation() -> None:
 
 def test_record_to_dict_is_json_ready() -> None:
     d = record_to_dict(STRIDE)
-    assert d["type"] == "stride" and d["strike"] == "midfoot" and d["side"] == "right" and d["seq"] == 42
+    assert d["type"] == "stride" and d["strike_type"] == "midfoot" and d["side"] == "right" and d["seq"] == 42
+    assert record_to_dict(dataclasses.replace(STRIDE, strike_type=None))["strike_type"] is None
 
 
 def test_firmware_string_is_truncated_to_12_ascii_bytes() -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from soleware.gait import GRAVITY_MPS2
 from soleware.shoe.sim import (
     Runner,
     SensorModel,
@@ -15,7 +16,6 @@ from soleware.shoe.sim import (
     footfalls,
     parse_plan,
 )
-from soleware.shoe.sim.foot import GRAVITY_MPS2
 
 
 def _perfect(plan: str, *, rate: float = 200.0, strike: str = "rearfoot", **kw: object) -> ShoeSimulator:

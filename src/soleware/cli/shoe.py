@@ -9,12 +9,12 @@ import typer
 from rich.console import Console
 
 from soleware.cli._app import app
+from soleware.gait.vocabulary import StrikeType
 
 shoe_app = typer.Typer(help="The virtual shoe: simulator, firmware replay, run log.", no_args_is_help=True)
 app.add_typer(shoe_app, name="shoe")
 
 _SIDES = ("left", "right", "both")
-_STRIKES = ("rearfoot", "midfoot", "forefoot")
 
 
 @shoe_app.command()
@@ -41,8 +41,8 @@ def simulate(
     if side not in _SIDES:
         err.print(f"[red]error:[/red] --side must be one of {', '.join(_SIDES)}, not {side!r}")
         raise typer.Exit(2)
-    if strike not in _STRIKES:
-        err.print(f"[red]error:[/red] --strike must be one of {', '.join(_STRIKES)}, not {strike!r}")
+    if StrikeType.parse(strike) is None:
+        err.print(f"[red]error:[/red] --strike must be one of {', '.join(StrikeType)}, not {strike!r}")
         raise typer.Exit(2)
     if rate <= 0:
         err.print("[red]error:[/red] --rate must be positive")

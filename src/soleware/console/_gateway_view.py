@@ -10,8 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from soleware.link.gateway import Gateway
-from soleware.link.soleware_service import Gait, StrideDetail
+from soleware.link.gateway import Gateway, has_flight
 
 __all__ = ["render"]
 
@@ -35,12 +34,6 @@ def _clock(t_s: float) -> str:
     h, rest = divmod(int(t_s), 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
-def _flight(stride: StrideDetail | None) -> str:
-    if stride is None or stride.gait != Gait.RUN or stride.flight_time_ms <= 0:
-        return "–"
-    return f"{stride.flight_time_ms} ms"
 
 
 def render(gateway: Gateway) -> Group:
@@ -72,12 +65,15 @@ def render(gateway: Gateway) -> Group:
     row("link", [f"[{_LINK_STYLE.get(f.link, 'white')}]{f.link}[/]" for f in fs])
     row("shoe", [f.serial for f in fs])
     row("battery", [f"{f.battery_pct}%" if f.battery_pct is not None else "–" for f in fs])
-    row("contact", [f"{f.last_stride.contact_time_ms} ms" if f.last_stride else "–" for f in fs])
-    row("flight", [_flight(f.last_stride) for f in fs])
+    row("contact", [f"{1000 * f.last_stride.contact_time_s:.0f} ms" if f.last_stride else "–" for f in fs])
+    row(
+        "flight",
+        [f"{1000 * f.last_stride.flight_time_s:.0f} ms" if has_flight(f.last_stride) else "–" for f in fs],
+    )
     row(
         "strike",
         [
-            f"{f.last_stride.strike_type.name.lower()} {f.last_stride.strike_angle_deg:+.0f}°"
+            f"{f.last_stride.strike_type or '–'} {f.last_stride.strike_angle_deg:+.0f}°"
             if f.last_stride
             else "–"
             for f in fs

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from soleware.formats._plausible import check_plausible
 from soleware.formats._safety import FormatError
 from soleware.runs.model import Lap, Run, RunDataError, Streams, detect_pauses
 
@@ -103,7 +104,8 @@ def build_run(
     title: str = "",
     shoe_serials: Sequence[str] = (),
 ) -> Run:
-    """A Run from a reader's samples; raises FormatError naming the file when the samples cannot make one."""
+    """A Run from a reader's samples; raises FormatError naming the file when the samples cannot make one or
+    make one no human activity on foot has (see _plausible)."""
     if len(s.time) < 2:
         raise FormatError(name, f"activity has {len(s.time)} timed sample(s), need at least 2")
     t_abs = np.array([x.timestamp() for x in s.time], dtype=np.float64)
@@ -203,7 +205,7 @@ def build_run(
             stride_length_m=f4(_column(s.stride_length_m, idx)),
             contact_time_s=f4(_column(s.contact_time_s, idx)),
         )
-        return Run(
+        run = Run(
             start_time=start_time,
             time_zone=time_zone,
             distance_m=total,
@@ -218,3 +220,5 @@ def build_run(
         )
     except RunDataError as exc:
         raise FormatError(name, f"activity data is inconsistent ({exc})") from exc
+    check_plausible(run, name=name)
+    return run

@@ -7,7 +7,6 @@ gunzip or unzip), never expands XML entities, never fetches anything over the ne
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import zlib
@@ -18,10 +17,16 @@ from typing import IO
 from lxml import etree
 
 __all__ = [
+    "ACTIVITY_KINDS",
     "DEFAULT_MAX_BYTES",
+    "EXPANSION_FLOOR_BYTES",
+    "HEAD_BYTES",
+    "MAX_EXPANSION",
     "FormatError",
+    "check_expansion",
     "gunzip_bounded",
     "parse_xml",
+    "read_activity_stream",
     "read_bounded",
     "read_path",
     "sniff",
@@ -29,7 +34,16 @@ __all__ = [
 
 #: largest single activity file (after decompression) a reader accepts, bytes
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+#: most a compressed activity file may expand (output : input); real TCX/GPX files reach 10-35:1
+MAX_EXPANSION = 200
+#: expansion is judged only beyond this much output, bytes (small files may compress any way they like)
+EXPANSION_FLOOR_BYTES = 4 * 1024 * 1024
+#: bytes looked at before a stream that should be an activity file is read further
+HEAD_BYTES = 4096
+#: what sniff() may call the first bytes of an activity file
+ACTIVITY_KINDS = frozenset({"fit", "tcx", "gpx", "xml", "gzip"})
 _CHUNK = 1024 * 1024
+_GZ_CHUNK = 64 * 1024
 
 
 class FormatError(ValueError):
@@ -48,9 +62,15 @@ def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.3g} MB"
 
 
-def read_bounded(stream: IO[bytes], *, name: str, max_bytes: int) -> bytes:
-    """Read a stream to its end, refusing (before holding more than max_bytes + 1 chunk) anything larger."""
+def _size(n: int) -> str:
+    return _mb(n) if n >= 1024 * 1024 else f"{n / 1024:.3g} kB"
+
+
+def read_bounded(stream: IO[bytes], *, name: str, max_bytes: int, prefix: bytes = b"") -> bytes:
+    """Read a stream to its end (after ``prefix``, bytes already read from it), refusing (before holding more
+    than max_bytes + 1 chunk) anything larger."""
     buf = io.BytesIO()
+    buf.write(prefix)
     while True:
         chunk = stream.read(min(_CHUNK, max_bytes + 1 - buf.tell()) or 1)
         if not chunk:
@@ -58,6 +78,35 @@ def read_bounded(stream: IO[bytes], *, name: str, max_bytes: int) -> bytes:
         buf.write(chunk)
         if buf.tell() > max_bytes:
             raise FormatError(name, f"file is larger than the limit of {_mb(max_bytes)}")
+
+
+def read_activity_stream(stream: IO[bytes], *, name: str, max_bytes: int) -> bytes:
+    """Read a stream that should hold one activity file, looking at its first bytes before reading on: what is
+    no FIT, TCX, GPX or gzip data is refused after HEAD_BYTES, whatever its size (hostile archives)."""
+    head = b""
+    while len(head) < HEAD_BYTES:
+        chunk = stream.read(HEAD_BYTES - len(head))
+        if not chunk:
+            break
+        head += chunk
+    kind = sniff(head)
+    if kind == "empty":
+        raise FormatError(name, "file is empty")
+    if kind not in ACTIVITY_KINDS:
+        raise FormatError(name, f"not a FIT, TCX or GPX activity (the data looks like {kind})")
+    return read_bounded(stream, name=name, max_bytes=max_bytes, prefix=head)
+
+
+def check_expansion(name: str, *, compressed_bytes: int, expanded_bytes: int) -> None:
+    """Refuse data that expands more than MAX_EXPANSION times once it expands beyond EXPANSION_FLOOR_BYTES:
+    no activity file compresses like that, bombs do (deflate reaches 1032:1 on repeated bytes)."""
+    if expanded_bytes > EXPANSION_FLOOR_BYTES and expanded_bytes > MAX_EXPANSION * max(compressed_bytes, 1):
+        raise FormatError(
+            name,
+            f"compressed data expands {expanded_bytes / max(compressed_bytes, 1):.0f}:1 "
+            f"({_size(compressed_bytes)} to {_size(expanded_bytes)}), more than the {MAX_EXPANSION}:1 any activity "
+            "file reaches (possible decompression bomb)",
+        )
 
 
 def read_path(path: str | os.PathLike[str], *, max_bytes: int) -> bytes:
@@ -74,12 +123,35 @@ def read_path(path: str | os.PathLike[str], *, max_bytes: int) -> bytes:
 
 
 def gunzip_bounded(data: bytes, *, name: str, max_bytes: int) -> bytes:
-    """Decompress gzip data, refusing output beyond max_bytes (gzip bombs expand ~1000×)."""
+    """Decompress gzip data (all members), refusing output beyond max_bytes and output that expands beyond
+    MAX_EXPANSION times the input consumed so far (gzip bombs expand ~1000×): a bomb costs little to refuse."""
+    out = io.BytesIO()
+    rest = data
+    consumed = 0
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
-            return read_bounded(gz, name=name, max_bytes=max_bytes)
-    except (OSError, EOFError, zlib.error) as exc:
+        while rest:
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            pos = 0
+            while not d.eof:
+                if d.unconsumed_tail:
+                    piece = d.unconsumed_tail
+                else:
+                    piece = rest[pos : pos + _GZ_CHUNK]
+                    pos += len(piece)
+                chunk = d.decompress(piece, _CHUNK)
+                if not piece and not chunk:
+                    raise FormatError(name, "broken gzip data (the data ends before the end of the stream)")
+                out.write(chunk)
+                used = pos - len(d.unconsumed_tail) - (len(d.unused_data) if d.eof else 0)
+                if out.tell() > max_bytes:
+                    raise FormatError(name, f"file is larger than the limit of {_mb(max_bytes)}")
+                check_expansion(name, compressed_bytes=consumed + used, expanded_bytes=out.tell())
+            tail = d.unused_data + rest[pos:]
+            consumed += len(rest) - len(tail)
+            rest = tail.lstrip(b"\x00")  # another gzip member may follow; zero padding may end the file
+    except zlib.error as exc:
         raise FormatError(name, f"broken gzip data ({exc})") from exc
+    return out.getvalue()
 
 
 _PARSER_OPTIONS = {

@@ -1,9 +1,10 @@
 """Bulk import: folders and zip archives (a Strava or Garmin export) of hundreds of activity files.
 
 Every activity file gets one result: ok, duplicate (the same activity as an earlier file or an existing run)
-or rejected with the reason. Other files (photos, CSV, JSON) are listed as skipped. Zip members are read by
-streaming with a per-file and a per-archive cap, whatever sizes the archive claims (zip bomb guard); nothing
-is extracted to disk.
+or rejected with the reason. Other files (photos, CSV, JSON) are listed as skipped. Zip members are judged by
+what the archive declares (size, expansion ratio) before they are opened and by their first bytes before they
+are read on, then read by streaming with a per-file and a per-archive cap (zip bomb guard); nothing is
+extracted to disk.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from pathlib import Path
 from typing import Literal
 
 from soleware.formats._reader import ACTIVITY_SUFFIXES, read_activity
-from soleware.formats._safety import DEFAULT_MAX_BYTES, FormatError, read_bounded, read_path
+from soleware.formats._safety import (
+    DEFAULT_MAX_BYTES,
+    FormatError,
+    check_expansion,
+    read_activity_stream,
+    read_path,
+)
 from soleware.runs.model import Run, RunSummary, same_activity
 
 __all__ = ["ImportReport", "ImportResult", "import_paths"]
@@ -99,6 +106,8 @@ def _zip_entries(
 
     def loader(info: zipfile.ZipInfo, name: str) -> Callable[[], bytes]:
         def load() -> bytes:
+            # what the archive declares is checked first (zipfile never reads past a member's declared size),
+            # then the first bytes: a hostile member costs a few kB of inflation, not its declared size
             if info.flag_bits & 0x1:
                 raise FormatError(name, "zip member is encrypted")
             if info.file_size > max_bytes:
@@ -106,13 +115,15 @@ def _zip_entries(
                     name,
                     f"file is {info.file_size / 2**20:.3g} MB, larger than the limit of {max_bytes / 2**20:.3g} MB",
                 )
-            if budget.left <= 0:
+            if info.compress_type != zipfile.ZIP_STORED:
+                check_expansion(name, compressed_bytes=info.compress_size, expanded_bytes=info.file_size)
+            if budget.left <= 0 or info.file_size > budget.left:
                 raise FormatError(
                     name, f"archive exceeds the total limit of {max_archive_bytes / 2**20:.3g} MB"
                 )
             try:
                 with archive.open(info) as member:
-                    data = read_bounded(member, name=name, max_bytes=min(max_bytes, budget.left))
+                    data = read_activity_stream(member, name=name, max_bytes=min(max_bytes, budget.left))
             except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
                 raise FormatError(name, f"broken zip member ({exc})") from exc
             budget.left -= len(data)

@@ -1,20 +1,23 @@
-"""FIT activity files: writing with fit-tool, reading with Garmin's own SDK (garmin-fit-sdk).
+"""FIT activity files: writing with fit-tool, reading with fitdecode (every record header kind, CRCs checked).
 
 A written file holds file_id, a device_info for the creator and one per shoe (product_name "Soleware shoe",
 descriptor = the shoe's serial), timer start/stop events at the run's pauses, one record per stream sample
-outside the pauses, the laps (one lap over the whole run when it has none), one running session and the
-activity. Units on the wire: record cadence is strides per minute (half the steps per minute) plus
-fractional_cadence in 1/128; step_length is half a stride in mm (0.1 mm); stance_time is ms (0.1 ms); distance
-m (1 cm); enhanced_speed m/s (1 mm/s). Timestamps are whole seconds. FIT has no lap names, titles or strides:
+outside the pauses, the laps (one lap over the whole run when it has none; their distances and timer times
+are shares of the stored totals, see _totals), one running session with the stored totals and the activity.
+Units on the wire: record cadence is strides per minute (half the steps per minute) plus fractional_cadence in
+1/128; step_length is half a stride in mm (0.1 mm); stance_time is ms (0.1 ms); distance m (1 cm);
+enhanced_speed m/s (1 mm/s). Timestamps are whole seconds. FIT has no lap names, titles or strides:
 those are lost (the stride CSV keeps strides).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 from typing import Any
 
+import fitdecode
 import numpy as np
 from fit_tool.data_message import DataMessage
 from fit_tool.fit_file_builder import FitFileBuilder
@@ -39,10 +42,10 @@ from fit_tool.profile.profile_type import (
     Sport,
     SubSport,
 )
-from garmin_fit_sdk import Decoder, Stream
 
 from soleware.formats._build import Samples, build_run, zone_from_offset
 from soleware.formats._safety import FormatError, sniff
+from soleware.formats._totals import lap_totals
 from soleware.runs.model import Run, Source
 
 __all__ = ["RUN_SPORTS", "SHOE_PRODUCT_NAME", "read_fit", "write_fit"]
@@ -227,7 +230,8 @@ def write_fit(run: Run) -> bytes:
     ]
     if not laps:
         laps = [(0.0, run.elapsed_time_s, LapTrigger.SESSION_END)]
-    for k, (a, b, trigger) in enumerate(laps):
+    totals = lap_totals(run, [(a, b) for a, b, _ in laps])
+    for k, ((a, b, trigger), (dist, timer_s)) in enumerate(zip(laps, totals, strict=True)):
         lap = LapMessage()
         lap.message_index = k
         lap.timestamp = ms(b)
@@ -235,15 +239,13 @@ def write_fit(run: Run) -> bytes:
         lap.event = Event.LAP
         lap.event_type = EventType.STOP
         lap.total_elapsed_time = b - a
-        paused = sum(max(0.0, min(b, pb) - max(a, pa)) for pa, pb in pauses)
-        lap.total_timer_time = b - a - paused
-        dist = float(np.interp(b, s.t_s, s.distance_m) - np.interp(a, s.t_s, s.distance_m))
+        lap.total_timer_time = timer_s
         lap.total_distance = dist
         lap.lap_trigger = trigger
         lap.intensity = Intensity.ACTIVE
         lap.sport = Sport.RUNNING
         lap.sub_sport = SubSport.GENERIC
-        _set_summary(lap, _stream_stats(run, a, b), dist, b - a - paused)
+        _set_summary(lap, _stream_stats(run, a, b), dist, timer_s)
         builder.add(lap)
 
     session = SessionMessage()
@@ -279,7 +281,12 @@ def write_fit(run: Run) -> bytes:
 
 # ---------------------------------------------------------------------------------------------- reading
 def _check_container(data: bytes, name: str) -> None:
-    """Reject what is not an intact FIT file, saying whether it is the wrong type, truncated or corrupt."""
+    """Reject what is not an intact FIT file, saying whether it is the wrong type, truncated or corrupt.
+
+    The header CRC is checked only when it is set: the FIT protocol lets writers leave it 0x0000, as older
+    Garmin watches (the Forerunner 110) do. The file CRC over header and data is always checked, for each of
+    the FIT files chained one after another in the data.
+    """
     kind = sniff(data)
     if kind == "empty":
         raise FormatError(name, "file is empty")
@@ -287,25 +294,69 @@ def _check_container(data: bytes, name: str) -> None:
         raise FormatError(name, f"not a FIT file: {len(data)} bytes is shorter than a FIT header")
     if kind != "fit":
         raise FormatError(name, f"not a FIT file (no '.FIT' signature; the data looks like {kind})")
-    header_size = data[0]
-    data_size = int.from_bytes(data[4:8], "little")
-    if header_size not in (12, 14):
-        raise FormatError(name, f"not a FIT file: header size {header_size} is neither 12 nor 14")
-    if len(data) < header_size + data_size + 2:
-        raise FormatError(
-            name,
-            f"FIT file is truncated: header announces {header_size + data_size + 2} bytes, file has {len(data)}",
-        )
-    if not Decoder(Stream.from_byte_array(bytearray(data))).check_integrity():
-        raise FormatError(name, "FIT file is corrupt: CRC check failed")
+    start = 0
+    while start < len(data):
+        part = "" if start == 0 else f"chained FIT file at byte {start}: "
+        header = data[start : start + 14]
+        if len(header) < 12 or header[8:12] != b".FIT":
+            raise FormatError(
+                name, f"FIT file is corrupt: the {len(data) - start} bytes after byte {start} are no FIT file"
+            )
+        header_size = header[0]
+        data_size = int.from_bytes(header[4:8], "little")
+        if header_size not in (12, 14):
+            raise FormatError(name, f"not a FIT file: {part}header size {header_size} is neither 12 nor 14")
+        end = start + header_size + data_size
+        if len(data) < end + 2:
+            raise FormatError(
+                name,
+                f"FIT file is truncated: {part}header announces {end + 2 - start} bytes, file has {len(data) - start}",
+            )
+        if header_size == 14:
+            header_crc = int.from_bytes(header[12:14], "little")
+            if header_crc != 0 and header_crc != fitdecode.utils.compute_crc(
+                data, start=start, end=start + 12
+            ):
+                raise FormatError(name, f"FIT file is corrupt: {part}header CRC check failed")
+        if int.from_bytes(data[end : end + 2], "little") != fitdecode.utils.compute_crc(
+            data, start=start, end=end
+        ):
+            raise FormatError(name, f"FIT file is corrupt: {part}CRC check failed")
+        start = end + 2
 
 
 def _decode(data: bytes, name: str) -> dict[str, list[dict[str, Any]]]:
+    """Every data message of the file by kind ("record_mesgs", ...), as {field name: value} without the fields
+    the file leaves invalid. Decoded with fitdecode, which reads every record header the protocol has,
+    compressed timestamp headers included (older Garmin watches write records with them)."""
     _check_container(data, name)
-    messages, errors = Decoder(Stream.from_byte_array(bytearray(data))).read()
-    if errors:
-        raise FormatError(name, f"FIT file could not be decoded ({errors[0]})")
+    messages: dict[str, list[dict[str, Any]]] = {}
+    try:
+        with fitdecode.FitReader(
+            io.BytesIO(data),
+            check_crc=fitdecode.CrcCheck.DISABLED,  # every CRC was checked above
+            error_handling=fitdecode.ErrorHandling.IGNORE,
+        ) as reader:
+            for frame in reader:
+                if not isinstance(frame, fitdecode.FitDataMessage):
+                    continue
+                values = {f.name: f.value for f in frame.fields if f.value is not None and f.name}
+                if frame.name == "file_id" and "file_id_mesgs" not in messages:
+                    _check_file_type(values.get("type"), name)
+                messages.setdefault(f"{frame.name}_mesgs", []).append(values)
+    except FormatError:
+        raise
+    except Exception as exc:  # fitdecode trips in many ways over data that passed the CRC but is not FIT
+        raise FormatError(name, f"FIT file could not be decoded ({type(exc).__name__}: {exc})") from exc
     return messages
+
+
+def _check_file_type(kind: Any, name: str) -> None:
+    """Refuse, as soon as its file_id is read, an intact FIT file that holds something else than an activity."""
+    if kind in ("activity", None):
+        return
+    what = str(kind).replace("_", " ") if isinstance(kind, str) else f"FIT file type {kind}"
+    raise FormatError(name, f"not an activity: this FIT file holds {what} data")
 
 
 def _f(msg: dict[str, Any], *keys: str) -> float:
@@ -344,15 +395,19 @@ def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
     ``time_zone`` defaults to a fixed-offset zone from the activity's local_timestamp (else UTC).
     """
     msgs = _decode(data, name)
-    file_ids = msgs.get("file_id_mesgs", [])
-    if file_ids and file_ids[0].get("type") not in ("activity", None):
-        raise FormatError(name, f"FIT file holds a {file_ids[0].get('type')!r}, not an activity")
     sessions = msgs.get("session_mesgs", [])
     for sess in sessions:
         sport = sess.get("sport")
         if isinstance(sport, str) and sport not in RUN_SPORTS:
             raise FormatError(name, f"activity sport is {sport!r}, not a run")
     records = [r for r in msgs.get("record_mesgs", []) if isinstance(r.get("timestamp"), dt.datetime)]
+    if not records and any(isinstance(r.get("timestamp"), int) for r in msgs.get("record_mesgs", [])):
+        # FIT date_time values below 0x10000000 count seconds from the device's power-up, not from the epoch
+        raise FormatError(
+            name,
+            "FIT records have no date: their times count from the device's power-up "
+            "(the watch's clock was not set)",
+        )
     if not records:
         raise FormatError(name, "FIT activity has no timed records")
 
@@ -393,6 +448,8 @@ def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         time_zone = "UTC"
         for act in msgs.get("activity_mesgs", []):
             local, stamp = act.get("local_timestamp"), act.get("timestamp")
+            if isinstance(local, dt.datetime):  # fitdecode gives the local clock reading as a UTC datetime
+                local = round(local.timestamp()) - _FIT_EPOCH_S
             if isinstance(local, int) and isinstance(stamp, dt.datetime):
                 time_zone = zone_from_offset(local + _FIT_EPOCH_S - stamp.timestamp())
     serials = sorted(

@@ -4,6 +4,10 @@ GPX has positions and times but no distance: the distance stream is the cumulati
 between consecutive points, never bridging two track segments (apps start a new segment after a pause).
 Gaps between segments of at least 3 s are pauses; a file with a single segment has its pauses detected from
 the distance stream. Garmin's TrackPointExtension ``cad`` (strides per minute) gives the cadence.
+
+A few points without a time (at most ``MAX_UNTIMED_SHARE``, each between two timed points) are placed in time
+along the distance between their timed neighbours, so the whole track's distance counts; a track with more,
+or with untimed points at its ends, is refused rather than cut short.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ import gpxpy.gpx
 import numpy as np
 from lxml import etree
 
-from soleware.formats._build import Samples, build_run
+from soleware.formats._build import Samples, build_run, haversine_m
 from soleware.formats._safety import FormatError, parse_xml, sniff
 from soleware.runs.model import Run, Source
 
 __all__ = ["read_gpx"]
 
+#: most points of a track that may lack a time, as a share: they get a time from the timed points around them
+MAX_UNTIMED_SHARE = 0.1
 #: track types (GPX <type>, lower case) that are certainly not runs; "1" is Strava's code for a ride
 _NOT_RUNS = ("cycl", "bik", "ride", "swim", "ski", "rowing", "kayak", "paddl")
 
@@ -40,6 +46,29 @@ def _cadence_spm(point: gpxpy.gpx.GPXTrackPoint) -> float:
 
 def _utc(t: dt.datetime) -> dt.datetime:
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None or t.utcoffset() is None else t.astimezone(dt.UTC)
+
+
+def _segment_times(points: list[gpxpy.gpx.GPXTrackPoint]) -> tuple[list[dt.datetime | None], int]:
+    """Each point's time (UTC), a point without one placed between the timed points around it in proportion
+    to the distance along the segment; and how many points lie outside the timed ones (they stay None)."""
+    raw = [_utc(p.time) if p.time is not None else None for p in points]
+    timed = [k for k, t in enumerate(raw) if t is not None]
+    if len(timed) == len(points) or not timed:
+        return raw, len(points) - len(timed)
+    along = np.concatenate(
+        (
+            [0.0],
+            np.cumsum(
+                haversine_m(np.array([p.latitude for p in points]), np.array([p.longitude for p in points]))
+            ),
+        )
+    )
+    stamps = np.array([raw[k].timestamp() for k in timed])  # type: ignore[union-attr]
+    out = list(raw)
+    for k in range(timed[0] + 1, timed[-1]):
+        if out[k] is None:
+            out[k] = dt.datetime.fromtimestamp(float(np.interp(along[k], along[timed], stamps)), dt.UTC)
+    return out, timed[0] + (len(points) - 1 - timed[-1])
 
 
 def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None) -> Run:
@@ -63,22 +92,41 @@ def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
     cadence: list[float] = []
     segment: list[int] = []
     seg_no = 0
+    n_points = n_timed = n_unplaceable = 0
     for track in gpx.tracks:
         kind_of = (track.type or "").strip().lower()
         if kind_of == "1" or any(word in kind_of for word in _NOT_RUNS):
             raise FormatError(name, f"track type is {track.type!r}, not a run")
         for seg in track.segments:
-            for p in seg.points:
-                if p.time is None:
+            seg_times, unplaceable = _segment_times(seg.points)
+            n_points += len(seg.points)
+            n_timed += sum(p.time is not None for p in seg.points)
+            n_unplaceable += unplaceable
+            for p, t in zip(seg.points, seg_times, strict=True):
+                if t is None:
                     continue
-                times.append(_utc(p.time))
+                times.append(t)
                 lat.append(p.latitude)
                 lon.append(p.longitude)
                 cadence.append(_cadence_spm(p))
                 segment.append(seg_no)
             seg_no += 1
-    if not times:
+    if not n_timed:
         raise FormatError(name, "GPX file has no track points with a time")
+    if n_timed < n_points:
+        untimed = n_points - n_timed
+        if untimed > MAX_UNTIMED_SHARE * n_points or n_unplaceable:
+            why = (
+                f"{n_unplaceable} points without a time lie before the first or after the last timed point of "
+                "their segment"
+                if untimed <= MAX_UNTIMED_SHARE * n_points
+                else "too few to tell when the rest of the track was run"
+            )
+            raise FormatError(
+                name,
+                f"GPX track has times on only {n_timed} of {n_points} points ({why}); importing the timed "
+                "points alone would drop the rest of the track's distance",
+            )
 
     stamps = np.array([t.timestamp() for t in times])
     seg = np.array(segment)

@@ -3,11 +3,12 @@
 A written file has one Activity Sport="Running" whose Laps partition the run: the run's laps (their names in
 the Lap's Notes) and, where no lap covers a stretch, filler laps marked ``<sw:Filler/>`` in the Lap's
 Extensions so that reading drops them again (a run without laps is one lap). Every Lap has TotalTimeSeconds
-(timer time, pauses excluded), DistanceMeters, Calories (0: unknown), Intensity and TriggerMethod. A new Track
+(timer time, pauses excluded) and DistanceMeters that add up to the run's stored moving time and distance
+(see _totals), Calories (0: unknown), Intensity and TriggerMethod. A new Track
 starts after each pause, and samples inside a pause are left out, which is how Garmin marks pauses in TCX.
 Trackpoints carry Time (ms), DistanceMeters and, in Garmin's ActivityExtension v2 TPX element, Speed (m/s) and
-RunCadence (strides per minute, a whole number: half the steps per minute). Shoe serials and the run's time
-zone go in Soleware elements in the Activity's Extensions; the title in its Notes. Stride length and contact
+RunCadence (strides per minute, a whole number: half the steps per minute). Shoe serials, the run's time
+zone and its elapsed time go in Soleware elements in the Activity's Extensions; the title in its Notes. Stride length and contact
 time have no TCX field and are not written.
 """
 
@@ -22,6 +23,7 @@ from lxml import etree
 
 from soleware.formats._build import Samples, build_run
 from soleware.formats._safety import FormatError, parse_xml, sniff
+from soleware.formats._totals import lap_totals
 from soleware.runs.model import Run, Source
 
 __all__ = ["NS_SOLEWARE", "NS_TCX", "NS_TPX", "read_tcx", "write_tcx"]
@@ -87,14 +89,12 @@ def write_tcx(run: Run) -> bytes:
     s = run.streams
     pauses = [(a, b) for a, b in run.pauses if b > a]
     segments = _segments(run)
-    for k, (a, b, name) in enumerate(segments):
+    totals = lap_totals(run, [(a, b) for a, b, _ in segments])
+    for k, ((a, b, name), (dist, timer_s)) in enumerate(zip(segments, totals, strict=True)):
         last = k == len(segments) - 1
         inside = (s.t_s >= a) & ((s.t_s <= b) if last else (s.t_s < b))
         for pa, pb in pauses:
             inside &= ~((s.t_s > pa) & (s.t_s < pb))
-        paused = sum(max(0.0, min(b, pb) - max(a, pa)) for pa, pb in pauses)
-        timer_s = b - a - paused
-        dist = float(np.interp(b, s.t_s, s.distance_m) - np.interp(a, s.t_s, s.distance_m))
         speeds = s.speed_mps[inside]
         speeds = speeds[np.isfinite(speeds)]
 
@@ -137,6 +137,7 @@ def write_tcx(run: Run) -> bytes:
     ext = _sub(activity, f"{_T}Extensions")
     info = _sub(ext, f"{_S}Run")
     _sub(info, f"{_S}TimeZone", run.time_zone)
+    _sub(info, f"{_S}ElapsedSeconds", _num(run.elapsed_time_s))
     for serial in run.shoe_serials:
         _sub(info, f"{_S}Shoe", serial)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
@@ -259,6 +260,7 @@ def read_tcx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         pauses=pauses if pauses or info is not None else None,  # our own files mark every pause
         laps=laps,
         total_distance_m=distance_total if distance_total > 0 else None,
+        total_elapsed_s=_float(info.find(f"{_S}ElapsedSeconds")) if info is not None else None,
         total_timer_s=timer_total if timer_total > 0 else None,
     )
     return build_run(

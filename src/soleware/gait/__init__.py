@@ -14,19 +14,24 @@ from soleware.gait.recording import (
 )
 from soleware.gait.stance import AdaptiveStanceDetector
 from soleware.gait.streaming import StreamingGaitAnalysis
+from soleware.gait.vocabulary import GRAVITY_MPS2, Gait, Side, StrikeType
 
 __all__ = [
+    "GRAVITY_MPS2",
     "AdaptiveStanceDetector",
     "ContactEventDetection",
     "Evaluation",
+    "Gait",
     "GaitAnalysis",
     "GroundTruth",
     "Recording",
     "RecordingError",
     "RunSummary",
+    "Side",
     "Stride",
     "StreamingGaitAnalysis",
     "StrideIntegration",
+    "StrikeType",
     "evaluate_folder",
     "evaluate_recording",
     "load_recording",

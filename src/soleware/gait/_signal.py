@@ -6,8 +6,6 @@ import numpy as np
 
 __all__ = ["window_mean", "moving_average", "repair_saturation", "runs_of_true", "samples"]
 
-GRAVITY_MPS2 = 9.80665
-
 
 def samples(duration_s: float, sample_rate_hz: float, *, minimum: int = 1) -> int:
     """A duration in seconds as a whole number of samples (the one place this conversion happens)."""

@@ -19,7 +19,8 @@ from typing import Self
 import numpy as np
 
 from soleware.gait import _quat as quat
-from soleware.gait._signal import GRAVITY_MPS2, window_mean
+from soleware.gait._signal import window_mean
+from soleware.gait.vocabulary import GRAVITY_MPS2
 
 __all__ = ["StrideIntegration", "anchor_tilt_mismatch_rad", "attitude_scan", "tilt_quaternion", "yaw_of"]
 

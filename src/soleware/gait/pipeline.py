@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Self
 
 import numpy as np
@@ -18,6 +19,7 @@ from soleware.gait.navigation import (
 )
 from soleware.gait.recording import Recording
 from soleware.gait.stance import AdaptiveStanceDetector
+from soleware.gait.vocabulary import Gait, StrikeType
 
 __all__ = ["GaitAnalysis", "RunSummary", "Stride", "strike_type"]
 
@@ -26,13 +28,16 @@ REARFOOT_MIN_DEG = 8.0
 FOREFOOT_MAX_DEG = -1.6
 
 
-def strike_type(angle_deg: float) -> str:
-    """Rearfoot, midfoot or forefoot from the foot's pitch at initial contact relative to foot-flat."""
+def strike_type(angle_deg: float) -> StrikeType | None:
+    """Rearfoot, midfoot or forefoot from the foot's pitch at initial contact relative to foot-flat (None: no
+    angle)."""
+    if not math.isfinite(angle_deg):
+        return None
     if angle_deg > REARFOOT_MIN_DEG:
-        return "rearfoot"
+        return StrikeType.REARFOOT
     if angle_deg < FOREFOOT_MAX_DEG:
-        return "forefoot"
-    return "midfoot"
+        return StrikeType.FOREFOOT
+    return StrikeType.MIDFOOT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,9 +60,9 @@ class Stride:
     contact_time_s: float
     flight_time_s: float
     strike_angle_deg: float
-    strike_type: str
+    strike_type: StrikeType | None
     impact_mps2: float
-    gait: str
+    gait: Gait
     swing_time_s: float = float("nan")
     t_initial_contact_s: float = float("nan")
     #: time the foot moved in this stride, rests (standing for seconds) not counted (s)
@@ -341,8 +346,8 @@ class GaitAnalysis:
             contact = float(t_tc[i] - t_ic[i])
             ic_end = ic_all[i + 1]
             swing = float(t_ic[i + 1] - t_tc[i])
-            gait = "run" if np.isfinite(contact) and contact < self.run_duty_factor * dur else "walk"
-            flight = max(0.0, 0.5 * dur - contact) if gait == "run" else 0.0
+            gait = Gait.RUN if np.isfinite(contact) and contact < self.run_duty_factor * dur else Gait.WALK
+            flight = max(0.0, 0.5 * dur - contact) if gait is Gait.RUN else 0.0
             ang = float(angles[i])
             if np.isfinite(ic_end) and a < ic_end < b:
                 j0 = int(ic_end)

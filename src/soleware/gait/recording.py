@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from soleware.gait.vocabulary import GRAVITY_MPS2
+
 __all__ = [
     "CSV_COLUMNS",
     "GroundTruth",
@@ -48,7 +50,6 @@ __all__ = [
 CSV_COLUMNS = ("t", "ax", "ay", "az", "gx", "gy", "gz")
 
 #: standard gravity, for accelerometers that report in g
-STANDARD_GRAVITY_MPS2 = 9.80665
 #: a recording shorter than this (in samples or seconds) cannot hold a stride
 MIN_SAMPLES = 20
 MIN_DURATION_S = 2.0
@@ -373,11 +374,11 @@ def _check_time_order(
 
 def _acc_to_mps2(csv_path: Path, acc: np.ndarray, unit: str, warnings: list[str]) -> np.ndarray:
     if unit == "g":
-        acc = acc * STANDARD_GRAVITY_MPS2
+        acc = acc * GRAVITY_MPS2
     median_mps2 = float(np.median(np.linalg.norm(acc, axis=1)))
     if 0.5 <= median_mps2 <= 2.5:
         looks = f"looks like g, not m/s² (median |a| = {median_mps2:.2f}, at rest it is about 9.81 m/s²)"
-        fix = "load it with acc_unit='g' to convert, or multiply ax, ay, az by 9.80665"
+        fix = "load it with acc_unit='g' to convert, or multiply ax, ay, az by {GRAVITY_MPS2}"
     elif not 3.0 <= median_mps2 <= 60.0:
         looks = f"is implausible for m/s² (median |a| = {median_mps2:.3g}; at rest it is about 9.81 m/s²)"
         fix = "convert ax, ay, az to m/s² (gravity included)"

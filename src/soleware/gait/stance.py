@@ -14,7 +14,8 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from soleware.gait import _quat as quat
-from soleware.gait._signal import GRAVITY_MPS2, moving_average, samples
+from soleware.gait._signal import moving_average, samples
+from soleware.gait.vocabulary import GRAVITY_MPS2
 
 __all__ = ["AdaptiveStanceDetector", "local_stride_period_s", "stillness"]
 

@@ -32,29 +32,39 @@ from typing import Any
 
 import httpx
 
+from soleware.gait.vocabulary import GRAVITY_MPS2, Gait, Side, StrikeType
 from soleware.link.central import Central, LinkLost, ShoeAdvert, ShoeLink
 from soleware.link.rsc import RscMeasurement
-from soleware.link.soleware_service import Gait, StrideDetail
+from soleware.link.soleware_service import StrideDetail
 from soleware.shoe.runlog import LogRecord, RunEnd, RunStart, Stride
 
 __all__ = [
     "FootState",
     "Gateway",
+    "LoggedRun",
     "RejectedRun",
+    "RunUpload",
     "ServerClient",
+    "StrideUpload",
     "SyncStore",
     "UploadRejected",
+    "has_flight",
     "rejected_runs",
     "run_upload_body",
 ]
 
 log = logging.getLogger(__name__)
-G_MPS2 = 9.80665
 #: how long each scan listens; shoes not connected are looked for window after window
 SCAN_WINDOW_S = 1.0
 
 
 # ---------------------------------------------------------------------- what the gateway knows about each foot
+def has_flight(stride: StrideDetail | None) -> bool:
+    """Whether ``stride`` is a running stride with a flight phase: only then is its flight time shown (walking has
+    none, whatever a glitch put in the field)."""
+    return stride is not None and stride.gait == Gait.RUN and stride.flight_time_s > 0
+
+
 @dataclasses.dataclass
 class FootState:
     side: str
@@ -141,71 +151,141 @@ class SyncStore:
         self.acked = max(self.acked, seq)
         self.records = {k: v for k, v in self.records.items() if k > seq}
 
-    def runs(self) -> dict[int, dict[str, Any]]:
-        """Runs in the held records: run id -> {start: RunStart|None, strides: [Stride], end: RunEnd|None, seqs}."""
+    def runs(self) -> dict[int, LoggedRun]:
+        """Runs in the held records, by run id."""
         return runs_in(self.records)
 
 
-def runs_in(records: dict[int, bytes]) -> dict[int, dict[str, Any]]:
-    """Runs in ``records`` (seq -> record as the shoe sent it), as :meth:`SyncStore.runs` gives them."""
-    out: dict[int, dict[str, Any]] = {}
+def runs_in(records: dict[int, bytes]) -> dict[int, LoggedRun]:
+    """Runs in ``records`` (seq -> record as the shoe sent it), by run id."""
+    out: dict[int, LoggedRun] = {}
     for seq in sorted(records):
         rec = LogRecord.from_bytes(records[seq])
         rid = getattr(rec, "run_id", None)
         if rid is None:
             continue
-        r = out.setdefault(rid, {"start": None, "strides": [], "end": None, "first": seq, "last": seq})
-        r["last"] = seq
+        r = out.setdefault(rid, LoggedRun(run_id=rid, first_seq=seq, last_seq=seq))
+        r.last_seq = seq
         if isinstance(rec, RunStart):
-            r["start"] = rec
+            r.start = rec
         elif isinstance(rec, Stride):
-            r["strides"].append(rec)
+            r.strides.append(rec)
         elif isinstance(rec, RunEnd):
-            r["end"] = rec
+            r.end = rec
     return out
 
 
-def run_upload_body(
-    feet: dict[str, tuple[str, dict[str, Any]]], *, time_zone: str, title: str = ""
-) -> dict[str, Any]:
-    """The run service's upload body from each foot's synced run: side -> (serial, run from SyncStore.runs())."""
-    start_ms = min(r["start"].start_unix_ms for _serial, r in feet.values())
+@dataclasses.dataclass
+class LoggedRun:
+    """One run of one shoe as its log holds it: the records between ``first_seq`` and ``last_seq``."""
+
+    run_id: int
+    first_seq: int
+    last_seq: int
+    start: RunStart | None = None
+    strides: list[Stride] = dataclasses.field(default_factory=list)
+    end: RunEnd | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Start, end and at least one stride are in: the run can be uploaded."""
+        return self.start is not None and self.end is not None and bool(self.strides)
+
+
+# ---------------------------------------------------------------------- the upload body
+@dataclasses.dataclass(frozen=True)
+class StrideUpload:
+    """One stride as the run service's upload body carries it (``POST /api/runs``, times from the run's start)."""
+
+    side: Side
+    t_start_s: float
+    t_end_s: float
+    length_m: float
+    speed_mps: float
+    cadence_spm: float
+    contact_time_s: float
+    flight_time_s: float
+    strike_angle_deg: float
+    strike_type: StrikeType | None
+    impact_g: float
+    gait: Gait
+
+    @classmethod
+    def from_record(
+        cls, rec: Stride, *, side: Side, offset_s: float, not_before_s: float
+    ) -> StrideUpload | None:
+        """A logged stride on the run's clock (the shoe's clock shifted by ``offset_s``); None if it has no time.
+
+        Records of firmware before 0.3 keep only the stride's end: its start is then the end less the duration
+        its cadence gives, not before the previous stride's end (``not_before_s``).
+        """
+        t_end = offset_s + rec.t_end_s
+        if rec.t_start_s is not None:
+            t_start = offset_s + rec.t_start_s
+        else:
+            duration = 120.0 / rec.cadence_spm if rec.cadence_spm > 0 else 1.0
+            t_start = max(not_before_s, t_end - duration)
+        if t_end <= t_start:
+            return None
+        return cls(
+            side=side,
+            t_start_s=t_start,
+            t_end_s=t_end,
+            length_m=rec.length_m,
+            speed_mps=rec.speed_mps,
+            cadence_spm=rec.cadence_spm,
+            contact_time_s=rec.contact_time_s,
+            flight_time_s=rec.flight_time_s,
+            strike_angle_deg=rec.strike_angle_deg,
+            strike_type=rec.strike_type,
+            impact_g=rec.impact_mps2 / GRAVITY_MPS2,
+            gait=rec.gait or Gait.RUN,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class RunUpload:
+    """The run service's upload body for one outing (one run of each foot that recorded it)."""
+
+    start_time: dt.datetime
+    time_zone: str
+    shoe_serials: list[str]
+    strides: list[StrideUpload]
+    title: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON body of ``POST /api/runs``."""
+        return {
+            "start_time": self.start_time.isoformat(),
+            "time_zone": self.time_zone,
+            "title": self.title,
+            "shoe_serials": self.shoe_serials,
+            "strides": [dataclasses.asdict(s) for s in self.strides],
+        }
+
+
+def run_upload_body(feet: dict[Side, tuple[str, LoggedRun]], *, time_zone: str, title: str = "") -> RunUpload:
+    """The upload body from each foot's logged run: side -> (shoe serial, run). Every run must have its start."""
+    starts = {side: r.start for side, (_serial, r) in feet.items() if r.start is not None}
+    if len(starts) != len(feet):
+        raise ValueError("a run without its RUN_START record cannot be uploaded")
+    start_ms = min(s.start_unix_ms for s in starts.values())
     strides = []
     for side, (_serial, r) in feet.items():
-        offset_s = (r["start"].start_unix_ms - start_ms) / 1000.0
+        offset_s = (starts[side].start_unix_ms - start_ms) / 1000.0
         prev_end = offset_s
-        for s in r["strides"]:
-            t_end = offset_s + s.t_end_ms / 1000.0
-            duration = 120.0 / s.cadence_spm if s.cadence_spm > 0 else 1.0
-            t_start = max(prev_end, t_end - duration)
-            if t_end <= t_start:
-                continue
-            prev_end = t_end
-            strides.append(
-                {
-                    "side": side,
-                    "t_start_s": t_start,
-                    "t_end_s": t_end,
-                    "length_m": s.stride_length_m,
-                    "speed_mps": s.speed_mps,
-                    "cadence_spm": s.cadence_spm,
-                    "contact_time_s": s.contact_ms / 1000.0,
-                    "flight_time_s": s.flight_ms / 1000.0,
-                    "strike_angle_deg": s.strike_angle_deg,
-                    "strike_type": s.strike.name.lower()
-                    if s.strike.name.lower() in ("rearfoot", "midfoot", "forefoot")
-                    else None,
-                    "impact_g": s.impact_mps2 / G_MPS2,
-                    "gait": "run" if s.gait.name.lower() == "run" else "walk",
-                }
-            )
-    return {
-        "start_time": dt.datetime.fromtimestamp(start_ms / 1000.0, dt.UTC).isoformat(),
-        "time_zone": time_zone,
-        "title": title,
-        "shoe_serials": sorted(serial for serial, _r in feet.values()),
-        "strides": strides,
-    }
+        for rec in r.strides:
+            s = StrideUpload.from_record(rec, side=side, offset_s=offset_s, not_before_s=prev_end)
+            if s is not None:
+                strides.append(s)
+                prev_end = s.t_end_s
+    return RunUpload(
+        start_time=dt.datetime.fromtimestamp(start_ms / 1000.0, dt.UTC),
+        time_zone=time_zone,
+        title=title,
+        shoe_serials=sorted(serial for serial, _r in feet.values()),
+        strides=strides,
+    )
 
 
 # ---------------------------------------------------------------------- runs the server refused
@@ -219,9 +299,9 @@ def _write_durably(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def upload_key(feet: dict[str, tuple[str, dict[str, Any]]]) -> str:
+def upload_key(feet: dict[Side, tuple[str, LoggedRun]]) -> str:
     """The gateway's name for an upload: each foot's ``serial:run id``, sorted (the server keys refusals by it)."""
-    return "+".join(sorted(f"{serial}:{r['start'].run_id}" for serial, r in feet.values()))
+    return "+".join(sorted(f"{serial}:{r.run_id}" for serial, r in feet.values()))
 
 
 @dataclasses.dataclass
@@ -275,15 +355,15 @@ class RejectedRun:
 
     @property
     def strides(self) -> int:
-        return sum(len(r["strides"]) for r in runs_in(self.records).values())
+        return sum(len(r.strides) for r in runs_in(self.records).values())
 
     def upload_body(self, *, time_zone: str = "UTC") -> dict[str, Any]:
         """The body to send again: as refused, or rebuilt from the records (``time_zone``: the runner's)."""
         if self.body is not None:
             return self.body
         run = runs_in(self.records)[self.run_id]
-        side = run["start"].side if run["start"].side in ("left", "right") else "left"
-        return run_upload_body({side: (self.serial, run)}, time_zone=time_zone)
+        side = run.start.side if run.start is not None else Side.LEFT
+        return run_upload_body({side: (self.serial, run)}, time_zone=time_zone).to_json()
 
 
 def rejected_runs(state_dir: Path) -> list[RejectedRun]:
@@ -337,9 +417,9 @@ class ServerClient:
     async def end_live(self) -> None:
         await self._request("DELETE", "/api/live")
 
-    async def upload_run(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def upload_run(self, body: RunUpload) -> dict[str, Any]:
         """Store a run; :class:`UploadRejected` when the server refuses it for good, RuntimeError when for now."""
-        r = await self._request("POST", "/api/runs", json=body)
+        r = await self._request("POST", "/api/runs", json=body.to_json())
         if 400 <= r.status_code < 500 and r.status_code not in (401, 408, 429):
             raise UploadRejected(f"{r.status_code} {_reasons(r)}")
         if r.status_code >= 400:
@@ -564,7 +644,7 @@ class Gateway:
         if not feet:
             return None
         n = len(feet)
-        t_s = max((f.last_stride.t_end_ms / 1000.0 for f in feet if f.last_stride), default=0.0)
+        t_s = max((f.last_stride.t_end_s for f in feet if f.last_stride), default=0.0)
         lengths = [f.rsc.stride_length_m for f in feet if f.rsc.stride_length_m is not None]
         return {
             "t_s": t_s,
@@ -576,11 +656,9 @@ class Gateway:
             "feet": {
                 f.side: {
                     "link": f.link,
-                    "contact_time_s": f.last_stride.contact_time_ms / 1000.0 if f.last_stride else None,
-                    "flight_time_s": f.last_stride.flight_time_ms / 1000.0
-                    if f.last_stride and f.last_stride.gait == Gait.RUN and f.last_stride.flight_time_ms > 0
-                    else None,
-                    "strike_type": f.last_stride.strike_type.name.lower() if f.last_stride else None,
+                    "contact_time_s": f.last_stride.contact_time_s if f.last_stride else None,
+                    "flight_time_s": f.last_stride.flight_time_s if has_flight(f.last_stride) else None,
+                    "strike_type": f.last_stride.strike_type if f.last_stride else None,
                     "strike_angle_deg": f.last_stride.strike_angle_deg if f.last_stride else None,
                 }
                 for f in self.feet.values()
@@ -627,36 +705,33 @@ class Gateway:
         await self._upload_ready()
         await self._deliver_acks(link, foot)
 
-    def _candidates(self) -> list[dict[str, tuple[str, dict[str, Any]]]]:
+    def _candidates(self) -> list[dict[Side, tuple[str, LoggedRun]]]:
         """Complete, not yet uploaded runs grouped into activities (left and right run of one outing)."""
-        complete: list[tuple[str, str, dict[str, Any]]] = []
+        complete: list[tuple[Side, str, LoggedRun, int]] = []
         for foot in self.feet.values():
             store = self.stores.get(foot.serial)
-            if store is None:
+            side = Side.parse(foot.side)
+            if store is None or side is None:
                 continue
             for rid, r in store.runs().items():
                 if (
-                    r["start"] is not None
-                    and r["end"] is not None
+                    r.start is not None
+                    and r.complete
                     and rid not in store.uploaded
                     and rid not in store.rejected
-                    and r["strides"]
                 ):
-                    complete.append((foot.side, foot.serial, r))
-        complete.sort(key=lambda x: x[2]["start"].start_unix_ms)
-        groups: list[dict[str, tuple[str, dict[str, Any]]]] = []
-        for side, serial, r in complete:
-            for g in groups:
-                other = next(iter(g.values()))[1]
-                if (
-                    side not in g
-                    and abs(other["start"].start_unix_ms - r["start"].start_unix_ms)
-                    <= 1000 * self.pair_window_s
-                ):
+                    complete.append((side, foot.serial, r, r.start.start_unix_ms))
+        complete.sort(key=lambda x: x[3])
+        groups: list[dict[Side, tuple[str, LoggedRun]]] = []
+        starts: list[int] = []
+        for side, serial, r, start_ms in complete:
+            for g, g_start_ms in zip(groups, starts, strict=True):
+                if side not in g and abs(g_start_ms - start_ms) <= 1000 * self.pair_window_s:
                     g[side] = (serial, r)
                     break
             else:
                 groups.append({side: (serial, r)})
+                starts.append(start_ms)
         return groups
 
     async def _upload_ready(self) -> None:
@@ -666,7 +741,7 @@ class Gateway:
             await self._report_rejected()
             now = time.monotonic()
             for group in self._candidates():
-                keys = [(serial, r["start"].run_id) for serial, r in group.values()]
+                keys = [(serial, r.run_id) for serial, r in group.values()]
                 first_seen = min(self._complete_since.setdefault(k, now) for k in keys)
                 both = len(group) >= min(2, len(self.feet))
                 if not both and now - first_seen < self.single_foot_after_s:
@@ -676,10 +751,12 @@ class Gateway:
                     answer = await self.server.upload_run(body)
                 except UploadRejected as exc:
                     for serial, r in group.values():
-                        kept = self._quarantine(serial, r, str(exc), key=upload_key(group), body=body)
+                        kept = self._quarantine(
+                            serial, r, str(exc), key=upload_key(group), body=body.to_json()
+                        )
                         log.error("upload rejected, not retried; the run is kept in %s: %s", kept, exc)
                         store = self._store(serial)
-                        store.rejected[r["start"].run_id] = str(exc)
+                        store.rejected[r.run_id] = str(exc)
                         store.save()
                     self.rejections.append(str(exc))
                     self._unreported = True
@@ -696,13 +773,11 @@ class Gateway:
                     if answer.get("merged")
                     else "a duplicate"
                 )
-                feet = ", ".join(
-                    f"{side} {len(r['strides'])} strides" for side, (_serial, r) in group.items()
-                )
+                feet = ", ".join(f"{side} {len(r.strides)} strides" for side, (_serial, r) in group.items())
                 log.info("uploaded %s as run %s (%s)", feet, answer["run_id"], how)
                 for serial, r in group.values():
                     store = self._store(serial)
-                    store.uploaded.add(r["start"].run_id)
+                    store.uploaded.add(r.run_id)
                     store.save()
                 if self._live_active:
                     with contextlib.suppress(httpx.HTTPError):
@@ -733,13 +808,13 @@ class Gateway:
         self._unreported = False
 
     def _quarantine(
-        self, serial: str, run: dict[str, Any], reason: str, *, key: str, body: dict[str, Any]
+        self, serial: str, run: LoggedRun, reason: str, *, key: str, body: dict[str, Any]
     ) -> Path:
         """Write a refused run's records (as the shoe sent them), the body sent and the reason to ``rejected/``,
         durably."""
         store = self._store(serial)
-        rid = run["start"].run_id
-        records = {k: v for k, v in store.records.items() if run["first"] <= k <= run["last"]}
+        rid = run.run_id
+        records = {k: v for k, v in store.records.items() if run.first_seq <= k <= run.last_seq}
         path = self.state_dir / "rejected" / f"{serial}-run{rid}.json"
         RejectedRun(path, serial, rid, reason, records, key=key, body=body).save()
         return path
@@ -748,12 +823,12 @@ class Gateway:
         """Acknowledge the shoe through the last record of its runs the server has stored (or that were refused
         and kept in ``rejected/``), in order."""
         store = self._store(foot.serial)
-        runs = sorted(store.runs().items(), key=lambda kv: kv[1]["first"])
+        runs = sorted(store.runs().items(), key=lambda kv: kv[1].first_seq)
         through = None
         for rid, r in runs:
             if rid not in store.uploaded and rid not in store.rejected:
                 break
-            through = r["last"]
+            through = r.last_seq
         if through is None or through <= store.acked:
             return
         await link.ack(through)

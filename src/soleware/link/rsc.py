@@ -20,13 +20,13 @@ import asyncio
 import dataclasses
 import enum
 import logging
-import math
 import struct
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Self
 
 from bumble import att, core, device, gatt, gatt_adapters, gatt_client, utils
 
+from soleware.gait.vocabulary import quantize
 from soleware.link.gatt import (
     CONTROL_POINT_TIMEOUT_S,
     ApplicationError,
@@ -140,7 +140,8 @@ class RscMeasurement:
     """RSC Measurement (0x2A53): what is sent, in SI units; quantised to the wire resolution by ``bytes()``.
 
     Wire: flags uint8, speed uint16 (1/256 m/s), cadence uint8 (1/min), [stride length uint16 (cm)],
-    [total distance uint32 (dm)], little endian.
+    [total distance uint32 (dm)], little endian. Values beyond a field's range saturate to it and NaN is sent as
+    0 (`soleware.gait.vocabulary.quantize`, the range policy of every stride wire format).
 
     Parameters
     ----------
@@ -157,7 +158,7 @@ class RscMeasurement:
     """
 
     speed_mps: float
-    cadence_spm: int
+    cadence_spm: float
     stride_length_m: float | None = None
     total_distance_m: float | None = None
     is_running: bool = False
@@ -169,14 +170,6 @@ class RscMeasurement:
 
     #: Largest speed the uint16 field can carry.
     MAX_SPEED_MPS = _UINT16_MAX / 256
-
-    def __post_init__(self) -> None:
-        encode_scaled("speed_mps", self.speed_mps, 256, _UINT16_MAX)
-        check_integer("cadence_spm", self.cadence_spm, _UINT8_MAX)
-        if self.stride_length_m is not None:
-            encode_scaled("stride_length_m", self.stride_length_m, 100, _UINT16_MAX)
-        if self.total_distance_m is not None:
-            encode_scaled("total_distance_m", self.total_distance_m, 10, _UINT32_MAX)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
@@ -210,13 +203,14 @@ class RscMeasurement:
         tail = b""
         if self.stride_length_m is not None:
             flags |= self.Flag.STRIDE_LENGTH_PRESENT
-            tail += struct.pack("<H", round(self.stride_length_m * 100))
+            tail += struct.pack("<H", quantize(self.stride_length_m, 100, 0, _UINT16_MAX))
         if self.total_distance_m is not None:
             flags |= self.Flag.TOTAL_DISTANCE_PRESENT
-            tail += struct.pack("<I", round(self.total_distance_m * 10))
+            tail += struct.pack("<I", quantize(self.total_distance_m, 10, 0, _UINT32_MAX))
         if self.is_running:
             flags |= self.Flag.RUNNING
-        return struct.pack("<BHB", flags, round(self.speed_mps * 256), self.cadence_spm) + tail
+        speed = quantize(self.speed_mps, 256, 0, _UINT16_MAX)
+        return struct.pack("<BHB", flags, speed, quantize(self.cadence_spm, 1, 0, _UINT8_MAX)) + tail
 
 
 @dataclasses.dataclass(frozen=True)
@@ -471,18 +465,13 @@ class RunningSpeedAndCadenceService(gatt.TemplateService):
         total_distance_m: float | None = None,
         is_running: bool = False,
     ) -> RscMeasurement:
-        """Measurement from one shoe's view: the cadence sent is ``2 * stride_rate_one_foot_spm``, rounded.
+        """Measurement from one shoe's view: the cadence sent is ``2 * stride_rate_one_foot_spm``.
 
         The shoe feels every other step (its own foot), while RSC cadence counts the steps of both feet.
         """
-        cadence_spm_both_feet = 2 * stride_rate_one_foot_spm
-        if not math.isfinite(cadence_spm_both_feet):
-            raise core.InvalidArgumentError(
-                f"stride_rate_one_foot_spm must be finite, got {stride_rate_one_foot_spm!r}"
-            )
         return RscMeasurement(
             speed_mps=speed_mps,
-            cadence_spm=round(cadence_spm_both_feet),
+            cadence_spm=2 * stride_rate_one_foot_spm,
             stride_length_m=stride_length_m,
             total_distance_m=total_distance_m,
             is_running=is_running,

@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
-import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,7 +28,7 @@ from bumble.transport import open_transport
 
 from soleware.gait.recording import Recording
 from soleware.link.rsc import RscMeasurement, RunningSpeedAndCadenceService
-from soleware.link.soleware_service import Gait, RunInfo, Side, SolewareService, StrideDetail, StrikeType
+from soleware.link.soleware_service import RunInfo, SolewareService, StrideDetail
 from soleware.shoe.firmware import FIRMWARE_VERSION, Firmware, FirmwareEvent, StrideEvent
 from soleware.shoe.runlog import FileFlash, MemoryFlash, RunLog
 
@@ -87,31 +86,6 @@ class RunLogAdapter:
     def ack(self, seq: int) -> None:
         self.run_log.ack(seq)
         self.run_log.gc()
-
-
-def _detail(e: StrideEvent, side: str) -> StrideDetail:
-    s = e.stride
-
-    def ms(x: float) -> int:
-        return max(0, min(0xFFFF, round(1000 * x))) if math.isfinite(x) else 0
-
-    return StrideDetail(
-        seq=e.seq,
-        t_end_ms=max(0, round(1000 * s.t_end_s)),
-        contact_time_ms=ms(s.contact_time_s),
-        flight_time_ms=ms(s.flight_time_s),
-        strike_angle_deg=max(-3276.0, min(3276.0, s.strike_angle_deg))
-        if math.isfinite(s.strike_angle_deg)
-        else 0.0,
-        strike_type=StrikeType[s.strike_type.upper()]
-        if s.strike_type in ("rearfoot", "midfoot", "forefoot")
-        else StrikeType(0),
-        impact_mps2=min(6553.0, s.impact_mps2) if math.isfinite(s.impact_mps2) else 0.0,
-        side=Side.LEFT if side == "left" else Side.RIGHT,
-        gait=Gait.RUN if s.gait == "run" else Gait.WALK,
-        stride_length_m=min(65.0, s.length_m),
-        speed_mps=min(65.0, s.speed_mps),
-    )
 
 
 @dataclasses.dataclass
@@ -302,10 +276,10 @@ class VirtualShoe:
     async def _send_rsc(self, device: Device) -> None:
         v = self.firmware.rsc_
         m = RscMeasurement(
-            speed_mps=min(v.speed_mps, 255.99),
-            cadence_spm=min(255, round(v.cadence_spm)),
-            stride_length_m=min(v.stride_length_m, 655.35),
-            total_distance_m=min(v.total_distance_m, 429_496_729.5),
+            speed_mps=v.speed_mps,
+            cadence_spm=v.cadence_spm,
+            stride_length_m=v.stride_length_m,
+            total_distance_m=v.total_distance_m,
             is_running=v.is_running,
         )
         with contextlib.suppress(Exception):
@@ -316,7 +290,9 @@ class VirtualShoe:
         for e in events:
             if isinstance(e, StrideEvent):
                 with contextlib.suppress(Exception):
-                    await self.soleware.notify_stride(device, _detail(e, self.side))
+                    await self.soleware.notify_stride(
+                        device, StrideDetail.from_stride(e.stride, seq=e.seq, side=self.firmware.side)
+                    )
                 self.stats.strides_sent += 1
                 self.stats.stride_sent_at.append((e.seq, time.monotonic()))
                 self.stats.stride_end_s.append((e.seq, e.stride.t_end_s))

@@ -29,21 +29,24 @@ import dataclasses
 import logging
 import struct
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from bumble import att, core, device, gatt, gatt_adapters, gatt_client, utils
 
+from soleware.gait.vocabulary import Gait, Side, StrikeType, quantize
 from soleware.link.gatt import (
     ApplicationError,
     ControlPointClient,
     call,
     check_integer,
-    encode_scaled,
     gatt_server_of,
     indications_enabled,
     notifications_enabled,
     spawn,
 )
+
+if TYPE_CHECKING:
+    from soleware.gait.pipeline import Stride as GaitStride
 
 __all__ = [
     "RAW_SAMPLES_CHARACTERISTIC",
@@ -52,18 +55,15 @@ __all__ = [
     "SOLEWARE_SERVICE",
     "STRIDE_DETAIL_CHARACTERISTIC",
     "TIME_SYNC_CHARACTERISTIC",
-    "Gait",
     "RawSamples",
     "RunInfo",
     "RunLogError",
     "RunLogOpcode",
     "RunLogResponseValue",
     "RunLogSource",
-    "Side",
     "SolewareService",
     "SolewareServiceProxy",
     "StrideDetail",
-    "StrikeType",
     "crc16",
     "decode_frames",
     "encode_frame",
@@ -110,27 +110,14 @@ _INT16_MIN, _INT16_MAX = -0x8000, 0x7FFF
 NO_SEQ = _UINT32_MAX
 
 
-class StrikeType(utils.OpenIntEnum):
-    """Foot strike class at initial contact (names match ``soleware.gait.strike_type`` upper-cased)."""
-
-    UNKNOWN = 0
-    REARFOOT = 1
-    MIDFOOT = 2
-    FOREFOOT = 3
-
-
-class Side(utils.OpenIntEnum):
-    UNKNOWN = 0
-    LEFT = 1
-    RIGHT = 2
-
-
-class Gait(utils.OpenIntEnum):
-    """Gait of the stride (names match ``soleware.gait`` ``"walk"``/``"run"`` upper-cased)."""
-
-    UNKNOWN = 0
-    WALK = 1
-    RUN = 2
+#: Stride Detail's numbers for the stride vocabulary (``soleware.gait.vocabulary``); 0 is unknown, and so is any
+#: number a newer shoe may send that this side does not know.
+_STRIKE_CODE = {None: 0, StrikeType.REARFOOT: 1, StrikeType.MIDFOOT: 2, StrikeType.FOREFOOT: 3}
+_SIDE_CODE = {None: 0, Side.LEFT: 1, Side.RIGHT: 2}
+_GAIT_CODE = {None: 0, Gait.WALK: 1, Gait.RUN: 2}
+_STRIKE_OF = {v: k for k, v in _STRIKE_CODE.items()}
+_SIDE_OF = {v: k for k, v in _SIDE_CODE.items()}
+_GAIT_OF = {v: k for k, v in _GAIT_CODE.items()}
 
 
 class RunLogOpcode(utils.OpenIntEnum):
@@ -171,35 +158,43 @@ class StrideDetail:
 
     Wire (23 bytes, little endian): seq uint32, t_end uint32 (ms), contact time uint16 (ms), flight time
     uint16 (ms), strike angle int16 (0.1 deg), strike type uint8, impact uint16 (0.1 m/s^2), side uint8,
-    gait uint8, stride length uint16 (mm), speed uint16 (mm/s).
+    gait uint8, stride length uint16 (mm), speed uint16 (mm/s). Measured values saturate to their fields
+    (`quantize`); strike type, side and gait are 0 when unknown.
     """
 
     seq: int
-    t_end_ms: int
-    contact_time_ms: int
-    flight_time_ms: int
+    t_end_s: float
+    contact_time_s: float
+    flight_time_s: float
     strike_angle_deg: float
-    strike_type: StrikeType
+    strike_type: StrikeType | None
     impact_mps2: float
-    side: Side
-    gait: Gait
-    stride_length_m: float
+    side: Side | None
+    gait: Gait | None
+    length_m: float
     speed_mps: float
 
     FORMAT = struct.Struct("<IIHHhBHBBHH")
 
     def __post_init__(self) -> None:
         check_integer("seq", self.seq, _UINT32_MAX)
-        check_integer("t_end_ms", self.t_end_ms, _UINT32_MAX)
-        check_integer("contact_time_ms", self.contact_time_ms, _UINT16_MAX)
-        check_integer("flight_time_ms", self.flight_time_ms, _UINT16_MAX)
-        encode_scaled("strike_angle_deg", self.strike_angle_deg, 10, _INT16_MAX, _INT16_MIN)
-        check_integer("strike_type", self.strike_type, _UINT8_MAX)
-        encode_scaled("impact_mps2", self.impact_mps2, 10, _UINT16_MAX)
-        check_integer("side", self.side, _UINT8_MAX)
-        check_integer("gait", self.gait, _UINT8_MAX)
-        encode_scaled("stride_length_m", self.stride_length_m, 1000, _UINT16_MAX)
-        encode_scaled("speed_mps", self.speed_mps, 1000, _UINT16_MAX)
+
+    @classmethod
+    def from_stride(cls, stride: GaitStride, *, seq: int, side: Side | None) -> Self:
+        """The engine's stride (times on the shoe's clock) as the shoe notifies it."""
+        return cls(
+            seq=seq,
+            t_end_s=stride.t_end_s,
+            contact_time_s=stride.contact_time_s,
+            flight_time_s=stride.flight_time_s,
+            strike_angle_deg=stride.strike_angle_deg,
+            strike_type=StrikeType.parse(stride.strike_type),
+            impact_mps2=stride.impact_mps2,
+            side=side,
+            gait=Gait.parse(stride.gait),
+            length_m=stride.length_m,
+            speed_mps=stride.speed_mps,
+        )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
@@ -210,31 +205,31 @@ class StrideDetail:
         )
         return cls(
             seq=seq,
-            t_end_ms=t_end,
-            contact_time_ms=contact,
-            flight_time_ms=flight,
+            t_end_s=t_end / 1000,
+            contact_time_s=contact / 1000,
+            flight_time_s=flight / 1000,
             strike_angle_deg=angle / 10,
-            strike_type=StrikeType(strike),
+            strike_type=_STRIKE_OF.get(strike),
             impact_mps2=impact / 10,
-            side=Side(side),
-            gait=Gait(gait),
-            stride_length_m=length / 1000,
+            side=_SIDE_OF.get(side),
+            gait=_GAIT_OF.get(gait),
+            length_m=length / 1000,
             speed_mps=speed / 1000,
         )
 
     def __bytes__(self) -> bytes:
         return self.FORMAT.pack(
             self.seq,
-            self.t_end_ms,
-            self.contact_time_ms,
-            self.flight_time_ms,
-            round(self.strike_angle_deg * 10),
-            self.strike_type,
-            round(self.impact_mps2 * 10),
-            self.side,
-            self.gait,
-            round(self.stride_length_m * 1000),
-            round(self.speed_mps * 1000),
+            quantize(self.t_end_s, 1000, 0, _UINT32_MAX),
+            quantize(self.contact_time_s, 1000, 0, _UINT16_MAX),
+            quantize(self.flight_time_s, 1000, 0, _UINT16_MAX),
+            quantize(self.strike_angle_deg, 10, _INT16_MIN, _INT16_MAX),
+            _STRIKE_CODE[self.strike_type],
+            quantize(self.impact_mps2, 10, 0, _UINT16_MAX),
+            _SIDE_CODE[self.side],
+            _GAIT_CODE[self.gait],
+            quantize(self.length_m, 1000, 0, _UINT16_MAX),
+            quantize(self.speed_mps, 1000, 0, _UINT16_MAX),
         )
 
 

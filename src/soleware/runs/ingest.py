@@ -9,19 +9,21 @@ from collections.abc import Iterable, Sequence
 from soleware.gait.pipeline import GaitAnalysis
 from soleware.gait.pipeline import Stride as GaitStride
 from soleware.gait.recording import Recording
+from soleware.gait.vocabulary import GRAVITY_MPS2, Side
 from soleware.runs.model import Run, RunDataError, Source, Stride
 
 __all__ = ["run_from_recordings", "strides_from_gait"]
-
-G_MPS2 = 9.80665
 
 
 def _opt(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
-def strides_from_gait(strides: Iterable[GaitStride], side: str) -> list[Stride]:
-    """The gait engine's strides of one foot as the domain's strides (impact from m/s² to g)."""
+def strides_from_gait(strides: Iterable[GaitStride], side: Side) -> list[Stride]:
+    """The gait engine's strides of one foot as the domain's strides (impact from m/s² to g, unknown as None).
+
+    The one mapping from the engine to the run domain.
+    """
     return [
         Stride(
             side=side,
@@ -33,8 +35,8 @@ def strides_from_gait(strides: Iterable[GaitStride], side: str) -> list[Stride]:
             contact_time_s=_opt(s.contact_time_s),
             flight_time_s=_opt(s.flight_time_s),
             strike_angle_deg=_opt(s.strike_angle_deg),
-            strike_type=s.strike_type if s.strike_type in ("rearfoot", "midfoot", "forefoot") else None,
-            impact_g=_opt(s.impact_mps2 / G_MPS2),
+            strike_type=s.strike_type,
+            impact_g=_opt(s.impact_mps2 / GRAVITY_MPS2),
             gait=s.gait,
         )
         for s in strides
@@ -55,7 +57,7 @@ def run_from_recordings(
     strides: list[Stride] = []
     sides = set()
     for rec in recordings:
-        side = rec.side if rec.side in ("left", "right") else "left"
+        side = Side.parse(rec.side) or Side.LEFT
         if side in sides:
             raise RunDataError(f"two recordings of the {side} foot; give one per foot")
         sides.add(side)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
+from soleware.gait.vocabulary import Gait, Side, StrikeType
 from soleware.runs.efforts import Effort, best_efforts
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "Run",
     "RunDataError",
     "RunSummary",
+    "Side",
     "Source",
     "Streams",
     "StrikeType",
@@ -55,19 +57,6 @@ class RunDataError(ValueError):
     """Run data is inconsistent or incomplete; the message names the field and the problem."""
 
 
-class StrikeType(enum.StrEnum):
-    """Which part of the foot touches the ground first."""
-
-    REARFOOT = "rearfoot"
-    MIDFOOT = "midfoot"
-    FOREFOOT = "forefoot"
-
-
-class Gait(enum.StrEnum):
-    WALK = "walk"
-    RUN = "run"
-
-
 class Source(enum.StrEnum):
     """Where a run came from."""
 
@@ -79,7 +68,7 @@ class Source(enum.StrEnum):
     MANUAL = "manual"
 
 
-_SIDES = ("left", "right")
+_SIDES = (Side.LEFT, Side.RIGHT)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -90,7 +79,7 @@ class Stride:
     feet per minute (two steps per stride), as running watches show it.
     """
 
-    side: str
+    side: Side
     t_start_s: float
     t_end_s: float
     length_m: float
@@ -104,8 +93,10 @@ class Stride:
     gait: Gait = Gait.RUN
 
     def __post_init__(self) -> None:
-        if self.side not in _SIDES:
+        side = Side.parse(self.side)
+        if side is None:
             raise RunDataError(f"stride side must be 'left' or 'right', got {self.side!r}")
+        object.__setattr__(self, "side", side)
         if not (
             math.isfinite(self.t_start_s) and math.isfinite(self.t_end_s) and self.t_end_s > self.t_start_s
         ):

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from soleware.runs.model import RunSummary
+from soleware.gait.vocabulary import Gait, Side, StrikeType
+from soleware.runs.model import RunSummary, Stride
 
 
 def _aware(t: dt.datetime) -> dt.datetime:
@@ -68,7 +69,9 @@ class MeUpdate(Strict):
 
 # ---------------------------------------------------------------------- runs
 class StrideIn(Strict):
-    side: Literal["left", "right"]
+    """One stride of the upload body; the fields and units of ``soleware.gait.vocabulary`` (impact in g)."""
+
+    side: Side
     t_start_s: Seconds
     t_end_s: Seconds
     length_m: float = Field(ge=0, le=6)
@@ -77,9 +80,12 @@ class StrideIn(Strict):
     contact_time_s: float | None = Field(None, ge=0, le=10)
     flight_time_s: float | None = Field(None, ge=0, le=10)
     strike_angle_deg: float | None = Field(None, ge=-90, le=90)
-    strike_type: Literal["rearfoot", "midfoot", "forefoot"] | None = None
+    strike_type: StrikeType | None = None
     impact_g: float | None = Field(None, ge=0, le=100)
-    gait: Literal["walk", "run"] = "run"
+    gait: Gait = Gait.RUN
+
+    def to_stride(self) -> Stride:
+        return Stride(**self.model_dump())
 
 
 class LapIn(Strict):

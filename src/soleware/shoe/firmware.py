@@ -22,11 +22,13 @@ import numpy as np
 
 from soleware.gait.pipeline import Stride
 from soleware.gait.streaming import StreamingGaitAnalysis
+from soleware.gait.vocabulary import Gait, Side
 from soleware.shoe.runlog import RunLog
 
 __all__ = ["Battery", "Firmware", "FirmwareEvent", "RscValues", "RunState", "StrideEvent"]
 
-FIRMWARE_VERSION = "0.2.0"
+#: 0.3: stride records carry the stride's start (run log record STRIDE 0x06)
+FIRMWARE_VERSION = "0.3.0"
 
 
 class RunState(enum.StrEnum):
@@ -129,7 +131,7 @@ class Firmware:
     def __init__(
         self,
         *,
-        side: str,
+        side: Side | str,
         sample_rate_hz: float,
         run_log: RunLog | None = None,
         boot_unix_ms: int | None = None,
@@ -140,11 +142,11 @@ class Firmware:
         fifo_samples: int = 32,
         battery: Battery | None = None,
     ) -> None:
-        if side not in ("left", "right"):
+        if Side.parse(side) is None:
             raise ValueError(f"side must be 'left' or 'right', got {side!r}")
         if not 0.5 <= calibration <= 2.0:
             raise ValueError(f"calibration must be 0.5..2.0, got {calibration}")
-        self.side = side
+        self.side = Side(side.lower())
         self.sample_rate_hz = sample_rate_hz
         self.run_log = run_log
         self.boot_unix_ms = int(time.time() * 1000) if boot_unix_ms is None else int(boot_unix_ms)
@@ -307,24 +309,13 @@ class Firmware:
             cadence_spm=s.cadence_spm,
             stride_length_m=s.length_m,
             total_distance_m=self._total_m,
-            is_running=s.gait == "run",
+            is_running=s.gait is Gait.RUN,
         )
         self._seq += 1
         seq = self._seq
         if self.run_log is not None:
             seq = self.run_log.next_seq
-            self.run_log.append_stride(
-                t_end_s=s.t_end_s - self._run_start_s,
-                stride_length_m=s.length_m,
-                speed_mps=s.speed_mps,
-                cadence_spm=s.cadence_spm,
-                contact_s=_finite(s.contact_time_s),
-                flight_s=_finite(s.flight_time_s),
-                strike_angle_deg=_finite(s.strike_angle_deg),
-                strike=s.strike_type if s.strike_type in ("rearfoot", "midfoot", "forefoot") else "unknown",
-                impact_mps2=_finite(s.impact_mps2),
-                gait=s.gait,
-            )
+            self.run_log.append_stride(s, t0_s=self._run_start_s)
         return StrideEvent(seq, self.run_id_ or 0, s, self.rsc_)
 
     def _start_run(self, t_s: float) -> FirmwareEvent:
@@ -370,7 +361,3 @@ class Firmware:
             pass
         self.finish()
         return self
-
-
-def _finite(x: float) -> float:
-    return float(x) if np.isfinite(x) else 0.0

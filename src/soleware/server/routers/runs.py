@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from soleware.gait.recording import RecordingError, load_recording
 from soleware.runs.achievements import CATALOGUE
 from soleware.runs.ingest import run_from_recordings
-from soleware.runs.model import Lap, Run, RunDataError, Source, Stride
+from soleware.runs.model import Lap, Run, RunDataError, Source
 from soleware.runs.splits import Split, splits
 from soleware.runs.store import AddResult
 from soleware.server.deps import CurrentRunner, Store
@@ -90,7 +90,7 @@ def run_from_upload(body: RunUpload) -> Run:
     """The run of a gateway upload, or a 422 saying why there is none."""
     try:
         return Run.from_strides(
-            [Stride(**s.model_dump()) for s in body.strides],
+            [s.to_stride() for s in body.strides],
             start_time=body.start_time,
             time_zone=body.time_zone,
             shoe_serials=body.shoe_serials,

@@ -5,8 +5,7 @@ Quick use (the firmware's view)::
     flash = FileFlash("shoe.img")            # or MemoryFlash(); FileFlash.create(path, 4 << 20) for a new image
     log = RunLog.open(flash)                 # mounts and recovers from a power cut
     run_id = log.start_run(start_unix_ms=..., side="left", firmware="0.3.1", calibration=1.0)
-    log.append_stride(t_end_s=..., stride_length_m=..., speed_mps=..., cadence_spm=..., contact_s=...,
-                      flight_s=..., strike_angle_deg=..., strike="midfoot", impact_mps2=..., gait="run")
+    log.append_stride(stride, t0_s=run_start_s)  # a soleware.gait Stride; times kept since the run's start
     log.end_run(distance_m=..., moving_s=..., elapsed_s=...)
 
     batch = log.read_from(seq, max_records=32)   # the phone's sync window
@@ -21,16 +20,14 @@ from soleware.shoe.runlog._records import (
     FRAME_OVERHEAD,
     MAX_FRAME_SIZE,
     Ack,
-    Gait,
     LogRecord,
     Overflow,
     RecordError,
     RecordType,
     RunEnd,
     RunStart,
-    Side,
     Stride,
-    StrikeType,
+    StrideV1,
     record_to_dict,
 )
 
@@ -42,7 +39,6 @@ __all__ = [
     "FileFlash",
     "Flash",
     "FlashError",
-    "Gait",
     "LogRecord",
     "LogStats",
     "MemoryFlash",
@@ -55,9 +51,8 @@ __all__ = [
     "RunLog",
     "RunLogError",
     "RunStart",
-    "Side",
-    "StrikeType",
     "Stride",
+    "StrideV1",
     "detect_page_size",
     "parse_size",
     "record_to_dict",

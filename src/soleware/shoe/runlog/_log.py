@@ -34,22 +34,24 @@ import dataclasses
 import struct
 import zlib
 from collections.abc import Iterator
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
+from soleware.gait.vocabulary import Side, quantize
 from soleware.shoe.runlog._flash import Flash, PowerCut
 from soleware.shoe.runlog._records import (
     MAX_FRAME_SIZE,
+    U32,
     Ack,
-    Gait,
     LogRecord,
     Overflow,
     RecordError,
     RunEnd,
     RunStart,
-    Side,
     Stride,
-    StrikeType,
 )
+
+if TYPE_CHECKING:
+    from soleware.gait.pipeline import Stride as GaitStride
 
 __all__ = ["HEADER_SIZE", "LogStats", "RunInfo", "RunLog", "RunLogError", "detect_page_size"]
 
@@ -376,7 +378,7 @@ class RunLog:
         self._writable()
         if self._current is not None:
             self.end_run(distance_m=0.0, moving_s=0.0, elapsed_s=0.0)
-        side = Side[side.upper()] if isinstance(side, str) else Side(side)
+        side = Side(side.lower())
         rid = self._next_seq if run_id is None else run_id
         rec = RunStart(
             seq=self._next_seq,
@@ -384,7 +386,7 @@ class RunLog:
             start_unix_ms=int(start_unix_ms),
             side=side,
             firmware=firmware,
-            calibration_ppm=max(0, min(0xFFFFFFFF, round(calibration * 1e6))),
+            calibration_ppm=quantize(calibration, 1e6, 0, U32),
         )
         logged = self._guard(self._append, rec, reserve=True)
         if not logged:
@@ -392,21 +394,8 @@ class RunLog:
         self._current = _Current(rid, side, logged)
         return rid
 
-    def append_stride(
-        self,
-        *,
-        t_end_s: float,
-        stride_length_m: float,
-        speed_mps: float,
-        cadence_spm: float,
-        contact_s: float,
-        flight_s: float,
-        strike_angle_deg: float = 0.0,
-        strike: StrikeType | str = StrikeType.UNKNOWN,
-        impact_mps2: float = 0.0,
-        gait: Gait | str = Gait.RUN,
-    ) -> bool:
-        """Log one stride of the current run (SI units, ``t_end_s`` since the run's start).
+    def append_stride(self, stride: GaitStride, *, t0_s: float = 0.0) -> bool:
+        """Log one stride of the current run; ``t0_s`` is the run's start on the stride's clock.
 
         Returns False if the log is full of unsynced data: the stride is dropped and counted, and an OVERFLOW
         marker is logged once per overflow episode.
@@ -415,21 +404,7 @@ class RunLog:
         cur = self._current
         if cur is None:
             raise RunLogError("append_stride without start_run")
-        rec = Stride.from_si(
-            seq=self._next_seq,
-            run_id=cur.run_id,
-            side=cur.side,
-            t_end_s=t_end_s,
-            stride_length_m=stride_length_m,
-            speed_mps=speed_mps,
-            cadence_spm=cadence_spm,
-            contact_s=contact_s,
-            flight_s=flight_s,
-            strike_angle_deg=strike_angle_deg,
-            strike=strike,
-            impact_mps2=impact_mps2,
-            gait=gait,
-        )
+        rec = Stride.from_stride(stride, seq=self._next_seq, run_id=cur.run_id, side=cur.side, t0_s=t0_s)
         if cur.logged and self._guard(self._append, rec, reserve=False):
             cur.strides += 1
             cur.overflowing = False
@@ -449,15 +424,12 @@ class RunLog:
             raise RunLogError("end_run without start_run")
         self._current = None
 
-        def ms(x: float) -> int:
-            return max(0, min(0xFFFFFFFF, round(x * 1e3)))
-
         rec = RunEnd(
             seq=self._next_seq,
             run_id=cur.run_id,
-            distance_mm=ms(distance_m),
-            moving_ms=ms(moving_s),
-            elapsed_ms=ms(elapsed_s),
+            distance_mm=quantize(distance_m, 1e3, 0, U32),
+            moving_ms=quantize(moving_s, 1e3, 0, U32),
+            elapsed_ms=quantize(elapsed_s, 1e3, 0, U32),
             stride_count=cur.strides + cur.dropped,
             dropped_strides=cur.dropped,
         )

@@ -9,14 +9,20 @@ Frame (all little-endian)::
     6       n     payload (below)
     6+n     4     CRC-32 (zlib.crc32) of bytes 0 .. 6+n
 
-Payloads (integers in scaled SI units, saturated to the field's range)::
+Payloads: integers in scaled SI units. The range policy of every wire format of a stride (flash record and
+Bluetooth characteristic alike, see `quantize`): a measured value is rounded to the field's resolution and saturated
+to its range, NaN is stored as 0 (`soleware.gait.vocabulary.quantize`); identifiers and counts must fit.
+Enums are numbered here, and only here: strike type 0 unknown, 1 rearfoot, 2 midfoot, 3 forefoot; gait 0 unknown,
+1 walk, 2 run; side 0 left, 1 right. ::
 
     RUN_START  0x01  <IQI12sB   run_id, start_unix_ms, calibration_ppm (1e6 = factor 1.0),
                                 firmware (ASCII, NUL padded), side                              29 B (frame 39 B)
-    STRIDE     0x02  <IIHHHHHhHB run_id, t_end_ms (since run start), stride_length_mm, speed_mmps,
-                                cadence_spm_x10 (both feet, 0.1 steps/min), contact_ms, flight_ms,
+    STRIDE     0x06  <IIIHHHHHhHB run_id, t_start_ms, t_end_ms (both since run start), stride_length_mm,
+                                speed_mmps, cadence_spm_x10 (both feet, 0.1 steps/min), contact_ms, flight_ms,
                                 strike_angle_deg_x10 (signed), impact_mps2_x10,
-                                flags: bits 0-1 strike type, bits 2-3 gait, bit 4 side          23 B (frame 33 B)
+                                flags: bits 0-1 strike type, bits 2-3 gait, bit 4 side          27 B (frame 37 B)
+    STRIDE_V1  0x02  <IIHHHHHhHB the same without t_start_ms: written by firmware up to 0.2, read only
+                                                                                                23 B (frame 33 B)
     RUN_END    0x03  <IIIIII    run_id, distance_mm, moving_ms, elapsed_ms, stride_count,
                                 dropped_strides (not logged because the log was full)           24 B (frame 34 B)
     OVERFLOW   0x04  <II        run_id, t_end_ms of the first stride that was dropped            8 B (frame 18 B)
@@ -29,7 +35,12 @@ import dataclasses
 import enum
 import struct
 import zlib
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from soleware.gait.vocabulary import Gait, Side, StrikeType, quantize
+
+if TYPE_CHECKING:
+    from soleware.gait.pipeline import Stride as GaitStride
 
 __all__ = [
     "FRAME_OVERHEAD",
@@ -45,6 +56,7 @@ __all__ = [
     "Side",
     "StrikeType",
     "Stride",
+    "StrideV1",
     "record_to_dict",
 ]
 
@@ -62,34 +74,20 @@ class RecordType(enum.IntEnum):
     """Frame type byte. 0x00 and 0xFF are reserved for sealed and erased flash."""
 
     RUN_START = 0x01
-    STRIDE = 0x02
+    STRIDE_V1 = 0x02
     RUN_END = 0x03
     OVERFLOW = 0x04
     ACK = 0x05
+    STRIDE = 0x06
 
 
-class Side(enum.IntEnum):
-    LEFT = 0
-    RIGHT = 1
-
-
-class StrikeType(enum.IntEnum):
-    UNKNOWN = 0
-    REARFOOT = 1
-    MIDFOOT = 2
-    FOREFOOT = 3
-
-
-class Gait(enum.IntEnum):
-    UNKNOWN = 0
-    WALK = 1
-    RUN = 2
-
-
-def _sat(value: float, lo: int, hi: int) -> int:
-    """``value`` rounded to an int and saturated to ``lo..hi`` (a sensor glitch must not crash the logger)."""
-    v = round(value)
-    return lo if v < lo else hi if v > hi else v
+#: wire numbers of the stride vocabulary (the one place they are defined for the run log)
+_SIDE_CODE = {Side.LEFT: 0, Side.RIGHT: 1}
+_STRIKE_CODE = {None: 0, StrikeType.REARFOOT: 1, StrikeType.MIDFOOT: 2, StrikeType.FOREFOOT: 3}
+_GAIT_CODE = {None: 0, Gait.WALK: 1, Gait.RUN: 2}
+_SIDE_OF = {v: k for k, v in _SIDE_CODE.items()}
+_STRIKE_OF = {v: k for k, v in _STRIKE_CODE.items()}
+_GAIT_OF = {v: k for k, v in _GAIT_CODE.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,7 +133,7 @@ class LogRecord:
         sub = LogRecord._BY_TYPE.get(rtype)
         if sub is None:
             raise RecordError(f"unknown record type {rtype:#04x}")
-        if cls is not LogRecord and sub is not cls:
+        if not issubclass(sub, cls):
             raise RecordError(f"expected {cls.TYPE.name}, got {sub.TYPE.name}")
         if n != sub._PAYLOAD.size:
             raise RecordError(f"{sub.TYPE.name} payload length {n}, expected {sub._PAYLOAD.size}")
@@ -163,13 +161,18 @@ class RunStart(LogRecord):
 
     def _values(self) -> tuple[Any, ...]:
         fw = self.firmware.encode("ascii", "replace")[:12]
-        return (self.run_id, self.start_unix_ms, self.calibration_ppm, fw, self.side)
+        return (self.run_id, self.start_unix_ms, self.calibration_ppm, fw, _SIDE_CODE[self.side])
 
     @classmethod
     def _from_values(cls, seq: int, v: tuple[Any, ...]) -> Self:
         fw = v[3].rstrip(b"\x00").decode("ascii", "replace")
         return cls(
-            seq=seq, run_id=v[0], start_unix_ms=v[1], calibration_ppm=v[2], firmware=fw, side=Side(v[4] & 1)
+            seq=seq,
+            run_id=v[0],
+            start_unix_ms=v[1],
+            calibration_ppm=v[2],
+            firmware=fw,
+            side=_SIDE_OF[v[4] & 1],
         )
 
     @property
@@ -179,9 +182,13 @@ class RunStart(LogRecord):
 
 @dataclasses.dataclass(frozen=True)
 class Stride(LogRecord):
-    """Summary of one stride of one foot, in scaled integer units (SI views as properties)."""
+    """One stride of one foot, in scaled integer units (SI views as properties); times since the run's start.
+
+    ``t_start_ms`` is None in records of the old firmware (`StrideV1`), which kept only the stride's end.
+    """
 
     run_id: int
+    t_start_ms: int | None
     t_end_ms: int
     stride_length_mm: int
     speed_mmps: int
@@ -189,53 +196,43 @@ class Stride(LogRecord):
     contact_ms: int
     flight_ms: int
     strike_angle_deg_x10: int
-    strike: StrikeType
+    strike_type: StrikeType | None
     impact_mps2_x10: int
-    gait: Gait
+    gait: Gait | None
     side: Side
 
     TYPE: ClassVar[RecordType] = RecordType.STRIDE
-    _PAYLOAD: ClassVar[struct.Struct] = struct.Struct("<IIHHHHHhHB")
+    _PAYLOAD: ClassVar[struct.Struct] = struct.Struct("<IIIHHHHHhHB")
 
     @classmethod
-    def from_si(
-        cls,
-        *,
-        seq: int,
-        run_id: int,
-        side: Side,
-        t_end_s: float,
-        stride_length_m: float,
-        speed_mps: float,
-        cadence_spm: float,
-        contact_s: float,
-        flight_s: float,
-        strike_angle_deg: float = 0.0,
-        strike: StrikeType | str = StrikeType.UNKNOWN,
-        impact_mps2: float = 0.0,
-        gait: Gait | str = Gait.RUN,
+    def from_stride(
+        cls, stride: GaitStride, *, seq: int, run_id: int, side: Side, t0_s: float = 0.0
     ) -> Stride:
-        """Scale SI values to the record's integers, saturating out-of-range values."""
+        """The engine's stride as a record; times relative to ``t0_s`` (the run's start on the engine's clock)."""
         return cls(
             seq=seq,
             run_id=run_id,
-            t_end_ms=_sat(t_end_s * 1e3, 0, U32),
-            stride_length_mm=_sat(stride_length_m * 1e3, 0, U16),
-            speed_mmps=_sat(speed_mps * 1e3, 0, U16),
-            cadence_spm_x10=_sat(cadence_spm * 10, 0, U16),
-            contact_ms=_sat(contact_s * 1e3, 0, U16),
-            flight_ms=_sat(flight_s * 1e3, 0, U16),
-            strike_angle_deg_x10=_sat(strike_angle_deg * 10, -0x8000, 0x7FFF),
-            strike=StrikeType[strike.upper()] if isinstance(strike, str) else StrikeType(strike),
-            impact_mps2_x10=_sat(impact_mps2 * 10, 0, U16),
-            gait=Gait[gait.upper()] if isinstance(gait, str) else Gait(gait),
+            t_start_ms=quantize(stride.t_start_s - t0_s, 1e3, 0, U32),
+            t_end_ms=quantize(stride.t_end_s - t0_s, 1e3, 0, U32),
+            stride_length_mm=quantize(stride.length_m, 1e3, 0, U16),
+            speed_mmps=quantize(stride.speed_mps, 1e3, 0, U16),
+            cadence_spm_x10=quantize(stride.cadence_spm, 10, 0, U16),
+            contact_ms=quantize(stride.contact_time_s, 1e3, 0, U16),
+            flight_ms=quantize(stride.flight_time_s, 1e3, 0, U16),
+            strike_angle_deg_x10=quantize(stride.strike_angle_deg, 10, -0x8000, 0x7FFF),
+            strike_type=StrikeType.parse(stride.strike_type),
+            impact_mps2_x10=quantize(stride.impact_mps2, 10, 0, U16),
+            gait=Gait.parse(stride.gait),
             side=Side(side),
         )
 
+    def _flags(self) -> int:
+        return _STRIKE_CODE[self.strike_type] | _GAIT_CODE[self.gait] << 2 | _SIDE_CODE[self.side] << 4
+
     def _values(self) -> tuple[Any, ...]:
-        flags = (self.strike & 3) | (self.gait & 3) << 2 | (self.side & 1) << 4
         return (
             self.run_id,
+            self.t_start_ms,
             self.t_end_ms,
             self.stride_length_mm,
             self.speed_mmps,
@@ -244,35 +241,43 @@ class Stride(LogRecord):
             self.flight_ms,
             self.strike_angle_deg_x10,
             self.impact_mps2_x10,
-            flags,
+            self._flags(),
         )
 
     @classmethod
     def _from_values(cls, seq: int, v: tuple[Any, ...]) -> Self:
-        flags = v[9]
-        gait = (flags >> 2) & 3
+        return cls._decode(seq, v[0], v[1], v[2:])
+
+    @classmethod
+    def _decode(cls, seq: int, run_id: int, t_start_ms: int | None, v: tuple[Any, ...]) -> Self:
+        flags = v[8]
         return cls(
             seq=seq,
-            run_id=v[0],
-            t_end_ms=v[1],
-            stride_length_mm=v[2],
-            speed_mmps=v[3],
-            cadence_spm_x10=v[4],
-            contact_ms=v[5],
-            flight_ms=v[6],
-            strike_angle_deg_x10=v[7],
-            impact_mps2_x10=v[8],
-            strike=StrikeType(flags & 3),
-            gait=Gait(gait if gait < 3 else 0),
-            side=Side((flags >> 4) & 1),
+            run_id=run_id,
+            t_start_ms=t_start_ms,
+            t_end_ms=v[0],
+            stride_length_mm=v[1],
+            speed_mmps=v[2],
+            cadence_spm_x10=v[3],
+            contact_ms=v[4],
+            flight_ms=v[5],
+            strike_angle_deg_x10=v[6],
+            impact_mps2_x10=v[7],
+            strike_type=_STRIKE_OF[flags & 3],
+            gait=_GAIT_OF.get((flags >> 2) & 3),
+            side=_SIDE_OF[(flags >> 4) & 1],
         )
+
+    @property
+    def t_start_s(self) -> float | None:
+        return None if self.t_start_ms is None else self.t_start_ms / 1e3
 
     @property
     def t_end_s(self) -> float:
         return self.t_end_ms / 1e3
 
     @property
-    def stride_length_m(self) -> float:
+    def length_m(self) -> float:
         return self.stride_length_mm / 1e3
 
     @property
@@ -284,12 +289,35 @@ class Stride(LogRecord):
         return self.cadence_spm_x10 / 10
 
     @property
+    def contact_time_s(self) -> float:
+        return self.contact_ms / 1e3
+
+    @property
+    def flight_time_s(self) -> float:
+        return self.flight_ms / 1e3
+
+    @property
     def strike_angle_deg(self) -> float:
         return self.strike_angle_deg_x10 / 10
 
     @property
     def impact_mps2(self) -> float:
         return self.impact_mps2_x10 / 10
+
+
+@dataclasses.dataclass(frozen=True)
+class StrideV1(Stride):
+    """A stride record of the firmware up to 0.2 (type 0x02): no ``t_start_ms``. Read, and written only by tests."""
+
+    TYPE: ClassVar[RecordType] = RecordType.STRIDE_V1
+    _PAYLOAD: ClassVar[struct.Struct] = struct.Struct("<IIHHHHHhHB")
+
+    def _values(self) -> tuple[Any, ...]:
+        return (self.run_id, *Stride._values(self)[2:])
+
+    @classmethod
+    def _from_values(cls, seq: int, v: tuple[Any, ...]) -> Self:
+        return cls._decode(seq, v[0], None, v[1:])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -362,9 +390,9 @@ MAX_FRAME_SIZE = max(c.frame_size() for c in LogRecord._BY_TYPE.values())
 
 
 def record_to_dict(record: LogRecord) -> dict[str, Any]:
-    """JSON-ready dict: ``type`` name, then the fields (enums by lower-case name)."""
+    """JSON-ready dict: ``type`` name, then the fields (enums by their lower-case word, unknown as None)."""
     out: dict[str, Any] = {"type": record.TYPE.name.lower()}
     for f in dataclasses.fields(record):
         v = getattr(record, f.name)
-        out[f.name] = v.name.lower() if isinstance(v, enum.IntEnum) else v
+        out[f.name] = v.value if isinstance(v, enum.Enum) else v
     return out

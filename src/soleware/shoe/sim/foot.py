@@ -22,12 +22,12 @@ import dataclasses
 
 import numpy as np
 
+from soleware.gait.vocabulary import GRAVITY_MPS2, StrikeType
 from soleware.shoe.sim import _poly
 from soleware.shoe.sim.plan import SpeedProfile
 
 __all__ = ["FootMotion", "Runner", "Stances", "foot_model", "foot_motion", "footfalls"]
 
-GRAVITY_MPS2 = 9.80665
 #: below this target speed the runner stands still
 STOP_MPS = 0.35
 #: at or above this speed an ``auto`` segment is run, below it walked
@@ -50,7 +50,7 @@ _WALK_SWING_HEIGHT_M = (0.03, 0.05, 0.06, 0.07, 0.08)
 _WALK_TD_DOWN_MPS = (0.12, 0.2, 0.24, 0.28, 0.32)
 
 #: running strike angle (deg, + toe up) at touchdown by strike type; walking always strikes with the heel
-STRIKE_ANGLE_DEG = {"rearfoot": 18.0, "midfoot": 3.0, "forefoot": -8.0}
+STRIKE_ANGLE_DEG = {StrikeType.REARFOOT: 18.0, StrikeType.MIDFOOT: 3.0, StrikeType.FOREFOOT: -8.0}
 STRIKE_TYPES = tuple(STRIKE_ANGLE_DEG)
 
 # Phases as fractions of the contact time: roll-in (touchdown to foot-flat) and roll-off (heel-off to toe-off).

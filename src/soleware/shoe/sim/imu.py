@@ -9,9 +9,10 @@ from typing import Self
 
 import numpy as np
 
+from soleware.gait.vocabulary import GRAVITY_MPS2
+
 __all__ = ["ImuOutput", "SensorModel"]
 
-STANDARD_GRAVITY_MPS2 = 9.80665
 _WALK_RATE_HZ = 10.0
 
 
@@ -25,7 +26,7 @@ class SensorModel:
     (values beyond them clip), timing jitter of the sampling instants and samples lost in transfer.
     """
 
-    acc_range_mps2: float = 16.0 * STANDARD_GRAVITY_MPS2
+    acc_range_mps2: float = 16.0 * GRAVITY_MPS2
     gyr_range_rps: float = float(np.radians(2000.0))
     bits: int = 16
     acc_noise_density: float = 1.6e-3  # m/s²/√Hz (~160 µg/√Hz)
