@@ -376,7 +376,8 @@ async def test_a_shoe_away_does_not_hold_back_the_other(tmp_path):
         back = asyncio.get_running_loop().time()
         rig.start_shoe("left", recs["left"], 10)
         await rig.until(lambda: gw.feet["left"].strides_seen > 0, 20, "strides from the left shoe")
-        assert asyncio.get_running_loop().time() - back < 5.0
+        # 2.5 s on a loaded CI machine; waiting out a connection attempt to the right shoe took over 10 s
+        assert asyncio.get_running_loop().time() - back < 6.0
         assert gw.feet["right"].link != "connected"
         rig.start_shoe("right")
         await rig.until(lambda: gw.feet["right"].link == "connected", 20, "the right shoe to be back")
