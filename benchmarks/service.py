@@ -27,10 +27,10 @@ import httpx
 import numpy as np
 import sqlalchemy as sa
 
-from soleware.runs.db import make_engine
-from soleware.runs.migrate import upgrade
 from soleware.runs.model import Run, Streams
-from soleware.runs.store import RunStore
+from soleware.runs.storage import RunStore
+from soleware.runs.storage.db import make_engine
+from soleware.runs.storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 EMAIL, PASSWORD = "load@example.com", "load test password"

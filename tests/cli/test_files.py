@@ -39,8 +39,8 @@ def test_import_then_export(tmp_path, monkeypatch):
     again = cli.invoke(app, ["import", str(tmp_path / "r2.fit"), "--user", "a@example.com"])
     assert "0 imported, 1 already there" in again.output
 
-    from soleware.runs.db import make_engine
-    from soleware.runs.store import RunStore
+    from soleware.runs.storage import RunStore
+    from soleware.runs.storage.db import make_engine
 
     store = RunStore(make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}"))
     first = store.summaries(_runner_id(store))[0]  # oldest first: the run of May 1st

@@ -11,9 +11,9 @@ from lxml import etree
 from soleware.formats import import_file
 from soleware.formats.history import export, import_into
 from soleware.formats.tcx import NS_TCX
-from soleware.runs.db import make_engine
-from soleware.runs.migrate import upgrade
-from soleware.runs.store import RunStore
+from soleware.runs.storage import RunStore
+from soleware.runs.storage.db import make_engine
+from soleware.runs.storage.migrate import upgrade
 
 T0 = dt.datetime(2025, 9, 14, 6, 45, tzinfo=dt.UTC)
 NS = {"t": NS_TCX}

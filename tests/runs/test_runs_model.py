@@ -15,6 +15,7 @@ from soleware.runs.model import (
     Run,
     RunDataError,
     RunSummary,
+    Side,
     Streams,
     Stride,
     StrikeType,
@@ -228,3 +229,21 @@ def test_same_activity_tolerates_small_differences():
     assert same_activity(a, b) and same_activity(a.summary("x"), b.summary("y"))
     assert not same_activity(a, c)
     assert not same_activity(a, Run.from_strides(feet_strides(600), start_time=START, time_zone="UTC"))
+
+
+def test_per_foot_form_is_on_the_run() -> None:
+    """Each foot's means and strike counts come from its own strides; a value no stride has stays None."""
+    strides = [
+        Stride("left", 0.0, 0.8, 2.0, contact_time_s=0.30, strike_type=StrikeType.REARFOOT, impact_g=3.0),
+        Stride("left", 0.8, 1.6, 2.0, contact_time_s=0.20, strike_type=StrikeType.MIDFOOT, impact_g=5.0),
+        Stride("left", 1.6, 2.4, 2.0, contact_time_s=0.25, strike_type=StrikeType.REARFOOT),
+        Stride("right", 0.4, 1.2, 2.0),
+    ]
+    run = Run.from_strides(strides, start_time=dt.datetime(2026, 3, 1, 7, tzinfo=dt.UTC), time_zone="UTC")
+    left, right = run.feet()
+    assert (left.side, left.strides, right.side, right.strides) == (Side.LEFT, 3, Side.RIGHT, 1)
+    assert left.avg_contact_time_s == pytest.approx(0.25) and left.avg_impact_g == pytest.approx(4.0)
+    assert left.strike_types == {StrikeType.REARFOOT: 2, StrikeType.MIDFOOT: 1}
+    assert right.avg_contact_time_s is None and right.strike_types == {} and right.avg_impact_g is None
+    one_foot = Run.from_strides(strides[3:], start_time=run.start_time, time_zone="UTC")
+    assert [f.side for f in one_foot.feet()] == [Side.RIGHT]

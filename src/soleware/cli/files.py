@@ -18,9 +18,9 @@ User = Annotated[str, typer.Option("--user", envvar="SOLEWARE_USER", help="the r
 def _store_and_runner(database_url: str | None, email: str):  # type: ignore[no-untyped-def]
     import sqlalchemy as sa
 
-    from soleware.runs.db import Runner, make_engine
-    from soleware.runs.migrate import upgrade
-    from soleware.runs.store import RunStore
+    from soleware.runs.storage import RunStore
+    from soleware.runs.storage.db import Runner, make_engine
+    from soleware.runs.storage.migrate import upgrade
 
     engine = make_engine(database_url)
     upgrade(engine)
@@ -47,7 +47,7 @@ def export_cmd(
     """Write one run as a FIT activity, a TCX file or a CSV of its strides."""
     from soleware.formats import FormatError
     from soleware.formats.history import export
-    from soleware.runs.store import NotFound
+    from soleware.runs.storage import NotFound
 
     if fmt not in ("fit", "tcx", "csv"):
         raise typer.BadParameter("fit, tcx or csv", param_hint="--format")

@@ -52,8 +52,8 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(database_url: DatabaseUrl = None) -> None:
     """Migrate the database to the newest schema (safe to run again)."""
-    from soleware.runs.db import make_engine
-    from soleware.runs.migrate import current_revision, upgrade
+    from soleware.runs.storage.db import make_engine
+    from soleware.runs.storage.migrate import current_revision, upgrade
 
     engine = make_engine(database_url)
     before = current_revision(engine)
@@ -74,10 +74,10 @@ def user_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a runner account."""
-    from soleware.runs.accounts import AccountError
-    from soleware.runs.db import make_engine
-    from soleware.runs.migrate import upgrade
-    from soleware.runs.store import RunStore
+    from soleware.runs.storage import RunStore
+    from soleware.runs.storage.accounts import AccountError
+    from soleware.runs.storage.db import make_engine
+    from soleware.runs.storage.migrate import upgrade
 
     engine = make_engine(database_url)
     upgrade(engine)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from soleware.formats import export_run
 from soleware.formats.bulk import import_paths
-from soleware.runs.store import RunStore
+from soleware.runs.storage import RunStore
 
 __all__ = ["ImportOutcome", "export", "import_into"]
 

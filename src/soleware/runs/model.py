@@ -7,6 +7,7 @@ summary alone is enough for records, achievements and progress, so those never l
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import enum
@@ -25,6 +26,7 @@ from soleware.runs.efforts import Effort, best_efforts
 
 __all__ = [
     "FORM_METRICS",
+    "FootSummary",
     "MOVING_SPEED_MPS",
     "SPEED_BIN_MPS",
     "SPEED_BIN_COUNT",
@@ -504,6 +506,42 @@ def _nanmean_stack(rows: list[np.ndarray]) -> np.ndarray:
     return np.divide(total, count, out=np.full(stack.shape[1], np.nan), where=count > 0)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class FootSummary:
+    """One foot's running form over a run: stride count, mean contact, flight, strike angle and impact (None where
+    no stride has the value), and how many strides landed with each strike type."""
+
+    side: Side
+    strides: int
+    avg_contact_time_s: float | None
+    avg_flight_time_s: float | None
+    avg_strike_angle_deg: float | None
+    strike_types: dict[StrikeType, int]
+    avg_impact_g: float | None
+
+    @classmethod
+    def of(cls, side: Side, strides: Iterable[Stride]) -> FootSummary | None:
+        """The summary of ``side``'s strides among ``strides``; None if that foot has none."""
+        ss = [s for s in strides if s.side is side]
+        if not ss:
+            return None
+
+        def mean(values: Iterable[float | None]) -> float | None:
+            v = [x for x in values if x is not None]
+            return float(np.mean(v)) if v else None
+
+        counts = collections.Counter(s.strike_type for s in ss if s.strike_type is not None)
+        return cls(
+            side=side,
+            strides=len(ss),
+            avg_contact_time_s=mean(s.contact_time_s for s in ss),
+            avg_flight_time_s=mean(s.flight_time_s for s in ss),
+            avg_strike_angle_deg=mean(s.strike_angle_deg for s in ss),
+            strike_types={t: counts[t] for t in StrikeType if counts[t]},
+            avg_impact_g=mean(s.impact_g for s in ss),
+        )
+
+
 @dataclasses.dataclass(eq=False)
 class Run:
     """One run: when and where it started, what it came from, its strides, streams, pauses and laps.
@@ -694,6 +732,10 @@ class Run:
         return self.start_time.astimezone(ZoneInfo(self.time_zone))
 
     # ------------------------------------------------------------------ derived
+    def feet(self) -> list[FootSummary]:
+        """Running form per foot (left, then right), for the feet that have strides."""
+        return [f for side in _SIDES if (f := FootSummary.of(side, self.strides)) is not None]
+
     def efforts(self) -> tuple[Effort, ...]:
         """Best efforts of the standard distances this run covers (see soleware.runs.efforts)."""
         if len(self.streams) < 2:

@@ -14,9 +14,9 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import soleware
-from soleware.runs.db import make_engine
-from soleware.runs.migrate import upgrade
-from soleware.runs.store import NotFound, RunStore
+from soleware.runs.storage import NotFound, RunStore
+from soleware.runs.storage.db import make_engine
+from soleware.runs.storage.migrate import upgrade
 from soleware.server.config import Settings
 from soleware.server.errors import COMMON_RESPONSES, unprocessable
 from soleware.server.live import LiveHub

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from soleware.runs.accounts import AuthError
-from soleware.runs.store import RunnerInfo, RunStore
+from soleware.runs.storage import RunnerInfo, RunStore
+from soleware.runs.storage.accounts import AuthError
 from soleware.server.config import Settings
 from soleware.server.live import LiveHub
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
-from soleware.runs.accounts import AccountError, AccountExists, AuthError
+from soleware.runs.storage.accounts import AccountError, AccountExists, AuthError
 from soleware.server.deps import AppSettings, CurrentRunner, Store, bearer_token
 from soleware.server.errors import Message, unprocessable
 from soleware.server.schemas import Me, MeUpdate, SignIn, SignUp, Token

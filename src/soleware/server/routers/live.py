@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect, status
 from starlette.concurrency import run_in_threadpool
 
-from soleware.runs.accounts import AuthError
+from soleware.runs.storage.accounts import AuthError
 from soleware.server.deps import CurrentRunner, Hub, Store
 from soleware.server.schemas import LiveUpdate
 

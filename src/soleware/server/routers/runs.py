@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import tempfile
@@ -17,7 +18,7 @@ from soleware.runs.achievements import CATALOGUE
 from soleware.runs.ingest import run_from_recordings
 from soleware.runs.model import Lap, Run, RunDataError, Source
 from soleware.runs.splits import Split, splits
-from soleware.runs.store import AddResult
+from soleware.runs.storage import AddResult
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message, unprocessable
 from soleware.server.schemas import (
@@ -202,33 +203,8 @@ def _split(s: Split) -> SplitOut:
     )
 
 
-def _mean(xs: list[float | None]) -> float | None:
-    v = [x for x in xs if x is not None]
-    return float(np.mean(v)) if v else None
-
-
 def _feet(run: Run) -> list[FootOut]:
-    out = []
-    for side in ("left", "right"):
-        ss = [s for s in run.strides if s.side == side]
-        if not ss:
-            continue
-        types: dict[str, int] = {}
-        for s in ss:
-            if s.strike_type is not None:
-                types[s.strike_type.value] = types.get(s.strike_type.value, 0) + 1
-        out.append(
-            FootOut(
-                side=side,
-                strides=len(ss),
-                avg_contact_time_s=_mean([s.contact_time_s for s in ss]),
-                avg_flight_time_s=_mean([s.flight_time_s for s in ss]),
-                avg_strike_angle_deg=_mean([s.strike_angle_deg for s in ss]),
-                strike_types=types,
-                avg_impact_g=_mean([s.impact_g for s in ss]),
-            )
-        )
-    return out
+    return [FootOut(**dataclasses.asdict(f)) for f in run.feet()]
 
 
 @router.get("/{run_id}", response_model=RunDetail, responses={404: {"model": Message}})

@@ -16,7 +16,9 @@ __all__ = ["alembic_config", "current_revision", "head_revision", "upgrade"]
 
 def alembic_config(url: str | None = None) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(importlib.resources.files("soleware.runs") / "migrations"))
+    cfg.set_main_option(
+        "script_location", str(importlib.resources.files("soleware.runs.storage") / "migrations")
+    )
     if url:
         cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg

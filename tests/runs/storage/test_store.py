@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from soleware.runs.accounts import AccountError, AuthError
 from soleware.runs.achievements import Achievements
-from soleware.runs.db import Base, make_engine
-from soleware.runs.migrate import current_revision, head_revision, upgrade
 from soleware.runs.model import Run, RunDataError
 from soleware.runs.records import PersonalRecords
-from soleware.runs.store import NotFound, RunStore
+from soleware.runs.storage import NotFound, RunStore
+from soleware.runs.storage.accounts import AccountError, AuthError
+from soleware.runs.storage.db import Base, make_engine
+from soleware.runs.storage.migrate import current_revision, head_revision, upgrade
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
-"""Alembic environment: runs migrations on the connection or URL handed over by ``soleware.runs.migrate``."""
+"""Alembic environment: runs migrations on the connection or URL handed over by ``soleware.runs.storage.migrate``."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from soleware.runs.db import Base, make_engine
+from soleware.runs.storage.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,349 @@
+"""A runner's runs, and the records and achievements derived from them.
+
+Every operation is one transaction. Adding or deleting a run updates the cached records and achievements in the
+same transaction, under a lock on the runner's state row (``SELECT … FOR UPDATE`` on PostgreSQL, the database
+write lock on SQLite), so concurrent uploads of one run store it once and derived state never misses a run.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from soleware.runs.achievements import Achievements, Award
+from soleware.runs.model import (
+    Lap,
+    Run,
+    RunDataError,
+    RunSummary,
+    Source,
+    Streams,
+    Stride,
+    pack_strides,
+    same_activity,
+    unpack_strides,
+)
+from soleware.runs.records import PersonalRecords, RecordChange
+from soleware.runs.storage._base import NotFound, StoreBase, _aware
+from soleware.runs.storage.db import RunnerState, RunRow
+
+__all__ = ["AddResult", "RunHistory", "RunPage"]
+
+DUPLICATE_WINDOW = dt.timedelta(minutes=2)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AddResult:
+    """What storing a run did: its id, whether it is new, and the records and achievements it brought."""
+
+    run_id: str
+    created: bool
+    records: tuple[RecordChange, ...] = ()
+    awards: tuple[Award, ...] = ()
+    #: the upload was the other foot of a run stored with one foot only, and was added to it
+    merged: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunPage:
+    runs: list[RunSummary]
+    titles: dict[str, str]
+    #: pass as ``cursor`` to get the next page; None on the last page
+    next_cursor: str | None
+
+
+def _encode_cursor(start: dt.datetime, run_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{start.isoformat()}|{run_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    try:
+        start, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return dt.datetime.fromisoformat(start), run_id
+    except ValueError as exc:
+        raise RunDataError(f"invalid page cursor {cursor!r}") from exc
+
+
+def _summary(row: RunRow) -> RunSummary:
+    return RunSummary.from_dict(row.summary)
+
+
+class RunHistory(StoreBase):
+    """Runs: store once, merge the other foot, list, rename, delete; records and achievements kept with them."""
+
+    def add_run(self, runner_id: str, run: Run) -> AddResult:
+        """Store a run once: a second upload of it (same fingerprint, or same start and distance) is a no-op."""
+        fingerprint = run.fingerprint()
+        new_id = str(uuid.uuid4())
+        summary = run.summary(new_id)
+        try:
+            with self._tx() as s:
+                state = self._lock_state(s, runner_id)
+                existing = self._find_duplicate(s, runner_id, run, fingerprint)
+                if existing is not None:
+                    merged = self._merge_feet(s, state, runner_id, existing, run)
+                    return AddResult(existing, created=False, merged=merged)
+                s.add(self._row(runner_id, run, fingerprint, summary))
+                s.flush()
+                records = PersonalRecords.from_dict(state.records)
+                before = {k: v.history for k, v in records.records_.items()}
+                records.add(summary)
+                changes = tuple(
+                    c
+                    for k, v in records.records_.items()
+                    for c in v.history
+                    if c.record.run_id == new_id and c not in before.get(k, ())
+                )
+                ach = Achievements.from_dict(state.achievements)
+                n_before = len(ach.awards_)
+                if ach.last_key_ is not None and summary.sort_key < ach.last_key_:
+                    ach.compute(self._summaries(s, runner_id))
+                    awards = tuple(a for a in ach.awards_ if a.run_id == new_id)
+                else:
+                    ach.add(summary)
+                    awards = tuple(ach.awards_[n_before:])
+                state.records = records.to_dict()
+                state.achievements = ach.to_dict()
+                state.version += 1
+                return AddResult(new_id, True, changes, awards)
+        except IntegrityError:
+            # another connection stored the same run between our check and insert (possible only without locks)
+            with self._tx() as s:
+                existing = self._find_duplicate(s, runner_id, run, fingerprint)
+            if existing is None:
+                raise
+            return AddResult(existing, created=False)
+
+    def add_runs(self, runner_id: str, runs: Iterable[Run]) -> list[AddResult]:
+        """Store many runs at once (an import of old history): duplicates skipped, derived state computed once."""
+        results: list[AddResult] = []
+        with self._tx() as s:
+            state = self._lock_state(s, runner_id)
+            new_ids: set[str] = set()
+            for run in runs:
+                fingerprint = run.fingerprint()
+                existing = self._find_duplicate(s, runner_id, run, fingerprint)
+                if existing is not None:
+                    results.append(AddResult(existing, created=False))
+                    continue
+                row = self._row(runner_id, run, fingerprint, run.summary(str(uuid.uuid4())))
+                s.add(row)
+                s.flush()
+                new_ids.add(row.id)
+                results.append(AddResult(row.id, True))
+            if not new_ids:
+                return results
+            summaries = self._summaries(s, runner_id)
+            records = PersonalRecords().compute(summaries)
+            ach = Achievements().compute(summaries)
+            state.records = records.to_dict()
+            state.achievements = ach.to_dict()
+            state.version += 1
+        changes = [c for r in records.records_.values() for c in r.history if c.record.run_id in new_ids]
+        return [
+            dataclasses.replace(
+                r,
+                records=tuple(c for c in changes if c.record.run_id == r.run_id),
+                awards=tuple(a for a in ach.awards_ if a.run_id == r.run_id),
+            )
+            if r.created
+            else r
+            for r in results
+        ]
+
+    def _row(self, runner_id: str, run: Run, fingerprint: str, summary: RunSummary) -> RunRow:
+        return RunRow(
+            id=summary.run_id,
+            runner_id=runner_id,
+            fingerprint=fingerprint,
+            start_time=run.start_time.astimezone(dt.UTC),
+            time_zone=run.time_zone,
+            distance_m=run.distance_m,
+            elapsed_time_s=run.elapsed_time_s,
+            moving_time_s=run.moving_time_s,
+            source=run.source,
+            title=run.title[:200],
+            shoe_serials=list(run.shoe_serials),
+            summary=summary.to_dict(),
+            laps=[lap.to_dict() for lap in run.laps],
+            pauses=[list(p) for p in run.pauses],
+            strides=pack_strides(run.strides),
+            streams=run.streams.to_bytes(),
+        )
+
+    def _find_duplicate(self, s: Session, runner_id: str, run: Run, fingerprint: str) -> str | None:
+        same = s.scalars(
+            sa.select(RunRow.id).where(RunRow.runner_id == runner_id, RunRow.fingerprint == fingerprint)
+        ).first()
+        if same is not None:
+            return same
+        start = run.start_time.astimezone(dt.UTC)
+        near = s.scalars(
+            sa.select(RunRow).where(
+                RunRow.runner_id == runner_id,
+                RunRow.start_time >= start - DUPLICATE_WINDOW,
+                RunRow.start_time <= start + DUPLICATE_WINDOW,
+            )
+        ).all()
+        for row in near:
+            if same_activity(_summary(row), run):
+                return row.id
+        return None
+
+    def summaries(self, runner_id: str) -> list[RunSummary]:
+        """Every run of the runner as a summary, oldest first."""
+        with self._tx(write=False) as s:
+            return sorted(self._summaries(s, runner_id), key=lambda r: r.sort_key)
+
+    def get_run(self, runner_id: str, run_id: str) -> Run:
+        with self._tx(write=False) as s:
+            row = s.get(RunRow, run_id)
+            if row is None or row.runner_id != runner_id:
+                raise NotFound(f"no run {run_id!r}")
+            return _to_run(row)
+
+    def _merge_feet(self, s: Session, state: RunnerState, runner_id: str, run_id: str, run: Run) -> bool:
+        """Add the other foot's strides to a shoe run stored with one foot only (a shoe that synced late).
+
+        Records and achievements are recomputed, as for an edited run. False when there is nothing to add.
+        """
+        row = s.get(RunRow, run_id)
+        if row is None or row.source != Source.SHOE.value or run.source != Source.SHOE.value:
+            return False
+        old = _to_run(row)
+        old_sides = {x.side for x in old.strides}
+        new_sides = {x.side for x in run.strides}
+        if not old_sides or not new_sides or old_sides & new_sides:
+            return False
+        start = min(old.start_time, run.start_time)
+
+        def shifted(r: Run) -> list[Stride]:
+            d = (r.start_time - start).total_seconds()
+            return [
+                dataclasses.replace(x, t_start_s=x.t_start_s + d, t_end_s=x.t_end_s + d) for x in r.strides
+            ]
+
+        both = Run.from_strides(
+            shifted(old) + shifted(run),
+            start_time=start,
+            time_zone=old.time_zone,
+            shoe_serials=(*old.shoe_serials, *run.shoe_serials),
+            title=old.title,
+            laps=old.laps,
+            id=run_id,
+        )
+        fresh = self._row(runner_id, both, both.fingerprint(), both.summary(run_id))
+        for column in RunRow.__table__.columns:
+            if column.key not in ("id", "runner_id", "created_at"):
+                setattr(row, column.key, getattr(fresh, column.key))
+        s.flush()
+        summaries = self._summaries(s, runner_id)
+        state.records = PersonalRecords().compute(summaries).to_dict()
+        state.achievements = Achievements().compute(summaries).to_dict()
+        state.version += 1
+        return True
+
+    def run_summary(self, runner_id: str, run_id: str) -> tuple[RunSummary, str]:
+        """The summary and title of one run."""
+        with self._tx(write=False) as s:
+            row = s.execute(
+                sa.select(RunRow.summary, RunRow.title, RunRow.runner_id).where(RunRow.id == run_id)
+            ).one_or_none()
+            if row is None or row.runner_id != runner_id:
+                raise NotFound(f"no run {run_id!r}")
+            return RunSummary.from_dict(row.summary), row.title
+
+    def list_runs(
+        self,
+        runner_id: str,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        source: str | None = None,
+        min_distance_m: float | None = None,
+        max_distance_m: float | None = None,
+    ) -> RunPage:
+        """Runs newest first, ``limit`` per page, keyset-paginated (stable while runs are added)."""
+        if not 1 <= limit <= 200:
+            raise RunDataError(f"limit must be 1..200, got {limit}")
+        q = sa.select(RunRow.id, RunRow.start_time, RunRow.summary, RunRow.title).where(
+            RunRow.runner_id == runner_id
+        )
+        if cursor:
+            c_start, c_id = _decode_cursor(cursor)
+            q = q.where(sa.tuple_(RunRow.start_time, RunRow.id) < (c_start.astimezone(dt.UTC), c_id))
+        if since is not None:
+            q = q.where(RunRow.start_time >= since.astimezone(dt.UTC))
+        if until is not None:
+            q = q.where(RunRow.start_time < until.astimezone(dt.UTC))
+        if source is not None:
+            q = q.where(RunRow.source == source)
+        if min_distance_m is not None:
+            q = q.where(RunRow.distance_m >= min_distance_m)
+        if max_distance_m is not None:
+            q = q.where(RunRow.distance_m <= max_distance_m)
+        q = q.order_by(RunRow.start_time.desc(), RunRow.id.desc()).limit(limit + 1)
+        with self._tx(write=False) as s:
+            rows = s.execute(q).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        nxt = _encode_cursor(_aware(rows[-1].start_time), rows[-1].id) if more else None
+        return RunPage([RunSummary.from_dict(r.summary) for r in rows], {r.id: r.title for r in rows}, nxt)
+
+    def rename_run(self, runner_id: str, run_id: str, title: str) -> None:
+        with self._tx() as s:
+            row = s.get(RunRow, run_id)
+            if row is None or row.runner_id != runner_id:
+                raise NotFound(f"no run {run_id!r}")
+            row.title = title.strip()[:200]
+
+    def delete_run(self, runner_id: str, run_id: str) -> None:
+        """Delete a run; records and achievements it earned are taken back (recomputed from the rest)."""
+        with self._tx() as s:
+            state = self._lock_state(s, runner_id)
+            row = s.get(RunRow, run_id)
+            if row is None or row.runner_id != runner_id:
+                raise NotFound(f"no run {run_id!r}")
+            s.delete(row)
+            s.flush()
+            remaining = self._summaries(s, runner_id)
+            records = PersonalRecords.from_dict(state.records).remove(run_id, remaining=lambda: remaining)
+            state.records = records.to_dict()
+            state.achievements = Achievements().compute(remaining).to_dict()
+            state.version += 1
+
+    # ------------------------------------------------------------------ derived state
+    def records(self, runner_id: str) -> PersonalRecords:
+        with self._tx(write=False) as s:
+            return PersonalRecords.from_dict(self._lock_state(s, runner_id, lock=False).records)
+
+    def achievements(self, runner_id: str) -> Achievements:
+        with self._tx(write=False) as s:
+            return Achievements.from_dict(self._lock_state(s, runner_id, lock=False).achievements)
+
+
+def _to_run(row: RunRow) -> Run:
+    return Run(
+        start_time=_aware(row.start_time),
+        time_zone=row.time_zone,
+        distance_m=row.distance_m,
+        elapsed_time_s=row.elapsed_time_s,
+        moving_time_s=row.moving_time_s,
+        streams=Streams.from_bytes(row.streams),
+        strides=unpack_strides(row.strides),
+        pauses=[(float(a), float(b)) for a, b in row.pauses],
+        laps=[Lap.from_dict(d) for d in row.laps],
+        shoe_serials=tuple(row.shoe_serials),
+        source=row.source,
+        title=row.title,
+        id=row.id,
+    )
