@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from soleware.gait import GaitAnalysis, StreamingGaitAnalysis, load_recording
+from soleware.gait import GRAVITY_MPS2, GaitAnalysis, StreamingGaitAnalysis, load_recording
 from soleware.gait.evaluation import evaluate_folder
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-G_MPS2 = 9.80665
+
 GAIT = ("walk", "run", "mixed")
 
 
@@ -91,7 +91,7 @@ def _annotated_strides(repo: Repo, name: str, t0_s: float) -> list[dict]:
 
 def _activity(acc_mps2: np.ndarray, strides: list[dict]) -> str:
     """The datasets' heuristic: running is p99 |acc| >= 4 g and a median stride under 0.9 s."""
-    p99_g = np.percentile(np.linalg.norm(acc_mps2, axis=1), 99) / G_MPS2
+    p99_g = np.percentile(np.linalg.norm(acc_mps2, axis=1), 99) / GRAVITY_MPS2
     median_s = np.median([s["t_end_s"] - s["t_start_s"] for s in strides]) if strides else np.inf
     return "run" if p99_g >= 4 and median_s < 0.9 else "walk"
 
@@ -117,7 +117,7 @@ def _sensorconnect(repo: Repo, name: str) -> tuple[np.ndarray, np.ndarray, np.nd
     cols = {h.split(":", 1)[-1]: i for i, h in enumerate(lines[0].split(","))}
     data = np.genfromtxt(io.StringIO("\n".join(lines[1:])), delimiter=",")
     if "scaledAccelX" in cols:
-        acc = data[:, [cols[f"scaledAccel{a}"] for a in "XYZ"]] * G_MPS2
+        acc = data[:, [cols[f"scaledAccel{a}"] for a in "XYZ"]] * GRAVITY_MPS2
         gyr = data[:, [cols[f"scaledGyro{a}"] for a in "XYZ"]]
     else:
         acc = data[:, [cols[f"estCompensatedAccel{a}"] for a in "XYZ"]]

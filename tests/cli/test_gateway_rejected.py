@@ -24,7 +24,7 @@ START_MS = 1_780_000_000_000
 
 
 @pytest.fixture
-def service(tmp_path):
+def run_service(tmp_path):
     """The run service in a thread of its own (the CLI runs its own event loop), with one runner."""
     urls: queue.Queue[str] = queue.Queue()
     stop = threading.Event()
@@ -85,7 +85,7 @@ def keep(
     return kept
 
 
-def test_refused_runs_are_listed_and_sent_again(tmp_path, service):
+def test_refused_runs_are_listed_and_sent_again(tmp_path, run_service):
     state = tmp_path / "gateway"
     good = keep(state, "SW-L-0001", records(side="left", strides=120), "422 an older check", with_body=False)
     bad = keep(
@@ -101,7 +101,7 @@ def test_refused_runs_are_listed_and_sent_again(tmp_path, service):
     assert good.name in listed.output and bad.name in listed.output and "not yet" in listed.output
     assert "120" in listed.output
 
-    args = ["--server", service, "--email", EMAIL, "--password", PASSWORD, "--state-dir", str(state)]
+    args = ["--server", run_service, "--email", EMAIL, "--password", PASSWORD, "--state-dir", str(state)]
     sent = cli.invoke(app, ["gateway", "rejected", "resend", *args, "--time-zone", "Europe/London"])
     assert sent.exit_code == 1, sent.output  # one was refused again
     assert f"{good.key}: stored as run " in sent.output
@@ -112,14 +112,14 @@ def test_refused_runs_are_listed_and_sent_again(tmp_path, service):
     assert [r.name for r in left] == [bad.name]
     assert left[0].reported and "(got 7.5)" in left[0].reason
 
-    headers = {"Authorization": "Bearer " + _token(service)}
-    runs = httpx.get(f"{service}/api/runs", headers=headers).json()["runs"]
+    headers = {"Authorization": "Bearer " + _token(run_service)}
+    runs = httpx.get(f"{run_service}/api/runs", headers=headers).json()["runs"]
     assert (
         len(runs) == 1
         and runs[0]["time_zone"] == "Europe/London"
         and runs[0]["shoe_serials"] == ["SW-L-0001"]
     )
-    refused = httpx.get(f"{service}/api/refused-uploads", headers=headers).json()["refused"]
+    refused = httpx.get(f"{run_service}/api/refused-uploads", headers=headers).json()["refused"]
     assert [u["key"] for u in refused] == [bad.key] and refused[0]["strides"] == 120
 
     again = cli.invoke(app, ["gateway", "rejected", "resend", bad.name, *args])

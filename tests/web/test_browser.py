@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -107,7 +108,7 @@ def test_sign_up_lands_on_the_live_page(page, server):
     page.wait_for_url(server.url + "/")
     assert token_of(page)
     page.wait_for_selector("#link[data-state=open]")
-    assert page.locator("#run-state").inner_text() == "No run in progress"
+    expect(page.locator("#run-state")).to_have_text("No run in progress")
 
 
 def test_live_page_follows_updates_and_reconnects(page, server):
@@ -200,7 +201,7 @@ def test_runs_list_pages_with_more_and_filters(page, runs, screenshots):
     assert items.count() == 20
     page.locator("#more").click()
     page.wait_for_function("() => document.querySelectorAll('#runs li').length === 23")
-    assert page.locator("#more").is_hidden()
+    expect(page.locator("#more")).to_be_hidden()
     page.locator("#filters-box summary").click()
     page.get_by_label("Shortest").fill("5")
     page.get_by_role("button", name="Apply").click()
@@ -234,13 +235,12 @@ def test_run_detail_draws_charts_and_tables(page, runs):
         page.evaluate("Chart.getChart(document.getElementById('c-pace')).data.datasets[0].data.length") > 50
     )
     page.get_by_role("button", name="Distance", exact=True).click()
-    assert (
-        page.evaluate("Chart.getChart(document.getElementById('c-pace')).options.scales.x.title.text")
-        == "Distance (km)"
+    page.wait_for_function(
+        "() => Chart.getChart(document.getElementById('c-pace')).options.scales.x.title.text === 'Distance (km)'"
     )
     assert page.locator("#splits tbody tr").count() == 6  # 5 whole km and the rest
     page.locator("[data-split=mile]").click()
-    assert page.locator("#splits tbody tr").count() == 4
+    expect(page.locator("#splits tbody tr")).to_have_count(4)
     assert page.locator("#efforts tbody tr").count() >= 5
     assert "L " in page.locator("#balance").inner_text()
     assert page.locator("#awards li").count() >= 1
@@ -261,8 +261,9 @@ def test_runs_already_loaded_show_offline(context, page, runs):
     try:
         page.reload()
         wait_ready(page)
-        assert page.locator("h1").inner_text() == "Easy long"
-        assert page.locator("#offline").is_visible()
+        expect(page.locator("h1")).to_have_text("Easy long")
+        # the page learns it is offline from navigator.onLine or the "offline" event, whichever comes first
+        expect(page.locator("#offline")).to_be_visible()
     finally:
         context.set_offline(False)
 
@@ -450,8 +451,9 @@ def test_chinese_pages_follow_the_profile(browser, page, server, runs, screensho
         p.get_by_label("Password").fill(PASSWORD)
         p.get_by_role("button", name="Sign in").click()
         p.wait_for_url(server.url + "/")
-        assert p.locator("html").get_attribute("lang") == "zh-CN"
-        assert p.locator("h1").inner_text() == "实时跑步"
+        # the English page reloads itself in the profile's language once it has read the profile
+        expect(p.locator("html")).to_have_attribute("lang", "zh-CN")
+        expect(p.locator("h1")).to_have_text("实时跑步")
     finally:
         other.close()
     assert not problems, "\n".join(problems)
@@ -468,7 +470,7 @@ def test_delete_account(page, server):
     wait_ready(page)
     page.get_by_role("button", name="Delete account").click()
     confirm = page.locator("#confirm-delete-yes")
-    assert confirm.is_disabled()
+    expect(confirm).to_be_disabled()
     page.get_by_label("I understand").check()
     confirm.click()
     page.wait_for_url("**/signup")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from soleware.cli._app import app
+from soleware.cli._json import dumps
 from soleware.gait.evaluation import REFERENCE_KINDS, evaluate_folder
 from soleware.gait.pipeline import GaitAnalysis
 from soleware.gait.recording import RecordingError, load_recording, sample_recording_path
@@ -24,16 +23,6 @@ def _pace(s_per_km: float | None) -> str:
         return "–"
     m, s = divmod(round(s_per_km), 60)
     return f"{m}:{s:02d} /km"
-
-
-def _clean(x: object) -> object:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    return x
 
 
 @app.command()
@@ -68,9 +57,9 @@ def analyze(
             "splits_s": s.splits_s,
             "stops": s.stops,
             "warnings": rec.warnings,
-            "strides": [dataclasses.asdict(x) for x in ga.strides_],
+            "strides": ga.strides_,
         }
-        typer.echo(json.dumps(_clean(out)))
+        typer.echo(dumps(out))
         return
     console = Console()
     for w in rec.warnings:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import json
 import logging
 import signal
 from pathlib import Path
@@ -15,6 +13,7 @@ import platformdirs
 import typer
 
 from soleware.cli._app import app
+from soleware.cli._json import dumps
 from soleware.cli.shoe import shoe_app
 
 
@@ -106,14 +105,13 @@ def serve(
             if shoe.done.is_set():
                 tmp = stats.with_suffix(".tmp")  # whoever polls for the file never reads half of it
                 tmp.write_text(
-                    json.dumps(
+                    dumps(
                         {
                             "serial": serial,
                             "side": side,
                             "strides_sent": shoe.stats.strides_sent,
-                            "runs": [dataclasses.asdict(r) for r in shoe.run_log.runs()],
-                        },
-                        default=str,
+                            "runs": shoe.run_log.runs(),
+                        }
                     )
                 )
                 tmp.replace(stats)
