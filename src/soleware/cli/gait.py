@@ -16,6 +16,7 @@ from soleware.cli._json import dumps
 from soleware.gait.evaluation import REFERENCE_KINDS, evaluate_folder
 from soleware.gait.pipeline import GaitAnalysis
 from soleware.gait.recording import RecordingError, load_recording, sample_recording_path
+from soleware.gait.vocabulary import Gait, StrikeType
 
 
 def _pace(s_per_km: float | None) -> str:
@@ -38,7 +39,7 @@ def analyze(
     """Analyse one foot's recording: distance, pace, cadence and every stride."""
     path = file or sample_recording_path()
     try:
-        rec = load_recording(path, acc_unit=acc_unit, gyr_unit=gyr_unit)  # type: ignore[arg-type]
+        rec = load_recording(path, acc_unit=acc_unit, gyr_unit=gyr_unit)
     except RecordingError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -76,10 +77,10 @@ def analyze(
         ("Cadence (both feet)", f"{s.cadence_spm:.0f} steps/min"),
         ("Average pace", _pace(s.avg_pace_s_per_km)),
         ("Best pace (10 strides)", _pace(s.best_pace_s_per_km)),
-        ("Running / walking strides", f"{gaits.count('run')} / {gaits.count('walk')}"),
+        ("Running / walking strides", f"{gaits.count(Gait.RUN)} / {gaits.count(Gait.WALK)}"),
         (
             "Strike (rear/mid/fore)",
-            f"{strikes.count('rearfoot')} / {strikes.count('midfoot')} / {strikes.count('forefoot')}",
+            f"{strikes.count(StrikeType.REARFOOT)} / {strikes.count(StrikeType.MIDFOOT)} / {strikes.count(StrikeType.FOREFOOT)}",
         ),
         ("Stops", str(len(s.stops))),
     ]

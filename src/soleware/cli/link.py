@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import platformdirs
 import typer
@@ -17,7 +18,7 @@ from soleware.cli._json import dumps
 from soleware.cli.shoe import shoe_app
 
 
-def _run(coro) -> None:  # type: ignore[no-untyped-def]
+def _run(coro: Coroutine[Any, Any, object]) -> None:
     """Run until done or SIGINT/SIGTERM, then cancel cleanly (no process or task left behind)."""
 
     async def main() -> None:

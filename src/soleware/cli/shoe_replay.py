@@ -108,7 +108,7 @@ def replay(
                 f"{e.rsc.cadence_spm:.0f}",
                 _num(1000 * s.contact_time_s, ".0f"),
                 _num(1000 * s.flight_time_s, ".0f"),
-                f"{s.strike_type.removesuffix('foot')} {_num(s.strike_angle_deg, '+.0f')}°",
+                f"{(s.strike_type or '–').removesuffix('foot')} {_num(s.strike_angle_deg, '+.0f')}°",
                 f"{e.rsc.total_distance_m:.1f}",
             )
         console.print(table)

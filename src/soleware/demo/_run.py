@@ -16,7 +16,7 @@ import tempfile
 import time
 import webbrowser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.live import Live
@@ -24,6 +24,9 @@ from rich.table import Table
 
 from soleware.demo._processes import Demo, wait_http, wait_radio
 from soleware.runs.efforts import distance_key
+
+if TYPE_CHECKING:
+    from soleware.gait.recording import Recording
 
 __all__ = ["DEFAULT_PLAN", "main", "round_settled", "run_demo", "unsynced"]
 
@@ -179,7 +182,9 @@ async def run_demo(
                 "awards": [award for a in answers for award in a["awards"]],
             }
             detail = (await client._request("GET", f"/api/runs/{answer['run_id']}")).json()
-            true_m = float(truth["left"].ground_truth.distance_m)
+            truth_m = truth["left"].ground_truth.distance_m
+            assert truth_m is not None  # the simulator knows the distance it laid out
+            true_m = float(truth_m)
             result["runs"].append(
                 {
                     "run_id": answer["run_id"],
@@ -188,7 +193,7 @@ async def run_demo(
                     "true_distance_m": true_m,
                     "error_pct": 100.0 * (detail["distance_m"] / true_m - 1.0),
                     "strides": {f["side"]: f["strides"] for f in detail["feet"]},
-                    "true_strides": {s: len(r.ground_truth.strides) for s, r in truth.items()},
+                    "true_strides": {s: _true_strides(r) for s, r in truth.items()},
                     "shoe_strides": {
                         side: json.loads((workdir / f"shoe-{side}-{k + 1}.json").read_text())["strides_sent"]
                         for side in ("left", "right")
@@ -234,6 +239,12 @@ async def run_demo(
         if me is not None and me.cancelling():
             _drop_leftover_tasks(me, workdir, console, remove_workdir=remove_workdir)
     return result
+
+
+def _true_strides(rec: Recording) -> int:
+    """Strides the simulator laid out for one foot."""
+    assert rec.ground_truth.strides is not None  # the simulator always lists its strides
+    return len(rec.ground_truth.strides)
 
 
 def _drop_leftover_tasks(me: asyncio.Task, workdir: Path, console: Console, *, remove_workdir: bool) -> None:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 __all__ = [
     "AccessToken",
@@ -113,8 +113,8 @@ class RunRow(Base):
     shoe_serials: Mapped[dict[str, Any]] = mapped_column(_JSON, default=list)
     #: RunSummary.to_dict(): what records, achievements and progress need, without the blobs
     summary: Mapped[dict[str, Any]] = mapped_column(_JSON)
-    laps: Mapped[dict[str, Any]] = mapped_column(_JSON, default=list)
-    pauses: Mapped[dict[str, Any]] = mapped_column(_JSON, default=list)
+    laps: Mapped[list[dict[str, Any]]] = mapped_column(_JSON, default=list)
+    pauses: Mapped[list[list[float]]] = mapped_column(_JSON, default=list)
     strides: Mapped[bytes] = mapped_column(sa.LargeBinary)
     streams: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
@@ -210,5 +210,5 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     return engine
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker:
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
