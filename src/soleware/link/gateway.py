@@ -28,7 +28,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import httpx
 
@@ -59,7 +59,7 @@ SCAN_WINDOW_S = 1.0
 
 
 # ---------------------------------------------------------------------- what the gateway knows about each foot
-def has_flight(stride: StrideDetail | None) -> bool:
+def has_flight(stride: StrideDetail | None) -> TypeGuard[StrideDetail]:
     """Whether ``stride`` is a running stride with a flight phase: only then is its flight time shown (walking has
     none, whatever a glitch put in the field)."""
     return stride is not None and stride.gait == Gait.RUN and stride.flight_time_s > 0
@@ -433,7 +433,8 @@ class ServerClient:
         )
         if r.status_code >= 400:
             raise RuntimeError(f"the server did not keep the refused run: {r.status_code} {_reasons(r)}")
-        return r.json()
+        kept: dict[str, Any] = r.json()
+        return kept
 
     async def resend_refused(self, upload_id: str) -> dict[str, Any]:
         """Send a refused upload again; :class:`UploadRejected` when refused again, with the reason."""
@@ -442,7 +443,8 @@ class ServerClient:
             raise UploadRejected(f"{r.status_code} {_reasons(r)}")
         if r.status_code >= 400:
             raise RuntimeError(f"sending again failed: {r.status_code} {r.text[:300]}")
-        return r.json()
+        stored: dict[str, Any] = r.json()
+        return stored
 
     async def close(self) -> None:
         await self._client.aclose()

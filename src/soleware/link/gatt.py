@@ -90,23 +90,23 @@ def gatt_server_of(bearer: att.Bearer) -> gatt_server.Server:
     return connection.device.gatt_server
 
 
-def _cccd(bearer: att.Bearer, characteristic: att.Attribute) -> int:
+def _cccd(bearer: att.Bearer, characteristic: att.Attribute[Any]) -> int:
     cccd = gatt_server_of(bearer).subscribers.get(bearer, {}).get(characteristic.handle)
     return cccd[0] if cccd and len(cccd) == 2 else 0
 
 
-def indications_enabled(bearer: att.Bearer, characteristic: att.Attribute) -> bool:
+def indications_enabled(bearer: att.Bearer, characteristic: att.Attribute[Any]) -> bool:
     """Whether ``bearer`` has set the indication bit in ``characteristic``'s CCCD on this server."""
     return bool(_cccd(bearer, characteristic) & _CCCD_INDICATE)
 
 
-def notifications_enabled(bearer: att.Bearer, characteristic: att.Attribute) -> bool:
+def notifications_enabled(bearer: att.Bearer, characteristic: att.Attribute[Any]) -> bool:
     """Whether ``bearer`` has set the notification bit in ``characteristic``'s CCCD on this server."""
     return bool(_cccd(bearer, characteristic) & _CCCD_NOTIFY)
 
 
 async def indicate(
-    bearer: att.Bearer, characteristic: att.Attribute, value: bytes, confirmation: asyncio.Future[None]
+    bearer: att.Bearer, characteristic: att.Attribute[Any], value: bytes, confirmation: asyncio.Future[None]
 ) -> None:
     """Indicate ``value`` to ``bearer`` and wait for its confirmation, which resolves ``confirmation``.
 

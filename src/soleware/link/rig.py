@@ -31,7 +31,7 @@ class HciRelay:
         self._open = asyncio.Event()
         self._open.set()
         self._server: asyncio.Server | None = None
-        self._pipes: set[asyncio.Task] = set()
+        self._pipes: set[asyncio.Task[None]] = set()
 
     async def start(self) -> HciRelay:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)

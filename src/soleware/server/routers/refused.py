@@ -78,7 +78,8 @@ def resend_refused(upload_id: str, runner: CurrentRunner, store: Store, response
         store.refused_again(runner.id, upload_id, f"422 {summary(detail)}")
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
     except HTTPException as exc:
-        store.refused_again(runner.id, upload_id, f"{exc.status_code} {summary(exc.detail)}")
+        detail = exc.detail if isinstance(exc.detail, list) else [{"msg": str(exc.detail)}]
+        store.refused_again(runner.id, upload_id, f"{exc.status_code} {summary(detail)}")
         raise
     result = store_run(store, runner, run, response)
     store.refused_stored(runner.id, upload_id, result.run_id)
