@@ -39,14 +39,19 @@ def _is_group(cmd: Any) -> bool:
     return hasattr(cmd, "commands")
 
 
+def _runs(cmd: Any) -> bool:
+    """A command that runs when named: a leaf, or a group that also runs without a subcommand."""
+    return not _is_group(cmd) or bool(getattr(cmd, "invoke_without_command", False))
+
+
 def _leaves(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
     for name, cmd in sorted(group.commands.items()):
         if cmd.hidden:
             continue
+        if _runs(cmd):
+            yield (*path, name), cmd
         if _is_group(cmd):
             yield from _leaves(cmd, (*path, name))
-        else:
-            yield (*path, name), cmd
 
 
 def _options(cmd: Any) -> list[Any]:
@@ -63,7 +68,7 @@ def _resolve(tokens: Tokens) -> tuple[tuple[str, ...], Any, Tokens] | None:
         cmd = cmd.commands[tokens[i]]
         path.append(tokens[i])  # type: ignore[arg-type]
         i += 1
-    if not path or _is_group(cmd):
+    if not path or not _runs(cmd):
         return None
     return tuple(path), cmd, tokens[i:]
 

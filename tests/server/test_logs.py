@@ -13,6 +13,7 @@ import httpx
 from typer.testing import CliRunner
 
 from soleware.cli import app
+from soleware.runs.storage.migrate import head_revision
 
 
 def test_no_secrets_in_the_server_log(tmp_path):
@@ -62,7 +63,7 @@ def test_db_upgrade_and_user_create(tmp_path):
     cli = CliRunner()
     r = cli.invoke(app, ["db", "upgrade", "--database-url", url])
     assert r.exit_code == 0 and "empty →" in r.output
-    assert "→ 0003" in cli.invoke(app, ["db", "upgrade", "--database-url", url]).output
+    assert f"→ {head_revision()}" in cli.invoke(app, ["db", "upgrade", "--database-url", url]).output
     r = cli.invoke(
         app,
         ["user", "create", "Lin@Example.com", "--name", "林", "--locale", "zh", "--database-url", url],

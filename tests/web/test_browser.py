@@ -327,8 +327,52 @@ def test_deleting_a_run_recomputes_records(page, server, runs):
     page.wait_for_selector("#run-missing:not([hidden])")
 
 
+def test_refused_runs_are_shown_and_sent_again(page, server):
+    """A run the service refused is listed with its reason; sent again, it is stored if today's service takes it
+    and refused again, with the reason, if not."""
+
+    def keep(key: str, body: dict, reason: str) -> None:
+        r = page.request.post(
+            server.url + "/api/refused-uploads",
+            data=json.dumps({"key": key, "body": body, "reason": reason}),
+            headers={**auth(page), "Content-Type": "application/json"},
+        )
+        assert r.status == 201, r.text()
+
+    bad = strides_body(start="2026-10-03T07:00:00+01:00", distance_m=2000, speed_mps=3.0)
+    bad["strides"][31]["length_m"] = 7.5
+    keep("SW-L-0001:8", bad, "422 strides.31.length_m: Input should be less than or equal to 6 (got 7.5)")
+    good = strides_body(start="2026-10-04T07:00:00+01:00", distance_m=2000, speed_mps=3.0)
+    keep("SW-L-0001:9", good, "422 a check since relaxed")
+
+    page.goto("/runs")
+    wait_ready(page)
+    note = page.locator("#refused-note")
+    note.wait_for(state="visible")
+    assert "2" in note.inner_text()
+    note.get_by_role("link").click()
+    page.wait_for_url("**/refused")
+    wait_ready(page)
+    cards = page.locator("#refused li")
+    cards.first.wait_for()
+    assert cards.count() == 2
+    relaxed = cards.filter(has_text="a check since relaxed")
+    relaxed.get_by_role("button", name="Send again").click()
+    stored = page.get_by_role("link", name="Stored. Open the run")
+    stored.wait_for()
+    refused = cards.filter(has_text="(got 7.5)")
+    refused.get_by_role("button", name="Send again").click()
+    refused.get_by_role("status").filter(has_text="Refused again.").wait_for()
+    assert refused.locator(".error").inner_text().startswith("422 strides.31.length_m")
+    stored.click()
+    page.wait_for_url("**/runs/*")
+    r = page.request.get(server.url + "/api/refused-uploads", headers=auth(page)).json()
+    assert [u["key"] for u in r["refused"]] == ["SW-L-0001:8"]
+    assert not page.errors
+
+
 # ---------------------------------------------------------------------- every page: axe-core and screenshots
-PRIVATE_PAGES = ("live", "runs", "run", "progress", "records", "achievements", "shoes", "settings")
+PRIVATE_PAGES = ("live", "runs", "run", "progress", "records", "achievements", "shoes", "refused", "settings")
 
 
 def audit(page, name: str, lang: str, screenshots: Path, axe) -> list[str]:

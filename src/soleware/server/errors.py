@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-__all__ = ["COMMON_RESPONSES", "Message", "safe_errors", "unprocessable", "validation_failed"]
+__all__ = ["COMMON_RESPONSES", "Message", "safe_errors", "summary", "unprocessable", "validation_failed"]
 
 
 class Message(BaseModel):
@@ -67,6 +67,16 @@ async def validation_failed(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         {"detail": safe_errors(exc.errors(), names)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
     )
+
+
+def summary(detail: Sequence[dict[str, Any]], *, most: int = 5) -> str:
+    """A 422's problems in a line: each as ``where: what (got value)``, ``where`` without the leading "body"."""
+    parts = []
+    for d in detail[:most]:
+        where = ".".join(str(x) for x in d.get("loc", [])[1:])
+        got = f" (got {d['input']})" if "input" in d and not isinstance(d["input"], dict | list) else ""
+        parts.append(f"{where}: {d.get('msg', '')}{got}")
+    return "; ".join(parts) + (f"; and {len(detail) - most} more" if len(detail) > most else "")
 
 
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -195,6 +195,55 @@ class UploadResult(BaseModel):
     awards: list[AwardOut]
 
 
+class RefusedUploadIn(Strict):
+    """An upload the service refused, as its sender kept it: its own name for it, the body, the reason."""
+
+    key: str = Field(min_length=1, max_length=200)
+    reason: str = Field(max_length=2000)
+    body: dict[str, Any]
+
+
+class RefusedUploadOut(BaseModel):
+    id: str
+    key: str
+    reason: str
+    refused_at: dt.datetime
+    #: the run it was stored as once sent again, else None
+    run_id: str | None
+    stored_at: dt.datetime | None
+    #: from the body as sent (it may be what is wrong with it)
+    start_time: str | None
+    shoe_serials: list[str]
+    strides: int
+    distance_m: float | None
+
+    @classmethod
+    def of(cls, u: Any) -> RefusedUploadOut:
+        body = u.body
+        strides = body.get("strides") if isinstance(body.get("strides"), list) else []
+        lengths = [s.get("length_m") for s in strides if isinstance(s, dict)]
+        numbers = [float(x) for x in lengths if isinstance(x, int | float) and not isinstance(x, bool)]
+        serials = body.get("shoe_serials")
+        return cls(
+            id=u.id,
+            key=u.key,
+            reason=u.reason,
+            refused_at=u.refused_at,
+            run_id=u.run_id,
+            stored_at=u.stored_at,
+            start_time=str(body["start_time"])[:64] if body.get("start_time") is not None else None,
+            shoe_serials=[str(x)[:64] for x in serials[:4]] if isinstance(serials, list) else [],
+            strides=len(strides),
+            distance_m=sum(numbers) / max(1, len({s.get("side") for s in strides if isinstance(s, dict)}))
+            if numbers
+            else None,
+        )
+
+
+class RefusedUploadList(BaseModel):
+    refused: list[RefusedUploadOut]
+
+
 class SplitOut(BaseModel):
     index: int
     distance_m: float

@@ -61,6 +61,7 @@ PAGES: dict[str, tuple[str, str, bool]] = {
     "records": ("/records", N_("Records"), True),
     "achievements": ("/achievements", N_("Achievements"), True),
     "shoes": ("/shoes", N_("Shoes"), True),
+    "refused": ("/refused", N_("Refused runs"), True),
     "settings": ("/settings", N_("Settings"), True),
 }
 NAV = ("live", "runs", "progress", "records", "achievements", "shoes", "settings")

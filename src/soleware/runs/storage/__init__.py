@@ -1,14 +1,15 @@
 """Storage of the run service: SQLAlchemy tables, Alembic migrations, and one store per aggregate.
 
 ``RunStore`` is the run service's view of one database: accounts (`AccountStore`), runs with the records and
-achievements derived from them (`RunHistory`), shoes (`ShoeStore`) and live state (`LiveStore`), each in its
-module beside this one over the same engine and transactions.
+achievements derived from them (`RunHistory`), shoes (`ShoeStore`), live state (`LiveStore`) and refused uploads
+(`RefusedUploadStore`), each in its module beside this one over the same engine and transactions.
 """
 
 from soleware.runs.storage._base import NotFound
 from soleware.runs.storage.accounts import AccountError, AccountExists, AccountStore, AuthError, RunnerInfo
 from soleware.runs.storage.db import make_engine
 from soleware.runs.storage.live import LiveStore
+from soleware.runs.storage.refused import RefusedUploadInfo, RefusedUploadStore
 from soleware.runs.storage.runs import AddResult, RunHistory, RunPage
 from soleware.runs.storage.shoes import ShoeInfo, ShoeStore
 
@@ -20,6 +21,8 @@ __all__ = [
     "AuthError",
     "LiveStore",
     "NotFound",
+    "RefusedUploadInfo",
+    "RefusedUploadStore",
     "RunHistory",
     "RunPage",
     "RunStore",
@@ -30,5 +33,5 @@ __all__ = [
 ]
 
 
-class RunStore(AccountStore, RunHistory, ShoeStore, LiveStore):
+class RunStore(AccountStore, RunHistory, ShoeStore, LiveStore, RefusedUploadStore):
     """Every aggregate of the run service over one database (``make_engine``; migrate it first)."""

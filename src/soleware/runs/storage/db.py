@@ -26,6 +26,7 @@ __all__ = [
     "AccessToken",
     "Base",
     "LiveSession",
+    "RefusedUpload",
     "RunRow",
     "Runner",
     "RunnerState",
@@ -149,6 +150,25 @@ class SignInThrottle(Base):
     last_at: Mapped[dt.datetime]
     #: the row is forgotten after this (failures a window after the last one; a good address after months)
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class RefusedUpload(Base):
+    """An upload the service refused, kept as sent so the runner can see why and send it again.
+
+    ``key`` is the sender's name for it (the gateway's: the shoes' serials and run ids), unique per runner, so
+    telling the service twice keeps one. Once sent again and stored, ``run_id`` names the run.
+    """
+
+    __tablename__ = "refused_uploads"
+    __table_args__ = (sa.UniqueConstraint("runner_id", "key", name="uq_refused_uploads_runner_key"),)
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    refused_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    run_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    stored_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
 
 
 def default_database_url() -> str:

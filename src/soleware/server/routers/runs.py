@@ -92,8 +92,13 @@ def upload_run(
     response: Response,
 ) -> UploadResult:
     """A run synced from the shoes: strides of one or both feet, times in seconds from ``start_time``."""
+    return store_run(store, runner, run_from_upload(body), response)
+
+
+def run_from_upload(body: RunUpload) -> Run:
+    """The run of a gateway upload, or a 422 saying why there is none."""
     try:
-        run = Run.from_strides(
+        return Run.from_strides(
             body.strides,  # already Stride (see schemas.UploadedStride)
             start_time=body.start_time,
             time_zone=body.time_zone,
@@ -104,7 +109,6 @@ def upload_run(
         )
     except (RunDataError, ValueError) as exc:
         raise unprocessable(str(exc)) from None
-    return store_run(store, runner, run, response)
 
 
 @router.post(
