@@ -10,9 +10,6 @@ import time
 
 import pytest
 
-from soleware.cli.demo import _round_settled, _unsynced
-from soleware.link.gateway import SyncStore
-
 
 def demo_command(*args: str) -> list[str]:
     """``soleware demo`` with ``args``, never opening a browser or drawing the live view."""
@@ -21,14 +18,30 @@ def demo_command(*args: str) -> list[str]:
 
 @pytest.mark.slow
 def test_demo_stores_every_stride_once_and_awards_records(tmp_path):
+    """Two runs, every stride stored once, records and achievements; the runs are the ones ``--seed`` simulates,
+    and ``--keep`` leaves the service answering afterwards until Ctrl-C stops every process (headless:
+    ``--no-browser --no-view``)."""
+    import re
+    import signal
+
+    import httpx
+
+    from soleware.shoe.sim import simulate
+
+    plan = "30s walk, 600m@4:30/km"
     report = tmp_path / "report.json"
     cmd = demo_command(
         "--plan",
-        "30s walk, 600m@4:30/km",
+        plan,
         "--speedup",
         "20",
         "--runs",
         "2",
+        "--seed",
+        "5",
+        "--keep",
+        "--no-browser",
+        "--no-view",
         "--port",
         "0",
         "--report",
@@ -36,8 +49,24 @@ def test_demo_stores_every_stride_once_and_awards_records(tmp_path):
         "--workdir",
         str(tmp_path / "demo"),
     )
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    log = tmp_path / "demo.out"  # a file, not a pipe: nobody reads a pipe while the demo runs
+    demo = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 600
+        while "Still serving" not in log.read_text():
+            assert time.monotonic() < deadline and demo.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.3)
+        url = re.search(r"Run service\s+(http://\S+)", log.read_text()).group(1)
+        assert httpx.get(url + "/api/health").status_code == 200, "--keep: still serving after the runs"
+        demo.send_signal(signal.SIGINT)
+        demo.wait(30)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait(10)
+    out = log.read_text()
+    assert demo.returncode == 0, out[-3000:]
+    assert "stopped; every process is down." in out
     r = json.loads(report.read_text())
     assert len(r["runs"]) == 2
     for run in r["runs"]:
@@ -47,7 +76,10 @@ def test_demo_stores_every_stride_once_and_awards_records(tmp_path):
     assert gateway_log.count(" as run ") >= 2 and "SW-L-0001: connected" in gateway_log
     assert {x["distance_m"] for x in r["records"]} >= {400.0}
     assert "first_run" in r["earned"]
-    assert "Achievements earned" in done.stdout
+    assert "Achievements earned" in out
+    for k, run in enumerate(r["runs"]):
+        truth = simulate(plan, seed=5 + k)["left"].ground_truth.distance_m
+        assert run["true_distance_m"] == pytest.approx(float(truth))
     left_over = subprocess.run(["pgrep", "-f", str(tmp_path / "demo")], capture_output=True, text=True)
     assert left_over.stdout.strip() == "", "no shoe process (they name the work dir) is left behind"
 
@@ -121,12 +153,21 @@ def test_ctrl_c_stops_every_process(tmp_path):
     while not (workdir / "shoe-right-1.log").exists():
         assert time.monotonic() < deadline and demo.poll() is None, "the shoes did not start"
         time.sleep(0.2)
-    time.sleep(3)
-    children = [
-        int(p)
-        for p in subprocess.run(["pgrep", "-P", str(demo.pid)], capture_output=True, text=True).stdout.split()
-    ]
-    assert len(children) >= 4, "server, radio and two shoes are up"
+
+    def children() -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(demo.pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+
+    def connected() -> bool:  # Ctrl-C mid-run: once the gateway has both shoes
+        gateway_log = workdir / "gateway.log"
+        text = gateway_log.read_text() if gateway_log.exists() else ""
+        return "SW-L-0001: connected" in text and "SW-R-0001: connected" in text
+
+    while not connected() and time.monotonic() < deadline and demo.poll() is None:
+        time.sleep(0.2)
+    assert connected(), f"the gateway did not connect both shoes:\n{log.read_text()[-3000:]}"
+    up = children()
+    assert len(up) >= 4, "server, radio and two shoes are up"
     demo.send_signal(signal.SIGINT)
     try:
         demo.wait(30)
@@ -134,51 +175,18 @@ def test_ctrl_c_stops_every_process(tmp_path):
         demo.kill()
         pytest.fail(f"the demo did not stop within 30 s of Ctrl-C; its output:\n{log.read_text()[-4000:]}")
     assert "stopped; every process is down." in log.read_text()
-    time.sleep(0.5)
-    alive = []
-    for pid in children:
-        try:
-            os.kill(pid, 0)
-            alive.append(pid)
-        except ProcessLookupError:
-            pass
-    assert alive == [], f"processes left behind: {alive}"
 
+    def alive() -> list[int]:  # an exited child lingers until init reaps it: wait for that, not for a time
+        left = []
+        for pid in up:
+            try:
+                os.kill(pid, 0)
+                left.append(pid)
+            except ProcessLookupError:
+                pass
+        return left
 
-def _stats(path, side: str, runs: list[tuple[int, int, bool]]) -> None:
-    """A shoe's ``--stats`` file: its runs as (run id, strides, acknowledged), all complete."""
-    path.write_text(
-        json.dumps(
-            {
-                "serial": f"SW-{side[0].upper()}-0001",
-                "side": side,
-                "strides_sent": sum(n for _, n, _ in runs),
-                "runs": [
-                    {"run_id": rid, "stride_count": n, "acknowledged": ack, "complete": True}
-                    for rid, n, ack in runs
-                ],
-            }
-        )
-    )
-
-
-def test_a_round_waits_for_every_run_the_shoes_finished(tmp_path):
-    """The demo moves on only once both shoes' runs are stored: one foot stored alone (the other late) is not
-    enough; what is still missing is named."""
-
-    class Gateway:
-        stores = {s: SyncStore(tmp_path / f"{s}.json") for s in ("SW-L-0001", "SW-R-0001")}
-
-        def settled(self, runs: int) -> bool:
-            return True
-
-    gw = Gateway()
-    left, right = tmp_path / "shoe-left-2.json", tmp_path / "shoe-right-2.json"
-    assert _unsynced(gw, [left, right]) == ["shoe-left-2 (still running)", "shoe-right-2 (still running)"]
-    _stats(left, "left", [(1, 12, True), (260, 257, False)])
-    _stats(right, "right", [(1, 14, True), (262, 258, False)])
-    gw.stores["SW-R-0001"].uploaded.add(262)
-    assert not _round_settled(gw, [left, right])
-    assert _unsynced(gw, [left, right]) == ["left shoe's run 260 (257 strides)"]
-    gw.stores["SW-L-0001"].rejected[260] = "422 ..."
-    assert _round_settled(gw, [left, right])
+    gone_by = time.monotonic() + 10
+    while alive() and time.monotonic() < gone_by:
+        time.sleep(0.1)
+    assert alive() == [], f"processes left behind: {alive()}"

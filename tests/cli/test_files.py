@@ -59,3 +59,42 @@ def _runner_id(store) -> str:
 
     with store.engine.connect() as conn:
         return conn.execute(sa.text("SELECT id FROM runners")).scalar_one()
+
+
+def test_export_formats_and_the_runners_time_zone(tmp_path, monkeypatch):
+    """``export --format tcx|csv`` write what the readers read back, the same run; a run imported for a runner
+    created with ``--time-zone`` is kept in that zone; an unknown format is refused."""
+    from soleware.formats.stride_csv import read_strides_csv
+    from soleware.runs.storage import RunStore
+    from soleware.runs.storage.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    monkeypatch.setenv("SOLEWARE_DATABASE_URL", url)
+    cli = CliRunner()
+    r = cli.invoke(
+        app,
+        ["user", "create", "z@example.com", "--time-zone", "Asia/Shanghai"],
+        env={"SOLEWARE_PASSWORD": "long enough"},
+    )
+    assert r.exit_code == 0, r.output
+    (tmp_path / "r.fit").write_bytes(export_run(_run(4), "fit"))
+    assert cli.invoke(app, ["import", str(tmp_path / "r.fit"), "--user", "z@example.com"]).exit_code == 0
+    store = RunStore(make_engine(url))
+    runner_id = _runner_id(store)
+    (summary,) = store.summaries(runner_id)
+    assert summary.time_zone == "Asia/Shanghai"
+    run = _run(5, 250)  # a run with its strides, as the gateway uploads it (an imported FIT file has none)
+    (added,) = store.add_runs(runner_id, [run])
+    for fmt in ("tcx", "csv"):
+        out = tmp_path / f"back.{fmt}"
+        r = cli.invoke(
+            app, ["export", added.run_id, "--user", "z@example.com", "--format", fmt, "--out", str(out)]
+        )
+        assert r.exit_code == 0, r.output
+        if fmt == "tcx":
+            assert import_file(out).distance_m == pytest.approx(run.distance_m, abs=0.01)
+        else:
+            back = read_strides_csv(out.read_bytes())
+            assert [s.length_m for s in back] == pytest.approx([s.length_m for s in run.strides])
+    r = cli.invoke(app, ["export", summary.run_id, "--user", "z@example.com", "--format", "gpx"])
+    assert r.exit_code == 2 and "--format" in r.output

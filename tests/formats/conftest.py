@@ -72,7 +72,11 @@ def realistic_run() -> Run:
 
 @pytest.fixture(scope="session")
 def tcx_schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(SCHEMAS / "TrainingCenterDatabasev2.xsd")))
+    """Garmin's TCX v2 schema from ../shared/schemas; the tests that validate against it skip without it."""
+    xsd = SCHEMAS / "TrainingCenterDatabasev2.xsd"
+    if not xsd.is_file():
+        pytest.skip(f"../shared/schemas not present ({xsd} is missing)")
+    return etree.XMLSchema(etree.parse(str(xsd)))
 
 
 def watch_fit(

@@ -105,8 +105,10 @@ async def test_a_simulated_run_reaches_the_server_with_every_stride(tmp_path):
         run_service(tmp_path) as url,
         Rig(tmp_path, url, email=EMAIL, password=PASSWORD, boot_unix_ms=START_MS) as rig,
     ):
-        left, right = rig.start_shoe("left", recs["left"], 30), rig.start_shoe("right", recs["right"], 30)
+        # The phone is on before the shoes, and the replay (9 s) outlasts connecting on a loaded machine, so
+        # strides arrive live as well as through the log.
         gw = await rig.start_gateway(single_foot_after_s=60)
+        left, right = rig.start_shoe("left", recs["left"], 10), rig.start_shoe("right", recs["right"], 10)
         await rig.until(lambda: gw.settled(1), 60, "the run to be uploaded and acknowledged")
         logged = {s.side: s.stats.strides_sent for s in (left, right)}
         runs = await server_runs(url)
@@ -249,10 +251,19 @@ async def test_a_run_the_server_refuses_is_kept_and_not_retried(tmp_path):
         assert gw.uploads == [] and len(gw.rejections) == 1
         assert gw.rejections[0].startswith("422 strides.31.length_m: ") and "(got 7.5)" in gw.rejections[0]
         assert await server_runs(url) == []
+        client = ServerClient(url, email=EMAIL, password=PASSWORD)
+        try:
+            refused = (await client._request("GET", "/api/refused-uploads")).json()["refused"]
+        finally:
+            await client.close()
+        assert [(u["reason"], u["strides"], u["key"]) for u in refused] == [
+            (gw.rejections[0], 200, "SW-L-T:1")
+        ]
     store = next(SyncStore(p) for p in (tmp_path / "gw" / "sync").glob("*.json"))
     assert len(store.rejected) == 1
     kept = json.loads(next((tmp_path / "gw" / "rejected").glob("*.json")).read_text())
     assert kept["reason"] == gw.rejections[0] and len(kept["records"]) == 202
+    assert kept["reported"] and len(kept["body"]["strides"]) == 200
     assert shoe_acknowledged(tmp_path / "left.img")
 
 
@@ -316,6 +327,60 @@ async def test_any_standard_rsc_sensor_works_as_a_foot_pod(tmp_path):
             assert foot.name == "Foot pod 3000" and foot.strides_seen == 0
             assert gw.stores == {}
             await rig.stop_gateway()
+
+
+async def test_a_shoe_that_stops_answering_mid_run_is_synced_whole_afterwards(tmp_path, monkeypatch):
+    """Issue 18.2: the shoe's HCI traffic stalls longer than the gateway waits for an answer while it records a
+    run. The gateway gives up on the link and disconnects; the shoe advertises again, is reconnected, and the
+    whole log reaches the server, nothing lost, nothing doubled."""
+    from soleware.link import central
+
+    monkeypatch.setattr(central, "OPERATION_TIMEOUT_S", 2.0)
+    recs = simulate("3min@5:00/km", seed=5)
+    async with (
+        run_service(tmp_path) as url,
+        Rig(tmp_path, url, email=EMAIL, password=PASSWORD, boot_unix_ms=START_MS) as rig,
+    ):
+        relay = await rig.relay("left")
+        shoe = rig.start_shoe("left", recs["left"], 10)
+        gw = await rig.start_gateway(shoes=1, sync_interval_s=0.3)
+        await rig.until(lambda: sum(len(s.records) for s in gw.stores.values()) >= 20, 30, "part of the run")
+        assert gw.feet["left"].reconnects == 0
+        await relay.stall(2 * central.OPERATION_TIMEOUT_S)
+        assert not shoe.done.is_set(), "the stall happened mid-run"
+        await rig.until(lambda: gw.feet["left"].reconnects >= 1, 10, "the gateway to give the link up")
+        await rig.until(lambda: gw.settled(1), 60, "the run to be uploaded and acknowledged")
+        assert gw.feet["left"].link == "connected"
+        runs = await server_runs(url)
+        assert len(runs) == 1 and {f["side"]: f["strides"] for f in runs[0]["feet"]} == {
+            "left": shoe.stats.strides_sent
+        }
+
+
+async def test_a_shoe_away_does_not_hold_back_the_other(tmp_path):
+    """Issue 18.3: both shoes go away; the left comes back at once, the right only much later. The left is
+    connected and streaming strides while the right is still away, not after a connection attempt to it."""
+    write_log(tmp_path / "right.img", side="right", strides=50)
+    write_log(tmp_path / "left.img", side="left", strides=50)
+    recs = simulate("2min@5:00/km", seed=4)
+    async with Rig(tmp_path, None, boot_unix_ms=START_MS) as rig:
+        rig.start_shoe("left"), rig.start_shoe("right")
+        gw = await rig.start_gateway(sync_interval_s=0.3)
+        both = ("left", "right")
+        await rig.until(
+            lambda: all(gw.feet.get(s) and gw.links.get(gw.feet[s].serial) for s in both), 30, "both"
+        )
+        await rig.stop_shoe("left"), await rig.stop_shoe("right")
+        await rig.until(lambda: not gw.links, 10, "both links to drop")
+        await asyncio.sleep(1.0)
+        back = asyncio.get_running_loop().time()
+        rig.start_shoe("left", recs["left"], 10)
+        await rig.until(lambda: gw.feet["left"].strides_seen > 0, 20, "strides from the left shoe")
+        # 2.5 s on a loaded CI machine; waiting out a connection attempt to the right shoe took over 10 s
+        assert asyncio.get_running_loop().time() - back < 6.0
+        assert gw.feet["right"].link != "connected"
+        rig.start_shoe("right")
+        await rig.until(lambda: gw.feet["right"].link == "connected", 20, "the right shoe to be back")
 
 
 def _store_of(tmp_path: Path, log: RunLog, name: str) -> SyncStore:

@@ -9,12 +9,14 @@ from bumble.profiles.device_information_service import DeviceInformationService,
 
 from soleware.link._testing import linked_pair
 from soleware.link.rsc import (
+    SC_CONTROL_POINT_CHARACTERISTIC,
     ApplicationError,
     RscFeature,
     RscMeasurement,
     RunningSpeedAndCadenceService,
     RunningSpeedAndCadenceServiceProxy,
     ScControlPointRequest,
+    ScControlPointResponse,
     ScOpcode,
     ScResponseValue,
     SensorLocation,
@@ -188,3 +190,63 @@ def test_service_configuration_errors() -> None:
         ScOpcode.UPDATE_SENSOR_LOCATION,
         ScOpcode.REQUEST_SUPPORTED_SENSOR_LOCATIONS,
     }
+
+
+async def test_a_client_writing_the_next_op_code_on_each_indication_is_never_refused() -> None:
+    """Issue 18.1: a procedure ends when its indication is confirmed. A central that confirms a response and
+    writes the next op code in the same breath (raw ATT through Bumble's GATT client, not our proxy) gets no
+    0x80."""
+    service = RunningSpeedAndCadenceService(feature=ALL_FEATURES, on_set_cumulative=lambda _m: None)
+    requests = [
+        ScControlPointRequest(ScOpcode.SET_CUMULATIVE_VALUE, cumulative_value_m=12.3),
+        ScControlPointRequest(ScOpcode(0x7F)),
+        ScControlPointRequest(ScOpcode.REQUEST_SUPPORTED_SENSOR_LOCATIONS),
+        ScControlPointRequest(ScOpcode.START_SENSOR_CALIBRATION),
+        ScControlPointRequest(ScOpcode.UPDATE_SENSOR_LOCATION, sensor_location=SensorLocation.IN_SHOE),
+        ScControlPointRequest(ScOpcode.REQUEST_SUPPORTED_SENSOR_LOCATIONS),
+    ]
+    async with linked_pair([service]) as link:
+        (control_point,) = [
+            c
+            for s in link.peer.services
+            for c in s.characteristics
+            if c.uuid == SC_CONTROL_POINT_CHARACTERISTIC
+        ]
+        indications: list[bytes] = []
+        answers: list[att.ATT_PDU] = []
+        done = asyncio.Event()
+        await control_point.subscribe(indications.append, prefer_notify=False)
+
+        client = link.peer.gatt_client
+        receive = client.on_gatt_pdu
+
+        def on_gatt_pdu(pdu: att.ATT_PDU) -> None:
+            if pdu.op_code in (att.Opcode.ATT_WRITE_RESPONSE, att.Opcode.ATT_ERROR_RESPONSE):
+                answers.append(pdu)
+                if pdu.op_code == att.Opcode.ATT_ERROR_RESPONSE:
+                    done.set()
+            else:
+                receive(pdu)
+
+        def write(request: ScControlPointRequest) -> None:
+            pdu = att.ATT_Write_Request(attribute_handle=control_point.handle, attribute_value=bytes(request))
+            client.send_gatt_pdu(bytes(pdu))
+
+        def confirm_and_write_next(confirmation: att.ATT_Handle_Value_Confirmation) -> None:
+            client.send_gatt_pdu(bytes(confirmation))
+            if len(indications) < len(requests):
+                write(requests[len(indications)])
+            else:
+                done.set()
+
+        client.on_gatt_pdu = on_gatt_pdu
+        client.send_confirmation = confirm_and_write_next
+        write(requests[0])
+        await asyncio.wait_for(done.wait(), 5)
+        assert [a.op_code for a in answers] == [att.Opcode.ATT_WRITE_RESPONSE] * len(requests), answers
+        responses = [ScControlPointResponse.from_bytes(i) for i in indications]
+        assert [r.request_opcode for r in responses] == [r.opcode for r in requests]
+        assert responses[1].response_value == ScResponseValue.OP_CODE_NOT_SUPPORTED
+        assert responses[2] == ScControlPointResponse(
+            ScOpcode.REQUEST_SUPPORTED_SENSOR_LOCATIONS, ScResponseValue.SUCCESS, (SensorLocation.IN_SHOE,)
+        )

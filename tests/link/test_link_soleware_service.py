@@ -11,7 +11,7 @@ from bumble import att
 
 from soleware.gait import Gait, Side, StrikeType
 from soleware.link._testing import LinkedPair, linked_pair
-from soleware.link.rsc import ApplicationError, ControlPointClient
+from soleware.link.gatt import ApplicationError, ControlPointClient
 from soleware.link.soleware_service import (
     NO_SEQ,
     RawSamples,

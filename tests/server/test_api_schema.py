@@ -14,7 +14,7 @@ from soleware.server.config import Settings
 
 def _app_and_token():
     db = tempfile.mkdtemp(prefix="soleware-schemathesis-")
-    app = create_app(Settings(database_url=f"sqlite:///{db}/api.db", sign_in_attempts=10_000))
+    app = create_app(Settings(database_url=f"sqlite:///{db}/api.db", sign_in_free_attempts=10_000))
     client = TestClient(app)
     client.post("/api/auth/signup", json={"email": "prop@example.com", "password": "property based"})
     token = client.post("/api/auth/signin", json={"email": "prop@example.com", "password": "property based"})

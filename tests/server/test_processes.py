@@ -22,11 +22,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def server_process(database_url: str):
+def server_process(database_url: str, *, workers: int = 1, **settings: str):
     port = _free_port()
     env = {**os.environ, "SOLEWARE_DATABASE_URL": database_url}
+    env.update({f"SOLEWARE_{k.upper()}": v for k, v in settings.items()})
     p = subprocess.Popen(
-        [sys.executable, "-m", "soleware.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "soleware.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -97,3 +98,24 @@ async def test_live_update_crosses_server_processes(postgres_server):
                 "runs"
             ]
             assert len(listed) == 1
+
+
+async def test_sign_in_budget_is_shared_by_the_workers(postgres_server):
+    """`soleware serve --workers 2`: 30 wrong passwords at once, each on a fresh connection, get 5 checked."""
+    import asyncio
+
+    db = _database(postgres_server)
+    with server_process(db, workers=2, sign_in_base_delay_s="60") as url:
+        async with httpx.AsyncClient() as c:
+            r = await c.post(
+                url + "/api/auth/signup", json={"email": "w@example.com", "password": "two workers"}
+            )
+            assert r.status_code == 201
+
+        async def wrong(i: int) -> int:
+            async with httpx.AsyncClient(headers={"Connection": "close"}) as fresh:
+                body = {"email": "w@example.com", "password": f"wrong {i}"}
+                return (await fresh.post(url + "/api/auth/signin", json=body)).status_code
+
+        answers = await asyncio.gather(*(wrong(i) for i in range(30)))
+    assert sorted(answers) == [401] * 5 + [429] * 25

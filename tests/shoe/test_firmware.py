@@ -49,6 +49,7 @@ def with_rest(rec: Recording, rest_s: float) -> Recording:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not DATASETS.is_dir(), reason="../shared/datasets not present")
 def test_firmware_distance_agrees_with_the_offline_engine_on_real_recordings():
     """The firmware is the streaming engine plus bookkeeping: equal to it exactly, and within 0.5 % of offline.
 

@@ -12,8 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
+# Browser tests wait for a state with expect(...) or wait_for_*, never for a time; expect gets the same 10 s cap as
+# the contexts give every action (its default, 5 s, is short on a busy machine).
+expect.set_options(timeout=10_000)
 SERVE = """
 import sys, uvicorn
 from soleware.server.app import create_app

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -90,12 +91,13 @@ def page(context):
     p.close()
 
 
-def token_of(page) -> str:
-    return page.evaluate("localStorage.getItem('soleware.token')")
+def session_cookie(page) -> dict | None:
+    return next((c for c in page.context.cookies() if c["name"] == "soleware_session"), None)
 
 
 def auth(page) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_of(page)}"}
+    """Bearer headers for the page's session (what the gateway would send for the same runner)."""
+    return {"Authorization": f"Bearer {session_cookie(page)['value']}"}
 
 
 def test_sign_up_lands_on_the_live_page(page, server):
@@ -105,9 +107,18 @@ def test_sign_up_lands_on_the_live_page(page, server):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(server.url + "/")
-    assert token_of(page)
+    # the session is an HttpOnly, SameSite=Strict cookie: no script on the page can read it or find a token
+    cookie = session_cookie(page)
+    assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["value"] not in page.evaluate("document.cookie")
+    assert (
+        page.evaluate("JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage})").count(
+            cookie["value"]
+        )
+        == 0
+    )
     page.wait_for_selector("#link[data-state=open]")
-    assert page.locator("#run-state").inner_text() == "No run in progress"
+    expect(page.locator("#run-state")).to_have_text("No run in progress")
 
 
 def test_live_page_follows_updates_and_reconnects(page, server):
@@ -200,7 +211,7 @@ def test_runs_list_pages_with_more_and_filters(page, runs, screenshots):
     assert items.count() == 20
     page.locator("#more").click()
     page.wait_for_function("() => document.querySelectorAll('#runs li').length === 23")
-    assert page.locator("#more").is_hidden()
+    expect(page.locator("#more")).to_be_hidden()
     page.locator("#filters-box summary").click()
     page.get_by_label("Shortest").fill("5")
     page.get_by_role("button", name="Apply").click()
@@ -234,13 +245,12 @@ def test_run_detail_draws_charts_and_tables(page, runs):
         page.evaluate("Chart.getChart(document.getElementById('c-pace')).data.datasets[0].data.length") > 50
     )
     page.get_by_role("button", name="Distance", exact=True).click()
-    assert (
-        page.evaluate("Chart.getChart(document.getElementById('c-pace')).options.scales.x.title.text")
-        == "Distance (km)"
+    page.wait_for_function(
+        "() => Chart.getChart(document.getElementById('c-pace')).options.scales.x.title.text === 'Distance (km)'"
     )
     assert page.locator("#splits tbody tr").count() == 6  # 5 whole km and the rest
     page.locator("[data-split=mile]").click()
-    assert page.locator("#splits tbody tr").count() == 4
+    expect(page.locator("#splits tbody tr")).to_have_count(4)
     assert page.locator("#efforts tbody tr").count() >= 5
     assert "L " in page.locator("#balance").inner_text()
     assert page.locator("#awards li").count() >= 1
@@ -261,8 +271,9 @@ def test_runs_already_loaded_show_offline(context, page, runs):
     try:
         page.reload()
         wait_ready(page)
-        assert page.locator("h1").inner_text() == "Easy long"
-        assert page.locator("#offline").is_visible()
+        expect(page.locator("h1")).to_have_text("Easy long")
+        # the page learns it is offline from navigator.onLine or the "offline" event, whichever comes first
+        expect(page.locator("#offline")).to_be_visible()
     finally:
         context.set_offline(False)
 
@@ -316,8 +327,52 @@ def test_deleting_a_run_recomputes_records(page, server, runs):
     page.wait_for_selector("#run-missing:not([hidden])")
 
 
+def test_refused_runs_are_shown_and_sent_again(page, server):
+    """A run the service refused is listed with its reason; sent again, it is stored if today's service takes it
+    and refused again, with the reason, if not."""
+
+    def keep(key: str, body: dict, reason: str) -> None:
+        r = page.request.post(
+            server.url + "/api/refused-uploads",
+            data=json.dumps({"key": key, "body": body, "reason": reason}),
+            headers={**auth(page), "Content-Type": "application/json"},
+        )
+        assert r.status == 201, r.text()
+
+    bad = strides_body(start="2026-10-03T07:00:00+01:00", distance_m=2000, speed_mps=3.0)
+    bad["strides"][31]["length_m"] = 7.5
+    keep("SW-L-0001:8", bad, "422 strides.31.length_m: Input should be less than or equal to 6 (got 7.5)")
+    good = strides_body(start="2026-10-04T07:00:00+01:00", distance_m=2000, speed_mps=3.0)
+    keep("SW-L-0001:9", good, "422 a check since relaxed")
+
+    page.goto("/runs")
+    wait_ready(page)
+    note = page.locator("#refused-note")
+    note.wait_for(state="visible")
+    assert "2" in note.inner_text()
+    note.get_by_role("link").click()
+    page.wait_for_url("**/refused")
+    wait_ready(page)
+    cards = page.locator("#refused li")
+    cards.first.wait_for()
+    assert cards.count() == 2
+    relaxed = cards.filter(has_text="a check since relaxed")
+    relaxed.get_by_role("button", name="Send again").click()
+    stored = page.get_by_role("link", name="Stored. Open the run")
+    stored.wait_for()
+    refused = cards.filter(has_text="(got 7.5)")
+    refused.get_by_role("button", name="Send again").click()
+    refused.get_by_role("status").filter(has_text="Refused again.").wait_for()
+    assert refused.locator(".error").inner_text().startswith("422 strides.31.length_m")
+    stored.click()
+    page.wait_for_url("**/runs/*")
+    r = page.request.get(server.url + "/api/refused-uploads", headers=auth(page)).json()
+    assert [u["key"] for u in r["refused"]] == ["SW-L-0001:8"]
+    assert not page.errors
+
+
 # ---------------------------------------------------------------------- every page: axe-core and screenshots
-PRIVATE_PAGES = ("live", "runs", "run", "progress", "records", "achievements", "shoes", "settings")
+PRIVATE_PAGES = ("live", "runs", "run", "progress", "records", "achievements", "shoes", "refused", "settings")
 
 
 def audit(page, name: str, lang: str, screenshots: Path, axe) -> list[str]:
@@ -406,8 +461,9 @@ def test_chinese_pages_follow_the_profile(browser, page, server, runs, screensho
         p.get_by_label("Password").fill(PASSWORD)
         p.get_by_role("button", name="Sign in").click()
         p.wait_for_url(server.url + "/")
-        assert p.locator("html").get_attribute("lang") == "zh-CN"
-        assert p.locator("h1").inner_text() == "实时跑步"
+        # the English page reloads itself in the profile's language once it has read the profile
+        expect(p.locator("html")).to_have_attribute("lang", "zh-CN")
+        expect(p.locator("h1")).to_have_text("实时跑步")
     finally:
         other.close()
     assert not problems, "\n".join(problems)
@@ -419,15 +475,45 @@ def test_chinese_pages_follow_the_profile(browser, page, server, runs, screensho
     assert not page.errors
 
 
+def test_session_cookie_needs_the_csrf_token_and_signing_out_ends_it(page, server):
+    page.goto("/settings")
+    wait_ready(page)
+    update = live_update(10, 30.0, 3.0, 170)
+    # the session cookie alone (what a page on another site could make the browser send) changes nothing
+    assert page.request.post(server.url + "/api/live", data=update).status == 403
+    csrf = page.evaluate(
+        "document.cookie.split('; ').find((c) => c.startsWith('soleware_csrf=')).split('=')[1]"
+    )
+    evil = {"X-CSRF-Token": csrf, "Origin": "https://evil.example"}
+    assert page.request.post(server.url + "/api/live", data=update, headers=evil).status == 403
+    assert (
+        page.request.post(server.url + "/api/live", data=update, headers={"X-CSRF-Token": csrf}).status == 202
+    )
+    assert page.request.delete(server.url + "/api/live", headers={"X-CSRF-Token": csrf}).status == 204
+    old = session_cookie(page)["value"]
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/signin")
+    assert session_cookie(page) is None and "soleware_csrf" not in page.evaluate("document.cookie")
+    assert httpx.get(server.url + "/api/me", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    wait_ready(page)
+    page.get_by_label("E-mail").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(server.url + "/")
+    assert session_cookie(page)["value"] != old
+    assert not page.errors
+
+
 def test_delete_account(page, server):
     page.goto("/settings")
     wait_ready(page)
     page.get_by_role("button", name="Delete account").click()
     confirm = page.locator("#confirm-delete-yes")
-    assert confirm.is_disabled()
+    expect(confirm).to_be_disabled()
     page.get_by_label("I understand").check()
     confirm.click()
     page.wait_for_url("**/signup")
-    assert page.evaluate("() => localStorage.getItem('soleware.token')") is None
+    assert session_cookie(page) is None
+    assert "soleware_csrf" not in page.evaluate("document.cookie")
     r = httpx.post(server.url + "/api/auth/signin", json={"email": EMAIL, "password": PASSWORD})
     assert r.status_code == 401

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from soleware.gait.recording import sample_recording_path
 
@@ -109,7 +110,9 @@ def wait_ready(page) -> None:
 
 
 def auth(page) -> dict[str, str]:
-    return {"Authorization": "Bearer " + page.evaluate("localStorage.getItem('soleware.token')")}
+    """Bearer headers for the page's session (what the gateway would send for the same runner)."""
+    session = next(c for c in page.context.cookies() if c["name"] == "soleware_session")
+    return {"Authorization": "Bearer " + session["value"]}
 
 
 def import_via_button(page, paths: list[Path], label: str = "Import") -> None:
@@ -184,7 +187,7 @@ def test_export_downloads_the_servers_file(page, server, screenshots, axe):
     wait_ready(page)
     page.locator("#export summary").click()
     fit_link = page.get_by_role("link", name=re.compile("^FIT file"))
-    assert fit_link.is_visible()
+    expect(fit_link).to_be_visible()
     page.screenshot(path=str(screenshots / "en-run-export.png"), full_page=True)
     problems = axe(page, "run export menu/en")
     with page.expect_download() as dl:
@@ -192,7 +195,7 @@ def test_export_downloads_the_servers_file(page, server, screenshots, axe):
     assert dl.value.suggested_filename == f"soleware-{run_id[:8]}.fit"
     data = Path(dl.value.path()).read_bytes()
     assert data[8:12] == b".FIT" and len(data) > 1000
-    assert not page.locator("#export").evaluate("d => d.open")  # the menu closes after a choice
+    page.wait_for_function("() => !document.querySelector('#export').open")  # the menu closes after a choice
     page.locator("#export summary").click()
     with page.expect_download() as dl:
         page.get_by_role("link", name=re.compile("^CSV")).click()
@@ -268,7 +271,7 @@ def test_import_and_export_in_chinese(page, files, screenshots, axe):
     wait_ready(page)
     page.locator("#export summary").click()
     assert page.locator("#export summary").inner_text().startswith("导出")
-    assert page.get_by_role("link", name=re.compile("^FIT 文件")).is_visible()
+    expect(page.get_by_role("link", name=re.compile("^FIT 文件"))).to_be_visible()
     page.screenshot(path=str(screenshots / "zh-run-export.png"), full_page=True)
     problems += axe(page, "run export menu/zh")
     page.goto("/runs?lang=en")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,10 +12,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from soleware.cli._app import app
 from soleware.cli.service import DatabaseUrl
 
+if TYPE_CHECKING:
+    from soleware.runs.storage import RunStore
+
 User = Annotated[str, typer.Option("--user", envvar="SOLEWARE_USER", help="the runner's e-mail address")]
 
 
-def _store_and_runner(database_url: str | None, email: str):  # type: ignore[no-untyped-def]
+def _store_and_runner(database_url: str | None, email: str) -> tuple[RunStore, str, str]:
     import sqlalchemy as sa
 
     from soleware.runs.storage import RunStore

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
 from pathlib import Path
 from typing import Annotated
@@ -14,9 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from soleware.cli._app import app
+from soleware.cli._json import dumps
 from soleware.gait.evaluation import REFERENCE_KINDS, evaluate_folder
 from soleware.gait.pipeline import GaitAnalysis
 from soleware.gait.recording import RecordingError, load_recording, sample_recording_path
+from soleware.gait.vocabulary import Gait, StrikeType
 
 
 def _pace(s_per_km: float | None) -> str:
@@ -24,16 +24,6 @@ def _pace(s_per_km: float | None) -> str:
         return "–"
     m, s = divmod(round(s_per_km), 60)
     return f"{m}:{s:02d} /km"
-
-
-def _clean(x: object) -> object:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    return x
 
 
 @app.command()
@@ -49,7 +39,7 @@ def analyze(
     """Analyse one foot's recording: distance, pace, cadence and every stride."""
     path = file or sample_recording_path()
     try:
-        rec = load_recording(path, acc_unit=acc_unit, gyr_unit=gyr_unit)  # type: ignore[arg-type]
+        rec = load_recording(path, acc_unit=acc_unit, gyr_unit=gyr_unit)
     except RecordingError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -68,9 +58,9 @@ def analyze(
             "splits_s": s.splits_s,
             "stops": s.stops,
             "warnings": rec.warnings,
-            "strides": [dataclasses.asdict(x) for x in ga.strides_],
+            "strides": ga.strides_,
         }
-        typer.echo(json.dumps(_clean(out)))
+        typer.echo(dumps(out))
         return
     console = Console()
     for w in rec.warnings:
@@ -87,10 +77,10 @@ def analyze(
         ("Cadence (both feet)", f"{s.cadence_spm:.0f} steps/min"),
         ("Average pace", _pace(s.avg_pace_s_per_km)),
         ("Best pace (10 strides)", _pace(s.best_pace_s_per_km)),
-        ("Running / walking strides", f"{gaits.count('run')} / {gaits.count('walk')}"),
+        ("Running / walking strides", f"{gaits.count(Gait.RUN)} / {gaits.count(Gait.WALK)}"),
         (
             "Strike (rear/mid/fore)",
-            f"{strikes.count('rearfoot')} / {strikes.count('midfoot')} / {strikes.count('forefoot')}",
+            f"{strikes.count(StrikeType.REARFOOT)} / {strikes.count(StrikeType.MIDFOOT)} / {strikes.count(StrikeType.FOREFOOT)}",
         ),
         ("Stops", str(len(s.stops))),
     ]

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import json
 import logging
 import signal
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import platformdirs
 import typer
 
 from soleware.cli._app import app
+from soleware.cli._json import dumps
 from soleware.cli.shoe import shoe_app
 
 
-def _run(coro) -> None:  # type: ignore[no-untyped-def]
+def _run(coro: Coroutine[Any, Any, object]) -> None:
     """Run until done or SIGINT/SIGTERM, then cancel cleanly (no process or task left behind)."""
 
     async def main() -> None:
@@ -106,14 +106,13 @@ def serve(
             if shoe.done.is_set():
                 tmp = stats.with_suffix(".tmp")  # whoever polls for the file never reads half of it
                 tmp.write_text(
-                    json.dumps(
+                    dumps(
                         {
                             "serial": serial,
                             "side": side,
                             "strides_sent": shoe.stats.strides_sent,
-                            "runs": [dataclasses.asdict(r) for r in shoe.run_log.runs()],
-                        },
-                        default=str,
+                            "runs": shoe.run_log.runs(),
+                        }
                     )
                 )
                 tmp.replace(stats)
@@ -122,9 +121,24 @@ def serve(
     _run(main())
 
 
-@app.command()
+gateway_app = typer.Typer(help="The phone: connect to the shoes, show them live, sync their runs.")
+app.add_typer(gateway_app, name="gateway")
+rejected_app = typer.Typer(
+    help="Runs the run service refused, kept by the gateway: see them, send them again.", no_args_is_help=True
+)
+gateway_app.add_typer(rejected_app, name="rejected")
+
+
+def _state_dir(state_dir: Path | None) -> Path:
+    return state_dir or Path(platformdirs.user_data_dir("soleware", appauthor=False)) / "gateway"
+
+
+@gateway_app.callback(invoke_without_command=True)
 def gateway(
-    transport: Annotated[str, typer.Option(help="Bumble transport of the phone's controller")],
+    ctx: typer.Context,
+    transport: Annotated[
+        str | None, typer.Option(help="Bumble transport of the phone's controller (required to run)")
+    ] = None,
     server: Annotated[str | None, typer.Option(help="run service URL, e.g. http://127.0.0.1:8000")] = None,
     email: Annotated[
         str | None, typer.Option(envvar="SOLEWARE_EMAIL", help="runner's e-mail on the server")
@@ -141,14 +155,20 @@ def gateway(
     ] = 0,
 ) -> None:
     """The phone: connect to the shoes, show them live, sync their runs to the run service."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if transport is None:
+        raise typer.BadParameter(
+            "give the phone's controller, e.g. tcp-client:127.0.0.1:9103", param_hint="--transport"
+        )
     from rich.live import Live
 
+    from soleware.console import render
     from soleware.link.central import BumbleCentral
     from soleware.link.gateway import Gateway, ServerClient
-    from soleware.link.view import render
 
     logging.basicConfig(level=logging.WARNING, format="gateway: %(message)s")
-    state_dir = state_dir or Path(platformdirs.user_data_dir("soleware", appauthor=False)) / "gateway"
+    state_dir = _state_dir(state_dir)
     client = ServerClient(server, email=email, password=password) if server else None
 
     async def main() -> None:
@@ -180,3 +200,86 @@ def gateway(
             typer.echo(f"run {u['run_id']}: {'stored' if u['created'] else 'already stored'}")
 
     _run(main())
+
+
+StateDir = Annotated[Path | None, typer.Option(help="the gateway's state folder (default: as the gateway's)")]
+
+
+@rejected_app.command("list")
+def rejected_list(state_dir: StateDir = None) -> None:
+    """The refused runs the gateway keeps: which shoe and run, how many strides, and why."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from soleware.link.gateway import rejected_runs
+
+    kept = rejected_runs(_state_dir(state_dir))
+    if not kept:
+        typer.echo("no refused runs")
+        return
+    table = Table("name", "shoe", "run", "strides", "on the service", "reason")
+    for r in kept:
+        table.add_row(
+            r.name, r.serial, str(r.run_id), str(r.strides), "yes" if r.reported else "not yet", r.reason
+        )
+    Console(width=200).print(table)
+
+
+@rejected_app.command("resend")
+def rejected_resend(
+    names: Annotated[list[str] | None, typer.Argument(help="runs to send (as listed; default: all)")] = None,
+    server: Annotated[str, typer.Option(help="run service URL, e.g. http://127.0.0.1:8000")] = "",
+    email: Annotated[
+        str | None, typer.Option(envvar="SOLEWARE_EMAIL", help="runner's e-mail on the server")
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option(envvar="SOLEWARE_PASSWORD", help="runner's password")
+    ] = None,
+    time_zone: Annotated[
+        str, typer.Option(help="the runner's IANA time zone (runs kept without one)")
+    ] = "UTC",
+    state_dir: StateDir = None,
+) -> None:
+    """Send refused runs again (once the cause is fixed): each one stored is removed from the folder; one
+    refused again stays, with the new reason."""
+    from soleware.link.gateway import RejectedRun, ServerClient, UploadRejected, rejected_runs
+
+    if not server:
+        raise typer.BadParameter("give the run service's URL", param_hint="--server")
+    kept = rejected_runs(_state_dir(state_dir))
+    unknown = set(names or ()) - {r.name for r in kept}
+    if unknown:
+        raise typer.BadParameter(f"no refused run {', '.join(sorted(unknown))}", param_hint="NAMES")
+    by_key: dict[str, list[RejectedRun]] = {}
+    for r in kept:
+        if not names or r.name in names:
+            by_key.setdefault(r.key, []).append(r)
+    if not by_key:
+        typer.echo("no refused runs")
+        return
+
+    async def main() -> int:
+        client = ServerClient(server, email=email, password=password)
+        refused_again = 0
+        try:
+            for key, files in by_key.items():
+                body = files[0].upload_body(time_zone=time_zone)
+                upload = await client.report_refused(key=key, body=body, reason=files[0].reason)
+                try:
+                    answer = await client.resend_refused(upload["id"])
+                except UploadRejected as exc:
+                    refused_again += 1
+                    for r in files:
+                        r.reason, r.reported = str(exc), True
+                        r.save()
+                    typer.echo(f"{key}: refused again: {exc}")
+                    continue
+                for r in files:
+                    r.path.unlink()
+                typer.echo(f"{key}: stored as run {answer['run_id']}")
+        finally:
+            await client.close()
+        return refused_again
+
+    if asyncio.run(main()):
+        raise typer.Exit(1)

@@ -65,6 +65,7 @@ def simulate(
         path = out.with_name(f"{out.stem}_{name}.csv") if side == "both" else out
         save_recording(rec, path)
         gt = rec.ground_truth
+        assert gt.distance_m is not None  # the simulator knows the distance it laid out
         typer.echo(
             f"{name:5s} {path}: {rec.duration_s / 60:.1f} min, {gt.distance_m / 1000:.3f} km, "
             f"{gt.steps} strides, {len(rec):,} samples at {rate:g} Hz ({rec.activity})"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from soleware.cli._json import dumps
 from soleware.cli.shoe import shoe_app
 from soleware.shoe.runlog import (
     FileFlash,
@@ -87,7 +87,7 @@ def dump(
         recs = [r for r in log.records() if (acks or r.is_data) and (r.seq >= from_seq or not r.is_data)]
         if as_json:
             for r in recs:
-                typer.echo(json.dumps(record_to_dict(r)))
+                typer.echo(dumps(record_to_dict(r)))
             return
         table = Table(title=f"{image.name}: {len(recs)} records, acknowledged up to {log.acked_seq}")
         for col in ("seq", "type", "run", "fields"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from soleware.cli._json import dumps, jsonable
 from soleware.cli.shoe import shoe_app
 from soleware.gait.recording import RecordingError, load_recording
 from soleware.shoe.firmware import Firmware, FirmwareEvent, StrideEvent
@@ -78,20 +78,10 @@ def replay(
     if as_json:
         for e in events:
             if isinstance(e, StrideEvent):
-                row = {
-                    "type": "stride",
-                    "seq": e.seq,
-                    "run_id": e.run_id,
-                    **e.stride.__dict__,
-                    "rsc": e.rsc.__dict__,
-                }
+                row = {"type": "stride", "seq": e.seq, "run_id": e.run_id, **jsonable(e.stride), "rsc": e.rsc}
             else:
                 row = {"type": e.kind, "t_s": e.t_s, "run_id": e.run_id}
-            typer.echo(
-                json.dumps(
-                    row, default=lambda x: None if isinstance(x, float) and not math.isfinite(x) else str(x)
-                )
-            )
+            typer.echo(dumps(row))
         return
     console = Console()
     if strides:
@@ -118,7 +108,7 @@ def replay(
                 f"{e.rsc.cadence_spm:.0f}",
                 _num(1000 * s.contact_time_s, ".0f"),
                 _num(1000 * s.flight_time_s, ".0f"),
-                f"{s.strike_type.removesuffix('foot')} {_num(s.strike_angle_deg, '+.0f')}°",
+                f"{(s.strike_type or '–').removesuffix('foot')} {_num(s.strike_angle_deg, '+.0f')}°",
                 f"{e.rsc.total_distance_m:.1f}",
             )
         console.print(table)

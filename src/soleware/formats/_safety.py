@@ -172,7 +172,7 @@ def parse_xml(data: bytes, *, name: str) -> etree._Element:
         raise FormatError(
             name, "XML with a DOCTYPE or entity declarations is not accepted (possible XXE or entity bomb)"
         )
-    parser = etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
+    parser = etree.XMLParser(**_PARSER_OPTIONS)
     try:
         tree = etree.parse(io.BytesIO(data), parser)
     except etree.XMLSyntaxError as exc:

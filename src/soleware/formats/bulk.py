@@ -10,6 +10,7 @@ extracted to disk.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -162,7 +163,7 @@ def _entries(
                     p, label, max_bytes=max_bytes, max_archive_bytes=max_archive_bytes, skipped=skipped
                 )
             elif _is_activity(p.name):
-                yield _Entry(label, lambda p=p: read_path(p, max_bytes=max_bytes))
+                yield _Entry(label, functools.partial(read_path, p, max_bytes=max_bytes))
             else:
                 skipped.append(label)
 

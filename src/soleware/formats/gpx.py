@@ -129,8 +129,8 @@ def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
             )
 
     stamps = np.array([t.timestamp() for t in times])
-    seg = np.array(segment)
-    ends = np.nonzero(np.diff(seg) != 0)[0]
+    segment_no = np.array(segment)
+    ends = np.nonzero(np.diff(segment_no) != 0)[0]
     pauses = [(times[i], times[i + 1]) for i in ends if stamps[i + 1] - stamps[i] >= 3.0]
     title = next((t.name for t in gpx.tracks if t.name), None) or gpx.name or ""
     samples = Samples(
@@ -138,7 +138,7 @@ def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         lat_deg=np.array(lat),
         lon_deg=np.array(lon),
         cadence_spm=np.array(cadence),
-        segment=seg.astype(np.float64),
+        segment=segment_no.astype(np.float64),
         pauses=pauses or None,
     )
     return build_run(

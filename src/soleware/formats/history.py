@@ -43,8 +43,8 @@ def import_into(
             outcomes[r.name] = ImportOutcome(r.name, "rejected", reason=r.reason)
         elif r.status == "duplicate":
             outcomes[r.name] = ImportOutcome(r.name, "duplicate", r.duplicate_of, r.reason)
-    ok = report.ok
-    for r, added in zip(ok, store.add_runs(runner_id, [x.run for x in ok]), strict=True):
+    ok = [r for r in report.ok if r.run is not None]  # every "ok" result carries its run (bulk.import_paths)
+    for r, added in zip(ok, store.add_runs(runner_id, [x.run for x in ok if x.run is not None]), strict=True):
         status = "imported" if added.created else "duplicate"
         outcomes[r.name] = ImportOutcome(r.name, status, added.run_id)
     return [outcomes[r.name] for r in report.results]

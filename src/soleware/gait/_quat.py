@@ -105,7 +105,7 @@ def cumulative_product(increments: np.ndarray, *, block: int | None = None) -> n
             out[j] = multiply(out[j - 1], out[j])
         return normalize(out)
     nb = -(-n // block)
-    x = np.empty((nb * block, 4))
+    x: np.ndarray = np.empty((nb * block, 4))
     x[:n] = increments
     x[n:] = (0.0, 0.0, 0.0, 1.0)
     x = x.reshape(nb, block, 4)

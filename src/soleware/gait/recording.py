@@ -663,7 +663,7 @@ def save_recording(recording: Recording, path: str | Path) -> Path:
     written: list[tuple[Path, Path]] = []
     try:
         written.append(_write_table(csv_path, table, ",".join(CSV_COLUMNS)))
-        if traj_name is not None:
+        if traj_name is not None and gt.trajectory is not None:
             written.append(_write_table(csv_path.parent / traj_name, gt.trajectory, "t,x,y,z"))
         side_tmp = _sidecar_path(csv_path).with_name(_sidecar_path(csv_path).name + ".part")
         written.append((side_tmp, _sidecar_path(csv_path)))

@@ -61,6 +61,13 @@ class StreamingGaitAnalysis:
     strides_: list[Stride]
     last_swing_s_: float
     buffered_samples_: int
+    _t: np.ndarray
+    _acc: np.ndarray
+    _gyr: np.ndarray
+    _pending_s: float
+    _last_end_s: float | None
+    _biases: RestBiases
+    _trimmed: bool
 
     def __init__(
         self,
@@ -80,6 +87,11 @@ class StreamingGaitAnalysis:
         self.context_s = context_s
         self.doubt_wait = doubt_wait
         self.analysis = analysis
+
+    def _start(self) -> None:
+        """Set up the stream's state on first use (``__init__`` only stores the parameters)."""
+        if hasattr(self, "_t"):
+            return
         self.strides_ = []
         self.buffered_samples_ = 0
         self.last_swing_s_ = -np.inf
@@ -87,12 +99,13 @@ class StreamingGaitAnalysis:
         self._acc = np.zeros((0, 3))
         self._gyr = np.zeros((0, 3))
         self._pending_s = 0.0
-        self._last_end_s: float | None = None
+        self._last_end_s = None
         self._biases = RestBiases()
         self._trimmed = False
 
     def push(self, t_s: Iterable[float], acc_mps2: np.ndarray, gyr_rps: np.ndarray) -> list[Stride]:
         """Add samples (times in s, specific force in m/s², angular rate in rad/s); return the strides completed."""
+        self._start()
         t = np.atleast_1d(np.asarray(t_s, dtype=float))
         if len(t) == 0:
             return []
@@ -115,12 +128,14 @@ class StreamingGaitAnalysis:
 
     def finish(self) -> list[Stride]:
         """Flush: analyse what is buffered and return the remaining strides."""
+        self._start()
         out = self._analyse(final=True) if len(self._t) else []
         self.buffered_samples_ = len(self._t)
         return out
 
     def summary(self, duration_s: float | None = None) -> RunSummary:
         """Totals of the strides emitted so far."""
+        self._start()
         if duration_s is None:
             duration_s = (self.strides_[-1].t_end_s - self.strides_[0].t_start_s) if self.strides_ else 0.0
         return summarize(self.strides_, duration_s)
@@ -177,7 +192,13 @@ class StreamingGaitAnalysis:
 
     def forget_gyro_bias(self) -> None:
         """Drop the gyroscope biases measured so far: the next rest measures it again (sensor calibration)."""
+        self._start()
         self._biases = RestBiases()
+
+    def held_bytes(self) -> int:
+        """Memory of the samples held for the next analysis (0 before the first push)."""
+        self._start()
+        return self._t.nbytes + self._acc.nbytes + self._gyr.nbytes
 
     def feed(self, t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, *, chunk: int = 1) -> Self:
         """Push a whole recording in chunks of ``chunk`` samples, then finish (for tests and benchmarks)."""

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 RSC_SERVICE = UUID.from_16_bits(0x1814)
 #: a GATT operation that takes longer than this means the shoe is gone (a real link would time out too)
 OPERATION_TIMEOUT_S = 10.0
+#: a connection to a shoe seen advertising a moment ago is up in well under this
+CONNECT_TIMEOUT_S = 3.0
 
 
 class LinkLost(Exception):
@@ -111,11 +113,25 @@ class _BumbleShoe:
             raise LinkLost(f"{advert.name or advert.address} has no Running Speed and Cadence service")
 
     async def _op(self, coro: Any) -> Any:
+        """Await a GATT operation; :class:`LinkLost` as soon as the link drops, or when no answer comes in time."""
         if self.lost.is_set():
             coro.close()
             raise LinkLost(f"{self.serial}: disconnected")
+        op = asyncio.ensure_future(coro)
+        dropped = asyncio.ensure_future(self.lost.wait())
         try:
-            return await asyncio.wait_for(coro, OPERATION_TIMEOUT_S)
+            await asyncio.wait(
+                {op, dropped}, timeout=OPERATION_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            dropped.cancel()
+            op.cancel()
+        if not op.done() or op.cancelled():
+            self.lost.set()
+            why = "disconnected" if dropped.done() else f"no answer in {OPERATION_TIMEOUT_S:g} s"
+            raise LinkLost(f"{self.serial}: {why}")
+        try:
+            return op.result()
         except (TimeoutError, hci.HCI_Error, ConnectionError) as exc:
             self.lost.set()
             raise LinkLost(f"{self.serial}: {type(exc).__name__} {exc}") from None
@@ -186,10 +202,11 @@ class _BumbleShoe:
             await self._op(self.soleware.set_time(unix_ms))
 
     async def close(self) -> None:
-        if not self.lost.is_set():
+        """Disconnect, also when the link was given up on (the shoe then drops it and advertises again)."""
+        self.lost.set()
+        if self.connection.handle in self.connection.device.connections:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.connection.disconnect(), 3.0)
-        self.lost.set()
 
 
 class BumbleCentral:
@@ -238,14 +255,16 @@ class BumbleCentral:
         return list(found.values())
 
     async def connect(self, advert: ShoeAdvert) -> _BumbleShoe:
+        """Connect to a shoe that was just seen advertising; only the connection request itself is exclusive
+        (one pending LE connection per controller), discovery and pairing run alongside other shoes'."""
         assert self.device is not None
         async with self._lock:
             try:
                 connection = await asyncio.wait_for(
                     self.device.connect(
-                        hci.Address(advert.address), transport=BT_LE_TRANSPORT, timeout=OPERATION_TIMEOUT_S
+                        hci.Address(advert.address), transport=BT_LE_TRANSPORT, timeout=CONNECT_TIMEOUT_S
                     ),
-                    OPERATION_TIMEOUT_S + 1,
+                    CONNECT_TIMEOUT_S + 1,
                 )
             except (TimeoutError, hci.HCI_Error, ConnectionError) as exc:
                 raise LinkLost(f"cannot connect to {advert.name or advert.address}: {exc}") from None
@@ -259,10 +278,12 @@ class BumbleCentral:
             if shoe.soleware is not None:
                 await shoe.secure()
             return shoe
-        except (TimeoutError, hci.HCI_Error, ConnectionError) as exc:
+        except BaseException as exc:
             with contextlib.suppress(Exception):
-                await connection.disconnect()
-            raise LinkLost(f"{advert.name or advert.address}: {exc}") from None
+                await asyncio.wait_for(connection.disconnect(), 3.0)
+            if isinstance(exc, TimeoutError | hci.HCI_Error | ConnectionError):
+                raise LinkLost(f"{advert.name or advert.address}: {exc}") from None
+            raise
 
     async def close(self) -> None:
         if self.device is not None:

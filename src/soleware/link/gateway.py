@@ -7,8 +7,10 @@ Rules that keep runs from being lost or doubled:
 - A run is uploaded when its end record is in (with the other foot's run when both shoes recorded it), and the
   shoe is acknowledged only up to records the server has stored. The server recognises an upload it already has,
   so retrying after a lost answer is safe.
-- A run the server refuses for good (a 4xx answer such as an impossible stride) is not retried: its records and
-  the reason are written to ``rejected/`` in the state directory, and only then is the shoe acknowledged for it.
+- A run the server refuses for good (a 4xx answer such as an impossible stride) is not retried: its records, the
+  body sent and the reason are written to ``rejected/`` in the state directory, and only then is the shoe
+  acknowledged for it. The server is told about it too (it keeps refused uploads for the runner to see and send
+  again, ``/api/refused-uploads``); ``soleware gateway rejected list|resend`` works on the folder.
 - Live values go to the server while running; the run itself always comes from the shoes' logs.
 
 The gateway talks to the server over HTTP like any client; it imports nothing of ``soleware.runs``.
@@ -26,7 +28,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import httpx
 
@@ -40,18 +42,29 @@ __all__ = [
     "FootState",
     "Gateway",
     "LoggedRun",
+    "RejectedRun",
     "RunUpload",
     "ServerClient",
     "StrideUpload",
     "SyncStore",
     "UploadRejected",
+    "has_flight",
+    "rejected_runs",
     "run_upload_body",
 ]
 
 log = logging.getLogger(__name__)
+#: how long each scan listens; shoes not connected are looked for window after window
+SCAN_WINDOW_S = 1.0
 
 
 # ---------------------------------------------------------------------- what the gateway knows about each foot
+def has_flight(stride: StrideDetail | None) -> TypeGuard[StrideDetail]:
+    """Whether ``stride`` is a running stride with a flight phase: only then is its flight time shown (walking has
+    none, whatever a glitch put in the field)."""
+    return stride is not None and stride.gait == Gait.RUN and stride.flight_time_s > 0
+
+
 @dataclasses.dataclass
 class FootState:
     side: str
@@ -67,8 +80,19 @@ class FootState:
     stride_arrivals: list[tuple[int, float]] = dataclasses.field(default_factory=list)
 
 
-def _reasons(r: httpx.Response) -> str:
-    """The run service's error answer in a line: each problem as ``where: what (got value)``."""
+def _sent(body: Any, loc: list[Any]) -> Any:
+    """The value at ``loc`` in the body we sent (the service does not echo what it was sent), else None."""
+    for part in loc:
+        try:
+            body = body[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return body
+
+
+def _reasons(r: httpx.Response, body: Any = None) -> str:
+    """The run service's error answer in a line: each problem as ``where: what (got value)``, the value looked up
+    in ``body``, the body we sent."""
     try:
         detail = r.json()["detail"]
     except (ValueError, KeyError, TypeError):
@@ -77,8 +101,10 @@ def _reasons(r: httpx.Response) -> str:
         return str(detail)[:300]
     parts = []
     for d in detail[:5]:
-        where = ".".join(str(x) for x in d.get("loc", [])[1:])
-        got = f" (got {d['input']})" if "input" in d and not isinstance(d["input"], dict | list) else ""
+        loc = d.get("loc", [])[1:]
+        where = ".".join(str(x) for x in loc)
+        value = _sent(body, loc) if loc else None
+        got = f" (got {value})" if value is not None and not isinstance(value, dict | list) else ""
         parts.append(f"{where}: {d.get('msg', '')}{got}")
     return "; ".join(parts) + (f"; and {len(detail) - 5} more" if len(detail) > 5 else "")
 
@@ -99,12 +125,15 @@ class SyncStore:
         #: gateway's ``rejected/`` folder before the shoe is acknowledged for them
         self.rejected: dict[int, str] = {}
         self.acked = 0
+        #: records received from the shoe, each counted once, including those since acknowledged and forgotten
+        self.received = 0
         if path.exists():
             data = json.loads(path.read_text())
             self.records = {int(k): bytes.fromhex(v) for k, v in data["records"].items()}
             self.uploaded = set(data["uploaded"])
             self.rejected = {int(k): v for k, v in data.get("rejected", {}).items()}
             self.acked = int(data["acked"])
+            self.received = int(data.get("received", len(self.records)))
 
     @property
     def max_seq(self) -> int:
@@ -112,6 +141,7 @@ class SyncStore:
 
     def add(self, seq: int, payload: bytes) -> None:
         if seq > self.acked:
+            self.received += seq not in self.records
             self.records[seq] = payload
 
     def save(self) -> None:
@@ -122,6 +152,7 @@ class SyncStore:
             "uploaded": sorted(self.uploaded),
             "rejected": {str(k): v for k, v in sorted(self.rejected.items())},
             "acked": self.acked,
+            "received": self.received,
         }
         with tmp.open("w") as f:
             json.dump(data, f)
@@ -135,21 +166,26 @@ class SyncStore:
 
     def runs(self) -> dict[int, LoggedRun]:
         """Runs in the held records, by run id."""
-        out: dict[int, LoggedRun] = {}
-        for seq in sorted(self.records):
-            rec = LogRecord.from_bytes(self.records[seq])
-            rid = getattr(rec, "run_id", None)
-            if rid is None:
-                continue
-            r = out.setdefault(rid, LoggedRun(run_id=rid, first_seq=seq, last_seq=seq))
-            r.last_seq = seq
-            if isinstance(rec, RunStart):
-                r.start = rec
-            elif isinstance(rec, Stride):
-                r.strides.append(rec)
-            elif isinstance(rec, RunEnd):
-                r.end = rec
-        return out
+        return runs_in(self.records)
+
+
+def runs_in(records: dict[int, bytes]) -> dict[int, LoggedRun]:
+    """Runs in ``records`` (seq -> record as the shoe sent it), by run id."""
+    out: dict[int, LoggedRun] = {}
+    for seq in sorted(records):
+        rec = LogRecord.from_bytes(records[seq])
+        rid = getattr(rec, "run_id", None)
+        if rid is None:
+            continue
+        r = out.setdefault(rid, LoggedRun(run_id=rid, first_seq=seq, last_seq=seq))
+        r.last_seq = seq
+        if isinstance(rec, RunStart):
+            r.start = rec
+        elif isinstance(rec, Stride):
+            r.strides.append(rec)
+        elif isinstance(rec, RunEnd):
+            r.end = rec
+    return out
 
 
 @dataclasses.dataclass
@@ -265,6 +301,89 @@ def run_upload_body(feet: dict[Side, tuple[str, LoggedRun]], *, time_zone: str, 
     )
 
 
+# ---------------------------------------------------------------------- runs the server refused
+def _write_durably(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w") as f:
+        json.dump(data, f)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+
+
+def upload_key(feet: dict[Side, tuple[str, LoggedRun]]) -> str:
+    """The gateway's name for an upload: each foot's ``serial:run id``, sorted (the server keys refusals by it)."""
+    return "+".join(sorted(f"{serial}:{r.run_id}" for serial, r in feet.values()))
+
+
+@dataclasses.dataclass
+class RejectedRun:
+    """One foot's run the server refused for good, as kept in the gateway's ``rejected/`` folder.
+
+    ``body`` is the upload as refused (both feet when both were sent) and ``key`` its name; files written before
+    they were kept have neither, and the body is rebuilt from this foot's records. ``reported``: the run service
+    keeps the refusal too.
+    """
+
+    path: Path
+    serial: str
+    run_id: int
+    reason: str
+    records: dict[int, bytes]
+    key: str
+    body: dict[str, Any] | None = None
+    reported: bool = False
+
+    @classmethod
+    def load(cls, path: Path) -> RejectedRun:
+        data = json.loads(path.read_text())
+        return cls(
+            path=path,
+            serial=data["serial"],
+            run_id=int(data["run_id"]),
+            reason=data["reason"],
+            records={int(k): bytes.fromhex(v) for k, v in data["records"].items()},
+            key=data.get("key") or f"{data['serial']}:{data['run_id']}",
+            body=data.get("body"),
+            reported=bool(data.get("reported", False)),
+        )
+
+    def save(self) -> None:
+        """Write the file durably (a refused run is nowhere else once the shoe is acknowledged)."""
+        data = {
+            "serial": self.serial,
+            "run_id": self.run_id,
+            "reason": self.reason,
+            "records": {str(k): v.hex() for k, v in sorted(self.records.items())},
+            "key": self.key,
+            "body": self.body,
+            "reported": self.reported,
+        }
+        _write_durably(self.path, data)
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def strides(self) -> int:
+        return sum(len(r.strides) for r in runs_in(self.records).values())
+
+    def upload_body(self, *, time_zone: str = "UTC") -> dict[str, Any]:
+        """The body to send again: as refused, or rebuilt from the records (``time_zone``: the runner's)."""
+        if self.body is not None:
+            return self.body
+        run = runs_in(self.records)[self.run_id]
+        side = run.start.side if run.start is not None else Side.LEFT
+        return run_upload_body({side: (self.serial, run)}, time_zone=time_zone).to_json()
+
+
+def rejected_runs(state_dir: Path) -> list[RejectedRun]:
+    """The runs kept in ``state_dir/rejected``, by file name."""
+    return [RejectedRun.load(p) for p in sorted((state_dir / "rejected").glob("*.json"))]
+
+
 # ---------------------------------------------------------------------- the server
 class ServerClient:
     """The run service over HTTP: sign in, live updates, run uploads (retried; the server is idempotent)."""
@@ -315,10 +434,30 @@ class ServerClient:
         """Store a run; :class:`UploadRejected` when the server refuses it for good, RuntimeError when for now."""
         r = await self._request("POST", "/api/runs", json=body.to_json())
         if 400 <= r.status_code < 500 and r.status_code not in (401, 408, 429):
-            raise UploadRejected(f"{r.status_code} {_reasons(r)}")
+            raise UploadRejected(f"{r.status_code} {_reasons(r, body)}")
         if r.status_code >= 400:
             raise RuntimeError(f"upload refused: {r.status_code} {r.text[:300]}")
         return r.json()
+
+    async def report_refused(self, *, key: str, body: dict[str, Any], reason: str) -> dict[str, Any]:
+        """Have the server keep a refused upload (its web page lists it); telling it twice keeps one."""
+        r = await self._request(
+            "POST", "/api/refused-uploads", json={"key": key, "body": body, "reason": reason}
+        )
+        if r.status_code >= 400:
+            raise RuntimeError(f"the server did not keep the refused run: {r.status_code} {_reasons(r)}")
+        kept: dict[str, Any] = r.json()
+        return kept
+
+    async def resend_refused(self, upload_id: str) -> dict[str, Any]:
+        """Send a refused upload again; :class:`UploadRejected` when refused again, with the reason."""
+        r = await self._request("POST", f"/api/refused-uploads/{upload_id}/resend")
+        if 400 <= r.status_code < 500 and r.status_code not in (401, 408, 429):
+            raise UploadRejected(f"{r.status_code} {_reasons(r)}")
+        if r.status_code >= 400:
+            raise RuntimeError(f"sending again failed: {r.status_code} {r.text[:300]}")
+        stored: dict[str, Any] = r.json()
+        return stored
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -383,23 +522,42 @@ class Gateway:
         self._live_dirty = asyncio.Event()
         self._live_active = False
         self._tasks: list[asyncio.Task] = []
+        #: per shoe found (serial, else address): set while it is known to be advertising
+        self._sighted: dict[str, asyncio.Event] = {}
+        self._adverts: dict[str, ShoeAdvert] = {}
+        self._searching = asyncio.Event()
+        #: refused runs in ``rejected/`` may not all be known to the server yet (checked once at start)
+        self._unreported = True
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:
-        """Until ``stop()``: scan, keep every found shoe connected, sync and upload."""
+        """Until ``stop()``: scan, keep every found shoe connected, sync and upload.
+
+        The scanner runs while any shoe is not connected; each shoe's connection is attempted only once that shoe
+        is seen advertising, so a shoe that is away never holds back another.
+        """
         self._tasks.append(asyncio.create_task(self._live_loop()))
-        found: dict[str, ShoeAdvert] = {}
         try:
-            while not self.stopping.is_set() and len(found) < self.expected_shoes:
-                for a in await self.central.scan(1.0):
+            while not self.stopping.is_set():
+                if len(self._sighted) >= self.expected_shoes and not any(
+                    not seen.is_set() for seen in self._sighted.values()
+                ):
+                    self._searching.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._searching.wait(), SCAN_WINDOW_S)
+                    continue
+                for a in await self.central.scan(SCAN_WINDOW_S):
                     if self.serials is not None and a.serial not in self.serials:
                         continue
                     key = a.serial or a.address
-                    if key not in found and len(found) < self.expected_shoes:
-                        found[key] = a
+                    if key not in self._sighted:
+                        if len(self._sighted) >= self.expected_shoes:
+                            continue
+                        self._sighted[key] = asyncio.Event()
                         self._tasks.append(asyncio.create_task(self._keep(a)))
+                    self._adverts[key] = a
+                    self._sighted[key].set()
                 self._changed()
-            await self.stopping.wait()
         finally:
             for t in self._tasks:
                 t.cancel()
@@ -428,13 +586,16 @@ class Gateway:
         return self.stores[serial]
 
     async def _keep(self, advert: ShoeAdvert) -> None:
-        """One shoe, forever: connect, subscribe, sync; on loss, reconnect with back-off."""
+        """One shoe, forever: connect, subscribe, sync; on loss, disconnect, wait to see it advertise, reconnect."""
+        key = advert.serial or advert.address
         side = advert.side or ("left" if "left" not in self.feet else "right")
         foot = self.feet.setdefault(
             side, FootState(side=side, serial=advert.serial or advert.address, name=advert.name)
         )
         backoff = 0.25
         while not self.stopping.is_set():
+            await self._sighted[key].wait()
+            advert = self._adverts[key]
             foot.link = "connecting"
             self._changed()
             link: ShoeLink | None = None
@@ -469,6 +630,8 @@ class Gateway:
                 break
             foot.link = "reconnecting"
             foot.reconnects += 1
+            self._sighted[key].clear()
+            self._searching.set()
             self._changed()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
@@ -509,7 +672,7 @@ class Gateway:
                 f.side: {
                     "link": f.link,
                     "contact_time_s": f.last_stride.contact_time_s if f.last_stride else None,
-                    "flight_time_s": f.last_stride.flight_time_s if f.last_stride else None,
+                    "flight_time_s": f.last_stride.flight_time_s if has_flight(f.last_stride) else None,
                     "strike_type": f.last_stride.strike_type if f.last_stride else None,
                     "strike_angle_deg": f.last_stride.strike_angle_deg if f.last_stride else None,
                 }
@@ -590,6 +753,7 @@ class Gateway:
         if self.server is None:
             return
         async with self._upload_lock:
+            await self._report_rejected()
             now = time.monotonic()
             for group in self._candidates():
                 keys = [(serial, r.run_id) for serial, r in group.values()]
@@ -602,12 +766,15 @@ class Gateway:
                     answer = await self.server.upload_run(body)
                 except UploadRejected as exc:
                     for serial, r in group.values():
-                        kept = self._quarantine(serial, r, str(exc))
+                        kept = self._quarantine(
+                            serial, r, str(exc), key=upload_key(group), body=body.to_json()
+                        )
                         log.error("upload rejected, not retried; the run is kept in %s: %s", kept, exc)
                         store = self._store(serial)
                         store.rejected[r.run_id] = str(exc)
                         store.save()
                     self.rejections.append(str(exc))
+                    self._unreported = True
                     self._changed()
                     continue
                 except (httpx.HTTPError, RuntimeError) as exc:
@@ -632,22 +799,39 @@ class Gateway:
                         await self.server.end_live()
                     self._live_active = False
                 self._changed()
+            await self._report_rejected()
 
-    def _quarantine(self, serial: str, run: LoggedRun, reason: str) -> Path:
-        """Write a refused run's records (as the shoe sent them) and the reason to ``rejected/``, durably."""
+    async def _report_rejected(self) -> None:
+        """Tell the server about every refused run in ``rejected/`` it does not know of yet (retried until it
+        does), so the runner sees them in the web app."""
+        if not self._unreported or self.server is None:
+            return
+        pending: dict[str, list[RejectedRun]] = {}
+        for rejected in rejected_runs(self.state_dir):
+            if not rejected.reported:
+                pending.setdefault(rejected.key, []).append(rejected)
+        for key, files in pending.items():
+            body = files[0].upload_body(time_zone=self.time_zone)
+            try:
+                await self.server.report_refused(key=key, body=body, reason=files[0].reason)
+            except (httpx.HTTPError, RuntimeError) as exc:
+                log.warning("the refused run %s is not yet known to the server, will retry: %s", key, exc)
+                return
+            for rejected in files:
+                rejected.reported = True
+                rejected.save()
+        self._unreported = False
+
+    def _quarantine(
+        self, serial: str, run: LoggedRun, reason: str, *, key: str, body: dict[str, Any]
+    ) -> Path:
+        """Write a refused run's records (as the shoe sent them), the body sent and the reason to ``rejected/``,
+        durably."""
         store = self._store(serial)
         rid = run.run_id
+        records = {k: v for k, v in store.records.items() if run.first_seq <= k <= run.last_seq}
         path = self.state_dir / "rejected" / f"{serial}-run{rid}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        records = {
-            str(k): v.hex() for k, v in sorted(store.records.items()) if run.first_seq <= k <= run.last_seq
-        }
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("w") as f:
-            json.dump({"serial": serial, "run_id": rid, "reason": reason, "records": records}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
+        RejectedRun(path, serial, rid, reason, records, key=key, body=body).save()
         return path
 
     async def _deliver_acks(self, link: ShoeLink, foot: FootState) -> None:

@@ -15,7 +15,69 @@ from soleware.link.controllers import VirtualRadio
 from soleware.link.gateway import Gateway, ServerClient
 from soleware.link.shoe import VirtualShoe
 
-__all__ = ["Rig"]
+__all__ = ["HciRelay", "Rig"]
+
+
+class HciRelay:
+    """A TCP relay between a host and its virtual controller that can stall the HCI traffic (fault injection).
+
+    :meth:`stall` holds every packet in both directions for a while, then lets it through in order, as a relay
+    or a busy UART would; the controllers keep the radio link up meanwhile.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.target_host, port = target.removeprefix("tcp-client:").rsplit(":", 1)
+        self.target_port = int(port)
+        self._open = asyncio.Event()
+        self._open.set()
+        self._server: asyncio.Server | None = None
+        self._pipes: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> HciRelay:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    @property
+    def transport(self) -> str:
+        assert self._server is not None
+        return f"tcp-client:127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def stall(self, duration_s: float) -> None:
+        """Hold the traffic for ``duration_s``, then release it."""
+        self._open.clear()
+        try:
+            await asyncio.sleep(duration_s)
+        finally:
+            self._open.set()
+
+    async def _serve(self, host_reader: asyncio.StreamReader, host_writer: asyncio.StreamWriter) -> None:
+        reader, writer = await asyncio.open_connection(self.target_host, self.target_port)
+        pipes = [
+            asyncio.create_task(self._pipe(host_reader, writer)),
+            asyncio.create_task(self._pipe(reader, host_writer)),
+        ]
+        self._pipes.update(pipes)
+        try:
+            await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pipe in pipes:
+                pipe.cancel()
+                self._pipes.discard(pipe)
+            for w in (writer, host_writer):
+                w.close()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            await self._open.wait()
+            writer.write(data)
+            await writer.drain()
+
+    async def close(self) -> None:
+        for pipe in list(self._pipes):
+            pipe.cancel()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
 
 
 class Rig:
@@ -40,6 +102,7 @@ class Rig:
         self.central: BumbleCentral | None = None
         self.gateway: Gateway | None = None
         self.gateway_task: asyncio.Task | None = None
+        self.relays: dict[str, HciRelay] = {}
 
     async def __aenter__(self) -> Rig:
         self.radio = await VirtualRadio([0, 0, 0]).start()
@@ -49,15 +112,24 @@ class Rig:
         await self.stop_gateway()
         for side in list(self.shoe_tasks):
             await self.stop_shoe(side)
+        for relay in self.relays.values():
+            await relay.close()
         await self.radio.close()
+
+    async def relay(self, side: str) -> HciRelay:
+        """Put an :class:`HciRelay` between ``side``'s shoe and its controller (before ``start_shoe``)."""
+        relay = await HciRelay(self.radio.transports[0 if side == "left" else 1]).start()
+        self.relays[side] = relay
+        return relay
 
     def start_shoe(self, side: str, recording=None, speedup: float = 1.0) -> VirtualShoe:
         i = 0 if side == "left" else 1
+        relay = self.relays.get(side)
         shoe = VirtualShoe(
             side=side,
             serial=f"SW-{side[0].upper()}-T",
             recording=recording,
-            transport=self.radio.transports[i],
+            transport=relay.transport if relay is not None else self.radio.transports[i],
             speedup=speedup,
             log_path=self.tmp / f"{side}.img",
             keys_path=self.tmp / f"{side}.keys.json",

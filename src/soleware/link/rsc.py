@@ -19,17 +19,25 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
-import inspect
 import logging
-import math
 import struct
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Self
 
 from bumble import att, core, device, gatt, gatt_adapters, gatt_client, utils
 
 from soleware.gait.vocabulary import quantize
+from soleware.link.gatt import (
+    CONTROL_POINT_TIMEOUT_S,
+    ApplicationError,
+    ControlPointClient,
+    call,
+    check_integer,
+    encode_scaled,
+    indicate,
+    indications_enabled,
+    spawn,
+)
 
 __all__ = [
     "RSC_FEATURE_CHARACTERISTIC",
@@ -37,7 +45,6 @@ __all__ = [
     "SC_CONTROL_POINT_CHARACTERISTIC",
     "SENSOR_LOCATION_CHARACTERISTIC",
     "ApplicationError",
-    "ControlPointClient",
     "RscFeature",
     "RscMeasurement",
     "RunningSpeedAndCadenceService",
@@ -47,8 +54,6 @@ __all__ = [
     "ScOpcode",
     "ScResponseValue",
     "SensorLocation",
-    "indications_enabled",
-    "notifications_enabled",
 ]
 
 logger = logging.getLogger(__name__)
@@ -63,15 +68,9 @@ SC_CONTROL_POINT_CHARACTERISTIC = core.UUID.from_16_bits(0x2A55, "SC Control Poi
 SENSOR_LOCATION_CHARACTERISTIC  = core.UUID.from_16_bits(0x2A5D, "Sensor Location")
 # fmt: on
 
-#: Time a client waits for the indicated response of a control point procedure.
-CONTROL_POINT_TIMEOUT_S = 10.0
-
 _UINT8_MAX = 0xFF
 _UINT16_MAX = 0xFFFF
 _UINT32_MAX = 0xFFFF_FFFF
-
-#: Bit 1 of the Client Characteristic Configuration descriptor: indications enabled.
-_CCCD_INDICATE = 0x02
 
 
 class SensorLocation(utils.OpenIntEnum):
@@ -131,73 +130,6 @@ class ScResponseValue(utils.OpenIntEnum):
     INVALID_PARAMETER     = 0x03
     OPERATION_FAILED      = 0x04
     # fmt: on
-
-
-class ApplicationError(enum.IntEnum):
-    """ATT application error codes of RSCS 1.0 §1.6, returned in the ATT Error Response to a control point write."""
-
-    # fmt: off
-    PROCEDURE_ALREADY_IN_PROGRESS = 0x80
-    CCCD_IMPROPERLY_CONFIGURED    = 0x81
-    # fmt: on
-
-
-def _scaled(name: str, value: float, scale: float, maximum: int, minimum: int = 0) -> int:
-    """``round(value * scale)`` as a wire integer, or a ValueError naming the field and its allowed range."""
-    if not math.isfinite(value):
-        raise core.InvalidArgumentError(f"{name} must be finite, got {value!r}")
-    raw = round(value * scale)
-    if not minimum <= raw <= maximum:
-        raise core.InvalidArgumentError(
-            f"{name} = {value!r} is outside the encodable range {minimum / scale:g}..{maximum / scale:g}"
-        )
-    return raw
-
-
-def _integer(name: str, value: int, maximum: int, minimum: int = 0) -> int:
-    if isinstance(value, bool) or int(value) != value:
-        raise core.InvalidArgumentError(f"{name} must be an integer, got {value!r}")
-    if not minimum <= value <= maximum:
-        raise core.InvalidArgumentError(f"{name} = {value!r} is outside {minimum}..{maximum}")
-    return int(value)
-
-
-def _gatt_server(bearer: att.Bearer) -> Any:
-    connection = bearer.connection if att.is_enhanced_bearer(bearer) else bearer
-    return connection.device.gatt_server
-
-
-def indications_enabled(bearer: att.Bearer, characteristic: gatt.Characteristic) -> bool:
-    """Whether ``bearer`` has set the indication bit in ``characteristic``'s CCCD on this server."""
-    cccd = _gatt_server(bearer).subscribers.get(bearer, {}).get(characteristic.handle)
-    return bool(cccd) and len(cccd) == 2 and bool(cccd[0] & _CCCD_INDICATE)
-
-
-def notifications_enabled(bearer: att.Bearer, characteristic: gatt.Characteristic) -> bool:
-    """Whether ``bearer`` has set the notification bit in ``characteristic``'s CCCD on this server."""
-    cccd = _gatt_server(bearer).subscribers.get(bearer, {}).get(characteristic.handle)
-    return bool(cccd) and len(cccd) == 2 and bool(cccd[0] & 0x01)
-
-
-def _spawn(tasks: set[asyncio.Future[Any]], bearer: att.Bearer, coroutine: Awaitable[Any]) -> None:
-    """Run ``coroutine`` until it ends or the link drops; keep a reference and log its failure."""
-    connection = bearer.connection if att.is_enhanced_bearer(bearer) else bearer
-    future = asyncio.ensure_future(connection.cancel_on_disconnection(coroutine))
-    tasks.add(future)
-
-    def done(finished: asyncio.Future[Any]) -> None:
-        tasks.discard(finished)
-        if not finished.cancelled() and (error := finished.exception()) is not None:
-            logger.warning("GATT procedure failed: %r", error)
-
-    future.add_done_callback(done)
-
-
-async def _call(callback: Callable[..., Any], *args: Any) -> Any:
-    result = callback(*args)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
 
 
 # -----------------------------------------------------------------------------
@@ -294,7 +226,7 @@ class ScControlPointRequest:
     sensor_location: SensorLocation | None = None
 
     def __post_init__(self) -> None:
-        _integer("opcode", self.opcode, _UINT8_MAX)
+        check_integer("opcode", self.opcode, _UINT8_MAX)
         if (self.cumulative_value_m is not None) != (self.opcode == ScOpcode.SET_CUMULATIVE_VALUE):
             raise core.InvalidArgumentError(
                 "cumulative_value_m goes with, and only with, SET_CUMULATIVE_VALUE"
@@ -304,9 +236,9 @@ class ScControlPointRequest:
                 "sensor_location goes with, and only with, UPDATE_SENSOR_LOCATION"
             )
         if self.cumulative_value_m is not None:
-            _scaled("cumulative_value_m", self.cumulative_value_m, 10, _UINT32_MAX)
+            encode_scaled("cumulative_value_m", self.cumulative_value_m, 10, _UINT32_MAX)
         if self.sensor_location is not None:
-            _integer("sensor_location", self.sensor_location, _UINT8_MAX)
+            check_integer("sensor_location", self.sensor_location, _UINT8_MAX)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
@@ -344,10 +276,10 @@ class ScControlPointResponse:
     supported_locations: tuple[SensorLocation, ...] = ()
 
     def __post_init__(self) -> None:
-        _integer("request_opcode", self.request_opcode, _UINT8_MAX)
-        _integer("response_value", self.response_value, _UINT8_MAX)
+        check_integer("request_opcode", self.request_opcode, _UINT8_MAX)
+        check_integer("response_value", self.response_value, _UINT8_MAX)
         for location in self.supported_locations:
-            _integer("supported_locations[]", location, _UINT8_MAX)
+            check_integer("supported_locations[]", location, _UINT8_MAX)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
@@ -423,7 +355,8 @@ class RunningSpeedAndCadenceService(gatt.TemplateService):
         self.on_set_cumulative = on_set_cumulative
         self.on_calibration = on_calibration
         self.on_sensor_location = on_sensor_location
-        self._procedure_pending = False
+        #: resolved by the confirmation of the pending procedure's response (RSCS 1.0 §3.4.1: it ends there)
+        self._procedure: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
 
         if sensor_location is None and RscFeature.MULTIPLE_SENSOR_LOCATIONS in self.feature:
@@ -570,22 +503,20 @@ class RunningSpeedAndCadenceService(gatt.TemplateService):
         assert self.sc_control_point_characteristic is not None
         if not indications_enabled(bearer, self.sc_control_point_characteristic):
             raise att.ATT_Error(ApplicationError.CCCD_IMPROPERLY_CONFIGURED)
-        if self._procedure_pending:
+        if self._procedure is not None and not self._procedure.done():
             raise att.ATT_Error(ApplicationError.PROCEDURE_ALREADY_IN_PROGRESS)
         if not value:
             raise att.ATT_Error(att.ErrorCode.INVALID_ATTRIBUTE_LENGTH)
-        self._procedure_pending = True
-        _spawn(self._tasks, bearer, self._run_procedure(bearer, bytes(value)))
+        self._procedure = confirmation = asyncio.get_running_loop().create_future()
+        task = spawn(self._tasks, bearer, self._run_procedure(bearer, bytes(value), confirmation))
+        task.add_done_callback(lambda _task: confirmation.done() or confirmation.cancel())
 
-    async def _run_procedure(self, bearer: att.Bearer, value: bytes) -> None:
-        try:
-            response = await self._respond(value)
-            assert self.sc_control_point_characteristic is not None
-            await _gatt_server(bearer).indicate_subscriber(
-                bearer, self.sc_control_point_characteristic, bytes(response)
-            )
-        finally:
-            self._procedure_pending = False
+    async def _run_procedure(
+        self, bearer: att.Bearer, value: bytes, confirmation: asyncio.Future[None]
+    ) -> None:
+        response = await self._respond(value)
+        assert self.sc_control_point_characteristic is not None
+        await indicate(bearer, self.sc_control_point_characteristic, bytes(response), confirmation)
 
     async def _respond(self, value: bytes) -> ScControlPointResponse:
         opcode = ScOpcode(value[0])
@@ -612,13 +543,13 @@ class RunningSpeedAndCadenceService(gatt.TemplateService):
     async def _on_set_cumulative_value(self, request: ScControlPointRequest) -> ScControlPointResponse:
         outcome = None
         if self.on_set_cumulative is not None:
-            outcome = await _call(self.on_set_cumulative, request.cumulative_value_m)
+            outcome = await call(self.on_set_cumulative, request.cumulative_value_m)
         return self._result(request.opcode, outcome)
 
     async def _on_start_sensor_calibration(self, request: ScControlPointRequest) -> ScControlPointResponse:
         outcome = None
         if self.on_calibration is not None:
-            outcome = await _call(self.on_calibration)
+            outcome = await call(self.on_calibration)
         return self._result(request.opcode, outcome)
 
     async def _on_update_sensor_location(self, request: ScControlPointRequest) -> ScControlPointResponse:
@@ -627,7 +558,7 @@ class RunningSpeedAndCadenceService(gatt.TemplateService):
         previous, self.sensor_location = self.sensor_location, request.sensor_location
         outcome = None
         if self.on_sensor_location is not None:
-            outcome = await _call(self.on_sensor_location, request.sensor_location)
+            outcome = await call(self.on_sensor_location, request.sensor_location)
         if outcome is False:
             self.sensor_location = previous
         return self._result(request.opcode, outcome)
@@ -641,65 +572,6 @@ class RunningSpeedAndCadenceService(gatt.TemplateService):
 # -----------------------------------------------------------------------------
 # Client
 # -----------------------------------------------------------------------------
-class ControlPointClient:
-    """Client side of an indicated control point: writes a request and awaits the response to its op code.
-
-    Responses are ``RESPONSE_CODE, request op code, ...``; each is routed to the queue of its request op code
-    (or to a sink installed with :meth:`route`), so procedures that overlap on the server don't get mixed up.
-    """
-
-    RESPONSE_CODE = 0x10
-
-    def __init__(self, characteristic: gatt_client.CharacteristicProxy[bytes]) -> None:
-        self.characteristic = characteristic
-        self._queues: defaultdict[int, asyncio.Queue[bytes]] = defaultdict(asyncio.Queue)
-        self._sinks: dict[int, Callable[[bytes], None]] = {}
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._subscribed = False
-
-    def _on_indication(self, value: bytes) -> None:
-        if len(value) < 2 or value[0] != self.RESPONSE_CODE:
-            logger.warning("ignoring unexpected control point indication %s", bytes(value).hex())
-            return
-        sink = self._sinks.get(value[1])
-        if sink is not None:
-            sink(bytes(value))
-        else:
-            self._queues[value[1]].put_nowait(bytes(value))
-
-    async def enable(self) -> None:
-        """Enable indications on the control point (once)."""
-        if not self._subscribed:
-            await self.characteristic.subscribe(self._on_indication, prefer_notify=False)
-            self._subscribed = True
-
-    def lock(self, opcode: int) -> asyncio.Lock:
-        """Serialises this client's procedures of one op code."""
-        return self._locks[opcode]
-
-    def route(self, opcode: int, sink: Callable[[bytes], None] | None) -> None:
-        """Deliver responses to ``opcode`` to ``sink`` instead of the queue (``None`` restores the queue)."""
-        if sink is None:
-            self._sinks.pop(opcode, None)
-        else:
-            self._sinks[opcode] = sink
-
-    async def write(self, request: bytes) -> None:
-        """Write ``request`` (with response); raises ``att.ATT_Error`` with the server's error code."""
-        await self.enable()
-        await self.characteristic.write_value(request, with_response=True)
-
-    async def request(self, request: bytes, *, timeout_s: float = CONTROL_POINT_TIMEOUT_S) -> bytes:
-        """Write ``request`` and return the raw response indicated for its op code."""
-        opcode = request[0]
-        async with self.lock(opcode):
-            queue = self._queues[opcode]
-            while not queue.empty():
-                logger.warning("dropping stale control point response %s", queue.get_nowait().hex())
-            await self.write(request)
-            return await asyncio.wait_for(queue.get(), timeout_s)
-
-
 class RunningSpeedAndCadenceServiceProxy(gatt_client.ProfileServiceProxy):
     """Client of :class:`RunningSpeedAndCadenceService`; attribute names mirror the server's."""
 

@@ -40,6 +40,8 @@ MANUFACTURER = "Soleware"
 MODEL = "Soleware sole v1 (virtual)"
 #: how often the shoe sends an RSC measurement between strides (foot pods send about once a second)
 RSC_INTERVAL_S = 1.0
+#: how long after a disconnect the shoe checks that it is advertising again
+READVERTISE_AFTER_S = 0.5
 
 
 def advertised_name(side: str, serial: str) -> str:
@@ -225,12 +227,23 @@ class VirtualShoe:
 
     def _on_connection(self, connection: Connection) -> None:
         self.firmware.connected = True
-        connection.on(
-            "disconnection",
-            lambda _reason: setattr(
-                self.firmware, "connected", bool(self.device and self.device.connections)
-            ),
-        )
+        connection.on("disconnection", self._on_disconnection)
+
+    def _on_disconnection(self, _reason: int) -> None:
+        self.firmware.connected = bool(self.device and self.device.connections)
+        task = asyncio.get_running_loop().create_task(self._advertise_again())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _advertise_again(self) -> None:
+        """Advertise after any disconnect (a link the phone gave up on, a supervision timeout), so the phone
+        finds the shoe again; Bumble's own restart is given a moment first."""
+        await asyncio.sleep(READVERTISE_AFTER_S)
+        device = self.device
+        if device is not None and not device.connections and not device.is_advertising:
+            log.info("%s advertising again", advertised_name(self.side, self.serial))
+            with contextlib.suppress(Exception):
+                await device.start_advertising(advertising_data=self._advertising_data(), auto_restart=True)
 
     async def _replay(self, device: Device, rec: Recording) -> None:
         t, acc, gyr = rec.t_s, rec.acc_mps2, rec.gyr_rps

@@ -34,19 +34,19 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 from bumble import att, core, device, gatt, gatt_adapters, gatt_client, utils
 
 from soleware.gait.vocabulary import Gait, Side, StrikeType, quantize
+from soleware.link.gatt import (
+    ApplicationError,
+    ControlPointClient,
+    call,
+    check_integer,
+    gatt_server_of,
+    indications_enabled,
+    notifications_enabled,
+    spawn,
+)
 
 if TYPE_CHECKING:
     from soleware.gait.pipeline import Stride as GaitStride
-from soleware.link.rsc import (
-    ApplicationError,
-    ControlPointClient,
-    _call,
-    _gatt_server,
-    _integer,
-    _spawn,
-    indications_enabled,
-    notifications_enabled,
-)
 
 __all__ = [
     "RAW_SAMPLES_CHARACTERISTIC",
@@ -177,7 +177,7 @@ class StrideDetail:
     FORMAT = struct.Struct("<IIHHhBHBBHH")
 
     def __post_init__(self) -> None:
-        _integer("seq", self.seq, _UINT32_MAX)
+        check_integer("seq", self.seq, _UINT32_MAX)
 
     @classmethod
     def from_stride(cls, stride: GaitStride, *, seq: int, side: Side | None) -> Self:
@@ -243,14 +243,14 @@ class RawSamples:
     samples: tuple[int, ...]
 
     def __post_init__(self) -> None:
-        _integer("start_counter", self.start_counter, _UINT32_MAX)
-        _integer("channels", self.channels, _UINT8_MAX, 1)
+        check_integer("start_counter", self.start_counter, _UINT32_MAX)
+        check_integer("channels", self.channels, _UINT8_MAX, 1)
         if len(self.samples) % self.channels:
             raise core.InvalidArgumentError(
                 f"{len(self.samples)} samples is not whole frames of {self.channels}"
             )
         for sample in self.samples:
-            _integer("samples[]", sample, _INT16_MAX, _INT16_MIN)
+            check_integer("samples[]", sample, _INT16_MAX, _INT16_MIN)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
@@ -276,10 +276,10 @@ class RunInfo:
     FORMAT = struct.Struct("<IQII")
 
     def __post_init__(self) -> None:
-        _integer("run_id", self.run_id, _UINT32_MAX)
-        _integer("start_unix_ms", self.start_unix_ms, _UINT64_MAX)
-        _integer("first_seq", self.first_seq, _UINT32_MAX)
-        _integer("last_seq", self.last_seq, _UINT32_MAX)
+        check_integer("run_id", self.run_id, _UINT32_MAX)
+        check_integer("start_unix_ms", self.start_unix_ms, _UINT64_MAX)
+        check_integer("first_seq", self.first_seq, _UINT32_MAX)
+        check_integer("last_seq", self.last_seq, _UINT32_MAX)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
@@ -301,7 +301,7 @@ FRAME_OVERHEAD = _FRAME_HEADER.size + 2
 
 def encode_frame(seq: int, payload: bytes) -> bytes:
     """Frame one run-log record."""
-    _integer("seq", seq, _UINT32_MAX)
+    check_integer("seq", seq, _UINT32_MAX)
     if len(payload) > _UINT16_MAX:
         raise core.InvalidArgumentError(f"record of {len(payload)} bytes exceeds 65535")
     body = _FRAME_HEADER.pack(seq, len(payload)) + payload
@@ -351,8 +351,8 @@ def _encrypted_cccd(characteristic: gatt.Characteristic) -> None:
             gatt.GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR,
             gatt.Descriptor.READABLE | gatt.Descriptor.WRITEABLE | gatt.Descriptor.WRITE_REQUIRES_ENCRYPTION,
             att.AttributeValueV2(
-                read=lambda bearer: _gatt_server(bearer).read_cccd(bearer, characteristic),
-                write=lambda bearer, value: _gatt_server(bearer).write_cccd(bearer, characteristic, value),
+                read=lambda bearer: gatt_server_of(bearer).read_cccd(bearer, characteristic),
+                write=lambda bearer, value: gatt_server_of(bearer).write_cccd(bearer, characteristic, value),
             ),
         ),
     ]
@@ -494,15 +494,15 @@ class SolewareService(gatt.TemplateService):
         if len(value) != 8:
             raise att.ATT_Error(att.ErrorCode.INVALID_ATTRIBUTE_LENGTH)
         assert self.on_time_sync is not None
-        await _call(self.on_time_sync, struct.unpack("<Q", value)[0])
+        await call(self.on_time_sync, struct.unpack("<Q", value)[0])
 
     # -- run log -----------------------------------------------------------------------------------------------
     def _spawn(self, bearer: att.Bearer, coroutine: Any) -> None:
-        _spawn(self._tasks, bearer, coroutine)
+        spawn(self._tasks, bearer, coroutine)
 
     async def _indicate(self, bearer: att.Bearer, value: bytes) -> None:
         assert self.run_log_control_point_characteristic is not None
-        await _gatt_server(bearer).indicate_subscriber(
+        await gatt_server_of(bearer).indicate_subscriber(
             bearer, self.run_log_control_point_characteristic, value
         )
 
@@ -592,7 +592,7 @@ class SolewareService(gatt.TemplateService):
         sent, last_seq, next_seq = 0, NO_SEQ, from_seq
         status = RunLogResponseValue.SUCCESS
         pending: collections.deque[tuple[int, bytes]] = collections.deque()
-        server = _gatt_server(bearer)
+        server = gatt_server_of(bearer)
 
         def refill() -> None:
             nonlocal next_seq
@@ -693,7 +693,7 @@ class SolewareServiceProxy(gatt_client.ProfileServiceProxy):
         """Write the Time Sync characteristic (Unix time in ms, uint64)."""
         if self.time_sync is None:
             raise core.InvalidStateError("server offers no Time Sync")
-        _integer("unix_ms", unix_ms, _UINT64_MAX)
+        check_integer("unix_ms", unix_ms, _UINT64_MAX)
         await self.time_sync.write_value(unix_ms, with_response=True)
 
     def _run_log(self) -> tuple[ControlPointClient, gatt_client.CharacteristicProxy[bytes]]:
@@ -722,7 +722,7 @@ class SolewareServiceProxy(gatt_client.ProfileServiceProxy):
 
     async def ack(self, seq: int) -> RunLogResponseValue:
         """Tell the shoe every record up to and including ``seq`` is safe on the phone."""
-        _integer("seq", seq, _UINT32_MAX)
+        check_integer("seq", seq, _UINT32_MAX)
         status, _ = await self._request(struct.pack("<BI", RunLogOpcode.ACK, seq))
         return status
 
@@ -737,9 +737,9 @@ class SolewareServiceProxy(gatt_client.ProfileServiceProxy):
         a CRC mismatch, a gap in the count or a timeout.
         """
         control_point, data = self._run_log()
-        _integer("from_seq", from_seq, _UINT32_MAX)
-        _integer("max_records", max_records, _UINT32_MAX)
-        _integer("window", window, _UINT16_MAX, 1)
+        check_integer("from_seq", from_seq, _UINT32_MAX)
+        check_integer("max_records", max_records, _UINT32_MAX)
+        check_integer("window", window, _UINT16_MAX, 1)
         await self.ensure_mtu()
         events: asyncio.Queue[tuple[bool, bytes]] = asyncio.Queue()
 

@@ -564,7 +564,7 @@ class Achievements:
             as_of = self.last_key_[0] if self.last_key_ else dt.datetime.now(dt.UTC)
         if as_of.tzinfo is None:
             raise ValueError("as_of must be timezone-aware")
-        zone = ZoneInfo(self.time_zone) if self.time_zone else None
+        zone: dt.tzinfo | None = ZoneInfo(self.time_zone) if self.time_zone else None
         if zone is None:
             # no runner-wide zone: read "today" in the zone of the latest run
             zone = ZoneInfo(self.last_zone_) if self.last_zone_ else dt.UTC

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from soleware.gait.vocabulary import Gait, Side, StrikeType
 from soleware.runs.efforts import Effort, best_efforts
@@ -368,7 +369,15 @@ STREAM_RESOLUTION = {
 }
 
 
-@dataclasses.dataclass(eq=False)
+def _metric_column(name: str, value: ArrayLike | None, n: int) -> np.ndarray:
+    """A float32 stream column of length ``n``; all NaN when omitted."""
+    arr = np.full(n, np.nan, np.float32) if value is None else np.ascontiguousarray(value, np.float32)
+    if arr.shape != (n,):
+        raise RunDataError(f"streams {name} has shape {arr.shape}, expected ({n},) like t_s")
+    return arr
+
+
+@dataclasses.dataclass(eq=False, init=False)
 class Streams:
     """Per-sample arrays over a run, all the same length; NaN marks an unknown value (e.g. no stride, paused).
 
@@ -378,25 +387,32 @@ class Streams:
 
     t_s: np.ndarray
     distance_m: np.ndarray
-    speed_mps: np.ndarray | None = None
-    cadence_spm: np.ndarray | None = None
-    stride_length_m: np.ndarray | None = None
-    contact_time_s: np.ndarray | None = None
+    speed_mps: np.ndarray
+    cadence_spm: np.ndarray
+    stride_length_m: np.ndarray
+    contact_time_s: np.ndarray
 
-    def __post_init__(self) -> None:
-        self.t_s = np.ascontiguousarray(self.t_s, dtype=np.float64)
-        self.distance_m = np.ascontiguousarray(self.distance_m, dtype=np.float64)
+    def __init__(
+        self,
+        t_s: ArrayLike,
+        distance_m: ArrayLike,
+        speed_mps: ArrayLike | None = None,
+        cadence_spm: ArrayLike | None = None,
+        stride_length_m: ArrayLike | None = None,
+        contact_time_s: ArrayLike | None = None,
+    ) -> None:
+        # an explicit __init__ so that the metric columns are typed as the arrays they always are once built
+        self.t_s = np.ascontiguousarray(t_s, dtype=np.float64)
+        self.distance_m = np.ascontiguousarray(distance_m, dtype=np.float64)
         n = len(self.t_s)
         if self.t_s.ndim != 1 or self.distance_m.shape != (n,):
             raise RunDataError(
                 f"streams t_s and distance_m must be 1-d and equal length, got {self.t_s.shape}, {self.distance_m.shape}"
             )
-        for name in _STREAM_F4:
-            value = getattr(self, name)
-            arr = np.full(n, np.nan, np.float32) if value is None else np.ascontiguousarray(value, np.float32)
-            if arr.shape != (n,):
-                raise RunDataError(f"streams {name} has shape {arr.shape}, expected ({n},) like t_s")
-            setattr(self, name, arr)
+        self.speed_mps = _metric_column("speed_mps", speed_mps, n)
+        self.cadence_spm = _metric_column("cadence_spm", cadence_spm, n)
+        self.stride_length_m = _metric_column("stride_length_m", stride_length_m, n)
+        self.contact_time_s = _metric_column("contact_time_s", contact_time_s, n)
         if not (np.all(np.isfinite(self.t_s)) and np.all(np.isfinite(self.distance_m))):
             raise RunDataError("streams t_s and distance_m must be finite")
         if n > 1 and np.any(np.diff(self.t_s) <= 0):
@@ -511,7 +527,7 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise RunDataError(f"unknown time zone {name!r} (use an IANA name such as 'Asia/Shanghai')") from exc
+        raise RunDataError("unknown time zone (use an IANA name such as 'Asia/Shanghai')") from exc
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -798,7 +814,8 @@ def _nanmean_stack(rows: list[np.ndarray]) -> np.ndarray:
     stack = np.vstack(rows)
     count = np.sum(~np.isnan(stack), axis=0)
     total = np.nansum(stack, axis=0)
-    return np.divide(total, count, out=np.full(stack.shape[1], np.nan), where=count > 0)
+    mean: np.ndarray = np.divide(total, count, out=np.full(stack.shape[1], np.nan), where=count > 0)
+    return mean
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ import collections
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Self
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -141,12 +141,14 @@ def riegel_time_s(
     """Riegel's prediction T2 = T1·(D2/D1)^exponent."""
     if time_s <= 0 or distance_m <= 0 or target_m <= 0:
         raise ValueError("Riegel needs positive times and distances")
-    return time_s * (target_m / distance_m) ** exponent
+    predicted_s: float = time_s * (target_m / distance_m) ** exponent
+    return predicted_s
 
 
 def _effort_threshold_mps(e: Effort) -> float:
     """One-hour speed implied by one effort (Riegel solved for a 3600 s race)."""
-    return e.distance_m * (3600.0 / e.time_s) ** (1.0 / RIEGEL_EXPONENT) / 3600.0
+    speed_mps: float = e.distance_m * (3600.0 / e.time_s) ** (1.0 / RIEGEL_EXPONENT) / 3600.0
+    return speed_mps
 
 
 def threshold_speed_mps(efforts: Iterable[Effort], *, min_effort_m: float = 1500.0) -> float | None:
@@ -470,7 +472,7 @@ def shoe_mileage(
     """
     retire_at_by_serial = retire_at_by_serial or {}
     initial = initial_m_by_serial or {}
-    acc: dict[str, list] = {}
+    acc: dict[str, list[Any]] = {}  # serial -> [distance_m, runs, first start, last start]
     for r in runs:
         for serial in r.shoe_serials:
             a = acc.setdefault(serial, [initial.get(serial, 0.0), 0, r.start_time, r.start_time])

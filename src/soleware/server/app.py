@@ -3,69 +3,116 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 
-from fastapi import FastAPI, Request, Response, status
+from fastapi import APIRouter, FastAPI, Request, Response, status
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import soleware
 from soleware.runs.storage import NotFound, RunStore
 from soleware.runs.storage.db import make_engine
 from soleware.runs.storage.migrate import upgrade
+from soleware.runs.storage.throttle import SignInThrottle, ThrottlePolicy
 from soleware.server.config import Settings
-from soleware.server.errors import COMMON_RESPONSES, unprocessable
+from soleware.server.errors import COMMON_RESPONSES, unprocessable, validation_failed
 from soleware.server.live import LiveHub
-from soleware.server.routers import auth, files, live, progress, runs
+from soleware.server.routers import auth, files, live, progress, refused, runs
 
-__all__ = ["create_app"]
+__all__ = ["BodyLimit", "BodyTooLarge", "create_app"]
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """The request body is over its route's limit (413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"request body larger than {limit} bytes, the most this request may send",
+        )
 
 
 class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` with 413, by Content-Length or while streaming."""
+    """Refuse a body over its route's limit with 413: by Content-Length before the route runs, and by counting
+    the bytes as they arrive (chunked bodies have no length), so no route ever reads more than its limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, limit_for: Callable[[Scope], int]) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.limit_for = limit_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(scope, receive, send)
+        limit = self.limit_for(scope)
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(BodyTooLarge(limit), scope, receive, send)
             return
         seen = 0
+        started = False
 
-        async def limited() -> dict:
+        async def limited() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
+                if seen > limit:
+                    raise BodyTooLarge(limit)  # a route turns it into the 413 (see the handler in create_app)
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._too_large(scope, receive, send)
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, limited, watched)
+        except BodyTooLarge as exc:  # read outside a route's exception handling
+            if started:
+                raise
+            await self._refuse(exc, scope, receive, send)
+
+    @staticmethod
+    async def _refuse(exc: BodyTooLarge, scope: Scope, receive: Receive, send: Send) -> None:
         resp = JSONResponse(
-            {"detail": f"request body larger than {self.max_bytes} bytes"},
-            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+            {"detail": exc.detail}, status_code=exc.status_code, headers={"Connection": "close"}
         )
         await resp(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+#: routes (by endpoint name) allowed a bigger body than ``Settings.max_body_bytes``, and the setting that says how big
+_BIG_BODIES = {
+    "upload_run": "max_run_upload_bytes",
+    "upload_recording": "max_recording_upload_bytes",
+    "import_files": "max_import_bytes",
+}
+
+
+def _body_limits(routers: Sequence[APIRouter], settings: Settings) -> Callable[[Scope], int]:
+    """The body limit of a request: its route's (``routers`` are included without a further prefix), or the
+    small default."""
+    routes = [
+        (r, getattr(settings, _BIG_BODIES[r.name]))
+        for router in routers
+        for r in router.routes
+        if isinstance(r, APIRoute) and r.name in _BIG_BODIES
+    ]
+    assert len(routes) == len(_BIG_BODIES), routes
+
+    def limit_for(scope: Scope) -> int:
+        for route, limit in routes:
+            if route.matches(scope)[0] == Match.FULL:
+                return limit
+        return settings.max_body_bytes
+
+    return limit_for
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -94,8 +141,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.hub = LiveHub(pg_url)
-    app.state.sign_in_limiter = auth.SignInLimiter()
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.state.throttle = SignInThrottle(
+        engine,
+        ThrottlePolicy(
+            free_attempts=settings.sign_in_free_attempts,
+            base_delay_s=settings.sign_in_base_delay_s,
+            max_delay_s=settings.sign_in_max_delay_s,
+            window_s=settings.sign_in_window_s,
+        ),
+    )
+    routers = (auth.router, files.router, runs.router, refused.router, progress.router, live.router)
+    app.add_middleware(BodyLimit, limit_for=_body_limits(routers, settings))
+    app.add_exception_handler(RequestValidationError, validation_failed)
 
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
@@ -127,7 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "database": engine.dialect.name, "version": soleware.__version__}
 
-    for r in (auth.router, files.router, runs.router, progress.router, live.router):
+    for r in routers:
         app.include_router(r, responses=COMMON_RESPONSES)
     from soleware import web
 

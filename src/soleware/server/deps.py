@@ -9,8 +9,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from soleware.runs.storage import RunnerInfo, RunStore
 from soleware.runs.storage.accounts import AuthError
+from soleware.runs.storage.throttle import SignInThrottle
 from soleware.server.config import Settings
 from soleware.server.live import LiveHub
+from soleware.server.session import SESSION_COOKIE, check_csrf
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/auth/signin")
 
@@ -23,31 +25,44 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def get_throttle(request: Request) -> SignInThrottle:
+    return request.app.state.throttle
+
+
 def get_hub(request: Request) -> LiveHub:
     return request.app.state.hub
 
 
-def current_runner(
-    store: Annotated[RunStore, Depends(get_store)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> RunnerInfo:
-    if credentials is None:
+def session_token(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> str:
+    """The access token of the request: ``Authorization: Bearer`` (programs) or the session cookie (the web app,
+    which must then pass the CSRF check); 401 without either."""
+    if credentials is not None:
+        return credentials.credentials
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "sign in first (Authorization: Bearer …)",
             {"WWW-Authenticate": "Bearer"},
         )
+    check_csrf(request, token)
+    return token
+
+
+def current_runner(
+    store: Annotated[RunStore, Depends(get_store)], token: Annotated[str, Depends(session_token)]
+) -> RunnerInfo:
     try:
-        return store.runner_for_token(credentials.credentials)
+        return store.runner_for_token(token)
     except AuthError as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), {"WWW-Authenticate": "Bearer"}) from None
-
-
-def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str | None:
-    return None if credentials is None else credentials.credentials
 
 
 Store = Annotated[RunStore, Depends(get_store)]
 CurrentRunner = Annotated[RunnerInfo, Depends(current_runner)]
 Hub = Annotated[LiveHub, Depends(get_hub)]
+SessionToken = Annotated[str, Depends(session_token)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+SignInLimits = Annotated[SignInThrottle, Depends(get_throttle)]

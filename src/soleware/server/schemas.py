@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 from soleware.gait.vocabulary import Gait, Side, StrikeType
 from soleware.runs.model import RunSummary, Stride
@@ -85,7 +93,19 @@ class StrideIn(Strict):
     gait: Gait = Gait.RUN
 
     def to_stride(self) -> Stride:
+        """The domain's stride (one mapping from the upload body to the run domain)."""
         return Stride(**self.model_dump())
+
+
+def _stride_as_is(v: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    return v if isinstance(v, Stride) else handler(v)
+
+
+#: a stride as uploaded, turned into the domain's compact ``Stride`` as soon as it is valid (a pydantic model per
+#: stride costs ~1.5 kB, five times its JSON; a run of 72,000 strides keeps only the slotted ``Stride``s); one
+#: validated already (``server.bodies.json_body`` does them one by one) passes as it is
+UploadedStride = Annotated[StrideIn, AfterValidator(StrideIn.to_stride), WrapValidator(_stride_as_is)]
+UPLOADED_STRIDE: TypeAdapter[Stride] = TypeAdapter(UploadedStride)
 
 
 class LapIn(Strict):
@@ -101,7 +121,7 @@ class RunUpload(Strict):
     time_zone: str = Field("UTC", max_length=64)
     title: str = Field("", max_length=200)
     shoe_serials: list[str] = Field(default_factory=list, max_length=4)
-    strides: list[StrideIn] = Field(min_length=1, max_length=200_000)
+    strides: list[UploadedStride] = Field(min_length=1, max_length=200_000)
     laps: list[LapIn] = Field(default_factory=list, max_length=1000)
 
 
@@ -173,6 +193,55 @@ class UploadResult(BaseModel):
     merged: bool = False
     records: list[RecordChangeOut]
     awards: list[AwardOut]
+
+
+class RefusedUploadIn(Strict):
+    """An upload the service refused, as its sender kept it: its own name for it, the body, the reason."""
+
+    key: str = Field(min_length=1, max_length=200)
+    reason: str = Field(max_length=2000)
+    body: dict[str, Any]
+
+
+class RefusedUploadOut(BaseModel):
+    id: str
+    key: str
+    reason: str
+    refused_at: dt.datetime
+    #: the run it was stored as once sent again, else None
+    run_id: str | None
+    stored_at: dt.datetime | None
+    #: from the body as sent (it may be what is wrong with it)
+    start_time: str | None
+    shoe_serials: list[str]
+    strides: int
+    distance_m: float | None
+
+    @classmethod
+    def of(cls, u: Any) -> RefusedUploadOut:
+        body = u.body
+        strides = body.get("strides") if isinstance(body.get("strides"), list) else []
+        lengths = [s.get("length_m") for s in strides if isinstance(s, dict)]
+        numbers = [float(x) for x in lengths if isinstance(x, int | float) and not isinstance(x, bool)]
+        serials = body.get("shoe_serials")
+        return cls(
+            id=u.id,
+            key=u.key,
+            reason=u.reason,
+            refused_at=u.refused_at,
+            run_id=u.run_id,
+            stored_at=u.stored_at,
+            start_time=str(body["start_time"])[:64] if body.get("start_time") is not None else None,
+            shoe_serials=[str(x)[:64] for x in serials[:4]] if isinstance(serials, list) else [],
+            strides=len(strides),
+            distance_m=sum(numbers) / max(1, len({s.get("side") for s in strides if isinstance(s, dict)}))
+            if numbers
+            else None,
+        )
+
+
+class RefusedUploadList(BaseModel):
+    refused: list[RefusedUploadOut]
 
 
 class SplitOut(BaseModel):

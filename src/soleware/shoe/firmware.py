@@ -299,7 +299,7 @@ class Firmware:
         last = self.last_stride_
         if s.duration_s < self.pause_s:  # a longer stride spans a stop
             joined = last is not None and s.t_start_s - last.t_end_s < self.pause_s
-            self._moving_s += s.t_end_s - (last.t_end_s if joined else s.t_start_s)
+            self._moving_s += s.t_end_s - (last.t_end_s if last is not None and joined else s.t_start_s)
         self.last_stride_ = s
         self.run_distance_m_ += s.length_m
         self.run_strides_ += 1
@@ -351,9 +351,7 @@ class Firmware:
     # ------------------------------------------------------------------ introspection
     def state_bytes(self) -> int:
         """Memory the loop holds: FIFO, the engine's window, the current run's strides."""
-        e = self._engine
-        engine = e._t.nbytes + e._acc.nbytes + e._gyr.nbytes
-        return self._fifo.nbytes + engine + 96 * (1 + len(self._candidates))
+        return self._fifo.nbytes + self._engine.held_bytes() + 96 * (1 + len(self._candidates))
 
     def run(self, t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray) -> Self:
         """Process a whole recording and finish (for replay, tests and benchmarks)."""

@@ -3,7 +3,8 @@
 Why this shape
 --------------
 * **One API, no second back end.** Pages hold no runner data; their scripts call the same JSON API as the gateway
-  and the CLI with the bearer token kept in ``localStorage``. The server renders only the page shells: layout,
+  and the CLI, signed in by an HttpOnly session cookie with a CSRF token (``soleware.server.session``) where
+  programs send a bearer token; no script can read the session. The server renders only the page shells: layout,
   labels, forms, translated text. So every shell is the same for every runner, which lets the service worker
   cache it and show already-loaded runs offline.
 * **No build step and no Node at run time.** Templates are Jinja2 (already a dependency), strings are gettext
@@ -60,6 +61,7 @@ PAGES: dict[str, tuple[str, str, bool]] = {
     "records": ("/records", N_("Records"), True),
     "achievements": ("/achievements", N_("Achievements"), True),
     "shoes": ("/shoes", N_("Shoes"), True),
+    "refused": ("/refused", N_("Refused runs"), True),
     "settings": ("/settings", N_("Settings"), True),
 }
 NAV = ("live", "runs", "progress", "records", "achievements", "shoes", "settings")

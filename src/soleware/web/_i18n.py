@@ -15,13 +15,19 @@ from __future__ import annotations
 import functools
 import gettext
 import io
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from babel.messages.extract import extract, extract_javascript
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 import soleware
+
+# babel types an extraction method narrower than its own extract_javascript and jinja2's babel_extract are
+# (extra keyword parameters, results typed in another order), so the web app holds them as plain callables.
+_Extractor = Callable[..., Iterator[Any]]
 
 __all__ = [
     "LOCALES",
@@ -82,7 +88,8 @@ def js_messages() -> tuple[str, ...]:
     found: set[str] = set()
     for path in sorted(JS_DIR.glob("*.js")):
         with path.open("rb") as f:
-            for _lineno, message, _comments, _context in extract(extract_javascript, f, {"t": None}):
+            # babel's type of an extraction method leaves out its own extract_javascript's `lineno` parameter
+            for _lineno, message, _comments, _context in extract(extract_javascript, f, {"t": None}):  # type: ignore[arg-type]
                 if isinstance(message, str):
                     found.add(message)
     return tuple(sorted(found))
@@ -103,7 +110,7 @@ def extract_messages() -> dict[str, list[str]]:
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_python
 
     found: dict[str, list[str]] = {}
-    sources = [
+    sources: list[tuple[Path, _Extractor, dict[str, Any]]] = [
         (p, jinja2.ext.babel_extract, DEFAULT_KEYWORDS) for p in sorted((HERE / "templates").glob("*.html"))
     ]
     sources += [(p, extract_python, DEFAULT_KEYWORDS) for p in sorted(HERE.glob("*.py"))]
@@ -145,9 +152,10 @@ def update_catalogues() -> list[Path]:
         for msgid, where in sorted(messages.items()):
             known = old.get(msgid)
             files = sorted({w.rsplit(":", 1)[0] for w in where})
-            catalog.add(msgid, known.string if known else "", locations=[(f, None) for f in files])
-        with po.open("wb") as f:
-            write_po(f, catalog, width=110, sort_output=True, include_lineno=False, omit_header=False)
+            # babel types a location's line as int, but accepts None (no line number) as its own extractors give
+            catalog.add(msgid, known.string if known else "", locations=[(f, None) for f in files])  # type: ignore[misc]
+        with po.open("wb") as out:
+            write_po(out, catalog, width=110, sort_output=True, include_lineno=False, omit_header=False)
     return compile_catalogues()
 
 

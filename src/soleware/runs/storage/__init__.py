@@ -2,8 +2,8 @@
 
 ``RunStore`` is the run service's view of one database: accounts (`AccountStore`), runs with the records and
 achievements derived from them (`RunHistory`), shoes (`ShoeStore`), progress from aggregates kept on write
-(`ProgressStore`) and live state (`LiveStore`), each in its module beside this one over the same engine and
-transactions.
+(`ProgressStore`), live state (`LiveStore`) and refused uploads (`RefusedUploadStore`), each in its module beside
+this one over the same engine and transactions.
 """
 
 from soleware.runs.storage._base import NotFound
@@ -11,6 +11,7 @@ from soleware.runs.storage.accounts import AccountError, AccountExists, AccountS
 from soleware.runs.storage.db import make_engine
 from soleware.runs.storage.live import LiveStore
 from soleware.runs.storage.progress import ProgressStore, ProgressView
+from soleware.runs.storage.refused import RefusedUploadInfo, RefusedUploadStore
 from soleware.runs.storage.runs import AddResult, RunHistory, RunPage, RunView
 from soleware.runs.storage.shoes import ShoeInfo, ShoeStore
 
@@ -24,6 +25,8 @@ __all__ = [
     "NotFound",
     "ProgressStore",
     "ProgressView",
+    "RefusedUploadInfo",
+    "RefusedUploadStore",
     "RunHistory",
     "RunPage",
     "RunStore",
@@ -35,5 +38,5 @@ __all__ = [
 ]
 
 
-class RunStore(AccountStore, RunHistory, ShoeStore, ProgressStore, LiveStore):
+class RunStore(AccountStore, RunHistory, ShoeStore, ProgressStore, LiveStore, RefusedUploadStore):
     """Every aggregate of the run service over one database (``make_engine``; migrate it first)."""

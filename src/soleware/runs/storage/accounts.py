@@ -68,7 +68,7 @@ class AuthError(Exception):
 def check_email(email: str) -> str:
     email = email.strip().lower()
     if len(email) > 320 or not _EMAIL.match(email):
-        raise AccountError(f"not a valid e-mail address: {email!r}")
+        raise AccountError("not a valid e-mail address")
     return email
 
 
@@ -163,7 +163,7 @@ class AccountStore(StoreBase):
                     )
                 )
         except IntegrityError:
-            raise AccountExists(f"an account with e-mail {email} already exists") from None
+            raise AccountExists("an account with this e-mail address already exists") from None
         return RunnerInfo.of(row)
 
     def sign_in(self, email: str, password: str) -> str:
@@ -257,4 +257,4 @@ def _check_zone(zone: str) -> None:
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise AccountError(f"unknown time zone {zone!r} (use an IANA name such as Asia/Shanghai)") from None
+        raise AccountError("unknown time zone (use an IANA name such as Asia/Shanghai)") from None

@@ -21,18 +21,20 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 __all__ = [
     "AccessToken",
     "Base",
     "LiveSession",
     "PeriodTotalRow",
+    "RefusedUpload",
     "RunRow",
     "Runner",
     "RunnerState",
     "Shoe",
     "ShoeTotalRow",
+    "SignInThrottle",
     "default_database_url",
     "make_engine",
     "make_sessionmaker",
@@ -115,8 +117,8 @@ class RunRow(Base):
     shoe_serials: Mapped[dict[str, Any]] = mapped_column(_JSON, default=list)
     #: RunSummary.to_dict(): what records, achievements and progress need, without the blobs
     summary: Mapped[dict[str, Any]] = mapped_column(_JSON)
-    laps: Mapped[dict[str, Any]] = mapped_column(_JSON, default=list)
-    pauses: Mapped[dict[str, Any]] = mapped_column(_JSON, default=list)
+    laps: Mapped[list[dict[str, Any]]] = mapped_column(_JSON, default=list)
+    pauses: Mapped[list[list[float]]] = mapped_column(_JSON, default=list)
     #: ``pack_strides`` (version 2: columns at the shoe's resolution, LZMA)
     strides: Mapped[bytes] = mapped_column(sa.LargeBinary)
     #: ``Streams.to_bytes``, or empty when the streams are those of the stored strides (``stride_streams``)
@@ -179,6 +181,37 @@ class LiveSession(Base):
     state: Mapped[dict[str, Any]] = mapped_column(_JSON)
 
 
+class SignInThrottle(Base):
+    """Sign-in attempts counted per client address, per account and per known-good (account, address) pair
+    (see ``soleware.runs.storage.throttle``); keys are SHA-256 hashes, so the table holds no e-mail or address."""
+
+    __tablename__ = "sign_in_throttle"
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_at: Mapped[dt.datetime]
+    #: the row is forgotten after this (failures a window after the last one; a good address after months)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class RefusedUpload(Base):
+    """An upload the service refused, kept as sent so the runner can see why and send it again.
+
+    ``key`` is the sender's name for it (the gateway's: the shoes' serials and run ids), unique per runner, so
+    telling the service twice keeps one. Once sent again and stored, ``run_id`` names the run.
+    """
+
+    __tablename__ = "refused_uploads"
+    __table_args__ = (sa.UniqueConstraint("runner_id", "key", name="uq_refused_uploads_runner_key"),)
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    refused_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    run_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    stored_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
 def default_database_url() -> str:
     """SQLite in the user's data directory (created if missing)."""
     path = Path(platformdirs.user_data_dir("soleware", appauthor=False)) / "soleware.db"
@@ -231,5 +264,5 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     return engine
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker:
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)

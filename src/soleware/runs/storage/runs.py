@@ -112,7 +112,7 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
         start, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         return dt.datetime.fromisoformat(start), run_id
     except ValueError as exc:
-        raise RunDataError(f"invalid page cursor {cursor!r}") from exc
+        raise RunDataError("invalid page cursor") from exc
 
 
 def _summary(row: RunRow) -> RunSummary:

@@ -60,7 +60,7 @@ class ShoeStore(StoreBase):
                     )
                 )
         except IntegrityError:
-            raise RunDataError(f"shoe {serial!r} is already registered") from None
+            raise RunDataError("this shoe is already registered") from None
 
     def update_shoe(self, runner_id: str, serial: str, **changes: Any) -> None:
         allowed = {"name", "retire_at_m", "retired"}

@@ -1,40 +1,42 @@
-"""Accounts: sign-up, sign-in (rate limited), sign-out, profile and goals."""
+"""Accounts: sign-up, sign-in (throttled; a bearer token for programs, a cookie session for the web app),
+sign-out, profile and goals."""
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
-from soleware.runs.storage.accounts import AccountError, AccountExists, AuthError
-from soleware.server.deps import AppSettings, CurrentRunner, Store, bearer_token
+from soleware.runs.storage.accounts import TOKEN_LIFETIME, AccountError, AccountExists, AuthError
+from soleware.runs.storage.throttle import Throttled
+from soleware.server.deps import AppSettings, CurrentRunner, SessionToken, SignInLimits, Store
 from soleware.server.errors import Message, unprocessable
 from soleware.server.schemas import Me, MeUpdate, SignIn, SignUp, Token
+from soleware.server.session import end_session, same_origin, start_session
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
 
-class SignInLimiter:
-    """Failed sign-ins per (e-mail, client address) in a sliding window, in this process."""
+def authenticate(body: SignIn, request: Request, store: Store, throttle: SignInLimits) -> str:
+    """A new access token for ``body``'s credentials, within the sign-in budgets (401 wrong, 429 wait)."""
+    address = request.client.host if request.client else ""
+    try:
+        return throttle.attempt(body.email, address, lambda: store.sign_in(body.email, body.password))
+    except Throttled as exc:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            str(exc),
+            {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))},
+        ) from None
+    except AuthError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from None
 
-    def __init__(self) -> None:
-        self._fails: dict[tuple[str, str], deque[float]] = defaultdict(deque)
 
-    def check(self, key: tuple[str, str], limit: int, window_s: float) -> float | None:
-        """Seconds to wait when the key is over its limit, else None."""
-        q = self._fails[key]
-        now = time.monotonic()
-        while q and q[0] < now - window_s:
-            q.popleft()
-        return q[0] + window_s - now if len(q) >= limit else None
-
-    def fail(self, key: tuple[str, str]) -> None:
-        self._fails[key].append(time.monotonic())
-
-    def clear(self, key: tuple[str, str]) -> None:
-        self._fails.pop(key, None)
+def from_our_pages(request: Request) -> None:
+    """403 for a request a page of another site made (no other site may sign a browser in: login CSRF)."""
+    if not same_origin(request):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site sign-in refused")
 
 
 @router.post(
@@ -62,32 +64,44 @@ def sign_up(body: SignUp, store: Store) -> Me:
 @router.post(
     "/auth/signin", response_model=Token, responses={401: {"model": Message}, 429: {"model": Message}}
 )
-def sign_in(body: SignIn, request: Request, store: Store, settings: AppSettings) -> Token:
-    limiter: SignInLimiter = request.app.state.sign_in_limiter
-    key = (body.email.strip().lower(), request.client.host if request.client else "")
-    wait = limiter.check(key, settings.sign_in_attempts, settings.sign_in_window_s)
-    if wait is not None:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many failed sign-ins; try again in {wait:.0f} s",
-            {"Retry-After": str(max(1, round(wait)))},
-        )
-    try:
-        token = store.sign_in(body.email, body.password)
-    except AuthError as exc:
-        limiter.fail(key)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from None
-    limiter.clear(key)
+def sign_in(token: Annotated[str, Depends(authenticate)]) -> Token:
+    """A bearer token for the CLI, the gateway and other programs (the web app uses a cookie session)."""
     return Token(access_token=token)
+
+
+@router.post(
+    "/auth/session",
+    response_model=Me,
+    responses={401: {"model": Message}, 403: {"model": Message}, 429: {"model": Message}},
+)
+def start_web_session(
+    request: Request,
+    response: Response,
+    store: Store,
+    settings: AppSettings,
+    _: Annotated[None, Depends(from_our_pages)],  # before the password is checked
+    token: Annotated[str, Depends(authenticate)],
+) -> Me:
+    """Sign the web app in: the session goes into an HttpOnly cookie (see ``soleware.server.session``), never to
+    scripts; the answer is the runner's profile."""
+    start_session(
+        response,
+        token,
+        max_age_s=int(TOKEN_LIFETIME.total_seconds()),
+        secure=settings.cookie_secure or request.url.scheme == "https",
+    )
+    return Me.model_validate(store.runner_for_token(token), from_attributes=True)
 
 
 @router.post("/auth/signout", status_code=status.HTTP_204_NO_CONTENT)
 def sign_out(
-    runner: CurrentRunner, store: Store, token: Annotated[str | None, Depends(bearer_token)]
+    request: Request, runner: CurrentRunner, store: Store, token: SessionToken, settings: AppSettings
 ) -> Response:
-    if token:
-        store.sign_out(token)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    """End this session (bearer token or cookie) and delete the web app's cookies."""
+    store.sign_out(token)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    end_session(response, secure=settings.cookie_secure or request.url.scheme == "https")
+    return response
 
 
 @router.get("/me", response_model=Me)
@@ -105,7 +119,9 @@ def update_me(body: MeUpdate, runner: CurrentRunner, store: Store) -> Me:
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
-def delete_me(runner: CurrentRunner, store: Store) -> Response:
+def delete_me(request: Request, runner: CurrentRunner, store: Store, settings: AppSettings) -> Response:
     """Delete the account and every run, record, achievement and shoe of it. There is no undo."""
     store.delete_runner(runner.id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    end_session(response, secure=settings.cookie_secure or request.url.scheme == "https")
+    return response

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from soleware.formats import EXPORT_FORMATS, FormatError
 from soleware.formats.history import export, import_into
+from soleware.server.bodies import save_upload
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message, unprocessable
 
@@ -68,7 +69,7 @@ async def import_files(
         for i, f in enumerate(files):
             name = Path(f.filename or f"upload-{i}").name or f"upload-{i}"
             path = Path(tmp) / f"{i:04d}-{name}"
-            path.write_bytes(await f.read())
+            await save_upload(f, path)
             paths.append(path)
         outcomes = await run_in_threadpool(import_into, store, runner.id, paths, time_zone=runner.time_zone)
     out = [

@@ -1,7 +1,7 @@
 """Live runs: the gateway posts values while the runner runs; the runner's open pages get them over a WebSocket.
 
 The WebSocket is authenticated by its first message (``{"token": "…"}``), not the URL, so tokens never reach
-access logs.
+access logs; the web app sends ``{}`` and is known by its session cookie, taken only from our own origin.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from soleware.runs.storage.accounts import AuthError
 from soleware.server.deps import CurrentRunner, Hub, Store
 from soleware.server.schemas import LiveUpdate
+from soleware.server.session import SESSION_COOKIE, same_origin
 
 router = APIRouter(prefix="/api/live", tags=["live"])
 
@@ -53,7 +54,8 @@ async def live_socket(ws: WebSocket) -> None:
     await ws.accept()
     try:
         hello = await asyncio.wait_for(ws.receive_json(), 10)
-        runner = await run_in_threadpool(store.runner_for_token, str(hello.get("token", "")))
+        token = hello.get("token") or (ws.cookies.get(SESSION_COOKIE) if same_origin(ws) else None)
+        runner = await run_in_threadpool(store.runner_for_token, str(token or ""))
     except (TimeoutError, AuthError, ValueError, AttributeError, WebSocketDisconnect):
         with contextlib.suppress(RuntimeError):
             await ws.close(code=4401, reason='send {"token": …} first')

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from soleware.gait.recording import RecordingError, load_recording
@@ -19,9 +19,11 @@ from soleware.runs.ingest import run_from_recordings
 from soleware.runs.model import Lap, Run, RunDataError, Source
 from soleware.runs.splits import Split, splits
 from soleware.runs.storage import AddResult
+from soleware.server.bodies import json_body, openapi_json_body, save_upload
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message, unprocessable
 from soleware.server.schemas import (
+    UPLOADED_STRIDE,
     AwardOut,
     EffortOut,
     FootOut,
@@ -81,12 +83,23 @@ def store_run(store: Store, runner: CurrentRunner, run: Run, response: Response)
     response_model=UploadResult,
     status_code=status.HTTP_201_CREATED,
     responses={200: {"model": UploadResult, "description": "already stored (a duplicate upload)"}},
+    openapi_extra=openapi_json_body(RunUpload),
 )
-def upload_run(body: RunUpload, runner: CurrentRunner, store: Store, response: Response) -> UploadResult:
+def upload_run(
+    runner: CurrentRunner,  # before the body: a stranger is refused before it is read
+    body: Annotated[RunUpload, Depends(json_body(RunUpload, items=("strides", UPLOADED_STRIDE)))],
+    store: Store,
+    response: Response,
+) -> UploadResult:
     """A run synced from the shoes: strides of one or both feet, times in seconds from ``start_time``."""
+    return store_run(store, runner, run_from_upload(body), response)
+
+
+def run_from_upload(body: RunUpload) -> Run:
+    """The run of a gateway upload, or a 422 saying why there is none."""
     try:
-        run = Run.from_strides(
-            [s.to_stride() for s in body.strides],
+        return Run.from_strides(
+            body.strides,  # already Stride (see schemas.UploadedStride)
             start_time=body.start_time,
             time_zone=body.time_zone,
             shoe_serials=body.shoe_serials,
@@ -96,7 +109,6 @@ def upload_run(body: RunUpload, runner: CurrentRunner, store: Store, response: R
         )
     except (RunDataError, ValueError) as exc:
         raise unprocessable(str(exc)) from None
-    return store_run(store, runner, run, response)
 
 
 @router.post(
@@ -131,7 +143,7 @@ async def upload_recording(
             name = Path(f.filename or f"file{i}").name
             if not name.lower().endswith((".csv", ".json")):
                 raise unprocessable(f"{name}: expected .csv recordings and .json sidecars", ("body", "files"))
-            (Path(tmp) / name).write_bytes(await f.read())
+            await save_upload(f, Path(tmp) / name)
             if name.lower().endswith(".csv"):
                 paths.append(Path(tmp) / name)
         try:

@@ -199,7 +199,7 @@ class FileFlash(Flash):
             self._file.close()
             raise FlashError(f"{self.path}: cannot map an empty image") from e
         try:
-            super().__init__(mm, page_size=page_size, strict=strict)  # type: ignore[arg-type]
+            super().__init__(mm, page_size=page_size, strict=strict)
         except FlashError:
             mm.close()
             self._file.close()

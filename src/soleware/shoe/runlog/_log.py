@@ -33,8 +33,8 @@ from __future__ import annotations
 import dataclasses
 import struct
 import zlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Self
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, ParamSpec, Self, TypeVar
 
 from soleware.gait.vocabulary import Side, quantize
 from soleware.shoe.runlog._flash import Flash, PowerCut
@@ -54,6 +54,9 @@ if TYPE_CHECKING:
     from soleware.gait.pipeline import Stride as GaitStride
 
 __all__ = ["HEADER_SIZE", "LogStats", "RunInfo", "RunLog", "RunLogError", "detect_page_size"]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 PAGE_MAGIC = b"SWL1"
 _PAGE_HEAD = struct.Struct("<4sIIIB3x")
@@ -280,7 +283,7 @@ class RunLog:
 
     # ----------------------------------------------------------------------------------------------- writing
 
-    def _guard(self, fn, *args, **kw):  # type: ignore[no-untyped-def]
+    def _guard(self, fn: Callable[_P, _T], *args: _P.args, **kw: _P.kwargs) -> _T:
         if self._broken:
             raise RunLogError("the flash lost power during a write: reopen it with RunLog.open")
         try:

@@ -143,7 +143,7 @@ class LogRecord:
         (crc,) = _CRC.unpack_from(data, end)
         if zlib.crc32(data[offset:end]) != crc:
             raise RecordError("CRC mismatch")
-        return sub._from_values(seq, sub._PAYLOAD.unpack_from(data, offset + _HEAD.size))  # type: ignore[return-value]
+        return sub._from_values(seq, sub._PAYLOAD.unpack_from(data, offset + _HEAD.size))
 
 
 @dataclasses.dataclass(frozen=True)

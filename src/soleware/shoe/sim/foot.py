@@ -100,7 +100,11 @@ class Runner:
 
     @property
     def run_strike_angle_deg(self) -> float:
-        return STRIKE_ANGLE_DEG[self.strike] if self.strike_angle_deg is None else self.strike_angle_deg
+        return (
+            STRIKE_ANGLE_DEG[StrikeType(self.strike)]
+            if self.strike_angle_deg is None
+            else self.strike_angle_deg
+        )
 
 
 def _interp(x: float, xs: tuple[float, ...], ys: tuple[float, ...]) -> float:

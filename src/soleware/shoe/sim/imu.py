@@ -150,11 +150,11 @@ class SensorModel:
         out = x @ m.T + b
         if bias_walk > 0:
             # the walk is drawn at 10 Hz and interpolated: it wanders far slower than that
-            m = int(np.ceil(n / sample_rate_hz * _WALK_RATE_HZ)) + 2
+            n_walk = int(np.ceil(n / sample_rate_hz * _WALK_RATE_HZ)) + 2
             walk = np.vstack(
                 [
                     np.zeros(3),
-                    np.cumsum(rng.normal(0.0, bias_walk / np.sqrt(_WALK_RATE_HZ), (m - 1, 3)), axis=0),
+                    np.cumsum(rng.normal(0.0, bias_walk / np.sqrt(_WALK_RATE_HZ), (n_walk - 1, 3)), axis=0),
                 ]
             )
             pos = np.arange(n) * (_WALK_RATE_HZ / sample_rate_hz)
@@ -169,7 +169,7 @@ class SensorModel:
         clipped = np.zeros(len(x), dtype=bool)
         if self.clip and np.isfinite(full_scale):
             lo, hi = -full_scale, full_scale - lsb
-            clipped = ((x < lo) | (x > hi)).any(axis=1)
+            clipped = np.asarray(((x < lo) | (x > hi)).any(axis=1))
             x = np.clip(x, lo, hi)
         if self.quantize and np.isfinite(lsb):
             x = np.round(x / lsb) * lsb

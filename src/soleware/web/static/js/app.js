@@ -4,7 +4,6 @@
 
 (() => {
   const CONFIG = JSON.parse(document.getElementById("config").textContent);
-  const TOKEN_KEY = "soleware.token";
   const ME_KEY = "soleware.me";
   const KM_PER_MI = 1.609344;
   const M_PER_MI = 1609.344;
@@ -17,18 +16,33 @@
   }
 
   // ------------------------------------------------------------------ session
-  const token = () => localStorage.getItem(TOKEN_KEY);
-  function setToken(value) {
-    if (value) localStorage.setItem(TOKEN_KEY, value);
-    else localStorage.removeItem(TOKEN_KEY);
+  // The session lives in an HttpOnly cookie this script cannot read (see soleware/server/session.py); what it can
+  // read is the CSRF cookie, sent back as a header on every request that changes something.
+  const CSRF_COOKIE = "soleware_csrf";
+  localStorage.removeItem("soleware.token");  // where tokens were kept before the cookie session
+  function csrf() {
+    const pair = document.cookie.split("; ").find((c) => c.startsWith(CSRF_COOKIE + "="));
+    return pair ? decodeURIComponent(pair.slice(CSRF_COOKIE.length + 1)) : null;
   }
+  const signedIn = () => csrf() !== null;
   function cachedMe() {
     try { return JSON.parse(localStorage.getItem(ME_KEY) || "null"); } catch { return null; }
   }
   async function forget() {
-    setToken(null);
+    document.cookie = CSRF_COOKIE + "=; path=/; max-age=0; samesite=strict";
     localStorage.removeItem(ME_KEY);
     if (window.caches) await caches.delete("soleware-api");
+  }
+  /** Sign in (a cookie session) and keep the profile; resolves to it. */
+  async function signIn(email, password) {
+    const me = await api("/api/auth/session", { method: "POST", auth: false, body: { email, password } });
+    localStorage.setItem(ME_KEY, JSON.stringify(me));
+    return me;
+  }
+  /** Sign out: the server deletes the session and its cookies. */
+  async function signOut() {
+    try { await api("/api/auth/signout", { method: "POST" }); } catch { /* signed out locally anyway */ }
+    await forget();
   }
   function toSignIn() {
     const next = location.pathname + location.search;
@@ -64,11 +78,11 @@
       if (s) url += "?" + s;
     }
     const headers = {};
-    if (auth && token()) headers.Authorization = "Bearer " + token();
+    if (!["GET", "HEAD"].includes(method) && csrf()) headers["X-CSRF-Token"] = csrf();
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let resp;
     try {
-      resp = await fetch(url, { method, headers, body: form !== undefined ? form : body === undefined ? undefined : JSON.stringify(body) });
+      resp = await fetch(url, { method, headers, credentials: "same-origin", body: form !== undefined ? form : body === undefined ? undefined : JSON.stringify(body) });
     } catch (e) {
       throw new ApiError(0, t("No connection to the server."));
     }
@@ -216,12 +230,12 @@
     return plain ? plain[1] || plain[2] : fallback;
   }
 
-  /** Download an API file that needs the bearer token (a plain link cannot send it): fetch, then save the blob
-      under the server's file name. Resolves to the name, or null after showing why it failed. */
+  /** Download an API file: fetch (with the session cookie), then save the blob under the server's file name, so
+      a failure is shown here instead of as a browser error page. Resolves to the name, or null after showing why. */
   async function download(url, fallback = "soleware-run") {
     let resp;
     try {
-      resp = await fetch(url, { headers: { Authorization: "Bearer " + token() } });
+      resp = await fetch(url, { credentials: "same-origin" });
     } catch {
       toast(t("Export failed: no connection to the server."));
       return null;
@@ -329,7 +343,7 @@
 
   async function switchLanguage(locale) {
     setLangCookie(locale);
-    if (token()) {
+    if (signedIn()) {
       try {
         const me = await api("/api/me", { method: "PATCH", body: { locale } });
         localStorage.setItem(ME_KEY, JSON.stringify(me));
@@ -362,7 +376,7 @@
         document.body.dataset.ready = "1";
         return;
       }
-      if (!token()) { toSignIn(); return; }
+      if (!signedIn()) { toSignIn(); return; }
       let me;
       try { me = await loadMe(); } catch (e) { if (e.status !== 401) fail(e); return; }
       if (followProfileLocale(me)) return;
@@ -376,7 +390,7 @@
   }
 
   window.Soleware = {
-    CONFIG, t, api, ApiError, token, setToken, forget, setLangCookie, switchLanguage, toSignIn, state, num,
+    CONFIG, t, api, ApiError, signedIn, signIn, signOut, forget, setLangCookie, switchLanguage, toSignIn, state, num,
     distance, distValue, distUnit, paceUnit, clock, pace, paceClock, paceFromSpeed, date, percent, strikeName, distanceName, download, isoInZone, medal, runTitle,
     $, $$, el, toast, fail, unitLabels, chart, thin, PALETTE, M_PER_MI, KM_PER_MI, ready, cachedMe,
   };

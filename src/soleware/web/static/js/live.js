@@ -103,7 +103,7 @@ Soleware.ready(() => {
     const socket = new WebSocket(`${proto}//${location.host}/api/live/ws`);
     ws = socket;
     let authed = false;
-    socket.addEventListener("open", () => socket.send(JSON.stringify({ token: S.token() })));
+    socket.addEventListener("open", () => socket.send("{}"));
     socket.addEventListener("message", (ev) => {
       if (!authed) {
         authed = true;

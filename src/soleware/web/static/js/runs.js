@@ -312,5 +312,13 @@ Soleware.ready((me) => {
     }
   }
 
+  async function noteRefused() {
+    const { refused } = await api("/api/refused-uploads");
+    const note = $("#refused-note");
+    note.hidden = refused.length === 0;
+    note.firstElementChild.textContent = t("Runs the service refused: {n}. See why and send them again.", { n: S.num(refused.length) });
+  }
+
+  noteRefused().catch(S.fail);
   return reset();
 });

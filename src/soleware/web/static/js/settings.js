@@ -41,8 +41,7 @@ Soleware.ready(async (me) => {
   }).catch(() => {});
 
   $("#signout").addEventListener("click", async () => {
-    try { await api("/api/auth/signout", { method: "POST" }); } catch { /* signed out locally anyway */ }
-    await S.forget();
+    await S.signOut();
     location.assign("/signin");
   });
   const dialog = $("#confirm-delete");

@@ -1,10 +1,10 @@
-/* Sign in: trade e-mail and password for a bearer token, kept in localStorage. */
+/* Sign in: e-mail and password start a cookie session (HttpOnly: this script never sees a token). */
 "use strict";
 
-/** Whether the saved token still signs in the runner with ``email`` (a demo database may be new since). */
+/** Whether the session still signs in the runner with ``email`` (a demo database may be new since). */
 async function signedInAs(email) {
   try {
-    const resp = await fetch("/api/me", { headers: { Authorization: "Bearer " + Soleware.token() } });
+    const resp = await fetch("/api/me", { credentials: "same-origin" });
     if (resp.status === 401) await Soleware.forget();
     return resp.ok && (await resp.json()).email.toLowerCase() === email.toLowerCase();
   } catch {
@@ -13,11 +13,11 @@ async function signedInAs(email) {
 }
 
 Soleware.ready(async () => {
-  const { $, api, t, token, setToken, setLangCookie } = Soleware;
+  const { $, t, signedIn, signIn, setLangCookie } = Soleware;
   const params = new URLSearchParams(location.search);
   const email = (params.get("email") || "").trim();
   // ?email= (`soleware demo` opens /signin?email=…) asks for that runner: stay here unless they are signed in
-  if (token() && (!email || (await signedInAs(email)))) {
+  if (signedIn() && (!email || (await signedInAs(email)))) {
     location.replace("/");
     return;
   }
@@ -33,14 +33,7 @@ Soleware.ready(async () => {
     const button = form.querySelector("button");
     button.disabled = true;
     try {
-      const { access_token } = await api("/api/auth/signin", {
-        method: "POST",
-        auth: false,
-        body: { email: form.email.value.trim(), password: form.password.value },
-      });
-      setToken(access_token);
-      const me = await api("/api/me");
-      localStorage.setItem("soleware.me", JSON.stringify(me));
+      const me = await signIn(form.email.value.trim(), form.password.value);
       setLangCookie(me.locale);
       const next = params.get("next");
       location.assign(next && next.startsWith("/") && !next.startsWith("//") ? next : "/");

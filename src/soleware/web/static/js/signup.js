@@ -2,7 +2,7 @@
 "use strict";
 
 Soleware.ready(() => {
-  const { $, api, t, setToken, setLangCookie, CONFIG } = Soleware;
+  const { $, api, t, signIn, setLangCookie, CONFIG } = Soleware;
   const form = $("#signup");
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -26,8 +26,7 @@ Soleware.ready(() => {
           time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC",
         },
       });
-      const { access_token } = await api("/api/auth/signin", { method: "POST", auth: false, body: { email, password } });
-      setToken(access_token);
+      await signIn(email, password);
       const units = form.querySelector("input[name=units]:checked").value;
       const me = await api("/api/me", { method: "PATCH", body: { units } });
       localStorage.setItem("soleware.me", JSON.stringify(me));

@@ -3,7 +3,7 @@ strides, per-foot figures, packed summaries and training loads stored with the r
 totals and the form-fit speeds kept per runner; records and achievements in their new (bounded) layout
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-05 04:50:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

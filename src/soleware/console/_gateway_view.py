@@ -1,4 +1,7 @@
-"""The gateway's live terminal view: big numbers for the runner, one column per foot for the details."""
+"""The gateway's live terminal view: big numbers for the runner, one column per foot for the details.
+
+A value that is not known, or not true for this stride, is shown as "–" (flight time only for running strides
+with a flight phase: walking has none)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from soleware.link.gateway import Gateway
+from soleware.link.gateway import Gateway, has_flight
 
 __all__ = ["render"]
 
@@ -34,6 +37,7 @@ def _clock(t_s: float) -> str:
 
 
 def render(gateway: Gateway) -> Group:
+    """The view of ``gateway`` now."""
     live = gateway.live_update()
     top = Table.grid(expand=True, padding=(0, 2))
     for _ in range(4):
@@ -62,7 +66,10 @@ def render(gateway: Gateway) -> Group:
     row("shoe", [f.serial for f in fs])
     row("battery", [f"{f.battery_pct}%" if f.battery_pct is not None else "–" for f in fs])
     row("contact", [f"{1000 * f.last_stride.contact_time_s:.0f} ms" if f.last_stride else "–" for f in fs])
-    row("flight", [f"{1000 * f.last_stride.flight_time_s:.0f} ms" if f.last_stride else "–" for f in fs])
+    row(
+        "flight",
+        [f"{1000 * f.last_stride.flight_time_s:.0f} ms" if has_flight(f.last_stride) else "–" for f in fs],
+    )
     row(
         "strike",
         [
@@ -75,7 +82,7 @@ def render(gateway: Gateway) -> Group:
     row("strides", [str(f.strides_seen) for f in fs])
     row(
         "synced",
-        [str(len(gateway.stores[f.serial].records)) if f.serial in gateway.stores else "0" for f in fs],
+        [str(gateway.stores[f.serial].received) if f.serial in gateway.stores else "0" for f in fs],
     )
     parts = [Panel(top, title="Soleware — live"), feet]
     for u in gateway.uploads[-3:]:

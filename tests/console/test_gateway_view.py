@@ -1,0 +1,86 @@
+"""The gateway's terminal view, rendered from known gateway state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from soleware.console import render
+from soleware.gait.vocabulary import Gait, Side, StrikeType
+from soleware.link.gateway import FootState, Gateway, SyncStore
+from soleware.link.rsc import RscMeasurement
+from soleware.link.soleware_service import StrideDetail
+
+
+def stride(side: Side, gait: Gait, *, flight_time_s: float, seq: int = 7) -> StrideDetail:
+    return StrideDetail(
+        seq=seq,
+        t_end_s=65.0,
+        contact_time_s=0.64 if gait == Gait.WALK else 0.23,
+        flight_time_s=flight_time_s,
+        strike_angle_deg=12.0,
+        strike_type=StrikeType.REARFOOT,
+        impact_mps2=60.0,
+        side=side,
+        gait=gait,
+        length_m=1.4,
+        speed_mps=1.4,
+    )
+
+
+def text(gateway: Gateway) -> str:
+    console = Console(record=True, width=100, color_system=None)
+    console.print(render(gateway))
+    return console.export_text()
+
+
+def row(view: str, label: str) -> list[str]:
+    """The cells of the feet table's row ``label``."""
+    line = next(x for x in view.splitlines() if x.strip("│ ").startswith(label))
+    return [cell.strip() for cell in line.strip().strip("│").split("│")][1:]
+
+
+def gateway(tmp_path: Path) -> Gateway:
+    gw = Gateway(None, state_dir=tmp_path)  # type: ignore[arg-type]  (the view never touches the radio)
+    for side in ("left", "right"):
+        gw.feet[side] = FootState(side=side, serial=f"SW-{side[0].upper()}", link="connected")
+        gw.feet[side].rsc = RscMeasurement(speed_mps=1.4, cadence_spm=110, total_distance_m=90.0)
+    return gw
+
+
+def test_flight_is_shown_only_for_running_strides_with_a_flight_phase(tmp_path):
+    gw = gateway(tmp_path)
+    gw.feet["left"].last_stride = stride(Side.LEFT, Gait.WALK, flight_time_s=1.16)
+    gw.feet["right"].last_stride = stride(Side.RIGHT, Gait.WALK, flight_time_s=0.422)
+    assert row(text(gw), "flight") == ["–", "–"]
+
+    gw.feet["left"].last_stride = stride(Side.LEFT, Gait.RUN, flight_time_s=0.118)
+    gw.feet["right"].last_stride = stride(Side.RIGHT, Gait.RUN, flight_time_s=0.0)
+    view = text(gw)
+    assert row(view, "flight") == ["118 ms", "–"]
+    assert row(view, "contact") == ["230 ms", "230 ms"]
+    assert gw.live_update()["feet"]["left"]["flight_time_s"] == 0.118
+    assert gw.live_update()["feet"]["right"]["flight_time_s"] is None
+
+
+def test_synced_counts_every_record_received_also_after_the_upload(tmp_path):
+    gw = gateway(tmp_path)
+    left = gw.stores["SW-L"] = SyncStore(tmp_path / "sync" / "SW-L.json")
+    for seq in range(1, 203):
+        left.add(seq, b"record")
+    left.add(17, b"record")  # sent again after a reconnect: still one record
+    assert row(text(gw), "synced") == ["202", "0"]
+
+    left.uploaded.add(1)
+    left.forget_through(202)  # the server has the run, the shoe is acknowledged
+    left.save()
+    assert left.records == {}
+    assert row(text(gw), "synced") == ["202", "0"]
+    gw.stores["SW-L"] = SyncStore(left.path)  # the gateway restarted
+    assert row(text(gw), "synced") == ["202", "0"]
+
+
+def test_waiting_for_the_shoes(tmp_path):
+    gw = Gateway(None, state_dir=tmp_path)  # type: ignore[arg-type]
+    assert "waiting for the shoes" in text(gw)
