@@ -1,8 +1,10 @@
 """The run domain model: strides, streams, laps, runs and the compact per-run summary everything else reads.
 
 Plain dataclasses with SI units in the names; no database and no web framework here. Storage keeps a run as
-its scalar fields, ``Streams.to_bytes()`` and ``pack_strides()`` blobs, and ``RunSummary.to_dict()`` (JSON) — the
-summary alone is enough for records, achievements and progress, so those never load streams or strides.
+its scalar fields, ``pack_strides()`` (columns at STRIDE_RESOLUTION, the shoe's own) and ``Streams.to_bytes()``
+blobs (none for a run made of strides: ``stride_streams`` gives its streams back from them), ``Run.feet()`` and
+``RunSummary.to_dict()`` / ``pack_summary()`` — the summary alone is enough for records, achievements and
+progress, so those never load streams or strides.
 """
 
 from __future__ import annotations
