@@ -65,31 +65,6 @@ def _v1_streams(s: Streams) -> bytes:
     return b"SWST" + struct.pack("<BBHI", 1, 6, 0, len(s)) + zlib.compress(body, 6)
 
 
-def _noisy_run(seed: int) -> Run:
-    rng = np.random.default_rng(seed)
-    strides = []
-    for side, t0 in (("left", 0.0), ("right", 0.37)):
-        t = t0
-        for _ in range(600):
-            d = 0.74 * (1 + 0.02 * rng.standard_normal())
-            strides.append(
-                Stride(
-                    side,
-                    t,
-                    t + d,
-                    2.3 * (1 + 0.03 * rng.standard_normal()),
-                    contact_time_s=0.24 + 0.01 * rng.standard_normal(),
-                    flight_time_s=None if rng.random() < 0.1 else 0.12 + 0.01 * rng.standard_normal(),
-                    strike_angle_deg=8 + 3 * rng.standard_normal(),
-                    strike_type=_STRIKES[int(rng.integers(0, 3))],
-                    impact_g=3 + 0.5 * rng.standard_normal(),
-                )
-            )
-            t += d
-    start = dt.datetime(2026, 1, 1, 7, tzinfo=dt.UTC) + dt.timedelta(days=seed)
-    return Run.from_strides(strides, start_time=start, time_zone="Europe/Berlin", shoe_serials=("L", "R"))
-
-
 def _old_runs_table() -> sa.Table:
     names = (
         "id runner_id fingerprint start_time time_zone distance_m elapsed_time_s moving_time_s source title"
@@ -100,13 +75,13 @@ def _old_runs_table() -> sa.Table:
     return sa.table("runs", *cols, *json_cols, *blobs, sa.column("created_at"))
 
 
-def test_runs_stored_the_old_way_read_the_same_after_the_upgrade(database_url):
+def test_runs_stored_the_old_way_read_the_same_after_the_upgrade(database_url, noisy_run):
     engine = make_engine(database_url)
     head = ScriptDirectory.from_config(alembic_config()).get_revision("0005")
     upgrade(engine, head.down_revision)
     store = RunStore(engine)
     runner_id = str(uuid.uuid4())
-    runs = [_noisy_run(k) for k in range(3)]
+    runs = [noisy_run(k) for k in range(3)]
     ids = [str(uuid.uuid4()) for _ in runs]
     with engine.begin() as conn:
         conn.execute(
