@@ -92,7 +92,8 @@ def _sent(body: Any, loc: list[Any]) -> Any:
 
 def _reasons(r: httpx.Response, body: Any = None) -> str:
     """The run service's error answer in a line: each problem as ``where: what (got value)``, the value looked up
-    in ``body``, the body we sent."""
+    in ``body``, the body we sent (the service echoes nothing sent), or as the answer gives it (a refused upload
+    the service kept and validated again)."""
     try:
         detail = r.json()["detail"]
     except (ValueError, KeyError, TypeError):
@@ -103,7 +104,7 @@ def _reasons(r: httpx.Response, body: Any = None) -> str:
     for d in detail[:5]:
         loc = d.get("loc", [])[1:]
         where = ".".join(str(x) for x in loc)
-        value = _sent(body, loc) if loc else None
+        value = _sent(body, loc) if loc and body is not None else d.get("input")
         got = f" (got {value})" if value is not None and not isinstance(value, dict | list) else ""
         parts.append(f"{where}: {d.get('msg', '')}{got}")
     return "; ".join(parts) + (f"; and {len(detail) - 5} more" if len(detail) > 5 else "")
@@ -432,9 +433,10 @@ class ServerClient:
 
     async def upload_run(self, body: RunUpload) -> dict[str, Any]:
         """Store a run; :class:`UploadRejected` when the server refuses it for good, RuntimeError when for now."""
-        r = await self._request("POST", "/api/runs", json=body.to_json())
+        payload = body.to_json()
+        r = await self._request("POST", "/api/runs", json=payload)
         if 400 <= r.status_code < 500 and r.status_code not in (401, 408, 429):
-            raise UploadRejected(f"{r.status_code} {_reasons(r, body)}")
+            raise UploadRejected(f"{r.status_code} {_reasons(r, payload)}")
         if r.status_code >= 400:
             raise RuntimeError(f"upload refused: {r.status_code} {r.text[:300]}")
         return r.json()

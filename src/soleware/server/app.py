@@ -90,6 +90,7 @@ class BodyLimit:
 #: routes (by endpoint name) allowed a bigger body than ``Settings.max_body_bytes``, and the setting that says how big
 _BIG_BODIES = {
     "upload_run": "max_run_upload_bytes",
+    "keep_refused": "max_run_upload_bytes",  # it carries the refused run's upload body
     "upload_recording": "max_recording_upload_bytes",
     "import_files": "max_import_bytes",
 }
