@@ -5,7 +5,7 @@ with a flight phase: walking has none)."""
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -84,7 +84,7 @@ def render(gateway: Gateway) -> Group:
         "synced",
         [str(gateway.stores[f.serial].received) if f.serial in gateway.stores else "0" for f in fs],
     )
-    parts = [Panel(top, title="Soleware — live"), feet]
+    parts: list[RenderableType] = [Panel(top, title="Soleware — live"), feet]
     for u in gateway.uploads[-3:]:
         verb = "uploaded" if u.get("created") else "already on the server"
         parts.append(

@@ -11,9 +11,9 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bumble import hci, pairing
 from bumble.core import BT_LE_TRANSPORT, UUID, AdvertisingData
@@ -30,6 +30,7 @@ from soleware.link.soleware_service import RunInfo, SolewareServiceProxy, Stride
 __all__ = ["BumbleCentral", "Central", "LinkLost", "ShoeAdvert", "ShoeLink"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 RSC_SERVICE = UUID.from_16_bits(0x1814)
 #: a GATT operation that takes longer than this means the shoe is gone (a real link would time out too)
 OPERATION_TIMEOUT_S = 10.0
@@ -81,8 +82,8 @@ class Central(Protocol):
 
 def _advert(adv: Advertisement) -> ShoeAdvert | None:
     name = (
-        adv.data.get(AdvertisingData.COMPLETE_LOCAL_NAME)
-        or adv.data.get(AdvertisingData.SHORT_LOCAL_NAME)
+        adv.data.get(AdvertisingData.Type.COMPLETE_LOCAL_NAME)
+        or adv.data.get(AdvertisingData.Type.SHORTENED_LOCAL_NAME)
         or ""
     )
     if isinstance(name, bytes):
@@ -105,14 +106,15 @@ class _BumbleShoe:
         self.lost = asyncio.Event()
         self.serial = advert.serial or advert.address
         connection.on("disconnection", lambda _reason: self.lost.set())
-        self.rsc = peer.create_service_proxy(RunningSpeedAndCadenceServiceProxy)
+        rsc = peer.create_service_proxy(RunningSpeedAndCadenceServiceProxy)
         self.soleware = peer.create_service_proxy(SolewareServiceProxy)
         self.battery = peer.create_service_proxy(BatteryServiceProxy)
         self.info = peer.create_service_proxy(DeviceInformationServiceProxy)
-        if self.rsc is None:
+        if rsc is None:
             raise LinkLost(f"{advert.name or advert.address} has no Running Speed and Cadence service")
+        self.rsc = rsc
 
-    async def _op(self, coro: Any) -> Any:
+    async def _op(self, coro: Coroutine[Any, Any, T]) -> T:
         """Await a GATT operation; :class:`LinkLost` as soon as the link drops, or when no answer comes in time."""
         if self.lost.is_set():
             coro.close()
@@ -157,8 +159,8 @@ class _BumbleShoe:
     async def read_serial(self) -> str | None:
         if self.info is None or self.info.serial_number is None:
             return None
-        value = await self._op(self.info.serial_number.read_value())
-        return bytes(value).decode(errors="replace")
+        # Bumble reads the String characteristic through a UTF-8 adapter: a str already
+        return await self._op(self.info.serial_number.read_value())
 
     async def subscribe_rsc(self, callback: Callable[[RscMeasurement], Any]) -> None:
         await self._op(self.rsc.subscribe_measurements(callback))
@@ -195,6 +197,8 @@ class _BumbleShoe:
                 await asyncio.wait_for(it.aclose(), 2.0)
 
     async def ack(self, seq: int) -> None:
+        if self.soleware is None:
+            raise NotImplementedError("not a Soleware shoe")
         await self._op(self.soleware.ack(seq))
 
     async def set_time(self, unix_ms: int) -> None:

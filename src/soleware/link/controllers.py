@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Sequence
 
@@ -69,7 +70,7 @@ class VirtualRadio:
     def __init__(self, ports: Sequence[int], *, host: str = "127.0.0.1") -> None:
         self.ports = list(ports)
         self.host = host
-        self.link = LocalLink()
+        self.link = LocalLink()  # type: ignore[no-untyped-call]  # Bumble: LocalLink.__init__ lacks '-> None'
         self.controllers: dict[int, Controller] = {}
         self._servers: list[asyncio.Server] = []
 
@@ -77,7 +78,9 @@ class VirtualRadio:
         loop = asyncio.get_running_loop()
         for i, port in enumerate(self.ports):
             self._servers.append(
-                await loop.create_server(lambda i=i: _HostPort(self, i), self.host, port, reuse_address=True)
+                await loop.create_server(
+                    functools.partial(_HostPort, self, i), self.host, port, reuse_address=True
+                )
             )
         return self
 

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -439,7 +440,8 @@ class ServerClient:
             raise UploadRejected(f"{r.status_code} {_reasons(r, payload)}")
         if r.status_code >= 400:
             raise RuntimeError(f"upload refused: {r.status_code} {r.text[:300]}")
-        return r.json()
+        stored: dict[str, Any] = r.json()
+        return stored
 
     async def report_refused(self, *, key: str, body: dict[str, Any], reason: str) -> dict[str, Any]:
         """Have the server keep a refused upload (its web page lists it); telling it twice keeps one."""
@@ -523,7 +525,7 @@ class Gateway:
         self._complete_since: dict[tuple[str, int], float] = {}
         self._live_dirty = asyncio.Event()
         self._live_active = False
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         #: per shoe found (serial, else address): set while it is known to be advertising
         self._sighted: dict[str, asyncio.Event] = {}
         self._adverts: dict[str, ShoeAdvert] = {}
@@ -607,10 +609,10 @@ class Gateway:
                 foot.link = "connected"
                 log.info("%s: connected", foot.serial)
                 backoff = 0.25
-                await link.subscribe_rsc(lambda m, f=foot: self._on_rsc(f, m))
+                await link.subscribe_rsc(functools.partial(self._on_rsc, foot))
                 if advert.is_soleware:
-                    await link.subscribe_strides(lambda s, f=foot: self._on_stride(f, s))
-                await link.subscribe_battery(lambda level, f=foot: self._on_battery(f, level))
+                    await link.subscribe_strides(functools.partial(self._on_stride, foot))
+                await link.subscribe_battery(functools.partial(self._on_battery, foot))
                 self._changed()
                 while not link.lost.is_set() and not self.stopping.is_set():
                     if advert.is_soleware:
@@ -658,18 +660,19 @@ class Gateway:
     def live_update(self) -> dict[str, Any] | None:
         """Both feet's latest values as one live update (speed and distance averaged over the feet)."""
         feet = [f for f in self.feet.values() if f.rsc is not None]
+        rscs = [f.rsc for f in feet if f.rsc is not None]
         if not feet:
             return None
         n = len(feet)
         t_s = max((f.last_stride.t_end_s for f in feet if f.last_stride), default=0.0)
-        lengths = [f.rsc.stride_length_m for f in feet if f.rsc.stride_length_m is not None]
+        lengths = [m.stride_length_m for m in rscs if m.stride_length_m is not None]
         return {
             "t_s": t_s,
-            "distance_m": sum(f.rsc.total_distance_m or 0.0 for f in feet) / n,
-            "speed_mps": sum(f.rsc.speed_mps for f in feet) / n,
-            "cadence_spm": sum(f.rsc.cadence_spm for f in feet) / n,
+            "distance_m": sum(m.total_distance_m or 0.0 for m in rscs) / n,
+            "speed_mps": sum(m.speed_mps for m in rscs) / n,
+            "cadence_spm": sum(m.cadence_spm for m in rscs) / n,
             "stride_length_m": sum(lengths) / len(lengths) if lengths else None,
-            "running": any(f.rsc.is_running for f in feet),
+            "running": any(m.is_running for m in rscs),
             "feet": {
                 f.side: {
                     "link": f.link,

@@ -8,14 +8,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypedDict, Unpack
 
+from soleware.gait.recording import Recording
 from soleware.link.central import BumbleCentral
 from soleware.link.controllers import VirtualRadio
 from soleware.link.gateway import Gateway, ServerClient
 from soleware.link.shoe import VirtualShoe
 
 __all__ = ["HciRelay", "Rig"]
+
+
+class GatewayOptions(TypedDict, total=False):
+    """:class:`Gateway` keyword arguments :meth:`Rig.start_gateway` passes on."""
+
+    serials: tuple[str, ...] | None
+    time_zone: str
+    pair_window_s: float
+    single_foot_after_s: float
+    sync_interval_s: float
+    live_interval_s: float
+    on_change: Callable[[], None] | None
 
 
 class HciRelay:
@@ -98,17 +113,17 @@ class Rig:
         self.password = password
         self.boot_unix_ms = boot_unix_ms
         self.shoes: dict[str, VirtualShoe] = {}
-        self.shoe_tasks: dict[str, asyncio.Task] = {}
+        self.shoe_tasks: dict[str, asyncio.Task[None]] = {}
         self.central: BumbleCentral | None = None
         self.gateway: Gateway | None = None
-        self.gateway_task: asyncio.Task | None = None
+        self.gateway_task: asyncio.Task[None] | None = None
         self.relays: dict[str, HciRelay] = {}
 
     async def __aenter__(self) -> Rig:
         self.radio = await VirtualRadio([0, 0, 0]).start()
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.stop_gateway()
         for side in list(self.shoe_tasks):
             await self.stop_shoe(side)
@@ -122,7 +137,7 @@ class Rig:
         self.relays[side] = relay
         return relay
 
-    def start_shoe(self, side: str, recording=None, speedup: float = 1.0) -> VirtualShoe:
+    def start_shoe(self, side: str, recording: Recording | None = None, speedup: float = 1.0) -> VirtualShoe:
         i = 0 if side == "left" else 1
         relay = self.relays.get(side)
         shoe = VirtualShoe(
@@ -145,7 +160,7 @@ class Rig:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
-    async def start_gateway(self, shoes: int = 2, **kwargs) -> Gateway:
+    async def start_gateway(self, shoes: int = 2, **kwargs: Unpack[GatewayOptions]) -> Gateway:
         self.central = await BumbleCentral(
             self.radio.transports[2], keys_path=self.tmp / "gw" / "keys.json"
         ).open()
@@ -157,6 +172,8 @@ class Rig:
     async def stop_gateway(self) -> None:
         if self.gateway_task is None:
             return
+        # the three are set together by start_gateway
+        assert self.gateway is not None and self.central is not None
         self.gateway.stop()
         self.gateway_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -166,7 +183,7 @@ class Rig:
             await self.gateway.server.close()
         self.gateway_task = None
 
-    async def until(self, predicate, timeout_s: float, what: str) -> None:
+    async def until(self, predicate: Callable[[], object], timeout_s: float, what: str) -> None:
         deadline = time.monotonic() + timeout_s
         while not predicate():
             if time.monotonic() > deadline:

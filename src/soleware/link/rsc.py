@@ -385,7 +385,7 @@ class RunningSpeedAndCadenceService(gatt.TemplateService):
             cls=RscFeature,
             length=2,
         )
-        characteristics: list[gatt.Characteristic] = [
+        characteristics: list[gatt.Characteristic[Any]] = [
             self.rsc_measurement_characteristic,
             self.rsc_feature_characteristic,
         ]
@@ -410,7 +410,8 @@ class RunningSpeedAndCadenceService(gatt.TemplateService):
                 SC_CONTROL_POINT_CHARACTERISTIC,
                 properties=gatt.Characteristic.Properties.WRITE | gatt.Characteristic.Properties.INDICATE,
                 permissions=gatt.Characteristic.WRITEABLE,
-                value=att.AttributeValueV2(write=self._on_write_sc_control_point),
+                # Bumble's Characteristic hint omits the AttributeValueV2 its Attribute accepts
+                value=att.AttributeValueV2(write=self._on_write_sc_control_point),  # type: ignore[arg-type]
             )
             characteristics.append(self.sc_control_point_characteristic)
 

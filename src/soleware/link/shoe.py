@@ -30,7 +30,7 @@ from soleware.gait.recording import Recording
 from soleware.link.rsc import RscMeasurement, RunningSpeedAndCadenceService
 from soleware.link.soleware_service import RunInfo, SolewareService, StrideDetail
 from soleware.shoe.firmware import FIRMWARE_VERSION, Firmware, FirmwareEvent, StrideEvent
-from soleware.shoe.runlog import FileFlash, MemoryFlash, RunLog
+from soleware.shoe.runlog import FileFlash, Flash, MemoryFlash, RunLog
 
 __all__ = ["RunLogAdapter", "VirtualShoe", "advertised_name", "parse_advertised_name", "shoe_address"]
 
@@ -147,7 +147,8 @@ class VirtualShoe:
         self.stats = ShoeStats()
         self.done = asyncio.Event()
         self.device: Device | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._flash: Flash
 
     # ------------------------------------------------------------------ setup
     def _open_log(self) -> RunLog:

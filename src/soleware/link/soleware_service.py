@@ -28,8 +28,8 @@ import contextlib
 import dataclasses
 import logging
 import struct
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from collections.abc import AsyncGenerator, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from bumble import att, core, device, gatt, gatt_adapters, gatt_client, utils
 
@@ -71,6 +71,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+_V = TypeVar("_V")
 
 # -----------------------------------------------------------------------------
 # Constants
@@ -343,7 +344,7 @@ class RunLogSource(Protocol):
         ...
 
 
-def _encrypted_cccd(characteristic: gatt.Characteristic) -> None:
+def _encrypted_cccd(characteristic: gatt.Characteristic[_V]) -> None:
     """Give ``characteristic`` a CCCD that can only be written on an encrypted link (Bumble's default can't)."""
     characteristic.descriptors = [
         *characteristic.descriptors,
@@ -434,7 +435,7 @@ class SolewareService(gatt.TemplateService):
             ),
             StrideDetail,
         )
-        characteristics: list[gatt.Characteristic] = [self.stride_detail_characteristic]
+        characteristics: list[gatt.Characteristic[Any]] = [self.stride_detail_characteristic]
 
         self.raw_samples_characteristic = None
         if raw_samples:
@@ -455,7 +456,8 @@ class SolewareService(gatt.TemplateService):
                 RUN_LOG_CONTROL_POINT_CHARACTERISTIC,
                 properties=properties.WRITE | properties.INDICATE,
                 permissions=gatt.Characteristic.WRITEABLE | gatt.Characteristic.WRITE_REQUIRES_ENCRYPTION,
-                value=att.AttributeValueV2(write=self._on_write_run_log_control_point),
+                # Bumble's Characteristic hint omits the AttributeValueV2 its Attribute accepts
+                value=att.AttributeValueV2(write=self._on_write_run_log_control_point),  # type: ignore[arg-type]
             )
             _encrypted_cccd(self.run_log_control_point_characteristic)
             self.run_log_data_characteristic = gatt.Characteristic(
@@ -666,7 +668,8 @@ class SolewareServiceProxy(gatt_client.ProfileServiceProxy):
             self.run_log_data = characteristics[0]
         self.time_sync = None
         if characteristics := service_proxy.get_characteristics_by_uuid(TIME_SYNC_CHARACTERISTIC):
-            self.time_sync = gatt_adapters.PackedCharacteristicProxyAdapter(
+            # Bumble: PackedCharacteristicProxyAdapter.__init__ is unannotated
+            self.time_sync = gatt_adapters.PackedCharacteristicProxyAdapter(  # type: ignore[no-untyped-call]
                 characteristics[0], pack_format="<Q"
             )
 
@@ -728,7 +731,7 @@ class SolewareServiceProxy(gatt_client.ProfileServiceProxy):
 
     async def sync(
         self, from_seq: int = 0, *, max_records: int = _UINT32_MAX, window: int = 8
-    ) -> AsyncIterator[tuple[int, bytes]]:
+    ) -> AsyncGenerator[tuple[int, bytes], None]:
         """Records ``(seq, payload)`` from ``from_seq`` on, ascending, until the shoe has none left.
 
         Flow control: the shoe may send ``window`` notifications ahead; the proxy returns credits as the caller

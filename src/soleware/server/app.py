@@ -99,7 +99,7 @@ _BIG_BODIES = {
 def _body_limits(routers: Sequence[APIRouter], settings: Settings) -> Callable[[Scope], int]:
     """The body limit of a request: its route's (``routers`` are included without a further prefix), or the
     small default."""
-    routes = [
+    routes: list[tuple[APIRoute, int]] = [
         (r, getattr(settings, _BIG_BODIES[r.name]))
         for router in routers
         for r in router.routes
@@ -173,7 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 m
                 for r in app.router.routes
                 if isinstance(r, APIRoute) and r.matches(request.scope)[0] != Match.NONE
-                for m in r.methods
+                for m in r.methods or ()  # Starlette's Route hints None; an APIRoute always has methods
             }
             if "GET" in methods:
                 methods.add("HEAD")

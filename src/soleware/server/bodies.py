@@ -3,19 +3,20 @@
 FastAPI reads a JSON body into one ``bytes`` (joining the chunks: twice its size for a moment), turns all of it
 into Python dicts and lists with ``json.loads`` and validates those into models; pydantic's own JSON parser builds a
 whole tree of the document first too. A 20 MB run upload became 100-150 MB before a stride was stored.
-:func:`json_body` keeps the body in one buffer and reads it with ijson's event stream, building the big array
+:func:`json_body` keeps the body in one buffer, decodes the top-level object itself and takes the big array
 (``items``) one element at a time, each validated into its compact domain object at once (see
-``schemas.UploadedStride``): only the bytes and the result are ever whole in memory.
+``schemas.UploadedStride``): only the text and the result are ever whole in memory.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable, Iterator
+import json
+import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import ijson
 from fastapi import Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -24,66 +25,66 @@ from starlette.concurrency import run_in_threadpool
 __all__ = ["json_body", "openapi_json_body", "save_upload"]
 
 M = TypeVar("M", bound=BaseModel)
+_WS = re.compile(r"[ \t\n\r]*")
 #: at most this many item errors are reported (a million bad strides need not make a million messages)
 MAX_ERRORS = 20
 
 
-def _value(events: Iterator[tuple[str, str, Any]], first: tuple[str, Any]) -> Any:
-    """One whole JSON value from ijson's events, ``first`` being its first (event, value)."""
-    builder = ijson.ObjectBuilder()
-    depth = 0
-    event, value = first
-    while True:
-        builder.event(event, value)
-        depth += event in ("start_map", "start_array")
-        depth -= event in ("end_map", "end_array")
-        if depth == 0:
-            return builder.value
-        _, event, value = next(events)
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
-class _Reader:
-    """``buf`` as a file ijson reads a chunk at a time (without a copy of the whole buffer)."""
-
-    def __init__(self, buf: bytearray) -> None:
-        self._view = memoryview(buf)
-        self._pos = 0
-
-    def read(self, n: int = -1) -> bytes:
-        end = len(self._view) if n < 0 else self._pos + n
-        chunk = bytes(self._view[self._pos : end])
-        self._pos += len(chunk)
-        return chunk
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
 
 
-def _parse(buf: bytearray, key: str, item: Callable[[Any, int], Any]) -> dict[str, Any]:
-    """The JSON object in ``buf``; the array under ``key`` built one element at a time and handed to ``item``
-    (ijson's event stream: no tree of the whole document is ever built)."""
-    events = ijson.parse(_Reader(buf), use_float=True)
-    _, event, _ = next(events)
-    if event != "start_map":
-        raise ijson.JSONError("the body is not a JSON object")
+def _parse(text: str, key: str, item: Callable[[Any, int], Any]) -> dict[str, Any]:
+    """The JSON object ``text``; the array under ``key`` decoded one element at a time through ``item``."""
+
+    def ws(i: int) -> int:
+        m = _WS.match(text, i)
+        assert m is not None
+        return m.end()
+
+    def expect(i: int, chars: str, what: str) -> tuple[str, int]:
+        c = text[i : i + 1]
+        if not c or c not in chars:
+            raise json.JSONDecodeError(f"Expecting {what}", text, i)
+        return c, ws(i + 1)
+
+    _, i = expect(ws(0), "{", "object")
     out: dict[str, Any] = {}
-    for _, event, name in events:
-        if event == "end_map":
-            break
-        _, event, value = next(events)
-        if name == key and event == "start_array":
-            values: list[Any] = []
-            for _, event, value in events:
-                if event == "end_array":
-                    break
-                values.append(item(_value(events, (event, value)), len(values)))
-            out[name] = values
-        else:
-            out[name] = _value(events, (event, value))
-    for _ in events:  # yajl checks that nothing but white space follows
-        raise ijson.JSONError("extra data after the JSON object")
+    if text[i : i + 1] == "}":
+        i = ws(i + 1)
+    else:
+        while True:
+            name, i = _DECODER.raw_decode(text, i)
+            if not isinstance(name, str):
+                raise json.JSONDecodeError("Expecting property name", text, i)
+            _, i = expect(ws(i), ":", "':' delimiter")
+            if name == key and text[i : i + 1] == "[":
+                values: list[Any] = []
+                i = ws(i + 1)
+                c = "]" if text[i : i + 1] == "]" else ","
+                i = ws(i + 1) if c == "]" else i
+                while c == ",":
+                    value, i = _DECODER.raw_decode(text, i)
+                    values.append(item(value, len(values)))
+                    c, i = expect(ws(i), ",]", "',' delimiter")
+                out[name] = values
+            else:
+                out[name], i = _DECODER.raw_decode(text, i)
+            c, i = expect(ws(i), ",}", "',' delimiter")
+            if c == "}":
+                break
+    if i != len(text):
+        raise json.JSONDecodeError("Extra data", text, i)
     return out
 
 
-def _invalid_json() -> RequestValidationError:
-    return RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}])
+def _invalid_json(pos: int) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "json_invalid", "loc": ("body", pos), "msg": "JSON decode error"}]
+    )
 
 
 def _body_errors(exc: ValidationError, *prefix: str | int) -> list[dict[str, Any]]:
@@ -97,6 +98,11 @@ def json_body(model: type[M], *, items: tuple[str, TypeAdapter[Any]]) -> Callabl
     key, adapter = items
 
     def parse(buf: bytearray) -> M:
+        try:
+            text = buf.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _invalid_json(exc.start) from None
+        buf.clear()  # the text is all we need now
         errors: list[dict[str, Any]] = []
 
         def item(value: Any, index: int) -> Any:
@@ -108,10 +114,12 @@ def json_body(model: type[M], *, items: tuple[str, TypeAdapter[Any]]) -> Callabl
                 return None
 
         try:
-            data = _parse(buf, key, item)
-        except (ijson.JSONError, StopIteration, UnicodeDecodeError):
-            raise _invalid_json() from None
-        buf.clear()
+            data = _parse(text, key, item)
+        except json.JSONDecodeError as exc:
+            raise _invalid_json(exc.pos) from None
+        except ValueError:  # NaN, Infinity
+            raise _invalid_json(0) from None
+        del text
         if errors:
             raise RequestValidationError(errors[:MAX_ERRORS])
         try:

@@ -18,19 +18,23 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/
 
 
 def get_store(request: Request) -> RunStore:
-    return request.app.state.store
+    store: RunStore = request.app.state.store
+    return store
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_throttle(request: Request) -> SignInThrottle:
-    return request.app.state.throttle
+    throttle: SignInThrottle = request.app.state.throttle
+    return throttle
 
 
 def get_hub(request: Request) -> LiveHub:
-    return request.app.state.hub
+    hub: LiveHub = request.app.state.hub
+    return hub
 
 
 def session_token(

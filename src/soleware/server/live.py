@@ -35,7 +35,7 @@ class LiveHub:
         if self._postgres_url is None:
             self._ready.set()
             return
-        self._listener = asyncio.create_task(self._listen())
+        self._listener = asyncio.create_task(self._listen(self._postgres_url))
         await asyncio.wait_for(self._ready.wait(), 10)
 
     async def stop(self) -> None:
@@ -47,12 +47,12 @@ class LiveHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
 
-    async def _listen(self) -> None:
+    async def _listen(self, postgres_url: str) -> None:
         import psycopg
 
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(self._postgres_url, autocommit=True) as conn:
+                async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     self._ready.set()
                     async for note in conn.notifies():

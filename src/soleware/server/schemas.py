@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -104,7 +104,11 @@ def _stride_as_is(v: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 #: a stride as uploaded, turned into the domain's compact ``Stride`` as soon as it is valid (a pydantic model per
 #: stride costs ~1.5 kB, five times its JSON; a run of 72,000 strides keeps only the slotted ``Stride``s); one
 #: validated already (``server.bodies.json_body`` does them one by one) passes as it is
-UploadedStride = Annotated[StrideIn, AfterValidator(StrideIn.to_stride), WrapValidator(_stride_as_is)]
+if TYPE_CHECKING:
+    # what validation leaves: pydantic's hints type the Annotated below as its StrideIn
+    UploadedStride = Stride
+else:
+    UploadedStride = Annotated[StrideIn, AfterValidator(StrideIn.to_stride), WrapValidator(_stride_as_is)]
 UPLOADED_STRIDE: TypeAdapter[Stride] = TypeAdapter(UploadedStride)
 
 

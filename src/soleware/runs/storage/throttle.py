@@ -28,7 +28,7 @@ import hashlib
 import ipaddress
 import random
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -185,4 +185,8 @@ class SignInThrottle:
     def prune(self) -> int:
         """Delete expired rows; returns how many."""
         with self._sessions.begin() as s:
-            return s.execute(sa.delete(Row).where(Row.expires_at <= self.clock())).rowcount
+            # SQLAlchemy's Session.execute hints a Result; a DELETE's is a CursorResult
+            deleted = cast(
+                "sa.CursorResult[Any]", s.execute(sa.delete(Row).where(Row.expires_at <= self.clock()))
+            )
+            return deleted.rowcount

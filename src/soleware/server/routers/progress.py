@@ -14,6 +14,7 @@ from soleware.server.errors import Message
 from soleware.server.routers.runs import award_out
 from soleware.server.schemas import (
     AchievementOut,
+    AwardOut,
     DistanceRecordOut,
     GoalOut,
     LoadOut,
@@ -56,7 +57,7 @@ def achievements(
     loc = locale or runner.locale
     ach = store.achievements(runner.id)
     progress = {p.achievement_id: p for p in ach.progress(as_of=dt.datetime.now(dt.UTC))}
-    awards: dict[str, list] = {}
+    awards: dict[str, list[AwardOut]] = {}
     for a in ach.awards_:
         awards.setdefault(a.achievement_id, []).append(award_out(a, loc))
     return [
