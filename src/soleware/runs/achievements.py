@@ -622,7 +622,7 @@ class Achievements:
         obj._total_um = int(data["total_um"])
         obj.hour_runs_ = {k: int(v) for k, v in data["hour_runs"].items()}
 
-        def hist(h: list) -> list[tuple[str, str, float]]:
+        def hist(h: list[list[Any]]) -> list[tuple[str, str, float]]:
             return [(str(a), str(b), float(c)) for a, b, c in h]
 
         obj.longest_history_ = hist(data["longest_history"])

@@ -290,8 +290,8 @@ def unpack_stride_columns(blob: bytes) -> dict[str, np.ndarray]:
         if len(raw) != count * _STRIDE_DTYPE.itemsize:
             raise RunDataError(f"stride blob says {count} strides but holds {len(raw)} bytes")
         rec = np.frombuffer(raw, dtype=_STRIDE_DTYPE)
-        out = {k: rec[k].astype(np.int64) for k in ("side", "gait", "strike")}
-        out.update({k: rec[k].astype(np.float64) for k in _STRIDE_DTYPE.names if k not in out})
+        out: dict[str, np.ndarray] = {k: rec[k].astype(np.int64) for k in ("side", "gait", "strike")}
+        out.update({k: rec[k].astype(np.float64) for k in _STRIDE_DTYPE.names or () if k not in out})
         return out
     if len(blob) < 8 or blob[:4] != _STRIDE2_MAGIC:
         raise RunDataError("stride blob does not start with b'SWSR' or b'SWS2'")
@@ -762,7 +762,8 @@ def _foot_distance(start_s: np.ndarray, end_s: np.ndarray, length_m: np.ndarray,
     knots_t[1::2] = end_s
     knots_d[0::2] = np.concatenate(([0.0], total[:-1]))
     knots_d[1::2] = total
-    return np.interp(t, knots_t, knots_d)
+    distance_m: np.ndarray = np.interp(t, knots_t, knots_d)
+    return distance_m
 
 
 def _stride_values(start_s: np.ndarray, end_s: np.ndarray, vals: np.ndarray, t: np.ndarray) -> np.ndarray:

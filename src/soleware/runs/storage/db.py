@@ -128,7 +128,7 @@ class RunRow(Base):
     #: the run's training load (``TrainingLoad.run_load_``: against the threshold standing at the run)
     training_load: Mapped[float] = mapped_column(sa.Float, default=0.0, server_default=sa.text("0"))
     #: ``Run.feet()`` as FootSummary.to_dict() per foot, so a run's page need not read its strides
-    feet: Mapped[dict[str, Any]] = mapped_column(_JSON, default=list, server_default=sa.text("'[]'"))
+    feet: Mapped[list[dict[str, Any]]] = mapped_column(_JSON, default=list, server_default=sa.text("'[]'"))
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
 
 

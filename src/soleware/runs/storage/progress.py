@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -157,7 +158,7 @@ def rebuild_aggregates(s: Session, runner_id: str, zone: str) -> None:
 class ProgressStore(StoreBase):
     """Progress, goals and shoe mileage from the aggregates."""
 
-    _trends_cache: dict[tuple, dict[str, list[TrendPoint]]]
+    _trends_cache: dict[tuple[Any, ...], dict[str, list[TrendPoint]]]
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
@@ -271,7 +272,5 @@ class ProgressStore(StoreBase):
             return {r.serial: r for r in rows}
 
 
-def _zone(name: str):
-    from zoneinfo import ZoneInfo
-
+def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)

@@ -187,8 +187,8 @@ class RunHistory(StoreBase):
         """Store many runs at once (an import of old history): duplicates skipped, derived state computed once
         (incrementally when every new run comes after the runs stored, else from all of them)."""
         results: list[AddResult] = []
-        rows = [(run, run.fingerprint(), run.summary(str(uuid.uuid4()))) for run in runs]
-        rows = [(run, fp, summary, self._row(runner_id, run, fp, summary)) for run, fp, summary in rows]
+        prepared = [(run, run.fingerprint(), run.summary(str(uuid.uuid4()))) for run in runs]
+        rows = [(run, fp, summary, self._row(runner_id, run, fp, summary)) for run, fp, summary in prepared]
         with self._tx() as s:
             state = self._lock_state(s, runner_id)
             new: list[RunSummary] = []

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -26,7 +28,7 @@ _JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 _BATCH = 200
 
 
-def _runs() -> sa.Table:
+def _runs() -> sa.TableClause:
     return sa.table(
         "runs",
         sa.column("id", sa.String),
@@ -40,7 +42,7 @@ def _runs() -> sa.Table:
     )
 
 
-def _convert(convert_row) -> None:
+def _convert(convert_row: Callable[[Any], dict[str, Any]]) -> None:
     """Rewrite every run row in batches of ids (so a large history never sits in memory at once)."""
     conn = op.get_bind()
     runs = _runs()
@@ -107,7 +109,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("runner_id", "serial"),
     )
 
-    def convert(row) -> dict:
+    def convert(row: Any) -> dict[str, Any]:
         cols = unpack_stride_columns(row.strides)
         strides = pack_stride_columns(cols)
         pauses = [(float(a), float(b)) for a, b in row.pauses]
@@ -173,10 +175,10 @@ def downgrade() -> None:
     from soleware.runs.model import unpack_stride_columns
     from soleware.runs.storage.runs import unpack_streams
 
-    def convert(row) -> dict:
+    def convert(row: Any) -> dict[str, Any]:
         cols = unpack_stride_columns(row.strides)
         rec = np.zeros(len(cols["side"]), dtype=_V1_STRIDE)
-        for name in _V1_STRIDE.names:
+        for name in _V1_STRIDE.names or ():
             rec[name] = cols[name]
         pauses = [(float(a), float(b)) for a, b in row.pauses]
         st = unpack_streams(row.streams, row.strides, elapsed_s=row.elapsed_time_s, pauses=pauses)
@@ -227,7 +229,7 @@ def _old_state() -> None:
         )
 
 
-def _old_achievements(summaries: list) -> dict:
+def _old_achievements(summaries: list[Any]) -> dict[str, Any]:
     """The achievement state of revision 0002 (its layout, from the same walk over the runs)."""
     from soleware.runs.achievements import Achievements
 
