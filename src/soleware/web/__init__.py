@@ -62,6 +62,7 @@ PAGES: dict[str, tuple[str, str, bool]] = {
     "achievements": ("/achievements", N_("Achievements"), True),
     "shoes": ("/shoes", N_("Shoes"), True),
     "refused": ("/refused", N_("Refused runs"), True),
+    "phone": ("/phone", N_("Run with this phone"), False),
     "settings": ("/settings", N_("Settings"), True),
 }
 NAV = ("live", "runs", "progress", "records", "achievements", "shoes", "settings")

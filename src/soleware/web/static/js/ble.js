@@ -1,0 +1,184 @@
+/* Bluetooth LE in the browser: the byte layouts of docs/ble.md (RSC Measurement, Stride Detail) and a sensor
+   client over Web Bluetooth that reads what the device tells about itself, subscribes and reconnects by itself.
+   No page logic here: phone.js uses it, and the browser tests check the codecs against the Python ones. */
+"use strict";
+
+(() => {
+  const soleware = (alias) => `6b94${alias.toString(16).padStart(4, "0")}-364d-4037-8cc7-5a7c676b25b3`;
+  const UUID = {
+    rsc: 0x1814,
+    rscMeasurement: 0x2a53,
+    rscFeature: 0x2a54,
+    battery: "battery_service",
+    batteryLevel: "battery_level",
+    info: "device_information",
+    firmware: "firmware_revision_string",
+    manufacturer: "manufacturer_name_string",
+    model: "model_number_string",
+    soleware: soleware(0x0001),
+    strideDetail: soleware(0x0002),
+    runLogControl: soleware(0x0004),
+    runLogData: soleware(0x0005),
+  };
+  const STRIKES = [null, "rearfoot", "midfoot", "forefoot"];
+  const SIDES = [null, "left", "right"];
+  const GAITS = [null, "walk", "run"];
+
+  /** RSC Measurement: flags u8 · speed u16 (1/256 m/s) · cadence u8 · [stride u16 cm] · [total u32 dm]. */
+  function decodeRsc(dv) {
+    if (dv.byteLength < 4) throw new RangeError(`RSC Measurement is at least 4 bytes, got ${dv.byteLength}`);
+    const flags = dv.getUint8(0);
+    let o = 4;
+    const m = {
+      speed_mps: dv.getUint16(1, true) / 256,
+      cadence_spm: dv.getUint8(3),
+      stride_length_m: null,
+      total_distance_m: null,
+      running: Boolean(flags & 4),
+    };
+    if (flags & 1) {
+      if (dv.byteLength < o + 2) throw new RangeError("RSC Measurement: stride length flagged but missing");
+      m.stride_length_m = dv.getUint16(o, true) / 100;
+      o += 2;
+    }
+    if (flags & 2) {
+      if (dv.byteLength < o + 4) throw new RangeError("RSC Measurement: total distance flagged but missing");
+      m.total_distance_m = dv.getUint32(o, true) / 10;
+    }
+    return m;
+  }
+
+  /** Stride Detail (23 bytes): seq · t_end ms · contact ms · flight ms · angle 0.1° · strike · impact · side ·
+      gait · length mm · speed mm/s. */
+  function decodeStride(dv) {
+    if (dv.byteLength !== 23) throw new RangeError(`Stride Detail is 23 bytes, got ${dv.byteLength}`);
+    return {
+      seq: dv.getUint32(0, true),
+      t_end_s: dv.getUint32(4, true) / 1000,
+      contact_time_s: dv.getUint16(8, true) / 1000,
+      flight_time_s: dv.getUint16(10, true) / 1000,
+      strike_angle_deg: dv.getInt16(12, true) / 10,
+      strike_type: STRIKES[dv.getUint8(14)] ?? null,
+      impact_mps2: dv.getUint16(15, true) / 10,
+      side: SIDES[dv.getUint8(17)] ?? null,
+      gait: GAITS[dv.getUint8(18)] ?? null,
+      length_m: dv.getUint16(19, true) / 1000,
+      speed_mps: dv.getUint16(21, true) / 1000,
+    };
+  }
+
+  /** (side, serial) from a Soleware shoe's advertised name ("Soleware-L-<serial>"), null for any other sensor. */
+  function parseName(name) {
+    const m = /^Soleware-([LR])-(.+)$/.exec(name || "");
+    return m ? { side: m[1] === "L" ? "left" : "right", serial: m[2] } : null;
+  }
+
+  const REQUEST = {
+    filters: [{ services: [UUID.rsc] }, { services: [UUID.soleware] }],
+    optionalServices: [UUID.rsc, UUID.soleware, UUID.battery, UUID.info],
+  };
+  const RECONNECT_MAX_MS = 10000;
+
+  /** One paired device: connects, reads side/serial/firmware/battery, subscribes, and reconnects on a drop. */
+  class Sensor extends EventTarget {
+    /** ``known``: what was stored at pairing (toJSON), for browsers that give a remembered device no name. */
+    constructor(device, known = null) {
+      super();
+      this.device = device;
+      this.id = device.id;
+      this.name = device.name || (known && known.name) || "";
+      const shoe = parseName(this.name);
+      this.kind = shoe ? "shoe" : "pod";
+      this.side = shoe ? shoe.side : null;
+      this.serial = shoe ? shoe.serial : null;
+      this.firmware = null;
+      this.manufacturer = null;
+      this.model = null;
+      this.battery = null;
+      this.state = "idle";
+      this.wanted = false;
+      this.attempt = 0;
+      this.server = null;
+      device.addEventListener("gattserverdisconnected", () => this.dropped());
+    }
+
+    emit(type, detail) {
+      this.dispatchEvent(new CustomEvent(type, { detail }));
+    }
+
+    setState(state) {
+      this.state = state;
+      this.emit("state", state);
+    }
+
+    async connect() {
+      this.wanted = true;
+      this.setState(this.attempt ? "reconnecting" : "connecting");
+      this.server = await this.device.gatt.connect();
+      const rsc = await this.server.getPrimaryService(UUID.rsc);
+      await this.readInfo();
+      const measurement = await rsc.getCharacteristic(UUID.rscMeasurement);
+      measurement.addEventListener("characteristicvaluechanged", (e) => this.emit("rsc", decodeRsc(e.target.value)));
+      await measurement.startNotifications();
+      if (this.kind === "shoe") {
+        const sw = await this.server.getPrimaryService(UUID.soleware);
+        const strides = await sw.getCharacteristic(UUID.strideDetail);
+        strides.addEventListener("characteristicvaluechanged", (e) => this.emit("stride", decodeStride(e.target.value)));
+        await strides.startNotifications();
+      }
+      this.attempt = 0;
+      this.setState("connected");
+    }
+
+    async readInfo() {
+      const text = async (service, uuid) => {
+        try {
+          const c = await service.getCharacteristic(uuid);
+          return new TextDecoder().decode(await c.readValue());
+        } catch { return null; }
+      };
+      try {
+        const info = await this.server.getPrimaryService(UUID.info);
+        this.firmware = await text(info, UUID.firmware);
+        this.manufacturer = await text(info, UUID.manufacturer);
+        this.model = await text(info, UUID.model);
+      } catch { /* Device Information is optional */ }
+      try {
+        const battery = await this.server.getPrimaryService(UUID.battery);
+        const level = await battery.getCharacteristic(UUID.batteryLevel);
+        this.battery = (await level.readValue()).getUint8(0);
+        level.addEventListener("characteristicvaluechanged", (e) => {
+          this.battery = e.target.value.getUint8(0);
+          this.emit("battery", this.battery);
+        });
+        await level.startNotifications().catch(() => {});
+      } catch { /* Battery is optional */ }
+      this.emit("info", this);
+    }
+
+    dropped() {
+      if (!this.wanted) { this.setState("idle"); return; }
+      this.setState("reconnecting");
+      const delay = Math.min(RECONNECT_MAX_MS, 250 * 2 ** this.attempt);
+      this.attempt += 1;
+      setTimeout(() => {
+        if (!this.wanted || this.device.gatt.connected) return;
+        this.connect().catch((e) => {
+          console.info(`${this.name}: reconnection failed: ${e.name}: ${e.message}`);
+          if (!this.device.gatt.connected) this.dropped();
+        });
+      }, delay);
+    }
+
+    disconnect() {
+      this.wanted = false;
+      if (this.device.gatt.connected) this.device.gatt.disconnect();
+    }
+
+    toJSON() {
+      return { id: this.id, name: this.name, kind: this.kind, side: this.side, serial: this.serial, firmware: this.firmware };
+    }
+  }
+
+  window.SolewareBle = { UUID, REQUEST, decodeRsc, decodeStride, parseName, Sensor };
+})();

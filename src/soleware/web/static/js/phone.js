@@ -1,0 +1,380 @@
+/* The phone as the gateway: pair shoes or any RSC pod over Web Bluetooth, show the run live with no server,
+   keep the finished run in IndexedDB and upload it when the phone is online (retried with back-off). */
+"use strict";
+
+(() => {
+  const S = window.Soleware;
+  const B = window.SolewareBle;
+  const { $, t } = S;
+  const KNOWN = "soleware.sensors";
+  const RETRY_MAX_MS = 5 * 60 * 1000;
+  const MOVING_MPS = 0.5;
+
+  // ------------------------------------------------------------------ storage (IndexedDB)
+  let dbPromise = null;
+  function db() {
+    dbPromise ??= new Promise((resolve, reject) => {
+      const req = indexedDB.open("soleware-phone", 1);
+      req.onupgradeneeded = () => req.result.createObjectStore("outbox", { keyPath: "key" });
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    return dbPromise;
+  }
+  async function tx(mode, fn) {
+    const d = await db();
+    return new Promise((resolve, reject) => {
+      const x = d.transaction("outbox", mode);
+      const result = fn(x.objectStore("outbox"));
+      x.oncomplete = () => resolve(result.result ?? result);
+      x.onerror = () => reject(x.error);
+    });
+  }
+  const outboxAll = () => tx("readonly", (s) => s.getAll());
+  const outboxPut = (item) => tx("readwrite", (s) => s.put(item));
+  const outboxDelete = (key) => tx("readwrite", (s) => s.delete(key));
+
+  // ------------------------------------------------------------------ run state
+  const sensors = new Map();
+  const run = {
+    state: "idle", // idle | running | paused | finished
+    startedAt: null, // Date of the start
+    movingMs: 0,
+    resumedAt: null, // performance.now() of the last (re)start
+    feet: { left: [], right: [] },
+    firstStride: {}, // side → [shoe t_end_s, run t_s] of the first stride, to put shoe times on the run clock
+    samples: [], // pod: [t_s, speed, cadence, stride length, total distance]
+    route: [],
+    distanceFrom: {}, // sensor id → total distance at the start
+    distance: {}, // sensor id → metres since the start
+    lastRsc: {},
+    lastSampleAt: null,
+    autoStart: true,
+    heldByButton: false, // paused with the button: the shoes' strides do not resume it
+  };
+  let wakeLock = null;
+  let geoWatch = null;
+  let lastFix = null; // [lat, lon, accuracy, altitude] of the latest fix, for the start of a run
+
+  const runT = () => (run.startedAt ? (Date.now() - run.startedAt.getTime()) / 1000 : 0);
+  const movingS = () => (run.movingMs + (run.state === "running" ? performance.now() - run.resumedAt : 0)) / 1000;
+
+  function setState(state) {
+    run.state = state;
+    const text = {
+      idle: t("Waiting for the shoes…"),
+      running: t("Running"),
+      paused: t("Paused"),
+      finished: t("Run finished"),
+    }[state];
+    $("#run-state").textContent = text;
+    $("#run-state").dataset.state = state;
+    $("#start").disabled = state === "running";
+    $("#start").textContent = state === "paused" ? t("Resume") : t("Start");
+    $("#pause").disabled = state !== "running";
+    $("#stop").disabled = !["running", "paused"].includes(state);
+    holdScreen(state === "running");
+  }
+
+  async function holdScreen(on) {
+    try {
+      if (on && !wakeLock && navigator.wakeLock) {
+        wakeLock = await navigator.wakeLock.request("screen");
+        wakeLock.addEventListener("release", () => { wakeLock = null; });
+      } else if (!on && wakeLock) {
+        await wakeLock.release();
+        wakeLock = null;
+      }
+    } catch { /* the screen may still dim: the run goes on */ }
+  }
+
+  function start() {
+    if (run.state === "running") return;
+    if (run.state === "idle" || run.state === "finished") {
+      Object.assign(run, {
+        startedAt: new Date(), movingMs: 0, feet: { left: [], right: [] }, firstStride: {}, samples: [], route: [],
+        distanceFrom: {}, distance: {}, lastSampleAt: null,
+      });
+      for (const [id, m] of Object.entries(run.lastRsc)) if (m.total_distance_m !== null) run.distanceFrom[id] = m.total_distance_m;
+    }
+    run.resumedAt = performance.now();
+    setState("running");
+    if (geoWatch !== null && lastFix) run.route.push([runT(), ...lastFix]);
+  }
+
+  function pause() {
+    if (run.state !== "running") return;
+    run.movingMs += performance.now() - run.resumedAt;
+    setState("paused");
+  }
+
+  async function finish() {
+    if (run.state === "running") pause();
+    if (run.state !== "paused") return;
+    setState("finished");
+    run.autoStart = false;
+    for (const body of uploadBodies()) await outboxPut({ key: body.start_time + "|" + body.title, body, tries: 0 });
+    await showOutbox();
+    upload();
+  }
+
+  // ------------------------------------------------------------------ values from the sensors
+  function onRsc(sensor, m) {
+    run.lastRsc[sensor.id] = m;
+    // after Finish the shoes are still running: the next run starts once they have stopped, or with Start
+    // Only speed and cadence are mandatory in RSC: a sensor "moves" above a slow walk, "stops" at 0 m/s.
+    const moving = m.speed_mps > MOVING_MPS;
+    if (m.speed_mps === 0) {
+      if (run.state === "finished") run.autoStart = true;
+      run.heldByButton = false;
+      if (run.state === "running") pause();
+    }
+    if (moving && !run.heldByButton && (run.state === "idle" || run.state === "paused" || (run.state === "finished" && run.autoStart))) start();
+    if (run.state === "running") {
+      const t_s = runT();
+      if (m.total_distance_m !== null) {
+        run.distanceFrom[sensor.id] ??= m.total_distance_m;
+        let d = m.total_distance_m - run.distanceFrom[sensor.id];
+        if (d < 0) { run.distanceFrom[sensor.id] = m.total_distance_m - (run.distance[sensor.id] || 0); d = run.distance[sensor.id] || 0; }
+        run.distance[sensor.id] = d;
+      } else if (run.lastSampleAt !== null) {
+        run.distance[sensor.id] = (run.distance[sensor.id] || 0) + m.speed_mps * (t_s - run.lastSampleAt);
+      }
+      if (sensor.kind === "pod") {
+        run.samples.push([t_s, m.speed_mps, m.cadence_spm, m.stride_length_m, m.total_distance_m]);
+        run.lastSampleAt = t_s;
+      }
+    }
+    show();
+  }
+
+  function onStride(sensor, s) {
+    const side = s.side || sensor.side;
+    if (!side) return;
+    const duration = s.speed_mps > 0 ? s.length_m / s.speed_mps : s.contact_time_s + s.flight_time_s;
+    if ((run.state === "finished" && !run.autoStart) || run.heldByButton) return;
+    if (run.state !== "running") {
+      const fresh = run.state !== "paused";
+      start();
+      // the stride that starts the run began a stride's time before it was notified
+      if (fresh) run.startedAt = new Date(run.startedAt.getTime() - duration * 1000);
+    }
+    const t_s = runT();
+    run.firstStride[side] ??= [s.t_end_s, t_s];
+    const [shoe0, run0] = run.firstStride[side];
+    const list = run.feet[side];
+    if (list.length && list[list.length - 1].seq === s.seq) return;
+    const t_end = run0 + (s.t_end_s - shoe0);
+    const prev = list.length ? list[list.length - 1].t_end_s : null;
+    const t_start = prev ?? Math.max(0, t_end - duration);
+    list.push({
+      seq: s.seq, side, t_start_s: t_start, t_end_s: t_end, length_m: s.length_m, contact_time_s: s.contact_time_s,
+      strike_type: s.strike_type, strike_angle_deg: s.strike_angle_deg,
+    });
+    const foot = $(`.foot[data-side="${side}"]`);
+    foot.querySelector('[data-field="contact"]').textContent = S.num(s.contact_time_s * 1000);
+    foot.querySelector('[data-field="strike"]').textContent = s.strike_type ? S.strikeName(s.strike_type) : "–";
+    foot.querySelector('[data-field="strides"]').textContent = S.num(list.length);
+    show();
+  }
+
+  function show() {
+    const latest = Object.values(run.lastRsc);
+    const speed = latest.length ? latest.reduce((a, m) => a + m.speed_mps, 0) / latest.length : null;
+    const cadence = latest.length ? Math.max(...latest.map((m) => m.cadence_spm)) : null;
+    const strides = latest.map((m) => m.stride_length_m).filter((x) => x !== null);
+    const dists = Object.values(run.distance);
+    const d = dists.length ? dists.reduce((a, x) => a + x, 0) / dists.length : null;
+    $("#pace").textContent = S.paceClock(S.paceFromSpeed(speed));
+    $("#distance").textContent = d === null ? "–" : S.num(S.distValue(d), 2);
+    $("#cadence").textContent = S.num(cadence);
+    $("#stride").textContent = strides.length ? S.num(strides[strides.length - 1], 2) : "–";
+    $("#time").textContent = run.startedAt ? S.clock(movingS()) : "–:––";
+  }
+
+  // ------------------------------------------------------------------ position
+  function watchPosition(on) {
+    const state = $("#gps-state");
+    if (!on) {
+      if (geoWatch !== null) navigator.geolocation.clearWatch(geoWatch);
+      geoWatch = null;
+      lastFix = null;
+      state.textContent = "";
+      return;
+    }
+    if (!navigator.geolocation) { state.textContent = t("This browser cannot tell the phone's position."); return; }
+    state.textContent = t("Waiting for a position…");
+    geoWatch = navigator.geolocation.watchPosition(
+      (p) => {
+        state.textContent = t("Position ±{m} m", { m: S.num(p.coords.accuracy) });
+        lastFix = [p.coords.latitude, p.coords.longitude, p.coords.accuracy, p.coords.altitude];
+        if (run.state === "running") run.route.push([runT(), ...lastFix]);
+      },
+      (e) => {
+        state.textContent = e.code === 1 ? t("Position not allowed: the run is recorded without a route.") : t("No position yet.");
+      },
+      { enableHighAccuracy: true, maximumAge: 0 },
+    );
+  }
+
+  // ------------------------------------------------------------------ upload
+  function routeBody() {
+    if (!run.route.length) return undefined;
+    const col = (i) => run.route.map((r) => r[i]);
+    const alt = col(4);
+    return { t_s: col(0), lat_deg: col(1), lon_deg: col(2), accuracy_m: col(3), altitude_m: alt.every((a) => a === null) ? null : alt };
+  }
+
+  function uploadBodies() {
+    const base = {
+      start_time: run.startedAt.toISOString(),
+      time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC",
+    };
+    const route = routeBody();
+    const bodies = [];
+    const strides = [...run.feet.left, ...run.feet.right].map(({ seq, ...s }) => s);
+    if (strides.length) bodies.push({ ...base, title: "", strides, ...(route ? { route } : {}) });
+    const pod = [...sensors.values()].find((s) => s.kind === "pod");
+    if (run.samples.length && pod) {
+      const col = (i) => run.samples.map((r) => r[i]);
+      const opt = (i) => (run.samples.some((r) => r[i] !== null) ? col(i) : null);
+      bodies.push({
+        ...base,
+        title: pod.name,
+        sensor: { name: pod.name, manufacturer: pod.manufacturer, model: pod.model, serial: null },
+        samples: { t_s: col(0), speed_mps: col(1), cadence_spm: col(2), stride_length_m: opt(3), total_distance_m: opt(4) },
+        ...(route && !strides.length ? { route } : {}),
+      });
+    }
+    return bodies;
+  }
+
+  let retryDelay = 2000;
+  let retryTimer = null;
+  async function upload() {
+    clearTimeout(retryTimer);
+    if (!navigator.onLine) return;
+    for (const item of await outboxAll()) {
+      try {
+        await S.api("/api/runs", { method: "POST", body: item.body, auth: false });
+        await outboxDelete(item.key);
+        retryDelay = 2000;
+      } catch (e) {
+        if (e.status === 401) { $("#stored").textContent = t("Sign in to upload the runs kept on this phone."); return; }
+        if (e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429) {
+          $("#stored").textContent = t("The server refused a run: {why}", { why: e.message });
+          return;
+        }
+        retryTimer = setTimeout(upload, retryDelay);
+        retryDelay = Math.min(RETRY_MAX_MS, retryDelay * 2);
+        break;
+      }
+    }
+    await showOutbox();
+  }
+
+  async function showOutbox() {
+    const n = (await outboxAll()).length;
+    $("#stored").textContent = n ? t("{n} runs waiting to upload.", { n: S.num(n) }) : t("No runs waiting to upload.");
+    $("#stored").dataset.count = String(n);
+  }
+
+  // ------------------------------------------------------------------ pairing
+  function remembered() {
+    try { return JSON.parse(localStorage.getItem(KNOWN) || "[]"); } catch { return []; }
+  }
+  function remember() {
+    localStorage.setItem(KNOWN, JSON.stringify([...sensors.values()].map((s) => s.toJSON())));
+  }
+
+  const STATE_TEXT = {
+    idle: () => t("Not connected"),
+    connecting: () => t("Connecting…"),
+    reconnecting: () => t("Reconnecting…"),
+    connected: () => t("Connected"),
+  };
+
+  function renderSensors() {
+    const list = $("#sensors");
+    list.replaceChildren();
+    for (const s of sensors.values()) {
+      const label = s.kind === "shoe"
+        ? (s.side === "left" ? t("Left shoe") : t("Right shoe"))
+        : t("Running pod");
+      const details = [s.serial || s.name, s.firmware ? t("firmware {v}", { v: s.firmware }) : null,
+        s.battery !== null ? t("battery {p}", { p: S.percent(s.battery / 100) }) : null].filter(Boolean).join(" · ");
+      const li = S.el("li", { class: "sensor", "data-kind": s.kind, "data-side": s.side || "", "data-state": s.state },
+        S.el("strong", {}, label), " ", S.el("span", { class: "muted small" }, details), " ",
+        S.el("span", { class: "shoelink", "data-state": s.state === "connected" ? "connected" : "none" }, STATE_TEXT[s.state]()));
+      list.append(li);
+    }
+  }
+
+  function adopt(device, known = null) {
+    if (sensors.has(device.id)) return sensors.get(device.id);
+    const sensor = new B.Sensor(device, known);
+    sensors.set(device.id, sensor);
+    sensor.addEventListener("rsc", (e) => onRsc(sensor, e.detail));
+    sensor.addEventListener("stride", (e) => onStride(sensor, e.detail));
+    for (const type of ["state", "info", "battery"]) sensor.addEventListener(type, () => { renderSensors(); remember(); });
+    renderSensors();
+    return sensor;
+  }
+
+  async function pair() {
+    $("#pair-error").textContent = "";
+    let device;
+    try {
+      device = await navigator.bluetooth.requestDevice(B.REQUEST);
+    } catch (e) {
+      if (e.name !== "NotFoundError") $("#pair-error").textContent = t("Pairing failed: {why}", { why: e.message });
+      return;
+    }
+    const sensor = adopt(device);
+    try {
+      await sensor.connect();
+      $("#repair").hidden = true;
+    } catch (e) {
+      $("#pair-error").textContent = t("Could not connect to {name}: {why}", { name: device.name || "?", why: e.message });
+      sensor.dropped();
+    }
+    remember();
+  }
+
+  async function restore() {
+    const known = remembered();
+    if (!known.length) return;
+    if (!navigator.bluetooth.getDevices) { $("#repair").hidden = false; return; }
+    const devices = await navigator.bluetooth.getDevices();
+    const ids = new Set(known.map((k) => k.id));
+    const found = devices.filter((d) => ids.has(d.id));
+    if (found.length < known.length) $("#repair").hidden = false;
+    for (const d of found) {
+      const sensor = adopt(d, known.find((k) => k.id === d.id));
+      sensor.connect().catch(() => sensor.dropped());
+    }
+  }
+
+  function init() {
+    if (!navigator.bluetooth) {
+      $("#no-bluetooth").hidden = false;
+      $("#phone-app").hidden = true;
+      document.body.dataset.ready = "1";
+      return;
+    }
+    $("#pair").addEventListener("click", pair);
+    $("#start").addEventListener("click", () => { run.heldByButton = false; start(); });
+    $("#pause").addEventListener("click", () => { run.heldByButton = true; pause(); });
+    $("#stop").addEventListener("click", finish);
+    $("#gps").addEventListener("change", (e) => watchPosition(e.target.checked));
+    window.addEventListener("online", upload);
+    setInterval(() => { if (run.state === "running") show(); }, 1000);
+    setState("idle");
+    restore().finally(() => { document.body.dataset.ready = "1"; });
+    showOutbox().then(upload).catch(() => {});
+  }
+
+  window.SolewarePhone = { run, sensors, uploadBodies, outboxAll };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -1,0 +1,327 @@
+"""The phone page in headless Chromium with Web Bluetooth emulated by DevTools and bridged to virtual sensors over
+Bumble (``soleware.link.web_bridge``): every byte the page decodes comes from our shoe firmware, or from a
+third-party pod written here. Pairing, live values, reconnection after a cut, offline, a pod with only RSC's
+mandatory fields, the phone's position, the upload bodies, a browser without Web Bluetooth, and screenshots."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import struct
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bumble import gatt
+from bumble.core import UUID, AdvertisingData
+from bumble.device import Device
+from bumble.transport import open_transport
+from playwright.async_api import Page, async_playwright, expect
+
+from soleware.link.controllers import VirtualRadio
+from soleware.link.shoe import VirtualShoe, advertised_name
+from soleware.link.web_bridge import NOTIFY_SHIM, WebBluetoothBridge
+from soleware.shoe.sim import simulate
+
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=15_000)
+
+VIEWPORT = {"width": 390, "height": 844}
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--font-render-hinting=none",
+    "--enable-experimental-web-platform-features",
+    "--enable-features=WebBluetoothNewPermissionsBackend",
+]
+GOLDEN = Path(__file__).parent / "ble_golden.json"
+POD_NAME = "RunPod 7"
+
+
+class ThirdPartyPod:
+    """A foot pod that is not our firmware: RSC with only the mandatory Measurement fields (flags, speed,
+    cadence) and a Feature of 0, notified once a second at a steady 3.2 m/s and 168 steps/min."""
+
+    def __init__(self, transport: str) -> None:
+        self.transport = transport
+        self.measurement = gatt.Characteristic(
+            UUID.from_16_bits(0x2A53),
+            gatt.Characteristic.Properties.NOTIFY,
+            gatt.Characteristic.READABLE,
+            b"",
+        )
+        feature = gatt.Characteristic(
+            UUID.from_16_bits(0x2A54),
+            gatt.Characteristic.Properties.READ,
+            gatt.Characteristic.READABLE,
+            struct.pack("<H", 0),
+        )
+        self.service = gatt.Service(UUID.from_16_bits(0x1814), [self.measurement, feature])
+
+    async def run(self) -> None:
+        async with await open_transport(self.transport) as (source, sink):
+            device = Device.with_hci(POD_NAME, "C0:11:22:33:44:55", source, sink)
+            device.add_service(self.service)
+            await device.power_on()
+            adv = AdvertisingData(
+                [
+                    (AdvertisingData.FLAGS, bytes([0x06])),
+                    (AdvertisingData.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS, struct.pack("<H", 0x1814)),
+                    (AdvertisingData.COMPLETE_LOCAL_NAME, POD_NAME.encode()),
+                ]
+            )
+            await device.start_advertising(advertising_data=bytes(adv), auto_restart=True)
+            while True:
+                value = struct.pack("<BHB", 0, round(3.2 * 256), 168)
+                with contextlib.suppress(Exception):
+                    await device.notify_subscribers(self.measurement, value)
+                await asyncio.sleep(0.5)
+
+
+class Phone:
+    """Chromium as the phone, its page, the bridge and the virtual sensors."""
+
+    page: Page
+    bridge: WebBluetoothBridge
+    uploads: list[dict[str, Any]]
+    console: list[str]
+
+    async def pair(self, name: str) -> None:
+        address = next(a for a, link in self.bridge.links.items() if link.advert.name == name)
+        self.bridge.choices.append(address)
+        await self.page.click("#pair")
+
+    def address(self, name: str) -> str:
+        return next(a for a, link in self.bridge.links.items() if link.advert.name == name)
+
+
+@contextlib.asynccontextmanager
+async def phone(
+    tmp_path: Path,
+    url: str,
+    *,
+    shoes: bool = True,
+    pod: bool = False,
+    init_script: str | None = None,
+    plan: str = "3min@5:00/km",
+    speedup: float = 3.0,
+) -> AsyncIterator[Phone]:
+    radio = await VirtualRadio([0, 0, 0, 0]).start()
+    tasks: list[asyncio.Task[None]] = []
+    ph = Phone()
+    ph.uploads = []
+    if shoes:
+        recs = simulate(plan, seed=7)
+        for i, side in enumerate(("left", "right")):
+            shoe = VirtualShoe(
+                side=side,
+                serial=f"SW-{side[0].upper()}-P",
+                recording=recs[side],
+                transport=radio.transports[i],
+                speedup=speedup,
+                log_path=tmp_path / f"{side}.img",
+            )
+            tasks.append(asyncio.create_task(shoe.run()))
+    if pod:
+        tasks.append(asyncio.create_task(ThirdPartyPod(radio.transports[3]).run()))
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = await browser.new_context(viewport=VIEWPORT, base_url=url, locale="en-GB")
+        context.set_default_timeout(15_000)
+        await context.add_init_script(NOTIFY_SHIM)
+        if init_script:
+            await context.add_init_script(init_script)
+        await context.grant_permissions(["geolocation"], origin=url)
+        await context.set_geolocation({"latitude": 51.5007, "longitude": -0.1246, "accuracy": 8})
+        page = await context.new_page()
+        ph.page = page
+        ph.console = []
+        page.on("console", lambda m: ph.console.append(m.text))
+        page.on("pageerror", lambda e: ph.console.append(f"pageerror: {e}"))
+
+        async def capture(route: Any) -> None:
+            ph.uploads.append(json.loads(route.request.post_data or "{}"))
+            await route.fulfill(status=201, content_type="application/json", body=json.dumps({"id": "x"}))
+
+        # The server side of pod samples and routes is another change: the bodies are checked here as sent.
+        await page.route("**/api/runs", capture)
+        bridge = WebBluetoothBridge(transport=radio.transports[2])
+        ph.bridge = bridge
+        await bridge.attach(
+            browser_session=await browser.new_browser_cdp_session(),
+            page_session=await context.new_cdp_session(page),
+            page=page,
+        )
+        try:
+            found: set[str] = set()
+            want = (2 if shoes else 0) + (1 if pod else 0)
+            for _ in range(10):
+                found |= {a.name for a in await bridge.discover(0.5)}
+                if len(found) >= want:
+                    break
+            assert len(found) >= want, f"sensors found: {found}"
+            yield ph
+        finally:
+            print("\n".join(ph.console))
+            await bridge.close()
+            await browser.close()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await radio.close()
+
+
+async def _ready(page: Page, url: str) -> None:
+    await page.goto(url)
+    await expect(page.locator("body[data-ready='1']")).to_be_visible()
+
+
+def _count(text: str) -> int:
+    return int(text.replace(",", "").strip() or 0)
+
+
+async def test_two_shoes_pair_run_live_through_a_cut_and_offline_and_upload(tmp_path, server, screenshots):
+    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    async with phone(tmp_path, server.url, plan="4min@5:00/km") as ph:
+        page = ph.page
+        await _ready(page, "/phone?lang=en")
+        await expect(page.locator("#no-bluetooth")).to_be_hidden()
+        await page.check("#gps")
+        await ph.pair(left)
+        await expect(page.locator("li.sensor[data-side='left'][data-state='connected']")).to_be_visible()
+        await ph.pair(right)
+        await expect(page.locator("li.sensor[data-side='right'][data-state='connected']")).to_be_visible()
+        await expect(page.locator("li.sensor[data-side='left']")).to_contain_text("SW-L-P")
+        await expect(page.locator("li.sensor[data-side='left']")).to_contain_text("firmware")
+        await page.screenshot(path=str(screenshots / "phone-pair-en.png"))
+
+        # live values from the shoes' notifications, the run started by the shoes themselves
+        await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+        for side in ("left", "right"):
+            foot = page.locator(f".foot[data-side='{side}']")
+            await expect(foot.locator("[data-field='contact']")).not_to_have_text("–")
+            await expect(foot.locator("[data-field='strike']")).not_to_have_text("–")
+        await expect(page.locator("#cadence")).not_to_have_text("–")
+        await expect(page.locator("#stride")).not_to_have_text("–")
+        await expect(page.locator("#pace")).not_to_have_text("–:––")
+        cadence = _count(await page.locator("#cadence").text_content() or "")
+        assert 150 <= cadence <= 200, cadence
+        pace = await page.locator("#pace").text_content()
+        minutes, seconds = (int(x) for x in (pace or "0:0").split(":"))
+        assert 4 * 60 + 30 <= minutes * 60 + seconds <= 5 * 60 + 30, pace  # the plan runs at 5:00/km
+        await page.screenshot(path=str(screenshots / "phone-live-en.png"))
+
+        # the network goes away: the run goes on, from the shoes alone
+        await page.context.set_offline(True)
+        strides = page.locator(".foot[data-side='left'] [data-field='strides']")
+        before = _count(await strides.text_content() or "")
+        await expect(strides).not_to_have_text(str(before))
+        await page.context.set_geolocation({"latitude": 51.5010, "longitude": -0.1250, "accuracy": 6})
+
+        # the link to the left shoe drops: the page reconnects by itself and strides keep coming
+        await ph.bridge.cut(ph.address(left))
+        await expect(page.locator("li.sensor[data-side='left'][data-state='reconnecting']")).to_be_visible()
+        await expect(page.locator("li.sensor[data-side='left'][data-state='connected']")).to_be_visible()
+        after_cut = _count(await strides.text_content() or "")
+        await expect(strides).not_to_have_text(str(after_cut))
+
+        await page.click("#stop")
+        await expect(page.locator("#stored")).to_have_attribute("data-count", "1")
+        assert ph.uploads == []
+        await page.context.set_offline(False)
+        await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+        assert len(ph.uploads) == 1
+        body = ph.uploads[0]
+        assert "samples" not in body
+        sides = {s["side"] for s in body["strides"]}
+        assert sides == {"left", "right"}
+        for s in body["strides"]:
+            assert s["t_start_s"] < s["t_end_s"], s
+            assert 0.1 < s["contact_time_s"] < 0.5, s
+            assert 0.5 < s["length_m"] < 3.0, s
+        shown = {
+            side: _count(
+                await page.locator(f".foot[data-side='{side}'] [data-field='strides']").text_content() or ""
+            )
+            for side in ("left", "right")
+        }
+        assert {side: sum(s["side"] == side for s in body["strides"]) for side in sides} == shown
+        route = body["route"]
+        assert len(route["t_s"]) >= 2
+        assert set(route) == {"t_s", "lat_deg", "lon_deg", "accuracy_m", "altitude_m"}
+        assert route["accuracy_m"][-1] == 6
+        assert abs(route["lat_deg"][-1] - 51.5010) < 1e-9
+
+        # Chinese, and the paired shoes are remembered (getDevices) and reconnect after a reload
+        await _ready(page, "/phone?lang=zh")
+        await expect(page.locator("li.sensor[data-state='connected']")).to_have_count(2)
+        await expect(page.locator("h1")).to_have_text("用这部手机跑步")
+        await page.screenshot(path=str(screenshots / "phone-pair-zh.png"))
+        await page.click("#start")
+        await expect(page.locator(".foot[data-side='right'] [data-field='strides']")).not_to_have_text("0")
+        await page.screenshot(path=str(screenshots / "phone-live-zh.png"))
+
+
+async def test_a_third_party_pod_with_mandatory_fields_only_is_recorded_as_samples(tmp_path, server):
+    async with phone(tmp_path, server.url, shoes=False, pod=True) as ph:
+        page = ph.page
+        await _ready(page, "/phone")
+        await ph.pair(POD_NAME)
+        item = page.locator("li.sensor[data-kind='pod']")
+        await expect(item).to_have_attribute("data-state", "connected")
+        await expect(item).to_contain_text("Running pod")
+        await expect(item).to_contain_text(POD_NAME)
+        await page.click("#start")
+        await expect(page.locator("#cadence")).to_have_text("168")
+        await expect(page.locator("#pace")).to_have_text("5:13")  # 3.2 m/s
+        await expect(page.locator("#stride")).to_have_text("–")
+        await expect(page.locator("#distance")).not_to_have_text("0.00")
+        await page.wait_for_function("() => SolewarePhone.run.samples.length >= 3")
+        await page.click("#stop")
+        await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+        assert len(ph.uploads) == 1
+        body = ph.uploads[0]
+        assert "strides" not in body
+        assert body["sensor"] == {"name": POD_NAME, "manufacturer": None, "model": None, "serial": None}
+        samples = body["samples"]
+        n = len(samples["t_s"])
+        assert n >= 3
+        assert samples["speed_mps"] == [819 / 256] * n  # 3.2 m/s as quantised on the wire
+        assert samples["cadence_spm"] == [168] * n
+        assert samples["stride_length_m"] is None and samples["total_distance_m"] is None
+        assert samples["t_s"] == sorted(samples["t_s"])
+
+
+async def test_a_browser_without_web_bluetooth_says_what_works(tmp_path, server, screenshots):
+    no_bt = "delete Navigator.prototype.bluetooth;"
+    async with phone(tmp_path, server.url, shoes=False, pod=True, init_script=no_bt) as ph:
+        page = ph.page
+        for lang in ("en", "zh"):
+            await _ready(page, f"/phone?lang={lang}")
+            notice = page.locator("#no-bluetooth")
+            await expect(notice).to_be_visible()
+            await expect(notice).to_contain_text("Bluefy")
+            await expect(page.locator("#pair")).to_be_hidden()
+            await page.screenshot(path=str(screenshots / f"phone-no-bluetooth-{lang}.png"))
+
+
+async def test_the_page_decodes_the_golden_vectors_like_python(tmp_path, server):
+    vectors = json.loads(GOLDEN.read_text())
+    async with phone(tmp_path, server.url, shoes=False, pod=True) as ph:
+        await _ready(ph.page, "/phone")
+        decoded = await ph.page.evaluate(
+            """(v) => {
+                const dv = (hex) => new DataView(Uint8Array.from(hex.match(/../g), (h) => parseInt(h, 16)).buffer);
+                return {
+                    rsc: v.rsc.map((x) => SolewareBle.decodeRsc(dv(x.hex))),
+                    stride: v.stride.map((x) => SolewareBle.decodeStride(dv(x.hex))),
+                };
+            }""",
+            vectors,
+        )
+    for kind in ("rsc", "stride"):
+        for got, want in zip(decoded[kind], vectors[kind], strict=True):
+            assert got == pytest.approx(want["value"]), (kind, want["hex"])
