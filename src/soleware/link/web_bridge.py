@@ -62,10 +62,20 @@ _PROPERTIES = {
 NOTIFY_SHIM = """
 (() => {
   const C = globalThis.BluetoothRemoteGATTCharacteristic;
-  if (!C || globalThis.__solewareEmulatedNotify) return;
+  if (!C || !globalThis.Bluetooth || globalThis.__solewareEmulatedNotify) return;
   const subscribed = new Map();
+  // the bridge names a peripheral by its advertised name; a device from getDevices() may come without one
+  const NAMES = "__solewareEmulatedNames";
+  const names = () => JSON.parse(localStorage.getItem(NAMES) || "{}");
+  const nameOf = (d) => d.name || names()[d.id] || "";
+  const request = Bluetooth.prototype.requestDevice;
+  Bluetooth.prototype.requestDevice = async function (options) {
+    const device = await request.call(this, options);
+    if (device.name) localStorage.setItem(NAMES, JSON.stringify({ ...names(), [device.id]: device.name }));
+    return device;
+  };
   const key = (name, service, characteristic) => name + "|" + service + "|" + characteristic;
-  const keyOf = (c) => key(c.service.device.name, c.service.uuid, c.uuid);
+  const keyOf = (c) => key(nameOf(c.service.device), c.service.uuid, c.uuid);
   const start = C.prototype.startNotifications;
   C.prototype.startNotifications = async function () {
     const result = await start.call(this);
