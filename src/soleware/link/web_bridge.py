@@ -157,9 +157,10 @@ class WebBluetoothBridge:
         #: addresses the device chooser picks, in order; when empty it picks the first unchosen device
         self.choices: list[str] = []
         self.chosen: list[str] = []
-        #: notification counts and the monotonic time each value was handed to the page
+        #: notifications received from the peripherals, and each one handed to the page (characteristic uuid,
+        #: value, monotonic time the page's event handlers had run)
         self.notified = 0
-        self.delivered_at: list[float] = []
+        self.delivered: list[tuple[str, bytes, float]] = []
         self._chars: dict[str, tuple[str, str, str, int]] = {}
         self._answered: set[str] = set()
         self._outbox: asyncio.Queue[tuple[str, str, str, str]] = asyncio.Queue()
@@ -432,7 +433,7 @@ class WebBluetoothBridge:
             with contextlib.suppress(Exception):
                 await self._page.evaluate("(batch) => globalThis.__solewareEmulatedNotify(batch)", batch)
             now = time.monotonic()
-            self.delivered_at.extend([now] * len(batch))
+            self.delivered.extend((c, base64.b64decode(b64), now) for _n, _s, c, b64 in batch)
 
 
 def _emulated_address(address: str) -> str:
