@@ -33,6 +33,14 @@ def demo(
     workdir: Annotated[
         Path | None, typer.Option(help="keep the database and logs here (default: a temp dir)")
     ] = None,
+    phone: Annotated[
+        bool,
+        typer.Option(
+            "--phone",
+            help="Chromium is the phone: its web app pairs the shoes over (emulated) Web Bluetooth, shows the "
+            "run live and uploads it, instead of the Python gateway (headless with --no-browser)",
+        ),
+    ] = False,
 ) -> None:
     """Two virtual shoes, a phone, a server and a web page: watch a run happen."""
     from rich.console import Console
@@ -53,6 +61,19 @@ def demo(
             raise typer.BadParameter(
                 f"port {port} is in use; pass --port 0 for any free port", param_hint="--port"
             )
+    if phone:
+        raise typer.Exit(
+            demo_.phone_main(
+                plan=plan,
+                speedup=speedup,
+                headless=not browser,
+                port=port,
+                seed=seed,
+                password=password,
+                workdir=workdir,
+                console=Console(),
+            )
+        )
     status = demo_.main(
         plan=plan,
         speedup=speedup,

@@ -7,7 +7,8 @@ live terminal view.
 
 from __future__ import annotations
 
+from soleware.demo._phone import phone_main
 from soleware.demo._processes import free_port
 from soleware.demo._run import DEFAULT_PLAN, main, round_settled, run_demo, unsynced
 
-__all__ = ["DEFAULT_PLAN", "free_port", "main", "round_settled", "run_demo", "unsynced"]
+__all__ = ["DEFAULT_PLAN", "free_port", "main", "phone_main", "round_settled", "run_demo", "unsynced"]

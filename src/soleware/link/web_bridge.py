@@ -117,11 +117,6 @@ class CdpSession(Protocol):
     def on(self, event: str, f: Callable[[dict[str, Any]], Any]) -> None: ...
 
 
-class PageLike(Protocol):
-    async def evaluate(self, expression: str, arg: Any = None) -> Any: ...
-    def on(self, event: str, f: Callable[[Any], Any]) -> None: ...
-
-
 def uuid_str(uuid: UUID) -> str:
     """A Bumble UUID as Web Bluetooth writes it: 128-bit, lowercase, dashed."""
     h = bytes(reversed(uuid.to_bytes(force_128=True))).hex()
@@ -167,11 +162,12 @@ class WebBluetoothBridge:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._browser: CdpSession | None = None
         self._page_session: CdpSession | None = None
-        self._page: PageLike | None = None
+        self._page: Any = None
 
     # ------------------------------------------------------------------ setup
-    async def attach(self, *, browser_session: CdpSession, page_session: CdpSession, page: PageLike) -> None:
-        """Turn on the emulated adapter, answer GATT operations and the device chooser for ``page``.
+    async def attach(self, *, browser_session: CdpSession, page_session: CdpSession, page: Any) -> None:
+        """Turn on the emulated adapter, answer GATT operations and the device chooser for ``page`` (a
+        Playwright async ``Page``; typed loosely because its ``on`` overloads match no small protocol).
 
         The page needs :data:`NOTIFY_SHIM` as an init script (``context.add_init_script``) and a Chromium
         started with ``--enable-experimental-web-platform-features`` (Web Bluetooth on Linux).
