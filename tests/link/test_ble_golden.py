@@ -15,7 +15,7 @@ from typing import Any
 
 from soleware.gait.vocabulary import Gait, Side, StrikeType
 from soleware.link.rsc import RscMeasurement
-from soleware.link.soleware_service import StrideDetail
+from soleware.link.soleware_service import StrideDetail, crc16, encode_frame
 
 GOLDEN = Path(__file__).parents[1] / "web" / "ble_golden.json"
 
@@ -55,9 +55,27 @@ def _stride_value(s: StrideDetail) -> dict[str, Any]:
     }
 
 
+#: Run Log Data notifications: (seq, payload) records framed back to back, as the shoe packs them
+FRAMES = [
+    [(0, b"")],
+    [(1, bytes(range(23))), (2, b"\x06" + bytes(30)), (3, b"\xff" * 5)],
+    [(4_000_000_000, b"123456789")],
+]
+
+
 def vectors() -> dict[str, list[dict[str, Any]]]:
     """Each codec's bytes for the values above, and what decoding those bytes gives."""
     return {
+        "crc16": [
+            {"hex": data.hex(), "value": crc16(data)} for data in (b"123456789", b"", bytes(range(256)))
+        ],
+        "frames": [
+            {
+                "hex": b"".join(encode_frame(seq, payload) for seq, payload in records).hex(),
+                "value": [[seq, payload.hex()] for seq, payload in records],
+            }
+            for records in FRAMES
+        ],
         "rsc": [
             {"hex": bytes(m).hex(), "value": _rsc_value(RscMeasurement.from_bytes(bytes(m)))} for m in RSC
         ],
@@ -79,6 +97,7 @@ def test_the_golden_vectors_cover_saturation_and_absent_fields():
     assert golden["rsc"][4]["value"]["speed_mps"] == 65535 / 256
     assert golden["stride"][2]["value"]["strike_type"] is None
     assert golden["stride"][3]["value"]["contact_time_s"] == 65.535
+    assert golden["crc16"][0]["value"] == 0x29B1  # the check value docs/ble.md gives
 
 
 if __name__ == "__main__":

@@ -86,6 +86,7 @@ class Phone:
     bridge: WebBluetoothBridge
     uploads: list[dict[str, Any]]
     console: list[str]
+    shoes: list[VirtualShoe]
 
     async def pair(self, name: str) -> None:
         address = next(a for a, link in self.bridge.links.items() if link.advert.name == name)
@@ -111,6 +112,7 @@ async def phone(
     tasks: list[asyncio.Task[None]] = []
     ph = Phone()
     ph.uploads = []
+    ph.shoes = []
     if shoes:
         recs = simulate(plan, seed=7)
         for i, side in enumerate(("left", "right")):
@@ -122,6 +124,7 @@ async def phone(
                 speedup=speedup,
                 log_path=tmp_path / f"{side}.img",
             )
+            ph.shoes.append(shoe)
             tasks.append(asyncio.create_task(shoe.run()))
     if pod:
         tasks.append(asyncio.create_task(ThirdPartyPod(radio.transports[3]).run()))
@@ -274,7 +277,7 @@ async def test_a_third_party_pod_with_mandatory_fields_only_is_recorded_as_sampl
         await expect(item).to_have_attribute("data-state", "connected")
         await expect(item).to_contain_text("Running pod")
         await expect(item).to_contain_text(POD_NAME)
-        await page.click("#start")
+        await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")  # the pod moves
         await expect(page.locator("#cadence")).to_have_text("168")
         await expect(page.locator("#pace")).to_have_text("5:13")  # 3.2 m/s
         await expect(page.locator("#stride")).to_have_text("–")
@@ -315,9 +318,20 @@ async def test_the_page_decodes_the_golden_vectors_like_python(tmp_path, server)
         decoded = await ph.page.evaluate(
             """(v) => {
                 const dv = (hex) => new DataView(Uint8Array.from(hex.match(/../g), (h) => parseInt(h, 16)).buffer);
+                const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+                const bytes = (h) => new Uint8Array(dv(h).buffer);
+                let corrupt;
+                try {
+                    const b = bytes(v.frames[1].hex);
+                    b[10] ^= 1;
+                    SolewareBle.decodeFrames(new DataView(b.buffer));
+                } catch (e) { corrupt = e.message; }
                 return {
                     rsc: v.rsc.map((x) => SolewareBle.decodeRsc(dv(x.hex))),
                     stride: v.stride.map((x) => SolewareBle.decodeStride(dv(x.hex))),
+                    crc16: v.crc16.map((x) => SolewareBle.crc16(x.hex ? bytes(x.hex) : new Uint8Array())),
+                    frames: v.frames.map((x) => SolewareBle.decodeFrames(dv(x.hex)).map(([s, p]) => [s, hex(p)])),
+                    corrupt,
                 };
             }""",
             vectors,
@@ -325,3 +339,47 @@ async def test_the_page_decodes_the_golden_vectors_like_python(tmp_path, server)
     for kind in ("rsc", "stride"):
         for got, want in zip(decoded[kind], vectors[kind], strict=True):
             assert got == pytest.approx(want["value"]), (kind, want["hex"])
+    assert decoded["crc16"] == [x["value"] for x in vectors["crc16"]]
+    assert decoded["frames"] == [x["value"] for x in vectors["frames"]]
+    assert decoded["corrupt"] == "CRC mismatch in record 1"
+
+
+def _unacknowledged_seqs(shoe: VirtualShoe) -> list[int]:
+    runs = [r for r in shoe.run_log.runs() if not r.acknowledged]
+    first, last = min(r.first_seq for r in runs), max(r.last_seq for r in runs)
+    return [r.seq for r in shoe.run_log.read_from(first, 10**6) if r.seq <= last]
+
+
+async def test_the_page_syncs_each_shoe_run_log_into_indexeddb_and_acknowledges_it(tmp_path, server):
+    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    async with phone(tmp_path, server.url, plan="40s@5:00/km", speedup=4.0) as ph:
+        page = ph.page
+        await _ready(page, "/phone")
+        for name, side in ((left, "left"), (right, "right")):
+            await ph.pair(name)
+            await expect(
+                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
+            ).to_be_visible()
+        await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in ph.shoes)), 120)
+        expected = {s.serial: _unacknowledged_seqs(s) for s in ph.shoes}
+        assert all(len(v) > 20 for v in expected.values()), {k: len(v) for k, v in expected.items()}
+        state = page.locator("#sync-state")
+
+        # the system's pairing dialog refused: the page says so and nothing is acknowledged
+        ph.bridge.allow_pairing = False
+        await page.click("#sync")
+        await expect(state).to_have_attribute("data-state", "failed")
+        await expect(state).to_contain_text("paired")
+        assert all(not r.acknowledged for s in ph.shoes for r in s.run_log.runs())
+
+        ph.bridge.allow_pairing = True
+        await page.click("#sync")
+        await expect(state).to_have_attribute("data-state", "done", timeout=60_000)
+        stored = {
+            serial: await page.evaluate("(s) => SolewarePhone.logCount(s)", serial) for serial in expected
+        }
+        assert stored == {serial: len(seqs) for serial, seqs in expected.items()}
+        assert all(r.acknowledged for s in ph.shoes for r in s.run_log.runs())
+        await page.click("#sync")  # nothing left: no duplicates, nothing new
+        await expect(state).to_contain_text("0 new records")
+        assert await page.evaluate("(s) => SolewarePhone.logCount(s)", "SW-L-P") == len(expected["SW-L-P"])

@@ -180,5 +180,150 @@
     }
   }
 
-  window.SolewareBle = { UUID, REQUEST, decodeRsc, decodeStride, parseName, Sensor };
+  // ------------------------------------------------------------------ run log (docs/ble.md "Run log")
+  /** CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF; crc16("123456789") === 0x29B1. */
+  function crc16(bytes) {
+    let crc = 0xffff;
+    for (const b of bytes) {
+      crc ^= b << 8;
+      for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    }
+    return crc;
+  }
+
+  /** The records of one Run Log Data notification: [[seq, Uint8Array payload], …]; throws on a bad frame. */
+  function decodeFrames(dv) {
+    const bytes = new Uint8Array(dv.buffer, dv.byteOffset, dv.byteLength);
+    const out = [];
+    let o = 0;
+    while (o < bytes.length) {
+      if (bytes.length - o < 8) throw new RangeError(`truncated frame header at byte ${o}`);
+      const seq = dv.getUint32(o, true);
+      const length = dv.getUint16(o + 4, true);
+      const end = o + 6 + length;
+      if (end + 2 > bytes.length) throw new RangeError(`truncated record ${seq}`);
+      if (dv.getUint16(end, true) !== crc16(bytes.subarray(o, end))) throw new RangeError(`CRC mismatch in record ${seq}`);
+      out.push([seq, bytes.slice(o + 6, end)]);
+      o = end + 2;
+    }
+    return out;
+  }
+
+  const OP = { list: 1, read: 2, ack: 3, credits: 4, abort: 5 };
+  const NO_SEQ = 0xffffffff;
+  const WINDOW = 8;
+
+  /** One run-log session with a connected shoe: the control point's indications and the data notifications
+      are handled strictly in arrival order, each only after the previous one's storage has finished. */
+  class RunLogClient {
+    constructor(sensor) {
+      this.sensor = sensor;
+      this.events = [];
+      this.wake = null;
+    }
+
+    async open() {
+      const sw = await this.sensor.server.getPrimaryService(UUID.soleware);
+      this.control = await sw.getCharacteristic(UUID.runLogControl);
+      this.data = await sw.getCharacteristic(UUID.runLogData);
+      const push = (kind) => (e) => {
+        const v = e.target.value;
+        this.events.push([kind, new DataView(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength))]);
+        if (this.wake) this.wake();
+      };
+      this.control.addEventListener("characteristicvaluechanged", push("response"));
+      this.data.addEventListener("characteristicvaluechanged", push("data"));
+      // the shoe refuses these subscriptions on an unencrypted link: the system asks the runner to pair
+      try {
+        await this.control.startNotifications();
+        await this.data.startNotifications();
+      } catch (e) {
+        const err = new Error("pairing");
+        err.cause = e;
+        throw err;
+      }
+    }
+
+    async next() {
+      const deadline = Date.now() + 15000;
+      while (!this.events.length) {
+        if (!this.sensor.device.gatt.connected) throw new Error("link lost");
+        await new Promise((resolve) => { this.wake = resolve; setTimeout(resolve, 500); });
+        if (Date.now() > deadline) throw new Error("the shoe did not answer");
+      }
+      return this.events.shift();
+    }
+
+    async request(bytes, opcode) {
+      await this.control.writeValueWithResponse(bytes);
+      for (;;) {
+        const [kind, dv] = await this.next();
+        if (kind === "response" && dv.getUint8(1) === opcode) return dv;
+      }
+    }
+
+    async listRuns() {
+      const runs = [];
+      let total = Infinity;
+      while (runs.length < total) {
+        const dv = await this.request(new Uint8Array([OP.list, runs.length & 0xff, runs.length >> 8]), OP.list);
+        if (dv.getUint8(2) !== 1) throw new Error(`List Runs answered ${dv.getUint8(2)}`);
+        total = dv.getUint16(3, true);
+        const count = dv.getUint8(5);
+        if (!count) break;
+        for (let i = 0; i < count; i++) {
+          const o = 6 + 20 * i;
+          runs.push({
+            run_id: dv.getUint32(o, true),
+            start_unix_ms: Number(dv.getBigUint64(o + 4, true)),
+            first_seq: dv.getUint32(o + 12, true),
+            last_seq: dv.getUint32(o + 16, true),
+          });
+        }
+      }
+      return runs;
+    }
+
+    /** Read records from ``fromSeq``; ``store(records)`` must resolve once they are durable. Returns the
+        count and the last seq the shoe sent, checked against its final response. */
+    async read(fromSeq, maxRecords, store) {
+      const req = new DataView(new ArrayBuffer(11));
+      req.setUint8(0, OP.read);
+      req.setUint32(1, fromSeq, true);
+      req.setUint32(5, maxRecords, true);
+      req.setUint16(9, WINDOW, true);
+      await this.control.writeValueWithResponse(req.buffer);
+      let received = 0;
+      let last = fromSeq - 1;
+      for (;;) {
+        const [kind, dv] = await this.next();
+        if (kind === "data") {
+          const records = decodeFrames(dv);
+          for (const [seq] of records) {
+            if (seq <= last) throw new Error(`record ${seq} out of order after ${last}`);
+            last = seq;
+          }
+          await store(records);
+          received += records.length;
+          await this.control.writeValueWithResponse(new Uint8Array([OP.credits, 1, 0]));
+        } else if (dv.getUint8(1) === OP.read) {
+          const value = dv.getUint8(2);
+          const sent = dv.getUint32(3, true);
+          if (value !== 1) throw new Error(`Read answered ${value}`);
+          if (sent !== received) throw new Error(`the shoe sent ${sent} records, ${received} arrived`);
+          return { received, last: sent ? dv.getUint32(7, true) : NO_SEQ };
+        }
+      }
+    }
+
+    async ack(seq) {
+      const req = new DataView(new ArrayBuffer(5));
+      req.setUint8(0, OP.ack);
+      req.setUint32(1, seq, true);
+      const dv = await this.request(req.buffer, OP.ack);
+      if (dv.getUint8(2) !== 1) throw new Error(`Ack answered ${dv.getUint8(2)}`);
+    }
+  }
+
+  window.SolewareBle = { UUID, REQUEST, decodeRsc, decodeStride, parseName, Sensor, crc16, decodeFrames, RunLogClient, NO_SEQ };
 })();

@@ -14,18 +14,21 @@
   let dbPromise = null;
   function db() {
     dbPromise ??= new Promise((resolve, reject) => {
-      const req = indexedDB.open("soleware-phone", 1);
-      req.onupgradeneeded = () => req.result.createObjectStore("outbox", { keyPath: "key" });
+      const req = indexedDB.open("soleware-phone", 2);
+      req.onupgradeneeded = (e) => {
+        if (e.oldVersion < 1) req.result.createObjectStore("outbox", { keyPath: "key" });
+        if (e.oldVersion < 2) req.result.createObjectStore("log", { keyPath: ["serial", "seq"] });
+      };
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
     });
     return dbPromise;
   }
-  async function tx(mode, fn) {
+  async function tx(mode, fn, store = "outbox") {
     const d = await db();
     return new Promise((resolve, reject) => {
-      const x = d.transaction("outbox", mode);
-      const result = fn(x.objectStore("outbox"));
+      const x = d.transaction(store, mode);
+      const result = fn(x.objectStore(store));
       x.oncomplete = () => resolve(result.result ?? result);
       x.onerror = () => reject(x.error);
     });
@@ -33,6 +36,67 @@
   const outboxAll = () => tx("readonly", (s) => s.getAll());
   const outboxPut = (item) => tx("readwrite", (s) => s.put(item));
   const outboxDelete = (key) => tx("readwrite", (s) => s.delete(key));
+  /** Run-log records, resolved once the transaction has committed: only then are they acknowledged. */
+  const logPut = (serial, records) =>
+    tx("readwrite", (s) => { for (const [seq, payload] of records) s.put({ serial, seq, payload }); return {}; }, "log");
+  const logRange = (serial) => IDBKeyRange.bound([serial, 0], [serial, B.NO_SEQ]);
+  const logCount = (serial) => tx("readonly", (s) => s.count(logRange(serial)), "log");
+  async function logLastSeq(serial) {
+    const d = await db();
+    return new Promise((resolve, reject) => {
+      const req = d.transaction("log").objectStore("log").openCursor(logRange(serial), "prev");
+      req.onsuccess = () => resolve(req.result ? req.result.value.seq : -1);
+      req.onerror = () => reject(req.error);
+    });
+  }
+
+  // ------------------------------------------------------------------ run log sync
+  /** Copy the shoe's unacknowledged run log into IndexedDB, resuming after the last record stored, and
+      acknowledge to the shoe only what has been committed. */
+  async function syncShoe(sensor) {
+    const client = new B.RunLogClient(sensor);
+    await client.open();
+    const runs = await client.listRuns();
+    if (!runs.length) return 0;
+    const first = Math.min(...runs.map((r) => r.first_seq));
+    const last = Math.max(...runs.map((r) => r.last_seq));
+    const from = Math.max(first, (await logLastSeq(sensor.serial)) + 1);
+    let received = 0;
+    if (from <= last) {
+      const shown = $("#sync-state");
+      received = (await client.read(from, last - from + 1, async (records) => {
+        await logPut(sensor.serial, records);
+        shown.dataset.records = String(Number(shown.dataset.records || 0) + records.length);
+      })).received;
+    }
+    if ((await logLastSeq(sensor.serial)) >= last) await client.ack(last);
+    return received;
+  }
+
+  async function syncAll() {
+    const state = $("#sync-state");
+    const shoes = [...sensors.values()].filter((s) => s.kind === "shoe" && s.state === "connected");
+    if (!shoes.length) { state.textContent = t("Connect your shoes to sync their run logs."); return; }
+    state.dataset.state = "syncing";
+    state.dataset.records = "0";
+    state.textContent = t("Syncing…");
+    $("#sync").disabled = true;
+    try {
+      let n = 0;
+      for (const shoe of shoes) n += await syncShoe(shoe);
+      const stored = (await Promise.all(shoes.map((s) => logCount(s.serial)))).reduce((a, x) => a + x, 0);
+      state.dataset.state = "done";
+      state.dataset.stored = String(stored);
+      state.textContent = t("Synced: {n} new records, {total} on this phone.", { n: S.num(n), total: S.num(stored) });
+    } catch (e) {
+      state.dataset.state = "failed";
+      state.textContent = e.message === "pairing"
+        ? t("The run log needs the shoe to be paired with this phone. Accept the pairing request, then sync again; if you refused it, nothing was copied.")
+        : t("Sync stopped: {why}. What was copied is kept; the next sync goes on from there.", { why: e.message });
+    } finally {
+      $("#sync").disabled = false;
+    }
+  }
 
   // ------------------------------------------------------------------ run state
   const sensors = new Map();
@@ -367,6 +431,7 @@
     $("#pause").addEventListener("click", () => { run.heldByButton = true; pause(); });
     $("#stop").addEventListener("click", finish);
     $("#gps").addEventListener("change", (e) => watchPosition(e.target.checked));
+    $("#sync").addEventListener("click", syncAll);
     window.addEventListener("online", upload);
     setInterval(() => { if (run.state === "running") show(); }, 1000);
     setState("idle");
@@ -374,7 +439,7 @@
     showOutbox().then(upload).catch(() => {});
   }
 
-  window.SolewarePhone = { run, sensors, uploadBodies, outboxAll };
+  window.SolewarePhone = { run, sensors, uploadBodies, outboxAll, logCount };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();
