@@ -4,7 +4,8 @@ Two virtual shoes (our firmware over Bumble, on a virtual radio) replay a simula
 the web app's /phone page, pairs both through :class:`soleware.link.web_bridge.WebBluetoothBridge` and shows the
 run live. For every Stride Detail the latency is the time from the shoe's notification having been sent to the
 page's ``characteristicvaluechanged`` handlers having run (both on this process's monotonic clock). The path is
-the emulated one: shoe → virtual radio → Bumble central → DevTools → page.
+the emulated one: shoe → virtual radio → Bumble central → DevTools → page. Then the page syncs both shoes' run
+logs into IndexedDB (pairing, List Runs, Read with credits, Ack), timed from the button to "done".
 
     PYTHONPATH=src .venv/bin/python benchmarks/web_ble.py [--plan "2min@5:00/km"] [--speedup 2]
 """
@@ -115,6 +116,15 @@ async def main(plan: str, speedup: float) -> None:
             print(
                 f"notification → page handlers: median {statistics.median(latencies):.1f} ms, "
                 f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.1f} ms, max {latencies[-1]:.1f} ms"
+            )
+            t0 = time.monotonic()
+            await page.click("#sync")
+            await page.wait_for_selector("#sync-state[data-state='done']", timeout=600_000)
+            took = time.monotonic() - t0
+            stored = int(await page.get_attribute("#sync-state", "data-stored") or 0)
+            print(
+                f"browser sync of both run logs (pairing included): {stored} records in {took:.2f} s, "
+                f"{stored / took:.0f} records/s"
             )
             await bridge.close()
             await browser.close()

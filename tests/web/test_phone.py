@@ -383,3 +383,38 @@ async def test_the_page_syncs_each_shoe_run_log_into_indexeddb_and_acknowledges_
         await page.click("#sync")  # nothing left: no duplicates, nothing new
         await expect(state).to_contain_text("0 new records")
         assert await page.evaluate("(s) => SolewarePhone.logCount(s)", "SW-L-P") == len(expected["SW-L-P"])
+
+
+async def test_a_reload_mid_sync_loses_and_duplicates_nothing(tmp_path, server):
+    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    async with phone(tmp_path, server.url, plan="3min@5:00/km", speedup=12.0) as ph:
+        page = ph.page
+        await _ready(page, "/phone")
+        for name, side in ((left, "left"), (right, "right")):
+            await ph.pair(name)
+            await expect(
+                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
+            ).to_be_visible()
+        await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in ph.shoes)), 120)
+        expected = {s.serial: _unacknowledged_seqs(s) for s in ph.shoes}
+        total = sum(len(v) for v in expected.values())
+        await page.click("#sync")
+        await page.wait_for_function(
+            "() => Number(document.querySelector('#sync-state').dataset.records || 0) >= 20", polling=10
+        )
+        await _ready(page, "/phone")  # reload while records stream in
+        await expect(page.locator("li.sensor[data-state='connected']")).to_have_count(2)
+        stored_before = sum(
+            [await page.evaluate("(s) => SolewarePhone.logCount(s)", serial) for serial in expected]
+        )
+        assert 20 <= stored_before < total, (stored_before, total)
+        await page.click("#sync")
+        state = page.locator("#sync-state")
+        await expect(state).to_have_attribute("data-state", "done", timeout=60_000)
+        stored = {
+            serial: await page.evaluate("(s) => SolewarePhone.logCount(s)", serial) for serial in expected
+        }
+        assert stored == {serial: len(seqs) for serial, seqs in expected.items()}
+        assert all(r.acknowledged for s in ph.shoes for r in s.run_log.runs())
+        # the second sync resumed after what the first had stored instead of starting again
+        await expect(state).to_contain_text(f"{total - stored_before:,} new records")

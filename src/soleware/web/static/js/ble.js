@@ -211,7 +211,7 @@
 
   const OP = { list: 1, read: 2, ack: 3, credits: 4, abort: 5 };
   const NO_SEQ = 0xffffffff;
-  const WINDOW = 8;
+  const WINDOW = 16;
 
   /** One run-log session with a connected shoe: the control point's indications and the data notifications
       are handled strictly in arrival order, each only after the previous one's storage has finished. */
@@ -294,6 +294,7 @@
       req.setUint16(9, WINDOW, true);
       await this.control.writeValueWithResponse(req.buffer);
       let received = 0;
+      let consumed = 0;
       let last = fromSeq - 1;
       for (;;) {
         const [kind, dv] = await this.next();
@@ -305,7 +306,11 @@
           }
           await store(records);
           received += records.length;
-          await this.control.writeValueWithResponse(new Uint8Array([OP.credits, 1, 0]));
+          consumed += 1;
+          if (consumed >= WINDOW / 2) {  // credits back in batches, as the Python proxy grants them
+            await this.control.writeValueWithResponse(new Uint8Array([OP.credits, consumed, 0]));
+            consumed = 0;
+          }
         } else if (dv.getUint8(1) === OP.read) {
           const value = dv.getUint8(2);
           const sent = dv.getUint32(3, true);
