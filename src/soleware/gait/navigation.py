@@ -71,13 +71,13 @@ def anchor_tilt_mismatch_rad(scan: np.ndarray, anchors: np.ndarray, up_sensor: n
 
 
 def clip_signs(
-    x: np.ndarray, *, min_level: float, full_scale: float | None = None, tol: float = 0.002
+    x: np.ndarray, *, min_level: float, full_scale: float | None = None, tol: float = 1e-6
 ) -> np.ndarray:
     """Per sample and axis, +1 / -1 where ``x`` (n, 3) sits at its chip's positive / negative range, else 0.
 
     With ``full_scale`` known, every sample within ``tol`` (fraction) of it is clipped. Otherwise an axis whose
     extreme (at least ``min_level``) is held flat -- within ``tol`` of it in two runs of at least two samples, or
-    one of three, or hit exactly three times -- is taken as clipped there: a smooth peak does not repeat its top,
+    one of three, or three times in all -- is taken as clipped there: a noisy peak does not repeat its top value,
     a clipped one does. A clipped impact may last one sample; those count too once the axis is known to clip.
     """
     x = np.asarray(x, dtype=float)
@@ -93,7 +93,7 @@ def clip_signs(
                 continue
             near = y >= (1.0 - tol) * top
             runs = np.diff(runs_of_true(near), axis=1).ravel()
-            if np.sum(runs >= 2) >= 2 or np.any(runs >= 3) or np.sum(y == top) >= 3:
+            if np.sum(runs >= 2) >= 2 or np.any(runs >= 3) or np.sum(near) >= 3:
                 out[near, col] = sign
     return out
 
