@@ -305,7 +305,12 @@ class GaitAnalysis:
         if len(k) < 2:
             return [], np.zeros((0, 4))
         hw = samples(self.gravity_window_s, fs)
-        up = window_mean(acc, k, hw)
+        # Gravity from the still samples around each stance's quietest instant: a sprint's foot-flat lasts
+        # ~25 ms, and the roll-in and roll-off on either side (tens of g at a toe cap) would tilt a wider mean.
+        still = det.still_intervals_
+        up = _clamped_window_mean(
+            acc, k, np.maximum(k - hw, still[:, 0]), np.minimum(k + hw + 1, still[:, 1])
+        )
         scan = attitude_scan(t, gyr)
         # A quiet instant where the measured 'up' disagrees with the gyroscope from both neighbouring stances
         # is no stance: the foot hangs in the air (the slowing swing before a stop, the first step off a
@@ -410,6 +415,15 @@ class RestBiases:
     def update(self, window_start_s: float, found: list[tuple[float, np.ndarray]]) -> None:
         """Replace what a window starting at ``window_start_s`` saw again by what it ``found``."""
         self._items = [x for x in self._items if x[0] <= window_start_s][-1:] + list(found)
+
+
+def _clamped_window_mean(x: np.ndarray, index: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Mean of the rows ``x[lo:hi]`` per index (the row at ``index`` alone where that range is empty)."""
+    csum = np.vstack((np.zeros((1,) + x.shape[1:]), np.cumsum(x, axis=0)))
+    empty = hi <= lo
+    lo = np.where(empty, index, lo)
+    hi = np.where(empty, index + 1, hi)
+    return (csum[hi] - csum[lo]) / (hi - lo)[:, None]
 
 
 def _times_at(t: np.ndarray, x: np.ndarray) -> np.ndarray:
