@@ -11,22 +11,9 @@ import numpy as np
 
 from soleware.formats._plausible import check_plausible
 from soleware.formats._safety import FormatError
-from soleware.runs.model import Lap, Run, RunDataError, Streams, detect_pauses
+from soleware.runs.model import Lap, Run, RunDataError, Streams, detect_pauses, haversine_m
 
 __all__ = ["Samples", "build_run", "haversine_m", "zone_from_offset"]
-
-#: mean Earth radius (IUGG), metres
-EARTH_RADIUS_M = 6_371_008.8
-
-
-def haversine_m(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
-    """Great-circle distance between consecutive points, metres (length n - 1)."""
-    lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
-    lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
-    dlat, dlon = np.diff(lat), np.diff(lon)
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat[:-1]) * np.cos(lat[1:]) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
 
 #: zones without daylight saving time for the offsets that are not whole hours (minutes east of UTC)
 _ODD_OFFSET_ZONES = {
