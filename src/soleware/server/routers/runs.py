@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from soleware.gait.recording import RecordingError, load_recording
 from soleware.runs.achievements import CATALOGUE
 from soleware.runs.ingest import run_from_recordings
-from soleware.runs.model import Lap, Run, RunDataError, Source
+from soleware.runs.model import Lap, Route, Run, RunDataError, Source
 from soleware.runs.splits import Split, splits
 from soleware.runs.storage import AddResult
 from soleware.server.bodies import json_body, openapi_json_body, save_upload
@@ -28,6 +28,8 @@ from soleware.server.schemas import (
     EffortOut,
     FootOut,
     RecordChangeOut,
+    RouteIn,
+    RouteOut,
     RunDetail,
     RunItem,
     RunList,
@@ -96,7 +98,9 @@ def upload_run(
 
 
 def run_from_upload(body: RunUpload) -> Run:
-    """The run of a gateway upload, or a 422 saying why there is none."""
+    """The run of a gateway upload (with the phone's route when it came with one), or a 422 saying why there
+    is none."""
+    route = route_from_upload(body.route)
     try:
         return Run.from_strides(
             body.strides,  # already Stride (see schemas.UploadedStride)
@@ -106,9 +110,20 @@ def run_from_upload(body: RunUpload) -> Run:
             source=Source.SHOE.value,
             title=body.title,
             laps=[Lap(**lap.model_dump()) for lap in body.laps],
+            route=route,
         )
     except (RunDataError, ValueError) as exc:
         raise unprocessable(str(exc)) from None
+
+
+def route_from_upload(route: RouteIn | None) -> Route | None:
+    """The domain's route of an upload's ``route``, or a 422 at ("body", "route") naming the bad fix."""
+    if route is None:
+        return None
+    try:
+        return route.to_route()
+    except RunDataError as exc:
+        raise unprocessable(str(exc), ("body", "route")) from None
 
 
 @router.post(
@@ -233,6 +248,7 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
             stride_length_m=_finite(st.stride_length_m, n),
             contact_time_s=_finite(st.contact_time_s, n),
         ),
+        route=None if run.route is None else RouteOut.of(run.route),
     )
 
 
