@@ -107,3 +107,16 @@ def test_a_route_missing_a_column_or_with_nan_is_refused(client, ada, make_run, 
     text = json.dumps(body)
     r = client.post("/api/runs", content=text, headers={**ada, "Content-Type": "application/json"})
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_gpx_export_is_the_route_and_a_run_without_one_has_none(client, ada, make_run, make_route):
+    run = make_run(distance_m=1500.0)
+    rid = client.post("/api/runs", json=_body(run, make_route(run.elapsed_time_s)), headers=ada).json()[
+        "run_id"
+    ]
+    r = client.get(f"/api/runs/{rid}/export?format=gpx", headers=ada)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/gpx+xml")
+    assert r.content.count(b"<trkpt ") == len(make_route(run.elapsed_time_s))
+    plain = client.post("/api/runs", json=_body(make_run(start="2026-03-04T07:00:00+00:00")), headers=ada)
+    r = client.get(f"/api/runs/{plain.json()['run_id']}/export?format=gpx", headers=ada)
+    assert r.status_code == 422 and "run has no route" in r.json()["detail"][0]["msg"]
