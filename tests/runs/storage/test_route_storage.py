@@ -1,4 +1,5 @@
-"""The route stored with its run (revision 0006): round trip, the other foot's merge, the upgrade of 0005."""
+"""The route stored with its run (revision NNNN_route): round trip, the other foot's merge, the upgrade of a
+database at the revision before it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 import numpy as np
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 
 from soleware.runs.model import Route, Run
 from soleware.runs.storage import RunStore
@@ -69,13 +71,22 @@ def test_the_other_foot_merged_later_keeps_the_route(database_url, make_run, mak
     engine.dispose()
 
 
-def test_a_0005_database_upgrades_with_its_runs_routeless(database_url, make_run, make_route):
+def _before_route() -> str:
+    """The revision the route's migration revises (found by its file name, so renumbering keeps this test)."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    (script,) = [s for s in scripts.walk_revisions() if s.path.endswith("_route.py")]
+    assert isinstance(script.down_revision, str)
+    return script.down_revision
+
+
+def test_a_database_before_the_route_upgrades_with_its_runs_routeless(database_url, make_run, make_route):
     engine = make_engine(database_url)
-    upgrade(engine, "0005")
-    store = RunStore(engine)  # accounts are as revision 0005 left them
+    before = _before_route()
+    upgrade(engine, before)
+    store = RunStore(engine)  # accounts are as that revision left them
     runner_id = store.create_runner("old@example.com", "correct horse battery").id
     run = make_run()
-    # a run stored by revision 0005's code: every column but the route
+    # a run stored by the code before the route: every column but the route
     from soleware.runs.storage.runs import RunHistory
 
     row = RunHistory._row(None, runner_id, run, run.fingerprint(), run.summary("old-run"))  # type: ignore[arg-type]
@@ -99,7 +110,7 @@ def test_a_0005_database_upgrades_with_its_runs_routeless(database_url, make_run
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0005")
+        command.downgrade(cfg, before)
     with engine.connect() as conn:
         cols = [c["name"] for c in sa.inspect(conn).get_columns("runs")]
         count = conn.execute(sa.text("SELECT count(*) FROM runs")).scalar_one()
