@@ -133,6 +133,6 @@ def _make_route(
     return Route(t, lat, lon, accuracy, alt)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_route() -> Callable[..., Route]:
     return _make_route
