@@ -90,14 +90,15 @@ def _fixes_in(run: Run, a: float, b: float, *, first: bool, last: bool) -> np.nd
 
 
 def _points(run: Run, samples: np.ndarray, fixes: np.ndarray) -> list[tuple[int, int | None, int | None]]:
-    """Trackpoints in time order as (ms from the start, stream sample, route fix): a fix in the millisecond of a
-    stream sample joins it; of a millisecond's fixes the later one stays."""
+    """Trackpoints in time order as (Unix ms, stream sample, route fix): a fix in the millisecond of a stream
+    sample joins it; of a millisecond's fixes the later one stays."""
+    t0 = run.start_time.timestamp()  # the millisecond of the written (absolute) time
     by_ms: dict[int, list[int | None]] = {}
     for i in samples:
-        by_ms.setdefault(round(float(run.streams.t_s[i]) * 1000), [None, None])[0] = int(i)
+        by_ms.setdefault(round((t0 + float(run.streams.t_s[i])) * 1000), [None, None])[0] = int(i)
     if run.route is not None:
         for f in fixes:
-            by_ms.setdefault(round(float(run.route.t_s[f]) * 1000), [None, None])[1] = int(f)
+            by_ms.setdefault(round((t0 + float(run.route.t_s[f])) * 1000), [None, None])[1] = int(f)
     return [(t, i, f) for t, (i, f) in sorted(by_ms.items())]
 
 
@@ -146,14 +147,7 @@ def write_tcx(run: Run) -> bytes:
                 prev_t = float(s.t_s[i])
             point = _sub(track, f"{_T}Trackpoint")
             route = run.route
-            t = (
-                float(s.t_s[i])
-                if i is not None
-                else float(route.t_s[f])
-                if route is not None
-                else t_ms / 1000
-            )
-            _sub(point, f"{_T}Time", _iso(run.start_time + dt.timedelta(seconds=t)))
+            _sub(point, f"{_T}Time", _iso(dt.datetime.fromtimestamp(t_ms / 1000, dt.UTC)))
             if f is not None and route is not None:
                 position = _sub(point, f"{_T}Position")
                 _sub(position, f"{_T}LatitudeDegrees", f"{route.lat_deg[f]:.7f}")
