@@ -44,10 +44,10 @@ def main() -> None:
         n = len(route)
         text = json.dumps(route.to_dict())
         pack = best_of(route.to_bytes)
-        unpack = best_of(lambda: Route.from_bytes(blob))
-        validate = best_of(lambda: RouteIn.model_validate(json.loads(text)).to_route())
+        unpack = best_of(lambda blob=blob: Route.from_bytes(blob))
+        validate = best_of(lambda text=text: RouteIn.model_validate(json.loads(text)).to_route())
         print(
-            f"{hours} h, {n} fixes: blob {len(blob)} B = {len(blob) / n:.2f} B/fix (raw float64 columns 40 B/fix); "
+            f"{hours} h, {n} fixes: blob {len(blob)} B = {len(blob) / n:.2f} B/fix (float64 columns: 40 B/fix); "
             f"pack {pack * 1e3:.1f} ms, unpack {unpack * 1e3:.1f} ms; JSON {len(text) / 1e6:.2f} MB, "
             f"parse + validate {validate * 1e3:.0f} ms"
         )
