@@ -4,7 +4,7 @@ Plain dataclasses with SI units in the names; no database and no web framework h
 its scalar fields, ``pack_strides()`` (columns at STRIDE_RESOLUTION, the shoe's own) and ``Streams.to_bytes()``
 blobs (none for a run made of strides: ``stride_streams`` gives its streams back from them), ``Run.feet()`` and
 ``RunSummary.to_dict()`` / ``pack_summary()`` — the summary alone is enough for records, achievements and
-progress, so those never load streams or strides.
+progress, so those never load streams or strides. The phone's route, when a run has one, is ``Route.to_bytes()``.
 """
 
 from __future__ import annotations
