@@ -73,6 +73,12 @@ def test_a_run_without_a_route_has_none_and_altitude_may_be_left_out(client, ada
     rid = client.post("/api/runs", json=body, headers=ada).json()["run_id"]
     got = client.get(f"/api/runs/{rid}", headers=ada).json()["route"]
     assert got["altitude_m"] is None and len(got["accuracy_m"]) == len(got["t_s"]) > 100
+    # the runner allowed positions but the phone never had a fix: a run without a route
+    run = make_run(start="2026-03-04T07:00:00+00:00")
+    body = _body(run)
+    body["route"] = {"t_s": [], "lat_deg": [], "lon_deg": [], "accuracy_m": []}
+    rid = client.post("/api/runs", json=body, headers=ada).json()["run_id"]
+    assert client.get(f"/api/runs/{rid}", headers=ada).json()["route"] is None
 
 
 @pytest.mark.parametrize(

@@ -283,7 +283,9 @@ class RunHistory(StoreBase):
             strides=strides,
             streams=pack_streams(run.streams, strides, elapsed_s=run.elapsed_time_s, pauses=pauses),
             feet=[f.to_dict() for f in run.feet()],
-            route=b"" if run.route is None else run.route.to_bytes(),
+            route=b""
+            if run.route is None or not len(run.route)
+            else run.route.to_bytes(),  # no fix: no route
         )
 
     def _find_duplicate(self, s: Session, runner_id: str, run: Run, fingerprint: str) -> str | None:
