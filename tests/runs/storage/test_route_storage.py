@@ -116,3 +116,23 @@ def test_a_database_before_the_route_upgrades_with_its_runs_routeless(database_u
         count = conn.execute(sa.text("SELECT count(*) FROM runs")).scalar_one()
     assert "route" not in cols and count == 2
     engine.dispose()
+
+
+def test_an_imported_file_keeps_its_route_in_the_store(database_url, make_run, make_route, tmp_path):
+    from soleware.formats import export_run
+    from soleware.formats.history import import_into
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    store = RunStore(engine)
+    runner = store.create_runner("ada@example.com", "correct horse battery")
+    run = make_run(start="2025-05-01T06:00:00+00:00")
+    run.route = make_route(run.elapsed_time_s)
+    (tmp_path / "morning.tcx").write_bytes(export_run(run, "tcx"))
+    (outcome,) = import_into(store, runner.id, [tmp_path / "morning.tcx"])
+    assert outcome.status == "imported", outcome.reason
+    stored = store.get_run(runner.id, outcome.run_id).route
+    assert stored is not None and len(stored) == len(run.route)
+    assert np.allclose(stored.lat_deg, run.route.lat_deg, atol=0.5e-7 + 1e-9, rtol=0)
+    assert np.allclose(stored.accuracy_m, run.route.accuracy_m, atol=0.05 + 1e-9, rtol=0)
+    engine.dispose()
