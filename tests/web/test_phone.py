@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from bumble import gatt
 from bumble.core import UUID, AdvertisingData
@@ -257,6 +258,17 @@ async def test_two_shoes_pair_run_live_through_a_cut_and_offline_and_upload(tmp_
         assert set(route) == {"t_s", "lat_deg", "lon_deg", "accuracy_m", "altitude_m"}
         assert route["accuracy_m"][-1] == 6
         assert abs(route["lat_deg"][-1] - 51.5010) < 1e-9
+        # the run service takes the body as the page sent it, route included
+        async with httpx.AsyncClient(base_url=server.url) as api:
+            account = {"email": "phone@example.com", "password": "correct horse battery"}
+            assert (await api.post("/api/auth/signup", json=account)).status_code == 201
+            token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            created = await api.post("/api/runs", json=body, headers=auth)
+            assert created.status_code == 201, created.text
+            stored = (await api.get(f"/api/runs/{created.json()['run_id']}", headers=auth)).json()
+            assert stored["route"]["lat_deg"] == route["lat_deg"]
+            assert stored["route"]["accuracy_m"] == route["accuracy_m"]
 
         # Chinese, and the paired shoes are remembered (getDevices) and reconnect after a reload
         await _ready(page, "/phone?lang=zh")
