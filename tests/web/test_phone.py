@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
     "--enable-features=WebBluetoothNewPermissionsBackend",
 ]
 GOLDEN = Path(__file__).parent / "ble_golden.json"
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 POD_NAME = "RunPod 7"
 
 
@@ -183,6 +184,18 @@ async def _ready(page: Page, url: str) -> None:
     await expect(page.locator("body[data-ready='1']")).to_be_visible()
 
 
+async def _axe(page: Page, label: str) -> list[str]:
+    """axe-core's serious and critical violations on the page (as ``conftest.axe_violations``, async)."""
+    if not await page.evaluate("() => !!window.axe"):
+        await page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = await page.evaluate("() => axe.run(document, { resultTypes: ['violations'] })")
+    return [
+        f"{label}: {v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 def _count(text: str) -> int:
     return int(text.replace(",", "").strip() or 0)
 
@@ -217,6 +230,7 @@ async def test_two_shoes_pair_run_live_through_a_cut_and_offline_and_upload(tmp_
         minutes, seconds = (int(x) for x in (pace or "0:0").split(":"))
         assert 4 * 60 + 30 <= minutes * 60 + seconds <= 5 * 60 + 30, pace  # the plan runs at 5:00/km
         await page.screenshot(path=str(screenshots / "phone-live-en.png"))
+        assert await _axe(page, "phone live en") == []
 
         # the network goes away: the run goes on, from the shoes alone
         await page.context.set_offline(True)
@@ -278,6 +292,7 @@ async def test_two_shoes_pair_run_live_through_a_cut_and_offline_and_upload(tmp_
         await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")  # by the shoes
         await expect(page.locator(".foot[data-side='right'] [data-field='strides']")).not_to_have_text("0")
         await page.screenshot(path=str(screenshots / "phone-live-zh.png"))
+        assert await _axe(page, "phone live zh") == []
 
 
 async def test_a_third_party_pod_with_mandatory_fields_only_is_recorded_as_samples(tmp_path, server):
@@ -321,6 +336,7 @@ async def test_a_browser_without_web_bluetooth_says_what_works(tmp_path, server,
             await expect(notice).to_contain_text("Bluefy")
             await expect(page.locator("#pair")).to_be_hidden()
             await page.screenshot(path=str(screenshots / f"phone-no-bluetooth-{lang}.png"))
+            assert await _axe(page, f"phone without Web Bluetooth {lang}") == []
 
 
 async def test_the_page_decodes_the_golden_vectors_like_python(tmp_path, server):
