@@ -378,7 +378,9 @@ def _unacknowledged_seqs(shoe: VirtualShoe) -> list[int]:
     return [r.seq for r in shoe.run_log.read_from(first, 10**6) if r.seq <= last]
 
 
-async def test_the_page_syncs_each_shoe_run_log_into_indexeddb_and_acknowledges_it(tmp_path, server):
+async def test_the_page_syncs_each_shoe_run_log_into_indexeddb_and_acknowledges_it(
+    tmp_path, server, screenshots
+):
     left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
     async with phone(tmp_path, server.url, plan="40s@5:00/km", speedup=4.0) as ph:
         page = ph.page
@@ -408,12 +410,14 @@ async def test_the_page_syncs_each_shoe_run_log_into_indexeddb_and_acknowledges_
         }
         assert stored == {serial: len(seqs) for serial, seqs in expected.items()}
         assert all(r.acknowledged for s in ph.shoes for r in s.run_log.runs())
+        await state.scroll_into_view_if_needed()
+        await page.screenshot(path=str(screenshots / "phone-sync-en.png"))
         await page.click("#sync")  # nothing left: no duplicates, nothing new
         await expect(state).to_contain_text("0 new records")
         assert await page.evaluate("(s) => SolewarePhone.logCount(s)", "SW-L-P") == len(expected["SW-L-P"])
 
 
-async def test_a_reload_mid_sync_loses_and_duplicates_nothing(tmp_path, server):
+async def test_a_reload_mid_sync_loses_and_duplicates_nothing(tmp_path, server, screenshots):
     left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
     async with phone(tmp_path, server.url, plan="3min@5:00/km", speedup=12.0) as ph:
         page = ph.page
@@ -430,7 +434,7 @@ async def test_a_reload_mid_sync_loses_and_duplicates_nothing(tmp_path, server):
         await page.wait_for_function(
             "() => Number(document.querySelector('#sync-state').dataset.records || 0) >= 20", polling=10
         )
-        await _ready(page, "/phone")  # reload while records stream in
+        await _ready(page, "/phone?lang=zh")  # reload while records stream in
         await expect(page.locator("li.sensor[data-state='connected']")).to_have_count(2)
         stored_before = sum(
             [await page.evaluate("(s) => SolewarePhone.logCount(s)", serial) for serial in expected]
@@ -445,4 +449,6 @@ async def test_a_reload_mid_sync_loses_and_duplicates_nothing(tmp_path, server):
         assert stored == {serial: len(seqs) for serial, seqs in expected.items()}
         assert all(r.acknowledged for s in ph.shoes for r in s.run_log.runs())
         # the second sync resumed after what the first had stored instead of starting again
-        await expect(state).to_contain_text(f"{total - stored_before:,} new records")
+        await expect(state).to_contain_text(f"{total - stored_before:,} 条新记录")
+        await state.scroll_into_view_if_needed()
+        await page.screenshot(path=str(screenshots / "phone-sync-zh.png"))

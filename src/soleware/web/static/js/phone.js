@@ -134,7 +134,7 @@
     $("#run-state").textContent = text;
     $("#run-state").dataset.state = state;
     $("#start").disabled = state === "running";
-    $("#start").textContent = state === "paused" ? t("Resume") : t("Start");
+    $("#start").textContent = state === "paused" ? t("Resume run") : t("Start run");
     $("#pause").disabled = state !== "running";
     $("#stop").disabled = !["running", "paused"].includes(state);
     holdScreen(state === "running");
