@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 from soleware.gait.pipeline import GaitAnalysis
 from soleware.gait.recording import Recording, load_recording
@@ -116,6 +115,8 @@ def mocap_footfalls(
     fs_hz = 1.0 / float(np.median(np.diff(t)))
     pos = trajectory[:, 1:4]
     if cutoff_hz < 0.5 * fs_hz:
+        from scipy.signal import butter, sosfiltfilt  # here, not at the top: analysing alone never needs it
+
         pos = sosfiltfilt(butter(2, cutoff_hz, fs=fs_hz, output="sos"), pos, axis=0)
     speed = np.linalg.norm(np.gradient(pos, t, axis=0), axis=1)
     edges = np.diff(np.r_[0, (speed < still_mps).astype(np.int8), 0])
