@@ -39,7 +39,7 @@ def analyze(
     """Analyse one foot's recording: distance, pace, cadence and every stride."""
     path = file or sample_recording_path()
     try:
-        rec = load_recording(path, acc_unit=acc_unit, gyr_unit=gyr_unit)
+        rec = load_recording(path, acc_unit=acc_unit, gyr_unit=gyr_unit, with_trajectory=False)
     except RecordingError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

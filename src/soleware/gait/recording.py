@@ -150,11 +150,15 @@ def _sidecar_path(csv_path: Path) -> Path:
 # loading
 
 
-def load_recording(path: str | Path, *, acc_unit: str = "auto", gyr_unit: str = "auto") -> Recording:
+def load_recording(
+    path: str | Path, *, acc_unit: str = "auto", gyr_unit: str = "auto", with_trajectory: bool = True
+) -> Recording:
     """Read ``<stem>.csv`` and its ``<stem>.json`` sidecar (optional), validate and repair what can be repaired.
 
     ``acc_unit`` / ``gyr_unit`` state the units of the file's columns; they are converted to m/s² and rad/s
-    here. ``"auto"`` expects SI units and raises when the values look like g or deg/s.
+    here. ``"auto"`` expects SI units and raises when the values look like g or deg/s. ``with_trajectory=False``
+    skips reading the reference trajectory a sidecar names (``ground_truth.trajectory`` stays None): it is as
+    large as the recording and only evaluation needs it.
     """
     if acc_unit not in _ACC_UNITS:
         raise ValueError(f"acc_unit must be one of {', '.join(_ACC_UNITS)}, not {acc_unit!r}")
@@ -211,7 +215,7 @@ def load_recording(path: str | Path, *, acc_unit: str = "auto", gyr_unit: str = 
         placement=str(meta.get("placement") or "unknown"),
         side=str(meta.get("side") or "unknown"),
         activity=str(meta.get("activity") or "unknown"),
-        ground_truth=_ground_truth(csv_path, meta),
+        ground_truth=_ground_truth(csv_path, meta, with_trajectory=with_trajectory),
         source=meta.get("source") or {},
         notes=meta.get("notes") or "",
         name=csv_path.stem,
@@ -246,15 +250,55 @@ def _sidecar_rate_hz(csv_path: Path, meta: dict[str, Any]) -> float | None:
 
 def _read_table(csv_path: Path, warnings: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Parse the CSV into an (n, 7) array in CSV_COLUMNS order, with each row's line number in the file."""
+    raw = csv_path.read_bytes()
     try:
-        text = csv_path.read_bytes().decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RecordingError(f"{csv_path}: not a UTF-8 text file ({exc})") from None
     # power loss while writing often leaves NUL padding after the last complete byte
-    lines = text.rstrip("\x00 \t\r\n").splitlines()
-    if not lines:
+    text = text.rstrip("\x00 \t\r\n")
+    first_break = text.find("\n")
+    if first_break > 0 and _plain_lines(raw):
+        header = _read_header(csv_path, text[:first_break])
+        table = _read_plain_body(text[first_break + 1 :], header)
+        if table is not None:
+            return table[:, [header.index(name) for name in CSV_COLUMNS]], np.arange(2, len(table) + 2)
+    lines = text.splitlines()
+    header = _read_header(csv_path, lines[0] if lines else "")
+    table, line_no = _read_body(csv_path, lines[1:], header, warnings)
+    return table[:, [header.index(name) for name in CSV_COLUMNS]], line_no
+
+
+def _plain_lines(raw: bytes) -> bool:
+    """Whether the file is ASCII with ``\\n`` line breaks, no control characters and no blank lines.
+
+    Such a file (every recording this package writes) is parsed in one piece; anything else line by line.
+    """
+    if not raw.isascii():
+        return False
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    breaks = np.flatnonzero(buf == 10)
+    if np.count_nonzero(buf < 32) != len(breaks) + np.count_nonzero(buf == 9):
+        return False
+    after = buf[breaks[breaks + 1 < len(buf)] + 1]
+    return not np.any((after == 10) | (after == 32) | (after == 9))
+
+
+def _read_plain_body(body: str, header: list[str]) -> np.ndarray | None:
+    """The rows of a plain file in one ``np.loadtxt`` call; None where a row needs the line-by-line reader."""
+    last = body[body.rfind("\n") + 1 :]
+    if _row_problem(last, header):
+        return None
+    try:
+        return np.loadtxt(body.split("\n"), delimiter=",", comments=None, dtype=float, ndmin=2)
+    except ValueError:
+        return None
+
+
+def _read_header(csv_path: Path, line: str) -> list[str]:
+    if not line.strip():
         raise RecordingError(f"{csv_path}: empty file")
-    header = [name.strip().strip('"').strip() for name in lines[0].split(",")]
+    header = [name.strip().strip('"').strip() for name in line.split(",")]
     unknown = [name for name in header if name not in CSV_COLUMNS]
     missing = [name for name in CSV_COLUMNS if name not in header]
     doubled = sorted({name for name in header if header.count(name) > 1})
@@ -270,7 +314,13 @@ def _read_table(csv_path: Path, warnings: list[str]) -> tuple[np.ndarray, np.nda
             f"{csv_path}: line 1: bad header ({'; '.join(problems)}); expected the columns "
             f"{','.join(CSV_COLUMNS)} (any order)"
         )
-    body = lines[1:]
+    return header
+
+
+def _read_body(
+    csv_path: Path, body: list[str], header: list[str], warnings: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The data lines one by one: blank lines skipped, a cut-off last line dropped, a malformed one named."""
     line_no = np.arange(2, len(body) + 2)
     if any(not line.strip() for line in body):
         keep = [i for i, line in enumerate(body) if line.strip()]
@@ -300,8 +350,7 @@ def _read_table(csv_path: Path, warnings: list[str]) -> tuple[np.ndarray, np.nda
             table = np.loadtxt(body, delimiter=",", comments=None, dtype=float, ndmin=2)
         except ValueError:
             raise RecordingError(f"{csv_path}: cannot parse ({exc})") from None
-    order = [header.index(name) for name in CSV_COLUMNS]
-    return table[:, order], line_no
+    return table, line_no
 
 
 def _row_problem(line: str, header: list[str]) -> str:
@@ -576,7 +625,7 @@ def _clipped(
 # ground truth
 
 
-def _ground_truth(csv_path: Path, meta: dict[str, Any]) -> GroundTruth:
+def _ground_truth(csv_path: Path, meta: dict[str, Any], *, with_trajectory: bool) -> GroundTruth:
     side_path = _sidecar_path(csv_path)
     gt = meta.get("ground_truth") or {}
     if not isinstance(gt, dict):
@@ -597,7 +646,7 @@ def _ground_truth(csv_path: Path, meta: dict[str, Any]) -> GroundTruth:
         strides = np.array(rows, dtype=float)
         details = [dict(stride) for stride in raw_strides]
     traj = None
-    if gt.get("trajectory"):
+    if gt.get("trajectory") and with_trajectory:
         traj_path = csv_path.parent / str(gt["trajectory"])
         if traj_path.exists():
             try:
