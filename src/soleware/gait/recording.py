@@ -251,48 +251,44 @@ def _sidecar_rate_hz(csv_path: Path, meta: dict[str, Any]) -> float | None:
 def _read_table(csv_path: Path, warnings: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Parse the CSV into an (n, 7) array in CSV_COLUMNS order, with each row's line number in the file."""
     raw = csv_path.read_bytes()
+    plain = _read_plain(csv_path, raw)
+    if plain is not None:
+        return plain
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RecordingError(f"{csv_path}: not a UTF-8 text file ({exc})") from None
     # power loss while writing often leaves NUL padding after the last complete byte
-    text = text.rstrip("\x00 \t\r\n")
-    first_break = text.find("\n")
-    if first_break > 0 and _plain_lines(raw):
-        header = _read_header(csv_path, text[:first_break])
-        table = _read_plain_body(text[first_break + 1 :], header)
-        if table is not None:
-            return table[:, [header.index(name) for name in CSV_COLUMNS]], np.arange(2, len(table) + 2)
-    lines = text.splitlines()
+    lines = text.rstrip("\x00 \t\r\n").splitlines()
     header = _read_header(csv_path, lines[0] if lines else "")
     table, line_no = _read_body(csv_path, lines[1:], header, warnings)
     return table[:, [header.index(name) for name in CSV_COLUMNS]], line_no
 
 
-def _plain_lines(raw: bytes) -> bool:
-    """Whether the file is ASCII with ``\\n`` line breaks, no control characters and no blank lines.
+def _read_plain(csv_path: Path, raw: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """A plain file (ASCII, no NUL, every row complete and numeric) in one ``np.loadtxt`` pass over the file.
 
-    Such a file (every recording this package writes) is parsed in one piece; anything else line by line.
+    None for anything else, which the line-by-line reader then parses, repairs or names the line of. Blank lines
+    (which ``np.loadtxt`` would skip, shifting the line numbers) show as fewer rows than line breaks.
     """
-    if not raw.isascii():
-        return False
-    buf = np.frombuffer(raw, dtype=np.uint8)
-    breaks = np.flatnonzero(buf == 10)
-    if np.count_nonzero(buf < 32) != len(breaks) + np.count_nonzero(buf == 9):
-        return False
-    after = buf[breaks[breaks + 1 < len(buf)] + 1]
-    return not np.any((after == 10) | (after == 32) | (after == 9))
-
-
-def _read_plain_body(body: str, header: list[str]) -> np.ndarray | None:
-    """The rows of a plain file in one ``np.loadtxt`` call; None where a row needs the line-by-line reader."""
-    last = body[body.rfind("\n") + 1 :]
-    if _row_problem(last, header):
+    if not raw.isascii() or b"\x00" in raw:
+        return None
+    raw = raw.rstrip(b" \t\r\n")
+    first_break = raw.find(b"\n")
+    if first_break <= 0:
+        return None
+    header = _read_header(csv_path, raw[:first_break].decode("ascii"))
+    if _row_problem(raw[raw.rfind(b"\n") + 1 :].decode("ascii"), header):
         return None
     try:
-        return np.loadtxt(body.split("\n"), delimiter=",", comments=None, dtype=float, ndmin=2)
-    except ValueError:
+        table = np.loadtxt(
+            csv_path, delimiter=",", comments=None, dtype=float, ndmin=2, skiprows=1, encoding="ascii"
+        )
+    except (ValueError, UnicodeDecodeError):
         return None
+    if len(table) != raw.count(b"\n"):
+        return None
+    return table[:, [header.index(name) for name in CSV_COLUMNS]], np.arange(2, len(table) + 2)
 
 
 def _read_header(csv_path: Path, line: str) -> list[str]:
