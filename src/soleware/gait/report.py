@@ -61,12 +61,15 @@ def _clipping(ev: Evaluation) -> str:
 
 
 def _group_rows(engines: dict[str, list[Evaluation]], key: Callable[[Evaluation], str]) -> list[list[str]]:
-    """One row per group (speed band, activity) and engine: distance errors and the paired strides' errors."""
-    groups = sorted({key(e) for e in next(iter(engines.values()))}, key=_group_order)
+    """One row per group (speed band, activity) and engine: distance errors and the paired strides' errors.
+
+    A recording's group is the one our evaluation puts it in, for every engine alike.
+    """
+    keys = [key(e) for e in next(iter(engines.values()))]
     rows = []
-    for group in groups:
+    for group in sorted(set(keys), key=_group_order):
         for engine, evs in engines.items():
-            sel = [e for e in evs if key(e) == group]
+            sel = [e for e, k in zip(evs, keys, strict=True) if k == group]
             d = np.array([abs(e.distance_error_pct) for e in sel if e.distance_error_pct is not None])
             err = np.concatenate([e.stride_length_errors_m for e in sel])
             ref = np.concatenate([e.reference_stride_lengths_m for e in sel])
@@ -227,7 +230,8 @@ class _Axes:
 
 def _error_plot(engines: dict[str, list[Evaluation]], *, limit_pct: float = 8.0) -> str:
     """Signed distance error of each recording, one column per speed band, one colour per engine."""
-    bands = [b for b in _BANDS if any(_band(e) == b for evs in engines.values() for e in evs)]
+    keys = [_band(e) for e in next(iter(engines.values()))]
+    bands = [b for b in _BANDS if b in keys]
     off = [
         f"{e.name} {e.distance_error_pct:+.0f} % ({name})"
         for name, evs in engines.items()
@@ -256,7 +260,9 @@ def _error_plot(engines: dict[str, list[Evaluation]], *, limit_pct: float = 8.0)
         for k, evs in enumerate(engines.values()):
             centre = i + (k + 1) / (n_eng + 1)
             errs = [
-                e.distance_error_pct for e in evs if _band(e) == band and e.distance_error_pct is not None
+                e.distance_error_pct
+                for e, k in zip(evs, keys, strict=True)
+                if k == band and e.distance_error_pct is not None
             ]
             colour = _ENGINE_COLOURS[k % len(_ENGINE_COLOURS)]
             for err in errs:
@@ -312,7 +318,7 @@ def _bland_altman(engine: str, evs: Sequence[Evaluation]) -> str:
     ax.frame(
         title=f"Bland–Altman: stride length, {engine} against the reference ({len(ref)} strides)",
         xlabel="mean of the two stride lengths (m)",
-        ylabel="ours − reference (cm)",
+        ylabel=f"{engine} − reference (cm)",
     )
     p = ax.parts
     for name in _BANDS:
