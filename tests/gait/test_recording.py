@@ -538,3 +538,21 @@ def test_trajectory_is_read_only_when_asked(tmp_path: Path) -> None:
     lean = load_recording(path, with_trajectory=False)
     assert lean.ground_truth.trajectory is None
     assert lean.ground_truth.distance_m == 3.0
+
+
+def test_a_plain_file_never_takes_the_line_by_line_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What this package writes is read in one pass (the fast path a one-hour file needs)."""
+    import soleware.gait.recording as recording
+
+    def line_by_line(*args: object) -> None:
+        raise AssertionError("line-by-line reader used")
+
+    rec = Recording(
+        t_s=_signals()[:, 0], acc_mps2=_signals()[:, 1:4], gyr_rps=_signals()[:, 4:7], sample_rate_hz=100
+    )
+    path = save_recording(rec, tmp_path / "plain.csv")
+    path.write_bytes(path.read_bytes() + b"  \n\n")  # trailing blank lines are no rows
+    monkeypatch.setattr(recording, "_read_body", line_by_line)
+    np.testing.assert_allclose(load_recording(path).acc_mps2, rec.acc_mps2, atol=1e-6)

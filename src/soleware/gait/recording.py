@@ -32,6 +32,7 @@ import math
 import os
 from pathlib import Path
 from typing import Any
+from warnings import catch_warnings, simplefilter
 
 import numpy as np
 
@@ -273,20 +274,32 @@ def _read_plain(csv_path: Path, raw: bytes) -> tuple[np.ndarray, np.ndarray] | N
     """
     if not raw.isascii() or b"\x00" in raw:
         return None
-    raw = raw.rstrip(b" \t\r\n")
-    first_break = raw.find(b"\n")
+    end = len(raw)
+    while end and raw[end - 1] in b" \t\r\n":  # no rstrip: it would copy the whole file
+        end -= 1
+    first_break = raw.find(b"\n", 0, end)
     if first_break <= 0:
         return None
     header = _read_header(csv_path, raw[:first_break].decode("ascii"))
-    if _row_problem(raw[raw.rfind(b"\n") + 1 :].decode("ascii"), header):
+    if _row_problem(raw[raw.rfind(b"\n", 0, end) + 1 : end].decode("ascii"), header):
         return None
-    try:
-        table = np.loadtxt(
-            csv_path, delimiter=",", comments=None, dtype=float, ndmin=2, skiprows=1, encoding="ascii"
-        )
-    except (ValueError, UnicodeDecodeError):
+    rows = raw.count(b"\n", 0, end)
+    try:  # ``max_rows``: the whitespace after the last row is no row; a blank line before it warns, and fails here
+        with catch_warnings():
+            simplefilter("error", UserWarning)
+            table = np.loadtxt(
+                csv_path,
+                delimiter=",",
+                comments=None,
+                dtype=float,
+                ndmin=2,
+                skiprows=1,
+                max_rows=rows,
+                encoding="ascii",
+            )
+    except (ValueError, UnicodeDecodeError, UserWarning):
         return None
-    if len(table) != raw.count(b"\n"):
+    if len(table) != rows:
         return None
     return table[:, [header.index(name) for name in CSV_COLUMNS]], np.arange(2, len(table) + 2)
 
