@@ -21,6 +21,7 @@ from soleware.runs.model import (
     STRIDE_CODES,
     STRIDE_RESOLUTION,
     Lap,
+    Route,
     Run,
     RunDataError,
     Source,
@@ -36,6 +37,8 @@ from soleware.server.schemas import (
     EffortOut,
     FootOut,
     RecordChangeOut,
+    RouteIn,
+    RouteOut,
     RunDetail,
     RunItem,
     RunList,
@@ -105,7 +108,9 @@ def upload_run(
 
 
 def run_from_upload(body: RunUpload) -> Run:
-    """The run of a gateway upload, or a 422 saying why there is none."""
+    """The run of a gateway upload (with the phone's route when it came with one), or a 422 saying why there
+    is none."""
+    route = route_from_upload(body.route)
     try:
         return Run.from_strides(
             body.strides,  # already Stride (see schemas.UploadedStride)
@@ -115,9 +120,20 @@ def run_from_upload(body: RunUpload) -> Run:
             source=Source.SHOE.value,
             title=body.title,
             laps=[Lap(**lap.model_dump()) for lap in body.laps],
+            route=route,
         )
     except (RunDataError, ValueError) as exc:
         raise unprocessable(str(exc)) from None
+
+
+def route_from_upload(route: RouteIn | None) -> Route | None:
+    """The domain's route of an upload's ``route``, or a 422 at ("body", "route") naming the bad fix."""
+    if route is None:
+        return None
+    try:
+        return route.to_route()
+    except RunDataError as exc:
+        raise unprocessable(str(exc), ("body", "route")) from None
 
 
 @router.post(
@@ -238,6 +254,7 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
         efforts=[EffortOut(**e.to_dict()) for e in summary.efforts],
         feet=[FootOut(**dataclasses.asdict(f)) for f in view.feet],
         streams=StreamsOut(**{k: _column(getattr(st, k), r) for k, r in STREAM_RESOLUTION.items()}),
+        route=None if run.route is None else RouteOut.of(run.route),
     )
 
 
