@@ -75,3 +75,17 @@ def test_help_lists_every_command_and_a_typo_gets_a_suggestion() -> None:
     res = CliRunner().invoke(app, ["anlyze"])
     assert res.exit_code != 0
     assert "analyze" in res.output
+
+
+def test_a_group_registered_in_part_is_completed_when_run() -> None:
+    """``gateway`` imports ``link``, which registers part of ``shoe``; ``shoe log`` must still be there after."""
+    script = (
+        "from typer.testing import CliRunner\n"
+        "from soleware.cli import app\n"
+        "CliRunner().invoke(app, ['gateway', '--help'])\n"
+        "print(CliRunner().invoke(app, ['shoe', 'log', '--help']).output)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert "dump" in out.stdout and "check" in out.stdout, out.stdout + out.stderr

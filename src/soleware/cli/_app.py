@@ -39,16 +39,21 @@ def load_commands(*names: str) -> None:
 
 
 class _LazyGroup(TyperGroup):
-    """The root group: a command's click object is built after its module has registered it."""
+    """The root group: a command's click object is built after its modules have registered it.
+
+    A group of subcommands can be registered in part (``shoe`` by ``link`` before ``shoe_log`` is imported), so a
+    command is built afresh whenever it is looked up, after all of its modules are imported.
+    """
 
     def _load(self, *names: str) -> None:
         load_commands(*names)
-        built = typer.main.get_group(app).commands
-        self.commands = {name: self.commands.get(name, command) for name, command in built.items()}
+        self.commands = dict(typer.main.get_group(app).commands)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name not in self.commands:
-            self._load(*([cmd_name] if cmd_name in COMMAND_MODULES else []))
+        if cmd_name in COMMAND_MODULES:
+            self._load(cmd_name)
+        elif cmd_name not in self.commands:
+            self._load()  # every command, so that a typo gets its suggestion
         return super().get_command(ctx, cmd_name)
 
     def list_commands(self, ctx: Any) -> list[str]:
