@@ -26,6 +26,7 @@ from soleware.runs.model import (
     Run,
     RunDataError,
     RunSummary,
+    Sensor,
     Source,
     Streams,
     Stride,
@@ -481,4 +482,5 @@ def _to_run(row: RunRow, *, with_strides: bool = True) -> Run:
         source=row.source,
         title=row.title,
         id=row.id,
+        sensor=Sensor.from_dict(row.summary["sensor"]) if row.summary.get("sensor") else None,
     )
