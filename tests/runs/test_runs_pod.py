@@ -53,7 +53,9 @@ def test_a_reset_of_the_total_falls_back_to_speed_for_that_interval():
 
 def test_notifications_without_the_total_use_speed_and_glitch_speeds_are_ignored():
     t = [0.0, 1.0, 2.0, 3.0, 4.0]
-    s = PodSamples.of(t_s=t, speed_mps=[3.0, 3.0, 200.0, 3.0, 3.0], total_distance_m=[0.0, 3.0, None, 9.0, 12.0])
+    s = PodSamples.of(
+        t_s=t, speed_mps=[3.0, 3.0, 200.0, 3.0, 3.0], total_distance_m=[0.0, 3.0, None, 9.0, 12.0]
+    )
     assert list(pod_distance(s)) == pytest.approx([0, 3, 6, 9, 12])
 
 
@@ -61,11 +63,14 @@ def test_streams_are_on_a_one_second_grid_holding_the_last_value():
     t = np.arange(0.0, 10.01, 0.25)  # 4 Hz
     stride = np.where(t < 5, 1.1, 1.3)
     run = run_of(
-        PodSamples.of(t_s=list(t), speed_mps=[3.0] * len(t), stride_length_m=list(stride)), Sensor(name="RunPod")
+        PodSamples.of(t_s=list(t), speed_mps=[3.0] * len(t), stride_length_m=list(stride)),
+        Sensor(name="RunPod"),
     )
     assert list(run.streams.t_s) == [float(x) for x in range(11)]
     assert run.streams.distance_m[-1] == pytest.approx(30.0)
-    assert run.streams.stride_length_m[4] == pytest.approx(1.1) and run.streams.stride_length_m[5] == pytest.approx(1.3)
+    assert run.streams.stride_length_m[4] == pytest.approx(1.1) and run.streams.stride_length_m[
+        5
+    ] == pytest.approx(1.3)
     assert np.all(np.isnan(run.streams.cadence_spm)) and np.all(np.isnan(run.streams.contact_time_s))
 
 
@@ -78,7 +83,10 @@ def test_streams_are_on_a_one_second_grid_holding_the_last_value():
         ({"t_s": [0.0, 1.0, 1.0], "speed_mps": [1.0] * 3}, "t_s must increase: t_s[2] = 1.0"),
         ({"t_s": [0.0, 1.0], "speed_mps": [1.0, -1.0]}, "speed_mps must be finite"),
         ({"t_s": [0.0, 1.0], "speed_mps": [1.0, float("nan")]}, "speed_mps must be finite"),
-        ({"t_s": [0.0, 1.0], "speed_mps": [1.0, 1.0], "total_distance_m": [1.0, -2.0]}, "total_distance_m must"),
+        (
+            {"t_s": [0.0, 1.0], "speed_mps": [1.0, 1.0], "total_distance_m": [1.0, -2.0]},
+            "total_distance_m must",
+        ),
     ],
 )
 def test_bad_samples_are_refused_naming_the_column(columns, message):

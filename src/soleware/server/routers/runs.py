@@ -17,6 +17,7 @@ from soleware.gait.recording import RecordingError, load_recording
 from soleware.runs.achievements import CATALOGUE
 from soleware.runs.ingest import run_from_recordings
 from soleware.runs.model import Lap, Run, RunDataError, Source
+from soleware.runs.pod import PodSamples, run_from_pod
 from soleware.runs.splits import Split, splits
 from soleware.runs.storage import AddResult
 from soleware.server.bodies import json_body, openapi_json_body, save_upload
@@ -91,13 +92,24 @@ def upload_run(
     store: Store,
     response: Response,
 ) -> UploadResult:
-    """A run synced from the shoes: strides of one or both feet, times in seconds from ``start_time``."""
+    """A run synced from the shoes (strides of one or both feet) or recorded with a third-party pod (its samples
+    and sensor); times in seconds from ``start_time``."""
     return store_run(store, runner, run_from_upload(body), response)
 
 
 def run_from_upload(body: RunUpload) -> Run:
     """The run of a gateway upload, or a 422 saying why there is none."""
     try:
+        if body.samples is not None and body.sensor is not None:
+            return run_from_pod(
+                PodSamples.of(**body.samples.model_dump()),
+                sensor=body.sensor.to_sensor(),
+                start_time=body.start_time,
+                time_zone=body.time_zone,
+                title=body.title,
+                laps=[Lap(**lap.model_dump()) for lap in body.laps],
+            )
+        assert body.strides is not None  # RunUpload takes exactly one of samples and strides
         return Run.from_strides(
             body.strides,  # already Stride (see schemas.UploadedStride)
             start_time=body.start_time,
