@@ -52,6 +52,7 @@ class ThirdPartyPod:
         stride_cm: int = 105,
         start_total_dm: int = 2**32 - 12,
         odd: bool = True,
+        announce: bool = False,
     ) -> None:
         self.transport = transport
         self.full = full
@@ -62,6 +63,7 @@ class ThirdPartyPod:
         self.stride_cm = stride_cm
         self.total_dm = start_total_dm
         self.odd = odd
+        self.announce = announce
         #: every notification sent, as bytes, in order
         self.sent: list[bytes] = []
         self.done = asyncio.Event()
@@ -134,6 +136,8 @@ class ThirdPartyPod:
                     await self._send(device, bytes(data))
                     await asyncio.sleep(self.period_s)
                 self.done.set()
+                if self.announce:
+                    print("sent", len(self.sent), flush=True)
                 await asyncio.get_running_loop().create_future()
             finally:
                 with contextlib.suppress(Exception):
@@ -151,7 +155,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=20)
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(ThirdPartyPod(args.transport, full=args.full, count=args.count).run())
+        asyncio.run(ThirdPartyPod(args.transport, full=args.full, count=args.count, announce=True).run())
 
 
 if __name__ == "__main__":
