@@ -160,3 +160,27 @@ async def test_shoes_and_pods_are_kept_apart(tmp_path):
     async with pod_and_gateway(tmp_path, full=False, count=5) as (_url, _rig, gw, pod):
         await asyncio.sleep(2.5)  # two scan windows with the pod advertising
         assert gw.feet == {} and gw.pod_state is None and not pod.subscribed.is_set()
+
+
+async def test_a_pod_run_the_service_refuses_is_kept_and_shown_to_the_runner(tmp_path):
+    async with pod_and_gateway(tmp_path, full=False, count=8, pod="any", time_zone="Mars/Olympus") as (
+        url,
+        rig,
+        gw,
+        pod,
+    ):
+        await rig.until(pod.done.is_set, 60, "the pod to send its notifications")
+        await rig.until(lambda: gw.pod_state is not None and len(gw.pod_state.recorder) >= 8, 10, "them")
+        await stop(rig)
+        assert len(gw.rejections) == 1 and "unknown time zone" in gw.rejections[0]
+        kept = list((tmp_path / "gw" / "pod").glob("*"))
+        assert [p.name.endswith(".refused.json") for p in kept] == [True]
+        client = ServerClient(url, email=EMAIL, password=PASSWORD)
+        try:
+            refused = (await client._request("GET", "/api/refused-uploads")).json()["refused"]
+        finally:
+            await client.close()
+        assert [(u["key"], u["reason"]) for u in refused] == [
+            (f"pod:{kept[0].name.removesuffix('.refused.json')}", gw.rejections[0])
+        ]
+        assert await server_runs(url) == []

@@ -855,12 +855,18 @@ class Gateway:
         """Send a kept pod run; stored: the file goes; refused for good: renamed ``*.refused.json``."""
         if self.server is None:
             return
+        body = json.loads(path.read_text())
         try:
-            answer = await self.server.upload_json(json.loads(path.read_text()))
+            answer = await self.server.upload_json(body)
         except UploadRejected as exc:
-            path.replace(path.with_suffix(".refused.json"))
-            log.error("pod run refused, kept in %s: %s", path.with_suffix(".refused.json"), exc)
+            kept = path.with_suffix(".refused.json")
+            path.replace(kept)
+            log.error("pod run refused, kept in %s: %s", kept, exc)
             self.rejections.append(str(exc))
+            try:  # the runner sees it in the web app, and can send it again from there
+                await self.server.report_refused(key=f"pod:{path.stem}", body=body, reason=str(exc))
+            except (httpx.HTTPError, RuntimeError) as why:
+                log.warning("the refused pod run is not known to the server: %s", why)
             return
         except (httpx.HTTPError, RuntimeError) as exc:
             log.warning("pod run not uploaded, kept in %s for the next start: %s", path, exc)
