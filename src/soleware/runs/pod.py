@@ -6,8 +6,8 @@ that restarts (battery swap, another app's Set Cumulative Value) starts it again
 distance between two samples is
 
 - the difference of their totals where both samples carry one and the difference, taken modulo the counter's
-  range, is one a runner can cover in that time (at most ``MAX_SPEED_MPS`` plus ``TOTAL_SLACK_M``): this keeps a
-  wrap and drops a reset;
+  range, is one a runner can cover in that time (at most ``MAX_SPEED_MPS`` × the interval + ``TOTAL_SLACK_M``):
+  this keeps a wrap and drops a reset or a jump;
 - else speed integrated over the interval (trapezoids; speeds above ``MAX_SPEED_MPS`` are glitches and count as
   not measured).
 
