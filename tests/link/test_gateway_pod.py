@@ -184,3 +184,29 @@ async def test_a_pod_run_the_service_refuses_is_kept_and_shown_to_the_runner(tmp
             (f"pod:{kept[0].name.removesuffix('.refused.json')}", gw.rejections[0])
         ]
         assert await server_runs(url) == []
+
+
+async def test_a_pod_link_that_drops_mid_run_is_one_run_and_the_total_bridges_the_gap(tmp_path):
+    """The pod goes out of range for a moment: the gateway reconnects, the run stays one run, and since the pod
+    counts its total distance meanwhile, the run's distance is all the pod counted, gap included."""
+    async with pod_and_gateway(tmp_path, full=True, count=60, pod="any") as (url, rig, gw, pod):
+        await rig.until(lambda: len(pod.sent) >= 12, 60, "the run to be under way")
+        assert pod.device is not None
+        for connection in list(pod.device.connections.values()):
+            await connection.disconnect()
+        await rig.until(pod.done.is_set, 60, "the pod to send its notifications")
+        totals = [v[4] for v in readable(pod.sent)]
+        await rig.until(
+            lambda: (
+                gw.pod_state is not None and gw.pod_state.recorder.total_distance_m[-1] == totals[-1] / 10
+            ),
+            10,
+            "the last notification",
+        )
+        assert gw.pod_state is not None
+        received = len(gw.pod_state.recorder)
+        await stop(rig)
+        runs = await server_runs(url)
+    assert gw.pod_state.reconnects >= 1 and received < len(totals), "notifications were lost in the gap"
+    assert len(runs) == 1
+    assert runs[0]["distance_m"] == pytest.approx((totals[-1] - totals[0]) % 2**32 / 10, abs=1e-3)

@@ -68,6 +68,7 @@ class ThirdPartyPod:
         self.sent: list[bytes] = []
         self.done = asyncio.Event()
         self.subscribed = asyncio.Event()
+        self.device: Device | None = None
         self.measurement = gatt.Characteristic(
             RSC_MEASUREMENT, gatt.Characteristic.Properties.NOTIFY, gatt.Characteristic.Permissions(0), b""
         )
@@ -109,7 +110,7 @@ class ThirdPartyPod:
 
     async def run(self) -> None:
         async with await open_transport(self.transport) as (source, sink):
-            device = Device.with_hci(NAME, hci.Address(ADDRESS), source, sink)
+            device = self.device = Device.with_hci(NAME, hci.Address(ADDRESS), source, sink)
             device.add_services(self.services)
             self.measurement.on(
                 "subscription", lambda _connection, notify, _indicate: notify and self.subscribed.set()
