@@ -37,6 +37,21 @@ async def server_runs(url: str) -> list[dict]:
         await client.close()
 
 
+async def until_live(url: str, predicate, timeout_s: float = 10.0) -> dict:
+    """The service's live state for the runner once ``predicate`` holds for it."""
+    client = ServerClient(url, email=EMAIL, password=PASSWORD)
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            state = (await client._request("GET", "/api/live")).json()
+            if predicate(state):
+                return state
+            assert asyncio.get_running_loop().time() < deadline, f"live state stayed {state}"
+            await asyncio.sleep(0.1)
+    finally:
+        await client.close()
+
+
 @contextlib.asynccontextmanager
 async def pod_and_gateway(tmp_path: Path, *, full: bool, count: int, **gateway):
     """The run service, a third-party pod on the first controller and a gateway: yields (url, rig, gateway, pod)."""
@@ -113,8 +128,11 @@ async def test_a_pod_with_every_optional_field_is_recorded_by_its_total_distance
             lambda: gw.pod_state is not None and len(gw.pod_state.recorder) == len(values), 10, "them"
         )
         live = gw.live_update()
+        live_on_server = await until_live(url, lambda x: x.get("distance_m", 0) >= 0.3 * 19 - 1e-6)
         await stop(rig)
         runs = await server_runs(url)
+        assert (await until_live(url, lambda x: x["type"] == "idle"))["type"] == "idle", "the live run ended"
+    assert live_on_server["feet"] == {} and live_on_server["stride_length_m"] == pytest.approx(1.05)
     totals = [v[4] for v in values]
     assert totals[0] > 2**32 - 12 and totals[-1] < 100, "the pod's decimetre counter wrapped"
     implied_m = sum((b - a) % 2**32 for a, b in zip(totals, totals[1:], strict=False)) / 10

@@ -872,6 +872,10 @@ class Gateway:
             log.warning("pod run not uploaded, kept in %s for the next start: %s", path, exc)
             return
         path.unlink()
+        if self._live_active:
+            with contextlib.suppress(httpx.HTTPError):
+                await self.server.end_live()
+            self._live_active = False
         self.uploads.append(answer)
         log.info(
             "uploaded the pod run as run %s (%s)",
