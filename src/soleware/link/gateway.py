@@ -584,7 +584,7 @@ class Gateway:
         """
         self._tasks.append(asyncio.create_task(self._live_loop()))
         if self.pod is not None:
-            await self._upload_kept_pod_runs()
+            self._tasks.append(asyncio.create_task(self._upload_kept_pod_runs()))
         try:
             while not self.stopping.is_set():
                 if len(self._sighted) >= self.expected_shoes and not any(
@@ -624,7 +624,11 @@ class Gateway:
         if not a.is_soleware:
             if a.address not in self._ignored:
                 self._ignored.add(a.address)
-                log.info("%s (%s) is not a Soleware shoe; record it with pod=", a.name, a.address)
+                log.info(
+                    "%s (%s) is not a Soleware shoe, left alone (a pod: record it with --pod)",
+                    a.name,
+                    a.address,
+                )
             return False
         return self.serials is None or a.serial in self.serials
 
@@ -855,7 +859,11 @@ class Gateway:
         """Send a kept pod run; stored: the file goes; refused for good: renamed ``*.refused.json``."""
         if self.server is None:
             return
-        body = json.loads(path.read_text())
+        try:
+            body = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            log.error("pod run %s cannot be read, left there: %s", path, exc)
+            return
         try:
             answer = await self.server.upload_json(body)
         except UploadRejected as exc:
