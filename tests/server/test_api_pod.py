@@ -134,3 +134,14 @@ def test_nan_in_a_column_is_not_json_and_is_refused(client, ada):
     text = json.dumps(pod_body()).replace('"speed_mps": [3.0,', '"speed_mps": [NaN,', 1)
     r = client.post("/api/runs", content=text, headers={**ada, "Content-Type": "application/json"})
     assert r.status_code == 422 and "json_invalid" in r.text
+
+
+def test_a_pod_run_exports_to_fit_and_tcx_and_its_export_is_recognised(client, ada):
+    rid = client.post("/api/runs", json=pod_body(), headers=ada).json()["run_id"]
+    files = []
+    for fmt in ("fit", "tcx"):
+        r = client.get(f"/api/runs/{rid}/export?format={fmt}", headers=ada)
+        assert r.status_code == 200, r.text
+        files.append(("files", (f"pod.{fmt}", r.content, "application/octet-stream")))
+    again = client.post("/api/runs/import", files=files, headers=ada).json()
+    assert (again["imported"], again["duplicates"]) == (0, 2), "the same run, not a new one"
