@@ -145,3 +145,19 @@ def test_a_pod_run_exports_to_fit_and_tcx_and_its_export_is_recognised(client, a
         files.append(("files", (f"pod.{fmt}", r.content, "application/octet-stream")))
     again = client.post("/api/runs/import", files=files, headers=ada).json()
     assert (again["imported"], again["duplicates"]) == (0, 2), "the same run, not a new one"
+
+
+def test_a_pod_run_keeps_the_phones_route(client, ada):
+    body = pod_body()
+    fixes = 31
+    body["route"] = {
+        "t_s": [60.0 * k for k in range(fixes)],
+        "lat_deg": [48.85 + 0.0001 * k for k in range(fixes)],
+        "lon_deg": [2.35] * fixes,
+        "accuracy_m": [5.0] * fixes,
+    }
+    rid = client.post("/api/runs", json=body, headers=ada).json()["run_id"]
+    run = client.get(f"/api/runs/{rid}", headers=ada).json()
+    assert run["source"] == "pod" and run["sensor"]["name"] == "Stryd"
+    assert run["route"]["lat_deg"] == pytest.approx(body["route"]["lat_deg"], abs=1e-6)
+    assert run["route"]["t_s"] == pytest.approx(body["route"]["t_s"])

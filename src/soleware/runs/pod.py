@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from soleware.runs.model import Lap, Run, RunDataError, Sensor, Source, Streams
+from soleware.runs.model import Lap, Route, Run, RunDataError, Sensor, Source, Streams
 
 __all__ = [
     "MAX_SPEED_MPS",
@@ -133,6 +133,7 @@ def run_from_pod(
     time_zone: str,
     title: str = "",
     laps: Iterable[Lap] = (),
+    route: Route | None = None,
     interval_s: float = 1.0,
 ) -> Run:
     """The run a pod recorded: distance by :func:`pod_distance`, cadence and stride length as sent, labelled with
@@ -162,4 +163,5 @@ def run_from_pod(
         title=title,
         laps=laps,
         sensor=sensor,
+        route=route,
     )

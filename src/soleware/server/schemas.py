@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from soleware.gait.vocabulary import Gait, Side, StrikeType
-from soleware.runs.model import RunSummary, Sensor, Stride
+from soleware.runs.model import MAX_ROUTE_FIXES, Route, RunSummary, Sensor, Stride
 
 
 def _aware(t: dt.datetime) -> dt.datetime:
@@ -167,9 +167,44 @@ class PodSamplesIn(Strict):
         return self
 
 
+#: one column of a route: a value per fix
+RouteColumn = Annotated[list[float], Field(max_length=MAX_ROUTE_FIXES)]
+
+
+class RouteIn(Strict):
+    """The phone's position fixes over the run, as columns of equal length: ``t_s`` seconds from ``start_time``,
+    WGS-84 degrees, each fix's horizontal accuracy (the Geolocation API's ``coords.accuracy``) and altitude
+    where the phone gave one. Checked as a whole by the run domain (``Route``): one message, not one per fix."""
+
+    t_s: RouteColumn
+    lat_deg: RouteColumn
+    lon_deg: RouteColumn
+    accuracy_m: RouteColumn
+    altitude_m: RouteColumn | None = None
+
+    def to_route(self) -> Route:
+        """The domain's route (raises RunDataError saying which fix is wrong)."""
+        return Route(self.t_s, self.lat_deg, self.lon_deg, self.accuracy_m, self.altitude_m)
+
+
+class RouteOut(BaseModel):
+    """A run's route in the upload's column form; ``accuracy_m`` is null for routes from files that have none."""
+
+    t_s: list[float]
+    lat_deg: list[float]
+    lon_deg: list[float]
+    accuracy_m: list[float] | None
+    altitude_m: list[float] | None
+
+    @classmethod
+    def of(cls, route: Route) -> RouteOut:
+        return cls.model_validate(route.to_dict())
+
+
 class RunUpload(Strict):
     """A run as the gateway uploads it: strides of one or both feet synced from the shoes, or the samples of a
-    third-party pod with its ``sensor`` (exactly one of ``strides`` and ``samples``)."""
+    third-party pod with its ``sensor`` (exactly one of ``strides`` and ``samples``); and the phone's route when
+    the runner let it record one."""
 
     start_time: AwareDatetime
     time_zone: str = Field("UTC", max_length=64)
@@ -179,6 +214,7 @@ class RunUpload(Strict):
     sensor: SensorIn | None = None
     samples: PodSamplesIn | None = None
     laps: list[LapIn] = Field(default_factory=list, max_length=1000)
+    route: RouteIn | None = None
 
     @model_validator(mode="after")
     def _strides_or_samples(self) -> RunUpload:
@@ -378,6 +414,8 @@ class RunDetail(RunItem):
     efforts: list[EffortOut]
     feet: list[FootOut]
     streams: StreamsOut
+    #: where the phone was, or null when the run has no route
+    route: RouteOut | None = None
 
 
 # ---------------------------------------------------------------------- records, achievements, progress

@@ -132,6 +132,8 @@ class RunRow(Base):
     training_load: Mapped[float] = mapped_column(sa.Float, default=0.0, server_default=sa.text("0"))
     #: ``Run.feet()`` as FootSummary.to_dict() per foot, so a run's page need not read its strides
     feet: Mapped[list[dict[str, Any]]] = mapped_column(_JSON, default=list, server_default=sa.text("'[]'"))
+    #: ``Route.to_bytes``: the phone's position fixes, or empty when the run has no route
+    route: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", server_default=sa.text("''"))
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
 
 

@@ -23,6 +23,7 @@ from soleware.runs.model import (
     STREAM_RESOLUTION,
     FootSummary,
     Lap,
+    Route,
     Run,
     RunDataError,
     RunSummary,
@@ -283,6 +284,9 @@ class RunHistory(StoreBase):
             strides=strides,
             streams=pack_streams(run.streams, strides, elapsed_s=run.elapsed_time_s, pauses=pauses),
             feet=[f.to_dict() for f in run.feet()],
+            route=b""
+            if run.route is None or not len(run.route)
+            else run.route.to_bytes(),  # no fix: no route
         )
 
     def _find_duplicate(self, s: Session, runner_id: str, run: Run, fingerprint: str) -> str | None:
@@ -358,6 +362,13 @@ class RunHistory(StoreBase):
                 dataclasses.replace(x, t_start_s=x.t_start_s + d, t_end_s=x.t_end_s + d) for x in r.strides
             ]
 
+        def shifted_route(r: Run) -> Route | None:
+            if r.route is None:
+                return None
+            d = (r.start_time - start).total_seconds()
+            x = r.route
+            return Route(x.t_s + d, x.lat_deg, x.lon_deg, x.accuracy_m, x.altitude_m)
+
         both = Run.from_strides(
             shifted(old) + shifted(run),
             start_time=start,
@@ -366,6 +377,9 @@ class RunHistory(StoreBase):
             title=old.title,
             laps=old.laps,
             id=run_id,
+            route=shifted_route(
+                old if old.route is not None else run
+            ),  # the fixes of whichever upload had them
         )
         old_summary = unpack_summary(row.summary_packed)
         fresh = self._row(runner_id, both, both.fingerprint(), both.summary(run_id))
@@ -491,4 +505,5 @@ def _to_run(row: RunRow, *, with_strides: bool = True) -> Run:
         title=row.title,
         id=row.id,
         sensor=Sensor.from_dict(row.summary["sensor"]) if row.summary.get("sensor") else None,
+        route=Route.from_bytes(row.route) if row.route else None,
     )

@@ -21,6 +21,7 @@ from soleware.runs.model import (
     STRIDE_CODES,
     STRIDE_RESOLUTION,
     Lap,
+    Route,
     Run,
     RunDataError,
     Source,
@@ -37,6 +38,8 @@ from soleware.server.schemas import (
     EffortOut,
     FootOut,
     RecordChangeOut,
+    RouteIn,
+    RouteOut,
     RunDetail,
     RunItem,
     RunList,
@@ -107,7 +110,9 @@ def upload_run(
 
 
 def run_from_upload(body: RunUpload) -> Run:
-    """The run of a gateway upload, or a 422 saying why there is none."""
+    """The run of a gateway upload (with the phone's route when it came with one), or a 422 saying why there
+    is none."""
+    route = route_from_upload(body.route)
     try:
         if body.samples is not None and body.sensor is not None:
             return run_from_pod(
@@ -117,6 +122,7 @@ def run_from_upload(body: RunUpload) -> Run:
                 time_zone=body.time_zone,
                 title=body.title,
                 laps=[Lap(**lap.model_dump()) for lap in body.laps],
+                route=route,
             )
         assert body.strides is not None  # RunUpload takes exactly one of samples and strides
         return Run.from_strides(
@@ -127,9 +133,20 @@ def run_from_upload(body: RunUpload) -> Run:
             source=Source.SHOE.value,
             title=body.title,
             laps=[Lap(**lap.model_dump()) for lap in body.laps],
+            route=route,
         )
     except (RunDataError, ValueError) as exc:
         raise unprocessable(str(exc)) from None
+
+
+def route_from_upload(route: RouteIn | None) -> Route | None:
+    """The domain's route of an upload's ``route``, or a 422 at ("body", "route") naming the bad fix."""
+    if route is None:
+        return None
+    try:
+        return route.to_route()
+    except RunDataError as exc:
+        raise unprocessable(str(exc), ("body", "route")) from None
 
 
 @router.post(
@@ -250,6 +267,7 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
         efforts=[EffortOut(**e.to_dict()) for e in summary.efforts],
         feet=[FootOut(**dataclasses.asdict(f)) for f in view.feet],
         streams=StreamsOut(**{k: _column(getattr(st, k), r) for k, r in STREAM_RESOLUTION.items()}),
+        route=None if run.route is None else RouteOut.of(run.route),
     )
 
 
