@@ -27,6 +27,7 @@ from soleware.runs.model import (
     Run,
     RunDataError,
     RunSummary,
+    Sensor,
     Source,
     Streams,
     Stride,
@@ -503,5 +504,6 @@ def _to_run(row: RunRow, *, with_strides: bool = True) -> Run:
         source=row.source,
         title=row.title,
         id=row.id,
+        sensor=Sensor.from_dict(row.summary["sensor"]) if row.summary.get("sensor") else None,
         route=Route.from_bytes(row.route) if row.route else None,
     )
