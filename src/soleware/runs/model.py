@@ -923,6 +923,8 @@ class Run:
     source: str = Source.SHOE.value
     title: str = ""
     id: str | None = None
+    #: the runner's calibration applied to the distance (see soleware.runs.calibration); 1.0 when none
+    calibration_factor: float = 1.0
 
     def __post_init__(self) -> None:
         if self.start_time.tzinfo is None or self.start_time.utcoffset() is None:
@@ -1072,6 +1074,11 @@ class Run:
     @property
     def local_start(self) -> dt.datetime:
         return self.start_time.astimezone(ZoneInfo(self.time_zone))
+
+    @property
+    def raw_distance_m(self) -> float:
+        """The distance as the shoes measured it, before the runner's calibration."""
+        return self.distance_m / self.calibration_factor
 
     # ------------------------------------------------------------------ derived
     def feet(self) -> list[FootSummary]:

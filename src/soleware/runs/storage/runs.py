@@ -282,6 +282,8 @@ class RunHistory(StoreBase):
             strides=strides,
             streams=pack_streams(run.streams, strides, elapsed_s=run.elapsed_time_s, pauses=pauses),
             feet=[f.to_dict() for f in run.feet()],
+            raw_distance_m=run.raw_distance_m,
+            calibration_factor=run.calibration_factor,
         )
 
     def _find_duplicate(self, s: Session, runner_id: str, run: Run, fingerprint: str) -> str | None:
@@ -358,6 +360,7 @@ class RunHistory(StoreBase):
             laps=old.laps,
             id=run_id,
         )
+        both.calibration_factor = old.calibration_factor
         old_summary = unpack_summary(row.summary_packed)
         fresh = self._row(runner_id, both, both.fingerprint(), both.summary(run_id))
         for column in RunRow.__table__.columns:
@@ -481,4 +484,5 @@ def _to_run(row: RunRow, *, with_strides: bool = True) -> Run:
         source=row.source,
         title=row.title,
         id=row.id,
+        calibration_factor=row.calibration_factor,
     )

@@ -22,6 +22,7 @@ from soleware.runs.storage import AddResult
 from soleware.server.bodies import json_body, openapi_json_body, save_upload
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message, unprocessable
+from soleware.server.routers.calibration import reference_out
 from soleware.server.schemas import (
     UPLOADED_STRIDE,
     AwardOut,
@@ -73,7 +74,8 @@ def _result(res: AddResult, locale: str) -> UploadResult:
 
 
 def store_run(store: Store, runner: CurrentRunner, run: Run, response: Response) -> UploadResult:
-    res = store.add_run(runner.id, run)
+    """Store a new run with the runner's calibration of its shoe applied (raw distance kept beside)."""
+    res = store.add_run(runner.id, store.calibrate(runner.id, run))
     response.status_code = status.HTTP_201_CREATED if res.created else status.HTTP_200_OK
     return _result(res, runner.locale)
 
@@ -217,8 +219,12 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
     run, summary, title = view.run, view.summary, view.title
     st = run.streams
     n = len(st)
+    ref = store.reference_of(runner.id, run_id)
     return RunDetail(
         **RunItem.of(summary, title).model_dump(),
+        raw_distance_m=run.raw_distance_m,
+        calibration_factor=run.calibration_factor,
+        reference=None if ref is None else reference_out(ref),
         pauses=run.pauses,
         laps=[lap.to_dict() for lap in run.laps],
         splits_km=[_split(s) for s in splits(run, unit_m=1000.0)],
