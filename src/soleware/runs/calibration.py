@@ -130,8 +130,8 @@ class CalibrationEstimator:
     huber_k
         Huber's tuning constant for the final mean of the accepted references (in standard deviations).
     speed_bands_mps
-        Lower edges of the speed bands; a band gets its own factor only with ``min_agreeing`` accepted
-        references in it.
+        Lower edges of the speed bands; bands get their own factors only when at least two bands each have
+        ``min_agreeing`` accepted references.
 
     Attributes
     ----------
@@ -230,6 +230,8 @@ class CalibrationEstimator:
             sel = acc & (band == b)
             if sel.sum() >= self.min_agreeing:
                 self.band_factors_[edge] = math.exp(self._huber(x[sel], sig[sel], prior=mean)[0])
+        if len(self.band_factors_) < 2:  # one band alone says nothing about speed
+            self.band_factors_ = {}
         return self
 
     def _huber(self, x: np.ndarray, sig: np.ndarray, *, prior: float = 0.0) -> tuple[float, float]:
@@ -341,7 +343,9 @@ def gps_segments(
     """Straight stretches of a GPS track with a good fix, as references for the shoes' raw distance.
 
     A stretch is a run of consecutive fixes no worse than ``max_accuracy_m``, at most ``max_gap_s`` apart, that
-    all lie within ``max_offset_m`` of the straight line through them, at least ``min_length_m`` long. Its
+    all lie within ``max_offset_m`` plus their accuracy of the straight line through them, and move along it in
+    step with the shoes' distance (no turn, no stop), at least ``min_length_m`` long; where a turn ends it, the
+    last ``max_offset_m`` plus accuracy metres before are dropped (the turn may have begun there). Its
     reference factor is the slope of the fixes' position along the line against the shoes' raw cumulative
     distance (``raw_distance_m`` at ``raw_t_s``) — a fit over every fix, so GPS noise at the two ends does not
     decide it, and a straight line's length is not inflated by noise across it as a path's would be.
@@ -359,58 +363,76 @@ def gps_segments(
     good = np.isfinite(t) & np.isfinite(lat) & np.isfinite(lon) & np.isfinite(acc) & (acc <= max_accuracy_m)
     x, y = _local_xy(lat, lon)
     d = np.interp(t, rt, rd)
+    tol = max_offset_m + acc
     out: list[GpsSegment] = []
     i, n = 0, len(t)
     while i < n:
         if not good[i]:
             i += 1
             continue
-        j = i + 1
-        best: GpsSegment | None = None
-        best_end = i
+        j, last_straight, turned = i + 1, 0, False
         while j < n and good[j] and t[j] - t[j - 1] <= max_gap_s:
             j += 1
-            if j - i >= min_fixes:
-                seg = _straight(t[i:j], x[i:j], y[i:j], acc[i:j], d[i:j], max_offset_m, min_length_m)
-                if seg is None and best is not None:
+            # check every fix at first, then every eighth of the window (a long stretch costs O(n log n))
+            if j - i >= min_fixes and (j == n or (j - i) % max(1, (j - i) // 8) == 0 or not good[j]):
+                if _is_straight(x[i:j], y[i:j], d[i:j], tol[i:j]):
+                    last_straight = j
+                else:
+                    turned = True
                     break
-                if seg is not None:
-                    best, best_end = seg, j
-        if best is not None:
-            out.append(best)
-            i = best_end
-        else:
+        if not last_straight:
             i += 1
+            continue
+        end = last_straight
+        if turned:
+            # a turn hides in the noise for about ``tol`` metres before the window stops being straight
+            end = i + int(np.searchsorted(d[i:end], d[end - 1] - float(np.median(tol[i:end])), side="right"))
+        seg = (
+            _segment(t[i:end], x[i:end], y[i:end], acc[i:end], d[i:end], min_length_m)
+            if end - i >= min_fixes
+            else None
+        )
+        if seg is not None:
+            out.append(seg)
+        i = max(last_straight, i + 1)
     return out
 
 
-def _straight(
-    t: np.ndarray,
-    x: np.ndarray,
-    y: np.ndarray,
-    acc: np.ndarray,
-    d: np.ndarray,
-    max_offset_m: float,
-    min_length_m: float,
-) -> GpsSegment | None:
-    """The stretch as a segment when its fixes lie on a line and it is long enough; else None."""
+def _line(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions along and across the line fitted through the fixes (along increasing with time)."""
     pts = np.column_stack((x - x.mean(), y - y.mean()))
     _, _, vt = np.linalg.svd(pts, full_matrices=False)
     along, across = pts @ vt[0], pts @ vt[1]
-    if np.max(np.abs(across)) > max_offset_m:
-        return None
+    return (-along if along[-1] < along[0] else along), across
+
+
+def _is_straight(x: np.ndarray, y: np.ndarray, d: np.ndarray, tol: np.ndarray) -> bool:
+    """Whether the fixes lie on a line, and move along it as the shoes' distance does (no turn, no stop)."""
+    along, across = _line(x, y)
+    if np.any(np.abs(across) > tol):
+        return False
+    raw = d - d[0]
+    if raw[-1] <= 0:
+        return False
+    resid = along - np.polyval(np.polyfit(raw, along, 1), raw)
+    return not bool(np.any(np.abs(resid) > tol))
+
+
+def _segment(
+    t: np.ndarray, x: np.ndarray, y: np.ndarray, acc: np.ndarray, d: np.ndarray, min_length_m: float
+) -> GpsSegment | None:
+    """The stretch as a segment (slope of position along the line against raw distance), if long enough."""
+    along, _ = _line(x, y)
     raw = d - d[0]
     if raw[-1] <= 0:
         return None
-    if along[-1] < along[0]:
-        along = -along
     slope, _ = np.polyfit(raw, along, 1, w=1.0 / np.maximum(acc, 1.0))
     length = slope * raw[-1]
     if length < min_length_m or not 0.5 < slope < 2.0:
         return None
     resid = along - np.polyval(np.polyfit(raw, along, 1), raw)
     noise = max(float(np.std(resid)), 1.0)
-    sigma = noise / (float(np.std(raw)) * math.sqrt(len(raw))) if np.std(raw) > 0 else 1.0
+    sigma = noise / (float(np.std(raw)) * math.sqrt(len(raw)))
     return GpsSegment(float(t[0]), float(t[-1]), float(length), float(raw[-1]), float(max(sigma, 0.003)))
 
 
