@@ -161,6 +161,7 @@ def server(url: str, workers: int = 1):
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    SERVER_PID[base] = p.pid
     try:
         for _ in range(300):
             with contextlib.suppress(httpx.HTTPError):
@@ -171,6 +172,27 @@ def server(url: str, workers: int = 1):
     finally:
         p.terminate()
         p.wait(10)
+
+
+def server_cpu_s(pid: int) -> float:
+    """CPU time (user + system) used so far by the server process and its workers (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, stats = 0.0, {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            with contextlib.suppress(OSError):
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+                stats[int(d.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    family = {pid}
+    while True:
+        more = {p for p, (ppid, _) in stats.items() if ppid in family} - family
+        if not more:
+            break
+        family |= more
+    for p in family:
+        if p in stats:
+            total += stats[p][1] / tick
+    return total
 
 
 def _p(xs: list[float], q: float) -> float:
@@ -223,6 +245,7 @@ def read_routes(run_ids: list[str]) -> dict[str, tuple[str, dict]]:
         "achievements": ("/api/achievements", {"locale": "en"}),
         "run list": ("/api/runs", {"limit": 20}),
         "run page": (f"/api/runs/{rid}", {}),
+        "run strides": (f"/api/runs/{rid}/strides", {}),
         "me": ("/api/me", {}),
     }
 
@@ -230,17 +253,21 @@ def read_routes(run_ids: list[str]) -> dict[str, tuple[str, dict]]:
 async def sequential(
     base: str, headers: dict[str, str], run_ids: list[str], n: int
 ) -> dict[str, list[float]]:
+    """``n`` requests per route, one at a time; also the server's CPU time per request (``CPU[route]``, s)."""
     out: dict[str, list[float]] = {}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as c:
         for _ in range(3):
             for path, params in read_routes(run_ids).values():
                 await c.get(path, params=params)
-        for _ in range(n):
-            for name, (path, params) in read_routes(run_ids).items():
+        for name in read_routes(run_ids):
+            cpu = server_cpu_s(SERVER_PID[base])
+            for _ in range(n):
+                path, params = read_routes(run_ids)[name]
                 t = time.perf_counter()
                 r = await c.get(path, params=params)
                 out.setdefault(name, []).append(time.perf_counter() - t)
                 assert r.status_code == 200, (name, r.text)
+            CPU[(base, name)] = (server_cpu_s(SERVER_PID[base]) - cpu) / n
     return out
 
 
@@ -367,7 +394,8 @@ def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tup
                     small_p95 = _p(at_small.get(name, []), 95)
                     rows.append(
                         (kind, workers, name, _p(seq.get(name, []), 50), _p(seq.get(name, []), 95),
-                         _p(conc.get(name, []), 95), small_p95, len(conc.get(name, [])))
+                         _p(conc.get(name, []), 95), small_p95, len(conc.get(name, [])),
+                         1000 * CPU.get((base, name), float("nan")))
                     )  # fmt: skip
                 print(f"   workers {workers}: {errors} errors under load")
                 for row in rows[-len(seq) - len(conc) :]:
@@ -399,15 +427,19 @@ def main() -> None:
         rows += bench(kind, ARGS, templates)
     print(
         f"\n{'db':10} {'wk':>2} {'route':22} {'p50':>7} {'p95':>7} {'p95 x' + str(ARGS.clients):>8} {'p95@100':>8}"
+        f" {'cpu/req':>8}   (ms; cpu/req: the server's CPU time per sequential request)"
     )
-    for kind, workers, name, p50, p95, c95, s95, n in rows:
+    for kind, workers, name, p50, p95, c95, s95, n, cpu in rows:
         small = f"{s95:8.1f}" if s95 == s95 else " " * 8
+        cpu_s = f"{cpu:8.1f}" if cpu == cpu else " " * 8
         print(
-            f"{kind:10} {workers:>2} {name:22} {p50:7.1f} {p95:7.1f} {c95:8.1f} {small}   (n under load {n})"
+            f"{kind:10} {workers:>2} {name:22} {p50:7.1f} {p95:7.1f} {c95:8.1f} {small} {cpu_s}   (n under load {n})"
         )
 
 
 ARGS: argparse.Namespace
+SERVER_PID: dict[str, int] = {}
+CPU: dict[tuple[str, str], float] = {}
 
 if __name__ == "__main__":
     main()

@@ -100,6 +100,19 @@ def test_upload_list_detail_delete(client, ada, make_run):
     assert len(detail["streams"]["t_s"]) == len(run.streams)
     assert {f["side"] for f in detail["feet"]} == {"left", "right"}
     assert detail["feet"][0]["strike_types"] == {"midfoot": detail["feet"][0]["strides"]}
+    # streams are sent at their stored resolution, not as float32 noise (1 mm, not 0.0010000000474974513)
+    assert all(round(x, 3) == x for x in detail["streams"]["stride_length_m"] if x is not None)
+
+    cols = client.get(f"/api/runs/{body['run_id']}/strides", headers=ada).json()
+    ordered = sorted(run.strides, key=lambda x: (x.t_start_s, x.side))
+    assert len(cols["t_end_s"]) == len(run.strides) == len(cols["contact_time_s"]) == len(cols["side"])
+    by_stride = sorted(
+        zip(cols["t_start_s"], [cols["side_names"][k] for k in cols["side"]], cols["length_m"], strict=True)
+    )
+    assert [(round(x.t_start_s, 3), str(x.side)) for x in ordered] == [(t, side) for t, side, _ in by_stride]
+    assert [length for *_, length in by_stride] == pytest.approx([x.length_m for x in ordered], abs=1e-3)
+    assert {cols["strike_names"][k] for k in cols["strike"]} == {"midfoot"}
+    assert client.get(f"/api/runs/{body['run_id']}/strides").status_code == 401
 
     assert (
         client.patch(f"/api/runs/{body['run_id']}", json={"title": "Tempo"}, headers=ada).status_code == 204
@@ -118,6 +131,7 @@ def test_runners_see_and_change_only_their_own_data(client, ada, make_run):
         == 201
     )
     assert client.get(f"/api/runs/{rid}", headers=eve).status_code == 404
+    assert client.get(f"/api/runs/{rid}/strides", headers=eve).status_code == 404
     assert client.patch(f"/api/runs/{rid}", json={"title": "mine"}, headers=eve).status_code == 404
     assert client.delete(f"/api/runs/{rid}", headers=eve).status_code == 404
     assert client.delete("/api/shoes/SW-L-0001", headers=eve).status_code == 404

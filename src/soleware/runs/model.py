@@ -48,6 +48,7 @@ __all__ = [
     "detect_pauses",
     "feet_of_columns",
     "STREAM_RESOLUTION",
+    "STRIDE_CODES",
     "STRIDE_RESOLUTION",
     "pack_stride_columns",
     "pack_summary",
@@ -155,6 +156,12 @@ _STRIDE_DTYPE = np.dtype(
 )
 _STRIKES = (StrikeType.REARFOOT, StrikeType.MIDFOOT, StrikeType.FOREFOOT)
 _OPTIONAL_FLOATS = ("contact_time_s", "flight_time_s", "strike_angle_deg", "impact_g")
+#: what the integer columns ``side``, ``gait`` and ``strike`` of ``stride_columns`` number (-1: unknown strike)
+STRIDE_CODES: dict[str, tuple[enum.StrEnum, ...]] = {
+    "side": _SIDES,
+    "gait": (Gait.WALK, Gait.RUN),
+    "strike": _STRIKES,
+}
 
 # Packed stride layout, version 2 (written): b"SWS2", uint32 count, then raw LZMA2 of column planes. Every value is an
 # integer at the resolution of STRIDE_RESOLUTION (the shoe's own wire resolution); each stride's start is stored

@@ -265,6 +265,27 @@ class StreamsOut(BaseModel):
     contact_time_s: list[float | None]
 
 
+class StrideColumnsOut(BaseModel):
+    """A run's strides as columns (one list per field, index k is stride k, in time order), at the resolution the
+    shoes send; ``side``, ``gait`` and ``strike`` are indexes into the ``*_names`` lists, -1 / null unknown."""
+
+    side_names: list[str]
+    gait_names: list[str]
+    strike_names: list[str]
+    side: list[int]
+    gait: list[int]
+    strike: list[int]
+    t_start_s: list[float]
+    t_end_s: list[float]
+    length_m: list[float]
+    speed_mps: list[float | None]
+    cadence_spm: list[float | None]
+    contact_time_s: list[float | None]
+    flight_time_s: list[float | None]
+    strike_angle_deg: list[float | None]
+    impact_g: list[float | None]
+
+
 class FootOut(BaseModel):
     side: str
     strides: int

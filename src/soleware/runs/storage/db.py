@@ -105,6 +105,9 @@ class RunRow(Base):
     __table_args__ = (
         sa.UniqueConstraint("runner_id", "fingerprint", name="uq_runs_runner_fingerprint"),
         sa.Index("ix_runs_runner_start", "runner_id", "start_time", "id"),
+        # covering indexes (migration 0006): progress and achievements read these without the blob-laden rows
+        sa.Index("ix_runs_runner_load", "runner_id", "start_time", "id", "training_load"),
+        sa.Index("ix_runs_runner_packed", "runner_id", "start_time", "summary_packed"),
     )
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"))

@@ -317,6 +317,14 @@ class RunHistory(StoreBase):
                 raise NotFound(f"no run {run_id!r}")
             return _to_run(row)
 
+    def stride_columns(self, runner_id: str, run_id: str) -> dict[str, np.ndarray]:
+        """A run's strides as columns at their stored resolution (see ``model.stride_columns``), never as objects."""
+        with self._tx(write=False) as s:
+            row = s.execute(sa.select(RunRow.runner_id, RunRow.strides).where(RunRow.id == run_id)).first()
+            if row is None or row.runner_id != runner_id:
+                raise NotFound(f"no run {run_id!r}")
+            return unpack_stride_columns(row.strides)
+
     def run_view(self, runner_id: str, run_id: str) -> RunView:
         """A run for its page: streams, pauses, laps, summary and the stored per-foot figures, no strides."""
         with self._tx(write=False) as s:

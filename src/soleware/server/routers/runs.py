@@ -16,7 +16,15 @@ from starlette.concurrency import run_in_threadpool
 from soleware.gait.recording import RecordingError, load_recording
 from soleware.runs.achievements import CATALOGUE
 from soleware.runs.ingest import run_from_recordings
-from soleware.runs.model import Lap, Run, RunDataError, Source
+from soleware.runs.model import (
+    STREAM_RESOLUTION,
+    STRIDE_CODES,
+    STRIDE_RESOLUTION,
+    Lap,
+    Run,
+    RunDataError,
+    Source,
+)
 from soleware.runs.splits import Split, splits
 from soleware.runs.storage import AddResult
 from soleware.server.bodies import json_body, openapi_json_body, save_upload
@@ -36,6 +44,7 @@ from soleware.server.schemas import (
     RunUpload,
     SplitOut,
     StreamsOut,
+    StrideColumnsOut,
     UploadResult,
 )
 
@@ -197,10 +206,14 @@ def list_runs(
     )
 
 
-def _finite(a: np.ndarray | None, n: int) -> list[float | None]:
-    if a is None:
-        return [None] * n
-    return [float(x) if math.isfinite(x) else None for x in a]
+def _column(a: np.ndarray, resolution: float) -> list[float | None]:
+    """A stored column as JSON numbers at its stored resolution (310.136, not 310.13607943496237), NaN as null."""
+    values = np.round(np.asarray(a, np.float64), round(-math.log10(resolution)))
+    out: list[float | None] = values.tolist()
+    if not np.isfinite(values).all():
+        for k in np.flatnonzero(~np.isfinite(values)).tolist():
+            out[k] = None
+    return out
 
 
 def _split(s: Split) -> SplitOut:
@@ -218,7 +231,6 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
     view = store.run_view(runner.id, run_id)
     run, summary, title = view.run, view.summary, view.title
     st = run.streams
-    n = len(st)
     ref = store.reference_of(runner.id, run_id)
     return RunDetail(
         **RunItem.of(summary, title).model_dump(),
@@ -231,14 +243,18 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
         splits_mile=[_split(s) for s in splits(run, unit_m=MILE_M)],
         efforts=[EffortOut(**e.to_dict()) for e in summary.efforts],
         feet=[FootOut(**dataclasses.asdict(f)) for f in view.feet],
-        streams=StreamsOut(
-            t_s=[float(x) for x in st.t_s],
-            distance_m=[float(x) for x in st.distance_m],
-            speed_mps=_finite(st.speed_mps, n),
-            cadence_spm=_finite(st.cadence_spm, n),
-            stride_length_m=_finite(st.stride_length_m, n),
-            contact_time_s=_finite(st.contact_time_s, n),
-        ),
+        streams=StreamsOut(**{k: _column(getattr(st, k), r) for k, r in STREAM_RESOLUTION.items()}),
+    )
+
+
+@router.get("/{run_id}/strides", response_model=StrideColumnsOut, responses={404: {"model": Message}})
+def run_strides(run_id: str, runner: CurrentRunner, store: Store) -> StrideColumnsOut:
+    """Every stride of a run as compact columns (empty for a run imported without strides)."""
+    cols = store.stride_columns(runner.id, run_id)
+    return StrideColumnsOut(
+        **{f"{k}_names": [str(x) for x in names] for k, names in STRIDE_CODES.items()},
+        **{k: np.asarray(cols[k]).tolist() for k in STRIDE_CODES},
+        **{k: _column(cols[k], r) for k, r in STRIDE_RESOLUTION.items()},
     )
 
 
