@@ -174,3 +174,13 @@ def test_bad_references_are_refused_without_echoing_them(client, ada, make_run, 
 def test_reference_of_an_unknown_run_is_404(client, ada):
     r = client.put("/api/runs/nope/reference", json={"kind": "track", "laps": 10}, headers=ada)
     assert r.status_code == 404 and "nope" not in r.text
+
+
+def test_deleting_a_reference_run_relearns_the_factor(client, ada, make_run):
+    runs = [upload(client, ada, make_run, day, 4200.0) for day in range(3)]
+    for run_id, _ in runs:
+        client.put(f"/api/runs/{run_id}/reference", json={"kind": "track", "laps": 10}, headers=ada)
+    assert shoe_of(client, ada)["factor"] < 0.96
+    assert client.delete(f"/api/runs/{runs[0][0]}", headers=ada).status_code == 204
+    cal = shoe_of(client, ada)
+    assert cal["factor"] == 1.0 and len(cal["references"]) == 2

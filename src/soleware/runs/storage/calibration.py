@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 
 import sqlalchemy as sa
+from numpy.typing import ArrayLike
 from sqlalchemy.orm import Session
 
 from soleware.runs.calibration import (
@@ -20,12 +21,15 @@ from soleware.runs.calibration import (
     Reference,
     ReferenceKind,
     calibrate_run,
+    gps_reference,
+    gps_segments,
     reference_distance_m,
     shoe_key,
 )
 from soleware.runs.model import Run, RunDataError, Source
 from soleware.runs.storage._base import NotFound, StoreBase, _aware
 from soleware.runs.storage.db import CalibrationReferenceRow, CalibrationRow, RunRow
+from soleware.runs.storage.runs import unpack_streams
 
 __all__ = ["CALIBRATED_SOURCES", "CalibrationStore", "ReferenceInfo", "ShoeCalibration"]
 
@@ -130,6 +134,52 @@ class CalibrationStore(StoreBase):
             s.flush()
             self._relearn(s, runner_id, shoe)
 
+    def add_gps_reference(
+        self,
+        runner_id: str,
+        run_id: str,
+        *,
+        t_s: ArrayLike,
+        lat_deg: ArrayLike,
+        lon_deg: ArrayLike,
+        accuracy_m: ArrayLike,
+    ) -> bool:
+        """Learn from the straight stretches of the phone's track of a stored run (see ``gps_segments``), unless
+        the runner gave the run's distance themselves. Whether the run became a reference."""
+        with self._tx() as s:
+            self._lock_state(s, runner_id)
+            run = s.get(RunRow, run_id)
+            if run is None or run.runner_id != runner_id:
+                raise NotFound("no such run")
+            ref = s.get(CalibrationReferenceRow, run_id)
+            if run.source not in CALIBRATED_SOURCES or (
+                ref is not None and ref.kind != ReferenceKind.GPS.value
+            ):
+                return False
+            pauses = [(float(a), float(b)) for a, b in run.pauses]
+            st = unpack_streams(run.streams, run.strides, elapsed_s=run.elapsed_time_s, pauses=pauses)
+            segments = gps_segments(
+                t_s, lat_deg, lon_deg, accuracy_m, st.t_s, st.distance_m / run.calibration_factor
+            )
+            shoe = shoe_key([str(x) for x in run.shoe_serials])
+            gps = gps_reference(segments, time=_aware(run.start_time), shoe=shoe, run_id=run_id)
+            if gps is None:
+                return False
+            if ref is None:
+                ref = CalibrationReferenceRow(run_id=run_id, runner_id=runner_id)
+                s.add(ref)
+            ref.shoe = shoe
+            ref.kind = gps.kind.value
+            ref.reference_m = gps.reference_m
+            ref.raw_m = gps.raw_m
+            ref.speed_mps = gps.speed_mps
+            ref.sigma = gps.sigma
+            ref.start_time = gps.time
+            ref.active = True
+            s.flush()
+            self._relearn(s, runner_id, shoe)
+            return True
+
     def clear_reference(self, runner_id: str, run_id: str) -> None:
         """Unmark a run; its shoe's factor is relearned without it."""
         with self._tx() as s:
@@ -219,6 +269,18 @@ class CalibrationStore(StoreBase):
                 accepted=r.active,
                 reason=None if r.active else "reset",
             )
+
+    def reference_shoe(self, runner_id: str, run_id: str) -> str | None:
+        """The shoe whose calibration the run is a reference of, if it is one."""
+        with self._tx(write=False) as s:
+            ref = s.get(CalibrationReferenceRow, run_id)
+            return ref.shoe if ref is not None and ref.runner_id == runner_id else None
+
+    def relearn(self, runner_id: str, shoe: str) -> None:
+        """Learn the shoe's factor again from its references (after a reference run was deleted)."""
+        with self._tx() as s:
+            self._lock_state(s, runner_id)
+            self._relearn(s, runner_id, shoe)
 
     @staticmethod
     def _relearn(s: Session, runner_id: str, shoe: str) -> None:

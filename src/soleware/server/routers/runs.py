@@ -266,5 +266,8 @@ def rename_run(run_id: str, body: RunUpdate, runner: CurrentRunner, store: Store
 
 @router.delete("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}})
 def delete_run(run_id: str, runner: CurrentRunner, store: Store) -> Response:
+    shoe = store.reference_shoe(runner.id, run_id)
     store.delete_run(runner.id, run_id)
+    if shoe is not None:  # the run was a reference (deleted with it): its shoe's factor without it
+        store.relearn(runner.id, shoe)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
