@@ -219,6 +219,8 @@ async def measure_uploads(c: httpx.AsyncClient, ups: Uploads, latest: list[dt.da
     """``n`` uploads of each kind: a run just finished (after every run; ``latest[0]`` moves on), one synced
     3 days late and one imported from a year ago (both between stored runs)."""
     out: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
+    base = str(c.base_url).rstrip("/")
     for k in range(n):
         latest[0] += dt.timedelta(hours=3)
         kinds = {
@@ -228,10 +230,14 @@ async def measure_uploads(c: httpx.AsyncClient, ups: Uploads, latest: list[dt.da
         }
         for name, start in kinds.items():
             body = ups.body(start)
+            cpu = server_cpu_s(SERVER_PID[base])
             t = time.perf_counter()
             r = await c.post("/api/runs", json=body)
             out.setdefault(name, []).append(time.perf_counter() - t)
+            cpus.setdefault(name, []).append(server_cpu_s(SERVER_PID[base]) - cpu)
             assert r.status_code in (200, 201), r.text
+    for name, xs in cpus.items():
+        CPU[(base, name)] = float(np.mean(xs))
     return out
 
 
@@ -361,6 +367,7 @@ def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tup
                     return await measure_uploads(c, ups, [end], args.uploads)
 
             at_small = asyncio.run(small_uploads())
+            small_base = base
         store.delete_runner(runner.id)  # the big history starts afresh, without the uploads above
         runner = store.create_runner(EMAIL, PASSWORD, time_zone=ZONE)
         for side in ("L", "R"):
@@ -392,6 +399,8 @@ def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tup
                 )
                 for name in [*seq, *(n for n in conc if n not in seq)]:
                     small_p95 = _p(at_small.get(name, []), 95)
+                    if name in at_small:
+                        SMALL_CPU[name] = 1000 * CPU.get((small_base, name), float("nan"))
                     rows.append(
                         (kind, workers, name, _p(seq.get(name, []), 50), _p(seq.get(name, []), 95),
                          _p(conc.get(name, []), 95), small_p95, len(conc.get(name, [])),
@@ -432,13 +441,15 @@ def main() -> None:
     for kind, workers, name, p50, p95, c95, s95, n, cpu in rows:
         small = f"{s95:8.1f}" if s95 == s95 else " " * 8
         cpu_s = f"{cpu:8.1f}" if cpu == cpu else " " * 8
+        extra = f"  cpu@100 {SMALL_CPU[name]:.0f}" if name in SMALL_CPU else ""
         print(
-            f"{kind:10} {workers:>2} {name:22} {p50:7.1f} {p95:7.1f} {c95:8.1f} {small} {cpu_s}   (n under load {n})"
+            f"{kind:10} {workers:>2} {name:22} {p50:7.1f} {p95:7.1f} {c95:8.1f} {small} {cpu_s}   (n under load {n}){extra}"
         )
 
 
 ARGS: argparse.Namespace
 SERVER_PID: dict[str, int] = {}
+SMALL_CPU: dict[str, float] = {}
 CPU: dict[tuple[str, str], float] = {}
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ class Server:
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout_s: float = 30.0) -> None:
+    def start(self, timeout_s: float = 90.0) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", SERVE, self.database_url, str(self.port)],
             cwd=ROOT,
@@ -57,7 +57,8 @@ class Server:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
-        raise RuntimeError("server did not start")
+        self.stop()
+        raise RuntimeError(f"server did not start within {timeout_s:.0f} s")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -241,6 +241,13 @@ def test_run_detail_draws_charts_and_tables(page, runs):
     assert page.locator("h1").inner_text() == "Fast five"
     for key in ("pace", "cadence", "stride", "contact", "strikes"):
         assert canvas_ink(page, f"c-{key}") > 2000, key
+    # each foot over the run, from the strides' columns
+    expect(page.locator("#feet-run-text")).to_contain_text("strides")
+    assert canvas_ink(page, "c-feet-run") > 2000
+    labels = page.evaluate(
+        "Chart.getChart(document.getElementById('c-feet-run')).data.datasets.map((d) => [d.label, d.data.length])"
+    )
+    assert [label for label, _ in labels] == ["Left", "Right"] and all(n >= 5 for _, n in labels)
     assert (
         page.evaluate("Chart.getChart(document.getElementById('c-pace')).data.datasets[0].data.length") > 50
     )

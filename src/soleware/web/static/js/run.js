@@ -118,6 +118,51 @@ Soleware.ready(async () => {
   $("#strike-text").textContent = run.feet.map((f) =>
     (f.side === "left" ? t("Left") : t("Right")) + ": " + types.map((ty) => S.strikeName(ty) + " " + S.percent(share(f, ty) / 100)).join(", ")).join(" · ");
 
+  // ------------------------------------------------------------------ each foot over the run, from its strides
+  async function drawFeetOverRun() {
+    let cols;
+    try {
+      cols = await api("/api/runs/" + encodeURIComponent(run.id) + "/strides");
+    } catch (e) {
+      cols = null;
+    }
+    const box = $("#c-feet-run").closest(".chart");
+    const sides = cols ? cols.side_names.filter((name, k) => cols.side.includes(k) && cols.contact_time_s.some((v, i) => v !== null && cols.side[i] === k)) : [];
+    if (!sides.length) {
+      box.hidden = true;
+      $("#feet-run-text").textContent = t("The strides of this run are not stored (imported from another app).");
+      return;
+    }
+    const binS = Math.max(30, Math.ceil(run.elapsed_time_s / 120 / 30) * 30);
+    const datasets = sides.map((name, k) => {
+      const code = cols.side_names.indexOf(name);
+      const sum = new Map();
+      cols.side.forEach((sd, i) => {
+        const v = cols.contact_time_s[i];
+        if (sd !== code || v === null) return;
+        const bin = Math.floor(cols.t_end_s[i] / binS);
+        const a = sum.get(bin) || [0, 0];
+        sum.set(bin, [a[0] + v, a[1] + 1]);
+      });
+      const points = [...sum.entries()].sort((a, b) => a[0] - b[0]).map(([bin, [total, n]]) => ({ x: ((bin + 0.5) * binS) / 60, y: (1000 * total) / n }));
+      return { label: name === "left" ? t("Left") : t("Right"), data: points, borderColor: S.PALETTE[k], borderWidth: 2, pointRadius: 0, tension: 0.2 };
+    });
+    S.chart($("#c-feet-run"), {
+      type: "line",
+      data: { datasets },
+      options: {
+        parsing: false,
+        plugins: { tooltip: { callbacks: { label: (c) => c.dataset.label + ": " + S.num(c.parsed.y, 1, 0) + " " + t("ms") } } },
+        scales: {
+          x: { type: "linear", min: 0, max: run.elapsed_time_s / 60, title: { display: true, text: t("Time (min)") }, ticks: { callback: (v) => S.num(v, 1, 0) } },
+          y: { title: { display: true, text: t("ms") }, ticks: { callback: (v) => S.num(v, 1, 0) } },
+        },
+      },
+    });
+    $("#feet-run-text").textContent = t("Mean ground contact time of each foot per {n} s, from {strides} strides.", { n: S.num(binS), strides: S.num(cols.side.length) });
+  }
+  drawFeetOverRun();
+
   // ------------------------------------------------------------------ splits
   let splitUnit = S.state.imperial ? "mile" : "km";
   function drawSplits() {
