@@ -7,10 +7,12 @@ import math
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
+from alembic import command
 
 from soleware.runs.calibration import ReferenceKind
 from soleware.runs.storage import NotFound, RunStore, make_engine
-from soleware.runs.storage.migrate import upgrade
+from soleware.runs.storage.migrate import alembic_config, upgrade
 
 SHOE = "SW-L-0001+SW-R-0001"
 
@@ -95,3 +97,20 @@ def test_deleting_a_reference_run_takes_it_out_of_the_factor(store, ada, make_ru
     assert cal.factor == 1.0 and len(cal.references) == 2
     start = dt.datetime(2026, 4, 1, 7, tzinfo=dt.UTC)
     assert store.calibrate(ada, make_run(start=start, distance_m=4200.0)).calibration_factor == 1.0
+
+
+def test_migration_gives_stored_runs_their_raw_distance_and_goes_back(store, ada, make_run):
+    run_id, _ = stored(store, ada, make_run, 0)
+    store.set_reference(ada, run_id, ReferenceKind.TRACK, laps=10)
+    with store.engine.begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "-1")
+    with store.engine.connect() as conn:
+        assert "calibration_factor" not in {c["name"] for c in sa.inspect(conn).get_columns("runs")}
+        (distance,) = conn.execute(sa.text("SELECT distance_m FROM runs")).one()
+    upgrade(store.engine)
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT raw_distance_m, calibration_factor FROM runs")).one()
+    assert tuple(row) == (distance, 1.0)
+    assert store.calibration(ada) == []
