@@ -128,7 +128,9 @@ class CalibrationEstimator:
     prior_sigma
         Spread of runners' personal biases; the estimate is shrunk toward 1.0 by this prior (relative).
     huber_k
-        Huber's tuning constant for the final mean of the accepted references (in standard deviations).
+        Huber's tuning constant for the mean of the accepted references (in standard deviations).
+    tukey_c
+        Tukey's biweight constant for the final mean, started from Huber's (in standard deviations).
     speed_bands_mps
         Lower edges of the speed bands; bands get their own factors only when at least two bands each have
         ``min_agreeing`` accepted references.
@@ -155,6 +157,7 @@ class CalibrationEstimator:
     noise_floor: float
     prior_sigma: float
     huber_k: float
+    tukey_c: float
     speed_bands_mps: tuple[float, ...]
 
     factor_: float
@@ -173,6 +176,7 @@ class CalibrationEstimator:
         noise_floor: float = 0.01,
         prior_sigma: float = 0.05,
         huber_k: float = 1.5,
+        tukey_c: float = 4.685,
         speed_bands_mps: tuple[float, ...] = SPEED_BANDS_MPS,
     ) -> None:
         self.min_agreeing = min_agreeing
@@ -181,6 +185,7 @@ class CalibrationEstimator:
         self.noise_floor = noise_floor
         self.prior_sigma = prior_sigma
         self.huber_k = huber_k
+        self.tukey_c = tukey_c
         self.speed_bands_mps = speed_bands_mps
 
     def estimate(self, references: Sequence[Reference]) -> Self:
@@ -235,14 +240,24 @@ class CalibrationEstimator:
         return self
 
     def _huber(self, x: np.ndarray, sig: np.ndarray, *, prior: float = 0.0) -> tuple[float, float]:
-        """Huber mean of ``x`` (each with its own σ and the shared spread), shrunk toward ``prior``; and the
-        spread."""
+        """Robust mean of ``x`` (each with its own σ and the shared spread: Huber, then Tukey's biweight from
+        there), shrunk toward ``prior``; and the spread."""
         centre = float(np.median(x))
         spread = max(1.4826 * float(np.median(np.abs(x - centre))), self.noise_floor)
         s = np.sqrt(sig**2 + spread**2)
         for _ in range(20):
             r = (x - centre) / s
             w = np.minimum(1.0, self.huber_k / np.maximum(np.abs(r), 1e-12)) / s**2
+            new = float(np.sum(w * x) / np.sum(w))
+            if abs(new - centre) < 1e-9:
+                break
+            centre = new
+        # then Tukey's biweight from there: a reference far out (but not rejected) loses most of its pull
+        for _ in range(20):
+            r = (x - centre) / (self.tukey_c * s)
+            w = np.where(np.abs(r) < 1, (1 - r**2) ** 2, 0.0) / s**2
+            if not np.any(w > 0):
+                break
             new = float(np.sum(w * x) / np.sum(w))
             if abs(new - centre) < 1e-9:
                 break
