@@ -9,7 +9,7 @@ every 20 hours up to now — through ``RunStore.add_runs`` in batches. It measur
 rest, then starts ``soleware serve`` (1 worker; on PostgreSQL also 2) and measures, sequentially and with
 ``--clients`` concurrent clients, the pages and API routes the web app calls: progress (week, month), shoes,
 records, achievements, the run list, a run's page and uploads (a run just finished, one synced 3 days late,
-one imported from a year ago). It prints p50/p95 per route, the stored bytes per run (and per 10 km run) and the
+one imported from a year ago, one older than every stored run). It prints p50/p95 per route, the stored bytes per run (and per 10 km run) and the
 database size.
 
 Seeding reuses the packed strides of 40 template runs (start times differ; the stores' packing of a template's
@@ -217,7 +217,7 @@ class Uploads:
 
 async def measure_uploads(c: httpx.AsyncClient, ups: Uploads, latest: list[dt.datetime], n: int) -> dict:
     """``n`` uploads of each kind: a run just finished (after every run; ``latest[0]`` moves on), one synced
-    3 days late and one imported from a year ago (both between stored runs)."""
+    3 days late, one imported from a year ago (both between stored runs) and one older than every stored run."""
     out: dict[str, list[float]] = {}
     cpus: dict[str, list[float]] = {}
     base = str(c.base_url).rstrip("/")
@@ -227,6 +227,8 @@ async def measure_uploads(c: httpx.AsyncClient, ups: Uploads, latest: list[dt.da
             "upload (current)": latest[0],
             "upload (3 days back)": latest[0] - dt.timedelta(days=3, hours=10, minutes=7 * k),
             "upload (1 year back)": latest[0] - dt.timedelta(days=365, hours=10, minutes=7 * k),
+            # an old run imported late: before every stored run, at 100 runs and at --runs alike
+            "upload (before all)": latest[0] - (ARGS.runs + 10) * EVERY - dt.timedelta(minutes=7 * k),
         }
         for name, start in kinds.items():
             body = ups.body(start)
