@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -19,7 +20,7 @@ from soleware.runs.calibration import (
     reference_distance_m,
     shoe_key,
 )
-from soleware.runs.model import RunDataError
+from soleware.runs.model import Lap, Run, RunDataError, Streams
 from soleware.runs.splits import splits
 
 T0 = dt.datetime(2026, 3, 1, 7, tzinfo=dt.UTC)
@@ -136,6 +137,29 @@ def test_calibrating_a_run_scales_distance_speeds_and_splits_and_keeps_raw(make_
     with pytest.raises(RunDataError):
         calibrate_run(run, 3.0)
     assert calibrate_run(run, 1.0) is run
+    titled = dataclasses.replace(run, title="Tempo", laps=[Lap(10.0, 100.0)], id="r1")
+    again = calibrate_run(titled, 0.95)
+    assert (again.title, again.laps, again.id, again.shoe_serials) == (
+        "Tempo",
+        titled.laps,
+        "r1",
+        run.shoe_serials,
+    )
+
+
+def test_calibrating_a_run_without_strides_scales_its_streams():
+    t = np.arange(0.0, 601.0, 1.0)
+    run = Run.from_streams(
+        Streams(t, 3.0 * t, speed_mps=np.full(len(t), 3.0)),
+        start_time=T0,
+        time_zone="UTC",
+        source="shoe",
+    )
+    cal = calibrate_run(run, 1.04)
+    assert cal.distance_m == pytest.approx(1800.0 * 1.04)
+    assert cal.raw_distance_m == pytest.approx(1800.0)
+    assert np.allclose(cal.streams.speed_mps, 3.0 * 1.04)
+    assert cal.pauses == run.pauses and cal.moving_time_s == run.moving_time_s
 
 
 def _track(rng, *, legs, accuracy=4.0, speed=3.3, bias=1.05, hz=1.0):

@@ -288,35 +288,34 @@ def calibrate_run(run: Run, factor: float) -> Run:
     if factor == 1.0:
         return run
     if run.strides:
-        scaled = Run.from_strides(
+        rebuilt = Run.from_strides(
             [
                 dataclasses.replace(s, length_m=s.length_m * factor, speed_mps=(s.speed_mps or 0.0) * factor)
                 for s in run.strides
             ],
             start_time=run.start_time,
             time_zone=run.time_zone,
-            shoe_serials=run.shoe_serials,
-            source=run.source,
-            title=run.title,
-            laps=run.laps,
-            id=run.id,
         )
+        distance_m, streams, strides = rebuilt.distance_m, rebuilt.streams, rebuilt.strides
     else:
         st = run.streams
-        scaled = dataclasses.replace(
-            run,
-            distance_m=run.distance_m * factor,
-            streams=Streams(
-                t_s=st.t_s,
-                distance_m=st.distance_m * factor,
-                speed_mps=st.speed_mps * factor,
-                cadence_spm=st.cadence_spm,
-                stride_length_m=st.stride_length_m * factor,
-                contact_time_s=st.contact_time_s,
-            ),
+        distance_m, strides = run.distance_m * factor, run.strides
+        streams = Streams(
+            t_s=st.t_s,
+            distance_m=st.distance_m * factor,
+            speed_mps=st.speed_mps * factor,
+            cadence_spm=st.cadence_spm,
+            stride_length_m=st.stride_length_m * factor,
+            contact_time_s=st.contact_time_s,
         )
-    scaled.calibration_factor = run.calibration_factor * factor
-    return scaled
+    # everything else (times, pauses, laps, shoes, title, and whatever a run carries besides) as it was
+    return dataclasses.replace(
+        run,
+        distance_m=distance_m,
+        streams=streams,
+        strides=strides,
+        calibration_factor=run.calibration_factor * factor,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- GPS
