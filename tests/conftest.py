@@ -10,9 +10,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from soleware.runs.model import Run, Stride, StrikeType
+from soleware.runs.model import Route, Run, Stride, StrikeType
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,3 +112,27 @@ def browser(chromium: str) -> Iterator[object]:
             yield b
         finally:
             b.close()
+
+
+def _make_route(
+    elapsed_s: float = 1800.0, *, speed_mps: float = 3.0, seed: int = 0, altitude: bool = True
+) -> Route:
+    """The phone's fixes once a second on a 400 m-radius loop in Shanghai at ``speed_mps``: accuracies of 3-15 m,
+    every 50th fix a poor one (60-500 m) off the loop by its accuracy; times jittered by up to 0.2 s."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, elapsed_s, 1.0) + rng.uniform(0, 0.2, int(np.ceil(elapsed_s)))
+    angle = speed_mps * t / 400.0
+    north_m, east_m = 400.0 * np.sin(angle), 400.0 * (1 - np.cos(angle))
+    accuracy = rng.uniform(3, 15, len(t))
+    poor = np.arange(len(t)) % 50 == 25
+    accuracy[poor] = rng.uniform(60, 500, poor.sum())
+    north_m[poor] += accuracy[poor]
+    lat = 31.2304 + north_m / 111_195.0
+    lon = 121.4737 + east_m / (111_195.0 * np.cos(np.radians(31.2304)))
+    alt = 8.0 + 2.0 * np.sin(t / 300.0) if altitude else None
+    return Route(t, lat, lon, accuracy, alt)
+
+
+@pytest.fixture(scope="session")
+def make_route() -> Callable[..., Route]:
+    return _make_route

@@ -79,6 +79,15 @@ def tcx_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(xsd)))
 
 
+@pytest.fixture(scope="session")
+def gpx_schema() -> etree.XMLSchema:
+    """Topografix's GPX 1.1 schema from ../shared/schemas; the tests that validate against it skip without it."""
+    xsd = SCHEMAS / "gpx-1.1.xsd"
+    if not xsd.is_file():
+        pytest.skip(f"../shared/schemas not present ({xsd} is missing)")
+    return etree.XMLSchema(etree.parse(str(xsd)))
+
+
 def watch_fit(
     *,
     n: int = 120,

@@ -119,3 +119,17 @@ def test_gpx_with_a_few_untimed_points_inside_keeps_the_whole_track():
     assert run.elapsed_time_s == pytest.approx(n - 1)
     assert len(run.streams) == n
     assert np.all(np.diff(run.streams.t_s) > 0)
+
+
+def test_a_foreign_gpx_keeps_its_track_as_the_route_without_accuracy(make_gpx):
+    data = make_gpx(segments=(120, 80), gap_s=45)
+    run = import_file(data, name="evening.gpx")
+    gpx = gpxpy.parse(data.decode())
+    points = [p for seg in gpx.tracks[0].segments for p in seg.points]
+    route = run.route
+    assert route is not None and len(route) == len(points) == 200
+    assert route.accuracy_m is None  # GPX has no accuracy of its own; hdop is no radius
+    assert np.array_equal(route.lat_deg, [p.latitude for p in points])
+    assert np.array_equal(route.lon_deg, [p.longitude for p in points])
+    start = run.start_time.timestamp()
+    assert np.allclose(route.t_s, [p.time.timestamp() - start for p in points])

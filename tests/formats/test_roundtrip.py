@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
-from soleware.formats import export_run, import_file
-from soleware.runs.model import Lap, Run, Source, Stride, same_activity
+from soleware.formats import FormatError, export_run, import_file
+from soleware.runs.model import Lap, Run, Source, Stride, route_distance_m, same_activity
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Shanghai", "Australia/Sydney"]
 NAME_CHARS = st.characters(whitelist_categories=("L", "N"), whitelist_characters=" -_.")
@@ -186,3 +187,134 @@ def test_realistic_run_fit_keeps_names_off_but_tcx_keeps_them(realistic_run):
     assert [x.name for x in tcx_back.laps] == ["warm-up", "tempo", "cool-down"]
     assert fit_back.fingerprint() == realistic_run.fingerprint()
     assert tcx_back.fingerprint() == realistic_run.fingerprint()
+
+
+# ---------------------------------------------------------------------------------------------- the route
+SEMICIRCLE_DEG = 180.0 / 2**31
+
+
+def route_run(run: Run, make_route) -> Run:
+    """``run`` with the phone's fixes once a second, through its pause and 30 s past its end."""
+    return dataclasses.replace(run, route=make_route(run.elapsed_time_s + 30.0, seed=3))
+
+
+def test_route_round_trips_through_fit(realistic_run, make_route):
+    run = route_run(realistic_run, make_route)
+    assert any(a < t < b for a, b in run.pauses for t in run.route.t_s)  # some fixes lie inside the pause
+    check_fit(run)  # the fixes' records leave streams, pauses, laps and totals as they were
+    back = import_file(export_run(run, "fit"), name="run.fit")
+    shift = (back.start_time - run.start_time).total_seconds()
+    r, o = back.route, run.route
+    assert r is not None and len(r) == len(o)  # one fix a second: every one has its own record
+    assert np.all(np.abs(r.t_s + shift - o.t_s) <= 0.5 + 1e-6)
+    assert np.allclose(r.lat_deg, o.lat_deg, atol=SEMICIRCLE_DEG / 2 + 1e-12, rtol=0)
+    assert np.allclose(r.lon_deg, o.lon_deg, atol=SEMICIRCLE_DEG / 2 + 1e-12, rtol=0)
+    assert np.array_equal(r.accuracy_m, np.minimum(np.round(o.accuracy_m), 254))
+    assert np.allclose(r.altitude_m, o.altitude_m, atol=0.1 + 1e-9, rtol=0)
+
+
+def test_route_round_trips_through_tcx(realistic_run, make_route, tcx_schema):
+    run = route_run(realistic_run, make_route)
+    data = export_run(run, "tcx")
+    tcx_schema.assertValid(etree.fromstring(data))
+    check_tcx(run)
+    r, o = import_file(data, name="run.tcx").route, run.route
+    assert r is not None and len(r) == len(o)
+    assert np.allclose(r.t_s, o.t_s, atol=0.0006, rtol=0)
+    for name, res in (("lat_deg", 1e-7), ("lon_deg", 1e-7), ("accuracy_m", 0.1), ("altitude_m", 0.1)):
+        assert np.allclose(getattr(r, name), getattr(o, name), atol=res / 2 + 1e-9, rtol=0), name
+
+
+def test_route_round_trips_through_gpx(realistic_run, make_route, gpx_schema):
+    run = route_run(realistic_run, make_route)
+    data = export_run(run, "gpx")
+    gpx_schema.assertValid(etree.fromstring(data))
+    back = import_file(data, name="run.gpx")
+    assert back.source == Source.GPX.value and back.title == run.title
+    r, o = back.route, run.route
+    assert r is not None and len(r) == len(o)
+    shift = (back.start_time - run.start_time).total_seconds()
+    assert np.allclose(r.t_s + shift, o.t_s, atol=0.0006, rtol=0)
+    for name, res in (("lat_deg", 1e-7), ("lon_deg", 1e-7), ("accuracy_m", 0.1), ("altitude_m", 0.1)):
+        assert np.allclose(getattr(r, name), getattr(o, name), atol=res / 2 + 1e-9, rtol=0), name
+    # the distance of a GPX import is the route's over its good fixes (the poor ones' detours left out)
+    assert back.distance_m == pytest.approx(route_distance_m(o), abs=0.05)  # positions to 1e-7 degree (1 cm)
+
+
+def test_a_run_without_a_route_writes_no_positions_and_no_gpx(realistic_run):
+    assert import_file(export_run(realistic_run, "fit"), name="run.fit").route is None
+    assert import_file(export_run(realistic_run, "tcx"), name="run.tcx").route is None
+    with pytest.raises(FormatError, match="run has no route: GPX holds positions only"):
+        export_run(realistic_run, "gpx")
+
+
+@st.composite
+def route_params(draw: st.DrawFn) -> dict:
+    """A run (as run_params) and fixes at times drawn over and past it: some on a stream sample's exact time,
+    some sharing a millisecond, some in pauses; accuracy and altitude each present or not."""
+    p = draw(run_params())
+    p["fix_times"] = draw(st.lists(st.floats(0.0, 1.2), min_size=2, max_size=60))
+    p["on_samples"] = draw(st.lists(st.integers(0, 10_000), max_size=5))
+    p["with_accuracy"] = draw(st.booleans())
+    p["with_altitude"] = draw(st.booleans())
+    p["lat0"] = draw(st.floats(-89.0, 89.0))
+    p["lon0"] = draw(st.floats(-179.99, 179.99))
+    return p
+
+
+def build_route_run(p: dict) -> Run:
+    from soleware.runs.model import Route
+
+    run = build_run(p)
+    st_t = run.streams.t_s
+    t = [f * run.elapsed_time_s for f in p["fix_times"]] + [
+        float(st_t[k % len(st_t)]) for k in p["on_samples"]
+    ]
+    t = np.sort(np.array(t))
+    n = len(t)
+    rng = np.random.default_rng(n)
+    lat = np.clip(p["lat0"] + np.cumsum(rng.normal(0, 2e-5, n)), -90, 90)
+    lon = np.clip(p["lon0"] + np.cumsum(rng.normal(0, 2e-5, n)), -180, 180)
+    accuracy = rng.uniform(0, 300, n) if p["with_accuracy"] else None
+    altitude = rng.uniform(-400, 3000, n) if p["with_altitude"] else None
+    return dataclasses.replace(run, route=Route(t, lat, lon, accuracy, altitude))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(route_params())
+def test_any_route_round_trips_through_tcx_and_fit(params):
+    run = build_route_run(params)
+    o = run.route
+    check_tcx(run)
+    tcx = import_file(export_run(run, "tcx"), name="run.tcx")
+    r = tcx.route
+    # TCX: one trackpoint per millisecond (of the stream's times), the later fix of a millisecond stays
+    ms = np.round((run.start_time.timestamp() + o.t_s) * 1000)
+    last = np.append(np.diff(ms) != 0, True)
+    assert r is not None and len(r) == int(last.sum())
+    shift = (tcx.start_time - run.start_time).total_seconds()
+    assert np.allclose(r.t_s + shift, o.t_s[last], atol=0.0006, rtol=0)
+    assert np.allclose(r.lat_deg, o.lat_deg[last], atol=0.5e-7 + 1e-9, rtol=0)
+    assert np.allclose(r.lon_deg, o.lon_deg[last], atol=0.5e-7 + 1e-9, rtol=0)
+    assert (r.accuracy_m is None) == (o.accuracy_m is None)
+    assert (r.altitude_m is None) == (o.altitude_m is None)
+    if o.accuracy_m is not None:
+        assert np.allclose(r.accuracy_m, o.accuracy_m[last], atol=0.05 + 1e-9, rtol=0)
+    if o.altitude_m is not None:
+        assert np.allclose(r.altitude_m, o.altitude_m[last], atol=0.05 + 1e-9, rtol=0)
+
+    check_fit(run)
+    back = import_file(export_run(run, "fit"), name="run.fit")
+    shift = (back.start_time - run.start_time).total_seconds()
+    stamps = np.round(run.start_time.timestamp() + o.t_s)
+    last = np.append(np.diff(stamps) != 0, True)  # FIT: one record per second, the later fix stays
+    f = back.route
+    assert f is not None and len(f) == int(last.sum())
+    assert np.all(np.abs(f.t_s + shift - o.t_s[last]) <= 0.5 + 1e-6)
+    assert np.allclose(f.lat_deg, o.lat_deg[last], atol=SEMICIRCLE_DEG / 2 + 1e-12, rtol=0)
+    top = 180 - SEMICIRCLE_DEG
+    assert np.allclose(f.lon_deg, np.minimum(o.lon_deg[last], top), atol=SEMICIRCLE_DEG / 2 + 1e-12, rtol=0)
+    if o.accuracy_m is not None:
+        assert np.array_equal(f.accuracy_m, np.minimum(np.round(o.accuracy_m[last]), 254))
+    if o.altitude_m is not None:
+        assert np.allclose(f.altitude_m, o.altitude_m[last], atol=0.1 + 1e-9, rtol=0)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -184,3 +186,48 @@ def test_deleting_a_reference_run_relearns_the_factor(client, ada, make_run):
     assert client.delete(f"/api/runs/{runs[0][0]}", headers=ada).status_code == 204
     cal = shoe_of(client, ada)
     assert cal["factor"] == 1.0 and len(cal["references"]) == 2
+
+
+def phone_route(duration_s: float, true_m: float, seed: int, accuracy_m: float = 4.0) -> dict:
+    """The phone's fixes, one a second, along two straight legs of ``true_m`` in all (noise of ``accuracy_m``)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, duration_s, 1.0)
+    d = true_m * t / duration_s
+    half = true_m / 2
+    x = np.where(d < half, 0.0, d - half) + rng.normal(0, accuracy_m / 2, len(t))
+    y = np.minimum(d, half) + rng.normal(0, accuracy_m / 2, len(t))
+    lat = 31.2 + np.degrees(y / 6_371_008.8)
+    lon = 121.5 + np.degrees(x / (6_371_008.8 * math.cos(math.radians(31.2))))
+    return {
+        "t_s": t.tolist(),
+        "lat_deg": lat.tolist(),
+        "lon_deg": lon.tolist(),
+        "accuracy_m": [accuracy_m] * len(t),
+        "altitude_m": None,
+    }
+
+
+def test_runs_uploaded_with_the_phones_route_calibrate_the_shoes(client, ada, make_run):
+    ids = []
+    for day in range(3):
+        run = make_run(
+            start=dt.datetime(2026, 3, 1, 7, tzinfo=dt.UTC) + dt.timedelta(days=day), distance_m=4200.0
+        )
+        r = client.post(
+            "/api/runs",
+            json={**body(run), "route": phone_route(run.elapsed_time_s, 4000.0, day)},
+            headers=ada,
+        )
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["run_id"])
+    cal = shoe_of(client, ada)
+    assert [x["kind"] for x in cal["references"]] == ["gps"] * 3
+    assert cal["n_agreeing"] == 3 and cal["factor"] == pytest.approx(4000 / 4200, abs=0.006)
+    # what the runner says wins over the GPS
+    client.put(f"/api/runs/{ids[0]}/reference", json={"kind": "track", "laps": 10}, headers=ada)
+    assert client.get(f"/api/runs/{ids[0]}", headers=ada).json()["reference"]["kind"] == "track"
+    # a route with a poor fix teaches nothing
+    run = make_run(start=dt.datetime(2026, 3, 9, 7, tzinfo=dt.UTC), distance_m=4200.0)
+    route = phone_route(run.elapsed_time_s, 4000.0, 9, accuracy_m=40.0)
+    r = client.post("/api/runs", json={**body(run), "route": route}, headers=ada)
+    assert client.get(f"/api/runs/{r.json()['run_id']}", headers=ada).json()["reference"] is None

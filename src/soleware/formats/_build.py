@@ -11,22 +11,18 @@ import numpy as np
 
 from soleware.formats._plausible import check_plausible
 from soleware.formats._safety import FormatError
-from soleware.runs.model import Lap, Run, RunDataError, Streams, detect_pauses
+from soleware.runs.model import (
+    GOOD_FIX_ACCURACY_M,
+    Lap,
+    Route,
+    Run,
+    RunDataError,
+    Streams,
+    detect_pauses,
+    haversine_m,
+)
 
 __all__ = ["Samples", "build_run", "haversine_m", "zone_from_offset"]
-
-#: mean Earth radius (IUGG), metres
-EARTH_RADIUS_M = 6_371_008.8
-
-
-def haversine_m(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
-    """Great-circle distance between consecutive points, metres (length n - 1)."""
-    lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
-    lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
-    dlat, dlon = np.diff(lat), np.diff(lon)
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat[:-1]) * np.cos(lat[1:]) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
 
 #: zones without daylight saving time for the offsets that are not whole hours (minutes east of UTC)
 _ODD_OFFSET_ZONES = {
@@ -61,6 +57,11 @@ class Samples:
     where the timer stopped (FIT timer events, TCX/GPX track splits); None lets the pauses be detected from
     the distance stream. ``segment`` numbers the continuous pieces of the track: GPS distance never bridges
     two segments.
+
+    Every sample with a position is a fix of the run's route. A distance from positions skips fixes whose
+    accuracy is known to be worse than GOOD_FIX_ACCURACY_M. When the file has distance or speed, a sample
+    with a position and nothing else (how Soleware writes the phone's fixes between stream samples) is a fix
+    only, not a stream sample.
     """
 
     time: list[dt.datetime]
@@ -72,6 +73,9 @@ class Samples:
     stride_length_m: np.ndarray | None = None
     contact_time_s: np.ndarray | None = None
     segment: np.ndarray | None = None
+    #: each position's horizontal accuracy and altitude, metres (NaN where unknown)
+    accuracy_m: np.ndarray | None = None
+    altitude_m: np.ndarray | None = None
     start_time: dt.datetime | None = None
     pauses: list[tuple[dt.datetime, dt.datetime]] | None = None
     laps: list[tuple[dt.datetime, float, str]] = dataclasses.field(default_factory=list)
@@ -93,6 +97,47 @@ def _fill_monotone(d: np.ndarray) -> np.ndarray:
     idx = np.arange(len(d))
     filled = np.interp(idx, idx[ok], d[ok])
     return np.maximum.accumulate(filled)
+
+
+def _route(s: Samples, idx: np.ndarray, t_s: np.ndarray, name: str) -> Route | None:
+    """The samples with a position as the run's route; accuracy and altitude only where every fix has one."""
+    if s.lat_deg is None or s.lon_deg is None:
+        return None
+    lat, lon = np.asarray(s.lat_deg, np.float64)[idx], np.asarray(s.lon_deg, np.float64)[idx]
+    fix = np.isfinite(lat) & np.isfinite(lon)
+    if not fix.any():
+        return None
+
+    def known(values: np.ndarray | None) -> np.ndarray | None:
+        if values is None:
+            return None
+        v = np.asarray(values, np.float64)[idx][fix]
+        return v if np.all(np.isfinite(v)) else None
+
+    try:
+        return Route(t_s[fix], lat[fix], lon[fix], known(s.accuracy_m), known(s.altitude_m))
+    except RunDataError as exc:
+        raise FormatError(name, f"activity positions are inconsistent ({exc})") from exc
+
+
+def _fix_only(s: Samples, idx: np.ndarray) -> np.ndarray | None:
+    """Which samples hold a position and nothing else, when the file has distance or speed (else None)."""
+    if s.lat_deg is None or s.lon_deg is None:
+        return None
+    data = [np.asarray(c, np.float64)[idx] for c in (s.distance_m, s.speed_mps) if c is not None]
+    if not any(np.isfinite(c).any() for c in data):
+        return None
+    data += [
+        np.asarray(c, np.float64)[idx]
+        for c in (s.cadence_spm, s.stride_length_m, s.contact_time_s)
+        if c is not None
+    ]
+    has_data = np.any([np.isfinite(c) for c in data], axis=0)
+    position = np.isfinite(np.asarray(s.lat_deg, np.float64)[idx]) & np.isfinite(
+        np.asarray(s.lon_deg, np.float64)[idx]
+    )
+    only: np.ndarray = position & ~has_data
+    return only if only.any() else None
 
 
 def build_run(
@@ -122,6 +167,14 @@ def build_run(
     start = s.start_time.timestamp() if s.start_time is not None else t_abs[0]
     start = min(start, t_abs[0])
     start_time = dt.datetime.fromtimestamp(start, dt.UTC)
+    route = _route(s, idx, t_abs - start, name)
+    fix_only = _fix_only(s, idx)
+    if fix_only is not None:
+        idx, t_abs = idx[~fix_only], t_abs[~fix_only]
+        if len(t_abs) < 2:
+            raise FormatError(
+                name, f"activity has {len(t_abs)} timed sample(s) besides its positions, need 2"
+            )
     t_s = t_abs - start
 
     pauses_s: list[tuple[float, float]] | None = None
@@ -145,6 +198,11 @@ def build_run(
         distance = _fill_monotone(distance)
     elif lat is not None and lon is not None:
         has_fix = np.isfinite(lat) & np.isfinite(lon)
+        accuracy = _column(s.accuracy_m, idx)
+        if (
+            accuracy is not None
+        ):  # a poor fix is not where the runner was: its jump there and back is no distance
+            has_fix &= ~(accuracy > GOOD_FIX_ACCURACY_M)
         if has_fix.sum() < 2:
             raise FormatError(name, "activity has no distance and fewer than 2 GPS positions")
         k = np.nonzero(has_fix)[0]
@@ -217,6 +275,7 @@ def build_run(
             shoe_serials=tuple(shoe_serials),
             source=source,
             title=title,
+            route=route,
         )
     except RunDataError as exc:
         raise FormatError(name, f"activity data is inconsistent ({exc})") from exc

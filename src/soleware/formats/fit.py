@@ -8,6 +8,11 @@ Units on the wire: record cadence is strides per minute (half the steps per minu
 1/128; step_length is half a stride in mm (0.1 mm); stance_time is ms (0.1 ms); distance m (1 cm);
 enhanced_speed m/s (1 mm/s). Timestamps are whole seconds. FIT has no lap names, titles or strides:
 those are lost (the stride CSV keeps strides).
+
+The phone's route goes in the same records: a fix's position_lat/position_long (semicircles), gps_accuracy
+(whole metres, at most 254) and enhanced_altitude (0.2 m) join the stream sample of its second, or make a
+record of their own (pauses included: the timer events, not the records, mark pauses). One fix per second
+survives, the later. Reading keeps every record's position as the route (see _build).
 """
 
 from __future__ import annotations
@@ -66,7 +71,13 @@ _RECORD_FIELDS = (
     rm.RecordFractionalCadenceField,
     rm.RecordStepLengthField,
     rm.RecordStanceTimeField,
+    rm.RecordPositionLatField,
+    rm.RecordPositionLongField,
+    rm.RecordGpsAccuracyField,
+    rm.RecordEnhancedAltitudeField,
 )
+_STREAM_FIELDS = ("distance", "enhanced_speed", "cadence", "step_length", "stance_time")
+_FIX_FIELDS = ("position_lat", "position_long", "gps_accuracy", "enhanced_altitude")
 
 
 def _new_record(local_id: int) -> RecordMessage:
@@ -125,6 +136,28 @@ def _set_summary(msg: Any, stats: dict[str, float], distance_m: float, timer_s: 
         msg.avg_step_length = stats["stride_length_m"] * 500.0
     if _finite(stats.get("contact_time_s", math.nan), 6.5):
         msg.avg_stance_time = stats["contact_time_s"] * 1000.0
+
+
+def _fixes(run: Run, ms: Any) -> list[tuple[int, float, dict[str, float]]]:
+    """The route's fixes as (FIT time, seconds from the start, record values), the later of a second's fixes
+    only; positions in degrees (fit-tool turns them into semicircles), accuracy in whole metres (254 at most:
+    255 means "invalid" in a uint8 field), altitude as enhanced_altitude (0.2 m, from -500 m)."""
+    route = run.route
+    assert route is not None
+    top = 180.0 - _SEMICIRCLE_DEG  # +180° is one semicircle past sint32
+    out: dict[int, tuple[float, dict[str, float]]] = {}
+    for k in range(len(route)):
+        t = float(route.t_s[k])
+        fix = {
+            "position_lat": min(float(route.lat_deg[k]), top),
+            "position_long": min(float(route.lon_deg[k]), top),
+        }
+        if route.accuracy_m is not None:
+            fix["gps_accuracy"] = min(round(float(route.accuracy_m[k])), 254)
+        if route.altitude_m is not None and -500.0 <= route.altitude_m[k] <= 8e8:
+            fix["enhanced_altitude"] = float(route.altitude_m[k])
+        out[ms(t)] = (t, fix)
+    return [(stamp, t, fix) for stamp, (t, fix) in out.items()]
 
 
 def write_fit(run: Run) -> bytes:
@@ -188,16 +221,11 @@ def write_fit(run: Run) -> bytes:
     timer_event(run.elapsed_time_s, EventType.STOP_ALL)
 
     s = run.streams
-    record_ids: dict[tuple[bool, ...], int] = {}
-    last_second: int | None = None
+    records: dict[int, tuple[float, dict[str, float]]] = {}  # one record per second: the later sample wins
     for i in range(len(s)):
         t = float(s.t_s[i])
         if _in_pause(t, pauses):
             continue
-        stamp = ms(t)
-        if stamp == last_second:
-            timeline.pop()  # one record per second: the later sample wins
-        last_second = stamp
         values: dict[str, float] = {"distance": float(s.distance_m[i])}
         v = float(s.speed_mps[i])
         if _finite(v, 4_000_000.0):
@@ -213,7 +241,17 @@ def write_fit(run: Run) -> bytes:
         stance = float(s.contact_time_s[i]) * 1000.0
         if _finite(stance, 6553.4):
             values["stance_time"] = stance
-        shape = tuple(k in values for k in ("enhanced_speed", "cadence", "step_length", "stance_time"))
+        records[ms(t)] = (t, values)
+    if run.route is not None:
+        for stamp, t, fix in _fixes(run, ms):
+            if stamp in records:
+                t_stream, values = records[stamp]
+                records[stamp] = (t_stream, values | fix)
+            else:
+                records[stamp] = (t, fix)
+    record_ids: dict[tuple[bool, ...], int] = {}
+    for stamp, (t, values) in records.items():
+        shape = tuple(k in values for k in _STREAM_FIELDS + _FIX_FIELDS)
         local_id = record_ids.setdefault(shape, 1 + len(record_ids) % 15)
         rec = _new_record(local_id)
         rec.timestamp = stamp
@@ -429,6 +467,8 @@ def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         distance_m=col(lambda r: _f(r, "distance")),
         lat_deg=col(lambda r: _f(r, "position_lat") * _SEMICIRCLE_DEG),
         lon_deg=col(lambda r: _f(r, "position_long") * _SEMICIRCLE_DEG),
+        accuracy_m=col(lambda r: _f(r, "gps_accuracy")),
+        altitude_m=col(lambda r: _f(r, "enhanced_altitude", "altitude")),
         speed_mps=col(lambda r: _f(r, "enhanced_speed", "speed")),
         cadence_spm=2.0 * strides_per_min,
         stride_length_m=col(lambda r: _f(r, "step_length")) * 2.0 / 1000.0,

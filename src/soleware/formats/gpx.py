@@ -1,4 +1,12 @@
-"""GPX tracks read into runs with gpxpy (after the hardened XML checks of _safety).
+"""GPX: the phone's route written with lxml; tracks read into runs with gpxpy (after the hardened XML checks of
+_safety).
+
+A written file is the run's route: one ``trk`` (the title as its name, type "running") of one ``trkseg``, one
+``trkpt`` per fix with lat/lon to 1e-7 degree, ``ele`` (0.1 m) and ``time`` (ms). The phone keeps fixing while
+the run is paused, so there is no gap to mark a pause with: reading the file back detects pauses from the
+route's speed, and its distance is that of the good fixes (see _build), not the shoes'. A fix's accuracy goes in the trkpt's extensions as
+``<sw:AccuracyMeters>`` (0.1 m, namespace NS_SOLEWARE): GPX's own ``hdop`` is a dilution of precision, a ratio
+that other apps would misread a radius in metres as. A run without a route has no GPX (FormatError).
 
 GPX has positions and times but no distance: the distance stream is the cumulative great-circle distance
 between consecutive points, never bridging two track segments (apps start a new segment after a pause).
@@ -24,7 +32,13 @@ from soleware.formats._build import Samples, build_run, haversine_m
 from soleware.formats._safety import FormatError, parse_xml, sniff
 from soleware.runs.model import Run, Source
 
-__all__ = ["read_gpx"]
+__all__ = ["NS_GPX", "NS_SOLEWARE", "read_gpx", "write_gpx"]
+
+NS_GPX = "http://www.topografix.com/GPX/1/1"
+NS_SOLEWARE = "urn:soleware:gpx:v1"
+_NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+_G = f"{{{NS_GPX}}}"
+_ACCURACY = f"{{{NS_SOLEWARE}}}AccuracyMeters"
 
 #: most points of a track that may lack a time, as a share: they get a time from the timed points around them
 MAX_UNTIMED_SHARE = 0.1
@@ -39,6 +53,57 @@ def _cadence_spm(point: gpxpy.gpx.GPXTrackPoint) -> float:
             if isinstance(el.tag, str) and el.tag.rsplit("}", 1)[-1] == "cad":
                 try:
                     return 2.0 * float(el.text or "")
+                except ValueError:
+                    return math.nan
+    return math.nan
+
+
+def _iso(t: dt.datetime) -> str:
+    """UTC time rounded to the millisecond, e.g. 2026-11-01T06:30:00.250Z."""
+    ms = dt.datetime.fromtimestamp(round(t.timestamp() * 1000) / 1000, dt.UTC)
+    return ms.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def write_gpx(run: Run) -> bytes:
+    """The run's route as a GPX 1.1 document (UTF-8 bytes), valid against gpx-1.1.xsd."""
+    route = run.route
+    if route is None or not len(route):
+        raise FormatError(
+            f"run {run.id or run.fingerprint()}.gpx", "run has no route: GPX holds positions only"
+        )
+    root = etree.Element(f"{_G}gpx", nsmap={None: NS_GPX, "sw": NS_SOLEWARE, "xsi": _NS_XSI})
+    root.set("version", "1.1")
+    root.set("creator", "Soleware")
+    root.set(f"{{{_NS_XSI}}}schemaLocation", f"{NS_GPX} http://www.topografix.com/GPX/1/1/gpx.xsd")
+    meta = etree.SubElement(root, f"{_G}metadata")
+    etree.SubElement(meta, f"{_G}time").text = _iso(run.start_time)
+    trk = etree.SubElement(root, f"{_G}trk")
+    if run.title:
+        etree.SubElement(trk, f"{_G}name").text = run.title
+    etree.SubElement(trk, f"{_G}type").text = "running"
+    seg = etree.SubElement(trk, f"{_G}trkseg")
+    for k in range(len(route)):
+        t = float(route.t_s[k])
+        lon = float(route.lon_deg[k])
+        point = etree.SubElement(seg, f"{_G}trkpt")
+        point.set("lat", f"{route.lat_deg[k]:.7f}")
+        point.set("lon", f"{-180.0 if lon >= 180.0 else lon:.7f}")  # GPX: -180 <= lon < 180
+        if route.altitude_m is not None:
+            etree.SubElement(point, f"{_G}ele").text = f"{route.altitude_m[k]:.1f}"
+        etree.SubElement(point, f"{_G}time").text = _iso(run.start_time + dt.timedelta(seconds=t))
+        if route.accuracy_m is not None:
+            ext = etree.SubElement(point, f"{_G}extensions")
+            etree.SubElement(ext, _ACCURACY).text = f"{route.accuracy_m[k]:.1f}"
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _accuracy_m(point: gpxpy.gpx.GPXTrackPoint) -> float:
+    """A point's accuracy from Soleware's extension, NaN if absent."""
+    for ext in point.extensions:
+        for el in ext.iter():
+            if el.tag == _ACCURACY:
+                try:
+                    return float(el.text or "")
                 except ValueError:
                     return math.nan
     return math.nan
@@ -90,6 +155,8 @@ def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
     lat: list[float] = []
     lon: list[float] = []
     cadence: list[float] = []
+    altitude: list[float] = []
+    accuracy: list[float] = []
     segment: list[int] = []
     seg_no = 0
     n_points = n_timed = n_unplaceable = 0
@@ -109,6 +176,8 @@ def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
                 lat.append(p.latitude)
                 lon.append(p.longitude)
                 cadence.append(_cadence_spm(p))
+                altitude.append(math.nan if p.elevation is None else float(p.elevation))
+                accuracy.append(_accuracy_m(p))
                 segment.append(seg_no)
             seg_no += 1
     if not n_timed:
@@ -138,6 +207,8 @@ def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         lat_deg=np.array(lat),
         lon_deg=np.array(lon),
         cadence_spm=np.array(cadence),
+        altitude_m=np.array(altitude),
+        accuracy_m=np.array(accuracy),
         segment=segment_no.astype(np.float64),
         pauses=pauses or None,
     )

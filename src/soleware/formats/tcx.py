@@ -7,7 +7,11 @@ Extensions so that reading drops them again (a run without laps is one lap). Eve
 (see _totals), Calories (0: unknown), Intensity and TriggerMethod. A new Track
 starts after each pause, and samples inside a pause are left out, which is how Garmin marks pauses in TCX.
 Trackpoints carry Time (ms), DistanceMeters and, in Garmin's ActivityExtension v2 TPX element, Speed (m/s) and
-RunCadence (strides per minute, a whole number: half the steps per minute). Shoe serials, the run's time
+RunCadence (strides per minute, a whole number: half the steps per minute). The phone's route goes in the
+same Trackpoints (a fix in the millisecond of a stream sample joins it, else it is a Trackpoint of its own with
+no DistanceMeters, which reading takes as a fix only): Position in degrees to 1e-7, AltitudeMeters to 0.1 m and
+the fix's accuracy as ``<sw:AccuracyMeters>`` (0.1 m) in the Trackpoint's Extensions; fixes inside a pause stay
+in the Track before it, so Tracks still start only after pauses. Shoe serials, the run's time
 zone and its elapsed time go in Soleware elements in the Activity's Extensions; the title in its Notes. Stride length and contact
 time have no TCX field and are not written.
 """
@@ -76,6 +80,28 @@ def _segments(run: Run) -> list[tuple[float, float, str | None]]:
     return out
 
 
+def _fixes_in(run: Run, a: float, b: float, *, first: bool, last: bool) -> np.ndarray:
+    """Indices of the route's fixes in the lap [a, b) (the first lap from the run's start, the last one to the
+    end of the route, past the run's end)."""
+    if run.route is None:
+        return np.zeros(0, dtype=np.int64)
+    t = run.route.t_s
+    return np.nonzero(((t >= a) | first) & ((t < b) | last))[0]
+
+
+def _points(run: Run, samples: np.ndarray, fixes: np.ndarray) -> list[tuple[int, int | None, int | None]]:
+    """Trackpoints in time order as (Unix ms, stream sample, route fix): a fix in the millisecond of a stream
+    sample joins it; of a millisecond's fixes the later one stays."""
+    t0 = run.start_time.timestamp()  # the millisecond of the written (absolute) time
+    by_ms: dict[int, list[int | None]] = {}
+    for i in samples:
+        by_ms.setdefault(round((t0 + float(run.streams.t_s[i])) * 1000), [None, None])[0] = int(i)
+    if run.route is not None:
+        for f in fixes:
+            by_ms.setdefault(round((t0 + float(run.route.t_s[f])) * 1000), [None, None])[1] = int(f)
+    return [(t, i, f) for t, (i, f) in sorted(by_ms.items())]
+
+
 def write_tcx(run: Run) -> bytes:
     """The run as a TCX document (UTF-8 bytes), valid against TrainingCenterDatabasev2.xsd."""
     root = etree.Element(
@@ -109,21 +135,40 @@ def write_tcx(run: Run) -> bytes:
         _sub(lap, f"{_T}TriggerMethod", "Manual")
         track = None
         prev_t: float | None = None
-        for i in np.nonzero(inside)[0]:
-            t = float(s.t_s[i])
-            if track is None or (prev_t is not None and any(prev_t <= pa and t >= pb for pa, pb in pauses)):
+        fixes = _fixes_in(run, a, b, first=k == 0, last=last)
+        for t_ms, i, f in _points(run, np.nonzero(inside)[0], fixes):
+            if track is None or (
+                i is not None
+                and prev_t is not None
+                and any(prev_t <= pa and float(s.t_s[i]) >= pb for pa, pb in pauses)
+            ):
                 track = _sub(lap, f"{_T}Track")
-            prev_t = t
+            if i is not None:
+                prev_t = float(s.t_s[i])
             point = _sub(track, f"{_T}Trackpoint")
-            _sub(point, f"{_T}Time", _iso(run.start_time + dt.timedelta(seconds=t)))
-            _sub(point, f"{_T}DistanceMeters", _num(float(s.distance_m[i])))
-            v, c = float(s.speed_mps[i]), float(s.cadence_spm[i])
-            if np.isfinite(v) or (np.isfinite(c) and 0 <= c / 2 <= 254):
-                tpx = _sub(_sub(point, f"{_T}Extensions"), f"{_X}TPX")
-                if np.isfinite(v):
-                    _sub(tpx, f"{_X}Speed", _num(v))
-                if np.isfinite(c) and 0 <= c / 2 <= 254:
-                    _sub(tpx, f"{_X}RunCadence", str(round(c / 2)))
+            route = run.route
+            _sub(point, f"{_T}Time", _iso(dt.datetime.fromtimestamp(t_ms / 1000, dt.UTC)))
+            if f is not None and route is not None:
+                position = _sub(point, f"{_T}Position")
+                _sub(position, f"{_T}LatitudeDegrees", f"{route.lat_deg[f]:.7f}")
+                _sub(position, f"{_T}LongitudeDegrees", f"{route.lon_deg[f]:.7f}")
+                if route.altitude_m is not None:
+                    _sub(point, f"{_T}AltitudeMeters", _num(float(route.altitude_m[f]), 1))
+            if i is not None:
+                _sub(point, f"{_T}DistanceMeters", _num(float(s.distance_m[i])))
+            v = float(s.speed_mps[i]) if i is not None else math.nan
+            c = float(s.cadence_spm[i]) if i is not None else math.nan
+            accuracy = route.accuracy_m if f is not None and route is not None else None
+            if np.isfinite(v) or (np.isfinite(c) and 0 <= c / 2 <= 254) or accuracy is not None:
+                ext = _sub(point, f"{_T}Extensions")
+                if np.isfinite(v) or (np.isfinite(c) and 0 <= c / 2 <= 254):
+                    tpx = _sub(ext, f"{_X}TPX")
+                    if np.isfinite(v):
+                        _sub(tpx, f"{_X}Speed", _num(v))
+                    if np.isfinite(c) and 0 <= c / 2 <= 254:
+                        _sub(tpx, f"{_X}RunCadence", str(round(c / 2)))
+                if accuracy is not None:
+                    _sub(ext, f"{_S}AccuracyMeters", _num(float(accuracy[f]), 1))
         if name:
             _sub(lap, f"{_T}Notes", name)
         ext = _sub(lap, f"{_T}Extensions")
@@ -194,7 +239,7 @@ def read_tcx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         raise FormatError(name, "activity sport is 'Biking', not a run")
 
     times: list[dt.datetime] = []
-    cols: dict[str, list[float]] = {k: [] for k in ("d", "lat", "lon", "v", "c")}
+    cols: dict[str, list[float]] = {k: [] for k in ("d", "lat", "lon", "v", "c", "alt", "acc")}
     track_starts: list[tuple[int, bool]] = []  # index of each Track's first point, whether it starts a lap
     all_laps: list[tuple[dt.datetime, str, bool]] = []
     timer_total = 0.0
@@ -216,6 +261,8 @@ def read_tcx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
                 cols["d"].append(_float(point.find(f"{_T}DistanceMeters")))
                 cols["lat"].append(_float(point.find(f"{_T}Position/{_T}LatitudeDegrees")))
                 cols["lon"].append(_float(point.find(f"{_T}Position/{_T}LongitudeDegrees")))
+                cols["alt"].append(_float(point.find(f"{_T}AltitudeMeters")))
+                cols["acc"].append(_float(point.find(f"{_T}Extensions/{_S}AccuracyMeters")))
                 cols["v"].append(_float(point.find(f".//{_X}Speed")))
                 cadence = _float(point.find(f".//{_X}RunCadence"))
                 if math.isnan(cadence):
@@ -230,15 +277,23 @@ def read_tcx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
     stamps = np.array([t.timestamp() for t in times])
     steps = np.diff(stamps)
     lap_gap_s = 3.0 if info is not None or not len(steps) else max(3.0, 2.5 * float(np.median(steps)))
-    pauses = [
-        (times[i - 1], times[i])
-        for i, first_in_lap in track_starts
-        if 0 < i < len(times) and stamps[i] - stamps[i - 1] >= (lap_gap_s if first_in_lap else 1e-3)
-    ]
-    # a lap lasts until the next one starts; the last one until the last trackpoint
+    # measured between stream samples: a Track may hold fixes of the phone's route inside the pause after it
+    has_data = np.isfinite(cols["d"]) | np.isfinite(cols["v"]) | np.isfinite(cols["c"])
+    if not has_data.any():
+        has_data[:] = True
+    data_at = np.nonzero(has_data)[0]
+    pauses: list[tuple[dt.datetime, dt.datetime]] = []
+    for i, first_in_lap in track_starts:
+        k = int(np.searchsorted(data_at, i))
+        if 0 < k < len(data_at):
+            before, after = data_at[k - 1], data_at[k]
+            gap = (times[before], times[after])
+            if stamps[after] - stamps[before] >= (lap_gap_s if first_in_lap else 1e-3) and gap not in pauses:
+                pauses.append(gap)
+    # a lap lasts until the next one starts; the last one until the last trackpoint (of the streams)
     laps: list[tuple[dt.datetime, float, str]] = []
     for k, (lap_start, lap_name, filler) in enumerate(all_laps):
-        end = all_laps[k + 1][0] if k + 1 < len(all_laps) else max(times)
+        end = all_laps[k + 1][0] if k + 1 < len(all_laps) else max(times[i] for i in data_at)
         if not filler:
             laps.append((lap_start, (end - lap_start).total_seconds(), lap_name))
 
@@ -252,6 +307,8 @@ def read_tcx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         distance_m=np.array(cols["d"]),
         lat_deg=np.array(cols["lat"]),
         lon_deg=np.array(cols["lon"]),
+        altitude_m=np.array(cols["alt"]),
+        accuracy_m=np.array(cols["acc"]),
         speed_mps=np.array(cols["v"]),
         cadence_spm=np.array(cols["c"]),
         start_time=_parse_time(activity.findtext(f"{_T}Id"), name)

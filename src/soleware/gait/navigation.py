@@ -19,10 +19,17 @@ from typing import Self
 import numpy as np
 
 from soleware.gait import _quat as quat
-from soleware.gait._signal import window_mean
+from soleware.gait._signal import runs_of_true, window_mean
 from soleware.gait.vocabulary import GRAVITY_MPS2
 
-__all__ = ["StrideIntegration", "anchor_tilt_mismatch_rad", "attitude_scan", "tilt_quaternion", "yaw_of"]
+__all__ = [
+    "StrideIntegration",
+    "anchor_tilt_mismatch_rad",
+    "attitude_scan",
+    "clip_signs",
+    "tilt_quaternion",
+    "yaw_of",
+]
 
 _Z = np.array([0.0, 0.0, 1.0])
 
@@ -61,6 +68,72 @@ def anchor_tilt_mismatch_rad(scan: np.ndarray, anchors: np.ndarray, up_sensor: n
     u = up_sensor / np.linalg.norm(up_sensor, axis=1, keepdims=True)
     carried = quat.rotate(quat.conjugate(rel), u[:-1])
     return np.arccos(np.clip(np.sum(carried * u[1:], axis=1), -1.0, 1.0))
+
+
+def clip_signs(
+    x: np.ndarray, *, min_level: float, full_scale: float | None = None, tol: float = 1e-6
+) -> np.ndarray:
+    """Per sample and axis, +1 / -1 where ``x`` (n, 3) sits at its chip's positive / negative range, else 0.
+
+    With ``full_scale`` known, every sample within ``tol`` (fraction) of it is clipped. Otherwise an axis whose
+    extreme (at least ``min_level``) is held flat -- within ``tol`` of it in two runs of at least two samples, or
+    one of three, or three times in all -- is taken as clipped there: a noisy peak does not repeat its top value,
+    a clipped one does. A clipped impact may last one sample; those count too once the axis is known to clip.
+    """
+    x = np.asarray(x, dtype=float)
+    out = np.zeros(x.shape, dtype=np.int8)
+    for col in range(x.shape[1]):
+        for sign in (1, -1):
+            y = sign * x[:, col]
+            top = float(y.max()) if len(y) else 0.0
+            if full_scale is not None:
+                out[y >= (1.0 - tol) * full_scale, col] = sign
+                continue
+            if top < min_level:
+                continue
+            near = y >= (1.0 - tol) * top
+            runs = np.diff(runs_of_true(near), axis=1).ravel()
+            if np.sum(runs >= 2) >= 2 or np.any(runs >= 3) or np.sum(near) >= 3:
+                out[near, col] = sign
+    return out
+
+
+def _nnls(a: np.ndarray, b: np.ndarray, *, max_iter: int = 30) -> np.ndarray:
+    """Least squares ``a x ≈ b`` with ``x ≥ 0`` (Lawson-Hanson active set; ``a`` has a handful of columns)."""
+    n = a.shape[1]
+    x = np.zeros(n)
+    free = np.zeros(n, dtype=bool)
+    for _ in range(max_iter):
+        grad = a.T @ (b - a @ x)
+        cand = ~free & (grad > 1e-12)
+        if not cand.any():
+            break
+        free[np.argmax(np.where(cand, grad, -np.inf))] = True
+        while True:
+            z = np.zeros(n)
+            z[free] = np.linalg.lstsq(a[:, free], b, rcond=None)[0]
+            if (z[free] > 0).all():
+                x = z
+                break
+            neg = free & (z <= 0)
+            alpha = np.min(x[neg] / np.maximum(x[neg] - z[neg], 1e-300))
+            x = x + alpha * (z - x)
+            free &= x > 1e-12
+    return x
+
+
+def _bounded_nnls(a: np.ndarray, b: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    """Least squares ``a x ≈ b`` with ``0 ≤ x ≤ ub``: columns that exceed their bound are fixed there in turn."""
+    x = np.zeros(a.shape[1])
+    fixed = np.zeros(a.shape[1], dtype=bool)
+    for _ in range(a.shape[1]):
+        x[~fixed] = _nnls(a[:, ~fixed], b - a[:, fixed] @ x[fixed])
+        over = ~fixed & (x > ub)
+        if not over.any():
+            break
+        fixed |= over
+        x[over] = ub[over]
+    return np.minimum(x, ub)
 
 
 def _yaw_quaternion(yaw: np.ndarray) -> np.ndarray:
@@ -103,6 +176,64 @@ def _landing_step(
     return np.where(use, (pos > last_moving[sid]).astype(float), fallback)
 
 
+def _clip_bound(y: np.ndarray) -> np.ndarray | float:
+    """Most a clipped run ``y`` (after :func:`~soleware.gait._signal.repair_saturation`) may still have lost at
+    its peak: as much again as the repair added, or, where the repair could not shape it (a run of one sample,
+    no bend into it), the clip level itself (a peak of twice the range)."""
+    added = float(np.ptp(y))
+    return added if added > 1e-9 else abs(float(y[0]))
+
+
+def _recover_clipped(
+    cs: np.ndarray,
+    q: np.ndarray,
+    dts: np.ndarray,
+    first: np.ndarray,
+    sid: np.ndarray,
+    gap: np.ndarray,
+    acc_s: np.ndarray,
+) -> np.ndarray:
+    """Navigation-frame acceleration (N, 3) lost to clipping: per clipped run, a parabola in the clipped
+    direction whose non-negative height best cancels its stride's velocity ``gap`` (integrated minus anchor)."""
+    n = len(cs)
+    extra = np.zeros((n, 3))
+    # trapezoid weight of each sample in its stride's velocity (the anchors' dt is 0)
+    tw = 0.5 * (dts + np.r_[dts[1:], 0.0])
+    is_first = np.zeros(n, dtype=bool)
+    is_first[first] = True
+    runs: list[tuple[int, int, int, int]] = []
+    for ax in range(3):
+        c = cs[:, ax]
+        new = (c != 0) & (np.r_[True, c[1:] != c[:-1]] | is_first)
+        end = (c != 0) & (np.r_[c[1:] != c[:-1], True] | np.r_[is_first[1:], True])
+        runs += [
+            (int(a), int(b) + 1, ax, int(c[a]))
+            for a, b in zip(np.flatnonzero(new), np.flatnonzero(end), strict=True)
+        ]
+    if not runs:
+        return extra
+    runs.sort(key=lambda r: r[0])
+    by_stride: dict[int, list[tuple[int, int, int, int]]] = {}
+    for r in runs:
+        by_stride.setdefault(int(sid[r[0]]), []).append(r)
+    eye = np.eye(3)
+    for k, rs in by_stride.items():
+        shapes = []
+        cols = np.zeros((3, len(rs)))
+        for j, (a, b, ax, sign) in enumerate(rs):
+            pos = np.arange(b - a) - 0.5 * (b - a - 1)
+            w = 1.0 - (pos / (0.5 * (b - a + 1))) ** 2
+            d = sign * quat.rotate(q[a:b], np.broadcast_to(eye[ax], (b - a, 3)))
+            shapes.append(w[:, None] * d)
+            cols[:, j] = np.sum(shapes[-1] * tw[a:b, None], axis=0)
+        # a run may add at most twice what the repair of its peak (in ``acc_s``) gave, plus a quarter of its level
+        ub = np.array([_clip_bound(acc_s[a:b, ax]) for a, b, ax, _ in rs])
+        height = _bounded_nnls(cols, -gap[k], ub)
+        for (a, b, _, _), shape, h in zip(rs, shapes, height, strict=True):
+            extra[a:b] += h * shape
+    return extra
+
+
 class StrideIntegration:
     """Integrate each stride between two stance anchors into attitude, velocity and position.
 
@@ -137,6 +268,8 @@ class StrideIntegration:
         Position in the navigation frame of each integrated point (continuous over the recording).
     displacement_m_
         ``(n_strides, 3)`` displacement from each stride's start anchor to its end anchor.
+    clip_recovered_mps_
+        Per stride, the velocity change (m/s) given back to clipped accelerometer samples (0: nothing clipped).
     """
 
     sample_index_: np.ndarray
@@ -145,6 +278,7 @@ class StrideIntegration:
     velocity_mps_: np.ndarray
     position_m_: np.ndarray
     displacement_m_: np.ndarray
+    clip_recovered_mps_: np.ndarray
 
     def __init__(
         self,
@@ -175,6 +309,7 @@ class StrideIntegration:
         gravity_mps2: float = GRAVITY_MPS2,
         scan: np.ndarray | None = None,
         standing: np.ndarray | None = None,
+        clipped: np.ndarray | None = None,
     ) -> Self:
         """Integrate strides ``[starts[i], ends[i]]`` (sample indices, inclusive, increasing, non-overlapping).
 
@@ -190,6 +325,11 @@ class StrideIntegration:
         ``standing`` (n,) marks the samples of rests (the foot stands for seconds): no acceleration is integrated
         there, so a gyroscope bias error, growing into a tilt error over a long rest, leaks no gravity into the
         velocity.
+        ``clipped`` (n, 3) is :func:`clip_signs` of ``acc_mps2``: where an axis sat at its range the sensor lost
+        the rest of the force (the landing impulse, mostly). Per stride, the loss is recovered as a parabola over
+        each clipped run, in the clipped direction, of the non-negative heights that best close the gap between
+        the integrated and the anchor velocity at the stride's end; what is left is corrected as usual. Spread
+        over the swing instead, a lost landing impulse shortens the stride.
         """
         starts = np.asarray(starts, dtype=int)
         ends = np.asarray(ends, dtype=int)
@@ -200,6 +340,7 @@ class StrideIntegration:
             self.attitude_ = np.zeros((0, 4))
             self.velocity_mps_ = self.position_m_ = np.zeros((0, 3))
             self.displacement_m_ = np.zeros((0, 3))
+            self.clip_recovered_mps_ = np.zeros(0)
             return self
         dt = np.diff(t_s, prepend=t_s[0])
         big_q = attitude_scan(t_s, gyr_rps) if scan is None else scan
@@ -254,6 +395,20 @@ class StrideIntegration:
         v0 = quat.rotate(_yaw_quaternion(yaw), v0)
         v1 = quat.rotate(_yaw_quaternion(yaw + yaw_change), v1)
         vel = _segment_cumsum(step, first) + v0[sid]
+        self.clip_recovered_mps_ = np.zeros(n_str)
+        if clipped is not None:
+            cs = np.asarray(clipped)[idx]
+            cs[first] = 0
+            if cs.any():
+                extra = _recover_clipped(cs, q, dts, first, sid, vel[last] - v1, acc_mps2[idx])
+                if standing is not None:
+                    extra[np.asarray(standing, bool)[idx]] = 0.0
+                estep = np.zeros_like(extra)
+                estep[1:] = 0.5 * (extra[1:] + extra[:-1]) * dts[1:, None]
+                estep[first] = 0.0
+                gained = _segment_cumsum(estep, first)
+                vel += gained
+                self.clip_recovered_mps_ = np.linalg.norm(gained[last], axis=1)
         vel -= vel_frac[:, None] * (vel[last] - v1)[sid]
         pstep = np.zeros_like(vel)
         pstep[1:] = 0.5 * (vel[1:] + vel[:-1]) * dts[1:, None]

@@ -15,6 +15,7 @@ from soleware.gait.navigation import (
     StrideIntegration,
     anchor_tilt_mismatch_rad,
     attitude_scan,
+    clip_signs,
     tilt_quaternion,
 )
 from soleware.gait.recording import Recording
@@ -26,6 +27,8 @@ __all__ = ["GaitAnalysis", "RunSummary", "Stride", "strike_type"]
 #: Foot strike classes by strike angle (deg, + toe up at contact), after Altman & Davis 2012.
 REARFOOT_MIN_DEG = 8.0
 FOREFOOT_MAX_DEG = -1.6
+#: an accelerometer axis peaking below this is not looked at for clipping (no chip's range is that small)
+ACC_CLIP_MIN_MPS2 = 15.0
 
 
 def strike_type(angle_deg: float) -> StrikeType | None:
@@ -67,6 +70,8 @@ class Stride:
     t_initial_contact_s: float = float("nan")
     #: time the foot moved in this stride, rests (standing for seconds) not counted (s)
     moving_s: float = float("nan")
+    #: velocity change (m/s) given back to accelerometer samples clipped at the chip's range (0: none clipped)
+    clip_recovered_mps: float = 0.0
 
     @property
     def duration_s(self) -> float:
@@ -120,6 +125,9 @@ class GaitAnalysis:
         Moving this long between two footfalls is not walking or running (crawling, shuffling on the spot, a shoe
         carried or on a bike pedal; a slow walking stride moves for 1-2.5 s): such a "stride" is left out, its
         time counts as a stop.
+    acc_range_mps2
+        Full-scale range of the accelerometer where it is known; otherwise an axis counts as clipped where it is
+        held flat at its largest value (:func:`~soleware.gait.navigation.clip_signs`).
     chunk_s
         Continuous data longer than this is analysed in chunks of this length, each overlapping the last stride
         of the one before, so memory stays bounded (a marathon needs no more than a chunk does). Strides are
@@ -154,6 +162,7 @@ class GaitAnalysis:
         stance_tilt_max_rad: float = 0.6,
         max_moving_s: float = 6.0,
         chunk_s: float = 300.0,
+        acc_range_mps2: float | None = None,
     ) -> None:
         self.stance_detector = stance_detector
         self.gravity_window_s = gravity_window_s
@@ -165,6 +174,7 @@ class GaitAnalysis:
         self.stance_tilt_max_rad = stance_tilt_max_rad
         self.max_moving_s = max_moving_s
         self.chunk_s = chunk_s
+        self.acc_range_mps2 = acc_range_mps2
 
     def analyze(self, recording: Recording) -> Self:
         """Analyse every continuous segment of ``recording``."""
@@ -295,7 +305,12 @@ class GaitAnalysis:
         if len(k) < 2:
             return [], np.zeros((0, 4))
         hw = samples(self.gravity_window_s, fs)
-        up = window_mean(acc, k, hw)
+        # Gravity from the still samples around each stance's quietest instant: a sprint's foot-flat lasts
+        # ~25 ms, and the roll-in and roll-off on either side (tens of g at a toe cap) would tilt a wider mean.
+        still = det.still_intervals_
+        up = _clamped_window_mean(
+            acc, k, np.maximum(k - hw, still[:, 0]), np.minimum(k + hw + 1, still[:, 1])
+        )
         scan = attitude_scan(t, gyr)
         # A quiet instant where the measured 'up' disagrees with the gyroscope from both neighbouring stances
         # is no stance: the foot hangs in the air (the slowing swing before a stop, the first step off a
@@ -312,9 +327,13 @@ class GaitAnalysis:
         # rolling contact, moves at ω × r there rather than standing still.
         w_level = quat.rotate(tilt_quaternion(up), window_mean(gyr, k, hw))
         v_anchor = np.cross(w_level, [0.0, 0.0, self.pivot_height_m])
+        # An accelerometer clipped at its range lost the peaks of its impacts: their tops are reconstructed, and
+        # what the stride's end velocity says is still missing is given back to them (StrideIntegration).
+        clipped = clip_signs(acc, min_level=ACC_CLIP_MIN_MPS2, full_scale=self.acc_range_mps2)
+        acc_nav = repair_saturation(acc) if clipped.any() else acc
         nav = StrideIntegration(gravity_window_s=self.gravity_window_s).integrate(
             t,
-            acc,
+            acc_nav,
             gyr,
             starts=k[:-1],
             ends=k[1:],
@@ -325,6 +344,7 @@ class GaitAnalysis:
             moving=~det.per_sample_still_,
             standing=standing,
             scan=scan,
+            clipped=clipped if clipped.any() else None,
         )
         length = np.linalg.norm(nav.displacement_m_[:, :2], axis=1)
         left = _lateral_axis(gyr, up, nav)
@@ -371,6 +391,7 @@ class GaitAnalysis:
                     swing_time_s=swing,
                     t_initial_contact_s=float(t_ic[i + 1]),
                     moving_s=float(moving_s[i]),
+                    clip_recovered_mps=float(nav.clip_recovered_mps_[i]),
                 )
             )
         traj = np.column_stack((t[nav.sample_index_], nav.position_m_))
@@ -394,6 +415,15 @@ class RestBiases:
     def update(self, window_start_s: float, found: list[tuple[float, np.ndarray]]) -> None:
         """Replace what a window starting at ``window_start_s`` saw again by what it ``found``."""
         self._items = [x for x in self._items if x[0] <= window_start_s][-1:] + list(found)
+
+
+def _clamped_window_mean(x: np.ndarray, index: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Mean of the rows ``x[lo:hi]`` per index (the row at ``index`` alone where that range is empty)."""
+    csum = np.vstack((np.zeros((1,) + x.shape[1:]), np.cumsum(x, axis=0)))
+    empty = hi <= lo
+    lo = np.where(empty, index, lo)
+    hi = np.where(empty, index + 1, hi)
+    return (csum[hi] - csum[lo]) / (hi - lo)[:, None]
 
 
 def _times_at(t: np.ndarray, x: np.ndarray) -> np.ndarray:

@@ -4,7 +4,7 @@ Plain dataclasses with SI units in the names; no database and no web framework h
 its scalar fields, ``pack_strides()`` (columns at STRIDE_RESOLUTION, the shoe's own) and ``Streams.to_bytes()``
 blobs (none for a run made of strides: ``stride_streams`` gives its streams back from them), ``Run.feet()`` and
 ``RunSummary.to_dict()`` / ``pack_summary()`` — the summary alone is enough for records, achievements and
-progress, so those never load streams or strides.
+progress, so those never load streams or strides. The phone's route, when a run has one, is ``Route.to_bytes()``.
 """
 
 from __future__ import annotations
@@ -40,12 +40,20 @@ __all__ = [
     "Run",
     "RunDataError",
     "RunSummary",
+    "EARTH_RADIUS_M",
+    "GOOD_FIX_ACCURACY_M",
+    "MAX_ROUTE_FIXES",
+    "ROUTE_MAX_STORED_ACCURACY_M",
+    "ROUTE_RESOLUTION",
+    "Route",
     "Side",
     "Source",
     "Streams",
     "StrikeType",
     "Stride",
     "detect_pauses",
+    "haversine_m",
+    "route_distance_m",
     "feet_of_columns",
     "STREAM_RESOLUTION",
     "STRIDE_CODES",
@@ -478,6 +486,200 @@ class Streams:
             cols[name] = np.frombuffer(raw, "<f4", n, offset).astype(np.float32)
             offset += 4 * n
         return cls(**cols)
+
+
+#: mean Earth radius (IUGG), metres
+EARTH_RADIUS_M = 6_371_008.8
+#: most fixes a route may hold: a day at one fix a second
+MAX_ROUTE_FIXES = 100_000
+#: latest fix time a route may hold, seconds from the run's start (its stored times are int32 milliseconds)
+MAX_ROUTE_T_S = 2_000_000.0
+#: resolution of stored route values; accuracy is stored as uint16 decimetres, so anything worse than
+#: ROUTE_MAX_STORED_ACCURACY_M is kept as that (such a fix says nothing about where the runner was anyway)
+ROUTE_RESOLUTION = {"t_s": 1e-3, "lat_deg": 1e-7, "lon_deg": 1e-7, "accuracy_m": 1e-1, "altitude_m": 1e-1}
+ROUTE_MAX_STORED_ACCURACY_M = 6553.5
+#: fixes worse than this (accuracy radius, metres) do not count towards route_distance_m by default
+GOOD_FIX_ACCURACY_M = 20.0
+
+
+def haversine_m(lat_deg: ArrayLike, lon_deg: ArrayLike) -> np.ndarray:
+    """Great-circle distance between consecutive points, metres (length n - 1)."""
+    lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
+    lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
+    dlat, dlon = np.diff(lat), np.diff(lon)
+    a = np.sin(dlat / 2) ** 2 + np.cos(lat[:-1]) * np.cos(lat[1:]) * np.sin(dlon / 2) ** 2
+    out: np.ndarray = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return out
+
+
+def _route_column(name: str, value: ArrayLike, n: int) -> np.ndarray:
+    arr = np.ascontiguousarray(value, dtype=np.float64)
+    if arr.shape != (n,):
+        raise RunDataError(f"route {name} has shape {arr.shape}, expected ({n},) like t_s")
+    if not np.all(np.isfinite(arr)):
+        k = int(np.argmin(np.isfinite(arr)))
+        raise RunDataError(f"route {name}[{k}] is {arr[k]}: every fix needs a finite value")
+    return arr
+
+
+# Route blob: b"SWRT", uint8 version (1), uint8 flags (1 accuracy, 2 altitude), uint16 reserved, uint32 n; then raw
+# LZMA2 of byte planes: time (ms), latitude and longitude (1e-7 deg, int32, wrapping) and altitude (dm) as
+# differences from the previous fix, accuracy as uint16 dm (saturating).
+_ROUTE_MAGIC = b"SWRT"
+_ROUTE_ACCURACY, _ROUTE_ALTITUDE = 1, 2
+
+
+def _byte_planes(a: np.ndarray) -> bytes:
+    """A little-endian integer column as its byte planes (all low bytes first), which compress far better."""
+    width = a.dtype.itemsize
+    return np.ascontiguousarray(a.view(np.uint8).reshape(-1, width).T).tobytes()
+
+
+def _from_byte_planes(raw: bytes, dtype: str, n: int) -> np.ndarray:
+    width = np.dtype(dtype).itemsize
+    return np.ascontiguousarray(np.frombuffer(raw, np.uint8).reshape(width, n).T).view(dtype).reshape(n)
+
+
+@dataclasses.dataclass(eq=False, init=False)
+class Route:
+    """Where the phone was during a run: one position fix per row, ``t_s`` seconds from the run's start.
+
+    ``accuracy_m`` is each fix's horizontal accuracy (the radius of 68 % confidence, as the browser's Geolocation
+    API gives it): the reference that per-runner calibration learns from, so it is kept per fix. It is None when
+    the source does not say (a watch's file); ``altitude_m`` is None when no fix has one. All columns float64.
+    Refused with RunDataError: unequal lengths, NaN or infinite values, latitudes outside [-90, 90], longitudes
+    outside [-180, 180], negative or decreasing times, negative accuracies, more than MAX_ROUTE_FIXES fixes.
+    """
+
+    t_s: np.ndarray
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    accuracy_m: np.ndarray | None
+    altitude_m: np.ndarray | None
+
+    def __init__(
+        self,
+        t_s: ArrayLike,
+        lat_deg: ArrayLike,
+        lon_deg: ArrayLike,
+        accuracy_m: ArrayLike | None = None,
+        altitude_m: ArrayLike | None = None,
+    ) -> None:
+        t = np.ascontiguousarray(t_s, dtype=np.float64)
+        if t.ndim != 1:
+            raise RunDataError(f"route t_s must be 1-d, got shape {t.shape}")
+        n = len(t)
+        if n > MAX_ROUTE_FIXES:
+            raise RunDataError(f"route has {n} fixes, more than the {MAX_ROUTE_FIXES} a run may hold")
+        self.t_s = _route_column("t_s", t, n)
+        self.lat_deg = _route_column("lat_deg", lat_deg, n)
+        self.lon_deg = _route_column("lon_deg", lon_deg, n)
+        self.accuracy_m = None if accuracy_m is None else _route_column("accuracy_m", accuracy_m, n)
+        self.altitude_m = None if altitude_m is None else _route_column("altitude_m", altitude_m, n)
+        if n and not (self.t_s[0] >= 0.0 and self.t_s[-1] <= MAX_ROUTE_T_S):
+            raise RunDataError(f"route t_s must lie in [0, {MAX_ROUTE_T_S:.0f}] s from the run's start")
+        if n > 1 and np.any(np.diff(self.t_s) < 0):
+            k = int(np.argmax(np.diff(self.t_s) < 0))
+            raise RunDataError(
+                f"route t_s must never decrease: fix {k + 1} at {self.t_s[k + 1]} s is before fix {k}"
+            )
+        if np.any(np.abs(self.lat_deg) > 90):
+            raise RunDataError("route lat_deg must lie in [-90, 90]")
+        if np.any(np.abs(self.lon_deg) > 180):
+            raise RunDataError("route lon_deg must lie in [-180, 180]")
+        if self.accuracy_m is not None and np.any(self.accuracy_m < 0):
+            raise RunDataError("route accuracy_m must be >= 0")
+        if self.altitude_m is not None and np.any(np.abs(self.altitude_m) > 100_000):
+            raise RunDataError("route altitude_m must lie in [-100000, 100000]")
+
+    def __len__(self) -> int:
+        return len(self.t_s)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Route):
+            return NotImplemented
+        return all(
+            (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
+            for a, b in ((getattr(self, c), getattr(other, c)) for c in ROUTE_RESOLUTION)
+        )
+
+    def to_bytes(self) -> bytes:
+        """One blob for storage (layout above); ``from_bytes`` gives the route back at ROUTE_RESOLUTION."""
+        t_q = np.rint(self.t_s * 1000).astype(np.int64)
+        lat_q = np.rint(self.lat_deg * 1e7).astype(np.int64).astype(np.int32)
+        lon_q = np.rint(self.lon_deg * 1e7).astype(np.int64).astype(np.int32)
+        parts = [
+            np.diff(t_q, prepend=0).astype("<i4"),
+            np.diff(lat_q, prepend=np.int32(0)).astype("<i4"),  # int32 differences wrap; cumsum unwraps them
+            np.diff(lon_q, prepend=np.int32(0)).astype("<i4"),
+        ]
+        flags = 0
+        if self.accuracy_m is not None:
+            flags |= _ROUTE_ACCURACY
+            acc = np.minimum(np.rint(self.accuracy_m * 10), 65535).astype("<u2")
+            parts.append(acc)
+        if self.altitude_m is not None:
+            flags |= _ROUTE_ALTITUDE
+            parts.append(np.diff(np.rint(self.altitude_m * 10).astype(np.int64), prepend=0).astype("<i4"))
+        header = _ROUTE_MAGIC + struct.pack("<BBHI", 1, flags, 0, len(self))
+        return header + _compress(b"".join(_byte_planes(p) for p in parts))
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Route:
+        if len(blob) < 12 or blob[:4] != _ROUTE_MAGIC:
+            raise RunDataError("route blob does not start with b'SWRT'")
+        version, flags, _, n = struct.unpack_from("<BBHI", blob, 4)
+        if version != 1 or flags & ~(_ROUTE_ACCURACY | _ROUTE_ALTITUDE):
+            raise RunDataError(f"route blob version {version} with flags {flags} is not supported")
+        dtypes = ["<i4"] * 3
+        if flags & _ROUTE_ACCURACY:
+            dtypes.append("<u2")
+        if flags & _ROUTE_ALTITUDE:
+            dtypes.append("<i4")
+        raw = _decompress(blob[12:])
+        if len(raw) != n * sum(np.dtype(d).itemsize for d in dtypes):
+            raise RunDataError(f"route blob says {n} fixes but holds {len(raw)} bytes")
+        cols, offset = [], 0
+        for d in dtypes:
+            size = n * np.dtype(d).itemsize
+            cols.append(_from_byte_planes(raw[offset : offset + size], d, n))
+            offset += size
+        t_ms = np.cumsum(cols[0].astype(np.int64))
+        lat = np.cumsum(cols[1], dtype=np.int32)
+        lon = np.cumsum(cols[2], dtype=np.int32)
+        extra = iter(cols[3:])
+        accuracy = next(extra).astype(np.float64) / 10 if flags & _ROUTE_ACCURACY else None
+        altitude = np.cumsum(next(extra).astype(np.int64)) / 10 if flags & _ROUTE_ALTITUDE else None
+        return cls(t_ms / 1000, lat / 1e7, lon / 1e7, accuracy, altitude)
+
+    def to_dict(self) -> dict[str, list[float] | None]:
+        """The API's column form (see ``server.schemas.RouteIn``)."""
+
+        def column(a: np.ndarray | None) -> list[float] | None:
+            return None if a is None else a.tolist()
+
+        return {
+            "t_s": self.t_s.tolist(),
+            "lat_deg": self.lat_deg.tolist(),
+            "lon_deg": self.lon_deg.tolist(),
+            "accuracy_m": column(self.accuracy_m),
+            "altitude_m": column(self.altitude_m),
+        }
+
+
+def route_distance_m(route: Route, *, max_accuracy_m: float = GOOD_FIX_ACCURACY_M) -> float:
+    """Great-circle distance along a route's good fixes: those with an accuracy of ``max_accuracy_m`` or better
+    (every fix when the route has no accuracies), each joined to the next good fix.
+
+    Calibration compares it with the shoes' distance over the same time, so poor fixes (a phone in a tunnel,
+    a first fix from the cell network) are skipped rather than let their error add up.
+    """
+    if not (math.isfinite(max_accuracy_m) and max_accuracy_m >= 0):
+        raise RunDataError(f"max_accuracy_m must be finite and >= 0, got {max_accuracy_m}")
+    good = np.ones(len(route), bool) if route.accuracy_m is None else route.accuracy_m <= max_accuracy_m
+    if good.sum() < 2:
+        return 0.0
+    return float(np.sum(haversine_m(route.lat_deg[good], route.lon_deg[good])))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -932,6 +1134,8 @@ class Run:
     id: str | None = None
     #: the runner's calibration applied to the distance (see soleware.runs.calibration); 1.0 when none
     calibration_factor: float = 1.0
+    #: where the phone was, when the runner let it record its position
+    route: Route | None = None
 
     def __post_init__(self) -> None:
         if self.start_time.tzinfo is None or self.start_time.utcoffset() is None:
@@ -966,6 +1170,7 @@ class Run:
         title: str = "",
         laps: Iterable[Lap] = (),
         id: str | None = None,
+        route: Route | None = None,
         min_pause_s: float = 3.0,
         stream_interval_s: float = 1.0,
     ) -> Run:
@@ -1018,6 +1223,7 @@ class Run:
             source=source,
             title=title,
             id=id,
+            route=route,
         )
 
     @classmethod
@@ -1032,6 +1238,7 @@ class Run:
         title: str = "",
         laps: Iterable[Lap] = (),
         id: str | None = None,
+        route: Route | None = None,
         min_pause_s: float = 3.0,
         min_speed_mps: float = MOVING_SPEED_MPS,
     ) -> Run:
@@ -1063,6 +1270,7 @@ class Run:
             source=source,
             title=title,
             id=id,
+            route=route,
         )
 
     # ------------------------------------------------------------------ identity

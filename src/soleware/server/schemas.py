@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from soleware.gait.vocabulary import Gait, Side, StrikeType
-from soleware.runs.model import RunSummary, Stride
+from soleware.runs.model import MAX_ROUTE_FIXES, Route, RunSummary, Stride
 
 
 def _aware(t: dt.datetime) -> dt.datetime:
@@ -118,8 +118,43 @@ class LapIn(Strict):
     name: str = Field("", max_length=100)
 
 
+#: one column of a route: a value per fix
+RouteColumn = Annotated[list[float], Field(max_length=MAX_ROUTE_FIXES)]
+
+
+class RouteIn(Strict):
+    """The phone's position fixes over the run, as columns of equal length: ``t_s`` seconds from ``start_time``,
+    WGS-84 degrees, each fix's horizontal accuracy (the Geolocation API's ``coords.accuracy``) and altitude
+    where the phone gave one. Checked as a whole by the run domain (``Route``): one message, not one per fix."""
+
+    t_s: RouteColumn
+    lat_deg: RouteColumn
+    lon_deg: RouteColumn
+    accuracy_m: RouteColumn
+    altitude_m: RouteColumn | None = None
+
+    def to_route(self) -> Route:
+        """The domain's route (raises RunDataError saying which fix is wrong)."""
+        return Route(self.t_s, self.lat_deg, self.lon_deg, self.accuracy_m, self.altitude_m)
+
+
+class RouteOut(BaseModel):
+    """A run's route in the upload's column form; ``accuracy_m`` is null for routes from files that have none."""
+
+    t_s: list[float]
+    lat_deg: list[float]
+    lon_deg: list[float]
+    accuracy_m: list[float] | None
+    altitude_m: list[float] | None
+
+    @classmethod
+    def of(cls, route: Route) -> RouteOut:
+        return cls.model_validate(route.to_dict())
+
+
 class RunUpload(Strict):
-    """A run as the gateway uploads it after syncing the shoes: strides of one or both feet."""
+    """A run as the gateway uploads it after syncing the shoes: strides of one or both feet, and the phone's
+    route when the runner let it record one."""
 
     start_time: AwareDatetime
     time_zone: str = Field("UTC", max_length=64)
@@ -127,6 +162,7 @@ class RunUpload(Strict):
     shoe_serials: list[str] = Field(default_factory=list, max_length=4)
     strides: list[UploadedStride] = Field(min_length=1, max_length=200_000)
     laps: list[LapIn] = Field(default_factory=list, max_length=1000)
+    route: RouteIn | None = None
 
 
 class RunUpdate(Strict):
@@ -310,6 +346,8 @@ class RunDetail(RunItem):
     efforts: list[EffortOut]
     feet: list[FootOut]
     streams: StreamsOut
+    #: where the phone was, or null when the run has no route
+    route: RouteOut | None = None
 
 
 # ---------------------------------------------------------------------- records, achievements, progress

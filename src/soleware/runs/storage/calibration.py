@@ -26,7 +26,7 @@ from soleware.runs.calibration import (
     reference_distance_m,
     shoe_key,
 )
-from soleware.runs.model import Run, RunDataError, Source
+from soleware.runs.model import Route, Run, RunDataError, Source
 from soleware.runs.storage._base import NotFound, StoreBase, _aware
 from soleware.runs.storage.db import CalibrationReferenceRow, CalibrationRow, RunRow
 from soleware.runs.storage.runs import unpack_streams
@@ -151,34 +151,61 @@ class CalibrationStore(StoreBase):
             run = s.get(RunRow, run_id)
             if run is None or run.runner_id != runner_id:
                 raise NotFound("no such run")
-            ref = s.get(CalibrationReferenceRow, run_id)
-            if run.source not in CALIBRATED_SOURCES or (
-                ref is not None and ref.kind != ReferenceKind.GPS.value
-            ):
+            return self._gps_reference(s, runner_id, run, t_s, lat_deg, lon_deg, accuracy_m)
+
+    def learn_from_route(self, runner_id: str, run_id: str) -> bool:
+        """``add_gps_reference`` with the run's stored route (a new upload's); False without one, or without
+        accuracies (a watch's file), or without a straight stretch of good fixes."""
+        with self._tx() as s:
+            self._lock_state(s, runner_id)
+            run = s.get(RunRow, run_id)
+            if run is None or run.runner_id != runner_id:
+                raise NotFound("no such run")
+            if not run.route:
                 return False
-            pauses = [(float(a), float(b)) for a, b in run.pauses]
-            st = unpack_streams(run.streams, run.strides, elapsed_s=run.elapsed_time_s, pauses=pauses)
-            segments = gps_segments(
-                t_s, lat_deg, lon_deg, accuracy_m, st.t_s, st.distance_m / run.calibration_factor
+            route = Route.from_bytes(run.route)
+            if route.accuracy_m is None:
+                return False
+            return self._gps_reference(
+                s, runner_id, run, route.t_s, route.lat_deg, route.lon_deg, route.accuracy_m
             )
-            shoe = shoe_key([str(x) for x in run.shoe_serials])
-            gps = gps_reference(segments, time=_aware(run.start_time), shoe=shoe, run_id=run_id)
-            if gps is None:
-                return False
-            if ref is None:
-                ref = CalibrationReferenceRow(run_id=run_id, runner_id=runner_id)
-                s.add(ref)
-            ref.shoe = shoe
-            ref.kind = gps.kind.value
-            ref.reference_m = gps.reference_m
-            ref.raw_m = gps.raw_m
-            ref.speed_mps = gps.speed_mps
-            ref.sigma = gps.sigma
-            ref.start_time = gps.time
-            ref.active = True
-            s.flush()
-            self._relearn(s, runner_id, shoe)
-            return True
+
+    def _gps_reference(
+        self,
+        s: Session,
+        runner_id: str,
+        run: RunRow,
+        t_s: ArrayLike,
+        lat_deg: ArrayLike,
+        lon_deg: ArrayLike,
+        accuracy_m: ArrayLike,
+    ) -> bool:
+        ref = s.get(CalibrationReferenceRow, run.id)
+        if run.source not in CALIBRATED_SOURCES or (ref is not None and ref.kind != ReferenceKind.GPS.value):
+            return False
+        pauses = [(float(a), float(b)) for a, b in run.pauses]
+        st = unpack_streams(run.streams, run.strides, elapsed_s=run.elapsed_time_s, pauses=pauses)
+        segments = gps_segments(
+            t_s, lat_deg, lon_deg, accuracy_m, st.t_s, st.distance_m / run.calibration_factor
+        )
+        shoe = shoe_key([str(x) for x in run.shoe_serials])
+        gps = gps_reference(segments, time=_aware(run.start_time), shoe=shoe, run_id=run.id)
+        if gps is None:
+            return False
+        if ref is None:
+            ref = CalibrationReferenceRow(run_id=run.id, runner_id=runner_id)
+            s.add(ref)
+        ref.shoe = shoe
+        ref.kind = gps.kind.value
+        ref.reference_m = gps.reference_m
+        ref.raw_m = gps.raw_m
+        ref.speed_mps = gps.speed_mps
+        ref.sigma = gps.sigma
+        ref.start_time = gps.time
+        ref.active = True
+        s.flush()
+        self._relearn(s, runner_id, shoe)
+        return True
 
     def clear_reference(self, runner_id: str, run_id: str) -> None:
         """Unmark a run; its shoe's factor is relearned without it."""

@@ -138,6 +138,8 @@ class RunRow(Base):
     raw_distance_m: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     #: the calibration factor applied when the run was stored (1.0: none); later changes do not touch the run
     calibration_factor: Mapped[float] = mapped_column(sa.Float, default=1.0, server_default=sa.text("1"))
+    #: ``Route.to_bytes``: the phone's position fixes, or empty when the run has no route
+    route: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", server_default=sa.text("''"))
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
 
 

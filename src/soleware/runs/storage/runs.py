@@ -23,6 +23,7 @@ from soleware.runs.model import (
     STREAM_RESOLUTION,
     FootSummary,
     Lap,
+    Route,
     Run,
     RunDataError,
     RunSummary,
@@ -284,6 +285,9 @@ class RunHistory(StoreBase):
             feet=[f.to_dict() for f in run.feet()],
             raw_distance_m=run.raw_distance_m,
             calibration_factor=run.calibration_factor,
+            route=b""
+            if run.route is None or not len(run.route)
+            else run.route.to_bytes(),  # no fix: no route
         )
 
     def _find_duplicate(self, s: Session, runner_id: str, run: Run, fingerprint: str) -> str | None:
@@ -359,6 +363,13 @@ class RunHistory(StoreBase):
                 dataclasses.replace(x, t_start_s=x.t_start_s + d, t_end_s=x.t_end_s + d) for x in r.strides
             ]
 
+        def shifted_route(r: Run) -> Route | None:
+            if r.route is None:
+                return None
+            d = (r.start_time - start).total_seconds()
+            x = r.route
+            return Route(x.t_s + d, x.lat_deg, x.lon_deg, x.accuracy_m, x.altitude_m)
+
         both = Run.from_strides(
             shifted(old) + shifted(run),
             start_time=start,
@@ -367,6 +378,9 @@ class RunHistory(StoreBase):
             title=old.title,
             laps=old.laps,
             id=run_id,
+            route=shifted_route(
+                old if old.route is not None else run
+            ),  # the fixes of whichever upload had them
         )
         both.calibration_factor = old.calibration_factor
         old_summary = unpack_summary(row.summary_packed)
@@ -493,4 +507,5 @@ def _to_run(row: RunRow, *, with_strides: bool = True) -> Run:
         title=row.title,
         id=row.id,
         calibration_factor=row.calibration_factor,
+        route=Route.from_bytes(row.route) if row.route else None,
     )

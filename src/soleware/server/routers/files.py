@@ -1,4 +1,4 @@
-"""Files: export a run (FIT, TCX, stride CSV), import activities from other apps (FIT, TCX, GPX, zips of them)."""
+"""Files: export a run (FIT, TCX, GPX of its route, stride CSV), import activities from other apps (FIT, TCX, GPX, zips of them)."""
 
 from __future__ import annotations
 
@@ -43,9 +43,10 @@ def export_file(
     run_id: str,
     runner: CurrentRunner,
     store: Store,
-    format: Annotated[Literal["fit", "tcx", "csv"], Query()] = "fit",
+    format: Annotated[Literal["fit", "tcx", "gpx", "csv"], Query()] = "fit",
 ) -> Response:
-    """The run as a file for other apps: FIT activity, TCX, or CSV of its strides."""
+    """The run as a file for other apps: FIT activity, TCX, GPX of its route (422 without one), or CSV of its
+    strides."""
     try:
         data = export(store, runner.id, run_id, format)
     except FormatError as exc:

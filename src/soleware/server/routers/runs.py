@@ -21,6 +21,7 @@ from soleware.runs.model import (
     STRIDE_CODES,
     STRIDE_RESOLUTION,
     Lap,
+    Route,
     Run,
     RunDataError,
     Source,
@@ -37,6 +38,8 @@ from soleware.server.schemas import (
     EffortOut,
     FootOut,
     RecordChangeOut,
+    RouteIn,
+    RouteOut,
     RunDetail,
     RunItem,
     RunList,
@@ -83,8 +86,11 @@ def _result(res: AddResult, locale: str) -> UploadResult:
 
 
 def store_run(store: Store, runner: CurrentRunner, run: Run, response: Response) -> UploadResult:
-    """Store a new run with the runner's calibration of its shoe applied (raw distance kept beside)."""
+    """Store a new run with the runner's calibration of its shoe applied (raw distance kept beside); the straight
+    stretches of its route, if the phone recorded one, become a reference for the calibration of later runs."""
     res = store.add_run(runner.id, store.calibrate(runner.id, run))
+    if res.created and run.route is not None:
+        store.learn_from_route(runner.id, res.run_id)
     response.status_code = status.HTTP_201_CREATED if res.created else status.HTTP_200_OK
     return _result(res, runner.locale)
 
@@ -107,7 +113,9 @@ def upload_run(
 
 
 def run_from_upload(body: RunUpload) -> Run:
-    """The run of a gateway upload, or a 422 saying why there is none."""
+    """The run of a gateway upload (with the phone's route when it came with one), or a 422 saying why there
+    is none."""
+    route = route_from_upload(body.route)
     try:
         return Run.from_strides(
             body.strides,  # already Stride (see schemas.UploadedStride)
@@ -117,9 +125,20 @@ def run_from_upload(body: RunUpload) -> Run:
             source=Source.SHOE.value,
             title=body.title,
             laps=[Lap(**lap.model_dump()) for lap in body.laps],
+            route=route,
         )
     except (RunDataError, ValueError) as exc:
         raise unprocessable(str(exc)) from None
+
+
+def route_from_upload(route: RouteIn | None) -> Route | None:
+    """The domain's route of an upload's ``route``, or a 422 at ("body", "route") naming the bad fix."""
+    if route is None:
+        return None
+    try:
+        return route.to_route()
+    except RunDataError as exc:
+        raise unprocessable(str(exc), ("body", "route")) from None
 
 
 @router.post(
@@ -244,6 +263,7 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
         efforts=[EffortOut(**e.to_dict()) for e in summary.efforts],
         feet=[FootOut(**dataclasses.asdict(f)) for f in view.feet],
         streams=StreamsOut(**{k: _column(getattr(st, k), r) for k, r in STREAM_RESOLUTION.items()}),
+        route=None if run.route is None else RouteOut.of(run.route),
     )
 
 

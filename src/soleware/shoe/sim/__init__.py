@@ -4,12 +4,22 @@
 (:class:`soleware.gait.recording.Recording`) with every stride's true length, contact time and strike angle.
 """
 
-from soleware.shoe.sim.foot import FootMotion, Runner, Stances, foot_model, foot_motion, footfalls
+from soleware.shoe.sim.foot import (
+    PLACEMENTS,
+    FootMotion,
+    Runner,
+    Stances,
+    foot_model,
+    foot_motion,
+    footfalls,
+    steer,
+)
 from soleware.shoe.sim.imu import ImuOutput, SensorModel
 from soleware.shoe.sim.plan import Plan, PlanError, Segment, SpeedProfile, parse_plan
 from soleware.shoe.sim.simulator import ShoeSimulator, mounting_rotation, simulate
 
 __all__ = [
+    "PLACEMENTS",
     "FootMotion",
     "ImuOutput",
     "Plan",
@@ -26,4 +36,5 @@ __all__ = [
     "mounting_rotation",
     "parse_plan",
     "simulate",
+    "steer",
 ]

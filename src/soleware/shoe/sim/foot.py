@@ -26,7 +26,7 @@ from soleware.gait.vocabulary import GRAVITY_MPS2, StrikeType
 from soleware.shoe.sim import _poly
 from soleware.shoe.sim.plan import SpeedProfile
 
-__all__ = ["FootMotion", "Runner", "Stances", "foot_model", "foot_motion", "footfalls"]
+__all__ = ["PLACEMENTS", "FootMotion", "Runner", "Stances", "foot_model", "foot_motion", "footfalls", "steer"]
 
 #: below this target speed the runner stands still
 STOP_MPS = 0.35
@@ -48,6 +48,15 @@ _WALK_DUTY = (0.66, 0.62, 0.60, 0.58, 0.56)
 _WALK_TOE_OFF_DEG = (42.0, 50.0, 55.0, 60.0, 64.0)
 _WALK_SWING_HEIGHT_M = (0.03, 0.05, 0.06, 0.07, 0.08)
 _WALK_TD_DOWN_MPS = (0.12, 0.2, 0.24, 0.28, 0.32)
+
+#: where a chip sits in the foot frame (m from the heel's contact point: forward, left, up): in the midsole
+#: under the arch, at the back of the heel counter, on the instep (laces) and in the toe cap
+PLACEMENTS = {
+    "sole": (0.10, 0.0, 0.025),
+    "heel": (-0.01, 0.0, 0.05),
+    "instep": (0.13, 0.0, 0.08),
+    "toe": (0.24, 0.0, 0.04),
+}
 
 #: running strike angle (deg, + toe up) at touchdown by strike type; walking always strikes with the heel
 STRIKE_ANGLE_DEG = {StrikeType.REARFOOT: 18.0, StrikeType.MIDFOOT: 3.0, StrikeType.FOREFOOT: -8.0}
@@ -71,8 +80,10 @@ class Runner:
 
     ``strike`` is the running strike type (walking always lands on the heel). Lengths in metres, angles in
     degrees. ``sensor_in_foot_m`` is the sensor's position in the foot frame (from the heel's contact point:
-    forward, left, up); the default is a chip in the midsole under the arch. ``variability`` scales every
-    stride-to-stride variation (0: identical strides).
+    forward, left, up); the default is a chip in the midsole under the arch (see ``PLACEMENTS``).
+    ``variability`` scales every stride-to-stride variation (0: identical strides). ``run_impact_s`` is how long
+    the running touchdown impact lasts (the pivot's velocity falling to zero in the cushioning); None keeps
+    20 ms. A sole chip in a firm shoe sees 8-12 ms (peaks of 20-40 g at 4-8 m/s), a soft shoe 20 ms and more.
     """
 
     strike: str = "rearfoot"
@@ -93,10 +104,13 @@ class Runner:
     toe_off_sd_deg: float = 3.0
     yaw_sd_deg: float = 1.5
     lateral_sd_m: float = 0.01
+    run_impact_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.strike not in STRIKE_ANGLE_DEG:
             raise ValueError(f"strike must be one of {', '.join(STRIKE_TYPES)}, not {self.strike!r}")
+        if self.run_impact_s is not None and not 0.002 <= self.run_impact_s <= 0.1:
+            raise ValueError(f"run_impact_s must be between 0.002 and 0.1 s, not {self.run_impact_s}")
 
     @property
     def run_strike_angle_deg(self) -> float:
@@ -239,7 +253,9 @@ def footfalls(profile: SpeedProfile, runner: Runner, rng: np.random.Generator) -
             "roll_td": mirror[f] * np.radians(4.0 + n[6]),
             "roll_to": mirror[f] * np.radians(3.0),
             "td_velocity": (0.15 * v if walk else 0.12 * v, 0.0, -down),
-            "impact_s": min(_IMPACT_S["walk" if walk else "run"], 0.8 * (t_ff - t_td)),
+            "impact_s": min(
+                _IMPACT_S["walk"] if walk else runner.run_impact_s or _IMPACT_S["run"], 0.8 * (t_ff - t_td)
+            ),
             "td_rate_factor": 1.3,
             "to_rate_factor": 1.6,
             "swing_height": height,
@@ -343,6 +359,35 @@ def footfalls(profile: SpeedProfile, runner: Runner, rng: np.random.Generator) -
             speed_mps=np.array([s["speed_mps"] if s["moving"] else 0.0 for s in r]),
         )
     return out
+
+
+def steer(stances: Stances, *, travel_deg: float = 0.0, turn_deg_per_m: float = 0.0) -> Stances:
+    """The same steps laid along another path: travelling at ``travel_deg`` to where the feet point (0 forward,
+    180 backward, 90 sideways to the left) along a curve turning ``turn_deg_per_m`` (+ left) per metre.
+
+    The straight path's distance along travel becomes arc length on the curve, its lateral offsets stay normal
+    to it, and the feet (and the runner) turn with the curve; step lengths along the path are kept.
+    """
+    x, y = stances.heel_xy[:, 0], stances.heel_xy[:, 1]
+    kappa = np.radians(turn_deg_per_m)
+    alpha = np.radians(travel_deg)
+    heading = kappa * x
+    if abs(kappa) > 1e-12:
+        cx = (np.sin(heading + alpha) - np.sin(alpha)) / kappa
+        cy = (np.cos(alpha) - np.cos(heading + alpha)) / kappa
+    else:
+        cx, cy = x * np.cos(alpha), x * np.sin(alpha)
+    path = heading + alpha
+    heel = np.column_stack([cx - y * np.sin(path), cy + y * np.cos(path)])
+    v = stances.td_velocity
+    td = np.column_stack(
+        [
+            v[:, 0] * np.cos(path) - v[:, 1] * np.sin(path),
+            v[:, 0] * np.sin(path) + v[:, 1] * np.cos(path),
+            v[:, 2],
+        ]
+    )
+    return dataclasses.replace(stances, heel_xy=heel, yaw=stances.yaw + heading, td_velocity=td)
 
 
 @dataclasses.dataclass

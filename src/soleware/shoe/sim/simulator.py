@@ -10,7 +10,7 @@ import numpy as np
 
 from soleware.gait.recording import GroundTruth, Recording
 from soleware.shoe.sim import _poly
-from soleware.shoe.sim.foot import Runner, Stances, foot_model, footfalls
+from soleware.shoe.sim.foot import PLACEMENTS, Runner, Stances, foot_model, footfalls, steer
 from soleware.shoe.sim.imu import SensorModel
 from soleware.shoe.sim.plan import Plan, SpeedProfile, parse_plan
 
@@ -55,6 +55,12 @@ class ShoeSimulator:
         image. ``None`` draws each angle from a normal distribution of ``mounting_sd_deg``.
     mounting_sd_deg
         Spread of a drawn mounting.
+    placement
+        Where the chip sits: a key of :data:`~soleware.shoe.sim.foot.PLACEMENTS` (sole, heel, instep, toe); None
+        keeps the runner's ``sensor_in_foot_m`` (the sole by default).
+    travel_deg, turn_deg_per_m
+        Direction of travel relative to where the feet point (0 forward, 180 backward, ±90 side steps) and the
+        path's curvature (deg per metre, + left); see :func:`~soleware.shoe.sim.foot.steer`.
     rest_s
         Standing still before the plan starts and after it ends (a watch is started and stopped standing).
     seed
@@ -86,6 +92,9 @@ class ShoeSimulator:
         oversample: int = 2,
         mounting_deg: tuple[float, float, float] | None = None,
         mounting_sd_deg: float = 2.0,
+        placement: str | None = None,
+        travel_deg: float = 0.0,
+        turn_deg_per_m: float = 0.0,
         rest_s: float = 3.0,
         seed: int = 0,
     ) -> None:
@@ -95,6 +104,9 @@ class ShoeSimulator:
         self.oversample = oversample
         self.mounting_deg = mounting_deg
         self.mounting_sd_deg = mounting_sd_deg
+        self.placement = placement
+        self.travel_deg = travel_deg
+        self.turn_deg_per_m = turn_deg_per_m
         self.rest_s = rest_s
         self.seed = seed
 
@@ -108,11 +120,18 @@ class ShoeSimulator:
         if unknown:
             raise ValueError(f"sides must be among {SIDES}, not {unknown}")
         runner = self.runner or Runner()
+        if self.placement is not None:
+            if self.placement not in PLACEMENTS:
+                raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, not {self.placement!r}")
+            runner = dataclasses.replace(runner, sensor_in_foot_m=PLACEMENTS[self.placement])
         sensor = self.sensor or SensorModel()
         ss = np.random.SeedSequence(self.seed)
         gait_ss, mount_ss, left_ss, right_ss = ss.spawn(4)
         self.profile_ = SpeedProfile.from_plan(plan, lead_s=self.rest_s, tail_s=self.rest_s)
-        self.stances_ = footfalls(self.profile_, runner, np.random.default_rng(gait_ss))
+        self.stances_ = {
+            side: steer(st, travel_deg=self.travel_deg, turn_deg_per_m=self.turn_deg_per_m)
+            for side, st in footfalls(self.profile_, runner, np.random.default_rng(gait_ss)).items()
+        }
         angles = (
             np.random.default_rng(mount_ss).normal(0.0, self.mounting_sd_deg, 3)
             if self.mounting_deg is None
@@ -163,6 +182,8 @@ class ShoeSimulator:
                 "stride_definition": STRIDE_DEFINITION,
                 "mounting_deg": [float(a) for a in mount_angles],
                 "plan": plan.text,
+                "travel_deg": self.travel_deg,
+                "turn_deg_per_m": self.turn_deg_per_m,
             },
             stride_details=strides,
         )
@@ -171,7 +192,7 @@ class ShoeSimulator:
             acc_mps2=out.acc_mps2,
             gyr_rps=out.gyr_rps,
             sample_rate_hz=fs,
-            placement="sole",
+            placement=self.placement or "sole",
             side=side,
             activity=activity,
             ground_truth=gt,

@@ -1,4 +1,5 @@
-/* Run detail: summary, charts over time or distance, left/right balance, strike types, splits, best efforts, the
+/* Run detail: summary, the route the phone recorded (an SVG polyline: no map tiles, so it works offline), charts
+   over time or distance, left/right balance, strike types, splits, best efforts, the
    achievements the run earned, export and delete. */
 "use strict";
 
@@ -28,6 +29,9 @@ Soleware.ready(async () => {
   $("#s-pace").textContent = S.pace(avgPace);
   $("#s-cadence").textContent = run.avg_cadence_spm ? S.num(run.avg_cadence_spm) + " " + t("spm") : "–";
   $("#s-strike").textContent = S.percent(run.fore_mid_strike_fraction);
+
+  // ------------------------------------------------------------------ route
+  if (run.route && run.route.t_s.length >= 2) drawRoute(run.route);
 
   // ------------------------------------------------------------------ charts
   const st = run.streams;
@@ -204,6 +208,7 @@ Soleware.ready(async () => {
   }
 
   // ------------------------------------------------------------------ export and delete
+  $("#export-gpx").hidden = !run.route;
   for (const link of $$("#export a[data-format]")) {
     const format = link.dataset.format;
     link.href = "/api/runs/" + encodeURIComponent(run.id) + "/export?format=" + format;
@@ -235,3 +240,57 @@ Soleware.ready(async () => {
     }
   });
 });
+
+/** The route as a polyline scaled to its box: fixes within GOOD_FIX_M (all when the route has no accuracies, or
+ *  fewer than two are that good) projected on a plane tangent at the route's middle, metres east and south. */
+const GOOD_FIX_M = 20;
+function drawRoute(route) {
+  const S = Soleware;
+  const { $, t } = S;
+  const n = route.t_s.length;
+  const acc = route.accuracy_m;
+  let keep = [...Array(n).keys()];
+  if (acc) {
+    const good = keep.filter((i) => acc[i] <= GOOD_FIX_M);
+    if (good.length >= 2) keep = good;
+  }
+  const lats = keep.map((i) => route.lat_deg[i]);
+  const lons = keep.map((i) => route.lon_deg[i]);
+  const lat0 = (Math.min(...lats) + Math.max(...lats)) / 2;
+  const lon0 = lons[0];
+  const R = 6371008.8;
+  const rad = Math.PI / 180;
+  const xs = lons.map((lon) => ((((lon - lon0 + 540) % 360) - 180) * rad) * R * Math.cos(lat0 * rad));
+  const ys = lats.map((lat) => -(lat - lat0) * rad * R);
+  const minX = Math.min(...xs), maxX = Math.max(...xs), minY = Math.min(...ys), maxY = Math.max(...ys);
+  const size = Math.max(maxX - minX, maxY - minY, 50);
+  const pad = 0.06 * size;
+  const svg = $("#route");
+  svg.setAttribute("viewBox", [minX - pad, minY - pad, maxX - minX + 2 * pad, maxY - minY + 2 * pad].map((v) => v.toFixed(1)).join(" "));
+  const NS = "http://www.w3.org/2000/svg";
+  const node = (name, attrs) => {
+    const e = document.createElementNS(NS, name);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    return e;
+  };
+  const line = node("polyline", {
+    points: xs.map((x, i) => x.toFixed(1) + "," + ys[i].toFixed(1)).join(" "),
+    fill: "none", stroke: S.PALETTE[0], "stroke-width": "3", "stroke-linejoin": "round", "stroke-linecap": "round",
+    "vector-effect": "non-scaling-stroke",
+  });
+  const r = (0.025 * size).toFixed(1);
+  const last = xs.length - 1;
+  const start = node("circle", { cx: xs[0].toFixed(1), cy: ys[0].toFixed(1), r, fill: S.PALETTE[2] });
+  const end = node("circle", { cx: xs[last].toFixed(1), cy: ys[last].toFixed(1), r, fill: S.PALETTE[1] });
+  start.append(node("title", {}));
+  start.firstChild.textContent = t("Start");
+  end.append(node("title", {}));
+  end.firstChild.textContent = t("Finish");
+  svg.replaceChildren(line, start, end);
+  const sorted = acc ? [...acc].sort((a, b) => a - b) : [];
+  const median = sorted.length ? sorted[Math.floor(sorted.length / 2)] : null;
+  $("#route-text").textContent = median === null
+    ? t("{n} phone positions. Start green, finish red.", { n: S.num(n) })
+    : t("{n} phone positions, typically accurate to {m} m. Start green, finish red.", { n: S.num(n), m: S.num(median) });
+  $("#route-section").hidden = false;
+}

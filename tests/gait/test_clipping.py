@@ -1,0 +1,88 @@
+"""Accelerometers clipped at their range: detection, and the landing impulse given back (issue 17)."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+import soleware.gait.pipeline as pipeline
+from soleware.gait import GRAVITY_MPS2, GaitAnalysis, StreamingGaitAnalysis
+from soleware.gait.navigation import _bounded_nnls, clip_signs
+from soleware.gait.recording import Recording
+from soleware.shoe.sim import Runner, SensorModel, ShoeSimulator
+
+
+def test_clip_signs_flags_flat_tops_with_their_sign_and_leaves_smooth_peaks() -> None:
+    t = np.linspace(0.0, 4.0, 801)
+    x = np.zeros((len(t), 3))
+    x[:, 0] = 120.0 * np.sin(2 * np.pi * t)  # ±120, clipped at ±80 below
+    x[:, 1] = 120.0 * np.sin(2 * np.pi * t) + np.random.default_rng(1).normal(
+        0.0, 0.01, len(t)
+    )  # not clipped
+    x[:, 2] = 9.0  # below any chip's range
+    x[:, 0] = np.clip(x[:, 0], -80.0, 80.0)
+    s = clip_signs(x, min_level=15.0)
+    assert np.array_equal(s[:, 0] == 1, x[:, 0] >= 80.0) and np.array_equal(s[:, 0] == -1, x[:, 0] <= -80.0)
+    assert not s[:, 1:].any()
+
+
+def test_clip_signs_with_a_known_range_flags_single_samples() -> None:
+    x = np.zeros((50, 3))
+    x[10, 2] = -78.5
+    x[30, 1] = 60.0
+    s = clip_signs(x, min_level=15.0, full_scale=78.5)
+    assert s[10, 2] == -1 and s.sum() == -1
+
+
+def test_bounded_nnls_keeps_heights_within_their_bounds() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(3, 2))
+    x_true = np.array([2.0, 0.5])
+    assert np.allclose(_bounded_nnls(a, a @ x_true, np.array([10.0, 10.0])), x_true)
+    x = _bounded_nnls(a, a @ x_true, np.array([1.0, 10.0]))
+    assert x[0] == pytest.approx(1.0) and 0.0 <= x[1] <= 10.0
+    assert (_bounded_nnls(a, -(a @ x_true), np.array([5.0, 5.0])) >= 0).all()
+
+
+@functools.cache
+def sole(acc_range_g: float, speed_mps: float, placement: str) -> Recording:
+    """40 s of running, a sole chip with hard impacts (10 ms), accelerometer range ±``acc_range_g``."""
+    sim = ShoeSimulator(
+        runner=Runner(run_impact_s=0.01),
+        sensor=SensorModel(acc_range_mps2=acc_range_g * GRAVITY_MPS2),
+        placement=placement,
+        seed=2,
+    )
+    return sim.simulate(f"40s run@{speed_mps}m/s", sides=("left",)).recordings_["left"]
+
+
+@pytest.mark.parametrize(("speed", "placement"), [(5.0, "sole"), (3.0, "instep")])
+def test_clipped_at_8g_distance_stays_with_the_unclipped(
+    speed: float, placement: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = GaitAnalysis().analyze(sole(1000.0, speed, placement))
+    clipped = sole(8.0, speed, placement)
+    assert np.mean(np.abs(clipped.acc_mps2) >= 7.99 * GRAVITY_MPS2) > 0.002  # impacts really clip
+    ga = GaitAnalysis().analyze(clipped)
+    d0, d1 = full.summary_.distance_m, ga.summary_.distance_m
+    assert abs(d1 / d0 - 1) <= 0.005
+    assert all(s.clip_recovered_mps == 0.0 for s in full.strides_)
+    assert np.mean([s.clip_recovered_mps > 0 for s in ga.strides_]) > 0.5
+    # without the recovery the same chip loses at least three times as much
+    monkeypatch.setattr(pipeline, "clip_signs", lambda a, **kw: np.zeros(a.shape, dtype=np.int8))
+    d2 = GaitAnalysis().analyze(clipped).summary_.distance_m
+    assert abs(d2 / d0 - 1) >= 3 * abs(d1 / d0 - 1) and d2 < d0
+
+
+def test_streaming_recovers_clipping_like_the_offline_analysis() -> None:
+    rec = sole(8.0, 5.0, "sole")
+    offline = GaitAnalysis().analyze(rec)
+    stream = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz).feed(
+        rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=50
+    )
+    assert sum(s.length_m for s in stream.strides_) == pytest.approx(offline.summary_.distance_m, rel=0.005)
+    assert sum(s.clip_recovered_mps for s in stream.strides_) == pytest.approx(
+        sum(s.clip_recovered_mps for s in offline.strides_), rel=0.05
+    )
