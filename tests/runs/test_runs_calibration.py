@@ -20,7 +20,7 @@ from soleware.runs.calibration import (
     reference_distance_m,
     shoe_key,
 )
-from soleware.runs.model import Lap, Run, RunDataError, Streams
+from soleware.runs.model import Lap, Run, RunDataError, Sensor, Streams
 from soleware.runs.splits import splits
 
 T0 = dt.datetime(2026, 3, 1, 7, tzinfo=dt.UTC)
@@ -120,6 +120,9 @@ def test_reference_distances():
         with pytest.raises(RunDataError):
             reference_distance_m(kind, **kw)
     assert shoe_key(["R1", "L1", "L1"]) == "L1+R1"
+    assert shoe_key([], Sensor("Stryd", serial="S-9")) == "pod:S-9"
+    assert shoe_key([], Sensor("Polar S3")) == "pod:Polar S3"
+    assert shoe_key(["L1"], Sensor("Polar S3")) == "L1"
 
 
 def test_calibrating_a_run_scales_distance_speeds_and_splits_and_keeps_raw(make_run):

@@ -231,3 +231,42 @@ def test_runs_uploaded_with_the_phones_route_calibrate_the_shoes(client, ada, ma
     route = phone_route(run.elapsed_time_s, 4000.0, 9, accuracy_m=40.0)
     r = client.post("/api/runs", json={**body(run), "route": route}, headers=ada)
     assert client.get(f"/api/runs/{r.json()['run_id']}", headers=ada).json()["reference"] is None
+
+
+def pod_body(day: int, speed_mps: float = 3.15, duration_s: float = 1333.0) -> dict:
+    t = np.arange(0.0, duration_s, 1.0)
+    return {
+        "start_time": (dt.datetime(2026, 4, 1, 7, tzinfo=dt.UTC) + dt.timedelta(days=day)).isoformat(),
+        "time_zone": "UTC",
+        "sensor": {"name": "Stryd", "manufacturer": None, "model": None, "serial": "S-9"},
+        "samples": {
+            "t_s": t.tolist(),
+            "speed_mps": [speed_mps] * len(t),
+            "cadence_spm": None,
+            "stride_length_m": None,
+            "total_distance_m": None,
+        },
+    }
+
+
+def test_a_pods_runs_are_calibrated_under_the_pod(client, ada):
+    ids = []
+    for day in range(3):
+        r = client.post("/api/runs", json=pod_body(day), headers=ada)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["run_id"])
+        raw = client.get(f"/api/runs/{ids[-1]}", headers=ada).json()["raw_distance_m"]
+        assert (
+            client.put(
+                f"/api/runs/{ids[-1]}/reference",
+                json={"kind": "course", "distance_m": raw / 1.04},
+                headers=ada,
+            ).status_code
+            == 204
+        )
+    (cal,) = client.get("/api/calibration", headers=ada).json()["shoes"]
+    assert cal["shoe"] == "pod:S-9" and cal["factor"] == pytest.approx(1 / 1.04, abs=0.002)
+    new = client.post("/api/runs", json=pod_body(5), headers=ada).json()["run_id"]
+    run = client.get(f"/api/runs/{new}", headers=ada).json()
+    assert run["distance_m"] == pytest.approx(run["raw_distance_m"] * cal["factor"], rel=1e-6)
+    assert run["calibration_factor"] == pytest.approx(cal["factor"])

@@ -20,7 +20,7 @@ from typing import Self
 import numpy as np
 from numpy.typing import ArrayLike
 
-from soleware.runs.model import Run, RunDataError, Streams
+from soleware.runs.model import Run, RunDataError, Sensor, Streams
 
 __all__ = [
     "KIND_SIGMA",
@@ -63,9 +63,12 @@ KIND_SIGMA = {
 }
 
 
-def shoe_key(serials: Sequence[str]) -> str:
-    """The shoe a factor belongs to: the run's sensor serials (both feet of a pair), sorted, joined by '+'."""
-    return "+".join(sorted(set(serials)))
+def shoe_key(serials: Sequence[str], sensor: Sensor | None = None) -> str:
+    """The shoe a factor belongs to: the run's sensor serials (both feet of a pair), sorted, joined by '+'; for a
+    third-party pod's run (no serials of ours), "pod:" and the pod's serial, else its name."""
+    if serials or sensor is None:
+        return "+".join(sorted(set(serials)))
+    return "pod:" + (sensor.serial or sensor.name)
 
 
 def reference_distance_m(

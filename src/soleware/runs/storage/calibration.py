@@ -26,7 +26,7 @@ from soleware.runs.calibration import (
     reference_distance_m,
     shoe_key,
 )
-from soleware.runs.model import Route, Run, RunDataError, Source
+from soleware.runs.model import Route, Run, RunDataError, Sensor, Source
 from soleware.runs.storage._base import NotFound, StoreBase, _aware
 from soleware.runs.storage.db import CalibrationReferenceRow, CalibrationRow, RunRow
 from soleware.runs.storage.runs import unpack_streams
@@ -65,6 +65,11 @@ class ShoeCalibration:
     references: list[ReferenceInfo]
 
 
+def _row_shoe(run: RunRow) -> str:
+    sensor = run.summary.get("sensor")
+    return shoe_key([str(x) for x in run.shoe_serials], Sensor.from_dict(sensor) if sensor else None)
+
+
 def _reference(row: CalibrationReferenceRow) -> Reference:
     return Reference(
         kind=ReferenceKind(row.kind),
@@ -87,7 +92,7 @@ class CalibrationStore(StoreBase):
         if run.source not in CALIBRATED_SOURCES:
             return run
         with self._tx(write=False) as s:
-            row = s.get(CalibrationRow, (runner_id, shoe_key(run.shoe_serials)))
+            row = s.get(CalibrationRow, (runner_id, shoe_key(run.shoe_serials, run.sensor)))
         if row is None or (row.factor == 1.0 and not row.band_factors):
             return run
         factor = row.factor
@@ -118,7 +123,7 @@ class CalibrationStore(StoreBase):
             raw_m = run.raw_distance_m if run.raw_distance_m is not None else run.distance_m
             if raw_m <= 0 or run.moving_time_s <= 0:
                 raise RunDataError("this run has no distance to calibrate against")
-            shoe = shoe_key([str(x) for x in run.shoe_serials])
+            shoe = _row_shoe(run)
             ref = s.get(CalibrationReferenceRow, run_id)
             if ref is None:
                 ref = CalibrationReferenceRow(run_id=run_id, runner_id=runner_id)
@@ -188,7 +193,7 @@ class CalibrationStore(StoreBase):
         segments = gps_segments(
             t_s, lat_deg, lon_deg, accuracy_m, st.t_s, st.distance_m / run.calibration_factor
         )
-        shoe = shoe_key([str(x) for x in run.shoe_serials])
+        shoe = _row_shoe(run)
         gps = gps_reference(segments, time=_aware(run.start_time), shoe=shoe, run_id=run.id)
         if gps is None:
             return False

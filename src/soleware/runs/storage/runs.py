@@ -27,6 +27,7 @@ from soleware.runs.model import (
     Run,
     RunDataError,
     RunSummary,
+    Sensor,
     Source,
     Streams,
     Stride,
@@ -507,5 +508,6 @@ def _to_run(row: RunRow, *, with_strides: bool = True) -> Run:
         title=row.title,
         id=row.id,
         calibration_factor=row.calibration_factor,
+        sensor=Sensor.from_dict(row.summary["sensor"]) if row.summary.get("sensor") else None,
         route=Route.from_bytes(row.route) if row.route else None,
     )

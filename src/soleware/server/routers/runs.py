@@ -26,6 +26,7 @@ from soleware.runs.model import (
     RunDataError,
     Source,
 )
+from soleware.runs.pod import PodSamples, run_from_pod
 from soleware.runs.splits import Split, splits
 from soleware.runs.storage import AddResult
 from soleware.server.bodies import json_body, openapi_json_body, save_upload
@@ -108,7 +109,8 @@ def upload_run(
     store: Store,
     response: Response,
 ) -> UploadResult:
-    """A run synced from the shoes: strides of one or both feet, times in seconds from ``start_time``."""
+    """A run synced from the shoes (strides of one or both feet) or recorded with a third-party pod (its samples
+    and sensor); times in seconds from ``start_time``."""
     return store_run(store, runner, run_from_upload(body), response)
 
 
@@ -117,6 +119,17 @@ def run_from_upload(body: RunUpload) -> Run:
     is none."""
     route = route_from_upload(body.route)
     try:
+        if body.samples is not None and body.sensor is not None:
+            return run_from_pod(
+                PodSamples.of(**body.samples.model_dump()),
+                sensor=body.sensor.to_sensor(),
+                start_time=body.start_time,
+                time_zone=body.time_zone,
+                title=body.title,
+                laps=[Lap(**lap.model_dump()) for lap in body.laps],
+                route=route,
+            )
+        assert body.strides is not None  # RunUpload takes exactly one of samples and strides
         return Run.from_strides(
             body.strides,  # already Stride (see schemas.UploadedStride)
             start_time=body.start_time,
