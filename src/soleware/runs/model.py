@@ -1177,6 +1177,8 @@ class Run:
     source: str = Source.SHOE.value
     title: str = ""
     id: str | None = None
+    #: the runner's calibration applied to the distance (see soleware.runs.calibration); 1.0 when none
+    calibration_factor: float = 1.0
     #: what recorded the run when it was not our shoes (``Source.POD``)
     sensor: Sensor | None = None
     #: where the phone was, when the runner let it record its position
@@ -1336,6 +1338,11 @@ class Run:
     @property
     def local_start(self) -> dt.datetime:
         return self.start_time.astimezone(ZoneInfo(self.time_zone))
+
+    @property
+    def raw_distance_m(self) -> float:
+        """The distance as the shoes measured it, before the runner's calibration."""
+        return self.distance_m / self.calibration_factor
 
     # ------------------------------------------------------------------ derived
     def feet(self) -> list[FootSummary]:

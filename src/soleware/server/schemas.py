@@ -407,6 +407,12 @@ class FootOut(BaseModel):
 
 
 class RunDetail(RunItem):
+    #: the distance as the shoes measured it; ``distance_m`` is after the runner's calibration
+    raw_distance_m: float
+    #: the calibration factor applied when the run was stored (1.0: none)
+    calibration_factor: float
+    #: the known distance the runner gave for this run, if any
+    reference: ReferenceOut | None = None
     pauses: list[tuple[float, float]]
     laps: list[dict[str, Any]]
     splits_km: list[SplitOut]
@@ -519,3 +525,44 @@ class LiveUpdate(Strict):
     running: bool = True
     feet: dict[Literal["left", "right"], dict[str, float | str | None]] = Field(default_factory=dict)
     battery_pct: dict[Literal["left", "right"], int] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------- calibration
+class ReferenceIn(Strict):
+    """A run's known distance: laps of a 400 m track (lane 1), or a distance (track, treadmill, course)."""
+
+    kind: Literal["track", "treadmill", "course"]
+    distance_m: float | None = Field(None, ge=100, le=300_000)
+    laps: float | None = Field(None, gt=0, le=500)
+
+
+class ReferenceOut(BaseModel):
+    run_id: str
+    kind: str
+    reference_m: float
+    raw_m: float
+    speed_mps: float
+    start_time: dt.datetime
+    #: counts toward the factor
+    accepted: bool
+    #: why not: "implausible" (over 15 % from the shoes), "disagrees" (with the others), "reset"; else None
+    reason: str | None
+
+
+class ShoeCalibrationOut(BaseModel):
+    #: the shoe's sensor serials joined by "+" (pass to DELETE /api/calibration?shoe=)
+    shoe: str
+    factor: float
+    #: speed band lower edge (m/s) to factor, for bands with enough references of their own
+    band_factors: dict[str, float]
+    n_agreeing: int
+    #: references that must agree before the factor leaves 1.0
+    min_agreeing: int
+    references: list[ReferenceOut]
+
+
+class CalibrationOut(BaseModel):
+    shoes: list[ShoeCalibrationOut]
+
+
+RunDetail.model_rebuild()

@@ -32,6 +32,7 @@ from soleware.runs.storage import AddResult
 from soleware.server.bodies import json_body, openapi_json_body, save_upload
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message, unprocessable
+from soleware.server.routers.calibration import reference_out
 from soleware.server.schemas import (
     UPLOADED_STRIDE,
     AwardOut,
@@ -86,7 +87,11 @@ def _result(res: AddResult, locale: str) -> UploadResult:
 
 
 def store_run(store: Store, runner: CurrentRunner, run: Run, response: Response) -> UploadResult:
-    res = store.add_run(runner.id, run)
+    """Store a new run with the runner's calibration of its shoe applied (raw distance kept beside); the straight
+    stretches of its route, if the phone recorded one, become a reference for the calibration of later runs."""
+    res = store.add_run(runner.id, store.calibrate(runner.id, run))
+    if res.created and run.route is not None:
+        store.learn_from_route(runner.id, res.run_id)
     response.status_code = status.HTTP_201_CREATED if res.created else status.HTTP_200_OK
     return _result(res, runner.locale)
 
@@ -258,8 +263,12 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
     view = store.run_view(runner.id, run_id)
     run, summary, title = view.run, view.summary, view.title
     st = run.streams
+    ref = store.reference_of(runner.id, run_id)
     return RunDetail(
         **RunItem.of(summary, title).model_dump(),
+        raw_distance_m=run.raw_distance_m,
+        calibration_factor=run.calibration_factor,
+        reference=None if ref is None else reference_out(ref),
         pauses=run.pauses,
         laps=[lap.to_dict() for lap in run.laps],
         splits_km=[_split(s) for s in splits(run, unit_m=1000.0)],
@@ -290,5 +299,8 @@ def rename_run(run_id: str, body: RunUpdate, runner: CurrentRunner, store: Store
 
 @router.delete("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}})
 def delete_run(run_id: str, runner: CurrentRunner, store: Store) -> Response:
+    shoe = store.reference_shoe(runner.id, run_id)
     store.delete_run(runner.id, run_id)
+    if shoe is not None:  # the run was a reference (deleted with it): its shoe's factor without it
+        store.relearn(runner.id, shoe)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
