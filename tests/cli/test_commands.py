@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import typer.main
 
-from soleware.cli import app
+from soleware.cli import app, load_commands
 
 TESTS = Path(__file__).resolve().parents[1]
 README = TESTS.parent / "README.md"
@@ -32,6 +32,7 @@ Tokens = list[str | None]  # None: a value not written in the source (a path, a 
 @functools.cache
 def _root() -> Any:
     """The click command tree of the typer app (typer's own click; a group is what has ``commands``)."""
+    load_commands()  # every command module, not only those a command run so far has loaded
     return typer.main.get_command(app)
 
 

@@ -60,3 +60,52 @@ def test_eval_a_folder_of_simulated_runs(short_run: Path, tmp_path: Path) -> Non
 def test_eval_refuses_a_file(short_run: Path) -> None:
     res = runner.invoke(app, ["eval", str(short_run)])
     assert res.exit_code == 2 and "not a folder" in res.output
+
+
+def _folder_of_two(short_run: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "recs"
+    (folder / "b").mkdir(parents=True)
+    for ext in (".csv", ".json"):
+        shutil.copy(short_run.with_suffix(ext), folder / f"sim{ext}")
+        shutil.copy(short_run.with_suffix(ext), folder / "b" / f"again{ext}")
+    return folder
+
+
+def test_eval_jobs_gives_the_results_of_one_process(short_run: Path, tmp_path: Path) -> None:
+    folder = _folder_of_two(short_run, tmp_path)
+    one = evaluate_folder(folder, jobs=1)
+    two = evaluate_folder(folder, jobs=2)
+    assert [e.name for e in two] == ["again", "sim"]  # path order, whatever process finished first
+    for a, b in zip(one, two, strict=True):
+        assert a.distance_error_pct == b.distance_error_pct and a.strides == b.strides
+        np.testing.assert_array_equal(a.stride_length_errors_m, b.stride_length_errors_m)
+    res = runner.invoke(app, ["eval", str(folder), "--jobs", "2"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "again" in res.output and "sim" in res.output
+
+
+def test_eval_refuses_zero_jobs(short_run: Path, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["eval", str(_folder_of_two(short_run, tmp_path)), "--jobs", "0"])
+    assert res.exit_code == 2 and "--jobs must be at least 1" in res.output
+
+
+def test_eval_report_is_a_self_contained_page(short_run: Path, tmp_path: Path) -> None:
+    folder = _folder_of_two(short_run, tmp_path)
+    out = tmp_path / "report.html"
+    res = runner.invoke(app, ["eval", str(folder), "--report", str(out)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    (ev, _) = evaluate_folder(folder, jobs=1)
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 2  # distance errors, Bland–Altman
+    assert (
+        "<script" not in page and "src=" not in page and "href=" not in page
+    )  # nothing loaded from elsewhere
+    assert f"<td>{ev.distance_error_pct:+.1f}</td>" in page
+    assert f"{len(ev.stride_length_errors_m) * 2} strides)" in page  # both recordings' paired strides plotted
+    assert "gaitmap" in page
+
+
+def test_eval_report_to_an_unwritable_place(short_run: Path, tmp_path: Path) -> None:
+    folder = _folder_of_two(short_run, tmp_path)
+    res = runner.invoke(app, ["eval", str(folder), "--report", str(tmp_path / "no" / "such" / "dir.html")])
+    assert res.exit_code == 2 and "cannot write the report" in res.output

@@ -92,3 +92,49 @@ def test_shoe_serve_refuses_bad_input(tmp_path: Path) -> None:
         ["shoe", "serve", "--side", "left", "--transport", "tcp-client:127.0.0.1:9", "--recording", str(bad)],
     )
     assert res.exit_code == 2 and "bad.csv" in res.output
+
+
+POD_SCRIPT = Path(__file__).resolve().parents[1] / "link" / "third_party_pod.py"
+
+
+def test_gateway_records_a_running_pod_and_uploads_it_when_stopped(service, tmp_path: Path) -> None:
+    """``soleware gateway --pod any``: a third-party pod (every optional field, written for the tests) is recorded
+    and its run stored when the gateway is stopped, labelled with the pod, as a pod run."""
+    env = {"SOLEWARE_PASSWORD": "pod test"}
+    res = CliRunner().invoke(
+        app, ["user", "create", "p@example.com", "--database-url", service.database_url], env=env
+    )
+    assert res.exit_code == 0, res.output
+    radio = subprocess.Popen([*CLI, "radio", "0", "0"], stdout=subprocess.PIPE, text=True)
+    pod = gateway = None
+    try:
+        transports = [radio.stdout.readline().strip() for _ in range(2)]  # type: ignore[union-attr]
+        pod = subprocess.Popen(
+            [sys.executable, str(POD_SCRIPT), transports[0], "--full", "--count", "20"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        cmd = [*CLI, "gateway", "--transport", transports[1], "--server", service.url, "--pod", "any"]
+        cmd += ["--email", "p@example.com", "--password", "pod test", "--no-view"]
+        cmd += ["--state-dir", str(tmp_path / "gateway"), "--time-zone", "Europe/Paris"]
+        gateway = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert pod.stdout is not None and pod.stdout.readline().startswith("sent 21"), "the pod ran"
+        time.sleep(0.5)  # the last notification reaches the gateway
+        assert _stop(gateway) == 0
+        out, err = gateway.communicate()
+        assert "stored" in out, out + err
+        assert "notification 030003 skipped" in err, err  # the short packet, logged and passed over
+    finally:
+        for p in (gateway, pod):
+            if p is not None:
+                _stop(p)
+        assert _stop(radio) == 0
+    with contextlib.closing(sqlite3.connect(service.db)) as db:
+        rows = db.execute(
+            "SELECT r.source, r.time_zone, r.distance_m, r.summary FROM runs r JOIN runners u ON r.runner_id = u.id"
+            " WHERE u.email = ?",
+            ("p@example.com",),
+        ).fetchall()
+    assert len(rows) == 1 and rows[0][:2] == ("pod", "Europe/Paris")
+    assert abs(rows[0][2] - 0.3 * 19) < 1e-3, "19 steps of 3 dm of the pod's total"
+    assert json.loads(rows[0][3])["sensor"]["serial"] == "ACME-0042"

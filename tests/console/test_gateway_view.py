@@ -84,3 +84,24 @@ def test_synced_counts_every_record_received_also_after_the_upload(tmp_path):
 def test_waiting_for_the_shoes(tmp_path):
     gw = Gateway(None, state_dir=tmp_path)  # type: ignore[arg-type]
     assert "waiting for the shoes" in text(gw)
+
+
+def test_a_pod_shows_its_numbers_and_sensor_without_per_foot_rows(tmp_path):
+    from soleware.link.gateway import PodState
+    from soleware.link.pod import PodRecorder, SensorLabel
+
+    gw = Gateway(None, state_dir=tmp_path, pod="any")  # type: ignore[arg-type]
+    assert "waiting for the pod" in text(gw)
+    clock = iter([0.0, 1.0])
+    pod = PodState(side="pod", serial="C0:FF:EE:00:00:01", name="Stryd", link="connected")
+    pod.recorder = PodRecorder(name="Stryd", clock=lambda: next(clock))
+    pod.label = SensorLabel(name="Stryd", manufacturer="Stryd Inc.", model="NG", serial="A1B2")
+    for raw in (b"\x03\x00\x03\xac\x6e\x00\x10\x27\x00\x00", b"\x03\x00\x03\xac\x6e\x00\x2e\x27\x00\x00"):
+        pod.rsc = pod.recorder.add(raw)
+    gw.pod_state = pod
+    view = text(gw)
+    assert "5:33" in view  # 3.0 m/s
+    assert "172" in view and "0.00" in view  # cadence; 3 m of 1 km
+    assert row(view, "made by") == ["Stryd Inc. NG"] and row(view, "serial") == ["A1B2"]
+    assert row(view, "stride") == ["1.10 m"] and row(view, "notifications") == ["2 (0 skipped)"]
+    assert "contact" not in view and "strike" not in view and "left" not in view

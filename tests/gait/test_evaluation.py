@@ -135,3 +135,42 @@ def test_corner_points_need_as_many_strides_as_they_number() -> None:
     ev = compare_strides(rec, np.arange(1.0, 62.0), np.full(61, 0.95), footfalls_xy_m=np.zeros((62, 2)))
     assert ev.reference_kind == "distance_m"
     assert ev.distance_m == pytest.approx(61 * 0.95)
+
+
+def test_paired_strides_carry_their_reference_lengths_and_speeds() -> None:
+    """Each paired stride's reference length and speed sit beside its error, in the same order."""
+    t = np.arange(0.0, 20.0, 0.01)
+    z = np.zeros((len(t), 3))
+    ref = np.array([[1.0, 2.0, 1.2], [2.0, 2.8, 1.6], [2.8, 3.4, 1.8], [3.4, 4.0, 2.1]])
+    rec = Recording(t, z, z, 100.0, ground_truth=GroundTruth(strides=ref))
+    # ours: the first three reference strides found (a little long), the fourth missed
+    ev = compare_strides(rec, np.array([2.01, 2.79, 3.41]), np.array([1.25, 1.6, 1.7]))
+    np.testing.assert_allclose(ev.stride_length_errors_m, [0.05, 0.0, -0.1], atol=1e-12)
+    np.testing.assert_allclose(ev.reference_stride_lengths_m, [1.2, 1.6, 1.8])
+    np.testing.assert_allclose(ev.reference_stride_speeds_mps, [1.2, 2.0, 3.0])
+    assert ev.speed_mps == pytest.approx(np.median([1.2, 2.0, 3.0, 3.5]))  # every reference stride
+    assert ev.clip_recovered_mps is None
+
+
+def test_speed_comes_from_our_strides_without_stride_references() -> None:
+    rec = _recording("", 50.0)
+    ev = compare_strides(rec, np.arange(1.0, 41.0), np.full(40, 1.25), speed_mps=np.full(40, 3.1))
+    assert ev.reference_kind == "distance_m" and ev.speed_mps == pytest.approx(3.1)
+    assert len(ev.reference_stride_lengths_m) == 0
+
+
+def test_clipping_recovered_is_read_from_the_engine_where_it_reports_it() -> None:
+    from soleware.gait.evaluation import evaluate_recording
+    from soleware.gait.pipeline import GaitAnalysis, Stride
+    from soleware.gait.recording import sample_recording_path
+
+    rec = load_recording(sample_recording_path())
+    ga = GaitAnalysis().analyze(rec)
+    ev = evaluate_recording(rec)
+    if "clip_recovered_mps" in Stride.__dataclass_fields__:
+        assert ev.clip_recovered_mps is not None
+        np.testing.assert_array_equal(
+            ev.clip_recovered_mps, [vars(s)["clip_recovered_mps"] for s in ga.strides_]
+        )
+    else:
+        assert ev.clip_recovered_mps is None

@@ -488,3 +488,71 @@ def test_exp40_bunched_timestamps_load_as_one_segment() -> None:
     assert rec.segments == [(0, len(rec))]
     assert len(rec) == 21201  # nothing interpolated
     assert len(rec.warnings) <= 2 and not any("gap" in w for w in rec.warnings)
+
+
+def test_plain_files_and_line_by_line_files_read_the_same(tmp_path: Path) -> None:
+    """A plain file is parsed in one piece; CRLF, blank lines, tabs or a BOM take the line-by-line reader.
+
+    Both must give the same samples, the same line numbers in messages and the same warnings.
+    """
+    data = _signals(400)
+    lines = [",".join(CSV_COLUMNS)] + [",".join(f"{v:.6f}" for v in row) for row in data]
+    plain = load_recording(_write_lines(tmp_path / "plain.csv", lines))
+    crlf = tmp_path / "crlf.csv"
+    crlf.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    blank = _write_lines(tmp_path / "blank.csv", [*lines[:50], "", " \t", *lines[50:]])
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + ("\n".join(lines) + "\n").encode())
+    for path in (crlf, blank, bom):
+        other = load_recording(path)
+        np.testing.assert_array_equal(other.t_s, plain.t_s)
+        np.testing.assert_array_equal(other.acc_mps2, plain.acc_mps2)
+        np.testing.assert_array_equal(other.gyr_rps, plain.gyr_rps)
+        assert other.warnings == plain.warnings == []
+    exact = np.loadtxt(lines[1:], delimiter=",")
+    np.testing.assert_array_equal(np.column_stack([plain.t_s, plain.acc_mps2, plain.gyr_rps]), exact)
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+def test_malformed_row_is_named_by_either_reader(tmp_path: Path, crlf: bool) -> None:
+    data = _signals(300)
+    lines = [",".join(CSV_COLUMNS)] + [",".join(f"{v:.6f}" for v in row) for row in data]
+    lines[120] = lines[120].replace(",", ",x", 1)
+    path = tmp_path / "bad.csv"
+    path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode())
+    assert "line 121: malformed row (non-numeric ax value 'x" in _error(path)
+
+
+def test_trajectory_is_read_only_when_asked(tmp_path: Path) -> None:
+    data = _signals(300)
+    traj = np.column_stack([data[:, 0], np.linspace(0, 3, 300), np.zeros(300), np.zeros(300)])
+    rec = Recording(
+        t_s=data[:, 0],
+        acc_mps2=data[:, 1:4],
+        gyr_rps=data[:, 4:7],
+        sample_rate_hz=100.0,
+        ground_truth=GroundTruth(distance_m=3.0, trajectory=traj),
+    )
+    path = save_recording(rec, tmp_path / "with_traj.csv")
+    np.testing.assert_allclose(load_recording(path).ground_truth.trajectory, traj, atol=1e-6)
+    lean = load_recording(path, with_trajectory=False)
+    assert lean.ground_truth.trajectory is None
+    assert lean.ground_truth.distance_m == 3.0
+
+
+def test_a_plain_file_never_takes_the_line_by_line_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What this package writes is read in one pass (the fast path a one-hour file needs)."""
+    import soleware.gait.recording as recording
+
+    def line_by_line(*args: object) -> None:
+        raise AssertionError("line-by-line reader used")
+
+    rec = Recording(
+        t_s=_signals()[:, 0], acc_mps2=_signals()[:, 1:4], gyr_rps=_signals()[:, 4:7], sample_rate_hz=100
+    )
+    path = save_recording(rec, tmp_path / "plain.csv")
+    path.write_bytes(path.read_bytes() + b"  \n\n")  # trailing blank lines are no rows
+    monkeypatch.setattr(recording, "_read_body", line_by_line)
+    np.testing.assert_allclose(load_recording(path).acc_mps2, rec.acc_mps2, atol=1e-6)

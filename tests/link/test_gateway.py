@@ -279,7 +279,8 @@ async def test_without_a_server_nothing_is_acknowledged(tmp_path):
 
 
 async def test_any_standard_rsc_sensor_works_as_a_foot_pod(tmp_path):
-    """A third-party foot pod (RSC only, no Soleware service, no pairing) gives live values; nothing to sync."""
+    """A foot pod (RSC only, no Soleware service, no pairing) recorded with ``pod=``: live values, nothing to sync
+    (a pod written for the tests, not with our service classes: tests/link/test_gateway_pod.py)."""
     from bumble.core import UUID, AdvertisingData
     from bumble.device import Device
     from bumble.hci import Address
@@ -306,26 +307,30 @@ async def test_any_standard_rsc_sensor_works_as_a_foot_pod(tmp_path):
                 ]
             )
             await pod.start_advertising(advertising_data=bytes(adv), auto_restart=True)
-            gw = await rig.start_gateway(shoes=1)
-            await rig.until(
-                lambda: any(f.link == "connected" for f in gw.feet.values()), 30, "the pod to connect"
+            subscribed = asyncio.Event()
+            rsc.rsc_measurement_characteristic.on(
+                "subscription", lambda _c, notify, _i: notify and subscribed.set()
             )
+            gw = await rig.start_gateway(pod="Foot pod 3000")
+            await rig.until(subscribed.is_set, 30, "the pod to be connected and subscribed to")
             for k in range(20):
                 m = RscMeasurement(
                     speed_mps=3.0,
                     cadence_spm=170,
                     stride_length_m=1.1,
-                    total_distance_m=10.0 * k,
+                    total_distance_m=0.2 * k,  # whole decimetres, as the wire carries them
                     is_running=True,
                 )
                 await rsc.notify_measurement(pod, m)
                 await asyncio.sleep(0.05)
-            await rig.until(lambda: (gw.live_update() or {}).get("distance_m", 0) >= 150, 10, "live values")
+            await rig.until(
+                lambda: gw.pod_state is not None and len(gw.pod_state.recorder) == 20, 10, "values"
+            )
             live = gw.live_update()
+            assert live is not None and live["distance_m"] == pytest.approx(19 * 0.2, abs=1e-6)
             assert live["speed_mps"] == pytest.approx(3.0, abs=0.01) and live["cadence_spm"] == 170
-            foot = next(iter(gw.feet.values()))
-            assert foot.name == "Foot pod 3000" and foot.strides_seen == 0
-            assert gw.stores == {}
+            assert gw.pod_state is not None and gw.pod_state.name == "Foot pod 3000"
+            assert gw.feet == {} and gw.stores == {}
             await rig.stop_gateway()
 
 

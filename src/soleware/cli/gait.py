@@ -39,7 +39,7 @@ def analyze(
     """Analyse one foot's recording: distance, pace, cadence and every stride."""
     path = file or sample_recording_path()
     try:
-        rec = load_recording(path, acc_unit=acc_unit, gyr_unit=gyr_unit)
+        rec = load_recording(path, acc_unit=acc_unit, gyr_unit=gyr_unit, with_trajectory=False)
     except RecordingError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -94,12 +94,41 @@ def analyze(
 @app.command("eval")
 def eval_(
     folder: Annotated[Path, typer.Argument(help="Folder searched recursively for recordings.")],
+    jobs: Annotated[
+        int | None,
+        typer.Option(help="Recordings evaluated at once, one process each; default: one per core."),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Also write an HTML report (tables, error and Bland–Altman plots) to this file."),
+    ] = None,
 ) -> None:
     """Errors against ground truth for every recording of a folder, and their aggregate."""
     if not folder.is_dir():
         Console(stderr=True).print(f"[red]error:[/red] {folder}: not a folder")
         raise typer.Exit(2)
-    results = evaluate_folder(folder)
+    if jobs is not None and jobs < 1:
+        Console(stderr=True).print(f"[red]error:[/red] --jobs must be at least 1, not {jobs}")
+        raise typer.Exit(2)
+    try:
+        results = evaluate_folder(folder, jobs=jobs)
+    except RecordingError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if report is not None:
+        from soleware.gait.report import accuracy_report
+
+        page = accuracy_report(
+            results,
+            title=f"Soleware gait engine against ground truth — {folder}",
+            peer_note="gaitmap's errors on the same recordings: benchmarks/accuracy_report.py in a checkout "
+            "where scripts/peers installed it.",
+        ).html
+        try:
+            report.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            Console(stderr=True).print(f"[red]error:[/red] cannot write the report: {exc}")
+            raise typer.Exit(2) from None
     table = Table(title=f"Gait engine against ground truth — {folder}")
     for col in (
         "recording",
@@ -158,3 +187,5 @@ def eval_(
             f(float(np.median(rm)) if rm else None, ".1f"),
         )
     console.print(agg)
+    if report is not None:
+        console.print(f"report: {report}", highlight=False)

@@ -121,7 +121,9 @@ def serve(
     _run(main())
 
 
-gateway_app = typer.Typer(help="The phone: connect to the shoes, show them live, sync their runs.")
+gateway_app = typer.Typer(
+    help="The phone: connect to the shoes (or a running pod), show them live, sync their runs."
+)
 app.add_typer(gateway_app, name="gateway")
 rejected_app = typer.Typer(
     help="Runs the run service refused, kept by the gateway: see them, send them again.", no_args_is_help=True
@@ -153,6 +155,13 @@ def gateway(
     exit_after_upload: Annotated[
         int, typer.Option(help="stop after this many runs are uploaded (0: never)")
     ] = 0,
+    pod: Annotated[
+        str | None,
+        typer.Option(
+            help="record a running pod (any Running Speed and Cadence sensor) instead of shoes: 'any', its name "
+            "or its address; the run is uploaded when the gateway stops (Ctrl-C)"
+        ),
+    ] = None,
 ) -> None:
     """The phone: connect to the shoes, show them live, sync their runs to the run service."""
     if ctx.invoked_subcommand is not None:
@@ -161,6 +170,8 @@ def gateway(
         raise typer.BadParameter(
             "give the phone's controller, e.g. tcp-client:127.0.0.1:9103", param_hint="--transport"
         )
+    if pod is not None and not pod.strip():
+        raise typer.BadParameter("give 'any', the pod's name or its address", param_hint="--pod")
     from rich.live import Live
 
     from soleware.console import render
@@ -173,7 +184,7 @@ def gateway(
 
     async def main() -> None:
         central = await BumbleCentral(transport, keys_path=state_dir / "keys.json").open()
-        gw = Gateway(central, state_dir=state_dir, server=client, shoes=shoes, time_zone=time_zone)
+        gw = Gateway(central, state_dir=state_dir, server=client, shoes=shoes, time_zone=time_zone, pod=pod)
         task = asyncio.create_task(gw.run())
         try:
             if view:
@@ -196,8 +207,8 @@ def gateway(
             await central.close()
             if client is not None:
                 await client.close()
-        for u in gw.uploads:
-            typer.echo(f"run {u['run_id']}: {'stored' if u['created'] else 'already stored'}")
+            for u in gw.uploads:  # also when stopped by Ctrl-C, as a pod run is
+                typer.echo(f"run {u['run_id']}: {'stored' if u['created'] else 'already stored'}")
 
     _run(main())
 

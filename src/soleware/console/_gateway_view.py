@@ -1,7 +1,8 @@
 """The gateway's live terminal view: big numbers for the runner, one column per foot for the details.
 
 A value that is not known, or not true for this stride, is shown as "–" (flight time only for running strides
-with a flight phase: walking has none)."""
+with a flight phase: walking has none). A third-party pod gets the big numbers and one column about the sensor:
+it has no per-foot form."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from soleware.link.gateway import Gateway, has_flight
+from soleware.link.gateway import Gateway, PodState, has_flight
 
 __all__ = ["render"]
 
@@ -43,7 +44,9 @@ def render(gateway: Gateway) -> Group:
     for _ in range(4):
         top.add_column(justify="center")
     if live is None:
-        top.add_row(Text("waiting for the shoes…", style="dim"))
+        top.add_row(
+            Text("waiting for the pod…" if gateway.pod is not None else "waiting for the shoes…", style="dim")
+        )
     else:
         top.add_row(
             Text(_pace(live["speed_mps"]), style="bold"),
@@ -52,6 +55,8 @@ def render(gateway: Gateway) -> Group:
             Text(f"{live['cadence_spm']:.0f}", style="bold"),
         )
         top.add_row("pace /km", "km", "time", "steps/min")
+    if gateway.pod is not None:
+        return Group(Panel(top, title="Soleware — live"), *_pod_rows(gateway.pod_state), *_outcomes(gateway))
     feet = Table(expand=True)
     feet.add_column("")
     sides = [s for s in ("left", "right") if s in gateway.feet]
@@ -84,7 +89,34 @@ def render(gateway: Gateway) -> Group:
         "synced",
         [str(gateway.stores[f.serial].received) if f.serial in gateway.stores else "0" for f in fs],
     )
-    parts: list[RenderableType] = [Panel(top, title="Soleware — live"), feet]
+    return Group(Panel(top, title="Soleware — live"), feet, *_outcomes(gateway))
+
+
+def _pod_rows(pod: PodState | None) -> list[RenderableType]:
+    """The pod's column: what it is, its link and what it sends (no per-foot form: a pod has none)."""
+    table = Table(expand=True)
+    table.add_column("")
+    table.add_column("pod", justify="right")
+    if pod is None:
+        table.add_row("link", f"[{_LINK_STYLE['searching']}]searching[/]")
+        return [table]
+    m = pod.rsc
+    table.add_row("link", f"[{_LINK_STYLE.get(pod.link, 'white')}]{pod.link}[/]")
+    label = pod.label
+    table.add_row("sensor", pod.name)
+    extra = " ".join(x for x in (label.manufacturer, label.model) if x) if label is not None else ""
+    table.add_row("made by", extra or "–")
+    table.add_row("serial", (label.serial or "–") if label is not None else "–")
+    table.add_row("battery", f"{pod.battery_pct}%" if pod.battery_pct is not None else "–")
+    table.add_row(
+        "stride", f"{m.stride_length_m:.2f} m" if m is not None and m.stride_length_m is not None else "–"
+    )
+    table.add_row("notifications", f"{len(pod.recorder)} ({pod.recorder.skipped} skipped)")
+    return [table]
+
+
+def _outcomes(gateway: Gateway) -> list[RenderableType]:
+    parts: list[RenderableType] = []
     for u in gateway.uploads[-3:]:
         verb = "uploaded" if u.get("created") else "already on the server"
         parts.append(
@@ -94,4 +126,4 @@ def render(gateway: Gateway) -> Group:
         )
     for why in gateway.rejections[-3:]:
         parts.append(Text(f"run refused by the server (kept by the gateway): {why[:160]}", style="bold red"))
-    return Group(*parts)
+    return parts

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
-__all__ = ["window_mean", "moving_average", "repair_saturation", "runs_of_true", "samples"]
+__all__ = ["find_peaks", "moving_average", "repair_saturation", "runs_of_true", "samples", "window_mean"]
 
 
 def samples(duration_s: float, sample_rate_hz: float, *, minimum: int = 1) -> int:
@@ -78,3 +81,56 @@ def window_mean(x: np.ndarray, index: np.ndarray, half: int) -> np.ndarray:
     lo = np.clip(index - half, 0, len(x) - 1)
     hi = np.clip(index + half + 1, 1, len(x))
     return (csum[hi] - csum[lo]) / (hi - lo)[:, None]
+
+
+def find_peaks(x: np.ndarray, *, distance: float | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Local maxima of a 1-D signal, as ``scipy.signal.find_peaks(x, distance=...)`` finds them.
+
+    Hand-written so the gait engine does not import ``scipy.signal`` (most of a command's start-up time); the
+    same peaks in the same order for every input, ties and plateaus included (the tests compare with scipy). A
+    plateau's peak is its middle sample (rounded down); a plateau at either end is no peak. With ``distance``
+    (samples, at least 1), peaks closer than that to a higher one are dropped, the highest first. The second
+    element is an empty properties dict, for scipy's call shape.
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"`x` must be a 1-D array, not {x.ndim}-D")
+    if distance is not None and distance < 1:
+        raise ValueError("`distance` must be greater or equal to 1")
+    peaks = _local_maxima(x)
+    if distance is not None and len(peaks) > 1:
+        peaks = peaks[_keep_by_distance(peaks, x[peaks], math.ceil(distance))]
+    return peaks, {}
+
+
+def _local_maxima(x: np.ndarray) -> np.ndarray:
+    if len(x) < 3:
+        return np.zeros(0, dtype=np.intp)
+    if not np.any(x[1:] == x[:-1]):
+        return np.flatnonzero((x[1:-1] > x[:-2]) & (x[1:-1] > x[2:])) + 1
+    # runs of equal values: a run higher than both neighbouring runs is a peak (a plateau), at its middle
+    start = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
+    end = np.r_[start[1:], len(x)] - 1
+    v = x[start]
+    peak = np.r_[False, v[:-1] < v[1:]] & np.r_[v[1:] < v[:-1], False]
+    return (start[peak] + end[peak]) // 2
+
+
+def _keep_by_distance(peaks: np.ndarray, height: np.ndarray, distance: int) -> np.ndarray:
+    """Which peaks survive, visiting them from the highest down (ties in ``np.argsort``'s order, as scipy)."""
+    pos = peaks.tolist()
+    n = len(pos)
+    keep = [True] * n
+    for j in np.argsort(height)[::-1].tolist():
+        if not keep[j]:
+            continue
+        p = pos[j]
+        k = j - 1
+        while k >= 0 and p - pos[k] < distance:
+            keep[k] = False
+            k -= 1
+        k = j + 1
+        while k < n and pos[k] - p < distance:
+            keep[k] = False
+            k += 1
+    return np.array(keep, dtype=bool)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 from soleware.gait.pipeline import GaitAnalysis
 from soleware.gait.recording import Recording, load_recording
@@ -23,7 +24,17 @@ __all__ = [
     "footfalls_xy_m",
     "mocap_footfalls",
     "recordings_with_truth",
+    "speed_band",
 ]
+
+#: speed bands (upper bound m/s, name) of the accuracy report; issue 17 calls > 6 m/s a sprint
+SPEED_BANDS = ((2.0, "walk"), (3.5, "jog"), (6.0, "run"), (float("inf"), "sprint"))
+
+
+def speed_band(speed_mps: float) -> str:
+    """The band of a speed: walk < 2 m/s ≤ jog < 3.5 m/s ≤ run < 6 m/s ≤ sprint."""
+    return next(name for top, name in SPEED_BANDS if speed_mps < top)
+
 
 #: What a reference distance is, by the ground truth it comes from (``Evaluation.reference_kind``).
 REFERENCE_KINDS = {
@@ -71,16 +82,29 @@ class Evaluation:
     reference_kind: str | None = None
     walked_m: float = 0.0
     sidecar_error_pct: float | None = None
+    #: the reference length of each paired stride, in the order of ``stride_length_errors_m`` (m)
+    reference_stride_lengths_m: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    #: the reference speed of each paired stride: its length over its duration (m/s)
+    reference_stride_speeds_mps: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    #: median speed: of the reference strides where there are some, else of ours (m/s); None without strides
+    speed_mps: float | None = None
+    #: velocity the engine gave back to clipped accelerometer samples, per stride of ours (m/s); None where the
+    #: engine reports no such thing
+    clip_recovered_mps: np.ndarray | None = None
 
 
 def evaluate_recording(recording: Recording, analysis: GaitAnalysis | None = None) -> Evaluation:
     """Analyse ``recording`` and compare with its ground truth."""
     ga = (analysis or GaitAnalysis()).analyze(recording)
+    strides = ga.strides_
+    recovered = [getattr(s, "clip_recovered_mps", None) for s in strides]
     return compare_strides(
         recording,
-        np.array([s.t_end_s for s in ga.strides_]),
-        np.array([s.length_m for s in ga.strides_]),
+        np.array([s.t_end_s for s in strides]),
+        np.array([s.length_m for s in strides]),
         footfalls_xy_m=footfalls_xy_m(ga),
+        speed_mps=np.array([s.speed_mps for s in strides]),
+        clip_recovered_mps=None if None in recovered else np.array(recovered, dtype=float),
     )
 
 
@@ -116,6 +140,8 @@ def mocap_footfalls(
     fs_hz = 1.0 / float(np.median(np.diff(t)))
     pos = trajectory[:, 1:4]
     if cutoff_hz < 0.5 * fs_hz:
+        from scipy.signal import butter, sosfiltfilt  # here, not at the top: analysing alone never needs it
+
         pos = sosfiltfilt(butter(2, cutoff_hz, fs=fs_hz, output="sos"), pos, axis=0)
     speed = np.linalg.norm(np.gradient(pos, t, axis=0), axis=1)
     edges = np.diff(np.r_[0, (speed < still_mps).astype(np.int8), 0])
@@ -161,12 +187,15 @@ def compare_strides(
     length_m: np.ndarray,
     *,
     footfalls_xy_m: np.ndarray | None = None,
+    speed_mps: np.ndarray | None = None,
+    clip_recovered_mps: np.ndarray | None = None,
 ) -> Evaluation:
     """Errors of any engine's strides against ``recording``'s truth.
 
     ``t_end_s`` (sorted) and ``length_m`` are the strides' end times and horizontal lengths; ``footfalls_xy_m``,
     where the engine gives positions, is ``(n + 1, 2)``: where the first stride starts and each one ends, in one
-    horizontal frame (m).
+    horizontal frame (m). ``speed_mps`` (the engine's speed per stride) gives the recording a speed where the
+    reference has no strides; ``clip_recovered_mps`` is passed through to the result.
     """
     gt = recording.ground_truth
     t_end = np.asarray(t_end_s, dtype=float)
@@ -178,7 +207,8 @@ def compare_strides(
     n_ref = gt.steps
     n_ours = len(t_end)
     rmse = None
-    errors = np.zeros(0)
+    errors = ref_lengths = ref_speeds = np.zeros(0)
+    speed = float(np.median(speed_mps)) if speed_mps is not None and len(speed_mps) else None
     corners = corner_points(recording.notes)
     if gt.strides is not None and len(gt.strides) and len(t_end):
         kind = "strides"
@@ -191,6 +221,7 @@ def compare_strides(
         ref_d = float(gt.strides[:, 2].sum())
         n_ref = len(gt.strides)
         n_ours = int(inside.sum())
+        speed = float(np.median(gt.strides[:, 2] / np.maximum(gt.strides[:, 1] - gt.strides[:, 0], 1e-9)))
         # Pair each reference stride with our stride whose end is nearest its end (within half a stride).
         if len(t_end) > 1:
             ref_end = gt.strides[:, 1]
@@ -198,6 +229,8 @@ def compare_strides(
             j = np.where(np.abs(t_end[j - 1] - ref_end) < np.abs(t_end[j] - ref_end), j - 1, j)
             ok = np.abs(t_end[j] - ref_end) < 0.5 * (gt.strides[:, 1] - gt.strides[:, 0])
             errors = length[j[ok]] - gt.strides[ok, 2]
+            ref_lengths = gt.strides[ok, 2]
+            ref_speeds = ref_lengths / np.maximum(gt.strides[ok, 1] - gt.strides[ok, 0], 1e-9)
             if len(errors):
                 rmse = float(np.sqrt(np.mean(errors**2)))
     elif gt.trajectory is not None and len(mocap := mocap_footfalls(gt.trajectory)) > 1:
@@ -221,22 +254,52 @@ def compare_strides(
         reference_kind=kind,
         walked_m=walked,
         sidecar_error_pct=100.0 * (walked - gt.distance_m) / gt.distance_m if gt.distance_m else None,
+        reference_stride_lengths_m=ref_lengths,
+        reference_stride_speeds_mps=ref_speeds,
+        speed_mps=speed,
+        clip_recovered_mps=clip_recovered_mps,
     )
 
 
 def recordings_with_truth(folder: str | Path) -> Iterator[Recording]:
     """Every recording below ``folder`` with a stride reference or a ground-truth distance not marked approximate."""
-    for csv in sorted(Path(folder).rglob("*.csv")):
-        if csv.name.endswith(".gt.csv") or not csv.with_suffix(".json").exists():
-            continue
+    for csv in _candidates(folder):
         rec = load_recording(csv)
-        gt = rec.ground_truth
-        approximate = "approx" in (gt.distance_source or "").lower()
-        if gt.strides is None and (gt.distance_m is None or approximate):
-            continue
-        yield rec
+        if _has_truth(rec):
+            yield rec
 
 
-def evaluate_folder(folder: str | Path) -> list[Evaluation]:
-    """Every recording with a ground-truth distance or stride reference below ``folder``."""
-    return [evaluate_recording(rec) for rec in recordings_with_truth(folder)]
+def _candidates(folder: str | Path) -> list[Path]:
+    return [
+        csv
+        for csv in sorted(Path(folder).rglob("*.csv"))
+        if not csv.name.endswith(".gt.csv") and csv.with_suffix(".json").exists()
+    ]
+
+
+def _has_truth(rec: Recording) -> bool:
+    gt = rec.ground_truth
+    approximate = "approx" in (gt.distance_source or "").lower()
+    return gt.strides is not None or (gt.distance_m is not None and not approximate)
+
+
+def _evaluate_path(csv: Path) -> Evaluation | None:
+    rec = load_recording(csv)
+    return evaluate_recording(rec) if _has_truth(rec) else None
+
+
+def evaluate_folder(folder: str | Path, *, jobs: int | None = None) -> list[Evaluation]:
+    """Every recording with a ground-truth distance or stride reference below ``folder``, in path order.
+
+    The recordings are evaluated by ``jobs`` processes at once (default: one per core; 1: in this process).
+    """
+    if jobs is not None and jobs < 1:
+        raise ValueError(f"jobs must be at least 1, not {jobs}")
+    paths = _candidates(folder)
+    jobs = min(jobs or os.cpu_count() or 1, len(paths))
+    if jobs <= 1:
+        results = [_evaluate_path(p) for p in paths]
+    else:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(_evaluate_path, paths, chunksize=1))
+    return [r for r in results if r is not None]

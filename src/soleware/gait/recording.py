@@ -32,6 +32,7 @@ import math
 import os
 from pathlib import Path
 from typing import Any
+from warnings import catch_warnings, simplefilter
 
 import numpy as np
 
@@ -150,11 +151,15 @@ def _sidecar_path(csv_path: Path) -> Path:
 # loading
 
 
-def load_recording(path: str | Path, *, acc_unit: str = "auto", gyr_unit: str = "auto") -> Recording:
+def load_recording(
+    path: str | Path, *, acc_unit: str = "auto", gyr_unit: str = "auto", with_trajectory: bool = True
+) -> Recording:
     """Read ``<stem>.csv`` and its ``<stem>.json`` sidecar (optional), validate and repair what can be repaired.
 
     ``acc_unit`` / ``gyr_unit`` state the units of the file's columns; they are converted to m/s² and rad/s
-    here. ``"auto"`` expects SI units and raises when the values look like g or deg/s.
+    here. ``"auto"`` expects SI units and raises when the values look like g or deg/s. ``with_trajectory=False``
+    skips reading the reference trajectory a sidecar names (``ground_truth.trajectory`` stays None): it is as
+    large as the recording and only evaluation needs it.
     """
     if acc_unit not in _ACC_UNITS:
         raise ValueError(f"acc_unit must be one of {', '.join(_ACC_UNITS)}, not {acc_unit!r}")
@@ -211,7 +216,7 @@ def load_recording(path: str | Path, *, acc_unit: str = "auto", gyr_unit: str = 
         placement=str(meta.get("placement") or "unknown"),
         side=str(meta.get("side") or "unknown"),
         activity=str(meta.get("activity") or "unknown"),
-        ground_truth=_ground_truth(csv_path, meta),
+        ground_truth=_ground_truth(csv_path, meta, with_trajectory=with_trajectory),
         source=meta.get("source") or {},
         notes=meta.get("notes") or "",
         name=csv_path.stem,
@@ -246,15 +251,63 @@ def _sidecar_rate_hz(csv_path: Path, meta: dict[str, Any]) -> float | None:
 
 def _read_table(csv_path: Path, warnings: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Parse the CSV into an (n, 7) array in CSV_COLUMNS order, with each row's line number in the file."""
+    raw = csv_path.read_bytes()
+    plain = _read_plain(csv_path, raw)
+    if plain is not None:
+        return plain
     try:
-        text = csv_path.read_bytes().decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RecordingError(f"{csv_path}: not a UTF-8 text file ({exc})") from None
     # power loss while writing often leaves NUL padding after the last complete byte
     lines = text.rstrip("\x00 \t\r\n").splitlines()
-    if not lines:
+    header = _read_header(csv_path, lines[0] if lines else "")
+    table, line_no = _read_body(csv_path, lines[1:], header, warnings)
+    return table[:, [header.index(name) for name in CSV_COLUMNS]], line_no
+
+
+def _read_plain(csv_path: Path, raw: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """A plain file (ASCII, no NUL, every row complete and numeric) in one ``np.loadtxt`` pass over the file.
+
+    None for anything else, which the line-by-line reader then parses, repairs or names the line of. Blank lines
+    (which ``np.loadtxt`` would skip, shifting the line numbers) show as fewer rows than line breaks.
+    """
+    if not raw.isascii() or b"\x00" in raw:
+        return None
+    end = len(raw)
+    while end and raw[end - 1] in b" \t\r\n":  # no rstrip: it would copy the whole file
+        end -= 1
+    first_break = raw.find(b"\n", 0, end)
+    if first_break <= 0:
+        return None
+    header = _read_header(csv_path, raw[:first_break].decode("ascii"))
+    if _row_problem(raw[raw.rfind(b"\n", 0, end) + 1 : end].decode("ascii"), header):
+        return None
+    rows = raw.count(b"\n", 0, end)
+    try:  # ``max_rows``: the whitespace after the last row is no row; a blank line before it warns, and fails here
+        with catch_warnings():
+            simplefilter("error", UserWarning)
+            table = np.loadtxt(
+                csv_path,
+                delimiter=",",
+                comments=None,
+                dtype=float,
+                ndmin=2,
+                skiprows=1,
+                max_rows=rows,
+                encoding="ascii",
+            )
+    except (ValueError, UnicodeDecodeError, UserWarning):
+        return None
+    if len(table) != rows:
+        return None
+    return table[:, [header.index(name) for name in CSV_COLUMNS]], np.arange(2, len(table) + 2)
+
+
+def _read_header(csv_path: Path, line: str) -> list[str]:
+    if not line.strip():
         raise RecordingError(f"{csv_path}: empty file")
-    header = [name.strip().strip('"').strip() for name in lines[0].split(",")]
+    header = [name.strip().strip('"').strip() for name in line.split(",")]
     unknown = [name for name in header if name not in CSV_COLUMNS]
     missing = [name for name in CSV_COLUMNS if name not in header]
     doubled = sorted({name for name in header if header.count(name) > 1})
@@ -270,7 +323,13 @@ def _read_table(csv_path: Path, warnings: list[str]) -> tuple[np.ndarray, np.nda
             f"{csv_path}: line 1: bad header ({'; '.join(problems)}); expected the columns "
             f"{','.join(CSV_COLUMNS)} (any order)"
         )
-    body = lines[1:]
+    return header
+
+
+def _read_body(
+    csv_path: Path, body: list[str], header: list[str], warnings: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The data lines one by one: blank lines skipped, a cut-off last line dropped, a malformed one named."""
     line_no = np.arange(2, len(body) + 2)
     if any(not line.strip() for line in body):
         keep = [i for i, line in enumerate(body) if line.strip()]
@@ -300,8 +359,7 @@ def _read_table(csv_path: Path, warnings: list[str]) -> tuple[np.ndarray, np.nda
             table = np.loadtxt(body, delimiter=",", comments=None, dtype=float, ndmin=2)
         except ValueError:
             raise RecordingError(f"{csv_path}: cannot parse ({exc})") from None
-    order = [header.index(name) for name in CSV_COLUMNS]
-    return table[:, order], line_no
+    return table, line_no
 
 
 def _row_problem(line: str, header: list[str]) -> str:
@@ -576,7 +634,7 @@ def _clipped(
 # ground truth
 
 
-def _ground_truth(csv_path: Path, meta: dict[str, Any]) -> GroundTruth:
+def _ground_truth(csv_path: Path, meta: dict[str, Any], *, with_trajectory: bool) -> GroundTruth:
     side_path = _sidecar_path(csv_path)
     gt = meta.get("ground_truth") or {}
     if not isinstance(gt, dict):
@@ -597,7 +655,7 @@ def _ground_truth(csv_path: Path, meta: dict[str, Any]) -> GroundTruth:
         strides = np.array(rows, dtype=float)
         details = [dict(stride) for stride in raw_strides]
     traj = None
-    if gt.get("trajectory"):
+    if gt.get("trajectory") and with_trajectory:
         traj_path = csv_path.parent / str(gt["trajectory"])
         if traj_path.exists():
             try:

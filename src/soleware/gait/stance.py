@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Self
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from soleware.gait import _quat as quat
-from soleware.gait._signal import moving_average, samples
+from soleware.gait._signal import find_peaks, moving_average, samples
 from soleware.gait.vocabulary import GRAVITY_MPS2
 
 __all__ = ["AdaptiveStanceDetector", "local_stride_period_s", "stillness"]

@@ -23,7 +23,12 @@ from bumble.profiles.battery_service import BatteryServiceProxy
 from bumble.profiles.device_information_service import DeviceInformationServiceProxy
 from bumble.transport import open_transport
 
-from soleware.link.rsc import RscMeasurement, RunningSpeedAndCadenceServiceProxy
+from soleware.link.rsc import (
+    RSC_MEASUREMENT_CHARACTERISTIC,
+    RscFeature,
+    RscMeasurement,
+    RunningSpeedAndCadenceServiceProxy,
+)
 from soleware.link.shoe import parse_advertised_name
 from soleware.link.soleware_service import RunInfo, SolewareServiceProxy, StrideDetail
 
@@ -65,6 +70,9 @@ class ShoeLink(Protocol):
     serial: str
 
     async def subscribe_rsc(self, callback: Callable[[RscMeasurement], Any]) -> None: ...
+    async def subscribe_rsc_bytes(self, callback: Callable[[bytes], Any]) -> None: ...
+    async def read_feature(self) -> RscFeature | None: ...
+    async def read_device_information(self) -> dict[str, str | None]: ...
     async def subscribe_strides(self, callback: Callable[[StrideDetail], Any]) -> None: ...
     async def subscribe_battery(self, callback: Callable[[int], Any]) -> None: ...
     async def list_runs(self) -> list[RunInfo]: ...
@@ -164,6 +172,43 @@ class _BumbleShoe:
 
     async def subscribe_rsc(self, callback: Callable[[RscMeasurement], Any]) -> None:
         await self._op(self.rsc.subscribe_measurements(callback))
+
+    async def subscribe_rsc_bytes(self, callback: Callable[[bytes], Any]) -> None:
+        """Notifications of RSC Measurement as sent, for a sensor whose bytes may not decode (a third-party pod)."""
+        raw = self.rsc.service_proxy.get_required_characteristic_by_uuid(RSC_MEASUREMENT_CHARACTERISTIC)
+        await self._op(raw.subscribe(callback))
+
+    async def read_feature(self) -> RscFeature | None:
+        """RSC Feature, None when the read fails (mandatory, but a pod that does not answer still runs)."""
+        try:
+            return await self._op(self.rsc.read_feature())
+        except LinkLost:
+            raise
+        except Exception as exc:
+            log.info("%s: RSC Feature not read: %s", self.serial, exc)
+            return None
+
+    async def read_device_information(self) -> dict[str, str | None]:
+        """Manufacturer, model and serial from Device Information, each None where the sensor has none."""
+        out: dict[str, str | None] = {"manufacturer": None, "model": None, "serial": None}
+        if self.info is None:
+            return out
+        for key, characteristic in (
+            ("manufacturer", self.info.manufacturer_name),
+            ("model", self.info.model_number),
+            ("serial", self.info.serial_number),
+        ):
+            if characteristic is None:
+                continue
+            try:
+                value = await self._op(characteristic.read_value())
+            except LinkLost:
+                raise
+            except Exception as exc:
+                log.info("%s: Device Information %s not read: %s", self.serial, key, exc)
+                continue
+            out[key] = value.strip("\x00 ").strip() or None
+        return out
 
     async def subscribe_strides(self, callback: Callable[[StrideDetail], Any]) -> None:
         if self.soleware is None:

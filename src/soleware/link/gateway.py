@@ -12,6 +12,9 @@ Rules that keep runs from being lost or doubled:
   acknowledged for it. The server is told about it too (it keeps refused uploads for the runner to see and send
   again, ``/api/refused-uploads``); ``soleware gateway rejected list|resend`` works on the folder.
 - Live values go to the server while running; the run itself always comes from the shoes' logs.
+- A third-party pod (``pod=``, see ``soleware.link.pod``) keeps no log: the gateway records its notifications,
+  writes them to ``pod/`` in the state directory as it goes, and uploads them when stopped; a pod run not yet
+  stored is sent at the next start.
 
 The gateway talks to the server over HTTP like any client; it imports nothing of ``soleware.runs``.
 """
@@ -35,7 +38,16 @@ import httpx
 
 from soleware.gait.vocabulary import GRAVITY_MPS2, Gait, Side, StrikeType
 from soleware.link.central import Central, LinkLost, ShoeAdvert, ShoeLink
-from soleware.link.rsc import RscMeasurement
+from soleware.link.pod import (
+    MAX_SPEED_MPS,
+    PodRecorder,
+    PodUpload,
+    SensorLabel,
+    matches_pod,
+    pod_run_name,
+    save_pod_run,
+)
+from soleware.link.rsc import RscFeature, RscMeasurement
 from soleware.link.soleware_service import StrideDetail
 from soleware.shoe.runlog import LogRecord, RunEnd, RunStart, Stride
 
@@ -43,6 +55,7 @@ __all__ = [
     "FootState",
     "Gateway",
     "LoggedRun",
+    "PodState",
     "RejectedRun",
     "RunUpload",
     "ServerClient",
@@ -79,6 +92,18 @@ class FootState:
     reconnects: int = 0
     #: monotonic time each stride notification arrived: (seq, time) — for latency measurements
     stride_arrivals: list[tuple[int, float]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class PodState(FootState):
+    """The third-party pod being recorded: its link and latest values as for a foot, plus the label and the run."""
+
+    address: str = ""
+    feature: RscFeature | None = None
+    label: SensorLabel | None = None
+    recorder: PodRecorder = dataclasses.field(default_factory=PodRecorder)
+    #: monotonic time the run being recorded was last written to the state directory
+    saved_at: float = 0.0
 
 
 def _sent(body: Any, loc: list[Any]) -> Any:
@@ -432,9 +457,12 @@ class ServerClient:
     async def end_live(self) -> None:
         await self._request("DELETE", "/api/live")
 
-    async def upload_run(self, body: RunUpload) -> dict[str, Any]:
+    async def upload_run(self, body: RunUpload | PodUpload) -> dict[str, Any]:
         """Store a run; :class:`UploadRejected` when the server refuses it for good, RuntimeError when for now."""
-        payload = body.to_json()
+        return await self.upload_json(body.to_json())
+
+    async def upload_json(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`upload_run` for a body already in its JSON form (a pod run kept on disk)."""
         r = await self._request("POST", "/api/runs", json=payload)
         if 400 <= r.status_code < 500 and r.status_code not in (401, 408, 429):
             raise UploadRejected(f"{r.status_code} {_reasons(r, payload)}")
@@ -487,6 +515,11 @@ class Gateway:
         Left and right runs starting within this many seconds are one run.
     single_foot_after_s
         Upload one foot's run alone when the other foot's has not come in by then.
+    pod
+        Record a third-party RSC pod instead of shoes: ``"any"``, its name or its address. Soleware shoes are
+        then left alone (and pods are, without it).
+    pod_checkpoint_s
+        How often the pod run being recorded is written to the state directory.
     """
 
     def __init__(
@@ -503,6 +536,8 @@ class Gateway:
         sync_interval_s: float = 2.0,
         live_interval_s: float = 0.1,
         on_change: Callable[[], None] | None = None,
+        pod: str | None = None,
+        pod_checkpoint_s: float = 30.0,
     ) -> None:
         self.central = central
         self.state_dir = state_dir
@@ -515,6 +550,13 @@ class Gateway:
         self.sync_interval_s = sync_interval_s
         self.live_interval_s = live_interval_s
         self.on_change = on_change
+        self.pod = pod
+        self.pod_checkpoint_s = pod_checkpoint_s
+        if pod is not None:
+            self.expected_shoes = 1
+        #: the pod being recorded (``pod=``), once found
+        self.pod_state: PodState | None = None
+        self._ignored: set[str] = set()
         self.feet: dict[str, FootState] = {}
         self.stores: dict[str, SyncStore] = {}
         self.links: dict[str, ShoeLink] = {}
@@ -541,6 +583,8 @@ class Gateway:
         is seen advertising, so a shoe that is away never holds back another.
         """
         self._tasks.append(asyncio.create_task(self._live_loop()))
+        if self.pod is not None:
+            self._tasks.append(asyncio.create_task(self._upload_kept_pod_runs()))
         try:
             while not self.stopping.is_set():
                 if len(self._sighted) >= self.expected_shoes and not any(
@@ -551,7 +595,7 @@ class Gateway:
                         await asyncio.wait_for(self._searching.wait(), SCAN_WINDOW_S)
                     continue
                 for a in await self.central.scan(SCAN_WINDOW_S):
-                    if self.serials is not None and a.serial not in self.serials:
+                    if not self._wanted(a):
                         continue
                     key = a.serial or a.address
                     if key not in self._sighted:
@@ -570,6 +614,23 @@ class Gateway:
                     await t
             for link in list(self.links.values()):
                 await link.close()
+            if self.pod_state is not None:
+                await self._finish_pod(self.pod_state)
+
+    def _wanted(self, a: ShoeAdvert) -> bool:
+        """Whether to use a sensor seen advertising: shoes (of ``serials``), or the pod asked for."""
+        if self.pod is not None:
+            return not a.is_soleware and matches_pod(self.pod, name=a.name, address=a.address)
+        if not a.is_soleware:
+            if a.address not in self._ignored:
+                self._ignored.add(a.address)
+                log.info(
+                    "%s (%s) is not a Soleware shoe, left alone (a pod: record it with --pod)",
+                    a.name,
+                    a.address,
+                )
+            return False
+        return self.serials is None or a.serial in self.serials
 
     def stop(self) -> None:
         self.stopping.set()
@@ -592,10 +653,21 @@ class Gateway:
     async def _keep(self, advert: ShoeAdvert) -> None:
         """One shoe, forever: connect, subscribe, sync; on loss, disconnect, wait to see it advertise, reconnect."""
         key = advert.serial or advert.address
-        side = advert.side or ("left" if "left" not in self.feet else "right")
-        foot = self.feet.setdefault(
-            side, FootState(side=side, serial=advert.serial or advert.address, name=advert.name)
-        )
+        foot: FootState
+        if self.pod is not None:
+            name = advert.name or advert.address
+            foot = self.pod_state = self.pod_state or PodState(
+                side="pod",
+                serial=advert.address,
+                name=name,
+                address=advert.address,
+                recorder=PodRecorder(name=name),
+            )
+        else:
+            side = advert.side or ("left" if "left" not in self.feet else "right")
+            foot = self.feet.setdefault(
+                side, FootState(side=side, serial=advert.serial or advert.address, name=advert.name)
+            )
         backoff = 0.25
         while not self.stopping.is_set():
             await self._sighted[key].wait()
@@ -609,13 +681,18 @@ class Gateway:
                 foot.link = "connected"
                 log.info("%s: connected", foot.serial)
                 backoff = 0.25
-                await link.subscribe_rsc(functools.partial(self._on_rsc, foot))
-                if advert.is_soleware:
-                    await link.subscribe_strides(functools.partial(self._on_stride, foot))
+                if isinstance(foot, PodState):
+                    await self._start_pod(link, foot)
+                else:
+                    await link.subscribe_rsc(functools.partial(self._on_rsc, foot))
+                    if advert.is_soleware:
+                        await link.subscribe_strides(functools.partial(self._on_stride, foot))
                 await link.subscribe_battery(functools.partial(self._on_battery, foot))
                 self._changed()
                 while not link.lost.is_set() and not self.stopping.is_set():
-                    if advert.is_soleware:
+                    if isinstance(foot, PodState):
+                        self._checkpoint_pod(foot)
+                    elif advert.is_soleware:
                         await self._sync(link, foot)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(link.lost.wait(), self.sync_interval_s)
@@ -658,7 +735,9 @@ class Gateway:
         self._changed()
 
     def live_update(self) -> dict[str, Any] | None:
-        """Both feet's latest values as one live update (speed and distance averaged over the feet)."""
+        """Both feet's latest values as one live update (speed and distance averaged over the feet), or the pod's."""
+        if self.pod_state is not None:
+            return self._pod_live(self.pod_state)
         feet = [f for f in self.feet.values() if f.rsc is not None]
         rscs = [f.rsc for f in feet if f.rsc is not None]
         if not feet:
@@ -703,6 +782,115 @@ class Gateway:
                 except httpx.HTTPError as exc:
                     log.warning("live update not delivered: %s", exc)
             await asyncio.sleep(self.live_interval_s)
+
+    # ------------------------------------------------------------------ a third-party pod
+    async def _start_pod(self, link: ShoeLink, pod: PodState) -> None:
+        """Label the pod (first connection only) and record its notifications."""
+        if pod.label is None:
+            info = await link.read_device_information()
+            pod.label = SensorLabel(name=pod.name, **info)
+            pod.feature = await link.read_feature()
+            log.info("%s: a pod, recorded as %s; features %r", pod.address, pod.label, pod.feature)
+        await link.subscribe_rsc_bytes(functools.partial(self._on_pod_bytes, pod))
+
+    def _on_pod_bytes(self, pod: PodState, data: bytes) -> None:
+        m = pod.recorder.add(data)
+        if m is not None:
+            pod.rsc = m
+            self._live_dirty.set()
+            self._changed()
+
+    def _pod_live(self, pod: PodState) -> dict[str, Any] | None:
+        m = pod.rsc
+        if m is None:
+            return None
+        has_status = pod.feature is not None and RscFeature.WALKING_OR_RUNNING_STATUS in pod.feature
+        stride = m.stride_length_m
+        return {
+            "t_s": pod.recorder.elapsed_s,
+            "distance_m": pod.recorder.distance_m,
+            "speed_mps": min(m.speed_mps, MAX_SPEED_MPS),
+            "cadence_spm": m.cadence_spm,
+            "stride_length_m": stride if stride is not None and stride <= 6 else None,
+            "running": m.is_running or not has_status,
+            "feet": {},
+            "battery_pct": {},
+        }
+
+    def _pod_body(self, pod: PodState) -> tuple[Path, PodUpload] | None:
+        label = pod.label or SensorLabel(name=pod.name)
+        body = pod.recorder.upload(label, time_zone=self.time_zone)
+        if body is None:
+            return None
+        return self.state_dir / "pod" / pod_run_name(pod.address, body.start_time), body
+
+    def _checkpoint_pod(self, pod: PodState) -> None:
+        now = time.monotonic()
+        if now - pod.saved_at < self.pod_checkpoint_s:
+            return
+        kept = self._pod_body(pod)
+        if kept is not None:
+            save_pod_run(*kept)
+            pod.saved_at = now
+
+    async def _finish_pod(self, pod: PodState) -> None:
+        """Keep the pod run on disk, then upload it (on stop)."""
+        kept = self._pod_body(pod)
+        if kept is None:
+            log.info("%s: fewer than two notifications, no run", pod.name)
+            return
+        path, body = kept
+        save_pod_run(path, body)
+        log.info(
+            "%s: %d notifications, %.0f m; kept in %s",
+            pod.name,
+            len(pod.recorder),
+            pod.recorder.distance_m,
+            path,
+        )
+        await self._upload_pod_file(path)
+
+    async def _upload_kept_pod_runs(self) -> None:
+        for path in sorted((self.state_dir / "pod").glob("*.json")):
+            if not path.name.endswith(".refused.json"):
+                await self._upload_pod_file(path)
+
+    async def _upload_pod_file(self, path: Path) -> None:
+        """Send a kept pod run; stored: the file goes; refused for good: renamed ``*.refused.json``."""
+        if self.server is None:
+            return
+        try:
+            body = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            log.error("pod run %s cannot be read, left there: %s", path, exc)
+            return
+        try:
+            answer = await self.server.upload_json(body)
+        except UploadRejected as exc:
+            kept = path.with_suffix(".refused.json")
+            path.replace(kept)
+            log.error("pod run refused, kept in %s: %s", kept, exc)
+            self.rejections.append(str(exc))
+            try:  # the runner sees it in the web app, and can send it again from there
+                await self.server.report_refused(key=f"pod:{path.stem}", body=body, reason=str(exc))
+            except (httpx.HTTPError, RuntimeError) as why:
+                log.warning("the refused pod run is not known to the server: %s", why)
+            return
+        except (httpx.HTTPError, RuntimeError) as exc:
+            log.warning("pod run not uploaded, kept in %s for the next start: %s", path, exc)
+            return
+        path.unlink()
+        if self._live_active:
+            with contextlib.suppress(httpx.HTTPError):
+                await self.server.end_live()
+            self._live_active = False
+        self.uploads.append(answer)
+        log.info(
+            "uploaded the pod run as run %s (%s)",
+            answer["run_id"],
+            "new" if answer["created"] else "a duplicate",
+        )
+        self._changed()
 
     # ------------------------------------------------------------------ sync and upload
     async def _sync(self, link: ShoeLink, foot: FootState) -> None:

@@ -31,6 +31,8 @@ class GatewayOptions(TypedDict, total=False):
     sync_interval_s: float
     live_interval_s: float
     on_change: Callable[[], None] | None
+    pod: str | None
+    pod_checkpoint_s: float
 
 
 class HciRelay:

@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import enum
 import hashlib
+import json
 import lzma
 import math
 import struct
@@ -39,6 +40,7 @@ __all__ = [
     "Lap",
     "Run",
     "RunDataError",
+    "Sensor",
     "RunSummary",
     "EARTH_RADIUS_M",
     "GOOD_FIX_ACCURACY_M",
@@ -90,6 +92,40 @@ class Source(enum.StrEnum):
     TCX = "tcx"
     GPX = "gpx"
     MANUAL = "manual"
+    #: a third-party Running Speed and Cadence sensor (foot pod, a watch's pod mode): no strides, no per-foot form
+    POD = "pod"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Sensor:
+    """The sensor a run was recorded with when it was not our shoes: its advertised name, and what its Device
+    Information service told (``None`` where the sensor has none)."""
+
+    name: str
+    manufacturer: str | None = None
+    model: str | None = None
+    serial: str | None = None
+
+    @property
+    def label(self) -> str:
+        """One line for people: name, then manufacturer and model where they add something, then the serial."""
+        parts = [self.name]
+        parts += [x for x in (self.manufacturer, self.model) if x and x not in self.name]
+        if self.serial:
+            parts.append(f"#{self.serial}")
+        return " ".join(parts)
+
+    def to_dict(self) -> dict[str, str | None]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Sensor:
+        return cls(
+            name=str(d["name"]),
+            manufacturer=d.get("manufacturer"),
+            model=d.get("model"),
+            serial=d.get("serial"),
+        )
 
 
 _SIDES = (Side.LEFT, Side.RIGHT)
@@ -763,6 +799,8 @@ class RunSummary:
     efforts: tuple[Effort, ...] = ()
     speed_time_s: tuple[float, ...] = ()
     form: dict[str, FormFit] = dataclasses.field(default_factory=dict)
+    #: what recorded the run when it was not our shoes (``Source.POD``)
+    sensor: Sensor | None = None
 
     def __post_init__(self) -> None:
         if self.start_time.tzinfo is None or self.start_time.utcoffset() is None:
@@ -802,6 +840,7 @@ class RunSummary:
             "efforts": [e.to_dict() for e in self.efforts],
             "speed_time_s": list(self.speed_time_s),
             "form": {k: v.to_list() for k, v in self.form.items()},
+            **({"sensor": self.sensor.to_dict()} if self.sensor is not None else {}),
         }
 
     @classmethod
@@ -820,6 +859,7 @@ class RunSummary:
             efforts=tuple(Effort.from_dict(e) for e in data.get("efforts", ())),
             speed_time_s=tuple(float(x) for x in data.get("speed_time_s", ())),
             form={k: FormFit.from_list(v) for k, v in data.get("form", {}).items()},
+            sensor=Sensor.from_dict(data["sensor"]) if data.get("sensor") else None,
         )
 
 
@@ -850,7 +890,10 @@ def pack_summary(r: RunSummary) -> bytes:
         len(r.speed_time_s),
         len(r.form),
     )
-    text = "\x1f".join((r.run_id, r.time_zone, r.source, *r.shoe_serials)).encode()
+    text = "\x1f".join((r.run_id, r.time_zone, r.source, *r.shoe_serials))
+    if r.sensor is not None:  # after a separator no serial holds: blobs without it read as before
+        text += "\x1e" + json.dumps(r.sensor.to_dict())
+    text_bytes = text.encode()
     numbers = [x for e in r.efforts for x in (e.distance_m, e.time_s, e.start_s, e.end_s)]
     numbers += r.speed_time_s
     numbers += [x for k in FORM_METRICS if k in r.form for x in r.form[k].to_list()]
@@ -859,8 +902,8 @@ def pack_summary(r: RunSummary) -> bytes:
         (
             _SUMMARY_MAGIC,
             head,
-            struct.pack("<BH", mask, len(text)),
-            text,
+            struct.pack("<BH", mask, len(text_bytes)),
+            text_bytes,
             struct.pack(f"<{len(numbers)}d", *numbers),
         )
     )
@@ -876,7 +919,8 @@ def unpack_summary(blob: bytes) -> RunSummary:
     pos = 4 + _SUMMARY_HEAD.size
     mask, n_text = struct.unpack_from("<BH", blob, pos)
     pos += 3
-    run_id, zone, source, *serials = blob[pos : pos + n_text].decode().split("\x1f")
+    text, _, sensor = blob[pos : pos + n_text].decode().partition("\x1e")
+    run_id, zone, source, *serials = text.split("\x1f")
     pos += n_text
     count = 4 * n_eff + n_speed + 5 * n_form
     x = struct.unpack_from(f"<{count}d", blob, pos)
@@ -904,6 +948,7 @@ def unpack_summary(blob: bytes) -> RunSummary:
         ("efforts", tuple(Effort(*x[4 * k : 4 * k + 4]) for k in range(n_eff))),
         ("speed_time_s", x[4 * n_eff : 4 * n_eff + n_speed]),
         ("form", form),
+        ("sensor", Sensor.from_dict(json.loads(sensor)) if sensor else None),
     ):
         object.__setattr__(out, name, value)
     return out
@@ -1132,6 +1177,10 @@ class Run:
     source: str = Source.SHOE.value
     title: str = ""
     id: str | None = None
+    #: the runner's calibration applied to the distance (see soleware.runs.calibration); 1.0 when none
+    calibration_factor: float = 1.0
+    #: what recorded the run when it was not our shoes (``Source.POD``)
+    sensor: Sensor | None = None
     #: where the phone was, when the runner let it record its position
     route: Route | None = None
 
@@ -1239,6 +1288,7 @@ class Run:
         route: Route | None = None,
         min_pause_s: float = 3.0,
         min_speed_mps: float = MOVING_SPEED_MPS,
+        sensor: Sensor | None = None,
     ) -> Run:
         """Build a run without strides (a file from another app) from its streams.
 
@@ -1268,6 +1318,7 @@ class Run:
             source=source,
             title=title,
             id=id,
+            sensor=sensor,
             route=route,
         )
 
@@ -1287,6 +1338,11 @@ class Run:
     @property
     def local_start(self) -> dt.datetime:
         return self.start_time.astimezone(ZoneInfo(self.time_zone))
+
+    @property
+    def raw_distance_m(self) -> float:
+        """The distance as the shoes measured it, before the runner's calibration."""
+        return self.distance_m / self.calibration_factor
 
     # ------------------------------------------------------------------ derived
     def feet(self) -> list[FootSummary]:
@@ -1328,6 +1384,7 @@ class Run:
             efforts=self.efforts(),
             speed_time_s=self._speed_time_s(),
             form=_form_fits(running),
+            sensor=self.sensor,
         )
 
     def _speed_time_s(self) -> tuple[float, ...]:

@@ -23,7 +23,7 @@ from soleware.runs.storage.throttle import SignInThrottle, ThrottlePolicy
 from soleware.server.config import Settings
 from soleware.server.errors import COMMON_RESPONSES, unprocessable, validation_failed
 from soleware.server.live import LiveHub
-from soleware.server.routers import auth, files, live, progress, refused, runs
+from soleware.server.routers import auth, calibration, files, live, progress, refused, runs
 
 __all__ = ["BodyLimit", "BodyTooLarge", "create_app"]
 
@@ -151,7 +151,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             window_s=settings.sign_in_window_s,
         ),
     )
-    routers = (auth.router, files.router, runs.router, refused.router, progress.router, live.router)
+    routers = (
+        auth.router,
+        files.router,
+        runs.router,
+        refused.router,
+        progress.router,
+        live.router,
+        calibration.router,
+    )
     app.add_middleware(BodyLimit, limit_for=_body_limits(routers, settings))
     app.add_exception_handler(RequestValidationError, validation_failed)
 

@@ -13,10 +13,11 @@ from pydantic import (
     TypeAdapter,
     ValidatorFunctionWrapHandler,
     WrapValidator,
+    model_validator,
 )
 
 from soleware.gait.vocabulary import Gait, Side, StrikeType
-from soleware.runs.model import MAX_ROUTE_FIXES, Route, RunSummary, Stride
+from soleware.runs.model import MAX_ROUTE_FIXES, Route, RunSummary, Sensor, Stride
 
 
 def _aware(t: dt.datetime) -> dt.datetime:
@@ -118,6 +119,54 @@ class LapIn(Strict):
     name: str = Field("", max_length=100)
 
 
+#: notifications a pod run may hold: 6 h 56 min at 4 Hz, 27 h at 1 Hz
+MAX_POD_SAMPLES = 100_000
+
+
+class SensorIn(Strict):
+    """The third-party sensor a pod run was recorded with: advertised name, Device Information where it has it."""
+
+    name: str = Field(min_length=1, max_length=100)
+    manufacturer: str | None = Field(None, max_length=100)
+    model: str | None = Field(None, max_length=100)
+    serial: str | None = Field(None, max_length=100)
+
+    def to_sensor(self) -> Sensor:
+        return Sensor(**self.model_dump())
+
+
+# each column's values within what the RSC Measurement field can carry; null: not in that notification
+_Speed = Annotated[float, Field(ge=0, le=65535 / 256)]
+_Cadence = Annotated[float, Field(ge=0, le=255)] | None
+_StrideLength = Annotated[float, Field(ge=0, le=655.35)] | None
+_Total = Annotated[float, Field(ge=0, le=2**32 / 10)] | None
+
+
+class PodSamplesIn(Strict):
+    """A pod's RSC notifications as columns of equal length: seconds from ``start_time`` and SI units, the total
+    distance as the sensor sent it (it may wrap or restart; ``soleware.runs.pod`` sorts that out)."""
+
+    t_s: list[Seconds] = Field(min_length=2, max_length=MAX_POD_SAMPLES)
+    speed_mps: list[_Speed] = Field(max_length=MAX_POD_SAMPLES)
+    cadence_spm: list[_Cadence] | None = Field(None, max_length=MAX_POD_SAMPLES)
+    stride_length_m: list[_StrideLength] | None = Field(None, max_length=MAX_POD_SAMPLES)
+    total_distance_m: list[_Total] | None = Field(None, max_length=MAX_POD_SAMPLES)
+
+    @model_validator(mode="after")
+    def _columns_agree(self) -> PodSamplesIn:
+        n = len(self.t_s)
+        for name in ("speed_mps", "cadence_spm", "stride_length_m", "total_distance_m"):
+            values = getattr(self, name)
+            if values is not None and len(values) != n:
+                raise ValueError(
+                    f"{name} has {len(values)} values, t_s has {n}: columns must be of equal length"
+                )
+        for i in range(1, n):
+            if self.t_s[i] <= self.t_s[i - 1]:
+                raise ValueError(f"t_s must increase: t_s[{i}] = {self.t_s[i]} after {self.t_s[i - 1]}")
+        return self
+
+
 #: one column of a route: a value per fix
 RouteColumn = Annotated[list[float], Field(max_length=MAX_ROUTE_FIXES)]
 
@@ -153,16 +202,29 @@ class RouteOut(BaseModel):
 
 
 class RunUpload(Strict):
-    """A run as the gateway uploads it after syncing the shoes: strides of one or both feet, and the phone's
-    route when the runner let it record one."""
+    """A run as the gateway uploads it: strides of one or both feet synced from the shoes, or the samples of a
+    third-party pod with its ``sensor`` (exactly one of ``strides`` and ``samples``); and the phone's route when
+    the runner let it record one."""
 
     start_time: AwareDatetime
     time_zone: str = Field("UTC", max_length=64)
     title: str = Field("", max_length=200)
     shoe_serials: list[str] = Field(default_factory=list, max_length=4)
-    strides: list[UploadedStride] = Field(min_length=1, max_length=200_000)
+    strides: list[UploadedStride] | None = Field(None, min_length=1, max_length=200_000)
+    sensor: SensorIn | None = None
+    samples: PodSamplesIn | None = None
     laps: list[LapIn] = Field(default_factory=list, max_length=1000)
     route: RouteIn | None = None
+
+    @model_validator(mode="after")
+    def _strides_or_samples(self) -> RunUpload:
+        if (self.strides is None) == (self.samples is None):
+            raise ValueError(
+                "send either strides (shoes) or samples with its sensor (a pod), exactly one of them"
+            )
+        if (self.sensor is None) != (self.samples is None):
+            raise ValueError("sensor goes with, and only with, samples")
+        return self
 
 
 class RunUpdate(Strict):
@@ -174,6 +236,15 @@ class EffortOut(BaseModel):
     time_s: float
     start_s: float
     end_s: float
+
+
+class SensorOut(BaseModel):
+    name: str
+    manufacturer: str | None
+    model: str | None
+    serial: str | None
+    #: one line for people (``Sensor.label``)
+    label: str
 
 
 class RunItem(BaseModel):
@@ -188,6 +259,8 @@ class RunItem(BaseModel):
     shoe_serials: list[str]
     avg_cadence_spm: float | None
     fore_mid_strike_fraction: float | None
+    #: the third-party sensor that recorded the run (source "pod"), else null
+    sensor: SensorOut | None = None
 
     @classmethod
     def of(cls, s: RunSummary, title: str) -> RunItem:
@@ -203,6 +276,7 @@ class RunItem(BaseModel):
             shoe_serials=list(s.shoe_serials),
             avg_cadence_spm=s.avg_cadence_spm,
             fore_mid_strike_fraction=s.fore_mid_strike_fraction,
+            sensor=None if s.sensor is None else SensorOut(**s.sensor.to_dict(), label=s.sensor.label),
         )
 
 
@@ -333,6 +407,12 @@ class FootOut(BaseModel):
 
 
 class RunDetail(RunItem):
+    #: the distance as the shoes measured it; ``distance_m`` is after the runner's calibration
+    raw_distance_m: float
+    #: the calibration factor applied when the run was stored (1.0: none)
+    calibration_factor: float
+    #: the known distance the runner gave for this run, if any
+    reference: ReferenceOut | None = None
     pauses: list[tuple[float, float]]
     laps: list[dict[str, Any]]
     splits_km: list[SplitOut]
@@ -445,3 +525,44 @@ class LiveUpdate(Strict):
     running: bool = True
     feet: dict[Literal["left", "right"], dict[str, float | str | None]] = Field(default_factory=dict)
     battery_pct: dict[Literal["left", "right"], int] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------- calibration
+class ReferenceIn(Strict):
+    """A run's known distance: laps of a 400 m track (lane 1), or a distance (track, treadmill, course)."""
+
+    kind: Literal["track", "treadmill", "course"]
+    distance_m: float | None = Field(None, ge=100, le=300_000)
+    laps: float | None = Field(None, gt=0, le=500)
+
+
+class ReferenceOut(BaseModel):
+    run_id: str
+    kind: str
+    reference_m: float
+    raw_m: float
+    speed_mps: float
+    start_time: dt.datetime
+    #: counts toward the factor
+    accepted: bool
+    #: why not: "implausible" (over 15 % from the shoes), "disagrees" (with the others), "reset"; else None
+    reason: str | None
+
+
+class ShoeCalibrationOut(BaseModel):
+    #: the shoe's sensor serials joined by "+" (pass to DELETE /api/calibration?shoe=)
+    shoe: str
+    factor: float
+    #: speed band lower edge (m/s) to factor, for bands with enough references of their own
+    band_factors: dict[str, float]
+    n_agreeing: int
+    #: references that must agree before the factor leaves 1.0
+    min_agreeing: int
+    references: list[ReferenceOut]
+
+
+class CalibrationOut(BaseModel):
+    shoes: list[ShoeCalibrationOut]
+
+
+RunDetail.model_rebuild()

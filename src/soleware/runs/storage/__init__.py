@@ -2,12 +2,14 @@
 
 ``RunStore`` is the run service's view of one database: accounts (`AccountStore`), runs with the records and
 achievements derived from them (`RunHistory`), shoes (`ShoeStore`), progress from aggregates kept on write
-(`ProgressStore`), live state (`LiveStore`) and refused uploads (`RefusedUploadStore`), each in its module beside
+(`ProgressStore`), live state (`LiveStore`), refused uploads (`RefusedUploadStore`) and
+each runner's distance calibration (`CalibrationStore`), each in its module beside
 this one over the same engine and transactions.
 """
 
 from soleware.runs.storage._base import NotFound
 from soleware.runs.storage.accounts import AccountError, AccountExists, AccountStore, AuthError, RunnerInfo
+from soleware.runs.storage.calibration import CalibrationStore, ReferenceInfo, ShoeCalibration
 from soleware.runs.storage.db import make_engine
 from soleware.runs.storage.live import LiveStore
 from soleware.runs.storage.progress import ProgressStore, ProgressView
@@ -21,22 +23,27 @@ __all__ = [
     "AccountStore",
     "AddResult",
     "AuthError",
+    "CalibrationStore",
     "LiveStore",
     "NotFound",
     "ProgressStore",
     "ProgressView",
     "RefusedUploadInfo",
     "RefusedUploadStore",
+    "ReferenceInfo",
     "RunHistory",
     "RunPage",
     "RunStore",
     "RunView",
     "RunnerInfo",
+    "ShoeCalibration",
     "ShoeInfo",
     "ShoeStore",
     "make_engine",
 ]
 
 
-class RunStore(AccountStore, RunHistory, ShoeStore, ProgressStore, LiveStore, RefusedUploadStore):
+class RunStore(
+    AccountStore, RunHistory, ShoeStore, ProgressStore, LiveStore, RefusedUploadStore, CalibrationStore
+):
     """Every aggregate of the run service over one database (``make_engine``; migrate it first)."""

@@ -26,6 +26,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 __all__ = [
     "AccessToken",
     "Base",
+    "CalibrationReferenceRow",
+    "CalibrationRow",
     "LiveSession",
     "PeriodTotalRow",
     "RefusedUpload",
@@ -132,6 +134,10 @@ class RunRow(Base):
     training_load: Mapped[float] = mapped_column(sa.Float, default=0.0, server_default=sa.text("0"))
     #: ``Run.feet()`` as FootSummary.to_dict() per foot, so a run's page need not read its strides
     feet: Mapped[list[dict[str, Any]]] = mapped_column(_JSON, default=list, server_default=sa.text("'[]'"))
+    #: the distance as the shoes measured it, before the runner's calibration (``distance_m`` is after it)
+    raw_distance_m: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+    #: the calibration factor applied when the run was stored (1.0: none); later changes do not touch the run
+    calibration_factor: Mapped[float] = mapped_column(sa.Float, default=1.0, server_default=sa.text("1"))
     #: ``Route.to_bytes``: the phone's position fixes, or empty when the run has no route
     route: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", server_default=sa.text("''"))
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
@@ -215,6 +221,42 @@ class RefusedUpload(Base):
     refused_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
     run_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
     stored_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+class CalibrationReferenceRow(Base):
+    """A run whose true distance the runner told us (or the phone's GPS showed): one per run.
+
+    ``raw_m`` is the shoes' distance over it before calibration; ``active`` is false once the runner reset the
+    calibration of its shoe (the reference stays, for the record, but no longer counts).
+    """
+
+    __tablename__ = "calibration_references"
+    __table_args__ = (sa.Index("ix_calibration_references_runner_shoe", "runner_id", "shoe"),)
+    run_id: Mapped[str] = mapped_column(sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"))
+    shoe: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    reference_m: Mapped[float] = mapped_column(sa.Float)
+    raw_m: Mapped[float] = mapped_column(sa.Float)
+    speed_mps: Mapped[float] = mapped_column(sa.Float)
+    #: the reference's own relative error when known (GPS fit); else the kind's
+    sigma: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+    start_time: Mapped[dt.datetime]
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+
+class CalibrationRow(Base):
+    """The factor learned for one runner and shoe, kept with every change of its references."""
+
+    __tablename__ = "calibrations"
+    runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"), primary_key=True)
+    shoe: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    factor: Mapped[float] = mapped_column(sa.Float)
+    #: speed band lower edge (m/s, as text) to factor, for bands with enough references of their own
+    band_factors: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    n_agreeing: Mapped[int] = mapped_column(sa.Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
 
 
 def default_database_url() -> str:

@@ -27,6 +27,7 @@ from soleware.runs.model import (
     Run,
     RunDataError,
     RunSummary,
+    Sensor,
     Source,
     Streams,
     Stride,
@@ -283,6 +284,8 @@ class RunHistory(StoreBase):
             strides=strides,
             streams=pack_streams(run.streams, strides, elapsed_s=run.elapsed_time_s, pauses=pauses),
             feet=[f.to_dict() for f in run.feet()],
+            raw_distance_m=run.raw_distance_m,
+            calibration_factor=run.calibration_factor,
             route=b""
             if run.route is None or not len(run.route)
             else run.route.to_bytes(),  # no fix: no route
@@ -380,6 +383,7 @@ class RunHistory(StoreBase):
                 old if old.route is not None else run
             ),  # the fixes of whichever upload had them
         )
+        both.calibration_factor = old.calibration_factor
         old_summary = unpack_summary(row.summary_packed)
         fresh = self._row(runner_id, both, both.fingerprint(), both.summary(run_id))
         for column in RunRow.__table__.columns:
@@ -503,5 +507,7 @@ def _to_run(row: RunRow, *, with_strides: bool = True) -> Run:
         source=row.source,
         title=row.title,
         id=row.id,
+        calibration_factor=row.calibration_factor,
+        sensor=Sensor.from_dict(row.summary["sensor"]) if row.summary.get("sensor") else None,
         route=Route.from_bytes(row.route) if row.route else None,
     )

@@ -26,11 +26,13 @@ from soleware.runs.model import (
     RunDataError,
     Source,
 )
+from soleware.runs.pod import PodSamples, run_from_pod
 from soleware.runs.splits import Split, splits
 from soleware.runs.storage import AddResult
 from soleware.server.bodies import json_body, openapi_json_body, save_upload
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message, unprocessable
+from soleware.server.routers.calibration import reference_out
 from soleware.server.schemas import (
     UPLOADED_STRIDE,
     AwardOut,
@@ -85,7 +87,11 @@ def _result(res: AddResult, locale: str) -> UploadResult:
 
 
 def store_run(store: Store, runner: CurrentRunner, run: Run, response: Response) -> UploadResult:
-    res = store.add_run(runner.id, run)
+    """Store a new run with the runner's calibration of its shoe applied (raw distance kept beside); the straight
+    stretches of its route, if the phone recorded one, become a reference for the calibration of later runs."""
+    res = store.add_run(runner.id, store.calibrate(runner.id, run))
+    if res.created and run.route is not None:
+        store.learn_from_route(runner.id, res.run_id)
     response.status_code = status.HTTP_201_CREATED if res.created else status.HTTP_200_OK
     return _result(res, runner.locale)
 
@@ -103,7 +109,8 @@ def upload_run(
     store: Store,
     response: Response,
 ) -> UploadResult:
-    """A run synced from the shoes: strides of one or both feet, times in seconds from ``start_time``."""
+    """A run synced from the shoes (strides of one or both feet) or recorded with a third-party pod (its samples
+    and sensor); times in seconds from ``start_time``."""
     return store_run(store, runner, run_from_upload(body), response)
 
 
@@ -112,6 +119,17 @@ def run_from_upload(body: RunUpload) -> Run:
     is none."""
     route = route_from_upload(body.route)
     try:
+        if body.samples is not None and body.sensor is not None:
+            return run_from_pod(
+                PodSamples.of(**body.samples.model_dump()),
+                sensor=body.sensor.to_sensor(),
+                start_time=body.start_time,
+                time_zone=body.time_zone,
+                title=body.title,
+                laps=[Lap(**lap.model_dump()) for lap in body.laps],
+                route=route,
+            )
+        assert body.strides is not None  # RunUpload takes exactly one of samples and strides
         return Run.from_strides(
             body.strides,  # already Stride (see schemas.UploadedStride)
             start_time=body.start_time,
@@ -245,8 +263,12 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
     view = store.run_view(runner.id, run_id)
     run, summary, title = view.run, view.summary, view.title
     st = run.streams
+    ref = store.reference_of(runner.id, run_id)
     return RunDetail(
         **RunItem.of(summary, title).model_dump(),
+        raw_distance_m=run.raw_distance_m,
+        calibration_factor=run.calibration_factor,
+        reference=None if ref is None else reference_out(ref),
         pauses=run.pauses,
         laps=[lap.to_dict() for lap in run.laps],
         splits_km=[_split(s) for s in splits(run, unit_m=1000.0)],
@@ -277,5 +299,8 @@ def rename_run(run_id: str, body: RunUpdate, runner: CurrentRunner, store: Store
 
 @router.delete("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}})
 def delete_run(run_id: str, runner: CurrentRunner, store: Store) -> Response:
+    shoe = store.reference_shoe(runner.id, run_id)
     store.delete_run(runner.id, run_id)
+    if shoe is not None:  # the run was a reference (deleted with it): its shoe's factor without it
+        store.relearn(runner.id, shoe)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

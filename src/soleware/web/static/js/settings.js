@@ -1,9 +1,10 @@
-/* Settings: profile name, units and language (both saved in the profile), export, sign out, delete account. */
+/* Settings: profile name, units and language (both saved in the profile), each shoe's distance calibration (the
+   factor, its references, reset), export, sign out, delete account. */
 "use strict";
 
 Soleware.ready(async (me) => {
   const S = Soleware;
-  const { $, $$, t, api } = S;
+  const { $, $$, el, t, api } = S;
   const save = async (body) => {
     me = await api("/api/me", { method: "PATCH", body });
     localStorage.setItem("soleware.me", JSON.stringify(me));
@@ -30,6 +31,55 @@ Soleware.ready(async (me) => {
     });
   }
   for (const r of $$("input[name=locale]")) r.addEventListener("change", () => S.switchLanguage(r.value));
+
+  // ------------------------------------------------------------------ calibration
+  const KIND = () => ({ track: t("Track"), treadmill: t("Treadmill"), course: t("Measured course"), gps: t("GPS") });
+  const REASON = () => ({
+    implausible: t("more than 15 % from the shoes: probably a wrong entry"),
+    disagrees: t("disagrees with the others"),
+    reset: t("before the reset"),
+  });
+  const signedPercent = (f) => (f >= 1 ? "+" : "−") + S.num(Math.abs(f - 1) * 100, 1, 1) + " %";
+  const resetDialog = $("#confirm-reset");
+  let resetShoe = null;
+  resetDialog.addEventListener("close", async () => {
+    if (resetDialog.returnValue !== "reset" || resetShoe === null) return;
+    try {
+      await api("/api/calibration", { method: "DELETE", query: { shoe: resetShoe } });
+      S.toast(t("Calibration reset."));
+      await showCalibration();
+    } catch (e) { S.fail(e); }
+  });
+  function shoeCard(c) {
+    const kinds = KIND();
+    const reasons = REASON();
+    const learned = c.n_agreeing >= c.min_agreeing;
+    const factor = learned
+      ? el("p", { class: "factor" }, el("strong", { text: signedPercent(c.factor) }), " ",
+          el("span", { class: "muted small", text: t("(distances × {factor})", { factor: S.num(c.factor, 3, 3) }) }))
+      : el("p", { class: "factor", text: t("Not calibrated yet: {n} of {need} references agree.", { n: c.n_agreeing, need: c.min_agreeing }) });
+    const rows = c.references.map((r) => el("li", { class: r.accepted ? "ok" : "rejected" },
+      el("span", { text: S.date(r.start_time) + " · " + (kinds[r.kind] || r.kind) + " · " }),
+      el("span", { text: t("{known} known, {raw} measured", { known: S.distance(r.reference_m), raw: S.distance(r.raw_m) }) }),
+      el("span", { class: "small " + (r.accepted ? "muted" : "warn"), text: " · " + (r.accepted ? t("counts") : t("not counted: {why}", { why: reasons[r.reason] || r.reason })) }),
+      " ", el("a", { href: "/runs/" + encodeURIComponent(r.run_id), class: "small", text: t("run") })));
+    return el("div", { class: "card calibration" },
+      el("h3", { text: c.shoe.startsWith("pod:") ? t("Pod {name}", { name: c.shoe.slice(4) })
+        : c.shoe ? t("Shoes {serials}", { serials: c.shoe.split("+").join(" + ") }) : t("Shoes without a serial") }),
+      factor,
+      rows.length ? el("ul", { class: "refs small" }, rows) : null,
+      el("div", { class: "row" }, el("button", {
+        type: "button", class: "secondary", "data-shoe": c.shoe, text: t("Reset calibration"),
+        disabled: !c.references.some((r) => r.reason !== "reset") && c.factor === 1,
+        onclick: () => { resetShoe = c.shoe; resetDialog.showModal(); },
+      })));
+  }
+  async function showCalibration() {
+    const cal = await api("/api/calibration");
+    $("#calibration").replaceChildren(...cal.shoes.map(shoeCard));
+    $("#no-calibration").hidden = cal.shoes.length > 0;
+  }
+  showCalibration().catch(S.fail);
 
   api("/api/runs", { query: { limit: 1 } }).then((page) => {
     if (!page.runs.length) return;

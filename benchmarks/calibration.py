@@ -1,0 +1,147 @@
+"""How fast and how safely a runner's calibration is learned (issue 17, item 4).
+
+Simulated runners each have a personal bias of 3-6 % (either sign: the pod reads long or short) and every run adds
+the engine's run-to-run error (1 % σ, as on held-out recordings once the bias is taken out). Each reference run
+also carries the reference's own error (``KIND_SIGMA``: track 0.5 %, treadmill 1.5 %, course 0.8 %, GPS 1 %).
+Questions:
+
+1. After three reference runs, how far is the learned factor from the one that removes the runner's bias?
+2. After three good references, how far does one wrong reference (+20 %, a mistyped treadmill reading; or +5 %,
+   GPS in a city canyon) move the factor?
+3. With only one or two references (nothing agreed yet), how far from 1.0 does the factor move?
+
+    PYTHONPATH=src .venv/bin/python benchmarks/calibration.py [--runners 1000] [--seed 17]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+
+import numpy as np
+
+from soleware.runs.calibration import KIND_SIGMA, CalibrationEstimator, Reference, ReferenceKind
+
+RUN_NOISE = 0.01
+KINDS = (ReferenceKind.TRACK, ReferenceKind.TREADMILL, ReferenceKind.COURSE, ReferenceKind.GPS)
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def simulate_runner(
+    rng: np.random.Generator, n_refs: int, kinds: tuple[ReferenceKind, ...] = KINDS
+) -> tuple[float, list[Reference]]:
+    """A runner's bias (raw / true) and ``n_refs`` good references of random ``kinds``, distances and speeds."""
+    bias = 1.0 + rng.choice([-1.0, 1.0]) * rng.uniform(0.03, 0.06)
+    refs = []
+    for k in range(n_refs):
+        kind = kinds[int(rng.integers(len(kinds)))]
+        true_m = float(rng.uniform(2000.0, 15000.0))
+        raw = true_m * bias * (1.0 + rng.normal(0.0, RUN_NOISE))
+        told = true_m * (1.0 + rng.normal(0.0, KIND_SIGMA[kind]))
+        refs.append(
+            Reference(
+                kind=kind,
+                reference_m=told,
+                raw_m=raw,
+                speed_mps=float(rng.uniform(2.5, 4.5)),
+                time=T0 + dt.timedelta(days=k),
+            )
+        )
+    return bias, refs
+
+
+def wrong(ref: Reference, error: float, kind: ReferenceKind) -> Reference:
+    """A reference like ``ref`` whose told distance is ``error`` off (relative)."""
+    return Reference(
+        kind=kind,
+        reference_m=ref.raw_m / 1.0 * (1.0 + error),
+        raw_m=ref.raw_m,
+        speed_mps=ref.speed_mps,
+        time=ref.time + dt.timedelta(hours=1),
+    )
+
+
+def factor_errors(
+    rng: np.random.Generator, runners: int, n_refs: int = 3, kinds: tuple[ReferenceKind, ...] = KINDS
+) -> np.ndarray:
+    """Relative error of the calibrated distance (factor × bias − 1) per runner after ``n_refs`` references."""
+    out = np.empty(runners)
+    for i in range(runners):
+        bias, refs = simulate_runner(rng, n_refs, kinds)
+        out[i] = CalibrationEstimator().estimate(refs).factor_ * bias - 1.0
+    return out
+
+
+def wrong_shift(rng: np.random.Generator, runners: int, error: float, kind: ReferenceKind) -> np.ndarray:
+    """How far (relative) one wrong reference moves the factor learned from three good ones (runners whose three
+    agreed; NaN for the others, whose factor was still 1.0)."""
+    out = np.empty(runners)
+    for i in range(runners):
+        bias, refs = simulate_runner(rng, 3)
+        est = CalibrationEstimator().estimate(refs)
+        before = est.factor_ if est.n_agreeing_ >= 3 else float("nan")
+        # the wrong one: the true distance ``error`` off, against a raw distance with the runner's bias
+        true_m = 5000.0
+        bad = Reference(
+            kind=kind,
+            reference_m=true_m * (1.0 + error),
+            raw_m=true_m * bias * (1.0 + rng.normal(0.0, RUN_NOISE)),
+            speed_mps=3.0,
+            time=T0 + dt.timedelta(days=30),
+        )
+        after = CalibrationEstimator().estimate([*refs, bad]).factor_
+        out[i] = after / before - 1.0
+    return out
+
+
+def lone_moves(rng: np.random.Generator, runners: int, n_refs: int, error: float) -> np.ndarray:
+    """The factor's distance from 1.0 with fewer references than must agree (one of them possibly wrong)."""
+    out = np.empty(runners)
+    for i in range(runners):
+        bias, refs = simulate_runner(rng, n_refs)
+        refs[-1] = wrong(refs[-1], error, ReferenceKind.TREADMILL) if error else refs[-1]
+        out[i] = CalibrationEstimator().estimate(refs).factor_ - 1.0
+    return out
+
+
+def _pct(a: np.ndarray) -> str:
+    x = np.abs(a[np.isfinite(a)]) * 100
+    return f"median {np.median(x):.2f} %, p90 {np.percentile(x, 90):.2f} %, worst {np.max(x):.2f} %"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runners", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=17)
+    a = p.parse_args()
+    rng = np.random.default_rng(a.seed)
+    t0 = time.perf_counter()
+    print(f"{a.runners} simulated runners, bias ±3-6 %, run-to-run error {RUN_NOISE:.0%} σ, seed {a.seed}")
+    raw = np.array([1.0 - simulate_runner(rng, 0)[0] for _ in range(a.runners)])
+    print(f"  uncalibrated distance error:          {_pct(raw)}")
+    for n in (3, 5, 10):
+        err = factor_errors(rng, a.runners, n)
+        within = np.mean(np.abs(err) <= 0.005) * 100
+        print(
+            f"  calibrated after {n:2d} references:      {_pct(err)}; within 0.5 %: {within:.0f} % of runners"
+        )
+    err = factor_errors(rng, a.runners, 3, (ReferenceKind.TRACK,))
+    within = np.mean(np.abs(err) <= 0.005) * 100
+    print(f"  after 3 track references only:      {_pct(err)}; within 0.5 %: {within:.0f} % of runners")
+    wrongs = ((0.20, ReferenceKind.TREADMILL), (-0.20, ReferenceKind.TREADMILL), (0.05, ReferenceKind.GPS))
+    for e, kind in wrongs:
+        shift = wrong_shift(rng, a.runners, e, kind)
+        small = np.mean(np.abs(shift[np.isfinite(shift)]) < 0.003) * 100
+        print(
+            f"  one wrong {kind:9s} {e:+.0%} after 3 good: factor moved {_pct(shift)}; < 0.3 %: {small:.1f} % "
+            f"of runners ({np.isnan(shift).sum()} not yet calibrated left out)"
+        )
+    for n in (1, 2):
+        moves = _pct(lone_moves(rng, a.runners, n, 0.2))
+        print(f"  {n} reference(s), last +20 % wrong:     factor moved from 1.0 {moves}")
+    print(f"  ({time.perf_counter() - t0:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""The hand-written signal helpers against the library functions they replace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.signal
+
+from soleware.gait._signal import find_peaks
+
+
+def _signals() -> list[np.ndarray]:
+    """Smooth, noisy, quantised (plateaus and ties), constant, short and NaN-holed signals."""
+    rng = np.random.default_rng(7)
+    out: list[np.ndarray] = []
+    for n in (0, 1, 2, 3, 4, 5, 17, 200, 3000):
+        out.append(rng.normal(size=n))
+        out.append(np.round(rng.normal(size=n) * 2.0))  # few distinct values: plateaus and equal peaks
+        out.append(np.zeros(n))
+    t = np.linspace(0.0, 60.0, 12_000)
+    out.append(np.sin(2 * np.pi * 1.4 * t) + 0.2 * rng.normal(size=t.size))
+    out.append(np.round(4 * np.sin(2 * np.pi * 0.7 * t)))  # wide flat tops
+    out.append(np.abs(np.sin(t)) + (t > 30))  # a step and a plateau at the end
+    holed = rng.normal(size=500)
+    holed[rng.integers(0, 500, size=40)] = np.nan
+    out.append(holed)
+    out.append(np.r_[np.ones(5), 0.0, np.ones(5)])  # plateaus touching both ends are no peaks
+    out.append(np.r_[0.0, 2.0, 2.0, 1.0, 2.0, 2.0, 2.0, 0.0, 3.0, 3.0])  # even/odd plateaus, one at the end
+    return out
+
+
+@pytest.mark.parametrize("distance", [None, 1, 1.5, 2, 7, 80, 10_000])
+def test_find_peaks_is_scipys(distance: float | None) -> None:
+    for k, x in enumerate(_signals()):
+        ours, props = find_peaks(x, distance=distance)
+        theirs, _ = scipy.signal.find_peaks(x, distance=distance)
+        assert props == {}
+        assert ours.dtype == theirs.dtype, k
+        np.testing.assert_array_equal(ours, theirs, err_msg=f"signal {k}, distance {distance}")
+
+
+def test_find_peaks_on_many_random_walks() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        n = int(rng.integers(3, 400))
+        x = np.cumsum(rng.integers(-2, 3, size=n)).astype(float)  # integer walks: many ties between peaks
+        d = float(rng.uniform(1, 30))
+        np.testing.assert_array_equal(find_peaks(x, distance=d)[0], scipy.signal.find_peaks(x, distance=d)[0])
+
+
+def test_find_peaks_refuses_what_scipy_refuses() -> None:
+    with pytest.raises(ValueError, match="distance"):
+        find_peaks(np.arange(10.0), distance=0.5)
+    with pytest.raises(ValueError, match="1-D"):
+        find_peaks(np.zeros((3, 3)))

@@ -1,0 +1,154 @@
+"""Calibration in the web app (headless Chromium, 390×844): marking runs with a known distance on their page, the
+factor and references on the settings page, reset; in English and Chinese, axe-clean, with screenshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+EMAIL = "cal@example.com"
+PASSWORD = "correct horse battery"
+VIEWPORT = {"width": 390, "height": 844}
+
+
+def strides_body(*, start: str, distance_m: float, speed_mps: float = 3.2) -> dict:
+    period = 0.75
+    n = int(distance_m / (speed_mps * period)) + 1
+    return {
+        "start_time": start,
+        "time_zone": "Europe/London",
+        "shoe_serials": ["SW-L-0007", "SW-R-0007"],
+        "strides": [
+            {
+                "side": side,
+                "t_start_s": i * period + off,
+                "t_end_s": (i + 1) * period + off,
+                "length_m": speed_mps * period,
+            }
+            for side, off in (("left", 0.0), ("right", period / 2))
+            for i in range(n)
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    ctx = browser.new_context(
+        viewport=VIEWPORT, base_url=server.url, locale="en-GB", timezone_id="Europe/London"
+    )
+    ctx.set_default_timeout(10_000)
+    p = ctx.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    p.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" and "WebSocket" not in m.text else None,
+    )
+    p.errors = errors  # type: ignore[attr-defined]
+    p.goto("/signup")
+    p.get_by_label("Your name").fill("Cal")
+    p.get_by_label("E-mail").fill(EMAIL)
+    p.get_by_label("Password").fill(PASSWORD)
+    p.get_by_role("button", name="Create account").click()
+    p.wait_for_url(server.url + "/")
+    yield p
+    ctx.close()
+
+
+def upload(page, server, days_ago: int, distance_m: float) -> str:
+    cookie = next(c for c in page.context.cookies() if c["name"] == "soleware_session")
+    start = (dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=days_ago)).isoformat()
+    r = page.request.post(
+        server.url + "/api/runs",
+        data=json.dumps(strides_body(start=start, distance_m=distance_m)),
+        headers={"Authorization": f"Bearer {cookie['value']}", "Content-Type": "application/json"},
+    )
+    assert r.status == 201, r.text()
+    return r.json()["run_id"]
+
+
+def wait_ready(page) -> None:
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_load_state("networkidle")
+
+
+def mark(page, run_id: str, kind: str, amount: str) -> None:
+    page.goto(f"/runs/{run_id}")
+    wait_ready(page)
+    page.locator("#ref-kind").select_option(kind)
+    page.locator("#ref-amount").fill(amount)
+    page.get_by_role("button", name="This run had a known distance").click()
+    expect(page.locator("#ref-marked")).to_be_visible()
+
+
+def test_marking_known_distances_calibrates_and_settings_show_and_reset_it(page, server, screenshots, axe):
+    # the shoes read 5 % long: 4.2 km measured on a 10-lap (4 km) track
+    ids = [upload(page, server, 10 - k, 4200.0) for k in range(4)]
+    mark(page, ids[0], "track", "10")
+    assert "the shoes measured 4.20 km" in page.locator("#ref-marked").inner_text()
+    page.screenshot(path=str(screenshots / "en-run-reference.png"), full_page=True)
+    page.locator("#reference").screenshot(path=str(screenshots / "en-run-reference-section.png"))
+    mark(page, ids[1], "course", "4")
+    mark(page, ids[2], "treadmill", "4.01")
+
+    page.goto(f"/runs/{ids[3]}")
+    wait_ready(page)
+    expect(page.locator("#ref-amount")).to_be_visible()
+    assert page.locator("#raw-distance").count() == 0  # stored before the calibration: not corrected
+    page.get_by_role("button", name="This run had a known distance").click()  # empty: refused in the page
+    expect(page.locator("#ref-marked")).to_have_count(0)
+
+    page.goto("/settings")
+    wait_ready(page)
+    card = page.locator("#calibration .card")
+    expect(card).to_have_count(1)
+    text = card.inner_text()
+    assert "SW-L-0007 + SW-R-0007" in text and re.search(r"−4\.\d %", text), text
+    assert text.count("counts") == 3
+    page.screenshot(path=str(screenshots / "en-settings-calibration.png"), full_page=True)
+    assert axe(page, "settings-calibration/en") == []
+
+    # a new run is corrected, and its page says what the shoes measured
+    new_id = upload(page, server, 1, 4200.0)
+    page.goto(f"/runs/{new_id}")
+    wait_ready(page)
+    expect(page.locator("#raw-distance")).to_contain_text("The shoes measured 4.20 km")
+    page.locator("#reference").screenshot(path=str(screenshots / "en-run-calibrated-section.png"))
+    assert page.locator("#s-distance").inner_text().startswith("4.0")
+    assert axe(page, "run-reference/en") == []
+
+    # unmark one on its page, then reset what is left in the settings
+    page.goto(f"/runs/{ids[0]}")
+    wait_ready(page)
+    page.locator("#ref-remove").click()
+    expect(page.locator("#ref-amount")).to_be_visible()
+    page.goto("/settings")
+    wait_ready(page)
+    expect(page.locator("#calibration .factor")).to_contain_text("Not calibrated yet: 2 of 3")
+    page.get_by_role("button", name="Reset calibration").click()
+    page.locator("#confirm-reset button[value=reset]").click()
+    expect(page.locator("#calibration")).to_contain_text("before the reset")
+    assert not page.errors
+
+
+def test_calibration_in_chinese(page, server, screenshots, axe):
+    page.goto("/settings?lang=zh")
+    wait_ready(page)
+    expect(page.locator("#h-calibration")).to_have_text("距离校准")
+    expect(page.locator("#calibration")).to_contain_text("在重置之前")
+    page.screenshot(path=str(screenshots / "zh-settings-calibration.png"), full_page=True)
+    assert axe(page, "settings-calibration/zh") == []
+    run_id = upload(page, server, 0, 3000.0)
+    page.goto(f"/runs/{run_id}?lang=zh")
+    wait_ready(page)
+    expect(page.locator("#h-reference")).to_have_text("已知距离")
+    expect(page.get_by_role("button", name="这次跑步距离已知")).to_be_visible()
+    page.screenshot(path=str(screenshots / "zh-run-reference.png"), full_page=True)
+    page.locator("#reference").screenshot(path=str(screenshots / "zh-run-reference-section.png"))
+    assert not page.errors
