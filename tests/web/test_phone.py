@@ -323,6 +323,17 @@ async def test_a_third_party_pod_with_mandatory_fields_only_is_recorded_as_sampl
         assert samples["cadence_spm"] == [168] * n
         assert samples["stride_length_m"] is None and samples["total_distance_m"] is None
         assert samples["t_s"] == sorted(samples["t_s"])
+        # the run service takes the pod run as the page sent it
+        async with httpx.AsyncClient(base_url=server.url) as api:
+            account = {"email": "pod@example.com", "password": "correct horse battery"}
+            assert (await api.post("/api/auth/signup", json=account)).status_code == 201
+            token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            created = await api.post("/api/runs", json=body, headers=auth)
+            assert created.status_code == 201, created.text
+            stored = (await api.get(f"/api/runs/{created.json()['run_id']}", headers=auth)).json()
+            assert stored["source"] == "pod"
+            assert stored["distance_m"] > 0
 
 
 async def test_a_browser_without_web_bluetooth_says_what_works(tmp_path, server, screenshots):
