@@ -159,6 +159,7 @@ VALID = {
     ("patch", "/api/me"): {"display_name": "Ada", "time_zone": "UTC", "locale": "en"},
     ("post", "/api/runs"): json.loads(small_run(3)),
     ("patch", "/api/runs/{run_id}"): {"title": "Morning"},
+    ("put", "/api/runs/{run_id}/reference"): {"kind": "treadmill", "distance_m": 5000.0},
     ("post", "/api/shoes"): {"serial": "SW-L-0001", "name": "Left", "side": "left"},
     ("patch", "/api/shoes/{serial}"): {"name": "Left"},
     ("post", "/api/live"): {"t_s": 1.0, "distance_m": 2.0, "speed_mps": 2.0, "feet": {"left": {"x": 1.0}}},
