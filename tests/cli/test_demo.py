@@ -190,3 +190,28 @@ def test_ctrl_c_stops_every_process(tmp_path):
     while alive() and time.monotonic() < gone_by:
         time.sleep(0.1)
     assert alive() == [], f"processes left behind: {alive()}"
+
+
+@pytest.mark.browser
+def test_demo_with_the_phone_as_the_gateway(tmp_path):
+    """``soleware demo --phone``: headless Chromium (``--no-browser``) pairs both shoes, shows the run and uploads
+    it; the command prints the stored run and exits 0."""
+    done = subprocess.run(
+        demo_command(
+            "--phone",
+            "--no-browser",
+            "--plan",
+            "60s@5:00/km",
+            "--speedup",
+            "3",
+            "--port",
+            "0",
+            "--workdir",
+            str(tmp_path / "demo"),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "stored:" in done.stdout and "source shoe" in done.stdout, done.stdout[-3000:]
