@@ -371,6 +371,17 @@ async def test_the_page_decodes_the_golden_vectors_like_python(tmp_path, server)
                     crc16: v.crc16.map((x) => SolewareBle.crc16(x.hex ? bytes(x.hex) : new Uint8Array())),
                     frames: v.frames.map((x) => SolewareBle.decodeFrames(dv(x.hex)).map(([s, p]) => [s, hex(p)])),
                     corrupt,
+                    runlog: v.runlog.map((c) => {
+                        const runs = Object.entries(c.shoes).flatMap(([serial, records]) =>
+                            [...SolewareRunLog.runsIn(records.map(([seq, h]) => [seq, bytes(h)])).values()]
+                                .map((run) => ({ serial, run })));
+                        return SolewareRunLog.groupRuns(runs, 120).map((feet) => SolewareRunLog.runUploadBody(feet, c.time_zone));
+                    }),
+                    corruptRecord: (() => {
+                        const b = bytes(v.runlog[0].shoes.L1[1][1]);
+                        b[12] ^= 1;
+                        try { SolewareRunLog.decodeRecord(b); } catch (e) { return e.message; }
+                    })(),
                 };
             }""",
             vectors,
@@ -381,6 +392,9 @@ async def test_the_page_decodes_the_golden_vectors_like_python(tmp_path, server)
     assert decoded["crc16"] == [x["value"] for x in vectors["crc16"]]
     assert decoded["frames"] == [x["value"] for x in vectors["frames"]]
     assert decoded["corrupt"] == "CRC mismatch in record 1"
+    # the same upload bodies, to the last bit of every float, from the same run log records
+    assert decoded["runlog"] == [x["value"] for x in vectors["runlog"]]
+    assert decoded["corruptRecord"] == "record 2: CRC mismatch"
 
 
 def _unacknowledged_seqs(shoe: VirtualShoe) -> list[int]:
