@@ -123,3 +123,23 @@ def test_a_body_that_is_no_run_at_all_is_refused_again_not_an_error(client):
     r = client.post(f"/api/refused-uploads/{kept['id']}/resend", headers=ada)
     assert r.status_code == 422
     assert client.get("/api/refused-uploads", headers=ada).json()["refused"][0]["reason"].startswith("422 ")
+
+
+def test_a_refused_pod_run_is_listed_with_its_sensor_and_samples(client):
+    ada = sign_up(client, "ada@example.com")
+    n = 40
+    body = {
+        "start_time": "2026-11-01T07:00:00+00:00",
+        "time_zone": "UTC",
+        "sensor": {"name": "Stryd", "manufacturer": None, "model": None, "serial": None},
+        "samples": {"t_s": [float(i) for i in range(n)], "speed_mps": [-1.0] * n},
+    }
+    assert client.post("/api/runs", json=body, headers=ada).status_code == 422
+    r = client.post(
+        "/api/refused-uploads",
+        json={"key": "pod:Stryd:1", "body": body, "reason": "422 negative speed"},
+        headers=ada,
+    )
+    assert r.status_code == 201, r.text
+    kept = r.json()
+    assert (kept["sensor"], kept["samples"], kept["strides"], kept["distance_m"]) == ("Stryd", n, 0, None)

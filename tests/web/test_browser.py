@@ -268,6 +268,34 @@ def test_run_detail_draws_charts_and_tables(page, runs):
     assert not page.errors
 
 
+def test_a_pod_run_names_its_sensor_and_has_no_strides(page, server, runs):
+    """A run recorded with a third-party RSC pod: labelled with the sensor, no per-foot chart to draw."""
+    n = 600
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=400)
+    rid = upload(
+        page,
+        server,
+        {
+            "start_time": start.isoformat(),
+            "time_zone": "UTC",
+            "sensor": {"name": "Stryd", "manufacturer": "Stryd Inc.", "model": "NG", "serial": "A1B2"},
+            "samples": {
+                "t_s": [float(i) for i in range(n)],
+                "speed_mps": [2.5] * n,
+                "cadence_spm": [170.0] * n,
+                "stride_length_m": None,
+                "total_distance_m": None,
+            },
+        },
+    )
+    page.goto(f"/runs/{rid}")
+    wait_ready(page)
+    expect(page.locator("#run-when")).to_contain_text("Recorded with Stryd")
+    expect(page.locator("#feet-run-text")).to_contain_text("not stored")
+    assert page.locator("#c-feet-run").is_hidden()
+    assert not page.errors
+
+
 def test_runs_already_loaded_show_offline(context, page, runs):
     page.goto(f"/runs/{runs['slow']}")
     page.evaluate("navigator.serviceWorker.ready")

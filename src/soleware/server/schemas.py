@@ -330,11 +330,16 @@ class RefusedUploadOut(BaseModel):
     shoe_serials: list[str]
     strides: int
     distance_m: float | None
+    #: a pod's run: the sensor's name and how many samples the body held (0 and None for shoes)
+    samples: int = 0
+    sensor: str | None = None
 
     @classmethod
     def of(cls, u: Any) -> RefusedUploadOut:
         body = u.body
         strides = body.get("strides") if isinstance(body.get("strides"), list) else []
+        samples = body.get("samples") if isinstance(body.get("samples"), dict) else {}
+        sensor = body.get("sensor") if isinstance(body.get("sensor"), dict) else {}
         lengths = [s.get("length_m") for s in strides if isinstance(s, dict)]
         numbers = [float(x) for x in lengths if isinstance(x, int | float) and not isinstance(x, bool)]
         serials = body.get("shoe_serials")
@@ -351,6 +356,8 @@ class RefusedUploadOut(BaseModel):
             distance_m=sum(numbers) / max(1, len({s.get("side") for s in strides if isinstance(s, dict)}))
             if numbers
             else None,
+            samples=len(samples["t_s"]) if isinstance(samples.get("t_s"), list) else 0,
+            sensor=str(sensor["name"])[:64] if sensor.get("name") is not None else None,
         )
 
 

@@ -41,7 +41,10 @@ Soleware.ready(async () => {
       el("h3", { text: when }),
       el("p", {
         class: "small muted",
-        text: [u.shoe_serials.join(", "), t("{n} strides", { n: S.num(u.strides) }), u.distance_m !== null ? S.distance(u.distance_m) : null].filter(Boolean).join(" · "),
+        text: (u.sensor
+          ? [u.sensor, t("{n} samples", { n: S.num(u.samples) })]
+          : [u.shoe_serials.join(", "), t("{n} strides", { n: S.num(u.strides) }), u.distance_m !== null ? S.distance(u.distance_m) : null]
+        ).filter(Boolean).join(" · "),
       }),
       reason,
       status,

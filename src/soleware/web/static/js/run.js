@@ -19,7 +19,8 @@ Soleware.ready(async () => {
   const title = S.runTitle(run);
   $("#run-title").textContent = title;
   document.title = title + " · Soleware";
-  $("#run-when").textContent = S.date(run.start_time, { timeZone: run.time_zone, withTime: true, style: "full" });
+  $("#run-when").textContent = S.date(run.start_time, { timeZone: run.time_zone, withTime: true, style: "full" }) +
+    (run.sensor ? " · " + t("Recorded with {sensor}", { sensor: run.sensor.label }) : "");
 
   // ------------------------------------------------------------------ summary
   const avgPace = run.distance_m > 0 ? (1000 * run.moving_time_s) / run.distance_m : null;
