@@ -500,6 +500,7 @@ async def test_strides_missed_live_reach_the_server_from_the_run_log_once(tmp_pa
             await page.click("#signin button[type=submit]")
             await page.wait_for_url(lambda u: "/signin" not in u)
             await _ready(page, "/phone")
+            await page.check("#gps")
             for name, side in ((left, "left"), (right, "right")):
                 await ph.pair(name)
                 await expect(
@@ -543,6 +544,8 @@ async def test_strides_missed_live_reach_the_server_from_the_run_log_once(tmp_pa
             assert len(listed) == 1, listed
             run_id = listed[0]["id"]
             assert run_id != live_id  # the log's complete run replaced the live one
+            route = (await api.get(f"/api/runs/{run_id}", headers=auth)).json()["route"]
+            assert route is not None and abs(route["lat_deg"][0] - 51.5007) < 1e-9  # the fixes recorded live
             columns = (await api.get(f"/api/runs/{run_id}/strides", headers=auth)).json()
             t0 = min(start for start, _ in logged.values())
             for side, (start, t_end_ms) in logged.items():
