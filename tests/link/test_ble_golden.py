@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from soleware.gait.vocabulary import Gait, Side, StrikeType
+from soleware.link.gateway import run_upload_body, runs_in
 from soleware.link.rsc import RscMeasurement
 from soleware.link.soleware_service import StrideDetail, crc16, encode_frame
+from soleware.shoe.runlog._records import LogRecord, Overflow, RunEnd, RunStart, Stride, StrideV1
 
 GOLDEN = Path(__file__).parents[1] / "web" / "ble_golden.json"
 
@@ -63,6 +65,124 @@ FRAMES = [
 ]
 
 
+def _stride(
+    cls: type[Stride], seq: int, run_id: int, side: Side, t_start_ms: int | None, t_end_ms: int, **kw: Any
+) -> Stride:
+    values: dict[str, Any] = {
+        "stride_length_mm": 2412,
+        "speed_mmps": 3456,
+        "cadence_spm_x10": 1712,
+        "contact_ms": 231,
+        "flight_ms": 112,
+        "strike_angle_deg_x10": 84,
+        "strike_type": StrikeType.REARFOOT,
+        "impact_mps2_x10": 987,
+        "gait": Gait.RUN,
+    } | kw
+    return cls(seq=seq, run_id=run_id, t_start_ms=t_start_ms, t_end_ms=t_end_ms, side=side, **values)
+
+
+def _run(
+    seq: int, side: Side, start_ms: int, strides: int, *, old: bool = False, end: bool = True, run_id: int = 0
+) -> list[LogRecord]:
+    """One logged run: RUN_START, ``strides`` strides of 0.7 s, RUN_END (unless ``end`` is False)."""
+    rid = run_id or seq
+    out: list[LogRecord] = [
+        RunStart(seq=seq, run_id=rid, start_unix_ms=start_ms, side=side, firmware="0.3.0")
+    ]
+    for i in range(strides):
+        t0, t1 = 300 + 700 * i, 1000 + 700 * i
+        if old:
+            out.append(_stride(StrideV1, seq + 1 + i, rid, side, None, t1))
+        else:
+            out.append(_stride(Stride, seq + 1 + i, rid, side, t0, t1))
+    if end:
+        out.append(
+            RunEnd(
+                seq=seq + 1 + strides,
+                run_id=rid,
+                distance_mm=9999,
+                moving_ms=1,
+                elapsed_ms=1,
+                stride_count=strides,
+            )
+        )
+    return out
+
+
+#: run log cases: each shoe's records (serial -> records) and the runs a gateway uploads from them, grouped as
+#: the gateway groups them (side -> serial, in the order the gateway meets them)
+RUNLOG: list[tuple[dict[str, list[LogRecord]], list[dict[Side, str]]]] = [
+    (  # both feet, the right shoe's start 0.35 s later; odd values; the left foot's next run not ended yet
+        {
+            "L1": [
+                *_run(1, Side.LEFT, 1_760_000_000_123, 3),
+                _stride(Stride, 6, 1, Side.LEFT, 2400, 2400),  # no duration: dropped
+                _stride(
+                    Stride,
+                    7,
+                    1,
+                    Side.LEFT,
+                    2500,
+                    3100,
+                    strike_type=None,
+                    gait=None,
+                    strike_angle_deg_x10=-4000,
+                    impact_mps2_x10=65535,
+                    cadence_spm_x10=0,
+                ),
+                *_run(20, Side.LEFT, 1_760_000_900_000, 2, end=False),
+            ],
+            "R2": _run(1, Side.RIGHT, 1_760_000_000_473, 4),
+        },
+        [{Side.LEFT: "L1", Side.RIGHT: "R2"}],
+    ),
+    (  # firmware up to 0.2 (no stride start), one foot; a stride of cadence 0 lasts 1 s; an overflow record
+        {
+            "R9": [
+                *_run(5, Side.RIGHT, 1_750_000_000_000, 3, old=True)[:-1],
+                _stride(StrideV1, 9, 5, Side.RIGHT, None, 3300, cadence_spm_x10=0),
+                _stride(StrideV1, 10, 5, Side.RIGHT, None, 3300),  # ends when the previous did: dropped
+                Overflow(seq=11, run_id=5, t_end_ms=4000),
+                RunEnd(seq=12, run_id=5, distance_mm=1, moving_ms=1, elapsed_ms=1, stride_count=5),
+            ],
+        },
+        [{Side.RIGHT: "R9"}],
+    ),
+    (  # two outings of both feet, 10 min apart: two uploads, each foot paired with its own outing
+        {
+            "L1": [*_run(1, Side.LEFT, 1_740_000_000_000, 2), *_run(10, Side.LEFT, 1_740_000_600_000, 2)],
+            "R2": [*_run(1, Side.RIGHT, 1_740_000_600_500, 2), *_run(10, Side.RIGHT, 1_740_000_001_000, 2)],
+        },
+        [{Side.LEFT: "L1", Side.RIGHT: "R2"}, {Side.LEFT: "L1", Side.RIGHT: "R2"}],
+    ),
+]
+
+
+def _runlog_bodies(shoes: dict[str, list[LogRecord]], groups: list[dict[Side, str]]) -> list[dict[str, Any]]:
+    runs = {serial: runs_in({r.seq: bytes(r) for r in records}) for serial, records in shoes.items()}
+    complete = sorted(
+        (
+            (serial, r)
+            for serial, rs in runs.items()
+            for r in rs.values()
+            if r.complete and r.start is not None
+        ),
+        key=lambda x: x[1].start.start_unix_ms if x[1].start else 0,
+    )
+    bodies = []
+    for group in groups:
+        feet = {}
+        for side, serial in group.items():
+            serial_run = next(
+                x for x in complete if x[0] == serial and x[1].start and x[1].start.side == side
+            )
+            complete.remove(serial_run)
+            feet[side] = serial_run
+        bodies.append(json.loads(json.dumps(run_upload_body(feet, time_zone="Europe/Berlin").to_json())))
+    return bodies
+
+
 def vectors() -> dict[str, list[dict[str, Any]]]:
     """Each codec's bytes for the values above, and what decoding those bytes gives."""
     return {
@@ -75,6 +195,16 @@ def vectors() -> dict[str, list[dict[str, Any]]]:
                 "value": [[seq, payload.hex()] for seq, payload in records],
             }
             for records in FRAMES
+        ],
+        "runlog": [
+            {
+                "shoes": {
+                    serial: [[r.seq, bytes(r).hex()] for r in records] for serial, records in shoes.items()
+                },
+                "time_zone": "Europe/Berlin",
+                "value": _runlog_bodies(shoes, groups),
+            }
+            for shoes, groups in RUNLOG
         ],
         "rsc": [
             {"hex": bytes(m).hex(), "value": _rsc_value(RscMeasurement.from_bytes(bytes(m)))} for m in RSC
@@ -98,6 +228,17 @@ def test_the_golden_vectors_cover_saturation_and_absent_fields():
     assert golden["stride"][2]["value"]["strike_type"] is None
     assert golden["stride"][3]["value"]["contact_time_s"] == 65.535
     assert golden["crc16"][0]["value"] == 0x29B1  # the check value docs/ble.md gives
+    both, old, two = (case["value"] for case in golden["runlog"])
+    assert [len(b["strides"]) for b in both + old + two] == [
+        8,
+        4,
+        4,
+        4,
+    ]  # incomplete run and timeless strides left out
+    assert both[0]["start_time"] == "2025-10-09T08:53:20.123000+00:00"
+    assert both[0]["strides"][3]["gait"] == "run" and both[0]["strides"][3]["strike_type"] is None
+    assert old[0]["strides"][-1]["t_start_s"] == 2.4  # 0x02 record: the start is the previous stride's end
+    assert [b["strides"][-1]["side"] for b in two] == ["right", "right"]
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ from playwright.async_api import Page, async_playwright, expect
 from soleware.link.controllers import VirtualRadio
 from soleware.link.shoe import VirtualShoe, advertised_name
 from soleware.link.web_bridge import NOTIFY_SHIM, WebBluetoothBridge
+from soleware.shoe.runlog._records import RunStart
+from soleware.shoe.runlog._records import Stride as LogStride
 from soleware.shoe.sim import simulate
 
 pytestmark = pytest.mark.browser
@@ -109,6 +111,7 @@ async def phone(
     init_script: str | None = None,
     plan: str = "3min@5:00/km",
     speedup: float = 3.0,
+    capture_uploads: bool = True,
 ) -> AsyncIterator[Phone]:
     radio = await VirtualRadio([0, 0, 0, 0]).start()
     tasks: list[asyncio.Task[None]] = []
@@ -150,7 +153,8 @@ async def phone(
             await route.fulfill(status=201, content_type="application/json", body=json.dumps({"id": "x"}))
 
         # The server side of pod samples and routes is another change: the bodies are checked here as sent.
-        await page.route("**/api/runs", capture)
+        if capture_uploads:
+            await page.route("**/api/runs", capture)
         bridge = WebBluetoothBridge(transport=radio.transports[2])
         ph.bridge = bridge
         await bridge.attach(
@@ -371,6 +375,17 @@ async def test_the_page_decodes_the_golden_vectors_like_python(tmp_path, server)
                     crc16: v.crc16.map((x) => SolewareBle.crc16(x.hex ? bytes(x.hex) : new Uint8Array())),
                     frames: v.frames.map((x) => SolewareBle.decodeFrames(dv(x.hex)).map(([s, p]) => [s, hex(p)])),
                     corrupt,
+                    runlog: v.runlog.map((c) => {
+                        const runs = Object.entries(c.shoes).flatMap(([serial, records]) =>
+                            [...SolewareRunLog.runsIn(records.map(([seq, h]) => [seq, bytes(h)])).values()]
+                                .map((run) => ({ serial, run })));
+                        return SolewareRunLog.groupRuns(runs, 120).map((feet) => SolewareRunLog.runUploadBody(feet, c.time_zone));
+                    }),
+                    corruptRecord: (() => {
+                        const b = bytes(v.runlog[0].shoes.L1[1][1]);
+                        b[12] ^= 1;
+                        try { SolewareRunLog.decodeRecord(b); } catch (e) { return e.message; }
+                    })(),
                 };
             }""",
             vectors,
@@ -381,6 +396,9 @@ async def test_the_page_decodes_the_golden_vectors_like_python(tmp_path, server)
     assert decoded["crc16"] == [x["value"] for x in vectors["crc16"]]
     assert decoded["frames"] == [x["value"] for x in vectors["frames"]]
     assert decoded["corrupt"] == "CRC mismatch in record 1"
+    # the same upload bodies, to the last bit of every float, from the same run log records
+    assert decoded["runlog"] == [x["value"] for x in vectors["runlog"]]
+    assert decoded["corruptRecord"] == "record 2: CRC mismatch"
 
 
 def _unacknowledged_seqs(shoe: VirtualShoe) -> list[int]:
@@ -463,3 +481,88 @@ async def test_a_reload_mid_sync_loses_and_duplicates_nothing(tmp_path, server, 
         await expect(state).to_contain_text(f"{total - stored_before:,} 条新记录")
         await state.scroll_into_view_if_needed()
         await page.screenshot(path=str(screenshots / "phone-sync-zh.png"))
+
+
+async def test_strides_missed_live_reach_the_server_from_the_run_log_once(tmp_path, server):
+    """The link cut twice mid-run and the run finished offline; the live run is uploaded with its holes, then the
+    sync's run log replaces it: the server holds exactly the strides each shoe logged, none lost, none twice."""
+    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    account = {"email": "phonesync@example.com", "password": "correct horse battery"}
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        assert (await api.post("/api/auth/signup", json=account)).status_code == 201
+        token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        async with phone(tmp_path, server.url, plan="60s@5:00/km", speedup=4.0, capture_uploads=False) as ph:
+            page = ph.page
+            await page.goto("/signin")
+            await page.fill("#email", account["email"])
+            await page.fill("#password", account["password"])
+            await page.click("#signin button[type=submit]")
+            await page.wait_for_url(lambda u: "/signin" not in u)
+            await _ready(page, "/phone")
+            await page.check("#gps")
+            for name, side in ((left, "left"), (right, "right")):
+                await ph.pair(name)
+                await expect(
+                    page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
+                ).to_be_visible()
+            await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+            await page.context.set_offline(True)
+            for _ in range(2):  # strides notified while the link is down are lost to the live view
+                await ph.bridge.cut(ph.address(left))
+                await expect(
+                    page.locator("li.sensor[data-side='left'][data-state='reconnecting']")
+                ).to_be_visible()
+                await expect(
+                    page.locator("li.sensor[data-side='left'][data-state='connected']")
+                ).to_be_visible()
+            await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in ph.shoes)), 120)
+            await expect(page.locator("#run-state")).to_have_attribute("data-state", "paused")
+            await page.click("#stop")
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "1")
+            live = await page.evaluate(
+                "() => ({left: SolewarePhone.run.feet.left.length, right: SolewarePhone.run.feet.right.length})"
+            )
+            logged = {}
+            for shoe in ph.shoes:
+                records = [r for r in shoe.run_log.read_from(0, 10**6) if isinstance(r, LogStride)]
+                start = next(r for r in shoe.run_log.read_from(0, 10**6) if isinstance(r, RunStart))
+                logged[shoe.side] = (start.start_unix_ms, [r.t_end_ms for r in records])
+            assert live["left"] < len(logged["left"][1]), (live, {k: len(v[1]) for k, v in logged.items()})
+
+            # online: the live run, with its holes, goes up first
+            await page.context.set_offline(False)
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+            listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+            assert len(listed) == 1
+            live_id = listed[0]["id"]
+
+            await page.click("#sync")
+            await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+            listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+            assert len(listed) == 1, listed
+            run_id = listed[0]["id"]
+            assert run_id != live_id  # the log's complete run replaced the live one
+            route = (await api.get(f"/api/runs/{run_id}", headers=auth)).json()["route"]
+            assert route is not None and abs(route["lat_deg"][0] - 51.5007) < 1e-9  # the fixes recorded live
+            columns = (await api.get(f"/api/runs/{run_id}/strides", headers=auth)).json()
+            t0 = min(start for start, _ in logged.values())
+            for side, (start, t_end_ms) in logged.items():
+                k = columns["side_names"].index(side)
+                stored = [t for t, x in zip(columns["t_end_s"], columns["side"], strict=True) if x == k]
+                want = sorted(round((start - t0) / 1000 + t / 1000, 3) for t in t_end_ms)
+                assert sorted(round(t, 3) for t in stored) == want, side
+                print(
+                    f"{side}: {live[side]} strides live, {len(t_end_ms)} logged, {len(stored)} on the server"
+                )
+
+            # a reload and another sync send nothing again
+            await _ready(page, "/phone")
+            await expect(page.locator("li.sensor[data-state='connected']")).to_have_count(2)
+            await page.click("#sync")
+            await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
+            await expect(page.locator("#sync-state")).to_contain_text("0 new records")
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+            assert len((await api.get("/api/runs", headers=auth)).json()["runs"]) == 1
+            assert (await api.get(f"/api/runs/{run_id}/strides", headers=auth)).json() == columns

@@ -5,19 +5,23 @@
 (() => {
   const S = window.Soleware;
   const B = window.SolewareBle;
+  const L = window.SolewareRunLog;
   const { $, t } = S;
   const KNOWN = "soleware.sensors";
   const RETRY_MAX_MS = 5 * 60 * 1000;
   const MOVING_MPS = 0.5;
+  const PAIR_WINDOW_S = 120; // as the Python gateway pairs the feet, and the run service finds a duplicate
 
   // ------------------------------------------------------------------ storage (IndexedDB)
   let dbPromise = null;
   function db() {
     dbPromise ??= new Promise((resolve, reject) => {
-      const req = indexedDB.open("soleware-phone", 2);
+      const req = indexedDB.open("soleware-phone", 3);
       req.onupgradeneeded = (e) => {
         if (e.oldVersion < 1) req.result.createObjectStore("outbox", { keyPath: "key" });
         if (e.oldVersion < 2) req.result.createObjectStore("log", { keyPath: ["serial", "seq"] });
+        // shoe runs recorded live: their route, and the run service's id once uploaded, until the log replaces them
+        if (e.oldVersion < 3) req.result.createObjectStore("outings", { keyPath: "start_ms" });
       };
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
@@ -33,9 +37,19 @@
       x.onerror = () => reject(x.error);
     });
   }
+  /** One transaction over several stores; resolves with ``fn``'s result once it has committed. */
+  async function txn(stores, fn) {
+    const d = await db();
+    return new Promise((resolve, reject) => {
+      const x = d.transaction(stores, "readwrite");
+      let result;
+      Promise.resolve(fn(x)).then((r) => { result = r; }, (e) => { x.abort(); reject(e); });
+      x.oncomplete = () => resolve(result);
+      x.onerror = () => reject(x.error);
+    });
+  }
+  const req = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
   const outboxAll = () => tx("readonly", (s) => s.getAll());
-  const outboxPut = (item) => tx("readwrite", (s) => s.put(item));
-  const outboxDelete = (key) => tx("readwrite", (s) => s.delete(key));
   /** Run-log records, resolved once the transaction has committed: only then are they acknowledged. */
   const logPut = (serial, records) =>
     tx("readwrite", (s) => { for (const [seq, payload] of records) s.put({ serial, seq, payload }); return {}; }, "log");
@@ -49,6 +63,11 @@
       req.onerror = () => reject(req.error);
     });
   }
+
+  /** Uploading and queueing the log's runs take turns, so a live upload in flight is never missed by the log
+      run that replaces it. */
+  let turn = Promise.resolve();
+  const exclusive = (fn) => (turn = turn.then(fn, fn));
 
   // ------------------------------------------------------------------ run log sync
   /** Copy the shoe's unacknowledged run log into IndexedDB, resuming after the last record stored, and
@@ -88,6 +107,8 @@
       state.dataset.state = "done";
       state.dataset.stored = String(stored);
       state.textContent = t("Synced: {n} new records, {total} on this phone.", { n: S.num(n), total: S.num(stored) });
+      await queueLogRuns();
+      upload();
     } catch (e) {
       state.dataset.state = "failed";
       state.textContent = e.message === "pairing"
@@ -96,6 +117,47 @@
     } finally {
       $("#sync").disabled = false;
     }
+  }
+
+  /** Put every complete run of the synced logs, not yet uploaded, into the outbox as the Python gateway would
+      send it (both feet in one body), keyed by the runs' log identity so a later sync or reload puts the same
+      item. It replaces the live upload of the same outing, whose strides may miss those sent while a link was
+      down; the route recorded live goes with it. */
+  function queueLogRuns() {
+    return exclusive(async () => {
+      const records = (await tx("readonly", (s) => s.getAll(), "log")).filter((r) => !r.uploaded);
+      const bySerial = new Map();
+      for (const r of records) {
+        if (!bySerial.has(r.serial)) bySerial.set(r.serial, []);
+        bySerial.get(r.serial).push([r.seq, r.payload]);
+      }
+      const runs = [];
+      for (const [serial, recs] of bySerial) for (const run of L.runsIn(recs).values()) runs.push({ serial, run });
+      const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+      for (const feet of L.groupRuns(runs, PAIR_WINDOW_S)) {
+        const body = L.runUploadBody(feet, timeZone);
+        const startMs = Date.parse(body.start_time);
+        await txn(["outbox", "outings"], async (x) => {
+          const outings = await req(x.objectStore("outings").getAll(IDBKeyRange.bound(startMs - PAIR_WINDOW_S * 1000, startMs + PAIR_WINDOW_S * 1000)));
+          outings.sort((a, b) => Math.abs(a.start_ms - startMs) - Math.abs(b.start_ms - startMs));
+          const outing = outings[0];
+          if (outing && outing.route) {
+            const d = (outing.start_ms - startMs) / 1000;
+            body.route = { ...outing.route, t_s: outing.route.t_s.map((t_s) => t_s + d) };
+          }
+          if (outing && outing.key) x.objectStore("outbox").delete(outing.key);
+          x.objectStore("outbox").put({
+            key: "log|" + L.uploadKey(feet),
+            body,
+            tries: 0,
+            log: Object.values(feet).map(([serial, r]) => [serial, r.first_seq, r.last_seq]),
+            replaces: outing ? outing.run_id : null,
+            outing: outing ? outing.start_ms : null,
+          });
+        });
+      }
+      await showOutbox();
+    });
   }
 
   // ------------------------------------------------------------------ run state
@@ -177,7 +239,15 @@
     if (run.state !== "paused") return;
     setState("finished");
     run.autoStart = false;
-    for (const body of uploadBodies()) await outboxPut({ key: body.start_time + "|" + body.title, body, tries: 0 });
+    const startMs = run.startedAt.getTime();
+    for (const body of uploadBodies()) {
+      const key = body.start_time + "|" + body.title;
+      const shoes = Boolean(body.strides);
+      await txn(["outbox", "outings"], (x) => {
+        x.objectStore("outbox").put({ key, body, tries: 0, live: shoes ? startMs : null });
+        if (shoes) x.objectStore("outings").put({ start_ms: startMs, route: body.route ?? null, key, run_id: null });
+      });
+    }
     await showOutbox();
     upload();
   }
@@ -315,13 +385,19 @@
 
   let retryDelay = 2000;
   let retryTimer = null;
-  async function upload() {
+  const upload = () => exclusive(uploadOutbox);
+  async function uploadOutbox() {
     clearTimeout(retryTimer);
     if (!navigator.onLine) return;
     for (const item of await outboxAll()) {
       try {
-        await S.api("/api/runs", { method: "POST", body: item.body, auth: false });
-        await outboxDelete(item.key);
+        if (item.replaces) {
+          try {
+            await S.api(`/api/runs/${encodeURIComponent(item.replaces)}`, { method: "DELETE", auth: false });
+          } catch (e) { if (e.status !== 404) throw e; }
+        }
+        const answer = await S.api("/api/runs", { method: "POST", body: item.body, auth: false });
+        await uploaded(item, answer);
         retryDelay = 2000;
       } catch (e) {
         if (e.status === 401) { $("#stored").textContent = t("Sign in to upload the runs kept on this phone."); return; }
@@ -335,6 +411,25 @@
       }
     }
     await showOutbox();
+  }
+
+  /** After the server has the run: out of the outbox, and in the same transaction the log's records marked as
+      uploaded (kept, so the next sync still resumes after them) or the live run's server id kept for its log. */
+  function uploaded(item, answer) {
+    return txn(["outbox", "log", "outings"], async (x) => {
+      x.objectStore("outbox").delete(item.key);
+      const outings = x.objectStore("outings");
+      if (item.live !== null && item.live !== undefined) {
+        const outing = await req(outings.get(item.live));
+        if (outing) outings.put({ ...outing, key: null, run_id: answer.run_id });
+      }
+      if (item.outing !== null && item.outing !== undefined) outings.delete(item.outing);
+      const log = x.objectStore("log");
+      for (const [serial, first, last] of item.log || []) {
+        const recs = await req(log.getAll(IDBKeyRange.bound([serial, first], [serial, last])));
+        for (const r of recs) log.put({ ...r, uploaded: true });
+      }
+    });
   }
 
   async function showOutbox() {
@@ -436,10 +531,10 @@
     setInterval(() => { if (run.state === "running") show(); }, 1000);
     setState("idle");
     restore().finally(() => { document.body.dataset.ready = "1"; });
-    showOutbox().then(upload).catch(() => {});
+    showOutbox().then(queueLogRuns).then(upload).catch(() => {});
   }
 
-  window.SolewarePhone = { run, sensors, uploadBodies, outboxAll, logCount };
+  window.SolewarePhone = { run, sensors, uploadBodies, outboxAll, logCount, queueLogRuns };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();
