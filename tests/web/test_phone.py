@@ -292,6 +292,7 @@ async def test_two_shoes_pair_run_live_through_a_cut_and_offline_and_upload(tmp_
         await _ready(page, "/phone?lang=zh")
         await expect(page.locator("li.sensor[data-state='connected']")).to_have_count(2)
         await expect(page.locator("h1")).to_have_text("用这部手机跑步")
+        await expect(page.locator("[data-unit='pace']")).to_have_text("/公里")
         await page.screenshot(path=str(screenshots / "phone-pair-zh.png"))
         await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")  # by the shoes
         await expect(page.locator(".foot[data-side='right'] [data-field='strides']")).not_to_have_text("0")

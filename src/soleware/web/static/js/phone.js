@@ -515,6 +515,7 @@
   }
 
   function init() {
+    S.unitLabels(); // a public page: the shell's own "/km" and "m" follow the language and units here
     if (!navigator.bluetooth) {
       $("#no-bluetooth").hidden = false;
       $("#phone-app").hidden = true;
