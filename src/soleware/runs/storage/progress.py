@@ -158,7 +158,9 @@ def rebuild_aggregates(s: Session, runner_id: str, zone: str) -> None:
 class ProgressStore(StoreBase):
     """Progress, goals and shoe mileage from the aggregates."""
 
-    _trends_cache: dict[tuple[Any, ...], dict[str, list[TrendPoint]]]
+    #: what a progress page computes from one version of a runner's runs (``RunnerState.version``, bumped in
+    #: every transaction that changes them): trends and loads, in this process only
+    _trends_cache: dict[tuple[Any, ...], Any]
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
@@ -167,36 +169,48 @@ class ProgressStore(StoreBase):
     def period_totals(self, runner_id: str, *, period: str, last: int) -> list[PeriodTotal]:
         """The last ``last`` periods up to the last one with a run (zero totals between), oldest first."""
         with self._tx(write=False) as s:
-            return self._totals(s, runner_id, period, last)
+            return self._totals(s, runner_id, period, last)[1]
 
     @staticmethod
-    def _totals(s: Session, runner_id: str, period: str, last: int) -> list[PeriodTotal]:
-        """The last ``last`` periods (filled); their first is the first period with a run of the last ``last``."""
+    def _totals(
+        s: Session, runner_id: str, period: str, last: int
+    ) -> tuple[list[dt.date], list[PeriodTotal]]:
+        """The starts of the last ``last`` periods with runs, and the last ``last`` periods (filled); the first
+        of those is the first of the periods with runs."""
         rows = s.execute(
-            sa.select(PeriodTotalRow)
+            sa.select(
+                PeriodTotalRow.period_start,
+                PeriodTotalRow.distance_um,
+                PeriodTotalRow.moving_time_us,
+                PeriodTotalRow.elapsed_time_us,
+                PeriodTotalRow.runs,
+            )
             .where(PeriodTotalRow.runner_id == runner_id, PeriodTotalRow.period == period)
             .order_by(PeriodTotalRow.period_start.desc())
             .limit(last)
-        ).scalars()
-        totals = [
-            PeriodTotal(
-                r.period_start, r.distance_um / 1e6, r.moving_time_us / 1e6, r.elapsed_time_us / 1e6, r.runs
-            )
-            for r in rows
-        ]
-        return fill_periods(reversed(totals), period)[-last:]
+        ).all()
+        totals = [PeriodTotal(start, d / 1e6, m / 1e6, e / 1e6, n) for start, d, m, e, n in rows]
+        return [r[0] for r in rows], fill_periods(reversed(totals), period)[-last:]
 
     def progress(
         self, runner_id: str, *, period: str = "week", last: int = 12, as_of: dt.datetime | None = None
     ) -> ProgressView:
-        """The progress page in the runner's time zone, as of ``as_of`` (default now)."""
+        """The progress page in the runner's time zone, as of ``as_of`` (default now).
+
+        Reads the last periods' totals, the runs' loads of the last ~400 days and only the run summaries a part
+        of the page needs: the current week's (weekly goal), the last 90 days' (race prediction) and, when the
+        trends of this data version are not in this process's cache yet, those of the periods shown.
+        """
         now = as_of or dt.datetime.now(dt.UTC)
         with self._tx(write=False) as s:
-            runner = s.get(Runner, runner_id)
-            state = s.get(RunnerState, runner_id)
-            assert runner is not None and state is not None
+            runner = s.execute(
+                sa.select(Runner.time_zone, Runner.weekly_goal_m, Runner.race_goal_m, RunnerState.version)
+                .join(RunnerState, RunnerState.runner_id == Runner.id)
+                .where(Runner.id == runner_id)
+            ).one_or_none()
+            assert runner is not None
             zone = runner.time_zone
-            totals = self._totals(s, runner_id, period, last)
+            starts, totals = self._totals(s, runner_id, period, last)
             latest = s.scalar(sa.select(sa.func.max(RunRow.start_time)).where(RunRow.runner_id == runner_id))
             if latest is None:
                 goal = None
@@ -204,67 +218,98 @@ class ProgressStore(StoreBase):
                     goal = weekly_goal([], goal_m=runner.weekly_goal_m, as_of=now, time_zone=zone)
                 return ProgressView(totals, form_trends([], period=period, time_zone=zone), None, goal, None)
             latest = _aware(latest)
-            speeds = np.frombuffer(state.form_speeds or b"", dtype="<f8")
-            reference = float(np.median(speeds)) if len(speeds) else None
-            # the runs of the last `last` periods with runs, and of the last 90 days (race prediction, goal)
-            # the last `last` periods with runs (their trend points are the last ones, gaps or not)
-            first_shown = min(
-                s.scalars(
-                    sa.select(PeriodTotalRow.period_start)
-                    .where(PeriodTotalRow.runner_id == runner_id, PeriodTotalRow.period == period)
-                    .order_by(PeriodTotalRow.period_start.desc())
-                    .limit(last)
-                ),
-                default=now.date(),
-            )
-            since = min(
-                dt.datetime.combine(first_shown, dt.time(), dt.UTC) - dt.timedelta(days=2),
-                now - dt.timedelta(days=THRESHOLD_DAYS + 1),
-            )
+            # the first of the last `last` periods with runs (their trend points are the last ones, gaps or not)
+            first_shown = min(starts, default=now.date())
             # the trends depend on the runs only, not on the time of day: kept per data version in this process
-            cache_key = (runner_id, state.version, zone, period, last)
+            cache_key = (runner_id, runner.version, zone, period, last)
             trends = self._trends_cache.get(cache_key)
-            if trends is not None:
-                since = now - dt.timedelta(days=THRESHOLD_DAYS + 1)
-            recent = _packed(
-                s, (RunRow.runner_id == runner_id) & (RunRow.start_time >= since.astimezone(dt.UTC))
-            )
+            needs = []
             if trends is None:
-                shown = [r for r in recent if period_start(_local_date(r, zone), period) >= first_shown]
-                trends = form_trends(shown, period=period, time_zone=zone, reference_speed_mps=reference)
-                total_periods = s.scalar(
-                    sa.select(sa.func.count()).where(
-                        PeriodTotalRow.runner_id == runner_id, PeriodTotalRow.period == period
-                    )
+                needs.append(dt.datetime.combine(first_shown, dt.time(), dt.UTC) - dt.timedelta(days=2))
+            if runner.race_goal_m:
+                needs.append(now - dt.timedelta(days=THRESHOLD_DAYS + 1))
+            if runner.weekly_goal_m:
+                needs.append(now - dt.timedelta(days=8))  # the runner's current local week
+            recent = []
+            if needs:
+                since = min(needs)
+                recent = _packed(
+                    s, (RunRow.runner_id == runner_id) & (RunRow.start_time >= since.astimezone(dt.UTC))
                 )
-                if any(len(v) < last for v in trends.values()) and (total_periods or 0) > last:
-                    # a metric has no point in some recent periods: its last `last` points reach further back
-                    everything = _packed(s, RunRow.runner_id == runner_id)
-                    trends = form_trends(
-                        everything, period=period, time_zone=zone, reference_speed_mps=reference
-                    )
-                trends = {k: v[-last:] for k, v in trends.items()}
-                if len(self._trends_cache) >= 256:
-                    self._trends_cache.clear()
-                self._trends_cache[cache_key] = trends
+            if trends is None:
+                trends = self._trends(
+                    s, runner_id, recent, zone=zone, period=period, last=last, since=first_shown
+                )
+                self._keep(cache_key, trends)
             as_of_load = max(now, latest)
-            load_since = min(as_of_load, latest) - dt.timedelta(days=LOAD_HISTORY_DAYS)
-            per_day: dict[dt.date, float] = {}
-            for start, load in s.execute(
-                sa.select(RunRow.start_time, RunRow.training_load)
-                .where(RunRow.runner_id == runner_id, RunRow.start_time >= load_since.astimezone(dt.UTC))
-                .order_by(RunRow.start_time, RunRow.id)
-            ):
-                day = _aware(start).astimezone(ZoneInfo(zone)).date()
-                per_day[day] = per_day.get(day, 0.0) + load
-            tl = TrainingLoad(time_zone=zone).compute_daily(
-                per_day, last_day=as_of_load.astimezone(ZoneInfo(zone)).date()
-            )
+            last_day = as_of_load.astimezone(ZoneInfo(zone)).date()
+            # the same for one data version and day
+            load_key = ("load", runner_id, runner.version, zone, last_day)
+            tl = self._trends_cache.get(load_key)
+            if tl is None:
+                tl = self._load(s, runner_id, zone=zone, since=latest, last_day=last_day)
+                self._keep(load_key, tl)
             goal = None
             if runner.weekly_goal_m:
                 goal = weekly_goal(recent, goal_m=runner.weekly_goal_m, as_of=now, time_zone=zone)
             race = predict_race(recent, runner.race_goal_m, as_of=now) if runner.race_goal_m else None
         return ProgressView(totals, trends, tl, goal, race)
+
+    @staticmethod
+    def _trends(
+        s: Session,
+        runner_id: str,
+        recent: list[RunSummary],
+        *,
+        zone: str,
+        period: str,
+        last: int,
+        since: dt.date,
+    ) -> dict[str, list[TrendPoint]]:
+        """The last ``last`` points of each trend, from the runs of the periods from ``since`` on (``recent``
+        holds them), or from every run when a metric has fewer points there and older periods exist."""
+        speeds = np.frombuffer(
+            s.scalar(sa.select(RunnerState.form_speeds).where(RunnerState.runner_id == runner_id)) or b"",
+            dtype="<f8",
+        )
+        reference = float(np.median(speeds)) if len(speeds) else None
+        shown = [r for r in recent if period_start(_local_date(r, zone), period) >= since]
+        trends = form_trends(shown, period=period, time_zone=zone, reference_speed_mps=reference)
+        total_periods = s.scalar(
+            sa.select(sa.func.count()).where(
+                PeriodTotalRow.runner_id == runner_id, PeriodTotalRow.period == period
+            )
+        )
+        if any(len(v) < last for v in trends.values()) and (total_periods or 0) > last:
+            # a metric has no point in some recent periods: its last `last` points reach further back
+            everything = _packed(s, RunRow.runner_id == runner_id)
+            trends = form_trends(everything, period=period, time_zone=zone, reference_speed_mps=reference)
+        return {k: v[-last:] for k, v in trends.items()}
+
+    @staticmethod
+    def _load(
+        s: Session, runner_id: str, *, zone: str, since: dt.datetime, last_day: dt.date
+    ) -> TrainingLoad:
+        """Acute and chronic load up to ``last_day`` from the stored loads of the runs of the ~400 days before
+        ``since`` and after."""
+        tz = ZoneInfo(zone)
+        per_day: dict[dt.date, float] = {}
+        for start, load in s.execute(
+            sa.select(RunRow.start_time, RunRow.training_load)
+            .where(
+                RunRow.runner_id == runner_id,
+                RunRow.start_time >= (since - dt.timedelta(days=LOAD_HISTORY_DAYS)).astimezone(dt.UTC),
+            )
+            .order_by(RunRow.start_time, RunRow.id)
+        ):
+            day = _aware(start).astimezone(tz).date()
+            per_day[day] = per_day.get(day, 0.0) + load
+        return TrainingLoad(time_zone=zone).compute_daily(per_day, last_day=last_day)
+
+    def _keep(self, key: tuple[Any, ...], value: Any) -> None:
+        if len(self._trends_cache) >= 256:
+            self._trends_cache.clear()
+        self._trends_cache[key] = value
 
     def shoe_totals(self, runner_id: str) -> dict[str, ShoeTotalRow]:
         with self._tx(write=False) as s:

@@ -1,0 +1,76 @@
+"""What a progress page keeps in its process (trends, loads) never outlives a change of the runs, made in this
+process or another one (two stores over one database are two workers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from soleware.runs.storage import ProgressView, RunStore
+from soleware.runs.storage.db import make_engine
+from soleware.runs.storage.migrate import upgrade
+
+NOW = dt.datetime(2026, 3, 20, 12, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _page(view: ProgressView) -> tuple:
+    """Everything the progress route shows of a view."""
+    load = view.load
+    return (
+        view.totals,
+        view.trends,
+        None if load is None else (load.acute_, load.chronic_, load.ratio_),
+        view.goal,
+        view.race,
+    )
+
+
+def _fresh(engine, runner_id: str, period: str) -> tuple:
+    """The page as a process that never served it computes it."""
+    return _page(RunStore(engine).progress(runner_id, period=period, last=6, as_of=NOW))
+
+
+@pytest.mark.parametrize("goals", [False, True], ids=["no goals", "goals"])
+def test_a_change_in_another_worker_shows_at_once(engine, make_run, goals):
+    serving, uploading = RunStore(engine), RunStore(engine)
+    runner = serving.create_runner("cache@example.com", "long enough password", time_zone="Europe/Berlin")
+    if goals:
+        serving.update_runner(runner.id, weekly_goal_m=30_000.0, race_goal_m=10_000.0)
+    runs = [
+        make_run(
+            start=NOW - dt.timedelta(days=3 * k + 1), distance_m=4000.0 + 500 * k, speed_mps=2.8 + 0.05 * k
+        )
+        for k in range(12)
+    ]
+    uploading.add_runs(runner.id, runs)
+    before = {p: _page(serving.progress(runner.id, period=p, last=6, as_of=NOW)) for p in ("week", "month")}
+    assert before == {p: _fresh(engine, runner.id, p) for p in ("week", "month")}
+
+    # a run of this week, faster and longer (trends, load, goal and race change), stored by the other worker
+    fast = make_run(start=NOW - dt.timedelta(hours=20), distance_m=12_000.0, speed_mps=3.8)
+    added = uploading.add_run(runner.id, fast).run_id
+    for period in ("week", "month"):
+        after = _page(serving.progress(runner.id, period=period, last=6, as_of=NOW))
+        assert after == _fresh(engine, runner.id, period)
+        assert after[1] != before[period][1] and after[2] != before[period][2]
+        if goals:
+            assert after[3] != before[period][3] and after[3].distance_m > before[period][3].distance_m
+
+    uploading.delete_run(runner.id, added)
+    for period in ("week", "month"):
+        assert _page(serving.progress(runner.id, period=period, last=6, as_of=NOW)) == before[period]
+    # a later day: the load decays although no run changed
+    later = serving.progress(runner.id, period="week", last=6, as_of=NOW + dt.timedelta(days=3))
+    assert (
+        later.load is not None
+        and later.load.acute_ < serving.progress(runner.id, period="week", last=6, as_of=NOW).load.acute_
+    )
