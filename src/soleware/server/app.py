@@ -118,7 +118,9 @@ def _body_limits(routers: Sequence[APIRouter], settings: Settings) -> Callable[[
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    engine = make_engine(settings.database_url or None, pool_pre_ping=True)
+    url = settings.database_url or None
+    # a pooled connection to a database server may have died since its last use; a SQLite file's cannot
+    engine = make_engine(url, pool_pre_ping=not (url or "sqlite").startswith("sqlite"))
     if settings.auto_migrate:
         upgrade(engine)
     store = RunStore(engine)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from soleware.runs.model import RunSummary, unpack_summary
@@ -16,17 +17,52 @@ from soleware.runs.storage.db import RunnerState, RunRow, make_sessionmaker, rea
 
 __all__ = ["NotFound", "StoreBase"]
 
+T = TypeVar("T")
+
 
 class NotFound(LookupError):
     """No such object for this runner (also what another runner's object looks like)."""
 
 
+#: entries of a store's cache of derived views (see ``StoreBase._by_version``) before it starts afresh
+DERIVED_CACHE_ENTRIES = 256
+
+
 class StoreBase:
-    """A database (see ``soleware.runs.storage.db.make_engine``; migrate it first) and its transactions."""
+    """A database (see ``soleware.runs.storage.db.make_engine``; migrate it first) and its transactions.
+
+    Views derived from a runner's runs alone (records, achievements, progress trends and loads) are kept in the
+    process, keyed by ``RunnerState.version``: every transaction that changes a runner's runs or their derived
+    state bumps it, in any process, so a view is reused only while the data it comes from is the same.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = make_sessionmaker(engine)
+        self._derived: dict[tuple[Any, ...], Any] = {}
+
+    def _by_version(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """The view under ``key`` (which holds the runner's state version), computed once per process."""
+        value: T | None = self._derived.get(key)
+        if value is None:
+            value = self._remember(key, compute())
+        return value
+
+    def _remember(self, key: tuple[Any, ...], value: T) -> T:
+        if len(self._derived) >= DERIVED_CACHE_ENTRIES:
+            self._derived.clear()
+        self._derived[key] = value
+        return value
+
+    @staticmethod
+    def _version(conn: Connection | Session, runner_id: str) -> int:
+        """The runner's state version (see the class), NotFound for no runner."""
+        version = conn.execute(
+            sa.select(RunnerState.version).where(RunnerState.runner_id == runner_id)
+        ).scalar_one_or_none()
+        if version is None:
+            raise NotFound(f"no runner {runner_id!r}")
+        return version
 
     @contextmanager
     def _tx(self, *, write: bool = True) -> Iterator[Session]:
@@ -35,6 +71,13 @@ class StoreBase:
             if not write:
                 stack.enter_context(reading())
             yield stack.enter_context(self._sessions.begin())
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A read-only transaction on a plain connection: no ORM session, the cheapest way to read a few rows
+        (what every request does first, finding its runner)."""
+        with reading(), self.engine.begin() as conn:
+            yield conn
 
     def _lock_state(self, s: Session, runner_id: str, *, lock: bool = True) -> RunnerState:
         stmt = sa.select(RunnerState).where(RunnerState.runner_id == runner_id)

@@ -113,7 +113,8 @@ class RunnerInfo:
     race_goal_date: dt.date | None
 
     @classmethod
-    def of(cls, r: Runner) -> RunnerInfo:
+    def of(cls, r: Any) -> RunnerInfo:
+        """From a ``Runner`` or a row of its columns."""
         return cls(
             r.id,
             r.email,
@@ -125,6 +126,25 @@ class RunnerInfo:
             r.race_goal_m,
             r.race_goal_date,
         )
+
+
+#: the runner of a token (by its SHA-256, ``sha``) and the token's expiry: every authenticated request runs it
+_RUNNER_OF_TOKEN = (
+    sa.select(
+        Runner.id,
+        Runner.email,
+        Runner.display_name,
+        Runner.locale,
+        Runner.time_zone,
+        Runner.units,
+        Runner.weekly_goal_m,
+        Runner.race_goal_m,
+        Runner.race_goal_date,
+        AccessToken.expires_at,
+    )
+    .join(AccessToken, AccessToken.runner_id == Runner.id)
+    .where(AccessToken.token_sha256 == sa.bindparam("sha"))
+)
 
 
 class AccountStore(StoreBase):
@@ -185,15 +205,11 @@ class AccountStore(StoreBase):
             return token
 
     def runner_for_token(self, token: str) -> RunnerInfo:
-        with self._tx(write=False) as s:
-            row = s.execute(
-                sa.select(Runner, AccessToken.expires_at)
-                .join(AccessToken, AccessToken.runner_id == Runner.id)
-                .where(AccessToken.token_sha256 == hash_token(token))
-            ).one_or_none()
-            if row is None or _aware(row[1]) < dt.datetime.now(dt.UTC):
-                raise AuthError("invalid or expired token")
-            return RunnerInfo.of(row[0])
+        with self._read() as conn:
+            row = conn.execute(_RUNNER_OF_TOKEN, {"sha": hash_token(token)}).one_or_none()
+        if row is None or _aware(row.expires_at) < dt.datetime.now(dt.UTC):
+            raise AuthError("invalid or expired token")
+        return RunnerInfo.of(row)
 
     def sign_out(self, token: str) -> None:
         with self._tx() as s:

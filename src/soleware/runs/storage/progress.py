@@ -12,12 +12,10 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from soleware.runs.model import RunSummary, unpack_summary
@@ -158,14 +156,6 @@ def rebuild_aggregates(s: Session, runner_id: str, zone: str) -> None:
 class ProgressStore(StoreBase):
     """Progress, goals and shoe mileage from the aggregates."""
 
-    #: what a progress page computes from one version of a runner's runs (``RunnerState.version``, bumped in
-    #: every transaction that changes them): trends and loads, in this process only
-    _trends_cache: dict[tuple[Any, ...], Any]
-
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(engine)
-        self._trends_cache = {}
-
     def period_totals(self, runner_id: str, *, period: str, last: int) -> list[PeriodTotal]:
         """The last ``last`` periods up to the last one with a run (zero totals between), oldest first."""
         with self._tx(write=False) as s:
@@ -221,8 +211,8 @@ class ProgressStore(StoreBase):
             # the first of the last `last` periods with runs (their trend points are the last ones, gaps or not)
             first_shown = min(starts, default=now.date())
             # the trends depend on the runs only, not on the time of day: kept per data version in this process
-            cache_key = (runner_id, runner.version, zone, period, last)
-            trends = self._trends_cache.get(cache_key)
+            trends_key = ("trends", runner_id, runner.version, zone, period, last)
+            trends = self._derived.get(trends_key)
             needs = []
             if trends is None:
                 needs.append(dt.datetime.combine(first_shown, dt.time(), dt.UTC) - dt.timedelta(days=2))
@@ -240,15 +230,13 @@ class ProgressStore(StoreBase):
                 trends = self._trends(
                     s, runner_id, recent, zone=zone, period=period, last=last, since=first_shown
                 )
-                self._keep(cache_key, trends)
+                self._remember(trends_key, trends)
             as_of_load = max(now, latest)
             last_day = as_of_load.astimezone(ZoneInfo(zone)).date()
-            # the same for one data version and day
-            load_key = ("load", runner_id, runner.version, zone, last_day)
-            tl = self._trends_cache.get(load_key)
-            if tl is None:
-                tl = self._load(s, runner_id, zone=zone, since=latest, last_day=last_day)
-                self._keep(load_key, tl)
+            tl = self._by_version(  # the same for one data version and day
+                ("load", runner_id, runner.version, zone, last_day),
+                lambda: self._load(s, runner_id, zone=zone, since=latest, last_day=last_day),
+            )
             goal = None
             if runner.weekly_goal_m:
                 goal = weekly_goal(recent, goal_m=runner.weekly_goal_m, as_of=now, time_zone=zone)
@@ -305,11 +293,6 @@ class ProgressStore(StoreBase):
             day = _aware(start).astimezone(tz).date()
             per_day[day] = per_day.get(day, 0.0) + load
         return TrainingLoad(time_zone=zone).compute_daily(per_day, last_day=last_day)
-
-    def _keep(self, key: tuple[Any, ...], value: Any) -> None:
-        if len(self._trends_cache) >= 256:
-            self._trends_cache.clear()
-        self._trends_cache[key] = value
 
     def shoe_totals(self, runner_id: str) -> dict[str, ShoeTotalRow]:
         with self._tx(write=False) as s:

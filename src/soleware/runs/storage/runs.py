@@ -11,7 +11,8 @@ import base64
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
@@ -47,6 +48,7 @@ from soleware.runs.storage.progress import count_run, update_loads
 __all__ = ["AddResult", "RunHistory", "RunPage", "RunView", "pack_streams", "unpack_streams"]
 
 DUPLICATE_WINDOW = dt.timedelta(minutes=2)
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -483,12 +485,28 @@ class RunHistory(StoreBase):
 
     # ------------------------------------------------------------------ derived state
     def records(self, runner_id: str) -> PersonalRecords:
-        with self._tx(write=False) as s:
-            return PersonalRecords.from_dict(self._lock_state(s, runner_id, lock=False).records)
+        """The runner's records (the same object while their runs stay the same: do not change it)."""
+        return self._state_view(runner_id, RunnerState.records, PersonalRecords.from_dict)
 
     def achievements(self, runner_id: str) -> Achievements:
-        with self._tx(write=False) as s:
-            return Achievements.from_dict(self._lock_state(s, runner_id, lock=False).achievements)
+        """The runner's achievements (the same object while their runs stay the same: do not change it)."""
+        return self._state_view(runner_id, RunnerState.achievements, Achievements.from_dict)
+
+    def _state_view(
+        self,
+        runner_id: str,
+        column: sa.orm.InstrumentedAttribute[dict[str, Any]],
+        decode: Callable[[dict[str, Any]], T],
+    ) -> T:
+        """One column of the runner's cached state, decoded once per state version in this process."""
+        with self._read() as conn:
+            version = self._version(conn, runner_id)
+
+            def load() -> T:
+                data = conn.execute(sa.select(column).where(RunnerState.runner_id == runner_id)).scalar_one()
+                return decode(data)
+
+            return self._by_version((column.key, runner_id, version), load)
 
 
 def _to_run(row: RunRow, *, with_strides: bool = True) -> Run:

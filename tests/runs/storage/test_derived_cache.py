@@ -1,5 +1,5 @@
-"""What a progress page keeps in its process (trends, loads) never outlives a change of the runs, made in this
-process or another one (two stores over one database are two workers)."""
+"""What a store keeps in its process (progress trends and loads, records, achievements) never outlives a change
+of the runs, made in this process or another one (two stores over one database are two workers)."""
 
 from __future__ import annotations
 
@@ -74,3 +74,24 @@ def test_a_change_in_another_worker_shows_at_once(engine, make_run, goals):
         later.load is not None
         and later.load.acute_ < serving.progress(runner.id, period="week", last=6, as_of=NOW).load.acute_
     )
+
+
+def test_records_and_achievements_follow_a_change_in_another_worker(engine, make_run):
+    serving, uploading = RunStore(engine), RunStore(engine)
+    runner = serving.create_runner("state@example.com", "long enough password", time_zone="UTC")
+    uploading.add_run(runner.id, make_run(start=NOW - dt.timedelta(days=2), distance_m=5200.0, speed_mps=3.0))
+    records, achievements = serving.records(runner.id), serving.achievements(runner.id)
+    assert serving.records(runner.id) is records  # unchanged runs: decoded once
+
+    faster = uploading.add_run(
+        runner.id, make_run(start=NOW - dt.timedelta(days=1), distance_m=10_100.0, speed_mps=3.4)
+    )
+    assert faster.records and faster.awards
+    now_records, now_achievements = serving.records(runner.id), serving.achievements(runner.id)
+    assert now_records.to_dict() == uploading.records(runner.id).to_dict() != records.to_dict()
+    assert now_achievements.to_dict() == uploading.achievements(runner.id).to_dict() != achievements.to_dict()
+    assert {a.run_id for a in now_achievements.awards_} >= {faster.run_id}
+
+    uploading.delete_run(runner.id, faster.run_id)
+    assert serving.records(runner.id).to_dict() == records.to_dict()
+    assert serving.achievements(runner.id).to_dict() == achievements.to_dict()
