@@ -1020,13 +1020,11 @@ def _foot_distance(start_s: np.ndarray, end_s: np.ndarray, length_m: np.ndarray,
     return distance_m
 
 
-def _stride_values(start_s: np.ndarray, end_s: np.ndarray, vals: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Value of a stride attribute at each grid time (the stride covering it), NaN where no stride covers it."""
+def _covering(start_s: np.ndarray, end_s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each grid time, the index of the stride covering it, and whether one does."""
     k = np.searchsorted(start_s, t, side="right") - 1
     inside = (k >= 0) & (t <= end_s[np.clip(k, 0, None)])
-    out = np.full(len(t), np.nan)
-    out[inside] = vals[k[inside]]
-    return out
+    return k, inside
 
 
 def stride_streams(
@@ -1049,8 +1047,16 @@ def stride_streams(
     start, end = cols["t_start_s"], cols["t_end_s"]
     distance = np.mean([_foot_distance(start[i], end[i], cols["length_m"][i], t) for i in feet], axis=0)
 
+    # per foot: the stride covering each grid time, found once for every metric
+    covering = [_covering(start[i], end[i], t) for i in feet]
+
     def metric(name: str) -> np.ndarray:
-        return _nanmean_stack([_stride_values(start[i], end[i], cols[name][i], t) for i in feet])
+        rows = []
+        for i, (k, inside) in zip(feet, covering, strict=True):
+            out = np.full(len(t), np.nan)
+            out[inside] = cols[name][i][k[inside]]
+            rows.append(out)
+        return _nanmean_stack(rows)
 
     speed = metric("speed_mps")
     in_pause = np.zeros(len(t), dtype=bool)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 
+from soleware.runs.model import Run
 from soleware.runs.storage import ProgressView, RunStore
 from soleware.runs.storage.db import make_engine
 from soleware.runs.storage.migrate import upgrade
@@ -95,3 +97,30 @@ def test_records_and_achievements_follow_a_change_in_another_worker(engine, make
     uploading.delete_run(runner.id, faster.run_id)
     assert serving.records(runner.id).to_dict() == records.to_dict()
     assert serving.achievements(runner.id).to_dict() == achievements.to_dict()
+
+
+def test_a_runs_strides_and_page_follow_the_other_foot_merged_in_another_worker(engine, make_run):
+    serving, uploading = RunStore(engine), RunStore(engine)
+    runner = serving.create_runner("feet@example.com", "long enough password")
+    both = make_run(start=NOW, distance_m=2000.0)
+    left, right = (
+        Run.from_strides(
+            [x for x in both.strides if x.side == side],
+            start_time=NOW,
+            time_zone="UTC",
+            shoe_serials=(serial,),
+        )
+        for side, serial in (("left", "SW-L"), ("right", "SW-R"))
+    )
+    run_id = uploading.add_run(runner.id, left).run_id
+    one = serving.stride_columns(runner.id, run_id)
+    page = serving.run_view(runner.id, run_id)
+    assert set(one["side"].tolist()) == {0} and not one["t_start_s"].flags.writeable  # shared: read-only
+
+    assert uploading.add_run(runner.id, right).merged
+    two = serving.stride_columns(runner.id, run_id)
+    assert set(two["side"].tolist()) == {0, 1} and len(two["side"]) == len(both.strides)
+    merged_page = serving.run_view(runner.id, run_id)
+    assert [f.side for f in merged_page.feet] == ["left", "right"] != [f.side for f in page.feet]
+    fresh = RunStore(engine).get_run(runner.id, run_id).streams
+    assert np.array_equal(merged_page.run.streams.cadence_spm, fresh.cadence_spm, equal_nan=True)

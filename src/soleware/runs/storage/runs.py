@@ -8,6 +8,8 @@ write lock on SQLite), so concurrent uploads of one run store it once and derive
 from __future__ import annotations
 
 import base64
+import collections
+import contextlib
 import dataclasses
 import datetime as dt
 import uuid
@@ -104,7 +106,53 @@ def unpack_streams(
     """Inverse of pack_streams."""
     if blob:
         return Streams.from_bytes(blob)
-    return stride_streams(unpack_stride_columns(strides_blob), elapsed_s=elapsed_s, pauses=pauses)
+    return stride_streams(decoded_strides(strides_blob), elapsed_s=elapsed_s, pauses=pauses)
+
+
+#: the strides blobs decoded last (a run's page asks for its streams, then for its strides: one decoding)
+_DECODED: collections.OrderedDict[bytes, dict[str, np.ndarray]] = collections.OrderedDict()
+DECODED_STRIDE_BLOBS = 8
+
+
+def decoded_strides(blob: bytes) -> dict[str, np.ndarray]:
+    """``unpack_stride_columns(blob)`` as read-only arrays, decoded once for the last few blobs asked for (keyed
+    by the blob itself, so never stale)."""
+    cols = _DECODED.get(blob)
+    if cols is None:
+        cols = unpack_stride_columns(blob)
+        for a in cols.values():
+            a.flags.writeable = False
+        _DECODED[blob] = cols
+        while len(_DECODED) > DECODED_STRIDE_BLOBS:
+            with contextlib.suppress(KeyError):  # another thread took it first
+                _DECODED.popitem(last=False)
+    else:
+        with contextlib.suppress(KeyError):
+            _DECODED.move_to_end(blob)
+    return cols
+
+
+#: what a run's page reads of its row
+_VIEW_COLUMNS = (
+    RunRow.id,
+    RunRow.runner_id,
+    RunRow.start_time,
+    RunRow.time_zone,
+    RunRow.distance_m,
+    RunRow.elapsed_time_s,
+    RunRow.moving_time_s,
+    RunRow.source,
+    RunRow.title,
+    RunRow.shoe_serials,
+    RunRow.summary_packed,
+    RunRow.laps,
+    RunRow.pauses,
+    RunRow.strides,
+    RunRow.streams,
+    RunRow.feet,
+    RunRow.calibration_factor,
+    RunRow.route,
+)
 
 
 def _encode_cursor(start: dt.datetime, run_id: str) -> str:
@@ -325,25 +373,27 @@ class RunHistory(StoreBase):
             return _to_run(row)
 
     def stride_columns(self, runner_id: str, run_id: str) -> dict[str, np.ndarray]:
-        """A run's strides as columns at their stored resolution (see ``model.stride_columns``), never as objects."""
-        with self._tx(write=False) as s:
-            row = s.execute(sa.select(RunRow.runner_id, RunRow.strides).where(RunRow.id == run_id)).first()
-            if row is None or row.runner_id != runner_id:
-                raise NotFound(f"no run {run_id!r}")
-            return unpack_stride_columns(row.strides)
+        """A run's strides as columns at their stored resolution (see ``model.stride_columns``), never as objects
+        (read-only arrays: they may be shared with other requests, see ``decoded_strides``)."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(RunRow.runner_id, RunRow.strides).where(RunRow.id == run_id)).first()
+        if row is None or row.runner_id != runner_id:
+            raise NotFound(f"no run {run_id!r}")
+        return dict(decoded_strides(row.strides))
 
     def run_view(self, runner_id: str, run_id: str) -> RunView:
         """A run for its page: streams, pauses, laps, summary and the stored per-foot figures, no strides."""
-        with self._tx(write=False) as s:
-            row = s.get(RunRow, run_id)
-            if row is None or row.runner_id != runner_id:
-                raise NotFound(f"no run {run_id!r}")
-            return RunView(
-                _to_run(row, with_strides=False),
-                RunSummary.from_dict(row.summary),
-                row.title,
-                [FootSummary.from_dict(f) for f in row.feet],
-            )
+        with self._read() as conn:
+            row = conn.execute(sa.select(*_VIEW_COLUMNS).where(RunRow.id == run_id)).one_or_none()
+        if row is None or row.runner_id != runner_id:
+            raise NotFound(f"no run {run_id!r}")
+        summary = unpack_summary(row.summary_packed)
+        return RunView(
+            _to_run(row, with_strides=False, sensor=summary.sensor),
+            summary,
+            row.title,
+            [FootSummary.from_dict(f) for f in row.feet],
+        )
 
     def _merge_feet(self, s: Session, state: RunnerState, runner_id: str, run_id: str, run: Run) -> bool:
         """Add the other foot's strides to a shoe run stored with one foot only (a shoe that synced late).
@@ -427,7 +477,7 @@ class RunHistory(StoreBase):
         """Runs newest first, ``limit`` per page, keyset-paginated (stable while runs are added)."""
         if not 1 <= limit <= 200:
             raise RunDataError(f"limit must be 1..200, got {limit}")
-        q = sa.select(RunRow.id, RunRow.start_time, RunRow.summary, RunRow.title).where(
+        q = sa.select(RunRow.id, RunRow.start_time, RunRow.summary_packed, RunRow.title).where(
             RunRow.runner_id == runner_id
         )
         if cursor:
@@ -444,12 +494,12 @@ class RunHistory(StoreBase):
         if max_distance_m is not None:
             q = q.where(RunRow.distance_m <= max_distance_m)
         q = q.order_by(RunRow.start_time.desc(), RunRow.id.desc()).limit(limit + 1)
-        with self._tx(write=False) as s:
-            rows = s.execute(q).all()
+        with self._read() as conn:
+            rows = conn.execute(q).all()
         more = len(rows) > limit
         rows = rows[:limit]
         nxt = _encode_cursor(_aware(rows[-1].start_time), rows[-1].id) if more else None
-        return RunPage([RunSummary.from_dict(r.summary) for r in rows], {r.id: r.title for r in rows}, nxt)
+        return RunPage([unpack_summary(r.summary_packed) for r in rows], {r.id: r.title for r in rows}, nxt)
 
     def rename_run(self, runner_id: str, run_id: str, title: str) -> None:
         with self._tx() as s:
@@ -509,8 +559,11 @@ class RunHistory(StoreBase):
             return self._by_version((column.key, runner_id, version), load)
 
 
-def _to_run(row: RunRow, *, with_strides: bool = True) -> Run:
+def _to_run(row: Any, *, with_strides: bool = True, sensor: Sensor | None = None) -> Run:
+    """The run of a ``RunRow`` (or a row of the columns in ``_VIEW_COLUMNS``, given its summary's ``sensor``)."""
     pauses = [(float(a), float(b)) for a, b in row.pauses]
+    if isinstance(row, RunRow):
+        sensor = Sensor.from_dict(row.summary["sensor"]) if row.summary.get("sensor") else None
     return Run(
         start_time=_aware(row.start_time),
         time_zone=row.time_zone,
@@ -526,6 +579,6 @@ def _to_run(row: RunRow, *, with_strides: bool = True) -> Run:
         title=row.title,
         id=row.id,
         calibration_factor=row.calibration_factor,
-        sensor=Sensor.from_dict(row.summary["sensor"]) if row.summary.get("sensor") else None,
+        sensor=sensor,
         route=Route.from_bytes(row.route) if row.route else None,
     )

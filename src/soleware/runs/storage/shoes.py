@@ -87,14 +87,16 @@ class ShoeStore(StoreBase):
     def shoes(self, runner_id: str) -> list[ShoeInfo]:
         """Registered shoes with their mileage (runs they came from plus distance before registration), from the
         per-shoe totals kept with the runs."""
-        with self._tx(write=False) as s:
-            rows = s.scalars(sa.select(Shoe).where(Shoe.runner_id == runner_id).order_by(Shoe.id)).all()
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(*Shoe.__table__.columns).where(Shoe.runner_id == runner_id).order_by(Shoe.id)
+            ).all()
             if not rows:
                 return []
             totals = {
                 t.serial: t
-                for t in s.scalars(
-                    sa.select(ShoeTotalRow).where(
+                for t in conn.execute(
+                    sa.select(*ShoeTotalRow.__table__.columns).where(
                         ShoeTotalRow.runner_id == runner_id, ShoeTotalRow.serial.in_([r.serial for r in rows])
                     )
                 )

@@ -284,11 +284,13 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
 def run_strides(run_id: str, runner: CurrentRunner, store: Store) -> StrideColumnsOut:
     """Every stride of a run as compact columns (empty for a run imported without strides)."""
     cols = store.stride_columns(runner.id, run_id)
-    return StrideColumnsOut(
+    fields: dict[str, Any] = {
         **{f"{k}_names": [str(x) for x in names] for k, names in STRIDE_CODES.items()},
         **{k: np.asarray(cols[k]).tolist() for k in STRIDE_CODES},
         **{k: _column(cols[k], r) for k, r in STRIDE_RESOLUTION.items()},
-    )
+    }
+    # valid by construction (ints, and floats or None from the stored columns): not validated value by value
+    return StrideColumnsOut.model_construct(**fields)
 
 
 @router.patch("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}})
