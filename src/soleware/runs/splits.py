@@ -54,14 +54,28 @@ def _distance_at(streams: Streams, t_s: float) -> float:
     return float(np.interp(t_s, streams.t_s, streams.distance_m))
 
 
-def _mean_cadence(streams: Streams, a: float, b: float) -> float | None:
-    t = streams.t_s
-    sel = (t >= a) & (t <= b) & np.isfinite(streams.cadence_spm) & (streams.speed_mps > 0)
-    return float(np.mean(streams.cadence_spm[sel])) if np.any(sel) else None
+def _moving_cadence(streams: Streams) -> np.ndarray:
+    """Where the cadence stream counts for a split's mean: known, and moving."""
+    ok: np.ndarray = np.isfinite(streams.cadence_spm) & (streams.speed_mps > 0)
+    return ok
+
+
+def _mean_cadence(streams: Streams, a: float, b: float, ok: np.ndarray) -> float | None:
+    """Mean cadence over the samples in [a, b] where ``ok`` (the time stream is sorted: a slice, not a scan)."""
+    i, j = np.searchsorted(streams.t_s, a, side="left"), np.searchsorted(streams.t_s, b, side="right")
+    sel = ok[i:j]
+    return float(np.mean(streams.cadence_spm[i:j][sel])) if np.any(sel) else None
 
 
 def _make(
-    streams: Streams, pauses: Sequence[tuple[float, float]], index: int, a: float, b: float, name: str = ""
+    streams: Streams,
+    pauses: Sequence[tuple[float, float]],
+    index: int,
+    a: float,
+    b: float,
+    name: str = "",
+    *,
+    ok: np.ndarray | None = None,
 ) -> Split:
     distance = _distance_at(streams, b) - _distance_at(streams, a)
     moving = (b - a) - _overlap_s(a, b, pauses)
@@ -76,7 +90,7 @@ def _make(
         moving_time_s=moving,
         pace_s_per_km=pace,
         avg_speed_mps=speed,
-        avg_cadence_spm=_mean_cadence(streams, a, b),
+        avg_cadence_spm=_mean_cadence(streams, a, b, _moving_cadence(streams) if ok is None else ok),
         name=name,
     )
 
@@ -96,12 +110,15 @@ def splits(run: Run, *, unit_m: float = 1000.0, include_partial: bool = True) ->
     edges[0] = float(t[0])
     if include_partial and d[-1] - (d[0] + n_full * unit_m) > 1e-6:
         edges.append(float(t[-1]))
-    return [_make(s, run.pauses, k, edges[k], edges[k + 1]) for k in range(len(edges) - 1)]
+    ok = _moving_cadence(s)
+    return [_make(s, run.pauses, k, edges[k], edges[k + 1], ok=ok) for k in range(len(edges) - 1)]
 
 
 def lap_stats(run: Run, laps: Sequence[Lap] | None = None) -> list[Split]:
     """Statistics of the run's laps (or the given ones), one Split each with the lap's name."""
     laps = run.laps if laps is None else laps
+    ok = _moving_cadence(run.streams)
     return [
-        _make(run.streams, run.pauses, k, lap.t_start_s, lap.t_end_s, lap.name) for k, lap in enumerate(laps)
+        _make(run.streams, run.pauses, k, lap.t_start_s, lap.t_end_s, lap.name, ok=ok)
+        for k, lap in enumerate(laps)
     ]
