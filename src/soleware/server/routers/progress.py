@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
-from soleware.runs.achievements import CATALOGUE
+from soleware.runs.achievements import CATALOGUE, Achievements
 from soleware.runs.model import RunDataError
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message
@@ -57,9 +58,7 @@ def achievements(
     loc = locale or runner.locale
     ach = store.achievements(runner.id)
     progress = {p.achievement_id: p for p in ach.progress(as_of=dt.datetime.now(dt.UTC))}
-    awards: dict[str, list[AwardOut]] = {}
-    for a in ach.awards_:
-        awards.setdefault(a.achievement_id, []).append(award_out(a, loc))
+    awards = _awards_out(ach, loc)
     return [
         AchievementOut(
             id=a.id,
@@ -70,6 +69,24 @@ def achievements(
         )
         for a in CATALOGUE
     ]
+
+
+#: the awards of an achievements state in each language: the store hands out one state object per data version
+_AWARDS_OUT: weakref.WeakKeyDictionary[Achievements, dict[str, dict[str, list[AwardOut]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _awards_out(ach: Achievements, locale: str) -> dict[str, list[AwardOut]]:
+    """The state's awards by achievement id, in ``locale`` (built once per state and language)."""
+    by_locale = _AWARDS_OUT.setdefault(ach, {})
+    awards = by_locale.get(locale)
+    if awards is None:
+        awards = {}
+        for a in ach.awards_:
+            awards.setdefault(a.achievement_id, []).append(award_out(a, locale))
+        by_locale[locale] = awards
+    return awards
 
 
 @router.get("/progress", response_model=ProgressOut)
