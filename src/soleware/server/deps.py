@@ -1,4 +1,9 @@
-"""Request dependencies: the store, the signed-in runner, the live hub."""
+"""Request dependencies: the store, the signed-in runner, the live hub.
+
+Those that never wait (they read the app's state or the request's headers) are ``async``: FastAPI runs a plain
+function dependency in a worker thread, a hop that costs more than the dependency itself. Only the runner's
+lookup, which queries the database, runs in a thread.
+"""
 
 from __future__ import annotations
 
@@ -17,27 +22,27 @@ from soleware.server.session import SESSION_COOKIE, check_csrf
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/auth/signin")
 
 
-def get_store(request: Request) -> RunStore:
+async def get_store(request: Request) -> RunStore:
     store: RunStore = request.app.state.store
     return store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_throttle(request: Request) -> SignInThrottle:
+async def get_throttle(request: Request) -> SignInThrottle:
     throttle: SignInThrottle = request.app.state.throttle
     return throttle
 
 
-def get_hub(request: Request) -> LiveHub:
+async def get_hub(request: Request) -> LiveHub:
     hub: LiveHub = request.app.state.hub
     return hub
 
 
-def session_token(
+async def session_token(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> str:
     """The access token of the request: ``Authorization: Bearer`` (programs) or the session cookie (the web app,
