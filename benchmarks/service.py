@@ -1,6 +1,7 @@
 """Run service at 100 and at 10,000 realistic runs, on SQLite and PostgreSQL: every route the web app calls.
 
     .venv/bin/python benchmarks/service.py [--runs 10000] [--db sqlite,postgresql] [--clients 8] [--seconds 20]
+        [--baseline ../main/src] [--keep DIR]
 
 For each database: seeds one runner (time zone Europe/Berlin, two registered shoes) with realistic runs — 3 to
 15 km, both feet's strides as the shoes upload them (ms, mm, mm/s, 0.1 spm, ms, 0.1°, 0.1 m/s²; stride-to-stride
@@ -11,6 +12,11 @@ rest, then starts ``soleware serve`` (1 worker; on PostgreSQL also 2) and measur
 records, achievements, the run list, a run's page and uploads (a run just finished, one synced 3 days late,
 one imported from a year ago, one older than every stored run). It prints p50/p95 per route, the stored bytes per run (and per 10 km run) and the
 database size.
+
+``--baseline SRC`` measures the service of another source tree (e.g. a checkout of main) on the same seeded
+database, before this tree's: the rows name which code served them. ``--keep DIR`` (SQLite only) keeps the
+seeded database in DIR and reuses it next time (runs of earlier benchmarks' uploads stay in it; the upload
+measurement at 100 runs is then skipped).
 
 Seeding reuses the packed strides of 40 template runs (start times differ; the stores' packing of a template's
 strides is memoised here only): packing 9,000 strides takes ~80 ms and would dominate seeding, not the service.
@@ -23,6 +29,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import json
 import os
 import random
 import socket
@@ -136,6 +143,8 @@ def seed(
 
 @contextlib.contextmanager
 def database(kind: str, workdir: Path):
+    if kind == "postgresql" and ARGS.keep:
+        raise SystemExit("--keep keeps SQLite databases only (PostgreSQL's cluster goes with the benchmark)")
     if kind == "sqlite":
         yield f"sqlite:///{workdir / 'load.db'}"
         return
@@ -151,9 +160,12 @@ def database(kind: str, workdir: Path):
 
 
 @contextlib.contextmanager
-def server(url: str, workers: int = 1):
+def server(url: str, workers: int = 1, src: str | None = None):
+    """``soleware serve`` on ``url``, from this tree or from the source tree ``src``."""
     port = _free_port()
     env = {**os.environ, "SOLEWARE_DATABASE_URL": url, "SOLEWARE_SIGN_IN_ATTEMPTS": "100000"}
+    if src is not None:
+        env["PYTHONPATH"] = str(Path(src).resolve())
     p = subprocess.Popen(
         [sys.executable, "-m", "soleware.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
@@ -352,65 +364,92 @@ def _token(base: str) -> dict[str, str]:
 def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tuple]:
     rows: list[tuple] = []
     end = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=1)
-    with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
+    with contextlib.ExitStack() as stack:
+        workdir = Path(args.keep) if args.keep else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        workdir.mkdir(parents=True, exist_ok=True)
+        url = stack.enter_context(database(kind, workdir))
+        marker = workdir / f"{kind}.seeded.json"
+        kept = json.loads(marker.read_text()) if args.keep and marker.exists() else None
+        if kept is not None and kept["runs"] != args.runs:
+            raise SystemExit(
+                f"{workdir} holds {kept['runs']} seeded runs, not --runs {args.runs}: use another DIR"
+            )
         engine = make_engine(url)
         upgrade(engine)
         store = RunStore(engine)
-        runner = store.create_runner(EMAIL, PASSWORD, time_zone=ZONE)
-        for side in ("L", "R"):
-            store.register_shoe(runner.id, f"{side}19", side="left" if side == "L" else "right")
-        small = min(100, args.runs)
-        seed_s = seed(store, runner.id, templates, args.runs - small, args.runs, end)
+        at_small: dict[str, list[float]] = {}
+        small_base = ""
         ups = Uploads()
-        with server(url) as base:
+        if kept is None:
+            runner = store.create_runner(EMAIL, PASSWORD, time_zone=ZONE)
+            for side in ("L", "R"):
+                store.register_shoe(runner.id, f"{side}19", side="left" if side == "L" else "right")
+            small = min(100, args.runs)
+            seed_s = seed(store, runner.id, templates, args.runs - small, args.runs, end)
+            with server(url) as base:
 
-            async def small_uploads() -> dict[str, list[float]]:
-                async with httpx.AsyncClient(base_url=base, headers=_token(base), timeout=120) as c:
-                    return await measure_uploads(c, ups, [end], args.uploads)
+                async def small_uploads() -> dict[str, list[float]]:
+                    async with httpx.AsyncClient(base_url=base, headers=_token(base), timeout=120) as c:
+                        return await measure_uploads(c, ups, [end], args.uploads)
 
-            at_small = asyncio.run(small_uploads())
-            small_base = base
-        store.delete_runner(runner.id)  # the big history starts afresh, without the uploads above
-        runner = store.create_runner(EMAIL, PASSWORD, time_zone=ZONE)
-        for side in ("L", "R"):
-            store.register_shoe(runner.id, f"{side}19", side="left" if side == "L" else "right")
-        seed_s = seed(store, runner.id, templates, 0, args.runs, end)
-        print(
-            f"\n== {kind}: {args.runs} runs seeded in {seed_s:.0f} s ({1000 * seed_s / args.runs:.1f} ms per run)"
-        )
+                at_small = asyncio.run(small_uploads())
+                small_base = base
+            store.delete_runner(runner.id)  # the big history starts afresh, without the uploads above
+            runner = store.create_runner(EMAIL, PASSWORD, time_zone=ZONE)
+            for side in ("L", "R"):
+                store.register_shoe(runner.id, f"{side}19", side="left" if side == "L" else "right")
+            seed_s = seed(store, runner.id, templates, 0, args.runs, end)
+            if args.keep:
+                marker.write_text(json.dumps({"runs": args.runs, "end": end.isoformat()}))
+            print(
+                f"\n== {kind}: {args.runs} runs seeded in {seed_s:.0f} s ({1000 * seed_s / args.runs:.1f} ms per run)"
+            )
+        else:
+            end = dt.datetime.fromisoformat(kept["end"])
+            runner = store.runner_for_token(store.sign_in(EMAIL, PASSWORD))
+            print(f"\n== {kind}: {args.runs} runs seeded before, kept in {workdir}")
         sizes = _sizes(engine, kind, url)
         run_ids = [r.run_id for r in store.list_runs(runner.id, limit=200).runs]
         latest = [end]
-        for workers in [1, 2] if kind == "postgresql" else [1]:
-            with server(url, workers) as base:
-                headers = _token(base)
+        codes = [("baseline", args.baseline)] if args.baseline else []
+        for code, src in [*codes, ("this", None)]:
+            label = f"{kind}/{code}" if args.baseline else kind
+            for workers in [1, 2] if kind == "postgresql" else [1]:
+                with server(url, workers, src) as base:
+                    headers = _token(base)
 
-                async def seq_all(
-                    base: str = base, headers: dict[str, str] = headers
-                ) -> dict[str, list[float]]:
-                    out = await sequential(base, headers, run_ids, args.repeat)
-                    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as c:
-                        out.update(await measure_uploads(c, ups, latest, args.uploads))
-                    return out
+                    async def seq_all(
+                        base: str = base, headers: dict[str, str] = headers
+                    ) -> dict[str, list[float]]:
+                        out = await sequential(base, headers, run_ids, args.repeat)
+                        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as c:
+                            out.update(await measure_uploads(c, ups, latest, args.uploads))
+                        return out
 
-                seq = asyncio.run(seq_all())
-                conc, errors = asyncio.run(
-                    concurrent(
-                        base, headers, run_ids, args.clients, args.seconds, ups, end + dt.timedelta(days=900)
+                    seq = asyncio.run(seq_all())
+                    conc, errors = asyncio.run(
+                        concurrent(
+                            base,
+                            headers,
+                            run_ids,
+                            args.clients,
+                            args.seconds,
+                            ups,
+                            end + dt.timedelta(days=900),
+                        )
                     )
-                )
-                for name in [*seq, *(n for n in conc if n not in seq)]:
-                    small_p95 = _p(at_small.get(name, []), 95)
-                    if name in at_small:
-                        SMALL_CPU[name] = 1000 * CPU.get((small_base, name), float("nan"))
-                    rows.append(
-                        (kind, workers, name, _p(seq.get(name, []), 50), _p(seq.get(name, []), 95),
-                         _p(conc.get(name, []), 95), small_p95, len(conc.get(name, [])),
-                         1000 * CPU.get((base, name), float("nan")))
-                    )  # fmt: skip
-                print(f"   workers {workers}: {errors} errors under load")
-                for row in rows[-len(seq) - len(conc) :]:
-                    print("   ", row, flush=True)
+                    for name in [*seq, *(n for n in conc if n not in seq)]:
+                        small_p95 = _p(at_small.get(name, []), 95)
+                        if name in at_small:
+                            SMALL_CPU[name] = 1000 * CPU.get((small_base, name), float("nan"))
+                        rows.append(
+                            (label, workers, name, _p(seq.get(name, []), 50), _p(seq.get(name, []), 95),
+                             _p(conc.get(name, []), 95), small_p95, len(conc.get(name, [])),
+                             1000 * CPU.get((base, name), float("nan")))
+                        )  # fmt: skip
+                    print(f"   {label} workers {workers}: {errors} errors under load")
+                    for row in rows[-len(seq) - len(conc) :]:
+                        print("   ", row, flush=True)
         print(
             f"   stored blobs {sizes['blob_per_run'] / 1000:.1f} kB per run, {sizes['blob_per_10km'] / 1000:.1f} kB "
             f"per 10 km run; database {sizes['db_bytes'] / 1e6:.0f} MB for {sizes['runs']} runs "
@@ -430,6 +469,8 @@ def main() -> None:
     ap.add_argument("--uploads", type=int, default=8, help="uploads of each kind, at 100 runs and at --runs")
     ap.add_argument("--db", default="sqlite,postgresql")
     ap.add_argument("--upload-share", type=float, default=0.0, help="share of uploads in the concurrent load")
+    ap.add_argument("--baseline", metavar="SRC", help="also measure the service of this source tree, first")
+    ap.add_argument("--keep", metavar="DIR", help="keep the seeded SQLite database in DIR, and reuse it")
     ARGS = ap.parse_args()
     _memoise_packing()
     templates = [_template(k) for k in range(TEMPLATES)]
@@ -437,7 +478,7 @@ def main() -> None:
     for kind in ARGS.db.split(","):
         rows += bench(kind, ARGS, templates)
     print(
-        f"\n{'db':10} {'wk':>2} {'route':22} {'p50':>7} {'p95':>7} {'p95 x' + str(ARGS.clients):>8} {'p95@100':>8}"
+        f"\n{'db':20} {'wk':>2} {'route':22} {'p50':>7} {'p95':>7} {'p95 x' + str(ARGS.clients):>8} {'p95@100':>8}"
         f" {'cpu/req':>8}   (ms; cpu/req: the server's CPU time per sequential request)"
     )
     for kind, workers, name, p50, p95, c95, s95, n, cpu in rows:
@@ -445,7 +486,7 @@ def main() -> None:
         cpu_s = f"{cpu:8.1f}" if cpu == cpu else " " * 8
         extra = f"  cpu@100 {SMALL_CPU[name]:.0f}" if name in SMALL_CPU else ""
         print(
-            f"{kind:10} {workers:>2} {name:22} {p50:7.1f} {p95:7.1f} {c95:8.1f} {small} {cpu_s}   (n under load {n}){extra}"
+            f"{kind:20} {workers:>2} {name:22} {p50:7.1f} {p95:7.1f} {c95:8.1f} {small} {cpu_s}   (n under load {n}){extra}"
         )
 
 
