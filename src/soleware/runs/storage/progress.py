@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from soleware.runs.model import RunSummary, unpack_summary
@@ -116,7 +117,7 @@ def count_run(
     state.form_speeds = np.asarray(speeds, dtype="<f8").tobytes()
 
 
-def _packed(s: Session, where: sa.ColumnElement[bool]) -> list[RunSummary]:
+def _packed(s: Session | Connection, where: sa.ColumnElement[bool]) -> list[RunSummary]:
     rows = s.scalars(sa.select(RunRow.summary_packed).where(where).order_by(RunRow.start_time, RunRow.id))
     return sorted((unpack_summary(b) for b in rows), key=lambda r: r.sort_key)
 
@@ -158,12 +159,12 @@ class ProgressStore(StoreBase):
 
     def period_totals(self, runner_id: str, *, period: str, last: int) -> list[PeriodTotal]:
         """The last ``last`` periods up to the last one with a run (zero totals between), oldest first."""
-        with self._tx(write=False) as s:
-            return self._totals(s, runner_id, period, last)[1]
+        with self._read() as conn:
+            return self._totals(conn, runner_id, period, last)[1]
 
     @staticmethod
     def _totals(
-        s: Session, runner_id: str, period: str, last: int
+        s: Connection, runner_id: str, period: str, last: int
     ) -> tuple[list[dt.date], list[PeriodTotal]]:
         """The starts of the last ``last`` periods with runs, and the last ``last`` periods (filled); the first
         of those is the first of the periods with runs."""
@@ -192,7 +193,7 @@ class ProgressStore(StoreBase):
         trends of this data version are not in this process's cache yet, those of the periods shown.
         """
         now = as_of or dt.datetime.now(dt.UTC)
-        with self._tx(write=False) as s:
+        with self._read() as s:
             runner = s.execute(
                 sa.select(Runner.time_zone, Runner.weekly_goal_m, Runner.race_goal_m, RunnerState.version)
                 .join(RunnerState, RunnerState.runner_id == Runner.id)
@@ -245,7 +246,7 @@ class ProgressStore(StoreBase):
 
     @staticmethod
     def _trends(
-        s: Session,
+        s: Connection,
         runner_id: str,
         recent: list[RunSummary],
         *,
@@ -276,7 +277,7 @@ class ProgressStore(StoreBase):
 
     @staticmethod
     def _load(
-        s: Session, runner_id: str, *, zone: str, since: dt.datetime, last_day: dt.date
+        s: Connection, runner_id: str, *, zone: str, since: dt.datetime, last_day: dt.date
     ) -> TrainingLoad:
         """Acute and chronic load up to ``last_day`` from the stored loads of the runs of the ~400 days before
         ``since`` and after."""
