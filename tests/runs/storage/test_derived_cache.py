@@ -124,3 +124,14 @@ def test_a_runs_strides_and_page_follow_the_other_foot_merged_in_another_worker(
     assert [f.side for f in merged_page.feet] == ["left", "right"] != [f.side for f in page.feet]
     fresh = RunStore(engine).get_run(runner.id, run_id).streams
     assert np.array_equal(merged_page.run.streams.cadence_spm, fresh.cadence_spm, equal_nan=True)
+
+
+def test_a_view_is_kept_for_the_latest_version_only(engine, make_run):
+    store = RunStore(engine)
+    runner = store.create_runner("kept@example.com", "long enough password")
+    for k in range(4):
+        store.add_run(runner.id, make_run(start=NOW - dt.timedelta(days=k + 1), distance_m=3000.0 + 100 * k))
+        store.records(runner.id), store.achievements(runner.id)
+        store.progress(runner.id, period="week", last=6, as_of=NOW)
+    # records, achievements, the week's trends and the load: one each, whatever the number of versions seen
+    assert len(store._derived) == 4

@@ -24,7 +24,7 @@ class NotFound(LookupError):
     """No such object for this runner (also what another runner's object looks like)."""
 
 
-#: entries of a store's cache of derived views (see ``StoreBase._by_version``) before it starts afresh
+#: views a store keeps (see ``StoreBase._by_version``) before it starts afresh
 DERIVED_CACHE_ENTRIES = 256
 
 
@@ -32,26 +32,33 @@ class StoreBase:
     """A database (see ``soleware.runs.storage.db.make_engine``; migrate it first) and its transactions.
 
     Views derived from a runner's runs alone (records, achievements, progress trends and loads) are kept in the
-    process, keyed by ``RunnerState.version``: every transaction that changes a runner's runs or their derived
-    state bumps it, in any process, so a view is reused only while the data it comes from is the same.
+    process, stamped with ``RunnerState.version``: every transaction that changes a runner's runs or their
+    derived state bumps it, in any process, so a view is reused only while the data it comes from is the same.
+    Each view is kept for its latest stamp only.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = make_sessionmaker(engine)
-        self._derived: dict[tuple[Any, ...], Any] = {}
+        self._derived: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
-    def _by_version(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        """The view under ``key`` (which holds the runner's state version), computed once per process."""
-        value: T | None = self._derived.get(key)
+    def _by_version(self, key: tuple[Any, ...], stamp: Any, compute: Callable[[], T]) -> T:
+        """The view ``key`` as of ``stamp`` (the runner's state version, and whatever else it depends on),
+        computed once per stamp in this process."""
+        value: T | None = self._recall(key, stamp)
         if value is None:
-            value = self._remember(key, compute())
+            value = self._remember(key, stamp, compute())
         return value
 
-    def _remember(self, key: tuple[Any, ...], value: T) -> T:
-        if len(self._derived) >= DERIVED_CACHE_ENTRIES:
+    def _recall(self, key: tuple[Any, ...], stamp: Any) -> Any:
+        """The view kept under ``key`` if it was computed for ``stamp``, else None."""
+        kept = self._derived.get(key)
+        return kept[1] if kept is not None and kept[0] == stamp else None
+
+    def _remember(self, key: tuple[Any, ...], stamp: Any, value: T) -> T:
+        if len(self._derived) >= DERIVED_CACHE_ENTRIES and key not in self._derived:
             self._derived.clear()
-        self._derived[key] = value
+        self._derived[key] = (stamp, value)
         return value
 
     @staticmethod

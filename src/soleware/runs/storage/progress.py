@@ -212,8 +212,8 @@ class ProgressStore(StoreBase):
             # the first of the last `last` periods with runs (their trend points are the last ones, gaps or not)
             first_shown = min(starts, default=now.date())
             # the trends depend on the runs only, not on the time of day: kept per data version in this process
-            trends_key = ("trends", runner_id, runner.version, zone, period, last)
-            trends = self._derived.get(trends_key)
+            trends_key = ("trends", runner_id, zone, period, last)
+            trends = self._recall(trends_key, runner.version)
             needs = []
             if trends is None:
                 needs.append(dt.datetime.combine(first_shown, dt.time(), dt.UTC) - dt.timedelta(days=2))
@@ -231,11 +231,12 @@ class ProgressStore(StoreBase):
                 trends = self._trends(
                     s, runner_id, recent, zone=zone, period=period, last=last, since=first_shown
                 )
-                self._remember(trends_key, trends)
+                self._remember(trends_key, runner.version, trends)
             as_of_load = max(now, latest)
             last_day = as_of_load.astimezone(ZoneInfo(zone)).date()
             tl = self._by_version(  # the same for one data version and day
-                ("load", runner_id, runner.version, zone, last_day),
+                ("load", runner_id, zone),
+                (runner.version, last_day),
                 lambda: self._load(s, runner_id, zone=zone, since=latest, last_day=last_day),
             )
             goal = None

@@ -556,7 +556,7 @@ class RunHistory(StoreBase):
                 data = conn.execute(sa.select(column).where(RunnerState.runner_id == runner_id)).scalar_one()
                 return decode(data)
 
-            return self._by_version((column.key, runner_id, version), load)
+            return self._by_version((column.key, runner_id), version, load)
 
 
 def _to_run(row: Any, *, with_strides: bool = True, sensor: Sensor | None = None) -> Run:
