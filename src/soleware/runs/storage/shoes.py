@@ -27,6 +27,29 @@ class ShoeInfo:
     mileage: ShoeMileage
 
 
+#: a runner's shoes (``runner_id``) in the order registered, each with its totals if it has run
+_SHOES_WITH_TOTALS = (
+    sa.select(
+        Shoe.serial,
+        Shoe.name,
+        Shoe.side,
+        Shoe.retire_at_m,
+        Shoe.initial_m,
+        Shoe.retired,
+        Shoe.created_at,
+        ShoeTotalRow.distance_um,
+        ShoeTotalRow.runs,
+        ShoeTotalRow.first_run,
+        ShoeTotalRow.last_run,
+    )
+    .outerjoin(
+        ShoeTotalRow, (ShoeTotalRow.runner_id == Shoe.runner_id) & (ShoeTotalRow.serial == Shoe.serial)
+    )
+    .where(Shoe.runner_id == sa.bindparam("runner_id"))
+    .order_by(Shoe.id)
+)
+
+
 class ShoeStore(StoreBase):
     """Registered shoes: serial, name, side, retirement distance."""
 
@@ -88,32 +111,19 @@ class ShoeStore(StoreBase):
         """Registered shoes with their mileage (runs they came from plus distance before registration), from the
         per-shoe totals kept with the runs."""
         with self._read() as conn:
-            rows = conn.execute(
-                sa.select(*Shoe.__table__.columns).where(Shoe.runner_id == runner_id).order_by(Shoe.id)
-            ).all()
-            if not rows:
-                return []
-            totals = {
-                t.serial: t
-                for t in conn.execute(
-                    sa.select(*ShoeTotalRow.__table__.columns).where(
-                        ShoeTotalRow.runner_id == runner_id, ShoeTotalRow.serial.in_([r.serial for r in rows])
-                    )
-                )
-            }
+            rows = conn.execute(_SHOES_WITH_TOTALS, {"runner_id": runner_id}).all()
         out = []
         for r in rows:
-            t = totals.get(r.serial)
-            if t is None:
+            if r.runs is None:  # no run of this shoe yet
                 now = _aware(r.created_at)
                 m = ShoeMileage(r.serial, r.initial_m, 0, now, now, r.retire_at_m)
             else:
                 m = ShoeMileage(
                     r.serial,
-                    r.initial_m + t.distance_um / 1e6,
-                    t.runs,
-                    _aware(t.first_run),
-                    _aware(t.last_run),
+                    r.initial_m + r.distance_um / 1e6,
+                    r.runs,
+                    _aware(r.first_run),
+                    _aware(r.last_run),
                     r.retire_at_m,
                 )
             out.append(ShoeInfo(r.serial, r.name, r.side, r.retire_at_m, r.retired, m))
