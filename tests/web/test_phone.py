@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import struct
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,11 @@ from bumble.device import Device
 from bumble.transport import open_transport
 from playwright.async_api import Page, async_playwright, expect
 
+from soleware.link._testing import filled_log
 from soleware.link.controllers import VirtualRadio
 from soleware.link.shoe import VirtualShoe, advertised_name
-from soleware.link.web_bridge import NOTIFY_SHIM, WebBluetoothBridge
+from soleware.link.soleware_service import soleware_uuid
+from soleware.link.web_bridge import NOTIFY_SHIM, WebBluetoothBridge, uuid_str
 from soleware.shoe.runlog._records import RunStart
 from soleware.shoe.runlog._records import Stride as LogStride
 from soleware.shoe.sim import simulate
@@ -112,15 +115,23 @@ async def phone(
     plan: str = "3min@5:00/km",
     speedup: float = 3.0,
     capture_uploads: bool = True,
+    logged_strides: int = 0,
 ) -> AsyncIterator[Phone]:
+    """``logged_strides``: the shoes run nothing and start with a finished run of that many strides in their log
+    (the right one 0.35 s after the left)."""
     radio = await VirtualRadio([0, 0, 0, 0]).start()
     tasks: list[asyncio.Task[None]] = []
     ph = Phone()
     ph.uploads = []
     ph.shoes = []
     if shoes:
-        recs = simulate(plan, seed=7)
+        recs = simulate(plan, seed=7) if not logged_strides else {"left": None, "right": None}
         for i, side in enumerate(("left", "right")):
+            if logged_strides:
+                start_ms = int(time.time() * 1000) - 3_600_000 + 350 * i
+                filled_log(
+                    tmp_path / f"{side}.img", side=side, strides=logged_strides, start_unix_ms=start_ms
+                )
             shoe = VirtualShoe(
                 side=side,
                 serial=f"SW-{side[0].upper()}-P",
@@ -400,6 +411,62 @@ async def test_the_page_decodes_the_golden_vectors_like_python(tmp_path, server)
     # the same upload bodies, to the last bit of every float, from the same run log records
     assert decoded["runlog"] == [x["value"] for x in vectors["runlog"]]
     assert decoded["corruptRecord"] == "record 2: CRC mismatch"
+
+
+#: counts the page's IndexedDB transactions writing the run log, and which shoe each stored record came from
+IDB_PROBE = """
+(() => {
+  const probe = { logTransactions: 0, serials: [] };
+  globalThis.__idbProbe = probe;
+  const transaction = IDBDatabase.prototype.transaction;
+  IDBDatabase.prototype.transaction = function (stores, mode, ...rest) {
+    if (mode === "readwrite" && [].concat(stores).includes("log")) probe.logTransactions += 1;
+    return transaction.call(this, stores, mode, ...rest);
+  };
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function (value, ...rest) {
+    if (this.name === "log" && value && !value.uploaded) probe.serials.push(value.serial);
+    return put.call(this, value, ...rest);
+  };
+})();
+"""
+
+
+async def test_the_sync_batches_records_per_transaction_and_syncs_both_shoes_at_once(tmp_path, server):
+    """Every Run Log Data notification that arrived while the previous batch was being stored goes into one
+    IndexedDB transaction, and the two shoes sync side by side: far fewer transactions than notifications, the
+    records of both shoes interleaved, and still each record exactly once and everything acknowledged."""
+    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    async with phone(tmp_path, server.url, logged_strides=1500, init_script=IDB_PROBE) as ph:
+        page = ph.page
+        await _ready(page, "/phone")
+        for name, side in ((left, "left"), (right, "right")):
+            await ph.pair(name)
+            await expect(
+                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
+            ).to_be_visible()
+        expected = {s.serial: _unacknowledged_seqs(s) for s in ph.shoes}
+        assert {k: len(v) for k, v in expected.items()} == {"SW-L-P": 1502, "SW-R-P": 1502}
+        data_uuid = uuid_str(soleware_uuid(0x0005, "Run Log Data"))
+        before = len(ph.bridge.delivered)
+        await page.click("#sync")
+        await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=120_000)
+        probe = await page.evaluate("() => globalThis.__idbProbe")
+        notifications = sum(c == data_uuid for c, _v, _t in ph.bridge.delivered[before:])
+        stored = {
+            serial: await page.evaluate("(s) => SolewarePhone.logCount(s)", serial) for serial in expected
+        }
+        assert stored == {serial: len(seqs) for serial, seqs in expected.items()}
+        assert sorted(probe["serials"]) == sorted(
+            s for s, seqs in expected.items() for _ in seqs
+        )  # once each
+        assert all(r.acknowledged for s in ph.shoes for r in s.run_log.runs())
+        assert notifications >= 2 * 1502 / 8, notifications  # whole frames, several records per notification
+        # the queueing and upload after the sync may add one or two transactions of their own
+        assert probe["logTransactions"] <= notifications / 2, (probe["logTransactions"], notifications)
+        switches = sum(a != b for a, b in zip(probe["serials"], probe["serials"][1:], strict=False))
+        assert switches >= 3, switches  # one after the other would switch once
+        print(f"{notifications} notifications, {probe['logTransactions']} transactions, {switches} switches")
 
 
 def _unacknowledged_seqs(shoe: VirtualShoe) -> list[int]:

@@ -101,8 +101,11 @@
     state.textContent = t("Syncing…");
     $("#sync").disabled = true;
     try {
-      let n = 0;
-      for (const shoe of shoes) n += await syncShoe(shoe);
+      // both shoes at once, as the Python gateway does: each link's round trips overlap the other's
+      const results = await Promise.allSettled(shoes.map(syncShoe));
+      const failed = results.find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
+      const n = results.reduce((a, r) => a + r.value, 0);
       const stored = (await Promise.all(shoes.map((s) => logCount(s.serial)))).reduce((a, x) => a + x, 0);
       state.dataset.state = "done";
       state.dataset.stored = String(stored);
