@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import struct
 import time
@@ -115,10 +116,10 @@ async def phone(
     plan: str = "3min@5:00/km",
     speedup: float = 3.0,
     capture_uploads: bool = True,
-    logged_strides: int = 0,
+    logged_strides: int | dict[str, int] = 0,
 ) -> AsyncIterator[Phone]:
     """``logged_strides``: the shoes run nothing and start with a finished run of that many strides in their log
-    (the right one 0.35 s after the left)."""
+    (the right one 0.35 s after the left), the same for both or per side (0: a run without strides)."""
     radio = await VirtualRadio([0, 0, 0, 0]).start()
     tasks: list[asyncio.Task[None]] = []
     ph = Phone()
@@ -129,9 +130,8 @@ async def phone(
         for i, side in enumerate(("left", "right")):
             if logged_strides:
                 start_ms = int(time.time() * 1000) - 3_600_000 + 350 * i
-                filled_log(
-                    tmp_path / f"{side}.img", side=side, strides=logged_strides, start_unix_ms=start_ms
-                )
+                n = logged_strides if isinstance(logged_strides, int) else logged_strides[side]
+                filled_log(tmp_path / f"{side}.img", side=side, strides=n, start_unix_ms=start_ms)
             shoe = VirtualShoe(
                 side=side,
                 serial=f"SW-{side[0].upper()}-P",
@@ -634,3 +634,100 @@ async def test_strides_missed_live_reach_the_server_from_the_run_log_once(tmp_pa
             await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
             assert len((await api.get("/api/runs", headers=auth)).json()["runs"]) == 1
             assert (await api.get(f"/api/runs/{run_id}/strides", headers=auth)).json() == columns
+
+
+async def test_one_foot_log_run_waits_for_the_other_foot_then_goes_alone(tmp_path, server):
+    """As the gateway's ``single_foot_after_s``: with two shoes paired, a log run of one foot only is held for
+    30 s for the other foot's, then uploaded with one foot."""
+    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    async with phone(tmp_path, server.url, logged_strides={"left": 200, "right": 0}) as ph:
+        page = ph.page
+        await _ready(page, "/phone")
+        for name, side in ((left, "left"), (right, "right")):
+            await ph.pair(name)
+            await expect(
+                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
+            ).to_be_visible()
+        stored = page.locator("#stored")
+        await page.click("#sync")
+        await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
+        synced_at = time.monotonic()
+        await expect(stored).to_have_attribute("data-waiting", "1")
+        await expect(stored).to_contain_text("other shoe")
+        await asyncio.sleep(20)
+        assert ph.uploads == []  # still waiting for the right foot's log
+        await expect(stored).to_have_attribute("data-waiting", "0", timeout=30_000)
+        await expect(stored).to_have_attribute("data-count", "0")
+        assert time.monotonic() - synced_at >= 29
+        assert len(ph.uploads) == 1
+        body = ph.uploads[0]
+        assert body["shoe_serials"] == ["SW-L-P"]
+        assert len(body["strides"]) == 200 and {s["side"] for s in body["strides"]} == {"left"}
+
+
+async def test_a_refused_upload_is_set_aside_reported_and_lets_the_next_one_go(tmp_path, server):
+    """A run the service refuses for good (a 4xx other than 401/409/429) leaves the outbox for the store
+    ``refused``, is reported to ``/api/refused-uploads`` as the gateway reports it, is shown on the page, and the
+    run queued after it is uploaded; a reload neither sends it again nor forgets it."""
+    account = {"email": "refused-phone@example.com", "password": "correct horse battery"}
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        assert (await api.post("/api/auth/signup", json=account)).status_code == 201
+        token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        async with phone(tmp_path, server.url, shoes=False, pod=True, capture_uploads=False) as ph:
+            page = ph.page
+            posted: list[dict[str, Any]] = []
+
+            async def refuse_the_first(route: Any) -> None:
+                posted.append(json.loads(route.request.post_data or "{}"))
+                if len(posted) == 1:
+                    detail = [
+                        {"loc": ["body", "samples"], "msg": "a speed above 15 m/s", "type": "value_error"}
+                    ]
+                    await route.fulfill(
+                        status=422, content_type="application/json", body=json.dumps({"detail": detail})
+                    )
+                else:
+                    await route.continue_()
+
+            await page.route("**/api/runs", refuse_the_first)
+            await page.goto("/signin")
+            await page.fill("#email", account["email"])
+            await page.fill("#password", account["password"])
+            await page.click("#signin button[type=submit]")
+            await page.wait_for_url(lambda u: "/signin" not in u)
+            await _ready(page, "/phone")
+            await ph.pair(POD_NAME)
+            await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+            await page.context.set_offline(True)
+            for runs in (1, 2, 3):  # three runs wait in the outbox, the first to be refused
+                if runs > 1:
+                    await page.click("#start")
+                await page.wait_for_function("() => SolewarePhone.run.samples.length >= 2")
+                await page.click("#stop")
+                await expect(page.locator("#stored")).to_have_attribute("data-count", str(runs))
+            await page.context.set_offline(False)
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+            refused = page.locator("#refused li")
+            await expect(refused).to_have_count(1)
+            await expect(refused).to_have_attribute("data-reported", "1")
+            await expect(refused).to_contain_text("422 a speed above 15 m/s")
+            assert len(posted) == 3
+            kept = (await api.get("/api/refused-uploads", headers=auth)).json()["refused"]
+            assert [(k["reason"], k["samples"], k["sensor"]) for k in kept] == [
+                ("422 a speed above 15 m/s", len(posted[0]["samples"]["t_s"]), POD_NAME)
+            ]
+            # the runs after it went up (the service takes the third, a minute after the second, as its duplicate)
+            when = [dt.datetime.fromisoformat(b["start_time"]) for b in posted]
+            stored = [
+                dt.datetime.fromisoformat(r["start_time"])
+                for r in (await api.get("/api/runs", headers=auth)).json()["runs"]
+            ]
+            assert when[1] in stored and when[0] not in stored, (when, stored)
+
+            await _ready(page, "/phone?lang=zh")
+            await expect(page.locator("#refused li")).to_have_count(1)
+            await expect(page.locator("#refused li")).to_contain_text("被服务器拒绝")
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+            assert len(posted) == 3
+            assert len((await api.get("/api/refused-uploads", headers=auth)).json()["refused"]) == 1
