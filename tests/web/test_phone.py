@@ -731,3 +731,42 @@ async def test_a_refused_upload_is_set_aside_reported_and_lets_the_next_one_go(t
             await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
             assert len(posted) == 3
             assert len((await api.get("/api/refused-uploads", headers=auth)).json()["refused"]) == 1
+
+
+async def test_after_one_visit_the_page_works_with_the_network_off(tmp_path, server):
+    """The first visit installs the service worker, which keeps the app shell; with the network off a reload
+    still shows /phone, pairs both shoes, shows the run live and keeps it for later."""
+    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    async with phone(tmp_path, server.url, plan="2min@5:00/km", speedup=2.0) as ph:
+        page = ph.page
+        await _ready(page, "/phone")
+        # /phone itself registers the worker (it never resolves "ready" otherwise)
+        await asyncio.wait_for(page.evaluate("() => navigator.serviceWorker.ready.then(() => 1)"), 30)
+        await page.reload()  # now the worker controls the page (the shell is cached by then)
+        await expect(page.locator("body[data-ready='1']")).to_be_visible()
+        assert await page.evaluate("() => !!navigator.serviceWorker.controller")
+
+        await page.context.set_offline(True)
+        assert (
+            await page.evaluate("() => fetch('/api/health').then(() => 'online', () => 'offline')")
+            == "offline"
+        )
+        response = await asyncio.wait_for(page.reload(), 30)
+        assert response is not None and response.from_service_worker
+        await expect(page.locator("body[data-ready='1']")).to_be_visible()
+        await expect(page.locator("h1")).to_have_text("Run with this phone")
+        for name, side in ((left, "left"), (right, "right")):
+            await ph.pair(name)
+            await expect(
+                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
+            ).to_be_visible()
+        await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+        strides = page.locator(".foot[data-side='right'] [data-field='strides']")
+        await expect(strides).not_to_have_text("0")
+        await expect(page.locator("#cadence")).not_to_have_text("–")
+        await page.click("#stop")
+        await expect(page.locator("#stored")).to_have_attribute("data-count", "1")
+        assert ph.uploads == []
+        await page.context.set_offline(False)
+        await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+        assert len(ph.uploads) == 1 and {s["side"] for s in ph.uploads[0]["strides"]} == {"left", "right"}

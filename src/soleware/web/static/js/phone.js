@@ -598,6 +598,7 @@
 
   function init() {
     S.unitLabels(); // a public page: the shell's own "/km" and "m" follow the language and units here
+    S.registerWorker(); // so a first visit online is enough for the page to open with the network off
     if (!navigator.bluetooth) {
       $("#no-bluetooth").hidden = false;
       $("#phone-app").hidden = true;
