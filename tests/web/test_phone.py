@@ -770,3 +770,67 @@ async def test_after_one_visit_the_page_works_with_the_network_off(tmp_path, ser
         await page.context.set_offline(False)
         await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
         assert len(ph.uploads) == 1 and {s["side"] for s in ph.uploads[0]["strides"]} == {"left", "right"}
+
+
+async def test_chaos_a_link_cut_every_five_seconds_loses_and_doubles_nothing(tmp_path, server):
+    """A whole (sped-up) run offline with one shoe's link cut every 5 s, the feet in turn; then online and a
+    sync: the run service holds exactly the strides each shoe logged, per foot, once."""
+    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    account = {"email": "chaos-phone@example.com", "password": "correct horse battery"}
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        assert (await api.post("/api/auth/signup", json=account)).status_code == 201
+        token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        async with phone(tmp_path, server.url, plan="90s@5:00/km", speedup=2.0, capture_uploads=False) as ph:
+            page = ph.page
+            await page.goto("/signin")
+            await page.fill("#email", account["email"])
+            await page.fill("#password", account["password"])
+            await page.click("#signin button[type=submit]")
+            await page.wait_for_url(lambda u: "/signin" not in u)
+            await _ready(page, "/phone")
+            for name, side in ((left, "left"), (right, "right")):
+                await ph.pair(name)
+                await expect(
+                    page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
+                ).to_be_visible()
+            await page.context.set_offline(True)
+            cuts = 0
+            while not all(s.done.is_set() for s in ph.shoes):
+                await asyncio.sleep(5)
+                await ph.bridge.cut(ph.address((left, right)[cuts % 2]))
+                cuts += 1
+            assert cuts >= 6, cuts
+            await expect(page.locator("li.sensor[data-state='connected']")).to_have_count(2, timeout=30_000)
+            await page.click("#stop")
+            live = await page.evaluate(
+                "() => ({left: SolewarePhone.run.feet.left.length, right: SolewarePhone.run.feet.right.length})"
+            )
+            logged = {}
+            for shoe in ph.shoes:
+                records = shoe.run_log.read_from(0, 10**6)
+                start = next(r for r in records if isinstance(r, RunStart))
+                logged[shoe.side] = (
+                    start.start_unix_ms,
+                    [r.t_end_ms for r in records if isinstance(r, LogStride)],
+                )
+            await page.context.set_offline(False)
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+            await page.click("#sync")
+            await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+            listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+            assert len(listed) == 1, listed
+            columns = (await api.get(f"/api/runs/{listed[0]['id']}/strides", headers=auth)).json()
+            t0 = min(start for start, _ in logged.values())
+            for side, (start, t_end_ms) in logged.items():
+                k = columns["side_names"].index(side)
+                stored = [t for t, x in zip(columns["t_end_s"], columns["side"], strict=True) if x == k]
+                want = sorted(round((start - t0) / 1000 + t / 1000, 3) for t in t_end_ms)
+                assert sorted(round(t, 3) for t in stored) == want, side
+                print(
+                    f"{side}: {live[side]} strides live, {len(t_end_ms)} logged, {len(stored)} on the server"
+                )
+            assert sum(live.values()) < sum(
+                len(v[1]) for v in logged.values()
+            )  # the cuts did cost the live view
