@@ -207,8 +207,8 @@ def test_long_streaks_and_months_over_a_year_of_daily_runs():
 def test_efforts_pack_round_trip_and_bad_input():
     efforts = (Effort(400.0, 80.5, 1.25, 81.75), Effort(5000.0, 1200.0, 10.0, 1210.0))
     assert unpack_efforts(pack_efforts(efforts)) == efforts
-    with pytest.raises(ValueError, match="whole number of efforts"):
-        RunFacts.from_rows([("a", 0, 0, "UTC", 1000.0, 1, 0, None, None, b"\0" * 20)])
+    with pytest.raises(ValueError, match="one head and whole efforts"):
+        RunFacts.from_packed([("a", "UTC", b"\0" * 44, b"\0" * 20)])
     runs = _runs([(0, 1, 0, 5.0, "UTC", None, None, {}, "utc")] * 2)
     twice = RunFacts.from_summaries([runs[0], runs[0]])
     with pytest.raises(ValueError, match="unique"):

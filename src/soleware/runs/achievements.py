@@ -503,7 +503,7 @@ class Achievements:
             return np.flatnonzero(values > best[:-1])
 
         def entries(idx: np.ndarray, values: np.ndarray) -> list[tuple[str, str, float]]:
-            return [(f.start_time(i).isoformat(), str(f.run_id[i]), float(values[i])) for i in idx]
+            return [(f.start_time(i).isoformat(), f.run_id[i], float(values[i])) for i in idx]
 
         longest = np.concatenate(([0], 1 + improvements(f.distance_m[1:], float(f.distance_m[0]))))
         goal = f.distance_m >= _MIN_GOAL_RUN_M
@@ -528,7 +528,7 @@ class Achievements:
             np.add.at(beaten, f.effort_run[sel[idx[1:]]], 1)
             runs = f.effort_run[sel[idx]]
             effort_history[float(d)] = [
-                (f.start_time(i).isoformat(), str(f.run_id[i]), float(x))
+                (f.start_time(i).isoformat(), f.run_id[i], float(x))
                 for i, x in zip(runs, t[idx], strict=True)
             ]
 
@@ -540,29 +540,37 @@ class Achievements:
             elif a.kind == "night_run":
                 hour_counts[a.id] = np.cumsum(f.local_hour >= a.hour)
 
-        def streak_reached(units: np.ndarray, target: float) -> np.ndarray:
-            """Per run: the streak of consecutive units (days or weeks) with a run so far, ending at the run's
-            unit, is at least ``target`` long."""
+        def units_of(units: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            """The units (days or weeks) with a run, the first run in each, and how many units in a row end
+            there."""
+            uniq, first_run, inverse = np.unique(units, return_index=True, return_inverse=True)
+            gap = np.concatenate(([True], np.diff(uniq) != 1))
+            seg_start = np.maximum.accumulate(np.where(gap, np.arange(len(uniq)), 0))
+            return first_run, np.arange(len(uniq)) - seg_start + 1, inverse
+
+        by_unit = {"daily_streak": units_of(day), "weekly_streak": units_of(week)}
+
+        def streak_reached(kind: str, target: float) -> np.ndarray:
+            """Per run: the streak of consecutive units with a run so far, ending at the run's unit, is at least
+            ``target`` long. A unit's streak is there once each unit of its window got its first run."""
+            first_run, in_a_row, inverse = by_unit[kind]
             length = max(1, math.ceil(target))
-            uniq, first_run = np.unique(units, return_index=True)  # first run of each unit
-            run_of_gap = np.concatenate(([True], np.diff(uniq) != 1))
-            seg_start = np.maximum.accumulate(np.where(run_of_gap, np.arange(len(uniq)), 0))
-            complete = np.arange(len(uniq)) - seg_start + 1 >= length
-            # the unit's window is all there once the last of its units got its first run
-            ready = np.full(len(uniq), np.iinfo(np.int64).max)
-            if length <= len(uniq):
+            ready = np.full(len(first_run), np.iinfo(np.int64).max)
+            if length <= len(first_run):
                 windows = np.lib.stride_tricks.sliding_window_view(first_run, length).max(axis=1)
-                ready[length - 1 :] = np.where(complete[length - 1 :], windows, ready[length - 1 :])
-            return np.arange(n) >= ready[np.searchsorted(uniq, units)]
+                ready[length - 1 :] = np.where(in_a_row[length - 1 :] >= length, windows, ready[length - 1 :])
+            reached: np.ndarray = np.arange(n) >= ready[inverse]
+            return reached
+
+        by_month = np.argsort(month, kind="stable")  # runs by month, in run order within one
+        total = np.cumsum(um[by_month])
+        starts = np.flatnonzero(np.concatenate(([True], np.diff(month[by_month]) != 0)))
+        month_um = total - np.repeat(total[starts] - um[by_month][starts], np.diff(np.append(starts, n)))
 
         found: list[tuple[int, int, int, Achievement, str]] = []  # (run, monthly, catalogue position, ...)
         for pos, a in enumerate(self.catalogue):
             if a.monthly:
-                order = np.argsort(month, kind="stable")
-                total = np.cumsum(um[order])
-                starts = np.flatnonzero(np.concatenate(([True], np.diff(month[order]) != 0)))
-                before = np.repeat(total[starts] - um[order][starts], np.diff(np.append(starts, n)))
-                hit = order[(total - before) / 1e9 >= a.target]
+                hit = by_month[month_um / 1e9 >= a.target]
                 months, at = np.unique(month[hit], return_index=True)
                 found += [
                     (int(hit[k]), 1, pos, a, month_key(int(m))) for m, k in zip(months, at, strict=True)
@@ -575,10 +583,8 @@ class Achievements:
                     reached = np.cumsum(um) / 1e6 / 1000.0 >= a.target
                 case "single_run_distance":
                     reached = np.maximum.accumulate(f.distance_m) / 1000.0 >= a.target
-                case "weekly_streak":
-                    reached = streak_reached(week, a.target)
-                case "daily_streak":
-                    reached = streak_reached(day, a.target)
+                case "weekly_streak" | "daily_streak":
+                    reached = streak_reached(a.kind, a.target)
                 case "cadence":
                     reached = np.maximum.accumulate(cadence) >= a.target
                 case "form":
@@ -597,9 +603,7 @@ class Achievements:
                 found.append((int(np.argmax(reached)), 0, pos, a, ""))
 
         found.sort(key=lambda x: x[:3])
-        self.awards_ = [
-            Award(a.id, str(f.run_id[i]), f.start_time(i), period) for i, _, _, a, period in found
-        ]
+        self.awards_ = [Award(a.id, f.run_id[i], f.start_time(i), period) for i, _, _, a, period in found]
         self._earned = {(a.achievement_id, a.period) for a in self.awards_}
         self.run_count_ = n
         self._total_um = int(um.sum())
@@ -611,15 +615,15 @@ class Achievements:
         self.cadence_history_ = entries(cadence_idx, cadence)
         self.form_history_ = entries(form_idx, form)
         self.effort_history_ = effort_history
-        self.days_ = {int(x) for x in np.unique(day)}
-        self.weeks_ = {int(x) for x in np.unique(week)}
+        self.days_ = set(np.unique(day).tolist())
+        self.weeks_ = set(np.unique(week).tolist())
         months, first_in, inverse = np.unique(month, return_index=True, return_inverse=True)
         sums = np.zeros(len(months), dtype=np.int64)
         np.add.at(sums, inverse, um)
         self._month_um = {month_key(int(months[k])): int(sums[k]) for k in np.argsort(first_in)}
-        self.last_key_ = (f.start_time(n - 1), str(f.run_id[-1]))
-        self.last_zone_ = str(f.time_zone[-1])
-        self.run_ids_ = {str(x) for x in f.run_id}
+        self.last_key_ = (f.start_time(n - 1), f.run_id[-1])
+        self.last_zone_ = f.time_zone[-1]
+        self.run_ids_ = set(f.run_id)
         self._prepare()
         return self
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -20,11 +21,28 @@ import numpy as np
 from soleware.runs.efforts import Effort
 from soleware.runs.model import RunSummary
 
-__all__ = ["RunFacts", "local_day_hour", "pack_efforts", "unpack_efforts"]
+__all__ = ["RunFacts", "local_day_hour", "pack_efforts", "pack_facts", "unpack_efforts"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _US = dt.timedelta(microseconds=1)
 _EFFORT = struct.Struct("<4d")
+#: a run's packed facts (its efforts are packed apart: ``pack_efforts``)
+_HEAD = np.dtype(
+    [
+        ("start_us", "<i8"),
+        ("offset_s", "<i4"),
+        ("local_day", "<i4"),
+        ("local_hour", "<i4"),
+        ("distance_m", "<f8"),
+        ("cadence_spm", "<f8"),
+        ("fore_mid_fraction", "<f8"),
+    ]
+)
+
+
+@functools.cache
+def _offset(seconds: int) -> dt.tzinfo:
+    return dt.UTC if seconds == 0 else dt.timezone(dt.timedelta(seconds=seconds))
 
 
 def local_day_hour(start_time: dt.datetime, zone: str) -> tuple[int, int]:
@@ -56,18 +74,39 @@ def unpack_efforts(blob: bytes) -> tuple[Effort, ...]:
     return tuple(Effort(*x) for x in _EFFORT.iter_unpack(blob))
 
 
+def pack_facts(summary: RunSummary, *, time_zone: str | None = None) -> bytes:
+    """A run's facts but its efforts (those are ``pack_efforts``) as a small fixed-size blob: start, UTC offset,
+    local day and hour (in ``time_zone``, or the run's own zone), distance, cadence, strike fraction."""
+    day, hour = local_day_hour(summary.start_time, time_zone or summary.time_zone)
+    head = np.array(
+        [
+            (
+                start_us(summary.start_time),
+                start_offset_s(summary.start_time),
+                day,
+                hour,
+                summary.distance_m,
+                np.nan if summary.avg_cadence_spm is None else summary.avg_cadence_spm,
+                np.nan if summary.fore_mid_strike_fraction is None else summary.fore_mid_strike_fraction,
+            )
+        ],
+        dtype=_HEAD,
+    )
+    return head.tobytes()
+
+
 @dataclasses.dataclass(frozen=True)
 class RunFacts:
-    """Per-run fields as arrays of one length (``efforts`` columns: one entry per effort, ``effort_run`` its run).
+    """Per-run fields as arrays of one length (``effort_*``: one entry per effort, ``effort_run`` its run).
 
-    Missing cadence or strike fraction is NaN. Build with ``from_summaries`` or ``from_rows``; ``ordered``
+    Missing cadence or strike fraction is NaN. Build with ``from_summaries`` or ``from_packed``; ``ordered``
     puts the runs in run order (start time, then id) as every computation needs them.
     """
 
-    run_id: np.ndarray  # str
+    run_id: list[str]
     start_us: np.ndarray  # int64, UTC microseconds since 1970
     offset_s: np.ndarray  # int64, the start time's UTC offset as given
-    time_zone: np.ndarray  # str
+    time_zone: list[str]
     distance_m: np.ndarray
     local_day: np.ndarray  # int64, date ordinal (0001-01-01 is 1)
     local_hour: np.ndarray  # int64
@@ -83,71 +122,62 @@ class RunFacts:
         return len(self.run_id)
 
     @classmethod
-    def from_rows(
-        cls,
-        rows: Iterable[Sequence[Any]],
-    ) -> RunFacts:
-        """From stored rows: (id, start_us, offset_s, time zone, distance, local day, local hour, cadence,
-        strike fraction, ``pack_efforts`` blob)."""
+    def from_packed(cls, rows: Iterable[Sequence[Any]]) -> RunFacts:
+        """From stored rows: (run id, time zone, ``pack_facts`` blob, ``pack_efforts`` blob)."""
         rows = list(rows)
-        columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 10
-        ids, us, off, zones, dist, day, hour, cad, fore, blobs = columns
-        lengths = np.array([len(b) for b in blobs], dtype=np.int64)
-        if np.any(lengths % _EFFORT.size):
-            raise ValueError("an efforts blob is not a whole number of efforts")
-        e = np.frombuffer(b"".join(blobs), dtype="<f8").reshape(-1, 4)
+        n = len(rows)
+        ids, zones, heads, efforts = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [], [])
+        head_bytes = b"".join(heads)
+        lengths = np.array(list(map(len, efforts)), dtype=np.int64)
+        if len(head_bytes) != n * _HEAD.itemsize or np.any(lengths % _EFFORT.size):
+            raise ValueError("a run's packed facts are not one head and whole efforts")
+        head = np.frombuffer(head_bytes, dtype=_HEAD)
+        e = np.frombuffer(b"".join(efforts), dtype="<f8").reshape(-1, 4).T.copy()
         return cls(
-            run_id=np.array(ids, dtype=str),
-            start_us=np.array(us, dtype=np.int64),
-            offset_s=np.array(off, dtype=np.int64),
-            time_zone=np.array(zones, dtype=str),
-            distance_m=np.array(dist, dtype=np.float64),
-            local_day=np.array(day, dtype=np.int64),
-            local_hour=np.array(hour, dtype=np.int64),
-            cadence_spm=np.array([np.nan if x is None else x for x in cad], dtype=np.float64),
-            fore_mid_fraction=np.array([np.nan if x is None else x for x in fore], dtype=np.float64),
-            effort_run=np.repeat(np.arange(len(ids), dtype=np.int64), lengths // _EFFORT.size),
-            effort_distance_m=e[:, 0].copy(),
-            effort_time_s=e[:, 1].copy(),
-            effort_start_s=e[:, 2].copy(),
-            effort_end_s=e[:, 3].copy(),
+            run_id=ids,
+            start_us=head["start_us"].astype(np.int64),
+            offset_s=head["offset_s"].astype(np.int64),
+            time_zone=zones,
+            distance_m=head["distance_m"].astype(np.float64),
+            local_day=head["local_day"].astype(np.int64),
+            local_hour=head["local_hour"].astype(np.int64),
+            cadence_spm=head["cadence_spm"].astype(np.float64),
+            fore_mid_fraction=head["fore_mid_fraction"].astype(np.float64),
+            effort_run=np.repeat(np.arange(n, dtype=np.int64), lengths // _EFFORT.size),
+            effort_distance_m=e[0],
+            effort_time_s=e[1],
+            effort_start_s=e[2],
+            effort_end_s=e[3],
         )
 
     @classmethod
     def from_summaries(cls, runs: Iterable[RunSummary], *, time_zone: str | None = None) -> RunFacts:
         """From run summaries; local days and hours in ``time_zone``, or in each run's own zone (None)."""
-        rows = []
-        for r in runs:
-            day, hour = local_day_hour(r.start_time, time_zone or r.time_zone)
-            rows.append(
-                (
-                    r.run_id,
-                    start_us(r.start_time),
-                    start_offset_s(r.start_time),
-                    r.time_zone,
-                    r.distance_m,
-                    day,
-                    hour,
-                    r.avg_cadence_spm,
-                    r.fore_mid_strike_fraction,
-                    pack_efforts(r.efforts),
-                )
-            )
-        return cls.from_rows(rows)
+        return cls.from_packed(
+            (r.run_id, r.time_zone, pack_facts(r, time_zone=time_zone), pack_efforts(r.efforts)) for r in runs
+        )
 
     def ordered(self) -> RunFacts:
         """The same runs in run order (start time, then id); each run's efforts keep their order."""
-        order = np.lexsort((self.run_id, self.start_us)) if len(self) else np.arange(0)
-        if np.all(order == np.arange(len(order))):
+        n = len(self)
+        order = np.argsort(self.start_us, kind="stable")
+        us = self.start_us[order]
+        tied = np.flatnonzero(np.diff(us) == 0)
+        if len(tied):  # equal starts (rare): those in id order
+            group = np.concatenate(([0], np.cumsum(np.diff(us) != 0)))
+            for g in np.unique(group[tied]):
+                at = np.flatnonzero(group == g)
+                order[at] = sorted(order[at], key=lambda i: self.run_id[i])
+        if np.array_equal(order, np.arange(n)):
             return self
         rank = np.empty_like(order)
-        rank[order] = np.arange(len(order))
+        rank[order] = np.arange(n)
         new_run = rank[self.effort_run]
         e_order = np.argsort(new_run, kind="stable")
-        runs = {
+        arrays = {
             f.name: getattr(self, f.name)[order]
             for f in dataclasses.fields(self)
-            if not f.name.startswith("effort_")
+            if f.name not in ("run_id", "time_zone") and not f.name.startswith("effort_")
         }
         efforts = {
             f.name: getattr(self, f.name)[e_order]
@@ -155,15 +185,19 @@ class RunFacts:
             if f.name.startswith("effort_")
         }
         efforts["effort_run"] = new_run[e_order]
-        return RunFacts(**runs, **efforts)
+        return RunFacts(
+            run_id=[self.run_id[i] for i in order],
+            time_zone=[self.time_zone[i] for i in order],
+            **arrays,
+            **efforts,
+        )
 
     def start_time(self, i: int) -> dt.datetime:
         """Run ``i``'s start time with the UTC offset it was given with."""
-        off = int(self.offset_s[i])
-        tz = dt.UTC if off == 0 else dt.timezone(dt.timedelta(seconds=off))
-        return (_EPOCH + dt.timedelta(microseconds=int(self.start_us[i]))).astimezone(tz)
+        return (_EPOCH + dt.timedelta(microseconds=int(self.start_us[i]))).astimezone(
+            _offset(int(self.offset_s[i]))
+        )
 
     def check_unique(self) -> None:
-        ids = np.sort(self.run_id)
-        if len(ids) > 1 and np.any(ids[1:] == ids[:-1]):
+        if len(set(self.run_id)) != len(self.run_id):
             raise ValueError("run ids must be unique")

@@ -184,13 +184,13 @@ class PersonalRecords:
             raise ValueError(f"top_n must be >= 1, got {self.top_n}")
         f = facts.ordered()
         f.check_unique()
-        self.run_ids_ = {str(x) for x in f.run_id}
+        self.run_ids_ = set(f.run_id)
         self.records_ = {}
 
         def entry(k: int) -> RecordEntry:
             i = int(f.effort_run[k])
             return RecordEntry(
-                str(f.run_id[i]),
+                f.run_id[i],
                 f.start_time(i),
                 float(f.effort_distance_m[k]),
                 float(f.effort_time_s[k]),

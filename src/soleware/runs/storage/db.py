@@ -24,7 +24,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 __all__ = [
-    "FACT_COLUMNS",
     "AccessToken",
     "Base",
     "CalibrationReferenceRow",
@@ -99,21 +98,6 @@ class Shoe(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
 
 
-#: the columns of a run's facts, in ``RunFacts.from_rows`` order
-FACT_COLUMNS = (
-    "id",
-    "start_us",
-    "start_offset_s",
-    "time_zone",
-    "distance_m",
-    "local_day",
-    "local_hour",
-    "avg_cadence_spm",
-    "fore_mid_strike_fraction",
-    "efforts",
-)
-
-
 class RunRow(Base):
     """One run. ``fingerprint`` (see ``Run.fingerprint``) is unique per runner: a run is stored once."""
 
@@ -125,7 +109,7 @@ class RunRow(Base):
         sa.Index("ix_runs_runner_load", "runner_id", "start_time", "id", "training_load"),
         sa.Index("ix_runs_runner_packed", "runner_id", "start_time", "summary_packed"),
         # covering index (migration 0009): the facts records and achievements are computed from, in one read
-        sa.Index("ix_runs_runner_facts", "runner_id", *FACT_COLUMNS),
+        sa.Index("ix_runs_runner_facts", "runner_id", "start_time", "id", "time_zone", "facts", "efforts"),
     )
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"))
@@ -159,16 +143,9 @@ class RunRow(Base):
     #: ``Route.to_bytes``: the phone's position fixes, or empty when the run has no route
     route: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", server_default=sa.text("''"))
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
-    # the run's facts (``soleware.runs.facts``): what records and achievements are computed from
-    #: the start in microseconds since 1970 UTC, and the UTC offset it was given with
-    start_us: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default=sa.text("0"))
-    start_offset_s: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
-    #: the local date (its ordinal) and hour of the start, in the run's own time zone
-    local_day: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
-    local_hour: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default=sa.text("0"))
-    avg_cadence_spm: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
-    fore_mid_strike_fraction: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
-    #: ``pack_efforts(summary.efforts)``
+    #: ``pack_facts(summary)`` and ``pack_efforts(summary.efforts)``: what records and achievements are computed
+    #: from (``soleware.runs.facts``)
+    facts: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", server_default=sa.text("''"))
     efforts: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", server_default=sa.text("''"))
 
 

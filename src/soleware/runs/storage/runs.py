@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from soleware.runs.achievements import Achievements, Award
-from soleware.runs.facts import RunFacts, local_day_hour, pack_efforts, start_offset_s, start_us
+from soleware.runs.facts import RunFacts, pack_efforts, pack_facts
 from soleware.runs.model import (
     STREAM_RESOLUTION,
     FootSummary,
@@ -42,7 +42,7 @@ from soleware.runs.model import (
 )
 from soleware.runs.records import PersonalRecords, RecordChange
 from soleware.runs.storage._base import NotFound, StoreBase, _aware
-from soleware.runs.storage.db import FACT_COLUMNS, Runner, RunnerState, RunRow
+from soleware.runs.storage.db import Runner, RunnerState, RunRow
 from soleware.runs.storage.progress import count_run, update_loads
 
 __all__ = ["AddResult", "RunHistory", "RunPage", "RunView", "pack_streams", "unpack_streams"]
@@ -234,13 +234,16 @@ class RunHistory(StoreBase):
     @staticmethod
     def _facts(s: Session, runner_id: str) -> RunFacts:
         """The facts of every run of the runner, in one read of a covering index (no run rows, no summaries)."""
-        cols = [RunRow.__table__.c[c] for c in FACT_COLUMNS]
-        return RunFacts.from_rows(s.execute(sa.select(*cols).where(RunRow.runner_id == runner_id)).all())
+        q = (
+            sa.select(RunRow.id, RunRow.time_zone, RunRow.facts, RunRow.efforts)
+            .where(RunRow.runner_id == runner_id)
+            .order_by(RunRow.start_time, RunRow.id)
+        )
+        return RunFacts.from_packed(s.connection().execute(q).all())
 
     def _row(self, runner_id: str, run: Run, fingerprint: str, summary: RunSummary) -> RunRow:
         strides = pack_strides(run.strides)
         pauses = [(float(a), float(b)) for a, b in run.pauses]
-        day, hour = local_day_hour(summary.start_time, summary.time_zone)
         return RunRow(
             id=summary.run_id,
             runner_id=runner_id,
@@ -255,12 +258,7 @@ class RunHistory(StoreBase):
             shoe_serials=list(run.shoe_serials),
             summary=summary.to_dict(),
             summary_packed=pack_summary(summary),
-            start_us=start_us(summary.start_time),
-            start_offset_s=start_offset_s(summary.start_time),
-            local_day=day,
-            local_hour=hour,
-            avg_cadence_spm=summary.avg_cadence_spm,
-            fore_mid_strike_fraction=summary.fore_mid_strike_fraction,
+            facts=pack_facts(summary),
             efforts=pack_efforts(summary.efforts),
             training_load=0.0,  # set by update_loads in the same transaction
             laps=[lap.to_dict() for lap in run.laps],
