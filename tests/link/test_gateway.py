@@ -10,6 +10,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from bumble.device import Peer
 
 from soleware.gait import Gait, Side, StrikeType
 from soleware.gait import Stride as GaitStride
@@ -88,7 +89,7 @@ def write_log(
 def assert_one_complete_run(runs: list[dict], *, left: int, right: int) -> None:
     assert len(runs) == 1
     feet = {f["side"]: f["strides"] for f in runs[0]["feet"]}
-    assert feet == {"left": left, "right": right}
+    assert feet == {side: n for side, n in (("left", left), ("right", right)) if n}
 
 
 def shoe_acknowledged(path: Path) -> bool:
@@ -239,6 +240,26 @@ async def test_one_shoe_is_enough(tmp_path):
         runs = await server_runs(url)
         assert len(runs) == 1 and [f["side"] for f in runs[0]["feet"]] == ["right"]
     assert shoe_acknowledged(tmp_path / "right.img")
+
+
+async def test_a_link_dropping_while_being_set_up_is_retried(tmp_path, monkeypatch):
+    """Bumble aborts a connection's pending discovery with CancelledError when the link drops; that must not end
+    the gateway's work for the shoe (it did: the shoe was never reconnected)."""
+    write_log(tmp_path / "right.img", side="right", strides=300)
+    original = Peer.discover_services
+    aborted: list[int] = []
+
+    async def discover_services(peer: Peer, *args, **kwargs):
+        if len(aborted) < 2:
+            aborted.append(1)
+            raise asyncio.CancelledError("abort: disconnection event occurred.")
+        return await original(peer, *args, **kwargs)
+
+    monkeypatch.setattr(Peer, "discover_services", discover_services)
+    async with one_shoe(tmp_path, "right") as (url, rig, gw):
+        await rig.until(lambda: gw.settled(1), 60, "the run to be uploaded")
+        assert len(aborted) == 2 and gw.feet["right"].reconnects == 2
+        assert_one_complete_run(await server_runs(url), left=0, right=300)
 
 
 async def test_a_run_the_server_refuses_is_kept_and_not_retried(tmp_path):

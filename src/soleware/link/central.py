@@ -47,6 +47,17 @@ class LinkLost(Exception):
     """The connection to a shoe dropped or stopped answering."""
 
 
+def dropped_mid_operation(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Bluetooth operation aborted by a disconnect rather than a cancel of this task.
+
+    Bumble aborts the GATT and pairing operations pending on a connection that drops with
+    ``CancelledError("abort: disconnection event occurred.")``; passed on, that would end the awaiting task as
+    if it had been cancelled, and a shoe would never be reconnected.
+    """
+    task = asyncio.current_task()
+    return isinstance(exc, asyncio.CancelledError) and task is not None and not task.cancelling()
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ShoeAdvert:
     """A sensor seen while scanning: a Soleware shoe (side and serial from its name) or any RSC sensor."""
@@ -330,8 +341,8 @@ class BumbleCentral:
         except BaseException as exc:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(connection.disconnect(), 3.0)
-            if isinstance(exc, TimeoutError | hci.HCI_Error | ConnectionError):
-                raise LinkLost(f"{advert.name or advert.address}: {exc}") from None
+            if isinstance(exc, TimeoutError | hci.HCI_Error | ConnectionError) or dropped_mid_operation(exc):
+                raise LinkLost(f"{advert.name or advert.address}: {exc or 'disconnected'}") from None
             raise
 
     async def close(self) -> None:

@@ -37,7 +37,7 @@ from typing import Any, TypeGuard
 import httpx
 
 from soleware.gait.vocabulary import GRAVITY_MPS2, Gait, Side, StrikeType
-from soleware.link.central import Central, LinkLost, ShoeAdvert, ShoeLink
+from soleware.link.central import Central, LinkLost, ShoeAdvert, ShoeLink, dropped_mid_operation
 from soleware.link.pod import (
     MAX_SPEED_MPS,
     PodRecorder,
@@ -698,8 +698,10 @@ class Gateway:
                         await asyncio.wait_for(link.lost.wait(), self.sync_interval_s)
             except LinkLost as exc:
                 log.info("%s: %s", foot.serial, exc)
-            except asyncio.CancelledError:
-                raise
+            except asyncio.CancelledError as exc:
+                if not dropped_mid_operation(exc):
+                    raise
+                log.info("%s: disconnected (%s)", foot.serial, exc)
             except Exception:
                 log.exception("%s: unexpected error; reconnecting", foot.serial)
             finally:
