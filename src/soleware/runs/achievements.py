@@ -6,7 +6,9 @@ time, then id) and each achievement goes to the first run that earns it. Deletin
 back. Monthly challenges are awarded once per calendar month. ``Achievements.add`` applies one new run without
 a recompute when it is the latest run (the usual case: a run just finished) and equals a recompute then;
 ``insert`` and ``remove`` take a run from anywhere in time by rewinding the state to that run and replaying only
-the runs after it (plus the few days before it), and also equal a recompute (tested).
+the runs after it (plus the few days before it), and also equal a recompute (tested). ``compute_facts`` is
+``compute`` from the runs' facts as columns (``soleware.runs.facts``) in a few vectorised passes: storage uses
+it for a run from anywhere in time or a deleted run, at a cost that does not depend on where the run lies.
 
 Distances are summed as whole micrometres, so sums do not depend on the order of addition and can be taken back.
 
