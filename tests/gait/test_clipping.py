@@ -86,3 +86,32 @@ def test_streaming_recovers_clipping_like_the_offline_analysis() -> None:
     assert sum(s.clip_recovered_mps for s in stream.strides_) == pytest.approx(
         sum(s.clip_recovered_mps for s in offline.strides_), rel=0.05
     )
+
+
+def test_a_chip_one_step_below_its_stated_range_is_clipped() -> None:
+    """Two's complement: a ±8 g 16-bit chip reads at most 8 g minus one step on the positive side."""
+    top = 78.5 * (1 - 2**-15)
+    x = np.zeros((50, 3))
+    x[20, 0] = top
+    x[21, 0] = 0.99 * 78.5
+    s = clip_signs(x, min_level=15.0, full_scale=78.5)
+    assert s[20, 0] == 1 and s.sum() == 1
+
+
+def test_the_range_a_recording_states_is_the_one_the_analysis_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The simulator's recording states its chip's range; the analysis takes it, unless told another."""
+    rec = sole(8.0, 5.0, "sole")
+    assert rec.acc_range_mps2 == pytest.approx(8.0 * GRAVITY_MPS2)
+    seen: list[float | None] = []
+    original = pipeline.clip_signs
+
+    def spy(a: np.ndarray, **kw):  # type: ignore[no-untyped-def]
+        seen.append(kw.get("full_scale"))
+        return original(a, **kw)
+
+    monkeypatch.setattr(pipeline, "clip_signs", spy)
+    GaitAnalysis().analyze(rec)
+    assert seen and set(seen) == {rec.acc_range_mps2}
+    seen.clear()
+    GaitAnalysis(acc_range_mps2=16 * GRAVITY_MPS2).analyze(rec)
+    assert set(seen) == {16 * GRAVITY_MPS2}

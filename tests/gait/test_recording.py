@@ -556,3 +556,38 @@ def test_a_plain_file_never_takes_the_line_by_line_reader(
     path.write_bytes(path.read_bytes() + b"  \n\n")  # trailing blank lines are no rows
     monkeypatch.setattr(recording, "_read_body", line_by_line)
     np.testing.assert_allclose(load_recording(path).acc_mps2, rec.acc_mps2, atol=1e-6)
+
+
+def test_chip_ranges_in_the_sidecar_round_trip_and_flag_what_reaches_them(tmp_path: Path) -> None:
+    data = _signals(n=2000, rate_hz=200.0)
+    ceiling = 8 * G
+    data[[300, 900, 1500], 3] = ceiling * (1 - 2**-15)  # one-sample impacts, too few for the flat-top rule
+    rec = load_recording(
+        _write(
+            tmp_path / "r.csv", data, meta={"acc_range_mps2": ceiling, "gyr_range_rps": math.radians(2000)}
+        )
+    )
+    assert rec.acc_range_mps2 == ceiling and rec.gyr_range_rps == pytest.approx(math.radians(2000))
+    assert np.flatnonzero(rec.saturated).tolist() == [300, 900, 1500]
+    again = load_recording(save_recording(rec, tmp_path / "copy"))
+    assert (again.acc_range_mps2, again.gyr_range_rps) == (rec.acc_range_mps2, rec.gyr_range_rps)
+    assert load_recording(_write(tmp_path / "none.csv", data, meta={})).acc_range_mps2 is None
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "hint"),
+    [
+        ("acc_range_mps2", 8, "16 g = 156.9"),
+        ("gyr_range_rps", 2000, "2000 °/s = 34.9"),
+        ("acc_range_mps2", "8g", ""),
+    ],
+)
+def test_a_chip_range_in_other_units_is_refused_with_the_unit_named(
+    tmp_path: Path, key: str, value: object, hint: str
+) -> None:
+    with pytest.raises(RecordingError) as info:
+        load_recording(_write(tmp_path / "r.csv", _signals(), meta={key: value}))
+    message = str(info.value)
+    assert (
+        str(tmp_path / "r.json") in message and key in message and hint in message and repr(value) in message
+    )

@@ -20,7 +20,7 @@ import numpy as np
 
 from soleware.gait import _quat as quat
 from soleware.gait._signal import runs_of_true, window_mean
-from soleware.gait.vocabulary import GRAVITY_MPS2
+from soleware.gait.vocabulary import FULL_SCALE_TOL, GRAVITY_MPS2
 
 __all__ = [
     "StrideIntegration",
@@ -87,7 +87,7 @@ def clip_signs(
             y = sign * x[:, col]
             top = float(y.max()) if len(y) else 0.0
             if full_scale is not None:
-                out[y >= (1.0 - tol) * full_scale, col] = sign
+                out[y >= (1.0 - max(tol, FULL_SCALE_TOL)) * full_scale, col] = sign
                 continue
             if top < min_level:
                 continue

@@ -126,7 +126,8 @@ class GaitAnalysis:
         carried or on a bike pedal; a slow walking stride moves for 1-2.5 s): such a "stride" is left out, its
         time counts as a stop.
     acc_range_mps2
-        Full-scale range of the accelerometer where it is known; otherwise an axis counts as clipped where it is
+        Full-scale range of the accelerometer where it is known (else the range the recording states, see
+        :class:`~soleware.gait.recording.Recording`); otherwise an axis counts as clipped where it is
         held flat at its largest value (:func:`~soleware.gait.navigation.clip_signs`).
     chunk_s
         Continuous data longer than this is analysed in chunks of this length, each overlapping the last stride
@@ -187,6 +188,7 @@ class GaitAnalysis:
                 recording.acc_mps2[lo:hi],
                 recording.gyr_rps[lo:hi],
                 recording.sample_rate_hz,
+                acc_range_mps2=self.acc_range_mps2 or getattr(recording, "acc_range_mps2", None),
             )
             strides += [x for x in s if self.is_gait(x)]
             traj += tr
@@ -200,7 +202,13 @@ class GaitAnalysis:
         return stride.moving_s <= self.max_moving_s
 
     def _chunked(
-        self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, fs: float
+        self,
+        t: np.ndarray,
+        acc: np.ndarray,
+        gyr: np.ndarray,
+        fs: float,
+        *,
+        acc_range_mps2: float | None = None,
     ) -> tuple[list[Stride], list[np.ndarray]]:
         """One continuous segment, in chunks of ``chunk_s`` joined at the last stride's end stance."""
         strides: list[Stride] = []
@@ -221,6 +229,7 @@ class GaitAnalysis:
                 gyro_bias_rps=biases.at(t[lo]),
                 open_start=lo > 0,
                 open_end=not last,
+                acc_range_mps2=acc_range_mps2,
             )
             biases.update(t[lo], self.rest_biases_)
             if strides:
@@ -258,6 +267,7 @@ class GaitAnalysis:
         gyro_bias_rps: np.ndarray | None = None,
         open_start: bool = False,
         open_end: bool = False,
+        acc_range_mps2: float | None = None,
     ) -> tuple[list[Stride], np.ndarray]:
         """Strides and trajectory of one continuous segment.
 
@@ -329,7 +339,9 @@ class GaitAnalysis:
         v_anchor = np.cross(w_level, [0.0, 0.0, self.pivot_height_m])
         # An accelerometer clipped at its range lost the peaks of its impacts: their tops are reconstructed, and
         # what the stride's end velocity says is still missing is given back to them (StrideIntegration).
-        clipped = clip_signs(acc, min_level=ACC_CLIP_MIN_MPS2, full_scale=self.acc_range_mps2)
+        clipped = clip_signs(
+            acc, min_level=ACC_CLIP_MIN_MPS2, full_scale=acc_range_mps2 or self.acc_range_mps2
+        )
         acc_nav = repair_saturation(acc) if clipped.any() else acc
         nav = StrideIntegration(gravity_window_s=self.gravity_window_s).integrate(
             t,

@@ -36,7 +36,7 @@ from warnings import catch_warnings, simplefilter
 
 import numpy as np
 
-from soleware.gait.vocabulary import GRAVITY_MPS2
+from soleware.gait.vocabulary import FULL_SCALE_TOL, GRAVITY_MPS2
 
 __all__ = [
     "CSV_COLUMNS",
@@ -62,6 +62,9 @@ MAX_BAD_FRACTION = 0.5
 GYR_DEG_S_P99_RPS = 35.0
 #: sidecar rate and timestamps may disagree by this fraction before a warning
 RATE_TOLERANCE = 0.05
+#: plausible full-scale ranges a sidecar may state: ±2-64 g, ±125-4000 °/s (SI units)
+ACC_RANGE_MPS2 = (19.0, 630.0)
+GYR_RANGE_RPS = (2.1, 70.0)
 
 _ACC_UNITS = ("auto", "m/s^2", "g")
 _GYR_UNITS = ("auto", "rad/s", "deg/s")
@@ -113,6 +116,9 @@ class Recording:
     segments: list[tuple[int, int]] = dataclasses.field(default_factory=list)
     #: (n,) True where any accelerometer or gyroscope axis is clipped at its range
     saturated: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=bool))
+    #: the chip's full-scale ranges (± m/s², ± rad/s) where the sidecar states them
+    acc_range_mps2: float | None = None
+    gyr_range_rps: float | None = None
 
     def __post_init__(self) -> None:
         n = len(self.t_s)
@@ -195,10 +201,15 @@ def load_recording(
     t, samples, segments = _repair_gaps(t, np.column_stack([acc, gyr]), period_s, warnings)
     acc, gyr = np.ascontiguousarray(samples[:, :3]), np.ascontiguousarray(samples[:, 3:])
 
+    acc_range = _sidecar_range(csv_path, meta, "acc_range_mps2", ACC_RANGE_MPS2, "m/s² (16 g = 156.9)")
+    gyr_range = _sidecar_range(csv_path, meta, "gyr_range_rps", GYR_RANGE_RPS, "rad/s (2000 °/s = 34.9)")
     saturated = np.zeros(len(t), dtype=bool)
     clipped_axes = []
     for name, col in zip(CSV_COLUMNS[1:], samples.T, strict=True):
+        full_scale = acc_range if name[0] == "a" else gyr_range
         mask = _clipped(col, min_level=_ACC_CLIP_MIN_MPS2 if name[0] == "a" else _GYR_CLIP_MIN_RPS)
+        if full_scale is not None:
+            mask |= np.abs(col) >= (1.0 - FULL_SCALE_TOL) * full_scale
         if mask.any():
             clipped_axes.append(f"{name} {int(mask.sum())}")
             saturated |= mask
@@ -223,6 +234,8 @@ def load_recording(
         warnings=warnings,
         segments=segments,
         saturated=saturated,
+        acc_range_mps2=acc_range,
+        gyr_range_rps=gyr_range,
     )
 
 
@@ -236,6 +249,22 @@ def _read_sidecar(side_path: Path) -> dict[str, Any]:
     if not isinstance(meta, dict):
         raise RecordingError(f"{side_path}: expected a JSON object, found {type(meta).__name__}")
     return meta
+
+
+def _sidecar_range(
+    csv_path: Path, meta: dict[str, Any], key: str, plausible: tuple[float, float], unit: str
+) -> float | None:
+    """A chip range the sidecar states, in SI units; a value no chip has (a range given in g or °/s) is refused."""
+    value = meta.get(key)
+    if value is None:
+        return None
+    lo, hi = plausible
+    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+        raise RecordingError(
+            f"{_sidecar_path(csv_path)}: {key} must be the chip's full-scale range in {unit}, between {lo:g} and "
+            f"{hi:g}, not {value!r}"
+        )
+    return float(value)
 
 
 def _sidecar_rate_hz(csv_path: Path, meta: dict[str, Any]) -> float | None:
@@ -717,6 +746,9 @@ def save_recording(recording: Recording, path: str | Path) -> Path:
         "source": recording.source,
         "notes": recording.notes,
     }
+    for key in ("acc_range_mps2", "gyr_range_rps"):
+        if getattr(recording, key) is not None:
+            meta[key] = getattr(recording, key)
     meta_text = json.dumps(meta, indent=1, allow_nan=False)
     written: list[tuple[Path, Path]] = []
     try:

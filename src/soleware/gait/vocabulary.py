@@ -35,6 +35,9 @@ __all__ = ["GRAVITY_MPS2", "Gait", "Side", "StrikeType", "quantize"]
 
 #: Standard gravity (m/s²), also the unit "g" of accelerometer ranges and impact peaks.
 GRAVITY_MPS2 = 9.80665
+#: A sample this close (fraction of the range) to a chip's full-scale range is clipped: a two's-complement chip
+#: tops out one step (2^-15 .. 2^-11 of its range) below it.
+FULL_SCALE_TOL = 1e-3
 
 
 class Side(enum.StrEnum):

@@ -192,6 +192,8 @@ class ShoeSimulator:
             acc_mps2=out.acc_mps2,
             gyr_rps=out.gyr_rps,
             sample_rate_hz=fs,
+            acc_range_mps2=_stated_range(sensor.acc_range_mps2) if sensor.clip else None,
+            gyr_range_rps=_stated_range(sensor.gyr_range_rps) if sensor.clip else None,
             placement=self.placement or "sole",
             side=side,
             activity=activity,
@@ -210,6 +212,11 @@ class ShoeSimulator:
             ),
             name=f"sim_{side}",
         )
+
+
+def _stated_range(full_scale: float) -> float | None:
+    """A chip's range as its recording states it (none for an ideal sensor that never clips)."""
+    return float(full_scale) if np.isfinite(full_scale) else None
 
 
 def _true_signals(
