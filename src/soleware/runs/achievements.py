@@ -493,8 +493,8 @@ class Achievements:
         um = np.rint(f.distance_m * 1e6).astype(np.int64)
         day = f.local_day
         week = (day - 1 - self.week_start) // 7
-        month_no = np.datetime64("0001-01-01", "D") + (day - 1).astype("m8[D]")
-        month = month_no.astype("M8[M]").astype(np.int64)  # months since 1970-01
+        local_date = np.datetime64("0001-01-01", "D") + (day - 1).astype("m8[D]")
+        month = local_date.astype("M8[M]").astype(np.int64)  # months since 1970-01
 
         def month_key(m: int) -> str:
             return f"{m // 12 + 1970:04d}-{m % 12 + 1:02d}"
@@ -514,9 +514,8 @@ class Achievements:
         form = np.where(goal & (pct > 0.0), pct, 0.0)
         cadence_idx, form_idx = improvements(cadence, 0.0), improvements(form, 0.0)
 
-        beaten = np.zeros(
-            n, dtype=np.int64
-        )  # records beaten by each run (the first effort at a distance not)
+        # records beaten by each run (the first effort at a distance beats none)
+        beaten = np.zeros(n, dtype=np.int64)
         effort_history: dict[float, list[tuple[str, str, float]]] = {}
         distances, first = np.unique(f.effort_distance_m, return_index=True)
         for d in distances[np.argsort(first, kind="stable")]:
@@ -609,10 +608,8 @@ class Achievements:
         self._earned = {(a.achievement_id, a.period) for a in self.awards_}
         self.run_count_ = n
         self._total_um = int(um.sum())
-        counted = sorted(
-            (int(np.argmax(v > 0)), k) for k, v in hour_counts.items() if v[-1]
-        )  # as first counted
-        self.hour_runs_ = {k: int(hour_counts[k][-1]) for _, k in counted}
+        first_counted = sorted((int(np.argmax(v > 0)), k) for k, v in hour_counts.items() if v[-1])
+        self.hour_runs_ = {k: int(hour_counts[k][-1]) for _, k in first_counted}
         self.longest_history_ = entries(longest, f.distance_m)
         self.cadence_history_ = entries(cadence_idx, cadence)
         self.form_history_ = entries(form_idx, form)

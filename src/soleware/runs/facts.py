@@ -3,7 +3,8 @@
 A runner's whole history in this form is one narrow read, and records and achievements follow from it in a few
 vectorised passes (``PersonalRecords.compute_facts``, ``Achievements.compute_facts``) that give exactly what
 walking the run summaries one by one gives, whatever the history's length and wherever in time a run was added
-or deleted. Storage keeps these fields as columns of every run (local day and hour in the run's own zone).
+or deleted. Storage keeps them with every run as two small blobs (``pack_facts``, local day and hour in the run's
+own zone; ``pack_efforts``) in a covering index, so a runner's facts are one index-only read.
 """
 
 from __future__ import annotations
