@@ -424,7 +424,7 @@ def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tup
                 for name in [*seq, *(n for n in conc if n not in seq)]:
                     small_p95 = _p(at_small.get(name, []), 95)
                     if name in at_small:
-                        SMALL_CPU[name] = 1000 * CPU.get((small_base, name), float("nan"))
+                        SMALL_CPU[(kind, name)] = 1000 * CPU.get((small_base, name), float("nan"))
                     rows.append(
                         (kind, workers, name, _p(seq.get(name, []), 50), _p(seq.get(name, []), 95),
                          _p(conc.get(name, []), 95), small_p95, len(conc.get(name, [])),
@@ -465,7 +465,8 @@ def main() -> None:
     for kind, workers, name, p50, p95, c95, s95, n, cpu in rows:
         small = f"{s95:8.1f}" if s95 == s95 else " " * 8
         cpu_s = f"{cpu:8.1f}" if cpu == cpu else " " * 8
-        extra = f"  cpu@100 {SMALL_CPU[name]:.0f}" if name in SMALL_CPU else ""
+        small_cpu = SMALL_CPU.get((kind, name))
+        extra = "" if small_cpu is None else f"  cpu@100 {small_cpu:.0f} (x{cpu / small_cpu:.2f})"
         print(
             f"{kind:10} {workers:>2} {name:22} {p50:7.1f} {p95:7.1f} {c95:8.1f} {small} {cpu_s}   (n under load {n}){extra}"
         )
@@ -473,7 +474,7 @@ def main() -> None:
 
 ARGS: argparse.Namespace
 SERVER_PID: dict[str, int] = {}
-SMALL_CPU: dict[str, float] = {}
+SMALL_CPU: dict[tuple[str, str], float] = {}  # (database, route): the server's CPU per request at 100 runs
 CPU: dict[tuple[str, str], float] = {}
 
 if __name__ == "__main__":
