@@ -203,7 +203,12 @@ class PersonalRecords:
             if not len(sel):
                 continue
             t = f.effort_time_s[sel]
-            best = tuple(entry(k) for k in sel[np.argsort(t, kind="stable")[: self.top_n]])
+            # the top n: those no slower than the n-th fastest, fastest first, equal times in run order
+            near = np.arange(len(t))
+            if len(t) > self.top_n and not np.isnan(nth := np.partition(t, self.top_n - 1)[self.top_n - 1]):
+                near = np.flatnonzero(t <= nth)
+            top = near[np.argsort(t[near], kind="stable")[: self.top_n]]
+            best = tuple(entry(k) for k in sel[top])
             standing = np.fmin.accumulate(np.concatenate(([np.inf], t)))[:-1]
             setters = [entry(k) for k in sel[t < standing]]
             self.records_[distance_key(distance)] = DistanceRecords(distance, best, _changes(setters))
