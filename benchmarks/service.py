@@ -10,8 +10,9 @@ every 20 hours up to now — through ``RunStore.add_runs`` in batches. It measur
 rest, then starts ``soleware serve`` (1 worker; on PostgreSQL also 2) and measures, sequentially and with
 ``--clients`` concurrent clients, the pages and API routes the web app calls: progress (week, month), shoes,
 records, achievements, the run list, a run's page and uploads (a run just finished, one synced 3 days late,
-one imported from a year ago, one older than every stored run). It prints p50/p95 per route, the stored bytes per run (and per 10 km run) and the
-database size.
+one imported from a year ago, one older than every stored run) and deletes of a record holder (its records and
+achievements recomputed from the other runs). It prints p50/p95 per route, the stored bytes per run (and per 10
+km run) and the database size.
 
 ``--baseline SRC`` measures the service of another source tree (e.g. a checkout of main) on the same seeded
 database, before this tree's: the rows name which code served them. ``--keep DIR`` (SQLite only) keeps the
@@ -227,6 +228,25 @@ class Uploads:
         }
 
 
+async def measure_deletes(c: httpx.AsyncClient, n: int) -> dict:
+    """``n`` deletes of a record holder: the run holding the standing record at the longest distance with one
+    (its records are recomputed from the other runs, and its achievements)."""
+    out: dict[str, list[float]] = {}
+    cpus: list[float] = []
+    base = str(c.base_url).rstrip("/")
+    for _ in range(n):
+        records = (await c.get("/api/records")).json()
+        holder = next(r["best"][0]["run_id"] for r in reversed(records) if r["best"])
+        cpu = server_cpu_s(SERVER_PID[base])
+        t = time.perf_counter()
+        r = await c.delete(f"/api/runs/{holder}")
+        out.setdefault("delete (record holder)", []).append(time.perf_counter() - t)
+        cpus.append(server_cpu_s(SERVER_PID[base]) - cpu)
+        assert r.status_code == 204, r.text
+    CPU[(base, "delete (record holder)")] = float(np.mean(cpus))
+    return out
+
+
 async def measure_uploads(c: httpx.AsyncClient, ups: Uploads, latest: list[dt.datetime], n: int) -> dict:
     """``n`` uploads of each kind: a run just finished (after every run; ``latest[0]`` moves on), one synced
     3 days late, one imported from a year ago (both between stored runs) and one older than every stored run."""
@@ -390,7 +410,8 @@ def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tup
 
                 async def small_uploads() -> dict[str, list[float]]:
                     async with httpx.AsyncClient(base_url=base, headers=_token(base), timeout=120) as c:
-                        return await measure_uploads(c, ups, [end], args.uploads)
+                        out = await measure_uploads(c, ups, [end], args.uploads)
+                        return out | await measure_deletes(c, args.uploads)
 
                 at_small = asyncio.run(small_uploads())
                 small_base = base
@@ -424,6 +445,7 @@ def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tup
                         out = await sequential(base, headers, run_ids, args.repeat)
                         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as c:
                             out.update(await measure_uploads(c, ups, latest, args.uploads))
+                            out.update(await measure_deletes(c, args.uploads))
                         return out
 
                     seq = asyncio.run(seq_all())
@@ -441,7 +463,7 @@ def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tup
                     for name in [*seq, *(n for n in conc if n not in seq)]:
                         small_p95 = _p(at_small.get(name, []), 95)
                         if name in at_small:
-                            SMALL_CPU[name] = 1000 * CPU.get((small_base, name), float("nan"))
+                            SMALL_CPU[(kind, name)] = 1000 * CPU.get((small_base, name), float("nan"))
                         rows.append(
                             (label, workers, name, _p(seq.get(name, []), 50), _p(seq.get(name, []), 95),
                              _p(conc.get(name, []), 95), small_p95, len(conc.get(name, [])),
@@ -484,7 +506,8 @@ def main() -> None:
     for kind, workers, name, p50, p95, c95, s95, n, cpu in rows:
         small = f"{s95:8.1f}" if s95 == s95 else " " * 8
         cpu_s = f"{cpu:8.1f}" if cpu == cpu else " " * 8
-        extra = f"  cpu@100 {SMALL_CPU[name]:.0f}" if name in SMALL_CPU else ""
+        small_cpu = SMALL_CPU.get((kind.split("/")[0], name))
+        extra = "" if small_cpu is None else f"  cpu@100 {small_cpu:.0f} (x{cpu / small_cpu:.2f})"
         print(
             f"{kind:20} {workers:>2} {name:22} {p50:7.1f} {p95:7.1f} {c95:8.1f} {small} {cpu_s}   (n under load {n}){extra}"
         )
@@ -492,7 +515,7 @@ def main() -> None:
 
 ARGS: argparse.Namespace
 SERVER_PID: dict[str, int] = {}
-SMALL_CPU: dict[str, float] = {}
+SMALL_CPU: dict[tuple[str, str], float] = {}  # (database, route): the server's CPU per request at 100 runs
 CPU: dict[tuple[str, str], float] = {}
 
 if __name__ == "__main__":

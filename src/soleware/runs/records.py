@@ -19,7 +19,10 @@ import operator
 from collections.abc import Callable, Iterable
 from typing import Any, Self
 
+import numpy as np
+
 from soleware.runs.efforts import BEST_EFFORT_DISTANCES, Effort, distance_key
+from soleware.runs.facts import RunFacts
 from soleware.runs.model import RunSummary
 
 __all__ = ["DistanceRecords", "PersonalRecords", "RecordChange", "RecordEntry"]
@@ -174,6 +177,51 @@ class PersonalRecords:
             self.records_[distance_key(distance)] = DistanceRecords(distance, best, _changes(setters))
         return self
 
+    def compute_facts(self, facts: RunFacts) -> Self:
+        """Records from the runs' facts, equal to ``compute`` over the same runs (tested): a few vectorised
+        passes, so a deleted record holder costs one read of the facts, not a walk over every run."""
+        if self.top_n < 1:
+            raise ValueError(f"top_n must be >= 1, got {self.top_n}")
+        f = facts.ordered()
+        f.check_unique()
+        self.run_ids_ = set(f.run_id)
+        self.records_ = {}
+
+        def entry(k: int) -> RecordEntry:
+            i = int(f.effort_run[k])
+            return RecordEntry(
+                f.run_id[i],
+                f.start_time(i),
+                float(f.effort_distance_m[k]),
+                float(f.effort_time_s[k]),
+                float(f.effort_start_s[k]),
+                float(f.effort_end_s[k]),
+            )
+
+        for distance in self._distances():
+            sel = np.flatnonzero(f.effort_distance_m == distance)  # in run order
+            if not len(sel):
+                continue
+            t = f.effort_time_s[sel]
+            # the top n: those no slower than the n-th fastest, fastest first, equal times in run order
+            near = np.arange(len(t))
+            if len(t) > self.top_n and not np.isnan(nth := np.partition(t, self.top_n - 1)[self.top_n - 1]):
+                near = np.flatnonzero(t <= nth)
+            top = near[np.argsort(t[near], kind="stable")[: self.top_n]]
+            best = tuple(entry(k) for k in sel[top])
+            standing = np.fmin.accumulate(np.concatenate(([np.inf], t)))[:-1]
+            setters = [entry(k) for k in sel[t < standing]]
+            self.records_[distance_key(distance)] = DistanceRecords(distance, best, _changes(setters))
+        return self
+
+    def involves(self, run_id: str) -> bool:
+        """Whether the run holds a top-n place or set a record (deleting it changes the records)."""
+        return any(
+            e.run_id == run_id
+            for r in self.records_.values()
+            for e in (*r.best, *(c.record for c in r.history))
+        )
+
     def add(self, run: RunSummary) -> Self:
         """Take one new run into account; the result equals ``compute(previous runs + [run])``.
 
@@ -218,12 +266,7 @@ class PersonalRecords:
         """
         if self.run_ids_ and run_id not in self.run_ids_:  # ids are known only in memory, not once stored
             raise ValueError(f"run {run_id!r} is not counted")
-        involved = any(
-            e.run_id == run_id
-            for r in self.records_.values()
-            for e in (*r.best, *(c.record for c in r.history))
-        )
-        if not involved:
+        if not self.involves(run_id):
             self.run_ids_.discard(run_id)
             return self
         runs = remaining() if callable(remaining) else remaining

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 
 from soleware.runs.calibration import ReferenceKind
 from soleware.runs.storage import NotFound, RunStore, make_engine
@@ -99,13 +100,21 @@ def test_deleting_a_reference_run_takes_it_out_of_the_factor(store, ada, make_ru
     assert store.calibrate(ada, make_run(start=start, distance_m=4200.0)).calibration_factor == 1.0
 
 
+def _before_calibration() -> str:
+    """The revision the calibration's migration revises (found by its file name: later migrations may follow)."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    (script,) = [s for s in scripts.walk_revisions() if s.path.endswith("_calibration.py")]
+    assert isinstance(script.down_revision, str)
+    return script.down_revision
+
+
 def test_migration_gives_stored_runs_their_raw_distance_and_goes_back(store, ada, make_run):
     run_id, _ = stored(store, ada, make_run, 0)
     store.set_reference(ada, run_id, ReferenceKind.TRACK, laps=10)
     with store.engine.begin() as conn:
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "-1")
+        command.downgrade(cfg, _before_calibration())
     with store.engine.connect() as conn:
         assert "calibration_factor" not in {c["name"] for c in sa.inspect(conn).get_columns("runs")}
         (distance,) = conn.execute(sa.text("SELECT distance_m FROM runs")).one()

@@ -108,6 +108,8 @@ class RunRow(Base):
         # covering indexes (migration 0006): progress and achievements read these without the blob-laden rows
         sa.Index("ix_runs_runner_load", "runner_id", "start_time", "id", "training_load"),
         sa.Index("ix_runs_runner_packed", "runner_id", "start_time", "summary_packed"),
+        # covering index (migration 0009): the facts records and achievements are computed from, in one read
+        sa.Index("ix_runs_runner_facts", "runner_id", "start_time", "id", "time_zone", "facts", "efforts"),
     )
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     runner_id: Mapped[str] = mapped_column(sa.ForeignKey("runners.id", ondelete="CASCADE"))
@@ -141,6 +143,10 @@ class RunRow(Base):
     #: ``Route.to_bytes``: the phone's position fixes, or empty when the run has no route
     route: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", server_default=sa.text("''"))
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    #: ``pack_facts(summary)`` and ``pack_efforts(summary.efforts)``: what records and achievements are computed
+    #: from (``soleware.runs.facts``)
+    facts: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", server_default=sa.text("''"))
+    efforts: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", server_default=sa.text("''"))
 
 
 class RunnerState(Base):

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from soleware.runs.achievements import REWIND_DAYS, Achievements, Award
+from soleware.runs.achievements import Achievements, Award
+from soleware.runs.facts import RunFacts, pack_efforts, pack_facts
 from soleware.runs.model import (
     STREAM_RESOLUTION,
     FootSummary,
@@ -171,24 +172,15 @@ def _summary(row: RunRow) -> RunSummary:
     return RunSummary.from_dict(row.summary)
 
 
-def _by_key(r: RunSummary) -> tuple[dt.datetime, str]:
-    return r.sort_key
-
-
-def _packed_rows(s: Session, where: sa.ColumnElement[bool]) -> list[RunSummary]:
-    return sorted(
-        (unpack_summary(b) for b in s.scalars(sa.select(RunRow.summary_packed).where(where))), key=_by_key
-    )
-
-
 class RunHistory(StoreBase):
     """Runs: store once, merge the other foot, list, rename, delete; records and achievements kept with them."""
 
     def add_run(self, runner_id: str, run: Run) -> AddResult:
         """Store a run once: a second upload of it (same fingerprint, or same start and distance) is a no-op.
 
-        Records, achievements and aggregates take the run in from wherever it lies in time, reading only the runs
-        after it and the few days before it (see ``Achievements.insert``), not the whole history.
+        Records and aggregates take the run in from wherever it lies in time without reading other runs;
+        achievements too when it is the latest run, else they are recomputed from the runs' facts (one narrow
+        read and a vectorised pass, see ``RunFacts``), which costs the same wherever the run lies.
         """
         fingerprint = run.fingerprint()
         new_id = str(uuid.uuid4())
@@ -215,8 +207,7 @@ class RunHistory(StoreBase):
                 ach = Achievements.from_dict(state.achievements)
                 n_before = len(ach.awards_)
                 if ach.last_key_ is not None and summary.sort_key < ach.last_key_:
-                    later, recent = self._around(s, runner_id, summary.sort_key, exclude=new_id)
-                    ach.insert(summary, later=later, recent=recent)
+                    ach = Achievements().compute_facts(self._facts(s, runner_id))
                     awards = tuple(a for a in ach.awards_ if a.run_id == new_id)
                 else:
                     ach.add(summary)
@@ -237,7 +228,7 @@ class RunHistory(StoreBase):
 
     def add_runs(self, runner_id: str, runs: Iterable[Run]) -> list[AddResult]:
         """Store many runs at once (an import of old history): duplicates skipped, derived state computed once
-        (incrementally when every new run comes after the runs stored, else from all of them)."""
+        (incrementally when every new run comes after the runs stored, else from all runs' facts)."""
         results: list[AddResult] = []
         prepared = [(run, run.fingerprint(), run.summary(str(uuid.uuid4()))) for run in runs]
         rows = [(run, fp, summary, self._row(runner_id, run, fp, summary)) for run, fp, summary in prepared]
@@ -264,9 +255,9 @@ class RunHistory(StoreBase):
                     ach.add(r)
                     records.add(r)
             else:
-                summaries = self._summaries(s, runner_id)
-                records = PersonalRecords().compute(summaries)
-                ach = Achievements().compute(summaries)
+                facts = self._facts(s, runner_id)
+                records = PersonalRecords().compute_facts(facts)
+                ach = Achievements().compute_facts(facts)
             zone = self._zone_of(s, runner_id)
             for r in new:
                 count_run(s, state, runner_id, r, zone=zone, sign=1)
@@ -290,26 +281,15 @@ class RunHistory(StoreBase):
     def _zone_of(s: Session, runner_id: str) -> str:
         return s.scalars(sa.select(Runner.time_zone).where(Runner.id == runner_id)).one()
 
-    def _around(
-        self, s: Session, runner_id: str, key: tuple[dt.datetime, str], *, exclude: str | None = None
-    ) -> tuple[list[RunSummary], list[RunSummary]]:
-        """The runs after ``key``, and those of the REWIND_DAYS before it (at least the one just before it)."""
-        start = key[0].astimezone(dt.UTC)
-        mine = (RunRow.runner_id == runner_id) & (RunRow.id != (exclude or ""))
-        near = _packed_rows(s, mine & (RunRow.start_time >= start - dt.timedelta(days=REWIND_DAYS)))
-        later = [r for r in near if r.sort_key > key]
-        recent = [r for r in near if r.sort_key < key]
-        if not recent:
-            previous = s.scalars(
-                sa.select(RunRow.summary_packed)
-                .where(mine & (RunRow.start_time <= start))
-                .order_by(RunRow.start_time.desc())
-                .limit(8)
-            )
-            recent = sorted((r for b in previous if (r := unpack_summary(b)).sort_key < key), key=_by_key)[
-                -1:
-            ]
-        return later, recent
+    @staticmethod
+    def _facts(s: Session, runner_id: str) -> RunFacts:
+        """The facts of every run of the runner, in one read of a covering index (no run rows, no summaries)."""
+        q = (
+            sa.select(RunRow.id, RunRow.time_zone, RunRow.facts, RunRow.efforts)
+            .where(RunRow.runner_id == runner_id)
+            .order_by(RunRow.start_time, RunRow.id)
+        )
+        return RunFacts.from_packed(s.connection().execute(q).all())
 
     def _row(self, runner_id: str, run: Run, fingerprint: str, summary: RunSummary) -> RunRow:
         strides = pack_strides(run.strides)
@@ -328,6 +308,8 @@ class RunHistory(StoreBase):
             shoe_serials=list(run.shoe_serials),
             summary=summary.to_dict(),
             summary_packed=pack_summary(summary),
+            facts=pack_facts(summary),
+            efforts=pack_efforts(summary.efforts),
             training_load=0.0,  # set by update_loads in the same transaction
             laps=[lap.to_dict() for lap in run.laps],
             pauses=[list(p) for p in pauses],
@@ -442,9 +424,9 @@ class RunHistory(StoreBase):
             if column.key not in ("id", "runner_id", "created_at"):
                 setattr(row, column.key, getattr(fresh, column.key))
         s.flush()
-        summaries = self._summaries(s, runner_id)
-        state.records = PersonalRecords().compute(summaries).to_dict()
-        state.achievements = Achievements().compute(summaries).to_dict()
+        facts = self._facts(s, runner_id)
+        state.records = PersonalRecords().compute_facts(facts).to_dict()
+        state.achievements = Achievements().compute_facts(facts).to_dict()
         zone = self._zone_of(s, runner_id)
         count_run(s, state, runner_id, old_summary, zone=zone, sign=-1)
         count_run(s, state, runner_id, unpack_summary(row.summary_packed), zone=zone, sign=1)
@@ -510,7 +492,7 @@ class RunHistory(StoreBase):
 
     def delete_run(self, runner_id: str, run_id: str) -> None:
         """Delete a run; records and achievements it earned are taken back (records recomputed from the rest
-        only if the run held one; achievements replayed from the run's point in time)."""
+        only if the run held one; achievements recomputed from the runs' facts)."""
         with self._tx() as s:
             state = self._lock_state(s, runner_id)
             row = s.get(RunRow, run_id)
@@ -519,16 +501,12 @@ class RunHistory(StoreBase):
             summary = unpack_summary(row.summary_packed)
             s.delete(row)
             s.flush()
-            records = PersonalRecords.from_dict(state.records).remove(
-                run_id, remaining=lambda: self._summaries(s, runner_id)
-            )
-            later, recent = self._around(s, runner_id, summary.sort_key)
+            facts = self._facts(s, runner_id)
+            records = PersonalRecords.from_dict(state.records)
+            if records.involves(run_id):
+                records = PersonalRecords().compute_facts(facts)
             state.records = records.to_dict()
-            state.achievements = (
-                Achievements.from_dict(state.achievements)
-                .remove(summary, later=later, recent=recent)
-                .to_dict()
-            )
+            state.achievements = Achievements().compute_facts(facts).to_dict()
             count_run(s, state, runner_id, summary, zone=self._zone_of(s, runner_id), sign=-1)
             update_loads(s, runner_id, summary.start_time)
             state.version += 1
