@@ -9,6 +9,9 @@ import numpy as np
 import pytest
 
 from soleware.runs.model import Run, Stride, StrikeType
+from soleware.runs.storage import RunStore
+from soleware.runs.storage.db import make_engine
+from soleware.runs.storage.migrate import upgrade
 
 _STRIKES = (StrikeType.REARFOOT, StrikeType.MIDFOOT, StrikeType.FOREFOOT)
 
@@ -42,3 +45,12 @@ def _noisy_run(seed: int) -> Run:
 @pytest.fixture
 def noisy_run() -> Callable[[int], Run]:
     return _noisy_run
+
+
+@pytest.fixture
+def store(database_url):
+    """A migrated store on the test database (SQLite, or PostgreSQL where the run provides it)."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield RunStore(engine)
+    engine.dispose()

@@ -18,16 +18,6 @@ from soleware.runs.progress import (
 )
 from soleware.runs.records import PersonalRecords
 from soleware.runs.storage import RunStore
-from soleware.runs.storage.db import make_engine
-from soleware.runs.storage.migrate import upgrade
-
-
-@pytest.fixture
-def store(database_url):
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield RunStore(engine)
-    engine.dispose()
 
 
 def _expected(store: RunStore, runner_id: str, zone: str, period: str, last: int, now: dt.datetime):

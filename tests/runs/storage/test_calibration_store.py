@@ -12,18 +12,10 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from soleware.runs.calibration import ReferenceKind
-from soleware.runs.storage import NotFound, RunStore, make_engine
+from soleware.runs.storage import NotFound
 from soleware.runs.storage.migrate import alembic_config, upgrade
 
 SHOE = "SW-L-0001+SW-R-0001"
-
-
-@pytest.fixture
-def store(database_url):
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield RunStore(engine)
-    engine.dispose()
 
 
 @pytest.fixture

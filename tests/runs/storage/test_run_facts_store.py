@@ -8,7 +8,6 @@ import datetime as dt
 import random
 
 import numpy as np
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.orm import Session
@@ -23,14 +22,6 @@ from soleware.runs.storage.runs import RunHistory
 
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Kiritimati")
 T0 = dt.datetime(2026, 3, 20, 6, tzinfo=dt.UTC)  # Berlin and New York change to summer time around here
-
-
-@pytest.fixture
-def store(database_url):
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield RunStore(engine)
-    engine.dispose()
 
 
 def _check(store: RunStore, runner_id: str) -> tuple[Achievements, PersonalRecords]:

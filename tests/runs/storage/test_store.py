@@ -16,18 +16,10 @@ from alembic.migration import MigrationContext
 from soleware.runs.achievements import Achievements
 from soleware.runs.model import STREAM_RESOLUTION, STRIDE_RESOLUTION, Run, RunDataError, Streams
 from soleware.runs.records import PersonalRecords
-from soleware.runs.storage import NotFound, RunStore
+from soleware.runs.storage import NotFound
 from soleware.runs.storage.accounts import AccountError, AuthError
 from soleware.runs.storage.db import Base, make_engine
 from soleware.runs.storage.migrate import current_revision, head_revision, upgrade
-
-
-@pytest.fixture
-def store(database_url):
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield RunStore(engine)
-    engine.dispose()
 
 
 @pytest.fixture

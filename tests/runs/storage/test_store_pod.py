@@ -9,19 +9,8 @@ import pytest
 
 from soleware.runs.model import STREAM_RESOLUTION, Sensor
 from soleware.runs.pod import PodSamples, run_from_pod
-from soleware.runs.storage import RunStore
-from soleware.runs.storage.db import make_engine
-from soleware.runs.storage.migrate import upgrade
 
 SENSOR = Sensor(name="Polar Stride", manufacturer="Polar Electro Oy", model=None, serial="0042")
-
-
-@pytest.fixture
-def store(database_url):
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield RunStore(engine)
-    engine.dispose()
 
 
 def test_a_pod_run_round_trips_with_its_sensor(store):

@@ -9,17 +9,6 @@ import pytest
 from soleware.formats import read_fit, read_strides_csv, read_tcx, write_fit, write_strides_csv, write_tcx
 from soleware.runs.model import STRIDE_RESOLUTION
 from soleware.runs.splits import splits
-from soleware.runs.storage import RunStore
-from soleware.runs.storage.db import make_engine
-from soleware.runs.storage.migrate import upgrade
-
-
-@pytest.fixture
-def store(database_url):
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield RunStore(engine)
-    engine.dispose()
 
 
 def _close(a: np.ndarray, b: np.ndarray, step: float, name: str) -> None:
