@@ -7,13 +7,19 @@ page's ``characteristicvaluechanged`` handlers having run (both on this process'
 the emulated one: shoe → virtual radio → Bumble central → DevTools → page. Then the page syncs both shoes' run
 logs into IndexedDB (pairing, List Runs, Read with credits, Ack), timed from the button to "done".
 
+With ``--log-strides N`` there is no live run: each shoe starts with a run of N strides already in its flash log
+(a marathon is about 17,000 per foot) and only the sync is measured, with where its time went: in the bridge
+(DevTools calls answering the page's GATT operations and handing it notifications) and in the page.
+
     PYTHONPATH=src .venv/bin/python benchmarks/web_ble.py [--plan "2min@5:00/km"] [--speedup 2]
+    PYTHONPATH=src .venv/bin/python benchmarks/web_ble.py --log-strides 17000
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import statistics
 import struct
@@ -22,10 +28,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from playwright.async_api import async_playwright
 
+from soleware.link._testing import filled_log
 from soleware.link.controllers import VirtualRadio
 from soleware.link.shoe import VirtualShoe
 from soleware.link.soleware_service import soleware_uuid
@@ -51,7 +59,53 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-async def main(plan: str, speedup: float) -> None:
+def _cpu_s() -> tuple[float, float]:
+    """CPU seconds used so far by this process, and by its descendants (the browser, the Playwright driver)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parent[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    me = os.getpid()
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            pid = parent.get(pid, 1)
+            if pid == me:
+                return True
+        return False
+
+    return time.process_time(), sum(s for pid, s in used.items() if descends(pid))
+
+
+class _Timed:
+    """A CDP session whose ``send`` adds up the time spent waiting for Chromium's answers."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.busy_s = 0.0
+        self.calls = 0
+
+    async def send(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        try:
+            answer: dict[str, Any] = await self.session.send(method, params)
+            return answer
+        finally:
+            self.busy_s += time.perf_counter() - t0
+            self.calls += 1
+
+    def on(self, event: str, f: Any) -> None:
+        self.session.on(event, f)
+
+
+async def main(plan: str, speedup: float, log_strides: int) -> None:
     tmp = Path(tempfile.mkdtemp())
     port = _port()
     server = subprocess.Popen([sys.executable, "-c", SERVE, f"sqlite:///{tmp}/db.sqlite", str(port)])
@@ -62,18 +116,25 @@ async def main(plan: str, speedup: float) -> None:
                 break
         except httpx.HTTPError:
             time.sleep(0.1)
-    recs = simulate(plan, seed=11)
+    recs = simulate(plan, seed=11) if not log_strides else {"left": None, "right": None}
+    start_ms = int(time.time() * 1000) - 3_600_000
     radio = await VirtualRadio([0, 0, 0]).start()
-    shoes = [
-        VirtualShoe(
-            side=side,
-            serial=f"SW-{side[0].upper()}-B",
-            recording=recs[side],
-            transport=radio.transports[i],
-            speedup=speedup,
+    shoes = []
+    for i, side in enumerate(("left", "right")):
+        log_path = None
+        if log_strides:
+            log_path = tmp / f"{side}.img"
+            filled_log(log_path, side=side, strides=log_strides, start_unix_ms=start_ms + 350 * i)
+        shoes.append(
+            VirtualShoe(
+                side=side,
+                serial=f"SW-{side[0].upper()}-B",
+                recording=recs[side],
+                transport=radio.transports[i],
+                speedup=speedup,
+                log_path=log_path,
+            )
         )
-        for i, side in enumerate(("left", "right"))
-    ]
     tasks = [asyncio.create_task(s.run(serve_after_s=3600)) for s in shoes]
     try:
         async with async_playwright() as p:
@@ -82,8 +143,9 @@ async def main(plan: str, speedup: float) -> None:
             await context.add_init_script(NOTIFY_SHIM)
             page = await context.new_page()
             bridge = WebBluetoothBridge(transport=radio.transports[2])
+            browser_session = _Timed(await browser.new_browser_cdp_session())
             await bridge.attach(
-                browser_session=await browser.new_browser_cdp_session(),
+                browser_session=browser_session,
                 page_session=await context.new_cdp_session(page),
                 page=page,
             )
@@ -97,34 +159,39 @@ async def main(plan: str, speedup: float) -> None:
                 )
                 await page.click("#pair")
                 await page.wait_for_selector(f"li.sensor[data-side='{shoe.side}'][data-state='connected']")
-            await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in shoes)), timeout=3600)
-            await asyncio.sleep(1.0)
-            stride_uuid = uuid_str(soleware_uuid(0x0002, "Stride Detail"))
-            got: dict[tuple[int, int], float] = {}
-            for characteristic, value, at in bridge.delivered:
-                if characteristic == stride_uuid:
-                    seq, side = struct.unpack_from("<I", value)[0], value[17]
-                    got[(side, seq)] = at
-            latencies = []
-            for code, shoe in ((1, shoes[0]), (2, shoes[1])):
-                for seq, sent in shoe.stats.stride_sent_at:
-                    if (code, seq) in got:
-                        latencies.append((got[(code, seq)] - sent) * 1000)
-            sent_total = sum(len(s.stats.stride_sent_at) for s in shoes)
-            latencies.sort()
-            print(f"strides sent {sent_total}, on the page {len(latencies)} (paired after the first few)")
-            print(
-                f"notification → page handlers: median {statistics.median(latencies):.1f} ms, "
-                f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.1f} ms, max {latencies[-1]:.1f} ms"
-            )
+            if not log_strides:
+                await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in shoes)), timeout=3600)
+                await asyncio.sleep(1.0)
+                _latency(bridge, shoes)
+            logged = sum(len(s.run_log.read_from(0, 10**7)) for s in shoes)
+            delivered_s0, busy_s0, calls0 = bridge.deliver_s, browser_session.busy_s, browser_session.calls
+            notified0, delivered0 = bridge.notified, len(bridge.delivered)
+            page_ms0 = await page.evaluate("() => globalThis.__solewareEmulatedStats.busyMs")
+            cpu0 = _cpu_s()
             t0 = time.monotonic()
             await page.click("#sync")
             await page.wait_for_selector("#sync-state[data-state='done']", timeout=600_000)
             took = time.monotonic() - t0
+            cpu1 = _cpu_s()
+            page_ms = await page.evaluate("() => globalThis.__solewareEmulatedStats.busyMs") - page_ms0
             stored = int(await page.get_attribute("#sync-state", "data-stored") or 0)
+            assert stored == logged, f"{stored} records on the phone, the shoes logged {logged}"
             print(
                 f"browser sync of both run logs (pairing included): {stored} records in {took:.2f} s, "
                 f"{stored / took:.0f} records/s"
+            )
+            deliver_s = bridge.deliver_s - delivered_s0
+            calls = len({at for _c, _v, at in bridge.delivered[delivered0:]})
+            answer_s = browser_session.busy_s - busy_s0
+            print(
+                f"  {bridge.notified - notified0} notifications handed to the page in {calls} calls taking "
+                f"{deliver_s:.2f} s (DevTools evaluate; the page's event handlers {page_ms / 1000:.2f} s of it); "
+                f"{browser_session.calls - calls0} GATT answers "
+                f"and other DevTools calls waited {answer_s:.2f} s"
+            )
+            print(
+                f"  CPU during the sync: {cpu1[0] - cpu0[0]:.2f} s in this process (shoes, radio, bridge), "
+                f"{cpu1[1] - cpu0[1]:.2f} s in the browser and Playwright's driver"
             )
             await bridge.close()
             await browser.close()
@@ -137,9 +204,33 @@ async def main(plan: str, speedup: float) -> None:
         server.wait(10)
 
 
+def _latency(bridge: WebBluetoothBridge, shoes: list[VirtualShoe]) -> None:
+    stride_uuid = uuid_str(soleware_uuid(0x0002, "Stride Detail"))
+    got: dict[tuple[int, int], float] = {}
+    for characteristic, value, at in bridge.delivered:
+        if characteristic == stride_uuid:
+            seq, side = struct.unpack_from("<I", value)[0], value[17]
+            got[(side, seq)] = at
+    latencies = []
+    for code, shoe in ((1, shoes[0]), (2, shoes[1])):
+        for seq, sent in shoe.stats.stride_sent_at:
+            if (code, seq) in got:
+                latencies.append((got[(code, seq)] - sent) * 1000)
+    sent_total = sum(len(s.stats.stride_sent_at) for s in shoes)
+    latencies.sort()
+    print(f"strides sent {sent_total}, on the page {len(latencies)} (paired after the first few)")
+    print(
+        f"notification → page handlers: median {statistics.median(latencies):.1f} ms, "
+        f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.1f} ms, max {latencies[-1]:.1f} ms"
+    )
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--plan", default="2min@5:00/km")
     ap.add_argument("--speedup", type=float, default=2.0)
+    ap.add_argument(
+        "--log-strides", type=int, default=0, help="sync only: each shoe's log holds this many strides"
+    )
     a = ap.parse_args()
-    asyncio.run(main(a.plan, a.speedup))
+    asyncio.run(main(a.plan, a.speedup, a.log_strides))

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import struct
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,11 @@ from bumble.device import Device
 from bumble.transport import open_transport
 from playwright.async_api import Page, async_playwright, expect
 
+from soleware.link._testing import filled_log
 from soleware.link.controllers import VirtualRadio
 from soleware.link.shoe import VirtualShoe, advertised_name
-from soleware.link.web_bridge import NOTIFY_SHIM, WebBluetoothBridge
+from soleware.link.soleware_service import soleware_uuid
+from soleware.link.web_bridge import NOTIFY_SHIM, WebBluetoothBridge, uuid_str
 from soleware.shoe.runlog._records import RunStart
 from soleware.shoe.runlog._records import Stride as LogStride
 from soleware.shoe.sim import simulate
@@ -112,15 +116,22 @@ async def phone(
     plan: str = "3min@5:00/km",
     speedup: float = 3.0,
     capture_uploads: bool = True,
+    logged_strides: int | dict[str, int] = 0,
 ) -> AsyncIterator[Phone]:
+    """``logged_strides``: the shoes run nothing and start with a finished run of that many strides in their log
+    (the right one 0.35 s after the left), the same for both or per side (0: a run without strides)."""
     radio = await VirtualRadio([0, 0, 0, 0]).start()
     tasks: list[asyncio.Task[None]] = []
     ph = Phone()
     ph.uploads = []
     ph.shoes = []
     if shoes:
-        recs = simulate(plan, seed=7)
+        recs = simulate(plan, seed=7) if not logged_strides else {"left": None, "right": None}
         for i, side in enumerate(("left", "right")):
+            if logged_strides:
+                start_ms = int(time.time() * 1000) - 3_600_000 + 350 * i
+                n = logged_strides if isinstance(logged_strides, int) else logged_strides[side]
+                filled_log(tmp_path / f"{side}.img", side=side, strides=n, start_unix_ms=start_ms)
             shoe = VirtualShoe(
                 side=side,
                 serial=f"SW-{side[0].upper()}-P",
@@ -402,6 +413,62 @@ async def test_the_page_decodes_the_golden_vectors_like_python(tmp_path, server)
     assert decoded["corruptRecord"] == "record 2: CRC mismatch"
 
 
+#: counts the page's IndexedDB transactions writing the run log, and which shoe each stored record came from
+IDB_PROBE = """
+(() => {
+  const probe = { logTransactions: 0, serials: [] };
+  globalThis.__idbProbe = probe;
+  const transaction = IDBDatabase.prototype.transaction;
+  IDBDatabase.prototype.transaction = function (stores, mode, ...rest) {
+    if (mode === "readwrite" && [].concat(stores).includes("log")) probe.logTransactions += 1;
+    return transaction.call(this, stores, mode, ...rest);
+  };
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function (value, ...rest) {
+    if (this.name === "log" && value && !value.uploaded) probe.serials.push(value.serial);
+    return put.call(this, value, ...rest);
+  };
+})();
+"""
+
+
+async def test_the_sync_batches_records_per_transaction_and_syncs_both_shoes_at_once(tmp_path, server):
+    """Every Run Log Data notification that arrived while the previous batch was being stored goes into one
+    IndexedDB transaction, and the two shoes sync side by side: far fewer transactions than notifications, the
+    records of both shoes interleaved, and still each record exactly once and everything acknowledged."""
+    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    async with phone(tmp_path, server.url, logged_strides=1500, init_script=IDB_PROBE) as ph:
+        page = ph.page
+        await _ready(page, "/phone")
+        for name, side in ((left, "left"), (right, "right")):
+            await ph.pair(name)
+            await expect(
+                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
+            ).to_be_visible()
+        expected = {s.serial: _unacknowledged_seqs(s) for s in ph.shoes}
+        assert {k: len(v) for k, v in expected.items()} == {"SW-L-P": 1502, "SW-R-P": 1502}
+        data_uuid = uuid_str(soleware_uuid(0x0005, "Run Log Data"))
+        before = len(ph.bridge.delivered)
+        await page.click("#sync")
+        await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=120_000)
+        probe = await page.evaluate("() => globalThis.__idbProbe")
+        notifications = sum(c == data_uuid for c, _v, _t in ph.bridge.delivered[before:])
+        stored = {
+            serial: await page.evaluate("(s) => SolewarePhone.logCount(s)", serial) for serial in expected
+        }
+        assert stored == {serial: len(seqs) for serial, seqs in expected.items()}
+        assert sorted(probe["serials"]) == sorted(
+            s for s, seqs in expected.items() for _ in seqs
+        )  # once each
+        assert all(r.acknowledged for s in ph.shoes for r in s.run_log.runs())
+        assert notifications >= 2 * 1502 / 8, notifications  # whole frames, several records per notification
+        # the queueing and upload after the sync may add one or two transactions of their own
+        assert probe["logTransactions"] <= notifications / 2, (probe["logTransactions"], notifications)
+        switches = sum(a != b for a, b in zip(probe["serials"], probe["serials"][1:], strict=False))
+        assert switches >= 3, switches  # one after the other would switch once
+        print(f"{notifications} notifications, {probe['logTransactions']} transactions, {switches} switches")
+
+
 def _unacknowledged_seqs(shoe: VirtualShoe) -> list[int]:
     runs = [r for r in shoe.run_log.runs() if not r.acknowledged]
     first, last = min(r.first_seq for r in runs), max(r.last_seq for r in runs)
@@ -567,3 +634,203 @@ async def test_strides_missed_live_reach_the_server_from_the_run_log_once(tmp_pa
             await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
             assert len((await api.get("/api/runs", headers=auth)).json()["runs"]) == 1
             assert (await api.get(f"/api/runs/{run_id}/strides", headers=auth)).json() == columns
+
+
+async def test_one_foot_log_run_waits_for_the_other_foot_then_goes_alone(tmp_path, server):
+    """As the gateway's ``single_foot_after_s``: with two shoes paired, a log run of one foot only is held for
+    30 s for the other foot's, then uploaded with one foot."""
+    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    async with phone(tmp_path, server.url, logged_strides={"left": 200, "right": 0}) as ph:
+        page = ph.page
+        await _ready(page, "/phone")
+        for name, side in ((left, "left"), (right, "right")):
+            await ph.pair(name)
+            await expect(
+                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
+            ).to_be_visible()
+        stored = page.locator("#stored")
+        await page.click("#sync")
+        await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
+        synced_at = time.monotonic()
+        await expect(stored).to_have_attribute("data-waiting", "1")
+        await expect(stored).to_contain_text("other shoe")
+        await asyncio.sleep(20)
+        assert ph.uploads == []  # still waiting for the right foot's log
+        await expect(stored).to_have_attribute("data-waiting", "0", timeout=30_000)
+        await expect(stored).to_have_attribute("data-count", "0")
+        assert time.monotonic() - synced_at >= 29
+        assert len(ph.uploads) == 1
+        body = ph.uploads[0]
+        assert body["shoe_serials"] == ["SW-L-P"]
+        assert len(body["strides"]) == 200 and {s["side"] for s in body["strides"]} == {"left"}
+
+
+async def test_a_refused_upload_is_set_aside_reported_and_lets_the_next_one_go(tmp_path, server):
+    """A run the service refuses for good (a 4xx other than 401/409/429) leaves the outbox for the store
+    ``refused``, is reported to ``/api/refused-uploads`` as the gateway reports it, is shown on the page, and the
+    run queued after it is uploaded; a reload neither sends it again nor forgets it."""
+    account = {"email": "refused-phone@example.com", "password": "correct horse battery"}
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        assert (await api.post("/api/auth/signup", json=account)).status_code == 201
+        token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        async with phone(tmp_path, server.url, shoes=False, pod=True, capture_uploads=False) as ph:
+            page = ph.page
+            posted: list[dict[str, Any]] = []
+
+            async def refuse_the_first(route: Any) -> None:
+                posted.append(json.loads(route.request.post_data or "{}"))
+                if len(posted) == 1:
+                    detail = [
+                        {"loc": ["body", "samples"], "msg": "a speed above 15 m/s", "type": "value_error"}
+                    ]
+                    await route.fulfill(
+                        status=422, content_type="application/json", body=json.dumps({"detail": detail})
+                    )
+                else:
+                    await route.continue_()
+
+            await page.route("**/api/runs", refuse_the_first)
+            await page.goto("/signin")
+            await page.fill("#email", account["email"])
+            await page.fill("#password", account["password"])
+            await page.click("#signin button[type=submit]")
+            await page.wait_for_url(lambda u: "/signin" not in u)
+            await _ready(page, "/phone")
+            await ph.pair(POD_NAME)
+            await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+            await page.context.set_offline(True)
+            for runs in (1, 2, 3):  # three runs wait in the outbox, the first to be refused
+                if runs > 1:
+                    await page.click("#start")
+                await page.wait_for_function("() => SolewarePhone.run.samples.length >= 2")
+                await page.click("#stop")
+                await expect(page.locator("#stored")).to_have_attribute("data-count", str(runs))
+            await page.context.set_offline(False)
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+            refused = page.locator("#refused li")
+            await expect(refused).to_have_count(1)
+            await expect(refused).to_have_attribute("data-reported", "1")
+            await expect(refused).to_contain_text("422 a speed above 15 m/s")
+            assert len(posted) == 3
+            kept = (await api.get("/api/refused-uploads", headers=auth)).json()["refused"]
+            assert [(k["reason"], k["samples"], k["sensor"]) for k in kept] == [
+                ("422 a speed above 15 m/s", len(posted[0]["samples"]["t_s"]), POD_NAME)
+            ]
+            # the runs after it went up (the service takes the third, a minute after the second, as its duplicate)
+            when = [dt.datetime.fromisoformat(b["start_time"]) for b in posted]
+            stored = [
+                dt.datetime.fromisoformat(r["start_time"])
+                for r in (await api.get("/api/runs", headers=auth)).json()["runs"]
+            ]
+            assert when[1] in stored and when[0] not in stored, (when, stored)
+
+            await _ready(page, "/phone?lang=zh")
+            await expect(page.locator("#refused li")).to_have_count(1)
+            await expect(page.locator("#refused li")).to_contain_text("被服务器拒绝")
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+            assert len(posted) == 3
+            assert len((await api.get("/api/refused-uploads", headers=auth)).json()["refused"]) == 1
+
+
+async def test_after_one_visit_the_page_works_with_the_network_off(tmp_path, server):
+    """The first visit installs the service worker, which keeps the app shell; with the network off a reload
+    still shows /phone, pairs both shoes, shows the run live and keeps it for later."""
+    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    async with phone(tmp_path, server.url, plan="2min@5:00/km", speedup=2.0) as ph:
+        page = ph.page
+        await _ready(page, "/phone")
+        # /phone itself registers the worker (it never resolves "ready" otherwise)
+        await asyncio.wait_for(page.evaluate("() => navigator.serviceWorker.ready.then(() => 1)"), 30)
+        await page.reload()  # now the worker controls the page (the shell is cached by then)
+        await expect(page.locator("body[data-ready='1']")).to_be_visible()
+        assert await page.evaluate("() => !!navigator.serviceWorker.controller")
+
+        await page.context.set_offline(True)
+        assert (
+            await page.evaluate("() => fetch('/api/health').then(() => 'online', () => 'offline')")
+            == "offline"
+        )
+        response = await asyncio.wait_for(page.reload(), 30)
+        assert response is not None and response.from_service_worker
+        await expect(page.locator("body[data-ready='1']")).to_be_visible()
+        await expect(page.locator("h1")).to_have_text("Run with this phone")
+        for name, side in ((left, "left"), (right, "right")):
+            await ph.pair(name)
+            await expect(
+                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
+            ).to_be_visible()
+        await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+        strides = page.locator(".foot[data-side='right'] [data-field='strides']")
+        await expect(strides).not_to_have_text("0")
+        await expect(page.locator("#cadence")).not_to_have_text("–")
+        await page.click("#stop")
+        await expect(page.locator("#stored")).to_have_attribute("data-count", "1")
+        assert ph.uploads == []
+        await page.context.set_offline(False)
+        await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+        assert len(ph.uploads) == 1 and {s["side"] for s in ph.uploads[0]["strides"]} == {"left", "right"}
+
+
+async def test_chaos_a_link_cut_every_five_seconds_loses_and_doubles_nothing(tmp_path, server):
+    """A whole (sped-up) run offline with one shoe's link cut every 5 s, the feet in turn; then online and a
+    sync: the run service holds exactly the strides each shoe logged, per foot, once."""
+    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    account = {"email": "chaos-phone@example.com", "password": "correct horse battery"}
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        assert (await api.post("/api/auth/signup", json=account)).status_code == 201
+        token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        async with phone(tmp_path, server.url, plan="90s@5:00/km", speedup=2.0, capture_uploads=False) as ph:
+            page = ph.page
+            await page.goto("/signin")
+            await page.fill("#email", account["email"])
+            await page.fill("#password", account["password"])
+            await page.click("#signin button[type=submit]")
+            await page.wait_for_url(lambda u: "/signin" not in u)
+            await _ready(page, "/phone")
+            for name, side in ((left, "left"), (right, "right")):
+                await ph.pair(name)
+                await expect(
+                    page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
+                ).to_be_visible()
+            await page.context.set_offline(True)
+            cuts = 0
+            while not all(s.done.is_set() for s in ph.shoes):
+                await asyncio.sleep(5)
+                await ph.bridge.cut(ph.address((left, right)[cuts % 2]))
+                cuts += 1
+            assert cuts >= 6, cuts
+            await expect(page.locator("li.sensor[data-state='connected']")).to_have_count(2, timeout=30_000)
+            await page.click("#stop")
+            live = await page.evaluate(
+                "() => ({left: SolewarePhone.run.feet.left.length, right: SolewarePhone.run.feet.right.length})"
+            )
+            logged = {}
+            for shoe in ph.shoes:
+                records = shoe.run_log.read_from(0, 10**6)
+                start = next(r for r in records if isinstance(r, RunStart))
+                logged[shoe.side] = (
+                    start.start_unix_ms,
+                    [r.t_end_ms for r in records if isinstance(r, LogStride)],
+                )
+            await page.context.set_offline(False)
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+            await page.click("#sync")
+            await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+            listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+            assert len(listed) == 1, listed
+            columns = (await api.get(f"/api/runs/{listed[0]['id']}/strides", headers=auth)).json()
+            t0 = min(start for start, _ in logged.values())
+            for side, (start, t_end_ms) in logged.items():
+                k = columns["side_names"].index(side)
+                stored = [t for t, x in zip(columns["t_end_s"], columns["side"], strict=True) if x == k]
+                want = sorted(round((start - t0) / 1000 + t / 1000, 3) for t in t_end_ms)
+                assert sorted(round(t, 3) for t in stored) == want, side
+                print(
+                    f"{side}: {live[side]} strides live, {len(t_end_ms)} logged, {len(stored)} on the server"
+                )
+            assert sum(live.values()) < sum(
+                len(v[1]) for v in logged.values()
+            )  # the cuts did cost the live view

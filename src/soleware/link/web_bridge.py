@@ -94,6 +94,7 @@ NOTIFY_SHIM = """
   };
   Object.defineProperty(globalThis, "__solewareEmulatedNotify", {
     value: (batch) => {
+      const t0 = performance.now();
       let delivered = 0;
       for (const [name, service, characteristic, b64] of batch) {
         const c = subscribed.get(key(name, service, characteristic));
@@ -103,9 +104,14 @@ NOTIFY_SHIM = """
         c.dispatchEvent(new Event("characteristicvaluechanged", { bubbles: true }));
         delivered += 1;
       }
+      stats.calls += 1;
+      stats.busyMs += performance.now() - t0;
       return delivered;
     },
   });
+  // what the page spent dispatching notifications, for the benchmark
+  const stats = { calls: 0, busyMs: 0 };
+  Object.defineProperty(globalThis, "__solewareEmulatedStats", { value: stats });
 })();
 """
 
@@ -156,6 +162,8 @@ class WebBluetoothBridge:
         #: value, monotonic time the page's event handlers had run)
         self.notified = 0
         self.delivered: list[tuple[str, bytes, float]] = []
+        #: seconds spent handing notifications to the page (DevTools round trips, the page's handlers included)
+        self.deliver_s = 0.0
         self._chars: dict[str, tuple[str, str, str, int]] = {}
         self._answered: set[str] = set()
         self._outbox: asyncio.Queue[tuple[str, str, str, str]] = asyncio.Queue()
@@ -426,9 +434,11 @@ class WebBluetoothBridge:
             batch = [await self._outbox.get()]
             while not self._outbox.empty():
                 batch.append(self._outbox.get_nowait())
+            t0 = time.monotonic()
             with contextlib.suppress(Exception):
                 await self._page.evaluate("(batch) => globalThis.__solewareEmulatedNotify(batch)", batch)
             now = time.monotonic()
+            self.deliver_s += now - t0
             self.delivered.extend((c, base64.b64decode(b64), now) for _n, _s, c, b64 in batch)
 
 

@@ -354,6 +354,13 @@
     location.assign(url.toString());
   }
 
+  /** The service worker keeps the app shell for offline visits (every page registers it, /phone too). */
+  function registerWorker() {
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((e) => console.warn("service worker", e));
+    }
+  }
+
   function ready(fn) {
     const start = async () => {
       showOnline();
@@ -368,9 +375,7 @@
           switchLanguage(a.dataset.lang);
         });
       }
-      if ("serviceWorker" in navigator) {
-        navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((e) => console.warn("service worker", e));
-      }
+      registerWorker();
       if (!CONFIG.private) {
         if (fn) await fn(null);
         document.body.dataset.ready = "1";
@@ -392,6 +397,6 @@
   window.Soleware = {
     CONFIG, t, api, ApiError, signedIn, signIn, signOut, forget, setLangCookie, switchLanguage, toSignIn, state, num,
     distance, distValue, distUnit, paceUnit, clock, pace, paceClock, paceFromSpeed, date, percent, strikeName, distanceName, download, isoInZone, medal, runTitle,
-    $, $$, el, toast, fail, unitLabels, chart, thin, PALETTE, M_PER_MI, KM_PER_MI, ready, cachedMe,
+    $, $$, el, toast, fail, unitLabels, chart, thin, PALETTE, M_PER_MI, KM_PER_MI, ready, registerWorker, cachedMe,
   };
 })();

@@ -211,7 +211,8 @@
 
   const OP = { list: 1, read: 2, ack: 3, credits: 4, abort: 5 };
   const NO_SEQ = 0xffffffff;
-  const WINDOW = 16;
+  const WINDOW = 64; // notifications the shoe may send ahead
+  const GRANT = 16; // credits go back in batches of at least this many
 
   /** One run-log session with a connected shoe: the control point's indications and the data notifications
       are handled strictly in arrival order, each only after the previous one's storage has finished. */
@@ -285,7 +286,12 @@
     }
 
     /** Read records from ``fromSeq``; ``store(records)`` must resolve once they are durable. Returns the
-        count and the last seq the shoe sent, checked against its final response. */
+        count and the last seq the shoe sent, checked against its final response.
+
+        Pipelined: every notification that has arrived while the previous batch was being stored goes into the
+        next IndexedDB transaction, and the credits for a batch go back once it has committed, without waiting
+        for the shoe's answer to the previous grant (one grant in flight at a time: the control point takes one
+        write at a time). */
     async read(fromSeq, maxRecords, store) {
       const req = new DataView(new ArrayBuffer(11));
       req.setUint8(0, OP.read);
@@ -294,24 +300,41 @@
       req.setUint16(9, WINDOW, true);
       await this.control.writeValueWithResponse(req.buffer);
       let received = 0;
-      let consumed = 0;
       let last = fromSeq - 1;
+      let owed = 0; // notifications stored whose credits have not gone back yet
+      let granting = null;
+      let grantError = null;
+      let ended = false;
+      const grant = () => {
+        if (ended || granting || grantError || owed < GRANT) return;
+        const n = owed;
+        owed = 0;
+        granting = this.control.writeValueWithResponse(new Uint8Array([OP.credits, n & 0xff, n >> 8])).then(
+          () => { granting = null; grant(); },
+          (e) => { granting = null; grantError = e; },
+        );
+      };
       for (;;) {
+        if (grantError) throw grantError;
         const [kind, dv] = await this.next();
         if (kind === "data") {
-          const records = decodeFrames(dv);
-          for (const [seq] of records) {
-            if (seq <= last) throw new Error(`record ${seq} out of order after ${last}`);
-            last = seq;
+          const batch = [dv];
+          while (this.events.length && this.events[0][0] === "data") batch.push(this.events.shift()[1]);
+          const records = [];
+          for (const one of batch) {
+            for (const record of decodeFrames(one)) {
+              if (record[0] <= last) throw new Error(`record ${record[0]} out of order after ${last}`);
+              last = record[0];
+              records.push(record);
+            }
           }
           await store(records);
           received += records.length;
-          consumed += 1;
-          if (consumed >= WINDOW / 2) {  // credits back in batches, as the Python proxy grants them
-            await this.control.writeValueWithResponse(new Uint8Array([OP.credits, consumed, 0]));
-            consumed = 0;
-          }
+          owed += batch.length;
+          grant();
         } else if (dv.getUint8(1) === OP.read) {
+          ended = true;
+          while (granting) await granting; // the next request on the control point waits for this answer
           const value = dv.getUint8(2);
           const sent = dv.getUint32(3, true);
           if (value !== 1) throw new Error(`Read answered ${value}`);

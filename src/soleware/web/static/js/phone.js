@@ -11,17 +11,20 @@
   const RETRY_MAX_MS = 5 * 60 * 1000;
   const MOVING_MPS = 0.5;
   const PAIR_WINDOW_S = 120; // as the Python gateway pairs the feet, and the run service finds a duplicate
+  const SINGLE_FOOT_AFTER_S = 30; // as the gateway: how long one foot's log run waits for the other foot's
 
   // ------------------------------------------------------------------ storage (IndexedDB)
   let dbPromise = null;
   function db() {
     dbPromise ??= new Promise((resolve, reject) => {
-      const req = indexedDB.open("soleware-phone", 3);
+      const req = indexedDB.open("soleware-phone", 4);
       req.onupgradeneeded = (e) => {
         if (e.oldVersion < 1) req.result.createObjectStore("outbox", { keyPath: "key" });
         if (e.oldVersion < 2) req.result.createObjectStore("log", { keyPath: ["serial", "seq"] });
         // shoe runs recorded live: their route, and the run service's id once uploaded, until the log replaces them
         if (e.oldVersion < 3) req.result.createObjectStore("outings", { keyPath: "start_ms" });
+        // uploads the run service refused for good: kept as sent, with the reason, until it has been told
+        if (e.oldVersion < 4) req.result.createObjectStore("refused", { keyPath: "key" });
       };
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
@@ -101,8 +104,11 @@
     state.textContent = t("Syncing…");
     $("#sync").disabled = true;
     try {
-      let n = 0;
-      for (const shoe of shoes) n += await syncShoe(shoe);
+      // both shoes at once, as the Python gateway does: each link's round trips overlap the other's
+      const results = await Promise.allSettled(shoes.map(syncShoe));
+      const failed = results.find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
+      const n = results.reduce((a, r) => a + r.value, 0);
       const stored = (await Promise.all(shoes.map((s) => logCount(s.serial)))).reduce((a, x) => a + x, 0);
       state.dataset.state = "done";
       state.dataset.stored = String(stored);
@@ -119,13 +125,25 @@
     }
   }
 
+  /** One foot's log runs held back for the other foot's log: upload key → Date.now() when first seen complete. */
+  const oneFootSince = new Map();
+  let oneFootTimer = null;
+
+  /** The sides of the shoes paired on this phone, now or at an earlier visit. */
+  function shoeSides() {
+    const shoes = [...remembered(), ...[...sensors.values()].map((s) => s.toJSON())].filter((s) => s.kind === "shoe" && s.side);
+    return new Set(shoes.map((s) => s.side));
+  }
+
   /** Put every complete run of the synced logs, not yet uploaded, into the outbox as the Python gateway would
       send it (both feet in one body), keyed by the runs' log identity so a later sync or reload puts the same
       item. It replaces the live upload of the same outing, whose strides may miss those sent while a link was
-      down; the route recorded live goes with it. */
+      down; the route recorded live goes with it. With two shoes paired, one foot's run waits
+      SINGLE_FOOT_AFTER_S for the other foot's, as the gateway's does, and then goes alone (the run service adds
+      the other foot when it comes). */
   function queueLogRuns() {
     return exclusive(async () => {
-      const records = (await tx("readonly", (s) => s.getAll(), "log")).filter((r) => !r.uploaded);
+      const records = (await tx("readonly", (s) => s.getAll(), "log")).filter((r) => !r.uploaded && !r.refused);
       const bySerial = new Map();
       for (const r of records) {
         if (!bySerial.has(r.serial)) bySerial.set(r.serial, []);
@@ -134,7 +152,20 @@
       const runs = [];
       for (const [serial, recs] of bySerial) for (const run of L.runsIn(recs).values()) runs.push({ serial, run });
       const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+      const feetWanted = Math.min(2, shoeSides().size);
+      let waitMs = Infinity;
+      let waiting = 0;
       for (const feet of L.groupRuns(runs, PAIR_WINDOW_S)) {
+        if (Object.keys(feet).length < feetWanted) {
+          const key = L.uploadKey(feet);
+          if (!oneFootSince.has(key)) oneFootSince.set(key, Date.now());
+          const left = oneFootSince.get(key) + SINGLE_FOOT_AFTER_S * 1000 - Date.now();
+          if (left > 0) {
+            waitMs = Math.min(waitMs, left);
+            waiting += 1;
+            continue;
+          }
+        }
         const body = L.runUploadBody(feet, timeZone);
         const startMs = Date.parse(body.start_time);
         await txn(["outbox", "outings"], async (x) => {
@@ -156,6 +187,9 @@
           });
         });
       }
+      $("#stored").dataset.waiting = String(waiting);
+      clearTimeout(oneFootTimer);
+      if (waiting) oneFootTimer = setTimeout(() => queueLogRuns().then(upload), waitMs + 50);
       await showOutbox();
     });
   }
@@ -389,6 +423,7 @@
   async function uploadOutbox() {
     clearTimeout(retryTimer);
     if (!navigator.onLine) return;
+    delete $("#stored").dataset.signin;
     for (const item of await outboxAll()) {
       try {
         if (item.replaces) {
@@ -400,17 +435,54 @@
         await uploaded(item, answer);
         retryDelay = 2000;
       } catch (e) {
-        if (e.status === 401) { $("#stored").textContent = t("Sign in to upload the runs kept on this phone."); return; }
-        if (e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429) {
-          $("#stored").textContent = t("The server refused a run: {why}", { why: e.message });
-          return;
+        if (e.status === 401) { signInPrompt(); return; }
+        if (e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 409 && e.status !== 429) {
+          await refuse(item, `${e.status} ${e.message}`); // kept aside: the items after it still go
+          continue;
         }
         retryTimer = setTimeout(upload, retryDelay);
         retryDelay = Math.min(RETRY_MAX_MS, retryDelay * 2);
         break;
       }
     }
+    await reportRefused();
     await showOutbox();
+  }
+
+  function signInPrompt() {
+    $("#stored").textContent = t("Sign in to upload the runs kept on this phone.");
+    $("#stored").dataset.signin = "1";
+  }
+
+  /** A run the server refused for good, as the gateway's ``rejected/`` keeps it: out of the outbox and into the
+      store ``refused`` with the body sent and the reason, its log records marked so no sync queues it again,
+      in one transaction. */
+  function refuse(item, reason) {
+    return txn(["outbox", "refused", "log"], async (x) => {
+      x.objectStore("outbox").delete(item.key);
+      x.objectStore("refused").put({ key: item.key, body: item.body, reason, reported: false, at: Date.now() });
+      const log = x.objectStore("log");
+      for (const [serial, first, last] of item.log || []) {
+        const recs = await req(log.getAll(IDBKeyRange.bound([serial, first], [serial, last])));
+        for (const r of recs) log.put({ ...r, refused: true });
+      }
+    });
+  }
+
+  /** Tell the run service about every refused run it does not know of yet (``POST /api/refused-uploads``, as
+      the gateway's ``report_refused``), so the runner sees it on the Refused page and can send it again. */
+  async function reportRefused() {
+    for (const r of await tx("readonly", (s) => s.getAll(), "refused")) {
+      if (r.reported) continue;
+      try {
+        await S.api("/api/refused-uploads", { method: "POST", body: { key: r.key, body: r.body, reason: r.reason }, auth: false });
+      } catch (e) {
+        if (e.status === 401) signInPrompt();
+        else { clearTimeout(retryTimer); retryTimer = setTimeout(upload, retryDelay); }
+        return;
+      }
+      await tx("readwrite", (s) => s.put({ ...r, reported: true }), "refused");
+    }
   }
 
   /** After the server has the run: out of the outbox, and in the same transaction the log's records marked as
@@ -434,8 +506,18 @@
 
   async function showOutbox() {
     const n = (await outboxAll()).length;
-    $("#stored").textContent = n ? t("{n} runs waiting to upload.", { n: S.num(n) }) : t("No runs waiting to upload.");
+    const waiting = Number($("#stored").dataset.waiting || 0);
+    const text = [n ? t("{n} runs waiting to upload.", { n: S.num(n) }) : t("No runs waiting to upload.")];
+    if (waiting) text.push(t("{n} runs wait for the other shoe's run log, then go with one foot.", { n: S.num(waiting) }));
+    if ($("#stored").dataset.signin !== "1") $("#stored").textContent = text.join(" ");
     $("#stored").dataset.count = String(n);
+    const refused = await tx("readonly", (s) => s.getAll(), "refused");
+    const list = $("#refused");
+    list.replaceChildren(...refused.map((r) => S.el("li", { "data-key": r.key, "data-reported": r.reported ? "1" : "0" },
+      S.el("span", {}, t("Refused by the server: {why}", { why: r.reason })), " ",
+      S.el("span", { class: "muted small" }, r.reported ? t("(listed on the Refused runs page)") : t("(kept on this phone until the server knows of it)")))));
+    list.hidden = !refused.length;
+    list.dataset.count = String(refused.length);
   }
 
   // ------------------------------------------------------------------ pairing
@@ -516,6 +598,7 @@
 
   function init() {
     S.unitLabels(); // a public page: the shell's own "/km" and "m" follow the language and units here
+    S.registerWorker(); // so a first visit online is enough for the page to open with the network off
     if (!navigator.bluetooth) {
       $("#no-bluetooth").hidden = false;
       $("#phone-app").hidden = true;
