@@ -526,7 +526,8 @@ async def test_the_page_syncs_each_shoe_run_log_into_indexeddb_and_acknowledges_
 
 async def test_a_reload_mid_sync_loses_and_duplicates_nothing(tmp_path, server, screenshots):
     left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
-    async with phone(tmp_path, server.url, logged_strides=4000) as ph:  # long enough to be mid-sync at a reload
+    # a log long enough for the reload to come mid-sync
+    async with phone(tmp_path, server.url, logged_strides=4000) as ph:
         page = ph.page
         await _ready(page, "/phone")
         for name, side in ((left, "left"), (right, "right")):
