@@ -3,7 +3,9 @@ of the runs, made in this process or another one (two stores over one database a
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import time
 
 import numpy as np
 import pytest
@@ -135,3 +137,28 @@ def test_a_view_is_kept_for_the_latest_version_only(engine, make_run):
         store.progress(runner.id, period="week", last=6, as_of=NOW)
     # records, achievements, the week's trends and the load: one each, whatever the number of versions seen
     assert len(store._derived) == 4
+
+
+def test_requests_wanting_a_view_while_it_is_computed_wait_for_it(engine, make_run, monkeypatch):
+    """After a write every page of a busy runner wants the views at once: they are computed once, not once per
+    request (on SQLite, eight clients each recomputing the month's trends made progress take over a second)."""
+    store = RunStore(engine)
+    runner = store.create_runner("herd@example.com", "long enough password")
+    store.add_runs(
+        runner.id, [make_run(start=NOW - dt.timedelta(days=k + 1), distance_m=3000.0) for k in range(6)]
+    )
+    computed: list[str] = []
+    real = store._trends
+
+    def slow_trends(*args, **kwargs):
+        computed.append("trends")
+        time.sleep(0.2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "_trends", slow_trends)
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        pages = list(
+            pool.map(lambda _: _page(store.progress(runner.id, period="month", last=6, as_of=NOW)), range(6))
+        )
+    assert computed == ["trends"]
+    assert all(page == _fresh(engine, runner.id, "month") for page in pages)

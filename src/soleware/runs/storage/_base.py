@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -41,13 +42,24 @@ class StoreBase:
         self.engine = engine
         self._sessions = make_sessionmaker(engine)
         self._derived: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self._computing: dict[tuple[Any, ...], threading.Lock] = {}
+        self._computing_lock = threading.Lock()
 
     def _by_version(self, key: tuple[Any, ...], stamp: Any, compute: Callable[[], T]) -> T:
         """The view ``key`` as of ``stamp`` (the runner's state version, and whatever else it depends on),
-        computed once per stamp in this process."""
+        computed once per stamp in this process: requests that want it while it is being computed wait for that
+        computation instead of repeating it (after a write, every page of a busy runner wants it at once)."""
         value: T | None = self._recall(key, stamp)
-        if value is None:
-            value = self._remember(key, stamp, compute())
+        if value is not None:
+            return value
+        with self._computing_lock:
+            if len(self._computing) >= DERIVED_CACHE_ENTRIES and key not in self._computing:
+                self._computing.clear()
+            lock = self._computing.setdefault(key, threading.Lock())
+        with lock:
+            value = self._recall(key, stamp)
+            if value is None:
+                value = self._remember(key, stamp, compute())
         return value
 
     def _recall(self, key: tuple[Any, ...], stamp: Any) -> Any:

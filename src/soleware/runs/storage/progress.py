@@ -222,25 +222,33 @@ class ProgressStore(StoreBase):
             first_shown = min(starts, default=now.date())
             # the trends depend on the runs only, not on the time of day: kept per data version in this process
             trends_key = ("trends", runner_id, zone, period, last)
-            trends = self._recall(trends_key, runner.version)
-            needs = []
-            if trends is None:
-                needs.append(dt.datetime.combine(first_shown, dt.time(), dt.UTC) - dt.timedelta(days=2))
+            goal_since: list[dt.datetime] = []
             if runner.race_goal_m:
-                needs.append(now - dt.timedelta(days=THRESHOLD_DAYS + 1))
+                goal_since.append(now - dt.timedelta(days=THRESHOLD_DAYS + 1))
             if runner.weekly_goal_m:
-                needs.append(now - dt.timedelta(days=8))  # the runner's current local week
-            recent = []
-            if needs:
-                since = min(needs)
-                recent = _packed(
-                    s, (RunRow.runner_id == runner_id) & (RunRow.start_time >= since.astimezone(dt.UTC))
+                goal_since.append(now - dt.timedelta(days=8))  # the runner's current local week
+            read: list[list[RunSummary]] = []
+
+            def recent_since(since: dt.datetime) -> list[RunSummary]:
+                read.append(
+                    _packed(
+                        s, (RunRow.runner_id == runner_id) & (RunRow.start_time >= since.astimezone(dt.UTC))
+                    )
                 )
-            if trends is None:
-                trends = self._trends(
-                    s, runner_id, recent, zone=zone, period=period, last=last, since=first_shown
+                return read[-1]
+
+            def trends_now() -> dict[str, list[TrendPoint]]:
+                """Read once with the runs the goals need (one query on a cold cache, as on a warm one)."""
+                since = dt.datetime.combine(first_shown, dt.time(), dt.UTC) - dt.timedelta(days=2)
+                runs = recent_since(min([since, *goal_since]))
+                return self._trends(
+                    s, runner_id, runs, zone=zone, period=period, last=last, since=first_shown
                 )
-                self._remember(trends_key, runner.version, trends)
+
+            trends = self._by_version(trends_key, runner.version, trends_now)
+            if not read and goal_since:
+                recent_since(min(goal_since))
+            recent = read[0] if read else []
             as_of_load = max(now, latest)
             last_day = as_of_load.astimezone(ZoneInfo(zone)).date()
             tl = self._by_version(  # the same for one data version and day
