@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import lzma
 import struct
 import zlib
 
 import numpy as np
 import pytest
+import zstandard
 
 from soleware.runs.model import (
     SPEED_BIN_MPS,
@@ -206,6 +208,30 @@ def test_strides_at_the_shoes_resolution_round_trip_exactly_and_give_the_same_st
             name
         )
     assert feet_of_columns(cols) == Run.from_strides(back, start_time=START, time_zone="UTC").feet()
+
+
+def _as_lzma(blob: bytes, header: int, magic: bytes) -> bytes:
+    """A blob of the layout before Zstandard (stride version 2, streams version 2): the same planes, raw LZMA2."""
+    planes = zstandard.ZstdDecompressor().decompress(blob[header:])
+    filters = [{"id": lzma.FILTER_LZMA2, "preset": 6, "dict_size": 1 << 20}]
+    return magic + blob[4:header] + lzma.compress(planes, format=lzma.FORMAT_RAW, filters=filters)
+
+
+def test_blobs_written_before_zstandard_still_read_exactly_and_damaged_ones_are_refused():
+    strides = feet_strides(300)
+    packed = pack_strides(strides)
+    assert packed[:4] == b"SWS3"
+    assert unpack_strides(_as_lzma(packed, 8, b"SWS2")) == unpack_strides(packed)
+    streams = Run.from_strides(strides, start_time=START, time_zone="UTC").streams
+    blob = streams.to_bytes()
+    assert blob[4] == 3
+    v2 = _as_lzma(blob, 12, b"SWST")
+    assert Streams.from_bytes(v2[:4] + bytes([2]) + v2[5:]) == Streams.from_bytes(blob)
+    for bad in (packed[:-7], packed[:20] + bytes(len(packed) - 20)):
+        with pytest.raises(RunDataError, match="blob"):
+            unpack_strides(bad)
+    with pytest.raises(RunDataError, match="blob"):
+        Streams.from_bytes(blob[:-5])
 
 
 def test_fingerprint_equal_for_duplicates_and_different_otherwise():

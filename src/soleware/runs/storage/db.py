@@ -126,7 +126,7 @@ class RunRow(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(_JSON)
     laps: Mapped[list[dict[str, Any]]] = mapped_column(_JSON, default=list)
     pauses: Mapped[list[list[float]]] = mapped_column(_JSON, default=list)
-    #: ``pack_strides`` (version 2: columns at the shoe's resolution, LZMA)
+    #: ``pack_strides`` (version 3: columns at the shoe's resolution, Zstandard; version 2, LZMA, still read)
     strides: Mapped[bytes] = mapped_column(sa.LargeBinary)
     #: ``Streams.to_bytes``, or empty when the streams are those of the stored strides (``stride_streams``)
     streams: Mapped[bytes] = mapped_column(sa.LargeBinary)
