@@ -6,18 +6,19 @@
 For each database: seeds one runner (time zone Europe/Berlin, two registered shoes) with realistic runs — 3 to
 15 km, both feet's strides as the shoes upload them (ms, mm, mm/s, 0.1 spm, ms, 0.1°, 0.1 m/s²; stride-to-stride
 variation: duration 1.5 %, length 2 %, contact and flight time 6 ms, strike angle 2°, impact 0.3 g), one run
-every 20 hours up to now — through ``RunStore.add_runs`` in batches. It measures uploads at 100 runs, seeds the
-rest, then starts ``soleware serve`` (1 worker; on PostgreSQL also 2, ``--workers``) and measures, sequentially and with
-``--clients`` concurrent clients, the pages and API routes the web app calls: progress (week, month), shoes,
-records, achievements, the run list, a run's page and uploads (a run just finished, one synced 3 days late,
-one imported from a year ago, one older than every stored run) and deletes of a record holder (its records and
-achievements recomputed from the other runs). It prints p50/p95 per route, the stored bytes per run (and per 10
-km run) and the database size.
+every 20 hours up to now — through ``RunStore.add_runs`` in batches, and a second runner with the last 100 runs
+of the same history. It starts ``soleware serve`` (1 worker; on PostgreSQL also 2, ``--workers``) and measures,
+sequentially and with ``--clients`` concurrent clients, the pages and API routes the web app calls: progress (week,
+month), shoes, records, achievements, the run list, a run's page; then uploads (a run just finished, one synced 3
+days late, one imported from a year ago, one older than every stored run) and deletes of a record holder (its
+records and achievements recomputed from the other runs), each one by the big history's runner and then by the
+100-run runner, on the same server, so their CPU times compare on the same machine state. It prints p50/p95 per
+route, the stored bytes per run (and per 10 km run) and the database size.
 
 ``--baseline SRC`` measures the service of another source tree (e.g. a checkout of main) on the same seeded
 database, before this tree's: the rows name which code served them. ``--keep DIR`` (SQLite only) keeps the
-seeded database in DIR and reuses it next time (runs of earlier benchmarks' uploads stay in it; the upload
-measurement at 100 runs is then skipped).
+seeded database in DIR and reuses it next time (runs of earlier benchmarks' uploads stay in it; the 100-run
+runner is seeded afresh each time).
 
 Seeding reuses the packed strides of 40 template runs (start times differ; the stores' packing of a template's
 strides is memoised here only): packing 9,000 strides takes ~80 ms and would dominate seeding, not the service.
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -53,6 +55,8 @@ from soleware.runs.storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 EMAIL, PASSWORD = "load@example.com", "load test password"
+EMAIL_SMALL = "load100@example.com"
+SMALL_RUNS = 100
 ZONE = "Europe/Berlin"
 EVERY = dt.timedelta(hours=20)
 TEMPLATES = 40
@@ -228,50 +232,51 @@ class Uploads:
         }
 
 
-async def measure_deletes(c: httpx.AsyncClient, n: int) -> dict:
-    """``n`` deletes of a record holder: the run holding the standing record at the longest distance with one
-    (its records are recomputed from the other runs, and its achievements)."""
-    out: dict[str, list[float]] = {}
-    cpus: list[float] = []
-    base = str(c.base_url).rstrip("/")
+async def measure_deletes(clients: dict[str, httpx.AsyncClient], n: int) -> dict[str, dict[str, list[float]]]:
+    """``n`` deletes of a record holder per runner, the runners in turn: the run holding the standing record at
+    the longest distance with one (its records are recomputed from the other runs, and its achievements)."""
+    out: dict[str, dict[str, list[float]]] = {who: {} for who in clients}
+    name = "delete (record holder)"
     for _ in range(n):
-        records = (await c.get("/api/records")).json()
-        holder = next(r["best"][0]["run_id"] for r in reversed(records) if r["best"])
-        cpu = server_cpu_s(SERVER_PID[base])
-        t = time.perf_counter()
-        r = await c.delete(f"/api/runs/{holder}")
-        out.setdefault("delete (record holder)", []).append(time.perf_counter() - t)
-        cpus.append(server_cpu_s(SERVER_PID[base]) - cpu)
-        assert r.status_code == 204, r.text
-    CPU[(base, "delete (record holder)")] = float(np.mean(cpus))
+        for who, c in clients.items():
+            base = str(c.base_url).rstrip("/")
+            records = (await c.get("/api/records")).json()
+            holder = next(r["best"][0]["run_id"] for r in reversed(records) if r["best"])
+            cpu = server_cpu_s(SERVER_PID[base])
+            t = time.perf_counter()
+            r = await c.delete(f"/api/runs/{holder}")
+            out[who].setdefault(name, []).append(time.perf_counter() - t)
+            out[who].setdefault("cpu " + name, []).append(server_cpu_s(SERVER_PID[base]) - cpu)
+            assert r.status_code == 204, r.text
     return out
 
 
-async def measure_uploads(c: httpx.AsyncClient, ups: Uploads, latest: list[dt.datetime], n: int) -> dict:
-    """``n`` uploads of each kind: a run just finished (after every run; ``latest[0]`` moves on), one synced
-    3 days late, one imported from a year ago (both between stored runs) and one older than every stored run."""
-    out: dict[str, list[float]] = {}
-    cpus: dict[str, list[float]] = {}
-    base = str(c.base_url).rstrip("/")
+async def measure_uploads(
+    clients: dict[str, httpx.AsyncClient], ups: Uploads, latest: list[dt.datetime], n: int
+) -> dict[str, dict[str, list[float]]]:
+    """``n`` uploads of each kind per runner, the runners in turn (so both see the same machine): a run just
+    finished (after every run; ``latest[0]`` moves on), one synced 3 days late, one imported from a year ago (both
+    between stored runs) and one older than every stored run. Also the server's CPU time of each (``cpu …``)."""
+    out: dict[str, dict[str, list[float]]] = {who: {} for who in clients}
     for k in range(n):
         latest[0] += dt.timedelta(hours=3)
         kinds = {
             "upload (current)": latest[0],
             "upload (3 days back)": latest[0] - dt.timedelta(days=3, hours=10, minutes=7 * k),
             "upload (1 year back)": latest[0] - dt.timedelta(days=365, hours=10, minutes=7 * k),
-            # an old run imported late: before every stored run, at 100 runs and at --runs alike
+            # an old run imported late: before every stored run of either runner
             "upload (before all)": latest[0] - (ARGS.runs + 10) * EVERY - dt.timedelta(minutes=7 * k),
         }
         for name, start in kinds.items():
             body = ups.body(start)
-            cpu = server_cpu_s(SERVER_PID[base])
-            t = time.perf_counter()
-            r = await c.post("/api/runs", json=body)
-            out.setdefault(name, []).append(time.perf_counter() - t)
-            cpus.setdefault(name, []).append(server_cpu_s(SERVER_PID[base]) - cpu)
-            assert r.status_code in (200, 201), r.text
-    for name, xs in cpus.items():
-        CPU[(base, name)] = float(np.mean(xs))
+            for who, c in clients.items():
+                base = str(c.base_url).rstrip("/")
+                cpu = server_cpu_s(SERVER_PID[base])
+                t = time.perf_counter()
+                r = await c.post("/api/runs", json=body)
+                out[who].setdefault(name, []).append(time.perf_counter() - t)
+                out[who].setdefault("cpu " + name, []).append(server_cpu_s(SERVER_PID[base]) - cpu)
+                assert r.status_code in (200, 201), r.text
     return out
 
 
@@ -376,9 +381,17 @@ def _sizes(engine: sa.Engine, kind: str, url: str) -> dict[str, float]:
     return {"blob_per_run": float(per_run), "blob_per_10km": float(per_10k or 0), "runs": n, "db_bytes": size}
 
 
-def _token(base: str) -> dict[str, str]:
-    r = httpx.post(base + "/api/auth/signin", json={"email": EMAIL, "password": PASSWORD})
+def _token(base: str, email: str = EMAIL) -> dict[str, str]:
+    r = httpx.post(base + "/api/auth/signin", json={"email": email, "password": PASSWORD})
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _runner(store: RunStore, email: str) -> Any:
+    """A new runner (time zone ZONE) with the two shoes the uploads name."""
+    runner = store.create_runner(email, PASSWORD, time_zone=ZONE)
+    for side in ("L", "R"):
+        store.register_shoe(runner.id, f"{side}19", side="left" if side == "L" else "right")
+    return runner
 
 
 def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tuple]:
@@ -397,28 +410,9 @@ def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tup
         engine = make_engine(url)
         upgrade(engine)
         store = RunStore(engine)
-        at_small: dict[str, list[float]] = {}
-        small_base = ""
         ups = Uploads()
         if kept is None:
-            runner = store.create_runner(EMAIL, PASSWORD, time_zone=ZONE)
-            for side in ("L", "R"):
-                store.register_shoe(runner.id, f"{side}19", side="left" if side == "L" else "right")
-            small = min(100, args.runs)
-            seed_s = seed(store, runner.id, templates, args.runs - small, args.runs, end)
-            with server(url) as base:
-
-                async def small_uploads() -> dict[str, list[float]]:
-                    async with httpx.AsyncClient(base_url=base, headers=_token(base), timeout=120) as c:
-                        out = await measure_uploads(c, ups, [end], args.uploads)
-                        return out | await measure_deletes(c, args.uploads)
-
-                at_small = asyncio.run(small_uploads())
-                small_base = base
-            store.delete_runner(runner.id)  # the big history starts afresh, without the uploads above
-            runner = store.create_runner(EMAIL, PASSWORD, time_zone=ZONE)
-            for side in ("L", "R"):
-                store.register_shoe(runner.id, f"{side}19", side="left" if side == "L" else "right")
+            runner = _runner(store, EMAIL)
             seed_s = seed(store, runner.id, templates, 0, args.runs, end)
             if args.keep:
                 marker.write_text(json.dumps({"runs": args.runs, "end": end.isoformat()}))
@@ -429,6 +423,11 @@ def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tup
             end = dt.datetime.fromisoformat(kept["end"])
             runner = store.runner_for_token(store.sign_in(EMAIL, PASSWORD))
             print(f"\n== {kind}: {args.runs} runs seeded before, kept in {workdir}")
+        # the peer: a runner with the last 100 runs of the same history, in the same database and server
+        small = min(SMALL_RUNS, args.runs)
+        with contextlib.suppress(Exception):
+            store.delete_runner(store.runner_for_token(store.sign_in(EMAIL_SMALL, PASSWORD)).id)
+        seed(store, _runner(store, EMAIL_SMALL).id, templates, args.runs - small, args.runs, end)
         sizes = _sizes(engine, kind, url)
         run_ids = [r.run_id for r in store.list_runs(runner.id, limit=200).runs]
         latest = [end]
@@ -440,15 +439,34 @@ def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tup
                     headers = _token(base)
 
                     async def seq_all(
-                        base: str = base, headers: dict[str, str] = headers
-                    ) -> dict[str, list[float]]:
+                        base: str = base,
+                        headers: dict[str, str] = headers,
+                        label: str = label,
+                        workers: int = workers,
+                    ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
                         out = await sequential(base, headers, run_ids, args.repeat)
-                        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as c:
-                            out.update(await measure_uploads(c, ups, latest, args.uploads))
-                            out.update(await measure_deletes(c, args.uploads))
-                        return out
+                        async with (
+                            httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as big,
+                            httpx.AsyncClient(
+                                base_url=base, headers=_token(base, EMAIL_SMALL), timeout=120
+                            ) as few,
+                        ):
+                            clients = {"big": big, "small": few}
+                            writes = await measure_uploads(clients, ups, latest, args.uploads)
+                            deletes = await measure_deletes(clients, args.uploads)
+                        for who in clients:
+                            writes[who].update(deletes[who])
+                        for name, xs in writes["big"].items():
+                            if name.startswith("cpu "):
+                                CPU[(base, name[4:])] = float(np.mean(xs))
+                                SMALL_CPU[(label, workers, name[4:])] = 1000 * float(
+                                    np.mean(writes["small"][name])
+                                )
+                            else:
+                                out[name] = xs
+                        return out, writes["small"]
 
-                    seq = asyncio.run(seq_all())
+                    seq, at_small = asyncio.run(seq_all())
                     conc, errors = asyncio.run(
                         concurrent(
                             base,
@@ -462,8 +480,6 @@ def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tup
                     )
                     for name in [*seq, *(n for n in conc if n not in seq)]:
                         small_p95 = _p(at_small.get(name, []), 95)
-                        if name in at_small:
-                            SMALL_CPU[(kind, name)] = 1000 * CPU.get((small_base, name), float("nan"))
                         rows.append(
                             (label, workers, name, _p(seq.get(name, []), 50), _p(seq.get(name, []), 95),
                              _p(conc.get(name, []), 95), small_p95, len(conc.get(name, [])),
@@ -507,7 +523,7 @@ def main() -> None:
     for kind, workers, name, p50, p95, c95, s95, n, cpu in rows:
         small = f"{s95:8.1f}" if s95 == s95 else " " * 8
         cpu_s = f"{cpu:8.1f}" if cpu == cpu else " " * 8
-        small_cpu = SMALL_CPU.get((kind.split("/")[0], name))
+        small_cpu = SMALL_CPU.get((kind, workers, name))
         extra = "" if small_cpu is None else f"  cpu@100 {small_cpu:.0f} (x{cpu / small_cpu:.2f})"
         print(
             f"{kind:20} {workers:>2} {name:22} {p50:7.1f} {p95:7.1f} {c95:8.1f} {small} {cpu_s}   (n under load {n}){extra}"
@@ -516,7 +532,8 @@ def main() -> None:
 
 ARGS: argparse.Namespace
 SERVER_PID: dict[str, int] = {}
-SMALL_CPU: dict[tuple[str, str], float] = {}  # (database, route): the server's CPU per request at 100 runs
+#: (database, workers, route): the server's CPU per request for the runner with 100 runs
+SMALL_CPU: dict[tuple[str, int, str], float] = {}
 CPU: dict[tuple[str, str], float] = {}
 
 if __name__ == "__main__":
