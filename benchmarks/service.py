@@ -7,7 +7,7 @@ For each database: seeds one runner (time zone Europe/Berlin, two registered sho
 15 km, both feet's strides as the shoes upload them (ms, mm, mm/s, 0.1 spm, ms, 0.1°, 0.1 m/s²; stride-to-stride
 variation: duration 1.5 %, length 2 %, contact and flight time 6 ms, strike angle 2°, impact 0.3 g), one run
 every 20 hours up to now — through ``RunStore.add_runs`` in batches, and a second runner with the last 100 runs
-of the same history. It starts ``soleware serve`` (1 worker; on PostgreSQL also 2, ``--workers``) and measures,
+of the same history. It starts ``soleware serve`` with 1 worker, then 2 (``--workers``), and measures,
 sequentially and with ``--clients`` concurrent clients, the pages and API routes the web app calls: progress (week,
 month), shoes, records, achievements, the run list, a run's page; then uploads (a run just finished, one synced 3
 days late, one imported from a year ago, one older than every stored run) and deletes of a record holder (its
@@ -434,7 +434,7 @@ def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tup
         codes = [("baseline", args.baseline)] if args.baseline else []
         for code, src in [*codes, ("this", None)]:
             label = f"{kind}/{code}" if args.baseline else kind
-            for workers in [int(w) for w in args.workers.split(",")] if kind == "postgresql" else [1]:
+            for workers in [int(w) for w in args.workers.split(",")]:
                 with server(url, workers, src) as base:
                     headers = _token(base)
 
@@ -506,7 +506,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=40, help="sequential requests per route")
     ap.add_argument("--uploads", type=int, default=8, help="uploads of each kind, at 100 runs and at --runs")
     ap.add_argument("--db", default="sqlite,postgresql")
-    ap.add_argument("--workers", default="1,2", help="PostgreSQL: server worker processes to measure")
+    ap.add_argument(
+        "--workers", default="1,2", help="server worker processes to measure, one after the other"
+    )
     ap.add_argument("--upload-share", type=float, default=0.0, help="share of uploads in the concurrent load")
     ap.add_argument("--baseline", metavar="SRC", help="also measure the service of this source tree, first")
     ap.add_argument("--keep", metavar="DIR", help="keep the seeded SQLite database in DIR, and reuse it")

@@ -1,4 +1,5 @@
-"""Several stateless server processes on one PostgreSQL: a live update posted to one reaches a page on another."""
+"""Several stateless server processes on one database (PostgreSQL, or one machine's SQLite file): a live update
+posted to one reaches a page on another, and they share one sign-in budget."""
 
 from __future__ import annotations
 
@@ -10,9 +11,6 @@ import sys
 import time
 
 import httpx
-import pytest
-
-pytestmark = pytest.mark.postgres
 
 
 def _free_port() -> int:
@@ -48,23 +46,13 @@ def server_process(database_url: str, *, workers: int = 1, **settings: str):
         p.wait(10)
 
 
-def _database(postgres_server: str) -> str:
-    import psycopg
-
-    name = f"procs_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return postgres_server.rsplit("/", 1)[0] + "/" + name
-
-
-async def test_live_update_crosses_server_processes(postgres_server):
+async def test_live_update_crosses_server_processes(database_url):
     import asyncio
     import json
 
     import websockets
 
-    db = _database(postgres_server)
-    with server_process(db) as a, server_process(db) as b:
+    with server_process(database_url) as a, server_process(database_url) as b:
         async with httpx.AsyncClient() as c:
             r = await c.post(
                 a + "/api/auth/signup", json={"email": "x@example.com", "password": "cross process"}
@@ -83,6 +71,17 @@ async def test_live_update_crosses_server_processes(postgres_server):
                 assert r.status_code == 202
                 got = json.loads(await asyncio.wait_for(ws.recv(), 10))
                 assert got["type"] == "update" and got["distance_m"] == 42.0
+                for k in range(3):  # each once, in order, although the page's process also reads them back
+                    update["distance_m"] = 50.0 + k
+                    await c.post(a + "/api/live", json=update, headers={"Authorization": f"Bearer {token}"})
+                    await asyncio.sleep(0.6)
+                assert (
+                    await c.delete(a + "/api/live", headers={"Authorization": f"Bearer {token}"})
+                ).is_success
+                seen = []
+                while not seen or seen[-1]["type"] != "end":
+                    seen.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+                assert [m.get("distance_m") for m in seen] == [50.0, 51.0, 52.0, None]
             # and the run uploaded through one process is listed by the other
             run = {
                 "start_time": "2026-04-01T06:00:00+00:00",
@@ -100,12 +99,11 @@ async def test_live_update_crosses_server_processes(postgres_server):
             assert len(listed) == 1
 
 
-async def test_sign_in_budget_is_shared_by_the_workers(postgres_server):
+async def test_sign_in_budget_is_shared_by_the_workers(database_url):
     """`soleware serve --workers 2`: 30 wrong passwords at once, each on a fresh connection, get 5 checked."""
     import asyncio
 
-    db = _database(postgres_server)
-    with server_process(db, workers=2, sign_in_base_delay_s="60") as url:
+    with server_process(database_url, workers=2, sign_in_base_delay_s="60") as url:
         async with httpx.AsyncClient() as c:
             r = await c.post(
                 url + "/api/auth/signup", json={"email": "w@example.com", "password": "two workers"}

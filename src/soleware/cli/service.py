@@ -25,7 +25,9 @@ DatabaseUrl = Annotated[
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    workers: Annotated[int, typer.Option(help="server processes (PostgreSQL for more than one)")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="server processes (on SQLite, processes of one machine share its file)")
+    ] = 1,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run the run service (API and web app)."""
@@ -35,10 +37,6 @@ def serve(
 
     if database_url:
         os.environ["SOLEWARE_DATABASE_URL"] = database_url
-    if workers > 1 and not (database_url or "").startswith("postgresql"):
-        raise typer.BadParameter(
-            "several workers need PostgreSQL (SQLite serves one process)", param_hint="--workers"
-        )
     uvicorn.run(
         "soleware.server.main:app",
         host=host,

@@ -733,7 +733,8 @@ class Gateway:
         self._changed()
 
     def _on_battery(self, foot: FootState, level: int) -> None:
-        foot.battery_pct = int(level)
+        # the Battery Level characteristic is 0–100 %; a shoe sending more is not believed (unknown)
+        foot.battery_pct = int(level) if 0 <= level <= 100 else None
         self._changed()
 
     def live_update(self) -> dict[str, Any] | None:

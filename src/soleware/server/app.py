@@ -143,7 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.hub = LiveHub(pg_url)
+    app.state.hub = LiveHub(pg_url, states=None if pg_url else store.live_states)
     app.state.throttle = SignInThrottle(
         engine,
         ThrottlePolicy(

@@ -531,7 +531,9 @@ class LiveUpdate(Strict):
     stride_length_m: float | None = Field(None, ge=0, le=6)
     running: bool = True
     feet: dict[Literal["left", "right"], dict[str, float | str | None]] = Field(default_factory=dict)
-    battery_pct: dict[Literal["left", "right"], int] = Field(default_factory=dict)
+    battery_pct: dict[Literal["left", "right"], Annotated[int, Field(strict=True, ge=0, le=100)]] = Field(
+        default_factory=dict
+    )
 
 
 # ---------------------------------------------------------------------- calibration

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,3 +35,14 @@ class LiveStore(StoreBase):
     def end_live(self, runner_id: str) -> None:
         with self._tx() as s:
             s.execute(sa.delete(LiveSession).where(LiveSession.runner_id == runner_id))
+
+    def live_states(self, runner_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The live state of each of these runners that has a run in progress, in one read (what another server
+        process on the same SQLite file stored: ``server.live.LiveHub`` polls it)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(LiveSession.runner_id, LiveSession.state).where(
+                    LiveSession.runner_id.in_(runner_ids)
+                )
+            )
+            return {r.runner_id: dict(r.state) for r in rows}

@@ -22,7 +22,7 @@ from soleware.server.session import SESSION_COOKIE, same_origin
 router = APIRouter(prefix="/api/live", tags=["live"])
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED)
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_class=Response)
 async def post_live(body: LiveUpdate, runner: CurrentRunner, store: Store, hub: Hub) -> Response:
     message: dict[str, Any] = {
         "type": "update",
@@ -62,6 +62,7 @@ async def live_socket(ws: WebSocket) -> None:
         return
     with hub.subscribe(runner.id) as queue:
         current = await run_in_threadpool(store.get_live, runner.id)
+        hub.sent(runner.id, current)
         await ws.send_json(current or {"type": "idle"})
         receiver = asyncio.create_task(ws.receive_text())
         try:
