@@ -357,7 +357,10 @@ async def concurrent(
                 if r.status_code >= 400:
                     errors += 1
 
+    cpu0, wall0 = time.process_time(), time.monotonic()
     await asyncio.gather(*(client(k) for k in range(clients)))
+    busy = (time.process_time() - cpu0) / (time.monotonic() - wall0)
+    print(f"   the {clients} clients (this process) kept {100 * busy:.0f} % of a core busy")
     return lat, errors
 
 
