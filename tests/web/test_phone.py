@@ -832,9 +832,19 @@ async def test_chaos_a_link_cut_every_five_seconds_loses_and_doubles_nothing(tmp
             await page.click("#sync")
             await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
             await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
-            listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+            # the logged run's upload replaces the live one on the server: wait for it (the outbox may be empty
+            # for a moment between the sync's end and the logged run being queued; a foot whose log came in
+            # alone is held 30 s for the other's)
+            logged_total = sum(len(t) for _, t in logged.values())
+            for _ in range(300):
+                listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+                r = await api.get(f"/api/runs/{listed[0]['id']}/strides", headers=auth) if listed else None
+                if r is not None and r.status_code == 200 and len(r.json()["side"]) >= logged_total:
+                    break
+                await asyncio.sleep(0.3)
             assert len(listed) == 1, listed
-            columns = (await api.get(f"/api/runs/{listed[0]['id']}/strides", headers=auth)).json()
+            assert r is not None and r.status_code == 200, r
+            columns = r.json()
             t0 = min(start for start, _ in logged.values())
             for side, (start, t_end_ms) in logged.items():
                 k = columns["side_names"].index(side)
