@@ -221,6 +221,33 @@ async def _axe(page: Page, label: str) -> list[str]:
     ]
 
 
+async def _uploaded(ph: Phone, n: int, timeout_s: float = 30.0) -> None:
+    """Wait until ``n`` uploads were captured: ``#stored`` reads 0 both before a stopped run is queued and after."""
+    deadline = time.monotonic() + timeout_s
+    while len(ph.uploads) < n and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert len(ph.uploads) == n
+
+
+async def _logged_run_on_server(
+    api: httpx.AsyncClient, auth: dict[str, str], strides: int
+) -> tuple[str, Any]:
+    """The single run on the server once it holds ``strides`` strides, and its stride columns: the logged run's
+    upload replaces the live one, and the outbox may be empty for a moment between the sync's end and the logged
+    run being queued (a foot whose log came in alone is held 30 s for the other's)."""
+    listed: list[Any] = []
+    r = None
+    for _ in range(300):
+        listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+        r = await api.get(f"/api/runs/{listed[0]['id']}/strides", headers=auth) if listed else None
+        if r is not None and r.status_code == 200 and len(r.json()["side"]) >= strides:
+            break
+        await asyncio.sleep(0.3)
+    assert len(listed) == 1, listed
+    assert r is not None and r.status_code == 200, r
+    return listed[0]["id"], r.json()
+
+
 def _count(text: str) -> int:
     return int(text.replace(",", "").strip() or 0)
 
@@ -337,8 +364,8 @@ async def test_a_third_party_pod_with_mandatory_fields_only_is_recorded_as_sampl
         await expect(page.locator("#distance")).not_to_have_text("0.00")
         await page.wait_for_function("() => SolewarePhone.run.samples.length >= 3")
         await page.click("#stop")
+        await _uploaded(ph, 1)
         await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
-        assert len(ph.uploads) == 1
         body = ph.uploads[0]
         assert "strides" not in body
         assert body["sensor"] == {"name": POD_NAME, "manufacturer": None, "model": None, "serial": None}
@@ -617,14 +644,11 @@ async def test_strides_missed_live_reach_the_server_from_the_run_log_once(tmp_pa
 
             await page.click("#sync")
             await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
-            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
-            listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
-            assert len(listed) == 1, listed
-            run_id = listed[0]["id"]
+            run_id, columns = await _logged_run_on_server(api, auth, sum(len(t) for _, t in logged.values()))
             assert run_id != live_id  # the log's complete run replaced the live one
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
             route = (await api.get(f"/api/runs/{run_id}", headers=auth)).json()["route"]
             assert route is not None and abs(route["lat_deg"][0] - 51.5007) < 1e-9  # the fixes recorded live
-            columns = (await api.get(f"/api/runs/{run_id}/strides", headers=auth)).json()
             t0 = min(start for start, _ in logged.values())
             for side, (start, t_end_ms) in logged.items():
                 k = columns["side_names"].index(side)
@@ -667,9 +691,9 @@ async def test_one_foot_log_run_waits_for_the_other_foot_then_goes_alone(tmp_pat
         await asyncio.sleep(20)
         assert ph.uploads == []  # still waiting for the right foot's log
         await expect(stored).to_have_attribute("data-waiting", "0", timeout=30_000)
+        await _uploaded(ph, 1)
         await expect(stored).to_have_attribute("data-count", "0")
         assert time.monotonic() - synced_at >= 29
-        assert len(ph.uploads) == 1
         body = ph.uploads[0]
         assert body["shoe_serials"] == ["SW-L-P"]
         assert len(body["strides"]) == 200 and {s["side"] for s in body["strides"]} == {"left"}
@@ -832,19 +856,7 @@ async def test_chaos_a_link_cut_every_five_seconds_loses_and_doubles_nothing(tmp
             await page.click("#sync")
             await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
             await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
-            # the logged run's upload replaces the live one on the server: wait for it (the outbox may be empty
-            # for a moment between the sync's end and the logged run being queued; a foot whose log came in
-            # alone is held 30 s for the other's)
-            logged_total = sum(len(t) for _, t in logged.values())
-            for _ in range(300):
-                listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
-                r = await api.get(f"/api/runs/{listed[0]['id']}/strides", headers=auth) if listed else None
-                if r is not None and r.status_code == 200 and len(r.json()["side"]) >= logged_total:
-                    break
-                await asyncio.sleep(0.3)
-            assert len(listed) == 1, listed
-            assert r is not None and r.status_code == 200, r
-            columns = r.json()
+            _, columns = await _logged_run_on_server(api, auth, sum(len(t) for _, t in logged.values()))
             t0 = min(start for start, _ in logged.values())
             for side, (start, t_end_ms) in logged.items():
                 k = columns["side_names"].index(side)
