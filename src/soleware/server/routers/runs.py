@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
+from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
 from soleware.gait.recording import RecordingError, load_recording
@@ -30,6 +29,7 @@ from soleware.runs.pod import PodSamples, run_from_pod
 from soleware.runs.splits import Split, splits
 from soleware.runs.storage import AddResult
 from soleware.server.bodies import json_body, openapi_json_body, save_upload
+from soleware.server.columns import float_column, int_column, json_object
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message, unprocessable
 from soleware.server.routers.calibration import reference_out
@@ -55,6 +55,7 @@ from soleware.server.schemas import (
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 _BY_ID = {a.id: a for a in CATALOGUE}
 MILE_M = 1609.344
+_JSON = "application/json"
 
 
 def award_out(award: Any, locale: str) -> AwardOut:
@@ -238,16 +239,6 @@ def list_runs(
     )
 
 
-def _column(a: np.ndarray, resolution: float) -> list[float | None]:
-    """A stored column as JSON numbers at its stored resolution (310.136, not 310.13607943496237), NaN as null."""
-    values = np.round(np.asarray(a, np.float64), round(-math.log10(resolution)))
-    out: list[float | None] = values.tolist()
-    if not np.isfinite(values).all():
-        for k in np.flatnonzero(~np.isfinite(values)).tolist():
-            out[k] = None
-    return out
-
-
 def _split(s: Split) -> SplitOut:
     return SplitOut(
         index=s.index,
@@ -258,13 +249,22 @@ def _split(s: Split) -> SplitOut:
     )
 
 
+#: the fields of a run's page written by ``columns`` rather than by pydantic: its last two
+_PAGE_TAIL = ("streams", "route")
+_NO_STREAMS = StreamsOut(**{k: [] for k in StreamsOut.model_fields})
+_STRIDE_NAMES = {f"{k}_names": to_json([str(x) for x in names]) for k, names in STRIDE_CODES.items()}
+
+
 @router.get("/{run_id}", response_model=RunDetail, responses={404: {"model": Message}})
-def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
+def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> Response:
+    """A run's page: its summary, splits, per-foot figures, streams and route.
+
+    Written as RunDetail would be, with its streams (~30,000 numbers) written straight from their arrays."""
     view = store.run_view(runner.id, run_id)
     run, summary, title = view.run, view.summary, view.title
     st = run.streams
     ref = store.reference_of(runner.id, run_id)
-    return RunDetail(
+    page = RunDetail(
         **RunItem.of(summary, title).model_dump(),
         raw_distance_m=run.raw_distance_m,
         calibration_factor=run.calibration_factor,
@@ -275,22 +275,31 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> RunDetail:
         splits_mile=[_split(s) for s in splits(run, unit_m=MILE_M)],
         efforts=[EffortOut(**e.to_dict()) for e in summary.efforts],
         feet=[FootOut(**dataclasses.asdict(f)) for f in view.feet],
-        streams=StreamsOut(**{k: _column(getattr(st, k), r) for k, r in STREAM_RESOLUTION.items()}),
-        route=None if run.route is None else RouteOut.of(run.route),
+        streams=_NO_STREAMS,  # written below
     )
+    head = page.model_dump_json(exclude=set(_PAGE_TAIL)).encode()
+    streams = json_object(
+        {k: float_column(getattr(st, k), STREAM_RESOLUTION[k]) for k in StreamsOut.model_fields}
+    )
+    route = b"null" if run.route is None else RouteOut.of(run.route).model_dump_json().encode()
+    return Response(head[:-1] + b',"streams":' + streams + b',"route":' + route + b"}", media_type=_JSON)
 
 
 @router.get("/{run_id}/strides", response_model=StrideColumnsOut, responses={404: {"model": Message}})
-def run_strides(run_id: str, runner: CurrentRunner, store: Store) -> StrideColumnsOut:
-    """Every stride of a run as compact columns (empty for a run imported without strides)."""
+def run_strides(run_id: str, runner: CurrentRunner, store: Store) -> Response:
+    """Every stride of a run as compact columns (empty for a run imported without strides).
+
+    Written as StrideColumnsOut would be, straight from the stored columns (~100,000 numbers)."""
     cols = store.stride_columns(runner.id, run_id)
-    fields: dict[str, Any] = {
-        **{f"{k}_names": [str(x) for x in names] for k, names in STRIDE_CODES.items()},
-        **{k: np.asarray(cols[k]).tolist() for k in STRIDE_CODES},
-        **{k: _column(cols[k], r) for k, r in STRIDE_RESOLUTION.items()},
+    fields = {
+        k: _STRIDE_NAMES[k]
+        if k in _STRIDE_NAMES
+        else int_column(cols[k])
+        if k in STRIDE_CODES
+        else float_column(cols[k], STRIDE_RESOLUTION[k])
+        for k in StrideColumnsOut.model_fields
     }
-    # valid by construction (ints, and floats or None from the stored columns): not validated value by value
-    return StrideColumnsOut.model_construct(**fields)
+    return Response(json_object(fields), media_type=_JSON)
 
 
 @router.patch("/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}})
