@@ -18,7 +18,8 @@ INTS = TypeAdapter(list[int])
 
 def pydantic_column(values: np.ndarray, resolution: float) -> bytes:
     """What the routes wrote before: the values rounded to the resolution as Python floats, NaN as None."""
-    rounded = np.round(np.asarray(values, np.float64), round(-math.log10(resolution)))
+    with np.errstate(over="ignore"):
+        rounded = np.round(np.asarray(values, np.float64), round(-math.log10(resolution)))
     return FLOATS.dump_json([float(x) if np.isfinite(x) else None for x in rounded])
 
 

@@ -49,14 +49,16 @@ def float_column(values: np.ndarray, resolution: float) -> bytes:
     if not 1 <= decimals <= 4 or not math.isclose(resolution, 10.0**-decimals):
         raise ValueError(f"resolution must be a power of ten from 1e-4 to 0.1, got {resolution}")
     # np.round(values, decimals) is this integer over 10**decimals: the text is the integer's, point set in
-    scaled = np.rint(np.asarray(values, np.float64) * 10**decimals)
+    with np.errstate(over="ignore"):  # beyond 1e304: inf, null as np.round makes it
+        scaled = np.rint(np.asarray(values, np.float64) * 10**decimals)
     null = ~np.isfinite(scaled)
     if null.any():
         scaled[null] = 0.0
     negative = np.signbit(scaled)
     magnitude = np.abs(scaled)
     if len(magnitude) and magnitude.max() >= 10.0**_DIGITS:
-        rounded = np.round(np.asarray(values, np.float64), decimals)
+        with np.errstate(over="ignore"):
+            rounded = np.round(np.asarray(values, np.float64), decimals)
         out: list[float | None] = rounded.tolist()
         for k in np.flatnonzero(~np.isfinite(rounded)).tolist():
             out[k] = None
