@@ -294,8 +294,12 @@ def _planes(columns: list[np.ndarray]) -> bytes:
 
 
 def _unplanes(raw: bytes, ncols: int, n: int) -> np.ndarray:
-    a = np.frombuffer(raw, dtype=np.uint8).reshape(ncols, 4, n).transpose(0, 2, 1)
-    return np.ascontiguousarray(a).view("<i4").reshape(ncols, n)
+    planes = np.frombuffer(raw, dtype=np.uint8).reshape(ncols, 4, n)
+    out = np.empty((ncols, n), "<i4")
+    as_bytes = out.view(np.uint8).reshape(ncols, n, 4)
+    for k in range(4):  # a plane at a time: 3x faster than one copy of the transposed planes
+        as_bytes[:, :, k] = planes[:, k, :]
+    return out
 
 
 def _speed_pred(length_q: np.ndarray, duration_ms: np.ndarray) -> np.ndarray:
@@ -1072,16 +1076,15 @@ def stride_streams(
     start, end = cols["t_start_s"], cols["t_end_s"]
     distance = np.mean([_foot_distance(start[i], end[i], cols["length_m"][i], t) for i in feet], axis=0)
 
-    # per foot: the stride covering each grid time, found once for every metric
-    covering = [_covering(start[i], end[i], t) for i in feet]
+    # per foot: the stride covering each grid time (as an index into cols), found once for every metric
+    covering = []
+    for i in feet:
+        k, inside = _covering(start[i], end[i], t)
+        covering.append((i[np.clip(k, 0, None)], inside))
 
     def metric(name: str) -> np.ndarray:
-        rows = []
-        for i, (k, inside) in zip(feet, covering, strict=True):
-            out = np.full(len(t), np.nan)
-            out[inside] = cols[name][i][k[inside]]
-            rows.append(out)
-        return _nanmean_stack(rows)
+        rows = [np.where(inside, np.take(cols[name], at), np.nan) for at, inside in covering]
+        return _nanmean_rows(rows)
 
     speed = metric("speed_mps")
     in_pause = np.zeros(len(t), dtype=bool)
@@ -1098,11 +1101,14 @@ def stride_streams(
     )
 
 
-def _nanmean_stack(rows: list[np.ndarray]) -> np.ndarray:
-    stack = np.vstack(rows)
-    count = np.sum(~np.isnan(stack), axis=0)
-    total = np.nansum(stack, axis=0)
-    mean: np.ndarray = np.divide(total, count, out=np.full(stack.shape[1], np.nan), where=count > 0)
+def _nanmean_rows(rows: list[np.ndarray]) -> np.ndarray:
+    """The mean of one or two rows ignoring NaN (NaN where both are): exactly what summing the known values
+    and dividing by their count gives."""
+    if len(rows) == 1:
+        return rows[0]
+    a, b = rows
+    a_nan, b_nan = np.isnan(a), np.isnan(b)
+    mean: np.ndarray = np.where(a_nan, b + 0.0, np.where(b_nan, a + 0.0, (a + b) / 2))
     return mean
 
 

@@ -8,6 +8,7 @@ subtracts the run's pauses inside the split. ``detect_pauses`` (from model) find
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -110,8 +111,38 @@ def splits(run: Run, *, unit_m: float = 1000.0, include_partial: bool = True) ->
     edges[0] = float(t[0])
     if include_partial and d[-1] - (d[0] + n_full * unit_m) > 1e-6:
         edges.append(float(t[-1]))
-    ok = _moving_cadence(s)
-    return [_make(s, run.pauses, k, edges[k], edges[k + 1], ok=ok) for k in range(len(edges) - 1)]
+    return _between(s, run.pauses, edges)
+
+
+def _between(streams: Streams, pauses: Sequence[tuple[float, float]], edges: list[float]) -> list[Split]:
+    """The splits between consecutive edges (sorted times): what ``_make`` gives for each, with the distance
+    and the samples of each edge looked up once for all of them."""
+    at = np.asarray(edges)
+    distance_at = np.interp(at, streams.t_s, streams.distance_m).tolist()
+    first = np.searchsorted(streams.t_s, at[:-1], side="left").tolist()
+    last = np.searchsorted(streams.t_s, at[1:], side="right").tolist()
+    ok = _moving_cadence(streams)
+    out = []
+    for k, (a, b) in enumerate(itertools.pairwise(edges)):
+        distance = distance_at[k + 1] - distance_at[k]
+        moving = (b - a) - _overlap_s(a, b, pauses)
+        i, j = first[k], last[k]
+        sel = ok[i:j]
+        cadence = float(np.mean(streams.cadence_spm[i:j][sel])) if sel.any() else None
+        out.append(
+            Split(
+                index=k,
+                t_start_s=a,
+                t_end_s=b,
+                distance_m=distance,
+                elapsed_time_s=b - a,
+                moving_time_s=moving,
+                pace_s_per_km=1000.0 * moving / distance if distance > 0 else None,
+                avg_speed_mps=distance / moving if moving > 0 else None,
+                avg_cadence_spm=cadence,
+            )
+        )
+    return out
 
 
 def lap_stats(run: Run, laps: Sequence[Lap] | None = None) -> list[Split]:

@@ -33,6 +33,18 @@ from soleware.runs.storage.runs import unpack_streams
 
 __all__ = ["CALIBRATED_SOURCES", "CalibrationStore", "ReferenceInfo", "ShoeCalibration"]
 
+#: a run's reference (read on every run page: a plain statement, built once)
+_REFERENCE_OF = sa.select(
+    CalibrationReferenceRow.run_id,
+    CalibrationReferenceRow.runner_id,
+    CalibrationReferenceRow.kind,
+    CalibrationReferenceRow.reference_m,
+    CalibrationReferenceRow.raw_m,
+    CalibrationReferenceRow.speed_mps,
+    CalibrationReferenceRow.start_time,
+    CalibrationReferenceRow.active,
+).where(CalibrationReferenceRow.run_id == sa.bindparam("run_id"))
+
 #: runs measured by our shoes (the others come from devices with their own calibration, or GPS)
 CALIBRATED_SOURCES = frozenset({Source.SHOE.value, Source.RECORDING.value, "pod"})
 
@@ -286,21 +298,21 @@ class CalibrationStore(StoreBase):
 
     def reference_of(self, runner_id: str, run_id: str) -> ReferenceInfo | None:
         """The run's reference, if it is one (verdict not computed: ``accepted`` is whether it is active)."""
-        with self._tx(write=False) as s:
-            r = s.get(CalibrationReferenceRow, run_id)
-            if r is None or r.runner_id != runner_id:
-                return None
-            return ReferenceInfo(
-                run_id=r.run_id,
-                kind=r.kind,
-                reference_m=r.reference_m,
-                raw_m=r.raw_m,
-                speed_mps=r.speed_mps,
-                start_time=_aware(r.start_time),
-                active=r.active,
-                accepted=r.active,
-                reason=None if r.active else "reset",
-            )
+        with self._read() as conn:
+            r = conn.execute(_REFERENCE_OF, {"run_id": run_id}).one_or_none()
+        if r is None or r.runner_id != runner_id:
+            return None
+        return ReferenceInfo(
+            run_id=r.run_id,
+            kind=r.kind,
+            reference_m=r.reference_m,
+            raw_m=r.raw_m,
+            speed_mps=r.speed_mps,
+            start_time=_aware(r.start_time),
+            active=r.active,
+            accepted=r.active,
+            reason=None if r.active else "reset",
+        )
 
     def reference_shoe(self, runner_id: str, run_id: str) -> str | None:
         """The shoe whose calibration the run is a reference of, if it is one."""

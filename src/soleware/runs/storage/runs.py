@@ -154,6 +154,9 @@ _VIEW_COLUMNS = (
     RunRow.calibration_factor,
     RunRow.route,
 )
+# built once: a statement built per call costs more to look up in SQLAlchemy's cache than the row costs to read
+_VIEW = sa.select(*_VIEW_COLUMNS).where(RunRow.id == sa.bindparam("run_id"))
+_STRIDES = sa.select(RunRow.runner_id, RunRow.strides).where(RunRow.id == sa.bindparam("run_id"))
 
 
 def _encode_cursor(start: dt.datetime, run_id: str) -> str:
@@ -358,7 +361,7 @@ class RunHistory(StoreBase):
         """A run's strides as columns at their stored resolution (see ``model.stride_columns``), never as objects
         (read-only arrays: they may be shared with other requests, see ``decoded_strides``)."""
         with self._read() as conn:
-            row = conn.execute(sa.select(RunRow.runner_id, RunRow.strides).where(RunRow.id == run_id)).first()
+            row = conn.execute(_STRIDES, {"run_id": run_id}).first()
         if row is None or row.runner_id != runner_id:
             raise NotFound(f"no run {run_id!r}")
         return dict(decoded_strides(row.strides))
@@ -366,7 +369,7 @@ class RunHistory(StoreBase):
     def run_view(self, runner_id: str, run_id: str) -> RunView:
         """A run for its page: streams, pauses, laps, summary and the stored per-foot figures, no strides."""
         with self._read() as conn:
-            row = conn.execute(sa.select(*_VIEW_COLUMNS).where(RunRow.id == run_id)).one_or_none()
+            row = conn.execute(_VIEW, {"run_id": run_id}).one_or_none()
         if row is None or row.runner_id != runner_id:
             raise NotFound(f"no run {run_id!r}")
         summary = unpack_summary(row.summary_packed)
