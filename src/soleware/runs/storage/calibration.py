@@ -13,6 +13,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from numpy.typing import ArrayLike
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from soleware.runs.calibration import (
@@ -299,7 +300,11 @@ class CalibrationStore(StoreBase):
     def reference_of(self, runner_id: str, run_id: str) -> ReferenceInfo | None:
         """The run's reference, if it is one (verdict not computed: ``accepted`` is whether it is active)."""
         with self._read() as conn:
-            r = conn.execute(_REFERENCE_OF, {"run_id": run_id}).one_or_none()
+            return self._reference_of(conn, runner_id, run_id)
+
+    @staticmethod
+    def _reference_of(conn: Connection, runner_id: str, run_id: str) -> ReferenceInfo | None:
+        r = conn.execute(_REFERENCE_OF, {"run_id": run_id}).one_or_none()
         if r is None or r.runner_id != runner_id:
             return None
         return ReferenceInfo(

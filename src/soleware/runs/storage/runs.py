@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -369,9 +370,20 @@ class RunHistory(StoreBase):
     def run_view(self, runner_id: str, run_id: str) -> RunView:
         """A run for its page: streams, pauses, laps, summary and the stored per-foot figures, no strides."""
         with self._read() as conn:
-            row = conn.execute(_VIEW, {"run_id": run_id}).one_or_none()
+            row = self._view_row(conn, runner_id, run_id)
+        return self._view(row)
+
+    @staticmethod
+    def _view_row(conn: Connection, runner_id: str, run_id: str) -> Any:
+        """What ``run_view`` reads of a run's row (NotFound for another runner's run)."""
+        row = conn.execute(_VIEW, {"run_id": run_id}).one_or_none()
         if row is None or row.runner_id != runner_id:
             raise NotFound(f"no run {run_id!r}")
+        return row
+
+    @staticmethod
+    def _view(row: Any) -> RunView:
+        """The RunView of a row that ``_view_row`` read (its strides decoded, its streams derived from them)."""
         summary = unpack_summary(row.summary_packed)
         return RunView(
             _to_run(row, with_strides=False, sensor=summary.sensor),

@@ -260,10 +260,9 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> Response:
     """A run's page: its summary, splits, per-foot figures, streams and route.
 
     Written as RunDetail would be, with its streams (~30,000 numbers) written straight from their arrays."""
-    view = store.run_view(runner.id, run_id)
+    view, ref = store.run_page(runner.id, run_id)
     run, summary, title = view.run, view.summary, view.title
     st = run.streams
-    ref = store.reference_of(runner.id, run_id)
     page = RunDetail(
         **RunItem.of(summary, title).model_dump(),
         raw_distance_m=run.raw_distance_m,
