@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from soleware.runs.model import Lap, Run, Stride
-from soleware.runs.splits import MILE_M, detect_pauses, lap_stats, splits
+from soleware.runs.splits import MILE_M, _mean, detect_pauses, lap_stats, splits
 
 START = dt.datetime(2026, 11, 1, 7, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
@@ -78,3 +78,11 @@ def test_detect_pauses_in_a_distance_stream():
     v[50:52] = 0.1  # 2 s slow: too short
     d = np.concatenate(([0.0], np.cumsum(v[:-1])))
     assert detect_pauses(t, d) == [(20.0, 30.0)]  # interval k -> k+1 moves at v[k]
+
+
+def test_split_mean_is_numpys_mean_bit_for_bit() -> None:
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 7, 8, 9, 100, 1000, 4321):
+        for dtype in (np.float32, np.float64):
+            x = (150 + 40 * rng.random(n)).astype(dtype)
+            assert _mean(x) == float(np.mean(x))

@@ -376,16 +376,17 @@ def unpack_stride_columns(blob: bytes) -> dict[str, np.ndarray]:
     raw = _unlzma(blob[8:]) if blob[:4] == _STRIDE2_MAGIC else _unzstd(blob[8:], 4 * ncols * n)
     if len(raw) != 4 * ncols * n:
         raise RunDataError(f"stride blob says {n} strides but holds {len(raw)} bytes")
-    c = _unplanes(raw, ncols, n).astype(np.int64)
-    duration_ms = c[2]
+    c = _unplanes(raw, ncols, n)  # int32: widened below only where sums need it
+    codes, gap_ms, duration_ms = c[0].astype(np.int64), c[1].astype(np.int64), c[2].astype(np.int64)
+    side = codes & 1
     start_ms = np.empty(n, np.int64)
     for k in (0, 1):
-        idx = np.nonzero((c[0] & 1) == k)[0]
-        start_ms[idx] = np.cumsum(c[1][idx] + np.concatenate(([0], duration_ms[idx][:-1])))
+        idx = np.nonzero(side == k)[0]
+        start_ms[idx] = np.cumsum(gap_ms[idx] + np.concatenate(([0], duration_ms[idx][:-1])))
     out = {
-        "side": c[0] & 1,
-        "gait": (c[0] >> 1) & 1,
-        "strike": (c[0] >> 2) - 1,
+        "side": side,
+        "gait": (codes >> 1) & 1,
+        "strike": (codes >> 2) - 1,
         "t_start_s": start_ms / 1000.0,
         "t_end_s": (start_ms + duration_ms) / 1000.0,
         "length_m": _dq(c[3], 1e-3),
@@ -1073,20 +1074,21 @@ def stride_streams(
         t = np.append(t, elapsed_s)
     feet = [np.nonzero(cols["side"] == k)[0] for k in (0, 1)]
     feet = [idx for idx in feet if len(idx)]
-    start, end = cols["t_start_s"], cols["t_end_s"]
-    distance = np.mean([_foot_distance(start[i], end[i], cols["length_m"][i], t) for i in feet], axis=0)
+    bounds = [(cols["t_start_s"][i], cols["t_end_s"][i]) for i in feet]
+    # the mean over the feet, summed and divided as np.mean does
+    distance = sum(
+        _foot_distance(start, end, cols["length_m"][i], t)
+        for i, (start, end) in zip(feet, bounds, strict=True)
+    ) / len(feet)
 
-    # per foot: the stride covering each grid time (as an index into cols), found once for every metric
-    covering = []
-    for i in feet:
-        k, inside = _covering(start[i], end[i], t)
-        covering.append((i[np.clip(k, 0, None)], inside))
-
-    def metric(name: str) -> np.ndarray:
-        rows = [np.where(inside, np.take(cols[name], at), np.nan) for at, inside in covering]
-        return _nanmean_rows(rows)
-
-    speed = metric("speed_mps")
+    # the metrics as rows of one table, and per foot the stride covering each grid time (an index into cols)
+    names = ("speed_mps", "cadence_spm", "length_m", "contact_time_s")
+    table = np.stack([cols[name] for name in names])
+    rows = []
+    for i, (start, end) in zip(feet, bounds, strict=True):
+        k, inside = _covering(start, end, t)
+        rows.append(np.where(inside, np.take(table, i[np.clip(k, 0, None)], axis=1), np.nan))
+    speed, cadence, length, contact = _nanmean_rows(rows)
     in_pause = np.zeros(len(t), dtype=bool)
     for a, b in pauses:
         in_pause |= (t > a) & (t < b)
@@ -1095,9 +1097,9 @@ def stride_streams(
         t_s=t,
         distance_m=distance,
         speed_mps=speed,
-        cadence_spm=metric("cadence_spm"),
-        stride_length_m=metric("length_m"),
-        contact_time_s=metric("contact_time_s"),
+        cadence_spm=cadence,
+        stride_length_m=length,
+        contact_time_s=contact,
     )
 
 

@@ -64,8 +64,15 @@ def _moving_cadence(streams: Streams) -> np.ndarray:
 def _mean_cadence(streams: Streams, a: float, b: float, ok: np.ndarray) -> float | None:
     """Mean cadence over the samples in [a, b] where ``ok`` (the time stream is sorted: a slice, not a scan)."""
     i, j = np.searchsorted(streams.t_s, a, side="left"), np.searchsorted(streams.t_s, b, side="right")
-    sel = ok[i:j]
-    return float(np.mean(streams.cadence_spm[i:j][sel])) if np.any(sel) else None
+    known = streams.cadence_spm[i:j][ok[i:j]]
+    return _mean(known) if len(known) else None
+
+
+def _mean(x: np.ndarray) -> float:
+    """``float(np.mean(x))`` of a 1-d float array, bit for bit (its sum, pairwise in x's precision, over its
+    length), without np.mean's checks: a run's page takes a mean per split."""
+    total = np.add.reduce(x)
+    return float(total.dtype.type(total / np.intp(len(x))))
 
 
 def _make(
@@ -127,8 +134,8 @@ def _between(streams: Streams, pauses: Sequence[tuple[float, float]], edges: lis
         distance = distance_at[k + 1] - distance_at[k]
         moving = (b - a) - _overlap_s(a, b, pauses)
         i, j = first[k], last[k]
-        sel = ok[i:j]
-        cadence = float(np.mean(streams.cadence_spm[i:j][sel])) if sel.any() else None
+        known = streams.cadence_spm[i:j][ok[i:j]]
+        cadence = _mean(known) if len(known) else None
         out.append(
             Split(
                 index=k,

@@ -31,13 +31,15 @@ def _words(texts: list[str], dtype: str) -> np.ndarray:
 _GROUP = _words([f"{k:04d}" for k in range(10_000)], "<u4")
 _LEADING = _words(["" if k == 0 else str(k) for k in range(10_000)], "<u4")
 _ONLY = _words([str(k) for k in range(10_000)], "<u4")
-#: for 1 ... 4 decimals: ".d…d" of 0 ... 10**p - 1 without trailing zeros (at least one decimal), NUL-padded
+#: for 1 ... 4 decimals: ".d…d," of 0 ... 10**p - 1 without trailing zeros (at least one decimal), NUL-padded
 _DECIMALS = {
-    p: _words(["." + (f"{k:0{p}d}".rstrip("0") or "0") for k in range(10**p)], "<u8") for p in (1, 2, 3, 4)
+    p: _words(["." + (f"{k:0{p}d}".rstrip("0") or "0") + "," for k in range(10**p)], "<u8")
+    for p in (1, 2, 3, 4)
 }
-_SEPARATOR = np.frombuffer(b",\0\0\0", "<u4")[0]
-_SIGN = np.frombuffer(b",-\0\0", "<u4")[0]
-_NULL = np.frombuffer(b"null", "<u4")[0]
+_COMMA = _words([","], "<u4")[0]
+_COMMA_WIDE = _words([","], "<u8")[0]
+_MINUS = _words(["-"], "<u4")[0]
+_NULL = _words(["null"], "<u4")[0]
 _FLOATS: TypeAdapter[list[float | None]] = TypeAdapter(list[float | None])
 _INTS: TypeAdapter[list[int]] = TypeAdapter(list[int])
 
@@ -88,9 +90,10 @@ def _numbers(q: np.ndarray, negative: np.ndarray | None, null: np.ndarray | None
     least one decimal, or as integers for ``decimals`` 0; with a minus where ``negative``, null where ``null``
     (None: nowhere).
 
-    Number k is row k of a table of words: a separator and its sign, its integer part in 4-digit groups, its
-    decimals; every byte that is not part of its text (leading zeros, trailing decimal zeros, unused groups) is
-    NUL, and deleting the NULs from the whole table leaves the numbers' texts one after the other."""
+    Number k is row k of a table of words: its sign (when any number has one), its integer part in 4-digit
+    groups, its decimals and a comma; every byte that is not part of its text (leading zeros, trailing decimal
+    zeros, unused groups) is NUL, and deleting the NULs from the whole table leaves the numbers' texts one
+    after the other."""
     n = len(q)
     if n == 0:
         return b"[]"
@@ -98,22 +101,29 @@ def _numbers(q: np.ndarray, negative: np.ndarray | None, null: np.ndarray | None
     # the same, five times slower)
     whole = np.floor(q / 10**decimals) if decimals else q
     groups = max(1, -(-len(str(int(whole.max()))) // 4))
-    table = np.zeros((n, 1 + groups + (2 if decimals else 0)), "<u4")
-    table[:, 0] = _SEPARATOR if negative is None else np.where(negative, _SIGN, _SEPARATOR)
+    first = 0 if negative is None else 1  # the word of the sign, if any number has one
+    table = np.empty((n, first + groups + (2 if decimals else 1)), "<u4")
+    if negative is not None:
+        table[:, 0] = np.where(negative, _MINUS, 0)
     rest = whole
-    for g in range(groups, 0, -1):  # the last group first
-        if g == 1:
+    for g in range(first + groups - 1, first - 1, -1):  # the last group first
+        if g == first:
             table[:, g] = np.take(_ONLY if groups == 1 else _LEADING, rest.astype(np.intp))
             break
         higher = np.floor(rest / 10_000)
         group = (rest - higher * 10_000).astype(np.intp)
         rest = higher
-        lead = np.take(_ONLY if g == groups else _LEADING, group)
+        lead = np.take(_ONLY if g == first + groups - 1 else _LEADING, group)
         table[:, g] = np.where(rest > 0, np.take(_GROUP, group), lead)
+    end = table[:, first + groups :]
     if decimals:
         frac = (q - whole * 10**decimals).astype(np.intp)
-        table[:, 1 + groups :].view("<u8")[:, 0] = np.take(_DECIMALS[decimals], frac)
+        end.view("<u8")[:, 0] = np.take(_DECIMALS[decimals], frac)
+    else:
+        end[:, 0] = _COMMA
     if null is not None:
-        table[null, 1:] = 0
-        table[null, 1] = _NULL
-    return b"[" + table.tobytes().translate(None, b"\0")[1:] + b"]"
+        table[null, : first + groups] = 0
+        table[null, first + groups - 1] = _NULL
+        if decimals:
+            end.view("<u8")[null, 0] = _COMMA_WIDE
+    return b"[" + table.tobytes().translate(None, b"\0")[:-1] + b"]"
