@@ -303,13 +303,13 @@ def _unplanes(raw: bytes, ncols: int, n: int) -> np.ndarray:
 
 
 def _speed_pred(length_q: np.ndarray, duration_ms: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.rint(np.where(duration_ms > 0, length_q * 1000.0 / duration_ms, 0.0)).astype(np.int64)
+    speed = np.divide(length_q * 1000.0, duration_ms, out=np.zeros(len(duration_ms)), where=duration_ms > 0)
+    return np.rint(speed).astype(np.int64)
 
 
 def _cadence_pred(duration_ms: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.rint(np.where(duration_ms > 0, 1200.0 * 1e3 / duration_ms, 0.0)).astype(np.int64)
+    cadence = np.divide(1200.0 * 1e3, duration_ms, out=np.zeros(len(duration_ms)), where=duration_ms > 0)
+    return np.rint(cadence).astype(np.int64)
 
 
 def stride_columns(strides: Sequence[Stride]) -> dict[str, np.ndarray]:
@@ -1051,9 +1051,11 @@ def _foot_distance(start_s: np.ndarray, end_s: np.ndarray, length_m: np.ndarray,
 
 
 def _covering(start_s: np.ndarray, end_s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each grid time, the index of the stride covering it, and whether one does."""
+    """For each grid time, the index of the stride covering it (0 before the first), and whether one does."""
     k = np.searchsorted(start_s, t, side="right") - 1
-    inside = (k >= 0) & (t <= end_s[np.clip(k, 0, None)])
+    before = k < 0
+    k[before] = 0
+    inside = ~before & (t <= end_s[k])
     return k, inside
 
 
@@ -1087,7 +1089,7 @@ def stride_streams(
     rows = []
     for i, (start, end) in zip(feet, bounds, strict=True):
         k, inside = _covering(start, end, t)
-        rows.append(np.where(inside, np.take(table, i[np.clip(k, 0, None)], axis=1), np.nan))
+        rows.append(np.where(inside, np.take(table, i[k], axis=1), np.nan))
     speed, cadence, length, contact = _nanmean_rows(rows)
     in_pause = np.zeros(len(t), dtype=bool)
     for a, b in pauses:

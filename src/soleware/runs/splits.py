@@ -39,10 +39,11 @@ class Split:
 
 def _time_at_distance(t: np.ndarray, d: np.ndarray, target: np.ndarray) -> np.ndarray:
     """First moment the distance reaches each target (targets within [d[0], d[-1]])."""
-    j = np.clip(np.searchsorted(d, target, side="left"), 1, len(d) - 1)
+    # np.minimum/np.maximum: what np.clip does, without its overhead (a run's page asks twice)
+    j = np.minimum(np.maximum(np.searchsorted(d, target, side="left"), 1), len(d) - 1)
     span = d[j] - d[j - 1]
     frac = np.divide(target - d[j - 1], span, out=np.ones_like(span), where=span > 0)
-    out: np.ndarray = t[j - 1] + np.clip(frac, 0.0, 1.0) * (t[j] - t[j - 1])
+    out: np.ndarray = t[j - 1] + np.minimum(np.maximum(frac, 0.0), 1.0) * (t[j] - t[j - 1])
     out[target <= d[0]] = t[0]
     return out
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -273,7 +272,7 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> Response:
         splits_km=[_split(s) for s in splits(run, unit_m=1000.0)],
         splits_mile=[_split(s) for s in splits(run, unit_m=MILE_M)],
         efforts=[EffortOut(**e.to_dict()) for e in summary.efforts],
-        feet=[FootOut(**dataclasses.asdict(f)) for f in view.feet],
+        feet=[FootOut.model_validate(f, from_attributes=True) for f in view.feet],
         streams=_NO_STREAMS,  # written below
     )
     head = page.model_dump_json(exclude=set(_PAGE_TAIL)).encode()
