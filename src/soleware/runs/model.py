@@ -304,12 +304,14 @@ def _unplanes(raw: bytes, ncols: int, n: int) -> np.ndarray:
 
 def _speed_pred(length_q: np.ndarray, duration_ms: np.ndarray) -> np.ndarray:
     speed = np.divide(length_q * 1000.0, duration_ms, out=np.zeros(len(duration_ms)), where=duration_ms > 0)
-    return np.rint(speed).astype(np.int64)
+    pred: np.ndarray = np.rint(speed).astype(np.int64)
+    return pred
 
 
 def _cadence_pred(duration_ms: np.ndarray) -> np.ndarray:
     cadence = np.divide(1200.0 * 1e3, duration_ms, out=np.zeros(len(duration_ms)), where=duration_ms > 0)
-    return np.rint(cadence).astype(np.int64)
+    pred: np.ndarray = np.rint(cadence).astype(np.int64)
+    return pred
 
 
 def stride_columns(strides: Sequence[Stride]) -> dict[str, np.ndarray]:
