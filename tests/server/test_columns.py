@@ -68,3 +68,11 @@ def test_edges() -> None:
     with pytest.raises(ValueError, match="integers"):
         int_column(np.array([1.5]))
     assert json_object({"a": b"[1]", "b": b"null"}) == b'{"a":[1],"b":null}'
+
+
+def test_small_and_large_numbers_take_either_table() -> None:
+    small = np.array([0.9999, -0.0001, np.nan, -0.0, 0.5])
+    assert float_column(small, 1e-4) == b"[0.9999,-0.0001,null,-0.0,0.5]"
+    assert float_column(np.append(small, 1.0), 1e-4) == b"[0.9999,-0.0001,null,-0.0,0.5,1.0]"
+    assert int_column(np.array([9999, -9999, 0])) == b"[9999,-9999,0]"
+    assert int_column(np.array([9999, -10_000, 0])) == b"[9999,-10000,0]"

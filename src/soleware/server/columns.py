@@ -9,6 +9,7 @@ for NaN. :func:`float_column` writes these for a whole column at once from a tab
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -36,10 +37,13 @@ _DECIMALS = {
     p: _words(["." + (f"{k:0{p}d}".rstrip("0") or "0") + "," for k in range(10**p)], "<u8")
     for p in (1, 2, 3, 4)
 }
+_NULL_WIDE = _words(["null,"], "<u8")[0]
 _COMMA = _words([","], "<u4")[0]
 _COMMA_WIDE = _words([","], "<u8")[0]
 _MINUS = _words(["-"], "<u4")[0]
 _NULL = _words(["null"], "<u4")[0]
+#: numbers below 10**_SMALL (all but times and distances) are looked up whole: one word per number
+_SMALL = 4
 _FLOATS: TypeAdapter[list[float | None]] = TypeAdapter(list[float | None])
 _INTS: TypeAdapter[list[int]] = TypeAdapter(list[int])
 
@@ -58,7 +62,8 @@ def float_column(values: np.ndarray, resolution: float) -> bytes:
     if null is not None:
         scaled[null] = 0.0
     magnitude = np.abs(scaled)
-    if len(magnitude) and magnitude.max() >= 10.0**_DIGITS:
+    top = magnitude.max() if len(magnitude) else 0.0
+    if top >= 10.0**_DIGITS:
         with np.errstate(over="ignore"):
             rounded = np.round(np.asarray(values, np.float64), decimals)
         out: list[float | None] = rounded.tolist()
@@ -66,6 +71,8 @@ def float_column(values: np.ndarray, resolution: float) -> bytes:
             out[k] = None
         return _FLOATS.dump_json(out)
     negative = np.signbit(scaled)
+    if top < 10**_SMALL:
+        return _small_numbers(magnitude, negative if negative.any() else None, null, decimals)
     return _numbers(magnitude, negative if negative.any() else None, null, decimals)
 
 
@@ -77,12 +84,40 @@ def int_column(values: np.ndarray) -> bytes:
     if len(a) and (a.max() >= 10**_DIGITS or a.min() <= -(10**_DIGITS)):
         return _INTS.dump_json(a.tolist())
     negative = a < 0
-    return _numbers(np.abs(a).astype(np.float64), negative if negative.any() else None, None, 0)
+    magnitude = np.abs(a)
+    if len(a) and magnitude.max() < 10**_SMALL:
+        return _small_numbers(magnitude, negative if negative.any() else None, None, 0)
+    return _numbers(magnitude.astype(np.float64), negative if negative.any() else None, None, 0)
 
 
 def json_object(fields: dict[str, bytes]) -> bytes:
     """A JSON object of keys (plain identifiers) and values already written as JSON."""
     return b"{" + b",".join(b'"%s":%s' % (k.encode(), v) for k, v in fields.items()) + b"}"
+
+
+@functools.cache
+def _whole_texts(decimals: int, sign: str) -> np.ndarray:
+    """The texts of ``q / 10**decimals`` for q in 0 ... 10**_SMALL - 1 (integers for 0 decimals), each with
+    ``sign`` before and a comma after, as NUL-padded words."""
+    if not decimals:
+        return _words([f"{sign}{q}," for q in range(10**_SMALL)], "<u8")
+    fracs = [(f"{k:0{decimals}d}".rstrip("0") or "0") for k in range(10**decimals)]
+    return _words([f"{sign}{q // 10**decimals}.{fracs[q % 10**decimals]}," for q in range(10**_SMALL)], "<u8")
+
+
+def _small_numbers(
+    q: np.ndarray, negative: np.ndarray | None, null: np.ndarray | None, decimals: int
+) -> bytes:
+    """What ``_numbers`` writes, for ``q`` below 10**_SMALL: each number's whole text looked up at once."""
+    if len(q) == 0:
+        return b"[]"
+    index = q.astype(np.intp)
+    words = np.take(_whole_texts(decimals, ""), index)
+    if negative is not None:
+        words = np.where(negative, np.take(_whole_texts(decimals, "-"), index), words)
+    if null is not None:
+        words[null] = _NULL_WIDE
+    return b"[" + words.tobytes().translate(None, b"\0")[:-1] + b"]"
 
 
 def _numbers(q: np.ndarray, negative: np.ndarray | None, null: np.ndarray | None, decimals: int) -> bytes:
