@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from soleware.server.columns import float_column, int_column, json_object
+from soleware.server.columns import float_column, int_column, json_object, units_column
 
 FLOATS = TypeAdapter(list[float | None])
 INTS = TypeAdapter(list[int])
@@ -76,3 +76,17 @@ def test_small_and_large_numbers_take_either_table() -> None:
     assert float_column(np.append(small, 1.0), 1e-4) == b"[0.9999,-0.0001,null,-0.0,0.5,1.0]"
     assert int_column(np.array([9999, -9999, 0])) == b"[9999,-9999,0]"
     assert int_column(np.array([9999, -10_000, 0])) == b"[9999,-10000,0]"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(-(10**14), 10**14) | st.integers(-20_000, 20_000) | st.just(-(2**31)), max_size=40),
+    st.sampled_from([1e-1, 1e-2, 1e-3, 1e-4]),
+)
+def test_units_column_is_the_float_columns_bytes(units: list[int], resolution: float) -> None:
+    """Integers of a resolution are written as their values are: the double nearest units / 10**decimals."""
+    a = np.array(units, np.int64)
+    values = np.where(a == -(2**31), np.nan, a / round(1 / resolution))
+    assert units_column(a, resolution, missing=-(2**31)) == pydantic_column(values, resolution)
+    with pytest.raises(ValueError, match="integers"):
+        units_column(values, resolution)

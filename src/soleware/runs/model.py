@@ -217,6 +217,9 @@ STRIDE_CODES: dict[str, tuple[enum.StrEnum, ...]] = {
 _STRIDE2_MAGIC = b"SWS2"
 _STRIDE3_MAGIC = b"SWS3"
 _MISSING = np.int32(-(2**31))
+#: an unknown value among a stride blob's integers (``unpack_stride_units``)
+STRIDE_MISSING = int(_MISSING)
+_TIMES = ("t_start_s", "t_end_s")  # never unknown
 #: resolution of stored stride values (what a stored stride may differ from the uploaded one by, at most half)
 STRIDE_RESOLUTION = {
     "t_start_s": 1e-3,
@@ -371,6 +374,21 @@ def unpack_stride_columns(blob: bytes) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {k: rec[k].astype(np.int64) for k in ("side", "gait", "strike")}
         out.update({k: rec[k].astype(np.float64) for k in _STRIDE_DTYPE.names or () if k not in out})
         return out
+    units = unpack_stride_units(blob)
+    assert units is not None  # (version 1 read above)
+    out = {k: units[k] for k in STRIDE_CODES}
+    for name, resolution in STRIDE_RESOLUTION.items():
+        out[name] = units[name] / 1000.0 if name in _TIMES else _dq(units[name], resolution)
+    return out
+
+
+def unpack_stride_units(blob: bytes) -> dict[str, np.ndarray] | None:
+    """The stored integers of a stride blob: the codes of ``STRIDE_CODES`` and every other column in units of
+    its STRIDE_RESOLUTION (int64, STRIDE_MISSING where unknown); None for a version 1 blob, which holds floats.
+
+    ``unpack_stride_columns`` is these over their resolution."""
+    if len(blob) >= 8 and blob[:4] == _STRIDE_MAGIC:
+        return None
     if len(blob) < 8 or blob[:4] not in (_STRIDE2_MAGIC, _STRIDE3_MAGIC):
         raise RunDataError("stride blob does not start with b'SWSR', b'SWS2' or b'SWS3'")
     (n,) = struct.unpack_from("<I", blob, 4)
@@ -389,14 +407,14 @@ def unpack_stride_columns(blob: bytes) -> dict[str, np.ndarray]:
         "side": side,
         "gait": (codes >> 1) & 1,
         "strike": (codes >> 2) - 1,
-        "t_start_s": start_ms / 1000.0,
-        "t_end_s": (start_ms + duration_ms) / 1000.0,
-        "length_m": _dq(c[3], 1e-3),
-        "speed_mps": _dq(np.where(c[4] == _MISSING, _MISSING, c[4] + _speed_pred(c[3], duration_ms)), 1e-3),
-        "cadence_spm": _dq(np.where(c[5] == _MISSING, _MISSING, c[5] + _cadence_pred(duration_ms)), 1e-1),
+        "t_start_s": start_ms,
+        "t_end_s": start_ms + duration_ms,
+        "length_m": c[3],
+        "speed_mps": np.where(c[4] == _MISSING, _MISSING, c[4] + _speed_pred(c[3], duration_ms)),
+        "cadence_spm": np.where(c[5] == _MISSING, _MISSING, c[5] + _cadence_pred(duration_ms)),
     }
     for k, f in enumerate(_OPTIONAL_FLOATS):
-        out[f] = _dq(c[6 + k], STRIDE_RESOLUTION[f])
+        out[f] = c[6 + k]
     return out
 
 

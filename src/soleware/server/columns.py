@@ -15,7 +15,7 @@ import math
 import numpy as np
 from pydantic import TypeAdapter
 
-__all__ = ["float_column", "int_column", "json_object"]
+__all__ = ["float_column", "int_column", "json_object", "units_column"]
 
 #: integers written through the digit tables: below 10**_DIGITS (larger ones go through pydantic)
 _DIGITS = 12
@@ -48,12 +48,17 @@ _FLOATS: TypeAdapter[list[float | None]] = TypeAdapter(list[float | None])
 _INTS: TypeAdapter[list[int]] = TypeAdapter(list[int])
 
 
-def float_column(values: np.ndarray, resolution: float) -> bytes:
-    """The JSON array of ``values`` rounded to ``resolution`` (a power of ten, 1e-4 ... 0.1), NaN and ±inf as
-    null: the bytes pydantic writes for the list of those Python floats."""
+def _decimals(resolution: float) -> int:
     decimals = round(-math.log10(resolution)) if resolution > 0 else 0
     if not 1 <= decimals <= 4 or not math.isclose(resolution, 10.0**-decimals):
         raise ValueError(f"resolution must be a power of ten from 1e-4 to 0.1, got {resolution}")
+    return decimals
+
+
+def float_column(values: np.ndarray, resolution: float) -> bytes:
+    """The JSON array of ``values`` rounded to ``resolution`` (a power of ten, 1e-4 ... 0.1), NaN and ±inf as
+    null: the bytes pydantic writes for the list of those Python floats."""
+    decimals = _decimals(resolution)
     # np.round(values, decimals) is this integer over 10**decimals: the text is the integer's, point set in
     with np.errstate(over="ignore"):  # beyond 1e304: inf, null as np.round makes it
         scaled = np.rint(np.asarray(values, np.float64) * 10**decimals)
@@ -74,6 +79,31 @@ def float_column(values: np.ndarray, resolution: float) -> bytes:
     if top < 10**_SMALL:
         return _small_numbers(magnitude, negative if negative.any() else None, null, decimals)
     return _numbers(magnitude, negative if negative.any() else None, null, decimals)
+
+
+def units_column(units: np.ndarray, resolution: float, *, missing: int | None = None) -> bytes:
+    """The JSON array of integers ``units`` of ``resolution`` (a power of ten, 1e-4 ... 0.1) as floats, null
+    where a unit is ``missing``: what ``float_column`` writes for ``units * resolution`` (stored values come as
+    such integers: no float on the way)."""
+    decimals = _decimals(resolution)
+    a = np.asarray(units)
+    if a.dtype.kind not in "iu":
+        raise ValueError(f"units_column takes integers, got {a.dtype}")
+    null = None
+    if missing is not None:
+        unknown = a == missing
+        if unknown.any():
+            null, a = unknown, np.where(unknown, 0, a)
+    magnitude = np.abs(a)
+    negative = a < 0
+    top = magnitude.max() if len(a) else 0
+    if top >= 10**_DIGITS:
+        values = a / 10**decimals  # the double nearest each value, as stored values are read
+        return float_column(values if null is None else np.where(null, np.nan, values), resolution)
+    sign = negative if negative.any() else None
+    if top < 10**_SMALL:
+        return _small_numbers(magnitude, sign, null, decimals)
+    return _numbers(magnitude.astype(np.float64), sign, null, decimals)
 
 
 def int_column(values: np.ndarray) -> bytes:

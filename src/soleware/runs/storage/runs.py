@@ -41,6 +41,7 @@ from soleware.runs.model import (
     same_activity,
     stride_streams,
     unpack_stride_columns,
+    unpack_stride_units,
     unpack_strides,
     unpack_summary,
 )
@@ -366,6 +367,15 @@ class RunHistory(StoreBase):
         if row is None or row.runner_id != runner_id:
             raise NotFound(f"no run {run_id!r}")
         return dict(decoded_strides(row.strides))
+
+    def stride_units(self, runner_id: str, run_id: str) -> dict[str, np.ndarray] | None:
+        """A run's strides as the integers stored (see ``model.unpack_stride_units``); None for a run stored
+        before strides were stored as integers (read ``stride_columns`` then)."""
+        with self._read() as conn:
+            row = conn.execute(_STRIDES, {"run_id": run_id}).first()
+        if row is None or row.runner_id != runner_id:
+            raise NotFound(f"no run {run_id!r}")
+        return unpack_stride_units(row.strides)
 
     def run_view(self, runner_id: str, run_id: str) -> RunView:
         """A run for its page: streams, pauses, laps, summary and the stored per-foot figures, no strides."""

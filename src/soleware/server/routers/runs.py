@@ -17,6 +17,7 @@ from soleware.runs.ingest import run_from_recordings
 from soleware.runs.model import (
     STREAM_RESOLUTION,
     STRIDE_CODES,
+    STRIDE_MISSING,
     STRIDE_RESOLUTION,
     Lap,
     Route,
@@ -28,7 +29,7 @@ from soleware.runs.pod import PodSamples, run_from_pod
 from soleware.runs.splits import Split, splits
 from soleware.runs.storage import AddResult
 from soleware.server.bodies import json_body, openapi_json_body, save_upload
-from soleware.server.columns import float_column, int_column, json_object
+from soleware.server.columns import float_column, int_column, json_object, units_column
 from soleware.server.deps import CurrentRunner, Store
 from soleware.server.errors import Message, unprocessable
 from soleware.server.routers.calibration import reference_out
@@ -288,13 +289,19 @@ def run_strides(run_id: str, runner: CurrentRunner, store: Store) -> Response:
     """Every stride of a run as compact columns (empty for a run imported without strides).
 
     Written as StrideColumnsOut would be, straight from the stored columns (~100,000 numbers)."""
-    cols = store.stride_columns(runner.id, run_id)
+    units = store.stride_units(runner.id, run_id)
+    if units is not None:
+        floats = {k: units_column(units[k], r, missing=STRIDE_MISSING) for k, r in STRIDE_RESOLUTION.items()}
+        codes = units
+    else:  # stored as floats
+        codes = store.stride_columns(runner.id, run_id)
+        floats = {k: float_column(codes[k], r) for k, r in STRIDE_RESOLUTION.items()}
     fields = {
         k: _STRIDE_NAMES[k]
         if k in _STRIDE_NAMES
-        else int_column(cols[k])
+        else int_column(codes[k])
         if k in STRIDE_CODES
-        else float_column(cols[k], STRIDE_RESOLUTION[k])
+        else floats[k]
         for k in StrideColumnsOut.model_fields
     }
     return Response(json_object(fields), media_type=_JSON)
