@@ -10,14 +10,24 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import struct
+import zlib
 from typing import Any
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from soleware.runs.model import STREAM_RESOLUTION, STRIDE_CODES, STRIDE_RESOLUTION
+from soleware.runs.model import (
+    _STRIDE_DTYPE,
+    STREAM_RESOLUTION,
+    STRIDE_CODES,
+    STRIDE_RESOLUTION,
+    unpack_stride_columns,
+)
 from soleware.runs.splits import MILE_M, splits
+from soleware.runs.storage.db import RunRow
 from soleware.server.app import create_app
 from soleware.server.config import Settings
 from soleware.server.routers.calibration import reference_out
@@ -179,3 +189,24 @@ def test_another_runners_run_is_not_found(client, ada):
     bob = {"Authorization": f"Bearer {token.json()['access_token']}"}
     for path in (f"/api/runs/{run_id}", f"/api/runs/{run_id}/strides", "/api/runs/nope"):
         assert client.get(path, headers=bob).status_code == 404
+
+
+def test_strides_stored_as_floats_are_written_as_before(client, ada):
+    """A run stored before strides were integers (a version 1 blob of float32s) goes through float_column."""
+    run_id = _upload(client, ada, one_foot=True)
+    store, runner_id = client.app.state.store, client.get("/api/me", headers=ada).json()["id"]
+    with store.engine.begin() as conn:
+        cols = unpack_stride_columns(
+            conn.execute(sa.select(RunRow.strides).where(RunRow.id == run_id)).scalar_one()
+        )
+        rec = np.zeros(len(cols["side"]), _STRIDE_DTYPE)
+        rec["strike"] = cols["strike"]
+        for name in _STRIDE_DTYPE.names or ():
+            if name != "strike":
+                rec[name] = cols[name] + (0.0 if name in STRIDE_CODES else 1e-4 / 3)  # off the resolution
+        v1 = b"SWSR" + struct.pack("<I", len(rec)) + zlib.compress(rec.tobytes())
+        conn.execute(sa.update(RunRow).where(RunRow.id == run_id).values(strides=v1))
+    assert store.stride_units(runner_id, run_id) is None
+    strides = client.get(f"/api/runs/{run_id}/strides", headers=ada)
+    assert strides.status_code == 200
+    assert strides.content == expected_strides(store, runner_id, run_id)
