@@ -73,7 +73,7 @@ def _mean(x: np.ndarray) -> float:
     """``float(np.mean(x))`` of a 1-d float array, bit for bit (its sum, pairwise in x's precision, over its
     length), without np.mean's checks: a run's page takes a mean per split."""
     total = np.add.reduce(x)
-    return float(total.dtype.type(total / np.intp(len(x))))
+    return float(total.dtype.type(float(total) / len(x)))  # the division in float64, as np.mean's
 
 
 def _make(
@@ -129,14 +129,16 @@ def _between(streams: Streams, pauses: Sequence[tuple[float, float]], edges: lis
     distance_at = np.interp(at, streams.t_s, streams.distance_m).tolist()
     first = np.searchsorted(streams.t_s, at[:-1], side="left").tolist()
     last = np.searchsorted(streams.t_s, at[1:], side="right").tolist()
+    # the cadences that count, in order, and how many come before each sample: a split's are a slice of them
     ok = _moving_cadence(streams)
+    known = streams.cadence_spm[ok]
+    before = np.concatenate(([0], np.cumsum(ok))).tolist()
     out = []
     for k, (a, b) in enumerate(itertools.pairwise(edges)):
         distance = distance_at[k + 1] - distance_at[k]
         moving = (b - a) - _overlap_s(a, b, pauses)
-        i, j = first[k], last[k]
-        known = streams.cadence_spm[i:j][ok[i:j]]
-        cadence = _mean(known) if len(known) else None
+        i, j = before[first[k]], before[last[k]]
+        cadence = _mean(known[i:j]) if j > i else None
         out.append(
             Split(
                 index=k,
