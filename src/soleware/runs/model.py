@@ -1058,14 +1058,9 @@ def _merge_intervals(intervals: Iterable[tuple[float, float]]) -> list[tuple[flo
 
 def _foot_distance(start_s: np.ndarray, end_s: np.ndarray, length_m: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Cumulative distance of one foot on the grid t: linear within each stride, flat between strides."""
-    n = len(start_s)
-    knots_t = np.empty(2 * n)
-    knots_d = np.empty(2 * n)
     total = np.cumsum(length_m)
-    knots_t[0::2] = start_s
-    knots_t[1::2] = end_s
-    knots_d[0::2] = np.concatenate(([0.0], total[:-1]))
-    knots_d[1::2] = total
+    knots_t = np.column_stack((start_s, end_s)).ravel()  # start, end, start, end, ...
+    knots_d = np.column_stack((np.concatenate(([0.0], total[:-1])), total)).ravel()
     distance_m: np.ndarray = np.interp(t, knots_t, knots_d)
     return distance_m
 
