@@ -48,7 +48,7 @@ class RunStore(
 ):
     """Every aggregate of the run service over one database (``make_engine``; migrate it first)."""
 
-    def run_page(self, runner_id: str, run_id: str) -> tuple[RunView, ReferenceInfo | None]:
+    def run_view_and_reference(self, runner_id: str, run_id: str) -> tuple[RunView, ReferenceInfo | None]:
         """What a run's page shows: ``run_view`` and ``reference_of``, read in one transaction."""
         with self._read() as conn:
             row = self._view_row(conn, runner_id, run_id)

@@ -257,10 +257,9 @@ _STRIDE_NAMES = {f"{k}_names": to_json([str(x) for x in names]) for k, names in 
 
 @router.get("/{run_id}", response_model=RunDetail, responses={404: {"model": Message}})
 def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> Response:
-    """A run's page: its summary, splits, per-foot figures, streams and route.
-
-    Written as RunDetail would be, with its streams (~30,000 numbers) written straight from their arrays."""
-    view, ref = store.run_page(runner.id, run_id)
+    # RunDetail's JSON, its streams (~30,000 numbers) written straight from their arrays (no docstring: it would
+    # become the API's description)
+    view, ref = store.run_view_and_reference(runner.id, run_id)
     run, summary, title = view.run, view.summary, view.title
     st = run.streams
     page = RunDetail(
@@ -286,9 +285,8 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> Response:
 
 @router.get("/{run_id}/strides", response_model=StrideColumnsOut, responses={404: {"model": Message}})
 def run_strides(run_id: str, runner: CurrentRunner, store: Store) -> Response:
-    """Every stride of a run as compact columns (empty for a run imported without strides).
-
-    Written as StrideColumnsOut would be, straight from the stored columns (~100,000 numbers)."""
+    """Every stride of a run as compact columns (empty for a run imported without strides)."""
+    # written as the StrideColumnsOut would be, straight from the stored integers (~100,000 numbers)
     units = store.stride_units(runner.id, run_id)
     if units is not None:
         floats = {k: units_column(units[k], r, missing=STRIDE_MISSING) for k, r in STRIDE_RESOLUTION.items()}
