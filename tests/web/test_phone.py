@@ -158,7 +158,8 @@ async def phone(
         await context.add_init_script(NOTIFY_SHIM)
         if init_script:
             await context.add_init_script(init_script)
-        await context.grant_permissions(["geolocation"], origin=url)
+        # Chrome allows Background Sync unless the user turned it off; a Playwright context starts with nothing
+        await context.grant_permissions(["geolocation", "background-sync"], origin=url)
         await context.set_geolocation({"latitude": 51.5007, "longitude": -0.1246, "accuracy": 8})
         page = await context.new_page()
         ph.page = page
@@ -219,6 +220,15 @@ async def _axe(page: Page, label: str) -> list[str]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+async def _sign_in(page: Page, account: dict[str, str]) -> None:
+    """Sign in through the sign-in page, as a runner does (the cookie session and its CSRF cookie)."""
+    await page.goto("/signin")
+    await page.fill("#email", account["email"])
+    await page.fill("#password", account["password"])
+    await page.click("#signin button[type=submit]")
+    await page.wait_for_url(lambda u: "/signin" not in u)
 
 
 async def _uploaded(ph: Phone, n: int, timeout_s: float = 30.0) -> None:
@@ -599,11 +609,7 @@ async def test_strides_missed_live_reach_the_server_from_the_run_log_once(tmp_pa
         auth = {"Authorization": f"Bearer {token}"}
         async with phone(tmp_path, server.url, plan="60s@5:00/km", speedup=4.0, capture_uploads=False) as ph:
             page = ph.page
-            await page.goto("/signin")
-            await page.fill("#email", account["email"])
-            await page.fill("#password", account["password"])
-            await page.click("#signin button[type=submit]")
-            await page.wait_for_url(lambda u: "/signin" not in u)
+            await _sign_in(page, account)
             await _ready(page, "/phone")
             await page.check("#gps")
             for name, side in ((left, "left"), (right, "right")):
@@ -728,11 +734,7 @@ async def test_a_refused_upload_is_set_aside_reported_and_lets_the_next_one_go(t
                     await route.continue_()
 
             await page.route("**/api/runs", refuse_the_first)
-            await page.goto("/signin")
-            await page.fill("#email", account["email"])
-            await page.fill("#password", account["password"])
-            await page.click("#signin button[type=submit]")
-            await page.wait_for_url(lambda u: "/signin" not in u)
+            await _sign_in(page, account)
             await _ready(page, "/phone")
             await ph.pair(POD_NAME)
             await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
@@ -768,6 +770,75 @@ async def test_a_refused_upload_is_set_aside_reported_and_lets_the_next_one_go(t
             await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
             assert len(posted) == 3
             assert len((await api.get("/api/refused-uploads", headers=auth)).json()["refused"]) == 1
+
+
+async def test_a_run_kept_offline_goes_up_by_background_sync_with_the_page_closed(tmp_path, server):
+    """A run stopped with the network off asks for Background Sync. The page is closed, the network comes back and
+    the browser's sync event wakes the service worker, which uploads the run once with the cookie session (its
+    CSRF token read through the Cookie Store API: a worker has no ``document``); woken while the network is still
+    off, it keeps the run for the next wake-up. Opened again, the page has nothing left to send."""
+    account = {"email": "bgsync@example.com", "password": "correct horse battery"}
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        assert (await api.post("/api/auth/signup", json=account)).status_code == 201
+        token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        async with phone(tmp_path, server.url, shoes=False, pod=True, capture_uploads=False) as ph:
+            page, context = ph.page, ph.page.context
+            await _sign_in(page, account)
+            await _ready(page, "/phone")
+            await page.evaluate("() => navigator.serviceWorker.ready.then(() => null)")
+            await ph.pair(POD_NAME)
+            await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+            await ph.set_offline(True)
+            await page.wait_for_function("() => SolewarePhone.run.samples.length >= 3")
+            await page.click("#stop")
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "1")
+            samples = (await page.evaluate("() => SolewarePhone.outboxAll()"))[0]["body"]["samples"]
+            tags = await page.evaluate("async () => (await navigator.serviceWorker.ready).sync.getTags()")
+            assert tags == ["soleware-upload"]
+
+            # the browser's side of Background Sync, reached from another tab of this profile
+            other = await context.new_page()
+            cdp = await context.new_cdp_session(other)
+            registrations: list[dict[str, Any]] = []
+            cdp.on(
+                "ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"])
+            )
+            await cdp.send("ServiceWorker.enable")
+            await page.close()
+            for _ in range(50):
+                if any(r["scopeURL"] == server.url + "/" for r in registrations):
+                    break
+                await asyncio.sleep(0.1)
+            reg = next(r for r in registrations if r["scopeURL"] == server.url + "/" and not r["isDeleted"])
+            sync = {
+                "origin": server.url,
+                "registrationId": reg["registrationId"],
+                "tag": "soleware-upload",
+                "lastChance": False,
+            }
+            # woken while the network is still off: the upload fails, the run stays for the next wake-up
+            await cdp.send("ServiceWorker.dispatchSyncEvent", sync)
+            await asyncio.sleep(2)
+            assert (await api.get("/api/runs", headers=auth)).json()["runs"] == []
+            await ph.set_offline(False)
+            await cdp.send("ServiceWorker.dispatchSyncEvent", sync)
+            listed: list[dict[str, Any]] = []
+            for _ in range(100):
+                listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+                if listed:
+                    break
+                await asyncio.sleep(0.2)
+            assert len(listed) == 1, listed
+            assert listed[0]["source"] == "pod" and listed[0]["sensor"]["name"] == POD_NAME
+            assert listed[0]["elapsed_time_s"] == pytest.approx(samples["t_s"][-1], abs=1.5)
+
+            page = ph.page = await context.new_page()
+            await _ready(page, "/phone")
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+            await expect(page.locator("#refused")).to_have_attribute("data-count", "0")
+            await page.wait_for_timeout(1000)
+            assert len((await api.get("/api/runs", headers=auth)).json()["runs"]) == 1
 
 
 async def test_after_one_visit_the_page_works_with_the_network_off(tmp_path, server):
@@ -820,11 +891,7 @@ async def test_chaos_a_link_cut_every_five_seconds_loses_and_doubles_nothing(tmp
         auth = {"Authorization": f"Bearer {token}"}
         async with phone(tmp_path, server.url, plan="90s@5:00/km", speedup=2.0, capture_uploads=False) as ph:
             page = ph.page
-            await page.goto("/signin")
-            await page.fill("#email", account["email"])
-            await page.fill("#password", account["password"])
-            await page.click("#signin button[type=submit]")
-            await page.wait_for_url(lambda u: "/signin" not in u)
+            await _sign_in(page, account)
             await _ready(page, "/phone")
             for name, side in ((left, "left"), (right, "right")):
                 await ph.pair(name)
@@ -833,11 +900,21 @@ async def test_chaos_a_link_cut_every_five_seconds_loses_and_doubles_nothing(tmp
                 ).to_be_visible()
             await ph.set_offline(True)
             cuts = 0
-            while not all(s.done.is_set() for s in ph.shoes):
+            while True:
                 await asyncio.sleep(5)
+                if all(s.done.is_set() for s in ph.shoes):
+                    break
+                last = ph.bridge.links[ph.address((left, right)[cuts % 2])]
+                cut = last.connection
                 await ph.bridge.cut(ph.address((left, right)[cuts % 2]))
                 cuts += 1
             assert cuts >= 6, cuts
+            # The last cut link up again before Finish and the sync (which copies the logs of connected shoes
+            # only): the bridge makes a new connection only when the page asks, so the page has seen the cut.
+            for _ in range(300):
+                if last.connection is not None and last.connection is not cut:
+                    break
+                await asyncio.sleep(0.1)
             await expect(page.locator("li.sensor[data-state='connected']")).to_have_count(2, timeout=30_000)
             await page.click("#stop")
             live = await page.evaluate(

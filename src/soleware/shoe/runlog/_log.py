@@ -156,10 +156,11 @@ def detect_page_size(image: bytes, *, min_page_size: int = 256) -> int | None:
     return None
 
 
-def _parse_records(data: bytes, page: _Page) -> Iterator[tuple[int, LogRecord]]:
-    """Yield ``(offset, record)`` for the valid records of a page and set its end state."""
+def _parse_records(data: bytes, page: _Page, start: int = HEADER_SIZE) -> Iterator[tuple[int, LogRecord]]:
+    """Yield ``(offset, record)`` for the valid records of a page from offset ``start`` (a record's, or the first
+    one's) and set its end state."""
     ps = len(data)
-    pos = HEADER_SIZE
+    pos = start
     page.state = "clean"
     while pos < ps:
         t = data[pos]
@@ -206,6 +207,9 @@ class RunLog:
         self._current: _Current | None = None
         self._dropped_since_open = 0
         self._spare: int | None = None
+        #: where the last ``read_from`` stopped: (page index, page seq, offset of the next record, next seq), so a
+        #: sync reading the log window by window parses each record once, as firmware keeps a read pointer
+        self._read_cursor: tuple[int, int, int, int] | None = None
         self.problems_: list[str] = []
         self._mount()
         if repair:
@@ -503,13 +507,26 @@ class RunLog:
     def read_from(self, seq: int, max_records: int = 64) -> list[LogRecord]:
         """Up to ``max_records`` data records with seq >= ``seq``, in order (the sync window for the phone)."""
         out: list[LogRecord] = []
-        for p in list(self._live):
+        live = list(self._live)
+        resume = self._read_cursor
+        if resume is not None and (
+            resume[3] != seq or not any(p.index == resume[0] and p.page_seq == resume[1] for p in live)
+        ):
+            resume = None
+        self._read_cursor = None
+        for p in live:
+            if resume is not None and (p.index, p.page_seq) != resume[:2]:
+                continue  # a page before the one the last read stopped in
+            start = HEADER_SIZE if resume is None else resume[2]
+            resume = None
             if p.last_seq < seq:
                 continue
-            for rec in self._page_records(p):
+            data = self.flash.read(p.index * self._ps, self._ps)
+            for pos, rec in _parse_records(data, dataclasses.replace(p), start):
                 if rec.is_data and rec.seq >= seq:
                     out.append(rec)
                     if len(out) >= max_records:
+                        self._read_cursor = (p.index, p.page_seq, pos + rec.frame_size(), rec.seq + 1)
                         return out
         return out
 

@@ -1,6 +1,9 @@
 /* Soleware service worker (version {{ version }}): the app shell comes from the cache when the network is gone,
-   and GET /api/runs* answers are kept so runs already opened still show offline. */
+   GET /api/runs* answers are kept so runs already opened still show offline, and the phone's outbox goes up by
+   Background Sync when the network is back, even with the page closed. */
 "use strict";
+
+importScripts("/static/js/outbox.js");
 
 const SHELL = "soleware-shell-{{ version }}";
 const API = "soleware-api";
@@ -77,4 +80,19 @@ self.addEventListener("fetch", (event) => {
   } else if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/icons/")) {
     event.respondWith(cacheFirst(request));
   }
+});
+
+/** The /phone page asked for it (outbox.js ``askForSync``) and the network is back. A failure leaves the runs in
+    the outbox and rejects, so the browser tries again later; the page, when open, is told to show what is left. */
+self.addEventListener("sync", (event) => {
+  const O = self.SolewareOutbox;
+  if (event.tag !== O.SYNC_TAG) return;
+  event.waitUntil(
+    O.exclusive(O.uploadAll).then(async (outcome) => {
+      for (const client of await self.clients.matchAll({ type: "window" })) {
+        client.postMessage({ type: "soleware-outbox", outcome });
+      }
+      if (outcome === "retry") throw new Error("the run service was not reached; the browser retries later");
+    }),
+  );
 });

@@ -1,11 +1,13 @@
 /* The phone as the gateway: pair shoes or any RSC pod over Web Bluetooth, show the run live with no server,
-   keep the finished run in IndexedDB and upload it when the phone is online (retried with back-off). */
+   keep the finished run in IndexedDB and upload it when the phone is online (retried with back-off while the page
+   is open, and by the service worker's Background Sync once it is closed). */
 "use strict";
 
 (() => {
   const S = window.Soleware;
   const B = window.SolewareBle;
   const L = window.SolewareRunLog;
+  const O = window.SolewareOutbox;
   const { $, t } = S;
   const KNOWN = "soleware.sensors";
   const RETRY_MAX_MS = 5 * 60 * 1000;
@@ -13,46 +15,8 @@
   const PAIR_WINDOW_S = 120; // as the Python gateway pairs the feet, and the run service finds a duplicate
   const SINGLE_FOOT_AFTER_S = 30; // as the gateway: how long one foot's log run waits for the other foot's
 
-  // ------------------------------------------------------------------ storage (IndexedDB)
-  let dbPromise = null;
-  function db() {
-    dbPromise ??= new Promise((resolve, reject) => {
-      const req = indexedDB.open("soleware-phone", 4);
-      req.onupgradeneeded = (e) => {
-        if (e.oldVersion < 1) req.result.createObjectStore("outbox", { keyPath: "key" });
-        if (e.oldVersion < 2) req.result.createObjectStore("log", { keyPath: ["serial", "seq"] });
-        // shoe runs recorded live: their route, and the run service's id once uploaded, until the log replaces them
-        if (e.oldVersion < 3) req.result.createObjectStore("outings", { keyPath: "start_ms" });
-        // uploads the run service refused for good: kept as sent, with the reason, until it has been told
-        if (e.oldVersion < 4) req.result.createObjectStore("refused", { keyPath: "key" });
-      };
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-    return dbPromise;
-  }
-  async function tx(mode, fn, store = "outbox") {
-    const d = await db();
-    return new Promise((resolve, reject) => {
-      const x = d.transaction(store, mode);
-      const result = fn(x.objectStore(store));
-      x.oncomplete = () => resolve(result.result ?? result);
-      x.onerror = () => reject(x.error);
-    });
-  }
-  /** One transaction over several stores; resolves with ``fn``'s result once it has committed. */
-  async function txn(stores, fn) {
-    const d = await db();
-    return new Promise((resolve, reject) => {
-      const x = d.transaction(stores, "readwrite");
-      let result;
-      Promise.resolve(fn(x)).then((r) => { result = r; }, (e) => { x.abort(); reject(e); });
-      x.oncomplete = () => resolve(result);
-      x.onerror = () => reject(x.error);
-    });
-  }
-  const req = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
-  const outboxAll = () => tx("readonly", (s) => s.getAll());
+  // ------------------------------------------------------------------ storage (IndexedDB, see outbox.js)
+  const { db, tx, txn, req, outboxAll, exclusive } = O;
   /** Run-log records, resolved once the transaction has committed: only then are they acknowledged. */
   const logPut = (serial, records) =>
     tx("readwrite", (s) => { for (const [seq, payload] of records) s.put({ serial, seq, payload }); return {}; }, "log");
@@ -66,11 +30,6 @@
       req.onerror = () => reject(req.error);
     });
   }
-
-  /** Uploading and queueing the log's runs take turns, so a live upload in flight is never missed by the log
-      run that replaces it. */
-  let turn = Promise.resolve();
-  const exclusive = (fn) => (turn = turn.then(fn, fn));
 
   // ------------------------------------------------------------------ run log sync
   /** Copy the shoe's unacknowledged run log into IndexedDB, resuming after the last record stored, and
@@ -419,89 +378,25 @@
 
   let retryDelay = 2000;
   let retryTimer = null;
+  /** Uploading and queueing the log's runs take turns (``exclusive``, shared with the service worker), so a live
+      upload in flight is never missed by the log run that replaces it. */
   const upload = () => exclusive(uploadOutbox);
   async function uploadOutbox() {
     clearTimeout(retryTimer);
-    if (!navigator.onLine) return;
+    if (!navigator.onLine) { O.askForSync(); return; }
     delete $("#stored").dataset.signin;
-    for (const item of await outboxAll()) {
-      try {
-        if (item.replaces) {
-          try {
-            await S.api(`/api/runs/${encodeURIComponent(item.replaces)}`, { method: "DELETE", auth: false });
-          } catch (e) { if (e.status !== 404) throw e; }
-        }
-        const answer = await S.api("/api/runs", { method: "POST", body: item.body, auth: false });
-        await uploaded(item, answer);
-        retryDelay = 2000;
-      } catch (e) {
-        if (e.status === 401) { signInPrompt(); return; }
-        if (e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 409 && e.status !== 429) {
-          await refuse(item, `${e.status} ${e.message}`); // kept aside: the items after it still go
-          continue;
-        }
-        retryTimer = setTimeout(upload, retryDelay);
-        retryDelay = Math.min(RETRY_MAX_MS, retryDelay * 2);
-        break;
-      }
+    const outcome = await O.uploadAll();
+    if (outcome === "signin") {
+      $("#stored").textContent = t("Sign in to upload the runs kept on this phone.");
+      $("#stored").dataset.signin = "1";
+    } else if (outcome === "retry") {
+      retryTimer = setTimeout(upload, retryDelay);
+      retryDelay = Math.min(RETRY_MAX_MS, retryDelay * 2);
+      O.askForSync();
+    } else {
+      retryDelay = 2000;
     }
-    await reportRefused();
     await showOutbox();
-  }
-
-  function signInPrompt() {
-    $("#stored").textContent = t("Sign in to upload the runs kept on this phone.");
-    $("#stored").dataset.signin = "1";
-  }
-
-  /** A run the server refused for good, as the gateway's ``rejected/`` keeps it: out of the outbox and into the
-      store ``refused`` with the body sent and the reason, its log records marked so no sync queues it again,
-      in one transaction. */
-  function refuse(item, reason) {
-    return txn(["outbox", "refused", "log"], async (x) => {
-      x.objectStore("outbox").delete(item.key);
-      x.objectStore("refused").put({ key: item.key, body: item.body, reason, reported: false, at: Date.now() });
-      const log = x.objectStore("log");
-      for (const [serial, first, last] of item.log || []) {
-        const recs = await req(log.getAll(IDBKeyRange.bound([serial, first], [serial, last])));
-        for (const r of recs) log.put({ ...r, refused: true });
-      }
-    });
-  }
-
-  /** Tell the run service about every refused run it does not know of yet (``POST /api/refused-uploads``, as
-      the gateway's ``report_refused``), so the runner sees it on the Refused page and can send it again. */
-  async function reportRefused() {
-    for (const r of await tx("readonly", (s) => s.getAll(), "refused")) {
-      if (r.reported) continue;
-      try {
-        await S.api("/api/refused-uploads", { method: "POST", body: { key: r.key, body: r.body, reason: r.reason }, auth: false });
-      } catch (e) {
-        if (e.status === 401) signInPrompt();
-        else { clearTimeout(retryTimer); retryTimer = setTimeout(upload, retryDelay); }
-        return;
-      }
-      await tx("readwrite", (s) => s.put({ ...r, reported: true }), "refused");
-    }
-  }
-
-  /** After the server has the run: out of the outbox, and in the same transaction the log's records marked as
-      uploaded (kept, so the next sync still resumes after them) or the live run's server id kept for its log. */
-  function uploaded(item, answer) {
-    return txn(["outbox", "log", "outings"], async (x) => {
-      x.objectStore("outbox").delete(item.key);
-      const outings = x.objectStore("outings");
-      if (item.live !== null && item.live !== undefined) {
-        const outing = await req(outings.get(item.live));
-        if (outing) outings.put({ ...outing, key: null, run_id: answer.run_id });
-      }
-      if (item.outing !== null && item.outing !== undefined) outings.delete(item.outing);
-      const log = x.objectStore("log");
-      for (const [serial, first, last] of item.log || []) {
-        const recs = await req(log.getAll(IDBKeyRange.bound([serial, first], [serial, last])));
-        for (const r of recs) log.put({ ...r, uploaded: true });
-      }
-    });
   }
 
   async function showOutbox() {
@@ -612,6 +507,10 @@
     $("#gps").addEventListener("change", (e) => watchPosition(e.target.checked));
     $("#sync").addEventListener("click", syncAll);
     window.addEventListener("online", upload);
+    // the service worker uploaded the outbox (Background Sync): show what is left
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.addEventListener("message", (e) => { if (e.data && e.data.type === "soleware-outbox") showOutbox(); });
+    }
     setInterval(() => { if (run.state === "running") show(); }, 1000);
     setState("idle");
     restore().finally(() => { document.body.dataset.ready = "1"; });
