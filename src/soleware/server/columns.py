@@ -4,7 +4,9 @@ A run's strides are ~10,000 rows of a dozen columns, its streams ~5,000 rows of 
 Python float and letting pydantic format it costs ~0.15 µs a number, most of these routes' time. The values are
 stored at a fixed decimal resolution, so their shortest round-trip text (what pydantic writes) is the stored
 integer with a decimal point set in: ``310.136`` for 310136 at 1e-3, ``4.0`` for 4000, ``-0.0``, and ``null``
-for NaN. :func:`float_column` writes these for a whole column at once from a table of 4-digit groups.
+for NaN. :func:`float_column` (and :func:`units_column`, from the stored integers themselves) writes these for a
+whole column at once: each number's text is looked up whole when it is below 10,000 units, else built from
+4-digit groups and its decimals; the texts are NUL-padded words, and deleting the NULs joins them.
 """
 
 from __future__ import annotations

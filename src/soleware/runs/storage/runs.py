@@ -112,7 +112,8 @@ def unpack_streams(
     return stride_streams(decoded_strides(strides_blob), elapsed_s=elapsed_s, pauses=pauses)
 
 
-#: the strides blobs decoded last (a run's page asks for its streams, then for its strides: one decoding)
+#: the strides blobs decoded last (a run's page read again derives its streams from them without decoding; its
+#: strides are written from the stored integers, see ``stride_units``)
 _DECODED: collections.OrderedDict[bytes, dict[str, np.ndarray]] = collections.OrderedDict()
 DECODED_STRIDE_BLOBS = 8
 
