@@ -49,7 +49,7 @@ import sqlalchemy as sa
 import soleware.runs.storage.runs as storage_runs
 from soleware.gait.vocabulary import GRAVITY_MPS2
 from soleware.runs.model import Run, Stride, StrikeType
-from soleware.runs.storage import RunStore
+from soleware.runs.storage import AuthError, RunStore
 from soleware.runs.storage.db import make_engine
 from soleware.runs.storage.migrate import upgrade
 
@@ -428,7 +428,7 @@ def bench(kind: str, args: argparse.Namespace, templates: list[Run]) -> list[tup
             print(f"\n== {kind}: {args.runs} runs seeded before, kept in {workdir}")
         # the peer: a runner with the last 100 runs of the same history, in the same database and server
         small = min(SMALL_RUNS, args.runs)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(AuthError):  # none yet in a freshly seeded database
             store.delete_runner(store.runner_for_token(store.sign_in(EMAIL_SMALL, PASSWORD)).id)
         seed(store, _runner(store, EMAIL_SMALL).id, templates, args.runs - small, args.runs, end)
         sizes = _sizes(engine, kind, url)

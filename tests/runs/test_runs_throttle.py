@@ -142,6 +142,18 @@ def test_parallel_attempts_through_two_engines_share_one_budget(database_url, en
     assert answers.count("401") == 5 == len(checked) and answers.count("429") == 15
 
 
+def test_free_attempts_never_wait_even_when_the_latest_failure_is_timed_after_now(engine, clock):
+    """A failure written by a worker whose clock runs ahead (or by a transaction this one waited for) carries a
+    later time than this attempt's: within the free attempts that must not turn into a wait."""
+    ahead = Clock()
+    ahead.advance(0.5)
+    SignInThrottle(engine, POLICY, clock=ahead).attempt("ada@example.com", "10.0.0.1", right)
+    assert fails(SignInThrottle(engine, POLICY, clock=ahead), "ada@example.com", "10.0.0.1") == 0.0
+    here = SignInThrottle(engine, POLICY, clock=clock)
+    assert [fails(here, "ada@example.com", "10.0.0.1") for _ in range(2)] == [0.0, 0.0]
+    assert fails(here, "ada@example.com", "10.0.0.1") > 0  # past the free ones: it waits
+
+
 def test_expired_rows_are_pruned(throttle, clock):
     fails(throttle, "ada@example.com", "10.0.0.1")
     clock.advance(601)

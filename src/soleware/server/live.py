@@ -93,8 +93,6 @@ class LiveHub:
         while True:
             await asyncio.sleep(self._poll_s)
             runners = list(self._subscribers)
-            for gone in set(self._seen) - set(runners):
-                del self._seen[gone]
             if not runners:
                 continue
             try:
@@ -110,9 +108,15 @@ class LiveHub:
                     self._offer(runner_id, {"type": "end", "at": dt.datetime.now(dt.UTC).isoformat()})
 
     def sent(self, runner_id: str, state: dict[str, Any] | None) -> None:
-        """A page of the runner was sent ``state`` (the stored one, or None) as it connected: unless pages here
-        got something already, that is what they have."""
-        if self._seen.get(runner_id) is None and state is not None and state.get("type") == "update":
+        """A page of the runner (subscribed already) was sent ``state`` (the stored one, or None) as it connected.
+        When it is the runner's only page here, that is what the pages have; with others open, they may not have
+        it yet, so the poll still delivers it (the new page may get it twice, the others miss nothing)."""
+        if (
+            len(self._subscribers.get(runner_id, ())) <= 1
+            and self._seen.get(runner_id) is None
+            and state is not None
+            and state.get("type") == "update"
+        ):
             self._seen[runner_id] = _at(state)
 
     def _offer(self, runner_id: str, message: dict[str, Any]) -> None:
@@ -166,6 +170,7 @@ class LiveHub:
             self._subscribers[runner_id].discard(q)
             if not self._subscribers[runner_id]:
                 del self._subscribers[runner_id]
+                self._seen.pop(runner_id, None)  # no page left here to have seen anything
 
 
 def _at(message: dict[str, Any]) -> dt.datetime:

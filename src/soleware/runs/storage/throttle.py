@@ -128,17 +128,22 @@ class SignInThrottle:
         client = _client(address)
         keys = [_key("address", client), _key("account", email)]
         with self._sessions.begin() as s:
-            now = self.clock()
-            rows = self._lock(s, keys, now)
+            rows, now = self._lock(s, keys)
             trusted = s.scalar(
                 sa.select(sa.func.count())
                 .select_from(Row)
                 .where(Row.key == _key("good", email, client), Row.expires_at > now)
             )
             budgets = rows if not trusted else rows[:1]
+            # only a budget past its free attempts waits: the latest failure of a free one may carry a later
+            # time than ``now`` (another worker's clock, or a transaction that held the lock before this one)
             wait = max(
-                (_aware(r.last_at) + dt.timedelta(seconds=p.delay_s(r.failures)) - now).total_seconds()
-                for r in budgets
+                (
+                    (_aware(r.last_at) + dt.timedelta(seconds=p.delay_s(r.failures)) - now).total_seconds()
+                    for r in budgets
+                    if p.delay_s(r.failures) > 0
+                ),
+                default=0.0,
             )
             if wait > 0:
                 return wait
@@ -150,23 +155,28 @@ class SignInThrottle:
             self.prune()
         return 0.0
 
-    def _lock(self, s: Session, keys: list[str], now: dt.datetime) -> list[Row]:
-        """The rows of ``keys`` (created when missing, reset when expired), locked until the transaction ends."""
+    def _lock(self, s: Session, keys: list[str]) -> tuple[list[Row], dt.datetime]:
+        """The rows of ``keys`` (created when missing, reset when expired), locked until the transaction ends, and
+        the time once they are locked (a transaction may wait for another's lock: its time starts after)."""
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        created = self.clock()
         s.execute(
             insert(Row)
-            .values([{"key": k, "failures": 0, "last_at": now, "expires_at": now} for k in sorted(keys)])
+            .values(
+                [{"key": k, "failures": 0, "last_at": created, "expires_at": created} for k in sorted(keys)]
+            )
             .on_conflict_do_nothing(index_elements=["key"])
         )
         stmt = sa.select(Row).where(Row.key.in_(keys)).execution_options(populate_existing=True)
         if self.engine.dialect.name == "postgresql":
             stmt = stmt.with_for_update()
         by_key = {r.key: r for r in s.scalars(stmt)}
+        now = self.clock()
         rows = [by_key[k] for k in keys]
         for r in rows:
             if _aware(r.expires_at) <= now:
                 r.failures = 0
-        return rows
+        return rows, now
 
     def _give_back(self, email: str, address: str, *, good: bool) -> None:
         """Return a reserved attempt; when ``good`` the address is remembered as one this account signs in from."""
@@ -174,8 +184,7 @@ class SignInThrottle:
         keys = [_key("address", client), _key("account", email)]
         good_key = _key("good", email, client)
         with self._sessions.begin() as s:
-            now = self.clock()
-            rows = self._lock(s, [*keys, good_key] if good else keys, now)
+            rows, now = self._lock(s, [*keys, good_key] if good else keys)
             for r in rows[:2]:
                 r.failures = max(0, r.failures - 1)
             if good:
