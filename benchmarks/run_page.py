@@ -5,9 +5,10 @@
 Calls ``run_detail`` and ``run_strides`` of ``soleware.server.routers.runs`` (and, for a tree whose routes
 return models, FastAPI's validation and serialisation of them) on ``--runs`` runs drawn from the runner's runs in
 the SQLite database DB (e.g. the one ``benchmarks/service.py --keep DIR`` seeds: DIR/load.db; the routes only
-read it), in two processes, one per source tree, taking turns so that the machine's drift falls on both alike. Prints the median CPU time per request of each and the median of the
-paired ratios, after checking that both trees answer every run with the same bytes. cProfile of a TestClient
-sees none of this work (it runs in other threads): hence direct calls.
+read it), in two processes, one per source tree, taking turns so that the machine's drift falls on both alike.
+Prints the median CPU time per request of each and the median of the paired ratios, after checking that both
+trees answer every run with the same bytes. cProfile of a TestClient sees none of this work (it runs in other
+threads): hence direct calls.
 """
 
 from __future__ import annotations
