@@ -52,21 +52,10 @@ def _overlap_s(a: float, b: float, pauses: Sequence[tuple[float, float]]) -> flo
     return sum(max(0.0, min(b, pe) - max(a, ps)) for ps, pe in pauses)
 
 
-def _distance_at(streams: Streams, t_s: float) -> float:
-    return float(np.interp(t_s, streams.t_s, streams.distance_m))
-
-
 def _moving_cadence(streams: Streams) -> np.ndarray:
     """Where the cadence stream counts for a split's mean: known, and moving."""
     ok: np.ndarray = np.isfinite(streams.cadence_spm) & (streams.speed_mps > 0)
     return ok
-
-
-def _mean_cadence(streams: Streams, a: float, b: float, ok: np.ndarray) -> float | None:
-    """Mean cadence over the samples in [a, b] where ``ok`` (the time stream is sorted: a slice, not a scan)."""
-    i, j = np.searchsorted(streams.t_s, a, side="left"), np.searchsorted(streams.t_s, b, side="right")
-    known = streams.cadence_spm[i:j][ok[i:j]]
-    return _mean(known) if len(known) else None
 
 
 def _mean(x: np.ndarray) -> float:
@@ -74,34 +63,6 @@ def _mean(x: np.ndarray) -> float:
     length), without np.mean's checks: a run's page takes a mean per split."""
     total = np.add.reduce(x)
     return float(total.dtype.type(float(total) / len(x)))  # the division in float64, as np.mean's
-
-
-def _make(
-    streams: Streams,
-    pauses: Sequence[tuple[float, float]],
-    index: int,
-    a: float,
-    b: float,
-    name: str = "",
-    *,
-    ok: np.ndarray | None = None,
-) -> Split:
-    distance = _distance_at(streams, b) - _distance_at(streams, a)
-    moving = (b - a) - _overlap_s(a, b, pauses)
-    pace = 1000.0 * moving / distance if distance > 0 else None
-    speed = distance / moving if moving > 0 else None
-    return Split(
-        index=index,
-        t_start_s=a,
-        t_end_s=b,
-        distance_m=distance,
-        elapsed_time_s=b - a,
-        moving_time_s=moving,
-        pace_s_per_km=pace,
-        avg_speed_mps=speed,
-        avg_cadence_spm=_mean_cadence(streams, a, b, _moving_cadence(streams) if ok is None else ok),
-        name=name,
-    )
 
 
 def splits(run: Run, *, unit_m: float = 1000.0, include_partial: bool = True) -> list[Split]:
@@ -119,23 +80,32 @@ def splits(run: Run, *, unit_m: float = 1000.0, include_partial: bool = True) ->
     edges[0] = float(t[0])
     if include_partial and d[-1] - (d[0] + n_full * unit_m) > 1e-6:
         edges.append(float(t[-1]))
-    return _between(s, run.pauses, edges)
+    return _spans(s, run.pauses, list(itertools.pairwise(edges)))
 
 
-def _between(streams: Streams, pauses: Sequence[tuple[float, float]], edges: list[float]) -> list[Split]:
-    """The splits between consecutive edges (sorted times): what ``_make`` gives for each, with the distance
-    and the samples of each edge looked up once for all of them."""
-    at = np.asarray(edges)
-    distance_at = np.interp(at, streams.t_s, streams.distance_m).tolist()
-    first = np.searchsorted(streams.t_s, at[:-1], side="left").tolist()
-    last = np.searchsorted(streams.t_s, at[1:], side="right").tolist()
+def _spans(
+    streams: Streams,
+    pauses: Sequence[tuple[float, float]],
+    spans: Sequence[tuple[float, float]],
+    names: Sequence[str] | None = None,
+) -> list[Split]:
+    """One Split per (start, end) time span, the distance and the samples at every span's ends looked up at
+    once: the mean cadence is over the samples in [start, end] that are known and moving."""
+    if not spans:
+        return []
+    starts = np.array([a for a, _ in spans], np.float64)
+    ends = np.array([b for _, b in spans], np.float64)
+    distance_start = np.interp(starts, streams.t_s, streams.distance_m).tolist()
+    distance_end = np.interp(ends, streams.t_s, streams.distance_m).tolist()
+    first = np.searchsorted(streams.t_s, starts, side="left").tolist()
+    last = np.searchsorted(streams.t_s, ends, side="right").tolist()
     # the cadences that count, in order, and how many come before each sample: a split's are a slice of them
     ok = _moving_cadence(streams)
     known = streams.cadence_spm[ok]
     before = np.concatenate(([0], np.cumsum(ok))).tolist()
     out = []
-    for k, (a, b) in enumerate(itertools.pairwise(edges)):
-        distance = distance_at[k + 1] - distance_at[k]
+    for k, (a, b) in enumerate(spans):
+        distance = distance_end[k] - distance_start[k]
         moving = (b - a) - _overlap_s(a, b, pauses)
         i, j = before[first[k]], before[last[k]]
         cadence = _mean(known[i:j]) if j > i else None
@@ -150,6 +120,7 @@ def _between(streams: Streams, pauses: Sequence[tuple[float, float]], edges: lis
                 pace_s_per_km=1000.0 * moving / distance if distance > 0 else None,
                 avg_speed_mps=distance / moving if moving > 0 else None,
                 avg_cadence_spm=cadence,
+                name="" if names is None else names[k],
             )
         )
     return out
@@ -158,8 +129,6 @@ def _between(streams: Streams, pauses: Sequence[tuple[float, float]], edges: lis
 def lap_stats(run: Run, laps: Sequence[Lap] | None = None) -> list[Split]:
     """Statistics of the run's laps (or the given ones), one Split each with the lap's name."""
     laps = run.laps if laps is None else laps
-    ok = _moving_cadence(run.streams)
-    return [
-        _make(run.streams, run.pauses, k, lap.t_start_s, lap.t_end_s, lap.name, ok=ok)
-        for k, lap in enumerate(laps)
-    ]
+    return _spans(
+        run.streams, run.pauses, [(lap.t_start_s, lap.t_end_s) for lap in laps], [lap.name for lap in laps]
+    )
