@@ -9,17 +9,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from soleware.server.app import create_app
-from soleware.server.config import Settings
-
 PASSWORD = "correct horse battery"
 SHOE = "SW-L-0001+SW-R-0001"
-
-
-@pytest.fixture
-def client(database_url):
-    with TestClient(create_app(Settings(database_url=database_url))) as c:
-        yield c
 
 
 def sign_up(client: TestClient, email: str) -> dict[str, str]:

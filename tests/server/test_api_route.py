@@ -6,26 +6,6 @@ import json
 import math
 
 import pytest
-from fastapi.testclient import TestClient
-
-from soleware.server.app import create_app
-from soleware.server.config import Settings
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def client(database_url):
-    with TestClient(create_app(Settings(database_url=database_url))) as c:
-        yield c
-
-
-@pytest.fixture
-def ada(client):
-    r = client.post("/api/auth/signup", json={"email": "ada@example.com", "password": PASSWORD})
-    assert r.status_code == 201, r.text
-    r = client.post("/api/auth/signin", json={"email": "ada@example.com", "password": PASSWORD})
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def _body(run, route=None) -> dict:

@@ -15,7 +15,6 @@ import zlib
 from typing import Any
 
 import numpy as np
-import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -28,8 +27,6 @@ from soleware.runs.model import (
 )
 from soleware.runs.splits import MILE_M, splits
 from soleware.runs.storage.db import RunRow
-from soleware.server.app import create_app
-from soleware.server.config import Settings
 from soleware.server.routers.calibration import reference_out
 from soleware.server.routers.runs import _split
 from soleware.server.schemas import (
@@ -43,20 +40,6 @@ from soleware.server.schemas import (
 )
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def client(database_url):
-    with TestClient(create_app(Settings(database_url=database_url))) as c:
-        yield c
-
-
-@pytest.fixture
-def ada(client):
-    r = client.post("/api/auth/signup", json={"email": "ada@example.com", "password": PASSWORD})
-    assert r.status_code == 201, r.text
-    r = client.post("/api/auth/signin", json={"email": "ada@example.com", "password": PASSWORD})
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def _rounded(a: np.ndarray, resolution: float) -> list[float | None]:
