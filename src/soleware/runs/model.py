@@ -451,8 +451,8 @@ def unpack_strides(blob: bytes) -> list[Stride]:
     ]
 
 
-# Streams blob: b"SWST", uint8 version, uint8 column count, uint16 reserved, uint32 n; then zlib of the columns.
-# Version 1 (read only): t_s and distance_m as <f8, the other four as <f4. Version 2 (read only): raw LZMA2 of
+# Streams blob: b"SWST", uint8 version, uint8 column count, uint16 reserved, uint32 n; then the columns, compressed.
+# Version 1 (read only): zlib of t_s and distance_m as <f8, the other four as <f4. Version 2 (read only): raw LZMA2 of
 # integers at STREAM_RESOLUTION as byte planes; t_s and distance_m delta-coded; unknown values as -2**31.
 # Version 3 (written): the planes of version 2 in a Zstandard frame.
 _STREAM_MAGIC = b"SWST"
