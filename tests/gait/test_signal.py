@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from soleware.gait._signal import find_peaks
+from soleware.gait._signal import find_peaks, first_crossing, range_argmax, range_argmin, range_max
 
 
 def _signals() -> list[np.ndarray]:
@@ -53,3 +53,58 @@ def test_find_peaks_refuses_what_scipy_refuses() -> None:
         find_peaks(np.arange(10.0), distance=0.5)
     with pytest.raises(ValueError, match="1-D"):
         find_peaks(np.zeros((3, 3)))
+
+
+def _random_ranges(rng: np.random.Generator, n: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    lo = rng.integers(0, n - 1, size=count)
+    hi = lo + 1 + rng.integers(0, n - lo)
+    return lo, np.minimum(hi, n)
+
+
+@pytest.mark.parametrize("quantised", [False, True])
+def test_range_reductions_match_a_loop_over_the_ranges(quantised: bool) -> None:
+    """Overlapping and one-sample ranges, ties (quantised values) included: the first extreme, as numpy."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=400)
+    if quantised:
+        x = np.round(2 * x)
+    lo, hi = _random_ranges(rng, len(x), 300)
+    np.testing.assert_array_equal(range_max(x, lo, hi), [x[a:b].max() for a, b in zip(lo, hi, strict=True)])
+    np.testing.assert_array_equal(
+        range_argmax(x, lo, hi), [np.argmax(x[a:b]) for a, b in zip(lo, hi, strict=True)]
+    )
+    np.testing.assert_array_equal(
+        range_argmin(x, lo, hi), [np.argmin(x[a:b]) for a, b in zip(lo, hi, strict=True)]
+    )
+    assert len(range_argmax(x, lo[:0], hi[:0])) == 0
+
+
+def test_range_reductions_refuse_an_empty_range() -> None:
+    with pytest.raises(ValueError, match="at least one sample"):
+        range_max(np.arange(5.0), np.array([2]), np.array([2]))
+
+
+def _first_crossing_loop(y: np.ndarray, lo: int, hi: int, level: float) -> float:
+    hit = np.flatnonzero(y[lo:hi] - level >= 0)
+    if len(hit) == 0:
+        return float("nan")
+    m = lo + int(hit[0])
+    if m == lo:
+        return float(m)
+    y0, y1 = y[m - 1] - level, y[m] - level
+    return float(m - 1 + (y0 / (y0 - y1) if y0 != y1 else 1.0))
+
+
+def test_first_crossing_interpolates_between_the_samples_around_the_level() -> None:
+    rng = np.random.default_rng(5)
+    y = np.round(rng.normal(size=300), 1)
+    lo, hi = _random_ranges(rng, len(y), 200)
+    level = rng.normal(size=len(lo)) + 0.8
+    level[:20] = np.round(level[:20], 1)  # the level exactly on sample values
+    got = first_crossing(y, lo, hi, level)
+    want = [_first_crossing_loop(y, a, b, c) for a, b, c in zip(lo, hi, level, strict=True)]
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(got).any() and (got == lo).any()  # both edge cases met
+    np.testing.assert_array_equal(
+        first_crossing(np.array([0.0, 1.0, 3.0]), np.array([0]), np.array([3]), np.array([2.0])), [1.5]
+    )

@@ -7,7 +7,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["find_peaks", "moving_average", "repair_saturation", "runs_of_true", "samples", "window_mean"]
+__all__ = [
+    "find_peaks",
+    "first_crossing",
+    "moving_average",
+    "range_argmax",
+    "range_argmin",
+    "range_max",
+    "repair_saturation",
+    "runs_of_true",
+    "samples",
+    "window_mean",
+]
 
 
 def samples(duration_s: float, sample_rate_hz: float, *, minimum: int = 1) -> int:
@@ -134,3 +145,66 @@ def _keep_by_distance(peaks: np.ndarray, height: np.ndarray, distance: int) -> n
             keep[k] = False
             k += 1
     return np.array(keep, dtype=bool)
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The samples of the ranges ``[lo, hi)`` one after another: their indices, each range's first position in
+    them, and each range's length (every range must be non-empty)."""
+    lens = np.asarray(hi, dtype=np.intp) - lo
+    if np.any(lens <= 0):
+        raise ValueError("every range [lo, hi) must hold at least one sample")
+    starts = np.zeros(len(lens), dtype=np.intp)
+    np.cumsum(lens[:-1], out=starts[1:])
+    return np.arange(int(lens.sum())) - np.repeat(starts - lo, lens), starts, lens
+
+
+def range_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``x[lo[i]:hi[i]].max()`` for every (non-empty) range at once."""
+    if len(lo) == 0:
+        return np.zeros(0, dtype=x.dtype)
+    idx, starts, _ = _ranges(lo, hi)
+    return np.maximum.reduceat(x[idx], starts)
+
+
+def _range_arg(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+    if len(lo) == 0:
+        return np.zeros(0, dtype=np.intp)
+    idx, starts, lens = _ranges(lo, hi)
+    v = x[idx]
+    best = ufunc.reduceat(v, starts)
+    pos = np.where(v == np.repeat(best, lens), np.arange(len(v)), len(v))
+    return np.minimum.reduceat(pos, starts) - starts
+
+
+def range_argmax(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``np.argmax(x[lo[i]:hi[i]])`` (the first maximum, relative to ``lo``) for every non-empty range of a
+    signal without NaN."""
+    return _range_arg(x, lo, hi, np.maximum)
+
+
+def range_argmin(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``np.argmin(x[lo[i]:hi[i]])`` (the first minimum, relative to ``lo``) for every non-empty range of a
+    signal without NaN."""
+    return _range_arg(x, lo, hi, np.minimum)
+
+
+def first_crossing(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Per range ``[lo, hi)``, the fractional sample where ``y`` first reaches ``level`` (NaN where it does not).
+
+    Linear interpolation between the sample before and the first at or above the level; the range's first
+    sample itself when it is already there.
+    """
+    if len(lo) == 0:
+        return np.zeros(0)
+    idx, starts, lens = _ranges(lo, hi)
+    d = y[idx] - np.repeat(level, lens)
+    first = np.minimum.reduceat(np.where(d >= 0, np.arange(len(d)), len(d)), starts)
+    found = first < np.r_[starts[1:], len(d)]
+    m = np.where(found, first - starts + lo, lo)
+    before = np.maximum(m - 1, 0)
+    y0, y1 = y[before] - level, y[m] - level
+    same = y0 == y1
+    frac = np.where(same, 1.0, y0 / np.where(same, 1.0, y0 - y1))
+    out = np.where(m == lo, m.astype(float), (m - 1) + frac)
+    out[~found] = np.nan
+    return out

@@ -25,7 +25,14 @@ from typing import Self
 
 import numpy as np
 
-from soleware.gait._signal import moving_average, samples
+from soleware.gait._signal import (
+    first_crossing,
+    moving_average,
+    range_argmax,
+    range_argmin,
+    range_max,
+    samples,
+)
 
 __all__ = ["ContactEventDetection", "sagittal_axis"]
 
@@ -41,19 +48,6 @@ def sagittal_axis(gyr_rps: np.ndarray, up_sensor: np.ndarray) -> np.ndarray:
     up = np.asarray(up_sensor, float) / np.linalg.norm(up_sensor)
     axis = axis - axis.dot(up) * up
     return axis / max(float(np.linalg.norm(axis)), 1e-12)
-
-
-def _first_crossing(y: np.ndarray, lo: int, hi: int, level: float, *, falling: bool) -> float:
-    """Fractional sample where ``y`` first passes ``level`` in ``[lo, hi)`` (downwards if ``falling``)."""
-    seg = y[lo:hi] - level
-    hit = np.flatnonzero(seg < 0 if falling else seg >= 0)
-    if len(hit) == 0:
-        return float("nan")
-    m = lo + int(hit[0])
-    if m == lo:
-        return float(m)
-    y0, y1 = y[m - 1] - level, y[m] - level
-    return float(m - 1 + (y0 / (y0 - y1) if y0 != y1 else 1.0))
 
 
 class ContactEventDetection:
@@ -128,26 +122,26 @@ class ContactEventDetection:
         ic = np.full(len(k), np.nan)
         tc = np.full(len(k), np.nan)
         peaks = np.zeros(max(len(k) - 1, 0), dtype=int)
-        # Swings: between consecutive stances, plus one before the first and after the last (if in the data).
-        bounds = list(zip(k[:-1], k[1:], strict=True))
         if len(k):
+            # Swings: between consecutive stances, plus one before the first and after the last (if in the data).
             gap = int(np.median(np.diff(k))) if len(k) > 1 else samples(1.0, fs)
-            bounds = [(max(0, k[0] - gap), k[0])] + bounds + [(k[-1], min(n, k[-1] + gap))]
-        for s, (a, b) in enumerate(bounds):
-            if b - a < 3:
-                continue
-            p = a + int(np.argmax(g[a:b]))
-            if 0 < s < len(bounds) - 1:
-                peaks[s - 1] = p
-            if g[p] < self.swing_min_rps:
-                continue
-            if s > 0 and p > a:
-                j = a + int(np.argmin(g[a:p]))
-                top = float(dg[j:p].max())
-                tc[s - 1] = _first_crossing(dg, j, p, self.push_off_fraction * top, falling=False)
-            if s < len(bounds) - 1 and b > p:
-                top = float(jerk[p:b].max())
-                ic[s] = _first_crossing(jerk, p, b, self.impact_fraction * top, falling=False)
+            a = np.r_[max(0, k[0] - gap), k]
+            b = np.r_[k, min(n, k[-1] + gap)]
+            s = np.flatnonzero(b - a >= 3)
+            a, b = a[s], b[s]
+            p = a + range_argmax(g, a, b)
+            inner = (s > 0) & (s < len(k))
+            peaks[s[inner] - 1] = p[inner]
+            swing = g[p] >= self.swing_min_rps
+            # terminal contact: after the push-off's pitch-rate minimum, before the swing peak
+            to = swing & (s > 0) & (p > a)
+            j = a[to] + range_argmin(g, a[to], p[to])
+            level = self.push_off_fraction * range_max(dg, j, p[to])
+            tc[s[to] - 1] = first_crossing(dg, j, p[to], level)
+            # initial contact: between the swing peak and the stance
+            to = swing & (s < len(k)) & (b > p)
+            level = self.impact_fraction * range_max(jerk, p[to], b[to])
+            ic[s[to]] = first_crossing(jerk, p[to], b[to], level)
         self.initial_contact_ = ic
         self.terminal_contact_ = tc
         self.swing_peak_index_ = peaks
