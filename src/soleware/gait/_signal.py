@@ -13,6 +13,8 @@ __all__ = [
     "moving_average",
     "range_argmax",
     "range_argmin",
+    "range_first_above",
+    "range_last_above",
     "range_max",
     "repair_saturation",
     "runs_of_true",
@@ -207,4 +209,30 @@ def first_crossing(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: np.ndar
     frac = np.where(same, 1.0, y0 / np.where(same, 1.0, y0 - y1))
     out = np.where(m == lo, m.astype(float), (m - 1) + frac)
     out[~found] = np.nan
+    return out
+
+
+def range_first_above(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Per range ``[lo, hi)`` (may be empty), the first index where ``x > level``, else ``hi``."""
+    out = np.array(hi, dtype=np.intp, copy=True)
+    some = np.flatnonzero(np.asarray(hi) > lo)
+    if len(some):
+        idx, starts, _ = _ranges(lo[some], hi[some])
+        above = x[idx] > np.repeat(level[some], hi[some] - lo[some])
+        first = np.minimum.reduceat(np.where(above, np.arange(len(idx)), len(idx)), starts)
+        found = first < np.r_[starts[1:], len(idx)]
+        out[some[found]] = idx[first[found]]
+    return out
+
+
+def range_last_above(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Per range ``[lo, hi)`` (may be empty), the last index where ``x > level``, else ``lo - 1``."""
+    out = np.asarray(lo, dtype=np.intp) - 1
+    some = np.flatnonzero(np.asarray(hi) > lo)
+    if len(some):
+        idx, starts, _ = _ranges(lo[some], hi[some])
+        above = x[idx] > np.repeat(level[some], hi[some] - lo[some])
+        last = np.maximum.reduceat(np.where(above, np.arange(len(idx)), -1), starts)
+        found = last >= starts
+        out[some[found]] = idx[last[found]]
     return out

@@ -9,7 +9,7 @@ from typing import Self
 import numpy as np
 
 from soleware.gait import _quat as quat
-from soleware.gait._signal import moving_average, repair_saturation, samples, window_mean
+from soleware.gait._signal import moving_average, range_max, repair_saturation, samples, window_mean
 from soleware.gait.events import ContactEventDetection, sagittal_axis
 from soleware.gait.navigation import (
     StrideIntegration,
@@ -371,39 +371,37 @@ class GaitAnalysis:
         angles = _strike_angles_deg(
             nav.attitude_, nav.sample_index_, bounds, ic_all[1:], np.cross(left, up[1:]), scan
         )
-        for i in range(len(k) - 1):
-            a, b = int(k[i]), int(k[i + 1])
-            dur = float(t[b] - t[a])
+        impact = _impacts_mps2(acc_mag, k, ic_all[1:], fs)
+        t_k, t_ic, t_tc = t[k].tolist(), t_ic.tolist(), t_tc.tolist()
+        columns = (
+            length.tolist(),
+            angles.tolist(),
+            impact.tolist(),
+            moving_s.tolist(),
+            nav.clip_recovered_mps_.tolist(),
+        )
+        for i, (length_m, ang, impact_mps2, moved, recovered) in enumerate(zip(*columns, strict=True)):
+            dur = t_k[i + 1] - t_k[i]
             # Contact of the stance this stride starts from: its initial to its terminal contact.
-            contact = float(t_tc[i] - t_ic[i])
-            ic_end = ic_all[i + 1]
-            swing = float(t_ic[i + 1] - t_tc[i])
-            gait = Gait.RUN if np.isfinite(contact) and contact < self.run_duty_factor * dur else Gait.WALK
-            flight = max(0.0, 0.5 * dur - contact) if gait is Gait.RUN else 0.0
-            ang = float(angles[i])
-            if np.isfinite(ic_end) and a < ic_end < b:
-                j0 = int(ic_end)
-                impact = float(acc_mag[j0 : min(b, j0 + samples(0.05, fs)) + 1].max())
-            else:
-                w0 = max(a, b - samples(0.3, fs))
-                impact = float(acc_mag[w0:b].max()) if b > w0 else float(acc_mag[b])
+            contact = t_tc[i] - t_ic[i]
+            gait = Gait.RUN if math.isfinite(contact) and contact < self.run_duty_factor * dur else Gait.WALK
             strides.append(
                 Stride(
-                    t_start_s=float(t[a]),
-                    t_end_s=float(t[b]),
-                    length_m=float(length[i]),
-                    speed_mps=float(length[i] / dur) if dur > 0 else 0.0,
+                    t_start_s=t_k[i],
+                    t_end_s=t_k[i + 1],
+                    length_m=length_m,
+                    speed_mps=length_m / dur if dur > 0 else 0.0,
                     cadence_spm=120.0 / dur if dur > 0 else 0.0,
                     contact_time_s=contact,
-                    flight_time_s=flight,
+                    flight_time_s=max(0.0, 0.5 * dur - contact) if gait is Gait.RUN else 0.0,
                     strike_angle_deg=ang,
                     strike_type=strike_type(ang),
-                    impact_mps2=impact,
+                    impact_mps2=impact_mps2,
                     gait=gait,
-                    swing_time_s=swing,
-                    t_initial_contact_s=float(t_ic[i + 1]),
-                    moving_s=float(moving_s[i]),
-                    clip_recovered_mps=float(nav.clip_recovered_mps_[i]),
+                    swing_time_s=t_ic[i + 1] - t_tc[i],
+                    t_initial_contact_s=t_ic[i + 1],
+                    moving_s=moved,
+                    clip_recovered_mps=recovered,
                 )
             )
         traj = np.column_stack((t[nav.sample_index_], nav.position_m_))
@@ -436,6 +434,17 @@ def _clamped_window_mean(x: np.ndarray, index: np.ndarray, lo: np.ndarray, hi: n
     lo = np.where(empty, index, lo)
     hi = np.where(empty, index + 1, hi)
     return (csum[hi] - csum[lo]) / (hi - lo)[:, None]
+
+
+def _impacts_mps2(acc_mag: np.ndarray, k: np.ndarray, ic: np.ndarray, fs: float) -> np.ndarray:
+    """Per stride ``k[i]..k[i + 1]``, the peak specific force of its landing: over the 50 ms from its initial
+    contact ``ic[i]`` (fractional sample) where that lies inside the stride, else over its last 0.3 s."""
+    a, b = k[:-1], k[1:]
+    inside = np.isfinite(ic) & (a < ic) & (ic < b)
+    j0 = np.where(inside, ic, a).astype(int)
+    lo = np.where(inside, j0, np.maximum(a, b - samples(0.3, fs)))
+    hi = np.where(inside, np.minimum(b, j0 + samples(0.05, fs)) + 1, b)
+    return range_max(acc_mag, lo, hi)
 
 
 def _times_at(t: np.ndarray, x: np.ndarray) -> np.ndarray:

@@ -13,7 +13,14 @@ from typing import Self
 import numpy as np
 
 from soleware.gait import _quat as quat
-from soleware.gait._signal import find_peaks, moving_average, samples
+from soleware.gait._signal import (
+    find_peaks,
+    moving_average,
+    range_first_above,
+    range_last_above,
+    range_max,
+    samples,
+)
 from soleware.gait.vocabulary import GRAVITY_MPS2
 
 __all__ = ["AdaptiveStanceDetector", "local_stride_period_s", "stillness"]
@@ -117,16 +124,18 @@ class AdaptiveStanceDetector:
         # Keep one stance per swing: merge candidates with no swing between them into the quietest one.
         keep: list[int] = []
         peaks: list[float] = []
-        current = int(cand[0])
-        for nxt in cand[1:]:
-            between = float(e[current:nxt].max())
+        level_at = e[cand].tolist()
+        gap_max = range_max(e, cand[:-1], cand[1:]).tolist()  # e[current:nxt] is a run of these gaps
+        current, between = 0, -np.inf
+        for nxt in range(1, len(cand)):
+            between = max(between, gap_max[nxt - 1])
             if between >= self.swing_min_rps:
-                keep.append(current)
+                keep.append(int(cand[current]))
                 peaks.append(between)
-                current = int(nxt)
-            elif e[nxt] < e[current]:
-                current = int(nxt)
-        keep.append(current)
+                current, between = nxt, -np.inf
+            elif level_at[nxt] < level_at[current]:
+                current, between = nxt, -np.inf
+        keep.append(int(cand[current]))
         peaks.append(peaks[-1] if peaks else float(e.max()))
         stance = np.array(keep, dtype=int)
         swing = np.array(peaks)
@@ -159,20 +168,16 @@ class AdaptiveStanceDetector:
             level / (self.stance_max_ratio * np.minimum(np.r_[swing[:1], swing[:-1]], swing)),
         )
         # Still interval around each stance's quietest instant.
-        intervals = np.empty((len(stance), 2), dtype=int)
-        mask = np.zeros(n, dtype=bool)
-        for i, k in enumerate(stance):
-            prev_peak = swing[i - 1] if i > 0 else swing[i]
-            span = min(swing[i], prev_peak) - e[k]
-            thr = min(e[k] + self.still_fraction * max(span, 0.0), max(self.still_max_rps, e[k]))
-            lim_lo = stance[i - 1] if i > 0 else 0
-            loud = np.flatnonzero(e[lim_lo:k] > thr)
-            lo = lim_lo + int(loud[-1]) + 1 if len(loud) else lim_lo
-            lim_hi = stance[i + 1] if i + 1 < len(stance) else n
-            loud = np.flatnonzero(e[k + 1 : lim_hi] > thr)
-            hi = k + 1 + int(loud[0]) if len(loud) else lim_hi
-            intervals[i] = (lo, hi)
-            mask[lo:hi] = True
+        quiet = e[stance]
+        span = np.minimum(swing, np.r_[swing[:1], swing[:-1]]) - quiet
+        thr = np.minimum(
+            quiet + self.still_fraction * np.maximum(span, 0.0), np.maximum(self.still_max_rps, quiet)
+        )
+        lo = 1 + range_last_above(e, np.r_[0, stance[:-1]], stance, thr)
+        hi = range_first_above(e, stance + 1, np.r_[stance[1:], n], thr)
+        intervals = np.column_stack((lo, hi)).astype(int)
+        edges = np.bincount(lo, minlength=n + 1) - np.bincount(hi, minlength=n + 1)
+        mask = np.cumsum(edges[:n]) > 0
         self.stance_index_ = stance
         self.still_intervals_ = intervals
         self.swing_peak_rps_ = swing
@@ -187,17 +192,24 @@ class AdaptiveStanceDetector:
             return stance, swing
         period = local_stride_period_s(e, fs, min_stride_s=self.min_stride_s)
         keep = np.ones(len(stance), dtype=bool)
-        peaks = swing.copy()
+        peaks = swing.tolist()
+        at, level, limit = (
+            stance.tolist(),
+            e[stance].tolist(),
+            (self.half_stride_fraction * period[stance]).tolist(),
+        )
         for i in range(1, len(stance) - 1):
             p = i - 1
             while p > 0 and not keep[p]:
                 p -= 1
-            k, kp, kn = stance[i], stance[p], stance[i + 1]
-            limit = self.half_stride_fraction * period[k]
-            if (k - kp) / fs < limit and (kn - k) / fs < limit and e[k] > 1.5 * max(e[kp], e[kn]):
+            if (
+                (at[i] - at[p]) / fs < limit[i]
+                and (at[i + 1] - at[i]) / fs < limit[i]
+                and level[i] > 1.5 * max(level[p], level[i + 1])
+            ):
                 keep[i] = False
                 peaks[p] = max(peaks[p], peaks[i])
-        return stance[keep], peaks[keep]
+        return stance[keep], np.array(peaks)[keep]
 
 
 #: stances on each side whose quiet levels judge a candidate (a window of a stream has them all only later)
