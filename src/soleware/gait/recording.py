@@ -292,7 +292,14 @@ def _read_table(csv_path: Path, warnings: list[str]) -> tuple[np.ndarray, np.nda
     lines = text.rstrip("\x00 \t\r\n").splitlines()
     header = _read_header(csv_path, lines[0] if lines else "")
     table, line_no = _read_body(csv_path, lines[1:], header, warnings)
-    return table[:, [header.index(name) for name in CSV_COLUMNS]], line_no
+    return _in_csv_order(table, header), line_no
+
+
+def _in_csv_order(table: np.ndarray, header: list[str]) -> np.ndarray:
+    """The table's columns in CSV_COLUMNS order (no copy when the file has that order already)."""
+    if tuple(header) == CSV_COLUMNS:
+        return table
+    return table[:, [header.index(name) for name in CSV_COLUMNS]]
 
 
 def _read_plain(csv_path: Path, raw: bytes) -> tuple[np.ndarray, np.ndarray] | None:
@@ -330,7 +337,7 @@ def _read_plain(csv_path: Path, raw: bytes) -> tuple[np.ndarray, np.ndarray] | N
         return None
     if len(table) != rows:
         return None
-    return table[:, [header.index(name) for name in CSV_COLUMNS]], np.arange(2, len(table) + 2)
+    return _in_csv_order(table, header), np.arange(2, len(table) + 2)
 
 
 def _read_header(csv_path: Path, line: str) -> list[str]:
