@@ -12,8 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from soleware.cli._app import app
-from soleware.cli._json import dumps
-from soleware.gait.evaluation import REFERENCE_KINDS, evaluate_folder
 from soleware.gait.pipeline import GaitAnalysis
 from soleware.gait.recording import RecordingError, load_recording, sample_recording_path
 from soleware.gait.vocabulary import Gait, StrikeType
@@ -46,6 +44,8 @@ def analyze(
     ga = GaitAnalysis().analyze(rec)
     s = ga.summary_
     if as_json:
+        from soleware.cli._json import dumps
+
         out = {
             "recording": str(path),
             "distance_m": s.distance_m,
@@ -104,6 +104,8 @@ def eval_(
     ] = None,
 ) -> None:
     """Errors against ground truth for every recording of a folder, and their aggregate."""
+    from soleware.gait.evaluation import REFERENCE_KINDS, evaluate_folder
+
     if not folder.is_dir():
         Console(stderr=True).print(f"[red]error:[/red] {folder}: not a folder")
         raise typer.Exit(2)

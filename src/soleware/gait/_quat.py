@@ -98,10 +98,17 @@ def cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Rotate vectors ``v`` by quaternions ``q`` (sensor → navigation frame)."""
-    qv = q[..., :3]
-    w = q[..., 3:4]
-    t = 2.0 * cross(qv, v)
-    return v + w * t + cross(qv, t)
+    qx, qy, qz, qw = _components(q)
+    vx, vy, vz = _components(v)
+    # v + w t + q_v × t with t = 2 q_v × v, written out per component
+    tx = 2.0 * (qy * vz - qz * vy)
+    ty = 2.0 * (qz * vx - qx * vz)
+    tz = 2.0 * (qx * vy - qy * vx)
+    out = np.empty(np.broadcast_shapes(np.shape(q)[:-1] + (3,), np.shape(v)))
+    out[..., 0] = vx + qw * tx + (qy * tz - qz * ty)
+    out[..., 1] = vy + qw * ty + (qz * tx - qx * tz)
+    out[..., 2] = vz + qw * tz + (qx * ty - qy * tx)
+    return out
 
 
 def cumulative_product(increments: np.ndarray, *, block: int | None = None) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import os
 import re
@@ -300,6 +299,8 @@ def evaluate_folder(folder: str | Path, *, jobs: int | None = None) -> list[Eval
     if jobs <= 1:
         results = [_evaluate_path(p) for p in paths]
     else:
+        import concurrent.futures  # here: every command that imports the gait engine would pay for it
+
         with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
             results = list(pool.map(_evaluate_path, paths, chunksize=1))
     return [r for r in results if r is not None]

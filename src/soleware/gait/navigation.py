@@ -160,12 +160,13 @@ def _spread(weight: np.ndarray, first: np.ndarray, last: np.ndarray, fallback: n
 
 
 def _landing_step(
-    moving_dt: np.ndarray, first: np.ndarray, sid: np.ndarray, fallback: np.ndarray, *, max_moving_s: float
-) -> np.ndarray:
-    """Per stride, 0 up to its last moving sample and 1 from there on (where the foot has come to rest).
+    moving_dt: np.ndarray, first: np.ndarray, sid: np.ndarray, *, max_moving_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per stride, 0 up to its last moving sample and 1 from there on (where the foot has come to rest), and per
+    point whether its stride has such a step.
 
     ``moving_dt`` is each integrated point's moving time (s, 0 where still). A stride without a moving sample,
-    or moving for longer than ``max_moving_s`` in all, keeps ``fallback``.
+    or moving for longer than ``max_moving_s`` in all, has none.
     """
     pos = np.arange(len(moving_dt))
     is_moving = moving_dt > 0
@@ -173,7 +174,7 @@ def _landing_step(
     last_moving = np.maximum.reduceat(np.where(is_moving, pos, -1), first)
     moved_s = np.add.reduceat(moving_dt, first)
     use = ((last_moving >= 0) & (moved_s <= max_moving_s))[sid]
-    return np.where(use, (pos > last_moving[sid]).astype(float), fallback)
+    return (pos > last_moving[sid]).astype(float), use
 
 
 def _clip_bound(y: np.ndarray) -> np.ndarray | float:
@@ -359,9 +360,9 @@ class StrideIntegration:
         # factors are combined per stride, so only two products run over every sample.
         start_q = quat.multiply(tilt_quaternion(up0), quat.conjugate(big_q[starts]))
         frac = (t_s[idx] - t_s[starts][sid]) / np.maximum(t_s[ends] - t_s[starts], 1e-9)[sid]
-        vel_frac = (
-            frac if moving is None else _spread(np.asarray(moving, float)[idx] * dt[idx], first, last, frac)
-        )
+        dts = dt[idx]
+        moving_dt = None if moving is None else np.asarray(moving, float)[idx] * dts
+        vel_frac = frac if moving_dt is None else _spread(moving_dt, first, last, frac)
         end_q = quat.multiply(start_q, big_q[ends])
         err = np.zeros((n_str, 3))
         if self.spread_tilt_error:
@@ -372,16 +373,19 @@ class StrideIntegration:
         yaw_q = _yaw_quaternion(yaw)
         q = quat.multiply(quat.multiply(yaw_q, start_q)[sid], big_q[idx])
         if self.spread_tilt_error:
-            turned = quat.norm(gyr_rps[idx]) * dt[idx]
-            tilt_frac = _spread(turned, first, last, frac)
-            if self.tilt_error_at_landing and moving is not None:
-                moving_dt = np.asarray(moving, float)[idx] * dt[idx]
-                tilt_frac = _landing_step(moving_dt, first, sid, tilt_frac, max_moving_s=self.max_moving_s)
+            landing, has_landing = np.zeros(0), np.zeros(len(idx), dtype=bool)
+            if self.tilt_error_at_landing and moving_dt is not None:
+                landing, has_landing = _landing_step(moving_dt, first, sid, max_moving_s=self.max_moving_s)
+            if has_landing.all():
+                tilt_frac = landing
+            else:  # by angle turned
+                tilt_frac = _spread(quat.norm(gyr_rps[idx]) * dts, first, last, frac)
+                if len(landing):
+                    tilt_frac = np.where(has_landing, landing, tilt_frac)
             q = quat.multiply(quat.from_rotvec(tilt_frac[:, None] * quat.rotate(yaw_q, err)[sid]), q)
 
         acc_nav = quat.rotate(q, acc_mps2[idx])
         acc_nav[:, 2] -= gravity_mps2
-        dts = dt[idx]
         dts[first] = 0.0
         step = np.zeros_like(acc_nav)
         step[1:] = 0.5 * (acc_nav[1:] + acc_nav[:-1]) * dts[1:, None]
