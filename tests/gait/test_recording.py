@@ -591,3 +591,15 @@ def test_a_chip_range_in_other_units_is_refused_with_the_unit_named(
     assert (
         str(tmp_path / "r.json") in message and key in message and hint in message and repr(value) in message
     )
+
+
+@pytest.mark.parametrize("width", [60, 30_000])  # rows sorted at once; one by one past the memory bound
+def test_range_median_is_numpys_median_of_each_range(width: int) -> None:
+    from soleware.gait.recording import _range_median
+
+    rng = np.random.default_rng(3)
+    x = np.round(rng.normal(size=60_000), 2)  # ties
+    lo = rng.integers(0, len(x) - width, size=200)
+    hi = lo + rng.integers(1, width, size=200)  # odd and even lengths, single samples
+    want = [np.median(x[a:b]) for a, b in zip(lo, hi, strict=True)]
+    np.testing.assert_array_equal(_range_median(x, lo, hi), want)

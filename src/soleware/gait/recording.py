@@ -36,6 +36,7 @@ from warnings import catch_warnings, simplefilter
 
 import numpy as np
 
+from soleware.gait._signal import range_argmax
 from soleware.gait.vocabulary import FULL_SCALE_TOL, GRAVITY_MPS2
 
 __all__ = [
@@ -532,18 +533,28 @@ def _find_gaps(t: np.ndarray, period_s: float) -> list[tuple[int, float]]:
     lag = t - period_s * np.arange(len(t))
     # neighbouring suspects (one gap whose time jitter spread over two intervals) are judged together
     split = np.flatnonzero(np.diff(suspects) > 2) + 1
-    groups = np.split(suspects, split)
+    first, last = suspects[np.r_[0, split]], suspects[np.r_[split - 1, len(suspects) - 1]]
     window = max(3, round(0.25 / period_s))
-    gaps = []
-    for k, group in enumerate(groups):
-        first, last = int(group[0]), int(group[-1])
-        lo = max(first - window + 1, int(groups[k - 1][-1]) + 1 if k else 0)
-        hi = min(last + 1 + window, int(groups[k + 1][0]) + 1 if k + 1 < len(groups) else len(t))
-        missing_s = float(np.median(lag[last + 1 : hi]) - np.median(lag[lo : first + 1]))
-        if missing_s > 0.5 * period_s:
-            where = first + int(np.argmax(dt[first : last + 1]))
-            gaps.append((where, missing_s))
-    return gaps
+    lo = np.maximum(first - window + 1, np.r_[0, last[:-1] + 1])
+    hi = np.minimum(last + 1 + window, np.r_[first[1:] + 1, len(t)])
+    missing_s = _range_median(lag, last + 1, hi) - _range_median(lag, lo, first + 1)
+    where = first + range_argmax(dt, first, last + 1)
+    gap = missing_s > 0.5 * period_s
+    return list(zip(where[gap].tolist(), missing_s[gap].tolist(), strict=True))
+
+
+def _range_median(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``np.median(x[lo[i]:hi[i]])`` for every (non-empty) range: each range sorted in a row of its own (one by one
+    where those rows would take much memory)."""
+    lens = hi - lo
+    if int(lens.max()) * len(lo) > 4_000_000:
+        return np.array([np.median(x[a:b]) for a, b in zip(lo, hi, strict=True)])
+    cols = np.arange(int(lens.max()))
+    rows = np.where(cols < lens[:, None], x[np.minimum(lo[:, None] + cols, len(x) - 1)], np.inf)
+    rows.sort(axis=1)
+    at = np.arange(len(lo))
+    # np.median's mean of the middle one or two values
+    return (rows[at, (lens - 1) // 2] + rows[at, lens // 2]) / 2
 
 
 def _repair_gaps(
@@ -628,12 +639,12 @@ def _clipped(
     n = len(x)
     out = np.zeros(n, dtype=bool)
     for sign in (1.0, -1.0):
-        y = sign * x
+        y = x if sign > 0 else -x
         top = float(y.max())
         if top < min_level:
             continue
         at_top = y == top
-        pairs = np.flatnonzero(at_top[:-1] & at_top[1:])
+        pairs = np.flatnonzero(at_top[:-1] & at_top[1:]) if np.count_nonzero(at_top) > 1 else []
         for i in pairs:
             s = i
             while s > 0 and at_top[s - 1]:
@@ -644,11 +655,15 @@ def _clipped(
             into = s >= 2 and top - y[s - 1] >= y[s - 1] - y[s - 2] > 0
             out_of = e + 1 < n and top - y[e] >= y[e] - y[e + 1] > 0
             if into or out_of:
-                out |= sign * x == top
+                out |= at_top
                 break
-        inside = np.concatenate(([False], y >= (1.0 - band) * top, [False]))
-        change = np.flatnonzero(inside[1:] != inside[:-1])
-        for s, e in zip(change[::2], change[1::2], strict=True):
+        # the runs of samples within ``band`` of the top
+        inside = np.flatnonzero(y >= (1.0 - band) * top)
+        if not len(inside):  # a negative top lies below its band
+            continue
+        breaks = np.flatnonzero(np.diff(inside) > 1)
+        run_starts, run_ends = inside[np.r_[0, breaks + 1]], inside[np.r_[breaks, len(inside) - 1]] + 1
+        for s, e in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
             k = s + int(np.argmax(y[s:e]))
             level = y[k] - flat * top
             p, q = k, k + 1
