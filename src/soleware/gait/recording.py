@@ -644,7 +644,7 @@ def _clipped(
         if top < min_level:
             continue
         at_top = y == top
-        pairs = np.flatnonzero(at_top[:-1] & at_top[1:]) if np.count_nonzero(at_top) > 1 else []
+        pairs = np.flatnonzero(at_top[:-1] & at_top[1:]) if np.count_nonzero(at_top) > 1 else np.zeros(0, int)
         for i in pairs:
             s = i
             while s > 0 and at_top[s - 1]:
