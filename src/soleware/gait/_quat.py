@@ -135,7 +135,6 @@ def cumulative_product(increments: np.ndarray, *, block: int | None = None) -> n
     c = np.ascontiguousarray(x.reshape(nb, block, 4).transpose(2, 1, 0))
     for j in range(1, block):
         c[:, j] = _product(c[:, j - 1], c[:, j])
-    x = np.ascontiguousarray(c.transpose(2, 1, 0))
-    before = cumulative_product(x[:, -1], block=block)
-    x[1:] = multiply(before[:-1, None, :], x[1:])
-    return normalize(x.reshape(-1, 4)[:n])
+    before = cumulative_product(c[:, -1].T, block=block)
+    c[:, :, 1:] = _product(np.ascontiguousarray(before[:-1].T)[:, None, :], c[:, :, 1:])
+    return normalize(c.transpose(2, 1, 0).reshape(-1, 4)[:n])
