@@ -418,6 +418,8 @@ def _drop_bad_rows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Refuse mostly-NaN/inf columns; treat the rows that have NaN/inf as missing samples."""
     finite = np.isfinite(data)
+    if len(data) and finite.all():
+        return data, line_no
     bad_fraction = 1.0 - finite.mean(axis=0)
     bad_cols = [
         f"{name} ({frac:.0%})"

@@ -190,23 +190,20 @@ class AdaptiveStanceDetector:
         """Remove candidates that split one stride into two halves shorter than the local stride period allows."""
         if len(stance) < 3:
             return stance, swing
-        period = local_stride_period_s(e, fs, min_stride_s=self.min_stride_s)
         keep = np.ones(len(stance), dtype=bool)
         peaks = swing.tolist()
-        at, level, limit = (
-            stance.tolist(),
-            e[stance].tolist(),
-            (self.half_stride_fraction * period[stance]).tolist(),
-        )
+        at, level = stance.tolist(), e[stance].tolist()
+        limit: list[float] = []  # the stride period is estimated once a candidate is loud enough to need it
         for i in range(1, len(stance) - 1):
             p = i - 1
             while p > 0 and not keep[p]:
                 p -= 1
-            if (
-                (at[i] - at[p]) / fs < limit[i]
-                and (at[i + 1] - at[i]) / fs < limit[i]
-                and level[i] > 1.5 * max(level[p], level[i + 1])
-            ):
+            if level[i] <= 1.5 * max(level[p], level[i + 1]):
+                continue
+            if not limit:
+                period = local_stride_period_s(e, fs, min_stride_s=self.min_stride_s)
+                limit = (self.half_stride_fraction * period[stance]).tolist()
+            if (at[i] - at[p]) / fs < limit[i] and (at[i + 1] - at[i]) / fs < limit[i]:
                 keep[i] = False
                 peaks[p] = max(peaks[p], peaks[i])
         return stance[keep], np.array(peaks)[keep]
