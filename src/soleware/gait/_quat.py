@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "components",
     "conjugate",
     "cross",
     "cumulative_product",
@@ -15,18 +16,23 @@ __all__ = [
     "multiply",
     "norm",
     "normalize",
+    "product",
     "rotate",
+    "rotated",
     "to_rotvec",
 ]
 
 
-def _components(x: np.ndarray) -> np.ndarray:
-    """The last axis first, each component contiguous: numpy's loops run several times faster on those than on
-    the strided columns of an (n, 4) array (the arithmetic, and so every result bit, is the same)."""
+def components(x: np.ndarray) -> np.ndarray:
+    """The last axis first, each component contiguous: the form :func:`product` and :func:`rotated` take.
+
+    numpy's loops run several times faster on those than on the strided columns of an (n, 4) array (the
+    arithmetic, and so every result bit, is the same).
+    """
     return np.ascontiguousarray(np.moveaxis(np.asarray(x, dtype=float), -1, 0))
 
 
-def _product(
+def product(
     p: tuple[np.ndarray, ...] | np.ndarray, q: tuple[np.ndarray, ...] | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Hamilton product of quaternions given by their components (x, y, z, w)."""
@@ -43,7 +49,7 @@ def _product(
 def multiply(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Hamilton product ``p ⊗ q`` of quaternion arrays (broadcasting over leading axes)."""
     out = np.empty(np.broadcast_shapes(np.shape(p), np.shape(q)))
-    for i, c in enumerate(_product(_components(p), _components(q))):
+    for i, c in enumerate(product(components(p), components(q))):
         out[..., i] = c
     return out
 
@@ -87,8 +93,8 @@ def norm(v: np.ndarray, *, keepdims: bool = False) -> np.ndarray:
 
 def cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Cross product over the last axis (broadcasting), without ``np.cross``'s axis shuffling."""
-    ux, uy, uz = _components(u)
-    vx, vy, vz = _components(v)
+    ux, uy, uz = components(u)
+    vx, vy, vz = components(v)
     out = np.empty(np.broadcast_shapes(np.shape(u), np.shape(v)))
     out[..., 0] = uy * vz - uz * vy
     out[..., 1] = uz * vx - ux * vz
@@ -98,17 +104,27 @@ def cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Rotate vectors ``v`` by quaternions ``q`` (sensor → navigation frame)."""
-    qx, qy, qz, qw = _components(q)
-    vx, vy, vz = _components(v)
+    out = np.empty(np.broadcast_shapes(np.shape(q)[:-1] + (3,), np.shape(v)))
+    for i, c in enumerate(rotated(components(q), components(v))):
+        out[..., i] = c
+    return out
+
+
+def rotated(
+    q: tuple[np.ndarray, ...] | np.ndarray, v: tuple[np.ndarray, ...] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`rotate` of quaternions and vectors given by their components."""
+    qx, qy, qz, qw = q
+    vx, vy, vz = v
     # v + w t + q_v × t with t = 2 q_v × v, written out per component
     tx = 2.0 * (qy * vz - qz * vy)
     ty = 2.0 * (qz * vx - qx * vz)
     tz = 2.0 * (qx * vy - qy * vx)
-    out = np.empty(np.broadcast_shapes(np.shape(q)[:-1] + (3,), np.shape(v)))
-    out[..., 0] = vx + qw * tx + (qy * tz - qz * ty)
-    out[..., 1] = vy + qw * ty + (qz * tx - qx * tz)
-    out[..., 2] = vz + qw * tz + (qx * ty - qy * tx)
-    return out
+    return (
+        vx + qw * tx + (qy * tz - qz * ty),
+        vy + qw * ty + (qz * tx - qx * tz),
+        vz + qw * tz + (qx * ty - qy * tx),
+    )
 
 
 def cumulative_product(increments: np.ndarray, *, block: int | None = None) -> np.ndarray:
@@ -134,7 +150,7 @@ def cumulative_product(increments: np.ndarray, *, block: int | None = None) -> n
     # components × position in block × block: each step below runs down all blocks on contiguous rows
     c = np.ascontiguousarray(x.reshape(nb, block, 4).transpose(2, 1, 0))
     for j in range(1, block):
-        c[:, j] = _product(c[:, j - 1], c[:, j])
+        c[:, j] = product(c[:, j - 1], c[:, j])
     before = cumulative_product(c[:, -1].T, block=block)
-    c[:, :, 1:] = _product(np.ascontiguousarray(before[:-1].T)[:, None, :], c[:, :, 1:])
+    c[:, :, 1:] = product(np.ascontiguousarray(before[:-1].T)[:, None, :], c[:, :, 1:])
     return normalize(c.transpose(2, 1, 0).reshape(-1, 4)[:n])

@@ -371,7 +371,10 @@ class StrideIntegration:
         yaw_change = yaw_of(end_q)
         yaw = np.concatenate(([0.0], np.cumsum(yaw_change)[:-1]))
         yaw_q = _yaw_quaternion(yaw)
-        q = quat.multiply(quat.multiply(yaw_q, start_q)[sid], big_q[idx])
+        # the per-sample chain in components (contiguous rows): q = correction ⊗ yaw ⊗ tilt(start) ⊗ scan
+        q_parts = quat.product(
+            quat.components(quat.multiply(yaw_q, start_q))[:, sid], quat.components(big_q)[:, idx]
+        )
         if self.spread_tilt_error:
             landing, has_landing = np.zeros(0), np.zeros(len(idx), dtype=bool)
             if self.tilt_error_at_landing and moving_dt is not None:
@@ -382,9 +385,10 @@ class StrideIntegration:
                 tilt_frac = _spread(quat.norm(gyr_rps[idx]) * dts, first, last, frac)
                 if len(landing):
                     tilt_frac = np.where(has_landing, landing, tilt_frac)
-            q = quat.multiply(quat.from_rotvec(tilt_frac[:, None] * quat.rotate(yaw_q, err)[sid]), q)
-
-        acc_nav = quat.rotate(q, acc_mps2[idx])
+            correction = quat.from_rotvec(tilt_frac[:, None] * quat.rotate(yaw_q, err)[sid])
+            q_parts = quat.product(quat.components(correction), q_parts)
+        q = np.stack(q_parts, axis=-1)
+        acc_nav = np.stack(quat.rotated(q_parts, quat.components(acc_mps2)[:, idx]), axis=-1)
         acc_nav[:, 2] -= gravity_mps2
         dts[first] = 0.0
         step = np.zeros_like(acc_nav)
