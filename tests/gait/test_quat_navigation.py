@@ -27,6 +27,17 @@ def test_cumulative_product_matches_sequential_composition() -> None:
     assert np.allclose(np.abs(np.sum(scan[-1] * ref.as_quat())), 1.0, atol=1e-9)
 
 
+def test_cumulative_product_of_a_long_scan_matches_step_by_step_products() -> None:
+    """Blocks of 32 with a partial last block, their totals scanned in blocks of 16 and those in a plain loop."""
+    inc = quat.from_rotvec(np.random.default_rng(8).normal(size=(20_011, 3)) * 0.05)
+    scan = quat.cumulative_product(inc)
+    ref = np.empty_like(inc)
+    ref[0] = inc[0]
+    for i in range(1, len(inc)):
+        ref[i] = quat.multiply(ref[i - 1], inc[i])
+    assert np.allclose(scan, ref, atol=1e-9)
+
+
 def test_rotvec_round_trip_and_rotate_agree_with_scipy() -> None:
     rv = np.random.default_rng(1).normal(size=(50, 3))
     rv = rv / np.linalg.norm(rv, axis=1, keepdims=True) * np.linspace(0, 3, 50)[:, None]
@@ -34,6 +45,27 @@ def test_rotvec_round_trip_and_rotate_agree_with_scipy() -> None:
     assert np.allclose(quat.to_rotvec(q), rv, atol=1e-9)
     v = np.random.default_rng(2).normal(size=(50, 3))
     assert np.allclose(quat.rotate(q, v), Rotation.from_rotvec(rv).apply(v))
+
+
+def test_quaternion_algebra_agrees_with_scipy_and_broadcasts() -> None:
+    """Products and rotations (by rows, by components, one quaternion against many) as scipy composes them."""
+    rng = np.random.default_rng(4)
+    p, q = Rotation.random(40, random_state=5), Rotation.random(40, random_state=6)
+    v = rng.normal(size=(40, 3))
+    assert np.allclose(
+        np.abs(np.sum(quat.multiply(p.as_quat(), q.as_quat()) * (p * q).as_quat(), axis=1)), 1.0
+    )
+    assert np.allclose(
+        quat.multiply(p.as_quat()[0], q.as_quat()), quat.multiply(p.as_quat()[[0] * 40], q.as_quat())
+    )
+    assert np.allclose(quat.rotate(p.as_quat(), v), p.apply(v))
+    assert np.allclose(quat.rotate(p.as_quat()[3], v), p[3].apply(v))
+    # the component forms are the same arithmetic, bit for bit
+    parts = quat.product(quat.components(p.as_quat()), quat.components(q.as_quat()))
+    assert np.array_equal(np.stack(parts, axis=-1), quat.multiply(p.as_quat(), q.as_quat()))
+    turned = quat.rotated(quat.components(p.as_quat()), quat.components(v))
+    assert np.array_equal(np.stack(turned, axis=-1), quat.rotate(p.as_quat(), v))
+    assert np.allclose(quat.cross(v, v[::-1]), np.cross(v, v[::-1]))
 
 
 def test_tilt_quaternion_takes_up_to_z_and_keeps_no_yaw() -> None:
