@@ -603,3 +603,38 @@ def test_range_median_is_numpys_median_of_each_range(width: int) -> None:
     hi = lo + rng.integers(1, width, size=200)  # odd and even lengths, single samples
     want = [np.median(x[a:b]) for a, b in zip(lo, hi, strict=True)]
     np.testing.assert_array_equal(_range_median(x, lo, hi), want)
+
+
+def _find_gaps_one_by_one(t: np.ndarray, period_s: float) -> list[tuple[int, float]]:
+    """The gap finder as first written, one suspect group at a time (the reference for the vectorised one)."""
+    dt = np.diff(t)
+    suspects = np.flatnonzero(dt > 1.5 * period_s)
+    if not suspects.size:
+        return []
+    lag = t - period_s * np.arange(len(t))
+    groups = np.split(suspects, np.flatnonzero(np.diff(suspects) > 2) + 1)
+    window = max(3, round(0.25 / period_s))
+    gaps = []
+    for k, group in enumerate(groups):
+        first, last = int(group[0]), int(group[-1])
+        lo = max(first - window + 1, int(groups[k - 1][-1]) + 1 if k else 0)
+        hi = min(last + 1 + window, int(groups[k + 1][0]) + 1 if k + 1 < len(groups) else len(t))
+        missing_s = float(np.median(lag[last + 1 : hi]) - np.median(lag[lo : first + 1]))
+        if missing_s > 0.5 * period_s:
+            gaps.append((first + int(np.argmax(dt[first : last + 1])), missing_s))
+    return gaps
+
+
+def test_gaps_are_found_as_one_suspect_at_a_time_would() -> None:
+    """Jitter, gaps next to each other, at the ends and a tenth of a second apart, in exactly the same figures."""
+    from soleware.gait.recording import _find_gaps
+
+    rng = np.random.default_rng(9)
+    grid = np.arange(20_000) * 0.005
+    t = np.delete(grid, np.r_[1, 2, rng.choice(np.arange(5, 19_990), size=400, replace=False), 19_998])
+    t = t + rng.normal(scale=0.0008, size=len(t))
+    t[rng.integers(0, len(t), size=300)] += 0.004  # late samples: suspects that are no gaps
+    t = np.sort(t)
+    found = _find_gaps(t, 0.005)
+    assert len(found) > 300
+    assert found == _find_gaps_one_by_one(t, 0.005)
