@@ -27,6 +27,7 @@ import numpy as np
 
 from soleware.gait._signal import (
     first_crossing,
+    median,
     moving_average,
     range_argmax,
     range_argmin,
@@ -124,7 +125,7 @@ class ContactEventDetection:
         peaks = np.zeros(max(len(k) - 1, 0), dtype=int)
         if len(k):
             # Swings: between consecutive stances, plus one before the first and after the last (if in the data).
-            gap = int(np.median(np.diff(k))) if len(k) > 1 else samples(1.0, fs)
+            gap = int(median(np.diff(k))) if len(k) > 1 else samples(1.0, fs)
             a = np.r_[max(0, k[0] - gap), k]
             b = np.r_[k, min(n, k[-1] + gap)]
             s = np.flatnonzero(b - a >= 3)

@@ -19,7 +19,7 @@ from typing import Self
 import numpy as np
 
 from soleware.gait import _quat as quat
-from soleware.gait._signal import runs_of_true, window_mean
+from soleware.gait._signal import median, runs_of_true, window_mean
 from soleware.gait.vocabulary import FULL_SCALE_TOL, GRAVITY_MPS2
 
 __all__ = [
@@ -346,7 +346,7 @@ class StrideIntegration:
         dt = np.diff(t_s, prepend=t_s[0])
         big_q = attitude_scan(t_s, gyr_rps) if scan is None else scan
 
-        half = max(1, int(round(self.gravity_window_s / np.median(np.diff(t_s)))))
+        half = max(1, int(round(self.gravity_window_s / median(np.diff(t_s)))))
 
         lengths = ends - starts + 1
         sid = np.repeat(np.arange(n_str), lengths)

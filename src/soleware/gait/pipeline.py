@@ -9,7 +9,7 @@ from typing import Self
 import numpy as np
 
 from soleware.gait import _quat as quat
-from soleware.gait._signal import moving_average, range_max, repair_saturation, samples, window_mean
+from soleware.gait._signal import median, moving_average, range_max, repair_saturation, samples, window_mean
 from soleware.gait.events import ContactEventDetection, sagittal_axis
 from soleware.gait.navigation import (
     StrideIntegration,
@@ -305,7 +305,7 @@ class GaitAnalysis:
                 self.final_until_s_ = float(t[a])
                 break
             starts.append(int(a))
-            self.rest_biases_.append((float(t[a]), np.median(gyr[a : min(b, a + n_bias)], axis=0)))
+            self.rest_biases_.append((float(t[a]), median(gyr[a : min(b, a + n_bias)], axis=0)))
         if starts or gyro_bias_rps is not None:
             table = [np.zeros(3) if gyro_bias_rps is None else gyro_bias_rps] + [
                 b for _, b in self.rest_biases_
@@ -460,7 +460,7 @@ def _lateral_axis(gyr: np.ndarray, up: np.ndarray, nav: StrideIntegration) -> np
     Forward is left × up; at each stride's end anchor it is compared with the stride's displacement, weighted by
     the stride's length, so walking forward decides the sign.
     """
-    up_flat = np.median(up / np.linalg.norm(up, axis=1, keepdims=True), axis=0)
+    up_flat = median(up / np.linalg.norm(up, axis=1, keepdims=True), axis=0)
     left = sagittal_axis(gyr, up_flat)
     ends = np.searchsorted(nav.stride_of_sample_, np.arange(1, len(nav.displacement_m_) + 1)) - 1
     if len(ends):

@@ -36,7 +36,7 @@ from warnings import catch_warnings, simplefilter
 
 import numpy as np
 
-from soleware.gait._signal import range_argmax
+from soleware.gait._signal import median, percentile, range_argmax
 from soleware.gait.vocabulary import FULL_SCALE_TOL, GRAVITY_MPS2
 
 __all__ = [
@@ -472,7 +472,7 @@ def _check_time_order(
 def _acc_to_mps2(csv_path: Path, acc: np.ndarray, unit: str, warnings: list[str]) -> np.ndarray:
     if unit == "g":
         acc = acc * GRAVITY_MPS2
-    median_mps2 = float(np.median(np.linalg.norm(acc, axis=1)))
+    median_mps2 = float(median(np.linalg.norm(acc, axis=1)))
     if 0.5 <= median_mps2 <= 2.5:
         looks = f"looks like g, not m/s² (median |a| = {median_mps2:.2f}, at rest it is about 9.81 m/s²)"
         fix = "load it with acc_unit='g' to convert, or multiply ax, ay, az by {GRAVITY_MPS2}"
@@ -490,7 +490,7 @@ def _acc_to_mps2(csv_path: Path, acc: np.ndarray, unit: str, warnings: list[str]
 def _gyr_to_rps(csv_path: Path, gyr: np.ndarray, unit: str, warnings: list[str]) -> np.ndarray:
     if unit == "deg/s":
         gyr = np.deg2rad(gyr)
-    p99_rps = float(np.percentile(np.abs(gyr), 99))
+    p99_rps = percentile(np.abs(gyr), 99)
     if p99_rps <= GYR_DEG_S_P99_RPS:
         return gyr
     looks = (
@@ -518,7 +518,7 @@ def _nominal_period_s(t: np.ndarray) -> float:
     only spoils the minority of spans that contain it.
     """
     k = max(1, min(50, (len(t) - 1) // 10))
-    return float(np.median((t[k:] - t[:-k]) / k))
+    return float(median((t[k:] - t[:-k]) / k))
 
 
 def _find_gaps(t: np.ndarray, period_s: float) -> list[tuple[int, float]]:
@@ -550,7 +550,7 @@ def _range_median(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     where those rows would take much memory)."""
     lens = hi - lo
     if int(lens.max()) * len(lo) > 4_000_000:
-        return np.array([np.median(x[a:b]) for a, b in zip(lo, hi, strict=True)])
+        return np.array([median(x[a:b]) for a, b in zip(lo, hi, strict=True)])
     cols = np.arange(int(lens.max()))
     rows = np.where(cols < lens[:, None], x[np.minimum(lo[:, None] + cols, len(x) - 1)], np.inf)
     rows.sort(axis=1)
@@ -638,6 +638,7 @@ def _clipped(
       before and the two after the run says the signal was heading at least ``overshoot`` above the plateau.
       A smooth peak is itself close to a parabola and predicts its own top, so it is not flagged.
     """
+    x = np.ascontiguousarray(x)  # a column of the samples: its passes below run several times faster
     n = len(x)
     out = np.zeros(n, dtype=bool)
     for sign in (1.0, -1.0):
