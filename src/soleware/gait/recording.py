@@ -199,14 +199,13 @@ def load_recording(
             f"sidecar sample_rate_hz = {rate_hz:g} but the timestamps say {1.0 / period_s:.2f} Hz "
             f"(off by more than {RATE_TOLERANCE:.0%}); the timestamps are used"
         )
-    t, samples, segments = _repair_gaps(t, np.column_stack([acc, gyr]), period_s, warnings)
-    acc, gyr = np.ascontiguousarray(samples[:, :3]), np.ascontiguousarray(samples[:, 3:])
+    t, (acc, gyr), segments = _repair_gaps(t, (acc, gyr), period_s, warnings)
 
     acc_range = _sidecar_range(csv_path, meta, "acc_range_mps2", ACC_RANGE_MPS2, "m/s² (16 g = 156.9)")
     gyr_range = _sidecar_range(csv_path, meta, "gyr_range_rps", GYR_RANGE_RPS, "rad/s (2000 °/s = 34.9)")
     saturated = np.zeros(len(t), dtype=bool)
     clipped_axes = []
-    for name, col in zip(CSV_COLUMNS[1:], samples.T, strict=True):
+    for name, col in zip(CSV_COLUMNS[1:], [*acc.T, *gyr.T], strict=True):
         full_scale = acc_range if name[0] == "a" else gyr_range
         mask = _clipped(col, min_level=_ACC_CLIP_MIN_MPS2 if name[0] == "a" else _GYR_CLIP_MIN_RPS)
         if full_scale is not None:
@@ -560,9 +559,12 @@ def _range_median(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 
 def _repair_gaps(
-    t: np.ndarray, samples: np.ndarray, period_s: float, warnings: list[str]
-) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
-    """Interpolate short gaps, split at long ones; report both, and heavy timestamp jitter."""
+    t: np.ndarray, columns: tuple[np.ndarray, ...], period_s: float, warnings: list[str]
+) -> tuple[np.ndarray, list[np.ndarray], list[tuple[int, int]]]:
+    """Interpolate short gaps, split at long ones; report both, and heavy timestamp jitter.
+
+    ``columns`` are (n, k) arrays of samples at the times ``t``; each comes back repaired and C-contiguous.
+    """
     gaps = _find_gaps(t, period_s)
     dt = np.diff(t)
     gap_idx = np.array([i for i, _ in gaps], dtype=int)
@@ -592,12 +594,15 @@ def _repair_gaps(
     if len(long) > 5:
         warnings.append(f"{len(long) - 5} more gaps too long to interpolate; {len(long) + 1} segments in all")
     # build the output in one pass: each short gap inserts evenly spaced samples between its neighbours
-    pieces_t, pieces_x, boundaries = [], [], []
+    pieces_t: list[np.ndarray] = []
+    pieces: list[list[np.ndarray]] = [[] for _ in columns]
+    boundaries = []
     start, offset = 0, 0
     long_idx = {i for i, _ in long}
     for i, g in sorted(gaps):
         pieces_t.append(t[start : i + 1])
-        pieces_x.append(samples[start : i + 1])
+        for piece, x in zip(pieces, columns, strict=True):
+            piece.append(x[start : i + 1])
         offset += i + 1 - start
         if i in long_idx:
             boundaries.append(offset)
@@ -605,15 +610,17 @@ def _repair_gaps(
             m = max(1, round(g / period_s))
             frac = np.arange(1, m + 1) / (m + 1)
             pieces_t.append(t[i] + frac * (t[i + 1] - t[i]))
-            pieces_x.append(samples[i] + frac[:, None] * (samples[i + 1] - samples[i]))
+            for piece, x in zip(pieces, columns, strict=True):
+                piece.append(x[i] + frac[:, None] * (x[i + 1] - x[i]))
             offset += m
         start = i + 1
     pieces_t.append(t[start:])
-    pieces_x.append(samples[start:])
+    for piece, x in zip(pieces, columns, strict=True):
+        piece.append(x[start:])
     n = offset + len(t) - start
     edges = [0, *boundaries, n]
     segments = [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    return np.concatenate(pieces_t), np.concatenate(pieces_x), segments
+    return np.concatenate(pieces_t), [np.concatenate(piece) for piece in pieces], segments
 
 
 # --------------------------------------------------------------------------------------------------------------
