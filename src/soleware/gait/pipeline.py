@@ -296,7 +296,7 @@ class GaitAnalysis:
         n_rest, n_bias = samples(self.rest_min_s, fs), samples(self.rest_bias_s, fs)
         starts: list[int] = []
         standing = np.zeros(len(t), dtype=bool)
-        for a, b in det.still_intervals_:
+        for a, b in det.still_intervals_.tolist():
             if b - a >= n_rest:
                 standing[a:b] = True
             if b - a < n_rest or (open_start and a == 0):
