@@ -100,12 +100,13 @@ def repair_saturation(
         squeeze = False
     n = len(x)
     for col in range(x.shape[1]):
-        v = x[:, col]
+        v = np.ascontiguousarray(x[:, col])  # the passes over a column run several times faster contiguous
         for sign in (1.0, -1.0):
-            peak = np.max(sign * v)
+            y = v if sign > 0 else -v
+            peak = np.max(y)
             if peak <= 0:
                 continue
-            near = sign * v >= rel_level * peak
+            near = y >= rel_level * peak
             for a, b in runs_of_true(near):
                 if b - a < min_run or a < context or b + context > n:
                     continue

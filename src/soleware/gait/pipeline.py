@@ -310,7 +310,7 @@ class GaitAnalysis:
             table = [np.zeros(3) if gyro_bias_rps is None else gyro_bias_rps] + [
                 b for _, b in self.rest_biases_
             ]
-            gyr = gyr - np.array(table)[np.searchsorted(starts, np.arange(len(t)), side="right")]
+            gyr = gyr - np.repeat(np.array(table), np.diff([0, *starts, len(t)]), axis=0)
         k = det.stance_index_
         if len(k) < 2:
             return [], np.zeros((0, 4))
