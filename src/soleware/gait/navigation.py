@@ -379,14 +379,17 @@ class StrideIntegration:
             landing, has_landing = np.zeros(0), np.zeros(len(idx), dtype=bool)
             if self.tilt_error_at_landing and moving_dt is not None:
                 landing, has_landing = _landing_step(moving_dt, first, sid, max_moving_s=self.max_moving_s)
+            err_nav = quat.rotate(yaw_q, err)
             if has_landing.all():
-                tilt_frac = landing
+                # a step from none to all of each stride's correction: two rotations per stride, not one per sample
+                either = quat.components(quat.from_rotvec(np.concatenate((0.0 * err_nav, err_nav))))
+                correction = either[:, sid + n_str * (landing > 0)]
             else:  # by angle turned
                 tilt_frac = _spread(quat.norm(gyr_rps[idx]) * dts, first, last, frac)
                 if len(landing):
                     tilt_frac = np.where(has_landing, landing, tilt_frac)
-            correction = quat.from_rotvec(tilt_frac[:, None] * quat.rotate(yaw_q, err)[sid])
-            q_parts = quat.product(quat.components(correction), q_parts)
+                correction = quat.components(quat.from_rotvec(tilt_frac[:, None] * err_nav[sid]))
+            q_parts = quat.product(correction, q_parts)
         q = np.stack(q_parts, axis=-1)
         acc_nav = np.stack(quat.rotated(q_parts, quat.components(acc_mps2)[:, idx]), axis=-1)
         acc_nav[:, 2] -= gravity_mps2
