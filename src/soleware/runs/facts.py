@@ -193,6 +193,42 @@ class RunFacts:
             **efforts,
         )
 
+    @classmethod
+    def concat(cls, parts: Sequence[RunFacts]) -> RunFacts:
+        """The runs of ``parts`` one after the other (call ``ordered`` for run order)."""
+        firsts = np.cumsum([0, *(len(p) for p in parts[:-1])], dtype=np.int64)
+        columns: dict[str, Any] = {
+            f.name: np.concatenate([getattr(p, f.name) for p in parts])
+            for f in dataclasses.fields(cls)
+            if f.name not in ("run_id", "time_zone", "effort_run")
+        }
+        return cls(
+            run_id=[i for p in parts for i in p.run_id],
+            time_zone=[z for p in parts for z in p.time_zone],
+            effort_run=np.concatenate([p.effort_run + first for p, first in zip(parts, firsts, strict=True)]),
+            **columns,
+        )
+
+    def without(self, run_ids: Iterable[str]) -> RunFacts:
+        """The same runs, in the same order, less ``run_ids`` (ids not here are ignored)."""
+        gone = set(run_ids)
+        keep = np.array([i not in gone for i in self.run_id], dtype=bool)
+        if keep.all():
+            return self
+        new_index = np.cumsum(keep) - 1
+        kept_effort = keep[self.effort_run]
+        columns: dict[str, Any] = {
+            f.name: getattr(self, f.name)[kept_effort if f.name.startswith("effort_") else keep]
+            for f in dataclasses.fields(self)
+            if f.name not in ("run_id", "time_zone", "effort_run")
+        }
+        return RunFacts(
+            run_id=[i for i, k in zip(self.run_id, keep, strict=True) if k],
+            time_zone=[z for z, k in zip(self.time_zone, keep, strict=True) if k],
+            effort_run=new_index[self.effort_run[kept_effort]],
+            **columns,
+        )
+
     def start_time(self, i: int) -> dt.datetime:
         """Run ``i``'s start time with the UTC offset it was given with."""
         return (_EPOCH + dt.timedelta(microseconds=int(self.start_us[i]))).astimezone(

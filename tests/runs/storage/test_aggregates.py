@@ -6,6 +6,7 @@ import datetime as dt
 import random
 
 import pytest
+import sqlalchemy as sa
 
 from soleware.runs.achievements import Achievements
 from soleware.runs.progress import (
@@ -18,6 +19,7 @@ from soleware.runs.progress import (
 )
 from soleware.runs.records import PersonalRecords
 from soleware.runs.storage import RunStore
+from soleware.runs.storage.db import RunRow
 
 
 def _expected(store: RunStore, runner_id: str, zone: str, period: str, last: int, now: dt.datetime):
@@ -56,6 +58,9 @@ def test_progress_shoes_records_and_achievements_equal_a_recompute(store, make_r
     now = t0 + dt.timedelta(days=44)
 
     summaries = store.summaries(runner.id)
+    with store.engine.connect() as conn:  # each run's stored load: only changed ones were written
+        stored = dict(conn.execute(sa.select(RunRow.id, RunRow.training_load)).all())
+    assert stored == pytest.approx(TrainingLoad().compute(summaries).run_load_, rel=1e-12)
     assert store.achievements(runner.id).to_dict() == Achievements().compute(summaries).to_dict()
     assert store.records(runner.id).records_ == PersonalRecords().compute(summaries).records_
     for period, last in (("week", 3), ("week", 12), ("month", 12)):

@@ -8,6 +8,7 @@ import datetime as dt
 import random
 
 import numpy as np
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.orm import Session
@@ -16,11 +17,14 @@ from soleware.runs.achievements import Achievements
 from soleware.runs.facts import RunFacts, pack_efforts, pack_facts
 from soleware.runs.records import PersonalRecords
 from soleware.runs.storage import RunStore
+from soleware.runs.storage._base import StoreBase
 from soleware.runs.storage.db import RunnerState, make_engine
 from soleware.runs.storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from soleware.runs.storage.runs import RunHistory
 
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Kiritimati")
+#: the store's read of a runner's facts (tests count its calls)
+_READ_FACTS = RunHistory._facts
 T0 = dt.datetime(2026, 3, 20, 6, tzinfo=dt.UTC)  # Berlin and New York change to summer time around here
 
 
@@ -32,14 +36,21 @@ def _check(store: RunStore, runner_id: str) -> tuple[Achievements, PersonalRecor
     assert store.achievements(runner_id).to_dict() == ach.to_dict()
     assert store.records(runner_id).to_dict() == rec.to_dict()
     with Session(store.engine) as s:
-        stored = RunHistory._facts(s, runner_id).ordered()
-    expected = RunFacts.from_summaries(summaries).ordered()
-    for f in dataclasses.fields(RunFacts):
-        a, b = getattr(stored, f.name), getattr(expected, f.name)
-        assert np.array_equal(
-            np.asarray(a), np.asarray(b), equal_nan=f.name in ("cadence_spm", "fore_mid_fraction")
-        )
+        stored = _READ_FACTS(s, runner_id).ordered()
+        version = StoreBase._version(s, runner_id)
+    _same_facts(stored, RunFacts.from_summaries(summaries).ordered())
+    kept = store._kept_facts(runner_id, version)
+    if kept is not None:  # what the next write starts from
+        _same_facts(kept, stored)
     return ach, rec
+
+
+def _same_facts(a: RunFacts, b: RunFacts) -> None:
+    for f in dataclasses.fields(RunFacts):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        assert np.array_equal(
+            np.asarray(x), np.asarray(y), equal_nan=f.name in ("cadence_spm", "fore_mid_fraction")
+        ), f.name
 
 
 def test_every_change_leaves_the_state_of_a_recompute(store, make_run):
@@ -80,6 +91,97 @@ def test_every_change_leaves_the_state_of_a_recompute(store, make_run):
         gone = holders[0] if holders and rng.random() < 0.6 else rng.choice(store.summaries(runner.id)).run_id
         store.delete_run(runner.id, gone)
         _check(store, runner.id)
+
+
+def _reads_of_facts(monkeypatch) -> list[str]:
+    """Count the reads of a runner's facts from the database."""
+    reads: list[str] = []
+
+    def counted(s: Session, runner_id: str) -> RunFacts:
+        reads.append(runner_id)
+        return _READ_FACTS(s, runner_id)
+
+    monkeypatch.setattr(RunHistory, "_facts", staticmethod(counted))
+    return reads
+
+
+def test_a_write_starts_from_the_facts_the_last_one_kept(store, make_run, monkeypatch):
+    """After one back-dated upload has read the runner's facts, the next writes in the process (back-dated
+    uploads, imports, deletes, the other foot) start from the facts it kept and read none, and every state is
+    still a recompute's."""
+    runner = store.create_runner("kept@example.com", "correct horse battery").id
+    for k in range(6):
+        store.add_run(runner, make_run(start=T0 + dt.timedelta(days=2 * k), distance_m=1500.0 + 700 * k))
+    reads = _reads_of_facts(monkeypatch)
+    store.add_run(runner, make_run(start=T0 + dt.timedelta(days=3), distance_m=5100.0))
+    assert reads == [runner]
+    _check(store, runner)
+    store.add_run(runner, make_run(start=T0 - dt.timedelta(days=40), distance_m=2100.0))
+    store.add_run(runner, make_run(start=T0 + dt.timedelta(days=30), distance_m=900.0))  # the latest
+    store.add_runs(
+        runner, [make_run(start=T0 - dt.timedelta(days=90 + k), distance_m=3000.0) for k in range(3)]
+    )
+    _check(store, runner)
+    left, right = _feet(make_run(start=T0 + dt.timedelta(days=5, hours=3), distance_m=4200.0))
+    store.add_run(runner, left)
+    assert store.add_run(runner, right).merged
+    _check(store, runner)
+    holder = next(r.best[0].run_id for r in store.records(runner).records_.values() if r.best)
+    store.delete_run(runner, holder)
+    _check(store, runner)
+    assert reads == [runner]
+
+
+def _feet(run):
+    """A shoe run's two feet as two uploads."""
+    return [
+        dataclasses.replace(
+            run, strides=[x for x in run.strides if x.side == side], shoe_serials=(side[0].upper(),)
+        )
+        for side in ("left", "right")
+    ]
+
+
+def test_facts_kept_by_one_process_are_not_used_after_another_wrote(database_url, make_run, monkeypatch):
+    """Two stores on one database (two server processes): a write by the other one makes the facts this one
+    kept stale, so its next back-dated upload reads them again, and the state is a recompute's."""
+    engine_a, engine_b = make_engine(database_url), make_engine(database_url)
+    upgrade(engine_a)
+    a, b = RunStore(engine_a), RunStore(engine_b)
+    runner = a.create_runner("two@example.com", "correct horse battery").id
+    for k in range(4):
+        a.add_run(runner, make_run(start=T0 + dt.timedelta(days=2 * k), distance_m=2000.0 + 500 * k))
+    reads = _reads_of_facts(monkeypatch)
+    a.add_run(runner, make_run(start=T0 + dt.timedelta(days=1), distance_m=5100.0))
+    b.add_run(runner, make_run(start=T0 + dt.timedelta(days=20), distance_m=1500.0))
+    b.delete_run(runner, b.summaries(runner)[0].run_id)  # b kept nothing yet: it reads
+    assert reads == [runner, runner]
+    a.add_run(runner, make_run(start=T0 - dt.timedelta(days=5), distance_m=3000.0))
+    assert reads == [runner, runner, runner]
+    _check(a, runner)
+    _check(b, runner)
+    engine_a.dispose()
+    engine_b.dispose()
+
+
+def test_a_write_that_rolls_back_keeps_nothing(store, make_run, monkeypatch):
+    """The facts a failed write computed are never kept: the next write starts from the stored ones."""
+    runner = store.create_runner("rollback@example.com", "correct horse battery").id
+    for k in range(4):
+        store.add_run(runner, make_run(start=T0 + dt.timedelta(days=2 * k), distance_m=2000.0 + 500 * k))
+    store.add_run(runner, make_run(start=T0 + dt.timedelta(days=1), distance_m=5100.0))
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("soleware.runs.storage.runs.update_loads", fail)
+    with pytest.raises(RuntimeError):
+        store.add_run(runner, make_run(start=T0 - dt.timedelta(days=3), distance_m=8000.0))
+    monkeypatch.undo()
+    assert len(store.summaries(runner)) == 5
+    _check(store, runner)
+    store.add_run(runner, make_run(start=T0 - dt.timedelta(days=9), distance_m=1200.0))
+    _check(store, runner)
 
 
 def test_the_migration_fills_the_facts_of_stored_runs(database_url, make_run):

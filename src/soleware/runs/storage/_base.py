@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import threading
@@ -13,12 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from soleware.runs.facts import RunFacts
 from soleware.runs.model import RunSummary, unpack_summary
 from soleware.runs.storage.db import RunnerState, RunRow, make_sessionmaker, reading
 
 __all__ = ["NotFound", "StoreBase"]
 
 T = TypeVar("T")
+#: ``Session.info`` key of what to do once the session's transaction has committed (see ``StoreBase._tx``)
+_AFTER_COMMIT = "soleware.after_commit"
 
 
 class NotFound(LookupError):
@@ -27,6 +31,8 @@ class NotFound(LookupError):
 
 #: views a store keeps (see ``StoreBase._by_version``) before it starts afresh
 DERIVED_CACHE_ENTRIES = 256
+#: runners whose run facts a store keeps (see ``StoreBase._kept_facts``): ~0.5 MB per 1,000 runs of theirs
+KEPT_FACTS_RUNNERS = 8
 
 
 class StoreBase:
@@ -35,7 +41,9 @@ class StoreBase:
     Views derived from a runner's runs alone (records, achievements, progress trends and loads) are kept in the
     process, stamped with ``RunnerState.version``: every transaction that changes a runner's runs or their
     derived state bumps it, in any process, so a view is reused only while the data it comes from is the same.
-    Each view is kept for its latest stamp only.
+    Each view is kept for its latest stamp only. So are the run facts a write computed records and achievements
+    from (``_keep_facts``), for the next write of a few recent runners: a back-dated upload then need not read
+    the facts of the runner's whole history.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -44,6 +52,8 @@ class StoreBase:
         self._derived: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         self._computing: dict[tuple[Any, ...], threading.Lock] = {}
         self._computing_lock = threading.Lock()
+        self._facts_kept: collections.OrderedDict[str, tuple[int, RunFacts]] = collections.OrderedDict()
+        self._facts_lock = threading.Lock()
 
     def _by_version(self, key: tuple[Any, ...], stamp: Any, compute: Callable[[], T]) -> T:
         """The view ``key`` as of ``stamp`` (the runner's state version, and whatever else it depends on),
@@ -73,6 +83,28 @@ class StoreBase:
         self._derived[key] = (stamp, value)
         return value
 
+    def _kept_facts(self, runner_id: str, version: int) -> RunFacts | None:
+        """The runner's run facts (in run order) as of their state ``version``, if this store kept them then."""
+        with self._facts_lock:
+            kept = self._facts_kept.get(runner_id)
+            if kept is None or kept[0] != version:
+                return None
+            self._facts_kept.move_to_end(runner_id)
+            return kept[1]
+
+    def _keep_facts(self, s: Session, runner_id: str, version: int, facts: RunFacts) -> None:
+        """Keep ``facts`` as the runner's run facts of state ``version`` once ``s`` commits (a rolled back
+        transaction keeps nothing): the next write of this runner in this process need not read them."""
+
+        def keep() -> None:
+            with self._facts_lock:
+                self._facts_kept[runner_id] = (version, facts)
+                self._facts_kept.move_to_end(runner_id)
+                while len(self._facts_kept) > KEPT_FACTS_RUNNERS:
+                    self._facts_kept.popitem(last=False)
+
+        s.info.setdefault(_AFTER_COMMIT, []).append(keep)
+
     @staticmethod
     def _version(conn: Connection | Session, runner_id: str) -> int:
         """The runner's state version (see the class), NotFound for no runner."""
@@ -85,11 +117,15 @@ class StoreBase:
 
     @contextmanager
     def _tx(self, *, write: bool = True) -> Iterator[Session]:
-        """A transaction; ``write=False`` for reads, which then never wait for a writer."""
+        """A transaction; ``write=False`` for reads, which then never wait for a writer. What a write keeps in
+        the process for later (``_keep_facts``) is kept once it has committed."""
         with contextlib.ExitStack() as stack:
             if not write:
                 stack.enter_context(reading())
-            yield stack.enter_context(self._sessions.begin())
+            s = stack.enter_context(self._sessions.begin())
+            yield s
+        for then in s.info.pop(_AFTER_COMMIT, ()):
+            then()
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:

@@ -127,16 +127,22 @@ def update_loads(
     s: Session, runner_id: str, around: dt.datetime, *, until: dt.datetime | None = None
 ) -> None:
     """Recompute the training load of the runs a change from ``around`` (to ``until``) can touch (up to 90 days
-    after it) from the runs that decide their thresholds (the 90 days before those)."""
+    after it) from the runs that decide their thresholds (the 90 days before those); write those that changed
+    (a back-dated run rarely moves a later run's threshold: most keep their load)."""
     window = dt.timedelta(days=THRESHOLD_DAYS)
     where = (RunRow.runner_id == runner_id) & (RunRow.start_time >= (around - window).astimezone(dt.UTC))
     where &= RunRow.start_time <= ((until or around) + window).astimezone(dt.UTC)
-    runs = _packed(s, where)
+    rows = s.execute(sa.select(RunRow.summary_packed, RunRow.training_load).where(where)).all()
+    unpacked = [(unpack_summary(row.summary_packed), row.training_load) for row in rows]
+    stored = {r.run_id: load for r, load in unpacked}
+    runs = sorted((r for r, _ in unpacked), key=lambda r: r.sort_key)
     loads = TrainingLoad().compute(runs).run_load_
-    touched = [{"run": r.run_id, "load": loads[r.run_id]} for r in runs if around <= r.start_time]
-    if (
-        touched
-    ):  # one statement for them all (a back-dated run touches ~100 runs: one round trip each was most of it)
+    touched = [
+        {"run": r.run_id, "load": loads[r.run_id]}
+        for r in runs
+        if around <= r.start_time and loads[r.run_id] != stored[r.run_id]
+    ]
+    if touched:  # one statement for them all (one round trip each was most of a back-dated upload)
         runs_table = cast(sa.Table, RunRow.__table__)
         s.connection().execute(
             sa.update(runs_table)

@@ -174,6 +174,11 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
         raise RunDataError("invalid page cursor") from exc
 
 
+def _row_facts(row: RunRow) -> RunFacts:
+    """The facts of a run row about to be stored."""
+    return RunFacts.from_packed([(row.id, row.time_zone, row.facts, row.efforts)])
+
+
 def _summary(row: RunRow) -> RunSummary:
     return RunSummary.from_dict(row.summary)
 
@@ -185,8 +190,9 @@ class RunHistory(StoreBase):
         """Store a run once: a second upload of it (same fingerprint, or same start and distance) is a no-op.
 
         Records and aggregates take the run in from wherever it lies in time without reading other runs;
-        achievements too when it is the latest run, else they are recomputed from the runs' facts (one narrow
-        read and a vectorised pass, see ``RunFacts``), which costs the same wherever the run lies.
+        achievements too when it is the latest run, else they are recomputed from the runs' facts (a vectorised
+        pass, see ``RunFacts``, over the facts this process kept from the runner's last write, or one narrow
+        read), which costs the same wherever the run lies.
         """
         fingerprint = run.fingerprint()
         new_id = str(uuid.uuid4())
@@ -199,6 +205,13 @@ class RunHistory(StoreBase):
                 if existing is not None:
                     merged = self._merge_feet(s, state, runner_id, existing, run)
                     return AddResult(existing, created=False, merged=merged)
+                ach = Achievements.from_dict(state.achievements)
+                back_dated = ach.last_key_ is not None and summary.sort_key < ach.last_key_
+                facts = (
+                    self._facts_before(s, runner_id, state.version)
+                    if back_dated
+                    else self._kept_facts(runner_id, state.version)
+                )
                 s.add(row)
                 s.flush()
                 records = PersonalRecords.from_dict(state.records)
@@ -210,12 +223,14 @@ class RunHistory(StoreBase):
                     for c in v.history
                     if c.record.run_id == new_id and c not in before.get(k, ())
                 )
-                ach = Achievements.from_dict(state.achievements)
-                n_before = len(ach.awards_)
-                if ach.last_key_ is not None and summary.sort_key < ach.last_key_:
-                    ach = Achievements().compute_facts(self._facts(s, runner_id))
+                if facts is not None:
+                    facts = RunFacts.concat([facts, _row_facts(row)]).ordered()
+                if back_dated:
+                    assert facts is not None
+                    ach = Achievements().compute_facts(facts)
                     awards = tuple(a for a in ach.awards_ if a.run_id == new_id)
                 else:
+                    n_before = len(ach.awards_)
                     ach.add(summary)
                     awards = tuple(ach.awards_[n_before:])
                 state.records = records.to_dict()
@@ -223,6 +238,8 @@ class RunHistory(StoreBase):
                 count_run(s, state, runner_id, summary, zone=self._zone_of(s, runner_id), sign=1)
                 update_loads(s, runner_id, summary.start_time)
                 state.version += 1
+                if facts is not None:
+                    self._keep_facts(s, runner_id, state.version, facts)
                 return AddResult(new_id, True, changes, awards)
         except IntegrityError:
             # another connection stored the same run between our check and insert (possible only without locks)
@@ -240,7 +257,9 @@ class RunHistory(StoreBase):
         rows = [(run, fp, summary, self._row(runner_id, run, fp, summary)) for run, fp, summary in prepared]
         with self._tx() as s:
             state = self._lock_state(s, runner_id)
+            kept = self._kept_facts(runner_id, state.version)
             new: list[RunSummary] = []
+            new_rows: list[RunRow] = []
             for run, fingerprint, summary, row in rows:
                 existing = self._find_duplicate(s, runner_id, run, fingerprint)
                 if existing is not None:
@@ -249,6 +268,7 @@ class RunHistory(StoreBase):
                 s.add(row)
                 s.flush()
                 new.append(summary)
+                new_rows.append(row)
                 results.append(AddResult(row.id, True))
             if not new:
                 return results
@@ -256,12 +276,14 @@ class RunHistory(StoreBase):
             new_ids = {r.run_id for r in new}
             ach = Achievements.from_dict(state.achievements)
             records = PersonalRecords.from_dict(state.records)
+            facts = None if kept is None else RunFacts.concat([kept, *map(_row_facts, new_rows)]).ordered()
             if ach.last_key_ is None or new[0].sort_key > ach.last_key_:
                 for r in new:
                     ach.add(r)
                     records.add(r)
             else:
-                facts = self._facts(s, runner_id)
+                if facts is None:
+                    facts = self._facts(s, runner_id).ordered()
                 records = PersonalRecords().compute_facts(facts)
                 ach = Achievements().compute_facts(facts)
             zone = self._zone_of(s, runner_id)
@@ -271,6 +293,8 @@ class RunHistory(StoreBase):
             state.records = records.to_dict()
             state.achievements = ach.to_dict()
             state.version += 1
+            if facts is not None:
+                self._keep_facts(s, runner_id, state.version, facts)
         changes = [c for r in records.records_.values() for c in r.history if c.record.run_id in new_ids]
         return [
             dataclasses.replace(
@@ -286,6 +310,12 @@ class RunHistory(StoreBase):
     @staticmethod
     def _zone_of(s: Session, runner_id: str) -> str:
         return s.scalars(sa.select(Runner.time_zone).where(Runner.id == runner_id)).one()
+
+    def _facts_before(self, s: Session, runner_id: str, version: int) -> RunFacts:
+        """The runner's run facts, in run order, at state ``version`` (this transaction's, read before it changes
+        any run): those this store kept then, else read."""
+        kept = self._kept_facts(runner_id, version)
+        return kept if kept is not None else self._facts(s, runner_id).ordered()
 
     @staticmethod
     def _facts(s: Session, runner_id: str) -> RunFacts:
@@ -449,8 +479,13 @@ class RunHistory(StoreBase):
         for column in RunRow.__table__.columns:
             if column.key not in ("id", "runner_id", "created_at"):
                 setattr(row, column.key, getattr(fresh, column.key))
+        kept = self._kept_facts(runner_id, state.version)
         s.flush()
-        facts = self._facts(s, runner_id)
+        facts = (
+            self._facts(s, runner_id).ordered()
+            if kept is None
+            else RunFacts.concat([kept.without([run_id]), _row_facts(row)]).ordered()
+        )
         state.records = PersonalRecords().compute_facts(facts).to_dict()
         state.achievements = Achievements().compute_facts(facts).to_dict()
         zone = self._zone_of(s, runner_id)
@@ -458,6 +493,7 @@ class RunHistory(StoreBase):
         count_run(s, state, runner_id, unpack_summary(row.summary_packed), zone=zone, sign=1)
         update_loads(s, runner_id, min(old_summary.start_time, both.start_time))
         state.version += 1
+        self._keep_facts(s, runner_id, state.version, facts)
         return True
 
     def run_summary(self, runner_id: str, run_id: str) -> tuple[RunSummary, str]:
@@ -525,9 +561,10 @@ class RunHistory(StoreBase):
             if row is None or row.runner_id != runner_id:
                 raise NotFound(f"no run {run_id!r}")
             summary = unpack_summary(row.summary_packed)
+            kept = self._kept_facts(runner_id, state.version)
             s.delete(row)
             s.flush()
-            facts = self._facts(s, runner_id)
+            facts = self._facts(s, runner_id).ordered() if kept is None else kept.without([run_id])
             records = PersonalRecords.from_dict(state.records)
             if records.involves(run_id):
                 records = PersonalRecords().compute_facts(facts)
@@ -536,6 +573,7 @@ class RunHistory(StoreBase):
             count_run(s, state, runner_id, summary, zone=self._zone_of(s, runner_id), sign=-1)
             update_loads(s, runner_id, summary.start_time)
             state.version += 1
+            self._keep_facts(s, runner_id, state.version, facts)
 
     # ------------------------------------------------------------------ derived state
     def records(self, runner_id: str) -> PersonalRecords:
