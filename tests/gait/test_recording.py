@@ -638,3 +638,13 @@ def test_gaps_are_found_as_one_suspect_at_a_time_would() -> None:
     found = _find_gaps(t, 0.005)
     assert len(found) > 300
     assert found == _find_gaps_one_by_one(t, 0.005)
+
+
+def test_the_acceleration_magnitude_is_numpys_norm_to_the_bit() -> None:
+    """The unit check's median |a| (in its message) is the one np.linalg.norm gives, on any column layout."""
+    rng = np.random.default_rng(12)
+    table = rng.normal(size=(5000, 7)) * [1, 3, 3, 9.81, 1, 1, 1]
+    ax, ay, az = table[:, 1:4].T
+    np.testing.assert_array_equal(
+        np.sqrt((ax * ax + ay * ay) + az * az), np.linalg.norm(table[:, 1:4], axis=1)
+    )

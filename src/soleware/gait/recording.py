@@ -471,7 +471,8 @@ def _check_time_order(
 def _acc_to_mps2(csv_path: Path, acc: np.ndarray, unit: str, warnings: list[str]) -> np.ndarray:
     if unit == "g":
         acc = acc * GRAVITY_MPS2
-    median_mps2 = float(median(np.linalg.norm(acc, axis=1)))
+    ax, ay, az = acc.T  # |a| as np.linalg.norm sums it, (x² + y²) + z², on the columns: several times faster
+    median_mps2 = float(median(np.sqrt((ax * ax + ay * ay) + az * az)))
     if 0.5 <= median_mps2 <= 2.5:
         looks = f"looks like g, not m/s² (median |a| = {median_mps2:.2f}, at rest it is about 9.81 m/s²)"
         fix = "load it with acc_unit='g' to convert, or multiply ax, ay, az by {GRAVITY_MPS2}"
