@@ -19,7 +19,7 @@ from soleware.runs.progress import (
 )
 from soleware.runs.records import PersonalRecords
 from soleware.runs.storage import RunStore
-from soleware.runs.storage.db import RunRow
+from soleware.runs.storage.db import PeriodTotalRow, RunnerState, RunRow, ShoeTotalRow
 
 
 def _expected(store: RunStore, runner_id: str, zone: str, period: str, last: int, now: dt.datetime):
@@ -87,7 +87,25 @@ def test_progress_shoes_records_and_achievements_equal_a_recompute(store, make_r
         )
         assert shoe.mileage.distance_m == pytest.approx(m.distance_m, abs=1e-5)
     # a new time zone moves runs between local weeks: the totals follow
+    kept_on_write = _aggregate_rows(store, runner.id)
     store.update_runner(runner.id, time_zone="Asia/Tokyo")
     view = store.progress(runner.id, period="week", last=12, as_of=now)
     totals, *_ = _expected(store, runner.id, "Asia/Tokyo", "week", 12, now)
     assert [(t.period_start, t.runs) for t in view.totals] == [(t.period_start, t.runs) for t in totals]
+    # rebuilt at once in the old zone, they are the rows that uploads and deletes kept one run at a time
+    store.update_runner(runner.id, time_zone=zone)
+    assert _aggregate_rows(store, runner.id) == kept_on_write
+
+
+def _aggregate_rows(store: RunStore, runner_id: str) -> tuple:
+    """Every aggregate row of the runner, and their sorted form speeds."""
+    with store.engine.connect() as conn:
+        return (
+            sorted(
+                conn.execute(sa.select(PeriodTotalRow).where(PeriodTotalRow.runner_id == runner_id)).all()
+            ),
+            sorted(conn.execute(sa.select(ShoeTotalRow).where(ShoeTotalRow.runner_id == runner_id)).all()),
+            conn.execute(
+                sa.select(RunnerState.form_speeds).where(RunnerState.runner_id == runner_id)
+            ).scalar(),
+        )
