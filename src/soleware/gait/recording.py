@@ -715,7 +715,7 @@ def _ground_truth(csv_path: Path, meta: dict[str, Any], *, with_trajectory: bool
                     f"{side_path}: ground_truth.strides[{k}] needs numeric t_start_s, t_end_s, length_m ({exc!r})"
                 ) from None
         strides = np.array(rows, dtype=float)
-        details = [dict(stride) for stride in raw_strides]
+        details = raw_strides  # this load's own parse of the sidecar: nothing else holds these dicts
     traj = None
     if gt.get("trajectory") and with_trajectory:
         traj_path = csv_path.parent / str(gt["trajectory"])
