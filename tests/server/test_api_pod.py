@@ -5,29 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 
-from soleware.server.app import create_app
-from soleware.server.config import Settings
 from soleware.server.schemas import MAX_POD_SAMPLES
 
-PASSWORD = "correct horse battery"
 N = 1801  # 30 min at 1 Hz
-
-
-@pytest.fixture
-def client(tmp_path):
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'soleware.db'}"))
-    with TestClient(app) as c:
-        yield c
-
-
-@pytest.fixture
-def ada(client):
-    r = client.post("/api/auth/signup", json={"email": "ada@example.com", "password": PASSWORD})
-    assert r.status_code == 201, r.text
-    r = client.post("/api/auth/signin", json={"email": "ada@example.com", "password": PASSWORD})
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def pod_body(*, with_total: bool = True) -> dict:

@@ -5,16 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from soleware.server.app import create_app
-from soleware.server.config import Settings
-
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def client(database_url):
-    with TestClient(create_app(Settings(database_url=database_url))) as c:
-        yield c
 
 
 def sign_up(client: TestClient, email: str) -> dict[str, str]:
