@@ -96,7 +96,7 @@ def pack_facts(summary: RunSummary, *, time_zone: str | None = None) -> bytes:
     return head.tobytes()
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class RunFacts:
     """Per-run fields as arrays of one length (``effort_*``: one entry per effort, ``effort_run`` its run).
 
@@ -121,6 +121,16 @@ class RunFacts:
 
     def __len__(self) -> int:
         return len(self.run_id)
+
+    def __eq__(self, other: object) -> bool:
+        """The same runs in the same order with the same values (a missing cadence, NaN, equals another)."""
+        if not isinstance(other, RunFacts):
+            return NotImplemented
+        for f in dataclasses.fields(self):
+            a, b = np.asarray(getattr(self, f.name)), np.asarray(getattr(other, f.name))
+            if not np.array_equal(a, b, equal_nan=a.dtype.kind == "f" and b.dtype.kind == "f"):
+                return False
+        return True
 
     @classmethod
     def from_packed(cls, rows: Iterable[Sequence[Any]]) -> RunFacts:
