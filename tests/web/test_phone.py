@@ -222,6 +222,13 @@ async def _axe(page: Page, label: str) -> list[str]:
     ]
 
 
+async def _signed_up(api: httpx.AsyncClient, account: dict[str, str]) -> dict[str, str]:
+    """Sign ``account`` up on the service and return its bearer header (the test's own view of the runner)."""
+    assert (await api.post("/api/auth/signup", json=account)).status_code == 201
+    token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 async def _sign_in(page: Page, account: dict[str, str]) -> None:
     """Sign in through the sign-in page, as a runner does (the cookie session and its CSRF cookie)."""
     await page.goto("/signin")
@@ -337,9 +344,7 @@ async def test_two_shoes_pair_run_live_through_a_cut_and_offline_and_upload(tmp_
         # the run service takes the body as the page sent it, route included
         async with httpx.AsyncClient(base_url=server.url) as api:
             account = {"email": "phone@example.com", "password": "correct horse battery"}
-            assert (await api.post("/api/auth/signup", json=account)).status_code == 201
-            token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
-            auth = {"Authorization": f"Bearer {token}"}
+            auth = await _signed_up(api, account)
             created = await api.post("/api/runs", json=body, headers=auth)
             assert created.status_code == 201, created.text
             stored = (await api.get(f"/api/runs/{created.json()['run_id']}", headers=auth)).json()
@@ -389,9 +394,7 @@ async def test_a_third_party_pod_with_mandatory_fields_only_is_recorded_as_sampl
         # the run service takes the pod run as the page sent it
         async with httpx.AsyncClient(base_url=server.url) as api:
             account = {"email": "pod@example.com", "password": "correct horse battery"}
-            assert (await api.post("/api/auth/signup", json=account)).status_code == 201
-            token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
-            auth = {"Authorization": f"Bearer {token}"}
+            auth = await _signed_up(api, account)
             created = await api.post("/api/runs", json=body, headers=auth)
             assert created.status_code == 201, created.text
             stored = (await api.get(f"/api/runs/{created.json()['run_id']}", headers=auth)).json()
@@ -604,9 +607,7 @@ async def test_strides_missed_live_reach_the_server_from_the_run_log_once(tmp_pa
     left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
     account = {"email": "phonesync@example.com", "password": "correct horse battery"}
     async with httpx.AsyncClient(base_url=server.url) as api:
-        assert (await api.post("/api/auth/signup", json=account)).status_code == 201
-        token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
+        auth = await _signed_up(api, account)
         async with phone(tmp_path, server.url, plan="60s@5:00/km", speedup=4.0, capture_uploads=False) as ph:
             page = ph.page
             await _sign_in(page, account)
@@ -711,9 +712,7 @@ async def test_a_refused_upload_is_set_aside_reported_and_lets_the_next_one_go(t
     run queued after it is uploaded; a reload neither sends it again nor forgets it."""
     account = {"email": "refused-phone@example.com", "password": "correct horse battery"}
     async with httpx.AsyncClient(base_url=server.url) as api:
-        assert (await api.post("/api/auth/signup", json=account)).status_code == 201
-        token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
+        auth = await _signed_up(api, account)
         async with phone(tmp_path, server.url, shoes=False, pod=True, capture_uploads=False) as ph:
             page = ph.page
             posted: list[dict[str, Any]] = []
@@ -779,9 +778,7 @@ async def test_a_run_kept_offline_goes_up_by_background_sync_with_the_page_close
     off, it keeps the run for the next wake-up. Opened again, the page has nothing left to send."""
     account = {"email": "bgsync@example.com", "password": "correct horse battery"}
     async with httpx.AsyncClient(base_url=server.url) as api:
-        assert (await api.post("/api/auth/signup", json=account)).status_code == 201
-        token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
+        auth = await _signed_up(api, account)
         async with phone(tmp_path, server.url, shoes=False, pod=True, capture_uploads=False) as ph:
             page, context = ph.page, ph.page.context
             await _sign_in(page, account)
@@ -886,9 +883,7 @@ async def test_chaos_a_link_cut_every_five_seconds_loses_and_doubles_nothing(tmp
     left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
     account = {"email": "chaos-phone@example.com", "password": "correct horse battery"}
     async with httpx.AsyncClient(base_url=server.url) as api:
-        assert (await api.post("/api/auth/signup", json=account)).status_code == 201
-        token = (await api.post("/api/auth/signin", json=account)).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
+        auth = await _signed_up(api, account)
         async with phone(tmp_path, server.url, plan="90s@5:00/km", speedup=2.0, capture_uploads=False) as ph:
             page = ph.page
             await _sign_in(page, account)
