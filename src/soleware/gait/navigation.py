@@ -382,7 +382,7 @@ class StrideIntegration:
             err_nav = quat.rotate(yaw_q, err)
             if has_landing.all():
                 # a step from none to all of each stride's correction: two rotations per stride, not one per sample
-                either = quat.components(quat.from_rotvec(np.concatenate((0.0 * err_nav, err_nav))))
+                either = quat.components(quat.from_rotvec(np.concatenate((np.zeros_like(err_nav), err_nav))))
                 correction = either[:, sid + n_str * (landing > 0)]
             else:  # by angle turned
                 tilt_frac = _spread(quat.norm(gyr_rps[idx]) * dts, first, last, frac)
