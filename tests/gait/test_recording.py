@@ -648,3 +648,111 @@ def test_the_acceleration_magnitude_is_numpys_norm_to_the_bit() -> None:
     np.testing.assert_array_equal(
         np.sqrt((ax * ax + ay * ay) + az * az), np.linalg.norm(table[:, 1:4], axis=1)
     )
+
+
+def _repair_gaps_piece_by_piece(
+    t: np.ndarray, columns: tuple[np.ndarray, ...], gaps: list[tuple[int, float]], period_s: float
+) -> tuple[np.ndarray, list[np.ndarray], list[tuple[int, int]]]:
+    """The gap filler as first written, one gap at a time (the reference for the vectorised one)."""
+    pieces_t, pieces, boundaries = [], [[] for _ in columns], []
+    start = offset = 0
+    for i, g in gaps:
+        pieces_t.append(t[start : i + 1])
+        for piece, x in zip(pieces, columns, strict=True):
+            piece.append(x[start : i + 1])
+        offset += i + 1 - start
+        if g > 0.05:
+            boundaries.append(offset)
+        else:
+            m = max(1, round(g / period_s))
+            frac = np.arange(1, m + 1) / (m + 1)
+            pieces_t.append(t[i] + frac * (t[i + 1] - t[i]))
+            for piece, x in zip(pieces, columns, strict=True):
+                piece.append(x[i] + frac[:, None] * (x[i + 1] - x[i]))
+            offset += m
+        start = i + 1
+    pieces_t.append(t[start:])
+    for piece, x in zip(pieces, columns, strict=True):
+        piece.append(x[start:])
+    edges = [0, *boundaries, offset + len(t) - start]
+    return np.concatenate(pieces_t), [np.concatenate(p) for p in pieces], list(zip(edges[:-1], edges[1:]))
+
+
+def test_gaps_are_filled_as_one_gap_at_a_time_would() -> None:
+    """Short and long gaps, neighbours and at the ends: the same samples to the bit, the same segments."""
+    from soleware.gait.recording import _find_gaps, _repair_gaps
+
+    rng = np.random.default_rng(4)
+    grid = np.arange(30_000) * 0.005
+    dropped = [1, 2, 3, 40, 42, *range(500, 560), *range(900, 905), *range(906, 990), 29_998]
+    dropped += rng.choice(np.arange(1000, 29_900), size=300, replace=False).tolist()
+    keep = np.setdiff1d(np.arange(len(grid)), dropped)
+    t = grid[keep] + rng.normal(scale=0.0005, size=len(keep))
+    table = rng.normal(size=(len(t), 7))  # strided columns, like the parsed file's
+    acc, gyr = table[:, 1:4], table[:, 4:7]
+    gaps = _find_gaps(t, 0.005)
+    assert {g > 0.05 for _, g in gaps} == {True, False}
+    t_out, (acc_out, gyr_out), segments = _repair_gaps(t, (acc, gyr), 0.005, [])
+    t_ref, (acc_ref, gyr_ref), segments_ref = _repair_gaps_piece_by_piece(t, (acc, gyr), gaps, 0.005)
+    np.testing.assert_array_equal(t_out, t_ref)
+    np.testing.assert_array_equal(acc_out, acc_ref)
+    np.testing.assert_array_equal(gyr_out, gyr_ref)
+    assert segments == segments_ref and len(segments) > 1
+    assert acc_out.flags.c_contiguous and gyr_out.flags.c_contiguous
+
+
+def test_columns_in_another_order_come_back_c_contiguous(tmp_path: Path) -> None:
+    """Reordering the columns copies them; the samples still come as (n, 3) rows, whether a gap was filled or not."""
+    data = _signals()
+    order = [6, 0, 3, 1, 5, 2, 4]
+    header = ",".join(CSV_COLUMNS[i] for i in order)
+    for rows in (data, np.delete(data, [200], axis=0)):
+        rec = load_recording(_write(tmp_path / "r.csv", rows[:, order], header=header))
+        assert rec.acc_mps2.flags.c_contiguous and rec.gyr_rps.flags.c_contiguous
+        assert len(rec) == len(data)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 8, 1001])
+def test_the_unit_check_counts_only_where_the_median_surely_lies_in_range(n: int) -> None:
+    """``_median_within`` says True only when the median |a| lies in [3, 60] m/s², and says it for real data."""
+    from soleware.gait.recording import _median_within
+
+    rng = np.random.default_rng(n)
+    for _ in range(300):
+        # values at, just inside and just outside the bounds, and far away on both sides
+        pool = np.array([2.0, np.nextafter(3.0, 0), 3.0, 3.5, 9.81, 59.9, 60.0, np.nextafter(60.0, 99), 80.0])
+        mag = rng.choice(pool, size=n)
+        median_mps2 = float(np.median(mag))
+        if _median_within(mag * mag, 3.0**2, 60.0**2):
+            assert 3.0 <= median_mps2 <= 60.0
+    walk = np.abs(_signals()[:, 1:4])
+    assert _median_within(np.sum(walk * walk, axis=1), 3.0**2, 60.0**2)
+    assert not _median_within(np.sum((walk / G) ** 2, axis=1), 3.0**2, 60.0**2)  # in g: the median is needed
+
+
+def test_a_few_spikes_beyond_the_deg_s_bound_stay_rad_s(tmp_path: Path) -> None:
+    """The largest |ω| above 35 rad/s only sends the check to the 99th percentile, which decides."""
+    data = _signals()
+    data[[50, 51, 300], 5] = [40.0, -45.0, 38.0]  # three knocks on the shoe
+    rec = load_recording(_write(tmp_path / "r.csv", data))
+    np.testing.assert_allclose(rec.gyr_rps[[50, 51, 300], 1], [40.0, -45.0, 38.0])
+
+
+def test_a_plain_file_is_not_read_into_memory_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path parses from the file; only whitespace after the last row makes it count the rows first."""
+    data = _signals()
+    path = _write(tmp_path / "r.csv", data)
+    read_whole: list[Path] = []
+    real = Path.read_bytes
+
+    def spy(self: Path) -> bytes:
+        read_whole.append(self)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", spy)
+    np.testing.assert_allclose(load_recording(path).acc_mps2, data[:, 1:4], atol=1e-6)
+    assert read_whole == []
+    path.write_bytes(real(path) + b"\n \n")
+    padded = load_recording(path)
+    np.testing.assert_allclose(padded.acc_mps2, data[:, 1:4], atol=1e-6)
+    assert read_whole == [path] and padded.warnings == []

@@ -280,10 +280,10 @@ def _sidecar_rate_hz(csv_path: Path, meta: dict[str, Any]) -> float | None:
 
 def _read_table(csv_path: Path, warnings: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Parse the CSV into an (n, 7) array in CSV_COLUMNS order, with each row's line number in the file."""
-    raw = csv_path.read_bytes()
-    plain = _read_plain(csv_path, raw)
+    plain = _read_plain(csv_path)
     if plain is not None:
         return plain
+    raw = csv_path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -302,25 +302,31 @@ def _in_csv_order(table: np.ndarray, header: list[str]) -> np.ndarray:
     return table[:, [header.index(name) for name in CSV_COLUMNS]]
 
 
-def _read_plain(csv_path: Path, raw: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-    """A plain file (ASCII, no NUL, every row complete and numeric) in one ``np.loadtxt`` pass over the file.
+def _read_plain(csv_path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """A plain file (ASCII, every row complete and numeric) in one ``np.loadtxt`` pass over the file.
 
-    None for anything else, which the line-by-line reader then parses, repairs or names the line of. Blank lines
-    (which ``np.loadtxt`` would skip, shifting the line numbers) show as fewer rows than line breaks.
+    None for anything else, which the line-by-line reader then parses, repairs or names the line of:
+    ``np.loadtxt`` fails on non-ASCII bytes, NUL, an incomplete or non-numeric row and a line of blanks, and
+    (``max_rows`` given, its warning an error) on an empty line, which it would otherwise skip and so shift the
+    line numbers. Whitespace after the last row is no row: a file that has more of it than one line break is
+    read whole to count the rows before it, and ``max_rows`` stops there.
     """
-    if not raw.isascii() or b"\x00" in raw:
+    with csv_path.open("rb") as f:
+        first = f.readline()
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - 256))
+        tail = f.read()
+    if not first.isascii() or b"\x00" in first or not first.endswith(b"\n"):
         return None
-    end = len(raw)
-    while end and raw[end - 1] in b" \t\r\n":  # no rstrip: it would copy the whole file
-        end -= 1
-    first_break = raw.find(b"\n", 0, end)
-    if first_break <= 0:
-        return None
-    header = _read_header(csv_path, raw[:first_break].decode("ascii"))
-    if _row_problem(raw[raw.rfind(b"\n", 0, end) + 1 : end].decode("ascii"), header):
-        return None
-    rows = raw.count(b"\n", 0, end)
-    try:  # ``max_rows``: the whitespace after the last row is no row; a blank line before it warns, and fails here
+    header = _read_header(csv_path, first.decode("ascii"))
+    rows = None
+    if tail[len(tail.rstrip(b" \t\r\n")) :] not in (b"", b"\n", b"\r\n"):
+        raw = csv_path.read_bytes()
+        end = len(raw)
+        while end and raw[end - 1] in b" \t\r\n":  # no rstrip: it would copy the whole file
+            end -= 1
+        rows = raw.count(b"\n", 0, end)
+    try:
         with catch_warnings():
             simplefilter("error", UserWarning)
             table = np.loadtxt(
@@ -330,12 +336,12 @@ def _read_plain(csv_path: Path, raw: bytes) -> tuple[np.ndarray, np.ndarray] | N
                 dtype=float,
                 ndmin=2,
                 skiprows=1,
-                max_rows=rows,
+                max_rows=size if rows is None else rows,  # the file's size: more rows than it can hold
                 encoding="ascii",
             )
     except (ValueError, UnicodeDecodeError, UserWarning):
         return None
-    if len(table) != rows:
+    if not len(table) or (rows is not None and len(table) != rows):
         return None
     return _in_csv_order(table, header), np.arange(2, len(table) + 2)
 
@@ -471,8 +477,11 @@ def _check_time_order(
 def _acc_to_mps2(csv_path: Path, acc: np.ndarray, unit: str, warnings: list[str]) -> np.ndarray:
     if unit == "g":
         acc = acc * GRAVITY_MPS2
-    ax, ay, az = acc.T  # |a| as np.linalg.norm sums it, (x² + y²) + z², on the columns: several times faster
-    median_mps2 = float(median(np.sqrt((ax * ax + ay * ay) + az * az)))
+    ax, ay, az = acc.T  # |a|² as np.linalg.norm sums it, (x² + y²) + z², on the columns: several times faster
+    squared = (ax * ax + ay * ay) + az * az
+    if _median_within(squared, 3.0**2, 60.0**2):  # plausible for m/s²: the median itself is not needed
+        return acc
+    median_mps2 = float(median(np.sqrt(squared)))
     if 0.5 <= median_mps2 <= 2.5:
         looks = f"looks like g, not m/s² (median |a| = {median_mps2:.2f}, at rest it is about 9.81 m/s²)"
         fix = "load it with acc_unit='g' to convert, or multiply ax, ay, az by {GRAVITY_MPS2}"
@@ -487,9 +496,26 @@ def _acc_to_mps2(csv_path: Path, acc: np.ndarray, unit: str, warnings: list[str]
     return acc
 
 
+def _median_within(squared: np.ndarray, lo: float, hi: float) -> bool:
+    """Whether the median of ``sqrt(squared)`` (finite samples) surely lies in ``[sqrt(lo), sqrt(hi)]``, by counting.
+
+    Both middle order statistics lie in the range when few enough samples fall outside it on either side, and
+    then so does their mean. Comparing the squares errs only towards False (a square just below ``lo`` may have
+    its rounded root at the bound): False sends the caller to the median itself.
+    """
+    n = len(squared)
+    return bool(
+        np.count_nonzero(squared < lo) <= (n - 1) // 2 and np.count_nonzero(squared > hi) <= n - 1 - n // 2
+    )
+
+
 def _gyr_to_rps(csv_path: Path, gyr: np.ndarray, unit: str, warnings: list[str]) -> np.ndarray:
     if unit == "deg/s":
         gyr = np.deg2rad(gyr)
+    if (
+        gyr.max() <= GYR_DEG_S_P99_RPS and gyr.min() >= -GYR_DEG_S_P99_RPS
+    ):  # no percentile above the largest |ω|
+        return gyr
     p99_rps = percentile(np.abs(gyr), 99)
     if p99_rps <= GYR_DEG_S_P99_RPS:
         return gyr
@@ -521,14 +547,16 @@ def _nominal_period_s(t: np.ndarray) -> float:
     return float(median((t[k:] - t[:-k]) / k))
 
 
-def _find_gaps(t: np.ndarray, period_s: float) -> list[tuple[int, float]]:
+def _find_gaps(t: np.ndarray, period_s: float, dt: np.ndarray | None = None) -> list[tuple[int, float]]:
     """Where samples are missing: (index of the last sample before the gap, missing time in s).
 
     Jitter moves single timestamps but a real gap shifts *all later* timestamps against the nominal grid. So
     each suspicious interval (> 1.5 periods) is judged by the median lag of the samples after it against the
-    median lag of the samples before it (windows of up to 0.25 s, not crossing neighbouring suspects).
+    median lag of the samples before it (windows of up to 0.25 s, not crossing neighbouring suspects). ``dt`` is
+    ``np.diff(t)`` where the caller has it.
     """
-    dt = np.diff(t)
+    if dt is None:
+        dt = np.diff(t)
     suspects = np.flatnonzero(dt > 1.5 * period_s)
     if not suspects.size:
         return []
@@ -566,12 +594,13 @@ def _repair_gaps(
 
     ``columns`` are (n, k) arrays of samples at the times ``t``; each comes back repaired and C-contiguous.
     """
-    gaps = _find_gaps(t, period_s)
     dt = np.diff(t)
-    gap_idx = np.array([i for i, _ in gaps], dtype=int)
-    regular = np.ones(len(dt), dtype=bool)
-    regular[gap_idx] = False
-    irregular = float(np.mean(np.abs(dt[regular] - period_s) > 0.2 * period_s)) if regular.any() else 0.0
+    gaps = _find_gaps(t, period_s, dt)
+    # the share of off-grid intervals among those that are no gap
+    off_grid = np.abs(dt - period_s) > 0.2 * period_s
+    off_grid[np.array([i for i, _ in gaps], dtype=int)] = False
+    n_regular = len(dt) - len(gaps)
+    irregular = np.count_nonzero(off_grid) / n_regular if n_regular else 0.0
     if irregular > 0.05:
         warnings.append(
             f"timestamp jitter: {irregular:.0%} of intervals differ from the nominal {period_s * 1e3:.2f} ms by "
@@ -594,34 +623,36 @@ def _repair_gaps(
         )
     if len(long) > 5:
         warnings.append(f"{len(long) - 5} more gaps too long to interpolate; {len(long) + 1} segments in all")
-    # build the output in one pass: each short gap inserts evenly spaced samples between its neighbours
-    pieces_t: list[np.ndarray] = []
-    pieces: list[list[np.ndarray]] = [[] for _ in columns]
-    boundaries = []
-    start, offset = 0, 0
-    long_idx = {i for i, _ in long}
-    for i, g in sorted(gaps):
-        pieces_t.append(t[start : i + 1])
-        for piece, x in zip(pieces, columns, strict=True):
-            piece.append(x[start : i + 1])
-        offset += i + 1 - start
-        if i in long_idx:
-            boundaries.append(offset)
-        else:
-            m = max(1, round(g / period_s))
-            frac = np.arange(1, m + 1) / (m + 1)
-            pieces_t.append(t[i] + frac * (t[i + 1] - t[i]))
-            for piece, x in zip(pieces, columns, strict=True):
-                piece.append(x[i] + frac[:, None] * (x[i + 1] - x[i]))
-            offset += m
-        start = i + 1
-    pieces_t.append(t[start:])
-    for piece, x in zip(pieces, columns, strict=True):
-        piece.append(x[start:])
-    n = offset + len(t) - start
-    edges = [0, *boundaries, n]
+    if not gaps:
+        return t, [np.ascontiguousarray(x) for x in columns], [(0, len(t))]
+    # each short gap inserts evenly spaced samples between its neighbours: every sample is gathered to its new
+    # row (the one before a gap once per inserted sample too), then the inserted rows are overwritten
+    at = np.array(sorted(i for i, _ in gaps))
+    inserted = np.array(
+        [0 if g > MAX_INTERPOLATED_GAP_S else max(1, round(g / period_s)) for _, g in sorted(gaps)]
+    )
+    repeats = np.ones(len(t), dtype=int)
+    repeats[at] += inserted
+    source = np.repeat(np.arange(len(t)), repeats)
+    row = np.cumsum(repeats) - repeats  # the new row of each sample
+    gap_of = np.repeat(np.arange(len(at)), inserted)
+    k = (
+        np.arange(len(gap_of)) - np.repeat(np.cumsum(inserted) - inserted, inserted) + 1
+    )  # 1..m within its gap
+    frac = k / (inserted[gap_of] + 1)
+    before = at[gap_of]
+    new_rows = row[before] + k
+
+    def filled(x: np.ndarray) -> np.ndarray:
+        out = x[source]
+        f = frac.reshape((-1,) + (1,) * (x.ndim - 1))
+        out[new_rows] = x[before] + f * (x[before + 1] - x[before])
+        return out
+
+    ends = row[at[inserted == 0]] + 1
+    edges = [0, *ends.tolist(), len(source)]
     segments = [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    return np.concatenate(pieces_t), [np.concatenate(piece) for piece in pieces], segments
+    return filled(t), [filled(x) for x in columns], segments
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -649,43 +680,44 @@ def _clipped(
     x = np.ascontiguousarray(x)  # a column of the samples: its passes below run several times faster
     n = len(x)
     out = np.zeros(n, dtype=bool)
-    for sign in (1.0, -1.0):
-        y = x if sign > 0 else -x
-        top = float(y.max())
+    for sign, top in ((1.0, float(x.max())), (-1.0, -float(x.min()))):
         if top < min_level:
             continue
-        at_top = y == top
-        pairs = np.flatnonzero(at_top[:-1] & at_top[1:]) if np.count_nonzero(at_top) > 1 else np.zeros(0, int)
-        for i in pairs:
+        # y = sign * x is formed only where it is looked at: the one pass over the axis finds the samples within
+        # ``band`` of the top, and those at the top are among them (top >= min_level > 0)
+        bound = (1.0 - band) * top
+        inside = np.flatnonzero(x >= bound if sign > 0 else x <= -bound)
+        at_top = inside[sign * x[inside] == top]
+        on_top = set(at_top.tolist())
+        for i in at_top[:-1][np.diff(at_top) == 1].tolist():
             s = i
-            while s > 0 and at_top[s - 1]:
+            while s - 1 in on_top:
                 s -= 1
             e = i + 2
-            while e < n and at_top[e]:
+            while e in on_top:
                 e += 1
-            into = s >= 2 and top - y[s - 1] >= y[s - 1] - y[s - 2] > 0
-            out_of = e + 1 < n and top - y[e] >= y[e] - y[e + 1] > 0
+            into = s >= 2 and top - sign * x[s - 1] >= sign * x[s - 1] - sign * x[s - 2] > 0
+            out_of = e + 1 < n and top - sign * x[e] >= sign * x[e] - sign * x[e + 1] > 0
             if into or out_of:
-                out |= at_top
+                out[at_top] = True
                 break
         # the runs of samples within ``band`` of the top
-        inside = np.flatnonzero(y >= (1.0 - band) * top)
-        if not len(inside):  # a negative top lies below its band
-            continue
         breaks = np.flatnonzero(np.diff(inside) > 1)
         run_starts, run_ends = inside[np.r_[0, breaks + 1]], inside[np.r_[breaks, len(inside) - 1]] + 1
         for s, e in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
-            k = s + int(np.argmax(y[s:e]))
+            y = sign * x[s:e]
+            k = int(np.argmax(y))
             level = y[k] - flat * top
             p, q = k, k + 1
-            while p > s and y[p - 1] >= level:
+            while p > 0 and y[p - 1] >= level:
                 p -= 1
-            while q < e and y[q] >= level:
+            while q < e - s and y[q] >= level:
                 q += 1
+            p, q = p + s, q + s
             if q - p < 3 or p < 2 or q + 2 > n:
                 continue
             pos = np.array([-2.0, -1.0, q - p, q - p + 1])
-            coef = np.polyfit(pos, y[[p - 2, p - 1, q, q + 1]], 2)
+            coef = np.polyfit(pos, sign * x[[p - 2, p - 1, q, q + 1]], 2)
             predicted = float(np.polyval(coef, np.arange(q - p)).max())
             if predicted - y[k] >= overshoot * top:
                 out[p:q] = True
