@@ -675,7 +675,11 @@ def _repair_gaps_piece_by_piece(
     for piece, x in zip(pieces, columns, strict=True):
         piece.append(x[start:])
     edges = [0, *boundaries, offset + len(t) - start]
-    return np.concatenate(pieces_t), [np.concatenate(p) for p in pieces], list(zip(edges[:-1], edges[1:]))
+    return (
+        np.concatenate(pieces_t),
+        [np.concatenate(p) for p in pieces],
+        list(zip(edges[:-1], edges[1:], strict=True)),
+    )
 
 
 def test_gaps_are_filled_as_one_gap_at_a_time_would() -> None:
