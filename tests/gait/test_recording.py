@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -381,6 +382,24 @@ def test_invalid_sidecar_json_is_an_error(tmp_path: Path) -> None:
     path.with_suffix(".json").write_text('{"sample_rate_hz": 100.0,')
     message = str(pytest.raises(RecordingError, load_recording, path).value)
     assert "r.json" in message and "not valid JSON" in message
+
+
+@pytest.mark.parametrize("with_orjson", [True, False])
+def test_sidecar_reads_as_json_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_orjson: bool
+) -> None:
+    """What orjson refuses and json takes (NaN, 1e400) still loads, and without orjson the same comes out."""
+    if not with_orjson:
+        monkeypatch.setitem(sys.modules, "orjson", None)  # its import fails
+    path = _write(tmp_path / "r.csv", _signals())
+    text = '{"sample_rate_hz": 100.0, "notes": "caf\\u00e9", "ground_truth": {"distance_m": NaN, "steps": 1e400}}'
+    path.with_suffix(".json").write_text(text)
+    rec = load_recording(path)
+    assert rec.notes == "café" and math.isnan(rec.ground_truth.distance_m or 0.0)
+    assert rec.ground_truth.steps == math.inf
+    meta = {"sample_rate_hz": 100.0, "placement": "instep", "ground_truth": {"distance_m": 12.5, "steps": 7}}
+    rec = load_recording(_write(tmp_path / "s.csv", _signals(), meta=meta))
+    assert (rec.placement, rec.ground_truth.distance_m, rec.ground_truth.steps) == ("instep", 12.5, 7)
 
 
 def test_sidecar_rate_disagreeing_with_timestamps_warns(tmp_path: Path) -> None:
