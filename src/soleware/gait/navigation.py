@@ -346,14 +346,14 @@ class StrideIntegration:
         dt = np.diff(t_s, prepend=t_s[0])
         big_q = attitude_scan(t_s, gyr_rps) if scan is None else scan
 
-        half = max(1, int(round(self.gravity_window_s / median(np.diff(t_s)))))
-
         lengths = ends - starts + 1
         sid = np.repeat(np.arange(n_str), lengths)
         first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         last = first + lengths - 1
         idx = np.arange(len(sid)) - first[sid] + starts[sid]
 
+        if start_up is None or end_up is None:
+            half = max(1, int(round(self.gravity_window_s / median(np.diff(t_s)))))
         up0 = window_mean(acc_mps2, starts, half) if start_up is None else np.asarray(start_up, float)
         up1 = window_mean(acc_mps2, ends, half) if end_up is None else np.asarray(end_up, float)
         # Per stride, attitude = correction(t) ⊗ yaw ⊗ tilt(start) ⊗ (rotation since the start): the stride-wide
@@ -373,7 +373,8 @@ class StrideIntegration:
         yaw_q = _yaw_quaternion(yaw)
         # the per-sample chain in components (contiguous rows): q = correction ⊗ yaw ⊗ tilt(start) ⊗ scan
         q_parts = quat.product(
-            quat.components(quat.multiply(yaw_q, start_q))[:, sid], quat.components(big_q)[:, idx]
+            np.take(quat.components(quat.multiply(yaw_q, start_q)), sid, axis=1),
+            np.take(quat.components(big_q), idx, axis=1),
         )
         if self.spread_tilt_error:
             landing, has_landing = np.zeros(0), np.zeros(len(idx), dtype=bool)
@@ -383,15 +384,17 @@ class StrideIntegration:
             if has_landing.all():
                 # a step from none to all of each stride's correction: two rotations per stride, not one per sample
                 either = quat.components(quat.from_rotvec(np.concatenate((np.zeros_like(err_nav), err_nav))))
-                correction = either[:, sid + n_str * (landing > 0)]
+                correction = np.take(either, sid + n_str * (landing > 0), axis=1)
             else:  # by angle turned
-                tilt_frac = _spread(quat.norm(gyr_rps[idx]) * dts, first, last, frac)
+                tilt_frac = _spread(quat.norm(np.take(gyr_rps, idx, axis=0)) * dts, first, last, frac)
                 if len(landing):
                     tilt_frac = np.where(has_landing, landing, tilt_frac)
-                correction = quat.components(quat.from_rotvec(tilt_frac[:, None] * err_nav[sid]))
+                correction = quat.components(
+                    quat.from_rotvec(tilt_frac[:, None] * np.take(err_nav, sid, axis=0))
+                )
             q_parts = quat.product(correction, q_parts)
         q = np.stack(q_parts, axis=-1)
-        acc_nav = np.stack(quat.rotated(q_parts, quat.components(acc_mps2)[:, idx]), axis=-1)
+        acc_nav = np.stack(quat.rotated(q_parts, np.take(quat.components(acc_mps2), idx, axis=1)), axis=-1)
         acc_nav[:, 2] -= gravity_mps2
         dts[first] = 0.0
         step = np.zeros_like(acc_nav)
@@ -405,13 +408,15 @@ class StrideIntegration:
         # the heading the stride has at its start and at its end.
         v0 = quat.rotate(_yaw_quaternion(yaw), v0)
         v1 = quat.rotate(_yaw_quaternion(yaw + yaw_change), v1)
-        vel = _segment_cumsum(step, first) + v0[sid]
+        vel = _segment_cumsum(step, first) + np.take(v0, sid, axis=0)
         self.clip_recovered_mps_ = np.zeros(n_str)
         if clipped is not None:
             cs = np.asarray(clipped)[idx]
             cs[first] = 0
             if cs.any():
-                extra = _recover_clipped(cs, q, dts, first, sid, vel[last] - v1, acc_mps2[idx])
+                extra = _recover_clipped(
+                    cs, q, dts, first, sid, vel[last] - v1, np.take(acc_mps2, idx, axis=0)
+                )
                 if standing is not None:
                     extra[np.asarray(standing, bool)[idx]] = 0.0
                 estep = np.zeros_like(extra)
@@ -420,7 +425,7 @@ class StrideIntegration:
                 gained = _segment_cumsum(estep, first)
                 vel += gained
                 self.clip_recovered_mps_ = np.linalg.norm(gained[last], axis=1)
-        vel -= vel_frac[:, None] * (vel[last] - v1)[sid]
+        vel -= vel_frac[:, None] * np.take(vel[last] - v1, sid, axis=0)
         pstep = np.zeros_like(vel)
         pstep[1:] = 0.5 * (vel[1:] + vel[:-1]) * dts[1:, None]
         pstep[first] = 0.0
@@ -431,6 +436,6 @@ class StrideIntegration:
         self.stride_of_sample_ = sid
         self.attitude_ = q
         self.velocity_mps_ = vel
-        self.position_m_ = pos + origin[sid]
+        self.position_m_ = pos + np.take(origin, sid, axis=0)
         self.displacement_m_ = disp
         return self
