@@ -9,6 +9,7 @@ import pytest
 
 import soleware.gait.pipeline as pipeline
 from soleware.gait import GRAVITY_MPS2, GaitAnalysis, StreamingGaitAnalysis
+from soleware.gait._signal import repair_saturation
 from soleware.gait.navigation import _bounded_nnls, clip_signs
 from soleware.gait.recording import Recording
 from soleware.shoe.sim import Runner, SensorModel, ShoeSimulator
@@ -44,6 +45,29 @@ def test_bounded_nnls_keeps_heights_within_their_bounds() -> None:
     x = _bounded_nnls(a, a @ x_true, np.array([1.0, 10.0]))
     assert x[0] == pytest.approx(1.0) and 0.0 <= x[1] <= 10.0
     assert (_bounded_nnls(a, -(a @ x_true), np.array([5.0, 5.0])) >= 0).all()
+
+
+def _clipped_peak(peak: np.ndarray, level: float = 500.0) -> tuple[np.ndarray, np.ndarray]:
+    return np.clip(peak, -level, level), peak
+
+
+def test_repair_capped_by_sides_keeps_a_smooth_peak_and_does_not_overshoot_a_flat_top() -> None:
+    """A round peak is rebuilt the same with or without the cap; a flat-topped one (a fast swing's gyroscope)
+    gets far less than the symmetric parabola, whose overshoot is several times what the clip took."""
+    t = np.arange(-40.0, 41.0)
+    clipped, _ = _clipped_peak(560.0 * np.exp(-((t / 10.0) ** 2)))
+    plain = repair_saturation(clipped)
+    np.testing.assert_array_equal(repair_saturation(clipped, capped_by_sides=True), plain)
+    assert plain.max() > 540.0
+    flat = 530.0 * np.exp(-np.abs(t / 12.0) ** 6)
+    for top in (flat, np.where(t < 0, flat, 530.0 * np.exp(-np.abs(t / 7.0) ** 4))):
+        clipped, true = _clipped_peak(top)
+        lost = np.sum(true - clipped)
+        plain_err = np.sum(np.abs(repair_saturation(clipped) - true))
+        capped = repair_saturation(clipped, capped_by_sides=True)
+        assert plain_err > 3 * lost
+        assert np.sum(np.abs(capped - true)) <= lost
+        assert np.all(capped >= clipped)
 
 
 @functools.cache

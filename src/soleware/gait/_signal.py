@@ -84,13 +84,17 @@ def runs_of_true(mask: np.ndarray) -> np.ndarray:
 
 
 def repair_saturation(
-    x: np.ndarray, *, rel_level: float = 0.995, min_run: int = 2, context: int = 3
+    x: np.ndarray, *, rel_level: float = 0.995, min_run: int = 2, context: int = 3, capped_by_sides: bool = False
 ) -> np.ndarray:
     """Reconstruct the tops of clipped peaks, per column, where a sensor saturated.
 
     A run of at least ``min_run`` samples within ``rel_level`` of the column's extreme value is taken as clipped
     only if it is flat (a plateau). The run is replaced by a parabola fitted to ``context`` unclipped samples on
-    each side, never below the clipped value: the true peak was at least that high.
+    each side, never below the clipped value: the true peak was at least that high. With ``capped_by_sides``
+    the parabola is also held under each side's own quadratic trend (through its ``context`` samples, carried
+    across the run): where one side bends away from the peak sooner than the other, the top was flatter than a
+    parabola through both, and the symmetric fit would overshoot it (real gyroscope peaks in a fast swing are
+    often flat-topped; a plateau of 70 ms got 260 °/s too much and cost 3.7 % of the distance).
     """
     x = np.array(x, dtype=float, copy=True)
     if x.ndim == 1:
@@ -117,7 +121,12 @@ def repair_saturation(
                 coef = np.polyfit(idx - a, sign * v[idx], 2)
                 if coef[0] >= 0:
                     continue
-                fit = np.polyval(coef, np.arange(a, b) - a)
+                k = np.arange(b - a)
+                fit = np.polyval(coef, k)
+                if capped_by_sides:
+                    before = np.polyfit(np.arange(-context, 0), sign * v[a - context : a], 2)
+                    after = np.polyfit(np.arange(context) + (b - a), sign * v[b : b + context], 2)
+                    fit = np.minimum(fit, np.minimum(np.polyval(before, k), np.polyval(after, k)))
                 v[a:b] = sign * np.maximum(fit, seg)
         x[:, col] = v
     return x[:, 0] if squeeze else x

@@ -288,7 +288,7 @@ class GaitAnalysis:
         self.last_swing_s_ = -np.inf
         if len(t) < samples(2.0, fs):
             return [], np.zeros((0, 4))
-        gyr = repair_saturation(gyr)
+        gyr = repair_saturation(gyr, capped_by_sides=True)
         det = (self.stance_detector or AdaptiveStanceDetector()).detect(acc, gyr, sample_rate_hz=fs)
         swinging = np.flatnonzero(det.energy_rps_ >= det.swing_min_rps)
         if len(swinging):
