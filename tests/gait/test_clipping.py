@@ -59,8 +59,8 @@ def test_repair_capped_by_sides_keeps_a_smooth_peak_and_does_not_overshoot_a_fla
     plain = repair_saturation(clipped)
     np.testing.assert_array_equal(repair_saturation(clipped, capped_by_sides=True), plain)
     assert plain.max() > 540.0
-    flat = 530.0 * np.exp(-np.abs(t / 12.0) ** 6)
-    for top in (flat, np.where(t < 0, flat, 530.0 * np.exp(-np.abs(t / 7.0) ** 4))):
+    flat = 530.0 * np.exp(-(np.abs(t / 12.0) ** 6))
+    for top in (flat, np.where(t < 0, flat, 530.0 * np.exp(-(np.abs(t / 7.0) ** 4)))):
         clipped, true = _clipped_peak(top)
         lost = np.sum(true - clipped)
         plain_err = np.sum(np.abs(repair_saturation(clipped) - true))

@@ -145,3 +145,16 @@ def test_stance_detector_finds_one_stance_per_constructed_stride() -> None:
     stance_phase = t[det.stance_index_] % 1.0
     assert len(det.stance_index_) == 11  # quiet from 0.85 to 0.3 of each second: 0, 1, …, 9 and the end
     assert np.all((stance_phase < 0.3) | (stance_phase > 0.9))
+
+
+def test_rotvec_of_tiny_and_large_angles_is_the_series_or_the_sine_to_the_bit() -> None:
+    """Below 1e-4 rad the Taylor series of sin(x/2)/x, above it the sine: in one array, each where it applies."""
+    rng = np.random.default_rng(5)
+    axis = rng.normal(size=(400, 3))
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+    angle = np.r_[0.0, 1e-9, 9.99e-5, 1e-4, 1.01e-4, rng.uniform(0, 3, 395)][:, None]
+    rv = axis * angle
+    a = np.sqrt(np.einsum("ij,ij->i", rv, rv))[:, None]
+    scale = np.where(a < 1e-4, 0.5 - a**2 / 48.0, np.sin(0.5 * a) / np.where(a < 1e-4, 1.0, a))
+    np.testing.assert_array_equal(quat.from_rotvec(rv), np.concatenate((rv * scale, np.cos(0.5 * a)), axis=1))
+    assert np.allclose(quat.from_rotvec(rv), Rotation.from_rotvec(rv).as_quat(), atol=1e-15)

@@ -70,7 +70,9 @@ def from_rotvec(rv: np.ndarray) -> np.ndarray:
     half = 0.5 * angle
     # sin(x/2)/x without dividing by zero: its Taylor series is exact enough below 1e-4 rad.
     small = angle < 1e-4
-    scale = np.where(small, 0.5 - angle**2 / 48.0, np.sin(half) / np.where(small, 1.0, angle))
+    scale = np.sin(half) / np.where(small, 1.0, angle)
+    if small.any():  # rare: the series only where it applies
+        scale[small] = 0.5 - angle[small] ** 2 / 48.0
     return np.concatenate((rv * scale, np.cos(half)), axis=-1)
 
 

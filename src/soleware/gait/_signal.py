@@ -84,7 +84,12 @@ def runs_of_true(mask: np.ndarray) -> np.ndarray:
 
 
 def repair_saturation(
-    x: np.ndarray, *, rel_level: float = 0.995, min_run: int = 2, context: int = 3, capped_by_sides: bool = False
+    x: np.ndarray,
+    *,
+    rel_level: float = 0.995,
+    min_run: int = 2,
+    context: int = 3,
+    capped_by_sides: bool = False,
 ) -> np.ndarray:
     """Reconstruct the tops of clipped peaks, per column, where a sensor saturated.
 

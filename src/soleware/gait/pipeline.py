@@ -242,7 +242,7 @@ class GaitAnalysis:
             if s and len(tr):
                 t_from = s[0].t_start_s if traj else -np.inf
                 t_to = np.inf if last else s[-1].t_end_s
-                piece = tr[(tr[:, 0] >= t_from) & (tr[:, 0] <= t_to)]
+                piece = np.compress((tr[:, 0] >= t_from) & (tr[:, 0] <= t_to), tr, axis=0)  # tr[mask], faster
                 if traj and len(piece) and len(traj[-1]):
                     # continue the path where the previous piece ended (the same stance)
                     piece = piece.copy()
