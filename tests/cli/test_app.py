@@ -50,13 +50,14 @@ def test_a_command_is_whole_with_only_its_own_modules_loaded(name: str) -> None:
 
 
 def test_analyze_imports_neither_scipy_nor_the_service_nor_bluetooth() -> None:
-    """Nor what only ``eval`` needs (a process pool), nor numpy's masked arrays (np.median's first call)."""
+    """Nor what only ``eval`` needs (a process pool, the evaluation), nor the streaming engine, nor numpy's masked
+    arrays (np.median's first call)."""
     script = (
         "import sys\n"
         "from soleware.cli import app\n"
         f"app(['analyze', {str(sample_recording_path())!r}, '--json'], standalone_mode=False)\n"
         "heavy = ('scipy', 'fastapi', 'sqlalchemy', 'bumble', 'uvicorn', 'soleware.server', 'soleware.demo',\n"
-        "         'concurrent.futures', 'numpy.ma.core')\n"
+        "         'concurrent.futures', 'numpy.ma.core', 'soleware.gait.evaluation', 'soleware.gait.streaming')\n"
         "print(sorted({m.split('.')[0] if not m.startswith('soleware') else m for m in sys.modules"
         " if m.startswith(heavy)}), file=sys.stderr)\n"
     )

@@ -153,3 +153,13 @@ def test_action_returns_self_and_results_end_in_underscore(cls: type, rec: Recor
     assert all(a.endswith("_") for a in added), sorted(a for a in added if not a.endswith("_"))
     # the parameters are untouched by the action
     assert {a: getattr(obj, a) for a in before} == {a: getattr(cls(**required(rec)), a) for a in before}
+
+
+def test_the_package_names_load_lazily_from_their_modules() -> None:
+    """Every name in ``soleware.gait.__all__`` is its module's own object; an unknown name is an AttributeError."""
+    for name in soleware.gait.__all__:
+        module = importlib.import_module(f"soleware.gait.{soleware.gait._MODULE_OF[name]}")
+        assert getattr(soleware.gait, name) is getattr(module, name)
+    assert set(soleware.gait.__all__) == set(soleware.gait._MODULE_OF) <= set(dir(soleware.gait))
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = soleware.gait.nothing  # type: ignore[attr-defined]

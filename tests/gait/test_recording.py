@@ -779,3 +779,17 @@ def test_a_plain_file_is_not_read_into_memory_whole(tmp_path: Path, monkeypatch:
     padded = load_recording(path)
     np.testing.assert_allclose(padded.acc_mps2, data[:, 1:4], atol=1e-6)
     assert read_whole == [path] and padded.warnings == []
+
+
+def test_huge_finite_values_are_no_missing_samples() -> None:
+    """The quick finiteness check sums the table; a sum that overflows still finds every row finite."""
+    from soleware.gait.recording import _drop_bad_rows
+
+    data = _signals(50)
+    data[[3, 4], 2] = 1e308  # their sum is inf
+    warnings: list[str] = []
+    kept, line_no = _drop_bad_rows(Path("r.csv"), data, np.arange(2, 52), warnings)
+    assert kept is data and warnings == [] and len(line_no) == 50
+    data[7, 5] = np.nan
+    kept, line_no = _drop_bad_rows(Path("r.csv"), data, np.arange(2, 52), warnings)
+    assert len(kept) == 49 and 9 not in line_no and "first at line 9" in warnings[0]

@@ -438,8 +438,10 @@ def _drop_bad_rows(
     csv_path: Path, data: np.ndarray, line_no: np.ndarray, warnings: list[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Refuse mostly-NaN/inf columns; treat the rows that have NaN/inf as missing samples."""
+    if len(data) and np.isfinite(data.sum()):  # one pass: a NaN or inf anywhere makes the sum one too
+        return data, line_no
     finite = np.isfinite(data)
-    if len(data) and finite.all():
+    if len(data) and finite.all():  # finite, the sum overflowed
         return data, line_no
     bad_fraction = 1.0 - finite.mean(axis=0)
     bad_cols = [
