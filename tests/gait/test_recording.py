@@ -793,3 +793,6 @@ def test_huge_finite_values_are_no_missing_samples() -> None:
     data[7, 5] = np.nan
     kept, line_no = _drop_bad_rows(Path("r.csv"), data, np.arange(2, 52), warnings)
     assert len(kept) == 49 and 9 not in line_no and "first at line 9" in warnings[0]
+    data[9, 1], data[10, 1] = np.inf, -np.inf  # inf - inf: NaN, quietly
+    kept, _ = _drop_bad_rows(Path("r.csv"), data, np.arange(2, 52), [])
+    assert len(kept) == 47

@@ -438,7 +438,9 @@ def _drop_bad_rows(
     csv_path: Path, data: np.ndarray, line_no: np.ndarray, warnings: list[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Refuse mostly-NaN/inf columns; treat the rows that have NaN/inf as missing samples."""
-    if len(data) and np.isfinite(data.sum()):  # one pass: a NaN or inf anywhere makes the sum one too
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = data.sum()
+    if len(data) and np.isfinite(total):  # one pass: a NaN or inf anywhere makes the sum one too
         return data, line_no
     finite = np.isfinite(data)
     if len(data) and finite.all():  # finite, the sum overflowed
