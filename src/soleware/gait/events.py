@@ -119,9 +119,8 @@ class ContactEventDetection:
         self.sagittal_rate_rps_ = g
         f = moving_average(acc_mps2, samples(self.jerk_smoothing_s, fs))
         dg = np.gradient(g) * fs
-        dx, dy, dz = np.gradient(
-            f, axis=0
-        ).T  # |df| as np.linalg.norm sums it, (x² + y²) + z², several times faster
+        # |df| as np.linalg.norm sums it, (x² + y²) + z², on the columns: several times faster
+        dx, dy, dz = np.gradient(f, axis=0).T
         jerk = np.sqrt((dx * dx + dy * dy) + dz * dz) * fs
         ic = np.full(len(k), np.nan)
         tc = np.full(len(k), np.nan)

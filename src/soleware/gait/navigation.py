@@ -371,7 +371,8 @@ class StrideIntegration:
         yaw_change = yaw_of(end_q)
         yaw = np.concatenate(([0.0], np.cumsum(yaw_change)[:-1]))
         yaw_q = _yaw_quaternion(yaw)
-        # the per-sample chain in components (contiguous rows): q = correction ⊗ yaw ⊗ tilt(start) ⊗ scan
+        # the per-sample chain in components (contiguous rows): q = correction ⊗ yaw ⊗ tilt(start) ⊗ scan. Per-sample
+        # rows are gathered with np.take: the same copies as fancy indexing, several times faster on 2-D arrays.
         q_parts = quat.product(
             np.take(quat.components(quat.multiply(yaw_q, start_q)), sid, axis=1),
             np.take(quat.components(big_q), idx, axis=1),

@@ -255,9 +255,8 @@ def _read_sidecar(side_path: Path) -> dict[str, Any]:
         return {}
     try:
         meta = _fast_json(side_path.read_bytes())
-    except (
-        ValueError
-    ):  # orjson is stricter than json (NaN, 1e400, lone surrogates): json decides and explains
+    except ValueError:
+        # orjson is stricter than json (NaN, 1e400, lone surrogates): json decides, and explains what it refuses
         try:
             meta = json.loads(side_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -532,9 +531,8 @@ def _median_within(squared: np.ndarray, lo: float, hi: float) -> bool:
 def _gyr_to_rps(csv_path: Path, gyr: np.ndarray, unit: str, warnings: list[str]) -> np.ndarray:
     if unit == "deg/s":
         gyr = np.deg2rad(gyr)
-    if (
-        gyr.max() <= GYR_DEG_S_P99_RPS and gyr.min() >= -GYR_DEG_S_P99_RPS
-    ):  # no percentile above the largest |ω|
+    # no percentile lies above the largest |ω|: within the bound, no partial sort is needed
+    if gyr.max() <= GYR_DEG_S_P99_RPS and gyr.min() >= -GYR_DEG_S_P99_RPS:
         return gyr
     p99_rps = percentile(np.abs(gyr), 99)
     if p99_rps <= GYR_DEG_S_P99_RPS:
@@ -655,10 +653,9 @@ def _repair_gaps(
     repeats[at] += inserted
     source = np.repeat(np.arange(len(t)), repeats)
     row = np.cumsum(repeats) - repeats  # the new row of each sample
+    # the gap of each inserted sample, and its number 1..m there
     gap_of = np.repeat(np.arange(len(at)), inserted)
-    k = (
-        np.arange(len(gap_of)) - np.repeat(np.cumsum(inserted) - inserted, inserted) + 1
-    )  # 1..m within its gap
+    k = np.arange(len(gap_of)) - np.repeat(np.cumsum(inserted) - inserted, inserted) + 1
     frac = k / (inserted[gap_of] + 1)
     before = at[gap_of]
     new_rows = row[before] + k
