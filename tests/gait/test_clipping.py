@@ -139,3 +139,55 @@ def test_the_range_a_recording_states_is_the_one_the_analysis_uses(monkeypatch: 
     seen.clear()
     GaitAnalysis(acc_range_mps2=16 * GRAVITY_MPS2).analyze(rec)
     assert set(seen) == {16 * GRAVITY_MPS2}
+
+
+def _repair_as_first_written(x: np.ndarray, *, capped_by_sides: bool) -> np.ndarray:
+    """repair_saturation with y = sign * column materialised and its runs from runs_of_true (the reference)."""
+    from soleware.gait._signal import runs_of_true
+
+    x = np.array(x, dtype=float, copy=True)
+    n, context = len(x), 3
+    for col in range(x.shape[1]):
+        v = np.ascontiguousarray(x[:, col])
+        for sign in (1.0, -1.0):
+            y = v if sign > 0 else -v
+            peak = np.max(y)
+            if peak <= 0:
+                continue
+            for a, b in runs_of_true(y >= 0.995 * peak):
+                if b - a < 2 or a < context or b + context > n:
+                    continue
+                seg = sign * v[a:b]
+                if np.ptp(seg) > 1e-3 * peak:
+                    continue
+                idx = np.r_[a - context : a, b : b + context]
+                coef = np.polyfit(idx - a, sign * v[idx], 2)
+                if coef[0] >= 0:
+                    continue
+                k = np.arange(b - a)
+                fit = np.polyval(coef, k)
+                if capped_by_sides:
+                    before = np.polyfit(np.arange(-context, 0), sign * v[a - context : a], 2)
+                    after = np.polyfit(np.arange(context) + (b - a), sign * v[b : b + context], 2)
+                    fit = np.minimum(fit, np.minimum(np.polyval(before, k), np.polyval(after, k)))
+                v[a:b] = sign * np.maximum(fit, seg)
+        x[:, col] = v
+    return x
+
+
+@pytest.mark.parametrize("capped_by_sides", [False, True])
+def test_repair_finds_the_runs_on_the_column_itself_to_the_bit(capped_by_sides: bool) -> None:
+    """Clipped at either sign, several times, at the ends and not at all: the reference's samples exactly."""
+    rng = np.random.default_rng(6)
+    t = np.arange(6000) / 200.0
+    x = np.column_stack(
+        [30 * np.sin(2 * np.pi * 1.3 * t), 12 * np.sin(2 * np.pi * 0.7 * t + 1), t * 0.0 - 1.0]
+    )
+    x += rng.normal(scale=0.05, size=x.shape)
+    x[:, 0] = np.clip(x[:, 0], -25.0, 27.0)  # both signs, every cycle
+    x[:, 1] = np.minimum(x[:, 1], 11.5)  # one sign
+    x[:4, 0] = x[-3:, 0] = 27.0  # runs against the ends
+    out = repair_saturation(x, capped_by_sides=capped_by_sides)
+    np.testing.assert_array_equal(out, _repair_as_first_written(x, capped_by_sides=capped_by_sides))
+    assert (out[:, 0] > 27.0).any() and (out[:, 0] < -25.0).any() and (out[:, 1] > 11.5).any()
+    np.testing.assert_array_equal(out[:, 2], x[:, 2])

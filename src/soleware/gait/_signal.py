@@ -110,13 +110,22 @@ def repair_saturation(
     n = len(x)
     for col in range(x.shape[1]):
         v = np.ascontiguousarray(x[:, col])  # the passes over a column run several times faster contiguous
+        repaired = False
         for sign in (1.0, -1.0):
-            y = v if sign > 0 else -v
-            peak = np.max(y)
+            # the top of sign * v and the samples near it, found on v itself (the negative side after the
+            # positive one's repair)
+            peak = v.max() if sign > 0 else -v.min()
             if peak <= 0:
                 continue
-            near = y >= rel_level * peak
-            for a, b in runs_of_true(near):
+            level = rel_level * peak
+            near = np.flatnonzero(v >= level if sign > 0 else v <= -level)
+            breaks = np.flatnonzero(np.diff(near) > 1)
+            runs = zip(
+                near[np.r_[0, breaks + 1]].tolist(),
+                (near[np.r_[breaks, len(near) - 1]] + 1).tolist(),
+                strict=True,
+            )
+            for a, b in runs:
                 if b - a < min_run or a < context or b + context > n:
                     continue
                 seg = sign * v[a:b]
@@ -133,7 +142,9 @@ def repair_saturation(
                     after = np.polyfit(np.arange(context) + (b - a), sign * v[b : b + context], 2)
                     fit = np.minimum(fit, np.minimum(np.polyval(before, k), np.polyval(after, k)))
                 v[a:b] = sign * np.maximum(fit, seg)
-        x[:, col] = v
+                repaired = True
+        if repaired:
+            x[:, col] = v
     return x[:, 0] if squeeze else x
 
 
