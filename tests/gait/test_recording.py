@@ -510,9 +510,8 @@ def test_exp40_bunched_timestamps_load_as_one_segment() -> None:
 
 
 def test_plain_files_and_line_by_line_files_read_the_same(tmp_path: Path) -> None:
-    """A plain file is parsed in one piece; CRLF, blank lines, tabs or a BOM take the line-by-line reader.
-
-    Both must give the same samples, the same line numbers in messages and the same warnings.
+    """A plain file (LF or CRLF line ends) is parsed in one piece; blank lines, tabs or a BOM take the
+    line-by-line reader. All must give the same samples and the same (no) warnings.
     """
     data = _signals(400)
     lines = [",".join(CSV_COLUMNS)] + [",".join(f"{v:.6f}" for v in row) for row in data]
