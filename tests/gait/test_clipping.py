@@ -11,7 +11,7 @@ import pytest
 
 import soleware.gait.pipeline as pipeline
 from soleware.gait import GRAVITY_MPS2, GaitAnalysis, StreamingGaitAnalysis
-from soleware.gait._signal import repair_saturation
+from soleware.gait._signal import rebuilt_top, repair_saturation, runs_of_true
 from soleware.gait.evaluation import recordings_with_truth
 from soleware.gait.navigation import _bounded_nnls, clip_signs
 from soleware.gait.recording import Recording
@@ -163,9 +163,8 @@ def test_the_range_a_recording_states_is_the_one_the_analysis_uses(monkeypatch: 
 
 
 def _repair_as_first_written(x: np.ndarray, *, capped_by_sides: bool) -> np.ndarray:
-    """repair_saturation with y = sign * column materialised and its runs from runs_of_true (the reference)."""
-    from soleware.gait._signal import runs_of_true
-
+    """repair_saturation with y = sign * column materialised and its runs from runs_of_true (the reference for
+    how the runs are found; each run's top is rebuilt by the same ``rebuilt_top``)."""
     x = np.array(x, dtype=float, copy=True)
     n, context = len(x), 3
     for col in range(x.shape[1]):
@@ -176,22 +175,16 @@ def _repair_as_first_written(x: np.ndarray, *, capped_by_sides: bool) -> np.ndar
             if peak <= 0:
                 continue
             for a, b in runs_of_true(y >= 0.995 * peak):
-                if b - a < 2 or a < context or b + context > n:
+                if b - a < 2 or a < context or b + context > n or np.ptp(y[a:b]) > 1e-3 * peak:
                     continue
-                seg = sign * v[a:b]
-                if np.ptp(seg) > 1e-3 * peak:
-                    continue
-                idx = np.r_[a - context : a, b : b + context]
-                coef = np.polyfit(idx - a, sign * v[idx], 2)
-                if coef[0] >= 0:
-                    continue
-                k = np.arange(b - a)
-                fit = np.polyval(coef, k)
-                if capped_by_sides:
-                    before = np.polyfit(np.arange(-context, 0), sign * v[a - context : a], 2)
-                    after = np.polyfit(np.arange(context) + (b - a), sign * v[b : b + context], 2)
-                    fit = np.minimum(fit, np.minimum(np.polyval(before, k), np.polyval(after, k)))
-                v[a:b] = sign * np.maximum(fit, seg)
+                top = rebuilt_top(
+                    sign * v[a - context : a],
+                    sign * v[a:b],
+                    sign * v[b : b + context],
+                    capped_by_sides=capped_by_sides,
+                )
+                if top is not None:
+                    v[a:b] = sign * top
         x[:, col] = v
     return x
 

@@ -18,6 +18,7 @@ __all__ = [
     "range_first_above",
     "range_last_above",
     "range_max",
+    "rebuilt_top",
     "repair_saturation",
     "runs_of_true",
     "samples",
@@ -131,21 +132,32 @@ def repair_saturation(
                 seg = sign * v[a:b]
                 if np.ptp(seg) > 1e-3 * peak:
                     continue
-                idx = np.r_[a - context : a, b : b + context]
-                coef = np.polyfit(idx - a, sign * v[idx], 2)
-                if coef[0] >= 0:
-                    continue
-                k = np.arange(b - a)
-                fit = np.polyval(coef, k)
-                if capped_by_sides:
-                    before = np.polyfit(np.arange(-context, 0), sign * v[a - context : a], 2)
-                    after = np.polyfit(np.arange(context) + (b - a), sign * v[b : b + context], 2)
-                    fit = np.minimum(fit, np.minimum(np.polyval(before, k), np.polyval(after, k)))
-                v[a:b] = sign * np.maximum(fit, seg)
-                repaired = True
+                top = rebuilt_top(
+                    sign * v[a - context : a], seg, sign * v[b : b + context], capped_by_sides=capped_by_sides
+                )
+                if top is not None:
+                    v[a:b] = sign * top
+                    repaired = True
         if repaired:
             x[:, col] = v
     return x[:, 0] if squeeze else x
+
+
+def rebuilt_top(
+    before: np.ndarray, seg: np.ndarray, after: np.ndarray, *, capped_by_sides: bool = False
+) -> np.ndarray | None:
+    """The top of one clipped (positive) run ``seg`` rebuilt from the samples just ``before`` and ``after`` it (see
+    :func:`repair_saturation`); None where they do not bend into a peak."""
+    m, k = len(before), np.arange(len(seg))
+    coef = np.polyfit(np.r_[np.arange(-m, 0), np.arange(len(after)) + len(seg)], np.r_[before, after], 2)
+    if coef[0] >= 0:
+        return None
+    fit = np.polyval(coef, k)
+    if capped_by_sides:
+        lead = np.polyfit(np.arange(-m, 0), before, 2)
+        trail = np.polyfit(np.arange(len(after)) + len(seg), after, 2)
+        fit = np.minimum(fit, np.minimum(np.polyval(lead, k), np.polyval(trail, k)))
+    return np.maximum(fit, seg)
 
 
 def window_mean(x: np.ndarray, index: np.ndarray, half: int) -> np.ndarray:
