@@ -118,15 +118,23 @@ async def run_phone_demo(
                 for side in ("left", "right")
             }
             await page.click("#stop")
-            await page.wait_for_selector("#stored[data-count='0']", timeout=GRACE_S * 1000)
-            console.print(f"phone uploaded the run (strides on the page: {shown})")
+            # "no runs waiting" holds before the stop is handled too: the upload is done when the service has it
             async with httpx.AsyncClient(base_url=url) as client:
                 token = (
                     await client.post("/api/auth/signin", json={"email": DEMO_EMAIL, "password": password})
                 ).json()["access_token"]
-                runs = (await client.get("/api/runs", headers={"Authorization": f"Bearer {token}"})).json()[
-                    "runs"
-                ]
+                deadline = time.monotonic() + GRACE_S
+                while True:
+                    runs = (
+                        await client.get("/api/runs", headers={"Authorization": f"Bearer {token}"})
+                    ).json()["runs"]
+                    if runs:
+                        break
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the phone did not upload the run in time")
+                    await asyncio.sleep(0.5)
+            await page.wait_for_selector("#stored[data-count='0']", timeout=GRACE_S * 1000)
+            console.print(f"phone uploaded the run (strides on the page: {shown})")
             await bridge.close()
             bridge = None
             await browser.close()
