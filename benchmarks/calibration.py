@@ -9,6 +9,8 @@ Questions:
 2. After three good references, how far does one wrong reference (+20 %, a mistyped treadmill reading; or +5 %,
    GPS in a city canyon) move the factor?
 3. With only one or two references (nothing agreed yet), how far from 1.0 does the factor move?
+4. How far does one more *good* reference move it (the yardstick for 2), and how soon does the factor follow when
+   the runner's bias really changes (new insoles) after three references?
 
     PYTHONPATH=src .venv/bin/python benchmarks/calibration.py [--runners 1000] [--seed 17]
 """
@@ -16,6 +18,7 @@ Questions:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import time
 
@@ -95,6 +98,32 @@ def wrong_shift(rng: np.random.Generator, runners: int, error: float, kind: Refe
     return out
 
 
+def good_shift(rng: np.random.Generator, runners: int) -> np.ndarray:
+    """How far one more *good* reference moves the factor learned from three: the yardstick for a wrong one."""
+    out = np.empty(runners)
+    for i in range(runners):
+        bias, refs = simulate_runner(rng, 4)
+        est = CalibrationEstimator().estimate(refs[:3])
+        before = est.factor_ if est.n_agreeing_ >= 3 else float("nan")
+        out[i] = CalibrationEstimator().estimate(refs).factor_ / before - 1.0
+    return out
+
+
+def changed_bias(rng: np.random.Generator, runners: int, change: float, more: int) -> np.ndarray:
+    """Calibrated error when the runner's bias changes by ``change`` (new insoles, another running style) after
+    three references, ``more`` references later."""
+    out = np.empty(runners)
+    for i in range(runners):
+        bias, refs = simulate_runner(rng, 3 + more)
+        new_bias = bias * (1.0 + change)
+        later = [
+            dataclasses.replace(r, raw_m=r.raw_m / bias * new_bias, time=T0 + dt.timedelta(days=30 + k))
+            for k, r in enumerate(refs[3:])
+        ]
+        out[i] = CalibrationEstimator().estimate([*refs[:3], *later]).factor_ * new_bias - 1.0
+    return out
+
+
 def lone_moves(rng: np.random.Generator, runners: int, n_refs: int, error: float) -> np.ndarray:
     """The factor's distance from 1.0 with fewer references than must agree (one of them possibly wrong)."""
     out = np.empty(runners)
@@ -137,6 +166,14 @@ def main() -> None:
             f"  one wrong {kind:9s} {e:+.0%} after 3 good: factor moved {_pct(shift)}; < 0.3 %: {small:.1f} % "
             f"of runners ({np.isnan(shift).sum()} not yet calibrated left out)"
         )
+    shift = good_shift(rng, a.runners)
+    small = np.mean(np.abs(shift[np.isfinite(shift)]) < 0.003) * 100
+    print(
+        f"  one more good reference after 3 good:  factor moved {_pct(shift)}; < 0.3 %: {small:.1f} % of runners"
+    )
+    for more in (1, 2, 3, 5):
+        err = changed_bias(rng, a.runners, 0.03, more)
+        print(f"  bias changed by 3 % after 3 refs, then {more} more: {_pct(err)}")
     for n in (1, 2):
         moves = _pct(lone_moves(rng, a.runners, n, 0.2))
         print(f"  {n} reference(s), last +20 % wrong:     factor moved from 1.0 {moves}")

@@ -124,6 +124,26 @@ def test_a_wrong_reference_is_shown_rejected_and_does_not_move_the_factor(client
     assert client.delete(f"/api/runs/{runs[0][0]}/reference", headers=ada).status_code == 404
 
 
+def test_a_later_reference_far_from_the_factor_is_held_until_another_agrees(client, ada, make_run):
+    runs = [upload(client, ada, make_run, day, 4200.0) for day in range(5)]
+    for run_id, _ in runs[:3]:
+        client.put(f"/api/runs/{run_id}/reference", json={"kind": "course", "distance_m": 4000}, headers=ada)
+    factor = shoe_of(client, ada)["factor"]
+    # 5 % longer than the courses say: a treadmill could be that far off, but it is far from the learned factor
+    for run_id, _ in runs[3:]:
+        r = client.put(
+            f"/api/runs/{run_id}/reference", json={"kind": "treadmill", "distance_m": 4200}, headers=ada
+        )
+        assert r.status_code == 204
+        cal = shoe_of(client, ada)
+        verdict = {x["run_id"]: (x["accepted"], x["reason"]) for x in cal["references"]}
+        if run_id == runs[3][0]:
+            assert cal["factor"] == factor and verdict[run_id] == (False, "unconfirmed")
+    # the second treadmill run agrees with the first: both count now
+    assert verdict[runs[3][0]] == verdict[runs[4][0]] == (True, None)
+    assert cal["n_agreeing"] == 5 and factor < cal["factor"] < 1.0
+
+
 def test_reset_returns_to_one_for_future_runs(client, ada, make_run):
     runs = [upload(client, ada, make_run, day, 4200.0) for day in range(3)]
     for run_id, _ in runs:

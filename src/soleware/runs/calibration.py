@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Self
@@ -134,6 +135,10 @@ class CalibrationEstimator:
         Huber's tuning constant for the mean of the accepted references (in standard deviations).
     tukey_c
         Tukey's biweight constant for the final mean, started from Huber's (in standard deviations).
+    hold_sigmas
+        Once a factor stands, a later reference further than this many standard deviations from it is held
+        ("unconfirmed") until another reference agrees with it: it would cost little to leave out a good one,
+        and a wrong one would move a learned factor.
     speed_bands_mps
         Lower edges of the speed bands; bands get their own factors only when at least two bands each have
         ``min_agreeing`` accepted references.
@@ -147,7 +152,8 @@ class CalibrationEstimator:
     accepted_
         Per reference: used in the factor.
     reasons_
-        Per reference: why it was rejected (None when accepted).
+        Per reference: why it does not count (None when it does): "implausible", "disagrees" (with the others),
+        "unconfirmed" (held until another reference agrees with it).
     n_agreeing_
         Accepted references.
     spread_
@@ -161,6 +167,7 @@ class CalibrationEstimator:
     prior_sigma: float
     huber_k: float
     tukey_c: float
+    hold_sigmas: float
     speed_bands_mps: tuple[float, ...]
 
     factor_: float
@@ -180,6 +187,7 @@ class CalibrationEstimator:
         prior_sigma: float = 0.05,
         huber_k: float = 1.5,
         tukey_c: float = 4.685,
+        hold_sigmas: float = 2.0,
         speed_bands_mps: tuple[float, ...] = SPEED_BANDS_MPS,
     ) -> None:
         self.min_agreeing = min_agreeing
@@ -189,10 +197,11 @@ class CalibrationEstimator:
         self.prior_sigma = prior_sigma
         self.huber_k = huber_k
         self.tukey_c = tukey_c
+        self.hold_sigmas = hold_sigmas
         self.speed_bands_mps = speed_bands_mps
 
     def estimate(self, references: Sequence[Reference]) -> Self:
-        """Learn the factor from ``references`` (one runner, one shoe)."""
+        """Learn the factor from ``references`` (one runner, one shoe), taken in the order of their ``time``."""
         if self.min_agreeing < 1:
             raise RunDataError("`min_agreeing` must be >= 1")
         if not 0 < self.implausible < 1:
@@ -206,30 +215,26 @@ class CalibrationEstimator:
         for i in range(n):
             if not lo <= x[i] <= hi:
                 reasons[i] = "implausible"
-        ok = np.array([r is None for r in reasons], dtype=bool)
-        self.spread_ = 0.0
-        if ok.any():
-            w = 1.0 / sig[ok] ** 2
-            centre = _weighted_median(x[ok], w)
-            mad = _weighted_median(np.abs(x[ok] - centre), w)
-            scale = max(1.4826 * mad, self.noise_floor)
-            # a reference's distance from the median: its own error, the engine's and the median's (about as large)
-            tol = self.reject_sigmas * np.sqrt(2 * scale**2 + sig**2)
-            for i in np.nonzero(ok)[0].tolist():
-                if abs(x[i] - centre) > tol[i]:
-                    reasons[i] = "disagrees"
+        order = sorted((i for i in range(n) if reasons[i] is None), key=lambda i: self.references[i].time)
+        # until a factor stands, each reference is judged against all the others so far
+        k, agree = 0, list[int]()
+        while k < len(order) and len(agree) < self.min_agreeing:
+            k += 1
+            agree = self._agreeing(x, sig, order[:k])
+        for i in set(order[:k]) - set(agree):
+            reasons[i] = "disagrees"
+        if len(agree) >= self.min_agreeing:
+            self._hold_or_accept(x, sig, agree, order[k:], reasons)
+        self.reasons_ = reasons
         self.accepted_ = [r is None for r in reasons]
         acc = np.array(self.accepted_, dtype=bool)
         self.n_agreeing_ = int(acc.sum())
+        self.spread_ = 0.0
         if self.n_agreeing_ < self.min_agreeing:
-            for i in np.nonzero(acc)[0].tolist():
-                reasons[i] = None
-            self.reasons_ = reasons
             self.factor_ = 1.0
             self.band_factors_ = {}
             return self
-        self.reasons_ = reasons
-        mean, self.spread_ = self._huber(x[acc], sig[acc])
+        mean, self.spread_, _ = self._huber(x[acc], sig[acc])
         self.factor_ = math.exp(mean)
         speeds = np.array([r.speed_mps for r in self.references])
         band = np.searchsorted(np.asarray(self.speed_bands_mps), speeds, side="right") - 1
@@ -242,9 +247,45 @@ class CalibrationEstimator:
             self.band_factors_ = {}
         return self
 
-    def _huber(self, x: np.ndarray, sig: np.ndarray, *, prior: float = 0.0) -> tuple[float, float]:
+    def _hold_or_accept(
+        self, x: np.ndarray, sig: np.ndarray, accepted: list[int], later: list[int], reasons: list[str | None]
+    ) -> None:
+        """Take the ``later`` references one at a time against the factor of the ``accepted`` ones: near it, one
+        counts at once; else it is held until the factor comes to it or another held one agrees with it."""
+        accepted, held = list(accepted), list[int]()
+        for i in later:
+            held.append(i)
+            mean, spread, var = self._huber(x[accepted], sig[accepted])
+            near = [
+                j
+                for j in held
+                if abs(x[j] - mean) <= self.hold_sigmas * math.sqrt(sig[j] ** 2 + spread**2 + var)
+            ]
+            for a, b in itertools.combinations(held, 2):
+                if abs(x[a] - x[b]) <= self.hold_sigmas * math.sqrt(
+                    sig[a] ** 2 + sig[b] ** 2 + 2 * spread**2
+                ):
+                    near += [a, b]
+            accepted += sorted(set(near))
+            held = [j for j in held if j not in near]
+        for i in held:
+            reasons[i] = "unconfirmed" if i in self._agreeing(x, sig, [*accepted, i]) else "disagrees"
+        for i in set(accepted) - set(self._agreeing(x, sig, accepted)):
+            reasons[i] = "disagrees"
+
+    def _agreeing(self, x: np.ndarray, sig: np.ndarray, idx: Sequence[int]) -> list[int]:
+        """Those of ``idx`` within ``reject_sigmas`` of the others' weighted median."""
+        xi, si = x[idx], sig[idx]
+        w = 1.0 / si**2
+        centre = _weighted_median(xi, w)
+        scale = max(1.4826 * _weighted_median(np.abs(xi - centre), w), self.noise_floor)
+        # a reference's distance from the median: its own error, the engine's and the median's (about as large)
+        tol = self.reject_sigmas * np.sqrt(2 * scale**2 + si**2)
+        return [i for i, ok in zip(idx, np.abs(xi - centre) <= tol, strict=True) if ok]
+
+    def _huber(self, x: np.ndarray, sig: np.ndarray, *, prior: float = 0.0) -> tuple[float, float, float]:
         """Robust mean of ``x`` (each with its own σ and the shared spread: Huber, then Tukey's biweight from
-        there), shrunk toward ``prior``; and the spread."""
+        there), shrunk toward ``prior``; the spread; and the mean's variance."""
         centre = float(np.median(x))
         spread = max(1.4826 * float(np.median(np.abs(x - centre))), self.noise_floor)
         s = np.sqrt(sig**2 + spread**2)
@@ -267,7 +308,7 @@ class CalibrationEstimator:
             centre = new
         var = 1.0 / float(np.sum(1.0 / s**2))
         shrink = self.prior_sigma**2 / (self.prior_sigma**2 + var)
-        return prior + shrink * (centre - prior), spread
+        return prior + shrink * (centre - prior), spread, shrink * var
 
     def factor_at(self, speed_mps: float) -> float:
         """The factor for a run at ``speed_mps``: its band's own factor, else the shoe's."""

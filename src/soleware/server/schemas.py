@@ -554,7 +554,8 @@ class ReferenceOut(BaseModel):
     start_time: dt.datetime
     #: counts toward the factor
     accepted: bool
-    #: why not: "implausible" (over 15 % from the shoes), "disagrees" (with the others), "reset"; else None
+    #: why not: "implausible" (over 15 % from the shoes), "disagrees" (with the others), "unconfirmed"
+    #: (far from the factor already learned; held until another reference agrees with it), "reset"; else None
     reason: str | None
 
 

@@ -62,7 +62,7 @@ class ReferenceInfo:
     start_time: dt.datetime
     active: bool
     accepted: bool
-    #: why it does not count: "implausible", "disagrees", "reset"; None when it counts
+    #: why it does not count: "implausible", "disagrees", "unconfirmed", "reset"; None when it counts
     reason: str | None
 
 

@@ -37,6 +37,7 @@ Soleware.ready(async (me) => {
   const REASON = () => ({
     implausible: t("more than 15 % from the shoes: probably a wrong entry"),
     disagrees: t("disagrees with the others"),
+    unconfirmed: t("far from the learned factor: waits for another reference to agree"),
     reset: t("before the reset"),
   });
   const signedPercent = (f) => (f >= 1 ? "+" : "−") + S.num(Math.abs(f - 1) * 100, 1, 1) + " %";
