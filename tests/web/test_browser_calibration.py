@@ -123,6 +123,22 @@ def test_marking_known_distances_calibrates_and_settings_show_and_reset_it(page,
     assert page.locator("#s-distance").inner_text().startswith("4.0")
     assert axe(page, "run-reference/en") == []
 
+    # a fourth reading 5 % from the three: held until another agrees, and the page says so; then unmarked
+    mark(page, ids[3], "treadmill", "4.21")
+    page.goto("/settings")
+    wait_ready(page)
+    text = page.locator("#calibration .card").inner_text()
+    assert text.count("counts") == 3 and "waits for another reference to agree" in text, text
+    page.screenshot(path=str(screenshots / "en-settings-calibration-unconfirmed.png"), full_page=True)
+    page.goto("/settings?lang=zh")
+    wait_ready(page)
+    expect(page.locator("#calibration .card")).to_contain_text("等待另一条参考印证")
+    page.locator("#calibration").screenshot(path=str(screenshots / "zh-settings-calibration-unconfirmed.png"))
+    page.goto(f"/runs/{ids[3]}")
+    wait_ready(page)
+    page.locator("#ref-remove").click()
+    expect(page.locator("#ref-amount")).to_be_visible()
+
     # unmark one on its page, then reset what is left in the settings
     page.goto(f"/runs/{ids[0]}")
     wait_ready(page)
