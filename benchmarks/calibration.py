@@ -12,7 +12,7 @@ Questions:
 4. How far does one more *good* reference move it (the yardstick for 2), and how soon does the factor follow when
    the runner's bias really changes (new insoles) after three references?
 
-    PYTHONPATH=src .venv/bin/python benchmarks/calibration.py [--runners 1000] [--seed 17]
+    PYTHONPATH=src .venv/bin/python benchmarks/calibration.py [--runners 1000] [--seed 17] [--run-noise 0.01]
 """
 
 from __future__ import annotations
@@ -140,13 +140,21 @@ def _pct(a: np.ndarray) -> str:
 
 
 def main() -> None:
+    global RUN_NOISE
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runners", type=int, default=1000)
     p.add_argument("--seed", type=int, default=17)
+    p.add_argument(
+        "--run-noise",
+        type=float,
+        default=RUN_NOISE,
+        help="the engine's run-to-run error (relative, 1 σ) once the runner's bias is taken out",
+    )
     a = p.parse_args()
+    RUN_NOISE = a.run_noise
     rng = np.random.default_rng(a.seed)
     t0 = time.perf_counter()
-    print(f"{a.runners} simulated runners, bias ±3-6 %, run-to-run error {RUN_NOISE:.0%} σ, seed {a.seed}")
+    print(f"{a.runners} simulated runners, bias ±3-6 %, run-to-run error {RUN_NOISE:.1%} σ, seed {a.seed}")
     raw = np.array([1.0 - simulate_runner(rng, 0)[0] for _ in range(a.runners)])
     print(f"  uncalibrated distance error:          {_pct(raw)}")
     for n in (3, 5, 10):
