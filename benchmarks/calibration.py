@@ -76,6 +76,18 @@ def factor_errors(
     return out
 
 
+def best_possible(rng: np.random.Generator, runners: int, n_refs: int) -> np.ndarray:
+    """Calibrated error of the best any estimator can do: the inverse-variance mean of ``n_refs`` good references
+    whose every σ (the reference's and the engine's) is known, nothing robust, no prior."""
+    out = np.empty(runners)
+    for i in range(runners):
+        bias, refs = simulate_runner(rng, n_refs)
+        x = np.array([r.log_ratio for r in refs])
+        w = 1.0 / np.array([RUN_NOISE**2 + KIND_SIGMA[r.kind] ** 2 for r in refs])
+        out[i] = np.exp(np.sum(w * x) / np.sum(w)) * bias - 1.0
+    return out
+
+
 def wrong_shift(rng: np.random.Generator, runners: int, error: float, kind: ReferenceKind) -> np.ndarray:
     """How far (relative) one wrong reference moves the factor learned from three good ones (runners whose three
     agreed; NaN for the others, whose factor was still 1.0)."""
@@ -152,38 +164,44 @@ def main() -> None:
     )
     a = p.parse_args()
     RUN_NOISE = a.run_noise
-    rng = np.random.default_rng(a.seed)
+
+    def rng(*question: int) -> np.random.Generator:
+        """Each question its own draws, so one figure does not change with the questions before it."""
+        return np.random.default_rng([a.seed, *question])
+
     t0 = time.perf_counter()
     print(f"{a.runners} simulated runners, bias ±3-6 %, run-to-run error {RUN_NOISE:.1%} σ, seed {a.seed}")
-    raw = np.array([1.0 - simulate_runner(rng, 0)[0] for _ in range(a.runners)])
+    draws = rng(0)
+    raw = np.array([1.0 - simulate_runner(draws, 0)[0] for _ in range(a.runners)])
     print(f"  uncalibrated distance error:          {_pct(raw)}")
     for n in (3, 5, 10):
-        err = factor_errors(rng, a.runners, n)
+        err = factor_errors(rng(1, n), a.runners, n)
         within = np.mean(np.abs(err) <= 0.005) * 100
         print(
             f"  calibrated after {n:2d} references:      {_pct(err)}; within 0.5 %: {within:.0f} % of runners"
         )
-    err = factor_errors(rng, a.runners, 3, (ReferenceKind.TRACK,))
+        print(f"    best possible, same runners:       {_pct(best_possible(rng(1, n), a.runners, n))}")
+    err = factor_errors(rng(2), a.runners, 3, (ReferenceKind.TRACK,))
     within = np.mean(np.abs(err) <= 0.005) * 100
     print(f"  after 3 track references only:      {_pct(err)}; within 0.5 %: {within:.0f} % of runners")
     wrongs = ((0.20, ReferenceKind.TREADMILL), (-0.20, ReferenceKind.TREADMILL), (0.05, ReferenceKind.GPS))
-    for e, kind in wrongs:
-        shift = wrong_shift(rng, a.runners, e, kind)
+    for q, (e, kind) in enumerate(wrongs):
+        shift = wrong_shift(rng(3, q), a.runners, e, kind)
         small = np.mean(np.abs(shift[np.isfinite(shift)]) < 0.003) * 100
         print(
             f"  one wrong {kind:9s} {e:+.0%} after 3 good: factor moved {_pct(shift)}; < 0.3 %: {small:.1f} % "
             f"of runners ({np.isnan(shift).sum()} not yet calibrated left out)"
         )
-    shift = good_shift(rng, a.runners)
+    shift = good_shift(rng(4), a.runners)
     small = np.mean(np.abs(shift[np.isfinite(shift)]) < 0.003) * 100
     print(
         f"  one more good reference after 3 good:  factor moved {_pct(shift)}; < 0.3 %: {small:.1f} % of runners"
     )
     for more in (1, 2, 3, 5):
-        err = changed_bias(rng, a.runners, 0.03, more)
+        err = changed_bias(rng(5, more), a.runners, 0.03, more)
         print(f"  bias changed by 3 % after 3 refs, then {more} more: {_pct(err)}")
     for n in (1, 2):
-        moves = _pct(lone_moves(rng, a.runners, n, 0.2))
+        moves = _pct(lone_moves(rng(6, n), a.runners, n, 0.2))
         print(f"  {n} reference(s), last +20 % wrong:     factor moved from 1.0 {moves}")
     print(f"  ({time.perf_counter() - t0:.1f} s)")
 
