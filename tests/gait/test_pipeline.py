@@ -71,6 +71,10 @@ def test_aggregate_accuracy_over_all_datasets() -> None:
     for activity in ("walk", "run"):
         rmse = [r.stride_length_rmse_m for r in by[activity] if r.stride_length_rmse_m is not None]
         assert np.median(rmse) < 0.045
+    # issue 17's figures reached so far: walking median within 0.5 % (measured 0.37 %), no running recording worse
+    # than 2 % (measured 1.83 %)
+    assert np.median(walk) <= 0.5
+    assert max(run) <= 2.0
 
 
 @needs_data

@@ -12,6 +12,7 @@ from soleware.gait.navigation import (
     StrideIntegration,
     anchor_tilt_mismatch_rad,
     attitude_scan,
+    blended_up,
     tilt_quaternion,
     yaw_of,
 )
@@ -131,6 +132,47 @@ def test_anchor_tilt_mismatch_finds_the_anchor_whose_up_is_wrong() -> None:
     mismatch = np.degrees(anchor_tilt_mismatch_rad(attitude_scan(t, w), anchors, up))
     assert mismatch[1] == pytest.approx(50.0, abs=0.5) and mismatch[2] == pytest.approx(50.0, abs=0.5)
     assert mismatch[[0, 3]].max() < 5.0
+
+
+def test_blended_up_keeps_what_the_gyroscope_and_the_accelerometer_agree_on() -> None:
+    """Where every stance's measured 'up' is the one the gyroscope carries there (the foot turned any way between
+    stances), blending changes nothing; a weight of 1 is the measurement itself."""
+    turn = Rotation.random(50, random_state=6)
+    scan = turn.as_quat()
+    up = turn.inv().apply([0.0, 0.0, 9.8])
+    anchors = np.arange(50)
+    assert blended_up(scan, anchors, up, weight=1.0) is up
+    assert np.allclose(blended_up(scan, anchors, up, weight=0.5), up, atol=1e-9)
+    with pytest.raises(ValueError, match="weight"):
+        blended_up(scan, anchors, up, weight=0.0)
+
+
+def test_blended_up_averages_out_the_accelerometers_error_at_each_stance() -> None:
+    """Each stance's measured 'up' tilted by a random 5° (a running foot is never still): blended half and half
+    with the gyroscope's, the error left is about √(1/3) of it, and one stance's error fades stride by stride."""
+    rng = np.random.default_rng(4)
+    n = 400
+    turn = Rotation.random(n, random_state=5)  # the foot's attitude at each stance, any turn between them
+    scan = turn.as_quat()
+    true_up = turn.inv().apply([0.0, 0.0, 9.81])  # gravity seen in each stance's sensor frame
+    tilt = rng.normal(size=(n, 3))
+    tilt -= np.sum(tilt * true_up, axis=1, keepdims=True) * true_up / 9.81**2
+    tilt *= np.radians(5.0) * rng.normal(size=(n, 1)) / np.linalg.norm(tilt, axis=1, keepdims=True)
+    measured = Rotation.from_rotvec(tilt).apply(true_up)
+    anchors = np.arange(n)
+
+    def error_deg(up: np.ndarray) -> np.ndarray:
+        cos = np.sum(up * true_up, axis=1) / (np.linalg.norm(up, axis=1) * 9.81)
+        return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+    before = np.sqrt(np.mean(error_deg(measured)[50:] ** 2))
+    after = np.sqrt(np.mean(error_deg(blended_up(scan, anchors, measured, weight=0.5))[50:] ** 2))
+    assert before == pytest.approx(5.0, rel=0.15)
+    assert after == pytest.approx(before / np.sqrt(3.0), rel=0.15)
+    one = true_up.copy()
+    one[10] = measured[10]
+    spread = error_deg(blended_up(scan, anchors, one, weight=0.5))
+    assert spread[11] == pytest.approx(spread[10] / 2, rel=0.05) and spread[20] < spread[10] / 500
 
 
 def test_stance_detector_finds_one_stance_per_constructed_stride() -> None:

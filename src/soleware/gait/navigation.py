@@ -6,7 +6,8 @@ Frames
 - navigation frame: z up (against gravity), x and y horizontal; heading starts where the first stride starts.
 
 Each stride is integrated from one stance anchor to the next. Attitude comes from the angular rate (one
-vectorised quaternion scan for the whole recording); tilt is re-anchored to gravity at every stance and the tilt
+vectorised quaternion scan for the whole recording); tilt is re-anchored at every stance to an 'up' that blends
+the accelerometer's with the one the gyroscope carries from the stance before (:func:`blended_up`), and the tilt
 mismatch at the stride's end is corrected where the foot comes to rest. Velocity is integrated from the stance
 velocity at the start and corrected linearly so that it meets the stance velocity at the end; position is its
 integral.
@@ -26,6 +27,7 @@ __all__ = [
     "StrideIntegration",
     "anchor_tilt_mismatch_rad",
     "attitude_scan",
+    "blended_up",
     "clip_signs",
     "tilt_quaternion",
     "yaw_of",
@@ -59,6 +61,32 @@ def attitude_scan(t_s: np.ndarray, gyr_rps: np.ndarray) -> np.ndarray:
     dt = np.diff(t_s, prepend=t_s[0])
     mid = np.vstack((gyr_rps[:1], 0.5 * (gyr_rps[1:] + gyr_rps[:-1])))
     return quat.cumulative_product(quat.from_rotvec(mid * dt[:, None]))
+
+
+def blended_up(scan: np.ndarray, anchors: np.ndarray, up_sensor: np.ndarray, *, weight: float) -> np.ndarray:
+    """Each anchor's 'up' (sensor frame) as ``weight`` times the accelerometer's own (``up_sensor``) plus
+    ``1 - weight`` times the blended 'up' of the anchor before, carried there by the gyroscope (``scan`` from
+    :func:`attitude_scan`); the first anchor keeps its own.
+
+    That is a mean of every earlier anchor's measured 'up', each carried to this one, weighted down by
+    ``1 - weight`` per stride: the accelerometer's error at a stance (a running foot is never still, not even at
+    its quietest instant) and the gyroscope's over a stride are both averaged. Each row keeps ``up_sensor``'s
+    length; ``weight`` 1 returns ``up_sensor``.
+    """
+    if not 0.0 < weight <= 1.0:
+        raise ValueError("`weight` must be in (0, 1]")
+    if weight == 1.0 or len(anchors) < 2:
+        return up_sensor
+    length = np.linalg.norm(up_sensor, axis=1, keepdims=True)
+    q = scan[anchors]
+    mine = quat.rotate(q, up_sensor / length).tolist()  # in the frame of the scan's first sample
+    keep = 1.0 - weight
+    mean = [mine[0]]
+    for x, y, z in mine[1:]:
+        px, py, pz = mean[-1]
+        mean.append([keep * px + weight * x, keep * py + weight * y, keep * pz + weight * z])
+    out = quat.rotate(quat.conjugate(q), np.array(mean))
+    return out * (length / np.linalg.norm(out, axis=1, keepdims=True))
 
 
 def anchor_tilt_mismatch_rad(scan: np.ndarray, anchors: np.ndarray, up_sensor: np.ndarray) -> np.ndarray:

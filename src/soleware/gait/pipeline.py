@@ -15,6 +15,7 @@ from soleware.gait.navigation import (
     StrideIntegration,
     anchor_tilt_mismatch_rad,
     attitude_scan,
+    blended_up,
     clip_signs,
     tilt_quaternion,
 )
@@ -102,6 +103,11 @@ class GaitAnalysis:
         Finds the stances; an :class:`AdaptiveStanceDetector` by default.
     gravity_window_s
         Half-width of the window around a stance's quietest instant that gives the direction of gravity.
+    up_weight
+        Weight of that measured direction in each stance's 'up', against the 'up' the gyroscope carries from the
+        stance before (:func:`~soleware.gait.navigation.blended_up`). Neither is exact: a running foot is never
+        still, even at its quietest instant, and the gyroscope drifts over a stride. 0.5 weighs them alike; 1
+        takes the accelerometer alone.
     run_duty_factor
         A stride whose ground contact lasts less than this fraction of it is running (a flight phase exists).
     stop_s
@@ -155,6 +161,7 @@ class GaitAnalysis:
         *,
         stance_detector: AdaptiveStanceDetector | None = None,
         gravity_window_s: float = 0.02,
+        up_weight: float = 0.5,
         run_duty_factor: float = 0.5,
         stop_s: float = 3.0,
         pivot_height_m: float = 0.08,
@@ -167,6 +174,7 @@ class GaitAnalysis:
     ) -> None:
         self.stance_detector = stance_detector
         self.gravity_window_s = gravity_window_s
+        self.up_weight = up_weight
         self.run_duty_factor = run_duty_factor
         self.stop_s = stop_s
         self.pivot_height_m = pivot_height_m
@@ -333,6 +341,7 @@ class GaitAnalysis:
         if len(airborne):
             k, up = np.delete(k, airborne), np.delete(up, airborne, axis=0)
             self.stance_doubt_ = np.delete(self.stance_doubt_, airborne)
+        up = blended_up(scan, k, up, weight=self.up_weight)
         # The foot rolls over the ground even at its stillest instant: the sensor, pivot_height_m above the
         # rolling contact, moves at ω × r there rather than standing still.
         w_level = quat.rotate(tilt_quaternion(up), window_mean(gyr, k, hw))
