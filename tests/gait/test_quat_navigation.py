@@ -147,6 +147,22 @@ def test_blended_up_keeps_what_the_gyroscope_and_the_accelerometer_agree_on() ->
         blended_up(scan, anchors, up, weight=0.0)
 
 
+def test_a_stance_without_an_up_spoils_no_other() -> None:
+    """A zero or NaN 'up' (a dropout at a stance) comes back as it was; the anchors after it blend as if it were
+    not there."""
+    turn = Rotation.random(8, random_state=2)
+    scan = turn.as_quat()
+    up = turn.inv().apply([0.0, 0.0, 9.8])
+    for bad in (np.zeros(3), np.full(3, np.nan)):
+        for at in (0, 3):
+            broken = up.copy()
+            broken[at] = bad
+            out = blended_up(scan, np.arange(8), broken, weight=0.5)
+            others = np.arange(8) != at
+            assert np.allclose(out[others], up[others], atol=1e-9)
+            assert np.array_equal(out[at], bad, equal_nan=True)
+
+
 def test_blended_up_averages_out_the_accelerometers_error_at_each_stance() -> None:
     """Each stance's measured 'up' tilted by a random 5° (a running foot is never still): blended half and half
     with the gyroscope's, the error left is about √(1/3) of it, and one stance's error fades stride by stride."""

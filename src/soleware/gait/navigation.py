@@ -71,22 +71,35 @@ def blended_up(scan: np.ndarray, anchors: np.ndarray, up_sensor: np.ndarray, *, 
     That is a mean of every earlier anchor's measured 'up', each carried to this one, weighted down by
     ``1 - weight`` per stride: the accelerometer's error at a stance (a running foot is never still, not even at
     its quietest instant) and the gyroscope's over a stride are both averaged. Each row keeps ``up_sensor``'s
-    length; ``weight`` 1 returns ``up_sensor``.
+    length; ``weight`` 1 returns ``up_sensor``. A row without a direction (zero or not finite) is returned as it
+    is and leaves the mean as it was, so it spoils no other anchor.
     """
     if not 0.0 < weight <= 1.0:
         raise ValueError("`weight` must be in (0, 1]")
     if weight == 1.0 or len(anchors) < 2:
         return up_sensor
     length = np.linalg.norm(up_sensor, axis=1, keepdims=True)
+    has_dir = np.isfinite(length[:, 0]) & (length[:, 0] > 0)
     q = scan[anchors]
-    mine = quat.rotate(q, up_sensor / length).tolist()  # in the frame of the scan's first sample
+    unit = np.divide(up_sensor, length, out=np.zeros_like(up_sensor), where=has_dir[:, None])
+    mine = quat.rotate(q, unit).tolist()  # in the frame of the scan's first sample
     keep = 1.0 - weight
-    mean = [mine[0]]
-    for x, y, z in mine[1:]:
+    mean: list[list[float]] = []
+    for (x, y, z), ok in zip(mine, has_dir.tolist(), strict=True):
+        if not mean:
+            mean.append([x, y, z] if ok else [0.0, 0.0, 0.0])
+            continue
         px, py, pz = mean[-1]
-        mean.append([keep * px + weight * x, keep * py + weight * y, keep * pz + weight * z])
+        if not ok:
+            mean.append([px, py, pz])
+        elif px == py == pz == 0.0:
+            mean.append([x, y, z])
+        else:
+            mean.append([keep * px + weight * x, keep * py + weight * y, keep * pz + weight * z])
     out = quat.rotate(quat.conjugate(q), np.array(mean))
-    return out * (length / np.linalg.norm(out, axis=1, keepdims=True))
+    norm = np.linalg.norm(out, axis=1, keepdims=True)
+    blended = np.divide(out * length, norm, out=np.zeros_like(out), where=has_dir[:, None] & (norm > 0))
+    return np.where(has_dir[:, None], blended, up_sensor)
 
 
 def anchor_tilt_mismatch_rad(scan: np.ndarray, anchors: np.ndarray, up_sensor: np.ndarray) -> np.ndarray:
