@@ -274,7 +274,7 @@ class CalibrationEstimator:
             reasons[i] = "disagrees"
 
     def _agreeing(self, x: np.ndarray, sig: np.ndarray, idx: Sequence[int]) -> list[int]:
-        """Those of ``idx`` within ``reject_sigmas`` of the others' weighted median."""
+        """Those of ``idx`` within ``reject_sigmas`` robust standard deviations of their weighted median."""
         xi, si = x[idx], sig[idx]
         w = 1.0 / si**2
         centre = _weighted_median(xi, w)
