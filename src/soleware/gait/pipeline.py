@@ -312,8 +312,11 @@ class GaitAnalysis:
             if open_end and b == len(t) and b - a < n_bias:
                 self.final_until_s_ = float(t[a])
                 break
+            bias = median(gyr[a : min(b, a + n_bias)], axis=0)
+            if _turns_while_still(acc[a : min(b, a + n_bias)], bias, fs):
+                continue
             starts.append(int(a))
-            self.rest_biases_.append((float(t[a]), median(gyr[a : min(b, a + n_bias)], axis=0)))
+            self.rest_biases_.append((float(t[a]), bias))
         if starts or gyro_bias_rps is not None:
             table = [np.zeros(3) if gyro_bias_rps is None else gyro_bias_rps] + [
                 b for _, b in self.rest_biases_
@@ -434,6 +437,40 @@ class RestBiases:
     def update(self, window_start_s: float, found: list[tuple[float, np.ndarray]]) -> None:
         """Replace what a window starting at ``window_start_s`` saw again by what it ``found``."""
         self._items = [x for x in self._items if x[0] <= window_start_s][-1:] + list(found)
+
+
+def _turns_while_still(
+    acc: np.ndarray,
+    rate_rps: np.ndarray,
+    fs: float,
+    *,
+    edge_s: float = 0.2,
+    min_turn_rad: float = math.radians(1.0),
+    confirm: float = 0.5,
+) -> bool:
+    """Whether a "rest" turns the foot: its median angular rate ``rate_rps`` is motion, not the gyroscope's bias.
+
+    A foot at rest keeps its accelerometer's 'up' while a bias, integrated over the rest, would tilt it. A slow
+    shuffle's foot is quiet enough to look still, yet turns steadily: taking that turn as the bias spoils every
+    stride that follows. The turn about 'up' is invisible to the accelerometer, so only the rate across 'up' is
+    judged: over the interval ``acc`` (between the means of its first and last ``edge_s``) it predicts a tilt;
+    where that is at least ``min_turn_rad`` and the accelerometer's 'up' turned by at least ``confirm`` of it, the
+    interval is no rest to take a bias from. A real bias (cheap chips: up to a few °/s) leaves 'up' in place.
+    """
+    n = samples(edge_s, fs)
+    if len(acc) < 2 * n:
+        return False
+    first, last = acc[:n].mean(axis=0), acc[-n:].mean(axis=0)
+    first_norm, last_norm = float(np.linalg.norm(first)), float(np.linalg.norm(last))
+    if first_norm == 0.0 or last_norm == 0.0:
+        return False
+    up = first / first_norm
+    across = rate_rps - float(rate_rps @ up) * up
+    predicted_rad = float(np.linalg.norm(across)) * (len(acc) - n) / fs
+    if predicted_rad < min_turn_rad:
+        return False
+    seen_rad = math.acos(min(1.0, max(-1.0, float(first @ last) / (first_norm * last_norm))))
+    return seen_rad >= confirm * predicted_rad
 
 
 def _clamped_window_mean(x: np.ndarray, index: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
