@@ -661,9 +661,7 @@ def _repair_gaps(
     new_rows = row[before] + k
 
     def filled(x: np.ndarray) -> np.ndarray:
-        out = np.take(
-            x, source, axis=0
-        )  # several times faster than x[source] on a strided (n, k) column block
+        out = x[source]
         f = frac.reshape((-1,) + (1,) * (x.ndim - 1))
         out[new_rows] = x[before] + f * (x[before + 1] - x[before])
         return out
