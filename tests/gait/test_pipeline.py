@@ -10,8 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from soleware.cli import app
+from soleware.gait import GRAVITY_MPS2
 from soleware.gait.evaluation import evaluate_folder, evaluate_recording
-from soleware.gait.pipeline import GaitAnalysis, strike_type
+from soleware.gait.pipeline import GaitAnalysis, _turns_while_still, strike_type
 from soleware.gait.recording import load_recording, sample_recording_path
 from soleware.gait.streaming import StreamingGaitAnalysis
 
@@ -167,11 +168,9 @@ def test_gait_strides_move_for_at_most_a_few_seconds() -> None:
 
 def _still_then_turning(
     rate_rps: np.ndarray, turn_rps: np.ndarray, *, fs: float = 200.0, seconds: float = 5.0
-):
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Accelerometer samples of a foot that turns at ``turn_rps`` (sensor frame) for ``seconds``, and the
     gyroscope's median there: that turn plus a bias ``rate_rps``."""
-    from soleware.gait import GRAVITY_MPS2
-
     n = int(seconds * fs)
     up0 = np.array([0.1, -0.05, 1.0]) / np.linalg.norm([0.1, -0.05, 1.0])
     acc = np.empty((n, 3))
@@ -192,8 +191,6 @@ def _still_then_turning(
 def test_a_rest_that_turns_the_foot_gives_no_gyroscope_bias() -> None:
     """A bias leaves the accelerometer's 'up' in place; a slow real turn (a shuffle) moves it as the
     gyroscope says. The turn about 'up' is invisible to the accelerometer and so never judged."""
-    from soleware.gait.pipeline import _turns_while_still
-
     zero = np.zeros(3)
     for bias_dps in ([2.0, 0.0, 0.0], [0.0, -1.5, 0.5], [0.3, 0.3, 0.0]):
         acc, rate, fs = _still_then_turning(np.radians(bias_dps), zero)

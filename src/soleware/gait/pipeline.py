@@ -120,7 +120,8 @@ class GaitAnalysis:
         A still interval at least this long is standing (not a walking foot-flat) and gives the gyroscope bias.
     rest_bias_s
         The gyroscope bias is the median angular rate over a rest's first this many seconds (a stream need not
-        wait longer than this for it).
+        wait longer than this for it). A "rest" over which the accelerometer's 'up' turns as that rate says
+        (a slow shuffle) gives none (``_turns_while_still``).
     stance_tilt_max_rad
         A stance's measured 'up' must agree within this angle (~34°) with the 'up' the gyroscope carries over
         from at least one neighbouring stance. A foot on the ground differs by < 25° even running (the
