@@ -9,7 +9,15 @@ from typing import Self
 import numpy as np
 
 from soleware.gait import _quat as quat
-from soleware.gait._signal import median, moving_average, range_max, repair_saturation, samples, window_mean
+from soleware.gait._signal import (
+    median,
+    moving_average,
+    range_max,
+    repair_saturation,
+    samples,
+    spatial_median,
+    window_mean,
+)
 from soleware.gait.events import ContactEventDetection, sagittal_axis
 from soleware.gait.navigation import (
     StrideIntegration,
@@ -119,9 +127,10 @@ class GaitAnalysis:
     rest_min_s
         A still interval at least this long is standing (not a walking foot-flat) and gives the gyroscope bias.
     rest_bias_s
-        The gyroscope bias is the median angular rate over a rest's first this many seconds (a stream need not
-        wait longer than this for it). A "rest" over which the accelerometer's 'up' turns as that rate says
-        (a slow shuffle) gives none (``_turns_while_still``).
+        The gyroscope bias is the spatial median of the angular rate over a rest's first this many seconds (a
+        stream need not wait longer than this for it); unlike a median per axis it turns with the chip, however
+        that is mounted. A "rest" over which the accelerometer's 'up' turns as that rate says (a slow shuffle)
+        gives none (``_turns_while_still``).
     stance_tilt_max_rad
         A stance's measured 'up' must agree within this angle (~34°) with the 'up' the gyroscope carries over
         from at least one neighbouring stance. A foot on the ground differs by < 25° even running (the
@@ -281,10 +290,10 @@ class GaitAnalysis:
         """Strides and trajectory of one continuous segment.
 
         Gyroscope bias drifts, so each sample takes the bias of the latest rest (still for ``rest_min_s`` or more)
-        that began at or before it: the median angular rate over the rest's first ``rest_bias_s``. Before the
-        first rest, ``gyro_bias_rps`` (the last known bias) or none. A window of a stream thus finds the values
-        the whole recording gives: with ``open_start`` data before ``t[0]`` existed (an earlier window measured
-        a rest running into the first sample), with ``open_end`` more data follows, and a rest running into the
+        that began at or before it: the spatial median of the angular rate over the rest's first ``rest_bias_s``.
+        Before the first rest, ``gyro_bias_rps`` (the last known bias) or none. A window of a stream thus finds
+        the values the whole recording gives: with ``open_start`` data before ``t[0]`` existed (an earlier window
+        measured a rest running into the first sample), with ``open_end`` more data follows, and a rest running into the
         last sample that is shorter than ``rest_bias_s`` is not measured yet; strides from its start on are
         not final (``self.final_until_s_``). ``self.rest_biases_`` lists the rests' (start time s, bias);
         ``self.stance_doubt_`` the detector's doubt of each stance the strides join (stride ``i`` ends on ``i + 1``);
@@ -313,7 +322,7 @@ class GaitAnalysis:
             if open_end and b == len(t) and b - a < n_bias:
                 self.final_until_s_ = float(t[a])
                 break
-            bias = median(gyr[a : min(b, a + n_bias)], axis=0)
+            bias = spatial_median(gyr[a : min(b, a + n_bias)])
             if _turns_while_still(acc[a : min(b, a + n_bias)], bias, fs):
                 continue
             starts.append(int(a))
