@@ -11,7 +11,6 @@ __all__ = [
     "find_peaks",
     "first_crossing",
     "median",
-    "spatial_median",
     "moving_average",
     "percentile",
     "range_argmax",
@@ -23,6 +22,7 @@ __all__ = [
     "repair_saturation",
     "runs_of_true",
     "samples",
+    "spatial_median",
     "window_mean",
 ]
 

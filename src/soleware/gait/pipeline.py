@@ -293,9 +293,9 @@ class GaitAnalysis:
         that began at or before it: the spatial median of the angular rate over the rest's first ``rest_bias_s``.
         Before the first rest, ``gyro_bias_rps`` (the last known bias) or none. A window of a stream thus finds
         the values the whole recording gives: with ``open_start`` data before ``t[0]`` existed (an earlier window
-        measured a rest running into the first sample), with ``open_end`` more data follows, and a rest running into the
-        last sample that is shorter than ``rest_bias_s`` is not measured yet; strides from its start on are
-        not final (``self.final_until_s_``). ``self.rest_biases_`` lists the rests' (start time s, bias);
+        measured a rest running into the first sample), with ``open_end`` more data follows, and a rest running
+        into the last sample that is shorter than ``rest_bias_s`` is not measured yet; strides from its start on
+        are not final (``self.final_until_s_``). ``self.rest_biases_`` lists the rests' (start time s, bias);
         ``self.stance_doubt_`` the detector's doubt of each stance the strides join (stride ``i`` ends on ``i + 1``);
         ``self.last_swing_s_`` the time of the last sample of a swing (motion energy of at least the detector's
         ``swing_min_rps``).
