@@ -13,7 +13,13 @@ from rich.table import Table
 
 from soleware.cli._app import app
 from soleware.gait.pipeline import GaitAnalysis
-from soleware.gait.recording import RecordingError, load_recording, sample_recording_path
+from soleware.gait.recording import (
+    ACC_UNITS,
+    GYR_UNITS,
+    RecordingError,
+    load_recording,
+    sample_recording_path,
+)
 from soleware.gait.vocabulary import Gait, StrikeType
 
 
@@ -36,6 +42,12 @@ def analyze(
 ) -> None:
     """Analyse one foot's recording: distance, pace, cadence and every stride."""
     path = file or sample_recording_path()
+    for option, value, allowed in (("--acc-unit", acc_unit, ACC_UNITS), ("--gyr-unit", gyr_unit, GYR_UNITS)):
+        if value not in allowed:
+            Console(stderr=True).print(
+                f"[red]error:[/red] {option} must be one of {', '.join(allowed)}, not {value!r}", markup=True
+            )
+            raise typer.Exit(2)
     try:
         rec = load_recording(path, acc_unit=acc_unit, gyr_unit=gyr_unit, with_trajectory=False)
     except RecordingError as exc:

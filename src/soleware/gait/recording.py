@@ -40,7 +40,9 @@ from soleware.gait._signal import median, percentile, range_argmax
 from soleware.gait.vocabulary import FULL_SCALE_TOL, GRAVITY_MPS2
 
 __all__ = [
+    "ACC_UNITS",
     "CSV_COLUMNS",
+    "GYR_UNITS",
     "GroundTruth",
     "Recording",
     "RecordingError",
@@ -51,7 +53,6 @@ __all__ = [
 
 CSV_COLUMNS = ("t", "ax", "ay", "az", "gx", "gy", "gz")
 
-#: standard gravity, for accelerometers that report in g
 #: a recording shorter than this (in samples or seconds) cannot hold a stride
 MIN_SAMPLES = 20
 MIN_DURATION_S = 2.0
@@ -67,8 +68,9 @@ RATE_TOLERANCE = 0.05
 ACC_RANGE_MPS2 = (19.0, 630.0)
 GYR_RANGE_RPS = (2.1, 70.0)
 
-_ACC_UNITS = ("auto", "m/s^2", "g")
-_GYR_UNITS = ("auto", "rad/s", "deg/s")
+#: the units ``load_recording`` reads the columns in ("auto": SI, refused where the values look like g or °/s)
+ACC_UNITS = ("auto", "m/s^2", "g")
+GYR_UNITS = ("auto", "rad/s", "deg/s")
 
 
 class RecordingError(ValueError):
@@ -168,10 +170,10 @@ def load_recording(
     skips reading the reference trajectory a sidecar names (``ground_truth.trajectory`` stays None): it is as
     large as the recording and only evaluation needs it.
     """
-    if acc_unit not in _ACC_UNITS:
-        raise ValueError(f"acc_unit must be one of {', '.join(_ACC_UNITS)}, not {acc_unit!r}")
-    if gyr_unit not in _GYR_UNITS:
-        raise ValueError(f"gyr_unit must be one of {', '.join(_GYR_UNITS)}, not {gyr_unit!r}")
+    if acc_unit not in ACC_UNITS:
+        raise ValueError(f"acc_unit must be one of {', '.join(ACC_UNITS)}, not {acc_unit!r}")
+    if gyr_unit not in GYR_UNITS:
+        raise ValueError(f"gyr_unit must be one of {', '.join(GYR_UNITS)}, not {gyr_unit!r}")
     csv_path = Path(path)
     if csv_path.suffix != ".csv":
         csv_path = csv_path.with_suffix(".csv")
