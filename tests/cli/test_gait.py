@@ -43,6 +43,15 @@ def test_units_of_a_file_in_g_and_deg_per_s(tmp_path: Path) -> None:
     assert wrong["steps"] != si["steps"] or wrong["distance_m"] != pytest.approx(si["distance_m"], rel=0.05)
 
 
+@pytest.mark.parametrize(("option", "value"), [("--acc-unit", "mg"), ("--gyr-unit", "rpm")])
+def test_an_unknown_unit_is_a_usage_error(option: str, value: str) -> None:
+    """A unit the reader does not know names the option and the choices, without a traceback."""
+    res = runner.invoke(app, ["analyze", option, value])
+    assert res.exit_code == 2
+    assert option in res.output and repr(value) in res.output and "auto" in res.output
+    assert isinstance(res.exception, SystemExit)
+
+
 def test_eval_a_folder_of_simulated_runs(short_run: Path, tmp_path: Path) -> None:
     """``eval`` scores each recording of a folder against its ground truth, with the evaluation's own figures."""
     folder = tmp_path / "recs"

@@ -119,15 +119,6 @@ def test_cli_analyze_rejects_bad_file_with_message(tmp_path: Path) -> None:
     assert "bad.csv" in res.output
 
 
-@pytest.mark.parametrize(("option", "value"), [("--acc-unit", "mg"), ("--gyr-unit", "rpm")])
-def test_cli_analyze_names_an_unknown_unit(option: str, value: str) -> None:
-    """A unit the reader does not know is a usage error that names the option and the choices, no traceback."""
-    res = CliRunner().invoke(app, ["analyze", option, value])
-    assert res.exit_code == 2
-    assert option in res.output and repr(value) in res.output and "auto" in res.output
-    assert res.exception is None or isinstance(res.exception, SystemExit)
-
-
 @needs_data
 def test_cli_eval_prints_aggregate_table() -> None:
     res = CliRunner().invoke(app, ["eval", str(DATASETS / "gaitmap_example")])

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from soleware.cli._app import app
-from soleware.cli.service import DatabaseUrl
+from soleware.cli.service import DatabaseUrl, database_errors
 
 if TYPE_CHECKING:
     from soleware.runs.storage import RunStore
@@ -25,12 +25,13 @@ def _store_and_runner(database_url: str | None, email: str) -> tuple[RunStore, s
     from soleware.runs.storage.db import Runner, make_engine
     from soleware.runs.storage.migrate import upgrade
 
-    engine = make_engine(database_url)
-    upgrade(engine)
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(Runner.id, Runner.time_zone).where(Runner.email == email.strip().lower())
-        ).first()
+    with database_errors(database_url):
+        engine = make_engine(database_url)
+        upgrade(engine)
+        with engine.connect() as conn:
+            row = conn.execute(
+                sa.select(Runner.id, Runner.time_zone).where(Runner.email == email.strip().lower())
+            ).first()
     if row is None:
         typer.echo(f"error: no runner {email} (create one with `soleware user create`)", err=True)
         raise typer.Exit(2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -19,6 +21,31 @@ DatabaseUrl = Annotated[
         "--database-url", envvar="SOLEWARE_DATABASE_URL", help="SQLAlchemy URL (default: SQLite file)"
     ),
 ]
+
+
+@contextmanager
+def database_errors(database_url: str | None) -> Iterator[None]:
+    """Turn a database that cannot be opened (a malformed URL, another engine than SQLite or PostgreSQL, a server
+    that does not answer, a file that cannot be created) into one line on stderr and exit status 2."""
+    import sqlalchemy as sa
+
+    shown = "the default SQLite file"
+    if database_url:
+        try:
+            url = sa.engine.make_url(database_url)
+        except sa.exc.ArgumentError:
+            typer.echo(f"error: --database-url {database_url!r} is not a database URL", err=True)
+            raise typer.Exit(2) from None
+        shown = url.render_as_string(hide_password=True)
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            typer.echo(f"error: {shown}: the run service keeps its runs in SQLite or PostgreSQL", err=True)
+            raise typer.Exit(2)
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        typer.echo(f"error: cannot open the database {shown}: {reason}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -53,10 +80,11 @@ def db_upgrade(database_url: DatabaseUrl = None) -> None:
     from soleware.runs.storage.db import make_engine
     from soleware.runs.storage.migrate import current_revision, upgrade
 
-    engine = make_engine(database_url)
-    before = current_revision(engine)
-    upgrade(engine)
-    after = current_revision(engine)
+    with database_errors(database_url):
+        engine = make_engine(database_url)
+        before = current_revision(engine)
+        upgrade(engine)
+        after = current_revision(engine)
     typer.echo(f"{engine.url.render_as_string(hide_password=True)}: {before or 'empty'} → {after}")
 
 
@@ -77,8 +105,9 @@ def user_create(
     from soleware.runs.storage.db import make_engine
     from soleware.runs.storage.migrate import upgrade
 
-    engine = make_engine(database_url)
-    upgrade(engine)
+    with database_errors(database_url):
+        engine = make_engine(database_url)
+        upgrade(engine)
     try:
         info = RunStore(engine).create_runner(
             email, password, display_name=display_name, locale=locale, time_zone=time_zone
