@@ -46,7 +46,11 @@ def test_serve_needs_at_least_one_worker(tmp_path: Path) -> None:
 )
 def test_a_database_that_cannot_be_opened_is_one_clear_line(url: str, says: str) -> None:
     """Every command that opens the database says which one and why, hides its password and exits with 2."""
-    for args in (["db", "upgrade"], ["export", "some-run", "--user", "a@example.com"]):
+    for args in (
+        ["db", "upgrade"],
+        ["export", "some-run", "--user", "a@example.com"],
+        ["serve", "--port", "1"],
+    ):
         res = CliRunner().invoke(app, [*args, "--database-url", url])
         assert res.exit_code == 2, res.output
         assert isinstance(res.exception, SystemExit)

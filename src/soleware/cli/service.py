@@ -62,6 +62,13 @@ def serve(
 
     import uvicorn
 
+    from soleware.runs.storage.db import make_engine
+
+    with database_errors(database_url):  # once, here: each worker started would fail with a traceback
+        engine = make_engine(database_url)
+        with engine.connect():
+            pass
+        engine.dispose()
     if database_url:
         os.environ["SOLEWARE_DATABASE_URL"] = database_url
     uvicorn.run(
