@@ -77,6 +77,17 @@ def test_folder_import_sorts_files_into_ok_duplicate_and_rejected(export_folder)
     assert len(report.runs) == 3
 
 
+def test_a_file_named_on_its_own_that_is_no_activity_is_rejected_not_skipped(export_folder):
+    """In a folder a photo or a CSV is skipped without a word; named by the runner, it gets a reason."""
+    report = import_paths([export_folder / "activities.csv", export_folder / "media" / "photo.jpg"])
+    assert {r.name: r.status for r in report.results} == {
+        "activities.csv": "rejected",
+        "photo.jpg": "rejected",
+    }
+    assert all("not an activity file" in r.reason for r in report.results)
+    assert report.skipped == []
+
+
 def test_existing_summaries_make_duplicates(export_folder, realistic_run):
     report = import_paths([export_folder], existing=[realistic_run.summary("run-1")])
     dups = {r.name: r.duplicate_of for r in report.duplicates}

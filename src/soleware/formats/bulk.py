@@ -1,7 +1,8 @@
 """Bulk import: folders and zip archives (a Strava or Garmin export) of hundreds of activity files.
 
 Every activity file gets one result: ok, duplicate (the same activity as an earlier file or an existing run)
-or rejected with the reason. Other files (photos, CSV, JSON) are listed as skipped. Zip members are judged by
+or rejected with the reason. Other files (photos, CSV, JSON) in a folder or an archive are listed as skipped; a
+file named on its own that is no activity file is rejected (the runner meant it). Zip members are judged by
 what the archive declares (size, expansion ratio) before they are opened and by their first bytes before they
 are read on, then read by streaming with a per-file and a per-archive cap (zip bomb guard); nothing is
 extracted to disk.
@@ -164,6 +165,10 @@ def _entries(
                 )
             elif _is_activity(p.name):
                 yield _Entry(label, functools.partial(read_path, p, max_bytes=max_bytes))
+            elif p is path:  # named itself, not found in a folder: the runner meant it
+                yield _Entry(
+                    label, None, "not an activity file (FIT, TCX or GPX, also .gz, or a zip of them)"
+                )
             else:
                 skipped.append(label)
 
