@@ -257,7 +257,8 @@ def test_acc_in_g_is_detected_and_explained(tmp_path: Path) -> None:
     data[:, 1:4] /= G
     path = _write(tmp_path / "r.csv", data)
     message = _error(path)
-    assert "looks like g" in message and "acc_unit='g'" in message
+    assert "looks like g" in message and "acc_unit='g'" in message and "--acc-unit g" in message
+    assert "by 9.80665" in message and "{" not in message
     rec = load_recording(path, acc_unit="g")
     np.testing.assert_allclose(rec.acc_mps2, data[:, 1:4] * G, rtol=1e-5, atol=1e-5)
     assert rec.warnings == []
@@ -268,7 +269,7 @@ def test_gyr_in_deg_per_s_is_detected_and_explained(tmp_path: Path) -> None:
     data[:, 4:7] = np.rad2deg(data[:, 4:7]) * 2.5  # a fast run: ~570 deg/s peaks
     path = _write(tmp_path / "r.csv", data)
     message = _error(path)
-    assert "looks like deg/s" in message and "gyr_unit='deg/s'" in message
+    assert "looks like deg/s" in message and "gyr_unit='deg/s'" in message and "--gyr-unit deg/s" in message
     rec = load_recording(path, gyr_unit="deg/s")
     np.testing.assert_allclose(rec.gyr_rps, np.deg2rad(data[:, 4:7]), atol=1e-6)
 

@@ -505,7 +505,10 @@ def _acc_to_mps2(csv_path: Path, acc: np.ndarray, unit: str, warnings: list[str]
     median_mps2 = float(median(np.sqrt(squared)))
     if 0.5 <= median_mps2 <= 2.5:
         looks = f"looks like g, not m/s² (median |a| = {median_mps2:.2f}, at rest it is about 9.81 m/s²)"
-        fix = "load it with acc_unit='g' to convert, or multiply ax, ay, az by {GRAVITY_MPS2}"
+        fix = (
+            f"load it with acc_unit='g' (soleware analyze --acc-unit g) to convert, or multiply ax, ay, az by "
+            f"{GRAVITY_MPS2:g}"
+        )
     elif not 3.0 <= median_mps2 <= 60.0:
         looks = f"is implausible for m/s² (median |a| = {median_mps2:.3g}; at rest it is about 9.81 m/s²)"
         fix = "convert ax, ay, az to m/s² (gravity included)"
@@ -545,8 +548,8 @@ def _gyr_to_rps(csv_path: Path, gyr: np.ndarray, unit: str, warnings: list[str])
     )
     if unit == "auto":
         raise RecordingError(
-            f"{csv_path}: the gyroscope {looks}; load it with gyr_unit='deg/s' to convert, or multiply gx, gy, gz "
-            f"by pi/180"
+            f"{csv_path}: the gyroscope {looks}; load it with gyr_unit='deg/s' (soleware analyze --gyr-unit deg/s) "
+            f"to convert, or multiply gx, gy, gz by pi/180"
         )
     warnings.append(f"gyroscope stated as {unit} but it {looks}")
     return gyr
