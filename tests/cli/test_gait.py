@@ -93,6 +93,15 @@ def test_eval_jobs_gives_the_results_of_one_process(short_run: Path, tmp_path: P
     assert "again" in res.output and "sim" in res.output
 
 
+def test_eval_of_a_folder_without_ground_truth_says_so(tmp_path: Path) -> None:
+    """An empty table would read as "no errors": a folder with nothing to score is an error that says why."""
+    shutil.copy(sample_recording_path(), tmp_path / "no_sidecar.csv")
+    res = runner.invoke(app, ["eval", str(tmp_path)])
+    assert res.exit_code == 1
+    said = " ".join(res.output.split())  # the console wraps long lines
+    assert "no recording with a ground truth" in said and "Aggregate" not in said
+
+
 def test_eval_refuses_zero_jobs(short_run: Path, tmp_path: Path) -> None:
     res = runner.invoke(app, ["eval", str(_folder_of_two(short_run, tmp_path)), "--jobs", "0"])
     assert res.exit_code == 2 and "--jobs must be at least 1" in res.output

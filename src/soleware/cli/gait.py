@@ -129,6 +129,12 @@ def eval_(
     except RecordingError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    if not results:
+        Console(stderr=True).print(
+            f"[red]error:[/red] {folder}: no recording with a ground truth below it (a CSV whose sidecar JSON "
+            "gives ground_truth.strides or an exact ground_truth.distance_m)"
+        )
+        raise typer.Exit(1)
     if report is not None:
         from soleware.gait.report import accuracy_report
 
