@@ -218,7 +218,9 @@ def test_isolated_nan_rows_become_interpolated_samples(tmp_path: Path) -> None:
     assert rec.segments == [(0, len(data))]
     assert np.isfinite(rec.gyr_rps).all() and np.isfinite(rec.acc_mps2).all()
     assert abs(rec.gyr_rps[120, 0] - (data[119, 4] + data[121, 4]) / 2) < 1e-6
-    assert any("2 rows with NaN, inf or empty" in w and "line 122" in w for w in rec.warnings)
+    assert any(
+        "2 rows with NaN, inf, empty or impossible values" in w and "line 122" in w for w in rec.warnings
+    )
 
 
 def test_empty_fields_are_missing_values(tmp_path: Path) -> None:
@@ -230,7 +232,9 @@ def test_empty_fields_are_missing_values(tmp_path: Path) -> None:
     lines[51] = ",".join(fields)
     rec = load_recording(_write_lines(path, lines))
     assert len(rec) == len(data)
-    assert any("1 rows with NaN, inf or empty" in w and "line 52" in w for w in rec.warnings)
+    assert any(
+        "1 rows with NaN, inf, empty or impossible values" in w and "line 52" in w for w in rec.warnings
+    )
     assert abs(rec.gyr_rps[50, 1] - (data[49, 5] + data[51, 5]) / 2) < 1e-6
 
 
@@ -262,6 +266,22 @@ def test_acc_in_g_is_detected_and_explained(tmp_path: Path) -> None:
     rec = load_recording(path, acc_unit="g")
     np.testing.assert_allclose(rec.acc_mps2, data[:, 1:4] * G, rtol=1e-5, atol=1e-5)
     assert rec.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("scale", "says"),
+    [
+        (1e3, "look like milliseconds: divide t by 1,000"),
+        (1e6, "look like microseconds: divide t by 1,000,000"),
+        (1 / 60, "t must be in seconds"),
+    ],
+)
+def test_timestamps_that_cannot_be_seconds_are_explained(tmp_path: Path, scale: float, says: str) -> None:
+    """In milliseconds a recording would pass for a day-long one with no stride; in minutes for a short one."""
+    data = _signals()
+    data[:, 0] *= scale
+    message = _error(_write(tmp_path / "r.csv", data))
+    assert says in message and "timestamps advance by" in message
 
 
 def test_gyr_in_deg_per_s_is_detected_and_explained(tmp_path: Path) -> None:
@@ -781,15 +801,31 @@ def test_a_plain_file_is_not_read_into_memory_whole(tmp_path: Path, monkeypatch:
     assert read_whole == [path] and padded.warnings == []
 
 
+@pytest.mark.parametrize(("column", "value"), [(2, 3e4), (3, -1e38), (5, 2e5), (6, -1e300)])
+def test_impossible_sensor_values_are_missing_samples(tmp_path: Path, column: int, value: float) -> None:
+    """A corrupted field (a flipped bit, a float32 overflow) is no reading: its row is a missing sample, filled
+    like a NaN, and the warning says why; the rest of the recording is unchanged."""
+    data = _signals()
+    clean = load_recording(_write(tmp_path / "clean.csv", data))
+    data[150, column] = value
+    rec = load_recording(_write(tmp_path / "r.csv", data))
+    assert len(rec) == len(data) and np.isfinite(rec.acc_mps2).all() and np.isfinite(rec.gyr_rps).all()
+    assert any("impossible" in w and "line 152" in w for w in rec.warnings)
+    keep = np.r_[0:149, 152 : len(data)]
+    np.testing.assert_allclose(rec.acc_mps2[keep], clean.acc_mps2[keep])
+    assert np.abs(rec.acc_mps2).max() < 1e3 and np.abs(rec.gyr_rps).max() < 1e3
+
+
 def test_huge_finite_values_are_no_missing_samples() -> None:
     """The quick finiteness check sums the table; a sum that overflows still finds every row finite."""
     from soleware.gait.recording import _drop_bad_rows
 
     data = _signals(50)
-    data[[3, 4], 2] = 1e308  # their sum is inf
+    data[[3, 4], 0] = 1e308  # their sum is inf
     warnings: list[str] = []
     kept, line_no = _drop_bad_rows(Path("r.csv"), data, np.arange(2, 52), warnings)
     assert kept is data and warnings == [] and len(line_no) == 50
+    data = _signals(50)
     data[7, 5] = np.nan
     kept, line_no = _drop_bad_rows(Path("r.csv"), data, np.arange(2, 52), warnings)
     assert len(kept) == 49 and 9 not in line_no and "first at line 9" in warnings[0]

@@ -58,10 +58,15 @@ MIN_SAMPLES = 20
 MIN_DURATION_S = 2.0
 #: missing time up to this is filled by linear interpolation; longer gaps split the recording
 MAX_INTERPOLATED_GAP_S = 0.05
+#: no accelerometer (m/s² or g) or gyroscope (rad/s or °/s) reads beyond these: such a field is corrupted
+IMPOSSIBLE_ACC = 1e4
+IMPOSSIBLE_GYR = 1e5
 #: a column with more than this fraction of NaN/inf is refused
 MAX_BAD_FRACTION = 0.5
 #: above this 99th percentile of |ω| the gyroscope cannot be in rad/s (no foot turns that fast)
 GYR_DEG_S_P99_RPS = 35.0
+#: the sample rates (Hz) a foot sensor's timestamps in seconds can give
+SAMPLE_RATE_RANGE_HZ = (10.0, 5000.0)
 #: sidecar rate and timestamps may disagree by this fraction before a warning
 RATE_TOLERANCE = 0.05
 #: plausible full-scale ranges a sidecar may state: ±2-64 g, ±125-4000 °/s (SI units)
@@ -186,15 +191,10 @@ def load_recording(
     data, line_no = _drop_bad_rows(csv_path, data, line_no, warnings)
     data = _check_time_order(csv_path, data, line_no, warnings)
     t = data[:, 0] - data[:, 0][0]
-    if len(t) < MIN_SAMPLES or t[-1] < MIN_DURATION_S:
-        raise RecordingError(
-            f"{csv_path}: too short ({len(t)} usable samples over {t[-1]:.3f} s); "
-            f"at least {MIN_SAMPLES} samples and {MIN_DURATION_S:g} s are needed"
-        )
+    period_s = _period_s(csv_path, t)
     acc = _acc_to_mps2(csv_path, data[:, 1:4], acc_unit, warnings)
     gyr = _gyr_to_rps(csv_path, data[:, 4:7], gyr_unit, warnings)
 
-    period_s = _nominal_period_s(t)
     rate_hz = _sidecar_rate_hz(csv_path, meta)
     if rate_hz is not None and abs(1.0 / period_s - rate_hz) > RATE_TOLERANCE * rate_hz:
         warnings.append(
@@ -438,12 +438,23 @@ def _row_problem(line: str, header: list[str]) -> str:
 def _drop_bad_rows(
     csv_path: Path, data: np.ndarray, line_no: np.ndarray, warnings: list[str]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Refuse mostly-NaN/inf columns; treat the rows that have NaN/inf as missing samples."""
+    """Refuse mostly-NaN/inf columns; treat the rows that have NaN/inf or an impossible value as missing samples.
+
+    An impossible value (``IMPOSSIBLE_ACC``, ``IMPOSSIBLE_GYR``) is a corrupted field, not a reading.
+    """
+    acc, gyr = data[:, 1:4], data[:, 4:7]
     with np.errstate(over="ignore", invalid="ignore"):
-        total = data.sum()
-    if len(data) and np.isfinite(total):  # one pass: a NaN or inf anywhere makes the sum one too
+        total = data.sum()  # one pass: a NaN or inf anywhere makes the sum one too
+    if (
+        len(data)
+        and np.isfinite(total)
+        and -IMPOSSIBLE_ACC <= acc.min() <= acc.max() <= IMPOSSIBLE_ACC
+        and -IMPOSSIBLE_GYR <= gyr.min() <= gyr.max() <= IMPOSSIBLE_GYR
+    ):
         return data, line_no
-    finite = np.isfinite(data)
+    limit = np.array([np.inf, *[IMPOSSIBLE_ACC] * 3, *[IMPOSSIBLE_GYR] * 3])
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(data) & (np.abs(data) <= limit)
     if len(data) and finite.all():  # finite, the sum overflowed
         return data, line_no
     bad_fraction = 1.0 - finite.mean(axis=0)
@@ -460,7 +471,8 @@ def _drop_bad_rows(
     if not good.all():
         first = int(np.flatnonzero(~good)[0])
         warnings.append(
-            f"{int((~good).sum())} rows with NaN, inf or empty values treated as missing samples "
+            f"{int((~good).sum())} rows with NaN, inf, empty or impossible values (|a| > {IMPOSSIBLE_ACC:g}, "
+            f"|ω| > {IMPOSSIBLE_GYR:g} in the file's units) treated as missing samples "
             f"(first at line {line_no[first]})"
         )
         data, line_no = data[good], line_no[good]
@@ -568,6 +580,41 @@ def _nominal_period_s(t: np.ndarray) -> float:
     """
     k = max(1, min(50, (len(t) - 1) // 10))
     return float(median((t[k:] - t[:-k]) / k))
+
+
+def _period_s(csv_path: Path, t: np.ndarray) -> float:
+    """The nominal sample period of ``t``, once ``t`` is known to be seconds (see :func:`_check_time_unit`: in
+    milliseconds a recording would pass for a long one, in minutes for a short one) and long enough."""
+    period_s = _nominal_period_s(t) if len(t) >= MIN_SAMPLES else float("nan")
+    if len(t) >= MIN_SAMPLES:
+        _check_time_unit(csv_path, period_s)
+    if len(t) < MIN_SAMPLES or t[-1] < MIN_DURATION_S:
+        raise RecordingError(
+            f"{csv_path}: too short ({len(t)} usable samples over {t[-1]:.3f} s); "
+            f"at least {MIN_SAMPLES} samples and {MIN_DURATION_S:g} s are needed"
+        )
+    return period_s
+
+
+def _check_time_unit(csv_path: Path, period_s: float) -> None:
+    """Refuse timestamps that cannot be seconds: no foot sensor samples outside ``SAMPLE_RATE_RANGE_HZ``."""
+    lo_hz, hi_hz = SAMPLE_RATE_RANGE_HZ
+    if lo_hz <= 1.0 / period_s <= hi_hz:
+        return
+    likely = [
+        (unit, factor)
+        for unit, factor in (("milliseconds", 1e3), ("microseconds", 1e6), ("nanoseconds", 1e9))
+        if lo_hz <= factor / period_s <= hi_hz
+    ]
+    hint = (
+        f"they look like {likely[0][0]}: divide t by {likely[0][1]:,.0f}"
+        if likely
+        else f"t must be in seconds, at {lo_hz:g}-{hi_hz:g} samples per second"
+    )
+    raise RecordingError(
+        f"{csv_path}: the timestamps advance by {period_s:.4g} per sample, which in seconds is "
+        f"{1.0 / period_s:.3g} Hz; {hint}"
+    )
 
 
 def _find_gaps(t: np.ndarray, period_s: float, dt: np.ndarray | None = None) -> list[tuple[int, float]]:
