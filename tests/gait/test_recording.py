@@ -93,6 +93,25 @@ def test_unknown_and_missing_columns_are_named(tmp_path: Path) -> None:
     assert "line 1" in message
 
 
+@pytest.mark.parametrize("cut_last_row", [False, True])
+def test_other_columns_are_read_past_with_a_warning(tmp_path: Path, cut_last_row: bool) -> None:
+    """A logger that also writes a temperature and a status word: the motion columns are read as if alone,
+    by the quick reader and by the line-by-line one (a last row cut off by power loss sends the file there)."""
+    data = _signals()
+    plain = load_recording(_write(tmp_path / "plain.csv", data))
+    lines = ["status,t,ax,ay,az,temp,gx,gy,gz"] + [
+        f"ok,{r[0]:.6f},{r[1]:.6f},{r[2]:.6f},{r[3]:.6f},{21.5 + i / 100:.2f},{r[4]:.6f},{r[5]:.6f},{r[6]:.6f}"
+        for i, r in enumerate(data)
+    ]
+    text = "\n".join(lines) + ("\nok,9.9,1.0" if cut_last_row else "\n")
+    (tmp_path / "more.csv").write_text(text)
+    rec = load_recording(tmp_path / "more.csv")
+    np.testing.assert_array_equal(rec.acc_mps2, plain.acc_mps2)
+    np.testing.assert_array_equal(rec.gyr_rps, plain.gyr_rps)
+    assert any("'status', 'temp' ignored" in w for w in rec.warnings)
+    assert any("incomplete" in w for w in rec.warnings) == cut_last_row
+
+
 def test_missing_column_with_fewer_fields(tmp_path: Path) -> None:
     data = _signals()[:, :6]
     message = _error(_write(tmp_path / "r.csv", data, header="t,ax,ay,az,gx,gy"))

@@ -9,11 +9,13 @@ the file, the problem and (where it applies) the line and time; what can be repa
 missing samples interpolated, a truncated last line, clipped samples) is repaired and said in
 ``Recording.warnings``. The checks, in order:
 
-* header: the seven known columns, each exactly once, in any order;
-* rows: 7 numeric fields each; a malformed last line is taken for a write cut short (dropped, warned), a
-  malformed line elsewhere is an error;
-* NaN/inf: rows with them are missing samples; a column that is mostly NaN/inf is an error;
+* header: the seven known columns, each exactly once, in any order; other columns are read past (warned);
+* rows: a field for every column, the seven numeric; a malformed last line is taken for a write cut short
+  (dropped, warned), a malformed line elsewhere is an error;
+* NaN/inf and impossible values (:data:`IMPOSSIBLE_ACC`, :data:`IMPOSSIBLE_GYR`): rows with them are missing
+  samples; a column that is mostly such is an error;
 * time: strictly increasing; exact duplicate rows are dropped, the same time with other values is an error;
+  in seconds (a rate in :data:`SAMPLE_RATE_RANGE_HZ`; milliseconds and the like are named);
 * length: at least :data:`MIN_SAMPLES` samples and :data:`MIN_DURATION_S` seconds;
 * units: accelerometer in g or gyroscope in deg/s is recognised and refused (or converted when stated);
 * gaps: missing time is measured against the nominal sample period in seconds, robustly against timestamp
@@ -299,27 +301,33 @@ def _read_table(csv_path: Path, warnings: list[str]) -> tuple[np.ndarray, np.nda
     """Parse the CSV into an (n, 7) array in CSV_COLUMNS order, with each row's line number in the file."""
     plain = _read_plain(csv_path)
     if plain is not None:
-        return plain
-    raw = csv_path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RecordingError(f"{csv_path}: not a UTF-8 text file ({exc})") from None
-    # power loss while writing often leaves NUL padding after the last complete byte
-    lines = text.rstrip("\x00 \t\r\n").splitlines()
-    header = _read_header(csv_path, lines[0] if lines else "")
-    table, line_no = _read_body(csv_path, lines[1:], header, warnings)
-    return _in_csv_order(table, header), line_no
+        table, line_no, header = plain
+    else:
+        raw = csv_path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise RecordingError(f"{csv_path}: not a UTF-8 text file ({exc})") from None
+        # power loss while writing often leaves NUL padding after the last complete byte
+        lines = text.rstrip("\x00 \t\r\n").splitlines()
+        header = _read_header(csv_path, lines[0] if lines else "")
+        table, line_no = _read_body(csv_path, lines[1:], header, warnings)
+    ignored = [name for name in header if name not in CSV_COLUMNS]
+    if ignored:
+        warnings.append(
+            f"column(s) {', '.join(repr(n) for n in ignored)} ignored: the engine reads {','.join(CSV_COLUMNS)}"
+        )
+    return table, line_no
 
 
-def _in_csv_order(table: np.ndarray, header: list[str]) -> np.ndarray:
-    """The table's columns in CSV_COLUMNS order (no copy when the file has that order already)."""
+def _usecols(header: list[str]) -> list[int] | None:
+    """The file's columns to read, in CSV_COLUMNS order (None: the file has exactly those, in that order)."""
     if tuple(header) == CSV_COLUMNS:
-        return table
-    return table[:, [header.index(name) for name in CSV_COLUMNS]]
+        return None
+    return [header.index(name) for name in CSV_COLUMNS]
 
 
-def _read_plain(csv_path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+def _read_plain(csv_path: Path) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
     """A plain file (ASCII, every row complete and numeric) in one ``np.loadtxt`` pass over the file.
 
     None for anything else, which the line-by-line reader then parses, repairs or names the line of:
@@ -355,12 +363,13 @@ def _read_plain(csv_path: Path) -> tuple[np.ndarray, np.ndarray] | None:
                 skiprows=1,
                 max_rows=size if rows is None else rows,  # the file's size: more rows than it can hold
                 encoding="ascii",
+                usecols=_usecols(header),
             )
     except (ValueError, UnicodeDecodeError, UserWarning):
         return None
     if not len(table) or (rows is not None and len(table) != rows):
         return None
-    return _in_csv_order(table, header), np.arange(2, len(table) + 2)
+    return table, np.arange(2, len(table) + 2), header
 
 
 def _read_header(csv_path: Path, line: str) -> list[str]:
@@ -369,8 +378,8 @@ def _read_header(csv_path: Path, line: str) -> list[str]:
     header = [name.strip().strip('"').strip() for name in line.split(",")]
     unknown = [name for name in header if name not in CSV_COLUMNS]
     missing = [name for name in CSV_COLUMNS if name not in header]
-    doubled = sorted({name for name in header if header.count(name) > 1})
-    if unknown or missing or doubled:
+    doubled = sorted({name for name in CSV_COLUMNS if header.count(name) > 1})
+    if missing or doubled:  # other columns (a temperature, a magnetometer) are read past
         problems = []
         if missing:
             problems.append(f"missing column(s) {', '.join(missing)}")
@@ -405,8 +414,9 @@ def _read_body(
             f"and kept the {len(body) - 1} complete rows"
         )
         body, line_no = body[:-1], line_no[:-1]
+    cols = _usecols(header)
     try:
-        table = np.loadtxt(body, delimiter=",", comments=None, dtype=float, ndmin=2)
+        table = np.loadtxt(body, delimiter=",", comments=None, dtype=float, ndmin=2, usecols=cols)
     except ValueError as exc:
         for line, no in zip(body, line_no, strict=True):
             problem = _row_problem(line, header)
@@ -415,7 +425,7 @@ def _read_body(
         # only empty fields left: those are missing values, the NaN rules below apply to them
         body = [",".join(f if f.strip() else "nan" for f in line.split(",")) for line in body]
         try:
-            table = np.loadtxt(body, delimiter=",", comments=None, dtype=float, ndmin=2)
+            table = np.loadtxt(body, delimiter=",", comments=None, dtype=float, ndmin=2, usecols=cols)
         except ValueError:
             raise RecordingError(f"{csv_path}: cannot parse ({exc})") from None
     return table, line_no
@@ -427,6 +437,8 @@ def _row_problem(line: str, header: list[str]) -> str:
     if len(fields) != len(header):
         return f"{len(fields)} fields instead of {len(header)}"
     for name, field in zip(header, fields, strict=True):
+        if name not in CSV_COLUMNS:
+            continue
         try:
             float(field)
         except ValueError:
