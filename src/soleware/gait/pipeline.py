@@ -10,7 +10,6 @@ import numpy as np
 
 from soleware.gait import _quat as quat
 from soleware.gait._signal import (
-    median,
     moving_average,
     range_max,
     repair_saturation,
@@ -516,7 +515,7 @@ def _lateral_axis(gyr: np.ndarray, up: np.ndarray, nav: StrideIntegration) -> np
     Forward is left × up; at each stride's end anchor it is compared with the stride's displacement, weighted by
     the stride's length, so walking forward decides the sign.
     """
-    up_flat = median(up / np.linalg.norm(up, axis=1, keepdims=True), axis=0)
+    up_flat = spatial_median(up / np.linalg.norm(up, axis=1, keepdims=True))
     left = sagittal_axis(gyr, up_flat)
     ends = np.searchsorted(nav.stride_of_sample_, np.arange(1, len(nav.displacement_m_) + 1)) - 1
     if len(ends):
