@@ -45,7 +45,7 @@ def analyze(
     for option, value, allowed in (("--acc-unit", acc_unit, ACC_UNITS), ("--gyr-unit", gyr_unit, GYR_UNITS)):
         if value not in allowed:
             Console(stderr=True).print(
-                f"[red]error:[/red] {option} must be one of {', '.join(allowed)}, not {value!r}", markup=True
+                f"[red]error:[/red] {option} must be one of {', '.join(allowed)}, not {value!r}"
             )
             raise typer.Exit(2)
     try:

@@ -63,7 +63,7 @@ MAX_INTERPOLATED_GAP_S = 0.05
 #: no accelerometer (m/s² or g) or gyroscope (rad/s or °/s) reads beyond these: such a field is corrupted
 IMPOSSIBLE_ACC = 1e4
 IMPOSSIBLE_GYR = 1e5
-#: a column with more than this fraction of NaN/inf is refused
+#: a column with more than this fraction of NaN/inf (or impossible values) is refused
 MAX_BAD_FRACTION = 0.5
 #: above this 99th percentile of |ω| the gyroscope cannot be in rad/s (no foot turns that fast)
 GYR_DEG_S_P99_RPS = 35.0
