@@ -57,6 +57,9 @@ def test_stand_segment_has_zero_speed() -> None:
         ("", 1, "empty plan"),
         ("5min@3kn", 7, "speed unit"),
         ("1min walk#", 10, "unexpected character"),
+        ("5min@60:00/km", 1, "slower than a walk"),
+        ("1min walk, 2min@0.3m/s", 1, "'stand' stands still"),
+        ("1min@0:02/km", 1, "faster than any human"),
     ],
 )
 def test_invalid_plans_name_the_position(text: str, pos: int, words: str) -> None:

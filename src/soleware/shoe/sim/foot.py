@@ -24,12 +24,10 @@ import numpy as np
 
 from soleware.gait.vocabulary import GRAVITY_MPS2, StrikeType
 from soleware.shoe.sim import _poly
-from soleware.shoe.sim.plan import SpeedProfile
+from soleware.shoe.sim.plan import STOP_MPS, SpeedProfile
 
 __all__ = ["PLACEMENTS", "FootMotion", "Runner", "Stances", "foot_model", "foot_motion", "footfalls", "steer"]
 
-#: below this target speed the runner stands still
-STOP_MPS = 0.35
 #: at or above this speed an ``auto`` segment is run, below it walked
 RUN_FROM_MPS = 2.0
 #: a ``run`` segment slower than this is walked all the same

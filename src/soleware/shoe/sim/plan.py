@@ -33,6 +33,10 @@ __all__ = [
 
 #: walking speed of a ``walk`` segment without a speed
 DEFAULT_WALK_MPS = 1.4
+#: below this target speed the runner stands still (a moving segment must be at least this fast)
+STOP_MPS = 0.35
+#: no human runs faster than this
+FASTEST_MPS = 12.0
 #: accelerations between segments (m/s²) and the shortest and longest speed transition (s)
 TRANSITION_ACCEL_MPS2 = 1.0
 TRANSITION_MIN_S = 1.5
@@ -251,8 +255,15 @@ def parse_plan(text: str, *, walk_speed_mps: float = DEFAULT_WALK_MPS) -> Plan:
     """Parse a plan; raise :class:`PlanError` with the position of the first problem."""
     segments = _Parser(text, walk_speed_mps).plan()
     for seg in segments:
-        if seg.speed_mps > 12.0:
+        if seg.speed_mps > FASTEST_MPS:
             raise PlanError(text, 0, f"speed {seg.speed_mps:.1f} m/s is faster than any human runs")
+        if seg.activity != "stand" and seg.speed_mps < STOP_MPS:
+            raise PlanError(
+                text,
+                0,
+                f"speed {seg.speed_mps:.2f} m/s is slower than a walk ({STOP_MPS:g} m/s at least); "
+                "'stand' stands still",
+            )
     return Plan(text=text, segments=tuple(segments))
 
 
