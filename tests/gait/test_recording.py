@@ -432,14 +432,42 @@ def test_sidecar_reads_as_json_reads_it(
     if not with_orjson:
         monkeypatch.setitem(sys.modules, "orjson", None)  # its import fails
     path = _write(tmp_path / "r.csv", _signals())
-    text = '{"sample_rate_hz": 100.0, "notes": "caf\\u00e9", "ground_truth": {"distance_m": NaN, "steps": 1e400}}'
+    text = (
+        '{"sample_rate_hz": 100.0, "notes": "caf\\u00e9", "ground_truth": {"noise": NaN, "samples": 1e400}}'
+    )
     path.with_suffix(".json").write_text(text)
     rec = load_recording(path)
-    assert rec.notes == "café" and math.isnan(rec.ground_truth.distance_m or 0.0)
-    assert rec.ground_truth.steps == math.inf
+    assert rec.notes == "café" and math.isnan(rec.ground_truth.extra["noise"])
+    assert rec.ground_truth.extra["samples"] == math.inf
     meta = {"sample_rate_hz": 100.0, "placement": "instep", "ground_truth": {"distance_m": 12.5, "steps": 7}}
     rec = load_recording(_write(tmp_path / "s.csv", _signals(), meta=meta))
     assert (rec.placement, rec.ground_truth.distance_m, rec.ground_truth.steps) == ("instep", 12.5, 7)
+
+
+@pytest.mark.parametrize(
+    ("truth", "says"),
+    [
+        ({"distance_m": "far"}, "distance_m must be a distance in metres, not 'far'"),
+        ({"distance_m": -3}, "not -3"),
+        ({"distance_m": True}, "not True"),
+        ({"steps": 2.5}, "steps must be a whole number of steps, not 2.5"),
+        ({"distance_source": 7}, "distance_source must be text"),
+    ],
+)
+def test_a_ground_truth_of_the_wrong_kind_is_named(tmp_path: Path, truth: dict, says: str) -> None:
+    """A sidecar's reference is checked where it is read, not where a report first formats it."""
+    with pytest.raises(RecordingError) as info:
+        load_recording(_write(tmp_path / "r.csv", _signals(), meta={"ground_truth": truth}))
+    assert str(info.value).startswith(str(tmp_path / "r.json")) and says in str(info.value)
+
+
+def test_an_unknown_ground_truth_distance_may_be_nan(tmp_path: Path) -> None:
+    rec = load_recording(
+        _write(tmp_path / "r.csv", _signals(), meta={"ground_truth": {"distance_m": math.nan}})
+    )
+    assert rec.ground_truth.distance_m is None
+    rec = load_recording(_write(tmp_path / "s.csv", _signals(), meta={"ground_truth": {"steps": 40.0}}))
+    assert rec.ground_truth.steps == 40 and isinstance(rec.ground_truth.steps, int)
 
 
 def test_sidecar_rate_disagreeing_with_timestamps_warns(tmp_path: Path) -> None:

@@ -833,16 +833,39 @@ def _ground_truth(csv_path: Path, meta: dict[str, Any], *, with_trajectory: bool
                 traj = np.loadtxt(traj_path, delimiter=",", skiprows=1, ndmin=2)
             except ValueError as exc:
                 raise RecordingError(f"{traj_path}: cannot parse the trajectory ({exc})") from None
+    distance_m = _optional_number(side_path, gt, "distance_m", "a distance in metres")
+    steps = _optional_number(side_path, gt, "steps", "a whole number of steps", whole=True)
+    source = gt.get("distance_source")
+    if source is not None and not isinstance(source, str):
+        raise RecordingError(f"{side_path}: ground_truth.distance_source must be text, not {source!r}")
     known = {"distance_m", "distance_source", "steps", "strides", "trajectory"}
     return GroundTruth(
-        distance_m=gt.get("distance_m"),
-        distance_source=gt.get("distance_source"),
-        steps=gt.get("steps"),
+        distance_m=distance_m,
+        distance_source=source,
+        steps=None if steps is None else int(steps),
         strides=strides,
         trajectory=traj,
         extra={k: v for k, v in gt.items() if k not in known},
         stride_details=details,
     )
+
+
+def _optional_number(
+    side_path: Path, gt: dict[str, Any], key: str, what: str, *, whole: bool = False
+) -> float | None:
+    """``gt[key]`` as a non-negative number; None where it is absent or NaN (unknown); anything else an error."""
+    x = gt.get(key)
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    if (
+        isinstance(x, bool)
+        or not isinstance(x, int | float)
+        or not math.isfinite(x)
+        or x < 0
+        or (whole and x != int(x))
+    ):
+        raise RecordingError(f"{side_path}: ground_truth.{key} must be {what}, not {x!r}")
+    return float(x)
 
 
 def _stride_dicts(gt: GroundTruth) -> list[dict[str, Any]] | None:
