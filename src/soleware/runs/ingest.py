@@ -51,16 +51,28 @@ def run_from_recordings(
     shoe_serials: Iterable[str] = (),
     title: str = "",
 ) -> Run:
-    """Analyse one recording per foot (side from each recording; one foot of unknown side counts as left)."""
+    """Analyse one recording per foot.
+
+    Each recording's side comes from its sidecar. A recording of unknown side is the foot the other one is not
+    (left when it is alone); two of unknown side, or a side that names no foot, are an error that says so.
+    """
     if not recordings:
         raise RunDataError("no recording to analyse")
-    strides: list[Stride] = []
-    sides = set()
+    if len(recordings) > 2:
+        raise RunDataError(f"{len(recordings)} recordings; give one per foot")
     for rec in recordings:
-        side = Side.parse(rec.side) or Side.LEFT
-        if side in sides:
-            raise RunDataError(f"two recordings of the {side} foot; give one per foot")
-        sides.add(side)
+        if Side.parse(rec.side) is None and rec.side.strip().lower() not in ("", "unknown"):
+            raise RunDataError(f"{rec.name}: side {rec.side!r} is no foot (left or right)")
+    named = [Side.parse(rec.side) for rec in recordings]
+    if len(recordings) == 2 and named == [None, None]:
+        raise RunDataError(
+            "two recordings of unknown side: say in each sidecar which foot it is (left or right)"
+        )
+    sides = [s or (Side.RIGHT if Side.LEFT in named else Side.LEFT) for s in named]
+    if len(set(sides)) < len(sides):
+        raise RunDataError(f"two recordings of the {sides[0]} foot; give one per foot")
+    strides: list[Stride] = []
+    for rec, side in zip(recordings, sides, strict=True):
         strides += strides_from_gait(GaitAnalysis().analyze(rec).strides_, side)
     if not strides:
         raise RunDataError("the gait engine found no strides in the recording (is it a walk or run?)")

@@ -1,0 +1,52 @@
+"""Runs from raw recordings (``runs.ingest``): which foot each recording is."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from soleware.gait.recording import Recording, load_recording, sample_recording_path
+from soleware.gait.vocabulary import Side
+from soleware.runs.ingest import run_from_recordings
+from soleware.runs.model import RunDataError
+
+START = dt.datetime(2026, 5, 1, 7, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def sample() -> Recording:
+    return load_recording(sample_recording_path())
+
+
+def _sides(*recordings: Recording) -> set[Side]:
+    run = run_from_recordings(recordings, start_time=START, time_zone="UTC")
+    return {s.side for s in run.strides}
+
+
+def test_a_recording_of_unknown_side_is_the_other_foot(sample: Recording) -> None:
+    """Two feet, one sidecar saying which: the other is the other foot. (A silent one was taken for left, so a
+    left and a silent recording failed as "two recordings of the left foot".)"""
+    right = dataclasses.replace(sample, side="right", name="r")
+    unknown = dataclasses.replace(sample, side="unknown", name="u")
+    assert _sides(unknown, right) == {Side.LEFT, Side.RIGHT}
+    assert _sides(dataclasses.replace(sample, side="LEFT"), unknown) == {Side.LEFT, Side.RIGHT}
+    assert _sides(unknown) == {Side.LEFT}
+
+
+@pytest.mark.parametrize(
+    ("sides", "says"),
+    [
+        (("unknown", ""), "two recordings of unknown side"),
+        (("left", "left"), "two recordings of the left foot"),
+        (("middle",), "side 'middle' is no foot"),
+        (("left", "right", "left"), "3 recordings"),
+    ],
+)
+def test_feet_that_cannot_be_told_apart_are_an_error(
+    sample: Recording, sides: tuple[str, ...], says: str
+) -> None:
+    recs = [dataclasses.replace(sample, side=s, name=f"rec{i}") for i, s in enumerate(sides)]
+    with pytest.raises(RunDataError, match=says):
+        run_from_recordings(recs, start_time=START, time_zone="UTC")
