@@ -35,6 +35,19 @@ def test_a_recording_of_unknown_side_is_the_other_foot(sample: Recording) -> Non
     assert _sides(unknown) == {Side.LEFT}
 
 
+def test_a_silent_sidecar_leaves_the_side_to_the_file_name(sample: Recording) -> None:
+    """Two recordings from another logger, no side in their sidecars, named for their feet."""
+    left = dataclasses.replace(sample, side="unknown", name="track_LEFT")
+    right = dataclasses.replace(sample, side="unknown", name="track_right")
+    run = run_from_recordings([right, left], start_time=START, time_zone="UTC")
+    assert {s.side for s in run.strides} == {Side.LEFT, Side.RIGHT}
+    both = dataclasses.replace(sample, side="unknown", name="left_and_right")
+    with pytest.raises(RunDataError, match="unknown side"):
+        run_from_recordings(
+            [both, dataclasses.replace(both, name="other")], start_time=START, time_zone="UTC"
+        )
+
+
 @pytest.mark.parametrize(
     ("sides", "says"),
     [

@@ -43,6 +43,12 @@ def strides_from_gait(strides: Iterable[GaitStride], side: Side) -> list[Stride]
     ]
 
 
+def _side_in_name(name: str) -> Side | None:
+    """The foot a file name names (``left``/``right`` in it, one of them only), or None."""
+    found = [side for side in Side if side.value in name.lower()]
+    return found[0] if len(found) == 1 else None
+
+
 def run_from_recordings(
     recordings: Sequence[Recording],
     *,
@@ -53,8 +59,9 @@ def run_from_recordings(
 ) -> Run:
     """Analyse one recording per foot.
 
-    Each recording's side comes from its sidecar. A recording of unknown side is the foot the other one is not
-    (left when it is alone); two of unknown side, or a side that names no foot, are an error that says so.
+    Each recording's side comes from its sidecar, else from its file name where that names one foot
+    (``run_left.csv``). A recording of unknown side is the foot the other one is not (left when it is alone); two
+    of unknown side, or a side that names no foot, are an error that says so.
     """
     if not recordings:
         raise RunDataError("no recording to analyse")
@@ -63,7 +70,7 @@ def run_from_recordings(
     for rec in recordings:
         if Side.parse(rec.side) is None and rec.side.strip().lower() not in ("", "unknown"):
             raise RunDataError(f"{rec.name}: side {rec.side!r} is no foot (left or right)")
-    named = [Side.parse(rec.side) for rec in recordings]
+    named = [Side.parse(rec.side) or _side_in_name(rec.name) for rec in recordings]
     if len(recordings) == 2 and named == [None, None]:
         raise RunDataError(
             "two recordings of unknown side: say in each sidecar which foot it is (left or right)"
