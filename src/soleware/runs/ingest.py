@@ -73,7 +73,8 @@ def run_from_recordings(
     named = [Side.parse(rec.side) or _side_in_name(rec.name) for rec in recordings]
     if len(recordings) == 2 and named == [None, None]:
         raise RunDataError(
-            "two recordings of unknown side: say in each sidecar which foot it is (left or right)"
+            "two recordings of unknown side: say which foot each is, by its sidecar's side (left or right) or "
+            "in its file name (run_left.csv)"
         )
     sides = [s or (Side.RIGHT if Side.LEFT in named else Side.LEFT) for s in named]
     if len(set(sides)) < len(sides):
