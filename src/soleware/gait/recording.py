@@ -593,15 +593,15 @@ def _nominal_period_s(t: np.ndarray) -> float:
 def _period_s(csv_path: Path, t: np.ndarray) -> float:
     """The nominal sample period of ``t``, once ``t`` is known to be seconds (see :func:`_check_time_unit`: in
     milliseconds a recording would pass for a long one, in minutes for a short one) and long enough."""
-    period_s = _nominal_period_s(t) if len(t) >= MIN_SAMPLES else float("nan")
     if len(t) >= MIN_SAMPLES:
+        period_s = _nominal_period_s(t)
         _check_time_unit(csv_path, period_s)
-    if len(t) < MIN_SAMPLES or t[-1] < MIN_DURATION_S:
-        raise RecordingError(
-            f"{csv_path}: too short ({len(t)} usable samples over {t[-1]:.3f} s); "
-            f"at least {MIN_SAMPLES} samples and {MIN_DURATION_S:g} s are needed"
-        )
-    return period_s
+        if t[-1] >= MIN_DURATION_S:
+            return period_s
+    raise RecordingError(
+        f"{csv_path}: too short ({len(t)} usable samples over {t[-1]:.3f} s); "
+        f"at least {MIN_SAMPLES} samples and {MIN_DURATION_S:g} s are needed"
+    )
 
 
 def _check_time_unit(csv_path: Path, period_s: float) -> None:
