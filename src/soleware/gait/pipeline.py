@@ -321,8 +321,9 @@ class GaitAnalysis:
             if open_end and b == len(t) and b - a < n_bias:
                 self.final_until_s_ = float(t[a])
                 break
-            bias = spatial_median(gyr[a : min(b, a + n_bias)])
-            if _turns_while_still(acc[a : min(b, a + n_bias)], bias, fs):
+            e = min(b, a + n_bias)
+            bias = spatial_median(gyr[a:e])
+            if _turns_while_still(acc[a:e], bias, fs):
                 continue
             starts.append(int(a))
             self.rest_biases_.append((float(t[a]), bias))

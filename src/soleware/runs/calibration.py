@@ -217,7 +217,8 @@ class CalibrationEstimator:
                 reasons[i] = "implausible"
         order = sorted((i for i in range(n) if reasons[i] is None), key=lambda i: self.references[i].time)
         # until a factor stands, each reference is judged against all the others so far
-        k, agree = 0, list[int]()
+        k = 0
+        agree: list[int] = []
         while k < len(order) and len(agree) < self.min_agreeing:
             k += 1
             agree = self._agreeing(x, sig, order[:k])
@@ -252,7 +253,8 @@ class CalibrationEstimator:
     ) -> None:
         """Take the ``later`` references one at a time against the factor of the ``accepted`` ones: near it, one
         counts at once; else it is held until the factor comes to it or another held one agrees with it."""
-        accepted, held = list(accepted), list[int]()
+        accepted = list(accepted)
+        held: list[int] = []
         for i in later:
             held.append(i)
             mean, spread, var = self._huber(x[accepted], sig[accepted])
