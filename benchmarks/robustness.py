@@ -169,9 +169,10 @@ MOTIONS = (
     ("turning", "40s walk@1.4m/s", 0.0, 6.0),
     ("turning", "40s run@4.0m/s", 0.0, 2.0),
 )
-#: chips: accelerometer full scale (g), gyroscope full scale (deg/s); the last one never clips (what the
-#: same motion, mounting and sensor errors cost without any clipping)
-CHIPS = ((4, 500), (8, 1000), (16, 2000), (1000, 100000))
+#: chips: accelerometer full scale (g), gyroscope full scale (deg/s), whether values beyond it clip; the last one
+#: never clips (what the same motion, mounting and sensor errors cost without any clipping: its 16-bit words span
+#: ±16 g and ±2000 °/s like a real chip's, and values beyond them are kept)
+CHIPS = ((4, 500, True), (8, 1000, True), (16, 2000, True), (16, 2000, False))
 PLACES = ("sole", "heel", "instep", "toe")
 RATES = (50.0, 100.0, 200.0, 400.0, 1000.0)
 STRIKES = ("rearfoot", "midfoot", "forefoot")
@@ -205,8 +206,10 @@ def run_sim_case(case: dict) -> dict:
     """Simulate one case (one foot, the sensor's default noise, bias, scale and axis errors), score the engine."""
     from soleware.shoe.sim import Runner, SensorModel, ShoeSimulator
 
-    acc_g, gyr_dps = case["chip"]
-    sensor = SensorModel(acc_range_mps2=acc_g * GRAVITY_MPS2, gyr_range_rps=float(np.radians(gyr_dps)))
+    acc_g, gyr_dps, clips = case["chip"]
+    sensor = SensorModel(
+        acc_range_mps2=acc_g * GRAVITY_MPS2, gyr_range_rps=float(np.radians(gyr_dps)), clip=clips
+    )
     sim = ShoeSimulator(
         runner=Runner(strike=case["strike"], run_impact_s=0.01),
         sensor=sensor,
@@ -259,13 +262,13 @@ def sim_part() -> None:
     for case in sim_cases():
         r = run_sim_case(case)
         rows.append(r)
-        chip = f"±{r['chip'][0]}g/{r['chip'][1]}"
+        chip = f"±{r['chip'][0]}g/{r['chip'][1]}" if r["chip"][2] else "no clip"
         print(
             f"{r['kind']:9s} {r['plan']:16s} {chip:>10s} {r['placement']:7s} {r['rate_hz']:5.0f} "
             f"{r['strike']:9s} {r['err']:+7.2f} {r['missed']:6d} {r['clip_mps']:12.2f}"
         )
     for r in rows:
-        r["chip_name"] = f"±{r['chip'][0]} g, ±{r['chip'][1]} °/s" if r["chip"][0] < 1000 else "never clips"
+        r["chip_name"] = f"±{r['chip'][0]} g, ±{r['chip'][1]} °/s" if r["chip"][2] else "never clips"
     _table(rows, "band", "speed band")
     _table(rows, "kind", "stride type")
     _table(rows, "chip_name", "chip")
@@ -273,7 +276,7 @@ def sim_part() -> None:
     _table(rows, "rate_hz", "rate")
     for label, sel in (
         ("all chips", rows),
-        ("±8 and ±16 g chips", [r for r in rows if r["chip"][0] in (8, 16)]),
+        ("±8 and ±16 g chips", [r for r in rows if r["chip"][0] in (8, 16) and r["chip"][2]]),
     ):
         e = np.abs([r["err"] for r in sel])
         print(
@@ -285,7 +288,7 @@ def sim_part() -> None:
             "plan": "60s run@8.0m/s",
             "travel_deg": 0.0,
             "turn_deg_per_m": 0.0,
-            "chip": (16, 2000),
+            "chip": (16, 2000, True),
             "placement": "sole",
             "rate_hz": 200.0,
             "strike": "forefoot",

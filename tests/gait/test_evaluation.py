@@ -152,6 +152,18 @@ def test_paired_strides_carry_their_reference_lengths_and_speeds() -> None:
     assert ev.clip_recovered_mps is None
 
 
+def test_the_last_footfall_may_lie_anywhere_in_the_rest_that_ends_the_reference() -> None:
+    """The reference puts its last footfall in the middle of the closing rest, ours may fall at its end: that
+    stride is still part of the span, and a stride after it is not."""
+    t = np.arange(0.0, 20.0, 0.01)
+    z = np.zeros((len(t), 3))
+    ref = np.array([[1.0, 2.0, 1.2], [2.0, 3.0, 1.3], [3.0, 5.5, 0.6]])
+    rec = Recording(t, z, z, 100.0, ground_truth=GroundTruth(strides=ref))
+    ev = compare_strides(rec, np.array([2.0, 3.0, 7.2, 8.3]), np.array([1.2, 1.3, 0.6, 1.1]))
+    assert ev.distance_m == pytest.approx(3.1) and ev.distance_error_pct == pytest.approx(0.0)
+    assert ev.strides == 3
+
+
 def test_speed_comes_from_our_strides_without_stride_references() -> None:
     rec = _recording("", 50.0)
     ev = compare_strides(rec, np.arange(1.0, 41.0), np.full(40, 1.25), speed_mps=np.full(40, 3.1))

@@ -28,3 +28,40 @@ def test_quaternion_product_and_scan_match_scipy():
     for k in range(1, 1000):
         ref = ref * Rotation.from_quat(inc[k])
     assert abs(abs(np.dot(scan[-1], ref.as_quat())) - 1.0) < 1e-12
+
+
+@pytest.fixture(scope="module")
+def still_edges():
+    """A walk recorded by a chip without noise: its readings hold exactly still at the rests before and after."""
+    from soleware.shoe.sim import SensorModel, ShoeSimulator
+
+    sim = ShoeSimulator(sensor=SensorModel.perfect(), sample_rate_hz=200.0, seed=1)
+    return sim.simulate("20s walk@1.2m/s", sides=("right",)).recordings_["right"]
+
+
+def test_a_rest_held_flat_to_either_edge_is_a_stance(still_edges):
+    """No local minimum lies in a rest whose readings do not change up to the first or last sample; the strides
+    into and out of it are found all the same, their footfall in the rest's middle."""
+    from soleware.gait import GaitAnalysis
+    from soleware.gait.stance import AdaptiveStanceDetector
+
+    rec = still_edges
+    ref = rec.ground_truth.strides
+    det = AdaptiveStanceDetector().detect(rec.acc_mps2, rec.gyr_rps, sample_rate_hz=rec.sample_rate_hz)
+    t = rec.t_s[det.stance_index_]
+    assert abs(t[0] - ref[0, 0]) < 0.05 and abs(t[-1] - ref[-1, 1]) < 0.05
+    strides = GaitAnalysis().analyze(rec).strides_
+    assert abs(strides[0].length_m - ref[0, 2]) < 0.02
+    assert sum(s.length_m for s in strides) == pytest.approx(ref[:, 2].sum(), rel=0.01)
+
+
+def test_an_open_edge_is_no_stance(still_edges):
+    """A window of a stream does not end at the data's end: a quiet stretch up to its edge waits for more."""
+    from soleware.gait.stance import AdaptiveStanceDetector
+
+    rec = still_edges
+    det = AdaptiveStanceDetector()
+    closed = det.detect(rec.acc_mps2, rec.gyr_rps, sample_rate_hz=200.0).stance_index_
+    opened = det.detect(rec.acc_mps2, rec.gyr_rps, sample_rate_hz=200.0, open_start=True, open_end=True)
+    assert closed[0] not in opened.stance_index_ and closed[-1] not in opened.stance_index_
+    assert set(closed[1:-1]) <= set(opened.stance_index_.tolist())

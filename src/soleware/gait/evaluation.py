@@ -212,10 +212,13 @@ def compare_strides(
     if gt.strides is not None and len(gt.strides) and len(t_end):
         kind = "strides"
         r0, r1 = gt.strides[0, 0], gt.strides[-1, 1]
-        # A stride belongs to the referenced span when it ends within it (both count footfall to footfall).
+        # A stride belongs to the referenced span when it ends within it (both count footfall to footfall): after
+        # the first reference stride's middle, and at the latest on our footfall nearest the reference's last.
+        # Where the recording ends standing, that footfall may lie anywhere in the rest, seconds from the
+        # reference's; any instant of a rest is as good a footfall as another.
         half_first = 0.5 * (gt.strides[0, 1] - gt.strides[0, 0])
-        half_last = 0.5 * (gt.strides[-1, 1] - gt.strides[-1, 0])
-        inside = (t_end > r0 + half_first) & (t_end < r1 + half_last)
+        last = int(np.argmin(np.abs(t_end - r1)))
+        inside = (t_end > r0 + half_first) & (np.arange(len(t_end)) <= last)
         dist = float(length[inside].sum())
         ref_d = float(gt.strides[:, 2].sum())
         n_ref = len(gt.strides)

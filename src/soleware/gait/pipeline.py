@@ -306,7 +306,9 @@ class GaitAnalysis:
         if len(t) < samples(2.0, fs):
             return [], np.zeros((0, 4))
         gyr = repair_saturation(gyr, capped_by_sides=True)
-        det = (self.stance_detector or AdaptiveStanceDetector()).detect(acc, gyr, sample_rate_hz=fs)
+        det = (self.stance_detector or AdaptiveStanceDetector()).detect(
+            acc, gyr, sample_rate_hz=fs, open_start=open_start, open_end=open_end
+        )
         swinging = np.flatnonzero(det.energy_rps_ >= det.swing_min_rps)
         if len(swinging):
             self.last_swing_s_ = float(t[swinging[-1]])

@@ -109,8 +109,21 @@ class AdaptiveStanceDetector:
         self.half_stride_fraction = half_stride_fraction
         self.acc_weight_rad_per_m = acc_weight_rad_per_m
 
-    def detect(self, acc_mps2: np.ndarray, gyr_rps: np.ndarray, *, sample_rate_hz: float) -> Self:
-        """Detect stances in (n, 3) specific force (m/s²) and angular rate (rad/s) sampled at ``sample_rate_hz``."""
+    def detect(
+        self,
+        acc_mps2: np.ndarray,
+        gyr_rps: np.ndarray,
+        *,
+        sample_rate_hz: float,
+        open_start: bool = False,
+        open_end: bool = False,
+    ) -> Self:
+        """Detect stances in (n, 3) specific force (m/s²) and angular rate (rad/s) sampled at ``sample_rate_hz``.
+
+        Where the data really begins or ends, a quiet stretch between the edge and the nearest swing is a stance
+        even without a local minimum of its own (see :func:`_edge_stances`); ``open_start``/``open_end`` say
+        that more data lies before/after (a window of a stream), so an edge is no stance of its own.
+        """
         if self.still_fraction <= 0 or self.still_fraction >= 1:
             raise ValueError("`still_fraction` must be between 0 and 1")
         n = len(acc_mps2)
@@ -119,6 +132,7 @@ class AdaptiveStanceDetector:
         self.energy_rps_ = e
         # Candidate stances: local minima of the energy at least a stride apart.
         cand, _ = find_peaks(-e, distance=samples(self.min_stride_s * 0.8, sample_rate_hz))
+        cand = _edge_stances(e, cand, self.swing_min_rps, first=not open_start, last=not open_end)
         if len(cand) == 0:
             cand = np.array([int(np.argmin(e))])
         # Keep one stance per swing: merge candidates with no swing between them into the quietest one.
@@ -207,6 +221,35 @@ class AdaptiveStanceDetector:
                 keep[i] = False
                 peaks[p] = max(peaks[p], peaks[i])
         return stance[keep], np.array(peaks)[keep]
+
+
+def _edge_stances(
+    e: np.ndarray, cand: np.ndarray, swing_min: float, *, first: bool, last: bool
+) -> np.ndarray:
+    """``cand`` with a candidate in the quiet stretch between the first (last) swing and the data's start (end),
+    where that stretch has none: a foot at rest to the last sample, its energy falling all the way or holding
+    flat (a chip whose readings do not change), has no local minimum there. The candidate is the stretch's
+    quietest sample, the middle of the quietest run where several tie (a flat rest: its middle, as a plateau's
+    peak is taken)."""
+    swinging = np.flatnonzero(e >= swing_min)
+    if not len(swinging):
+        return cand
+    out = cand
+    if first and swinging[0] > 0 and not (len(cand) and cand[0] < swinging[0]):
+        out = np.r_[_quietest(e, 0, int(swinging[0])), out]
+    if last and swinging[-1] < len(e) - 1 and not (len(cand) and cand[-1] > swinging[-1]):
+        out = np.r_[out, _quietest(e, int(swinging[-1]) + 1, len(e))]
+    return out.astype(int)
+
+
+def _quietest(e: np.ndarray, lo: int, hi: int) -> int:
+    """Index of the least ``e[lo:hi]``: the middle (rounded down) of its first run where it repeats."""
+    seg = e[lo:hi]
+    at = int(np.argmin(seg))
+    end = at
+    while end + 1 < len(seg) and seg[end + 1] == seg[at]:
+        end += 1
+    return lo + (at + end) // 2
 
 
 #: stances on each side whose quiet levels judge a candidate (a window of a stream has them all only later)
