@@ -135,10 +135,13 @@ class CalibrationEstimator:
         Huber's tuning constant for the mean of the accepted references (in standard deviations).
     tukey_c
         Tukey's biweight constant for the final mean, started from Huber's (in standard deviations).
+    max_pull
+        Once a factor stands, a later reference that alone would move it by more than this (relative) is held
+        ("unconfirmed") until another held reference agrees with it, or until the factor stands on so many
+        references that it no longer would: one reference, right or wrong, never moves a learned factor
+        further than this. Leaving a good one out a while costs little; a wrong one would move the factor.
     hold_sigmas
-        Once a factor stands, a later reference further than this many standard deviations from it is held
-        ("unconfirmed") until another reference agrees with it: it would cost little to leave out a good one,
-        and a wrong one would move a learned factor.
+        Two held references agree when they lie within this many standard deviations of each other.
     speed_bands_mps
         Lower edges of the speed bands; bands get their own factors only when at least two bands each have
         ``min_agreeing`` accepted references.
@@ -167,6 +170,7 @@ class CalibrationEstimator:
     prior_sigma: float
     huber_k: float
     tukey_c: float
+    max_pull: float
     hold_sigmas: float
     speed_bands_mps: tuple[float, ...]
 
@@ -187,6 +191,7 @@ class CalibrationEstimator:
         prior_sigma: float = 0.05,
         huber_k: float = 1.5,
         tukey_c: float = 4.685,
+        max_pull: float = 0.0025,
         hold_sigmas: float = 2.0,
         speed_bands_mps: tuple[float, ...] = SPEED_BANDS_MPS,
     ) -> None:
@@ -197,6 +202,7 @@ class CalibrationEstimator:
         self.prior_sigma = prior_sigma
         self.huber_k = huber_k
         self.tukey_c = tukey_c
+        self.max_pull = max_pull
         self.hold_sigmas = hold_sigmas
         self.speed_bands_mps = speed_bands_mps
 
@@ -251,17 +257,19 @@ class CalibrationEstimator:
     def _hold_or_accept(
         self, x: np.ndarray, sig: np.ndarray, accepted: list[int], later: list[int], reasons: list[str | None]
     ) -> None:
-        """Take the ``later`` references one at a time against the factor of the ``accepted`` ones: near it, one
-        counts at once; else it is held until the factor comes to it or another held one agrees with it."""
+        """Take the ``later`` references one at a time against the factor of the ``accepted`` ones: one that alone
+        moves it by at most ``max_pull`` counts at once; else it is held until it no longer would, or another
+        held one agrees with it."""
         accepted = list(accepted)
         held: list[int] = []
+        max_step = math.log1p(self.max_pull)
         for i in later:
             held.append(i)
-            mean, spread, var = self._huber(x[accepted], sig[accepted])
+            mean, spread, _ = self._huber(x[accepted], sig[accepted])
             near = [
                 j
                 for j in held
-                if abs(x[j] - mean) <= self.hold_sigmas * math.sqrt(sig[j] ** 2 + spread**2 + var)
+                if abs(self._huber(x[[*accepted, j]], sig[[*accepted, j]])[0] - mean) <= max_step
             ]
             for a, b in itertools.combinations(held, 2):
                 if abs(x[a] - x[b]) <= self.hold_sigmas * math.sqrt(

@@ -555,7 +555,8 @@ class ReferenceOut(BaseModel):
     #: counts toward the factor
     accepted: bool
     #: why not: "implausible" (over 15 % from the shoes), "disagrees" (with the others), "unconfirmed"
-    #: (far from the factor already learned; held until another reference agrees with it), "reset"; else None
+    #: (alone it would move the factor already learned too far; held until another reference agrees with it or
+    #: the factor stands on enough others), "reset"; else None
     reason: str | None
 
 
