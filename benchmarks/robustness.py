@@ -42,23 +42,30 @@ def clipped(rec: Recording, *, acc_g: float | None = None, gyr_dps: float | None
 
 
 def resampled(rec: Recording, rate_hz: float) -> Recording:
-    """``rec`` at ``rate_hz``: each new sample is the mean of the input samples over its period."""
+    """``rec`` at ``rate_hz``: each new sample is the mean of the input over its period (the input taken as linear
+    between its samples), stamped at the period's middle.
+
+    That is a chip's decimation filter averaging its internal samples, at any ratio of the rates. Averaging
+    whole input samples instead, by the period a sample's timestamp falls in, would add a sampling jitter of up
+    to half an input period where the period's edges meet the samples: a PyShoe trial's timestamps, jittered by
+    a tenth of a millisecond, flip samples between neighbouring periods at 100 Hz (its distance moved by up to
+    0.9 %); a 204.8 Hz recording gets periods of two samples and some of three (1 % at 200 Hz).
+    """
     t = rec.t_s
-    t_new = np.arange(t[0], t[-1], 1.0 / rate_hz)
-    edges = np.searchsorted(t, np.r_[t_new - 0.5 / rate_hz, t_new[-1] + 0.5 / rate_hz])
-    lo, hi = edges[:-1], np.maximum(edges[1:], edges[:-1] + 1)
-    hi = np.minimum(hi, len(t))
-    lo = np.minimum(lo, hi - 1)
+    period = 1.0 / rate_hz
+    t_new = np.arange(t[0] + 0.5 * period, t[-1] - 0.5 * period, period)
+    edges = np.r_[t_new - 0.5 * period, t_new[-1] + 0.5 * period]
     x = np.column_stack((rec.acc_mps2, rec.gyr_rps))
-    c = np.vstack((np.zeros((1, 6)), np.cumsum(x, axis=0)))
-    mean = (c[hi] - c[lo]) / (hi - lo)[:, None]
+    integral = np.vstack((np.zeros((1, 6)), np.cumsum(0.5 * (x[1:] + x[:-1]) * np.diff(t)[:, None], axis=0)))
+    at_edges = np.column_stack([np.interp(edges, t, integral[:, k]) for k in range(6)])
+    mean = np.diff(at_edges, axis=0) / period
     segments = [
         (int(np.searchsorted(t_new, t[a])), int(np.searchsorted(t_new, t[b - 1], side="right")))
         for a, b in rec.segments
     ]
     return dataclasses.replace(
         rec,
-        t_s=t_new - t_new[0] + t[0],
+        t_s=t_new,
         acc_mps2=mean[:, :3],
         gyr_rps=mean[:, 3:],
         sample_rate_hz=rate_hz,
