@@ -246,9 +246,8 @@ def _quietest(e: np.ndarray, lo: int, hi: int) -> int:
     """Index of the least ``e[lo:hi]``: the middle (rounded down) of its first run where it repeats."""
     seg = e[lo:hi]
     at = int(np.argmin(seg))
-    end = at
-    while end + 1 < len(seg) and seg[end + 1] == seg[at]:
-        end += 1
+    other = np.flatnonzero(seg[at:] != seg[at])
+    end = at + (int(other[0]) if len(other) else len(seg) - at) - 1
     return lo + (at + end) // 2
 
 
