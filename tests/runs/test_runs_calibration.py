@@ -150,7 +150,7 @@ def test_simulated_runners_reach_their_factor_and_shrug_off_a_wrong_one():
     assert len(shifts_a) > 190 and np.percentile(shifts_a, 95) < 0.003
 
 
-def test_one_plausible_wrong_gps_reference_seldom_moves_a_learned_factor():
+def test_one_plausible_wrong_gps_reference_never_moves_a_learned_factor_by_0_3_percent():
     """GPS 5 % long (a city canyon), within 3.5 σ of the truth: the hardest wrong reference to tell from a good
     one. Once three references have agreed it is held, or counts only as far as it moves the factor by less
     than ``max_pull``."""

@@ -32,8 +32,10 @@ from soleware.gait.vocabulary import Gait, StrikeType
 
 __all__ = ["GaitAnalysis", "RunSummary", "Stride", "strike_type"]
 
-#: the band under a clipped gyroscope top whose samples make up its plateau, at 200 Hz (see ``clip_context_s``)
-_CLIP_BAND_200HZ = 0.005
+#: the rate the repair of clipped tops was checked at on real recordings, and the band under a clipped gyroscope
+#: top whose samples make up its plateau there (see ``clip_context_s``)
+_CLIP_CHECKED_HZ = 200.0
+_CLIP_BAND = 0.005
 
 #: Foot strike classes by strike angle (deg, + toe up at contact), after Altman & Davis 2012.
 REARFOOT_MIN_DEG = 8.0
@@ -322,7 +324,7 @@ class GaitAnalysis:
         if len(t) < samples(2.0, fs):
             return [], np.zeros((0, 4))
         context = samples(self.clip_context_s, fs, minimum=3)
-        plateau = 1.0 - _CLIP_BAND_200HZ * min(1.0, 200.0 / fs)
+        plateau = 1.0 - _CLIP_BAND * min(1.0, _CLIP_CHECKED_HZ / fs)
         gyr = repair_saturation(gyr, capped_by_sides=True, context=context, rel_level=plateau)
         det = (self.stance_detector or AdaptiveStanceDetector()).detect(
             acc, gyr, sample_rate_hz=fs, open_start=open_start, open_end=open_end
@@ -478,7 +480,8 @@ def _turns_while_still(
     min_turn_rad: float = math.radians(1.0),
     confirm: float = 0.5,
 ) -> bool:
-    """Whether a "rest" turns the foot: its median angular rate ``rate_rps`` is motion, not the gyroscope's bias.
+    """Whether a "rest" turns the foot: its angular rate ``rate_rps`` (the spatial median) is motion, not the
+    gyroscope's bias.
 
     A foot at rest keeps its accelerometer's 'up' while a bias, integrated over the rest, would tilt it. A slow
     shuffle's foot is quiet enough to look still, yet turns steadily: taking that turn as the bias spoils every
