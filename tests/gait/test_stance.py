@@ -65,3 +65,18 @@ def test_an_open_edge_is_no_stance(still_edges):
     opened = det.detect(rec.acc_mps2, rec.gyr_rps, sample_rate_hz=200.0, open_start=True, open_end=True)
     assert closed[0] not in opened.stance_index_ and closed[-1] not in opened.stance_index_
     assert set(closed[1:-1]) <= set(opened.stance_index_.tolist())
+
+
+def test_an_edge_where_the_energy_still_falls_is_no_stance():
+    """A recording that starts as the foot lifts off (or ends as it lands) has its quietest sample at the edge,
+    not repeated: no footfall lies inside it. A flat stretch at the edge is one, at its middle."""
+    from soleware.gait.stance import _edge_stances
+
+    swing = [3.0, 5.0, 3.0]
+    inner = [1.0, 0.2, 0.05, 0.2, 1.0]
+    moving = np.array([0.1, 0.4, 1.2, *swing, *inner, *swing, 1.2, 0.4, 0.1])
+    cand = np.array([3 + 3 + 2])
+    assert np.array_equal(_edge_stances(moving, cand, 2.0, first=True, last=True), cand)
+    flat = np.array([0.01, 0.01, 0.01, 0.4, *swing, *inner, *swing, 0.4, 0.02, 0.02])
+    cand = np.array([4 + 3 + 2])
+    assert np.array_equal(_edge_stances(flat, cand, 2.0, first=True, last=True), [1, *cand, len(flat) - 2])

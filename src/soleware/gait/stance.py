@@ -227,18 +227,23 @@ def _edge_stances(
     e: np.ndarray, cand: np.ndarray, swing_min: float, *, first: bool, last: bool
 ) -> np.ndarray:
     """``cand`` with a candidate in the quiet stretch between the first (last) swing and the data's start (end),
-    where that stretch has none: a foot at rest to the last sample, its energy falling all the way or holding
-    flat (a chip whose readings do not change), has no local minimum there. The candidate is the stretch's
-    quietest sample, the middle of the quietest run where several tie (a flat rest: its middle, as a plateau's
-    peak is taken)."""
+    where that stretch has none: a foot at rest to the last sample whose readings hold still (a quantised chip,
+    its noise below one step) has a flat energy there, and no local minimum. The candidate is the middle of the
+    stretch's quietest run. Where the quietest sample is the data's first (last) and does not repeat, the energy
+    is still falling at the edge: the foot lifts off after the first sample or lands at the last, and no
+    footfall lies inside the data."""
     swinging = np.flatnonzero(e >= swing_min)
     if not len(swinging):
         return cand
     out = cand
     if first and swinging[0] > 0 and not (len(cand) and cand[0] < swinging[0]):
-        out = np.r_[_quietest(e, 0, int(swinging[0])), out]
+        k = _quietest(e, 0, int(swinging[0]))
+        if k > 0:
+            out = np.r_[k, out]
     if last and swinging[-1] < len(e) - 1 and not (len(cand) and cand[-1] > swinging[-1]):
-        out = np.r_[out, _quietest(e, int(swinging[-1]) + 1, len(e))]
+        k = _quietest(e, int(swinging[-1]) + 1, len(e))
+        if k < len(e) - 1:
+            out = np.r_[out, k]
     return out.astype(int)
 
 
