@@ -325,9 +325,15 @@ async def test_two_shoes_pair_run_live_through_a_cut_and_offline_and_upload(tmp_
         assert "samples" not in body
         sides = {s["side"] for s in body["strides"]}
         assert sides == {"left", "right"}
+        first = {side: min(x["t_start_s"] for x in body["strides"] if x["side"] == side) for side in sides}
         for s in body["strides"]:
             assert s["t_start_s"] < s["t_end_s"], s
-            assert 0.1 < s["contact_time_s"] < 0.5, s
+            # a foot's first stride leaves the stance the shoes stood in before the run: its contact time is
+            # unknown (sent as 0 ms), and uploaded as unknown; every other one is measured
+            if s["contact_time_s"] is None:
+                assert s["t_start_s"] == first[s["side"]], s
+            else:
+                assert 0.1 < s["contact_time_s"] < 0.5, s
             assert 0.5 < s["length_m"] < 3.0, s
         shown = {
             side: _count(

@@ -294,12 +294,15 @@
     const t_end = run0 + (s.t_end_s - shoe0);
     const prev = list.length ? list[list.length - 1].t_end_s : null;
     const t_start = prev ?? Math.max(0, t_end - duration);
+    // the shoe sends a contact time it could not measure (a stride leaving a stance that began before the run
+    // was recorded) as 0 ms: no foot touches the ground that briefly, so it is unknown, not zero
+    const contact = s.contact_time_s > 0 ? s.contact_time_s : null;
     list.push({
-      seq: s.seq, side, t_start_s: t_start, t_end_s: t_end, length_m: s.length_m, contact_time_s: s.contact_time_s,
+      seq: s.seq, side, t_start_s: t_start, t_end_s: t_end, length_m: s.length_m, contact_time_s: contact,
       strike_type: s.strike_type, strike_angle_deg: s.strike_angle_deg,
     });
     const foot = $(`.foot[data-side="${side}"]`);
-    foot.querySelector('[data-field="contact"]').textContent = S.num(s.contact_time_s * 1000);
+    foot.querySelector('[data-field="contact"]').textContent = contact === null ? "–" : S.num(contact * 1000);
     foot.querySelector('[data-field="strike"]').textContent = s.strike_type ? S.strikeName(s.strike_type) : "–";
     foot.querySelector('[data-field="strides"]').textContent = S.num(list.length);
     show();
