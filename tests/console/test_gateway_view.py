@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
 from pathlib import Path
 
 from rich.console import Console
@@ -62,6 +65,22 @@ def test_flight_is_shown_only_for_running_strides_with_a_flight_phase(tmp_path):
     assert row(view, "contact") == ["230 ms", "230 ms"]
     assert gw.live_update()["feet"]["left"]["flight_time_s"] == 0.118
     assert gw.live_update()["feet"]["right"]["flight_time_s"] is None
+
+
+def test_a_contact_time_the_shoe_could_not_measure_is_shown_and_sent_as_unknown(tmp_path):
+    """The shoe sends a contact time it could not measure (a foot's first stride) as 0 ms: the view shows "–" and
+    the live update carries null (strict JSON, as it is posted), not 0; a real 1 ms is shown as 1 ms."""
+    gw = gateway(tmp_path)
+    unmeasured = dataclasses.replace(
+        stride(Side.LEFT, Gait.RUN, flight_time_s=0.118), contact_time_s=math.nan
+    )
+    one_ms = dataclasses.replace(stride(Side.RIGHT, Gait.RUN, flight_time_s=0.118), contact_time_s=0.001)
+    gw.feet["left"].last_stride = StrideDetail.from_bytes(bytes(unmeasured))
+    gw.feet["right"].last_stride = StrideDetail.from_bytes(bytes(one_ms))
+    assert row(text(gw), "contact") == ["–", "1 ms"]
+    live = json.loads(json.dumps(gw.live_update(), allow_nan=False))
+    assert live["feet"]["left"]["contact_time_s"] is None
+    assert live["feet"]["right"]["contact_time_s"] == 0.001
 
 
 def test_synced_counts_every_record_received_also_after_the_upload(tmp_path):

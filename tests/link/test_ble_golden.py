@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,10 @@ STRIDES = [
     StrideDetail(2, 13.1, 0.244, 0.09, -4.2, StrikeType.FOREFOOT, 120.0, Side.RIGHT, Gait.RUN, 2.38, 3.4),
     StrideDetail(70000, 4000.0, 0.4, 0.0, 1.0, None, 30.0, None, Gait.WALK, 1.1, 1.3),
     StrideDetail(2**32 - 1, 1e7, 80.0, 80.0, -4000.0, StrikeType.MIDFOOT, 1e5, Side.LEFT, None, 99.0, 99.0),
+    # a contact time the engine could not measure (NaN) goes as 0 ms and reads as unknown (null); 1 ms is real, and
+    # so is a walking stride's flight time of 0 ms
+    StrideDetail(5, 14.0, math.nan, 0.1, 2.0, StrikeType.REARFOOT, 90.0, Side.RIGHT, Gait.RUN, 2.3, 3.3),
+    StrideDetail(6, 15.2, 0.001, 0.0, 3.0, StrikeType.REARFOOT, 40.0, Side.LEFT, Gait.WALK, 1.3, 1.1),
 ]
 
 
@@ -50,11 +55,15 @@ def _rsc_value(m: RscMeasurement) -> dict[str, Any]:
     }
 
 
+def _json_value(v: Any) -> Any:
+    """An enum as its word, NaN (unknown) as None: JSON has no NaN."""
+    if isinstance(v, Side | StrikeType | Gait):
+        return str(v)
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
 def _stride_value(s: StrideDetail) -> dict[str, Any]:
-    return {
-        k: (str(v) if isinstance(v, Side | StrikeType | Gait) else v)
-        for k, v in dataclasses.asdict(s).items()
-    }
+    return {k: _json_value(v) for k, v in dataclasses.asdict(s).items()}
 
 
 #: Run Log Data notifications: (seq, payload) records framed back to back, as the shoe packs them
@@ -156,6 +165,19 @@ RUNLOG: list[tuple[dict[str, list[LogRecord]], list[dict[Side, str]]]] = [
         },
         [{Side.LEFT: "L1", Side.RIGHT: "R2"}, {Side.LEFT: "L1", Side.RIGHT: "R2"}],
     ),
+    (  # a foot's first stride leaves a stance that began before the run: its contact time could not be measured
+        # and is logged as 0 ms, uploaded as null (unknown); 1 ms is real, and so is a walking stride's 0 ms flight
+        {
+            "L3": [
+                RunStart(seq=1, run_id=3, start_unix_ms=1_730_000_000_000, side=Side.LEFT, firmware="0.3.0"),
+                _stride(Stride, 2, 3, Side.LEFT, 300, 1000, contact_ms=0),
+                _stride(Stride, 3, 3, Side.LEFT, 1000, 1700, contact_ms=1),
+                _stride(Stride, 4, 3, Side.LEFT, 1700, 2900, contact_ms=640, flight_ms=0, gait=Gait.WALK),
+                RunEnd(seq=5, run_id=3, distance_mm=6000, moving_ms=2600, elapsed_ms=2600, stride_count=3),
+            ],
+        },
+        [{Side.LEFT: "L3"}],
+    ),
 ]
 
 
@@ -228,17 +250,23 @@ def test_the_golden_vectors_cover_saturation_and_absent_fields():
     assert golden["stride"][2]["value"]["strike_type"] is None
     assert golden["stride"][3]["value"]["contact_time_s"] == 65.535
     assert golden["crc16"][0]["value"] == 0x29B1  # the check value docs/ble.md gives
-    both, old, two = (case["value"] for case in golden["runlog"])
-    assert [len(b["strides"]) for b in both + old + two] == [
+    both, old, two, first = (case["value"] for case in golden["runlog"])
+    assert [len(b["strides"]) for b in both + old + two + first] == [
         8,
         4,
         4,
         4,
+        3,
     ]  # incomplete run and timeless strides left out
     assert both[0]["start_time"] == "2025-10-09T08:53:20.123000+00:00"
     assert both[0]["strides"][3]["gait"] == "run" and both[0]["strides"][3]["strike_type"] is None
     assert old[0]["strides"][-1]["t_start_s"] == 2.4  # 0x02 record: the start is the previous stride's end
     assert [b["strides"][-1]["side"] for b in two] == ["right", "right"]
+    # contact time 0 ms is unknown, on the Stride Detail characteristic and in the run log alike; flight 0 ms is not
+    assert [golden["stride"][k]["value"]["contact_time_s"] for k in (4, 5)] == [None, 0.001]
+    assert golden["stride"][5]["value"]["flight_time_s"] == 0.0
+    assert [s["contact_time_s"] for s in first[0]["strides"]] == [None, 0.001, 0.64]
+    assert [s["flight_time_s"] for s in first[0]["strides"]] == [0.112, 0.112, 0.0]
 
 
 if __name__ == "__main__":

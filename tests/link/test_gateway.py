@@ -18,6 +18,7 @@ from soleware.link.gateway import ServerClient, SyncStore, run_upload_body
 from soleware.link.rig import Rig
 from soleware.server.config import Settings
 from soleware.server.local import serving
+from soleware.server.schemas import UPLOADED_STRIDE
 from soleware.shoe.runlog import FileFlash, RunLog
 from soleware.shoe.sim import simulate
 
@@ -442,6 +443,33 @@ def test_upload_body_takes_each_strides_start_from_the_log(tmp_path: Path) -> No
     j = body.to_json()
     assert j["strides"][0]["side"] == "right" and j["strides"][0]["gait"] == "run"
     assert json.loads(json.dumps(j)) == j
+
+
+def test_a_logged_contact_time_of_0_ms_uploads_as_unknown(tmp_path: Path) -> None:
+    """A foot's first stride leaves a stance that began before the run: the engine could not measure its contact
+    time (NaN), the shoe logs 0 ms, and the body carries null (unknown) for it, not 0 s, which the run service
+    takes. A real 1 ms stays 0.001; a walking stride's flight time of 0 ms stays 0 s (walking has no flight)."""
+    flash = FileFlash.create(tmp_path / "first.img", 64 * 1024)
+    log = RunLog.open(flash)
+    log.start_run(start_unix_ms=START_MS, side="left")
+    for i, (contact, flight, gait) in enumerate(
+        [(float("nan"), 0.1, Gait.RUN), (0.001, 0.1, Gait.RUN), (0.6, 0.0, Gait.WALK)]
+    ):
+        s = GaitStride(
+            t_start_s=0.7 * i, t_end_s=0.7 * (i + 1), length_m=2.0, speed_mps=2.0 / 0.7, cadence_spm=171.4,
+            contact_time_s=contact, flight_time_s=flight, strike_angle_deg=4.0, strike_type=StrikeType.MIDFOOT,
+            impact_mps2=80.0, gait=gait,
+        )  # fmt: skip
+        assert log.append_stride(s)
+    log.end_run(distance_m=6.0, moving_s=2.1, elapsed_s=2.1)
+    run = _store_of(tmp_path, log, "left").runs()[1]
+    flash.close()
+    assert [rec.contact_ms for rec in run.strides] == [0, 1, 600]
+    j = run_upload_body({Side.LEFT: ("SW-L", run)}, time_zone="UTC").to_json()
+    strides = json.loads(json.dumps(j, allow_nan=False))["strides"]
+    assert [s["contact_time_s"] for s in strides] == [None, 0.001, 0.6]
+    assert [s["flight_time_s"] for s in strides] == [0.1, 0.1, 0.0]
+    assert [UPLOADED_STRIDE.validate_python(s).contact_time_s for s in strides] == [None, 0.001, 0.6]
 
 
 def test_upload_body_of_an_old_firmwares_log_rebuilds_starts_from_cadence(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Soleware service codecs: hand-computed bytes, saturation, round trips, run-log framing."""
 
+import math
 import struct
 
 import pytest
@@ -91,6 +92,22 @@ def test_unknown_vocabulary_is_zero_on_the_wire_and_none_in_code() -> None:
     newer[14], newer[17], newer[18] = 9, 7, 5  # numbers a newer shoe might send
     back = StrideDetail.from_bytes(bytes(newer))
     assert (back.strike_type, back.side, back.gait) == (None, None, None)
+
+
+def test_contact_time_0_ms_is_unknown_and_1_ms_is_real() -> None:
+    """The engine's NaN contact time (not measured) goes on the wire as 0 ms, and 0 ms comes back as NaN, not
+    0 s: no foot touches the ground that briefly. 1 ms is a (glitchy, but) real value; flight time 0 ms is real."""
+    # STRIDE_WIRE with contact 0 ms (bytes 8-9) and flight 0 ms (bytes 10-11)
+    wire = bytes.fromhex("01000000 40e20100 0000 0000 cbff 02 d503 01 02 2909 800d")
+    got = StrideDetail.from_bytes(wire)
+    assert math.isnan(got.contact_time_s)
+    assert got.flight_time_s == 0.0
+    assert bytes(got) == wire
+    assert (
+        bytes(StrideDetail(**{**STRIDE.__dict__, "contact_time_s": math.nan, "flight_time_s": 0.0})) == wire
+    )
+    one = StrideDetail.from_bytes(bytes.fromhex("01000000 40e20100 0100 0000 cbff 02 d503 01 02 2909 800d"))
+    assert one.contact_time_s == 0.001
 
 
 def test_stride_detail_from_the_engines_stride() -> None:

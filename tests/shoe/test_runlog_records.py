@@ -116,6 +116,20 @@ def test_unknown_strike_and_gait_travel_as_none() -> None:
     assert back.strike_type is None and back.strike_angle_deg_x10 == 0 and back.gait is Gait.WALK
 
 
+def test_an_unmeasured_contact_time_is_logged_as_0_ms_and_reads_as_unknown() -> None:
+    """The engine's NaN contact time is stored as 0 ms, and 0 ms reads back as None (unknown), not 0 s: no foot
+    touches the ground that briefly. 1 ms is a real value; a flight time of 0 ms is real (walking), in both
+    layouts."""
+    s = Stride.from_stride(
+        gait_stride(contact_time_s=float("nan"), flight_time_s=0.0), seq=1, run_id=1, side=Side.LEFT
+    )
+    assert (s.contact_ms, s.flight_ms) == (0, 0)
+    for rec in (s, StrideV1(**{**s.__dict__, "t_start_ms": None})):
+        back = Stride.from_bytes(bytes(rec))
+        assert back == rec and back.contact_time_s is None and back.flight_time_s == 0.0
+    assert dataclasses.replace(s, contact_ms=1).contact_time_s == 0.001
+
+
 def test_a_v1_stride_reads_as_a_stride_without_its_start() -> None:
     frame = bytes(STRIDE_V1)
     assert frame[0] == 0x02 and len(frame) == 33

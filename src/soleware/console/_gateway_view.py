@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from soleware.link.gateway import Gateway, PodState, has_flight
+from soleware.link.gateway import Gateway, PodState, contact_s, has_flight
 
 __all__ = ["render"]
 
@@ -70,7 +70,8 @@ def render(gateway: Gateway) -> Group:
     row("link", [f"[{_LINK_STYLE.get(f.link, 'white')}]{f.link}[/]" for f in fs])
     row("shoe", [f.serial for f in fs])
     row("battery", [f"{f.battery_pct}%" if f.battery_pct is not None else "–" for f in fs])
-    row("contact", [f"{1000 * f.last_stride.contact_time_s:.0f} ms" if f.last_stride else "–" for f in fs])
+    contacts = [contact_s(f.last_stride) for f in fs]
+    row("contact", [f"{1000 * c:.0f} ms" if c is not None else "–" for c in contacts])
     row(
         "flight",
         [f"{1000 * f.last_stride.flight_time_s:.0f} ms" if has_flight(f.last_stride) else "–" for f in fs],

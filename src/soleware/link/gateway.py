@@ -28,6 +28,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
@@ -62,6 +63,7 @@ __all__ = [
     "StrideUpload",
     "SyncStore",
     "UploadRejected",
+    "contact_s",
     "has_flight",
     "rejected_runs",
     "run_upload_body",
@@ -77,6 +79,12 @@ def has_flight(stride: StrideDetail | None) -> TypeGuard[StrideDetail]:
     """Whether ``stride`` is a running stride with a flight phase: only then is its flight time shown (walking has
     none, whatever a glitch put in the field)."""
     return stride is not None and stride.gait == Gait.RUN and stride.flight_time_s > 0
+
+
+def contact_s(stride: StrideDetail | None) -> float | None:
+    """``stride``'s ground contact time, None when there is no stride or the shoe could not measure it (sent as
+    0 ms, decoded as NaN: see `StrideDetail`)."""
+    return stride.contact_time_s if stride is not None and math.isfinite(stride.contact_time_s) else None
 
 
 @dataclasses.dataclass
@@ -243,7 +251,7 @@ class StrideUpload:
     length_m: float
     speed_mps: float
     cadence_spm: float
-    contact_time_s: float
+    contact_time_s: float | None  # None (JSON null): unknown, logged as 0 ms
     flight_time_s: float
     strike_angle_deg: float
     strike_type: StrikeType | None
@@ -758,7 +766,7 @@ class Gateway:
             "feet": {
                 f.side: {
                     "link": f.link,
-                    "contact_time_s": f.last_stride.contact_time_s if f.last_stride else None,
+                    "contact_time_s": contact_s(f.last_stride),
                     "flight_time_s": f.last_stride.flight_time_s if has_flight(f.last_stride) else None,
                     "strike_type": f.last_stride.strike_type if f.last_stride else None,
                     "strike_angle_deg": f.last_stride.strike_angle_deg if f.last_stride else None,

@@ -27,6 +27,7 @@ import collections
 import contextlib
 import dataclasses
 import logging
+import math
 import struct
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
@@ -161,6 +162,11 @@ class StrideDetail:
     uint16 (ms), strike angle int16 (0.1 deg), strike type uint8, impact uint16 (0.1 m/s^2), side uint8,
     gait uint8, stride length uint16 (mm), speed uint16 (mm/s). Measured values saturate to their fields
     (`quantize`); strike type, side and gait are 0 when unknown.
+
+    Contact time 0 = unknown: the engine's NaN (a contact time it could not measure, e.g. a foot's first stride,
+    which leaves a stance that began before the run) is sent as 0 ms, and no foot touches the ground that briefly,
+    so 0 ms decodes to NaN, not to 0 s (and NaN encodes to 0 ms again). Flight time 0 is a real value: walking has
+    no flight.
     """
 
     seq: int
@@ -207,7 +213,7 @@ class StrideDetail:
         return cls(
             seq=seq,
             t_end_s=t_end / 1000,
-            contact_time_s=contact / 1000,
+            contact_time_s=contact / 1000 if contact else math.nan,
             flight_time_s=flight / 1000,
             strike_angle_deg=angle / 10,
             strike_type=_STRIKE_OF.get(strike),

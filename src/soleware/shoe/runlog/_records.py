@@ -12,6 +12,8 @@ Frame (all little-endian)::
 Payloads: integers in scaled SI units. The range policy of every wire format of a stride (flash record and
 Bluetooth characteristic alike, see `quantize`): a measured value is rounded to the field's resolution and saturated
 to its range, NaN is stored as 0 (`soleware.gait.vocabulary.quantize`); identifiers and counts must fit.
+contact_ms 0 = unknown (the engine's NaN: no foot touches the ground for 0 ms); flight_ms 0 is a real value
+(walking has no flight).
 Enums are numbered here, and only here: strike type 0 unknown, 1 rearfoot, 2 midfoot, 3 forefoot; gait 0 unknown,
 1 walk, 2 run; side 0 left, 1 right. ::
 
@@ -185,6 +187,8 @@ class Stride(LogRecord):
     """One stride of one foot, in scaled integer units (SI views as properties); times since the run's start.
 
     ``t_start_ms`` is None in records of the old firmware (`StrideV1`), which kept only the stride's end.
+    ``contact_ms`` is 0 for a contact time the engine could not measure (its NaN, e.g. a foot's first stride): the
+    ``contact_time_s`` view is then None (unknown), as ``t_start_s`` is for an unknown start.
     """
 
     run_id: int
@@ -289,8 +293,9 @@ class Stride(LogRecord):
         return self.cadence_spm_x10 / 10
 
     @property
-    def contact_time_s(self) -> float:
-        return self.contact_ms / 1e3
+    def contact_time_s(self) -> float | None:
+        """Ground contact time; None when unknown (stored as 0 ms: no foot touches the ground that briefly)."""
+        return self.contact_ms / 1e3 if self.contact_ms else None
 
     @property
     def flight_time_s(self) -> float:

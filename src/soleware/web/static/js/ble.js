@@ -49,13 +49,15 @@
   }
 
   /** Stride Detail (23 bytes): seq · t_end ms · contact ms · flight ms · angle 0.1° · strike · impact · side ·
-      gait · length mm · speed mm/s. */
+      gait · length mm · speed mm/s. Contact 0 ms is unknown (null): the shoe sends a contact time it could not
+      measure as 0, and no foot touches the ground that briefly; flight 0 ms is real (walking has no flight). */
   function decodeStride(dv) {
     if (dv.byteLength !== 23) throw new RangeError(`Stride Detail is 23 bytes, got ${dv.byteLength}`);
+    const contactMs = dv.getUint16(8, true);
     return {
       seq: dv.getUint32(0, true),
       t_end_s: dv.getUint32(4, true) / 1000,
-      contact_time_s: dv.getUint16(8, true) / 1000,
+      contact_time_s: contactMs ? contactMs / 1000 : null,
       flight_time_s: dv.getUint16(10, true) / 1000,
       strike_angle_deg: dv.getInt16(12, true) / 10,
       strike_type: STRIKES[dv.getUint8(14)] ?? null,

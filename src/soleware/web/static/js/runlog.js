@@ -89,7 +89,8 @@
 
   const complete = (r) => r.start !== null && r.end !== null && r.strides.length > 0;
 
-  /** StrideUpload.from_record: a logged stride on the run's clock, or null when it has no time. */
+  /** StrideUpload.from_record: a logged stride on the run's clock, or null when it has no time. A contact time of
+      0 ms is unknown (null), as Stride.contact_time_s reads it; a flight time of 0 ms is real (walking). */
   function strideUpload(rec, side, offsetS, notBeforeS) {
     const cadence = rec.cadence_spm_x10 / 10;
     const tEnd = offsetS + rec.t_end_ms / 1e3;
@@ -99,7 +100,8 @@
     if (tEnd <= tStart) return null;
     return {
       side, t_start_s: tStart, t_end_s: tEnd, length_m: rec.stride_length_mm / 1e3, speed_mps: rec.speed_mmps / 1e3,
-      cadence_spm: cadence, contact_time_s: rec.contact_ms / 1e3, flight_time_s: rec.flight_ms / 1e3,
+      cadence_spm: cadence, contact_time_s: rec.contact_ms ? rec.contact_ms / 1e3 : null,
+      flight_time_s: rec.flight_ms / 1e3,
       strike_angle_deg: rec.strike_angle_deg_x10 / 10, strike_type: rec.strike_type,
       impact_g: rec.impact_mps2_x10 / 10 / GRAVITY_MPS2, gait: rec.gait || "run",
     };
