@@ -191,6 +191,23 @@ def test_check_reports_corruption() -> None:
     assert any("seq" in p for p in problems)  # the records after the damage are lost: a seq gap
 
 
+def test_check_tells_data_without_a_live_page_from_a_first_header_cut_short() -> None:
+    """Before the first page is live, only its header can have been written (and cut short); data past a
+    header without any live page is no run log. An erased or partly headed flash is a clean empty log."""
+    flash = small()
+    assert RunLog.open(flash, repair=False).check() == []
+    partial = bytearray(flash.snapshot())
+    partial[:6] = b"SWL1\x01\xff"
+    assert RunLog.open(MemoryFlash(page_size=PAGE, data=bytes(partial)), repair=False).check() == []
+    partial[HEADER_SIZE + 7] = 0x00
+    partial[3 * PAGE + 100] = 0x5A
+    problems = RunLog.open(MemoryFlash(page_size=PAGE, data=bytes(partial)), repair=False).check()
+    assert problems == [
+        "no run log: 2 of 8 pages hold data, none under a valid page header "
+        "(not a run log image, or one of another page size)"
+    ]
+
+
 def test_new_image_file_round_trip(tmp_path) -> None:
     path = tmp_path / "shoe.img"
     with FileFlash.create(path, 64 * 1024) as flash:

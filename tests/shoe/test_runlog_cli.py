@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,15 @@ def test_check_reports_corruption(image: Path) -> None:
     res = runner.invoke(app, ["shoe", "log", "check", str(image)])
     assert res.exit_code == 1
     assert "problem:" in res.output and "unreadable" in res.output
+
+
+def test_check_refuses_random_bytes_as_a_log(tmp_path: Path) -> None:
+    """An image of random bytes holds no run log page: 'clean, 0 records' would hide that it is no log."""
+    path = tmp_path / "noise.img"
+    path.write_bytes(random.Random(3).randbytes(64 * 1024))
+    res = runner.invoke(app, ["shoe", "log", "check", str(path)])
+    assert res.exit_code == 1
+    assert "problem: no run log: 16 of 16 pages hold data" in res.output
 
 
 def test_missing_image(tmp_path: Path) -> None:

@@ -227,6 +227,7 @@ class RunLog:
         live: list[_Page] = []
         self._dirty_pages = 0
         self._torn = 0
+        unheaded = 0  # pages holding data beyond a header, without a valid one
         shift = self._ps.bit_length() - 1
         max_seq, max_ack = 0, 0
         for i in range(self._n):
@@ -235,6 +236,8 @@ class RunLog:
             if hdr is None:
                 if data.count(0xFF) != self._ps:
                     self._dirty_pages += 1
+                    if data.count(0xFF, HEADER_SIZE) != self._ps - HEADER_SIZE:
+                        unheaded += 1
                 continue
             page_seq, first_seq, acked, pshift = hdr
             if pshift != shift:
@@ -249,6 +252,13 @@ class RunLog:
                 else:
                     max_ack = max(max_ack, rec.seq)
             live.append(p)
+        if unheaded and not live:
+            # Once a page is live one always stays so (the active page is never erased); before that only the
+            # first header can have been cut short. Data elsewhere without any live page is no run log.
+            self.problems_.append(
+                f"no run log: {unheaded} of {self._n} pages hold data, none under a valid page header "
+                f"(not a run log image, or one of another page size)"
+            )
         live.sort(key=lambda p: p.page_seq)
         for p in live:
             max_seq = max(max_seq, p.last_seq, p.first_seq - 1)
