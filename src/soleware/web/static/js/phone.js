@@ -278,7 +278,7 @@
   function onStride(sensor, s) {
     const side = s.side || sensor.side;
     if (!side) return;
-    const duration = s.speed_mps > 0 ? s.length_m / s.speed_mps : s.contact_time_s + s.flight_time_s;
+    const duration = s.speed_mps > 0 ? s.length_m / s.speed_mps : (s.contact_time_s ?? 0) + s.flight_time_s;
     if ((run.state === "finished" && !run.autoStart) || run.heldByButton) return;
     if (run.state !== "running") {
       const fresh = run.state !== "paused";
@@ -294,9 +294,9 @@
     const t_end = run0 + (s.t_end_s - shoe0);
     const prev = list.length ? list[list.length - 1].t_end_s : null;
     const t_start = prev ?? Math.max(0, t_end - duration);
-    // the shoe sends a contact time it could not measure (a stride leaving a stance that began before the run
-    // was recorded) as 0 ms: no foot touches the ground that briefly, so it is unknown, not zero
-    const contact = s.contact_time_s > 0 ? s.contact_time_s : null;
+    // null: the shoe could not measure it (decodeStride reads its 0 ms so; a stride leaving a stance that began
+    // before the run was recorded)
+    const contact = s.contact_time_s;
     list.push({
       seq: s.seq, side, t_start_s: t_start, t_end_s: t_end, length_m: s.length_m, contact_time_s: contact,
       strike_type: s.strike_type, strike_angle_deg: s.strike_angle_deg,
