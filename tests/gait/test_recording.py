@@ -768,14 +768,16 @@ def _repair_gaps_piece_by_piece(
     )
 
 
-def test_gaps_are_filled_as_one_gap_at_a_time_would() -> None:
-    """Short and long gaps, neighbours and at the ends: the same samples to the bit, the same segments."""
+@pytest.mark.parametrize("scattered", [20, 300])
+def test_gaps_are_filled_as_one_gap_at_a_time_would(scattered: int) -> None:
+    """Short and long gaps, neighbours and at the ends: the same samples to the bit, the same segments, whether
+    the samples between gaps are copied as blocks (few gaps) or gathered one by one (many)."""
     from soleware.gait.recording import _find_gaps, _repair_gaps
 
     rng = np.random.default_rng(4)
     grid = np.arange(30_000) * 0.005
     dropped = [1, 2, 3, 40, 42, *range(500, 560), *range(900, 905), *range(906, 990), 29_998]
-    dropped += rng.choice(np.arange(1000, 29_900), size=300, replace=False).tolist()
+    dropped += rng.choice(np.arange(1000, 29_900), size=scattered, replace=False).tolist()
     keep = np.setdiff1d(np.arange(len(grid)), dropped)
     t = grid[keep] + rng.normal(scale=0.0005, size=len(keep))
     table = rng.normal(size=(len(t), 7))  # strided columns, like the parsed file's
