@@ -32,7 +32,11 @@ T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def simulate_runner(
-    rng: np.random.Generator, n_refs: int, kinds: tuple[ReferenceKind, ...] = KINDS
+    rng: np.random.Generator,
+    n_refs: int,
+    kinds: tuple[ReferenceKind, ...] = KINDS,
+    *,
+    noise: float = RUN_NOISE,
 ) -> tuple[float, list[Reference]]:
     """A runner's bias (raw / true) and ``n_refs`` good references of random ``kinds``, distances and speeds."""
     bias = 1.0 + rng.choice([-1.0, 1.0]) * rng.uniform(0.03, 0.06)
@@ -40,7 +44,7 @@ def simulate_runner(
     for k in range(n_refs):
         kind = kinds[int(rng.integers(len(kinds)))]
         true_m = float(rng.uniform(2000.0, 15000.0))
-        raw = true_m * bias * (1.0 + rng.normal(0.0, RUN_NOISE))
+        raw = true_m * bias * (1.0 + rng.normal(0.0, noise))
         told = true_m * (1.0 + rng.normal(0.0, KIND_SIGMA[kind]))
         refs.append(
             Reference(
@@ -66,34 +70,43 @@ def wrong(ref: Reference, error: float, kind: ReferenceKind) -> Reference:
 
 
 def factor_errors(
-    rng: np.random.Generator, runners: int, n_refs: int = 3, kinds: tuple[ReferenceKind, ...] = KINDS
+    rng: np.random.Generator,
+    runners: int,
+    n_refs: int = 3,
+    kinds: tuple[ReferenceKind, ...] = KINDS,
+    *,
+    noise: float = RUN_NOISE,
 ) -> np.ndarray:
     """Relative error of the calibrated distance (factor × bias − 1) per runner after ``n_refs`` references."""
     out = np.empty(runners)
     for i in range(runners):
-        bias, refs = simulate_runner(rng, n_refs, kinds)
+        bias, refs = simulate_runner(rng, n_refs, kinds, noise=noise)
         out[i] = CalibrationEstimator().estimate(refs).factor_ * bias - 1.0
     return out
 
 
-def best_possible(rng: np.random.Generator, runners: int, n_refs: int) -> np.ndarray:
+def best_possible(
+    rng: np.random.Generator, runners: int, n_refs: int, *, noise: float = RUN_NOISE
+) -> np.ndarray:
     """Calibrated error of the best any estimator can do: the inverse-variance mean of ``n_refs`` good references
     whose every σ (the reference's and the engine's) is known, nothing robust, no prior."""
     out = np.empty(runners)
     for i in range(runners):
-        bias, refs = simulate_runner(rng, n_refs)
+        bias, refs = simulate_runner(rng, n_refs, noise=noise)
         x = np.array([r.log_ratio for r in refs])
-        w = 1.0 / np.array([RUN_NOISE**2 + KIND_SIGMA[r.kind] ** 2 for r in refs])
+        w = 1.0 / np.array([noise**2 + KIND_SIGMA[r.kind] ** 2 for r in refs])
         out[i] = np.exp(np.sum(w * x) / np.sum(w)) * bias - 1.0
     return out
 
 
-def wrong_shift(rng: np.random.Generator, runners: int, error: float, kind: ReferenceKind) -> np.ndarray:
+def wrong_shift(
+    rng: np.random.Generator, runners: int, error: float, kind: ReferenceKind, *, noise: float = RUN_NOISE
+) -> np.ndarray:
     """How far (relative) one wrong reference moves the factor learned from three good ones (runners whose three
     agreed; NaN for the others, whose factor was still 1.0)."""
     out = np.empty(runners)
     for i in range(runners):
-        bias, refs = simulate_runner(rng, 3)
+        bias, refs = simulate_runner(rng, 3, noise=noise)
         est = CalibrationEstimator().estimate(refs)
         before = est.factor_ if est.n_agreeing_ >= 3 else float("nan")
         # the wrong one: the true distance ``error`` off, against a raw distance with the runner's bias
@@ -101,7 +114,7 @@ def wrong_shift(rng: np.random.Generator, runners: int, error: float, kind: Refe
         bad = Reference(
             kind=kind,
             reference_m=true_m * (1.0 + error),
-            raw_m=true_m * bias * (1.0 + rng.normal(0.0, RUN_NOISE)),
+            raw_m=true_m * bias * (1.0 + rng.normal(0.0, noise)),
             speed_mps=3.0,
             time=T0 + dt.timedelta(days=30),
         )
@@ -110,23 +123,25 @@ def wrong_shift(rng: np.random.Generator, runners: int, error: float, kind: Refe
     return out
 
 
-def good_shift(rng: np.random.Generator, runners: int) -> np.ndarray:
+def good_shift(rng: np.random.Generator, runners: int, *, noise: float = RUN_NOISE) -> np.ndarray:
     """How far one more *good* reference moves the factor learned from three: the yardstick for a wrong one."""
     out = np.empty(runners)
     for i in range(runners):
-        bias, refs = simulate_runner(rng, 4)
+        bias, refs = simulate_runner(rng, 4, noise=noise)
         est = CalibrationEstimator().estimate(refs[:3])
         before = est.factor_ if est.n_agreeing_ >= 3 else float("nan")
         out[i] = CalibrationEstimator().estimate(refs).factor_ / before - 1.0
     return out
 
 
-def changed_bias(rng: np.random.Generator, runners: int, change: float, more: int) -> np.ndarray:
+def changed_bias(
+    rng: np.random.Generator, runners: int, change: float, more: int, *, noise: float = RUN_NOISE
+) -> np.ndarray:
     """Calibrated error when the runner's bias changes by ``change`` (new insoles, another running style) after
     three references, ``more`` references later."""
     out = np.empty(runners)
     for i in range(runners):
-        bias, refs = simulate_runner(rng, 3 + more)
+        bias, refs = simulate_runner(rng, 3 + more, noise=noise)
         new_bias = bias * (1.0 + change)
         later = [
             dataclasses.replace(r, raw_m=r.raw_m / bias * new_bias, time=T0 + dt.timedelta(days=30 + k))
@@ -136,11 +151,13 @@ def changed_bias(rng: np.random.Generator, runners: int, change: float, more: in
     return out
 
 
-def lone_moves(rng: np.random.Generator, runners: int, n_refs: int, error: float) -> np.ndarray:
+def lone_moves(
+    rng: np.random.Generator, runners: int, n_refs: int, error: float, *, noise: float = RUN_NOISE
+) -> np.ndarray:
     """The factor's distance from 1.0 with fewer references than must agree (one of them possibly wrong)."""
     out = np.empty(runners)
     for i in range(runners):
-        bias, refs = simulate_runner(rng, n_refs)
+        bias, refs = simulate_runner(rng, n_refs, noise=noise)
         refs[-1] = wrong(refs[-1], error, ReferenceKind.TREADMILL) if error else refs[-1]
         out[i] = CalibrationEstimator().estimate(refs).factor_ - 1.0
     return out
@@ -152,7 +169,6 @@ def _pct(a: np.ndarray) -> str:
 
 
 def main() -> None:
-    global RUN_NOISE
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runners", type=int, default=1000)
     p.add_argument("--seed", type=int, default=17)
@@ -163,45 +179,47 @@ def main() -> None:
         help="the engine's run-to-run error (relative, 1 σ) once the runner's bias is taken out",
     )
     a = p.parse_args()
-    RUN_NOISE = a.run_noise
+    noise = a.run_noise
 
     def rng(*question: int) -> np.random.Generator:
         """Each question its own draws, so one figure does not change with the questions before it."""
         return np.random.default_rng([a.seed, *question])
 
     t0 = time.perf_counter()
-    print(f"{a.runners} simulated runners, bias ±3-6 %, run-to-run error {RUN_NOISE:.1%} σ, seed {a.seed}")
+    print(f"{a.runners} simulated runners, bias ±3-6 %, run-to-run error {noise:.1%} σ, seed {a.seed}")
     draws = rng(0)
-    raw = np.array([1.0 - simulate_runner(draws, 0)[0] for _ in range(a.runners)])
+    raw = np.array([1.0 - simulate_runner(draws, 0, noise=noise)[0] for _ in range(a.runners)])
     print(f"  uncalibrated distance error:          {_pct(raw)}")
     for n in (3, 5, 10):
-        err = factor_errors(rng(1, n), a.runners, n)
+        err = factor_errors(rng(1, n), a.runners, n, noise=noise)
         within = np.mean(np.abs(err) <= 0.005) * 100
         print(
             f"  calibrated after {n:2d} references:      {_pct(err)}; within 0.5 %: {within:.0f} % of runners"
         )
-        print(f"    best possible, same runners:       {_pct(best_possible(rng(1, n), a.runners, n))}")
-    err = factor_errors(rng(2), a.runners, 3, (ReferenceKind.TRACK,))
+        print(
+            f"    best possible, same runners:       {_pct(best_possible(rng(1, n), a.runners, n, noise=noise))}"
+        )
+    err = factor_errors(rng(2), a.runners, 3, (ReferenceKind.TRACK,), noise=noise)
     within = np.mean(np.abs(err) <= 0.005) * 100
     print(f"  after 3 track references only:      {_pct(err)}; within 0.5 %: {within:.0f} % of runners")
     wrongs = ((0.20, ReferenceKind.TREADMILL), (-0.20, ReferenceKind.TREADMILL), (0.05, ReferenceKind.GPS))
     for q, (e, kind) in enumerate(wrongs):
-        shift = wrong_shift(rng(3, q), a.runners, e, kind)
+        shift = wrong_shift(rng(3, q), a.runners, e, kind, noise=noise)
         small = np.mean(np.abs(shift[np.isfinite(shift)]) < 0.003) * 100
         print(
             f"  one wrong {kind:9s} {e:+.0%} after 3 good: factor moved {_pct(shift)}; < 0.3 %: {small:.1f} % "
             f"of runners ({np.isnan(shift).sum()} not yet calibrated left out)"
         )
-    shift = good_shift(rng(4), a.runners)
+    shift = good_shift(rng(4), a.runners, noise=noise)
     small = np.mean(np.abs(shift[np.isfinite(shift)]) < 0.003) * 100
     print(
         f"  one more good reference after 3 good:  factor moved {_pct(shift)}; < 0.3 %: {small:.1f} % of runners"
     )
     for more in (1, 2, 3, 5):
-        err = changed_bias(rng(5, more), a.runners, 0.03, more)
+        err = changed_bias(rng(5, more), a.runners, 0.03, more, noise=noise)
         print(f"  bias changed by 3 % after 3 refs, then {more} more: {_pct(err)}")
     for n in (1, 2):
-        moves = _pct(lone_moves(rng(6, n), a.runners, n, 0.2))
+        moves = _pct(lone_moves(rng(6, n), a.runners, n, 0.2, noise=noise))
         print(f"  {n} reference(s), last +20 % wrong:     factor moved from 1.0 {moves}")
     print(f"  ({time.perf_counter() - t0:.1f} s)")
 
