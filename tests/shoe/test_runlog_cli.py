@@ -91,13 +91,17 @@ def test_check_reports_corruption(image: Path) -> None:
     assert "problem:" in res.output and "unreadable" in res.output
 
 
-def test_check_refuses_random_bytes_as_a_log(tmp_path: Path) -> None:
-    """An image of random bytes holds no run log page: 'clean, 0 records' would hide that it is no log."""
+def test_random_bytes_are_no_log_to_check_and_dump(tmp_path: Path) -> None:
+    """An image of random bytes holds no run log page: 'clean, 0 records' would hide that it is no log; check
+    fails, dump warns on stderr (its JSON lines stay clean)."""
     path = tmp_path / "noise.img"
     path.write_bytes(random.Random(3).randbytes(64 * 1024))
     res = runner.invoke(app, ["shoe", "log", "check", str(path)])
     assert res.exit_code == 1
     assert "problem: no run log: 16 of 16 pages hold data" in res.output
+    res = runner.invoke(app, ["shoe", "log", "dump", "--json", str(path)])
+    assert res.exit_code == 0 and res.stdout == ""
+    assert "warning: no run log: 16 of 16 pages hold data" in res.stderr
 
 
 def test_missing_image(tmp_path: Path) -> None:

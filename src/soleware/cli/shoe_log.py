@@ -84,6 +84,8 @@ def dump(
     """Print the records of an image, oldest first."""
     flash, log = _open(image, page_size)
     try:
+        for p in log.problems_:
+            typer.echo(f"warning: {p} (`soleware shoe log check` lists every problem)", err=True)
         recs = [r for r in log.records() if (acks or r.is_data) and (r.seq >= from_seq or not r.is_data)]
         if as_json:
             for r in recs:
