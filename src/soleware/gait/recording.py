@@ -715,19 +715,13 @@ def _repair_gaps(
     row = np.cumsum(repeats) - repeats  # the new row of each sample
     total = int(row[-1] + repeats[-1])
     block_starts = np.r_[0, at + 1]
-    source = np.repeat(np.arange(len(t)), repeats) if len(block_starts) * 256 >= len(t) else None
-    blocks = (
-        []
-        if source is not None
-        else list(
-            zip(
-                block_starts.tolist(),
-                row[block_starts].tolist(),
-                np.diff(np.r_[block_starts, len(t)]).tolist(),
-                strict=True,
-            )
-        )
-    )
+    blocks: list[tuple[int, int, int]] = []  # (first sample, its new row, samples) of each run between gaps
+    source = None
+    if len(block_starts) * 256 < len(t):
+        lengths = np.diff(np.r_[block_starts, len(t)])
+        blocks = list(zip(block_starts.tolist(), row[block_starts].tolist(), lengths.tolist(), strict=True))
+    else:
+        source = np.repeat(np.arange(len(t)), repeats)
     # the gap of each inserted sample, and its number 1..m there
     gap_of = np.repeat(np.arange(len(at)), inserted)
     k = np.arange(len(gap_of)) - np.repeat(np.cumsum(inserted) - inserted, inserted) + 1
