@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from soleware.cli import app
-from soleware.gait.evaluation import evaluate_folder
-from soleware.gait.recording import sample_recording_path
+from soleware.gait.evaluation import Skipped, evaluate_folder
+from soleware.gait.recording import RecordingError, sample_recording_path
 
 runner = CliRunner()
 G = 9.80665
@@ -91,6 +91,33 @@ def test_eval_jobs_gives_the_results_of_one_process(short_run: Path, tmp_path: P
     res = runner.invoke(app, ["eval", str(folder), "--jobs", "2"], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "again" in res.output and "sim" in res.output
+
+
+def test_eval_scores_the_rest_of_a_folder_and_names_what_it_could_not(
+    short_run: Path, tmp_path: Path
+) -> None:
+    """In a folder of someone else's recordings, one that cannot be read and one without ground truth cost no
+    other score: both are named, the unreadable one with its reason as an error (exit 1), here and in the report."""
+    folder = _folder_of_two(short_run, tmp_path)
+    data = np.loadtxt(short_run, delimiter=",", skiprows=1)
+    data[:, 0] *= 1000.0  # timestamps in ms
+    np.savetxt(folder / "in_ms.csv", data, delimiter=",", header="t,ax,ay,az,gx,gy,gz", comments="")
+    shutil.copy(short_run.with_suffix(".json"), folder / "in_ms.json")
+    shutil.copy(short_run, folder / "raw.csv")  # no sidecar: no ground truth
+    out = tmp_path / "report.html"
+    res = runner.invoke(app, ["eval", str(folder), "--report", str(out)], env={"COLUMNS": "200"})
+    assert res.exit_code == 1
+    said = " ".join(res.output.split())
+    assert "in_ms.csv: the timestamps advance by 5 per sample" in said and "look like milliseconds" in said
+    assert "not scored, no exact ground truth: raw.csv" in said
+    assert "again" in said and "sim" in said and "Aggregate" in said
+    page = out.read_text(encoding="utf-8")
+    assert "<h2>Not scored</h2>" in page and "in_ms.csv" in page and "raw.csv" in page
+    with pytest.raises(RecordingError, match="in_ms.csv"):
+        evaluate_folder(folder)  # without a list to name them in, a file that cannot be read raises
+    skipped: list[Skipped] = []
+    assert [e.name for e in evaluate_folder(folder, jobs=2, skipped=skipped)] == ["again", "sim"]
+    assert [(k.path.name, k.unreadable) for k in skipped] == [("in_ms.csv", True), ("raw.csv", False)]
 
 
 def test_eval_of_a_folder_without_ground_truth_says_so(tmp_path: Path) -> None:

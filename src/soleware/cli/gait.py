@@ -116,7 +116,7 @@ def eval_(
     ] = None,
 ) -> None:
     """Errors against ground truth for every recording of a folder, and their aggregate."""
-    from soleware.gait.evaluation import REFERENCE_KINDS, evaluate_folder
+    from soleware.gait.evaluation import REFERENCE_KINDS, Skipped, evaluate_folder
 
     if not folder.is_dir():
         Console(stderr=True).print(f"[red]error:[/red] {folder}: not a folder")
@@ -124,13 +124,18 @@ def eval_(
     if jobs is not None and jobs < 1:
         Console(stderr=True).print(f"[red]error:[/red] --jobs must be at least 1, not {jobs}")
         raise typer.Exit(2)
-    try:
-        results = evaluate_folder(folder, jobs=jobs)
-    except RecordingError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    skipped: list[Skipped] = []
+    results = evaluate_folder(folder, jobs=jobs, skipped=skipped)
+    errors = Console(stderr=True)
+    unreadable = [s for s in skipped if s.unreadable]
+    for s in unreadable:
+        errors.print(f"[red]error:[/red] {s.path}: {s.reason}", highlight=False)
+    no_truth = [s.path.name for s in skipped if not s.unreadable]
+    if no_truth:
+        more = f" and {len(no_truth) - 5} more" if len(no_truth) > 5 else ""
+        errors.print(f"not scored, no exact ground truth: {', '.join(no_truth[:5])}{more}", highlight=False)
     if not results:
-        Console(stderr=True).print(
+        errors.print(
             f"[red]error:[/red] {folder}: no recording with a ground truth below it (a CSV whose sidecar JSON "
             "gives ground_truth.strides or an exact ground_truth.distance_m)"
         )
@@ -143,6 +148,7 @@ def eval_(
             title=f"Soleware gait engine against ground truth — {folder}",
             peer_note="gaitmap's errors on the same recordings: benchmarks/accuracy_report.py in a checkout "
             "where scripts/peers installed it.",
+            skipped=skipped,
         ).html
         try:
             report.write_text(page, encoding="utf-8")
@@ -209,3 +215,8 @@ def eval_(
     console.print(agg)
     if report is not None:
         console.print(f"report: {report}", highlight=False)
+    if unreadable:
+        errors.print(
+            f"[red]error:[/red] {len(unreadable)} recording(s) could not be read (above); the rest is scored"
+        )
+        raise typer.Exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 from collections.abc import Iterator
@@ -11,11 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from soleware.gait.pipeline import GaitAnalysis
-from soleware.gait.recording import Recording, load_recording
+from soleware.gait.recording import Recording, RecordingError, load_recording
 
 __all__ = [
     "REFERENCE_KINDS",
     "Evaluation",
+    "Skipped",
     "compare_strides",
     "corner_points",
     "evaluate_folder",
@@ -266,17 +268,15 @@ def compare_strides(
 def recordings_with_truth(folder: str | Path) -> Iterator[Recording]:
     """Every recording below ``folder`` with a stride reference or a ground-truth distance not marked approximate."""
     for csv in _candidates(folder):
+        if not csv.with_suffix(".json").exists():
+            continue
         rec = load_recording(csv)
         if _has_truth(rec):
             yield rec
 
 
 def _candidates(folder: str | Path) -> list[Path]:
-    return [
-        csv
-        for csv in sorted(Path(folder).rglob("*.csv"))
-        if not csv.name.endswith(".gt.csv") and csv.with_suffix(".json").exists()
-    ]
+    return [csv for csv in sorted(Path(folder).rglob("*.csv")) if not csv.name.endswith(".gt.csv")]
 
 
 def _has_truth(rec: Recording) -> bool:
@@ -285,25 +285,55 @@ def _has_truth(rec: Recording) -> bool:
     return gt.strides is not None or (gt.distance_m is not None and not approximate)
 
 
-def _evaluate_path(csv: Path) -> Evaluation | None:
-    rec = load_recording(csv)
-    return evaluate_recording(rec) if _has_truth(rec) else None
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    """A CSV below an evaluated folder that was not scored: ``reason`` says why. ``unreadable``: the file could
+    not be read as a recording (else it has no exact ground truth)."""
+
+    path: Path
+    reason: str
+    unreadable: bool = False
 
 
-def evaluate_folder(folder: str | Path, *, jobs: int | None = None) -> list[Evaluation]:
+#: why a recording that was read is not scored
+_NO_TRUTH = "no sidecar JSON with ground_truth.strides or an exact (not approximate) ground_truth.distance_m"
+
+
+def _evaluate_path(csv: Path, strict: bool = True) -> Evaluation | Skipped:
+    """``csv``'s evaluation, or why it has none; ``strict``: a file that cannot be read raises."""
+    if not csv.with_suffix(".json").exists():
+        return Skipped(csv, _NO_TRUTH)
+    try:
+        rec = load_recording(csv)
+    except RecordingError as exc:
+        if strict:
+            raise
+        return Skipped(csv, str(exc).removeprefix(f"{csv}: "), unreadable=True)
+    return evaluate_recording(rec) if _has_truth(rec) else Skipped(csv, _NO_TRUTH)
+
+
+def evaluate_folder(
+    folder: str | Path, *, jobs: int | None = None, skipped: list[Skipped] | None = None
+) -> list[Evaluation]:
     """Every recording with a ground-truth distance or stride reference below ``folder``, in path order.
 
-    The recordings are evaluated by ``jobs`` processes at once (default: one per core; 1: in this process).
+    The recordings are evaluated by ``jobs`` processes at once (default: one per core; 1: in this process). The
+    other CSVs are left out; with a ``skipped`` list, each is appended to it with the reason, and a file that
+    cannot be read is one of them (without, its :class:`RecordingError` is raised): one bad file in a folder of
+    someone else's recordings costs the scores of none of the others.
     """
     if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     paths = _candidates(folder)
     jobs = min(jobs or os.cpu_count() or 1, len(paths))
+    score = functools.partial(_evaluate_path, strict=skipped is None)
     if jobs <= 1:
-        results = [_evaluate_path(p) for p in paths]
+        results = [score(p) for p in paths]
     else:
         import concurrent.futures  # here: every command that imports the gait engine would pay for it
 
         with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(_evaluate_path, paths, chunksize=1))
-    return [r for r in results if r is not None]
+            results = list(pool.map(score, paths, chunksize=1))
+    if skipped is not None:
+        skipped += [r for r in results if isinstance(r, Skipped)]
+    return [r for r in results if isinstance(r, Evaluation)]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from soleware.gait.evaluation import SPEED_BANDS, Evaluation, speed_band
+from soleware.gait.evaluation import SPEED_BANDS, Evaluation, Skipped, speed_band
 
 __all__ = ["AccuracyReport", "accuracy_report"]
 
@@ -364,10 +364,12 @@ def accuracy_report(
     title: str,
     peers: dict[str, list[Evaluation]] | None = None,
     peer_note: str = "",
+    skipped: Sequence[Skipped] = (),
 ) -> AccuracyReport:
     """The report of ``ours``; ``peers`` maps another engine's name to its evaluations of the same recordings.
 
-    ``peer_note`` says, in the page, why a peer is missing (e.g. gaitmap not installed).
+    ``peer_note`` says, in the page, why a peer is missing (e.g. gaitmap not installed); ``skipped`` lists the
+    files of the folder that are not scored, and why.
     """
     engines = {"ours": ours, **(peers or {})}
     for name, evs in engines.items():
@@ -400,12 +402,18 @@ def accuracy_report(
         ]
     )
     figures = "".join(f"<figure>{svg}</figure>" for svg in svgs.values())
+    skipped_rows = [[str(k.path), "unreadable" if k.unreadable else "not scored", k.reason] for k in skipped]
+    if skipped_rows:
+        markdown += "\n\n### Not scored\n\n" + _markdown_table(["file", "", "why"], skipped_rows)
+    not_scored = (
+        f"<h2>Not scored</h2>{_html_table(['file', '', 'why'], skipped_rows)}" if skipped_rows else ""
+    )
     page = (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
         f'<p class="note">{html.escape(legend)}{" " + html.escape(peer_note) if peer_note else ""}</p>'
         f"<h2>By speed band</h2>{_html_table(['speed band', *_GROUP_HEAD[1:]], band_rows)}"
         f"<h2>By activity</h2>{_html_table(['activity', *_GROUP_HEAD[1:]], activity_rows)}{figures}"
-        f"<h2>Per recording</h2>{_html_table(rec_head, rec_rows)}</body></html>\n"
+        f"<h2>Per recording</h2>{_html_table(rec_head, rec_rows)}{not_scored}</body></html>\n"
     )
     return AccuracyReport(html=page, markdown=markdown, svgs=svgs)
