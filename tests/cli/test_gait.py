@@ -43,12 +43,39 @@ def test_units_of_a_file_in_g_and_deg_per_s(tmp_path: Path) -> None:
     assert wrong["steps"] != si["steps"] or wrong["distance_m"] != pytest.approx(si["distance_m"], rel=0.05)
 
 
-@pytest.mark.parametrize(("option", "value"), [("--acc-unit", "mg"), ("--gyr-unit", "rpm")])
-def test_an_unknown_unit_is_a_usage_error(option: str, value: str) -> None:
+@pytest.mark.parametrize(("unit", "factor", "epoch"), [("ms", 1e3, 0.0), ("us", 1e6, 1.7e15)])
+def test_timestamps_in_ms_or_us(tmp_path: Path, unit: str, factor: float, epoch: float) -> None:
+    """Timestamps in ms (or µs since the epoch) read with ``--time-unit`` are the same run; without it the error
+    names the option, and nothing is guessed."""
+    src = sample_recording_path()
+    data = np.loadtxt(src, delimiter=",", skiprows=1)
+    data[:, 0] = epoch + np.round(data[:, 0] * factor)
+    out = tmp_path / f"in_{unit}.csv"
+    np.savetxt(
+        out, data, delimiter=",", fmt=["%.0f"] + ["%.9g"] * 6, header="t,ax,ay,az,gx,gy,gz", comments=""
+    )
+    shutil.copy(src.with_suffix(".json"), out.with_suffix(".json"))
+    si = _analyze_json(str(src))
+    converted = _analyze_json(str(out), "--time-unit", unit)
+    assert converted["steps"] == si["steps"] > 10
+    assert converted["distance_m"] == pytest.approx(si["distance_m"], rel=2e-3)
+    res = runner.invoke(app, ["analyze", str(out)])
+    assert res.exit_code == 2 and f"--time-unit {unit}" in " ".join(res.output.split())
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "choices"),
+    [
+        ("--acc-unit", "mg", "auto, m/s^2, g"),
+        ("--gyr-unit", "rpm", "auto, rad/s, deg/s"),
+        ("--time-unit", "h", "s, ms, us, ns"),
+    ],
+)
+def test_an_unknown_unit_is_a_usage_error(option: str, value: str, choices: str) -> None:
     """A unit the reader does not know names the option and the choices, without a traceback."""
     res = runner.invoke(app, ["analyze", option, value])
     assert res.exit_code == 2
-    assert option in res.output and repr(value) in res.output and "auto" in res.output
+    assert option in res.output and repr(value) in res.output and choices in res.output
     assert isinstance(res.exception, SystemExit)
 
 

@@ -290,8 +290,14 @@ def test_acc_in_g_is_detected_and_explained(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("scale", "says"),
     [
-        (1e3, "look like milliseconds: divide t by 1,000"),
-        (1e6, "look like microseconds: divide t by 1,000,000"),
+        (
+            1e3,
+            "look like milliseconds: load it with time_unit='ms' (soleware analyze --time-unit ms), or divide t by 1,000",
+        ),
+        (
+            1e6,
+            "look like microseconds: load it with time_unit='us' (soleware analyze --time-unit us), or divide t by 1,000,000",
+        ),
         (1 / 60, "t must be in seconds"),
     ],
 )
@@ -301,6 +307,16 @@ def test_timestamps_that_cannot_be_seconds_are_explained(tmp_path: Path, scale: 
     data[:, 0] *= scale
     message = _error(_write(tmp_path / "r.csv", data))
     assert says in message and "timestamps advance by" in message
+
+
+def test_timestamps_read_in_the_unit_stated() -> None:
+    """``time_unit`` converts what the file says; a unit the reader does not know is refused, and seconds that no
+    foot sensor samples at still are, whatever unit made them."""
+    path = sample_recording_path()
+    with pytest.raises(ValueError, match="time_unit must be one of s, ms, us, ns"):
+        load_recording(path, time_unit="min")
+    with pytest.raises(RecordingError, match="timestamps advance by 5e-06 per sample"):
+        load_recording(path, time_unit="ms")
 
 
 def test_gyr_in_deg_per_s_is_detected_and_explained(tmp_path: Path) -> None:

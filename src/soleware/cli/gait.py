@@ -16,6 +16,7 @@ from soleware.gait.pipeline import GaitAnalysis
 from soleware.gait.recording import (
     ACC_UNITS,
     GYR_UNITS,
+    TIME_UNITS,
     RecordingError,
     load_recording,
     sample_recording_path,
@@ -39,17 +40,21 @@ def analyze(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     acc_unit: Annotated[str, typer.Option(help="auto, m/s^2 or g")] = "auto",
     gyr_unit: Annotated[str, typer.Option(help="auto, rad/s or deg/s")] = "auto",
+    time_unit: Annotated[str, typer.Option(help="s, ms, us or ns")] = "s",
 ) -> None:
     """Analyse one foot's recording: distance, pace, cadence and every stride."""
     path = file or sample_recording_path()
-    for option, value, allowed in (("--acc-unit", acc_unit, ACC_UNITS), ("--gyr-unit", gyr_unit, GYR_UNITS)):
+    units = (("--acc-unit", acc_unit, ACC_UNITS), ("--gyr-unit", gyr_unit, GYR_UNITS))
+    for option, value, allowed in (*units, ("--time-unit", time_unit, tuple(TIME_UNITS))):
         if value not in allowed:
             Console(stderr=True).print(
                 f"[red]error:[/red] {option} must be one of {', '.join(allowed)}, not {value!r}"
             )
             raise typer.Exit(2)
     try:
-        rec = load_recording(path, acc_unit=acc_unit, gyr_unit=gyr_unit, with_trajectory=False)
+        rec = load_recording(
+            path, acc_unit=acc_unit, gyr_unit=gyr_unit, time_unit=time_unit, with_trajectory=False
+        )
     except RecordingError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

@@ -48,6 +48,7 @@ __all__ = [
     "GroundTruth",
     "Recording",
     "RecordingError",
+    "TIME_UNITS",
     "load_recording",
     "sample_recording_path",
     "save_recording",
@@ -78,6 +79,8 @@ GYR_RANGE_RPS = (2.1, 70.0)
 #: the units ``load_recording`` reads the columns in ("auto": SI, refused where the values look like g or °/s)
 ACC_UNITS = ("auto", "m/s^2", "g")
 GYR_UNITS = ("auto", "rad/s", "deg/s")
+#: the units of the timestamps, in seconds each
+TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 
 class RecordingError(ValueError):
@@ -168,12 +171,18 @@ def _sidecar_path(csv_path: Path) -> Path:
 
 
 def load_recording(
-    path: str | Path, *, acc_unit: str = "auto", gyr_unit: str = "auto", with_trajectory: bool = True
+    path: str | Path,
+    *,
+    acc_unit: str = "auto",
+    gyr_unit: str = "auto",
+    time_unit: str = "s",
+    with_trajectory: bool = True,
 ) -> Recording:
     """Read ``<stem>.csv`` and its ``<stem>.json`` sidecar (optional), validate and repair what can be repaired.
 
-    ``acc_unit`` / ``gyr_unit`` state the units of the file's columns; they are converted to m/s² and rad/s
-    here. ``"auto"`` expects SI units and raises when the values look like g or deg/s. ``with_trajectory=False``
+    ``acc_unit`` / ``gyr_unit`` / ``time_unit`` state the units of the file's columns; they are converted to
+    m/s², rad/s and s here. ``"auto"`` expects SI units and raises when the values look like g or deg/s; seconds
+    that cannot be (a sample rate no foot sensor has) raise whatever the unit was. ``with_trajectory=False``
     skips reading the reference trajectory a sidecar names (``ground_truth.trajectory`` stays None): it is as
     large as the recording and only evaluation needs it.
     """
@@ -181,6 +190,8 @@ def load_recording(
         raise ValueError(f"acc_unit must be one of {', '.join(ACC_UNITS)}, not {acc_unit!r}")
     if gyr_unit not in GYR_UNITS:
         raise ValueError(f"gyr_unit must be one of {', '.join(GYR_UNITS)}, not {gyr_unit!r}")
+    if time_unit not in TIME_UNITS:
+        raise ValueError(f"time_unit must be one of {', '.join(TIME_UNITS)}, not {time_unit!r}")
     csv_path = Path(path)
     if csv_path.suffix != ".csv":
         csv_path = csv_path.with_suffix(".csv")
@@ -193,6 +204,8 @@ def load_recording(
     data, line_no = _drop_bad_rows(csv_path, data, line_no, warnings)
     data = _check_time_order(csv_path, data, line_no, warnings)
     t = data[:, 0] - data[:, 0][0]
+    if time_unit != "s":
+        t *= TIME_UNITS[time_unit]
     period_s = _period_s(csv_path, t)
     acc = _acc_to_mps2(csv_path, data[:, 1:4], acc_unit, warnings)
     gyr = _gyr_to_rps(csv_path, data[:, 4:7], gyr_unit, warnings)
@@ -604,6 +617,9 @@ def _period_s(csv_path: Path, t: np.ndarray) -> float:
     )
 
 
+_SHORT = {"milliseconds": "ms", "microseconds": "us", "nanoseconds": "ns"}
+
+
 def _check_time_unit(csv_path: Path, period_s: float) -> None:
     """Refuse timestamps that cannot be seconds: no foot sensor samples outside ``SAMPLE_RATE_RANGE_HZ``."""
     lo_hz, hi_hz = SAMPLE_RATE_RANGE_HZ
@@ -615,7 +631,8 @@ def _check_time_unit(csv_path: Path, period_s: float) -> None:
         if lo_hz <= factor / period_s <= hi_hz
     ]
     hint = (
-        f"they look like {likely[0][0]}: divide t by {likely[0][1]:,.0f}"
+        f"they look like {likely[0][0]}: load it with time_unit='{_SHORT[likely[0][0]]}' (soleware analyze "
+        f"--time-unit {_SHORT[likely[0][0]]}), or divide t by {likely[0][1]:,.0f}"
         if likely
         else f"t must be in seconds, at {lo_hz:g}-{hi_hz:g} samples per second"
     )
