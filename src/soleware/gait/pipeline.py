@@ -121,7 +121,8 @@ class GaitAnalysis:
         still, even at its quietest instant, and the gyroscope drifts over a stride. 0.5 weighs them alike; 1
         takes the accelerometer alone.
     run_duty_factor
-        A stride whose ground contact lasts less than this fraction of it is running (a flight phase exists).
+        A stride whose ground contact lasts less than this fraction of its gait cycle (initial contact to the
+        next) is running (a flight phase exists).
     stop_s
         A gap between strides longer than this is a stop.
     pivot_height_m
@@ -426,9 +427,15 @@ class GaitAnalysis:
         )
         for i, (length_m, ang, impact_mps2, moved, recovered) in enumerate(zip(*columns, strict=True)):
             dur = t_k[i + 1] - t_k[i]
-            # Contact of the stance this stride starts from: its initial to its terminal contact.
+            # Contact of the stance this stride starts from: its initial to its terminal contact. The gait cycle
+            # runs from that initial contact to the next (contact and swing): a stride into a stop ends in a
+            # rest, and its anchor there says nothing of how long the foot flew.
             contact = t_tc[i] - t_ic[i]
-            gait = Gait.RUN if math.isfinite(contact) and contact < self.run_duty_factor * dur else Gait.WALK
+            swing = t_ic[i + 1] - t_tc[i]
+            cycle = contact + swing if math.isfinite(contact + swing) else dur
+            gait = (
+                Gait.RUN if math.isfinite(contact) and contact < self.run_duty_factor * cycle else Gait.WALK
+            )
             strides.append(
                 Stride(
                     t_start_s=t_k[i],
@@ -437,12 +444,12 @@ class GaitAnalysis:
                     speed_mps=length_m / dur if dur > 0 else 0.0,
                     cadence_spm=120.0 / dur if dur > 0 else 0.0,
                     contact_time_s=contact,
-                    flight_time_s=max(0.0, 0.5 * dur - contact) if gait is Gait.RUN else 0.0,
+                    flight_time_s=max(0.0, 0.5 * cycle - contact) if gait is Gait.RUN else 0.0,
                     strike_angle_deg=ang,
                     strike_type=strike_type(ang),
                     impact_mps2=impact_mps2,
                     gait=gait,
-                    swing_time_s=t_ic[i + 1] - t_tc[i],
+                    swing_time_s=swing,
                     t_initial_contact_s=t_ic[i + 1],
                     moving_s=moved,
                     clip_recovered_mps=recovered,
