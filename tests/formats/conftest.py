@@ -16,7 +16,7 @@ from fit_tool.profile.messages.event_message import EventMessage
 from fit_tool.profile.messages.file_id_message import FileIdMessage
 from fit_tool.profile.messages.record_message import RecordMessage
 from fit_tool.profile.messages.session_message import SessionMessage
-from fit_tool.profile.profile_type import Event, EventType, FileType, Manufacturer, Sport
+from fit_tool.profile.profile_type import Event, EventType, FileType, Manufacturer, Sport, SubSport
 from lxml import etree
 
 from soleware.runs.model import Lap, Run, Stride, StrikeType
@@ -92,6 +92,7 @@ def watch_fit(
     *,
     n: int = 120,
     sport: Sport = Sport.RUNNING,
+    sub_sport: SubSport | None = None,
     file_type: FileType = FileType.ACTIVITY,
     pause: tuple[int, int] | None = None,
     with_distance: bool = False,
@@ -136,6 +137,8 @@ def watch_fit(
     s.timestamp = t0 + 1000 * (n - 1)
     s.start_time = t0
     s.sport = sport
+    if sub_sport is not None:
+        s.sub_sport = sub_sport
     b.add(s)
     return b.build().to_bytes()
 

@@ -8,7 +8,7 @@ from collections import Counter
 import fitdecode
 import numpy as np
 import pytest
-from fit_tool.profile.profile_type import FileType, Sport
+from fit_tool.profile.profile_type import FileType, Sport, SubSport
 from garmin_fit_sdk import Decoder, Stream
 
 from soleware.formats import FormatError, export_run, import_file
@@ -120,12 +120,28 @@ def test_watch_fit_with_distance_uses_the_recorded_distance(make_watch_fit):
     [
         ({"sport": Sport.CYCLING}, "cycling"),
         ({"file_type": FileType.COURSE}, "not an activity"),
+        ({"sport": Sport.FITNESS_EQUIPMENT, "sub_sport": SubSport.INDOOR_ROWING}, "'indoor_rowing'"),
+        ({"sport": Sport.TRAINING, "sub_sport": SubSport.STRENGTH_TRAINING}, "'strength_training'"),
     ],
 )
 def test_fit_that_is_not_a_run_is_rejected(make_watch_fit, kwargs, problem):
     with pytest.raises(FormatError, match=problem) as info:
         import_file(make_watch_fit(**kwargs), name="ride.fit")
     assert info.value.name == "ride.fit"
+
+
+@pytest.mark.parametrize(
+    ("sport", "sub_sport"),
+    [
+        (Sport.FITNESS_EQUIPMENT, SubSport.TREADMILL),
+        (Sport.FITNESS_EQUIPMENT, None),
+        (Sport.RUNNING, SubSport.TRAIL),
+    ],
+)
+def test_a_treadmill_on_fitness_equipment_is_a_run(make_watch_fit, sport, sub_sport):
+    """Gym equipment is a run only on a treadmill (a Garmin "Indoor Rowing" session is sport fitness_equipment too)."""
+    run = import_file(make_watch_fit(sport=sport, sub_sport=sub_sport), name="gym.fit")
+    assert len(run.streams) == 120
 
 
 # ------------------------------------------------------------------ files from older Garmin watches

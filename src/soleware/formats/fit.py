@@ -62,6 +62,9 @@ _FIT_EPOCH_S = 631_065_600
 _SEMICIRCLE_DEG = 180.0 / 2**31
 #: sports accepted on import (FIT sport names); anything else is not a run
 RUN_SPORTS = frozenset({"running", "walking", "hiking", "generic", "all", "fitness_equipment", "training"})
+#: of these sports only a few sub-sports are runs: a treadmill is fitness equipment, and so is a rowing machine
+_EQUIPMENT_SPORTS = frozenset({"fitness_equipment", "training"})
+_RUN_SUB_SPORTS = frozenset({"generic", "treadmill", "indoor_running", "indoor_walking"})
 
 _RECORD_FIELDS = (
     rm.TimestampField,
@@ -435,9 +438,11 @@ def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
     msgs = _decode(data, name)
     sessions = msgs.get("session_mesgs", [])
     for sess in sessions:
-        sport = sess.get("sport")
+        sport, sub_sport = sess.get("sport"), sess.get("sub_sport")
         if isinstance(sport, str) and sport not in RUN_SPORTS:
             raise FormatError(name, f"activity sport is {sport!r}, not a run")
+        if sport in _EQUIPMENT_SPORTS and isinstance(sub_sport, str) and sub_sport not in _RUN_SUB_SPORTS:
+            raise FormatError(name, f"activity is {sport!r} ({sub_sport!r}), not a run")
     records = [r for r in msgs.get("record_mesgs", []) if isinstance(r.get("timestamp"), dt.datetime)]
     if not records and any(isinstance(r.get("timestamp"), int) for r in msgs.get("record_mesgs", [])):
         # FIT date_time values below 0x10000000 count seconds from the device's power-up, not from the epoch
