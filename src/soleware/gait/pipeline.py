@@ -432,7 +432,7 @@ class GaitAnalysis:
             # rest, and its anchor there says nothing of how long the foot flew.
             contact = t_tc[i] - t_ic[i]
             swing = t_ic[i + 1] - t_tc[i]
-            cycle = contact + swing if math.isfinite(contact + swing) else dur
+            cycle = t_ic[i + 1] - t_ic[i] if math.isfinite(t_ic[i + 1]) else dur
             gait = (
                 Gait.RUN if math.isfinite(contact) and contact < self.run_duty_factor * cycle else Gait.WALK
             )

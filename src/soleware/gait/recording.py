@@ -617,7 +617,8 @@ def _period_s(csv_path: Path, t: np.ndarray) -> float:
     )
 
 
-_SHORT = {"milliseconds": "ms", "microseconds": "us", "nanoseconds": "ns"}
+#: what the hint for timestamps that cannot be seconds calls each unit of ``TIME_UNITS``
+_TIME_UNIT_NAMES = {"ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
 
 
 def _check_time_unit(csv_path: Path, period_s: float) -> None:
@@ -625,14 +626,10 @@ def _check_time_unit(csv_path: Path, period_s: float) -> None:
     lo_hz, hi_hz = SAMPLE_RATE_RANGE_HZ
     if lo_hz <= 1.0 / period_s <= hi_hz:
         return
-    likely = [
-        (unit, factor)
-        for unit, factor in (("milliseconds", 1e3), ("microseconds", 1e6), ("nanoseconds", 1e9))
-        if lo_hz <= factor / period_s <= hi_hz
-    ]
+    likely = [unit for unit in _TIME_UNIT_NAMES if lo_hz <= 1.0 / (TIME_UNITS[unit] * period_s) <= hi_hz]
     hint = (
-        f"they look like {likely[0][0]}: load it with time_unit='{_SHORT[likely[0][0]]}' (soleware analyze "
-        f"--time-unit {_SHORT[likely[0][0]]}), or divide t by {likely[0][1]:,.0f}"
+        f"they look like {_TIME_UNIT_NAMES[likely[0]]}: load it with time_unit='{likely[0]}' (soleware analyze "
+        f"--time-unit {likely[0]}), or divide t by {1.0 / TIME_UNITS[likely[0]]:,.0f}"
         if likely
         else f"t must be in seconds, at {lo_hz:g}-{hi_hz:g} samples per second"
     )
