@@ -6,7 +6,9 @@ by chip:
 - **real**: every walk/run/mixed recording of ``../shared/datasets`` as recorded, then degraded the way a cheap
   sole chip would record it: accelerometer clipped at ±8 g, gyroscope clipped at ±500 °/s, resampled to 100 and
   50 Hz (each output sample the mean of the input over its period, as a chip's decimation filter does), and all
-  of it together. Distance error against the reference, and the change against the undegraded result.
+  of it together; and an accelerometer offset a cheap chip has (each axis N(0, 0.2 m/s²), 20 mg, drawn per
+  recording), once as analysed and once with the offset the rests show left in (``acc_offset_deadband_mps2``
+  infinite), which is what it cost before. Distance error against the reference, and the change against the undegraded result.
 - **sim**: the sole simulator (``soleware.shoe.sim``) over speeds, placements, chips, rates and mountings.
 
 Usage: PYTHONPATH=src .venv/bin/python benchmarks/robustness.py [--part real|sim|both]
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,8 +78,19 @@ def resampled(rec: Recording, rate_hz: float) -> Recording:
     )
 
 
+def offset(rec: Recording, sigma_mps2: float = 0.2) -> Recording:
+    """``rec`` with a constant accelerometer offset (sensor frame), each axis N(0, ``sigma_mps2``): a chip's
+    zero-g offset (20-60 mg for consumer parts). Drawn from the recording's name, so every run adds the same."""
+    rng = np.random.default_rng(zlib.crc32(rec.name.encode()))
+    return dataclasses.replace(rec, acc_mps2=rec.acc_mps2 + rng.normal(0.0, sigma_mps2, 3))
+
+
+#: what is analysed other than by default: the offset left in, as before the rests gave it
+UNCORRECTED = "acc offset 20 mg, kept"
 CONDITIONS: dict[str, Callable[[Recording], Recording]] = {
     "as recorded": lambda r: r,
+    "acc offset 20 mg": offset,
+    UNCORRECTED: offset,
     "acc ±8 g": lambda r: clipped(r, acc_g=8),
     "gyr ±500 °/s": lambda r: clipped(r, gyr_dps=500),
     "±8 g ±500 °/s": lambda r: clipped(r, acc_g=8, gyr_dps=500),
@@ -120,7 +135,8 @@ def real_part(folder: Path) -> None:
         band_sum: dict[str, list[float]] = {}
         for rec in recs:
             r = make(rec)
-            ga = GaitAnalysis().analyze(r)
+            kept = {"acc_offset_deadband_mps2": math.inf} if cond == UNCORRECTED else {}
+            ga = GaitAnalysis(**kept).analyze(r)
             t_end = np.array([s.t_end_s for s in ga.strides_])
             length = np.array([s.length_m for s in ga.strides_])
             ev = compare_strides(r, t_end, length, footfalls_xy_m=footfalls_xy_m(ga))

@@ -28,7 +28,7 @@ from soleware.gait.navigation import (
 )
 from soleware.gait.recording import Recording
 from soleware.gait.stance import AdaptiveStanceDetector
-from soleware.gait.vocabulary import Gait, StrikeType
+from soleware.gait.vocabulary import GRAVITY_MPS2, Gait, StrikeType
 
 __all__ = ["GaitAnalysis", "RunSummary", "Stride", "strike_type"]
 
@@ -136,6 +136,13 @@ class GaitAnalysis:
         stream need not wait longer than this for it); unlike a median per axis it turns with the chip, however
         that is mounted. A "rest" over which the accelerometer's 'up' turns as that rate says (a slow shuffle)
         gives none (``_turns_while_still``).
+    acc_offset_deadband_mps2
+        Over the same window the accelerometer reads gravity plus its offset along 'up' (a cheap chip's zero-g
+        offset is 20-60 mg; at stance it only tilts 'up' a little, but it turns with the foot in the swing and
+        lengthens a slow walk by ~0.5 % per 0.1 m/s²). Until the next rest, that offset is taken off every
+        sample, less this much: local gravity lies within ±0.03 m/s² of the standard 9.80665 (equator to pole),
+        so a smaller offset cannot be told from it and is left alone. ``math.inf`` takes none off. An offset
+        across 'up' is not observable from a foot that stands flat and stays.
     stance_tilt_max_rad
         A stance's measured 'up' must agree within this angle (~34°) with the 'up' the gyroscope carries over
         from at least one neighbouring stance. A foot on the ground differs by < 25° even running (the
@@ -193,6 +200,7 @@ class GaitAnalysis:
         pivot_height_m: float = 0.08,
         rest_min_s: float = 1.0,
         rest_bias_s: float = 5.0,
+        acc_offset_deadband_mps2: float = 0.03,
         stance_tilt_max_rad: float = 0.6,
         max_moving_s: float = 6.0,
         chunk_s: float = 300.0,
@@ -207,6 +215,7 @@ class GaitAnalysis:
         self.pivot_height_m = pivot_height_m
         self.rest_min_s = rest_min_s
         self.rest_bias_s = rest_bias_s
+        self.acc_offset_deadband_mps2 = acc_offset_deadband_mps2
         self.stance_tilt_max_rad = stance_tilt_max_rad
         self.max_moving_s = max_moving_s
         self.chunk_s = chunk_s
@@ -232,6 +241,17 @@ class GaitAnalysis:
         self.trajectory_m_ = np.vstack(traj) if traj else np.zeros((0, 4))
         self.summary_ = summarize(strides, recording.duration_s, stop_s=self.stop_s)
         return self
+
+    def _rest_bias(self, acc: np.ndarray, gyr: np.ndarray, *, settle: int) -> np.ndarray:
+        """(2, 3) sensor-frame biases a rest shows: the gyroscope's (rad/s; the spatial median of its rate) and the
+        accelerometer's along 'up' beyond ``acc_offset_deadband_mps2`` (m/s²): the mean specific force reads
+        gravity plus it, away from the rest's ``settle`` samples at either end, where a foot still settles from its
+        landing or already lifts (±0.05 m/s² on the VICON recordings; ±0.02 m/s² between rests without them)."""
+        mean = acc[settle : max(settle + 1, len(acc) - settle)].mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        excess = norm - GRAVITY_MPS2
+        offset = max(abs(excess) - self.acc_offset_deadband_mps2, 0.0) * math.copysign(1.0, excess)
+        return np.stack((spatial_median(gyr), mean * (offset / norm if norm > 0 else 0.0)))
 
     def is_gait(self, stride: Stride) -> bool:
         """Whether ``stride`` is walking or running, not a foot moving for ``max_moving_s`` without a footfall."""
@@ -262,7 +282,7 @@ class GaitAnalysis:
                 acc[lo:hi],
                 gyr[lo:hi],
                 fs,
-                gyro_bias_rps=biases.at(t[lo]),
+                rest_bias=biases.at(t[lo]),
                 open_start=lo > 0,
                 open_end=not last,
                 acc_range_mps2=acc_range_mps2,
@@ -300,7 +320,7 @@ class GaitAnalysis:
         gyr: np.ndarray,
         fs: float,
         *,
-        gyro_bias_rps: np.ndarray | None = None,
+        rest_bias: np.ndarray | None = None,
         open_start: bool = False,
         open_end: bool = False,
         acc_range_mps2: float | None = None,
@@ -308,8 +328,9 @@ class GaitAnalysis:
         """Strides and trajectory of one continuous segment.
 
         Gyroscope bias drifts, so each sample takes the bias of the latest rest (still for ``rest_min_s`` or more)
-        that began at or before it: the spatial median of the angular rate over the rest's first ``rest_bias_s``.
-        Before the first rest, ``gyro_bias_rps`` (the last known bias) or none. A window of a stream thus finds
+        that began at or before it: the spatial median of the angular rate over the rest's first ``rest_bias_s``;
+        so does the accelerometer's offset along 'up' (``acc_offset_deadband_mps2``). Before the first rest,
+        ``rest_bias`` (the last known, see :meth:`_rest_bias`) or none. A window of a stream thus finds
         the values the whole recording gives: with ``open_start`` data before ``t[0]`` existed (an earlier window
         measured a rest running into the first sample), with ``open_end`` more data follows, and a rest running
         into the last sample that is shorter than ``rest_bias_s`` is not measured yet; strides from its start on
@@ -327,8 +348,16 @@ class GaitAnalysis:
         context = samples(self.clip_context_s, fs, minimum=3)
         plateau = 1.0 - _CLIP_BAND * min(1.0, _CLIP_CHECKED_HZ / fs)
         gyr = repair_saturation(gyr, capped_by_sides=True, context=context, rel_level=plateau)
-        det = (self.stance_detector or AdaptiveStanceDetector()).detect(
-            acc, gyr, sample_rate_hz=fs, open_start=open_start, open_end=open_end
+        detector = self.stance_detector or AdaptiveStanceDetector()
+        # stillness compares |f| with g: an accelerometer offset along 'up' makes every stance look louder, so the
+        # stances are found without the offset known so far, and found again if the rests here show another
+        known = None if rest_bias is None or not rest_bias[1].any() else rest_bias[1]
+        det = detector.detect(
+            acc if known is None else acc - known,
+            gyr,
+            sample_rate_hz=fs,
+            open_start=open_start,
+            open_end=open_end,
         )
         swinging = np.flatnonzero(det.energy_rps_ >= det.swing_min_rps)
         if len(swinging):
@@ -345,16 +374,26 @@ class GaitAnalysis:
                 self.final_until_s_ = float(t[a])
                 break
             e = min(b, a + n_bias)
-            bias = spatial_median(gyr[a:e])
-            if _turns_while_still(acc[a:e], bias, fs):
+            bias = self._rest_bias(acc[a:e], gyr[a:e], settle=samples(_REST_SETTLE_S, fs))
+            if _turns_while_still(acc[a:e], bias[0], fs):
                 continue
             starts.append(int(a))
             self.rest_biases_.append((float(t[a]), bias))
-        if starts or gyro_bias_rps is not None:
-            table = [np.zeros(3) if gyro_bias_rps is None else gyro_bias_rps] + [
-                b for _, b in self.rest_biases_
-            ]
-            gyr = gyr - np.repeat(np.array(table), np.diff([0, *starts, len(t)]), axis=0)
+        acc_raw, acc_offset = acc, None
+        if starts or rest_bias is not None:
+            table = np.array(
+                [np.zeros((2, 3)) if rest_bias is None else rest_bias] + [b for _, b in self.rest_biases_]
+            )
+            counts = np.diff([0, *starts, len(t)])
+            if table[:, 1].any():
+                acc_offset = np.repeat(table[:, 1], counts, axis=0)
+                acc = acc - acc_offset
+                changed = np.abs(table[1:, 1] - (0.0 if known is None else known)).max(initial=0.0)
+                if known is None or changed > _OFFSET_REDETECT_MPS2:
+                    det = detector.detect(
+                        acc, gyr, sample_rate_hz=fs, open_start=open_start, open_end=open_end
+                    )
+            gyr = gyr - np.repeat(table[:, 0], counts, axis=0)
         k = det.stance_index_
         if len(k) < 2:
             return [], np.zeros((0, 4))
@@ -385,9 +424,12 @@ class GaitAnalysis:
         # An accelerometer clipped at its range lost the peaks of its impacts: their tops are reconstructed, and
         # what the stride's end velocity says is still missing is given back to them (StrideIntegration).
         clipped = clip_signs(
-            acc, min_level=ACC_CLIP_MIN_MPS2, full_scale=acc_range_mps2 or self.acc_range_mps2
+            acc_raw, min_level=ACC_CLIP_MIN_MPS2, full_scale=acc_range_mps2 or self.acc_range_mps2
         )
-        acc_nav = repair_saturation(acc, context=context) if clipped.any() else acc
+        acc_nav = acc
+        if clipped.any():  # the clipped level is the chip's range: repaired before the offset is taken off
+            acc_nav = repair_saturation(acc_raw, context=context)
+            acc_nav = acc_nav if acc_offset is None else acc_nav - acc_offset
         nav = StrideIntegration(gravity_window_s=self.gravity_window_s).integrate(
             t,
             acc_nav,
@@ -459,8 +501,16 @@ class GaitAnalysis:
         return strides, traj
 
 
+#: a rest's first and last this many seconds give no accelerometer offset (:meth:`GaitAnalysis._rest_bias`)
+_REST_SETTLE_S = 0.2
+#: stances are found again where a rest's accelerometer offset differs from the one they were found with by more
+#: than this (m/s²): 0.01 m/s² moves the stillness energy by 0.1 % of its stance level
+_OFFSET_REDETECT_MPS2 = 0.01
+
+
 class RestBiases:
-    """Gyroscope biases measured at rests, by the time (s) each rest began: what the next window starts from.
+    """Biases measured at rests (:meth:`GaitAnalysis._rest_bias`), by the time (s) each rest began: what the next
+    window starts from.
 
     Only the latest rest before a window is kept, so the history stays bounded however long the recording.
     """

@@ -148,7 +148,7 @@ class StreamingGaitAnalysis:
             self._acc,
             self._gyr,
             self.sample_rate_hz,
-            gyro_bias_rps=self._biases.at(t0),
+            rest_bias=self._biases.at(t0),
             open_start=self._trimmed,
             open_end=not final,
         )
