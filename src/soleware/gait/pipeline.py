@@ -242,12 +242,11 @@ class GaitAnalysis:
         self.summary_ = summarize(strides, recording.duration_s, stop_s=self.stop_s)
         return self
 
-    def _rest_bias(self, acc: np.ndarray, gyr: np.ndarray, *, settle: int) -> np.ndarray:
+    def _rest_bias(self, acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
         """(2, 3) sensor-frame biases a rest shows: the gyroscope's (rad/s; the spatial median of its rate) and the
-        accelerometer's along 'up' beyond ``acc_offset_deadband_mps2`` (m/s²): the mean specific force reads
-        gravity plus it, away from the rest's ``settle`` samples at either end, where a foot still settles from its
-        landing or already lifts (±0.05 m/s² on the VICON recordings; ±0.02 m/s² between rests without them)."""
-        mean = acc[settle : max(settle + 1, len(acc) - settle)].mean(axis=0)
+        accelerometer's along 'up' beyond ``acc_offset_deadband_mps2`` (m/s²; the mean specific force reads
+        gravity plus it)."""
+        mean = acc.mean(axis=0)
         norm = float(np.linalg.norm(mean))
         excess = norm - GRAVITY_MPS2
         offset = max(abs(excess) - self.acc_offset_deadband_mps2, 0.0) * math.copysign(1.0, excess)
@@ -363,6 +362,7 @@ class GaitAnalysis:
         if len(swinging):
             self.last_swing_s_ = float(t[swinging[-1]])
         n_rest, n_bias = samples(self.rest_min_s, fs), samples(self.rest_bias_s, fs)
+        settle = min(samples(_REST_SETTLE_S, fs), n_rest // 4)
         starts: list[int] = []
         standing = np.zeros(len(t), dtype=bool)
         for a, b in det.still_intervals_.tolist():
@@ -374,8 +374,9 @@ class GaitAnalysis:
                 self.final_until_s_ = float(t[a])
                 break
             e = min(b, a + n_bias)
-            bias = self._rest_bias(acc[a:e], gyr[a:e], settle=samples(_REST_SETTLE_S, fs))
-            if _turns_while_still(acc[a:e], bias[0], fs):
+            lo, hi = a + settle, e - settle
+            bias = self._rest_bias(acc[lo:hi], gyr[a:e])
+            if _turns_while_still(acc[lo:hi], spatial_median(gyr[lo:hi]), fs):
                 continue
             starts.append(int(a))
             self.rest_biases_.append((float(t[a]), bias))
@@ -501,7 +502,10 @@ class GaitAnalysis:
         return strides, traj
 
 
-#: a rest's first and last this many seconds give no accelerometer offset (:meth:`GaitAnalysis._rest_bias`)
+#: a rest's first and last this many seconds (at most a quarter of ``rest_min_s``) give no accelerometer offset
+#: and are not judged by ``_turns_while_still``: the foot still settles from its landing or already lifts (±0.05 m/s²
+#: on the accelerometer in the VICON recordings, ±0.02 m/s² between rests without them; a lift tilts 'up' as a
+#: gyroscope bias would). The gyroscope's bias, a spatial median, keeps the whole window.
 _REST_SETTLE_S = 0.2
 #: stances are found again where a rest's accelerometer offset differs from the one they were found with by more
 #: than this (m/s²): 0.01 m/s² moves the stillness energy by 0.1 % of its stance level
