@@ -31,7 +31,7 @@ class SensorModel:
     bits: int = 16
     acc_noise_density: float = 1.6e-3  # m/s²/√Hz (~160 µg/√Hz)
     gyr_noise_density: float = 1.4e-4  # rad/s/√Hz (~0.008 °/s/√Hz)
-    acc_bias_mps2: float = 0.04
+    acc_bias_mps2: float = 0.1  # ~10 mg: the datasheets give a zero-g offset of ±20 mg typical
     gyr_bias_rps: float = float(np.radians(0.8))
     acc_bias_walk: float = 2e-4  # m/s² per √s
     gyr_bias_walk: float = 3e-5  # rad/s per √s
