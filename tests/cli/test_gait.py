@@ -43,6 +43,34 @@ def test_units_of_a_file_in_g_and_deg_per_s(tmp_path: Path) -> None:
     assert wrong["steps"] != si["steps"] or wrong["distance_m"] != pytest.approx(si["distance_m"], rel=0.05)
 
 
+def test_analyze_shows_what_the_rests_said_of_the_chip(tmp_path: Path) -> None:
+    """The rests give the chip's gyroscope bias and the accelerometer offset taken off: here one written into the
+    bundled sample, 0.3 m/s² along 'up' (less the ±0.03 m/s² local gravity may explain), and the distance comes
+    back to within 0.3 % of the sample's."""
+    src = sample_recording_path()
+    data = np.loadtxt(src, delimiter=",", skiprows=1)
+    up = data[:200, 1:4].mean(axis=0)
+    data[:, 1:4] += 0.3 * up / np.linalg.norm(up)
+    out = tmp_path / "offset.csv"
+    np.savetxt(out, data, delimiter=",", fmt="%.9g", header="t,ax,ay,az,gx,gy,gz", comments="")
+    shutil.copy(src.with_suffix(".json"), out.with_suffix(".json"))
+    plain, shifted = _analyze_json(str(src)), _analyze_json(str(out))
+    assert len(plain["rests"]) == len(shifted["rests"]) >= 1
+    for a, b in zip(plain["rests"], shifted["rests"], strict=True):
+        assert np.linalg.norm(a["acc_offset_mps2"]) == 0.0
+        assert np.linalg.norm(b["acc_offset_mps2"]) == pytest.approx(0.27, abs=0.015)
+        assert b["gyr_bias_rps"] == pytest.approx(a["gyr_bias_rps"], abs=1e-6)
+    assert shifted["distance_m"] == pytest.approx(plain["distance_m"], rel=0.003)
+    table = runner.invoke(app, ["analyze", str(out)], env={"COLUMNS": "120"})
+    assert table.exit_code == 0, table.output
+    assert "Accelerometer offset taken off" in table.output
+    assert f"{np.linalg.norm(shifted['rests'][0]['acc_offset_mps2']):.2f} m/s²" in table.output
+    assert (
+        "none (within ±0.03 m/s² of gravity)"
+        in runner.invoke(app, ["analyze"], env={"COLUMNS": "120"}).output
+    )
+
+
 @pytest.mark.parametrize(("unit", "factor", "epoch"), [("ms", 1e3, 0.0), ("us", 1e6, 1.7e15)])
 def test_timestamps_in_ms_or_us(tmp_path: Path, unit: str, factor: float, epoch: float) -> None:
     """Timestamps in ms (or µs since the epoch) read with ``--time-unit`` are the same run; without it the error

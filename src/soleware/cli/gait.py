@@ -21,7 +21,7 @@ from soleware.gait.recording import (
     load_recording,
     sample_recording_path,
 )
-from soleware.gait.vocabulary import Gait, StrikeType
+from soleware.gait.vocabulary import GRAVITY_MPS2, Gait, StrikeType
 
 
 def _pace(s_per_km: float | None) -> str:
@@ -75,6 +75,10 @@ def analyze(
             "splits_s": s.splits_s,
             "stops": s.stops,
             "warnings": rec.warnings,
+            "rests": [
+                {"t_s": t0, "gyr_bias_rps": bias[0].tolist(), "acc_offset_mps2": bias[1].tolist()}
+                for t0, bias in ga.rest_biases_
+            ],
             "strides": ga.strides_,
         }
         typer.echo(dumps(out))
@@ -100,12 +104,31 @@ def analyze(
             f"{strikes.count(StrikeType.REARFOOT)} / {strikes.count(StrikeType.MIDFOOT)} / {strikes.count(StrikeType.FOREFOOT)}",
         ),
         ("Stops", str(len(s.stops))),
+        *_sensor_rows(ga),
     ]
     if rec.ground_truth.distance_m:
         rows.append(("Reference distance", f"{rec.ground_truth.distance_m:.1f} m"))
     for k, v in rows:
         table.add_row(k, v)
     console.print(table)
+
+
+def _sensor_rows(ga: GaitAnalysis) -> list[tuple[str, str]]:
+    """What the rests said of the chip: its gyroscope bias and the accelerometer offset taken off (medians)."""
+    if not ga.rest_biases_:
+        return [("Sensor biases", f"not measured (no rest of {ga.rest_min_s:g} s)")]
+    gyr = np.median([np.linalg.norm(b[0]) for _, b in ga.rest_biases_])
+    acc = np.median([np.linalg.norm(b[1]) for _, b in ga.rest_biases_])
+    n = len(ga.rest_biases_)
+    return [
+        ("Gyroscope bias", f"{np.degrees(gyr):.2f} °/s ({n} rest{'s' if n > 1 else ''})"),
+        (
+            "Accelerometer offset taken off",
+            f"{acc:.2f} m/s² ({acc / GRAVITY_MPS2 * 1000:.0f} mg)"
+            if acc > 0
+            else f"none (within ±{ga.acc_offset_deadband_mps2:g} m/s² of gravity)",
+        ),
+    ]
 
 
 @app.command("eval")

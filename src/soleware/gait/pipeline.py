@@ -183,11 +183,15 @@ class GaitAnalysis:
         Totals over the recording.
     trajectory_m_
         ``(n, 4)`` t_s, x, y, z of the sensor in the navigation frame (z up).
+    rest_biases_
+        Every rest that gave biases, in time order: its start (s) and a (2, 3) sensor-frame array, the gyroscope's
+        bias (rad/s) and the accelerometer offset taken off (m/s², see ``acc_offset_deadband_mps2``).
     """
 
     strides_: list[Stride]
     summary_: RunSummary
     trajectory_m_: np.ndarray
+    rest_biases_: list[tuple[float, np.ndarray]]
 
     def __init__(
         self,
@@ -226,6 +230,7 @@ class GaitAnalysis:
         """Analyse every continuous segment of ``recording``."""
         strides: list[Stride] = []
         traj: list[np.ndarray] = []
+        rests: list[tuple[float, np.ndarray]] = []
         segments = getattr(recording, "segments", None) or [(0, len(recording))]
         for lo, hi in segments:
             s, tr = self._chunked(
@@ -234,9 +239,11 @@ class GaitAnalysis:
                 recording.gyr_rps[lo:hi],
                 recording.sample_rate_hz,
                 acc_range_mps2=self.acc_range_mps2 or getattr(recording, "acc_range_mps2", None),
+                rests=rests,
             )
             strides += [x for x in s if self.is_gait(x)]
             traj += tr
+        self.rest_biases_ = rests
         self.strides_ = strides
         self.trajectory_m_ = np.vstack(traj) if traj else np.zeros((0, 4))
         self.summary_ = summarize(strides, recording.duration_s, stop_s=self.stop_s)
@@ -264,8 +271,10 @@ class GaitAnalysis:
         fs: float,
         *,
         acc_range_mps2: float | None = None,
+        rests: list[tuple[float, np.ndarray]],
     ) -> tuple[list[Stride], list[np.ndarray]]:
-        """One continuous segment, in chunks of ``chunk_s`` joined at the last stride's end stance."""
+        """One continuous segment, in chunks of ``chunk_s`` joined at the last stride's end stance; the rests'
+        biases are added to ``rests`` (a rest two chunks see, once)."""
         strides: list[Stride] = []
         traj: list[np.ndarray] = []
         biases = RestBiases()
@@ -287,6 +296,7 @@ class GaitAnalysis:
                 acc_range_mps2=acc_range_mps2,
             )
             biases.update(t[lo], self.rest_biases_)
+            rests += [r for r in self.rest_biases_ if not rests or r[0] > rests[-1][0]]
             if strides:
                 prev_end = strides[-1].t_end_s
                 s = [x for x in s if x.t_start_s >= prev_end - 0.05]
