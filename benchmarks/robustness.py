@@ -8,7 +8,8 @@ by chip:
   50 Hz (each output sample the mean of the input over its period, as a chip's decimation filter does), and all
   of it together; and an accelerometer offset a cheap chip has (each axis N(0, 0.2 m/s²), 20 mg, drawn per
   recording), once as analysed and once with the offset the rests show left in (``acc_offset_deadband_mps2``
-  infinite), which is what it cost before. Distance error against the reference, and the change against the undegraded result.
+  infinite), which is what it cost before. Distance error against the reference, and the change against the
+  undegraded result.
 - **sim**: the sole simulator (``soleware.shoe.sim``) over speeds, placements, chips, rates and mountings.
 
 Usage: PYTHONPATH=src .venv/bin/python benchmarks/robustness.py [--part real|sim|both]

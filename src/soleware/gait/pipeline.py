@@ -139,7 +139,7 @@ class GaitAnalysis:
     acc_offset_deadband_mps2
         Over the same window the accelerometer reads gravity plus its offset along 'up' (a cheap chip's zero-g
         offset is 20-60 mg; at stance it only tilts 'up' a little, but it turns with the foot in the swing and
-        lengthens a slow walk by ~0.5 % per 0.1 m/s²). Until the next rest, that offset is taken off every
+        changes a slow walk's length by 0.4-1 % per 0.1 m/s², by placement). Until the next rest, that offset is taken off every
         sample, less this much: local gravity lies within ±0.03 m/s² of the standard 9.80665 (equator to pole),
         so a smaller offset cannot be told from it and is left alone. ``math.inf`` takes none off. An offset
         across 'up' is not observable from a foot that stands flat and stays.
@@ -518,7 +518,7 @@ class GaitAnalysis:
 #: gyroscope bias would). The gyroscope's bias, a spatial median, keeps the whole window.
 _REST_SETTLE_S = 0.2
 #: stances are found again where a rest's accelerometer offset differs from the one they were found with by more
-#: than this (m/s²): 0.01 m/s² moves the stillness energy by 0.1 % of its stance level
+#: than this (m/s²): 0.01 m/s² moves the stillness energy by 0.001 rad/s, far below a stance's quiet level
 _OFFSET_REDETECT_MPS2 = 0.01
 
 
