@@ -142,7 +142,8 @@ class GaitAnalysis:
         changes a slow walk's length by 0.4-1 % per 0.1 m/s², by placement). Until the next rest, that offset is taken off every
         sample, less this much: local gravity lies within ±0.03 m/s² of the standard 9.80665 (equator to pole),
         so a smaller offset cannot be told from it and is left alone. ``math.inf`` takes none off. An offset
-        across 'up' is not observable from a foot that stands flat and stays.
+        across 'up' is not observable from a foot that stands flat and stays; one beyond ``_ACC_OFFSET_MAX_MPS2``
+        is no chip's (a "rest" in an accelerating lift or vehicle) and is not taken either.
     stance_tilt_max_rad
         A stance's measured 'up' must agree within this angle (~34°) with the 'up' the gyroscope carries over
         from at least one neighbouring stance. A foot on the ground differs by < 25° even running (the
@@ -257,6 +258,8 @@ class GaitAnalysis:
         norm = float(np.linalg.norm(mean))
         excess = norm - GRAVITY_MPS2
         offset = max(abs(excess) - self.acc_offset_deadband_mps2, 0.0) * math.copysign(1.0, excess)
+        if abs(excess) > _ACC_OFFSET_MAX_MPS2:
+            offset = 0.0
         return np.stack((spatial_median(gyr), mean * (offset / norm if norm > 0 else 0.0)))
 
     def is_gait(self, stride: Stride) -> bool:
@@ -520,6 +523,9 @@ _REST_SETTLE_S = 0.2
 #: stances are found again where a rest's accelerometer offset differs from the one they were found with by more
 #: than this (m/s²): 0.01 m/s² moves the stillness energy by 0.001 rad/s, far below a stance's quiet level
 _OFFSET_REDETECT_MPS2 = 0.01
+#: a rest reading more than this (m/s²) off gravity shows no chip's offset (consumer parts: ±20 mg typical, up to
+#: ±80 mg in older ones) but an accelerating lift or vehicle
+_ACC_OFFSET_MAX_MPS2 = 1.0
 
 
 class RestBiases:
