@@ -362,7 +362,7 @@ class GaitAnalysis:
         gyr = repair_saturation(gyr, capped_by_sides=True, context=context, rel_level=plateau)
         detector = self.stance_detector or AdaptiveStanceDetector()
         # stillness compares |f| with g: an accelerometer offset along 'up' makes every stance look louder, so the
-        # stances are found without the offset known so far, and found again if the rests here show another
+        # stances are found with the offset known so far taken off, and found again if the rests here show another
         known = None if rest_bias is None or not rest_bias[1].any() else rest_bias[1]
         det = detector.detect(
             acc if known is None else acc - known,
