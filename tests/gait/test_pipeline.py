@@ -168,6 +168,48 @@ def test_gait_strides_move_for_at_most_a_few_seconds() -> None:
         assert min(s.moving_s for s in strides) > 0.3 and max(s.moving_s for s in strides) < 3.0
 
 
+def test_a_traffic_light_is_a_stop_not_a_slow_stride() -> None:
+    """A run with two stops (20 s and 10 s standing). The strides into and out of each stop reach into the rest
+    from their anchors; before, that rest counted as moving time (pace 6:08/km for a 5:00/km run) and as strides
+    of 9-31 steps/min, the stops went unreported and the stride out of a rest had the rest as its contact."""
+    from soleware.shoe.sim import ShoeSimulator
+
+    rec = (
+        ShoeSimulator(seed=3)
+        .simulate("1min@5:00/km, 20s stand, 1min@5:00/km, 10s stand, 30s@5:00/km", sides=("right",))
+        .recordings_["right"]
+    )
+    truth = rec.ground_truth.stride_details
+    assert truth is not None
+    # the foot lands into each rest and lifts out of it
+    rests = [
+        (a["t_contact_s"], b["t_contact_s"] - b["swing_time_s"])
+        for a, b in zip(truth, truth[1:], strict=False)
+        if a["standing_end"] and b["standing_start"]
+    ]
+    assert [round(b - a) for a, b in rests] == [19, 9]
+    ga = GaitAnalysis().analyze(rec)
+    stream = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz).feed(
+        rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=50
+    )
+    for summary in (ga.summary_, stream.summary(rec.duration_s)):
+        assert len(summary.stops) == 2
+        for (a, b), (ta, tb) in zip(summary.stops, rests, strict=True):
+            assert a == pytest.approx(ta, abs=0.5) and b == pytest.approx(tb, abs=0.5)
+        on_foot = sum(x.t_moving_end_s - x.t_moving_start_s for x in ga.strides_)
+        assert summary.moving_time_s == pytest.approx(on_foot)
+        assert summary.moving_time_s < ga.strides_[-1].t_end_s - ga.strides_[0].t_start_s - 27.0
+    into = [x for x in ga.strides_[:-1] if x.rest_at_end_s > 1.0]  # the last one ends in the run's last rest
+    out_of = [x for x in ga.strides_[1:] if x.rest_at_start_s > 1.0]
+    assert len(into) == len(out_of) == 2
+    assert all(x.cadence_spm > 100.0 and x.speed_mps > 0.5 for x in into + out_of)
+    assert all(math.isnan(x.contact_time_s) for x in out_of)
+    assert all(x.without_rests().duration_s < 1.5 for x in into + out_of)
+    assert (
+        max(x.rest_at_start_s + x.rest_at_end_s for x in ga.strides_[1:-1] if x not in into + out_of) == 0.0
+    )
+
+
 def _still_then_turning(
     rate_rps: np.ndarray, turn_rps: np.ndarray, *, fs: float = 200.0, seconds: float = 5.0
 ) -> tuple[np.ndarray, np.ndarray, float]:

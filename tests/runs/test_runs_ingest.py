@@ -63,3 +63,20 @@ def test_feet_that_cannot_be_told_apart_are_an_error(
     recs = [dataclasses.replace(sample, side=s, name=f"rec{i}") for i, s in enumerate(sides)]
     with pytest.raises(RunDataError, match=says):
         run_from_recordings(recs, start_time=START, time_zone="UTC")
+
+
+def test_a_stop_is_a_pause_of_the_run() -> None:
+    """Both feet stand 20 s at a traffic light mid-run: the run pauses there and the stop is no moving time. The
+    engine's strides into and out of the stop reach into it from their anchors; taken as they were, they covered
+    it: no pause, and the stop counted in the run's moving time and pace."""
+    from soleware.shoe.sim import ShoeSimulator
+
+    sim = ShoeSimulator(seed=3).simulate("1min@5:00/km, 20s stand, 1min@5:00/km", sides=("left", "right"))
+    recordings = [dataclasses.replace(r, side=side) for side, r in sim.recordings_.items()]
+    run = run_from_recordings(recordings, start_time=START, time_zone="UTC")
+    long = [(a, b) for a, b in run.pauses if b - a > 10.0]
+    assert len(long) == 1
+    assert 17.0 < long[0][1] - long[0][0] < 20.0
+    assert 60.0 < long[0][0] < 65.0
+    assert run.moving_time_s < run.elapsed_time_s - 17.0
+    assert 290.0 < 1000.0 * run.moving_time_s / run.distance_m < 330.0

@@ -86,6 +86,30 @@ def test_runs_start_pause_resume_and_end_by_themselves():
     assert kinds == ["run_started", "paused", "run_ended", "run_started", "run_ended"]
 
 
+def test_a_stop_is_a_gap_between_the_logged_strides():
+    """Standing 20 s mid-run: the strides into and out of the stop end at the landing and start at the lift, so
+    what the shoe logs (and the phone, the gateway and the service read) leaves the stop out, a pause. Before, the
+    stride into the stop was logged 17.6 s long at 7 steps/min, and the service counted the stop as moving time."""
+    rec = with_rest(load_recording(sample_recording_path()), rest_s=20.0)
+    log = RunLog.open(MemoryFlash(size=256 * 1024))
+    _, events = replay(rec, run_log=log, pause_s=4.0, auto_end_s=60.0)
+    records = log.read_from(0, max_records=10_000)
+    logged = [r for r in records if isinstance(r, Stride)]
+    assert all(r.t_start_s is not None for r in logged)
+    durations = [r.t_end_s - (r.t_start_s or 0.0) for r in logged]
+    gaps = [b.t_start_s - a.t_end_s for a, b in zip(logged, logged[1:], strict=False)]  # type: ignore[operator]
+    assert max(durations) < 2.0
+    assert 20.0 < max(gaps) < 25.0  # the 20 s and the sample's own standing at its end and start
+    assert sum(g > 4.0 for g in gaps) == 1
+    assert min(r.cadence_spm for r in logged) > 60.0
+    assert min(e.rsc.cadence_spm for e in events if isinstance(e, StrideEvent)) > 60.0
+    end = records[-1]
+    assert isinstance(end, RunEnd)
+    assert end.moving_ms / 1000 == pytest.approx(
+        logged[-1].t_end_s - (logged[0].t_start_s or 0.0) - max(gaps), abs=2.0
+    )
+
+
 def test_rsc_values_follow_the_strides():
     rec = load_recording(sample_recording_path())
     fw, events = replay(rec)

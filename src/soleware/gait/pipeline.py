@@ -13,6 +13,7 @@ from soleware.gait._signal import (
     moving_average,
     range_max,
     repair_saturation,
+    runs_of_true,
     samples,
     spatial_median,
     window_mean,
@@ -66,6 +67,12 @@ class Stride:
     contact of the stance the stride ends in (``t_initial_contact_s``); ``strike_angle_deg`` and ``impact_mps2``
     belong to that initial contact. ``flight_time_s`` is the time neither foot touches the ground, per step: one
     foot cannot see the other, so it assumes both feet alike, (stride duration − 2 × contact) / 2, and 0 for a walk.
+
+    A stride runs from one stance's anchor (its quietest instant) to the next, so a stride into or out of a rest
+    (a traffic light) holds part of that rest: ``rest_at_start_s`` and ``rest_at_end_s`` say how much, and
+    ``t_moving_start_s``/``t_moving_end_s`` bound the stride without it, from the foot's lift off a rest to its
+    landing in one (:meth:`without_rests`). Its speed and cadence are those of that moving part; a rest is no
+    ground contact, so a stride out of one has no ``contact_time_s``.
     """
 
     t_start_s: float
@@ -85,10 +92,41 @@ class Stride:
     moving_s: float = float("nan")
     #: velocity change (m/s) given back to accelerometer samples clipped at the chip's range (0: none clipped)
     clip_recovered_mps: float = 0.0
+    #: seconds of a rest (standing for ``rest_min_s`` or more) the stride starts in, from its anchor to the lift
+    rest_at_start_s: float = 0.0
+    #: seconds of a rest the stride ends in, from the landing to its anchor
+    rest_at_end_s: float = 0.0
 
     @property
     def duration_s(self) -> float:
         return self.t_end_s - self.t_start_s
+
+    @property
+    def t_moving_start_s(self) -> float:
+        """When the foot leaves the stance the stride starts from (its anchor, or the end of a rest)."""
+        return self.t_start_s + self.rest_at_start_s
+
+    @property
+    def t_moving_end_s(self) -> float:
+        """When the foot reaches the stance the stride ends in (its anchor, or the start of a rest)."""
+        return self.t_end_s - self.rest_at_end_s
+
+    def starting_at(self, t_s: float) -> Stride:
+        """This stride as if it started at ``t_s`` (where a later window joins it), its lift kept."""
+        return dataclasses.replace(self, t_start_s=t_s, rest_at_start_s=max(0.0, self.t_moving_start_s - t_s))
+
+    def without_rests(self) -> Stride:
+        """This stride from the foot's lift off a rest to its landing in one: what a runner's moving time,
+        pauses and per-stride figures count (the rest in between is a pause, not a slow stride)."""
+        if not (self.rest_at_start_s or self.rest_at_end_s):
+            return self
+        return dataclasses.replace(
+            self,
+            t_start_s=self.t_moving_start_s,
+            t_end_s=self.t_moving_end_s,
+            rest_at_start_s=0.0,
+            rest_at_end_s=0.0,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -304,7 +342,7 @@ class GaitAnalysis:
                 prev_end = strides[-1].t_end_s
                 s = [x for x in s if x.t_start_s >= prev_end - 0.05]
                 if s and s[0].t_start_s < prev_end:  # the join stance found a sample or two earlier
-                    s[0] = dataclasses.replace(s[0], t_start_s=prev_end)
+                    s[0] = s[0].starting_at(prev_end)
             if not last:
                 s = [x for x in s if x.t_end_s <= t[hi - 1] - guard_s and x.t_end_s < self.final_until_s_]
             if s and len(tr):
@@ -467,6 +505,7 @@ class GaitAnalysis:
         acc_mag = moving_average(quat.norm(acc), 1)
         moved_s = np.concatenate(([0.0], np.cumsum(np.diff(t, append=t[-1]) * ~standing)))
         moving_s = moved_s[k[1:]] - moved_s[k[:-1]]
+        rest_at_start, rest_at_end = _rest_ends_s(t, standing, k)
         strides = []
         bounds = np.searchsorted(nav.stride_of_sample_, np.arange(len(k)))
         angles = _strike_angles_deg(
@@ -480,13 +519,19 @@ class GaitAnalysis:
             impact.tolist(),
             moving_s.tolist(),
             nav.clip_recovered_mps_.tolist(),
+            rest_at_start.tolist(),
+            rest_at_end.tolist(),
         )
-        for i, (length_m, ang, impact_mps2, moved, recovered) in enumerate(zip(*columns, strict=True)):
+        for i, (length_m, ang, impact_mps2, moved, recovered, rest0, rest1) in enumerate(
+            zip(*columns, strict=True)
+        ):
             dur = t_k[i + 1] - t_k[i]
+            # speed and cadence of the foot's motion: a rest the stride starts or ends in is a pause, not a step
+            on_foot = dur - rest0 - rest1 if dur - rest0 - rest1 > 0 else dur
             # Contact of the stance this stride starts from: its initial to its terminal contact. The gait cycle
             # runs from that initial contact to the next (contact and swing): a stride into a stop ends in a
-            # rest, and its anchor there says nothing of how long the foot flew.
-            contact = t_tc[i] - t_ic[i]
+            # rest, and its anchor there says nothing of how long the foot flew. A rest is no contact of a stride.
+            contact = t_tc[i] - t_ic[i] if rest0 == 0.0 else math.nan
             swing = t_ic[i + 1] - t_tc[i]
             cycle = t_ic[i + 1] - t_ic[i] if math.isfinite(t_ic[i + 1]) else dur
             gait = (
@@ -497,8 +542,8 @@ class GaitAnalysis:
                     t_start_s=t_k[i],
                     t_end_s=t_k[i + 1],
                     length_m=length_m,
-                    speed_mps=length_m / dur if dur > 0 else 0.0,
-                    cadence_spm=120.0 / dur if dur > 0 else 0.0,
+                    speed_mps=length_m / on_foot if on_foot > 0 else 0.0,
+                    cadence_spm=120.0 / on_foot if on_foot > 0 else 0.0,
                     contact_time_s=contact,
                     flight_time_s=max(0.0, 0.5 * cycle - contact) if gait is Gait.RUN else 0.0,
                     strike_angle_deg=ang,
@@ -509,6 +554,8 @@ class GaitAnalysis:
                     t_initial_contact_s=t_ic[i + 1],
                     moving_s=moved,
                     clip_recovered_mps=recovered,
+                    rest_at_start_s=rest0,
+                    rest_at_end_s=rest1,
                 )
             )
         traj = np.column_stack((t[nav.sample_index_], nav.position_m_))
@@ -581,6 +628,24 @@ def _turns_while_still(
         return False
     seen_rad = math.acos(min(1.0, max(-1.0, float(first @ last) / (first_norm * last_norm))))
     return seen_rad >= confirm * predicted_rad
+
+
+def _rest_ends_s(t: np.ndarray, standing: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per stride between anchors ``k[i]`` and ``k[i + 1]``: the seconds from its start anchor to the end of the
+    rest (``standing``) it lies in, and from the start of the rest its end anchor lies in to that anchor (0 where
+    an anchor is no rest)."""
+    dur = t[k[1:]] - t[k[:-1]]
+    start, end = np.zeros(len(dur)), np.zeros(len(dur))
+    rests = runs_of_true(standing)
+    if not len(rests) or not len(dur):
+        return start, end
+    j = np.searchsorted(rests[:, 0], k, side="right") - 1
+    inside = (j >= 0) & (rests[np.maximum(j, 0), 1] > k)
+    lift = t[np.minimum(rests[np.maximum(j, 0), 1], len(t) - 1)]
+    land = t[rests[np.maximum(j, 0), 0]]
+    start = np.where(inside[:-1], np.clip(lift[:-1] - t[k[:-1]], 0.0, dur), 0.0)
+    end = np.where(inside[1:], np.clip(t[k[1:]] - land[1:], 0.0, dur - start), 0.0)
+    return start, end
 
 
 def _clamped_window_mean(x: np.ndarray, index: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -665,12 +730,15 @@ def _strike_angles_deg(
 
 
 def summarize(strides: list[Stride], duration_s: float, *, stop_s: float = 3.0) -> RunSummary:
-    """Distance, moving time, pace, cadence, per-km splits and stops from a list of strides."""
+    """Distance, moving time, pace, cadence, per-km splits and stops from a list of strides.
+
+    A rest a stride starts or ends in (:meth:`Stride.without_rests`) is no moving time: a traffic light is a stop.
+    """
     if not strides:
         return RunSummary(0.0, duration_s, 0.0, 0, 0.0, None, None, [], [])
     length = np.array([s.length_m for s in strides])
-    t0 = np.array([s.t_start_s for s in strides])
-    t1 = np.array([s.t_end_s for s in strides])
+    t0 = np.array([s.t_moving_start_s for s in strides])
+    t1 = np.array([s.t_moving_end_s for s in strides])
     dist = float(length.sum())
     moving = float(np.sum(t1 - t0))
     stops = [(float(a), float(b)) for a, b in zip(t1[:-1], t0[1:], strict=True) if b - a > stop_s]

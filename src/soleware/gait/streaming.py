@@ -212,5 +212,6 @@ def _remainder(stride: Stride, t_from_s: float, traj: np.ndarray) -> Stride:
     """The part of ``stride`` after ``t_from_s``: its horizontal distance along the window's trajectory."""
     here = [np.interp([t_from_s, stride.t_end_s], traj[:, 0], traj[:, i]) for i in (1, 2)]
     length = float(np.hypot(here[0][1] - here[0][0], here[1][1] - here[1][0]))
-    duration = stride.t_end_s - t_from_s
-    return dataclasses.replace(stride, t_start_s=t_from_s, length_m=length, speed_mps=length / duration)
+    part = stride.starting_at(t_from_s)
+    duration = part.t_moving_end_s - part.t_moving_start_s
+    return dataclasses.replace(part, length_m=length, speed_mps=length / duration if duration > 0 else 0.0)

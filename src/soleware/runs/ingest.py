@@ -22,13 +22,14 @@ def _opt(x: float) -> float | None:
 def strides_from_gait(strides: Iterable[GaitStride], side: Side) -> list[Stride]:
     """The gait engine's strides of one foot as the domain's strides (impact from m/s² to g, unknown as None).
 
-    The one mapping from the engine to the run domain.
+    The one mapping from the engine to the run domain. A stride runs from the foot's lift to its landing: a rest
+    it starts or ends in (:meth:`~soleware.gait.Stride.without_rests`) is left between strides, a pause.
     """
     return [
         Stride(
             side=side,
-            t_start_s=s.t_start_s,
-            t_end_s=s.t_end_s,
+            t_start_s=s.t_moving_start_s,
+            t_end_s=s.t_moving_end_s,
             length_m=s.length_m,
             speed_mps=s.speed_mps,
             cadence_spm=s.cadence_spm,

@@ -264,7 +264,7 @@ class Firmware:
 
     def _on_strides(self, strides: list[Stride]) -> list[StrideEvent | FirmwareEvent]:
         events: list[StrideEvent | FirmwareEvent] = []
-        for s in strides:
+        for s in (x.without_rests() for x in strides):  # a traffic light is a pause, not a slow stride
             if self.state_ is RunState.IDLE:
                 if self._candidates and s.t_start_s - self._candidates[-1].t_end_s > self.pause_s:
                     self._candidates = []
