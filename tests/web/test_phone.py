@@ -369,6 +369,39 @@ async def test_two_shoes_pair_run_live_through_a_cut_and_offline_and_upload(tmp_
         assert await _axe(page, "phone live zh") == []
 
 
+async def test_a_stop_at_a_traffic_light_is_a_pause_in_the_live_run(tmp_path, server):
+    """Standing 15 s mid-run: the shoes pause, and the stride after the stop starts where the foot lifted, so the
+    live upload leaves the stop out of the run (the service's pause) instead of chaining that stride to the one
+    before it. Strides lost to a dropped link still follow on from each other (the test above)."""
+    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    async with phone(tmp_path, server.url, plan="40s@5:00/km, 15s stand, 40s@5:00/km", speedup=4.0) as ph:
+        page = ph.page
+        await _ready(page, "/phone")
+        for name, side in ((left, "left"), (right, "right")):
+            await ph.pair(name)
+            await expect(
+                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
+            ).to_be_visible()
+        await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+        await expect(page.locator("#run-state")).to_have_attribute("data-state", "paused", timeout=30_000)
+        await expect(page.locator("#run-state")).to_have_attribute("data-state", "running", timeout=30_000)
+        await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in ph.shoes)), 120)
+        await expect(page.locator("#run-state")).to_have_attribute("data-state", "paused")
+        await ph.set_offline(True)
+        await page.click("#stop")
+        await expect(page.locator("#stored")).to_have_attribute("data-count", "1")
+        await ph.set_offline(False)
+        await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+        assert len(ph.uploads) == 1
+        strides = ph.uploads[0]["strides"]
+        for side in ("left", "right"):
+            mine = sorted((s for s in strides if s["side"] == side), key=lambda s: s["t_start_s"])
+            gaps = [b["t_start_s"] - a["t_end_s"] for a, b in zip(mine, mine[1:], strict=False)]
+            assert min(gaps) > -1e-6, side  # none overlaps the one before
+            assert [g for g in gaps if g > 1.0] == [pytest.approx(14.0, abs=2.0)], (side, gaps)
+            assert max(s["t_end_s"] - s["t_start_s"] for s in mine) < 1.5, side
+
+
 async def test_a_third_party_pod_with_mandatory_fields_only_is_recorded_as_samples(tmp_path, server):
     async with phone(tmp_path, server.url, shoes=False, pod=True) as ph:
         page = ph.page

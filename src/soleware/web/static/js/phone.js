@@ -293,7 +293,10 @@
     if (list.length && list[list.length - 1].seq === s.seq) return;
     const t_end = run0 + (s.t_end_s - shoe0);
     const prev = list.length ? list[list.length - 1].t_end_s : null;
-    const t_start = prev ?? Math.max(0, t_end - duration);
+    // A stride starts where the foot lifted (its end less its duration, both on the shoe's clock), never before
+    // the one before it ends: a stop (a traffic light) stays a gap, a pause of the run, not moving time; so do
+    // strides lost to a dropped link, until the shoe's run log replaces this run with all of them.
+    const t_start = Math.max(prev ?? 0, t_end - duration);
     // null: the shoe could not measure it (decodeStride reads its 0 ms so; a stride leaving a stance that began
     // before the run was recorded)
     const contact = s.contact_time_s;
