@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from soleware.cli import app
-from soleware.gait import GRAVITY_MPS2
+from soleware.gait import GRAVITY_MPS2, Gait
 from soleware.gait.evaluation import evaluate_folder, evaluate_recording
-from soleware.gait.pipeline import GaitAnalysis, _turns_while_still, strike_type
+from soleware.gait.pipeline import GaitAnalysis, Stride, _turns_while_still, strike_type
 from soleware.gait.recording import load_recording, sample_recording_path
 from soleware.gait.streaming import StreamingGaitAnalysis
 
@@ -166,6 +166,27 @@ def test_gait_strides_move_for_at_most_a_few_seconds() -> None:
     for stem in ("2017-11-22-11-30-14", "2017-11-27-11-25-12"):
         strides = GaitAnalysis().analyze(load_recording(DATASETS / "pyshoe_vicon" / f"{stem}.csv")).strides_
         assert min(s.moving_s for s in strides) > 0.3 and max(s.moving_s for s in strides) < 3.0
+
+
+def test_a_stride_moved_to_a_join_keeps_its_lift() -> None:
+    """Where a later window joins a stride a little after its anchor, the foot still lifts when it did."""
+    s = Stride(
+        t_start_s=10.0, t_end_s=15.0, length_m=1.5, speed_mps=1.5, cadence_spm=120.0, contact_time_s=math.nan,
+        flight_time_s=0.0, strike_angle_deg=5.0, strike_type=None, impact_mps2=20.0, gait=Gait.WALK,
+        rest_at_start_s=3.0, rest_at_end_s=1.0,
+    )  # fmt: skip
+    assert (s.t_moving_start_s, s.t_moving_end_s) == (13.0, 14.0)
+    joined = s.starting_at(10.5)
+    assert (joined.t_start_s, joined.t_moving_start_s, joined.rest_at_start_s) == (10.5, 13.0, 2.5)
+    assert s.starting_at(13.5).rest_at_start_s == 0.0
+    moving = s.without_rests()
+    assert (moving.t_start_s, moving.t_end_s, moving.rest_at_start_s, moving.rest_at_end_s) == (
+        13.0,
+        14.0,
+        0,
+        0,
+    )
+    assert moving.without_rests() is moving
 
 
 def test_a_traffic_light_is_a_stop_not_a_slow_stride() -> None:
