@@ -268,6 +268,48 @@ def test_run_detail_draws_charts_and_tables(page, runs):
     assert not page.errors
 
 
+def _line_pixels(page, canvas_id: str, color: str, t0_s: float, t1_s: float) -> int:
+    """Pixels of a time chart's line (its colour) between two run times."""
+    return page.evaluate(
+        """([id, color, t0, t1]) => {
+             const c = document.getElementById(id), ch = Chart.getChart(c), a = ch.chartArea;
+             const want = [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
+             const r = window.devicePixelRatio || 1;
+             const x0 = Math.round(ch.scales.x.getPixelForValue(t0 / 60) * r);
+             const x1 = Math.round(ch.scales.x.getPixelForValue(t1 / 60) * r);
+             const d = c.getContext('2d').getImageData(x0, a.top * r, x1 - x0, (a.bottom - a.top) * r).data;
+             let n = 0;
+             for (let i = 0; i < d.length; i += 4)
+               if (d[i + 3] > 128 && want.every((v, k) => Math.abs(d[i + k] - v) < 40)) n++;
+             return n; }""",
+        [canvas_id, color, t0_s, t1_s],
+    )
+
+
+def test_a_pause_breaks_the_lines_over_time(page, server, runs):
+    """A run with a minute's stop (a traffic light) after 300 m: the charts over time break there rather than
+    draw a slope from the stride before the stop to the one after it."""
+    body = strides_body(
+        start=(dt.datetime.now(dt.UTC) - dt.timedelta(days=40)).isoformat(), distance_m=600, speed_mps=2.5
+    )
+    stop_s = 120.0
+    for s in body["strides"]:
+        if s["t_start_s"] >= stop_s:
+            s["t_start_s"] += 60.0
+            s["t_end_s"] += 60.0
+    rid = upload(page, server, body)
+    try:
+        page.goto(f"/runs/{rid}")
+        wait_ready(page)
+        cadence = "#b4451f"  # the cadence chart's colour (PALETTE[1])
+        assert _line_pixels(page, "c-cadence", cadence, stop_s - 50.0, stop_s - 10.0) > 20
+        assert _line_pixels(page, "c-cadence", cadence, stop_s + 10.0, stop_s + 50.0) == 0
+        assert _line_pixels(page, "c-cadence", cadence, stop_s + 70.0, stop_s + 110.0) > 20
+        assert not page.errors
+    finally:
+        assert page.request.delete(f"{server.url}/api/runs/{rid}", headers=auth(page)).status == 204
+
+
 def test_a_pod_run_names_its_sensor_and_has_no_strides(page, server, runs):
     """A run recorded with a third-party RSC pod: labelled with the sensor, no per-foot chart to draw."""
     n = 600

@@ -43,14 +43,19 @@ Soleware.ready(async () => {
     contact: { values: st.contact_time_s.map((v) => (v === null ? null : v * 1000)), color: S.PALETTE[3], tick: (v) => S.num(v, 1, 0), unit: t("ms") },
   };
   let axis = "time";
+  // Over time a pause (a traffic light) is a break in the lines, not a slope from the stride before it to the one
+  // after; other gaps (a value one sample lacks) are bridged.
+  const pausesMin = (run.pauses || []).map(([a, b]) => [a / 60, b / 60]);
+  const acrossPause = (c) => pausesMin.some(([a, b]) => c.p0.parsed.x < b && c.p1.parsed.x > a);
   function drawCharts() {
     const xs = axis === "time" ? st.t_s.map((s) => s / 60) : st.distance_m.map((m) => S.distValue(m));
     const xTitle = axis === "time" ? t("Time (min)") : t("Distance ({unit})", { unit: S.distUnit() });
+    const segment = axis === "time" ? { borderColor: (c) => (acrossPause(c) ? "transparent" : undefined) } : {};
     for (const [key, s] of Object.entries(series)) {
       const { xs: x, ys: y } = S.thin(xs, s.values);
       S.chart($("#c-" + key), {
         type: "line",
-        data: { datasets: [{ data: x.map((xv, i) => ({ x: xv, y: y[i] })), borderColor: s.color, borderWidth: 2, pointRadius: 0, spanGaps: true, tension: 0.2 }] },
+        data: { datasets: [{ data: x.map((xv, i) => ({ x: xv, y: y[i] })), borderColor: s.color, borderWidth: 2, pointRadius: 0, spanGaps: true, tension: 0.2, segment }] },
         options: {
           parsing: false,
           plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => s.tick(c.parsed.y) + " " + s.unit } } },
