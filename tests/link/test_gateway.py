@@ -418,6 +418,30 @@ def _store_of(tmp_path: Path, log: RunLog, name: str) -> SyncStore:
     return store
 
 
+def test_every_logged_stride_of_a_run_ending_in_a_rest_passes_the_services_check(tmp_path: Path) -> None:
+    """Eight minutes at 5:00/km that end with the foot settling into a rest (its last "stride" moves 8 mm). Its
+    motion lasts a quarter of a second: taken as its cadence, 500 steps/min, over the service's 400, and the
+    whole logged run was refused (422). The body the gateway builds from the shoes' logs is what the service
+    accepts, stride by stride."""
+    from soleware.shoe.firmware import Firmware
+
+    feet = {}
+    for i, (side, rec) in enumerate(simulate("8min@5:00/km", seed=7).items()):
+        flash = FileFlash.create(tmp_path / f"{side}.img", 512 * 1024)
+        log = RunLog.open(flash)
+        fw = Firmware(
+            side=side, sample_rate_hz=rec.sample_rate_hz, run_log=log, boot_unix_ms=START_MS + 350 * i
+        )
+        list(fw.feed(rec.t_s, rec.acc_mps2, rec.gyr_rps))
+        fw.finish()
+        feet[Side(side)] = (f"SW-{side}", _store_of(tmp_path, log, side).runs()[1])
+        flash.close()
+    body = run_upload_body(feet, time_zone="UTC").to_json()
+    strides = [UPLOADED_STRIDE.validate_python(s) for s in body["strides"]]
+    assert len(strides) > 2 * 600
+    assert max(s.cadence_spm or 0.0 for s in strides) < 240.0
+
+
 def test_upload_body_takes_each_strides_start_from_the_log(tmp_path: Path) -> None:
     """Firmware 0.3 logs the stride's start: the body carries it as logged, not rebuilt from cadence."""
     flash = FileFlash.create(tmp_path / "new.img", 64 * 1024)

@@ -526,8 +526,6 @@ class GaitAnalysis:
             zip(*columns, strict=True)
         ):
             dur = t_k[i + 1] - t_k[i]
-            # speed and cadence of the foot's motion: a rest the stride starts or ends in is a pause, not a step
-            on_foot = dur - rest0 - rest1 if dur - rest0 - rest1 > 0 else dur
             # Contact of the stance this stride starts from: its initial to its terminal contact. The gait cycle
             # runs from that initial contact to the next (contact and swing): a stride into a stop ends in a
             # rest, and its anchor there says nothing of how long the foot flew. A rest is no contact of a stride.
@@ -537,13 +535,23 @@ class GaitAnalysis:
             gait = (
                 Gait.RUN if math.isfinite(contact) and contact < self.run_duty_factor * cycle else Gait.WALK
             )
+            # A rest the stride starts or ends in is a pause, not part of a step: speed is over the foot's motion,
+            # cadence over its gait cycle, contact to contact into a rest and lift to lift out of one (no shorter
+            # than the shortest stride the detector finds: the motion alone of a foot settling into a rest lasts
+            # a fifth of a second, 500 "steps/min").
+            on_foot = dur - rest0 - rest1 if dur - rest0 - rest1 > 0 else dur
+            period = dur
+            if rest0 or rest1:
+                gait_cycle = cycle if not rest0 else t_tc[i + 1] - t_tc[i] if not rest1 else math.nan
+                period = gait_cycle if math.isfinite(gait_cycle) and gait_cycle > 0 else on_foot
+                period = max(period, getattr(detector, "min_stride_s", _MIN_STRIDE_S))
             strides.append(
                 Stride(
                     t_start_s=t_k[i],
                     t_end_s=t_k[i + 1],
                     length_m=length_m,
                     speed_mps=length_m / on_foot if on_foot > 0 else 0.0,
-                    cadence_spm=120.0 / on_foot if on_foot > 0 else 0.0,
+                    cadence_spm=120.0 / period if period > 0 else 0.0,
                     contact_time_s=contact,
                     flight_time_s=max(0.0, 0.5 * cycle - contact) if gait is Gait.RUN else 0.0,
                     strike_angle_deg=ang,
@@ -562,6 +570,8 @@ class GaitAnalysis:
         return strides, traj
 
 
+#: the shortest stride of one foot (s) where a detector states none: a sprint at 240 steps/min
+_MIN_STRIDE_S = 0.5
 #: a rest's first and last this many seconds (at most a quarter of ``rest_min_s``) give no accelerometer offset
 #: and are not judged by ``_turns_while_still``: the foot still settles from its landing or already lifts (±0.05 m/s²
 #: on the accelerometer in the VICON recordings, ±0.02 m/s² between rests without them; a lift tilts 'up' as a
