@@ -439,7 +439,7 @@ def test_every_logged_stride_of_a_run_ending_in_a_rest_passes_the_services_check
     body = run_upload_body(feet, time_zone="UTC").to_json()
     strides = [UPLOADED_STRIDE.validate_python(s) for s in body["strides"]]
     assert len(strides) > 2 * 600
-    assert max(s.cadence_spm or 0.0 for s in strides) < 240.0
+    assert max(s.cadence_spm or 0.0 for s in strides) <= 240.0  # a sprint's at most
 
 
 def test_upload_body_takes_each_strides_start_from_the_log(tmp_path: Path) -> None:

@@ -71,8 +71,9 @@ class Stride:
     A stride runs from one stance's anchor (its quietest instant) to the next, so a stride into or out of a rest
     (a traffic light) holds part of that rest: ``rest_at_start_s`` and ``rest_at_end_s`` say how much, and
     ``t_moving_start_s``/``t_moving_end_s`` bound the stride without it, from the foot's lift off a rest to its
-    landing in one (:meth:`without_rests`). Its speed and cadence are those of that moving part; a rest is no
-    ground contact, so a stride out of one has no ``contact_time_s``.
+    landing in one (:meth:`without_rests`). Its speed is that of the moving part and its cadence that of its gait
+    cycle (contact to contact into a rest, lift to lift out of one); a rest is no ground contact, so a stride out
+    of one has no ``contact_time_s``.
     """
 
     t_start_s: float
@@ -536,13 +537,18 @@ class GaitAnalysis:
                 Gait.RUN if math.isfinite(contact) and contact < self.run_duty_factor * cycle else Gait.WALK
             )
             # A rest the stride starts or ends in is a pause, not part of a step: speed is over the foot's motion,
-            # cadence over its gait cycle, contact to contact into a rest and lift to lift out of one (no shorter
-            # than the shortest stride the detector finds: the motion alone of a foot settling into a rest lasts
-            # a fifth of a second, 500 "steps/min").
+            # cadence over its gait cycle, contact to contact into a rest and lift to lift out of one, and no
+            # shorter than the shortest stride the detector finds (the motion alone of a foot settling into a rest
+            # lasts a quarter of a second: 500 "steps/min").
             on_foot = dur - rest0 - rest1 if dur - rest0 - rest1 > 0 else dur
             period = dur
             if rest0 or rest1:
-                gait_cycle = cycle if not rest0 else t_tc[i + 1] - t_tc[i] if not rest1 else math.nan
+                if rest0 and rest1:  # one step between two rests: no cycle to measure
+                    gait_cycle = math.nan
+                elif rest0:
+                    gait_cycle = t_tc[i + 1] - t_tc[i]
+                else:
+                    gait_cycle = t_ic[i + 1] - t_ic[i]
                 period = gait_cycle if math.isfinite(gait_cycle) and gait_cycle > 0 else on_foot
                 period = max(period, getattr(detector, "min_stride_s", _MIN_STRIDE_S))
             strides.append(
