@@ -265,6 +265,15 @@ async def _logged_run_on_server(
     return listed[0]["id"], r.json()
 
 
+async def _pair_both(ph: Phone) -> None:
+    """Pair both shoes from the page, as a runner does, and wait until each is connected."""
+    for side in ("left", "right"):
+        await ph.pair(advertised_name(side, f"SW-{side[0].upper()}-P"))
+        await expect(
+            ph.page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
+        ).to_be_visible()
+
+
 def _count(text: str) -> int:
     return int(text.replace(",", "").strip() or 0)
 
@@ -372,16 +381,11 @@ async def test_two_shoes_pair_run_live_through_a_cut_and_offline_and_upload(tmp_
 async def test_a_stop_at_a_traffic_light_is_a_pause_in_the_live_run(tmp_path, server):
     """Standing 15 s mid-run: the shoes pause, and the stride after the stop starts where the foot lifted, so the
     live upload leaves the stop out of the run (the service's pause) instead of chaining that stride to the one
-    before it. Strides lost to a dropped link still follow on from each other (the test above)."""
-    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    before it."""
     async with phone(tmp_path, server.url, plan="40s@5:00/km, 15s stand, 40s@5:00/km", speedup=4.0) as ph:
         page = ph.page
         await _ready(page, "/phone")
-        for name, side in ((left, "left"), (right, "right")):
-            await ph.pair(name)
-            await expect(
-                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
-            ).to_be_visible()
+        await _pair_both(ph)
         await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
         await expect(page.locator("#run-state")).to_have_attribute("data-state", "paused", timeout=30_000)
         await expect(page.locator("#run-state")).to_have_attribute("data-state", "running", timeout=30_000)
@@ -525,15 +529,10 @@ async def test_the_sync_batches_records_per_transaction_and_syncs_both_shoes_at_
     """Every Run Log Data notification that arrived while the previous batch was being stored goes into one
     IndexedDB transaction, and the two shoes sync side by side: far fewer transactions than notifications, the
     records of both shoes interleaved, and still each record exactly once and everything acknowledged."""
-    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
     async with phone(tmp_path, server.url, logged_strides=1500, init_script=IDB_PROBE) as ph:
         page = ph.page
         await _ready(page, "/phone")
-        for name, side in ((left, "left"), (right, "right")):
-            await ph.pair(name)
-            await expect(
-                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
-            ).to_be_visible()
+        await _pair_both(ph)
         expected = {s.serial: _unacknowledged_seqs(s) for s in ph.shoes}
         assert {k: len(v) for k, v in expected.items()} == {"SW-L-P": 1502, "SW-R-P": 1502}
         data_uuid = uuid_str(soleware_uuid(0x0005, "Run Log Data"))
@@ -567,15 +566,10 @@ def _unacknowledged_seqs(shoe: VirtualShoe) -> list[int]:
 async def test_the_page_syncs_each_shoe_run_log_into_indexeddb_and_acknowledges_it(
     tmp_path, server, screenshots
 ):
-    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
     async with phone(tmp_path, server.url, plan="40s@5:00/km", speedup=4.0) as ph:
         page = ph.page
         await _ready(page, "/phone")
-        for name, side in ((left, "left"), (right, "right")):
-            await ph.pair(name)
-            await expect(
-                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
-            ).to_be_visible()
+        await _pair_both(ph)
         await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in ph.shoes)), 120)
         expected = {s.serial: _unacknowledged_seqs(s) for s in ph.shoes}
         assert all(len(v) > 20 for v in expected.values()), {k: len(v) for k, v in expected.items()}
@@ -604,16 +598,11 @@ async def test_the_page_syncs_each_shoe_run_log_into_indexeddb_and_acknowledges_
 
 
 async def test_a_reload_mid_sync_loses_and_duplicates_nothing(tmp_path, server, screenshots):
-    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
     # a log long enough for the reload to come mid-sync
     async with phone(tmp_path, server.url, logged_strides=4000) as ph:
         page = ph.page
         await _ready(page, "/phone")
-        for name, side in ((left, "left"), (right, "right")):
-            await ph.pair(name)
-            await expect(
-                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
-            ).to_be_visible()
+        await _pair_both(ph)
         expected = {s.serial: _unacknowledged_seqs(s) for s in ph.shoes}
         total = sum(len(v) for v in expected.values())
         await page.click("#sync")
@@ -643,7 +632,7 @@ async def test_a_reload_mid_sync_loses_and_duplicates_nothing(tmp_path, server, 
 async def test_strides_missed_live_reach_the_server_from_the_run_log_once(tmp_path, server):
     """The link cut twice mid-run and the run finished offline; the live run is uploaded with its holes, then the
     sync's run log replaces it: the server holds exactly the strides each shoe logged, none lost, none twice."""
-    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
+    left = advertised_name("left", "SW-L-P")
     account = {"email": "phonesync@example.com", "password": "correct horse battery"}
     async with httpx.AsyncClient(base_url=server.url) as api:
         auth = await _signed_up(api, account)
@@ -652,11 +641,7 @@ async def test_strides_missed_live_reach_the_server_from_the_run_log_once(tmp_pa
             await _sign_in(page, account)
             await _ready(page, "/phone")
             await page.check("#gps")
-            for name, side in ((left, "left"), (right, "right")):
-                await ph.pair(name)
-                await expect(
-                    page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
-                ).to_be_visible()
+            await _pair_both(ph)
             await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
             await ph.set_offline(True)
             for _ in range(2):  # strides notified while the link is down are lost to the live view
@@ -716,18 +701,47 @@ async def test_strides_missed_live_reach_the_server_from_the_run_log_once(tmp_pa
             assert (await api.get(f"/api/runs/{run_id}/strides", headers=auth)).json() == columns
 
 
+async def test_the_logged_run_keeps_the_live_route_when_the_shoes_start_after_the_phone(tmp_path, server):
+    """The runner stands 10 s at the start with the phone recording: the shoes' run starts at the first lift, and
+    the fixes the phone took before it fell before the logged run's start. The service refuses a route fix before
+    a run's start, so the whole logged run was refused (422) and the live one it replaced was gone; now the last
+    fix before the start is kept at 0 s and the earlier ones are left out."""
+    account = {"email": "phonestand@example.com", "password": "correct horse battery"}
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        auth = await _signed_up(api, account)
+        async with phone(
+            tmp_path, server.url, plan="10s stand, 40s@5:00/km", speedup=4.0, capture_uploads=False
+        ) as ph:
+            page = ph.page
+            await _sign_in(page, account)
+            await _ready(page, "/phone")
+            await page.check("#gps")
+            await _pair_both(ph)
+            await expect(page.locator("#run-state")).to_have_attribute(
+                "data-state", "running", timeout=30_000
+            )
+            await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in ph.shoes)), 120)
+            await expect(page.locator("#run-state")).to_have_attribute("data-state", "paused")
+            await page.click("#stop")
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+            logged = sum(
+                isinstance(r, LogStride) for shoe in ph.shoes for r in shoe.run_log.read_from(0, 10**6)
+            )
+            await page.click("#sync")
+            await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
+            run_id, _ = await _logged_run_on_server(api, auth, logged)
+            await expect(page.locator("#refused")).to_have_attribute("data-count", "0")
+            route = (await api.get(f"/api/runs/{run_id}", headers=auth)).json()["route"]
+            assert route is not None and route["t_s"][0] == 0.0 and abs(route["lat_deg"][0] - 51.5007) < 1e-9
+
+
 async def test_one_foot_log_run_waits_for_the_other_foot_then_goes_alone(tmp_path, server):
     """As the gateway's ``single_foot_after_s``: with two shoes paired, a log run of one foot only is held for
     30 s for the other foot's, then uploaded with one foot."""
-    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
     async with phone(tmp_path, server.url, logged_strides={"left": 200, "right": 0}) as ph:
         page = ph.page
         await _ready(page, "/phone")
-        for name, side in ((left, "left"), (right, "right")):
-            await ph.pair(name)
-            await expect(
-                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
-            ).to_be_visible()
+        await _pair_both(ph)
         stored = page.locator("#stored")
         await page.click("#sync")
         await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
@@ -880,7 +894,6 @@ async def test_a_run_kept_offline_goes_up_by_background_sync_with_the_page_close
 async def test_after_one_visit_the_page_works_with_the_network_off(tmp_path, server):
     """The first visit installs the service worker, which keeps the app shell; with the network off a reload
     still shows /phone, pairs both shoes, shows the run live and keeps it for later."""
-    left, right = advertised_name("left", "SW-L-P"), advertised_name("right", "SW-R-P")
     async with phone(tmp_path, server.url, plan="2min@5:00/km", speedup=2.0) as ph:
         page = ph.page
         await _ready(page, "/phone")
@@ -899,11 +912,7 @@ async def test_after_one_visit_the_page_works_with_the_network_off(tmp_path, ser
         assert response is not None and response.from_service_worker
         await expect(page.locator("body[data-ready='1']")).to_be_visible()
         await expect(page.locator("h1")).to_have_text("Run with this phone")
-        for name, side in ((left, "left"), (right, "right")):
-            await ph.pair(name)
-            await expect(
-                page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
-            ).to_be_visible()
+        await _pair_both(ph)
         await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
         strides = page.locator(".foot[data-side='right'] [data-field='strides']")
         await expect(strides).not_to_have_text("0")
@@ -927,11 +936,7 @@ async def test_chaos_a_link_cut_every_five_seconds_loses_and_doubles_nothing(tmp
             page = ph.page
             await _sign_in(page, account)
             await _ready(page, "/phone")
-            for name, side in ((left, "left"), (right, "right")):
-                await ph.pair(name)
-                await expect(
-                    page.locator(f"li.sensor[data-side='{side}'][data-state='connected']")
-                ).to_be_visible()
+            await _pair_both(ph)
             await ph.set_offline(True)
             cuts = 0
             while True:

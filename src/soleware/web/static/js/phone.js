@@ -132,8 +132,13 @@
           outings.sort((a, b) => Math.abs(a.start_ms - startMs) - Math.abs(b.start_ms - startMs));
           const outing = outings[0];
           if (outing && outing.route) {
-            const d = (outing.start_ms - startMs) / 1000;
-            body.route = { ...outing.route, t_s: outing.route.t_s.map((t_s) => t_s + d) };
+            // The live route on the logged run's clock. The shoes' run starts at the first lift, which may come
+            // after the phone started its own: the fixes before it (the runner standing at the start) give way
+            // to the last of them, at 0 s, as the service takes no fix before a run's start.
+            const t = outing.route.t_s.map((t_s) => t_s + (outing.start_ms - startMs) / 1000);
+            const from = Math.max(0, t.findLastIndex((x) => x < 0));
+            body.route = Object.fromEntries(Object.entries(outing.route).map(([k, v]) => [k, v === null ? null : v.slice(from)]));
+            body.route.t_s = t.slice(from).map((x) => Math.max(0, x));
           }
           if (outing && outing.key) x.objectStore("outbox").delete(outing.key);
           x.objectStore("outbox").put({
