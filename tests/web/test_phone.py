@@ -722,16 +722,24 @@ async def test_the_logged_run_keeps_the_live_route_when_the_shoes_start_after_th
             )
             await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in ph.shoes)), 120)
             await expect(page.locator("#run-state")).to_have_attribute("data-state", "paused")
+            await ph.set_offline(True)
             await page.click("#stop")
+            await expect(page.locator("#stored")).to_have_attribute("data-count", "1")
+            await ph.set_offline(False)
             await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
-            logged = sum(
-                isinstance(r, LogStride) for shoe in ph.shoes for r in shoe.run_log.read_from(0, 10**6)
-            )
+            listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+            assert len(listed) == 1
+            live_id = listed[0]["id"]
             await page.click("#sync")
             await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
-            run_id, _ = await _logged_run_on_server(api, auth, logged)
+            for _ in range(300):  # the logged run replaces the live one (which had every stride too)
+                listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+                if [r["id"] for r in listed] not in ([live_id], []):
+                    break
+                await asyncio.sleep(0.3)
             await expect(page.locator("#refused")).to_have_attribute("data-count", "0")
-            route = (await api.get(f"/api/runs/{run_id}", headers=auth)).json()["route"]
+            assert len(listed) == 1 and listed[0]["id"] != live_id, listed
+            route = (await api.get(f"/api/runs/{listed[0]['id']}", headers=auth)).json()["route"]
             assert route is not None and route["t_s"][0] == 0.0 and abs(route["lat_deg"][0] - 51.5007) < 1e-9
 
 
