@@ -274,6 +274,18 @@ async def _pair_both(ph: Phone) -> None:
         ).to_be_visible()
 
 
+async def _finish_and_upload(ph: Phone) -> None:
+    """Once the shoes have run their plan and the run paused: Finish offline, so the run waits in the outbox
+    (``#stored`` reads 0 before a finished run is queued too), then come back online and let it go up."""
+    await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in ph.shoes)), 120)
+    await expect(ph.page.locator("#run-state")).to_have_attribute("data-state", "paused")
+    await ph.set_offline(True)
+    await ph.page.click("#stop")
+    await expect(ph.page.locator("#stored")).to_have_attribute("data-count", "1")
+    await ph.set_offline(False)
+    await expect(ph.page.locator("#stored")).to_have_attribute("data-count", "0")
+
+
 def _count(text: str) -> int:
     return int(text.replace(",", "").strip() or 0)
 
@@ -389,13 +401,7 @@ async def test_a_stop_at_a_traffic_light_is_a_pause_in_the_live_run(tmp_path, se
         await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
         await expect(page.locator("#run-state")).to_have_attribute("data-state", "paused", timeout=30_000)
         await expect(page.locator("#run-state")).to_have_attribute("data-state", "running", timeout=30_000)
-        await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in ph.shoes)), 120)
-        await expect(page.locator("#run-state")).to_have_attribute("data-state", "paused")
-        await ph.set_offline(True)
-        await page.click("#stop")
-        await expect(page.locator("#stored")).to_have_attribute("data-count", "1")
-        await ph.set_offline(False)
-        await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+        await _finish_and_upload(ph)
         assert len(ph.uploads) == 1
         strides = ph.uploads[0]["strides"]
         for side in ("left", "right"):
@@ -720,13 +726,7 @@ async def test_the_logged_run_keeps_the_live_route_when_the_shoes_start_after_th
             await expect(page.locator("#run-state")).to_have_attribute(
                 "data-state", "running", timeout=30_000
             )
-            await asyncio.wait_for(asyncio.gather(*(s.done.wait() for s in ph.shoes)), 120)
-            await expect(page.locator("#run-state")).to_have_attribute("data-state", "paused")
-            await ph.set_offline(True)
-            await page.click("#stop")
-            await expect(page.locator("#stored")).to_have_attribute("data-count", "1")
-            await ph.set_offline(False)
-            await expect(page.locator("#stored")).to_have_attribute("data-count", "0")
+            await _finish_and_upload(ph)
             listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
             assert len(listed) == 1
             live_id = listed[0]["id"]
