@@ -244,6 +244,47 @@ def test_runs_uploaded_with_the_phones_route_calibrate_the_shoes(client, ada, ma
     assert client.get(f"/api/runs/{r.json()['run_id']}", headers=ada).json()["reference"] is None
 
 
+def test_a_run_replacing_a_reference_keeps_what_the_runner_gave_it(client, ada, make_run):
+    """The shoes' log of an outing takes the place of the phone's live upload of it (``?replaces=``): the title
+    and the distance the runner gave the live run go to the logged one, the GPS stretches are learned anew from
+    its route, and the shoe's factor is learned from the runs that are left, never from a deleted one."""
+    live, logged = [], []
+    for day in range(3):
+        start = dt.datetime(2026, 3, 1, 7, tzinfo=dt.UTC) + dt.timedelta(days=day)
+        run = make_run(start=start, distance_m=4200.0)
+        route = phone_route(run.elapsed_time_s, 4000.0, day)
+        r = client.post("/api/runs", json={**body(run), "route": route}, headers=ada)
+        assert r.status_code == 201, r.text
+        live.append(r.json()["run_id"])
+        logged.append({**body(make_run(start=start, distance_m=4180.0)), "route": route})
+    client.put(f"/api/runs/{live[0]}/reference", json={"kind": "track", "laps": 10}, headers=ada)
+    client.patch(f"/api/runs/{live[0]}", json={"title": "Track Tuesday"}, headers=ada)
+    before = shoe_of(client, ada)["factor"]  # from the live runs (4200 m by the shoes)
+
+    ids = []
+    for old, new in zip(live, logged, strict=True):
+        r = client.post(f"/api/runs?replaces={old}", json=new, headers=ada)
+        assert r.status_code == 201 and r.json()["replaced"], r.text
+        assert client.get(f"/api/runs/{old}", headers=ada).status_code == 404
+        ids.append(r.json()["run_id"])
+    first = client.get(f"/api/runs/{ids[0]}", headers=ada).json()
+    assert first["title"] == "Track Tuesday"
+    assert first["reference"]["kind"] == "track" and first["reference"]["reference_m"] == 4000.0
+    cal = shoe_of(client, ada)
+    assert sorted(x["run_id"] for x in cal["references"]) == sorted(ids)
+    assert sorted(x["kind"] for x in cal["references"]) == ["gps", "gps", "track"]
+    # learned from the logged runs (4180 m by the shoes, the live ones 4200 m) as if only they had come
+    bob = sign_up(client, "bob@example.com")
+    for i, x in enumerate(logged):
+        r = client.post("/api/runs", json=x, headers=bob)
+        if i == 0:
+            client.put(
+                f"/api/runs/{r.json()['run_id']}/reference", json={"kind": "track", "laps": 10}, headers=bob
+            )
+    assert cal["factor"] == pytest.approx(shoe_of(client, bob)["factor"], abs=1e-6)
+    assert abs(cal["factor"] - before) > 1e-3
+
+
 def pod_body(day: int, speed_mps: float = 3.15, duration_s: float = 1333.0) -> dict:
     t = np.arange(0.0, duration_s, 1.0)
     return {

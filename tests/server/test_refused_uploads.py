@@ -88,6 +88,39 @@ def test_a_refused_run_is_kept_listed_and_stored_when_sent_again(client):
     assert client.get("/api/refused-uploads", headers=ada).json()["refused"] == []
 
 
+def test_a_run_that_replaces_another_is_refused_without_taking_it(client):
+    """The shoes' log of an outing is sent in place of the phone's live upload of it (``?replaces=``): refused,
+    the live run stays (before, the phone deleted it first); kept as refused with what it replaces and sent
+    again, it takes the live run's place."""
+    ada = sign_up(client, "ada@example.com")
+    live = client.post("/api/runs", json=run_body(strides=50), headers=ada)
+    assert live.status_code == 201 and not live.json()["replaced"]
+    live_id = live.json()["run_id"]
+    bad = run_body(bad_stride=31)
+    r = client.post(f"/api/runs?replaces={live_id}", json=bad, headers=ada)
+    assert r.status_code == 422
+    assert [x["id"] for x in client.get("/api/runs", headers=ada).json()["runs"]] == [live_id]
+
+    # kept as refused by an older check, with what it was to replace: sent again, it takes that run's place
+    logged = run_body()
+    kept = client.post(
+        "/api/refused-uploads",
+        json={"key": "log|SW-L-0001:3", "body": logged, "reason": "422 an older check", "replaces": live_id},
+        headers=ada,
+    ).json()
+    assert kept["replaces"] == live_id
+    r = client.post(f"/api/refused-uploads/{kept['id']}/resend", headers=ada)
+    assert r.status_code == 201, r.text
+    assert r.json()["replaced"]
+    assert [x["id"] for x in client.get("/api/runs", headers=ada).json()["runs"]] == [r.json()["run_id"]]
+    assert client.get(f"/api/runs/{live_id}", headers=ada).status_code == 404
+
+    # a replacement sent again after its answer was lost: the same run, nothing else replaced
+    again = client.post(f"/api/runs?replaces={live_id}", json=logged, headers=ada)
+    assert again.status_code == 200 and again.json()["run_id"] == r.json()["run_id"]
+    assert not again.json()["replaced"]
+
+
 def test_refused_uploads_are_the_runners_own(client):
     ada, bob = sign_up(client, "ada@example.com"), sign_up(client, "bob@example.com")
     kept = client.post(

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import re
 import struct
 import time
 from collections.abc import AsyncIterator
@@ -741,6 +742,49 @@ async def test_the_logged_run_keeps_the_live_route_when_the_shoes_start_after_th
             assert len(listed) == 1 and listed[0]["id"] != live_id, listed
             route = (await api.get(f"/api/runs/{listed[0]['id']}", headers=auth)).json()["route"]
             assert route is not None and route["t_s"][0] == 0.0 and abs(route["lat_deg"][0] - 51.5007) < 1e-9
+
+
+async def test_a_refused_logged_run_leaves_the_live_run_and_replaces_it_when_sent_again(tmp_path, server):
+    """The logged run goes up in place of the live one (``?replaces=``, one transaction on the server). Refused
+    (here: a stride the service finds too long, as a stricter check would), the live run stays on the server;
+    before, the phone deleted it first and the runner had neither. Kept as refused with what it replaces, the
+    logged run sent again from the server's list takes the live run's place."""
+    account = {"email": "phonereplace@example.com", "password": "correct horse battery"}
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        auth = await _signed_up(api, account)
+        async with phone(tmp_path, server.url, plan="40s@5:00/km", speedup=4.0, capture_uploads=False) as ph:
+            page = ph.page
+            replacing: list[str] = []
+
+            async def spoil_the_replacement(route: Any) -> None:
+                replacing.append(route.request.url)
+                body = json.loads(route.request.post_data or "{}")
+                body["strides"][3]["length_m"] = 7.5
+                await route.continue_(post_data=json.dumps(body))
+
+            await page.route(re.compile(r"/api/runs\?replaces="), spoil_the_replacement)
+            await _sign_in(page, account)
+            await _ready(page, "/phone")
+            await _pair_both(ph)
+            await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+            await _finish_and_upload(ph)
+            listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+            assert len(listed) == 1
+            live_id = listed[0]["id"]
+            await page.click("#sync")
+            await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
+            await expect(page.locator("#refused li")).to_have_attribute("data-reported", "1", timeout=60_000)
+            assert replacing and all(u.endswith(f"?replaces={live_id}") for u in replacing), replacing
+            assert [r["id"] for r in (await api.get("/api/runs", headers=auth)).json()["runs"]] == [live_id]
+            (kept,) = (await api.get("/api/refused-uploads", headers=auth)).json()["refused"]
+            assert kept["replaces"] == live_id and kept["reason"].startswith("422 ")
+
+            # the phone kept the body it sent (the stride check failed on the copy spoiled on the way)
+            r = await api.post(f"/api/refused-uploads/{kept['id']}/resend", headers=auth)
+            assert r.status_code == 201 and r.json()["replaced"], r.text
+            listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+            assert [x["id"] for x in listed] == [r.json()["run_id"]]
+            assert (await api.get(f"/api/runs/{live_id}", headers=auth)).status_code == 404
 
 
 async def test_one_foot_log_run_waits_for_the_other_foot_then_goes_alone(tmp_path, server):

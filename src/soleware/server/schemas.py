@@ -305,6 +305,8 @@ class UploadResult(BaseModel):
     created: bool
     #: the upload was the other foot of a run stored with one foot only, and was added to it
     merged: bool = False
+    #: the run named by ``replaces`` was found and deleted (false without ``replaces``, or when it was gone)
+    replaced: bool = False
     records: list[RecordChangeOut]
     awards: list[AwardOut]
 
@@ -315,6 +317,8 @@ class RefusedUploadIn(Strict):
     key: str = Field(min_length=1, max_length=200)
     reason: str = Field(max_length=2000)
     body: dict[str, Any]
+    #: the run it was to take the place of (``POST /api/runs?replaces=``): sent again, it still does
+    replaces: str | None = Field(default=None, max_length=64)
 
 
 class RefusedUploadOut(BaseModel):
@@ -325,6 +329,8 @@ class RefusedUploadOut(BaseModel):
     #: the run it was stored as once sent again, else None
     run_id: str | None
     stored_at: dt.datetime | None
+    #: the run it was to take the place of, if any
+    replaces: str | None = None
     #: from the body as sent (it may be what is wrong with it)
     start_time: str | None
     shoe_serials: list[str]
@@ -350,6 +356,7 @@ class RefusedUploadOut(BaseModel):
             refused_at=u.refused_at,
             run_id=u.run_id,
             stored_at=u.stored_at,
+            replaces=u.replaces,
             start_time=str(body["start_time"])[:64] if body.get("start_time") is not None else None,
             shoe_serials=[str(x)[:64] for x in serials[:4]] if isinstance(serials, list) else [],
             strides=len(strides),

@@ -133,6 +133,39 @@ def test_records_and_achievements_follow_adds_and_deletes(store, runner, make_ru
     assert store.achievements(runner.id).awards_ == []
 
 
+def test_a_run_takes_another_runs_place_in_one_write(store, runner, make_run):
+    """The shoes' log of an outing replaces the phone's live upload of it (which is a duplicate of it by start):
+    deleted and stored in one transaction, records, achievements and totals as if only the log run came."""
+    start = "2026-03-01T07:00:00+00:00"
+    live = store.add_run(runner.id, make_run(start=start, distance_m=5000, speed_mps=3.0))
+    logged = make_run(start=start, distance_m=5050, speed_mps=3.1)
+    assert not store.add_run(runner.id, logged).created  # without ``replaces``: a duplicate of the live run
+    res = store.add_run(runner.id, logged, replaces=live.run_id)
+    assert res.created and res.replaced and res.run_id != live.run_id
+    assert [s.run_id for s in store.summaries(runner.id)] == [res.run_id]
+    with pytest.raises(NotFound):
+        store.run_view(runner.id, live.run_id)
+    summaries = store.summaries(runner.id)
+    assert store.records(runner.id).to_dict() == PersonalRecords().compute(summaries).to_dict()
+    assert store.records(runner.id).records_["5k"].record.run_id == res.run_id
+    assert store.achievements(runner.id).to_dict() == Achievements().compute(summaries).to_dict()
+    assert store.achievements(runner.id).run_count_ == 1
+    (week,) = store.period_totals(runner.id, period="week", last=1)
+    assert week.runs == 1 and week.distance_m == pytest.approx(summaries[0].distance_m)
+
+    # sent again (its answer was lost): the run it replaced is gone, so it is the duplicate of itself
+    again = store.add_run(runner.id, logged, replaces=live.run_id)
+    assert not again.created and not again.replaced and again.run_id == res.run_id
+
+
+def test_a_run_never_replaces_another_runners_run(store, runner, make_run):
+    other = store.create_runner("bob@example.com", "another long password")
+    theirs = store.add_run(other.id, make_run(start="2026-03-01T07:00:00+00:00"))
+    mine = store.add_run(runner.id, make_run(start="2026-03-02T07:00:00+00:00"), replaces=theirs.run_id)
+    assert mine.created and not mine.replaced
+    assert [s.run_id for s in store.summaries(other.id)] == [theirs.run_id]
+
+
 def test_cached_state_equals_recompute_for_any_upload_order(store, runner, make_run):
     rng = random.Random(7)
     starts = [dt.datetime(2026, 1, 1, 6, tzinfo=dt.UTC) + dt.timedelta(days=3 * i) for i in range(12)]

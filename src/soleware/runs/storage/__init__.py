@@ -7,10 +7,16 @@ each runner's distance calibration (`CalibrationStore`), each in its module besi
 this one over the same engine and transactions.
 """
 
+import contextlib
+
+import sqlalchemy as sa
+
+from soleware.runs.calibration import TRACK_LAP_M, ReferenceKind
+from soleware.runs.model import Run, RunDataError
 from soleware.runs.storage._base import NotFound
 from soleware.runs.storage.accounts import AccountError, AccountExists, AccountStore, AuthError, RunnerInfo
 from soleware.runs.storage.calibration import CalibrationStore, ReferenceInfo, ShoeCalibration
-from soleware.runs.storage.db import make_engine
+from soleware.runs.storage.db import RunRow, make_engine
 from soleware.runs.storage.live import LiveStore
 from soleware.runs.storage.progress import ProgressStore, ProgressView
 from soleware.runs.storage.refused import RefusedUploadInfo, RefusedUploadStore
@@ -54,3 +60,42 @@ class RunStore(
             row = self._view_row(conn, runner_id, run_id)
             reference = self._reference_of(conn, runner_id, run_id)
         return self._view(row), reference
+
+    def store_run(self, runner_id: str, run: Run, *, replaces: str | None = None) -> AddResult:
+        """Store a new run as the run service does: with the runner's calibration of its shoe applied (raw
+        distance kept beside), in place of the run ``replaces`` names if that is theirs (see ``add_run``), and
+        the straight stretches of its route, if the phone recorded one, a reference for later runs.
+
+        What the runner gave the replaced run goes to the new one: its title (unless the new run has one) and
+        the distance they said it had (a track, a treadmill, a course); the shoe it calibrated learns again.
+        """
+        title, reference, old_shoe = "", None, None
+        if replaces is not None:
+            with self._read() as conn:
+                row = conn.execute(
+                    sa.select(RunRow.title).where(RunRow.id == replaces, RunRow.runner_id == runner_id)
+                ).one_or_none()
+                title = row.title if row is not None else ""
+                reference = self._reference_of(conn, runner_id, replaces)
+            if reference is not None:
+                old_shoe = self.reference_shoe(runner_id, replaces)
+        res = self.add_run(runner_id, self.calibrate(runner_id, run), replaces=replaces)
+        if res.replaced and old_shoe is not None:  # the replaced run was a reference (deleted with it)
+            self.relearn(runner_id, old_shoe)
+        if res.created and res.replaced:
+            if title and not run.title.strip():
+                self.rename_run(runner_id, res.run_id, title)
+            if reference is not None and reference.active and reference.kind != ReferenceKind.GPS:
+                kind = ReferenceKind(reference.kind)
+                laps = reference.reference_m / TRACK_LAP_M if kind is ReferenceKind.TRACK else None
+                with contextlib.suppress(RunDataError):  # the new run cannot be one (no distance): as deleted
+                    self.set_reference(
+                        runner_id,
+                        res.run_id,
+                        kind,
+                        distance_m=None if laps is not None else reference.reference_m,
+                        laps=laps,
+                    )
+        if res.created and run.route is not None:
+            self.learn_from_route(runner_id, res.run_id)
+        return res

@@ -214,7 +214,8 @@ class RefusedUpload(Base):
     """An upload the service refused, kept as sent so the runner can see why and send it again.
 
     ``key`` is the sender's name for it (the gateway's: the shoes' serials and run ids), unique per runner, so
-    telling the service twice keeps one. Once sent again and stored, ``run_id`` names the run.
+    telling the service twice keeps one. ``replaces`` is the run it was to take the place of (see
+    ``RunHistory.add_run``), if any. Once sent again and stored, ``run_id`` names the run.
     """
 
     __tablename__ = "refused_uploads"
@@ -224,6 +225,7 @@ class RefusedUpload(Base):
     key: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[dict[str, Any]] = mapped_column(_JSON)
     reason: Mapped[str] = mapped_column(sa.Text)
+    replaces: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     refused_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
     run_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
     stored_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)

@@ -18,8 +18,8 @@ __all__ = ["RefusedUploadInfo", "RefusedUploadStore"]
 
 @dataclasses.dataclass(frozen=True)
 class RefusedUploadInfo:
-    """An upload the service refused (see :class:`soleware.runs.storage.db.RefusedUpload`); ``run_id`` once
-    stored."""
+    """An upload the service refused (see :class:`soleware.runs.storage.db.RefusedUpload`): the run it was to
+    replace, if any; ``run_id`` once stored."""
 
     id: str
     key: str
@@ -28,6 +28,7 @@ class RefusedUploadInfo:
     refused_at: dt.datetime
     run_id: str | None
     stored_at: dt.datetime | None
+    replaces: str | None = None
 
     @classmethod
     def of(cls, r: RefusedUpload) -> RefusedUploadInfo:
@@ -39,6 +40,7 @@ class RefusedUploadInfo:
             _aware(r.refused_at),
             r.run_id,
             None if r.stored_at is None else _aware(r.stored_at),
+            r.replaces,
         )
 
 
@@ -46,9 +48,10 @@ class RefusedUploadStore(StoreBase):
     """Refused uploads, by the sender's key: kept, listed, marked refused again or stored, discarded."""
 
     def keep_refused(
-        self, runner_id: str, *, key: str, body: dict[str, Any], reason: str
+        self, runner_id: str, *, key: str, body: dict[str, Any], reason: str, replaces: str | None = None
     ) -> tuple[RefusedUploadInfo, bool]:
         """Keep a refused upload under the sender's ``key``; an existing one with that key is returned as it is.
+        ``replaces``: the run it was to take the place of.
 
         Returns the upload and whether it was new.
         """
@@ -58,7 +61,14 @@ class RefusedUploadStore(StoreBase):
             ).one_or_none()
             if row is not None:
                 return RefusedUploadInfo.of(row), False
-            row = RefusedUpload(id=str(uuid.uuid4()), runner_id=runner_id, key=key, body=body, reason=reason)
+            row = RefusedUpload(
+                id=str(uuid.uuid4()),
+                runner_id=runner_id,
+                key=key,
+                body=body,
+                reason=reason,
+                replaces=replaces,
+            )
             s.add(row)
             s.flush()
             return RefusedUploadInfo.of(row), True

@@ -66,6 +66,8 @@ class AddResult:
     awards: tuple[Award, ...] = ()
     #: the upload was the other foot of a run stored with one foot only, and was added to it
     merged: bool = False
+    #: the run it was to replace was found and deleted with it (see ``RunHistory.add_run``)
+    replaced: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -186,13 +188,18 @@ def _summary(row: RunRow) -> RunSummary:
 class RunHistory(StoreBase):
     """Runs: store once, merge the other foot, list, rename, delete; records and achievements kept with them."""
 
-    def add_run(self, runner_id: str, run: Run) -> AddResult:
+    def add_run(self, runner_id: str, run: Run, *, replaces: str | None = None) -> AddResult:
         """Store a run once: a second upload of it (same fingerprint, or same start and distance) is a no-op.
 
         Records and aggregates take the run in from wherever it lies in time without reading other runs;
         achievements too when it is the latest run, else they are recomputed from the runs' facts (a vectorised
         pass, see ``RunFacts``, over the facts this process kept from the runner's last write, or one narrow
         read), which costs the same wherever the run lies.
+
+        ``replaces`` names a run this one takes the place of (the phone's live upload of an outing, replaced by
+        the shoes' log of it): it is deleted in the same transaction, before the duplicate check (it is one), so
+        the runner never has both runs or neither. A run that is not the runner's, or no longer there (the
+        replacement sent again), replaces nothing.
         """
         fingerprint = run.fingerprint()
         new_id = str(uuid.uuid4())
@@ -201,10 +208,14 @@ class RunHistory(StoreBase):
         try:
             with self._tx() as s:
                 state = self._lock_state(s, runner_id)
+                old = None if replaces is None else s.get(RunRow, replaces)
+                replaced = old is not None and old.runner_id == runner_id
+                if replaced and old is not None:
+                    self._delete_row(s, state, runner_id, old)
                 existing = self._find_duplicate(s, runner_id, run, fingerprint)
                 if existing is not None:
                     merged = self._merge_feet(s, state, runner_id, existing, run)
-                    return AddResult(existing, created=False, merged=merged)
+                    return AddResult(existing, created=False, merged=merged, replaced=replaced)
                 ach = Achievements.from_dict(state.achievements)
                 back_dated = ach.last_key_ is not None and summary.sort_key < ach.last_key_
                 facts = (
@@ -240,7 +251,7 @@ class RunHistory(StoreBase):
                 state.version += 1
                 if facts is not None:
                     self._keep_facts(s, runner_id, state.version, facts)
-                return AddResult(new_id, True, changes, awards)
+                return AddResult(new_id, True, changes, awards, replaced=replaced)
         except IntegrityError:
             # another connection stored the same run between our check and insert (possible only without locks)
             with self._tx() as s:
@@ -560,20 +571,24 @@ class RunHistory(StoreBase):
             row = s.get(RunRow, run_id)
             if row is None or row.runner_id != runner_id:
                 raise NotFound(f"no run {run_id!r}")
-            summary = unpack_summary(row.summary_packed)
-            kept = self._kept_facts(runner_id, state.version)
-            s.delete(row)
-            s.flush()
-            facts = self._facts(s, runner_id).ordered() if kept is None else kept.without([run_id])
-            records = PersonalRecords.from_dict(state.records)
-            if records.involves(run_id):
-                records = PersonalRecords().compute_facts(facts)
-            state.records = records.to_dict()
-            state.achievements = Achievements().compute_facts(facts).to_dict()
-            count_run(s, state, runner_id, summary, zone=self._zone_of(s, runner_id), sign=-1)
-            update_loads(s, runner_id, summary.start_time)
-            state.version += 1
-            self._keep_facts(s, runner_id, state.version, facts)
+            self._delete_row(s, state, runner_id, row)
+
+    def _delete_row(self, s: Session, state: RunnerState, runner_id: str, row: RunRow) -> None:
+        """Delete the runner's run ``row`` in ``s`` (their state locked), taking back what it earned."""
+        summary = unpack_summary(row.summary_packed)
+        kept = self._kept_facts(runner_id, state.version)
+        s.delete(row)
+        s.flush()
+        facts = self._facts(s, runner_id).ordered() if kept is None else kept.without([row.id])
+        records = PersonalRecords.from_dict(state.records)
+        if records.involves(row.id):
+            records = PersonalRecords().compute_facts(facts)
+        state.records = records.to_dict()
+        state.achievements = Achievements().compute_facts(facts).to_dict()
+        count_run(s, state, runner_id, summary, zone=self._zone_of(s, runner_id), sign=-1)
+        update_loads(s, runner_id, summary.start_time)
+        state.version += 1
+        self._keep_facts(s, runner_id, state.version, facts)
 
     # ------------------------------------------------------------------ derived state
     def records(self, runner_id: str) -> PersonalRecords:

@@ -36,7 +36,9 @@ def keep_refused(
     body: RefusedUploadIn, runner: CurrentRunner, store: Store, response: Response
 ) -> RefusedUploadOut:
     """Keep an upload the service refused, under the sender's ``key`` (telling it twice keeps one)."""
-    upload, created = store.keep_refused(runner.id, key=body.key, body=body.body, reason=body.reason)
+    upload, created = store.keep_refused(
+        runner.id, key=body.key, body=body.body, reason=body.reason, replaces=body.replaces
+    )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return RefusedUploadOut.of(upload)
 
@@ -69,7 +71,8 @@ def _detail(error: ValidationError) -> list[dict[str, Any]]:
     },
 )
 def resend_refused(upload_id: str, runner: CurrentRunner, store: Store, response: Response) -> UploadResult:
-    """Send a refused upload again: validated as a new upload; stored, or refused again with today's reason."""
+    """Send a refused upload again: validated as a new upload; stored (in place of the run it was to replace, if
+    that is still there), or refused again with today's reason."""
     upload = store.refused_upload(runner.id, upload_id)
     try:
         run = run_from_upload(RunUpload.model_validate(upload.body))
@@ -81,7 +84,7 @@ def resend_refused(upload_id: str, runner: CurrentRunner, store: Store, response
         detail = exc.detail if isinstance(exc.detail, list) else [{"msg": str(exc.detail)}]
         store.refused_again(runner.id, upload_id, f"{exc.status_code} {summary(detail)}")
         raise
-    result = store_run(store, runner, run, response)
+    result = store_run(store, runner, run, response, replaces=upload.replaces)
     store.refused_stored(runner.id, upload_id, result.run_id)
     return result
 

@@ -75,6 +75,7 @@ def _result(res: AddResult, locale: str) -> UploadResult:
         run_id=res.run_id,
         created=res.created,
         merged=res.merged,
+        replaced=res.replaced,
         records=[
             RecordChangeOut(
                 distance_m=c.record.distance_m,
@@ -87,12 +88,11 @@ def _result(res: AddResult, locale: str) -> UploadResult:
     )
 
 
-def store_run(store: Store, runner: CurrentRunner, run: Run, response: Response) -> UploadResult:
-    """Store a new run with the runner's calibration of its shoe applied (raw distance kept beside); the straight
-    stretches of its route, if the phone recorded one, become a reference for the calibration of later runs."""
-    res = store.add_run(runner.id, store.calibrate(runner.id, run))
-    if res.created and run.route is not None:
-        store.learn_from_route(runner.id, res.run_id)
+def store_run(
+    store: Store, runner: CurrentRunner, run: Run, response: Response, *, replaces: str | None = None
+) -> UploadResult:
+    """Store a new run (see ``RunStore.store_run``): 201, or 200 when it was stored before."""
+    res = store.store_run(runner.id, run, replaces=replaces)
     response.status_code = status.HTTP_201_CREATED if res.created else status.HTTP_200_OK
     return _result(res, runner.locale)
 
@@ -109,10 +109,19 @@ def upload_run(
     body: Annotated[RunUpload, Depends(json_body(RunUpload, items=("strides", UPLOADED_STRIDE)))],
     store: Store,
     response: Response,
+    replaces: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="id of a run of yours this one takes the place of (the phone's live upload of the same "
+            "outing, replaced by the shoes' log): deleted once this run is stored, in the same transaction. A "
+            "refused upload leaves it; an id that is gone (the replacement sent again) or not yours is ignored.",
+        ),
+    ] = None,
 ) -> UploadResult:
     """A run synced from the shoes (strides of one or both feet) or recorded with a third-party pod (its samples
     and sensor); times in seconds from ``start_time``."""
-    return store_run(store, runner, run_from_upload(body), response)
+    return store_run(store, runner, run_from_upload(body), response, replaces=replaces)
 
 
 def run_from_upload(body: RunUpload) -> Run:

@@ -103,12 +103,9 @@
       try again later). Call it inside ``exclusive``. */
   async function uploadAll() {
     for (const item of await outboxAll()) {
-      let answer = null;
-      if (item.replaces) {
-        answer = await call(`/api/runs/${encodeURIComponent(item.replaces)}`, "DELETE");
-        if (answer.status === 404) answer = null;
-      }
-      if (answer === null || answer.ok) answer = await call("/api/runs", "POST", item.body);
+      // a log run takes its live run's place in one transaction: refused, it leaves the live run where it was
+      const query = item.replaces ? `?replaces=${encodeURIComponent(item.replaces)}` : "";
+      const answer = await call(`/api/runs${query}`, "POST", item.body);
       if (answer.ok) { await uploaded(item, answer.json); continue; }
       if (answer.status === 401) return "signin";
       if (refusedForGood(answer.status)) { await refuse(item, `${answer.status} ${answer.detail}`); continue; }
@@ -143,7 +140,7 @@
   function refuse(item, reason) {
     return txn(["outbox", "refused", "log"], async (x) => {
       x.objectStore("outbox").delete(item.key);
-      x.objectStore("refused").put({ key: item.key, body: item.body, reason, reported: false, at: Date.now() });
+      x.objectStore("refused").put({ key: item.key, body: item.body, reason, replaces: item.replaces || null, reported: false, at: Date.now() });
       const log = x.objectStore("log");
       for (const [serial, first, last] of item.log || []) {
         const recs = await req(log.getAll(IDBKeyRange.bound([serial, first], [serial, last])));
@@ -157,7 +154,7 @@
   async function reportRefused() {
     for (const r of await tx("readonly", (s) => s.getAll(), "refused")) {
       if (r.reported) continue;
-      const answer = await call("/api/refused-uploads", "POST", { key: r.key, body: r.body, reason: r.reason });
+      const answer = await call("/api/refused-uploads", "POST", { key: r.key, body: r.body, reason: r.reason, replaces: r.replaces || null });
       if (answer.status === 401) return "signin";
       if (!answer.ok) return "retry";
       await tx("readwrite", (s) => s.put({ ...r, reported: true }), "refused");
