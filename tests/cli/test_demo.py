@@ -195,7 +195,8 @@ def test_ctrl_c_stops_every_process(tmp_path):
 @pytest.mark.browser
 def test_demo_with_the_phone_as_the_gateway(tmp_path):
     """``soleware demo --phone``: headless Chromium (``--no-browser``) pairs both shoes, shows the run and uploads
-    it; the command prints the stored run and exits 0."""
+    it, then syncs the shoes' logs; the command prints the stored run against the simulator's truth, writes its
+    report and exits 0."""
     done = subprocess.run(
         demo_command(
             "--phone",
@@ -208,10 +209,20 @@ def test_demo_with_the_phone_as_the_gateway(tmp_path):
             "0",
             "--workdir",
             str(tmp_path / "demo"),
+            "--report",
+            str(tmp_path / "report.json"),
         ),
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "stored:" in done.stdout and "source shoe" in done.stdout, done.stdout[-3000:]
+    assert "the logged run replaced the live one" in done.stdout, done.stdout[-3000:]
+    run = json.loads((tmp_path / "report.json").read_text())["run"]
+    assert run["strides"] == run["true_strides"] and abs(run["error_pct"]) < 3.0, run
+    assert f"{run['distance_m'] / 1000:.2f} km (simulator truth" in done.stdout, done.stdout[-3000:]
+
+
+def test_the_phone_demo_runs_one_run():
+    done = subprocess.run(demo_command("--phone", "--runs", "2"), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "the phone demo runs one run" in done.stderr, done.stderr

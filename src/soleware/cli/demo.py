@@ -61,6 +61,10 @@ def demo(
             raise typer.BadParameter(
                 f"port {port} is in use; pass --port 0 for any free port", param_hint="--port"
             )
+    if phone and runs != 1:
+        raise typer.BadParameter(
+            "the phone demo runs one run (the gateway demo runs several)", param_hint="--runs"
+        )
     if phone:
         raise typer.Exit(
             demo_.phone_main(
@@ -72,6 +76,8 @@ def demo(
                 password=password,
                 workdir=workdir,
                 console=Console(),
+                keep=keep,
+                report=report,
             )
         )
     status = demo_.main(

@@ -1,17 +1,19 @@
 """``soleware demo --phone``: Chromium is the phone. Its web app pairs the two virtual shoes over Web Bluetooth
 (emulated by DevTools and bridged to the shoes over Bumble, :mod:`soleware.link.web_bridge`), shows the run live
-and uploads it when the run is finished, instead of the Python gateway.
+and uploads it when the run is finished, instead of the Python gateway; then it syncs the shoes' run logs, and
+the logged run (every stride, those run before the phone paired too) takes the live run's place on the service.
 
-The shoes, the radio and the run service are the same processes as in the default demo. What the phone does not
-do yet: read the shoes' run logs (the upload holds the strides the page received live).
+The shoes, the radio and the run service are the same processes as in the default demo.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import secrets
 import shutil
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +23,7 @@ import httpx
 from rich.console import Console
 
 from soleware.demo._processes import Demo, wait_http, wait_radio
+from soleware.demo._run import print_run, print_totals, true_strides
 
 __all__ = ["phone_main", "run_phone_demo"]
 
@@ -45,8 +48,12 @@ async def run_phone_demo(
     seed: int,
     password: str,
     console: Console,
+    keep: bool = False,
+    report: Path | None = None,
 ) -> dict[str, Any]:
-    """One run of ``plan`` with Chromium as the phone; the run as the server stored it."""
+    """One run of ``plan`` with Chromium as the phone: the figures of the run the server stored from the shoes'
+    logs, beside what the page showed live and the simulator's truth (written to ``report`` as JSON if given;
+    ``keep``: serve until Ctrl-C after)."""
     from playwright.async_api import async_playwright
 
     from soleware.link.web_bridge import NOTIFY_SHIM, WebBluetoothBridge
@@ -68,7 +75,8 @@ async def run_phone_demo(
         await wait_http(url)
         transports = await wait_radio(radio.log, 3)
         console.print(f"[bold]Run service[/bold] {url}  (sign in as {DEMO_EMAIL} / {password})")
-        duration_s = simulate(plan, seed=seed)["left"].duration_s
+        truth = simulate(plan, seed=seed)
+        duration_s = truth["left"].duration_s
         stats = [workdir / f"shoe-{side}.json" for side in ("left", "right")]
         for i, side in enumerate(("left", "right")):
             await demo.spawn(
@@ -123,27 +131,74 @@ async def run_phone_demo(
                 token = (
                     await client.post("/api/auth/signin", json={"email": DEMO_EMAIL, "password": password})
                 ).json()["access_token"]
-                deadline = time.monotonic() + GRACE_S
-                while True:
-                    runs = (
-                        await client.get("/api/runs", headers={"Authorization": f"Bearer {token}"})
-                    ).json()["runs"]
-                    if runs:
-                        break
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("the phone did not upload the run in time")
-                    await asyncio.sleep(0.5)
-            await page.wait_for_selector("#stored[data-count='0']", timeout=GRACE_S * 1000)
-            console.print(f"phone uploaded the run (strides on the page: {shown})")
+                client.headers["Authorization"] = f"Bearer {token}"
+                live = await _runs_when(client, bool, "the phone did not upload the run in time")
+                await page.wait_for_selector("#stored[data-count='0']", timeout=GRACE_S * 1000)
+                console.print(f"phone uploaded the live run (strides on the page: {shown})")
+
+                logged = {
+                    side: json.loads(path.read_text())["strides_sent"]
+                    for side, path in zip(("left", "right"), stats, strict=True)
+                }
+                await page.click("#sync")
+                await page.wait_for_selector("#sync-state[data-state='done']", timeout=GRACE_S * 1000)
+                live_id = live[0]["id"]
+                runs = await _runs_when(
+                    client,
+                    lambda rs: len(rs) == 1 and rs[0]["id"] != live_id,
+                    "the run the shoes logged did not replace the live run in time",
+                )
+                detail = (await client.get(f"/api/runs/{runs[0]['id']}")).json()
+                records = (await client.get("/api/records")).json()
+                achievements = (await client.get("/api/achievements")).json()
+            console.print(
+                f"phone synced the shoes' run logs: the logged run replaced the live one ({logged})"
+            )
             await bridge.close()
             bridge = None
             await browser.close()
-        return {"url": url, "email": DEMO_EMAIL, "password": password, "shown": shown, "runs": runs}
+        truth_m = truth["left"].ground_truth.distance_m
+        assert truth_m is not None  # the simulator knows the distance it laid out
+        run = {
+            "run_id": detail["id"],
+            "distance_m": detail["distance_m"],
+            "true_distance_m": float(truth_m),
+            "error_pct": 100.0 * (detail["distance_m"] / float(truth_m) - 1.0),
+            "strides": {f["side"]: f["strides"] for f in detail["feet"]},
+            "true_strides": {side: true_strides(r) for side, r in truth.items()},
+            "shoe_strides": logged,
+            "shown_live": {side: int((n or "0").replace(",", "")) for side, n in shown.items()},
+            "moving_time_s": detail["moving_time_s"],
+            "avg_cadence_spm": detail["avg_cadence_spm"],
+            "source": detail["source"],
+        }
+        print_run(console, 1, 1, detail, run | {"records": [], "awards": []})
+        print_totals(console, records, achievements)
+        result = {"url": url, "email": DEMO_EMAIL, "password": password, "shown": shown, "runs": runs}
+        result |= {"run": run, "records": records, "earned": [a["id"] for a in achievements if a["earned"]]}
+        if report is not None:
+            report.write_text(json.dumps(result, indent=2, default=str))
+        if keep:
+            console.print(f"\n[bold]Still serving[/bold] at {url}/ — Ctrl-C to stop.")
+            await asyncio.get_running_loop().create_future()
+        return result
     finally:
         if bridge is not None:
             with contextlib.suppress(Exception):
                 await bridge.close()
         await demo.stop_all()
+
+
+async def _runs_when(client: httpx.AsyncClient, done: Any, failure: str) -> list[dict[str, Any]]:
+    """The runner's runs once ``done(runs)`` holds (RuntimeError ``failure`` after ``GRACE_S``)."""
+    deadline = time.monotonic() + GRACE_S
+    while True:
+        runs: list[dict[str, Any]] = (await client.get("/api/runs")).json()["runs"]
+        if done(runs):
+            return runs
+        if time.monotonic() > deadline:
+            raise RuntimeError(failure)
+        await asyncio.sleep(0.5)
 
 
 def phone_main(
@@ -156,8 +211,10 @@ def phone_main(
     password: str,
     workdir: Path | None,
     console: Console,
+    keep: bool = False,
+    report: Path | None = None,
 ) -> int:
-    """Run the phone demo; the exit status (1 if it failed)."""
+    """Run the phone demo; the exit status (1 if it failed). ``report``: its figures as JSON."""
     tmp = None
     if workdir is None:
         tmp = Path(tempfile.mkdtemp(prefix="soleware-demo-phone-"))
@@ -166,8 +223,10 @@ def phone_main(
     console.print(
         f"[bold]Soleware demo, the phone as the gateway[/bold]: “{plan}” at {speedup:.0f}× — logs in {workdir}"
     )
+    # Ctrl-C (SIGINT) is how the demo stops, even when a shell that ignores SIGINT (a background job) started it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        result = asyncio.run(
+        asyncio.run(
             run_phone_demo(
                 plan=plan,
                 speedup=speedup,
@@ -177,6 +236,8 @@ def phone_main(
                 seed=seed,
                 password=password,
                 console=console,
+                keep=keep,
+                report=report,
             )
         )
     except KeyboardInterrupt:
@@ -188,10 +249,4 @@ def phone_main(
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
-    for r in result["runs"]:
-        cadence = r["avg_cadence_spm"]
-        console.print(
-            f"stored: {r['title'] or 'run'} · {r['distance_m'] / 1000:.2f} km · {r['moving_time_s']:.0f} s moving · "
-            f"{cadence or 0:.0f} spm · source {r['source']}"
-        )
-    return 0 if result["runs"] else 1
+    return 0

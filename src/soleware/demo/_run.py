@@ -193,7 +193,7 @@ async def run_demo(
                     "true_distance_m": true_m,
                     "error_pct": 100.0 * (detail["distance_m"] / true_m - 1.0),
                     "strides": {f["side"]: f["strides"] for f in detail["feet"]},
-                    "true_strides": {s: _true_strides(r) for s, r in truth.items()},
+                    "true_strides": {s: true_strides(r) for s, r in truth.items()},
                     "shoe_strides": {
                         side: json.loads((workdir / f"shoe-{side}-{k + 1}.json").read_text())["strides_sent"]
                         for side in ("left", "right")
@@ -204,12 +204,12 @@ async def run_demo(
                     "awards": answer["awards"],
                 }
             )
-            _print_run(console, k + 1, runs, detail, result["runs"][-1])
+            print_run(console, k + 1, runs, detail, result["runs"][-1])
         records = (await client._request("GET", "/api/records")).json()
         achievements = (await client._request("GET", "/api/achievements")).json()
         result["records"] = records
         result["earned"] = [a["id"] for a in achievements if a["earned"]]
-        _print_totals(console, records, achievements)
+        print_totals(console, records, achievements)
         gw.stop()
         await gw_task
         result["wall_s"] = time.monotonic() - t_begin
@@ -241,7 +241,7 @@ async def run_demo(
     return result
 
 
-def _true_strides(rec: Recording) -> int:
+def true_strides(rec: Recording) -> int:
     """Strides the simulator laid out for one foot."""
     assert rec.ground_truth.strides is not None  # the simulator always lists its strides
     return len(rec.ground_truth.strides)
@@ -287,7 +287,7 @@ def round_settled(gw: Any, stats: list[Path]) -> bool:
     return not unsynced(gw, stats) and gw.settled(0)
 
 
-def _print_run(console: Console, k: int, n: int, detail: dict[str, Any], r: dict[str, Any]) -> None:
+def print_run(console: Console, k: int, n: int, detail: dict[str, Any], r: dict[str, Any]) -> None:
     t = Table(title=f"Run {k} of {n}: {detail['start_time'][:16].replace('T', ' ')} UTC", show_header=False)
     t.add_row(
         "distance",
@@ -318,9 +318,7 @@ def _clock(t_s: float) -> str:
     return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
 
 
-def _print_totals(
-    console: Console, records: list[dict[str, Any]], achievements: list[dict[str, Any]]
-) -> None:
+def print_totals(console: Console, records: list[dict[str, Any]], achievements: list[dict[str, Any]]) -> None:
     t = Table(title="Personal records")
     t.add_column("distance")
     t.add_column("time", justify="right")
