@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from soleware.cli import app
 from soleware.gait import GRAVITY_MPS2, Gait
 from soleware.gait.evaluation import evaluate_folder, evaluate_recording
-from soleware.gait.pipeline import GaitAnalysis, Stride, _turns_while_still, strike_type
+from soleware.gait.pipeline import GaitAnalysis, Stride, _turns_while_still, strike_type, summarize
 from soleware.gait.recording import load_recording, sample_recording_path
 from soleware.gait.streaming import StreamingGaitAnalysis
 
@@ -187,6 +187,26 @@ def test_a_stride_moved_to_a_join_keeps_its_lift() -> None:
         0,
     )
     assert moving.without_rests() is moving
+
+
+def test_a_stop_is_in_no_kilometre_split() -> None:
+    """Splits are the moving time of each km, as the run service's: 1 m strides of 1 s with a 30 s stop at 500 m
+    and another at 1500 m give 1000 s per km (before, the elapsed 1030 s)."""
+    strides, t = [], 0.0
+    for i in range(2200):
+        rest = 30.0 if i in (499, 1499) else 0.0
+        strides.append(
+            Stride(
+                t_start_s=t, t_end_s=t + 1.0 + rest, length_m=1.0, speed_mps=1.0, cadence_spm=120.0,
+                contact_time_s=0.3, flight_time_s=0.0, strike_angle_deg=5.0, strike_type=None, impact_mps2=20.0,
+                gait=Gait.WALK, rest_at_end_s=rest,
+            )
+        )  # fmt: skip
+        t += 1.0 + rest
+    s = summarize(strides, t)
+    assert s.splits_s == pytest.approx([1000.0, 1000.0])
+    assert s.moving_time_s == pytest.approx(2200.0) and s.duration_s == pytest.approx(2260.0)
+    np.testing.assert_allclose(s.stops, [(500.0, 530.0), (1530.0, 1560.0)])
 
 
 def test_a_traffic_light_is_a_stop_not_a_slow_stride() -> None:

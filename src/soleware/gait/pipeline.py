@@ -132,7 +132,8 @@ class Stride:
 
 @dataclasses.dataclass(frozen=True)
 class RunSummary:
-    """Totals of one foot's recording. ``steps`` counts this foot's footfalls (= strides)."""
+    """Totals of one foot's recording. ``steps`` counts this foot's footfalls (= strides); ``splits_s`` is the
+    moving time of each full kilometre, ``stops`` the (start, end) of each stop in s."""
 
     distance_m: float
     duration_s: float
@@ -758,11 +759,13 @@ def summarize(strides: list[Stride], duration_s: float, *, stop_s: float = 3.0) 
     dist = float(length.sum())
     moving = float(np.sum(t1 - t0))
     stops = [(float(a), float(b)) for a, b in zip(t1[:-1], t0[1:], strict=True) if b - a > stop_s]
-    cum = np.cumsum(length)
-    splits: list[float] = []
-    for km in range(1, int(dist // 1000) + 1):
-        te = float(np.interp(km * 1000.0, np.r_[0.0, cum], np.r_[t0[0], t1]))
-        splits.append(te - (t0[0] + sum(splits)))
+    # each full km's moving time (a stop inside one is not in it, as in the run service's splits)
+    marks_s = np.interp(
+        1000.0 * np.arange(1, int(dist // 1000) + 1),
+        np.r_[0.0, np.cumsum(length)],
+        np.r_[0.0, np.cumsum(t1 - t0)],
+    )
+    splits = np.diff(np.r_[0.0, marks_s]).tolist()
     speeds = length / np.maximum(t1 - t0, 1e-9)
     best = float(np.max(moving_average(speeds, min(len(speeds), 10))))
     return RunSummary(
