@@ -143,6 +143,45 @@ def watch_fit(
     return b.build().to_bytes()
 
 
+def multisport_fit(legs: list[tuple[Sport, int, float]], *, cumulative: bool = True) -> bytes:
+    """A multisport activity as a watch writes it: one session per leg (sport, seconds, speed in m/s), legs back
+    to back, a record a second whose distance runs on over the whole activity (``cumulative``) or restarts at 0
+    in each leg (watches do both)."""
+    t0 = 1_780_000_000_000
+    b = FitFileBuilder(auto_define=True)
+    m = FileIdMessage()
+    m.type = FileType.ACTIVITY
+    m.manufacturer = Manufacturer.GARMIN.value
+    m.product = 1
+    m.serial_number = 99
+    m.time_created = t0
+    b.add(m)
+    e = EventMessage()
+    e.timestamp = t0
+    e.event = Event.TIMER
+    e.event_type = EventType.START
+    b.add(e)
+    k, total_m = 0, 0.0
+    for sport, duration_s, speed_mps in legs:
+        first, leg_m = k, 0.0
+        for _ in range(duration_s):
+            r = RecordMessage()
+            r.timestamp = t0 + 1000 * k
+            r.distance = total_m + leg_m if cumulative else leg_m
+            b.add(r)
+            leg_m += speed_mps
+            k += 1
+        s = SessionMessage()
+        s.timestamp = t0 + 1000 * (k - 1)
+        s.start_time = t0 + 1000 * first
+        s.total_elapsed_time = s.total_timer_time = duration_s - 1.0
+        s.total_distance = speed_mps * (duration_s - 1)
+        s.sport = sport
+        b.add(s)
+        total_m += leg_m
+    return b.build().to_bytes()
+
+
 def track_gpx(
     *,
     segments: tuple[int, ...] = (100,),
@@ -183,6 +222,11 @@ def track_gpx(
 @pytest.fixture
 def make_watch_fit() -> Callable[..., bytes]:
     return watch_fit
+
+
+@pytest.fixture
+def make_multisport_fit() -> Callable[..., bytes]:
+    return multisport_fit
 
 
 @pytest.fixture

@@ -144,6 +144,45 @@ def test_a_treadmill_on_fitness_equipment_is_a_run(make_watch_fit, sport, sub_sp
     assert len(run.streams) == 120
 
 
+@pytest.mark.parametrize("cumulative", [True, False])
+def test_the_run_leg_of_a_triathlon_is_the_run(make_multisport_fit, cumulative):
+    """A triathlon's file (swim, transition, bike, transition, run) was refused as "not a run"; its run leg is
+    the run, with its own distance, time and start."""
+    legs = [
+        (Sport.SWIMMING, 900, 1.2),
+        (Sport.TRANSITION, 120, 1.0),
+        (Sport.CYCLING, 2400, 9.0),
+        (Sport.TRANSITION, 60, 1.0),
+        (Sport.RUNNING, 1500, 3.2),
+    ]
+    run = import_file(make_multisport_fit(legs, cumulative=cumulative), name="triathlon.fit")
+    assert run.distance_m == pytest.approx(1499 * 3.2)
+    assert run.moving_time_s == pytest.approx(1499) and run.elapsed_time_s == pytest.approx(1499)
+    assert run.start_time.timestamp() == pytest.approx(1_780_000_000 + 900 + 120 + 2400 + 60)
+    assert run.streams.distance_m[-1] - run.streams.distance_m[0] == pytest.approx(1499 * 3.2)
+    assert run.pauses == []
+
+
+def test_a_duathlon_is_its_two_runs_with_the_ride_between_as_a_pause(make_multisport_fit):
+    legs = [(Sport.RUNNING, 600, 3.5), (Sport.TRANSITION, 60, 1.0), (Sport.CYCLING, 1800, 9.0),
+            (Sport.TRANSITION, 60, 1.0), (Sport.RUNNING, 600, 3.0)]  # fmt: skip
+    for cumulative in (True, False):
+        run = import_file(make_multisport_fit(legs, cumulative=cumulative), name="duathlon.fit")
+        assert run.distance_m == pytest.approx(599 * 3.5 + 599 * 3.0)
+        assert run.moving_time_s == pytest.approx(2 * 599)
+        np.testing.assert_allclose(run.pauses, [(599.0, 2520.0)])
+        d = run.streams.distance_m
+        assert np.all(np.diff(d) >= 0) and d[-1] - d[0] == pytest.approx(599 * 3.5 + 599 * 3.0)
+
+
+def test_a_multisport_activity_without_a_leg_on_foot_is_refused(make_multisport_fit):
+    legs = [(Sport.SWIMMING, 600, 1.2), (Sport.TRANSITION, 60, 1.0), (Sport.CYCLING, 600, 9.0)]
+    with pytest.raises(
+        FormatError, match=r"multisport activity \(swimming, transition, cycling\) has no leg on"
+    ):
+        import_file(make_multisport_fit(legs), name="aquabike.fit")
+
+
 # ------------------------------------------------------------------ files from older Garmin watches
 def test_header_crc_left_zero_is_allowed_and_the_file_crc_still_guards_the_data(make_fr110_fit):
     """Forerunner 110: the header CRC is 0x0000, which the FIT protocol allows; the file CRC is valid."""

@@ -13,12 +13,16 @@ The phone's route goes in the same records: a fix's position_lat/position_long (
 (whole metres, at most 254) and enhanced_altitude (0.2 m) join the stream sample of its second, or make a
 record of their own (pauses included: the timer events, not the records, mark pauses). One fix per second
 survives, the later. Reading keeps every record's position as the route (see _build).
+
+Reading takes an activity on foot (see RUN_SPORTS); of a multisport activity (a triathlon, a duathlon) the legs
+on foot are the run, their distances joined, the other legs between them pauses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import math
 from typing import Any
 
@@ -65,6 +69,8 @@ RUN_SPORTS = frozenset({"running", "walking", "hiking", "generic", "all", "fitne
 #: of these sports only a few sub-sports are runs: a treadmill is fitness equipment, and so is a rowing machine
 _EQUIPMENT_SPORTS = frozenset({"fitness_equipment", "training"})
 _RUN_SUB_SPORTS = frozenset({"generic", "treadmill", "indoor_running", "indoor_walking"})
+#: sports that name a leg on foot outright (of a multisport activity, whose "generic" session may be the whole)
+_FOOT_SPORTS = frozenset({"running", "walking", "hiking"})
 
 _RECORD_FIELDS = (
     rm.TimestampField,
@@ -408,13 +414,84 @@ def _f(msg: dict[str, Any], *keys: str) -> float:
     return math.nan
 
 
+def _is_run(session: dict[str, Any]) -> bool:
+    """Whether a session's sport is one of those read as a run (an unknown sport is)."""
+    sport, sub_sport = session.get("sport"), session.get("sub_sport")
+    if isinstance(sport, str) and sport not in RUN_SPORTS:
+        return False
+    return not (
+        sport in _EQUIPMENT_SPORTS and isinstance(sub_sport, str) and sub_sport not in _RUN_SUB_SPORTS
+    )
+
+
+def _run_sessions(sessions: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    """The sessions that are the run: all of them, or of a multisport activity (a triathlon: swim, transition,
+    bike, transition, run) its legs on foot, named so (running, walking, hiking, a treadmill) and timed. An
+    activity with none is refused, naming its sport(s)."""
+    if all(_is_run(s) for s in sessions):
+        return sessions
+    on_foot = [
+        s
+        for s in sessions
+        if _is_run(s)
+        and (s.get("sport") in _FOOT_SPORTS or s.get("sport") in _EQUIPMENT_SPORTS)
+        and isinstance(s.get("start_time"), dt.datetime)
+    ]
+    if on_foot:
+        return on_foot
+    other = [s for s in sessions if not _is_run(s)]
+    if len(sessions) > 1:
+        sports = ", ".join(dict.fromkeys(str(s.get("sport")) for s in sessions))
+        raise FormatError(name, f"multisport activity ({sports}) has no leg on foot")
+    sport, sub_sport = other[0].get("sport"), other[0].get("sub_sport")
+    if sport in _EQUIPMENT_SPORTS:
+        raise FormatError(name, f"activity is {sport!r} ({sub_sport!r}), not a run")
+    raise FormatError(name, f"activity sport is {sport!r}, not a run")
+
+
+def _legs(sessions: list[dict[str, Any]]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The (start, end) of each session, in time order: its end time, else its start plus its elapsed time."""
+    legs = []
+    for s in sessions:
+        a, b = s["start_time"], s.get("timestamp")
+        if not isinstance(b, dt.datetime):
+            elapsed_s = _f(s, "total_elapsed_time", "total_timer_time")
+            b = a + dt.timedelta(seconds=elapsed_s if np.isfinite(elapsed_s) else 0.0)
+        legs.append((a, max(a, b)))
+    return sorted(legs)
+
+
+def _leg_records(
+    records: list[dict[str, Any]], legs: list[tuple[dt.datetime, dt.datetime]]
+) -> list[dict[str, Any]]:
+    """The records in the legs, each leg's distance going on from where the leg before it ended (watches count
+    each leg from 0, or the whole activity on)."""
+    out: list[dict[str, Any]] = []
+    offset_m = 0.0
+    for a, b in legs:
+        leg = [r for r in records if a <= r["timestamp"] <= b]
+        distances = [_f(r, "distance") for r in leg]
+        known = [d for d in distances if np.isfinite(d)]
+        for r, d in zip(leg, distances, strict=True):
+            out.append({**r, "distance": d - known[0] + offset_m} if np.isfinite(d) else r)
+        if known:
+            offset_m += known[-1] - known[0]
+    return out
+
+
 def _timer_pauses(
-    events: list[dict[str, Any]], start: dt.datetime | None
+    events: list[dict[str, Any]],
+    start: dt.datetime | None,
+    legs: list[tuple[dt.datetime, dt.datetime]] | None = None,
 ) -> list[tuple[dt.datetime, dt.datetime]] | None:
-    """Pauses from timer events: each stop to the next start (and the session start to the first start)."""
+    """Pauses from timer events: each stop to the next start (and the session start to the first start); of a
+    multisport activity's legs on foot, the time between them (the other legs) too."""
+    between = [] if legs is None else [(b, c) for (_, b), (c, _) in itertools.pairwise(legs) if c > b]
     timer = [e for e in events if e.get("event") == "timer" and isinstance(e.get("timestamp"), dt.datetime)]
+    if legs is not None:
+        timer = [e for e in timer if any(a <= e["timestamp"] <= b for a, b in legs)]
     if not timer:
-        return None
+        return between or None
     pauses: list[tuple[dt.datetime, dt.datetime]] = []
     stopped_at: dt.datetime | None = start
     running = False
@@ -427,7 +504,13 @@ def _timer_pauses(
         elif kind.startswith("stop") and running:
             stopped_at = e["timestamp"]
             running = False
-    return pauses
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for a, b in sorted(pauses + between):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None) -> Run:
@@ -436,14 +519,11 @@ def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
     ``time_zone`` defaults to a fixed-offset zone from the activity's local_timestamp (else UTC).
     """
     msgs = _decode(data, name)
-    sessions = msgs.get("session_mesgs", [])
-    for sess in sessions:
-        sport, sub_sport = sess.get("sport"), sess.get("sub_sport")
-        if isinstance(sport, str) and sport not in RUN_SPORTS:
-            raise FormatError(name, f"activity sport is {sport!r}, not a run")
-        if sport in _EQUIPMENT_SPORTS and isinstance(sub_sport, str) and sub_sport not in _RUN_SUB_SPORTS:
-            raise FormatError(name, f"activity is {sport!r} ({sub_sport!r}), not a run")
+    sessions = _run_sessions(msgs.get("session_mesgs", []), name)
+    legs = _legs(sessions) if len(sessions) < len(msgs.get("session_mesgs", [])) else None
     records = [r for r in msgs.get("record_mesgs", []) if isinstance(r.get("timestamp"), dt.datetime)]
+    if legs is not None:
+        records = _leg_records(records, legs)
     if not records and any(isinstance(r.get("timestamp"), int) for r in msgs.get("record_mesgs", [])):
         # FIT date_time values below 0x10000000 count seconds from the device's power-up, not from the epoch
         raise FormatError(
@@ -479,11 +559,13 @@ def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         stride_length_m=col(lambda r: _f(r, "step_length")) * 2.0 / 1000.0,
         contact_time_s=col(lambda r: _f(r, "stance_time")) / 1000.0,
         start_time=start,
-        pauses=_timer_pauses(msgs.get("event_mesgs", []), start),
+        pauses=_timer_pauses(msgs.get("event_mesgs", []), start, legs),
         laps=[
             (lap["start_time"], _f(lap, "total_elapsed_time"), "")
             for lap in msgs.get("lap_mesgs", [])
-            if isinstance(lap.get("start_time"), dt.datetime) and np.isfinite(_f(lap, "total_elapsed_time"))
+            if isinstance(lap.get("start_time"), dt.datetime)
+            and np.isfinite(_f(lap, "total_elapsed_time"))
+            and (legs is None or any(a <= lap["start_time"] < b for a, b in legs))
         ],
         total_distance_m=total("total_distance"),
         total_elapsed_s=total("total_elapsed_time"),
