@@ -100,12 +100,32 @@ def test_gpx_with_times_on_few_points_is_refused_not_cut_short():
     assert "drop the rest of the track's distance" in info.value.problem
 
 
-def test_gpx_with_untimed_points_at_its_end_is_refused():
-    data = partly_timed_gpx(300, set(range(297)))
-    with pytest.raises(
-        FormatError, match=r"times on only 297 of 300 points \(3 points without a time lie before the first"
-    ):
-        import_file(data, name="tail.gpx")
+def test_gpx_with_untimed_points_at_its_ends_places_them_at_the_pace_there():
+    """A watch that wrote its first or last points without a time (gpxpy's cerknicko-jezero-without-elevations:
+    the last of 296): the whole file was refused; those points now go at the pace of the track next to them."""
+    n = 300
+    data = partly_timed_gpx(n, set(range(2, n - 3)))
+    run = import_file(data, name="ends.gpx")
+    full = gpxpy.parse(data.decode()).tracks[0].segments[0].length_2d()
+    assert run.distance_m == pytest.approx(full, rel=0.002)
+    assert run.elapsed_time_s == pytest.approx(n - 1, abs=0.01)
+    assert len(run.streams) == n and np.all(np.diff(run.streams.t_s) > 0)
+
+
+def test_gpx_with_untimed_points_after_a_standstill_is_refused():
+    """No pace to place them at: the timed track before them stands still."""
+    gpx = gpxpy.gpx.GPX()
+    seg = gpxpy.gpx.GPXTrackSegment()
+    gpx.tracks.append(gpxpy.gpx.GPXTrack(name="Stood"))
+    gpx.tracks[0].segments.append(seg)
+    t0 = dt.datetime(2025, 4, 5, 9, tzinfo=dt.UTC)
+    for k in range(100):
+        lat = 48.1 + min(k, 40) * 2.7e-5
+        seg.points.append(gpxpy.gpx.GPXTrackPoint(lat, 11.5, time=t0 + dt.timedelta(seconds=k)))
+    for k in range(3):
+        seg.points.append(gpxpy.gpx.GPXTrackPoint(48.1 + (41 + k) * 2.7e-5, 11.5))
+    with pytest.raises(FormatError, match=r"3 points without a time .* with no pace to place them at"):
+        import_file(gpx.to_xml().encode(), name="stood.gpx")
 
 
 def test_gpx_with_a_few_untimed_points_inside_keeps_the_whole_track():

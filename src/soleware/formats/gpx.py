@@ -13,9 +13,10 @@ between consecutive points, never bridging two track segments (apps start a new 
 Gaps between segments of at least 3 s are pauses; a file with a single segment has its pauses detected from
 the distance stream. Garmin's TrackPointExtension ``cad`` (strides per minute) gives the cadence.
 
-A few points without a time (at most ``MAX_UNTIMED_SHARE``, each between two timed points) are placed in time
-along the distance between their timed neighbours, so the whole track's distance counts; a track with more,
-or with untimed points at its ends, is refused rather than cut short.
+A few points without a time (at most ``MAX_UNTIMED_SHARE``) are placed in time along the distance between their
+timed neighbours, or at a segment's start or end at the pace of the nearest minute of it, so the whole track's
+distance counts; a track with more, or whose untimed end points have no pace to go by (a segment's only timed
+point, a standstill), is refused rather than cut short.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ _ACCURACY = f"{{{NS_SOLEWARE}}}AccuracyMeters"
 
 #: most points of a track that may lack a time, as a share: they get a time from the timed points around them
 MAX_UNTIMED_SHARE = 0.1
+#: points without a time at a segment's start or end are placed at the pace of this much of the timed track (s)
+_EDGE_PACE_S = 60.0
+#: ... when that is at least this fast (m/s); a standstill gives no pace to place them at
+_EDGE_MIN_MPS = 0.3
 #: track types (GPX <type>, lower case) that are certainly not runs; "1" is Strava's code for a ride
 _NOT_RUNS = ("cycl", "bik", "ride", "swim", "ski", "rowing", "kayak", "paddl")
 
@@ -115,7 +120,9 @@ def _utc(t: dt.datetime) -> dt.datetime:
 
 def _segment_times(points: list[gpxpy.gpx.GPXTrackPoint]) -> tuple[list[dt.datetime | None], int]:
     """Each point's time (UTC), a point without one placed between the timed points around it in proportion
-    to the distance along the segment; and how many points lie outside the timed ones (they stay None)."""
+    to the distance along the segment, or, before the first or after the last of them, at the pace of the
+    nearest ``_EDGE_PACE_S`` of the timed track (a watch that wrote its last point without a time); and how many
+    points could not be placed (they stay None): those beyond a segment's only timed point or a standstill."""
     raw = [_utc(p.time) if p.time is not None else None for p in points]
     timed = [k for k, t in enumerate(raw) if t is not None]
     if len(timed) == len(points) or not timed:
@@ -129,11 +136,25 @@ def _segment_times(points: list[gpxpy.gpx.GPXTrackPoint]) -> tuple[list[dt.datet
         )
     )
     stamps = np.array([raw[k].timestamp() for k in timed])  # type: ignore[union-attr]
+    at = along[timed]
     out = list(raw)
     for k in range(timed[0] + 1, timed[-1]):
         if out[k] is None:
-            out[k] = dt.datetime.fromtimestamp(float(np.interp(along[k], along[timed], stamps)), dt.UTC)
-    return out, timed[0] + (len(points) - 1 - timed[-1])
+            out[k] = dt.datetime.fromtimestamp(float(np.interp(along[k], at, stamps)), dt.UTC)
+    unplaced = 0
+    for ends, near in ((range(timed[0]), stamps <= stamps[0] + _EDGE_PACE_S),
+                       (range(timed[-1] + 1, len(points)), stamps >= stamps[-1] - _EDGE_PACE_S)):  # fmt: skip
+        if not ends:
+            continue
+        span_s, span_m = float(np.ptp(stamps[near])), float(np.ptp(at[near]))
+        if span_s <= 0 or span_m / span_s < _EDGE_MIN_MPS:
+            unplaced += len(ends)
+            continue
+        edge = timed[0] if ends[0] < timed[0] else timed[-1]
+        for k in ends:
+            t = raw[edge].timestamp() + (along[k] - along[edge]) * span_s / span_m  # type: ignore[union-attr]
+            out[k] = dt.datetime.fromtimestamp(t, dt.UTC)
+    return out, unplaced
 
 
 def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None) -> Run:
@@ -187,7 +208,7 @@ def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         if untimed > MAX_UNTIMED_SHARE * n_points or n_unplaceable:
             why = (
                 f"{n_unplaceable} points without a time lie before the first or after the last timed point of "
-                "their segment"
+                "their segment, with no pace to place them at"
                 if untimed <= MAX_UNTIMED_SHARE * n_points
                 else "too few to tell when the rest of the track was run"
             )
