@@ -113,12 +113,18 @@ def analyze(
     console.print(table)
 
 
+def _median(values: list[float]) -> float:
+    """The median of a few numbers (``np.median`` imports numpy.ma: a hundredth of a second of every analyse)."""
+    v = sorted(values)
+    return 0.5 * (v[(len(v) - 1) // 2] + v[len(v) // 2])
+
+
 def _sensor_rows(ga: GaitAnalysis) -> list[tuple[str, str]]:
     """What the rests said of the chip: its gyroscope bias and the accelerometer offset taken off (medians)."""
     if not ga.rest_biases_:
         return [("Sensor biases", f"not measured (no rest of {ga.rest_min_s:g} s)")]
-    gyr = np.median([np.linalg.norm(b[0]) for _, b in ga.rest_biases_])
-    acc = np.median([np.linalg.norm(b[1]) for _, b in ga.rest_biases_])
+    gyr = _median([float(np.linalg.norm(b[0])) for _, b in ga.rest_biases_])
+    acc = _median([float(np.linalg.norm(b[1])) for _, b in ga.rest_biases_])
     n = len(ga.rest_biases_)
     return [
         ("Gyroscope bias", f"{np.degrees(gyr):.2f} °/s ({n} rest{'s' if n > 1 else ''})"),
