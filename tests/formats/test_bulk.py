@@ -68,6 +68,14 @@ def test_folder_import_sorts_files_into_ok_duplicate_and_rejected(export_folder)
     by_name = {r.name: r for r in report.results}
     assert "PNG image" in by_name["export/activities/e.fit"].reason
     assert "empty" in by_name["export/activities/f.GPX"].reason
+    # the kind of problem and its values, for a message in the runner's language
+    e, f = by_name["export/activities/e.fit"], by_name["export/activities/f.GPX"]
+    assert (e.code, e.params, f.code, f.params) == (
+        "unknown_format",
+        {"looks_like": "a PNG image"},
+        "empty",
+        {},
+    )
     (dup,) = report.duplicates
     assert dup.duplicate_of == "export/activities/2026/a.fit"
     assert dup.run is not None and "same activity" in dup.reason

@@ -242,3 +242,17 @@ def test_every_chained_fit_file_has_its_crc_checked(make_fr110_fit):
         import_file(bytes(broken), name="chained.fit")
     with pytest.raises(FormatError, match=rf"corrupt: the 20 bytes after byte {len(one)} are no FIT file"):
         import_file(one + bytes(20), name="padded.fit")
+
+
+def test_a_refusal_names_its_kind_of_problem_for_the_runner_s_language(make_watch_fit):
+    """Besides the English reason, the kind of problem and its values: the web app says it in Chinese too."""
+    data = make_watch_fit(sport=Sport.CYCLING)
+    with pytest.raises(FormatError) as info:
+        import_file(data, name="ride.fit")
+    assert (info.value.code, info.value.params) == ("not_a_run", {"sport": "cycling"})
+    with pytest.raises(FormatError) as info:
+        import_file(data[:-40], name="cut.fit")
+    assert (info.value.code, info.value.params) == ("truncated", {})
+    with pytest.raises(FormatError) as info:
+        import_file(data[:-2] + bytes([data[-2] ^ 1, data[-1]]), name="bad.fit")
+    assert info.value.code == "corrupt"

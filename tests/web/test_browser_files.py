@@ -11,6 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fit_tool.fit_file_builder import FitFileBuilder
+from fit_tool.profile.messages.file_id_message import FileIdMessage
+from fit_tool.profile.messages.record_message import RecordMessage
+from fit_tool.profile.messages.session_message import SessionMessage
+from fit_tool.profile.profile_type import FileType, Sport
 from playwright.sync_api import expect
 
 from soleware.gait.recording import sample_recording_path
@@ -53,9 +58,28 @@ def steady_run(start: dt.datetime, distance_m: float, speed_mps: float) -> dict:
     return {"start_time": start.isoformat(), "time_zone": "Europe/London", "title": "", "strides": strides}
 
 
+def ride_fit() -> bytes:
+    """A bike computer's ride: an intact FIT activity whose sport is cycling."""
+    b = FitFileBuilder(auto_define=True)
+    m = FileIdMessage()
+    m.type = FileType.ACTIVITY
+    m.time_created = 1_780_000_000_000
+    b.add(m)
+    for k in range(60):
+        r = RecordMessage()
+        r.timestamp = 1_780_000_000_000 + 1000 * k
+        r.distance = 8.0 * k
+        b.add(r)
+    s = SessionMessage()
+    s.start_time = 1_780_000_000_000
+    s.sport = Sport.CYCLING
+    b.add(s)
+    return b.build().to_bytes()
+
+
 @pytest.fixture(scope="module")
 def files(server, tmp_path_factory) -> dict[str, Path]:
-    """A FIT file exported from another runner's run, a broken one, and a raw recording with its sidecar."""
+    """A FIT file exported from another runner's run, a broken one, a ride, and a raw recording with its sidecar."""
     d = tmp_path_factory.mktemp("files")
     other = sign_up(server, "other@example.com")
     start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=2)
@@ -66,6 +90,8 @@ def files(server, tmp_path_factory) -> dict[str, Path]:
     out = {"fit": d / "tempo.fit", "broken": d / "broken.fit"}
     out["fit"].write_bytes(fit.content)
     out["broken"].write_bytes(b"this is not an activity file\n" * 4)
+    out["ride"] = d / "ride.fit"
+    out["ride"].write_bytes(ride_fit())
     sample = sample_recording_path()
     out["csv"] = Path(shutil.copy(sample, d / "track_left.csv"))
     out["json"] = Path(shutil.copy(sample.with_suffix(".json"), d / "track_left.json"))
@@ -149,7 +175,9 @@ def test_import_shows_each_file_and_refreshes_the_list(page, files, screenshots)
     assert ok.get_attribute("data-status") == "imported" and "Imported" in ok.inner_text()
     bad = result(page, "broken.fit")
     assert bad.get_attribute("data-status") == "rejected" and "Rejected" in bad.inner_text()
-    assert "not a FIT file" in bad.locator(".reason").inner_text()
+    reason = bad.locator(".reason")
+    assert reason.inner_text() == "Not a FIT, TCX or GPX activity (the data looks like unknown data)."
+    assert "not a FIT file (no '.FIT' signature" in reason.get_attribute("title")  # the service's own words
     assert page.locator("#import-summary").inner_text() == "1 imported, 0 already there, 1 rejected."
     page.wait_for_function("() => document.querySelectorAll('#runs li').length === 1")
     assert "3.00 km" in page.locator("#runs li").first.inner_text()
@@ -262,9 +290,14 @@ def test_live_page_shows_each_shoes_link(page, server, screenshots):
 def test_import_and_export_in_chinese(page, files, screenshots, axe):
     page.goto("/runs?lang=zh")
     wait_ready(page)
-    import_via_button(page, [files["fit"], files["broken"]], label="导入")
+    import_via_button(page, [files["fit"], files["broken"], files["ride"]], label="导入")
     assert "已存在" in result(page, "tempo.fit").inner_text()
     assert "已拒绝" in result(page, "broken.fit").inner_text()
+    assert result(page, "ride.fit").locator(".reason").inner_text() == "不是跑步：这项运动是骑行。"
+    assert (
+        result(page, "broken.fit").locator(".reason").inner_text()
+        == "不是 FIT、TCX 或 GPX 运动文件（数据看起来是 unknown data）。"
+    )
     page.screenshot(path=str(screenshots / "zh-runs-import.png"), full_page=True)
     problems = axe(page, "runs import/zh")
     page.goto(page.locator("#runs li a").first.get_attribute("href") + "?lang=zh")

@@ -41,7 +41,7 @@ FUTURE_SLACK_S = 86_400.0
 
 
 def _refuse(name: str, what: str) -> FormatError:
-    return FormatError(name, f"implausible activity: {what}")
+    return FormatError(name, f"implausible activity: {what}", code="implausible", detail=what)
 
 
 def _hms(seconds: float) -> str:

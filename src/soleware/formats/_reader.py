@@ -40,7 +40,8 @@ def read_activity(
 ) -> Run:
     """A Run from one file's bytes (FIT, TCX or GPX, optionally gzipped); FormatError for anything else."""
     if len(data) > max_bytes:
-        raise FormatError(name, f"file is larger than the limit of {max_bytes / 2**20:.3g} MB")
+        limit = f"{max_bytes / 2**20:.3g} MB"
+        raise FormatError(name, f"file is larger than the limit of {limit}", code="too_large", limit=limit)
     by_name, gz = activity_format(name)
     if fmt is not None:
         fmt = fmt.lower().removeprefix(".")
@@ -48,14 +49,25 @@ def read_activity(
             raise FormatError(name, f"unknown format {fmt!r}; expected one of {sorted(_READERS)}")
     if gz or sniff(data) == "gzip":
         if sniff(data) != "gzip":
-            raise FormatError(name, f"not gzip data (the data looks like {sniff(data)})")
+            raise FormatError(
+                name,
+                f"not gzip data (the data looks like {sniff(data)})",
+                code="unknown_format",
+                looks_like=sniff(data),
+            )
         data = gunzip_bounded(data, name=name, max_bytes=max_bytes)
     fmt = fmt or by_name
     if fmt is None:
         kind = sniff(data)
         if kind not in _READERS:
-            what = "the file is empty" if kind == "empty" else f"the data looks like {kind}"
-            raise FormatError(name, f"not a FIT, TCX or GPX activity ({what})")
+            if kind == "empty":
+                raise FormatError(name, "not a FIT, TCX or GPX activity (the file is empty)", code="empty")
+            raise FormatError(
+                name,
+                f"not a FIT, TCX or GPX activity (the data looks like {kind})",
+                code="unknown_format",
+                looks_like=kind,
+            )
         fmt = kind
     try:
         return _READERS[fmt](data, name=name, time_zone=time_zone)

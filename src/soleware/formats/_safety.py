@@ -50,12 +50,32 @@ class FormatError(ValueError):
     """A file could not be read or written; the message names the file and the problem.
 
     ``name`` is the file's name (or "<bytes>"), ``problem`` the reason alone, for reports that list files.
+    ``code`` names the kind of problem for a translated message (one of :data:`PROBLEM_CODES`, "" for the
+    rest), ``params`` the values that message shows.
     """
 
-    def __init__(self, name: str, problem: str) -> None:
+    def __init__(self, name: str, problem: str, *, code: str = "", **params: str) -> None:
         super().__init__(f"{name}: {problem}")
+        assert code in PROBLEM_CODES or not code, code
         self.name = name
         self.problem = problem
+        self.code = code
+        self.params = params
+
+
+#: the kinds of problem a reader names (``FormatError.code``), with the values each one's message shows
+PROBLEM_CODES: dict[str, tuple[str, ...]] = {
+    "empty": (),
+    "too_large": ("limit",),
+    "unknown_format": ("looks_like",),
+    "not_a_run": ("sport",),
+    "not_an_activity": ("holds",),
+    "truncated": (),
+    "corrupt": (),
+    "no_times": (),
+    "no_date": (),
+    "implausible": ("detail",),
+}
 
 
 def _mb(n: int) -> str:
@@ -77,7 +97,12 @@ def read_bounded(stream: IO[bytes], *, name: str, max_bytes: int, prefix: bytes 
             return buf.getvalue()
         buf.write(chunk)
         if buf.tell() > max_bytes:
-            raise FormatError(name, f"file is larger than the limit of {_mb(max_bytes)}")
+            raise FormatError(
+                name,
+                f"file is larger than the limit of {_mb(max_bytes)}",
+                code="too_large",
+                limit=_mb(max_bytes),
+            )
 
 
 def read_activity_stream(stream: IO[bytes], *, name: str, max_bytes: int) -> bytes:
@@ -91,9 +116,14 @@ def read_activity_stream(stream: IO[bytes], *, name: str, max_bytes: int) -> byt
         head += chunk
     kind = sniff(head)
     if kind == "empty":
-        raise FormatError(name, "file is empty")
+        raise FormatError(name, "file is empty", code="empty")
     if kind not in ACTIVITY_KINDS:
-        raise FormatError(name, f"not a FIT, TCX or GPX activity (the data looks like {kind})")
+        raise FormatError(
+            name,
+            f"not a FIT, TCX or GPX activity (the data looks like {kind})",
+            code="unknown_format",
+            looks_like=kind,
+        )
     return read_bounded(stream, name=name, max_bytes=max_bytes, prefix=head)
 
 
@@ -115,7 +145,12 @@ def read_path(path: str | os.PathLike[str], *, max_bytes: int) -> bytes:
     try:
         size = p.stat().st_size
         if size > max_bytes:
-            raise FormatError(p.name, f"file is {_mb(size)}, larger than the limit of {_mb(max_bytes)}")
+            raise FormatError(
+                p.name,
+                f"file is {_mb(size)}, larger than the limit of {_mb(max_bytes)}",
+                code="too_large",
+                limit=_mb(max_bytes),
+            )
         with p.open("rb") as f:
             return read_bounded(f, name=p.name, max_bytes=max_bytes)
     except OSError as exc:
@@ -140,11 +175,20 @@ def gunzip_bounded(data: bytes, *, name: str, max_bytes: int) -> bytes:
                     pos += len(piece)
                 chunk = d.decompress(piece, _CHUNK)
                 if not piece and not chunk:
-                    raise FormatError(name, "broken gzip data (the data ends before the end of the stream)")
+                    raise FormatError(
+                        name,
+                        "broken gzip data (the data ends before the end of the stream)",
+                        code="truncated",
+                    )
                 out.write(chunk)
                 used = pos - len(d.unconsumed_tail) - (len(d.unused_data) if d.eof else 0)
                 if out.tell() > max_bytes:
-                    raise FormatError(name, f"file is larger than the limit of {_mb(max_bytes)}")
+                    raise FormatError(
+                        name,
+                        f"file is larger than the limit of {_mb(max_bytes)}",
+                        code="too_large",
+                        limit=_mb(max_bytes),
+                    )
                 check_expansion(name, compressed_bytes=consumed + used, expanded_bytes=out.tell())
             tail = d.unused_data + rest[pos:]
             consumed += len(rest) - len(tail)

@@ -48,6 +48,9 @@ class ImportResult:
     reason: str = ""
     #: the earlier file's name, or the existing run's id, this one duplicates
     duplicate_of: str | None = None
+    #: the kind of problem of a rejected file and its values (``FormatError.code``/``params``)
+    code: str = ""
+    params: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(slots=True)
@@ -228,7 +231,7 @@ def _import_one(
     try:
         run = read_activity(entry.load(), name=entry.name, time_zone=time_zone, max_bytes=max_bytes)
     except FormatError as exc:
-        return ImportResult(entry.name, "rejected", reason=exc.problem)
+        return ImportResult(entry.name, "rejected", reason=exc.problem, code=exc.code, params=exc.params)
     for label, other in known:
         if same_activity(run, other):
             return ImportResult(

@@ -336,18 +336,25 @@ def _check_container(data: bytes, name: str) -> None:
     """
     kind = sniff(data)
     if kind == "empty":
-        raise FormatError(name, "file is empty")
+        raise FormatError(name, "file is empty", code="empty")
     if len(data) < 12:
         raise FormatError(name, f"not a FIT file: {len(data)} bytes is shorter than a FIT header")
     if kind != "fit":
-        raise FormatError(name, f"not a FIT file (no '.FIT' signature; the data looks like {kind})")
+        raise FormatError(
+            name,
+            f"not a FIT file (no '.FIT' signature; the data looks like {kind})",
+            code="unknown_format",
+            looks_like=kind,
+        )
     start = 0
     while start < len(data):
         part = "" if start == 0 else f"chained FIT file at byte {start}: "
         header = data[start : start + 14]
         if len(header) < 12 or header[8:12] != b".FIT":
             raise FormatError(
-                name, f"FIT file is corrupt: the {len(data) - start} bytes after byte {start} are no FIT file"
+                name,
+                f"FIT file is corrupt: the {len(data) - start} bytes after byte {start} are no FIT file",
+                code="corrupt",
             )
         header_size = header[0]
         data_size = int.from_bytes(header[4:8], "little")
@@ -358,17 +365,18 @@ def _check_container(data: bytes, name: str) -> None:
             raise FormatError(
                 name,
                 f"FIT file is truncated: {part}header announces {end + 2 - start} bytes, file has {len(data) - start}",
+                code="truncated",
             )
         if header_size == 14:
             header_crc = int.from_bytes(header[12:14], "little")
             if header_crc != 0 and header_crc != fitdecode.utils.compute_crc(
                 data, start=start, end=start + 12
             ):
-                raise FormatError(name, f"FIT file is corrupt: {part}header CRC check failed")
+                raise FormatError(name, f"FIT file is corrupt: {part}header CRC check failed", code="corrupt")
         if int.from_bytes(data[end : end + 2], "little") != fitdecode.utils.compute_crc(
             data, start=start, end=end
         ):
-            raise FormatError(name, f"FIT file is corrupt: {part}CRC check failed")
+            raise FormatError(name, f"FIT file is corrupt: {part}CRC check failed", code="corrupt")
         start = end + 2
 
 
@@ -403,7 +411,9 @@ def _check_file_type(kind: Any, name: str) -> None:
     if kind in ("activity", None):
         return
     what = str(kind).replace("_", " ") if isinstance(kind, str) else f"FIT file type {kind}"
-    raise FormatError(name, f"not an activity: this FIT file holds {what} data")
+    raise FormatError(
+        name, f"not an activity: this FIT file holds {what} data", code="not_an_activity", holds=what
+    )
 
 
 def _f(msg: dict[str, Any], *keys: str) -> float:
@@ -442,11 +452,18 @@ def _run_sessions(sessions: list[dict[str, Any]], name: str) -> list[dict[str, A
     other = [s for s in sessions if not _is_run(s)]
     if len(sessions) > 1:
         sports = ", ".join(dict.fromkeys(str(s.get("sport")) for s in sessions))
-        raise FormatError(name, f"multisport activity ({sports}) has no leg on foot")
+        raise FormatError(
+            name, f"multisport activity ({sports}) has no leg on foot", code="not_a_run", sport=sports
+        )
     sport, sub_sport = other[0].get("sport"), other[0].get("sub_sport")
     if sport in _EQUIPMENT_SPORTS:
-        raise FormatError(name, f"activity is {sport!r} ({sub_sport!r}), not a run")
-    raise FormatError(name, f"activity sport is {sport!r}, not a run")
+        raise FormatError(
+            name,
+            f"activity is {sport!r} ({sub_sport!r}), not a run",
+            code="not_a_run",
+            sport=f"{sport} ({sub_sport})",
+        )
+    raise FormatError(name, f"activity sport is {sport!r}, not a run", code="not_a_run", sport=str(sport))
 
 
 def _legs(sessions: list[dict[str, Any]]) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -530,9 +547,10 @@ def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
             name,
             "FIT records have no date: their times count from the device's power-up "
             "(the watch's clock was not set)",
+            code="no_date",
         )
     if not records:
-        raise FormatError(name, "FIT activity has no timed records")
+        raise FormatError(name, "FIT activity has no timed records", code="no_times")
 
     def col(fn: Any) -> np.ndarray:
         return np.array([fn(r) for r in records], dtype=np.float64)

@@ -161,9 +161,11 @@ def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
     """A Run from the tracks of a GPX file; FormatError names the file and the problem."""
     kind = sniff(data)
     if kind == "empty":
-        raise FormatError(name, "file is empty")
+        raise FormatError(name, "file is empty", code="empty")
     if kind not in ("gpx", "xml"):
-        raise FormatError(name, f"not a GPX file (the data looks like {kind})")
+        raise FormatError(
+            name, f"not a GPX file (the data looks like {kind})", code="unknown_format", looks_like=kind
+        )
     root = parse_xml(data, name=name)  # refuses DTDs and entities before gpxpy's own parser sees the data
     if etree.QName(root).localname != "gpx":
         raise FormatError(name, f"not a GPX document (root element is {etree.QName(root).localname!r})")
@@ -184,7 +186,9 @@ def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
     for track in gpx.tracks:
         kind_of = (track.type or "").strip().lower()
         if kind_of == "1" or any(word in kind_of for word in _NOT_RUNS):
-            raise FormatError(name, f"track type is {track.type!r}, not a run")
+            raise FormatError(
+                name, f"track type is {track.type!r}, not a run", code="not_a_run", sport=str(track.type)
+            )
         for seg in track.segments:
             seg_times, unplaceable = _segment_times(seg.points)
             n_points += len(seg.points)
@@ -202,7 +206,7 @@ def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
                 segment.append(seg_no)
             seg_no += 1
     if not n_timed:
-        raise FormatError(name, "GPX file has no track points with a time")
+        raise FormatError(name, "GPX file has no track points with a time", code="no_times")
     if n_timed < n_points:
         untimed = n_points - n_timed
         if untimed > MAX_UNTIMED_SHARE * n_points or n_unplaceable:

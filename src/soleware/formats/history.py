@@ -21,6 +21,9 @@ class ImportOutcome:
     status: str
     run_id: str | None = None
     reason: str = ""
+    #: a rejected file's kind of problem and its values (``FormatError.code``/``params``)
+    code: str = ""
+    params: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def export(store: RunStore, runner_id: str, run_id: str, fmt: str) -> bytes:
@@ -40,7 +43,9 @@ def import_into(
     outcomes: dict[str, ImportOutcome] = {}
     for r in report.results:
         if r.status == "rejected":
-            outcomes[r.name] = ImportOutcome(r.name, "rejected", reason=r.reason)
+            outcomes[r.name] = ImportOutcome(
+                r.name, "rejected", reason=r.reason, code=r.code, params=r.params
+            )
         elif r.status == "duplicate":
             outcomes[r.name] = ImportOutcome(r.name, "duplicate", r.duplicate_of, r.reason)
     ok = [r for r in report.ok if r.run is not None]  # every "ok" result carries its run (bulk.import_paths)

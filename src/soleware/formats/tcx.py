@@ -225,9 +225,11 @@ def read_tcx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
     """
     kind = sniff(data)
     if kind == "empty":
-        raise FormatError(name, "file is empty")
+        raise FormatError(name, "file is empty", code="empty")
     if kind not in ("tcx", "xml"):
-        raise FormatError(name, f"not a TCX file (the data looks like {kind})")
+        raise FormatError(
+            name, f"not a TCX file (the data looks like {kind})", code="unknown_format", looks_like=kind
+        )
     root = parse_xml(data, name=name)
     if root.tag != f"{_T}TrainingCenterDatabase":
         raise FormatError(name, f"not a TCX v2 document (root element is {etree.QName(root).localname!r})")
@@ -236,7 +238,7 @@ def read_tcx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         raise FormatError(name, "TCX document has no Activity")
     sport = activity.get("Sport", "")
     if sport == "Biking":
-        raise FormatError(name, "activity sport is 'Biking', not a run")
+        raise FormatError(name, "activity sport is 'Biking', not a run", code="not_a_run", sport="Biking")
 
     times: list[dt.datetime] = []
     cols: dict[str, list[float]] = {k: [] for k in ("d", "lat", "lon", "v", "c", "alt", "acc")}

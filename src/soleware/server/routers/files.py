@@ -24,7 +24,12 @@ class ImportedFile(BaseModel):
     name: str
     status: Literal["imported", "duplicate", "rejected"]
     run_id: str | None
+    #: why it was rejected, in English
     reason: str
+    #: the kind of problem (``soleware.formats.PROBLEM_CODES``; "" for others) and the values its message shows:
+    #: what a client shows in the runner's language
+    code: str = ""
+    params: dict[str, str] = {}
 
 
 class ImportResult(BaseModel):
@@ -74,7 +79,14 @@ async def import_files(
             paths.append(path)
         outcomes = await run_in_threadpool(import_into, store, runner.id, paths, time_zone=runner.time_zone)
     out = [
-        ImportedFile(name=re.sub(r"^\d{4}-", "", o.name), status=o.status, run_id=o.run_id, reason=o.reason)
+        ImportedFile(
+            name=re.sub(r"^\d{4}-", "", o.name),
+            status=o.status,
+            run_id=o.run_id,
+            reason=o.reason,
+            code=o.code,
+            params=o.params,
+        )
         for o in outcomes
     ]
     return ImportResult(

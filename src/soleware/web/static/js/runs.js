@@ -267,12 +267,41 @@ Soleware.ready((me) => {
     rejected: () => t("Rejected"),
   };
 
+  /** Why the service refused a file, by the kind of problem it names (``code``; ``params`` fill it in), in the
+      runner's language; the service's own words (English, with every detail) for the rest and as a tooltip. */
+  const REASON_TEXT = {
+    empty: () => t("The file is empty."),
+    too_large: (p) => t("The file is larger than the limit of {limit}.", p),
+    unknown_format: (p) => t("Not a FIT, TCX or GPX activity (the data looks like {looks_like}).", p),
+    not_a_run: (p) => t("Not a run: the activity is {sport}.", { sport: sportNames(p.sport || "") }),
+    not_an_activity: (p) => t("Not an activity: this FIT file holds {holds} data.", p),
+    truncated: () => t("The file is cut short; export or copy it again."),
+    corrupt: () => t("The file is damaged (its checksum does not match); export or copy it again."),
+    no_times: () => t("The activity has no times on its points."),
+    no_date: () => t("The activity has no date: the watch's clock was not set."),
+    implausible: (p) => t("Not an activity on foot: {detail}.", p),
+  };
+
+  /** The sports other apps name that are no run (FIT's, TCX's "Biking"), in the runner's language. */
+  const SPORT_TEXT = {
+    cycling: () => t("cycling"),
+    Biking: () => t("cycling"),
+    swimming: () => t("swimming"),
+    transition: () => t("transition"),
+    rowing: () => t("rowing"),
+  };
+  const sportNames = (list) => list.split(", ").map((x) => (SPORT_TEXT[x] ? SPORT_TEXT[x]() : x)).join(", ");
+
   function resultItem(r) {
     const label = el("span", { class: "status", text: STATUS_TEXT[r.status]() });
     const name = r.run_id
       ? el("a", { href: "/runs/" + encodeURIComponent(r.run_id), class: "name", text: r.name })
       : el("span", { class: "name", text: r.name });
-    const reason = r.status === "rejected" && r.reason ? el("span", { class: "reason", text: r.reason }) : null;
+    let reason = null;
+    if (r.status === "rejected" && r.reason) {
+      const text = REASON_TEXT[r.code] ? REASON_TEXT[r.code](r.params || {}) : r.reason;
+      reason = el("span", { class: "reason", text, title: r.reason, "data-code": r.code || "" });
+    }
     return el("li", { "data-status": r.status }, label, name, reason);
   }
 
