@@ -287,6 +287,17 @@ async def _finish_and_upload(ph: Phone) -> None:
     await expect(ph.page.locator("#stored")).to_have_attribute("data-count", "0")
 
 
+async def _upload_live_then_sync(ph: Phone, api: httpx.AsyncClient, auth: dict[str, str]) -> str:
+    """Finish the run and let it go up (:func:`_finish_and_upload`), then sync the shoes' logs: the id of the
+    live run on the server, which the logged run is to replace."""
+    await _finish_and_upload(ph)
+    listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+    assert len(listed) == 1
+    await ph.page.click("#sync")
+    await expect(ph.page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
+    return str(listed[0]["id"])
+
+
 def _count(text: str) -> int:
     return int(text.replace(",", "").strip() or 0)
 
@@ -727,12 +738,7 @@ async def test_the_logged_run_keeps_the_live_route_when_the_shoes_start_after_th
             await expect(page.locator("#run-state")).to_have_attribute(
                 "data-state", "running", timeout=30_000
             )
-            await _finish_and_upload(ph)
-            listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
-            assert len(listed) == 1
-            live_id = listed[0]["id"]
-            await page.click("#sync")
-            await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
+            live_id = await _upload_live_then_sync(ph, api, auth)
             for _ in range(300):  # the logged run replaces the live one (which had every stride too)
                 listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
                 if [r["id"] for r in listed] not in ([live_id], []):
@@ -767,12 +773,7 @@ async def test_a_refused_logged_run_leaves_the_live_run_and_replaces_it_when_sen
             await _ready(page, "/phone")
             await _pair_both(ph)
             await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
-            await _finish_and_upload(ph)
-            listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
-            assert len(listed) == 1
-            live_id = listed[0]["id"]
-            await page.click("#sync")
-            await expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
+            live_id = await _upload_live_then_sync(ph, api, auth)
             await expect(page.locator("#refused li")).to_have_attribute("data-reported", "1", timeout=60_000)
             assert replacing and all(u.endswith(f"?replaces={live_id}") for u in replacing), replacing
             assert [r["id"] for r in (await api.get("/api/runs", headers=auth)).json()["runs"]] == [live_id]
