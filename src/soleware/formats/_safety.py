@@ -56,7 +56,7 @@ class FormatError(ValueError):
 
     def __init__(self, name: str, problem: str, *, code: str = "", **params: str) -> None:
         super().__init__(f"{name}: {problem}")
-        assert code in PROBLEM_CODES or not code, code
+        assert not code or set(params) == set(PROBLEM_CODES[code]), (code, params)
         self.name = name
         self.problem = problem
         self.code = code

@@ -461,7 +461,7 @@ def _run_sessions(sessions: list[dict[str, Any]], name: str) -> list[dict[str, A
             name,
             f"activity is {sport!r} ({sub_sport!r}), not a run",
             code="not_a_run",
-            sport=f"{sport} ({sub_sport})",
+            sport=str(sub_sport),
         )
     raise FormatError(name, f"activity sport is {sport!r}, not a run", code="not_a_run", sport=str(sport))
 

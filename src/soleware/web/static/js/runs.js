@@ -289,6 +289,8 @@ Soleware.ready((me) => {
     swimming: () => t("swimming"),
     transition: () => t("transition"),
     rowing: () => t("rowing"),
+    indoor_rowing: () => t("indoor rowing"),
+    strength_training: () => t("strength training"),
   };
   const sportNames = (list) => list.split(", ").map((x) => (SPORT_TEXT[x] ? SPORT_TEXT[x]() : x)).join(", ");
 
