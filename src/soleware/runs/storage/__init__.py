@@ -11,12 +11,12 @@ import contextlib
 
 import sqlalchemy as sa
 
-from soleware.runs.calibration import TRACK_LAP_M, ReferenceKind
+from soleware.runs.calibration import TRACK_LAP_M, ReferenceKind, shoe_key
 from soleware.runs.model import Run, RunDataError
 from soleware.runs.storage._base import NotFound
 from soleware.runs.storage.accounts import AccountError, AccountExists, AccountStore, AuthError, RunnerInfo
 from soleware.runs.storage.calibration import CalibrationStore, ReferenceInfo, ShoeCalibration
-from soleware.runs.storage.db import RunRow, make_engine
+from soleware.runs.storage.db import CalibrationReferenceRow, RunRow, make_engine
 from soleware.runs.storage.live import LiveStore
 from soleware.runs.storage.progress import ProgressStore, ProgressView
 from soleware.runs.storage.refused import RefusedUploadInfo, RefusedUploadStore
@@ -69,33 +69,34 @@ class RunStore(
         What the runner gave the replaced run goes to the new one: its title (unless the new run has one) and
         the distance they said it had (a track, a treadmill, a course); the shoe it calibrated learns again.
         """
-        title, reference, old_shoe = "", None, None
+        old = None
         if replaces is not None:
-            with self._read() as conn:
-                row = conn.execute(
-                    sa.select(RunRow.title).where(RunRow.id == replaces, RunRow.runner_id == runner_id)
+            ref = CalibrationReferenceRow
+            with self._read() as conn:  # its title, and the reference it is (if any), in one read
+                old = conn.execute(
+                    sa.select(RunRow.title, ref.shoe, ref.kind, ref.reference_m, ref.active)
+                    .outerjoin(ref, ref.run_id == RunRow.id)
+                    .where(RunRow.id == replaces, RunRow.runner_id == runner_id)
                 ).one_or_none()
-                title = row.title if row is not None else ""
-                reference = self._reference_of(conn, runner_id, replaces)
-            if reference is not None:
-                old_shoe = self.reference_shoe(runner_id, replaces)
         res = self.add_run(runner_id, self.calibrate(runner_id, run), replaces=replaces)
-        if res.replaced and old_shoe is not None:  # the replaced run was a reference (deleted with it)
-            self.relearn(runner_id, old_shoe)
-        if res.created and res.replaced:
-            if title and not run.title.strip():
-                self.rename_run(runner_id, res.run_id, title)
-            if reference is not None and reference.active and reference.kind != ReferenceKind.GPS:
-                kind = ReferenceKind(reference.kind)
-                laps = reference.reference_m / TRACK_LAP_M if kind is ReferenceKind.TRACK else None
+        if res.replaced and old is not None:
+            carried = False
+            if res.created and old.title and not run.title.strip():
+                self.rename_run(runner_id, res.run_id, old.title)
+            if res.created and old.kind is not None and old.active and old.kind != ReferenceKind.GPS:
+                kind = ReferenceKind(old.kind)
+                laps = old.reference_m / TRACK_LAP_M if kind is ReferenceKind.TRACK else None
                 with contextlib.suppress(RunDataError):  # the new run cannot be one (no distance): as deleted
-                    self.set_reference(
+                    self.set_reference(  # relearns the new run's shoe
                         runner_id,
                         res.run_id,
                         kind,
-                        distance_m=None if laps is not None else reference.reference_m,
+                        distance_m=None if laps is not None else old.reference_m,
                         laps=laps,
                     )
+                    carried = shoe_key(run.shoe_serials, run.sensor) == old.shoe
+            if old.shoe is not None and not carried:  # the replaced run was a reference, deleted with it
+                self.relearn(runner_id, old.shoe)
         if res.created and run.route is not None:
             self.learn_from_route(runner_id, res.run_id)
         return res
