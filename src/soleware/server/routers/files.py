@@ -24,7 +24,7 @@ class ImportedFile(BaseModel):
     name: str
     status: Literal["imported", "duplicate", "rejected"]
     run_id: str | None
-    #: why it was rejected, in English
+    #: why it was rejected (or which file or run it duplicates), in English
     reason: str
     #: the kind of problem (``soleware.formats.PROBLEM_CODES``; "" for others) and the values its message shows:
     #: what a client shows in the runner's language
