@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections import Counter
 
@@ -256,3 +257,15 @@ def test_a_refusal_names_its_kind_of_problem_for_the_runner_s_language(make_watc
     with pytest.raises(FormatError) as info:
         import_file(data[:-2] + bytes([data[-2] ^ 1, data[-1]]), name="bad.fit")
     assert info.value.code == "corrupt"
+
+
+def test_pauses_that_touch_once_written_in_whole_seconds_stay_two(realistic_run):
+    """A timer started again and stopped within one second: its pauses meet in the file's whole seconds. They
+    stay two (merging is for a multisport leg's gap that a timer pause overlaps), as hypothesis found."""
+    assert realistic_run.start_time.microsecond == 0
+    run = dataclasses.replace(
+        realistic_run, pauses=[(100.0, 110.0), (110.3, 120.0)]
+    )  # 110.3 s is written 110 s
+    back = import_file(export_run(run, "fit"), name="touching.fit")
+    assert len(back.pauses) == 2
+    assert back.moving_time_s == pytest.approx(run.moving_time_s, abs=0.0011)

@@ -523,7 +523,7 @@ def _timer_pauses(
             running = False
     merged: list[tuple[dt.datetime, dt.datetime]] = []
     for a, b in sorted(pauses + between):
-        if merged and a <= merged[-1][1]:
+        if merged and a < merged[-1][1]:  # overlapping (a timer stop at a leg's end); touching ones stay two
             merged[-1] = (merged[-1][0], max(merged[-1][1], b))
         else:
             merged.append((a, b))
