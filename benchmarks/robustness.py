@@ -258,6 +258,9 @@ def run_sim_case(case: dict) -> dict:
         "err": float(ev.distance_error_pct or np.nan),
         "missed": int((ev.reference_strides or 0) - ev.strides),
         "clip_mps": float(np.mean([s.clip_recovered_mps for s in ga.strides_])) if ga.strides_ else 0.0,
+        "clip_deg": float(np.degrees(np.mean([s.clip_turn_recovered_rad for s in ga.strides_])))
+        if ga.strides_
+        else 0.0,
         "clipped_pct": 100.0 * float(np.mean(np.abs(rec.acc_mps2) >= 0.999 * acc_g * GRAVITY_MPS2)),
     }
 
@@ -281,7 +284,7 @@ def sim_part() -> None:
     rows = []
     print(
         f"{'type':9s} {'plan':16s} {'chip':>10s} {'place':7s} {'Hz':>5s} {'strike':9s} {'err %':>7s} "
-        f"{'missed':>6s} {'clip rec m/s':>12s}"
+        f"{'missed':>6s} {'clip rec m/s':>12s} {'turn rec °':>10s}"
     )
     for case in sim_cases():
         r = run_sim_case(case)
@@ -289,7 +292,7 @@ def sim_part() -> None:
         chip = f"±{r['chip'][0]}g/{r['chip'][1]}" if r["chip"][2] else "no clip"
         print(
             f"{r['kind']:9s} {r['plan']:16s} {chip:>10s} {r['placement']:7s} {r['rate_hz']:5.0f} "
-            f"{r['strike']:9s} {r['err']:+7.2f} {r['missed']:6d} {r['clip_mps']:12.2f}"
+            f"{r['strike']:9s} {r['err']:+7.2f} {r['missed']:6d} {r['clip_mps']:12.2f} {r['clip_deg']:10.1f}"
         )
     for r in rows:
         r["chip_name"] = f"±{r['chip'][0]} g, ±{r['chip'][1]} °/s" if r["chip"][2] else "never clips"

@@ -179,10 +179,9 @@ def test_clipping_recovered_is_read_from_the_engine_where_it_reports_it() -> Non
     rec = load_recording(sample_recording_path())
     ga = GaitAnalysis().analyze(rec)
     ev = evaluate_recording(rec)
-    if "clip_recovered_mps" in Stride.__dataclass_fields__:
-        assert ev.clip_recovered_mps is not None
-        np.testing.assert_array_equal(
-            ev.clip_recovered_mps, [vars(s)["clip_recovered_mps"] for s in ga.strides_]
-        )
-    else:
-        assert ev.clip_recovered_mps is None
+    for field in ("clip_recovered_mps", "clip_turn_recovered_rad"):
+        if field in Stride.__dataclass_fields__:
+            assert getattr(ev, field) is not None
+            np.testing.assert_array_equal(getattr(ev, field), [vars(s)[field] for s in ga.strides_])
+        else:
+            assert getattr(ev, field) is None

@@ -14,7 +14,13 @@ from soleware.gait.report import accuracy_report
 
 
 def _ev(
-    name: str, *, err_pct: float, speed: float, errors_cm: list[float], clip: list[float] | None
+    name: str,
+    *,
+    err_pct: float,
+    speed: float,
+    errors_cm: list[float],
+    clip: list[float] | None,
+    turn: list[float] | None = None,
 ) -> Evaluation:
     ref = np.full(len(errors_cm), 1.5)
     return Evaluation(
@@ -33,6 +39,7 @@ def _ev(
         reference_stride_speeds_mps=np.full(len(errors_cm), speed),
         speed_mps=speed,
         clip_recovered_mps=None if clip is None else np.array(clip),
+        clip_turn_recovered_rad=None if turn is None else np.array(turn),
     )
 
 
@@ -53,19 +60,22 @@ def test_tables_carry_the_evaluations_figures() -> None:
     evs = [
         _ev("slow", err_pct=-0.4, speed=1.2, errors_cm=[1.0, -3.0, 2.0], clip=None),
         _ev("fast", err_pct=1.5, speed=6.5, errors_cm=[4.0, 6.0], clip=[0.0, 0.3]),
-        _ev("faster", err_pct=-12.0, speed=7.0, errors_cm=[-2.0, 0.0], clip=[0.0, 0.0]),
+        _ev("faster", err_pct=-12.0, speed=7.0, errors_cm=[-2.0, 0.0], clip=[0.0, 0.0], turn=[0.0, 0.0]),
+        _ev("fastest", err_pct=-3.0, speed=8.0, errors_cm=[1.0, 1.0], clip=[0.0, 0.2], turn=[0.1, 0.2]),
     ]
     rep = accuracy_report(evs, title="t")
     rows = {
         line.split(" | ")[0].strip("| "): line for line in rep.markdown.splitlines() if line.startswith("| ")
     }
-    # sprint: two recordings, median |err| of 1.5 and 12.0, worst 12.0; four paired strides, bias +2.0 cm
+    # sprint: three recordings, median |err| of 1.5, 3.0 and 12.0, worst 12.0; six paired strides, bias +1.67 cm
     sprint = rows["sprint"].split(" | ")
-    assert sprint[2:6] == ["2", "6.8", "12.0", "4"]
-    assert sprint[7] == "+2.0"
-    sd = np.std([4.0, 6.0, -2.0, 0.0], ddof=1)
-    assert sprint[8].rstrip(" |") == f"{2 - 1.96 * sd:+.1f} to {2 + 1.96 * sd:+.1f}"
+    assert sprint[2:6] == ["3", "3.0", "12.0", "6"]
+    assert sprint[7] == "+1.7"
+    sd = np.std([4.0, 6.0, -2.0, 0.0, 1.0, 1.0], ddof=1)
+    mean = np.mean([4.0, 6.0, -2.0, 0.0, 1.0, 1.0])
+    assert sprint[8].rstrip(" |") == f"{mean - 1.96 * sd:+.1f} to {mean + 1.96 * sd:+.1f}"
     assert "n/a" in rows["slow"] and "1 strides, mean 0.30 m/s" in rows["fast"] and "none" in rows["faster"]
+    assert "1 strides, mean 0.20 m/s; 2 strides, mean 8.6° turn" in rows["fastest"]
     assert "faster -12 % (ours)" in rep.svgs["distance_errors"]  # off the ±8 % scale: named in the caption
 
 

@@ -92,6 +92,8 @@ class Evaluation:
     #: velocity the engine gave back to clipped accelerometer samples, per stride of ours (m/s); None where the
     #: engine reports no such thing
     clip_recovered_mps: np.ndarray | None = None
+    #: turn the engine gave back to clipped gyroscope samples, per stride of ours (rad); None where it reports none
+    clip_turn_recovered_rad: np.ndarray | None = None
 
 
 def evaluate_recording(recording: Recording, analysis: GaitAnalysis | None = None) -> Evaluation:
@@ -99,6 +101,7 @@ def evaluate_recording(recording: Recording, analysis: GaitAnalysis | None = Non
     ga = (analysis or GaitAnalysis()).analyze(recording)
     strides = ga.strides_
     recovered = [getattr(s, "clip_recovered_mps", None) for s in strides]
+    turned = [getattr(s, "clip_turn_recovered_rad", None) for s in strides]
     return compare_strides(
         recording,
         np.array([s.t_end_s for s in strides]),
@@ -106,6 +109,7 @@ def evaluate_recording(recording: Recording, analysis: GaitAnalysis | None = Non
         footfalls_xy_m=footfalls_xy_m(ga),
         speed_mps=np.array([s.speed_mps for s in strides]),
         clip_recovered_mps=None if None in recovered else np.array(recovered, dtype=float),
+        clip_turn_recovered_rad=None if None in turned else np.array(turned, dtype=float),
     )
 
 
@@ -190,13 +194,15 @@ def compare_strides(
     footfalls_xy_m: np.ndarray | None = None,
     speed_mps: np.ndarray | None = None,
     clip_recovered_mps: np.ndarray | None = None,
+    clip_turn_recovered_rad: np.ndarray | None = None,
 ) -> Evaluation:
     """Errors of any engine's strides against ``recording``'s truth.
 
     ``t_end_s`` (sorted) and ``length_m`` are the strides' end times and horizontal lengths; ``footfalls_xy_m``,
     where the engine gives positions, is ``(n + 1, 2)``: where the first stride starts and each one ends, in one
     horizontal frame (m). ``speed_mps`` (the engine's speed per stride) gives the recording a speed where the
-    reference has no strides; ``clip_recovered_mps`` is passed through to the result.
+    reference has no strides; ``clip_recovered_mps`` and ``clip_turn_recovered_rad`` are passed through to the
+    result.
     """
     gt = recording.ground_truth
     t_end = np.asarray(t_end_s, dtype=float)
@@ -262,6 +268,7 @@ def compare_strides(
         reference_stride_speeds_mps=ref_speeds,
         speed_mps=speed,
         clip_recovered_mps=clip_recovered_mps,
+        clip_turn_recovered_rad=clip_turn_recovered_rad,
     )
 
 

@@ -43,6 +43,8 @@ REARFOOT_MIN_DEG = 8.0
 FOREFOOT_MAX_DEG = -1.6
 #: an accelerometer axis peaking below this is not looked at for clipping (no chip's range is that small)
 ACC_CLIP_MIN_MPS2 = 15.0
+#: nor a gyroscope axis peaking below this (rad/s, ~230 °/s: under the ±250 °/s most chips offer at least)
+GYR_CLIP_MIN_RPS = 4.0
 
 
 def strike_type(angle_deg: float) -> StrikeType | None:
@@ -93,6 +95,8 @@ class Stride:
     moving_s: float = float("nan")
     #: velocity change (m/s) given back to accelerometer samples clipped at the chip's range (0: none clipped)
     clip_recovered_mps: float = 0.0
+    #: turn (rad) given back to gyroscope samples clipped at the chip's range, beyond their rebuilt tops
+    clip_turn_recovered_rad: float = 0.0
     #: seconds of a rest (standing for ``rest_min_s`` or more) the stride starts in, from its anchor to the lift
     rest_at_start_s: float = 0.0
     #: seconds of a rest the stride ends in, from the landing to its anchor
@@ -198,6 +202,10 @@ class GaitAnalysis:
         Full-scale range of the accelerometer where it is known (else the range the recording states, see
         :class:`~soleware.gait.recording.Recording`); otherwise an axis counts as clipped where it is
         held flat at its largest value (:func:`~soleware.gait.navigation.clip_signs`).
+    gyr_range_rps
+        The same for the gyroscope. Where it clipped, its tops are rebuilt (see ``clip_context_s``) and the turn
+        that still lacks, bounded per clipped run, is given back from the stride's tilt mismatch
+        (:class:`~soleware.gait.navigation.StrideIntegration`).
     clip_context_s
         A clipped top (gyroscope or accelerometer) is rebuilt from the samples this long on either side of it
         (:func:`~soleware.gait._signal.repair_saturation`; at least 3): 15 ms is 3 samples at 200 Hz, where the
@@ -208,7 +216,10 @@ class GaitAnalysis:
         signal on its way up to the top crosses it in one 5 ms period, in several samples at 800 Hz, and a
         plateau with those samples around it was left unrepaired as not flat (that sprint: -7 % to -1.4 %). The
         accelerometer's band stays: the stride's velocity gap tops up its rebuilt peaks, and more of them
-        rebuilt overshot in the simulator's ±4 g chips.
+        rebuilt overshot in the simulator's ±4 g chips. Its tops are held under each side's own trend as the
+        gyroscope's are (``capped_by_sides``): a toe cap clips at ±8 g for 100 ms through push-off, and a
+        parabola through both sides, carried that far, added up to 6 m/s to a stride's velocity that the gap
+        can only add to, never take back (a 5 m/s run came out 10-17 % long).
     chunk_s
         Continuous data longer than this is analysed in chunks of this length, each overlapping the last stride
         of the one before, so memory stays bounded (a marathon needs no more than a chunk does). Strides are
@@ -250,6 +261,7 @@ class GaitAnalysis:
         max_moving_s: float = 6.0,
         chunk_s: float = 300.0,
         acc_range_mps2: float | None = None,
+        gyr_range_rps: float | None = None,
         clip_context_s: float = 0.015,
     ) -> None:
         self.stance_detector = stance_detector
@@ -265,6 +277,7 @@ class GaitAnalysis:
         self.max_moving_s = max_moving_s
         self.chunk_s = chunk_s
         self.acc_range_mps2 = acc_range_mps2
+        self.gyr_range_rps = gyr_range_rps
         self.clip_context_s = clip_context_s
 
     def analyze(self, recording: Recording) -> Self:
@@ -280,6 +293,7 @@ class GaitAnalysis:
                 recording.gyr_rps[lo:hi],
                 recording.sample_rate_hz,
                 acc_range_mps2=self.acc_range_mps2 or getattr(recording, "acc_range_mps2", None),
+                gyr_range_rps=self.gyr_range_rps or getattr(recording, "gyr_range_rps", None),
                 rests=rests,
             )
             strides += [x for x in s if self.is_gait(x)]
@@ -314,6 +328,7 @@ class GaitAnalysis:
         fs: float,
         *,
         acc_range_mps2: float | None = None,
+        gyr_range_rps: float | None = None,
         rests: list[tuple[float, np.ndarray]],
     ) -> tuple[list[Stride], list[np.ndarray]]:
         """One continuous segment, in chunks of ``chunk_s`` joined at the last stride's end stance; the rests'
@@ -337,6 +352,7 @@ class GaitAnalysis:
                 open_start=lo > 0,
                 open_end=not last,
                 acc_range_mps2=acc_range_mps2,
+                gyr_range_rps=gyr_range_rps,
             )
             biases.update(t[lo], self.rest_biases_)
             rests += [r for r in self.rest_biases_ if not rests or r[0] > rests[-1][0]]
@@ -376,6 +392,7 @@ class GaitAnalysis:
         open_start: bool = False,
         open_end: bool = False,
         acc_range_mps2: float | None = None,
+        gyr_range_rps: float | None = None,
     ) -> tuple[list[Stride], np.ndarray]:
         """Strides and trajectory of one continuous segment.
 
@@ -399,7 +416,10 @@ class GaitAnalysis:
             return [], np.zeros((0, 4))
         context = samples(self.clip_context_s, fs, minimum=3)
         plateau = 1.0 - _CLIP_BAND * min(1.0, _CLIP_CHECKED_HZ / fs)
-        gyr = repair_saturation(gyr, capped_by_sides=True, context=context, rel_level=plateau)
+        gyr_clipped = clip_signs(
+            gyr, min_level=GYR_CLIP_MIN_RPS, full_scale=gyr_range_rps or self.gyr_range_rps
+        )
+        gyr_raw, gyr = gyr, repair_saturation(gyr, capped_by_sides=True, context=context, rel_level=plateau)
         detector = self.stance_detector or AdaptiveStanceDetector()
         # stillness compares |f| with g: an accelerometer offset along 'up' makes every stance look louder, so the
         # stances are found with the offset known so far taken off, and found again if the rests here show another
@@ -482,7 +502,7 @@ class GaitAnalysis:
         )
         acc_nav = acc
         if clipped.any():  # the clipped level is the chip's range: repaired before the offset is taken off
-            acc_nav = repair_saturation(acc_raw, context=context)
+            acc_nav = repair_saturation(acc_raw, context=context, capped_by_sides=True)
             acc_nav = acc_nav if acc_offset is None else acc_nav - acc_offset
         nav = StrideIntegration(gravity_window_s=self.gravity_window_s).integrate(
             t,
@@ -498,6 +518,8 @@ class GaitAnalysis:
             standing=standing,
             scan=scan,
             clipped=clipped if clipped.any() else None,
+            gyr_clipped=gyr_clipped if gyr_clipped.any() else None,
+            gyr_lost_rad=_turn_lost_bound_rad(t, gyr_raw, gyr, gyr_clipped) if gyr_clipped.any() else None,
         )
         length = np.linalg.norm(nav.displacement_m_[:, :2], axis=1)
         left = _lateral_axis(gyr, up, nav)
@@ -521,10 +543,11 @@ class GaitAnalysis:
             impact.tolist(),
             moving_s.tolist(),
             nav.clip_recovered_mps_.tolist(),
+            nav.clip_turn_recovered_rad_.tolist(),
             rest_at_start.tolist(),
             rest_at_end.tolist(),
         )
-        for i, (length_m, ang, impact_mps2, moved, recovered, rest0, rest1) in enumerate(
+        for i, (length_m, ang, impact_mps2, moved, recovered, turn_recovered, rest0, rest1) in enumerate(
             zip(*columns, strict=True)
         ):
             dur = t_k[i + 1] - t_k[i]
@@ -569,6 +592,7 @@ class GaitAnalysis:
                     t_initial_contact_s=t_ic[i + 1],
                     moving_s=moved,
                     clip_recovered_mps=recovered,
+                    clip_turn_recovered_rad=turn_recovered,
                     rest_at_start_s=rest0,
                     rest_at_end_s=rest1,
                 )
@@ -683,6 +707,35 @@ def _impacts_mps2(acc_mag: np.ndarray, k: np.ndarray, ic: np.ndarray, fs: float)
     lo = np.where(inside, j0, np.maximum(a, b - samples(0.3, fs)))
     hi = np.where(inside, np.minimum(b, j0 + samples(0.05, fs)) + 1, b)
     return range_max(acc_mag, lo, hi)
+
+
+def _turn_lost_bound_rad(
+    t: np.ndarray, raw: np.ndarray, repaired: np.ndarray, signs: np.ndarray
+) -> np.ndarray:
+    """Per clipped run of the gyroscope (``signs`` from :func:`clip_signs` of ``raw``), the most turn (rad) it may
+    have lost beyond what :func:`repair_saturation` gave back (``repaired``), spread over the run's samples.
+
+    A peak is concave at its top, so it lies under its tangents where it crosses the clip level: taken halfway
+    between the last sample under the level and the first at it, with the slope from the one to the level there,
+    on either side; the triangle they span over the run bounds the turn lost. A run at either end of the data
+    gets no bound."""
+    out = np.zeros(raw.shape)
+    n = len(raw)
+    for ax in range(raw.shape[1]):
+        for sign in (1, -1):
+            for a, b in runs_of_true(signs[:, ax] == sign).tolist():
+                if a == 0 or b == n:
+                    continue
+                level = sign * raw[a, ax]
+                rise = (level - sign * raw[a - 1, ax]) / (0.5 * (t[a] - t[a - 1]))
+                fall = (level - sign * raw[b, ax]) / (0.5 * (t[b] - t[b - 1]))
+                width = 0.5 * (t[b] + t[b - 1] - t[a] - t[a - 1])
+                if rise <= 0 or fall <= 0:
+                    continue
+                apex = width * rise * fall / (rise + fall)
+                given = float(np.sum(sign * (repaired[a:b, ax] - raw[a:b, ax]) * np.diff(t[a - 1 : b])))
+                out[a:b, ax] = sign * max(0.5 * apex * width - given, 0.0) / (b - a)
+    return out
 
 
 def _times_at(t: np.ndarray, x: np.ndarray) -> np.ndarray:

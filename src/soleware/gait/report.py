@@ -54,10 +54,15 @@ def _fmt(x: float | None, spec: str) -> str:
 def _clipping(ev: Evaluation) -> str:
     if ev.clip_recovered_mps is None:
         return "n/a"
+    parts = []
     rec = ev.clip_recovered_mps[ev.clip_recovered_mps > 0]
-    if not len(rec):
-        return "none"
-    return f"{len(rec)} strides, mean {rec.mean():.2f} m/s"
+    if len(rec):
+        parts.append(f"{len(rec)} strides, mean {rec.mean():.2f} m/s")
+    if ev.clip_turn_recovered_rad is not None:
+        turn = ev.clip_turn_recovered_rad[ev.clip_turn_recovered_rad > 0]
+        if len(turn):
+            parts.append(f"{len(turn)} strides, mean {np.degrees(turn.mean()):.1f}° turn")
+    return "; ".join(parts) or "none"
 
 
 def _group_rows(engines: dict[str, list[Evaluation]], key: Callable[[Evaluation], str]) -> list[list[str]]:
@@ -386,7 +391,8 @@ def accuracy_report(
         + ", ".join(f"{name} < {top:g} m/s" for top, name in SPEED_BANDS[:-1])
         + f", {SPEED_BANDS[-1][1]} above. Distance error over the referenced span (see `soleware eval`); stride "
         "errors over the reference strides paired with one of ours. Clipping recovered: strides whose clipped "
-        "accelerometer samples the engine gave velocity back to (n/a: the engine does not report it)."
+        "accelerometer samples the engine gave velocity back to, and those whose clipped gyroscope it gave turn "
+        "back to (n/a: the engine does not report it)."
     )
     markdown = "\n\n".join(
         [
