@@ -80,3 +80,28 @@ def test_an_edge_where_the_energy_still_falls_is_no_stance():
     flat = np.array([0.01, 0.01, 0.01, 0.4, *swing, *inner, *swing, 0.4, 0.02, 0.02])
     cand = np.array([4 + 3 + 2])
     assert np.array_equal(_edge_stances(flat, cand, 2.0, first=True, last=True), [1, *cand, len(flat) - 2])
+
+
+def test_a_sprint_at_50_hz_keeps_the_stances_its_samples_barely_catch() -> None:
+    """At 8 m/s the foot is still for a sample or two; a 50 Hz chip catches it at one stance and not the next.
+    A stance that quiet against its swings is kept whatever its neighbours' level: 90 % of the stances are found
+    (without: 64 %, the others dropped as dips in a swing), and no stance is found twice."""
+    from soleware.gait.stance import AdaptiveStanceDetector
+    from soleware.shoe.sim import Runner, ShoeSimulator
+
+    found = {0.05: 0, 0.0: 0}
+    strides = 0
+    for seed in (1, 2, 3):
+        sim = ShoeSimulator(runner=Runner(strike="midfoot"), sample_rate_hz=50.0, placement="heel", seed=seed)
+        rec = sim.simulate("3s stand, 20s run@8m/s, 3s stand", sides=("right",)).recordings_["right"]
+        ends = rec.ground_truth.strides[:, 1]
+        strides += len(ends)
+        for ratio in found:
+            det = AdaptiveStanceDetector(sure_ratio=ratio).detect(
+                rec.acc_mps2, rec.gyr_rps, sample_rate_hz=50.0
+            )
+            gaps = np.abs(rec.t_s[det.stance_index_][:, None] - ends[None, :])
+            found[ratio] += int((gaps.min(axis=0) < 0.1).sum())
+            assert np.all((gaps < 0.1).sum(axis=0) <= 1)
+    assert found[0.05] >= 0.85 * strides
+    assert found[0.0] < 0.7 * strides

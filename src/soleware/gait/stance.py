@@ -54,6 +54,12 @@ class AdaptiveStanceDetector:
     dip_factor, dip_margin_rps
         A stance may be at most ``dip_factor`` times, or ``dip_margin_rps`` above, the quiet level of the stances
         around it (their lower quartile); louder candidates are dips within a swing.
+    sure_ratio
+        ... unless its quiet level is under this fraction of the neighbouring swing peaks: then it is a stance
+        whatever the stances around it. A sprint's foot is still for a sample or two, which a 50 Hz chip catches
+        at one stance and misses at the next (0.04 and 0.7 rad/s, between swings of 40 rad/s): a third of its
+        strides were lost as dips. A walking swing's dip stays above a third of its peaks, a sprint's above a
+        tenth.
     half_stride_fraction
         A candidate closer than this fraction of the local stride period to both its neighbours, and half as loud
         again as either, splits a stride in two and is dropped (at a walk-to-run change the period estimate
@@ -95,6 +101,7 @@ class AdaptiveStanceDetector:
         stance_max_ratio: float = 0.35,
         dip_factor: float = 4.0,
         dip_margin_rps: float = 0.5,
+        sure_ratio: float = 0.05,
         half_stride_fraction: float = 0.75,
         acc_weight_rad_per_m: float = 0.1,
     ) -> None:
@@ -106,6 +113,7 @@ class AdaptiveStanceDetector:
         self.stance_max_ratio = stance_max_ratio
         self.dip_factor = dip_factor
         self.dip_margin_rps = dip_margin_rps
+        self.sure_ratio = sure_ratio
         self.half_stride_fraction = half_stride_fraction
         self.acc_weight_rad_per_m = acc_weight_rad_per_m
 
@@ -158,8 +166,10 @@ class AdaptiveStanceDetector:
         prev = np.r_[swing[:1], swing[:-1]]
         level = e[stance]
         local = _neighbourhood_quartile(level, NEIGHBOURS)
-        deep = (level <= self.stance_max_ratio * np.minimum(prev, swing)) & (
-            level <= np.maximum(self.dip_factor * local, local + self.dip_margin_rps)
+        around = np.minimum(prev, swing)
+        deep = (level <= self.stance_max_ratio * around) & (
+            (level <= np.maximum(self.dip_factor * local, local + self.dip_margin_rps))
+            | (level <= self.sure_ratio * around)
         )
         if not deep.all():
             merged: list[int] = []
@@ -177,9 +187,13 @@ class AdaptiveStanceDetector:
         if not deep.all() or len(stance) < n_deep:
             level = e[stance]
             local = _neighbourhood_quartile(level, NEIGHBOURS)
+        around = np.minimum(np.r_[swing[:1], swing[:-1]], swing)
         self.stance_doubt_ = np.maximum(
-            level / np.maximum(self.dip_factor * local, local + self.dip_margin_rps),
-            level / (self.stance_max_ratio * np.minimum(np.r_[swing[:1], swing[:-1]], swing)),
+            np.minimum(
+                level / np.maximum(self.dip_factor * local, local + self.dip_margin_rps),
+                level / np.maximum(self.sure_ratio * around, 1e-12),
+            ),
+            level / (self.stance_max_ratio * around),
         )
         # Still interval around each stance's quietest instant.
         quiet = e[stance]
