@@ -305,16 +305,22 @@ def test_an_unclipped_peak_has_no_turn_to_give_back() -> None:
     assert not _turn_lost_bound_rad(t, w, w, signs).any()
 
 
-def test_a_sprint_whose_gyroscope_clips_keeps_more_of_its_distance() -> None:
-    """8 m/s at 100 Hz on a ±1000 °/s chip: push-off and swing clip each stride. Their lost turn given back where
-    they clipped, the sprint is far nearer its length than with the whole tilt mismatch put at the landing."""
+@functools.cache
+def _gyr_clipped_sprint() -> Recording:
+    """8 m/s at 100 Hz on a ±1000 °/s chip: push-off and swing clip each stride."""
     sim = ShoeSimulator(
         runner=Runner(strike="forefoot", run_impact_s=0.01),
         sensor=SensorModel(gyr_range_rps=float(np.radians(1000.0))),
         sample_rate_hz=100.0,
         seed=3,
     )
-    rec = sim.simulate("3s stand, 20s run@8m/s, 3s stand", sides=("right",)).recordings_["right"]
+    return sim.simulate("3s stand, 20s run@8m/s, 3s stand", sides=("right",)).recordings_["right"]
+
+
+def test_a_sprint_whose_gyroscope_clips_keeps_more_of_its_distance() -> None:
+    """The turn the clipped runs lost given back where they clipped, the sprint is far nearer its length than
+    with the whole tilt mismatch put at the landing."""
+    rec = _gyr_clipped_sprint()
     truth = float(rec.ground_truth.strides[:, 2].sum())
     ga = GaitAnalysis().analyze(rec)
     landing_only = GaitAnalysis(gyr_range_rps=1e6).analyze(rec)
@@ -335,3 +341,16 @@ def test_a_toe_cap_clipping_through_push_off_and_swing_keeps_its_distance() -> N
     clipped = sole(8.0, 5.0, "toe")
     assert np.mean(np.abs(clipped.acc_mps2) >= 7.99 * GRAVITY_MPS2) > 0.05
     assert GaitAnalysis().analyze(clipped).summary_.distance_m / full - 1 == pytest.approx(0.0, abs=0.015)
+
+
+def test_streaming_gives_back_a_clipped_gyroscope_s_turn_like_the_offline_analysis() -> None:
+    """A stream is not told the chip's range: it finds the gyroscope's clipped tops as flat plateaus."""
+    rec = _gyr_clipped_sprint()
+    offline = GaitAnalysis().analyze(rec)
+    stream = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz).feed(
+        rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=50
+    )
+    turned = sum(s.clip_turn_recovered_rad for s in offline.strides_)
+    assert turned > 1.0
+    assert sum(s.clip_turn_recovered_rad for s in stream.strides_) == pytest.approx(turned, rel=0.05)
+    assert sum(s.length_m for s in stream.strides_) == pytest.approx(offline.summary_.distance_m, rel=0.005)

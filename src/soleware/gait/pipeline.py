@@ -715,10 +715,10 @@ def _turn_lost_bound_rad(
     """Per clipped run of the gyroscope (``signs`` from :func:`clip_signs` of ``raw``), the most turn (rad) it may
     have lost beyond what :func:`repair_saturation` gave back (``repaired``), spread over the run's samples.
 
-    A peak is concave at its top, so it lies under its tangents where it crosses the clip level: taken halfway
-    between the last sample under the level and the first at it, with the slope from the one to the level there,
-    on either side; the triangle they span over the run bounds the turn lost. A run at either end of the data
-    gets no bound."""
+    A peak is concave at its top, so it lies under its tangents where it crosses the clip level. The crossing is
+    taken halfway between the last sample under the level and the first at it, the tangent's slope as that from
+    the one to the level there, on either side; the triangle the two lines span over the run is the most turn
+    it is taken to have lost. A run at either end of the data gets no bound."""
     out = np.zeros(raw.shape)
     n = len(raw)
     for ax in range(raw.shape[1]):
