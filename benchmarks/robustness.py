@@ -11,8 +11,11 @@ by chip:
   infinite), which is what it cost before. Distance error against the reference, and the change against the
   undegraded result.
 - **sim**: the sole simulator (``soleware.shoe.sim``) over speeds, placements, chips, rates and mountings.
+- **sweep** (not part of ``both``; a few minutes): the cheap sole chip alone, ±8 g and ±2000 °/s, over every
+  running speed, rate from 100 Hz, placement and strike, each case its own mounting tilt (up to 15°) and seed:
+  192 cases where the 40 of the matrix hold 10 of that chip.
 
-Usage: PYTHONPATH=src .venv/bin/python benchmarks/robustness.py [--part real|sim|both]
+Usage: PYTHONPATH=src .venv/bin/python benchmarks/robustness.py [--part real|sim|both|sweep]
 """
 
 from __future__ import annotations
@@ -171,13 +174,15 @@ def real_part(folder: Path) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--part", choices=("real", "sim", "both"), default="both")
+    p.add_argument("--part", choices=("real", "sim", "both", "sweep"), default="both")
     p.add_argument("--datasets", type=Path, default=DATASETS)
     args = p.parse_args()
     if args.part in ("real", "both"):
         real_part(args.datasets)
     if args.part in ("sim", "both"):
         sim_part()
+    if args.part == "sweep":
+        sweep_part()
 
 
 #: (stride type, plan, travel deg, turn deg/m); speeds cover walk, jog, run and sprint
@@ -324,6 +329,39 @@ def sim_part() -> None:
         }
     )
     print(f"sprint 8 m/s, sole, ±16 g: error {sprint['err']:+.2f} %, {sprint['missed']} strides missed")
+
+
+def sweep_part() -> None:
+    """The ±8 g chip over every running speed, rate from 100 Hz, placement and strike."""
+    rows = []
+    k = 0
+    for plan in ("20s run@3.0m/s", "20s run@5.0m/s", "20s run@6.5m/s", "20s run@8.0m/s"):
+        for rate in RATES[1:]:
+            for place in PLACES:
+                for strike in STRIKES:
+                    k += 1
+                    tilt = tuple(float(a) for a in np.random.default_rng(k).uniform(-15.0, 15.0, 3))
+                    case = {
+                        "kind": "forward",
+                        "plan": plan,
+                        "travel_deg": 0.0,
+                        "turn_deg_per_m": 0.0,
+                        "chip": (8, 2000, True),
+                        "placement": place,
+                        "rate_hz": rate,
+                        "strike": strike,
+                        "tilt_deg": tilt,
+                        "seed": 100 + k,
+                    }
+                    rows.append(run_sim_case(case))
+    e = np.abs([r["err"] for r in rows])
+    print(
+        f"sweep, ±8 g ±2000 °/s: {len(rows)} cases, median |err| {np.median(e):.2f} %, 90th percentile "
+        f"{np.percentile(e, 90):.2f} %, worst {e.max():.2f} %, over 1.5 %: {int((e > 1.5).sum())}"
+    )
+    _table(rows, "placement", "placement")
+    _table(rows, "plan", "speed")
+    _table(rows, "rate_hz", "rate")
 
 
 if __name__ == "__main__":
