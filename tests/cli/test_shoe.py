@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from soleware.cli import app
@@ -47,4 +48,32 @@ def test_bad_strike_is_refused(tmp_path: Path) -> None:
         app, ["shoe", "simulate", "--plan", "20s walk", "--strike", "toes", "--out", str(tmp_path / "x.csv")]
     )
     assert res.exit_code == 2 and "--strike" in res.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_placement_and_chip_ranges_reach_the_recording(tmp_path: Path) -> None:
+    """``--placement toe --acc-range 8 --gyr-range 1000``: a toe-cap chip whose readings clip at its ranges, and
+    the recording states them (so the analysis knows where the chip clips)."""
+    out = tmp_path / "toe.csv"
+    args = ["shoe", "simulate", "--plan", "20s@3:20/km", "--side", "left", "--out", str(out), "--seed", "4"]
+    res = runner.invoke(app, [*args, "--placement", "toe", "--acc-range", "8", "--gyr-range", "1000"])
+    assert res.exit_code == 0, res.output
+    rec = load_recording(out)
+    assert rec.acc_range_mps2 == pytest.approx(8 * 9.80665)
+    assert rec.gyr_range_rps == pytest.approx(np.radians(1000.0))
+    top = np.abs(rec.acc_mps2).max()
+    assert 0.99 * rec.acc_range_mps2 < top <= rec.acc_range_mps2
+    assert rec.placement == "toe"
+
+
+def test_bad_placement_and_ranges_are_refused(tmp_path: Path) -> None:
+    base = ["shoe", "simulate", "--plan", "20s walk", "--out", str(tmp_path / "x.csv")]
+    for extra, word in (
+        (["--placement", "knee"], "--placement"),
+        (["--acc-range", "0"], "--acc-range"),
+        (["--gyr-range", "-5"], "--gyr-range"),
+        (["--perfect", "--acc-range", "8"], "--perfect"),
+    ):
+        res = runner.invoke(app, [*base, *extra])
+        assert res.exit_code == 2 and word in res.output, (extra, res.output)
     assert not list(tmp_path.iterdir())

@@ -32,10 +32,20 @@ def simulate(
         str, typer.Option(help="Running foot strike: rearfoot, midfoot or forefoot.")
     ] = "rearfoot",
     perfect: Annotated[bool, typer.Option(help="An ideal sensor (no noise, bias, clipping, drops).")] = False,
+    placement: Annotated[str, typer.Option(help="Where the chip sits: sole, heel, instep or toe.")] = "sole",
+    acc_range: Annotated[
+        float, typer.Option(help="Accelerometer full scale in g (±); values beyond it clip.")
+    ] = 16.0,
+    gyr_range: Annotated[
+        float, typer.Option(help="Gyroscope full scale in °/s (±); values beyond it clip.")
+    ] = 2000.0,
 ) -> None:
     """Simulate a runner's sole IMU(s) over a workout plan and save recordings with ground truth."""
+    import math
+
     from soleware.gait.recording import save_recording
-    from soleware.shoe.sim import PlanError, Runner, SensorModel, ShoeSimulator, parse_plan
+    from soleware.gait.vocabulary import GRAVITY_MPS2
+    from soleware.shoe.sim import PLACEMENTS, PlanError, Runner, SensorModel, ShoeSimulator, parse_plan
 
     err = Console(stderr=True)
     if side not in _SIDES:
@@ -47,6 +57,18 @@ def simulate(
     if rate <= 0:
         err.print("[red]error:[/red] --rate must be positive")
         raise typer.Exit(2)
+    if placement not in PLACEMENTS:
+        err.print(f"[red]error:[/red] --placement must be one of {', '.join(PLACEMENTS)}, not {placement!r}")
+        raise typer.Exit(2)
+    for name, value, unit in (("--acc-range", acc_range, "g"), ("--gyr-range", gyr_range, "°/s")):
+        if not value > 0 or not math.isfinite(value):
+            err.print(f"[red]error:[/red] {name} must be a positive range in {unit}, not {value:g}")
+            raise typer.Exit(2)
+    if perfect and (acc_range, gyr_range) != (16.0, 2000.0):
+        err.print(
+            "[red]error:[/red] --perfect has no range to clip at; leave out --acc-range and --gyr-range"
+        )
+        raise typer.Exit(2)
     try:
         parsed = parse_plan(plan)
     except PlanError as exc:
@@ -55,8 +77,11 @@ def simulate(
     sides = ("left", "right") if side == "both" else (side,)
     sim = ShoeSimulator(
         runner=Runner(strike=strike),
-        sensor=SensorModel.perfect() if perfect else SensorModel(),
+        sensor=SensorModel.perfect()
+        if perfect
+        else SensorModel(acc_range_mps2=acc_range * GRAVITY_MPS2, gyr_range_rps=math.radians(gyr_range)),
         sample_rate_hz=rate,
+        placement=placement,
         seed=seed,
     ).simulate(parsed, sides=sides)
     out = out.with_suffix(".csv")
