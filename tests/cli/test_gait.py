@@ -71,6 +71,32 @@ def test_analyze_shows_what_the_rests_said_of_the_chip(tmp_path: Path) -> None:
     )
 
 
+def test_analyze_shows_what_clipping_cost_and_what_was_given_back(tmp_path: Path) -> None:
+    """A sprint on a ±1000 °/s gyroscope and a toe cap on a ±8 g accelerometer: the summary says how many strides
+    got turn or velocity back and how much (the median over the strides the JSON shows getting at least the
+    row's last digit); an unclipped run has no such row."""
+    cases = (
+        ("sprint", "40s@2:10/km", ["--gyr-range", "1000", "--rate", "100", "--strike", "forefoot"], "turn"),
+        ("toe", "40s@3:00/km", ["--placement", "toe", "--acc-range", "8"], "velocity"),
+    )
+    for name, plan, extra, what in cases:
+        out = tmp_path / f"{name}.csv"
+        sim = ["shoe", "simulate", "--plan", plan, "--side", "right", "--out", str(out), "--seed", "3"]
+        assert runner.invoke(app, [*sim, *extra]).exit_code == 0
+        strides = _analyze_json(str(out))["strides"]
+        if what == "turn":
+            values = [np.degrees(s["clip_turn_recovered_rad"]) for s in strides]
+            given = [v for v in values if round(v, 1) > 0]
+            shown = f"{what} in {len(given)} strides, median {np.median(given):.1f}°"
+        else:
+            given = [s["clip_recovered_mps"] for s in strides if round(s["clip_recovered_mps"], 2) > 0]
+            shown = f"{what} in {len(given)} strides, median {np.median(given):.2f} m/s"
+        assert len(given) > 0.5 * len(strides)
+        table = runner.invoke(app, ["analyze", str(out)], env={"COLUMNS": "200"}).output
+        assert "Clipping recovered" in table and shown in table, table
+    assert "Clipping recovered" not in runner.invoke(app, ["analyze"], env={"COLUMNS": "200"}).output
+
+
 @pytest.mark.parametrize(("unit", "factor", "epoch"), [("ms", 1e3, 0.0), ("us", 1e6, 1.7e15)])
 def test_timestamps_in_ms_or_us(tmp_path: Path, unit: str, factor: float, epoch: float) -> None:
     """Timestamps in ms (or µs since the epoch) read with ``--time-unit`` are the same run; without it the error

@@ -105,6 +105,7 @@ def analyze(
         ),
         ("Stops", str(len(s.stops))),
         *_sensor_rows(ga),
+        *_clipping_rows(ga),
     ]
     if rec.ground_truth.distance_m:
         rows.append(("Reference distance", f"{rec.ground_truth.distance_m:.1f} m"))
@@ -135,6 +136,23 @@ def _sensor_rows(ga: GaitAnalysis) -> list[tuple[str, str]]:
             else f"none (within ±{ga.acc_offset_deadband_mps2:g} m/s² of gravity)",
         ),
     ]
+
+
+def _clipping_rows(ga: GaitAnalysis) -> list[tuple[str, str]]:
+    """What the strides got back where the chip clipped: velocity (accelerometer) and turn (gyroscope); a stride
+    counts where it got at least what the row shows (0.01 m/s, 0.1°)."""
+    parts = []
+    for label, values, digits, unit in (
+        ("velocity", [x.clip_recovered_mps for x in ga.strides_], 2, " m/s"),
+        ("turn", [float(np.degrees(x.clip_turn_recovered_rad)) for x in ga.strides_], 1, "°"),
+    ):
+        given = [v for v in values if round(v, digits) > 0]
+        if given:
+            n = len(given)
+            parts.append(
+                f"{label} in {n} stride{'s' if n > 1 else ''}, median {_median(given):.{digits}f}{unit}"
+            )
+    return [("Clipping recovered", "; ".join(parts))] if parts else []
 
 
 @app.command("eval")
