@@ -58,8 +58,8 @@ class AdaptiveStanceDetector:
         ... unless its quiet level is under this fraction of the neighbouring swing peaks: then it is a stance
         whatever the stances around it. A sprint's foot is still for a sample or two, which a 50 Hz chip catches
         at one stance and misses at the next (0.04 and 0.7 rad/s, between swings of 40 rad/s): a third of its
-        strides were lost as dips. A walking swing's dip stays above a third of its peaks, a sprint's above a
-        tenth.
+        strides were lost as dips. A walking swing's dip stays above a third of its peaks; the dips of the
+        simulator's sprints, above a tenth.
     half_stride_fraction
         A candidate closer than this fraction of the local stride period to both its neighbours, and half as loud
         again as either, splits a stride in two and is dropped (at a walk-to-run change the period estimate
