@@ -3,15 +3,20 @@ ground truth of every recording in ../shared/datasets.
 
 The tables and SVG plots come from ``soleware.gait.report.accuracy_report``, the page ``soleware eval DIR
 --report OUT`` writes; gaitmap's strides are scored by the same rules (``compare_strides``), as in
-``gaitmap_compare.py``. Everything between the markers in docs/accuracy.md is replaced; the text above them stays.
+``gaitmap_compare.py``. Below them, what ``robustness.py`` measures outside the lab: the same recordings clipped,
+decimated and offset as a cheap chip would record them, and the simulator's matrix of chips, placements, rates and
+mountings. Everything between the markers in docs/accuracy.md is replaced; the text above them stays.
 
-Usage: .venv/bin/python benchmarks/accuracy_report.py [--datasets DIR] [--jobs N] [--no-gaitmap]
+Usage: .venv/bin/python benchmarks/accuracy_report.py [--datasets DIR] [--jobs N] [--no-gaitmap] [--no-robustness]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import io
+import os
 import subprocess
 import sys
 import tempfile
@@ -25,6 +30,7 @@ from soleware.gait.report import accuracy_report
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gaitmap_compare import PEER_PYTHON, run_gaitmap
+from robustness import real_part, sim_part
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "accuracy.md"
@@ -57,11 +63,40 @@ def gaitmap_evaluations(datasets: Path) -> tuple[list[Evaluation], str]:
     return evs, version
 
 
+def robustness_markdown(datasets: Path) -> str:
+    """``robustness.py``'s real and simulated parts as the page shows them: its tables, verbatim."""
+    real, sim = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(real):
+        real_part(datasets)
+    with contextlib.redirect_stdout(sim):
+        sim_part()
+    cases, _, summary = sim.getvalue().partition("\n\n")
+    table = real.getvalue().replace(str(datasets), os.path.relpath(datasets, ROOT))
+    return "\n\n".join(
+        [
+            "### Outside the lab (`benchmarks/robustness.py`)",
+            "The walk, run and mixed recordings above as a cheap sole chip would have recorded them: the "
+            "accelerometer clipped at ±8 g, the gyroscope at ±500 °/s, decimated to 100 and 50 Hz (each sample "
+            "the mean over its period), a 20 mg accelerometer offset. Δ is the change against the recording as "
+            "made; strides lost, those the degraded recording no longer finds.",
+            f"```text\n{table.rstrip()}\n```",
+            "The simulated sole (`soleware.shoe.sim`) over speeds of 1-8 m/s, forward, backward, sideways and "
+            "turning, on ±4/±8/±16 g chips (and one that never clips), at sole, heel, instep and toe, 50-1000 Hz, "
+            "mounting tilts up to 20°: error of our distance against the simulator's.",
+            f"```text\n{summary.rstrip()}\n```",
+            f"<details><summary>Every simulated case</summary>\n\n```text\n{cases.rstrip()}\n```\n\n</details>",
+        ]
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
     ap.add_argument("--jobs", type=int, default=None, help="processes for our engine (default: one per core)")
     ap.add_argument("--no-gaitmap", action="store_true", help="leave gaitmap out even where it is installed")
+    ap.add_argument(
+        "--no-robustness", action="store_true", help="leave out the clipped, decimated and simulated runs"
+    )
     args = ap.parse_args()
     ours = evaluate_folder(args.datasets, jobs=args.jobs)
     peers, note = {}, ""
@@ -81,6 +116,8 @@ def main() -> None:
     for name, svg in rep.svgs.items():
         (PLOTS / f"{name}.svg").write_text(svg, encoding="utf-8")
     body = rep.markdown.replace("](", "](accuracy/")
+    if not args.no_robustness:
+        body += "\n\n" + robustness_markdown(args.datasets)
     stamp = (
         f"Generated {dt.date.today().isoformat()} by `benchmarks/accuracy_report.py`, soleware "
         f"{soleware.__version__}, {len(ours)} recordings of `{args.datasets.name}`."
