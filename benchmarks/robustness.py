@@ -13,7 +13,8 @@ by chip:
 - **sim**: the sole simulator (``soleware.shoe.sim``) over speeds, placements, chips, rates and mountings.
 - **sweep** (not part of ``both``; a few minutes): the cheap sole chip alone, ±8 g and ±2000 °/s, over every
   running speed, rate from 100 Hz, placement and strike, each case its own mounting tilt (up to 15°) and seed:
-  192 cases where the 40 of the matrix hold 10 of that chip.
+  192 cases where the 40 of the matrix hold 10 of that chip; then gyroscopes that clip (±500, ±1000 °/s, and
+  ±2000 °/s to compare) on a ±16 g accelerometer, running at 3-8 m/s at every rate, sole and instep: 120 cases.
 
 Usage: PYTHONPATH=src .venv/bin/python benchmarks/robustness.py [--part real|sim|both|sweep]
 """
@@ -362,6 +363,32 @@ def sweep_part() -> None:
     _table(rows, "placement", "placement")
     _table(rows, "plan", "speed")
     _table(rows, "rate_hz", "rate")
+    rows = []
+    for plan in ("30s run@3.0m/s", "30s run@5.0m/s", "30s run@6.5m/s", "30s run@8.0m/s"):
+        for rate in RATES:
+            for gyr_dps in (500, 1000, 2000):
+                for place, seed in (("sole", 1), ("instep", 2)):
+                    case = {
+                        "kind": "forward",
+                        "plan": plan,
+                        "travel_deg": 0.0,
+                        "turn_deg_per_m": 0.0,
+                        "chip": (16, gyr_dps, True),
+                        "placement": place,
+                        "rate_hz": rate,
+                        "strike": "midfoot",
+                        "tilt_deg": (5.0, -8.0, 3.0),
+                        "seed": seed,
+                    }
+                    rows.append({**run_sim_case(case), "gyr_range": f"±{gyr_dps} °/s"})
+    e = np.abs([r["err"] for r in rows])
+    print(
+        f"\nsweep, gyroscopes that clip (±16 g): {len(rows)} cases, median |err| {np.median(e):.2f} %, "
+        f"mean {e.mean():.2f} %, worst {e.max():.2f} %"
+    )
+    _table(rows, "gyr_range", "gyroscope range")
+    for gyr in ("±500 °/s", "±1000 °/s"):
+        _table([r for r in rows if r["gyr_range"] == gyr], "plan", f"speed, {gyr}")
 
 
 if __name__ == "__main__":
