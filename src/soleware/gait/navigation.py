@@ -499,7 +499,7 @@ class StrideIntegration:
                 # a step from none to all of each stride's correction: two rotations per stride, not one per sample
                 either = quat.components(quat.from_rotvec(np.concatenate((np.zeros_like(err_nav), err_nav))))
                 correction = np.take(either, sid + n_str * (landing > 0), axis=1)
-            else:  # by angle turned
+            else:  # per sample: by angle turned where a stride has no landing, plus a clipped gyroscope's turn
                 tilt_frac = landing
                 if not has_landing.all():
                     by_turn = _spread(quat.norm(np.take(gyr_rps, idx, axis=0)) * dts, first, last, frac)
