@@ -323,12 +323,11 @@ def test_a_sprint_whose_gyroscope_clips_keeps_more_of_its_distance() -> None:
     rec = _gyr_clipped_sprint()
     truth = float(rec.ground_truth.strides[:, 2].sum())
     ga = GaitAnalysis().analyze(rec)
-    landing_only = GaitAnalysis(gyr_range_rps=1e6).analyze(rec)
+    landing_only = GaitAnalysis(gyr_range_rps=1e6).analyze(rec)  # a range nothing reaches: no run clipped
     err, err_before = ga.summary_.distance_m / truth - 1, landing_only.summary_.distance_m / truth - 1
     assert abs(err) < 0.6 * abs(err_before)
-    assert (
-        np.mean([s.clip_turn_recovered_rad > 0 for s in ga.strides_]) > 0.5
-    )  # not the strides off and into a stand
+    # most strides got turn back (not those off and into a stand)
+    assert np.mean([s.clip_turn_recovered_rad > 0 for s in ga.strides_]) > 0.5
     assert all(s.clip_turn_recovered_rad == 0 for s in landing_only.strides_)
 
 
@@ -336,7 +335,7 @@ def test_a_toe_cap_clipping_through_push_off_and_swing_keeps_its_distance() -> N
     """At the toe a ±8 g chip clips for 100 ms at a time (push-off, the swing), not just on impacts. The tops
     are rebuilt under each side's own trend and the stride's gap topped up by the best heights: within 1.5 % of
     the unclipped chip's distance (a parabola carried across both sides and heights that overshot and could not
-    be taken back made it 17 % long)."""
+    be taken back made it 12 % long)."""
     full = GaitAnalysis().analyze(sole(1000.0, 5.0, "toe")).summary_.distance_m
     clipped = sole(8.0, 5.0, "toe")
     assert np.mean(np.abs(clipped.acc_mps2) >= 7.99 * GRAVITY_MPS2) > 0.05
