@@ -419,7 +419,10 @@ class GaitAnalysis:
         gyr_clipped = clip_signs(
             gyr, min_level=GYR_CLIP_MIN_RPS, full_scale=gyr_range_rps or self.gyr_range_rps
         )
-        gyr_raw, gyr = gyr, repair_saturation(gyr, capped_by_sides=True, context=context, rel_level=plateau)
+        repaired = repair_saturation(gyr, capped_by_sides=True, context=context, rel_level=plateau)
+        # what a clipped run may still lack, against its rebuilt top before any bias is taken off
+        gyr_lost = _turn_lost_bound_rad(t, gyr, repaired, gyr_clipped) if gyr_clipped.any() else None
+        gyr = repaired
         detector = self.stance_detector or AdaptiveStanceDetector()
         # stillness compares |f| with g: an accelerometer offset along 'up' makes every stance look louder, so the
         # stances are found with the offset known so far taken off, and found again if the rests here show another
@@ -518,8 +521,8 @@ class GaitAnalysis:
             standing=standing,
             scan=scan,
             clipped=clipped if clipped.any() else None,
-            gyr_clipped=gyr_clipped if gyr_clipped.any() else None,
-            gyr_lost_rad=_turn_lost_bound_rad(t, gyr_raw, gyr, gyr_clipped) if gyr_clipped.any() else None,
+            gyr_clipped=gyr_clipped if gyr_lost is not None else None,
+            gyr_lost_rad=gyr_lost,
         )
         length = np.linalg.norm(nav.displacement_m_[:, :2], axis=1)
         left = _lateral_axis(gyr, up, nav)
