@@ -9,12 +9,15 @@ by chip:
   of it together; and an accelerometer offset a cheap chip has (each axis N(0, 0.2 m/s²), 20 mg, drawn per
   recording), once as analysed and once with the offset the rests show left in (``acc_offset_deadband_mps2``
   infinite), which is what it cost before. Distance error against the reference, and the change against the
-  undegraded result.
+  undegraded result (and the recording that changed most).
 - **sim**: the sole simulator (``soleware.shoe.sim``) over speeds, placements, chips, rates and mountings.
 - **sweep** (not part of ``both``; a few minutes): the cheap sole chip alone, ±8 g and ±2000 °/s, over every
   running speed, rate from 100 Hz, placement and strike, each case its own mounting tilt (up to 15°) and seed:
   192 cases where the 40 of the matrix hold 10 of that chip; then gyroscopes that clip (±500, ±1000 °/s, and
-  ±2000 °/s to compare) on a ±16 g accelerometer, running at 3-8 m/s at every rate, sole and instep: 120 cases.
+  ±2000 °/s to compare) on a ±16 g accelerometer, running at 3-8 m/s at every rate, sole and instep: 120 cases;
+  then modules that calibrate their output (``SensorModel(factory_calibrated=True)``: the raw reading clips, the
+  calibration makes the plateau wobble), ±500 and ±1000 °/s, with and without a 3-sample output filter, from
+  100 Hz: 128 cases.
 
 Usage: PYTHONPATH=src .venv/bin/python benchmarks/robustness.py [--part real|sim|both|sweep]
 """
@@ -131,12 +134,13 @@ def real_part(folder: Path) -> None:
     base: dict[str, tuple[float, int]] = {}
     header = (
         f"{'condition':22s} {'activity':8s} {'n':>3s} {'med err %':>9s} {'worst %':>8s} "
-        f"{'med Δ %':>8s} {'worst Δ %':>9s} {'strides lost':>12s}"
+        f"{'med Δ %':>8s} {'worst Δ %':>9s} {'strides lost':>12s}  worst Δ in"
     )
     print(header)
     bands: dict[str, dict[str, list[float]]] = {}
     for cond, make in CONDITIONS.items():
         rows: dict[str, list[tuple[float, float, int]]] = {}
+        names: dict[str, list[str]] = {}
         band_sum: dict[str, list[float]] = {}
         for rec in recs:
             r = make(rec)
@@ -151,6 +155,7 @@ def real_part(folder: Path) -> None:
             delta = 100.0 * (ev.distance_m - d0) / d0 if d0 else 0.0
             err = ev.distance_error_pct if ev.distance_error_pct is not None else np.nan
             rows.setdefault(rec.activity, []).append((err, delta, n0 - ev.strides))
+            names.setdefault(rec.activity, []).append(rec.name)
             for b, (ours, ref) in per_band(r, t_end, length).items():
                 s = band_sum.setdefault(b, [0.0, 0.0])
                 s[0] += ours
@@ -162,7 +167,8 @@ def real_part(folder: Path) -> None:
             e, d = np.abs(a[:, 0]), np.abs(a[:, 1])
             print(
                 f"{cond:22s} {act:8s} {len(a):3d} {np.nanmedian(e):9.2f} {np.nanmax(e):8.2f} "
-                f"{np.median(d):8.2f} {d.max():9.2f} {int(np.clip(a[:, 2], 0, None).sum()):12d}"
+                f"{np.median(d):8.2f} {d.max():9.2f} {int(np.clip(a[:, 2], 0, None).sum()):12d}  "
+                f"{names[act][int(np.argmax(d))] if d.max() > 0 else '–'}"
             )
         bands[cond] = {b: [100.0 * (s[0] / s[1] - 1.0), s[1]] for b, s in band_sum.items()}
     print("\nreal, by speed band of the reference strides (summed length error %, reference m):")
@@ -238,7 +244,11 @@ def run_sim_case(case: dict) -> dict:
 
     acc_g, gyr_dps, clips = case["chip"]
     sensor = SensorModel(
-        acc_range_mps2=acc_g * GRAVITY_MPS2, gyr_range_rps=float(np.radians(gyr_dps)), clip=clips
+        acc_range_mps2=acc_g * GRAVITY_MPS2,
+        gyr_range_rps=float(np.radians(gyr_dps)),
+        clip=clips,
+        factory_calibrated=case.get("calibrated", False),
+        output_filter_samples=case.get("filter", 1),
     )
     sim = ShoeSimulator(
         runner=Runner(strike=case["strike"], run_impact_s=0.01),
@@ -389,6 +399,35 @@ def sweep_part() -> None:
     _table(rows, "gyr_range", "gyroscope range")
     for gyr in ("±500 °/s", "±1000 °/s"):
         _table([r for r in rows if r["gyr_range"] == gyr], "plan", f"speed, {gyr}")
+    rows = []
+    for plan in ("30s run@3.0m/s", "30s run@5.0m/s", "30s run@6.5m/s", "30s run@8.0m/s"):
+        for rate in RATES[1:]:
+            for gyr_dps in (500, 1000):
+                for filt in (1, 3):
+                    for place, seed in (("sole", 1), ("instep", 2)):
+                        case = {
+                            "kind": "forward",
+                            "plan": plan,
+                            "travel_deg": 0.0,
+                            "turn_deg_per_m": 0.0,
+                            "chip": (16, gyr_dps, True),
+                            "calibrated": True,
+                            "filter": filt,
+                            "placement": place,
+                            "rate_hz": rate,
+                            "strike": "midfoot",
+                            "tilt_deg": (5.0, -8.0, 3.0),
+                            "seed": seed,
+                        }
+                        rows.append({**run_sim_case(case), "module": f"±{gyr_dps} °/s, filter {filt}"})
+    e = np.abs([r["err"] for r in rows])
+    print(
+        f"\nsweep, modules that calibrate their output (soft clipping; ±16 g): {len(rows)} cases, median |err| "
+        f"{np.median(e):.2f} %, mean {e.mean():.2f} %, worst {e.max():.2f} %"
+    )
+    _table(rows, "module", "module")
+    for gyr in ("±500 °/s", "±1000 °/s"):
+        _table([r for r in rows if r["module"].startswith(gyr)], "plan", f"speed, {gyr}")
 
 
 if __name__ == "__main__":

@@ -66,6 +66,24 @@ def test_placement_and_chip_ranges_reach_the_recording(tmp_path: Path) -> None:
     assert rec.placement == "toe"
 
 
+def test_a_calibrated_module_clips_softly_and_the_analysis_rebuilds_its_tops(tmp_path: Path) -> None:
+    """``--calibrated --gyr-range 500``: a module whose gyroscope clips softly (its plateaus lie near the range,
+    above or under it, where a plain chip's sit at it); ``soleware analyze`` gives its strides turn back and says
+    so."""
+    sim = ["shoe", "simulate", "--plan", "30s@4:10/km", "--side", "left", "--seed", "4", "--gyr-range", "500"]
+    chip, module = tmp_path / "chip.csv", tmp_path / "module.csv"
+    assert runner.invoke(app, [*sim, "--out", str(chip)]).exit_code == 0
+    res = runner.invoke(app, [*sim, "--out", str(module), "--calibrated"])
+    assert res.exit_code == 0, res.output
+    level = np.radians(500.0)
+    for path, clips_hard in ((chip, True), (module, False)):
+        gyr = np.abs(load_recording(path).gyr_rps)
+        at_range = np.sum(np.abs(gyr - level) <= 2**-15 * level)  # the range, or one step under it
+        assert (gyr > 0.97 * level).sum() > 100 and (at_range > 100) == clips_hard
+    table = runner.invoke(app, ["analyze", str(module)], env={"COLUMNS": "200"}).output
+    assert "Clipping recovered" in table and "turn in" in table, table
+
+
 def test_bad_placement_and_ranges_are_refused(tmp_path: Path) -> None:
     base = ["shoe", "simulate", "--plan", "20s walk", "--out", str(tmp_path / "x.csv")]
     for extra, word in (
@@ -73,6 +91,7 @@ def test_bad_placement_and_ranges_are_refused(tmp_path: Path) -> None:
         (["--acc-range", "0"], "--acc-range"),
         (["--gyr-range", "-5"], "--gyr-range"),
         (["--perfect", "--acc-range", "8"], "--perfect"),
+        (["--perfect", "--calibrated"], "--perfect"),
     ):
         res = runner.invoke(app, [*base, *extra])
         assert res.exit_code == 2 and word in res.output, (extra, res.output)

@@ -13,8 +13,8 @@ from scipy.optimize import lsq_linear
 import soleware.gait.pipeline as pipeline
 from soleware.gait import GRAVITY_MPS2, GaitAnalysis, StreamingGaitAnalysis
 from soleware.gait import _quat as quat
-from soleware.gait._signal import rebuilt_top, repair_saturation, runs_of_true
-from soleware.gait.evaluation import recordings_with_truth
+from soleware.gait._signal import rebuilt_top, repair_saturation, runs_of_true, soft_clipped_runs
+from soleware.gait.evaluation import compare_strides, footfalls_xy_m, recordings_with_truth
 from soleware.gait.navigation import StrideIntegration, _bounded_lsq, clip_signs
 from soleware.gait.pipeline import _turn_lost_bound_rad
 from soleware.gait.recording import Recording
@@ -96,19 +96,63 @@ def test_repair_capped_by_sides_keeps_a_smooth_peak_and_does_not_overshoot_a_fla
 
 
 @pytest.mark.skipif(not DATASETS.exists(), reason="../shared/datasets not present")
+def _clips_itself(rec: Recording) -> bool:
+    """Whether the recording's own gyroscope clipped softly somewhere (its module's calibrated plateaus)."""
+    return any(soft_clipped_runs(rec.gyr_rps[:, i], min_level=pipeline.GYR_CLIP_MIN_RPS) for i in range(3))
+
+
 def test_real_recordings_with_the_gyroscope_clipped_at_500_dps_keep_their_distance() -> None:
-    """Every walk, run and mixed recording of the VICON room (its own gyroscope flattens at ~525 °/s in a fast
-    swing), clipped again at ±500 °/s: the distance stays within 0.5 % of the unclipped one's."""
+    """Every walk, run and mixed recording whose gyroscope peaks above 500 °/s and never clipped on its own,
+    clipped at ±500 °/s: the distance stays within 0.5 % of the unclipped one's. (Most of the VICON room's clip
+    at ~525 °/s themselves: their soft plateaus are rebuilt from what lies around them, which a ±500 °/s clip
+    cuts away; those are the next test's.)"""
     level_rps = np.radians(500.0)
     changes = {}
-    for rec in recordings_with_truth(DATASETS / "pyshoe_vicon"):
+    for rec in recordings_with_truth(DATASETS):
         if rec.activity not in ("walk", "run", "mixed") or np.abs(rec.gyr_rps).max() <= level_rps:
+            continue
+        if _clips_itself(rec):
             continue
         clipped = dataclasses.replace(rec, gyr_rps=np.clip(rec.gyr_rps, -level_rps, level_rps))
         whole = GaitAnalysis().analyze(rec).summary_.distance_m
         changes[rec.name] = 100.0 * (GaitAnalysis().analyze(clipped).summary_.distance_m / whole - 1.0)
-    assert len(changes) >= 20
+    assert len(changes) >= 5
     assert max(abs(c) for c in changes.values()) < 0.5, changes
+
+
+def _without_soft_repair(x: np.ndarray, **_: object) -> tuple[np.ndarray, np.ndarray]:
+    return np.array(x, dtype=float, copy=True), np.zeros(np.shape(x), dtype=np.int8)
+
+
+def test_real_recordings_whose_gyroscope_clips_softly_are_nearer_the_mocap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The VICON room's gyroscope holds ~525 °/s with a wobble in a fast swing (its module calibrates after the
+    clip): with those plateaus rebuilt, the recordings that show them come out nearer the mocap on the whole
+    (left as recorded, the two worst were 1.8 % and 2.3 % long)."""
+    recs = [
+        r
+        for r in recordings_with_truth(DATASETS / "pyshoe_vicon")
+        if r.activity in ("walk", "run", "mixed") and _clips_itself(r)
+    ]
+    assert len(recs) >= 15
+
+    def errors() -> np.ndarray:
+        out = []
+        for rec in recs:
+            ga = GaitAnalysis().analyze(rec)
+            t_end = np.array([s.t_end_s for s in ga.strides_])
+            length = np.array([s.length_m for s in ga.strides_])
+            out.append(
+                compare_strides(rec, t_end, length, footfalls_xy_m=footfalls_xy_m(ga)).distance_error_pct
+            )
+        return np.abs(out)
+
+    repaired = errors()
+    monkeypatch.setattr(pipeline, "repair_soft_clips", _without_soft_repair)
+    as_recorded = errors()
+    assert repaired.mean() < as_recorded.mean() - 0.03
+    assert repaired.max() < as_recorded.max() - 0.3
 
 
 @functools.cache
@@ -353,3 +397,83 @@ def test_streaming_gives_back_a_clipped_gyroscope_s_turn_like_the_offline_analys
     assert turned > 1.0
     assert sum(s.clip_turn_recovered_rad for s in stream.strides_) == pytest.approx(turned, rel=0.05)
     assert sum(s.length_m for s in stream.strides_) == pytest.approx(offline.summary_.distance_m, rel=0.005)
+
+
+def test_soft_clipped_runs_find_a_calibrated_module_s_plateaus_and_leave_smooth_peaks() -> None:
+    """A module clips its raw axes at ±500 °/s and then mixes them by its calibration: the plateaus wobble with the
+    other axes, so no value repeats and the exact-repeat test does not take them; the soft test does, with their
+    edges, and not a smooth peak as high."""
+    t = np.arange(0.0, 3.0, 1.0 / 200.0)
+    true = np.column_stack(
+        (
+            np.radians(700.0) * np.sin(2 * np.pi * 1.3 * t),
+            np.radians(250.0) * np.sin(2 * np.pi * 2.1 * t + 1.0),
+            np.radians(150.0) * np.cos(2 * np.pi * 0.7 * t),
+        )
+    )
+    mixing = np.eye(3) + np.array([[0.0, 0.02, -0.015], [0.01, 0.0, 0.02], [-0.02, 0.01, 0.0]])
+    level = np.radians(500.0)
+    raw = np.clip(true @ mixing.T, -level, level)
+    module = raw @ np.linalg.inv(mixing).T
+    clipped = np.abs(raw[:, 0]) >= level
+    assert not clip_signs(module, min_level=pipeline.GYR_CLIP_MIN_RPS).any()
+    runs = soft_clipped_runs(module[:, 0], min_level=pipeline.GYR_CLIP_MIN_RPS)
+    found = np.zeros(len(t), dtype=bool)
+    for run in runs:
+        assert run.sign == np.sign(module[run.start, 0])
+        assert run.wide_start <= run.start < run.stop <= run.wide_stop
+        found[run.wide_start : run.wide_stop] = True
+    assert len(runs) == len(runs_of_true(clipped)) and found[clipped].all()
+    assert not any(soft_clipped_runs(module[:, i], min_level=pipeline.GYR_CLIP_MIN_RPS) for i in (1, 2))
+    smooth = np.radians(520.0) * np.sin(2 * np.pi * 1.3 * t)
+    assert soft_clipped_runs(smooth, min_level=pipeline.GYR_CLIP_MIN_RPS) == []
+
+
+@functools.cache
+def _module(gyr_dps: float, filter_samples: int) -> Recording:
+    """4 m/s at 200 Hz from a module that calibrates its output (``SensorModel(factory_calibrated=True)``), its
+    gyroscope's range ±``gyr_dps``, its accelerometer's wide enough never to clip."""
+    sim = ShoeSimulator(
+        runner=Runner(run_impact_s=0.01),
+        sensor=SensorModel(
+            acc_range_mps2=64 * GRAVITY_MPS2,
+            gyr_range_rps=float(np.radians(gyr_dps)),
+            factory_calibrated=True,
+            output_filter_samples=filter_samples,
+        ),
+        seed=4,
+    )
+    return sim.simulate("3s stand, 30s run@4m/s, 3s stand", sides=("left",)).recordings_["left"]
+
+
+@pytest.mark.parametrize(("filter_samples", "limit"), [(1, 0.01), (3, 0.03)])
+def test_a_module_whose_gyroscope_clips_softly_keeps_its_distance(
+    filter_samples: int, limit: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its plateaus rebuilt with their edges, the run stays near the one a ±4000 °/s module records (the same
+    module otherwise); left as recorded they made it 3.7 % short, 9.9 % with a 3-sample output filter. So it does
+    where the range it is told lies a little under its plateaus (the calibration moved them past it): the
+    readings at the range are not a flat top to rebuild."""
+    whole = GaitAnalysis().analyze(_module(4000.0, filter_samples)).summary_.distance_m
+    rec = _module(500.0, filter_samples)
+    ga = GaitAnalysis().analyze(rec)
+    err = ga.summary_.distance_m / whole - 1.0
+    assert np.mean([s.clip_turn_recovered_rad > 0 for s in ga.strides_]) > 0.9
+    told = dataclasses.replace(rec, gyr_range_rps=float(np.radians(495.0)))
+    err_told = GaitAnalysis().analyze(told).summary_.distance_m / whole - 1.0
+    monkeypatch.setattr(pipeline, "repair_soft_clips", _without_soft_repair)
+    err_before = GaitAnalysis().analyze(rec).summary_.distance_m / whole - 1.0
+    assert abs(err) < limit and abs(err) < 0.3 * abs(err_before)
+    assert abs(err_told) < 0.3 * abs(err_before)
+
+
+def test_streaming_rebuilds_soft_clipped_plateaus_like_the_offline_analysis() -> None:
+    rec = _module(500.0, 1)
+    offline = GaitAnalysis().analyze(rec)
+    stream = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz).feed(
+        rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=50
+    )
+    assert sum(s.length_m for s in stream.strides_) == pytest.approx(offline.summary_.distance_m, rel=0.005)
+    turned = sum(s.clip_turn_recovered_rad for s in offline.strides_)
+    assert turned > 0.5
+    assert sum(s.clip_turn_recovered_rad for s in stream.strides_) == pytest.approx(turned, rel=0.1)

@@ -55,6 +55,54 @@ def test_small_range_clips_the_sprint() -> None:
     assert free.acc_mps2.max() > 1.3 * top
 
 
+def test_a_module_that_calibrates_its_output_clips_softly() -> None:
+    """Where nothing clips, a calibrating module reports what the plain chip does (its calibration takes out the
+    raw axes' mixing exactly); where the raw reading clipped, the plateau moves with the other axes and never
+    repeats the range's value, and the sample is flagged all the same."""
+    plain = SensorModel().with_(gyr_range_rps=float(np.radians(500.0)), drop_probability=0.0, quantize=False)
+    module = plain.with_(factory_calibrated=True)
+    free = [m.with_(gyr_range_rps=float(np.radians(4000.0))) for m in (plain, module)]
+    outs = [
+        ShoeSimulator(sensor=m, seed=5).simulate("3s stand, 10s run@5m/s").recordings_["right"]
+        for m in (*free, plain, module)
+    ]
+    assert np.allclose(outs[0].gyr_rps, outs[1].gyr_rps, atol=1e-9)
+    hard, soft = outs[2].gyr_rps, outs[3].gyr_rps
+    level = np.radians(500.0)
+    at_range = np.abs(hard) >= level * (1 - 1e-9)
+    assert at_range.sum() > 100
+    assert np.unique(soft[at_range]).size > 0.9 * at_range.sum()  # every clipped sample its own value
+    assert np.abs(np.abs(soft[at_range]) / level - 1).max() < 0.1  # near the range, not at it
+    assert np.abs(np.abs(soft[at_range]) / level - 1).max() > 0.005
+
+
+def test_a_module_s_output_filter_rounds_the_plateau_s_edges() -> None:
+    module = SensorModel().with_(
+        gyr_range_rps=float(np.radians(500.0)), drop_probability=0.0, factory_calibrated=True
+    )
+    sharp, smooth = (
+        ShoeSimulator(sensor=module.with_(output_filter_samples=k), seed=6)
+        .simulate("3s stand, 10s run@5m/s")
+        .recordings_["right"]
+        .gyr_rps
+        for k in (1, 3)
+    )
+    # a centred mean: the same reading at rest, with less of its noise; a smaller step into each plateau
+    assert np.allclose(smooth[:300].mean(axis=0), sharp[:300].mean(axis=0), atol=1e-4)
+    assert np.all(smooth[:300].std(axis=0) < 0.8 * sharp[:300].std(axis=0))
+    level = np.radians(500.0)
+    entries = np.flatnonzero(np.diff((np.abs(sharp) > 0.97 * level).astype(int), axis=0) == 1)  # flattened
+    row, axis = np.divmod(entries, 3)
+    # the sharpest bend of the last few samples into each plateau
+    bends = [
+        np.array(
+            [np.abs(np.diff(x[max(i - 3, 0) : i + 4, j], 2)).max() for i, j in zip(row, axis, strict=True)]
+        )
+        for x in (sharp, smooth)
+    ]
+    assert len(entries) > 5 and np.mean(bends[1]) < 0.75 * np.mean(bends[0])
+
+
 def test_dropped_samples_leave_gaps_and_jitter_moves_timestamps() -> None:
     sensor = SensorModel.perfect().with_(drop_probability=0.01, drop_burst_max=3, time_jitter_s=50e-6)
     rec = ShoeSimulator(sensor=sensor, seed=4).simulate("30s@5:00/km").recordings_["left"]

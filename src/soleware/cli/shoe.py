@@ -39,6 +39,13 @@ def simulate(
     gyr_range: Annotated[
         float, typer.Option(help="Gyroscope full scale in °/s (±); values beyond it clip.")
     ] = 2000.0,
+    calibrated: Annotated[
+        bool,
+        typer.Option(
+            help="A module that calibrates its output: readings beyond the range clip softly, their plateau "
+            "wobbling with the other axes."
+        ),
+    ] = False,
 ) -> None:
     """Simulate a runner's sole IMU(s) over a workout plan and save recordings with ground truth."""
     import math
@@ -64,9 +71,10 @@ def simulate(
         if not value > 0 or not math.isfinite(value):
             err.print(f"[red]error:[/red] {name} must be a positive range in {unit}, not {value:g}")
             raise typer.Exit(2)
-    if perfect and (acc_range, gyr_range) != (16.0, 2000.0):
+    if perfect and ((acc_range, gyr_range) != (16.0, 2000.0) or calibrated):
         err.print(
-            "[red]error:[/red] --perfect has no range to clip at; leave out --acc-range and --gyr-range"
+            "[red]error:[/red] --perfect has no range to clip at; leave out --acc-range, --gyr-range and "
+            "--calibrated"
         )
         raise typer.Exit(2)
     try:
@@ -79,7 +87,11 @@ def simulate(
         runner=Runner(strike=strike),
         sensor=SensorModel.perfect()
         if perfect
-        else SensorModel(acc_range_mps2=acc_range * GRAVITY_MPS2, gyr_range_rps=math.radians(gyr_range)),
+        else SensorModel(
+            acc_range_mps2=acc_range * GRAVITY_MPS2,
+            gyr_range_rps=math.radians(gyr_range),
+            factory_calibrated=calibrated,
+        ),
         sample_rate_hz=rate,
         placement=placement,
         seed=seed,

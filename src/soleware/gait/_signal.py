@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "SoftClip",
     "find_peaks",
     "first_crossing",
     "median",
@@ -20,8 +22,10 @@ __all__ = [
     "range_max",
     "rebuilt_top",
     "repair_saturation",
+    "repair_soft_clips",
     "runs_of_true",
     "samples",
+    "soft_clipped_runs",
     "spatial_median",
     "window_mean",
 ]
@@ -178,6 +182,158 @@ def rebuilt_top(
         trail = np.polyfit(np.arange(len(after)) + len(seg), after, 2)
         fit = np.minimum(fit, np.minimum(np.polyval(lead, k), np.polyval(trail, k)))
     return np.maximum(fit, seg)
+
+
+@dataclasses.dataclass(frozen=True)
+class SoftClip:
+    """One soft-clipped run of an axis (:func:`soft_clipped_runs`): ``start:stop`` its plateau, ``sign`` +1 / -1
+    for a positive / negative top, and ``wide_start:wide_stop`` the plateau with the samples next to it that are
+    within the band of its top (a module's output filter spreads the clip into them)."""
+
+    start: int
+    stop: int
+    sign: int
+    wide_start: int
+    wide_stop: int
+
+
+def soft_clipped_runs(
+    x: np.ndarray,
+    *,
+    min_level: float,
+    band: float = 0.05,
+    flat: float = 0.015,
+    overshoot: float = 0.05,
+    min_run: int = 3,
+    side: int = 2,
+) -> list[SoftClip]:
+    """Runs of one axis ``x`` held at its extreme with a wobble: soft clipping.
+
+    A module that calibrates its output (a VectorNav, an Xsens) clips the raw reading of each axis at its range
+    and then mixes the axes by its calibration: the clipped plateau moves with the other axes and never repeats
+    one value (the VICON recordings' gyroscope holds 517-528 °/s for up to 170 ms). Per sign of the axis, against
+    its largest value ``top`` (at least ``min_level``): a run of at least ``min_run`` samples within ``flat``
+    (fraction of top) of its own highest, within ``band`` of top, where a parabola through the ``side`` samples
+    before and the ``side`` after it says the signal was heading at least ``overshoot`` above the plateau. A
+    smooth peak is itself close to a parabola and predicts its own top, so it is not taken.
+    """
+    x = np.ascontiguousarray(x)  # a column of the samples: its passes run several times faster
+    n = len(x)
+    out = []
+    for sign, top in ((1, float(x.max())), (-1, -float(x.min()))):
+        if top < min_level:
+            continue
+        inside = np.flatnonzero(x >= (1.0 - band) * top if sign > 0 else x <= -(1.0 - band) * top)
+        first = np.concatenate(([0], np.flatnonzero(np.diff(inside) > 1) + 1))
+        ends = np.concatenate((first[1:], [len(inside)]))
+        # a run needs min_run samples within ``flat`` of its highest: most of a swing's smooth peaks go here at once
+        y_in = sign * x[inside]
+        run_top = np.maximum.reduceat(y_in, first)
+        enough = np.add.reduceat(y_in >= np.repeat(run_top, ends - first) - flat * top, first) >= min_run
+        plateaus = []
+        for s, e in zip(inside[first[enough]].tolist(), (inside[ends[enough] - 1] + 1).tolist(), strict=True):
+            y = sign * x[s:e]
+            k = int(np.argmax(y))
+            level = y[k] - flat * top
+            p, q = k, k + 1
+            while p > 0 and y[p - 1] >= level:
+                p -= 1
+            while q < e - s and y[q] >= level:
+                q += 1
+            if q - p >= min_run and p + s >= side and q + s + side <= n:
+                plateaus.append((p + s, q + s, float(y[k])))
+        if not plateaus:
+            continue
+        # the parabola through the samples on either side of every plateau at once: least squares on positions
+        # relative to the plateau's start, its largest value over the plateau against the plateau's own top
+        p_at, q_at, y_top = (np.array(c) for c in zip(*plateaus, strict=True))
+        offset = np.arange(-side, side)
+        pos = np.where(offset < 0, offset, (q_at - p_at)[:, None] + offset).astype(float)
+        y_side = sign * x[np.where(offset < 0, p_at[:, None] + offset, q_at[:, None] + offset)]
+        design = np.stack((pos**2, pos, np.ones_like(pos)), axis=-1)
+        gram = np.einsum("rki,rkj->rij", design, design)
+        a2, a1, a0 = np.linalg.solve(gram, np.einsum("rki,rk->ri", design, y_side)[..., None])[..., 0].T
+        last = (q_at - p_at - 1).astype(float)
+        vertex = np.clip(-a1 / np.where(a2 < 0, 2 * a2, -1.0), 0.0, last)  # of a concave one; else an end
+        at = (
+            np.floor(vertex),
+            np.ceil(vertex),
+            np.zeros_like(last),
+            last,
+        )  # the samples the largest can be at
+        peak = np.max([a2 * k**2 + a1 * k + a0 for k in at], axis=0)
+        for (p, q, y_k), taken in zip(plateaus, peak - y_top >= overshoot * top, strict=True):
+            if not taken:
+                continue
+            low = (1.0 - band) * y_k
+            a, b = p, q
+            while a > 0 and sign * x[a - 1] >= low:
+                a -= 1
+            while b < n and sign * x[b] >= low:
+                b += 1
+            out.append(SoftClip(p, q, sign, a, b))
+    return out
+
+
+def repair_soft_clips(
+    x: np.ndarray,
+    *,
+    min_level: float,
+    context: int = 3,
+    min_run: int = 3,
+    side: int = 2,
+    band: float = 0.05,
+    full_scale: float | None = None,
+    found_on: np.ndarray | None = None,
+    skip: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` (n, k) with each soft-clipped run (:func:`soft_clipped_runs`, its plateau and the edges within the
+    band of its top) rebuilt from the ``context`` samples on either side as :func:`repair_saturation` rebuilds a
+    flat top (``capped_by_sides``), and those runs' signs per sample and column (+1 / -1, 0 elsewhere).
+
+    Where the chip's range is known (``full_scale``), only plateaus within the band of it are clips. The runs are
+    found on ``found_on`` where given (the samples as recorded, when ``x`` had other repairs that moved an axis's
+    top); one whose plateau is at least half nonzero in ``skip`` (the same shape: samples found clipped
+    otherwise) and was rebuilt there already (``x`` differs from ``found_on`` on it) is left as it is. A few
+    samples of a plateau taken for a flat top's (its quantised top value met three times in a window of a stream)
+    do not make it one, nor a plateau over a range stated a little under it that the flat-top repair left alone.
+    """
+    x = np.array(x, dtype=float, copy=True)
+    signs = np.zeros(x.shape, dtype=np.int8)
+    n = len(x)
+    for col in range(x.shape[1]):
+        clips = soft_clipped_runs(
+            x[:, col] if found_on is None else found_on[:, col],
+            min_level=min_level,
+            min_run=min_run,
+            side=side,
+        )
+        if not clips:
+            continue
+        v = np.ascontiguousarray(x[:, col])
+        for clip in clips:
+            a, b, sign = clip.wide_start, clip.wide_stop, clip.sign
+            plateau = clip.stop - clip.start
+            taken = (
+                skip is not None
+                and np.count_nonzero(skip[clip.start : clip.stop, col]) >= 0.5 * plateau
+                and (
+                    found_on is None
+                    or np.any(v[clip.start : clip.stop] != found_on[clip.start : clip.stop, col])
+                )
+            )
+            if taken or a < context or b + context > n:
+                continue
+            if full_scale is not None and np.abs(v[clip.start : clip.stop]).max() < (1.0 - band) * full_scale:
+                continue
+            top = rebuilt_top(
+                sign * v[a - context : a], sign * v[a:b], sign * v[b : b + context], capped_by_sides=True
+            )
+            if top is not None:
+                v[a:b] = sign * top
+            signs[a:b, col] = sign
+        x[:, col] = v
+    return x, signs
 
 
 def window_mean(x: np.ndarray, index: np.ndarray, half: int) -> np.ndarray:

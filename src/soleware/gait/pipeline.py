@@ -13,6 +13,7 @@ from soleware.gait._signal import (
     moving_average,
     range_max,
     repair_saturation,
+    repair_soft_clips,
     runs_of_true,
     samples,
     spatial_median,
@@ -205,7 +206,13 @@ class GaitAnalysis:
     gyr_range_rps
         The same for the gyroscope. Where it clipped, its tops are rebuilt (see ``clip_context_s``) and the turn
         that still lacks, bounded per clipped run, is given back from the stride's tilt mismatch
-        (:class:`~soleware.gait.navigation.StrideIntegration`).
+        (:class:`~soleware.gait.navigation.StrideIntegration`). A module that calibrates its output clips
+        softly, its plateau wobbling with the other axes (:func:`~soleware.gait._signal.soft_clipped_runs`: a
+        plateau of 15 ms and more, at least 2 samples, judged against 10 ms of samples on either side; with the
+        range known, only one near it): the plateau and its edges within 5 % of its top are rebuilt as a flat
+        top is, and its turn bounded the same way. Left as recorded, a calibrated ±500 °/s module made a 4 m/s
+        run 3.7 % short in the simulator (0.4 % now), 9.9 % with a 3-sample output filter (2.0 %); the VICON
+        recordings' own 525 °/s plateaus made their mixed trials up to 2.3 % long (1.6 %).
     clip_context_s
         A clipped top (gyroscope or accelerometer) is rebuilt from the samples this long on either side of it
         (:func:`~soleware.gait._signal.repair_saturation`; at least 3): 15 ms is 3 samples at 200 Hz, where the
@@ -416,10 +423,21 @@ class GaitAnalysis:
             return [], np.zeros((0, 4))
         context = samples(self.clip_context_s, fs, minimum=3)
         plateau = 1.0 - _CLIP_BAND * min(1.0, _CLIP_CHECKED_HZ / fs)
-        gyr_clipped = clip_signs(
-            gyr, min_level=GYR_CLIP_MIN_RPS, full_scale=gyr_range_rps or self.gyr_range_rps
-        )
+        gyr_full_scale = gyr_range_rps or self.gyr_range_rps
+        gyr_clipped = clip_signs(gyr, min_level=GYR_CLIP_MIN_RPS, full_scale=gyr_full_scale)
         repaired = repair_saturation(gyr, capped_by_sides=True, context=context, rel_level=plateau)
+        # a module that calibrates its output clips softly: its plateaus wobble with the other axes
+        repaired, soft = repair_soft_clips(
+            repaired,
+            min_level=GYR_CLIP_MIN_RPS,
+            context=context,
+            min_run=max(2, round(3 * fs / _CLIP_CHECKED_HZ)),
+            side=max(2, round(2 * fs / _CLIP_CHECKED_HZ)),
+            full_scale=gyr_full_scale,
+            found_on=gyr,
+            skip=gyr_clipped,
+        )
+        gyr_clipped = np.where(gyr_clipped != 0, gyr_clipped, soft)
         # what a clipped run may still lack, against its rebuilt top before any bias is taken off
         gyr_lost = _turn_lost_bound_rad(t, gyr, repaired, gyr_clipped) if gyr_clipped.any() else None
         gyr = repaired

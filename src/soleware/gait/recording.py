@@ -38,7 +38,7 @@ from warnings import catch_warnings, simplefilter
 
 import numpy as np
 
-from soleware.gait._signal import median, percentile, range_argmax
+from soleware.gait._signal import median, percentile, range_argmax, soft_clipped_runs
 from soleware.gait.vocabulary import FULL_SCALE_TOL, GRAVITY_MPS2
 
 __all__ = [
@@ -777,10 +777,8 @@ def _clipped(
 
     * hard clip: the top value repeats exactly in consecutive samples, reached by a step that does not slow
       down (a smooth peak always decelerates into its top) -- then every sample at exactly that value is clipped;
-    * soft clip (calibration and on-board filtering make the plateau wobble): a run of at least 3 samples within
-      ``flat`` (fraction of top) of each other, within ``band`` of top, where a parabola through the two samples
-      before and the two after the run says the signal was heading at least ``overshoot`` above the plateau.
-      A smooth peak is itself close to a parabola and predicts its own top, so it is not flagged.
+    * soft clip (calibration and on-board filtering make the plateau wobble): the plateaus
+      :func:`~soleware.gait._signal.soft_clipped_runs` finds with ``band``, ``flat`` and ``overshoot``.
     """
     x = np.ascontiguousarray(x)  # a column of the samples: its passes below run several times faster
     n = len(x)
@@ -788,11 +786,7 @@ def _clipped(
     for sign, top in ((1.0, float(x.max())), (-1.0, -float(x.min()))):
         if top < min_level:
             continue
-        # y = sign * x is formed only where it is looked at: the one pass over the axis finds the samples within
-        # ``band`` of the top, and those at the top are among them (top >= min_level > 0)
-        bound = (1.0 - band) * top
-        inside = np.flatnonzero(x >= bound if sign > 0 else x <= -bound)
-        at_top = inside[sign * x[inside] == top]
+        at_top = np.flatnonzero(x == sign * top)
         on_top = set(at_top.tolist())
         for i in at_top[:-1][np.diff(at_top) == 1].tolist():
             s = i
@@ -806,26 +800,8 @@ def _clipped(
             if into or out_of:
                 out[at_top] = True
                 break
-        # the runs of samples within ``band`` of the top
-        breaks = np.flatnonzero(np.diff(inside) > 1)
-        run_starts, run_ends = inside[np.r_[0, breaks + 1]], inside[np.r_[breaks, len(inside) - 1]] + 1
-        for s, e in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
-            y = sign * x[s:e]
-            k = int(np.argmax(y))
-            level = y[k] - flat * top
-            p, q = k, k + 1
-            while p > 0 and y[p - 1] >= level:
-                p -= 1
-            while q < e - s and y[q] >= level:
-                q += 1
-            p, q = p + s, q + s
-            if q - p < 3 or p < 2 or q + 2 > n:
-                continue
-            pos = np.array([-2.0, -1.0, q - p, q - p + 1])
-            coef = np.polyfit(pos, sign * x[[p - 2, p - 1, q, q + 1]], 2)
-            predicted = float(np.polyval(coef, np.arange(q - p)).max())
-            if predicted - y[k] >= overshoot * top:
-                out[p:q] = True
+    for clip in soft_clipped_runs(x, min_level=min_level, band=band, flat=flat, overshoot=overshoot):
+        out[clip.start : clip.stop] = True
     return out
 
 

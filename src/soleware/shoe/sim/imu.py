@@ -24,6 +24,13 @@ class SensorModel:
     noise densities over the output bandwidth (half the sample rate), a turn-on bias drawn once, a bias random
     walk, per-axis scale-factor errors and small axis misalignments, 16-bit words over the full-scale ranges
     (values beyond them clip), timing jitter of the sampling instants and samples lost in transfer.
+
+    ``factory_calibrated`` makes it a module that calibrates its output (a VectorNav, an Xsens): each sensor's raw
+    reading, with the sensor's own cross-axis sensitivity (``raw_cross_axis``, off-diagonal and scale, drawn once),
+    clips at the range, and the module's calibration then takes that sensitivity out. What it reports is the
+    signal with the residual errors above wherever nothing clipped, but a clipped plateau moves with the other
+    axes and never repeats a value (soft clipping). ``output_filter_samples`` > 1 averages each output over that
+    many samples, as such a module's output filter does, which rounds the plateau's edges too.
     """
 
     acc_range_mps2: float = 16.0 * GRAVITY_MPS2
@@ -43,6 +50,9 @@ class SensorModel:
     drop_burst_max: int = 3
     quantize: bool = True
     clip: bool = True
+    factory_calibrated: bool = False
+    raw_cross_axis: float = 0.02
+    output_filter_samples: int = 1
 
     @classmethod
     def perfect(cls) -> SensorModel:
@@ -114,8 +124,14 @@ class SensorModel:
             noise=self.gyr_noise_density,
             sample_rate_hz=sample_rate_hz,
         )
-        acc, acc_clip = self._digitise(acc, self.acc_range_mps2, self.acc_lsb_mps2)
-        gyr, gyr_clip = self._digitise(gyr, self.gyr_range_rps, self.gyr_lsb_rps)
+        if self.factory_calibrated:
+            acc, acc_clip = self._calibrated(acc, self.acc_range_mps2, rng)
+            gyr, gyr_clip = self._calibrated(gyr, self.gyr_range_rps, rng)
+            acc, _ = self._digitise(acc, np.inf, self.acc_lsb_mps2)
+            gyr, _ = self._digitise(gyr, np.inf, self.gyr_lsb_rps)
+        else:
+            acc, acc_clip = self._digitise(acc, self.acc_range_mps2, self.acc_lsb_mps2)
+            gyr, gyr_clip = self._digitise(gyr, self.gyr_range_rps, self.gyr_lsb_rps)
         keep = np.ones(n, dtype=bool)
         if self.drop_probability > 0 and n > 2:
             starts = np.flatnonzero(rng.random(n) < self.drop_probability)
@@ -164,6 +180,25 @@ class SensorModel:
         if noise > 0:
             out += rng.normal(0.0, noise * np.sqrt(sample_rate_hz / 2.0), (n, 3))
         return out
+
+    def _calibrated(
+        self, x: np.ndarray, full_scale: float, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """What a calibrating module reports of ``x``: its raw reading clipped at ``full_scale``, then calibrated
+        (and filtered, see the class); with the samples where the raw reading clipped."""
+        raw_axes = np.eye(3) + rng.normal(0.0, self.raw_cross_axis, (3, 3))
+        raw = x @ raw_axes.T
+        clipped = np.zeros(len(x), dtype=bool)
+        if self.clip and np.isfinite(full_scale):
+            clipped = np.asarray((np.abs(raw) > full_scale).any(axis=1))
+            raw = np.clip(raw, -full_scale, full_scale)
+        out = raw @ np.linalg.inv(raw_axes).T
+        k = self.output_filter_samples
+        if k > 1:  # a centred mean, the first and last samples held beyond the ends
+            padded = np.pad(out, ((k // 2, (k - 1) // 2), (0, 0)), mode="edge")
+            csum = np.vstack((np.zeros((1, 3)), np.cumsum(padded, axis=0)))
+            out = (csum[k:] - csum[:-k]) / k
+        return out, clipped
 
     def _digitise(self, x: np.ndarray, full_scale: float, lsb: float) -> tuple[np.ndarray, np.ndarray]:
         clipped = np.zeros(len(x), dtype=bool)
