@@ -255,12 +255,8 @@ def soft_clipped_runs(
         a2, a1, a0 = np.linalg.solve(gram, np.einsum("rki,rk->ri", design, y_side)[..., None])[..., 0].T
         last = (q_at - p_at - 1).astype(float)
         vertex = np.clip(-a1 / np.where(a2 < 0, 2 * a2, -1.0), 0.0, last)  # of a concave one; else an end
-        at = (
-            np.floor(vertex),
-            np.ceil(vertex),
-            np.zeros_like(last),
-            last,
-        )  # the samples the largest can be at
+        # the largest over the plateau's samples: at the one or two nearest the vertex, or at an end
+        at = (np.floor(vertex), np.ceil(vertex), np.zeros_like(last), last)
         peak = np.max([a2 * k**2 + a1 * k + a0 for k in at], axis=0)
         for (p, q, y_k), taken in zip(plateaus, peak - y_top >= overshoot * top, strict=True):
             if not taken:
@@ -305,6 +301,7 @@ def repair_soft_clips(
         clips = soft_clipped_runs(
             x[:, col] if found_on is None else found_on[:, col],
             min_level=min_level,
+            band=band,
             min_run=min_run,
             side=side,
         )
