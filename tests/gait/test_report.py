@@ -74,8 +74,8 @@ def test_tables_carry_the_evaluations_figures() -> None:
     sd = np.std([4.0, 6.0, -2.0, 0.0, 1.0, 1.0], ddof=1)
     mean = np.mean([4.0, 6.0, -2.0, 0.0, 1.0, 1.0])
     assert sprint[8].rstrip(" |") == f"{mean - 1.96 * sd:+.1f} to {mean + 1.96 * sd:+.1f}"
-    assert "n/a" in rows["slow"] and "1 strides, mean 0.30 m/s" in rows["fast"] and "none" in rows["faster"]
-    assert "1 strides, mean 0.20 m/s; 2 strides, mean 8.6° turn" in rows["fastest"]
+    assert "n/a" in rows["slow"] and "1 stride, mean 0.30 m/s" in rows["fast"] and "none" in rows["faster"]
+    assert "1 stride, mean 0.20 m/s; 2 strides, mean 8.6° turn" in rows["fastest"]
     assert "faster -12 % (ours)" in rep.svgs["distance_errors"]  # off the ±8 % scale: named in the caption
 
 

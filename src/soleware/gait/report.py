@@ -51,17 +51,21 @@ def _fmt(x: float | None, spec: str) -> str:
     return "–" if x is None or not math.isfinite(x) else format(x, spec)
 
 
+def _strides(n: int) -> str:
+    return f"{n} stride{'s' if n != 1 else ''}"
+
+
 def _clipping(ev: Evaluation) -> str:
     if ev.clip_recovered_mps is None:
         return "n/a"
     parts = []
     rec = ev.clip_recovered_mps[ev.clip_recovered_mps > 0]
     if len(rec):
-        parts.append(f"{len(rec)} strides, mean {rec.mean():.2f} m/s")
+        parts.append(f"{_strides(len(rec))}, mean {rec.mean():.2f} m/s")
     if ev.clip_turn_recovered_rad is not None:
         turn = ev.clip_turn_recovered_rad[ev.clip_turn_recovered_rad > 0]
         if len(turn):
-            parts.append(f"{len(turn)} strides, mean {np.degrees(turn.mean()):.1f}° turn")
+            parts.append(f"{_strides(len(turn))}, mean {np.degrees(turn.mean()):.1f}° turn")
     return "; ".join(parts) or "none"
 
 
