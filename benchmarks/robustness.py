@@ -373,24 +373,13 @@ def sweep_part() -> None:
     _table(rows, "placement", "placement")
     _table(rows, "plan", "speed")
     _table(rows, "rate_hz", "rate")
-    rows = []
-    for plan in ("30s run@3.0m/s", "30s run@5.0m/s", "30s run@6.5m/s", "30s run@8.0m/s"):
-        for rate in RATES:
-            for gyr_dps in (500, 1000, 2000):
-                for place, seed in (("sole", 1), ("instep", 2)):
-                    case = {
-                        "kind": "forward",
-                        "plan": plan,
-                        "travel_deg": 0.0,
-                        "turn_deg_per_m": 0.0,
-                        "chip": (16, gyr_dps, True),
-                        "placement": place,
-                        "rate_hz": rate,
-                        "strike": "midfoot",
-                        "tilt_deg": (5.0, -8.0, 3.0),
-                        "seed": seed,
-                    }
-                    rows.append({**run_sim_case(case), "gyr_range": f"±{gyr_dps} °/s"})
+    rows = [
+        {**_gyro_case(plan, rate, gyr_dps, place, seed), "gyr_range": f"±{gyr_dps} °/s"}
+        for plan in GYRO_PLANS
+        for rate in RATES
+        for gyr_dps in (500, 1000, 2000)
+        for place, seed in (("sole", 1), ("instep", 2))
+    ]
     e = np.abs([r["err"] for r in rows])
     print(
         f"\nsweep, gyroscopes that clip (±16 g): {len(rows)} cases, median |err| {np.median(e):.2f} %, "
@@ -399,27 +388,17 @@ def sweep_part() -> None:
     _table(rows, "gyr_range", "gyroscope range")
     for gyr in ("±500 °/s", "±1000 °/s"):
         _table([r for r in rows if r["gyr_range"] == gyr], "plan", f"speed, {gyr}")
-    rows = []
-    for plan in ("30s run@3.0m/s", "30s run@5.0m/s", "30s run@6.5m/s", "30s run@8.0m/s"):
-        for rate in RATES[1:]:
-            for gyr_dps in (500, 1000):
-                for filt in (1, 3):
-                    for place, seed in (("sole", 1), ("instep", 2)):
-                        case = {
-                            "kind": "forward",
-                            "plan": plan,
-                            "travel_deg": 0.0,
-                            "turn_deg_per_m": 0.0,
-                            "chip": (16, gyr_dps, True),
-                            "calibrated": True,
-                            "filter": filt,
-                            "placement": place,
-                            "rate_hz": rate,
-                            "strike": "midfoot",
-                            "tilt_deg": (5.0, -8.0, 3.0),
-                            "seed": seed,
-                        }
-                        rows.append({**run_sim_case(case), "module": f"±{gyr_dps} °/s, filter {filt}"})
+    rows = [
+        {
+            **_gyro_case(plan, rate, gyr_dps, place, seed, calibrated=True, filter=filt),
+            "module": f"±{gyr_dps} °/s, filter {filt}",
+        }
+        for plan in GYRO_PLANS
+        for rate in RATES[1:]
+        for gyr_dps in (500, 1000)
+        for filt in (1, 3)
+        for place, seed in (("sole", 1), ("instep", 2))
+    ]
     e = np.abs([r["err"] for r in rows])
     print(
         f"\nsweep, modules that calibrate their output (soft clipping; ±16 g): {len(rows)} cases, median |err| "
@@ -428,6 +407,28 @@ def sweep_part() -> None:
     _table(rows, "module", "module")
     for gyr in ("±500 °/s", "±1000 °/s"):
         _table([r for r in rows if r["module"].startswith(gyr)], "plan", f"speed, {gyr}")
+
+
+GYRO_PLANS = ("30s run@3.0m/s", "30s run@5.0m/s", "30s run@6.5m/s", "30s run@8.0m/s")
+
+
+def _gyro_case(plan: str, rate: float, gyr_dps: int, place: str, seed: int, **sensor: object) -> dict:
+    """One running case of the gyroscope sweeps, scored: a ±16 g chip, its gyroscope ±``gyr_dps``, midfoot, a
+    fixed tilt; ``sensor`` adds the case's other sensor keys (``calibrated``, ``filter``)."""
+    case = {
+        "kind": "forward",
+        "plan": plan,
+        "travel_deg": 0.0,
+        "turn_deg_per_m": 0.0,
+        "chip": (16, gyr_dps, True),
+        "placement": place,
+        "rate_hz": rate,
+        "strike": "midfoot",
+        "tilt_deg": (5.0, -8.0, 3.0),
+        "seed": seed,
+        **sensor,
+    }
+    return run_sim_case(case)
 
 
 if __name__ == "__main__":

@@ -209,13 +209,13 @@ def soft_clipped_runs(
 ) -> list[SoftClip]:
     """Runs of one axis ``x`` held at its extreme with a wobble: soft clipping.
 
-    A module that calibrates its output (a VectorNav, an Xsens) clips the raw reading of each axis at its range
-    and then mixes the axes by its calibration: the clipped plateau moves with the other axes and never repeats
-    one value (the VICON recordings' gyroscope holds 517-528 °/s for up to 170 ms). Per sign of the axis, against
-    its largest value ``top`` (at least ``min_level``): a run of at least ``min_run`` samples within ``flat``
-    (fraction of top) of its own highest, within ``band`` of top, where a parabola through the ``side`` samples
-    before and the ``side`` after it says the signal was heading at least ``overshoot`` above the plateau. A
-    smooth peak is itself close to a parabola and predicts its own top, so it is not taken.
+    A module that calibrates its output (a MicroStrain 3DM-GX5, an Xsens) clips the raw reading of each axis at its
+    range and then mixes the axes by its calibration: the clipped plateau moves with the other axes and never
+    repeats one value (the VICON recordings' MicroStrain holds 517-528 °/s for up to 170 ms). Per sign of the
+    axis, against its largest value ``top`` (at least ``min_level``): a run of at least ``min_run`` samples within
+    ``flat`` (fraction of top) of its own highest, within ``band`` of top, where a parabola through the ``side``
+    samples before and the ``side`` after it says the signal was heading at least ``overshoot`` above the plateau.
+    A smooth peak is itself close to a parabola and predicts its own top, so it is not taken.
     """
     x = np.ascontiguousarray(x)  # a column of the samples: its passes run several times faster
     n = len(x)

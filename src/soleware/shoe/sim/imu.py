@@ -25,12 +25,12 @@ class SensorModel:
     walk, per-axis scale-factor errors and small axis misalignments, 16-bit words over the full-scale ranges
     (values beyond them clip), timing jitter of the sampling instants and samples lost in transfer.
 
-    ``factory_calibrated`` makes it a module that calibrates its output (a VectorNav, an Xsens): each sensor's raw
-    reading, with the sensor's own cross-axis sensitivity (``raw_cross_axis``, off-diagonal and scale, drawn once),
-    clips at the range, and the module's calibration then takes that sensitivity out. What it reports is the
-    signal with the residual errors above wherever nothing clipped, but a clipped plateau moves with the other
-    axes and never repeats a value (soft clipping). ``output_filter_samples`` > 1 averages each output over that
-    many samples, as such a module's output filter does, which rounds the plateau's edges too.
+    ``factory_calibrated`` makes it a module that calibrates its output (a MicroStrain 3DM-GX5, an Xsens): each
+    sensor's raw reading, with the sensor's own cross-axis sensitivity (``raw_cross_axis``, off-diagonal and scale,
+    drawn once), clips at the range, and the module's calibration then takes that sensitivity out. What it reports
+    is the signal with the residual errors above wherever nothing clipped, but a clipped plateau moves with the
+    other axes and never repeats a value (soft clipping). ``output_filter_samples`` > 1 averages each output over
+    that many samples, as such a module's output filter does, which rounds the plateau's edges too.
     """
 
     acc_range_mps2: float = 16.0 * GRAVITY_MPS2
