@@ -212,6 +212,8 @@ CHIPS = ((4, 500, True), (8, 1000, True), (16, 2000, True), (16, 2000, False))
 PLACES = ("sole", "heel", "instep", "toe")
 RATES = (50.0, 100.0, 200.0, 400.0, 1000.0)
 STRIKES = ("rearfoot", "midfoot", "forefoot")
+#: the gyroscope sweeps' runs
+GYRO_PLANS = ("30s run@3.0m/s", "30s run@5.0m/s", "30s run@6.5m/s", "30s run@8.0m/s")
 
 
 def sim_cases() -> list[dict]:
@@ -407,9 +409,6 @@ def sweep_part() -> None:
     _table(rows, "module", "module")
     for gyr in ("±500 °/s", "±1000 °/s"):
         _table([r for r in rows if r["module"].startswith(gyr)], "plan", f"speed, {gyr}")
-
-
-GYRO_PLANS = ("30s run@3.0m/s", "30s run@5.0m/s", "30s run@6.5m/s", "30s run@8.0m/s")
 
 
 def _gyro_case(plan: str, rate: float, gyr_dps: int, place: str, seed: int, **sensor: object) -> dict:

@@ -13,6 +13,7 @@ __all__ = [
     "find_peaks",
     "first_crossing",
     "median",
+    "near_tops",
     "moving_average",
     "percentile",
     "range_argmax",
@@ -197,6 +198,18 @@ class SoftClip:
     wide_stop: int
 
 
+def near_tops(x: np.ndarray, *, min_level: float, band: float) -> list[tuple[int, float, np.ndarray]]:
+    """Per sign of one axis ``x`` whose largest value ``top`` is at least ``min_level``: (sign, top, the indices
+    of the samples within ``band`` (fraction) of top), the one pass over the axis the clip tests look at."""
+    out = []
+    for sign, top in ((1, float(x.max())), (-1, -float(x.min()))):
+        if top >= min_level:
+            out.append(
+                (sign, top, np.flatnonzero(x >= (1.0 - band) * top if sign > 0 else x <= -(1.0 - band) * top))
+            )
+    return out
+
+
 def soft_clipped_runs(
     x: np.ndarray,
     *,
@@ -206,6 +219,7 @@ def soft_clipped_runs(
     overshoot: float = 0.05,
     min_run: int = 3,
     side: int = 2,
+    near: list[tuple[int, float, np.ndarray]] | None = None,
 ) -> list[SoftClip]:
     """Runs of one axis ``x`` held at its extreme with a wobble: soft clipping.
 
@@ -215,15 +229,13 @@ def soft_clipped_runs(
     axis, against its largest value ``top`` (at least ``min_level``): a run of at least ``min_run`` samples within
     ``flat`` (fraction of top) of its own highest, within ``band`` of top, where a parabola through the ``side``
     samples before and the ``side`` after it says the signal was heading at least ``overshoot`` above the plateau.
-    A smooth peak is itself close to a parabola and predicts its own top, so it is not taken.
+    A smooth peak is itself close to a parabola and predicts its own top, so it is not taken. ``near`` is
+    :func:`near_tops` of ``x`` where the caller has it.
     """
     x = np.ascontiguousarray(x)  # a column of the samples: its passes run several times faster
     n = len(x)
     out = []
-    for sign, top in ((1, float(x.max())), (-1, -float(x.min()))):
-        if top < min_level:
-            continue
-        inside = np.flatnonzero(x >= (1.0 - band) * top if sign > 0 else x <= -(1.0 - band) * top)
+    for sign, top, inside in near_tops(x, min_level=min_level, band=band) if near is None else near:
         first = np.concatenate(([0], np.flatnonzero(np.diff(inside) > 1) + 1))
         ends = np.concatenate((first[1:], [len(inside)]))
         # a run needs min_run samples within ``flat`` of its highest: most of a swing's smooth peaks go here at once

@@ -38,7 +38,7 @@ from warnings import catch_warnings, simplefilter
 
 import numpy as np
 
-from soleware.gait._signal import median, percentile, range_argmax, soft_clipped_runs
+from soleware.gait._signal import median, near_tops, percentile, range_argmax, soft_clipped_runs
 from soleware.gait.vocabulary import FULL_SCALE_TOL, GRAVITY_MPS2
 
 __all__ = [
@@ -783,10 +783,9 @@ def _clipped(
     x = np.ascontiguousarray(x)  # a column of the samples: its passes below run several times faster
     n = len(x)
     out = np.zeros(n, dtype=bool)
-    for sign, top in ((1.0, float(x.max())), (-1.0, -float(x.min()))):
-        if top < min_level:
-            continue
-        at_top = np.flatnonzero(x == sign * top)
+    near = near_tops(x, min_level=min_level, band=band)
+    for sign, top, inside in near:
+        at_top = inside[sign * x[inside] == top]
         on_top = set(at_top.tolist())
         for i in at_top[:-1][np.diff(at_top) == 1].tolist():
             s = i
@@ -800,7 +799,9 @@ def _clipped(
             if into or out_of:
                 out[at_top] = True
                 break
-    for clip in soft_clipped_runs(x, min_level=min_level, band=band, flat=flat, overshoot=overshoot):
+    for clip in soft_clipped_runs(
+        x, min_level=min_level, band=band, flat=flat, overshoot=overshoot, near=near
+    ):
         out[clip.start : clip.stop] = True
     return out
 
