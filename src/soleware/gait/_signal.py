@@ -13,8 +13,8 @@ __all__ = [
     "find_peaks",
     "first_crossing",
     "median",
-    "near_tops",
     "moving_average",
+    "near_tops",
     "percentile",
     "range_argmax",
     "range_argmin",
@@ -297,7 +297,8 @@ def repair_soft_clips(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``x`` (n, k) with each soft-clipped run (:func:`soft_clipped_runs`, its plateau and the edges within the
     band of its top) rebuilt from the ``context`` samples on either side as :func:`repair_saturation` rebuilds a
-    flat top (``capped_by_sides``), and those runs' signs per sample and column (+1 / -1, 0 elsewhere).
+    flat top (``capped_by_sides``), and those runs' signs per sample and column (+1 / -1, 0 elsewhere). ``x``
+    itself comes back where no column has such a run.
 
     Where the chip's range is known (``full_scale``), only plateaus within the band of it are clips. The runs are
     found on ``found_on`` where given (the samples as recorded, when ``x`` had other repairs that moved an axis's
@@ -306,34 +307,27 @@ def repair_soft_clips(
     samples of a plateau taken for a flat top's (its quantised top value met three times in a window of a stream)
     do not make it one, nor a plateau over a range stated a little under it that the flat-top repair left alone.
     """
-    x = np.array(x, dtype=float, copy=True)
+    x = np.asarray(x, dtype=float)
+    src = x if found_on is None else np.asarray(found_on, dtype=float)
+    out = x  # copied once a column has a run to rebuild
     signs = np.zeros(x.shape, dtype=np.int8)
     n = len(x)
     for col in range(x.shape[1]):
-        clips = soft_clipped_runs(
-            x[:, col] if found_on is None else found_on[:, col],
-            min_level=min_level,
-            band=band,
-            min_run=min_run,
-            side=side,
-        )
+        clips = soft_clipped_runs(src[:, col], min_level=min_level, band=band, min_run=min_run, side=side)
         if not clips:
             continue
-        v = np.ascontiguousarray(x[:, col])
+        v = np.array(x[:, col])
         for clip in clips:
             a, b, sign = clip.wide_start, clip.wide_stop, clip.sign
-            plateau = clip.stop - clip.start
-            taken = (
+            plateau = slice(clip.start, clip.stop)
+            rebuilt_already = (
                 skip is not None
-                and np.count_nonzero(skip[clip.start : clip.stop, col]) >= 0.5 * plateau
-                and (
-                    found_on is None
-                    or np.any(v[clip.start : clip.stop] != found_on[clip.start : clip.stop, col])
-                )
+                and np.count_nonzero(skip[plateau, col]) >= 0.5 * (clip.stop - clip.start)
+                and (found_on is None or np.any(v[plateau] != src[plateau, col]))
             )
-            if taken or a < context or b + context > n:
+            if rebuilt_already or a < context or b + context > n:
                 continue
-            if full_scale is not None and np.abs(v[clip.start : clip.stop]).max() < (1.0 - band) * full_scale:
+            if full_scale is not None and np.abs(src[plateau, col]).max() < (1.0 - band) * full_scale:
                 continue
             top = rebuilt_top(
                 sign * v[a - context : a], sign * v[a:b], sign * v[b : b + context], capped_by_sides=True
@@ -341,8 +335,10 @@ def repair_soft_clips(
             if top is not None:
                 v[a:b] = sign * top
             signs[a:b, col] = sign
-        x[:, col] = v
-    return x, signs
+        if out is x:
+            out = x.copy()
+        out[:, col] = v
+    return out, signs
 
 
 def window_mean(x: np.ndarray, index: np.ndarray, half: int) -> np.ndarray:

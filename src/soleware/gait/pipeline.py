@@ -437,7 +437,8 @@ class GaitAnalysis:
             found_on=gyr,
             skip=gyr_clipped,
         )
-        gyr_clipped = np.where(gyr_clipped != 0, gyr_clipped, soft)
+        if soft.any():
+            gyr_clipped = np.where(gyr_clipped != 0, gyr_clipped, soft)
         # what a clipped run may still lack, against its rebuilt top before any bias is taken off
         gyr_lost = _turn_lost_bound_rad(t, gyr, repaired, gyr_clipped) if gyr_clipped.any() else None
         gyr = repaired
