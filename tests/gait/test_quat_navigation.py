@@ -13,6 +13,7 @@ from soleware.gait.navigation import (
     anchor_tilt_mismatch_rad,
     attitude_scan,
     blended_up,
+    tilt_agrees_near,
     tilt_quaternion,
     yaw_of,
 )
@@ -132,6 +133,23 @@ def test_anchor_tilt_mismatch_finds_the_anchor_whose_up_is_wrong() -> None:
     mismatch = np.degrees(anchor_tilt_mismatch_rad(attitude_scan(t, w), anchors, up))
     assert mismatch[1] == pytest.approx(50.0, abs=0.5) and mismatch[2] == pytest.approx(50.0, abs=0.5)
     assert mismatch[[0, 3]].max() < 5.0
+
+
+@pytest.mark.parametrize(("tilted", "agrees"), [(0, True), (1, True), (2, False)])
+def test_tilt_agrees_near_looks_past_one_tilted_sample(tilted: int, agrees: bool) -> None:
+    """An anchor whose own force is tilted 40° (a one-sample stance at 100 Hz, the roll-in in it) still agrees with
+    its neighbours at a sample next to it; tilted at every sample within reach it does not (a foot in the air)."""
+    t, f, w, anchors = _synthetic_strides(n_strides=5, fs=100.0)
+    scan = attitude_scan(t, w)
+    axis = np.cross(f[anchors[2]], [1.0, 0.0, 0.0])
+    tilt = Rotation.from_rotvec(np.radians(40.0) * axis / np.linalg.norm(axis))
+    around = np.arange(anchors[2] - tilted, anchors[2] + tilted + 1)
+    f[around] = tilt.apply(f[around])
+    up = f[anchors].copy()
+    assert np.degrees(anchor_tilt_mismatch_rad(scan, anchors, up)[1:3]).min() > 35.0
+    which = np.array([1, 2, 3])
+    found = tilt_agrees_near(scan, f, anchors, up, which, half=2, max_rad=np.radians(34.0))
+    assert found.tolist() == [True, agrees, True]
 
 
 def test_blended_up_keeps_what_the_gyroscope_and_the_accelerometer_agree_on() -> None:

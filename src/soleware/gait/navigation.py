@@ -28,7 +28,9 @@ __all__ = [
     "anchor_tilt_mismatch_rad",
     "attitude_scan",
     "blended_up",
+    "carried_tilt_mismatch_rad",
     "clip_signs",
+    "tilt_agrees_near",
     "tilt_quaternion",
     "yaw_of",
 ]
@@ -105,10 +107,47 @@ def blended_up(scan: np.ndarray, anchors: np.ndarray, up_sensor: np.ndarray, *, 
 def anchor_tilt_mismatch_rad(scan: np.ndarray, anchors: np.ndarray, up_sensor: np.ndarray) -> np.ndarray:
     """Per stride between consecutive anchors, the angle (rad) between the 'up' measured at its end anchor and
     the 'up' of its start anchor carried there by the gyroscope (``scan`` from :func:`attitude_scan`)."""
-    rel = quat.multiply(quat.conjugate(scan[anchors[:-1]]), scan[anchors[1:]])
-    u = up_sensor / np.linalg.norm(up_sensor, axis=1, keepdims=True)
-    carried = quat.rotate(quat.conjugate(rel), u[:-1])
-    return np.arccos(np.clip(np.sum(carried * u[1:], axis=1), -1.0, 1.0))
+    return carried_tilt_mismatch_rad(scan, anchors[:-1], up_sensor[:-1], anchors[1:], up_sensor[1:])
+
+
+def carried_tilt_mismatch_rad(
+    scan: np.ndarray, src: np.ndarray, up_src: np.ndarray, dst: np.ndarray, up_dst: np.ndarray
+) -> np.ndarray:
+    """The angle (rad) between the 'up' ``up_dst`` measured at samples ``dst`` and the 'up' ``up_src`` of samples
+    ``src`` carried there by the gyroscope (``scan`` from :func:`attitude_scan`), pair by pair (broadcasting)."""
+    rel = quat.multiply(quat.conjugate(scan[src]), scan[dst])
+    u_src = up_src / np.linalg.norm(up_src, axis=-1, keepdims=True)
+    u_dst = up_dst / np.linalg.norm(up_dst, axis=-1, keepdims=True)
+    carried = quat.rotate(quat.conjugate(rel), u_src)
+    return np.arccos(np.clip(np.sum(carried * u_dst, axis=-1), -1.0, 1.0))
+
+
+def tilt_agrees_near(
+    scan: np.ndarray,
+    f: np.ndarray,
+    anchors: np.ndarray,
+    up_sensor: np.ndarray,
+    which: np.ndarray,
+    *,
+    half: int,
+    max_rad: float,
+) -> np.ndarray:
+    """Per anchor ``anchors[which]`` (neither the first nor the last), whether at some sample within ``half`` of
+    it the specific force ``f`` (sensor frame) points within ``max_rad`` of the 'up' of a neighbouring anchor
+    carried there by the gyroscope (``scan`` from :func:`attitude_scan`).
+
+    The second look at an anchor whose own 'up' disagrees with both neighbours: at 100 Hz a running stance's
+    quietest instant may be a single sample, its force tilted 36° by the roll-in where the samples next to it
+    agree within 22°; a foot hanging in the air agrees at none.
+    """
+    at = np.clip(anchors[which][:, None] + np.arange(-half, half + 1), 0, len(f) - 1)
+    near = np.zeros(at.shape, dtype=bool)
+    for nb in (which - 1, which + 1):
+        near |= (
+            carried_tilt_mismatch_rad(scan, anchors[nb][:, None], up_sensor[nb][:, None], at, f[at])
+            <= max_rad
+        )
+    return np.any(near, axis=1)
 
 
 def clip_signs(

@@ -26,6 +26,7 @@ from soleware.gait.navigation import (
     attitude_scan,
     blended_up,
     clip_signs,
+    tilt_agrees_near,
     tilt_quaternion,
 )
 from soleware.gait.recording import Recording
@@ -508,6 +509,10 @@ class GaitAnalysis:
         airborne = 1 + np.flatnonzero(
             (mismatch[:-1] > self.stance_tilt_max_rad) & (mismatch[1:] > self.stance_tilt_max_rad)
         )
+        if len(airborne):
+            airborne = airborne[
+                ~tilt_agrees_near(scan, acc, k, up, airborne, half=hw, max_rad=self.stance_tilt_max_rad)
+            ]
         self.stance_doubt_ = det.stance_doubt_
         if len(airborne):
             k, up = np.delete(k, airborne), np.delete(up, airborne, axis=0)
