@@ -137,8 +137,8 @@ def test_anchor_tilt_mismatch_finds_the_anchor_whose_up_is_wrong() -> None:
 
 @pytest.mark.parametrize(("tilted", "agrees"), [(0, True), (1, True), (2, False)])
 def test_tilt_agrees_near_looks_past_one_tilted_sample(tilted: int, agrees: bool) -> None:
-    """An anchor whose own force is tilted 40° (a one-sample stance at 100 Hz, the roll-in in it) still agrees with
-    its neighbours at a sample next to it; tilted at every sample within reach it does not (a foot in the air)."""
+    """An anchor whose own force is tilted 40° (a one-sample stance at 100 Hz) still agrees with its neighbours at
+    a sample next to it; tilted at every sample within reach it does not (a foot in the air)."""
     t, f, w, anchors = _synthetic_strides(n_strides=5, fs=100.0)
     scan = attitude_scan(t, w)
     axis = np.cross(f[anchors[2]], [1.0, 0.0, 0.0])

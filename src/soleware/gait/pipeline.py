@@ -194,9 +194,9 @@ class GaitAnalysis:
         A stance's measured 'up' must agree within this angle (~34°) with the 'up' the gyroscope carries over
         from at least one neighbouring stance, at its quietest instant or at a sample within
         ``gravity_window_s`` of it. A foot on the ground differs by < 25° even running (the accelerometer sees
-        the foot's own acceleration; at 100 Hz the one quiet sample of a running stance may differ by 36°, the
-        next by 22°); a quiet instant in the air, before a stop or at the first step off a standstill, differs
-        by 45-160° from both sides and is dropped, so its two strides become one.
+        the foot's own acceleration; at 100 Hz the one quiet sample of a running stance may differ by 36°, one
+        20 ms before it by 22°); a quiet instant in the air, before a stop or at the first step off a
+        standstill, differs by 45-160° from both sides and is dropped, so its two strides become one.
     max_moving_s
         Moving this long between two footfalls is not walking or running (crawling, shuffling on the spot, a shoe
         carried or on a bike pedal; a slow walking stride moves for 1-2.5 s): such a "stride" is left out, its
