@@ -329,6 +329,32 @@ def test_gyr_in_deg_per_s_is_detected_and_explained(tmp_path: Path) -> None:
     np.testing.assert_allclose(rec.gyr_rps, np.deg2rad(data[:, 4:7]), atol=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("scale", "says"),
+    [
+        (1000.0, "mostly beyond 10000 (accelerometer) or 100000 (gyroscope): gy (7"),
+        (16.4, "implausible for rad/s and for deg/s"),
+    ],
+)
+def test_gyr_in_neither_rad_nor_deg_per_s_is_named_as_a_unit(tmp_path: Path, scale: float, says: str) -> None:
+    """Millidegrees per second (an ST chip's unit) and raw counts (16.4 per deg/s at ±2000 deg/s) are no dead
+    sensor and no deg/s: the message says which units a foot's readings fit and how millidegrees convert."""
+    data = _signals()
+    data[:, 4:7] = np.rad2deg(data[:, 4:7]) * scale
+    message = _error(_write(tmp_path / "r.csv", data))
+    assert says in message and "NaN" not in message and "looks like deg/s" not in message
+    assert "divide" in message and "by 1,000" in message if scale == 16.4 else "mdps" in message
+
+
+def test_acc_in_milli_g_is_named(tmp_path: Path) -> None:
+    data = _signals()
+    data[:, 1:4] *= 1000.0 / G
+    message = _error(_write(tmp_path / "r.csv", data))
+    assert (
+        "implausible for m/s²" in message and "in milli-g divide them by 1,000 and load them as g" in message
+    )
+
+
 def test_stated_si_units_are_taken_as_they_are(tmp_path: Path) -> None:
     data = _signals()
     rec = load_recording(_write(tmp_path / "r.csv", data), acc_unit="m/s^2", gyr_unit="rad/s")

@@ -478,16 +478,27 @@ def _drop_bad_rows(
     if len(data) and finite.all():  # the quick check's bound held a timestamp only
         return data, line_no
     bad_fraction = 1.0 - finite.mean(axis=0)
-    bad_cols = [
-        f"{name} ({frac:.0%})"
-        for name, frac in zip(CSV_COLUMNS, bad_fraction, strict=True)
-        if frac > MAX_BAD_FRACTION
-    ]
-    if bad_cols:
-        raise RecordingError(
-            f"{csv_path}: column(s) mostly NaN/inf or impossible: {', '.join(bad_cols)}; the sensor delivered no "
-            "usable values"
-        )
+    # finite but beyond any reading: a unit the reader does not know (mg, mdps) or raw counts, not a dead sensor
+    too_large = np.isfinite(data).mean(axis=0) >= 1.0 - MAX_BAD_FRACTION
+    bad = bad_fraction > MAX_BAD_FRACTION
+    if bad.any():
+        named = [
+            f"{n} ({f:.0%})" for n, f, b, big in zip(CSV_COLUMNS, bad_fraction, bad, too_large, strict=True)
+        ]
+        dead = [x for x, b, big in zip(named, bad, too_large, strict=True) if b and not big]
+        large = [x for x, b, big in zip(named, bad, too_large, strict=True) if b and big]
+        problems = []
+        if dead:
+            problems.append(
+                f"column(s) mostly NaN/inf: {', '.join(dead)}; the sensor delivered no usable values"
+            )
+        if large:
+            problems.append(
+                f"column(s) mostly beyond {IMPOSSIBLE_ACC:g} (accelerometer) or {IMPOSSIBLE_GYR:g} (gyroscope): "
+                f"{', '.join(large)}; no foot reads that much in m/s², g, rad/s or deg/s: a unit such as mg or "
+                "mdps, or raw counts? Convert them to one of those units"
+            )
+        raise RecordingError(f"{csv_path}: {'; '.join(problems)}")
     good = finite.all(axis=1)
     if not good.all():
         first = int(np.flatnonzero(~good)[0])
@@ -545,6 +556,8 @@ def _acc_to_mps2(csv_path: Path, acc: np.ndarray, unit: str, warnings: list[str]
     elif not 3.0 <= median_mps2 <= 60.0:
         looks = f"is implausible for m/s² (median |a| = {median_mps2:.3g}; at rest it is about 9.81 m/s²)"
         fix = "convert ax, ay, az to m/s² (gravity included)"
+        if 500.0 <= median_mps2 <= 2500.0:
+            fix += "; in milli-g divide them by 1,000 and load them as g"
     else:
         return acc
     if unit == "auto":
@@ -575,15 +588,22 @@ def _gyr_to_rps(csv_path: Path, gyr: np.ndarray, unit: str, warnings: list[str])
     p99_rps = percentile(np.abs(gyr), 99)
     if p99_rps <= GYR_DEG_S_P99_RPS:
         return gyr
-    looks = (
-        f"looks like deg/s, not rad/s (99th percentile |ω| = {p99_rps:.0f}; a foot stays below "
-        f"{GYR_DEG_S_P99_RPS:g} rad/s)"
-    )
-    if unit == "auto":
-        raise RecordingError(
-            f"{csv_path}: the gyroscope {looks}; load it with gyr_unit='deg/s' (soleware analyze --gyr-unit deg/s) "
-            f"to convert, or multiply gx, gy, gz by pi/180"
+    limit_dps = math.degrees(GYR_DEG_S_P99_RPS)
+    if unit == "auto" and p99_rps <= limit_dps:
+        looks = (
+            f"looks like deg/s, not rad/s (99th percentile |ω| = {p99_rps:.0f}; a foot stays below "
+            f"{GYR_DEG_S_P99_RPS:g} rad/s)"
         )
+        fix = "load it with gyr_unit='deg/s' (soleware analyze --gyr-unit deg/s) to convert, or multiply gx, gy, gz by pi/180"
+    else:
+        shown = p99_rps if unit == "auto" else math.degrees(p99_rps)
+        looks = (
+            f"is implausible for rad/s and for deg/s (99th percentile |ω| = {shown:.0f} in the file's unit; a "
+            f"foot stays below {GYR_DEG_S_P99_RPS:g} rad/s, {limit_dps:.0f} deg/s)"
+        )
+        fix = "in millidegrees per second divide gx, gy, gz by 1,000 and load them as deg/s; raw counts need the chip's sensitivity"
+    if unit == "auto":
+        raise RecordingError(f"{csv_path}: the gyroscope {looks}; {fix}")
     warnings.append(f"gyroscope stated as {unit} but it {looks}")
     return gyr
 
