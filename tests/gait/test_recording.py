@@ -347,6 +347,22 @@ def test_gyr_in_neither_rad_nor_deg_per_s_is_named_as_a_unit(tmp_path: Path, sca
     assert converts in message
 
 
+def test_a_stated_gyroscope_unit_the_readings_contradict_is_warned_in_the_file_s_terms(
+    tmp_path: Path,
+) -> None:
+    """Stated, the unit is taken, with a warning that says what the readings look like (their 99th percentile in
+    the file's own unit)."""
+    data = _signals()
+    data[:, 4:7] = np.rad2deg(data[:, 4:7]) * 2.5
+    rec = load_recording(_write(tmp_path / "dps.csv", data), gyr_unit="rad/s")
+    assert any(w.startswith("gyroscope stated as rad/s but it looks like deg/s") for w in rec.warnings)
+    data[:, 4:7] *= 16.4  # raw counts of a ±2000 deg/s chip
+    rec = load_recording(_write(tmp_path / "counts.csv", data), gyr_unit="deg/s")
+    said = [w for w in rec.warnings if w.startswith("gyroscope stated as deg/s but it is implausible")]
+    p99 = float(re.search(r"\|ω\| = (\d+) in the file's unit", said[0]).group(1))
+    assert p99 == pytest.approx(np.percentile(np.abs(data[:, 4:7]), 99), rel=0.01)
+
+
 def test_acc_in_milli_g_is_named(tmp_path: Path) -> None:
     data = _signals()
     data[:, 1:4] *= 1000.0 / G

@@ -589,19 +589,25 @@ def _gyr_to_rps(csv_path: Path, gyr: np.ndarray, unit: str, warnings: list[str])
     if p99_rps <= GYR_DEG_S_P99_RPS:
         return gyr
     limit_dps = math.degrees(GYR_DEG_S_P99_RPS)
-    if unit == "auto" and p99_rps <= limit_dps:
+    p99 = math.degrees(p99_rps) if unit == "deg/s" else p99_rps  # in the file's unit
+    if p99 <= limit_dps:
         looks = (
-            f"looks like deg/s, not rad/s (99th percentile |ω| = {p99_rps:.0f}; a foot stays below "
+            f"looks like deg/s, not rad/s (99th percentile |ω| = {p99:.0f}; a foot stays below "
             f"{GYR_DEG_S_P99_RPS:g} rad/s)"
         )
-        fix = "load it with gyr_unit='deg/s' (soleware analyze --gyr-unit deg/s) to convert, or multiply gx, gy, gz by pi/180"
-    else:
-        shown = p99_rps if unit == "auto" else math.degrees(p99_rps)
-        looks = (
-            f"is implausible for rad/s and for deg/s (99th percentile |ω| = {shown:.0f} in the file's unit; a "
-            f"foot stays below {GYR_DEG_S_P99_RPS:g} rad/s, {limit_dps:.0f} deg/s)"
+        fix = (
+            "load it with gyr_unit='deg/s' (soleware analyze --gyr-unit deg/s) to convert, or multiply gx, gy, gz "
+            "by pi/180"
         )
-        fix = "in millidegrees per second divide gx, gy, gz by 1,000 and load them as deg/s; raw counts need the chip's sensitivity"
+    else:
+        looks = (
+            f"is implausible for rad/s and for deg/s (99th percentile |ω| = {p99:.0f} in the file's unit; a foot "
+            f"stays below {GYR_DEG_S_P99_RPS:g} rad/s, {limit_dps:.0f} deg/s)"
+        )
+        fix = (
+            "in millidegrees per second divide gx, gy, gz by 1,000 and load them as deg/s; raw counts need the "
+            "chip's sensitivity"
+        )
     if unit == "auto":
         raise RecordingError(f"{csv_path}: the gyroscope {looks}; {fix}")
     warnings.append(f"gyroscope stated as {unit} but it {looks}")
