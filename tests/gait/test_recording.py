@@ -188,6 +188,31 @@ def test_same_time_with_different_values_is_an_error(tmp_path: Path) -> None:
     assert "line 102" in message and "repeated time" in message
 
 
+def test_samples_stamped_in_batches_are_spread_over_their_intervals(tmp_path: Path) -> None:
+    """A logger that stamps each packet of 8 samples as it arrives: one stream in order, its times rebuilt."""
+    data = _signals(n=1200, rate_hz=200.0)
+    batched = data.copy()
+    batched[:, 0] = np.repeat(data[::8, 0], 8)
+    rec = load_recording(_write(tmp_path / "r.csv", batched))
+    np.testing.assert_allclose(rec.t_s, data[:, 0], atol=1e-6)
+    np.testing.assert_allclose(rec.gyr_rps, data[:, 4:7], atol=1e-6)
+    assert [w for w in rec.warnings if "batches of 8 samples" in w and "5 ms a sample" in w]
+
+
+def test_two_sensors_interleaved_at_shared_times_are_refused(tmp_path: Path) -> None:
+    """Two shoes written into one file, each row's time shared with the other shoe's: no single stream, however
+    regular the stamps look; and a file whose stamps repeat now and then is no batched one either."""
+    left = _signals(n=1200, rate_hz=200.0)
+    right = _signals(n=1200, rate_hz=200.0, seed=1)
+    right[:, 1:] = np.roll(right[:, 1:], 100, axis=0)  # half a stride later
+    both = np.empty((2 * len(left), 7))
+    both[0::2], both[1::2] = left, right
+    assert "repeated time" in _error(_write(tmp_path / "both.csv", both))
+    stuttering = left.copy()
+    stuttering[1::5, 0] = stuttering[0::5, 0]
+    assert "repeated time" in _error(_write(tmp_path / "stutter.csv", stuttering))
+
+
 def test_jittery_timestamps_without_missing_samples_stay_one_segment(tmp_path: Path) -> None:
     """Host-side bunching (like gaitdriven_footprints exp 40): every 6th interval ~0, the others 1.2 periods."""
     data = _signals(n=1200, rate_hz=200.0)

@@ -516,7 +516,8 @@ def _drop_bad_rows(
 def _check_time_order(
     csv_path: Path, data: np.ndarray, line_no: np.ndarray, warnings: list[str]
 ) -> np.ndarray:
-    """Refuse time going backwards or repeated with other values; drop exact duplicate rows."""
+    """Refuse time going backwards or repeated with other values; drop exact duplicate rows. Samples stamped in
+    batches (:func:`_batch_spread_s`) are spread over their batches' intervals instead."""
     dt = np.diff(data[:, 0])
     back = np.flatnonzero(dt < 0)
     if back.size:
@@ -528,6 +529,14 @@ def _check_time_order(
     same = np.flatnonzero(dt == 0) + 1
     if same.size:
         differs = same[np.any(data[same] != data[same - 1], axis=1)]
+        batched = _batch_spread_s(data) if differs.size else None
+        if batched is not None:
+            t, m, step = batched
+            warnings.append(
+                f"timestamps repeat in batches of {m} samples (a logger stamping each packet as it arrives): each "
+                f"batch spread evenly over the interval to the next ({step * 1e3:.3g} ms a sample)"
+            )
+            return np.column_stack((t, data[:, 1:]))
         if differs.size:
             i = int(differs[0])
             raise RecordingError(
@@ -537,6 +546,39 @@ def _check_time_order(
         warnings.append(f"{same.size} exact duplicate rows dropped (first at line {line_no[same[0]]})")
         data = np.delete(data, same, axis=0)
     return data
+
+
+def _batch_spread_s(data: np.ndarray) -> tuple[np.ndarray, int, float] | None:
+    """Timestamps for samples stamped in batches, else None.
+
+    A logger that stamps each Bluetooth packet as it arrives gives every sample of the packet the same time: runs
+    of equal stamps, mostly of one length ``m`` (at least 2), each run's stamp the next run's less ``m`` sample
+    periods. Such a file is one stream in order, and each run is spread evenly over the interval to the next
+    stamp (the last at the median spacing). Two sensors interleaved at shared stamps (a left and a right shoe in
+    one file) look alike by their times, but their consecutive rows jump between the sensors: read as one stream,
+    rows next to each other would differ more than rows ``m`` apart, and the file is left to be refused. Returns
+    the times, ``m`` and the median spacing (s).
+    """
+    t = data[:, 0]
+    starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
+    lengths = np.diff(np.r_[starts, len(t)])
+    inner = lengths[1:-1]
+    if len(inner) < 3:
+        return None
+    m = int(np.bincount(inner).argmax())
+    if m < 2 or np.mean(inner == m) < 0.5:
+        return None
+    step = np.diff(t[starts]) / lengths[:-1]
+    spacing = median(step)
+    if spacing <= 0 or np.mean(np.abs(step - spacing) <= 0.25 * spacing) < 0.9:
+        return None
+    values = data[:, 1:]
+    if median(np.abs(np.diff(values, axis=0)).sum(axis=1)) >= 0.8 * median(
+        np.abs(values[m:] - values[:-m]).sum(axis=1)
+    ):
+        return None
+    offset = np.arange(len(t)) - np.repeat(starts, lengths)
+    return t + offset * np.repeat(np.r_[step, spacing], lengths), m, float(spacing)
 
 
 def _acc_to_mps2(csv_path: Path, acc: np.ndarray, unit: str, warnings: list[str]) -> np.ndarray:
