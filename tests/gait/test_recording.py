@@ -197,6 +197,10 @@ def test_samples_stamped_in_batches_are_spread_over_their_intervals(tmp_path: Pa
     np.testing.assert_allclose(rec.t_s, data[:, 0], atol=1e-6)
     np.testing.assert_allclose(rec.gyr_rps, data[:, 4:7], atol=1e-6)
     assert [w for w in rec.warnings if "batches of 8 samples" in w and "5 ms a sample" in w]
+    batched[:, 0] *= 1e3  # the logger's clock in milliseconds, as stated
+    rec = load_recording(_write(tmp_path / "ms.csv", batched), time_unit="ms")
+    np.testing.assert_allclose(rec.t_s, data[:, 0], atol=1e-6)
+    assert [w for w in rec.warnings if "batches of 8 samples" in w and "5 ms a sample" in w]
 
 
 def test_two_sensors_interleaved_at_shared_times_are_refused(tmp_path: Path) -> None:

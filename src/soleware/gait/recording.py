@@ -202,7 +202,7 @@ def load_recording(
 
     data, line_no = _read_table(csv_path, warnings)
     data, line_no = _drop_bad_rows(csv_path, data, line_no, warnings)
-    data = _check_time_order(csv_path, data, line_no, warnings)
+    data = _check_time_order(csv_path, data, line_no, warnings, time_unit=time_unit)
     t = data[:, 0] - data[:, 0][0]
     if time_unit != "s":
         t *= TIME_UNITS[time_unit]
@@ -514,7 +514,7 @@ def _drop_bad_rows(
 
 
 def _check_time_order(
-    csv_path: Path, data: np.ndarray, line_no: np.ndarray, warnings: list[str]
+    csv_path: Path, data: np.ndarray, line_no: np.ndarray, warnings: list[str], *, time_unit: str = "s"
 ) -> np.ndarray:
     """Refuse time going backwards or repeated with other values; drop exact duplicate rows. Samples stamped in
     batches (:func:`_batch_spread_s`) are spread over their batches' intervals instead."""
@@ -534,7 +534,8 @@ def _check_time_order(
             t, m, step = batched
             warnings.append(
                 f"timestamps repeat in batches of {m} samples (a logger stamping each packet as it arrives): each "
-                f"batch spread evenly over the interval to the next ({step * 1e3:.3g} ms a sample)"
+                f"batch spread evenly over the interval to the next ({step * TIME_UNITS[time_unit] * 1e3:.3g} ms a "
+                "sample)"
             )
             return np.column_stack((t, data[:, 1:]))
         if differs.size:
