@@ -367,7 +367,8 @@ def test_gyr_in_deg_per_s_is_detected_and_explained(tmp_path: Path) -> None:
 )
 def test_gyr_in_neither_rad_nor_deg_per_s_is_named_as_a_unit(tmp_path: Path, scale: float, says: str) -> None:
     """Millidegrees per second (an ST chip's unit) and raw counts (16.4 per deg/s at ±2000 deg/s) are no dead
-    sensor and no deg/s: the message says which units a foot's readings fit and how millidegrees convert."""
+    sensor and no deg/s: the message names them as a unit (and, where most readings are within bounds, says how
+    millidegrees convert)."""
     data = _signals()
     data[:, 4:7] = np.rad2deg(data[:, 4:7]) * scale
     message = _error(_write(tmp_path / "r.csv", data))

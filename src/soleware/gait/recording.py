@@ -463,7 +463,8 @@ def _row_problem(line: str, header: list[str]) -> str:
 def _drop_bad_rows(
     csv_path: Path, data: np.ndarray, line_no: np.ndarray, warnings: list[str]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Refuse mostly-NaN/inf columns; treat the rows that have NaN/inf or an impossible value as missing samples.
+    """Refuse columns mostly NaN/inf or mostly beyond any reading (another unit); treat the rows that have
+    NaN/inf or an impossible value as missing samples.
 
     An impossible value (``IMPOSSIBLE_ACC``, ``IMPOSSIBLE_GYR``) is a corrupted field, not a reading.
     """
@@ -479,14 +480,15 @@ def _drop_bad_rows(
         return data, line_no
     bad_fraction = 1.0 - finite.mean(axis=0)
     # finite but beyond any reading: a unit the reader does not know (mg, mdps) or raw counts, not a dead sensor
-    too_large = np.isfinite(data).mean(axis=0) >= 1.0 - MAX_BAD_FRACTION
-    bad = bad_fraction > MAX_BAD_FRACTION
-    if bad.any():
-        named = [
-            f"{n} ({f:.0%})" for n, f, b, big in zip(CSV_COLUMNS, bad_fraction, bad, too_large, strict=True)
-        ]
-        dead = [x for x, b, big in zip(named, bad, too_large, strict=True) if b and not big]
-        large = [x for x, b, big in zip(named, bad, too_large, strict=True) if b and big]
+    mostly_finite = np.isfinite(data).mean(axis=0) >= 1.0 - MAX_BAD_FRACTION
+    refused = [
+        (f"{name} ({frac:.0%})", finite_col)
+        for name, frac, finite_col in zip(CSV_COLUMNS, bad_fraction, mostly_finite, strict=True)
+        if frac > MAX_BAD_FRACTION
+    ]
+    if refused:
+        dead = [named for named, finite_col in refused if not finite_col]
+        large = [named for named, finite_col in refused if finite_col]
         problems = []
         if dead:
             problems.append(
