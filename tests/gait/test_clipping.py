@@ -13,9 +13,22 @@ from scipy.optimize import lsq_linear
 import soleware.gait.pipeline as pipeline
 from soleware.gait import GRAVITY_MPS2, GaitAnalysis, StreamingGaitAnalysis
 from soleware.gait import _quat as quat
-from soleware.gait._signal import rebuilt_top, repair_saturation, runs_of_true, soft_clipped_runs
+from soleware.gait._signal import (
+    clipped_run_losses,
+    rebuilt_top,
+    repair_saturation,
+    runs_of_true,
+    soft_clipped_runs,
+)
 from soleware.gait.evaluation import compare_strides, footfalls_xy_m, recordings_with_truth
-from soleware.gait.navigation import StrideIntegration, _bounded_lsq, clip_signs
+from soleware.gait.navigation import (
+    StrideIntegration,
+    _bounded_lsq,
+    add_clipped_turns,
+    attitude_scan,
+    clip_signs,
+    clipped_turn_sizes_rad,
+)
 from soleware.gait.pipeline import _turn_lost_bound_rad
 from soleware.gait.recording import Recording
 from soleware.shoe.sim import Runner, SensorModel, ShoeSimulator
@@ -100,21 +113,57 @@ def _clips_itself(rec: Recording) -> bool:
     return any(soft_clipped_runs(rec.gyr_rps[:, i], min_level=pipeline.GYR_CLIP_MIN_RPS) for i in range(3))
 
 
+def _vicon_gait() -> list[Recording]:
+    return [
+        r for r in recordings_with_truth(DATASETS / "pyshoe_vicon") if r.activity in ("walk", "run", "mixed")
+    ]
+
+
+def _gyr_clipped_at(rec: Recording, level_dps: float) -> Recording:
+    level_rps = np.radians(level_dps)
+    return dataclasses.replace(rec, gyr_rps=np.clip(rec.gyr_rps, -level_rps, level_rps))
+
+
 @pytest.mark.skipif(not DATASETS.exists(), reason="../shared/datasets not present")
-def test_real_recordings_with_the_gyroscope_clipped_at_500_dps_keep_their_distance() -> None:
-    """Every walk, run and mixed recording of the VICON room (its own gyroscope flattens at ~525 °/s in a fast
-    swing, and those plateaus are rebuilt), clipped again at ±500 °/s: the distance stays within 0.5 % of the
-    unclipped one's."""
-    level_rps = np.radians(500.0)
+def test_real_recordings_clipped_under_their_own_plateau_keep_their_distance() -> None:
+    """Every walk, run and mixed recording of the VICON room clipped at ±400 °/s, under the ~525 °/s where its own
+    gyroscope flattens: what the clip takes, the recording holds. The distance stays a median under 1 % from the
+    recording's own, none 2.5 % off (0.9 and 2.0 %; with each run's lost turn bounded by its tangents and
+    corrected with the stride's tilt mismatch, 1.4 and 5.2 %)."""
     changes = {}
-    for rec in recordings_with_truth(DATASETS / "pyshoe_vicon"):
-        if rec.activity not in ("walk", "run", "mixed") or np.abs(rec.gyr_rps).max() <= level_rps:
+    for rec in _vicon_gait():
+        if np.abs(rec.gyr_rps).max() <= np.radians(400.0):
             continue
-        clipped = dataclasses.replace(rec, gyr_rps=np.clip(rec.gyr_rps, -level_rps, level_rps))
         whole = GaitAnalysis().analyze(rec).summary_.distance_m
-        changes[rec.name] = 100.0 * (GaitAnalysis().analyze(clipped).summary_.distance_m / whole - 1.0)
+        clipped = GaitAnalysis().analyze(_gyr_clipped_at(rec, 400.0)).summary_.distance_m
+        changes[rec.name] = 100.0 * (clipped / whole - 1.0)
     assert len(changes) >= 20
-    assert max(abs(c) for c in changes.values()) < 0.5, changes
+    assert np.median(np.abs(list(changes.values()))) < 1.0
+    assert max(abs(c) for c in changes.values()) < 2.5, changes
+
+
+@pytest.mark.skipif(not DATASETS.exists(), reason="../shared/datasets not present")
+def test_real_recordings_clipped_at_500_dps_stay_as_near_the_motion_capture() -> None:
+    """Clipped at ±500 °/s, just under their own gyroscope's ~525 °/s plateaus: the clip takes what those plateaus
+    had lost already, so the recording as it is is no reference for it; the motion capture is. Each recording's
+    distance error against it grows by less than 0.5 percentage points. (Against the recording as it is, the
+    mixed trial whose own plateaus make it 1.6 % long moves by 2.3 %, to 0.8 % short.)"""
+
+    def error_pct(rec: Recording) -> float:
+        ga = GaitAnalysis().analyze(rec)
+        t_end = np.array([s.t_end_s for s in ga.strides_])
+        length = np.array([s.length_m for s in ga.strides_])
+        ev = compare_strides(rec, t_end, length, footfalls_xy_m=footfalls_xy_m(ga))
+        assert ev.distance_error_pct is not None
+        return ev.distance_error_pct
+
+    grown = {
+        rec.name: abs(error_pct(_gyr_clipped_at(rec, 500.0))) - abs(error_pct(rec))
+        for rec in _vicon_gait()
+        if np.abs(rec.gyr_rps).max() > np.radians(500.0)
+    }
+    assert len(grown) >= 20
+    assert max(grown.values()) < 0.5, grown
 
 
 def _without_soft_repair(x: np.ndarray, **_: object) -> tuple[np.ndarray, np.ndarray]:
@@ -273,10 +322,11 @@ def test_repair_finds_the_runs_on_the_column_itself_to_the_bit(capped_by_sides: 
     np.testing.assert_array_equal(out[:, 2], x[:, 2])
 
 
-def test_a_clipped_top_is_rebuilt_at_800_hz_as_at_200_hz() -> None:
+def test_a_clipped_top_is_rebuilt_at_800_hz_as_at_200_hz(monkeypatch: pytest.MonkeyPatch) -> None:
     """An 800 Hz chip whose gyroscope clips at ±1000 °/s in a sprint: its tops are rebuilt from 15 ms on either
-    side (3 samples at 200 Hz), within a plateau band narrowed to the shorter sample period. The sprint comes out
-    within 3 % (it was 13 % short); from 3 samples (4 ms) alone it is far off."""
+    side (3 samples at 200 Hz), within a plateau band narrowed to the shorter sample period. With the turn the
+    rebuilt tops still lack sized at the stances, the sprint comes out within 1 % either way; without it, within
+    3 % (it was 13 % short), and from 3 samples (4 ms) alone far off."""
     sim = ShoeSimulator(
         runner=Runner(strike="forefoot", run_impact_s=0.01),
         sensor=SensorModel(gyr_range_rps=float(np.radians(1000.0))),
@@ -286,8 +336,15 @@ def test_a_clipped_top_is_rebuilt_at_800_hz_as_at_200_hz() -> None:
     rec = sim.simulate("3s stand, 15s run@7.5m/s, 3s stand", sides=("right",)).recordings_["right"]
     assert (np.abs(rec.gyr_rps) >= np.radians(999.0)).sum() > 200
     truth = float(rec.ground_truth.strides[:, 2].sum())
-    by_time = GaitAnalysis().analyze(rec).summary_.distance_m / truth - 1
-    by_count = GaitAnalysis(clip_context_s=3 / 800.0).analyze(rec).summary_.distance_m / truth - 1
+
+    def errors() -> tuple[float, float]:
+        by_time = GaitAnalysis().analyze(rec).summary_.distance_m / truth - 1
+        by_count = GaitAnalysis(clip_context_s=3 / 800.0).analyze(rec).summary_.distance_m / truth - 1
+        return by_time, by_count
+
+    assert max(abs(e) for e in errors()) < 0.01
+    monkeypatch.setattr(pipeline, "clipped_turn_sizes_rad", lambda scan, runs, *a, **kw: np.zeros(len(runs)))
+    by_time, by_count = errors()
     assert abs(by_time) < 0.03 and abs(by_time) < 0.5 * abs(by_count)
 
 
@@ -345,6 +402,95 @@ def test_an_unclipped_peak_has_no_turn_to_give_back() -> None:
     signs = clip_signs(w, min_level=pipeline.GYR_CLIP_MIN_RPS)
     assert not signs.any()
     assert not _turn_lost_bound_rad(t, w, w, signs).any()
+
+
+def _pitch_error_deg(t: np.ndarray, w: np.ndarray, w_true: np.ndarray) -> np.ndarray:
+    """Per sample, how far the pitch integrated from ``w`` is off the one from ``w_true`` (both about y)."""
+    dt = np.diff(t, prepend=t[0])
+    return np.degrees(np.abs(np.cumsum((w[:, 1] - w_true[:, 1]) * dt)))
+
+
+def test_a_hard_clipped_turn_is_sized_by_the_next_stance_and_given_back_to_its_samples() -> None:
+    """The fast pitch-up clipped at ±500 °/s lost 7.4° beyond its rebuilt top. Its sides predict more (a peak
+    heading on at the slope they had: 27.6°), the stance after it shows how much: 7.1° comes back, spread over
+    the run's samples, and the attitude is within 0.5° from there on."""
+    t, f, w_true = _foot_turning_in_place()
+    level = np.radians(500.0)
+    w = np.clip(w_true, -level, level)
+    repaired = repair_saturation(w, capped_by_sides=True, context=3)
+    signs = clip_signs(w, min_level=pipeline.GYR_CLIP_MIN_RPS, full_scale=level)
+    runs, predicted = clipped_run_losses(t, w, repaired, signs)
+    assert runs.tolist() == [[23, 33, 1, 1]]
+    lost = float(np.sum((w_true - repaired)[23:33, 1])) / 100.0
+    assert predicted[0] > lost > np.radians(5.0)
+    anchors = np.array([0, len(t) - 1])
+    sizes = clipped_turn_sizes_rad(attitude_scan(t, repaired), runs, predicted, anchors, f[anchors])
+    assert np.degrees(sizes[0]) == pytest.approx(np.degrees(lost), abs=0.5)
+    given = add_clipped_turns(t, repaired, runs, sizes)
+    assert np.array_equal(given[:23], repaired[:23]) and np.array_equal(given[33:], repaired[33:])
+    after = t > 0.35
+    assert _pitch_error_deg(t, given, w_true)[after].max() < 0.5
+    assert _pitch_error_deg(t, repaired, w_true)[after].min() > 5.0
+
+
+def test_a_stride_with_two_clipped_runs_of_either_sign_gets_their_difference() -> None:
+    """Pitch up at 900 °/s and back down at 600 °/s, both clipped at ±400 °/s: the runs lost 5.3° and 1.3°, the
+    stance shows only the 3.9° between them. The predictions split it (the larger to the run predicted to have
+    lost more): the pitch between the runs goes from 5.3° off to under 2°, at the end from 3.9° to under 0.5°."""
+    fs = 200.0
+    t = np.arange(0.0, 1.2, 1.0 / fs)
+    w_true = np.zeros((len(t), 3))
+    up, down = (t >= 0.2) & (t < 0.35), (t >= 0.5) & (t < 0.725)
+    w_true[up, 1] = np.radians(900.0) * np.sin(np.pi * (t[up] - 0.2) / 0.15)
+    w_true[down, 1] = -np.radians(600.0) * np.sin(np.pi * (t[down] - 0.5) / 0.225)
+    pitch = np.cumsum(w_true[:, 1]) / fs
+    f = GRAVITY_MPS2 * np.column_stack((-np.sin(pitch), np.zeros_like(t), np.cos(pitch)))
+    level = np.radians(400.0)
+    w = np.clip(w_true, -level, level)
+    repaired = repair_saturation(w, capped_by_sides=True, context=3)
+    runs, predicted = clipped_run_losses(
+        t, w, repaired, clip_signs(w, min_level=pipeline.GYR_CLIP_MIN_RPS, full_scale=level)
+    )
+    assert runs[:, 3].tolist() == [1, -1]
+    anchors = np.array([0, len(t) - 1])
+    sizes = clipped_turn_sizes_rad(attitude_scan(t, repaired), runs, predicted, anchors, f[anchors])
+    assert sizes[0] > sizes[1] >= 0.0
+    given = add_clipped_turns(t, repaired, runs, sizes)
+    between = (t > 0.36) & (t < 0.5)
+    assert _pitch_error_deg(t, repaired, w_true)[between].min() > 5.0
+    assert _pitch_error_deg(t, given, w_true)[between].max() < 2.0
+    assert _pitch_error_deg(t, given, w_true)[-1] < 0.5 < _pitch_error_deg(t, repaired, w_true)[-1]
+
+
+def test_a_stride_without_a_clipped_run_and_a_run_outside_every_stride_get_nothing() -> None:
+    t, f, w = _foot_turning_in_place()
+    scan = attitude_scan(t, w)
+    runs = np.array([[23, 33, 1, 1]])
+    anchors = np.array([40, len(t) - 1])  # the run is before the first stance
+    assert clipped_turn_sizes_rad(scan, runs, np.array([0.3]), anchors, f[anchors]).tolist() == [0.0]
+    assert clipped_turn_sizes_rad(scan, runs[:0], np.zeros(0), anchors, f[anchors]).shape == (0,)
+
+
+def test_a_run_whose_gyroscope_clips_at_500_dps_keeps_its_distance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """6.5 m/s on a ±500 °/s chip at 200 Hz: each stride's swing clips for tens of ms and lost about 11° beyond
+    the rebuilt tops. Given back as the stances show it, the run is 2.5 % short; without it, 12.8 %."""
+    sim = ShoeSimulator(
+        runner=Runner(strike="midfoot", run_impact_s=0.01),
+        sensor=SensorModel(gyr_range_rps=float(np.radians(500.0))),
+        sample_rate_hz=200.0,
+        placement="sole",
+        mounting_deg=(5.0, -8.0, 3.0),
+        seed=1,
+    )
+    rec = sim.simulate("3s stand, 20s run@6.5m/s, 3s stand", sides=("right",)).recordings_["right"]
+    truth = float(rec.ground_truth.strides[:, 2].sum())
+    ga = GaitAnalysis().analyze(rec)
+    err = ga.summary_.distance_m / truth - 1
+    assert len(ga.strides_) == len(rec.ground_truth.strides)
+    assert np.degrees(np.median([s.clip_turn_recovered_rad for s in ga.strides_])) > 5.0
+    monkeypatch.setattr(pipeline, "clipped_turn_sizes_rad", lambda scan, runs, *a, **kw: np.zeros(len(runs)))
+    err_without = GaitAnalysis().analyze(rec).summary_.distance_m / truth - 1
+    assert abs(err) < 0.03 and abs(err) < 0.3 * abs(err_without)
 
 
 @functools.cache
