@@ -24,6 +24,7 @@ from soleware.gait.evaluation import compare_strides, footfalls_xy_m, recordings
 from soleware.gait.navigation import (
     StrideIntegration,
     _bounded_lsq,
+    _small_box_qp,
     add_clipped_turns,
     attitude_scan,
     clip_signs,
@@ -460,6 +461,27 @@ def test_a_stride_with_two_clipped_runs_of_either_sign_gets_their_difference() -
     assert _pitch_error_deg(t, repaired, w_true)[between].min() > 5.0
     assert _pitch_error_deg(t, given, w_true)[between].max() < 2.0
     assert _pitch_error_deg(t, given, w_true)[-1] < 0.5 < _pitch_error_deg(t, repaired, w_true)[-1]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_small_box_problems_at_once_match_the_bounded_least_squares(count: int) -> None:
+    """The sizes of many strides' runs solved at once (every active set tried) are those of the active-set solver
+    one stride at a time, bounds met or not."""
+    rng = np.random.default_rng(count)
+    g = 300
+    u = rng.normal(size=(g, count, 2))
+    e = rng.normal(scale=2.0, size=(g, 2))
+    scale = rng.uniform(0.2, 2.0, size=(g, count))
+    ub = rng.uniform(0.1, 3.0, size=(g, count)) * scale
+    at_once = _small_box_qp(u, e, scale, ub)
+    one_by_one = np.array(
+        [
+            _bounded_lsq(np.vstack((u[i].T, np.diag(1.0 / scale[i]))), np.r_[e[i], np.zeros(count)], ub[i])
+            for i in range(g)
+        ]
+    )
+    np.testing.assert_allclose(at_once, one_by_one, atol=1e-9)
+    assert np.any(at_once == 0.0) and np.any(np.isclose(at_once, ub))
 
 
 def test_a_stride_without_a_clipped_run_and_a_run_outside_every_stride_get_nothing() -> None:

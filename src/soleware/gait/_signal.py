@@ -189,25 +189,36 @@ def clipped_run_losses(
     out; one whose sides do not bend into a peak is predicted to have lost 2 % of its level times its duration.
     """
     n = len(raw)
-    runs, lost = [], []
+    found = []
     for col in range(raw.shape[1]):
         for sign in (1, -1):
-            for a, b in runs_of_true(signs[:, col] == sign).tolist():
-                if a == 0 or b == n:
-                    continue
-                period = (t_s[b] - t_s[a - 1]) / (b - a + 1)
-                width = (b - a) * period
-                m = max(2, round(slope_window_s / period))
-                triangle = 0.0
-                if a >= m and b + m <= n:
-                    rise = np.polyfit(t_s[a - m : a], sign * raw[a - m : a, col], 1)[0]
-                    fall = -np.polyfit(t_s[b : b + m], sign * raw[b : b + m, col], 1)[0]
-                    if rise > 0 and fall > 0:
-                        triangle = 0.5 * width * width * rise * fall / (rise + fall)
-                given = float(np.sum(sign * (repaired[a:b, col] - raw[a:b, col]))) * period
-                runs.append((a, b, col, sign))
-                lost.append(max(triangle - given, 0.02 * abs(float(raw[a, col])) * width))
-    return np.array(runs, dtype=int).reshape(-1, 4), np.array(lost, dtype=float)
+            r = runs_of_true(signs[:, col] == sign)
+            r = r[(r[:, 0] > 0) & (r[:, 1] < n)]
+            found.append(np.column_stack((r, np.full(len(r), col), np.full(len(r), sign))))
+    runs = np.concatenate(found).astype(int)
+    a, b, col, sign = runs.T
+    period = (t_s[b] - t_s[a - 1]) / (b - a + 1)
+    width = (b - a) * period
+    m = np.maximum(2, np.round(slope_window_s / period)).astype(int)
+    # the run's excess over what was recorded, from cumulative sums: one pass per column, not one per run
+    excess = np.vstack((np.zeros((1, raw.shape[1])), np.cumsum(repaired - raw, axis=0)))
+    given = sign * (excess[b, col] - excess[a, col]) * period
+    triangle = np.zeros(len(runs))
+    for mm in np.unique(m).tolist():
+        k = np.flatnonzero((m == mm) & (a >= mm) & (b + mm <= n))
+        rise = _line_slopes(t_s, raw, col[k], a[k, None] + np.arange(-mm, 0)) * sign[k]
+        fall = -_line_slopes(t_s, raw, col[k], b[k, None] + np.arange(mm)) * sign[k]
+        ok = (rise > 0) & (fall > 0)
+        w, r, f = width[k[ok]], rise[ok], fall[ok]
+        triangle[k[ok]] = 0.5 * w * w * r * f / (r + f)
+    return runs, np.maximum(triangle - given, 0.02 * np.abs(raw[a, col]) * width)
+
+
+def _line_slopes(t_s: np.ndarray, x: np.ndarray, col: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Slope of the least-squares line through the samples ``at`` (one row of indices each) of column ``col``."""
+    tt = t_s[at] - t_s[at].mean(axis=1, keepdims=True)
+    y = x[at, col[:, None]]
+    return np.sum(tt * (y - y.mean(axis=1, keepdims=True)), axis=1) / np.sum(tt * tt, axis=1)
 
 
 def rebuilt_top(

@@ -15,6 +15,7 @@ so that it meets the stance velocity at the end; position is its integral.
 
 from __future__ import annotations
 
+import itertools
 from typing import Self
 
 import numpy as np
@@ -32,6 +33,7 @@ __all__ = [
     "carried_tilt_mismatch_rad",
     "clip_signs",
     "clipped_turn_sizes_rad",
+    "stride_of_runs",
     "tilt_agrees_near",
     "tilt_quaternion",
     "yaw_of",
@@ -349,6 +351,13 @@ CLIPPED_TURN_UP_SD_RAD = 0.1
 CLIPPED_TURN_MAX_RATIO = 4.0
 
 
+def stride_of_runs(runs: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    """The stride (between consecutive ``anchors``) each run (rows of start and stop sample, ...) lies in, by its
+    middle sample; -1 for a run outside every stride."""
+    stride = np.searchsorted(anchors, (runs[:, 0] + runs[:, 1] - 1) // 2, side="right") - 1
+    return np.where(stride < len(anchors) - 1, stride, -1)
+
+
 def clipped_turn_sizes_rad(
     scan: np.ndarray,
     runs: np.ndarray,
@@ -376,8 +385,8 @@ def clipped_turn_sizes_rad(
     if not len(runs) or len(anchors) < 2:
         return sizes
     mid = (runs[:, 0] + runs[:, 1] - 1) // 2
-    stride = np.searchsorted(anchors, mid, side="right") - 1
-    inside = (stride >= 0) & (stride < len(anchors) - 1)
+    stride = stride_of_runs(runs, anchors)
+    inside = stride >= 0
     start_q = quat.multiply(tilt_quaternion(up_sensor[:-1]), quat.conjugate(scan[anchors[:-1]]))
     err = quat.to_rotvec(
         tilt_quaternion(quat.rotate(quat.multiply(start_q, scan[anchors[1:]]), up_sensor[1:]))
@@ -387,15 +396,45 @@ def clipped_turn_sizes_rad(
     axes[inside] = quat.rotate(quat.multiply(start_q[stride[inside]], scan[mid[inside]]), unit[inside])
     scale = np.maximum(np.asarray(predicted_rad, dtype=float), 1e-9)
     by_stride = np.argsort(stride, kind="stable")
-    bounds = np.flatnonzero(np.diff(stride[by_stride])) + 1
-    for js in np.split(by_stride, bounds):
-        i = int(stride[js[0]])
-        if not inside[js[0]]:
+    groups = [
+        js for js in np.split(by_stride, np.flatnonzero(np.diff(stride[by_stride])) + 1) if inside[js[0]]
+    ]
+    for count in sorted({len(js) for js in groups}):
+        runs_of = np.array([js for js in groups if len(js) == count])  # (strides, count)
+        u, e = axes[runs_of, :2] / up_sd_rad, err[stride[runs_of[:, 0]], :2] / up_sd_rad
+        if count <= _SMALL_QP:
+            sizes[runs_of] = _small_box_qp(u, e, scale[runs_of], max_ratio * scale[runs_of])
             continue
-        a = np.vstack((axes[js, :2].T / up_sd_rad, np.diag(1.0 / scale[js])))
-        b = np.r_[err[i, :2] / up_sd_rad, np.zeros(len(js))]
-        sizes[js] = _bounded_lsq(a, b, max_ratio * scale[js])
+        for js, uj, ej in zip(runs_of, u, e, strict=True):
+            a = np.vstack((uj.T, np.diag(1.0 / scale[js])))
+            sizes[js] = _bounded_lsq(a, np.r_[ej, np.zeros(count)], max_ratio * scale[js])
     return sizes
+
+
+#: problems of at most this many runs are solved by trying every active set at once (3 ** count of them)
+_SMALL_QP = 3
+
+
+def _small_box_qp(u: np.ndarray, e: np.ndarray, scale: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    """Per problem (row), the ``x`` (k) in ``[0, ub]`` that is the least squares of ``Σ x_j u_j ≈ e`` (``u``
+    (g, k, 2): its k columns, ``e`` (g, 2)) and of ``x / scale ≈ 0``: what :func:`_bounded_lsq` gives, for many
+    small problems at once. Strictly convex, so the optimum is the cheapest of the candidates that hold each
+    variable at 0, at its bound or free and keep the free ones within their bounds."""
+    g, k = scale.shape
+    hess = np.einsum("gki,gli->gkl", u, u) + np.eye(k) / scale[:, :, None] ** 2
+    grad = np.einsum("gki,gi->gk", u, e)
+    best, out = np.full(g, np.inf), np.zeros((g, k))
+    for pattern in itertools.product((0, 1, 2), repeat=k):  # at 0, free, at the bound
+        free = np.array(pattern) == 1
+        x = np.where(np.array(pattern) == 2, ub, 0.0)
+        if free.any():
+            rhs = grad[:, free] - np.einsum("gkl,gl->gk", hess[:, free][:, :, ~free], x[:, ~free])
+            x[:, free] = np.linalg.solve(hess[:, free][:, :, free], rhs[..., None])[..., 0]
+        ok = np.all((x >= 0.0) & (x <= ub), axis=1)
+        cost = np.einsum("gk,gkl,gl->g", x, hess, x) - 2.0 * np.einsum("gk,gk->g", grad, x)
+        take = ok & (cost < best)
+        best[take], out[take] = cost[take], x[take]
+    return out
 
 
 def add_clipped_turns(

@@ -29,6 +29,7 @@ from soleware.gait.navigation import (
     blended_up,
     clip_signs,
     clipped_turn_sizes_rad,
+    stride_of_runs,
     tilt_agrees_near,
     tilt_quaternion,
 )
@@ -542,8 +543,8 @@ class GaitAnalysis:
         if len(airborne):
             k, up = np.delete(k, airborne), np.delete(up, airborne, axis=0)
             self.stance_doubt_ = np.delete(self.stance_doubt_, airborne)
-        run_stride = np.searchsorted(k, (turn_runs[:, 0] + turn_runs[:, 1] - 1) // 2, side="right") - 1
-        inside = (run_stride >= 0) & (run_stride < len(k) - 1)
+        run_stride = stride_of_runs(turn_runs, k)
+        inside = run_stride >= 0
         turn_given = np.bincount(run_stride[inside], weights=sizes[inside], minlength=len(k) - 1)
         up = blended_up(scan, k, up, weight=self.up_weight)
         # The foot rolls over the ground even at its stillest instant: the sensor, pivot_height_m above the
