@@ -225,8 +225,8 @@ class GaitAnalysis:
         range known, only one near it): the plateau and its edges within 5 % of its top are rebuilt as a flat
         top is, and the turn it lacks, bounded by the tangents at the plateau's edges, is given back from the
         stride's tilt mismatch (:class:`~soleware.gait.navigation.StrideIntegration`; a few samples of such a
-        plateau at one value are part of it, not a flat top). Left as recorded, a calibrated ±500 °/s module made a 4 m/s
-        run 3.7 % short in the simulator (0.4 % now), 9.9 % with a 3-sample output filter (2.0 %); the VICON
+        plateau at one value are part of it, not a flat top). Left as recorded, a calibrated ±500 °/s module made
+        a 4 m/s run 3.7 % short in the simulator (0.4 % now), 9.9 % with a 3-sample output filter (2.0 %); the VICON
         recordings' own 525 °/s plateaus made their mixed trials up to 2.3 % long (1.6 %).
     clip_context_s
         A clipped top (gyroscope or accelerometer) is rebuilt from the samples this long on either side of it
@@ -780,8 +780,9 @@ def _few_flat_samples_to_soft(hard: np.ndarray, soft: np.ndarray) -> np.ndarray:
 def _turn_lost_bound_rad(
     t: np.ndarray, raw: np.ndarray, repaired: np.ndarray, signs: np.ndarray
 ) -> np.ndarray:
-    """Per clipped run of the gyroscope (``signs`` from :func:`clip_signs` of ``raw``), the most turn (rad) it may
-    have lost beyond what :func:`repair_saturation` gave back (``repaired``), spread over the run's samples.
+    """Per clipped run of the gyroscope (``signs``, +1 / -1 per sample and axis: the pipeline passes a calibrated
+    module's soft clips), the most turn (rad) it may have lost beyond what the repair gave back (``repaired``),
+    spread over the run's samples.
 
     A peak is concave at its top, so it lies under its tangents where it crosses the clip level. The crossing is
     taken halfway between the last sample under the level and the first at it, the tangent's slope as that from
