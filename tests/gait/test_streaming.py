@@ -59,3 +59,27 @@ def test_time_going_backwards_is_rejected() -> None:
     eng.push([0.0, 0.01], np.zeros((2, 3)), np.zeros((2, 3)))
     with pytest.raises(ValueError, match="backwards"):
         eng.push([0.005], np.zeros((1, 3)), np.zeros((1, 3)))
+
+
+@pytest.mark.parametrize("placement", ["instep", "sole"])
+def test_a_50_hz_sprint_streams_the_stances_kept_for_where_they_lie(placement: str) -> None:
+    """A 50 Hz sprint's stances caught a sample off are kept where they tile a stride of two periods
+    (:class:`~soleware.gait.stance.AdaptiveStanceDetector`): a window of a stream must find them as the whole
+    recording does, or it emits two strides as one."""
+    from soleware.shoe.sim import Runner, ShoeSimulator
+
+    sim = ShoeSimulator(
+        runner=Runner(strike="midfoot", run_impact_s=0.01),
+        sample_rate_hz=50.0,
+        mounting_deg=(5.0, -8.0, 3.0),
+        placement=placement,
+        seed=2,
+    )
+    rec = sim.simulate("3s stand, 60s run@8.0m/s, 3s stand", sides=("right",)).recordings_["right"]
+    offline = GaitAnalysis().analyze(rec).strides_
+    stream = (
+        StreamingGaitAnalysis(sample_rate_hz=50.0).feed(rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=7).strides_
+    )
+    assert len(offline) == len(rec.ground_truth.strides)
+    assert [round(s.t_end_s, 3) for s in stream] == [round(s.t_end_s, 3) for s in offline]
+    assert sum(s.length_m for s in stream) == pytest.approx(sum(s.length_m for s in offline), rel=0.005)
