@@ -69,7 +69,7 @@ class AdaptiveStanceDetector:
         each multiple of its period, those are stances missed, if each is under twice ``sure_ratio`` of its
         swings. A sprint's foot at 50 Hz is caught in a quiet sample at most stances, the quartile of their
         levels is tiny, and a stance caught a sample off (5-9 % of its swings of 30 rad/s) was dropped as a dip:
-        8-11 of a 30 s sprint's 50 strides were lost. A walking swing's dip (a third of its swings) lies inside
+        up to 11 of a 30 s sprint's 52 strides were lost. A walking swing's dip (a third of its swings) lies inside
         one period; a VICON walk's last, hesitant step into a stand (16 %) tiles its stride with the stand.
     acc_weight_rad_per_m
         Weight of the specific-force deviation from gravity in the motion energy (rad/s per m/s²).
