@@ -90,6 +90,8 @@ def files(server, tmp_path_factory) -> dict[str, Path]:
     out = {"fit": d / "tempo.fit", "broken": d / "broken.fit"}
     out["fit"].write_bytes(fit.content)
     out["broken"].write_bytes(b"this is not an activity file\n" * 4)
+    out["photo"] = d / "photo.fit"  # a picture saved under an activity's name
+    out["photo"].write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     out["ride"] = d / "ride.fit"
     out["ride"].write_bytes(ride_fit())
     sample = sample_recording_path()
@@ -290,14 +292,20 @@ def test_live_page_shows_each_shoes_link(page, server, screenshots):
 def test_import_and_export_in_chinese(page, files, screenshots, axe):
     page.goto("/runs?lang=zh")
     wait_ready(page)
-    import_via_button(page, [files["fit"], files["broken"], files["ride"]], label="导入")
+    import_via_button(page, [files["fit"], files["broken"], files["ride"], files["photo"]], label="导入")
     assert "已存在" in result(page, "tempo.fit").inner_text()
     assert "已拒绝" in result(page, "broken.fit").inner_text()
     assert result(page, "ride.fit").locator(".reason").inner_text() == "不是跑步：这项运动是骑行。"
+    # what the data looks like is said in the runner's language too, not in the service's English
     assert (
         result(page, "broken.fit").locator(".reason").inner_text()
-        == "不是 FIT、TCX 或 GPX 运动文件（数据看起来是 unknown data）。"
+        == "不是 FIT、TCX 或 GPX 运动文件（数据类型：未知）。"
     )
+    assert (
+        result(page, "photo.fit").locator(".reason").inner_text()
+        == "不是 FIT、TCX 或 GPX 运动文件（数据类型：PNG 图片）。"
+    )
+    assert "a PNG image" in result(page, "photo.fit").locator(".reason").get_attribute("title")
     page.screenshot(path=str(screenshots / "zh-runs-import.png"), full_page=True)
     problems = axe(page, "runs import/zh")
     page.goto(page.locator("#runs li a").first.get_attribute("href") + "?lang=zh")

@@ -272,7 +272,10 @@ Soleware.ready((me) => {
   const REASON_TEXT = {
     empty: () => t("The file is empty."),
     too_large: (p) => t("The file is larger than the limit of {limit}.", p),
-    unknown_format: (p) => t("Not a FIT, TCX or GPX activity (the data looks like {looks_like}).", p),
+    unknown_format: (p) =>
+      t("Not a FIT, TCX or GPX activity (the data looks like {looks_like}).", {
+        looks_like: LOOKS_TEXT[p.looks_like] ? LOOKS_TEXT[p.looks_like]() : p.looks_like,
+      }),
     not_a_run: (p) => t("Not a run: the activity is {sport}.", { sport: sportNames(p.sport || "") }),
     not_an_activity: (p) => t("Not an activity: this FIT file holds {holds} data.", p),
     truncated: () => t("The file is cut short; export or copy it again."),
@@ -280,6 +283,22 @@ Soleware.ready((me) => {
     no_times: () => t("The activity has no times on its points."),
     no_date: () => t("The activity has no date: the watch's clock was not set."),
     implausible: (p) => t("Not an activity on foot: {detail}.", p),
+  };
+
+  /** What the service says a refused file's data looks like (``sniff`` in soleware.formats), in the runner's language. */
+  const LOOKS_TEXT = {
+    fit: () => t("a FIT file"),
+    tcx: () => t("a TCX file"),
+    gpx: () => t("a GPX file"),
+    gzip: () => t("gzip data"),
+    xml: () => t("XML of another kind"),
+    "unknown data": () => t("unknown data"),
+    "a PNG image": () => t("a PNG image"),
+    "a JPEG image": () => t("a JPEG image"),
+    "a GIF image": () => t("a GIF image"),
+    "a PDF document": () => t("a PDF document"),
+    "a zip archive": () => t("a zip archive"),
+    "gzip data": () => t("gzip data"),
   };
 
   /** The sports other apps name that are no run (FIT's, TCX's "Biking"), in the runner's language. */
