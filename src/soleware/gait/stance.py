@@ -234,10 +234,11 @@ class AdaptiveStanceDetector:
         at = stance / fs
         slack = 1.0 - self.half_stride_fraction
         kept = np.flatnonzero(deep)
-        for p, q in zip(kept[:-1].tolist(), kept[1:].tolist(), strict=True):
+        # only the stretches between kept stances that hold a loud candidate
+        after = np.searchsorted(kept, np.flatnonzero(loud))
+        after = np.unique(after[(after > 0) & (after < len(kept))])
+        for p, q in zip(kept[after - 1].tolist(), kept[after].tolist(), strict=True):
             inner = p + 1 + np.flatnonzero(loud[p + 1 : q])
-            if not len(inner):
-                continue
             periods = (at[q] - at[p]) / float(period_s[(stance[p] + stance[q]) // 2])
             k = round(periods)
             if k < 2 or abs(periods - k) > slack:
