@@ -274,7 +274,7 @@ Soleware.ready((me) => {
     too_large: (p) => t("The file is larger than the limit of {limit}.", p),
     unknown_format: (p) =>
       t("Not a FIT, TCX or GPX activity (the data looks like {looks_like}).", {
-        looks_like: LOOKS_TEXT[p.looks_like] ? LOOKS_TEXT[p.looks_like]() : p.looks_like,
+        looks_like: named(LOOKS_TEXT, p.looks_like),
       }),
     not_a_run: (p) => t("Not a run: the activity is {sport}.", { sport: sportNames(p.sport || "") }),
     not_an_activity: (p) => t("Not an activity: this FIT file holds {holds} data.", p),
@@ -298,7 +298,6 @@ Soleware.ready((me) => {
     "a GIF image": () => t("a GIF image"),
     "a PDF document": () => t("a PDF document"),
     "a zip archive": () => t("a zip archive"),
-    "gzip data": () => t("gzip data"),
   };
 
   /** The sports other apps name that are no run (FIT's, TCX's "Biking"), in the runner's language. */
@@ -311,7 +310,9 @@ Soleware.ready((me) => {
     indoor_rowing: () => t("indoor rowing"),
     strength_training: () => t("strength training"),
   };
-  const sportNames = (list) => list.split(", ").map((x) => (SPORT_TEXT[x] ? SPORT_TEXT[x]() : x)).join(", ");
+  /** ``key`` in the runner's language where ``table`` knows it, else as the service said it. */
+  const named = (table, key) => (table[key] ? table[key]() : key);
+  const sportNames = (list) => list.split(", ").map((x) => named(SPORT_TEXT, x)).join(", ");
 
   function resultItem(r) {
     const label = el("span", { class: "status", text: STATUS_TEXT[r.status]() });
