@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +84,34 @@ def test_a_50_hz_sprint_streams_the_stances_kept_for_where_they_lie(placement: s
     assert len(offline) == len(rec.ground_truth.strides)
     assert [round(s.t_end_s, 3) for s in stream] == [round(s.t_end_s, 3) for s in offline]
     assert sum(s.length_m for s in stream) == pytest.approx(sum(s.length_m for s in offline), rel=0.005)
+
+
+def test_a_stride_whose_stance_the_detector_finds_late_waits_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At a sprint's start the detector may find a stance only once it sees the seconds after (it weighs the stride
+    period over 10 s): a window ending soon after it shows two strides as one. Played here by an analysis that
+    merges the strides at one stance in every window ending less than 4.5 s after it: a stride much longer than
+    those before it waits, and the stream emits the strides the whole recording gives; without the wait it emits
+    the merged one."""
+    rec = load_recording(RECORDINGS[-1] if RECORDINGS else sample_recording_path())
+    offline = GaitAnalysis().analyze(rec).strides_
+    late = offline[len(offline) // 2].t_end_s
+    segment = GaitAnalysis._segment
+
+    def finds_late(self: GaitAnalysis, t: np.ndarray, *args: object, **kwargs: object) -> tuple:
+        strides, traj = segment(self, t, *args, **kwargs)
+        ends = [s.t_end_s for s in strides]
+        if t[-1] < late + 4.5 and late in ends and ends.index(late) + 1 < len(strides):
+            i = ends.index(late)
+            a, b = strides[i], strides[i + 1]
+            merged = dataclasses.replace(a, t_end_s=b.t_end_s, length_m=a.length_m + b.length_m)
+            strides = [*strides[:i], merged, *strides[i + 2 :]]
+        return strides, traj
+
+    monkeypatch.setattr(GaitAnalysis, "_segment", finds_late)
+
+    def streamed(**params: float) -> list[float]:
+        stream = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz, **params)
+        return [s.t_end_s for s in stream.feed(rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=37).strides_]
+
+    assert streamed() == [s.t_end_s for s in offline]
+    assert late not in streamed(long_stride=np.inf)

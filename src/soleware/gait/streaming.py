@@ -45,6 +45,13 @@ class StreamingGaitAnalysis:
     doubt_wait
         A stride ending on a stance the detector doubts more than this (see ``stance_doubt_``) waits until the
         stances after it, which the detector weighs too, are in the window.
+    long_stride
+        A stride lasting more than this many times the median of the strides before it in the window, out of no
+        rest and into none, may hold a stance the detector finds only once it sees the seconds after (it weighs
+        the stride period over 10 s: at a sprint's start, the stances of its first strides): it waits
+        ``period_wait_s`` after its end.
+    period_wait_s
+        How long such a stride waits (half the detector's period window).
     analysis
         The offline analysis used on each window.
 
@@ -78,6 +85,8 @@ class StreamingGaitAnalysis:
         guard_s: float = 1.0,
         context_s: float = 10.0,
         doubt_wait: float = 0.8,
+        long_stride: float = 1.5,
+        period_wait_s: float = 5.0,
         analysis: GaitAnalysis | None = None,
     ) -> None:
         self.sample_rate_hz = sample_rate_hz
@@ -86,6 +95,8 @@ class StreamingGaitAnalysis:
         self.guard_s = guard_s
         self.context_s = context_s
         self.doubt_wait = doubt_wait
+        self.long_stride = long_stride
+        self.period_wait_s = period_wait_s
         self.analysis = analysis
 
     def _start(self) -> None:
@@ -166,6 +177,18 @@ class StreamingGaitAnalysis:
             )
             if doubtful.any():
                 strides = strides[: int(np.argmax(doubtful))]
+            durations = np.array([s.duration_s for s in strides])
+            before = [
+                np.median(durations[max(0, i - NEIGHBOURS) : i]) if i else np.inf for i in range(len(strides))
+            ]
+            waits = [
+                s.duration_s > self.long_stride * b
+                and not (s.rest_at_start_s or s.rest_at_end_s)
+                and s.t_end_s > newest - self.period_wait_s
+                for s, b in zip(strides, before, strict=True)
+            ]
+            if any(waits):
+                strides = strides[: waits.index(True)]
         for s in strides:
             if self._last_end_s is not None and s.t_start_s < self._last_end_s - 0.05:
                 if s.t_end_s < self._last_end_s + 0.05:
