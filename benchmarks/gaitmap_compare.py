@@ -14,7 +14,7 @@ reading), both on this machine in this run; gaitmap's one-off numba compilation 
 Then the speed of our engine: one hour of one foot at 200 Hz (a real running recording tiled, as
 ``gait_speed.py``), offline and streamed, with peak memory, each in a fresh process; gaitmap on the same hour.
 
-Usage: .venv/bin/python benchmarks/gaitmap_compare.py [--hours 1] [--no-speed]
+Usage: .venv/bin/python benchmarks/gaitmap_compare.py [--hours 1] [--no-speed] [--datasets DIR]
 """
 
 from __future__ import annotations
@@ -246,6 +246,9 @@ def main() -> None:
         "--hours", type=float, default=1.0, help="length of the tiled recording for the speed part"
     )
     ap.add_argument("--no-speed", action="store_true", help="skip the one-hour speed part")
+    ap.add_argument(
+        "--datasets", type=Path, default=DATASETS, help="recordings to compare on (default: ../shared/datasets)"
+    )
     ap.add_argument("--our-speed-json", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.our_speed_json:
@@ -255,7 +258,7 @@ def main() -> None:
         sys.exit(f"{PEER_PYTHON} missing: run scripts/peers first")
 
     t_start = time.perf_counter()
-    recs = list(recordings_with_truth(DATASETS))
+    recs = list(recordings_with_truth(args.datasets))
     print(
         f"{len(recs)} recordings with ground truth, {sum(len(r) for r in recs):,} samples, "
         f"{sum(r.duration_s for r in recs) / 60:.1f} min"
