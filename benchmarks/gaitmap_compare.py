@@ -247,7 +247,10 @@ def main() -> None:
     )
     ap.add_argument("--no-speed", action="store_true", help="skip the one-hour speed part")
     ap.add_argument(
-        "--datasets", type=Path, default=DATASETS, help="recordings to compare on (default: ../shared/datasets)"
+        "--datasets",
+        type=Path,
+        default=DATASETS,
+        help="recordings to compare on (default: ../shared/datasets)",
     )
     ap.add_argument("--our-speed-json", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()

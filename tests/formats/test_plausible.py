@@ -130,3 +130,37 @@ def test_bulk_import_rejects_the_absurd_file_and_keeps_the_others(tmp_path):
     assert by_name["export.zip/activities/2.gpx"].status == "ok"
     bad = by_name["export.zip/activities/1.tcx"]
     assert bad.status == "rejected" and bad.reason.startswith("implausible activity: distance 41115.0 km")
+
+
+@pytest.mark.parametrize(
+    ("points", "start", "check", "value", "limit"),
+    [
+        (steady(3, 1.0, step_s=5 * 86_400), T0, "elapsed", "10 d 0:00:00", "7 d 0:00:00"),
+        (
+            steady(300, 3.0),
+            dt.datetime(1985, 6, 1, tzinfo=dt.UTC),
+            "start",
+            "1985-06-01T00:00:00+00:00",
+            "1990",
+        ),
+        (steady(300, 3.0), dt.datetime(2031, 6, 1, tzinfo=dt.UTC), "end", "2031-06-01T00:04:59+00:00", ""),
+        (steady(300, 30.0), T0, "speed", "30.0 m/s", f"{MAX_SPEED_MPS} m/s"),
+        (
+            [(t, d + (5000.0 if t >= 300 else 0.0)) for t, d in steady(1800, 3.0)],
+            T0,
+            "stretch",
+            "86.3 m/s",
+            None,
+        ),
+    ],
+)
+def test_a_refusal_names_its_check_value_and_limit_for_a_translated_message(
+    points, start, check, value, limit
+):
+    """The web app says why in the runner's language from these; the English sentence stays the ``detail``."""
+    with pytest.raises(FormatError) as info:
+        import_file(strava_gpx(points, start=start), name="odd.gpx")
+    params = info.value.params
+    assert info.value.code == "implausible" and params["check"] == check and params["value"] == value
+    assert params["limit"] == (f"{MAX_SPEED_MPS} m/s" if limit is None else limit)
+    assert info.value.problem == f"implausible activity: {params['detail']}"

@@ -77,6 +77,20 @@ def ride_fit() -> bytes:
     return b.build().to_bytes()
 
 
+def car_gpx(start: dt.datetime) -> bytes:
+    """Five minutes of a drive at 30 m/s that a watch recorded as a run."""
+    points = "".join(
+        f'<trkpt lat="{47 + 30.0 * k / 111_195:.7f}" lon="8.5"><time>'
+        f"{(start + dt.timedelta(seconds=k)).strftime('%Y-%m-%dT%H:%M:%SZ')}</time></trkpt>"
+        for k in range(300)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="watch" '
+        'xmlns="http://www.topografix.com/GPX/1/1"><trk><type>running</type>'
+        f"<trkseg>{points}</trkseg></trk></gpx>"
+    ).encode()
+
+
 @pytest.fixture(scope="module")
 def files(server, tmp_path_factory) -> dict[str, Path]:
     """A FIT file exported from another runner's run, a broken one, a ride, and a raw recording with its sidecar."""
@@ -94,6 +108,8 @@ def files(server, tmp_path_factory) -> dict[str, Path]:
     out["photo"].write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     out["ride"] = d / "ride.fit"
     out["ride"].write_bytes(ride_fit())
+    out["car"] = d / "car.gpx"  # a drive the watch recorded: 30 m/s
+    out["car"].write_bytes(car_gpx(start))
     sample = sample_recording_path()
     out["csv"] = Path(shutil.copy(sample, d / "track_left.csv"))
     out["json"] = Path(shutil.copy(sample.with_suffix(".json"), d / "track_left.json"))
@@ -292,7 +308,9 @@ def test_live_page_shows_each_shoes_link(page, server, screenshots):
 def test_import_and_export_in_chinese(page, files, screenshots, axe):
     page.goto("/runs?lang=zh")
     wait_ready(page)
-    import_via_button(page, [files["fit"], files["broken"], files["ride"], files["photo"]], label="导入")
+    import_via_button(
+        page, [files["fit"], files["broken"], files["ride"], files["photo"], files["car"]], label="导入"
+    )
     assert "已存在" in result(page, "tempo.fit").inner_text()
     assert "已拒绝" in result(page, "broken.fit").inner_text()
     assert result(page, "ride.fit").locator(".reason").inner_text() == "不是跑步：这项运动是骑行。"
@@ -306,6 +324,12 @@ def test_import_and_export_in_chinese(page, files, screenshots, axe):
         == "不是 FIT、TCX 或 GPX 运动文件（数据类型：PNG 图片）。"
     )
     assert "a PNG image" in result(page, "photo.fit").locator(".reason").get_attribute("title")
+    # which value no activity on foot has, in the runner's language, the service's English as the tooltip
+    assert (
+        result(page, "car.gpx").locator(".reason").inner_text()
+        == "不像是徒步运动：平均速度 30.0 m/s，超过 12.5 m/s。"
+    )
+    assert "average speed 30.0 m/s" in result(page, "car.gpx").locator(".reason").get_attribute("title")
     page.screenshot(path=str(screenshots / "zh-runs-import.png"), full_page=True)
     problems = axe(page, "runs import/zh")
     page.goto(page.locator("#runs li a").first.get_attribute("href") + "?lang=zh")

@@ -40,8 +40,18 @@ EARLIEST_START = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
 FUTURE_SLACK_S = 86_400.0
 
 
-def _refuse(name: str, what: str) -> FormatError:
-    return FormatError(name, f"implausible activity: {what}", code="implausible", detail=what)
+def _refuse(name: str, what: str, *, check: str, value: str, limit: str) -> FormatError:
+    """The refusal, its ``check`` (start, end, elapsed, distance, speed, stretch) with the ``value`` found and the
+    ``limit`` it breaks, so a client can say it in the runner's language."""
+    return FormatError(
+        name,
+        f"implausible activity: {what}",
+        code="implausible",
+        detail=what,
+        check=check,
+        value=value,
+        limit=limit,
+    )
 
 
 def _hms(seconds: float) -> str:
@@ -58,20 +68,33 @@ def check_plausible(run: Run, *, name: str, now: dt.datetime | None = None) -> N
     start = run.start_time.astimezone(dt.UTC)
     if start < EARLIEST_START:
         raise _refuse(
-            name, f"start time {start.isoformat()} is before {EARLIEST_START.year} (clock not set?)"
+            name,
+            f"start time {start.isoformat()} is before {EARLIEST_START.year} (clock not set?)",
+            check="start",
+            value=start.isoformat(),
+            limit=str(EARLIEST_START.year),
         )
     end = start + dt.timedelta(seconds=run.elapsed_time_s)
     if (end - now).total_seconds() > FUTURE_SLACK_S:
-        raise _refuse(name, f"end time {end.isoformat()} is in the future")
+        raise _refuse(
+            name, f"end time {end.isoformat()} is in the future", check="end", value=end.isoformat(), limit=""
+        )
     if run.elapsed_time_s > MAX_ELAPSED_S:
         raise _refuse(
             name,
             f"elapsed time {_hms(run.elapsed_time_s)} ({run.elapsed_time_s:.0f} s) is longer than "
             f"{_hms(MAX_ELAPSED_S)}",
+            check="elapsed",
+            value=_hms(run.elapsed_time_s),
+            limit=_hms(MAX_ELAPSED_S),
         )
     if run.distance_m > MAX_DISTANCE_M:
         raise _refuse(
-            name, f"distance {run.distance_m / 1000:.1f} km is longer than {MAX_DISTANCE_M / 1000:.0f} km"
+            name,
+            f"distance {run.distance_m / 1000:.1f} km is longer than {MAX_DISTANCE_M / 1000:.0f} km",
+            check="distance",
+            value=f"{run.distance_m / 1000:.1f} km",
+            limit=f"{MAX_DISTANCE_M / 1000:.0f} km",
         )
     time_s = run.moving_time_s if run.moving_time_s >= 1.0 else run.elapsed_time_s
     if time_s > 0 and run.distance_m / time_s > MAX_SPEED_MPS:
@@ -79,6 +102,9 @@ def check_plausible(run: Run, *, name: str, now: dt.datetime | None = None) -> N
             name,
             f"average speed {run.distance_m / time_s:.1f} m/s (distance {run.distance_m:.0f} m in "
             f"{time_s:.0f} s of moving time) is faster than {MAX_SPEED_MPS} m/s, beyond any human on foot",
+            check="speed",
+            value=f"{run.distance_m / time_s:.1f} m/s",
+            limit=f"{MAX_SPEED_MPS} m/s",
         )
     t, d = run.streams.t_s, run.streams.distance_m
     if len(t) >= 2:
@@ -96,4 +122,7 @@ def check_plausible(run: Run, *, name: str, now: dt.datetime | None = None) -> N
                     f"distance stream covers {d[j[k]] - d[i[k]]:.0f} m in {t[j[k]] - t[i[k]]:.0f} s from "
                     f"{t[i[k]]:.0f} s ({speed[k]:.1f} m/s), faster than {MAX_SPEED_MPS} m/s, beyond any "
                     "human on foot",
+                    check="stretch",
+                    value=f"{speed[k]:.1f} m/s",
+                    limit=f"{MAX_SPEED_MPS} m/s",
                 )

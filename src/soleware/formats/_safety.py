@@ -74,7 +74,7 @@ PROBLEM_CODES: dict[str, tuple[str, ...]] = {
     "corrupt": (),
     "no_times": (),
     "no_date": (),
-    "implausible": ("detail",),
+    "implausible": ("detail", "check", "value", "limit"),
 }
 
 

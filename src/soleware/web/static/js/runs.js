@@ -282,7 +282,22 @@ Soleware.ready((me) => {
     corrupt: () => t("The file is damaged (its checksum does not match); export or copy it again."),
     no_times: () => t("The activity has no times on its points."),
     no_date: () => t("The activity has no date: the watch's clock was not set."),
-    implausible: (p) => t("Not an activity on foot: {detail}.", p),
+    implausible: (p) => (IMPLAUSIBLE_TEXT[p.check] || (() => t("Not an activity on foot: {detail}.", p)))(p),
+  };
+
+  /** Which of its values no activity on foot has (``check_plausible`` in soleware.formats), in the runner's language. */
+  const IMPLAUSIBLE_TEXT = {
+    start: (p) =>
+      t("Not an activity on foot: it starts on {value}, before {limit} (the watch's clock was not set?).", {
+        ...p,
+        value: S.date(p.value, { withTime: true }),
+      }),
+    end: (p) =>
+      t("Not an activity on foot: it ends on {value}, in the future.", { ...p, value: S.date(p.value, { withTime: true }) }),
+    elapsed: (p) => t("Not an activity on foot: it lasts {value}, longer than {limit}.", p),
+    distance: (p) => t("Not an activity on foot: its distance of {value} is longer than {limit}.", p),
+    speed: (p) => t("Not an activity on foot: its average speed of {value} is faster than {limit}.", p),
+    stretch: (p) => t("Not an activity on foot: one stretch of it goes at {value}, faster than {limit}.", p),
   };
 
   /** What the service says a refused file's data looks like (``sniff`` in soleware.formats), in the runner's language. */
