@@ -59,6 +59,8 @@ def test_tcx_whose_distance_implies_25_km_per_s_is_refused():
     with pytest.raises(FormatError) as info:
         import_file(data, name="lap.tcx")
     assert info.value.problem.startswith("implausible activity: distance 41115.0 km")
+    assert (info.value.params["check"], info.value.params["value"]) == ("distance", "41115.0 km")
+    assert info.value.params["limit"] == "1500 km"
 
 
 def test_tcx_whose_lap_distance_is_too_fast_for_its_timer_is_refused():
@@ -150,7 +152,7 @@ def test_bulk_import_rejects_the_absurd_file_and_keeps_the_others(tmp_path):
             T0,
             "stretch",
             "86.3 m/s",
-            None,
+            f"{MAX_SPEED_MPS} m/s",
         ),
     ],
 )
@@ -162,5 +164,5 @@ def test_a_refusal_names_its_check_value_and_limit_for_a_translated_message(
         import_file(strava_gpx(points, start=start), name="odd.gpx")
     params = info.value.params
     assert info.value.code == "implausible" and params["check"] == check and params["value"] == value
-    assert params["limit"] == (f"{MAX_SPEED_MPS} m/s" if limit is None else limit)
+    assert params["limit"] == limit
     assert info.value.problem == f"implausible activity: {params['detail']}"
