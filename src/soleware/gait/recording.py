@@ -59,8 +59,12 @@ CSV_COLUMNS = ("t", "ax", "ay", "az", "gx", "gy", "gz")
 #: a recording shorter than this (in samples or seconds) cannot hold a stride
 MIN_SAMPLES = 20
 MIN_DURATION_S = 2.0
-#: missing time up to this is filled by linear interpolation; longer gaps split the recording
-MAX_INTERPOLATED_GAP_S = 0.05
+#: missing time up to this is filled by linear interpolation; longer gaps split the recording. A wireless module
+#: drops packets for 40-170 ms (an Xsens MTw Awinda walking: 16 dropouts in 10 s), and a recording split at each
+#: lost the strides of every piece under 2 s (5-6_rf of Voisard's IPOL set: 7 of 17); a quarter of a second is
+#: shorter than any walking stance, so a walk keeps its stances, and the strides through a gap are integrated
+#: through the filled samples (the stance velocity corrects what the line misses)
+MAX_INTERPOLATED_GAP_S = 0.25
 #: no accelerometer (m/s² or g) or gyroscope (rad/s or °/s) reads beyond these: such a field is corrupted
 IMPOSSIBLE_ACC = 1e4
 IMPOSSIBLE_GYR = 1e5
