@@ -182,12 +182,25 @@ def test_exact_duplicate_rows_are_dropped(tmp_path: Path) -> None:
     np.testing.assert_allclose(rec.gyr_rps, data[:, 4:7], atol=1e-6)
 
 
-def test_same_time_with_different_values_is_an_error(tmp_path: Path) -> None:
+def test_same_time_with_different_values_now_and_then_drops_both_samples(tmp_path: Path) -> None:
+    """An Xsens MTw stream repeated one packet number, with other values, in 2,425 rows: neither sample can be
+    trusted, so both are missing samples (filled like any short gap) and the recording is kept; warned by line."""
+    data = _signals(n=3000, rate_hz=100.0)
+    clash = data[999].copy()
+    clash[3] += 1.0
+    rec = load_recording(_write(tmp_path / "r.csv", np.insert(data, 1000, clash, axis=0)))
+    assert len(rec) == len(data) and rec.segments == [(0, len(data))]
+    np.testing.assert_allclose(rec.acc_mps2[999, 2], (data[998, 3] + data[1000, 3]) / 2, atol=1e-6)
+    assert [w for w in rec.warnings if "timestamps repeated with other values: 1 (lines 1001-1002)" in w]
+    assert any("short gaps" in w for w in rec.warnings)
+
+
+def test_same_time_with_different_values_often_is_an_error(tmp_path: Path) -> None:
     data = _signals()
     clash = data[99].copy()
     clash[3] += 1.0
     message = _error(_write(tmp_path / "r.csv", np.insert(data, 100, clash, axis=0)))
-    assert "line 102" in message and "repeated time" in message
+    assert "line 102" in message and "repeated time" in message and "1 of 501 rows so" in message
 
 
 def test_samples_stamped_in_batches_are_spread_over_their_intervals(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ missing samples interpolated, a truncated last line, clipped samples) is repaire
   (dropped, warned), a malformed line elsewhere is an error;
 * NaN/inf and impossible values (:data:`IMPOSSIBLE_ACC`, :data:`IMPOSSIBLE_GYR`): rows with them are missing
   samples; a column that is mostly such is an error;
-* time: strictly increasing; exact duplicate rows are dropped, the same time with other values is an error;
+* time: strictly increasing; exact duplicate rows are dropped, the same time with other values drops both rows
+  where it is rare (:data:`MAX_CLASHING_TIMES`) and is an error where it is not;
   in seconds (a rate in :data:`SAMPLE_RATE_RANGE_HZ`; milliseconds and the like are named);
 * length: at least :data:`MIN_SAMPLES` samples and :data:`MIN_DURATION_S` seconds;
 * units: accelerometer in g or gyroscope in deg/s is recognised and refused (or converted when stated);
@@ -59,6 +60,10 @@ CSV_COLUMNS = ("t", "ax", "ay", "az", "gx", "gy", "gz")
 #: a recording shorter than this (in samples or seconds) cannot hold a stride
 MIN_SAMPLES = 20
 MIN_DURATION_S = 2.0
+#: the share of rows whose time repeats with other values that is taken as the odd clash of a counter (both samples
+#: dropped as missing; an Xsens MTw stream repeated one packet number in 2,425); more is two streams in one file or
+#: a clock that stutters, and is refused
+MAX_CLASHING_TIMES = 0.001
 #: missing time up to this is filled by linear interpolation; longer gaps split the recording. A wireless module
 #: drops packets for 40-170 ms (an Xsens MTw Awinda walking: 16 dropouts in 10 s), and a recording split at each
 #: lost the strides of every piece under 2 s (5-6_rf of Voisard's IPOL set: 7 of 17); a quarter of a second is
@@ -522,7 +527,8 @@ def _drop_bad_rows(
 def _check_time_order(
     csv_path: Path, data: np.ndarray, line_no: np.ndarray, warnings: list[str], *, time_unit: str = "s"
 ) -> np.ndarray:
-    """Refuse time going backwards or repeated with other values; drop exact duplicate rows. Samples stamped in
+    """Refuse time going backwards, or repeated with other values in more than :data:`MAX_CLASHING_TIMES` of the
+    rows (a rarer clash drops both rows: missing samples); drop exact duplicate rows. Samples stamped in
     batches (:func:`_batch_spread_s`) are spread over their batches' intervals instead."""
     dt = np.diff(data[:, 0])
     back = np.flatnonzero(dt < 0)
@@ -544,14 +550,22 @@ def _check_time_order(
                 "sample)"
             )
             return np.column_stack((t, data[:, 1:]))
-        if differs.size:
+        if differs.size > MAX_CLASHING_TIMES * len(data):
             i = int(differs[0])
             raise RecordingError(
                 f"{csv_path}: line {line_no[i]}: repeated time t = {data[i, 0]:g} s with values different from "
-                f"line {line_no[i - 1]}; cannot tell which sample is right"
+                f"line {line_no[i - 1]} ({differs.size} of {len(data)} rows so); cannot tell which sample is right"
             )
-        warnings.append(f"{same.size} exact duplicate rows dropped (first at line {line_no[same[0]]})")
-        data = np.delete(data, same, axis=0)
+        if differs.size:
+            shown = ", ".join(f"{line_no[i - 1]}-{line_no[i]}" for i in differs[:5].tolist())
+            warnings.append(
+                f"timestamps repeated with other values: {differs.size} (lines {shown}"
+                f"{' ...' if differs.size > 5 else ''}); neither sample can be trusted, both taken as missing"
+            )
+        exact = np.setdiff1d(same, differs)
+        if exact.size:
+            warnings.append(f"{exact.size} exact duplicate rows dropped (first at line {line_no[exact[0]]})")
+        data = np.delete(data, np.concatenate((exact, differs, differs - 1)), axis=0)
     return data
 
 
