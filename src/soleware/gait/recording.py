@@ -65,8 +65,9 @@ MIN_DURATION_S = 2.0
 #: a clock that stutters, and is refused
 MAX_CLASHING_TIMES = 0.001
 #: missing time up to this is filled by linear interpolation; longer gaps split the recording. A wireless module
-#: drops packets for 40-170 ms (an Xsens MTw Awinda walking: 16 dropouts in 10 s), and a recording split at each
-#: lost the strides of every piece under 2 s (5-6_rf of Voisard's IPOL set: 7 of 17); a quarter of a second is
+#: drops packets for up to 170 ms (an Xsens MTw Awinda walking, 5-6_rf of Voisard's IPOL set: 117 gaps, 16 of them
+#: 50-170 ms, in 14 s), and a recording split at each lost the strides of every piece under 2 s (there 7 of 17
+#: strides were left); a quarter of a second is
 #: shorter than any walking stance, so a walk keeps its stances, and the strides through a gap are integrated
 #: through the filled samples (the stance velocity corrects what the line misses)
 MAX_INTERPOLATED_GAP_S = 0.25
