@@ -23,7 +23,7 @@ import numpy as np
 
 from soleware.gait import _quat as quat
 from soleware.gait._signal import median, runs_of_true, window_mean
-from soleware.gait.vocabulary import FULL_SCALE_TOL, GRAVITY_MPS2
+from soleware.gait.vocabulary import ACC_RANGE_MPS2, FULL_SCALE_TOL, GRAVITY_MPS2
 
 __all__ = [
     "StrideIntegration",
@@ -488,8 +488,6 @@ def _recover_clipped(
 
 #: a landing reaches its chip's range where it comes within this fraction of the landing's largest reading
 _RANGE_BAND = 0.02
-#: the smallest accelerometer range (±2 g): a landing whose largest reading stays under it reached no range
-_RANGE_MIN_MPS2 = 19.0
 
 
 def _ringing_landing(
@@ -506,8 +504,8 @@ def _ringing_landing(
 
     The landing runs from the foot's fastest instant (``vel``, not yet corrected) to the stride's end. Per axis of
     the readings ``acc_s``, its samples at the range are those clipped (``cs``, clip signs; None: none found) and
-    those within ``_RANGE_BAND`` of the landing's largest magnitude on that axis (a module that calibrates its
-    output clips softly, at a level of its own); the landing rings where, on one axis, at least two of them lie on
+    those within ``_RANGE_BAND`` of the landing's largest magnitude on that axis, at least the smallest chip range
+    (a module that calibrates its output clips softly, at a level of its own); the landing rings where, on one axis, at least two of them lie on
     either side and two of opposite sign follow each other within ``window_s``. A damped swing of the foot or
     shoe does not come back to the same magnitude, a chip rattling between the ends of its range does.
     """
@@ -523,7 +521,7 @@ def _ringing_landing(
         size = np.where(landing, np.abs(a), 0.0)
         level = np.maximum.reduceat(size, first)
         sign = np.where(
-            size >= np.maximum((1.0 - _RANGE_BAND) * level, _RANGE_MIN_MPS2)[sid], np.sign(a), 0.0
+            size >= np.maximum((1.0 - _RANGE_BAND) * level, ACC_RANGE_MPS2[0])[sid], np.sign(a), 0.0
         )
         if cs is not None:
             sign = np.where(landing & (cs[:, ax] != 0), cs[:, ax], sign)

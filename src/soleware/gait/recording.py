@@ -40,7 +40,7 @@ from warnings import catch_warnings, simplefilter
 import numpy as np
 
 from soleware.gait._signal import median, near_tops, percentile, range_argmax, soft_clipped_runs
-from soleware.gait.vocabulary import FULL_SCALE_TOL, GRAVITY_MPS2
+from soleware.gait.vocabulary import ACC_RANGE_MPS2, FULL_SCALE_TOL, GRAVITY_MPS2, GYR_RANGE_RPS
 
 __all__ = [
     "ACC_UNITS",
@@ -82,9 +82,6 @@ GYR_DEG_S_P99_RPS = 35.0
 SAMPLE_RATE_RANGE_HZ = (10.0, 5000.0)
 #: sidecar rate and timestamps may disagree by this fraction before a warning
 RATE_TOLERANCE = 0.05
-#: plausible full-scale ranges a sidecar may state: ±2-64 g, ±125-4000 °/s (SI units)
-ACC_RANGE_MPS2 = (19.0, 630.0)
-GYR_RANGE_RPS = (2.1, 70.0)
 
 #: the units ``load_recording`` reads the columns in ("auto": SI, refused where the values look like g or °/s)
 ACC_UNITS = ("auto", "m/s^2", "g")

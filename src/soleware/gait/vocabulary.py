@@ -38,6 +38,9 @@ GRAVITY_MPS2 = 9.80665
 #: A sample this close (fraction of the range) to a chip's full-scale range is clipped: a two's-complement chip
 #: tops out one step (2^-15 .. 2^-11 of its range) below it.
 FULL_SCALE_TOL = 1e-3
+#: plausible full-scale ranges of a chip: ±2-64 g, ±125-4000 °/s (SI units)
+ACC_RANGE_MPS2 = (19.0, 630.0)
+GYR_RANGE_RPS = (2.1, 70.0)
 
 
 class Side(enum.StrEnum):

@@ -282,18 +282,15 @@ Soleware.ready((me) => {
     corrupt: () => t("The file is damaged (its checksum does not match); export or copy it again."),
     no_times: () => t("The activity has no times on its points."),
     no_date: () => t("The activity has no date: the watch's clock was not set."),
-    implausible: (p) => (IMPLAUSIBLE_TEXT[p.check] || (() => t("Not an activity on foot: {detail}.", p)))(p),
+    implausible: (p) => (IMPLAUSIBLE_TEXT[p.check] ? IMPLAUSIBLE_TEXT[p.check](p) : t("Not an activity on foot: {detail}.", p)),
   };
 
+  /** ``p`` with its ``value`` (a time the service gives as ISO 8601) as the runner reads dates. */
+  const dated = (p) => ({ ...p, value: S.date(p.value, { withTime: true }) });
   /** Which of its values no activity on foot has (``check_plausible`` in soleware.formats), in the runner's language. */
   const IMPLAUSIBLE_TEXT = {
-    start: (p) =>
-      t("Not an activity on foot: it starts on {value}, before {limit} (the watch's clock was not set?).", {
-        ...p,
-        value: S.date(p.value, { withTime: true }),
-      }),
-    end: (p) =>
-      t("Not an activity on foot: it ends on {value}, in the future.", { ...p, value: S.date(p.value, { withTime: true }) }),
+    start: (p) => t("Not an activity on foot: it starts on {value}, before {limit} (the watch's clock was not set?).", dated(p)),
+    end: (p) => t("Not an activity on foot: it ends on {value}, in the future.", dated(p)),
     elapsed: (p) => t("Not an activity on foot: it lasts {value}, longer than {limit}.", p),
     distance: (p) => t("Not an activity on foot: its distance of {value} is longer than {limit}.", p),
     speed: (p) => t("Not an activity on foot: its average speed of {value} is faster than {limit}.", p),
