@@ -4,7 +4,7 @@ The recording is made by the simulator (``soleware shoe simulate``, an hour at 5
 ``--workdir`` for the next run). Each run is a fresh ``python -m soleware.cli analyze FILE``: interpreter start,
 imports, reading the CSV and its sidecar, the analysis and printing the summary. Reported: CPU time (user + sys,
 from the kernel's accounting of the finished child; what counts on a shared machine) and wall time, median and
-range over ``--runs``; then where the CPU time goes inside one process (imports, reading, analysing). With
+range over ``--runs``, and its peak resident memory; then where the CPU time goes inside one process (imports, reading, analysing). With
 gaitmap installed by ``scripts/peers``: gaitmap's compute alone on the same samples, and how many times that is
 our whole process.
 
@@ -50,8 +50,8 @@ def make_recording(workdir: Path, hours: float) -> Path:
     return out
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """CPU seconds (user + sys) and wall seconds of one run of ``cmd``, its output discarded."""
+def timed(cmd: list[str]) -> tuple[float, float, float]:
+    """CPU seconds (user + sys), wall seconds and peak resident MiB of one run of ``cmd``, its output discarded."""
     w0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -59,7 +59,7 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
-    return usage.ru_utime + usage.ru_stime, wall
+    return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024
 
 
 def gaitmap_cpu_s(recording: Path) -> float | None:
@@ -92,7 +92,7 @@ def main() -> None:
     cmd = [sys.executable, "-m", "soleware.cli", "analyze", str(rec)]
     timed(cmd)  # warm-up: the file in the page cache, bytecode compiled
     runs = [timed(cmd) for _ in range(args.runs)]
-    cpu, wall = [r[0] for r in runs], [r[1] for r in runs]
+    cpu, wall, rss = ([r[i] for r in runs] for i in range(3))
     size_mb = rec.stat().st_size / 1e6
     print(
         f"soleware analyze, {args.hours:g} h at 200 Hz ({size_mb:.0f} MB CSV), whole process, {args.runs} runs:"
@@ -101,6 +101,7 @@ def main() -> None:
     print(
         f"  wall           median {statistics.median(wall):.2f} s  (min {min(wall):.2f}, max {max(wall):.2f})"
     )
+    print(f"  peak memory    median {statistics.median(rss):.0f} MiB resident")
     phases = subprocess.run(
         [sys.executable, "-c", _PHASES, str(rec)], capture_output=True, text=True, check=True
     ).stdout.split()

@@ -6,6 +6,7 @@ import json
 import math
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,14 @@ def _write_lines(path: Path, lines: list[str]) -> Path:
     return path
 
 
+@pytest.fixture(params=["arrow", "loadtxt"])
+def plain_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The plain-file fast path by Arrow's CSV reader and, as where pyarrow is not installed, by np.loadtxt."""
+    if request.param == "loadtxt":
+        monkeypatch.setitem(sys.modules, "pyarrow", None)  # its import fails
+    return str(request.param)
+
+
 def _error(path: Path, **kwargs: str) -> str:
     with pytest.raises(RecordingError) as info:
         load_recording(path, **kwargs)
@@ -95,6 +104,7 @@ def test_unknown_and_missing_columns_are_named(tmp_path: Path) -> None:
     assert "line 1" in message
 
 
+@pytest.mark.usefixtures("plain_reader")
 @pytest.mark.parametrize("cut_last_row", [False, True])
 def test_other_columns_are_read_past_with_a_warning(tmp_path: Path, cut_last_row: bool) -> None:
     """A logger that also writes a temperature and a status word: the motion columns are read as if alone,
@@ -705,6 +715,7 @@ def test_exp40_bunched_timestamps_load_as_one_segment() -> None:
     assert len(rec.warnings) <= 2 and not any("gap" in w for w in rec.warnings)
 
 
+@pytest.mark.usefixtures("plain_reader")
 def test_plain_files_and_line_by_line_files_read_the_same(tmp_path: Path) -> None:
     """A plain file (LF or CRLF line ends) is parsed in one piece; blank lines, tabs or a BOM take the
     line-by-line reader. All must give the same samples and the same (no) warnings.
@@ -727,6 +738,38 @@ def test_plain_files_and_line_by_line_files_read_the_same(tmp_path: Path) -> Non
     np.testing.assert_array_equal(np.column_stack([plain.t_s, plain.acc_mps2, plain.gyr_rps]), exact)
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        lambda v: f"{v:+.6e}",  # signs and exponents
+        lambda v: f" {v:.4f} ",  # blanks around a number
+        lambda v: f"{v:.6f}".replace("0.", ".") if 0 < v < 1 else f"{v:.6f}",  # no leading zero
+        lambda v: "nan" if round(v * 1e6) % 97 == 0 else f"{v:.6f}",  # missing values the logger wrote as nan
+        lambda v: f'"{v:.6f}"',  # quoted: no plain number, the line-by-line reader's
+        lambda v: "" if round(v * 1e6) % 89 == 0 else f"{v:.6f}",  # empty fields: the line-by-line reader's
+    ],
+)
+def test_both_plain_readers_take_a_spelling_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: Callable[[float], str]
+) -> None:
+    """Arrow's reader and np.loadtxt give the same samples and warnings for every way a logger writes its
+    numbers, and hand what is not plain to the line-by-line reader alike."""
+    data = _signals(400)
+    lines = [",".join(CSV_COLUMNS)] + [",".join([f"{r[0]:.6f}", *map(spelling, r[1:])]) for r in data]
+    path = _write_lines(tmp_path / "r.csv", lines)
+    outcomes = []
+    for without_arrow in (False, True):
+        if without_arrow:
+            monkeypatch.setitem(sys.modules, "pyarrow", None)
+        try:
+            rec = load_recording(path)
+            outcomes.append((rec.t_s.tolist(), rec.acc_mps2.tolist(), rec.gyr_rps.tolist(), rec.warnings))
+        except RecordingError as exc:
+            outcomes.append(str(exc))
+    assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.usefixtures("plain_reader")
 @pytest.mark.parametrize("crlf", [False, True])
 def test_malformed_row_is_named_by_either_reader(tmp_path: Path, crlf: bool) -> None:
     data = _signals(300)
@@ -754,6 +797,7 @@ def test_trajectory_is_read_only_when_asked(tmp_path: Path) -> None:
     assert lean.ground_truth.distance_m == 3.0
 
 
+@pytest.mark.usefixtures("plain_reader")
 def test_a_plain_file_never_takes_the_line_by_line_reader(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -958,8 +1002,9 @@ def test_a_few_spikes_beyond_the_deg_s_bound_stay_rad_s(tmp_path: Path) -> None:
     np.testing.assert_allclose(rec.gyr_rps[[50, 51, 300], 1], [40.0, -45.0, 38.0])
 
 
+@pytest.mark.usefixtures("plain_reader")
 def test_a_plain_file_is_not_read_into_memory_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fast path parses from the file; only whitespace after the last row makes it count the rows first."""
+    """The fast path parses from the file; only whitespace after the last row makes it read the file whole."""
     data = _signals()
     path = _write(tmp_path / "r.csv", data)
     read_whole: list[Path] = []
