@@ -4,9 +4,9 @@ The recording is made by the simulator (``soleware shoe simulate``, an hour at 5
 ``--workdir`` for the next run). Each run is a fresh ``python -m soleware.cli analyze FILE``: interpreter start,
 imports, reading the CSV and its sidecar, the analysis and printing the summary. Reported: CPU time (user + sys,
 from the kernel's accounting of the finished child; what counts on a shared machine) and wall time, median and
-range over ``--runs``, and its peak resident memory; then where the CPU time goes inside one process (imports, reading, analysing). With
-gaitmap installed by ``scripts/peers``: gaitmap's compute alone on the same samples, and how many times that is
-our whole process.
+range over ``--runs``, and its peak resident memory; then where the CPU time goes inside one process (imports,
+reading, analysing). With gaitmap installed by ``scripts/peers``: gaitmap's compute alone on the same samples, and
+how many times that is our whole process.
 
 Usage: .venv/bin/python benchmarks/analyze_speed.py [--runs 5] [--hours 1] [--workdir DIR]
 """

@@ -512,10 +512,11 @@ def _ringing_landing(
 ) -> np.ndarray:
     """Per integrated point, whether its stride's landing rings and the point is one of its samples at the range.
 
-    ``landing`` marks the landings' points (:func:`_landing`). Per axis of the readings ``acc_s``, its samples at the range are those clipped (``cs``, clip signs; None: none found) and
-    those within ``_RANGE_BAND`` of the landing's largest magnitude on that axis, at least the smallest chip range
-    (a module that calibrates its output clips softly, at a level of its own); the landing rings where, on one axis, at least two of them lie on
-    either side and two of opposite sign follow each other within ``window_s``. A damped swing of the foot or
+    ``landing`` marks the landings' points (:func:`_landing`). Per axis of the readings ``acc_s``, its samples at
+    the range are those clipped (``cs``, clip signs; None: none found) and those within ``_RANGE_BAND`` of the
+    landing's largest magnitude on that axis, at least the smallest chip range (a module that calibrates its
+    output clips softly, at a level of its own); the landing rings where, on one axis, at least two of them lie
+    on either side and two of opposite sign follow each other within ``window_s``. A damped swing of the foot or
     shoe does not come back to the same magnitude, a chip rattling between the ends of its range does.
     """
     n_str = len(first)
