@@ -383,3 +383,29 @@ def test_an_accelerometer_offset_along_up_is_taken_off_at_the_rests(stem: str) -
     for beyond_mps2 in (0.02, 1.5):  # within local gravity's spread; no chip's (a lift starting)
         other = GaitAnalysis().analyze(dataclasses.replace(rec, acc_mps2=rec.acc_mps2 + beyond_mps2 * up))
         assert all(not bias[1].any() for _, bias in other.rest_biases_)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_sprint_at_50_hz_trusts_a_stance_that_still_rolls_less(seed: int) -> None:
+    """An instep at 8 m/s read at 50 Hz: its quietest sample at a stance may lie in the roll-in or roll-off, its
+    'up' tilted by the foot's acceleration (its specific force off gravity's size). Trusted as much as a still
+    stance's, it tilted the swing and took 8-11 % off the run; trusted by how near gravity it reads, the run
+    comes out within 3 %."""
+    from soleware.shoe.sim import Runner, SensorModel, ShoeSimulator
+
+    sim = ShoeSimulator(
+        runner=Runner(run_impact_s=0.01),
+        sensor=SensorModel(clip=False),
+        sample_rate_hz=50.0,
+        placement="instep",
+        mounting_deg=(8.0, -12.0, 5.0),
+        seed=seed,
+    )
+    rec = sim.simulate("20s run@8m/s", sides=("right",)).recordings_["right"]
+    truth = rec.ground_truth.distance_m
+
+    def error(analysis: GaitAnalysis) -> float:
+        return analysis.analyze(rec).summary_.distance_m / truth - 1.0
+
+    assert abs(error(GaitAnalysis())) < 0.03
+    assert error(GaitAnalysis(up_trust_mps2=np.inf)) < -0.06

@@ -234,3 +234,30 @@ def test_rotvec_of_tiny_and_large_angles_is_the_series_or_the_sine_to_the_bit() 
     scale = np.where(a < 1e-4, 0.5 - a**2 / 48.0, np.sin(0.5 * a) / np.where(a < 1e-4, 1.0, a))
     np.testing.assert_array_equal(quat.from_rotvec(rv), np.concatenate((rv * scale, np.cos(0.5 * a)), axis=1))
     assert np.allclose(quat.from_rotvec(rv), Rotation.from_rotvec(rv).as_quat(), atol=1e-15)
+
+
+def test_a_stance_trusted_less_moves_the_blend_less() -> None:
+    """Per-anchor weights: a stance whose measured 'up' is tilted 30° (a foot still rolling at its quietest
+    sample) pulls the blend by about its weight's share; weighted a tenth as much, it pulls a tenth as far. One
+    weight for all is the same as that weight at every anchor."""
+    turn = Rotation.random(10, random_state=3)
+    scan = turn.as_quat()
+    up = turn.inv().apply([0.0, 0.0, 9.8])
+    tilted = up.copy()
+    axis = np.cross(up[5], [1.0, 0.0, 0.0])
+    tilted[5] = Rotation.from_rotvec(np.radians(30.0) * axis / np.linalg.norm(axis)).apply(up[5])
+
+    def off_deg(out: np.ndarray) -> float:
+        return float(np.degrees(np.arccos(np.clip(out[5] @ up[5] / 9.8**2, -1.0, 1.0))))
+
+    trusted = off_deg(blended_up(scan, np.arange(10), tilted, weight=0.5))
+    weights = np.full(10, 0.5)
+    weights[5] = 0.05
+    doubted = off_deg(blended_up(scan, np.arange(10), tilted, weight=weights))
+    assert 13.0 < trusted < 17.0 and 1.0 < doubted < 2.0
+    assert np.array_equal(
+        blended_up(scan, np.arange(10), tilted, weight=np.full(10, 0.5)),
+        blended_up(scan, np.arange(10), tilted, weight=0.5),
+    )
+    with pytest.raises(ValueError, match="weight"):
+        blended_up(scan, np.arange(10), tilted, weight=np.r_[np.full(9, 0.5), 1.5])

@@ -70,29 +70,32 @@ def attitude_scan(t_s: np.ndarray, gyr_rps: np.ndarray) -> np.ndarray:
     return quat.cumulative_product(quat.from_rotvec(mid * dt[:, None]))
 
 
-def blended_up(scan: np.ndarray, anchors: np.ndarray, up_sensor: np.ndarray, *, weight: float) -> np.ndarray:
+def blended_up(
+    scan: np.ndarray, anchors: np.ndarray, up_sensor: np.ndarray, *, weight: float | np.ndarray
+) -> np.ndarray:
     """Each anchor's 'up' (sensor frame) as ``weight`` times the accelerometer's own (``up_sensor``) plus
     ``1 - weight`` times the blended 'up' of the anchor before, carried there by the gyroscope (``scan`` from
     :func:`attitude_scan`); the first anchor keeps its own.
 
     That is a mean of every earlier anchor's measured 'up', each carried to this one, weighted down by
     ``1 - weight`` per stride: the accelerometer's error at a stance (a running foot is never still, not even at
-    its quietest instant) and the gyroscope's over a stride are both averaged. Each row keeps ``up_sensor``'s
-    length; ``weight`` 1 returns ``up_sensor``. A row without a direction (zero or not finite) is returned as it
-    is and leaves the mean as it was, so it spoils no other anchor.
+    its quietest instant) and the gyroscope's over a stride are both averaged. ``weight`` is one for all anchors
+    or one per anchor (how far each measurement is trusted). Each row keeps ``up_sensor``'s length; ``weight`` 1
+    returns ``up_sensor``. A row without a direction (zero or not finite) is returned as it is and leaves the
+    mean as it was, so it spoils no other anchor.
     """
-    if not 0.0 < weight <= 1.0:
+    weights = np.broadcast_to(np.asarray(weight, dtype=float), (len(anchors),))
+    if not np.all((weights > 0.0) & (weights <= 1.0)):
         raise ValueError("`weight` must be in (0, 1]")
-    if weight == 1.0 or len(anchors) < 2:
+    if np.all(weights == 1.0) or len(anchors) < 2:
         return up_sensor
     length = np.linalg.norm(up_sensor, axis=1, keepdims=True)
     has_dir = np.isfinite(length[:, 0]) & (length[:, 0] > 0)
     q = scan[anchors]
     unit = np.divide(up_sensor, length, out=np.zeros_like(up_sensor), where=has_dir[:, None])
     mine = quat.rotate(q, unit).tolist()  # in the frame of the scan's first sample
-    keep = 1.0 - weight
     mean: list[list[float]] = []
-    for (x, y, z), ok in zip(mine, has_dir.tolist(), strict=True):
+    for (x, y, z), ok, w in zip(mine, has_dir.tolist(), weights.tolist(), strict=True):
         if not mean:
             mean.append([x, y, z] if ok else [0.0, 0.0, 0.0])
             continue
@@ -102,7 +105,8 @@ def blended_up(scan: np.ndarray, anchors: np.ndarray, up_sensor: np.ndarray, *, 
         elif px == py == pz == 0.0:
             mean.append([x, y, z])
         else:
-            mean.append([keep * px + weight * x, keep * py + weight * y, keep * pz + weight * z])
+            keep = 1.0 - w
+            mean.append([keep * px + w * x, keep * py + w * y, keep * pz + w * z])
     out = quat.rotate(quat.conjugate(q), np.array(mean))
     norm = np.linalg.norm(out, axis=1, keepdims=True)
     blended = np.divide(out * length, norm, out=np.zeros_like(out), where=has_dir[:, None] & (norm > 0))
