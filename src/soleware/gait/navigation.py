@@ -677,7 +677,8 @@ class StrideIntegration:
         each clipped run, in the clipped direction, of the non-negative heights that best close the gap between
         the integrated and the anchor velocity at the stride's end; what is left is corrected as usual. Spread
         over the swing instead, a lost landing impulse shortens the stride. Where the landing rings
-        (``ringing_window_s``), what is left beyond ``drift_mps`` is taken off over the landing's clipped samples.
+        (``ringing_window_s``), what is left beyond ``drift_mps`` is taken off over the landing's clipped samples;
+        where it is hard (``hard_landing_mps2``) and the foot still moves on its way at the end, over the landing.
         ``gyr_clipped`` (n, 3) marks clipped runs of the gyroscope (+1 / -1 as :func:`clip_signs` gives; the
         pipeline passes a calibrated module's soft clips here, and gives a hard clip its turn before, see
         :func:`clipped_turn_sizes_rad`), and
@@ -801,17 +802,17 @@ class StrideIntegration:
         )
         impact[first] = 0.0
         hard = np.maximum.reduceat(np.where(landing, quat.norm(acc_s), 0.0), first) >= self.hard_landing_mps2
-        rings = np.add.reduceat(impact, first) > 0.0
-        for at, strides in (
-            (impact, rings),
-            (np.where(landing, quat.norm(acc_nav), 0.0) * dts, hard & ahead),
-        ):
+        rules = (
+            (np.add.reduceat(impact, first) > 0.0, lambda: impact),
+            (hard & ahead, lambda: np.where(landing, quat.norm(acc_nav), 0.0) * dts),
+        )
+        for strides, weight in rules:
             if strides.any():
                 gap = vel[last] - v1
                 size = np.linalg.norm(gap, axis=1)
                 lost = gap * np.clip(1.0 - self.drift_mps / np.maximum(size, 1e-12), 0.0, 1.0)[:, None]
                 lost[~strides] = 0.0
-                vel -= _spread(at, first, last, vel_frac)[:, None] * np.take(lost, sid, axis=0)
+                vel -= _spread(weight(), first, last, vel_frac)[:, None] * np.take(lost, sid, axis=0)
                 recovered = recovered - lost
         self.clip_recovered_mps_ = np.linalg.norm(recovered, axis=1)
         vel -= vel_frac[:, None] * np.take(vel[last] - v1, sid, axis=0)

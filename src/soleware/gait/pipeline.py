@@ -556,7 +556,9 @@ class GaitAnalysis:
         inside = run_stride >= 0
         turn_given = np.bincount(run_stride[inside], weights=sizes[inside], minlength=len(k) - 1)
         # A quiet instant whose specific force is off gravity's size still accelerates: its 'up' is trusted less.
-        off_g = (quat.norm(up) - GRAVITY_MPS2) / self.up_trust_mps2
+        off_g = np.nan_to_num(
+            (quat.norm(up) - GRAVITY_MPS2) / self.up_trust_mps2
+        )  # no 'up': blended_up keeps it
         up = blended_up(scan, k, up, weight=self.up_weight / (1.0 + off_g * off_g))
         # The foot rolls over the ground even at its stillest instant: the sensor, pivot_height_m above the
         # rolling contact, moves at ω × r there rather than standing still.
