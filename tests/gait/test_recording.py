@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -22,6 +23,7 @@ from soleware.gait.recording import (
     load_recording,
     sample_recording_path,
     save_recording,
+    with_missing_samples_repaired,
 )
 
 DATASETS = Path(__file__).parents[2].parent / "shared" / "datasets"
@@ -318,6 +320,60 @@ def test_isolated_nan_rows_become_interpolated_samples(tmp_path: Path) -> None:
     assert any(
         "2 rows with NaN, inf, empty or impossible values" in w and "line 122" in w for w in rec.warnings
     )
+
+
+def test_a_recording_built_in_code_has_its_nan_samples_repaired_as_the_loader_would(tmp_path: Path) -> None:
+    """NaN or inf in a Recording made without the loader: the same interpolated samples and segments as the file
+    read with ``load_recording``, and a warning; a finite recording is handed back untouched."""
+    data = _signals(n=2000)
+    data[120, 4] = np.nan
+    data[300, 2] = np.inf
+    data[1000 : 1000 + round(MAX_INTERPOLATED_GAP_S * 100) + 5, 5] = np.nan  # too long to bridge
+    loaded = load_recording(_write(tmp_path / "r.csv", data))
+    built = Recording(t_s=data[:, 0], acc_mps2=data[:, 1:4], gyr_rps=data[:, 4:7], sample_rate_hz=100.0)
+    repaired = with_missing_samples_repaired(built)
+    assert len(repaired.segments) == 2
+    assert repaired.segments == loaded.segments
+    # the file holds six decimals
+    np.testing.assert_allclose(repaired.t_s, loaded.t_s, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(repaired.gyr_rps, loaded.gyr_rps, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(repaired.acc_mps2, loaded.acc_mps2, rtol=0, atol=1e-6)
+    assert any(
+        "samples with NaN or inf treated as missing samples (first: sample 120)" in w
+        for w in repaired.warnings
+    )
+    clean = Recording(
+        t_s=data[:100, 0], acc_mps2=data[:100, 1:4], gyr_rps=data[:100, 4:7], sample_rate_hz=100.0
+    )
+    assert with_missing_samples_repaired(clean) is clean
+
+
+def test_a_recording_with_no_finite_samples_is_refused_by_name() -> None:
+    n = 300
+    rec = Recording(
+        t_s=np.arange(n) / 100.0,
+        acc_mps2=np.full((n, 3), np.nan),
+        gyr_rps=np.zeros((n, 3)),
+        sample_rate_hz=100.0,
+        name="left_shoe",
+    )
+    with pytest.raises(RecordingError, match="left_shoe: no usable samples"):
+        with_missing_samples_repaired(rec)
+
+
+def test_analysis_of_samples_with_nan_takes_them_as_missing() -> None:
+    """GaitAnalysis fed NaN directly (a driver's read failures around three stances): the strides of the clean
+    recording, not an IndexError or NaN lengths."""
+    rec = load_recording(sample_recording_path())
+    clean = GaitAnalysis().analyze(rec)
+    acc = rec.acc_mps2.copy()
+    for s in clean.strides_[3:6]:
+        i = int(np.searchsorted(rec.t_s, s.t_start_s))
+        acc[i - 3 : i + 4] = np.nan
+    gappy = GaitAnalysis().analyze(dataclasses.replace(rec, acc_mps2=acc))
+    assert len(gappy.strides_) == len(clean.strides_)
+    assert np.isfinite([s.length_m for s in gappy.strides_]).all()
+    assert gappy.summary_.distance_m == pytest.approx(clean.summary_.distance_m, rel=0.01)
 
 
 def test_empty_fields_are_missing_values(tmp_path: Path) -> None:

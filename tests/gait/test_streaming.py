@@ -55,6 +55,24 @@ def test_sample_by_sample_is_bounded_and_prompt() -> None:
     assert np.all(np.diff(starts) > 0)
 
 
+def test_samples_with_nan_are_left_out_as_missing() -> None:
+    """A driver's read failures pushed as NaN (a whole sample, one axis, or its time): counted and left out, and
+    the strides come out as the offline analysis of the same samples gives them."""
+    rec = load_recording(sample_recording_path())
+    t, acc, gyr = rec.t_s.copy(), rec.acc_mps2.copy(), rec.gyr_rps.copy()
+    rng = np.random.default_rng(3)
+    bad = rng.choice(len(t), size=40, replace=False)
+    acc[bad[:20]] = np.nan
+    gyr[bad[20:30], 1] = np.inf
+    t[bad[30:]] = np.nan
+    eng = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz).feed(t, acc, gyr, chunk=25)
+    assert eng.missing_samples_ == 40
+    offline = GaitAnalysis().analyze(dataclasses.replace(rec, acc_mps2=acc, gyr_rps=gyr, t_s=t))
+    assert len(eng.strides_) == len(offline.strides_) > 0
+    streamed = sum(s.length_m for s in eng.strides_)
+    assert streamed == pytest.approx(offline.summary_.distance_m, rel=0.005)
+
+
 def test_time_going_backwards_is_rejected() -> None:
     eng = StreamingGaitAnalysis(sample_rate_hz=100.0)
     eng.push([0.0, 0.01], np.zeros((2, 3)), np.zeros((2, 3)))

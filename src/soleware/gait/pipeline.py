@@ -33,7 +33,7 @@ from soleware.gait.navigation import (
     tilt_agrees_near,
     tilt_quaternion,
 )
-from soleware.gait.recording import Recording
+from soleware.gait.recording import Recording, with_missing_samples_repaired
 from soleware.gait.stance import AdaptiveStanceDetector
 from soleware.gait.vocabulary import GRAVITY_MPS2, Gait, StrikeType
 
@@ -312,7 +312,9 @@ class GaitAnalysis:
         self.clip_context_s = clip_context_s
 
     def analyze(self, recording: Recording) -> Self:
-        """Analyse every continuous segment of ``recording``."""
+        """Analyse every continuous segment of ``recording`` (samples holding a NaN or inf are missing ones, see
+        :func:`~soleware.gait.recording.with_missing_samples_repaired`)."""
+        recording = with_missing_samples_repaired(recording)
         strides: list[Stride] = []
         traj: list[np.ndarray] = []
         rests: list[tuple[float, np.ndarray]] = []

@@ -54,6 +54,7 @@ __all__ = [
     "load_recording",
     "sample_recording_path",
     "save_recording",
+    "with_missing_samples_repaired",
 ]
 
 CSV_COLUMNS = ("t", "ax", "ay", "az", "gx", "gy", "gz")
@@ -156,6 +157,48 @@ class Recording:
 
     def __len__(self) -> int:
         return len(self.t_s)
+
+
+def with_missing_samples_repaired(recording: Recording) -> Recording:
+    """``recording`` with its samples that hold a NaN or inf (in the time or on any axis) treated as
+    :func:`load_recording` treats such rows: missing samples, short gaps interpolated and long ones split into
+    segments, said in ``warnings``. A recording whose every sample is finite comes back as it is.
+
+    A recording built in code (a logger's own reader, a shoe's driver) can carry a sensor's read failures as NaN;
+    integrated, one NaN would spread over every stride after it.
+    """
+    t, acc, gyr = recording.t_s, recording.acc_mps2, recording.gyr_rps
+    with np.errstate(over="ignore", invalid="ignore"):
+        if math.isfinite(float(t.sum()) + float(acc.sum()) + float(gyr.sum())):
+            return recording
+    good = np.isfinite(t) & np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+    if good.all():
+        return recording
+    name = recording.name or "recording"
+    if np.count_nonzero(good) < 2:
+        raise RecordingError(f"{name}: no usable samples (every sample has NaN/inf)")
+    first = int(np.flatnonzero(~good)[0])
+    warnings = [
+        *recording.warnings,
+        f"{int((~good).sum())} samples with NaN or inf treated as missing samples (first: sample {first})",
+    ]
+    kept_t = t[good]
+    if np.any(np.diff(kept_t) <= 0):
+        raise RecordingError(f"{name}: timestamps must be strictly increasing")
+    period_s = float(np.median(np.diff(kept_t)))
+    flags = recording.saturated[good].astype(float)[:, None]
+    t_new, (acc_new, gyr_new, flags_new), segments = _repair_gaps(
+        kept_t, (acc[good], gyr[good], flags), period_s, warnings
+    )
+    return dataclasses.replace(
+        recording,
+        t_s=t_new,
+        acc_mps2=acc_new,
+        gyr_rps=gyr_new,
+        warnings=warnings,
+        segments=segments,
+        saturated=flags_new[:, 0] > 0.0,
+    )
 
 
 def sample_recording_path() -> Path:

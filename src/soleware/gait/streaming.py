@@ -12,6 +12,7 @@ stances after it. Memory never exceeds one window.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable
 from typing import Self
 
@@ -63,11 +64,15 @@ class StreamingGaitAnalysis:
         Time (s) of the newest sample analysed so far where the foot swung (its strides may still be pending).
     buffered_samples_
         Samples currently held (bounded by about ``(window_s + step_s) * sample_rate_hz``).
+    missing_samples_
+        Samples pushed with a NaN or inf (in the time or on any axis) and left out: a sensor's read failure is a
+        missing sample, and the gap it leaves is integrated over as a dropped packet's is.
     """
 
     strides_: list[Stride]
     last_swing_s_: float
     buffered_samples_: int
+    missing_samples_: int
     _t: np.ndarray
     _acc: np.ndarray
     _gyr: np.ndarray
@@ -105,6 +110,7 @@ class StreamingGaitAnalysis:
             return
         self.strides_ = []
         self.buffered_samples_ = 0
+        self.missing_samples_ = 0
         self.last_swing_s_ = -np.inf
         self._t = np.zeros(0)
         self._acc = np.zeros((0, 3))
@@ -124,6 +130,14 @@ class StreamingGaitAnalysis:
         gyr = np.asarray(gyr_rps, dtype=float).reshape(-1, 3)
         if not (len(acc) == len(gyr) == len(t)):
             raise ValueError("t_s, acc_mps2 and gyr_rps must hold the same number of samples")
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = math.isfinite(float(t.sum()) + float(acc.sum()) + float(gyr.sum()))
+        if not finite:  # a read failure: a missing sample, as a dropped packet's are
+            good = np.isfinite(t) & np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+            self.missing_samples_ += int(np.count_nonzero(~good))
+            t, acc, gyr = t[good], acc[good], gyr[good]
+            if len(t) == 0:
+                return []
         if len(self._t) and t[0] <= self._t[-1]:
             raise ValueError(f"time went backwards or repeated: {t[0]} s after {self._t[-1]} s")
         self._t = np.concatenate((self._t, t))
