@@ -860,6 +860,38 @@ def test_a_hard_landing_after_a_braking_swing_gives_its_lost_impact_back_where_t
     assert 1.5 < recovered < 2.5
 
 
+def test_a_hard_landing_at_50_hz_reads_its_impact_averaged_over_the_period() -> None:
+    """A 50 Hz chip averages each sample over its 20 ms: a 10 ms impact that stops a 6 m/s foot, read in part,
+    tops out at 6 g, under the 10 g a faster chip reads. The threshold scales with the period (5 g here), so the
+    lost impact is given back as at 200 Hz; read as if the impact filled the period (10 g), the rule does not fire
+    and the stride keeps under a third of its length."""
+    fine_s = 0.001
+    t_fine = np.arange(900) * fine_s
+    v = np.zeros(len(t_fine))
+    swing = (t_fine >= 0.1) & (t_fine < 0.55)
+    v[swing] = 6.0 * np.sin(0.5 * np.pi * (t_fine[swing] - 0.1) / 0.45) ** 2
+    impact = (t_fine >= 0.55) & (t_fine < 0.56)
+    v[impact] = 6.0 * (1.0 - (t_fine[impact] - 0.55) / 0.01)
+    acc_fine = np.gradient(v, fine_s)
+    acc_fine[impact] *= 0.2
+    t = t_fine.reshape(-1, 20).mean(axis=1)
+    read = np.zeros((len(t), 3))
+    read[:, 0] = acc_fine.reshape(-1, 20).mean(axis=1)
+    read[:, 2] = GRAVITY_MPS2
+    assert 5.0 * GRAVITY_MPS2 < np.abs(read).max() < 10.0 * GRAVITY_MPS2
+    true_m = float(np.sum(v) * fine_s)
+    moving = (t >= 0.1) & (t < 0.6)
+
+    def integrated(**params: float) -> float:
+        nav = StrideIntegration(**params).integrate(
+            t, read, np.zeros_like(read), starts=[2], ends=[42], moving=moving
+        )
+        return float(np.linalg.norm(nav.displacement_m_[0, :2]))
+
+    assert abs(integrated() - true_m) <= 0.5 * 0.45 * 0.5 + 0.02
+    assert integrated(impact_s=0.02) < 0.35 * true_m
+
+
 @pytest.mark.parametrize(
     ("read_share", "peak_mps"),
     [
