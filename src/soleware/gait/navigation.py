@@ -602,17 +602,17 @@ class StrideIntegration:
     hard_landing_mps2
         A landing whose specific force reaches this (10 g; less at low rates, see ``impact_s``) is hard: an
         impact of a few milliseconds, which a chip's decimation filter, its range and its mount read only in
-        part. Where the stride's end finds the foot still moving on the way it went (the residual has a part along the velocity at the foot's fastest
-        instant), the residual beyond ``drift_mps`` is the impact's lost part and is taken off where the landing
-        settles: from the first point on which the velocity stays within ``drift_mps`` of its end value (the foot
-        has stopped, the impact is over). The VN-200's courses read at 200 Hz (the rattle averaged away, nothing
-        left to ring) came out a median 3.6 % short, 0.55 % with the rule; at 800 Hz 0.9 and 0.6 %. Taken off over
-        the landing as its acceleration goes, the loss went partly into the late swing's braking (8-10 g for
-        the 80 ms before a sprint's touchdown), where a 100 or 200 Hz sample weighs as much as the impact's:
-        1.4 / 1.0 % at 100 / 200 Hz, 0.6 % both where it settles. Softer landings, a
-        residual against the foot's way and one within drift are spread as usual: a heel chip's walk lands at
-        8-18 g, yet 4 of the 3,177 strides of ../shared/datasets and the held-out recordings change. ``np.inf``
-        switches the rule off.
+        part. Where the stride's end finds the foot still moving on the way it went (the residual has a part
+        along the velocity at the foot's fastest instant), the residual beyond ``drift_mps`` is the impact's lost
+        part and is taken off where the landing settles: from the first point on which the velocity stays within
+        ``drift_mps`` of its end value (the foot has stopped, the impact is over). The VN-200's courses read at
+        200 Hz (the rattle averaged away, nothing left to ring) came out a median 3.6 % short, 0.55 % with the
+        rule; at 800 Hz 0.9 and 0.6 %. Taken off over the landing as its acceleration goes, the loss went partly
+        into the late swing's braking (8-10 g for the 80 ms before a sprint's touchdown), where a 100 or 200 Hz
+        sample weighs as much as the impact's: 1.4 / 1.0 % at 100 / 200 Hz. Softer landings, a residual against
+        the foot's way and one within drift are spread as usual: a heel chip's walk lands at 8-18 g, yet 4 of
+        the 3,177 strides of ../shared/datasets and the held-out recordings change. ``np.inf`` switches the rule
+        off.
     impact_s
         How long an impact lasts, about: a chip sampling less often reads it averaged over its period, and a hard
         landing reads ``hard_landing_mps2`` times this share of the period (5 g at 50 Hz, 10 g from 100 Hz). At

@@ -51,6 +51,7 @@ __all__ = [
     "Recording",
     "RecordingError",
     "TIME_UNITS",
+    "finite_samples",
     "load_recording",
     "sample_recording_path",
     "save_recording",
@@ -159,6 +160,16 @@ class Recording:
         return len(self.t_s)
 
 
+def finite_samples(t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray) -> np.ndarray | None:
+    """Per sample, whether its time and every axis are finite; None where all are (the common case, found from
+    three sums without a pass that allocates)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if math.isfinite(float(t_s.sum()) + float(acc_mps2.sum()) + float(gyr_rps.sum())):
+            return None
+    good = np.isfinite(t_s) & np.isfinite(acc_mps2).all(axis=1) & np.isfinite(gyr_rps).all(axis=1)
+    return None if good.all() else good
+
+
 def with_missing_samples_repaired(recording: Recording) -> Recording:
     """``recording`` with its samples that hold a NaN or inf (in the time or on any axis) treated as
     :func:`load_recording` treats such rows: missing samples, short gaps interpolated and long ones split into
@@ -168,11 +179,8 @@ def with_missing_samples_repaired(recording: Recording) -> Recording:
     integrated, one NaN would spread over every stride after it.
     """
     t, acc, gyr = recording.t_s, recording.acc_mps2, recording.gyr_rps
-    with np.errstate(over="ignore", invalid="ignore"):
-        if math.isfinite(float(t.sum()) + float(acc.sum()) + float(gyr.sum())):
-            return recording
-    good = np.isfinite(t) & np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
-    if good.all():
+    good = finite_samples(t, acc, gyr)
+    if good is None:
         return recording
     name = recording.name or "recording"
     if np.count_nonzero(good) < 2:

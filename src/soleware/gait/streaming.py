@@ -12,13 +12,13 @@ stances after it. Memory never exceeds one window.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Iterable
 from typing import Self
 
 import numpy as np
 
 from soleware.gait.pipeline import GaitAnalysis, RestBiases, RunSummary, Stride, summarize
+from soleware.gait.recording import finite_samples
 from soleware.gait.stance import NEIGHBOURS
 
 __all__ = ["StreamingGaitAnalysis"]
@@ -130,10 +130,8 @@ class StreamingGaitAnalysis:
         gyr = np.asarray(gyr_rps, dtype=float).reshape(-1, 3)
         if not (len(acc) == len(gyr) == len(t)):
             raise ValueError("t_s, acc_mps2 and gyr_rps must hold the same number of samples")
-        with np.errstate(over="ignore", invalid="ignore"):
-            finite = math.isfinite(float(t.sum()) + float(acc.sum()) + float(gyr.sum()))
-        if not finite:  # a read failure: a missing sample, as a dropped packet's are
-            good = np.isfinite(t) & np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+        good = finite_samples(t, acc, gyr)
+        if good is not None:  # a read failure: a missing sample, as a dropped packet's are
             self.missing_samples_ += int(np.count_nonzero(~good))
             t, acc, gyr = t[good], acc[good], gyr[good]
             if len(t) == 0:
