@@ -339,7 +339,7 @@ def test_a_recording_built_in_code_has_its_nan_samples_repaired_as_the_loader_wo
     np.testing.assert_allclose(repaired.gyr_rps, loaded.gyr_rps, rtol=0, atol=1e-6)
     np.testing.assert_allclose(repaired.acc_mps2, loaded.acc_mps2, rtol=0, atol=1e-6)
     assert any(
-        "samples with NaN or inf treated as missing samples (first: sample 120)" in w
+        "samples with NaN, inf or an impossible value treated as missing samples (first: sample 120)" in w
         for w in repaired.warnings
     )
     clean = Recording(
@@ -348,7 +348,9 @@ def test_a_recording_built_in_code_has_its_nan_samples_repaired_as_the_loader_wo
     assert with_missing_samples_repaired(clean) is clean
 
 
-def test_a_recording_with_no_finite_samples_is_refused_by_name() -> None:
+def test_a_recording_of_mostly_unusable_samples_is_refused_by_name() -> None:
+    """NaN everywhere (a dead sensor) or raw counts (a value no sensor reads in m/s²): refused, naming the
+    recording and the likely cause, where the loader refuses such columns too."""
     n = 300
     rec = Recording(
         t_s=np.arange(n) / 100.0,
@@ -357,8 +359,27 @@ def test_a_recording_with_no_finite_samples_is_refused_by_name() -> None:
         sample_rate_hz=100.0,
         name="left_shoe",
     )
-    with pytest.raises(RecordingError, match="left_shoe: no usable samples"):
+    with pytest.raises(RecordingError, match="left_shoe: 100% of the samples hold NaN"):
         with_missing_samples_repaired(rec)
+    counts = dataclasses.replace(rec, acc_mps2=np.tile([120.0, -80.0, 16384.0], (n, 1)))
+    with pytest.raises(RecordingError, match="raw counts or another unit"):
+        with_missing_samples_repaired(counts)
+
+
+def test_a_recording_built_in_code_is_split_where_its_time_jumps() -> None:
+    """Seconds without samples inside a segment (a logger paused): split there, said in a warning, and no stride
+    spans the gap; a recording without such a gap is handed back untouched."""
+    rec = load_recording(sample_recording_path())
+    cut = len(rec) // 2
+    t = rec.t_s.copy()
+    t[cut:] += 30.0
+    paused = Recording(t_s=t, acc_mps2=rec.acc_mps2, gyr_rps=rec.gyr_rps, sample_rate_hz=rec.sample_rate_hz)
+    split = with_missing_samples_repaired(paused)
+    assert split.segments == [(0, cut), (cut, len(rec))]
+    assert any("gaps too long to bridge" in w and "30.0" in w for w in split.warnings)
+    strides = GaitAnalysis().analyze(paused).strides_
+    assert not any(s.t_start_s < t[cut - 1] < t[cut] < s.t_end_s for s in strides)
+    assert with_missing_samples_repaired(rec) is rec
 
 
 def test_analysis_of_samples_with_nan_takes_them_as_missing() -> None:

@@ -73,6 +73,29 @@ def test_samples_with_nan_are_left_out_as_missing() -> None:
     assert streamed == pytest.approx(offline.summary_.distance_m, rel=0.005)
 
 
+def test_a_gap_too_long_to_bridge_ends_a_segment_as_offline() -> None:
+    """Samples that stop for seconds and come back (a sensor's hiccup, a firmware stall): the stream finishes what
+    came before as the offline analysis of the split recording does, and no stride spans the gap."""
+    rec = load_recording(sample_recording_path())
+    cut = len(rec) // 2
+    t = rec.t_s.copy()
+    t[cut:] += 5.0
+    eng = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz).feed(
+        t, rec.acc_mps2, rec.gyr_rps, chunk=37
+    )
+    offline = GaitAnalysis().analyze(dataclasses.replace(rec, t_s=t))
+    assert not any(s.t_start_s < t[cut - 1] < t[cut] < s.t_end_s for s in eng.strides_)
+    assert len(eng.strides_) == len(offline.strides_)
+    streamed = sum(s.length_m for s in eng.strides_)
+    assert streamed == pytest.approx(offline.summary_.distance_m, rel=0.005)
+
+
+def test_time_going_backwards_within_a_chunk_is_rejected() -> None:
+    eng = StreamingGaitAnalysis(sample_rate_hz=100.0)
+    with pytest.raises(ValueError, match="backwards"):
+        eng.push([0.0, 0.02, 0.01], np.zeros((3, 3)), np.zeros((3, 3)))
+
+
 def test_time_going_backwards_is_rejected() -> None:
     eng = StreamingGaitAnalysis(sample_rate_hz=100.0)
     eng.push([0.0, 0.01], np.zeros((2, 3)), np.zeros((2, 3)))

@@ -51,7 +51,7 @@ __all__ = [
     "Recording",
     "RecordingError",
     "TIME_UNITS",
-    "finite_samples",
+    "usable_samples",
     "load_recording",
     "sample_recording_path",
     "save_recording",
@@ -160,35 +160,55 @@ class Recording:
         return len(self.t_s)
 
 
-def finite_samples(t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray) -> np.ndarray | None:
-    """Per sample, whether its time and every axis are finite; None where all are (the common case, found from
-    three sums without a pass that allocates)."""
+def usable_samples(t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray) -> np.ndarray | None:
+    """Per sample, whether its time and every axis are finite and each reading within what a sensor can read
+    (:data:`IMPOSSIBLE_ACC` m/s², :data:`IMPOSSIBLE_GYR` rad/s); None where all are (the common case, found
+    from the extremes without a pass that allocates)."""
     with np.errstate(over="ignore", invalid="ignore"):
-        if math.isfinite(float(t_s.sum()) + float(acc_mps2.sum()) + float(gyr_rps.sum())):
+        if (
+            math.isfinite(float(t_s.sum()))
+            and len(acc_mps2)
+            and -IMPOSSIBLE_ACC <= float(acc_mps2.min()) <= float(acc_mps2.max()) <= IMPOSSIBLE_ACC
+            and -IMPOSSIBLE_GYR <= float(gyr_rps.min()) <= float(gyr_rps.max()) <= IMPOSSIBLE_GYR
+        ):
             return None
-    good = np.isfinite(t_s) & np.isfinite(acc_mps2).all(axis=1) & np.isfinite(gyr_rps).all(axis=1)
+        if not len(acc_mps2):
+            return None
+        good = (
+            np.isfinite(t_s)
+            & (np.abs(acc_mps2) <= IMPOSSIBLE_ACC).all(axis=1)
+            & (np.abs(gyr_rps) <= IMPOSSIBLE_GYR).all(axis=1)
+        )
     return None if good.all() else good
 
 
 def with_missing_samples_repaired(recording: Recording) -> Recording:
-    """``recording`` with its samples that hold a NaN or inf (in the time or on any axis) treated as
-    :func:`load_recording` treats such rows: missing samples, short gaps interpolated and long ones split into
-    segments, said in ``warnings``. A recording whose every sample is finite comes back as it is.
+    """``recording`` with its samples that hold a NaN, an inf or a value no sensor reads (in the time or on any
+    axis) treated as :func:`load_recording` treats such rows: missing samples, short gaps interpolated and long
+    ones split into segments, said in ``warnings``; mostly such samples are refused. Where every sample is
+    usable, only a gap in the time longer than :data:`MAX_INTERPOLATED_GAP_S` inside a segment splits it; a
+    recording with none comes back as it is.
 
     A recording built in code (a logger's own reader, a shoe's driver) can carry a sensor's read failures as NaN;
-    integrated, one NaN would spread over every stride after it.
+    integrated, one NaN would spread over every stride after it, and a stride through seconds without samples
+    would be integrated over them as one step.
     """
     t, acc, gyr = recording.t_s, recording.acc_mps2, recording.gyr_rps
-    good = finite_samples(t, acc, gyr)
+    good = usable_samples(t, acc, gyr)
     if good is None:
-        return recording
+        return _split_at_long_gaps(recording)
     name = recording.name or "recording"
-    if np.count_nonzero(good) < 2:
-        raise RecordingError(f"{name}: no usable samples (every sample has NaN/inf)")
+    bad = int(np.count_nonzero(~good))
+    if bad > MAX_BAD_FRACTION * len(good) or len(good) - bad < 2:
+        raise RecordingError(
+            f"{name}: {bad / len(good):.0%} of the samples hold NaN, inf or a value no sensor reads (|a| > "
+            f"{IMPOSSIBLE_ACC:g} m/s², |ω| > {IMPOSSIBLE_GYR:g} rad/s): a dead sensor, or raw counts or another "
+            "unit than m/s² and rad/s?"
+        )
     first = int(np.flatnonzero(~good)[0])
     warnings = [
         *recording.warnings,
-        f"{int((~good).sum())} samples with NaN or inf treated as missing samples (first: sample {first})",
+        f"{bad} samples with NaN, inf or an impossible value treated as missing samples (first: sample {first})",
     ]
     kept_t = t[good]
     if np.any(np.diff(kept_t) <= 0):
@@ -207,6 +227,26 @@ def with_missing_samples_repaired(recording: Recording) -> Recording:
         segments=segments,
         saturated=flags_new[:, 0] > 0.0,
     )
+
+
+def _split_at_long_gaps(recording: Recording) -> Recording:
+    """``recording`` with its segments split where the time jumps by more than :data:`MAX_INTERPOLATED_GAP_S`."""
+    t = recording.t_s
+    if len(t) < 2:
+        return recording
+    breaks = np.flatnonzero(np.diff(t) > MAX_INTERPOLATED_GAP_S) + 1
+    if not len(breaks):
+        return recording
+    segments = []
+    for a, b in recording.segments or [(0, len(t))]:
+        inside = breaks[(breaks > a) & (breaks < b)].tolist()
+        segments += list(zip([a, *inside], [*inside, b], strict=True))
+    if len(segments) == len(recording.segments):
+        return recording
+    gaps = ", ".join(f"{t[i] - t[i - 1]:.3f} s after t = {t[i - 1]:.3f} s" for i in breaks[:5])
+    more = f" and {len(breaks) - 5} more" if len(breaks) > 5 else ""
+    warning = f"gaps too long to bridge ({gaps}{more}): recording split into segments there"
+    return dataclasses.replace(recording, segments=segments, warnings=[*recording.warnings, warning])
 
 
 def sample_recording_path() -> Path:

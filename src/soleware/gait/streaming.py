@@ -18,7 +18,7 @@ from typing import Self
 import numpy as np
 
 from soleware.gait.pipeline import GaitAnalysis, RestBiases, RunSummary, Stride, summarize
-from soleware.gait.recording import finite_samples
+from soleware.gait.recording import MAX_INTERPOLATED_GAP_S, usable_samples
 from soleware.gait.stance import NEIGHBOURS
 
 __all__ = ["StreamingGaitAnalysis"]
@@ -65,8 +65,10 @@ class StreamingGaitAnalysis:
     buffered_samples_
         Samples currently held (bounded by about ``(window_s + step_s) * sample_rate_hz``).
     missing_samples_
-        Samples pushed with a NaN or inf (in the time or on any axis) and left out: a sensor's read failure is a
-        missing sample, and the gap it leaves is integrated over as a dropped packet's is.
+        Samples pushed with a NaN, an inf or a value no sensor reads (in the time or on any axis) and left out: a
+        sensor's read failure is a missing sample. A gap of missing samples up to ``MAX_INTERPOLATED_GAP_S``
+        (0.25 s) is integrated over, as a dropped packet's; a longer one ends a segment, as the offline analysis
+        splits a recording there.
     """
 
     strides_: list[Stride]
@@ -130,23 +132,46 @@ class StreamingGaitAnalysis:
         gyr = np.asarray(gyr_rps, dtype=float).reshape(-1, 3)
         if not (len(acc) == len(gyr) == len(t)):
             raise ValueError("t_s, acc_mps2 and gyr_rps must hold the same number of samples")
-        good = finite_samples(t, acc, gyr)
+        good = usable_samples(t, acc, gyr)
         if good is not None:  # a read failure: a missing sample, as a dropped packet's are
             self.missing_samples_ += int(np.count_nonzero(~good))
             t, acc, gyr = t[good], acc[good], gyr[good]
             if len(t) == 0:
                 return []
-        if len(self._t) and t[0] <= self._t[-1]:
-            raise ValueError(f"time went backwards or repeated: {t[0]} s after {self._t[-1]} s")
+        joined = np.concatenate((self._t[-1:], t))
+        back = np.flatnonzero(np.diff(joined) <= 0)
+        if len(back):
+            i = int(back[0])
+            raise ValueError(f"time went backwards or repeated: {joined[i + 1]} s after {joined[i]} s")
+        # A gap too long to bridge ends a segment, as the offline analysis splits a recording there: what came
+        # before it is analysed as finished, and the samples after it start afresh (the rests' biases kept).
+        cuts = np.flatnonzero(np.diff(joined) > MAX_INTERPOLATED_GAP_S) + 1 - (len(joined) - len(t))
+        out: list[Stride] = []
+        for j, (a, b) in enumerate(zip([0, *cuts.tolist()], [*cuts.tolist(), len(t)], strict=True)):
+            if j:
+                out += self._end_segment()
+            out += self._extend(t[a:b], acc[a:b], gyr[a:b])
+        self.buffered_samples_ = len(self._t)
+        return out
+
+    def _extend(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray) -> list[Stride]:
+        """Buffer continuous samples; analyse once ``step_s`` of new data has arrived."""
+        if len(t) == 0:
+            return []
         self._t = np.concatenate((self._t, t))
         self._acc = np.vstack((self._acc, acc))
         self._gyr = np.vstack((self._gyr, gyr))
         self._pending_s += float(t[-1] - t[0]) + 1.0 / self.sample_rate_hz
-        out: list[Stride] = []
         if self._pending_s >= self.step_s and self._t[-1] - self._t[0] >= min(self.window_s, 4.0):
-            out = self._analyse(final=False)
             self._pending_s = 0.0
-        self.buffered_samples_ = len(self._t)
+            return self._analyse(final=False)
+        return []
+
+    def _end_segment(self) -> list[Stride]:
+        """The strides left in the buffer, analysed as finished; then an empty buffer for the next segment."""
+        out = self._analyse(final=True) if len(self._t) else []
+        self._t, self._acc, self._gyr = np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3))
+        self._pending_s, self._last_end_s, self._trimmed = 0.0, None, False
         return out
 
     def finish(self) -> list[Stride]:
