@@ -51,10 +51,10 @@ __all__ = [
     "Recording",
     "RecordingError",
     "TIME_UNITS",
-    "usable_samples",
     "load_recording",
     "sample_recording_path",
     "save_recording",
+    "usable_samples",
     "with_missing_samples_repaired",
 ]
 
