@@ -16,6 +16,7 @@ from soleware.gait import GRAVITY_MPS2, Gait
 from soleware.gait.evaluation import evaluate_folder, evaluate_recording
 from soleware.gait.pipeline import GaitAnalysis, Stride, _turns_while_still, strike_type, summarize
 from soleware.gait.recording import load_recording, sample_recording_path
+from soleware.gait.stance import AdaptiveStanceDetector
 from soleware.gait.streaming import StreamingGaitAnalysis
 
 DATASETS = Path(__file__).parents[2].parent / "shared" / "datasets"
@@ -385,12 +386,40 @@ def test_an_accelerometer_offset_along_up_is_taken_off_at_the_rests(stem: str) -
         assert all(not bias[1].any() for _, bias in other.rest_biases_)
 
 
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_sprint_at_50_hz_finds_a_stance_caught_in_one_still_sample(seed: int) -> None:
+    """A toe cap at 8 m/s read at 50 Hz: a stance may be one still sample between two impacts, whose two-sample
+    mean with either is louder than a dip in the swing. Kept as quiet as it reads, every stance is found and the
+    run comes out within 4 %; averaged with its loud neighbour, strides were anchored in the air (16-26 % short)."""
+    from soleware.shoe.sim import Runner, SensorModel, ShoeSimulator
+
+    sim = ShoeSimulator(
+        runner=Runner(strike="midfoot", run_impact_s=0.01),
+        sensor=SensorModel(clip=False),
+        sample_rate_hz=50.0,
+        placement="toe",
+        mounting_deg=(8.0, -12.0, 5.0),
+        seed=seed,
+    )
+    rec = sim.simulate("20s run@8m/s", sides=("right",)).recordings_["right"]
+    truth = rec.ground_truth.distance_m
+
+    def analysed(ratio: float) -> GaitAnalysis:
+        return GaitAnalysis(stance_detector=AdaptiveStanceDetector(lone_still_ratio=ratio)).analyze(rec)
+
+    found = analysed(0.1)
+    assert len(found.strides_) == len(rec.ground_truth.strides)
+    assert abs(found.summary_.distance_m / truth - 1.0) < 0.04
+    assert analysed(0.0).summary_.distance_m / truth - 1.0 < -0.10
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_sprint_at_50_hz_trusts_a_stance_that_still_rolls_less(seed: int) -> None:
     """An instep at 8 m/s read at 50 Hz: its quietest sample at a stance may lie in the roll-in or roll-off, its
     'up' tilted by the foot's acceleration (its specific force off gravity's size). Trusted as much as a still
     stance's, it tilted the swing and took 8-11 % off the run; trusted by how near gravity it reads, the run
-    comes out within 3 %."""
+    comes out within 3 %. (Both where a still sample between two loud ones is averaged with one of them,
+    ``lone_still_ratio`` 0, so the quietest sample is one that rolls.)"""
     from soleware.shoe.sim import Runner, SensorModel, ShoeSimulator
 
     sim = ShoeSimulator(
@@ -404,8 +433,9 @@ def test_a_sprint_at_50_hz_trusts_a_stance_that_still_rolls_less(seed: int) -> N
     rec = sim.simulate("20s run@8m/s", sides=("right",)).recordings_["right"]
     truth = rec.ground_truth.distance_m
 
-    def error(analysis: GaitAnalysis) -> float:
-        return analysis.analyze(rec).summary_.distance_m / truth - 1.0
+    def error(**params: float) -> float:
+        detector = AdaptiveStanceDetector(lone_still_ratio=0.0)
+        return GaitAnalysis(stance_detector=detector, **params).analyze(rec).summary_.distance_m / truth - 1.0
 
-    assert abs(error(GaitAnalysis())) < 0.03
-    assert error(GaitAnalysis(up_trust_mps2=np.inf)) < -0.06
+    assert abs(error()) < 0.03
+    assert error(up_trust_mps2=np.inf) < -0.06
