@@ -15,7 +15,7 @@ from soleware.cli import app
 from soleware.gait import GRAVITY_MPS2, Gait
 from soleware.gait.evaluation import evaluate_folder, evaluate_recording
 from soleware.gait.pipeline import GaitAnalysis, Stride, _turns_while_still, strike_type, summarize
-from soleware.gait.recording import load_recording, sample_recording_path
+from soleware.gait.recording import Recording, load_recording, sample_recording_path
 from soleware.gait.stance import AdaptiveStanceDetector
 from soleware.gait.streaming import StreamingGaitAnalysis
 
@@ -386,22 +386,27 @@ def test_an_accelerometer_offset_along_up_is_taken_off_at_the_rests(stem: str) -
         assert all(not bias[1].any() for _, bias in other.rest_biases_)
 
 
+def _sprint_at_50_hz(placement: str, strike: str, seed: int) -> Recording:
+    """20 s at 8 m/s from the simulator's sole chip at ``placement``, 50 Hz, never clipping, mounted askew."""
+    from soleware.shoe.sim import Runner, SensorModel, ShoeSimulator
+
+    sim = ShoeSimulator(
+        runner=Runner(strike=strike, run_impact_s=0.01),
+        sensor=SensorModel(clip=False),
+        sample_rate_hz=50.0,
+        placement=placement,
+        mounting_deg=(8.0, -12.0, 5.0),
+        seed=seed,
+    )
+    return sim.simulate("20s run@8m/s", sides=("right",)).recordings_["right"]
+
+
 @pytest.mark.parametrize("seed", [1, 3])
 def test_a_sprint_at_50_hz_finds_a_stance_caught_in_one_still_sample(seed: int) -> None:
     """A toe cap at 8 m/s read at 50 Hz: a stance may be one still sample between two impacts, whose two-sample
     mean with either is louder than a dip in the swing. Kept as quiet as it reads, every stance is found and the
     run comes out within 4 %; averaged with its loud neighbour, strides were anchored in the air (16-26 % short)."""
-    from soleware.shoe.sim import Runner, SensorModel, ShoeSimulator
-
-    sim = ShoeSimulator(
-        runner=Runner(strike="midfoot", run_impact_s=0.01),
-        sensor=SensorModel(clip=False),
-        sample_rate_hz=50.0,
-        placement="toe",
-        mounting_deg=(8.0, -12.0, 5.0),
-        seed=seed,
-    )
-    rec = sim.simulate("20s run@8m/s", sides=("right",)).recordings_["right"]
+    rec = _sprint_at_50_hz("toe", "midfoot", seed)
     truth = rec.ground_truth.distance_m
 
     def analysed(ratio: float) -> GaitAnalysis:
@@ -420,17 +425,7 @@ def test_a_sprint_at_50_hz_trusts_a_stance_that_still_rolls_less(seed: int) -> N
     stance's, it tilted the swing and took 8-11 % off the run; trusted by how near gravity it reads, the run
     comes out within 3 %. (Both where a still sample between two loud ones is averaged with one of them,
     ``lone_still_ratio`` 0, so the quietest sample is one that rolls.)"""
-    from soleware.shoe.sim import Runner, SensorModel, ShoeSimulator
-
-    sim = ShoeSimulator(
-        runner=Runner(run_impact_s=0.01),
-        sensor=SensorModel(clip=False),
-        sample_rate_hz=50.0,
-        placement="instep",
-        mounting_deg=(8.0, -12.0, 5.0),
-        seed=seed,
-    )
-    rec = sim.simulate("20s run@8m/s", sides=("right",)).recordings_["right"]
+    rec = _sprint_at_50_hz("instep", "rearfoot", seed)
     truth = rec.ground_truth.distance_m
 
     def error(**params: float) -> float:
