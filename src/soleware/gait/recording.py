@@ -164,15 +164,14 @@ def usable_samples(t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray) -
     """Per sample, whether its time and every axis are finite and each reading within what a sensor can read
     (:data:`IMPOSSIBLE_ACC` m/s², :data:`IMPOSSIBLE_GYR` rad/s); None where all are (the common case, found
     from the extremes without a pass that allocates)."""
+    if not len(acc_mps2):
+        return None
     with np.errstate(over="ignore", invalid="ignore"):
         if (
             math.isfinite(float(t_s.sum()))
-            and len(acc_mps2)
             and -IMPOSSIBLE_ACC <= float(acc_mps2.min()) <= float(acc_mps2.max()) <= IMPOSSIBLE_ACC
             and -IMPOSSIBLE_GYR <= float(gyr_rps.min()) <= float(gyr_rps.max()) <= IMPOSSIBLE_GYR
         ):
-            return None
-        if not len(acc_mps2):
             return None
         good = (
             np.isfinite(t_s)
@@ -463,9 +462,9 @@ def _read_plain(csv_path: Path) -> tuple[np.ndarray, np.ndarray, list[str]] | No
     if tail[len(tail.rstrip(b" \t\r\n")) :] not in (b"", b"\n", b"\r\n"):
         raw = csv_path.read_bytes()
         end = len(raw)
-        while end and raw[end - 1] in b" \t\r\n":  # no rstrip: it would copy the whole file
+        while end and raw[end - 1] in b" \t\r\n":  # the rows end there (found without a copy of the file)
             end -= 1
-        body = raw[:end] + b"\n"
+        body = raw[:end] + b"\n"  # one copy, ending as a plain file does
     try:
         table = _parse_arrow(body, len(header), cols)
     except ImportError:
