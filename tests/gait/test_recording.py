@@ -23,6 +23,7 @@ from soleware.gait.recording import (
     load_recording,
     sample_recording_path,
     save_recording,
+    timestamps_rate_hz,
     with_missing_samples_repaired,
 )
 
@@ -380,6 +381,21 @@ def test_a_recording_built_in_code_is_split_where_its_time_jumps() -> None:
     strides = GaitAnalysis().analyze(paused).strides_
     assert not any(s.t_start_s < t[cut - 1] < t[cut] < s.t_end_s for s in strides)
     assert with_missing_samples_repaired(rec) is rec
+
+
+def test_a_stated_rate_the_timestamps_do_not_bear_out_gives_way_to_theirs() -> None:
+    """A nominal rate within 5 % of the timestamps' (200 Hz for a 204.8 Hz chip) stands; one further off gives
+    way to the timestamps' (a recording built in code at 200 Hz but said to be 20 or 1000 Hz), and its analysis
+    is the analysis of the rate stated right (stated 20 Hz it found 45 of the 100 m)."""
+    t = np.arange(4000) / 204.8
+    assert timestamps_rate_hz(t, 200.0) == 200.0
+    assert timestamps_rate_hz(t, 100.0) == pytest.approx(204.8)
+    assert timestamps_rate_hz(t[:1], 100.0) == 100.0
+    rec = load_recording(sample_recording_path())
+    right = GaitAnalysis().analyze(rec).summary_.distance_m
+    for stated_hz in (20.0, 1000.0):
+        told = GaitAnalysis().analyze(dataclasses.replace(rec, sample_rate_hz=stated_hz))
+        assert told.summary_.distance_m == pytest.approx(right, rel=1e-9)
 
 
 def test_analysis_of_samples_with_nan_takes_them_as_missing() -> None:

@@ -73,6 +73,19 @@ def test_samples_with_nan_are_left_out_as_missing() -> None:
     assert streamed == pytest.approx(offline.summary_.distance_m, rel=0.005)
 
 
+@pytest.mark.parametrize("stated_hz", [20.0, 1000.0])
+def test_a_stream_told_another_rate_than_its_samples_come_at_sizes_by_the_timestamps(
+    stated_hz: float,
+) -> None:
+    """A driver that states 20 or 1000 Hz for a chip sampling at 200 Hz: the windows are sized by the rate the
+    timestamps show, and the run comes out as offline (stated 20 Hz it streamed 45 of its 100 m)."""
+    rec = load_recording(sample_recording_path())
+    eng = StreamingGaitAnalysis(sample_rate_hz=stated_hz).feed(rec.t_s, rec.acc_mps2, rec.gyr_rps, chunk=50)
+    offline = GaitAnalysis().analyze(rec)
+    assert len(eng.strides_) == len(offline.strides_)
+    assert sum(s.length_m for s in eng.strides_) == pytest.approx(offline.summary_.distance_m, rel=0.005)
+
+
 def test_a_gap_too_long_to_bridge_ends_a_segment_as_offline() -> None:
     """Samples that stop for seconds and come back (a sensor's hiccup, a firmware stall): the stream finishes what
     came before as the offline analysis of the split recording does, and no stride spans the gap."""

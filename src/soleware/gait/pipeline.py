@@ -33,7 +33,7 @@ from soleware.gait.navigation import (
     tilt_agrees_near,
     tilt_quaternion,
 )
-from soleware.gait.recording import Recording, with_missing_samples_repaired
+from soleware.gait.recording import Recording, timestamps_rate_hz, with_missing_samples_repaired
 from soleware.gait.stance import AdaptiveStanceDetector
 from soleware.gait.vocabulary import GRAVITY_MPS2, Gait, StrikeType
 
@@ -318,7 +318,8 @@ class GaitAnalysis:
     def analyze(self, recording: Recording) -> Self:
         """Analyse every continuous segment of ``recording``: samples holding a NaN, an inf or a value no sensor
         reads are missing ones, and a gap over 0.25 s splits a segment (see
-        :func:`~soleware.gait.recording.with_missing_samples_repaired`)."""
+        :func:`~soleware.gait.recording.with_missing_samples_repaired`); a ``sample_rate_hz`` its timestamps do
+        not bear out is not used (:func:`~soleware.gait.recording.timestamps_rate_hz`)."""
         recording = with_missing_samples_repaired(recording)
         strides: list[Stride] = []
         traj: list[np.ndarray] = []
@@ -329,7 +330,7 @@ class GaitAnalysis:
                 recording.t_s[lo:hi],
                 recording.acc_mps2[lo:hi],
                 recording.gyr_rps[lo:hi],
-                recording.sample_rate_hz,
+                timestamps_rate_hz(recording.t_s[lo:hi], recording.sample_rate_hz),
                 acc_range_mps2=self.acc_range_mps2 or getattr(recording, "acc_range_mps2", None),
                 gyr_range_rps=self.gyr_range_rps or getattr(recording, "gyr_range_rps", None),
                 rests=rests,

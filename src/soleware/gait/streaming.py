@@ -18,7 +18,7 @@ from typing import Self
 import numpy as np
 
 from soleware.gait.pipeline import GaitAnalysis, RestBiases, RunSummary, Stride, summarize
-from soleware.gait.recording import MAX_INTERPOLATED_GAP_S, usable_samples
+from soleware.gait.recording import MAX_INTERPOLATED_GAP_S, timestamps_rate_hz, usable_samples
 from soleware.gait.stance import NEIGHBOURS
 
 __all__ = ["StreamingGaitAnalysis"]
@@ -30,7 +30,8 @@ class StreamingGaitAnalysis:
     Parameters
     ----------
     sample_rate_hz
-        Nominal sample rate (used for sizing, the timestamps themselves drive the integration).
+        Nominal sample rate (used for sizing, the timestamps themselves drive the integration; where they say
+        another rate, theirs is used, as offline: :func:`~soleware.gait.recording.timestamps_rate_hz`).
     window_s
         Longest stretch of data held and analysed at once: a stride whose start would fall out of it (a stop
         longer than this) is emitted as it stands.
@@ -195,7 +196,7 @@ class StreamingGaitAnalysis:
             self._t,
             self._acc,
             self._gyr,
-            self.sample_rate_hz,
+            timestamps_rate_hz(self._t, self.sample_rate_hz),
             rest_bias=self._biases.at(t0),
             open_start=self._trimmed,
             open_end=not final,
