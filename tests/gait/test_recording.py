@@ -398,6 +398,73 @@ def test_a_stated_rate_the_timestamps_do_not_bear_out_gives_way_to_theirs() -> N
         assert told.summary_.distance_m == pytest.approx(right, rel=1e-9)
 
 
+@pytest.mark.parametrize(
+    ("acc_scale", "gyr_scale", "says"),
+    [
+        (1.0 / G, 1.0, "accelerometer looks like g"),
+        (1000.0 / G, 1.0, "in milli-g"),
+        (1.0, 180.0 / math.pi, "gyroscope looks like deg/s"),
+        (1.0 / G, 180.0 / math.pi, "accelerometer looks like g"),
+    ],
+)
+def test_a_recording_built_in_code_in_g_or_deg_s_is_refused_by_name(
+    acc_scale: float, gyr_scale: float, says: str
+) -> None:
+    """The engine cannot tell units from the samples' shape: a run built in code in g and deg/s was analysed as
+    5.7 m of its 100 m. It is refused as the loader refuses such a file, naming the unit it looks like."""
+    rec = load_recording(sample_recording_path())
+    wrong = dataclasses.replace(rec, acc_mps2=rec.acc_mps2 * acc_scale, gyr_rps=rec.gyr_rps * gyr_scale)
+    with pytest.raises(RecordingError, match=says):
+        GaitAnalysis().analyze(wrong)
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda r: {"acc_mps2": r.acc_mps2[:-5]}, r"acc_mps2 has shape \(11995, 3\), expected \(12000, 3\)"),
+        (lambda r: {"gyr_rps": r.gyr_rps.T}, r"gyr_rps has shape \(3, 12000\)"),
+        (lambda r: {"acc_mps2": r.acc_mps2[:, :2]}, r"acc_mps2 has shape \(12000, 2\)"),
+    ],
+)
+def test_a_recording_built_in_code_with_misshapen_samples_is_refused_by_name(
+    change: Callable, says: str
+) -> None:
+    """Axes missing, transposed or a few samples short: said where the recording is built, not as a broadcast
+    error deep in the stance detector."""
+    rec = load_recording(sample_recording_path())
+    with pytest.raises(ValueError, match=says):
+        dataclasses.replace(rec, **change(rec))
+
+
+@pytest.mark.parametrize(
+    ("times", "says"),
+    [
+        (lambda t: t[::-1].copy(), "time goes backwards or stands still"),
+        (lambda t: np.r_[t[:100], t[101], t[100], t[102:]], "sample 101: time goes backwards"),
+        (lambda t: np.zeros_like(t), "time goes backwards or stands still"),
+        (lambda t: t * 1000.0, "they look like milliseconds"),
+    ],
+)
+def test_a_recording_built_in_code_with_impossible_times_is_refused_by_name(
+    times: Callable, says: str
+) -> None:
+    """Time reversed (the sample run was integrated to 197 million km), two samples swapped, standing still, or in
+    milliseconds (no stride found): refused as the loader refuses such a file."""
+    rec = load_recording(sample_recording_path())
+    with pytest.raises(RecordingError, match=says):
+        GaitAnalysis().analyze(dataclasses.replace(rec, t_s=times(rec.t_s)))
+
+
+def test_a_recording_built_in_code_from_lists_is_analysed_as_from_arrays() -> None:
+    rec = load_recording(sample_recording_path())
+    listed = dataclasses.replace(
+        rec, t_s=rec.t_s.tolist(), acc_mps2=rec.acc_mps2.tolist(), gyr_rps=rec.gyr_rps.tolist()
+    )
+    assert (
+        GaitAnalysis().analyze(listed).summary_.distance_m == GaitAnalysis().analyze(rec).summary_.distance_m
+    )
+
+
 def test_analysis_of_samples_with_nan_takes_them_as_missing() -> None:
     """GaitAnalysis fed NaN directly (a driver's read failures around three stances): the strides of the clean
     recording, not an IndexError or NaN lengths."""

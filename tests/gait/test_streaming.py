@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from soleware.gait import GaitAnalysis, StreamingGaitAnalysis, load_recording, sample_recording_path
+from soleware.gait.recording import RecordingError
 from soleware.gait.stance import NEIGHBOURS
 
 DATASETS = Path(__file__).parents[2].parent / "shared" / "datasets"
@@ -84,6 +85,37 @@ def test_a_stream_told_another_rate_than_its_samples_come_at_sizes_by_the_timest
     offline = GaitAnalysis().analyze(rec)
     assert len(eng.strides_) == len(offline.strides_)
     assert sum(s.length_m for s in eng.strides_) == pytest.approx(offline.summary_.distance_m, rel=0.005)
+
+
+def test_a_stream_in_deg_s_is_refused_before_a_stride_is_emitted() -> None:
+    """A driver that pushes the gyroscope in deg/s: the first analysis refuses it by name, and no stride of the
+    wrong units reaches the runner."""
+    rec = load_recording(sample_recording_path())
+    eng = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz)
+    with pytest.raises(RecordingError, match="gyroscope looks like deg/s"):
+        eng.feed(rec.t_s, rec.acc_mps2, np.degrees(rec.gyr_rps), chunk=50)
+    assert eng.strides_ == []
+
+
+def test_samples_pushed_in_another_shape_are_refused_not_reordered() -> None:
+    """Axes pushed transposed ((3, n)) would reshape into rows of the wrong values without a word; one sample
+    may come as its three values."""
+    rec = load_recording(sample_recording_path())
+    eng = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz)
+    with pytest.raises(ValueError, match=r"acc_mps2 has shape \(3, 100\)"):
+        eng.push(rec.t_s[:100], rec.acc_mps2[:100].T, rec.gyr_rps[:100])
+    with pytest.raises(ValueError, match=r"gyr_rps has shape \(100, 2\)"):
+        eng.push(rec.t_s[:100], rec.acc_mps2[:100], rec.gyr_rps[:100, :2])
+    eng.push(rec.t_s[0], rec.acc_mps2[0], rec.gyr_rps[0])
+    assert eng.buffered_samples_ == 1
+
+
+def test_a_stream_stamped_in_milliseconds_is_refused_by_name() -> None:
+    """Timestamps in ms pushed as seconds: windows sized for 0.2 Hz found no stride; refused as offline."""
+    rec = load_recording(sample_recording_path())
+    eng = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz)
+    with pytest.raises(RecordingError, match="they look like milliseconds"):
+        eng.feed(rec.t_s * 1000.0, rec.acc_mps2, rec.gyr_rps, chunk=50)
 
 
 def test_a_gap_too_long_to_bridge_ends_a_segment_as_offline() -> None:

@@ -33,7 +33,12 @@ from soleware.gait.navigation import (
     tilt_agrees_near,
     tilt_quaternion,
 )
-from soleware.gait.recording import Recording, timestamps_rate_hz, with_missing_samples_repaired
+from soleware.gait.recording import (
+    Recording,
+    check_units,
+    timestamps_rate_hz,
+    with_missing_samples_repaired,
+)
 from soleware.gait.stance import AdaptiveStanceDetector
 from soleware.gait.vocabulary import GRAVITY_MPS2, Gait, StrikeType
 
@@ -319,8 +324,13 @@ class GaitAnalysis:
         """Analyse every continuous segment of ``recording``: samples holding a NaN, an inf or a value no sensor
         reads are missing ones, and a gap over 0.25 s splits a segment (see
         :func:`~soleware.gait.recording.with_missing_samples_repaired`); a ``sample_rate_hz`` its timestamps do
-        not bear out is not used (:func:`~soleware.gait.recording.timestamps_rate_hz`)."""
+        not bear out is not used (:func:`~soleware.gait.recording.timestamps_rate_hz`); samples in g or deg/s
+        are refused by name unless their units were stated (:func:`~soleware.gait.recording.check_units`)."""
         recording = with_missing_samples_repaired(recording)
+        if not recording.units_stated:
+            check_units(
+                recording.t_s, recording.acc_mps2, recording.gyr_rps, name=recording.name or "recording"
+            )
         strides: list[Stride] = []
         traj: list[np.ndarray] = []
         rests: list[tuple[float, np.ndarray]] = []
@@ -330,7 +340,7 @@ class GaitAnalysis:
                 recording.t_s[lo:hi],
                 recording.acc_mps2[lo:hi],
                 recording.gyr_rps[lo:hi],
-                timestamps_rate_hz(recording.t_s[lo:hi], recording.sample_rate_hz),
+                timestamps_rate_hz(recording.t_s[lo:hi], recording.sample_rate_hz, name=recording.name),
                 acc_range_mps2=self.acc_range_mps2 or getattr(recording, "acc_range_mps2", None),
                 gyr_range_rps=self.gyr_range_rps or getattr(recording, "gyr_range_rps", None),
                 rests=rests,

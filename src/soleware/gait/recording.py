@@ -85,6 +85,9 @@ GYR_DEG_S_P99_RPS = 35.0
 SAMPLE_RATE_RANGE_HZ = (10.0, 5000.0)
 #: sidecar rate and timestamps may disagree by this fraction before a warning
 RATE_TOLERANCE = 0.05
+#: the median |a| (m/s²) of a foot's accelerometer: about 9.81 at rest, 6 g through a sprint at the toe cap (the
+#: simulator's at 8 m/s); in g it is 0.5-2.5, in milli-g 500-2500
+ACC_MEDIAN_RANGE_MPS2 = (3.0, 150.0)
 #: a stated sample rate is checked against the timestamps of at most this many samples (20 s at 200 Hz)
 RATE_CHECK_SAMPLES = 4096
 
@@ -144,9 +147,22 @@ class Recording:
     #: the chip's full-scale ranges (± m/s², ± rad/s) where the sidecar states them
     acc_range_mps2: float | None = None
     gyr_range_rps: float | None = None
+    #: whoever built it stated the units (:func:`load_recording` with ``acc_unit`` or ``gyr_unit`` other than
+    #: "auto"): the engine takes them as given even where the samples look like g or deg/s (:func:`check_units`)
+    units_stated: bool = False
 
     def __post_init__(self) -> None:
+        self.t_s = np.asarray(self.t_s, dtype=float)
+        self.acc_mps2 = np.asarray(self.acc_mps2, dtype=float)
+        self.gyr_rps = np.asarray(self.gyr_rps, dtype=float)
         n = len(self.t_s)
+        for field, x in (("acc_mps2", self.acc_mps2), ("gyr_rps", self.gyr_rps)):
+            if x.shape != (n, 3):
+                raise ValueError(
+                    f"{field} has shape {x.shape}, expected ({n}, 3): one row of x, y, z per sample of t_s"
+                )
+        if self.t_s.ndim != 1:
+            raise ValueError(f"t_s has shape {self.t_s.shape}, expected ({n},)")
         if not self.segments and n:
             self.segments = [(0, n)]
         if len(self.saturated) == 0 and n:
@@ -196,9 +212,9 @@ def with_missing_samples_repaired(recording: Recording) -> Recording:
     """
     t, acc, gyr = recording.t_s, recording.acc_mps2, recording.gyr_rps
     good = usable_samples(t, acc, gyr)
-    if good is None:
-        return _split_at_long_gaps(recording)
     name = recording.name or "recording"
+    if good is None:
+        return _split_at_long_gaps(recording, _time_steps_s(name, t))
     bad = int(np.count_nonzero(~good))
     if bad > MAX_BAD_FRACTION * len(good) or len(good) - bad < 2:
         raise RecordingError(
@@ -212,8 +228,7 @@ def with_missing_samples_repaired(recording: Recording) -> Recording:
         f"{bad} samples with NaN, inf or an impossible value treated as missing samples (first: sample {first})",
     ]
     kept_t = t[good]
-    if np.any(np.diff(kept_t) <= 0):
-        raise RecordingError(f"{name}: timestamps must be strictly increasing")
+    _time_steps_s(name, kept_t)
     period_s = float(np.median(np.diff(kept_t)))
     flags = recording.saturated[good].astype(float)[:, None]
     t_new, (acc_new, gyr_new, flags_new), segments = _repair_gaps(
@@ -230,12 +245,30 @@ def with_missing_samples_repaired(recording: Recording) -> Recording:
     )
 
 
-def _split_at_long_gaps(recording: Recording) -> Recording:
-    """``recording`` with its segments split where the time jumps by more than :data:`MAX_INTERPOLATED_GAP_S`."""
+def _time_steps_s(name: str, t_s: np.ndarray) -> np.ndarray:
+    """The steps (s) between samples at times ``t_s`` (a recording built in code), refused where time goes
+    backwards or stands still, or where the steps cannot be seconds (:func:`check_time_unit`), as
+    :func:`load_recording` refuses such a file: reversed, the sample recording ran 197 million km; in
+    milliseconds it found no stride."""
+    dt = np.diff(t_s)
+    if len(dt) and not float(dt.min()) > 0.0:
+        i = int(np.argmin(dt > 0.0)) + 1
+        raise RecordingError(
+            f"{name}: sample {i}: time goes backwards or stands still (t = {t_s[i]:g} s after t = {t_s[i - 1]:g} "
+            "s); timestamps must be strictly increasing"
+        )
+    if len(dt) >= 2:
+        check_time_unit(name, _nominal_period_s(t_s[:RATE_CHECK_SAMPLES]))
+    return dt
+
+
+def _split_at_long_gaps(recording: Recording, dt: np.ndarray) -> Recording:
+    """``recording`` with its segments split where the time jumps (``dt``: its steps, s) by more than
+    :data:`MAX_INTERPOLATED_GAP_S`."""
     t = recording.t_s
     if len(t) < 2:
         return recording
-    breaks = np.flatnonzero(np.diff(t) > MAX_INTERPOLATED_GAP_S) + 1
+    breaks = np.flatnonzero(dt > MAX_INTERPOLATED_GAP_S) + 1
     if not len(breaks):
         return recording
     segments = []
@@ -353,6 +386,7 @@ def load_recording(
         saturated=saturated,
         acc_range_mps2=acc_range,
         gyr_range_rps=gyr_range,
+        units_stated=acc_unit != "auto" or gyr_unit != "auto",
     )
 
 
@@ -748,28 +782,40 @@ def _batch_spread_s(data: np.ndarray) -> tuple[np.ndarray, int, float] | None:
 def _acc_to_mps2(csv_path: Path, acc: np.ndarray, unit: str, warnings: list[str]) -> np.ndarray:
     if unit == "g":
         acc = acc * GRAVITY_MPS2
-    ax, ay, az = acc.T  # |a|² as np.linalg.norm sums it, (x² + y²) + z², on the columns: several times faster
-    squared = (ax * ax + ay * ay) + az * az
-    if _median_within(squared, 3.0**2, 60.0**2):  # plausible for m/s²: the median itself is not needed
+    problem = _acc_unit_problem(acc)
+    if problem is None:
         return acc
-    median_mps2 = float(median(np.sqrt(squared)))
-    if 0.5 <= median_mps2 <= 2.5:
-        looks = f"looks like g, not m/s² (median |a| = {median_mps2:.2f}, at rest it is about 9.81 m/s²)"
+    looks, fix = problem
+    if looks.startswith("looks like g"):
         fix = (
             f"load it with acc_unit='g' (soleware analyze --acc-unit g) to convert, or multiply ax, ay, az by "
             f"{GRAVITY_MPS2:g}"
         )
-    elif not 3.0 <= median_mps2 <= 60.0:
-        looks = f"is implausible for m/s² (median |a| = {median_mps2:.3g}; at rest it is about 9.81 m/s²)"
-        fix = "convert ax, ay, az to m/s² (gravity included)"
-        if 500.0 <= median_mps2 <= 2500.0:
-            fix += "; in milli-g divide them by 1,000 and load them as g"
-    else:
-        return acc
     if unit == "auto":
         raise RecordingError(f"{csv_path}: the accelerometer {looks}; {fix}")
     warnings.append(f"accelerometer stated as {unit} but it {looks}")
     return acc
+
+
+def _acc_unit_problem(acc: np.ndarray) -> tuple[str, str] | None:
+    """None where the accelerometer's median magnitude is plausible for m/s² (:data:`ACC_MEDIAN_RANGE_MPS2`), else
+    what it looks like and how to convert it."""
+    ax, ay, az = acc.T  # |a|² as np.linalg.norm sums it, (x² + y²) + z², on the columns: several times faster
+    squared = (ax * ax + ay * ay) + az * az
+    lo, hi = ACC_MEDIAN_RANGE_MPS2
+    if _median_within(squared, lo * lo, hi * hi):  # plausible for m/s²: the median itself is not needed
+        return None
+    median_mps2 = float(median(np.sqrt(squared)))
+    if 0.5 <= median_mps2 <= 2.5:
+        looks = f"looks like g, not m/s² (median |a| = {median_mps2:.2f}, at rest it is about 9.81 m/s²)"
+        return looks, f"multiply ax, ay, az by {GRAVITY_MPS2:g}"
+    if not lo <= median_mps2 <= hi:
+        looks = f"is implausible for m/s² (median |a| = {median_mps2:.3g}; at rest it is about 9.81 m/s²)"
+        fix = "convert ax, ay, az to m/s² (gravity included)"
+        if 500.0 <= median_mps2 <= 2500.0:
+            fix += "; in milli-g divide them by 1,000 and load them as g"
+        return looks, fix
+    return None
 
 
 def _median_within(squared: np.ndarray, lo: float, hi: float) -> bool:
@@ -788,36 +834,79 @@ def _median_within(squared: np.ndarray, lo: float, hi: float) -> bool:
 def _gyr_to_rps(csv_path: Path, gyr: np.ndarray, unit: str, warnings: list[str]) -> np.ndarray:
     if unit == "deg/s":
         gyr = np.deg2rad(gyr)
-    # no percentile lies above the largest |ω|: within the bound, no partial sort is needed
-    if gyr.max() <= GYR_DEG_S_P99_RPS and gyr.min() >= -GYR_DEG_S_P99_RPS:
+    problem = _gyr_unit_problem(gyr, in_deg_s=unit == "deg/s")
+    if problem is None:
         return gyr
-    p99_rps = percentile(np.abs(gyr), 99)
-    if p99_rps <= GYR_DEG_S_P99_RPS:
-        return gyr
-    limit_dps = math.degrees(GYR_DEG_S_P99_RPS)
-    p99 = math.degrees(p99_rps) if unit == "deg/s" else p99_rps  # in the file's unit
-    if p99 <= limit_dps:
-        looks = (
-            f"looks like deg/s, not rad/s (99th percentile |ω| = {p99:.0f}; a foot stays below "
-            f"{GYR_DEG_S_P99_RPS:g} rad/s)"
-        )
+    looks, fix = problem
+    if looks.startswith("looks like deg/s"):
         fix = (
             "load it with gyr_unit='deg/s' (soleware analyze --gyr-unit deg/s) to convert, or multiply gx, gy, gz "
             "by pi/180"
-        )
-    else:
-        looks = (
-            f"is implausible for rad/s and for deg/s (99th percentile |ω| = {p99:.0f} in the file's unit; a foot "
-            f"stays below {GYR_DEG_S_P99_RPS:g} rad/s, {limit_dps:.0f} deg/s)"
-        )
-        fix = (
-            "in millidegrees per second divide gx, gy, gz by 1,000 and load them as deg/s; raw counts need the "
-            "chip's sensitivity"
         )
     if unit == "auto":
         raise RecordingError(f"{csv_path}: the gyroscope {looks}; {fix}")
     warnings.append(f"gyroscope stated as {unit} but it {looks}")
     return gyr
+
+
+def _gyr_unit_problem(gyr_rps: np.ndarray, *, in_deg_s: bool = False) -> tuple[str, str] | None:
+    """None where the gyroscope's 99th percentile |ω| is plausible for rad/s (a foot stays below
+    :data:`GYR_DEG_S_P99_RPS`), else what it looks like and how to convert it (its figures in deg/s where the
+    samples were converted from them: ``in_deg_s``)."""
+    # no percentile lies above the largest |ω|: within the bound, no partial sort is needed
+    if gyr_rps.max() <= GYR_DEG_S_P99_RPS and gyr_rps.min() >= -GYR_DEG_S_P99_RPS:
+        return None
+    p99_rps = percentile(np.abs(gyr_rps), 99)
+    if p99_rps <= GYR_DEG_S_P99_RPS:
+        return None
+    limit_dps = math.degrees(GYR_DEG_S_P99_RPS)
+    p99 = math.degrees(p99_rps) if in_deg_s else p99_rps  # in the samples' unit
+    if p99 <= limit_dps:
+        looks = (
+            f"looks like deg/s, not rad/s (99th percentile |ω| = {p99:.0f}; a foot stays below "
+            f"{GYR_DEG_S_P99_RPS:g} rad/s)"
+        )
+        return looks, "multiply gx, gy, gz by pi/180"
+    looks = (
+        f"is implausible for rad/s and for deg/s (99th percentile |ω| = {p99:.0f} in the file's unit; a foot "
+        f"stays below {GYR_DEG_S_P99_RPS:g} rad/s, {limit_dps:.0f} deg/s)"
+    )
+    fix = (
+        "in millidegrees per second divide gx, gy, gz by 1,000 and load them as deg/s; raw counts need the "
+        "chip's sensitivity"
+    )
+    return looks, fix
+
+
+#: the unit check of a recording built in code looks at no more than about this many samples (spread evenly)
+UNIT_CHECK_SAMPLES = 65536
+#: nor judges samples spanning less than this (s): the shortest stretch the engine analyses
+UNIT_CHECK_MIN_S = 2.0
+
+
+def check_units(
+    t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, *, name: str = "recording"
+) -> None:
+    """Refuse samples built in code (a recording, a stream's window) whose accelerometer reads g (or milli-g, raw
+    counts) instead of m/s², or whose gyroscope reads deg/s instead of rad/s, as :func:`load_recording` refuses
+    such a file.
+
+    The engine takes SI units as documented and cannot tell them from the samples' shape: a run given in g and
+    deg/s was analysed as 5.7 m of its 100 m, one in deg/s alone as 65 m. Evenly spread samples stand for the
+    whole (the checks are a median and a 99th percentile), so a long recording costs no more than about
+    :data:`UNIT_CHECK_SAMPLES` of them. Samples over less than :data:`UNIT_CHECK_MIN_S` are not judged: a foot's
+    swing alone may read 2 m/s².
+    """
+    if len(t_s) < 2 or t_s[-1] - t_s[0] < UNIT_CHECK_MIN_S:
+        return
+    step = max(1, len(acc_mps2) // UNIT_CHECK_SAMPLES)
+    acc, gyr = acc_mps2[::step], gyr_rps[::step]
+    if len(acc) == 0:
+        return
+    for sensor, problem in (("accelerometer", _acc_unit_problem(acc)), ("gyroscope", _gyr_unit_problem(gyr))):
+        if problem is not None:
+            looks, fix = problem
+            raise RecordingError(f"{name}: the {sensor} {looks}; {fix}")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -840,10 +929,11 @@ def _rate_agrees(rate_hz: float, period_s: float) -> bool:
     return abs(1.0 / period_s - rate_hz) <= RATE_TOLERANCE * rate_hz
 
 
-def timestamps_rate_hz(t_s: np.ndarray, stated_hz: float) -> float:
-    """The sample rate (Hz) of continuous samples at times ``t_s`` (s): ``stated_hz`` where their timestamps
-    agree with it within :data:`RATE_TOLERANCE` (a chip's nominal 200 Hz for its 204.8 Hz), else the
-    timestamps' own, from at most the first :data:`RATE_CHECK_SAMPLES`.
+def timestamps_rate_hz(t_s: np.ndarray, stated_hz: float, *, name: str = "samples") -> float:
+    """The sample rate (Hz) of continuous samples at strictly increasing times ``t_s`` (s): ``stated_hz`` where
+    their timestamps agree with it within :data:`RATE_TOLERANCE` (a chip's nominal 200 Hz for its 204.8 Hz),
+    else the timestamps' own, from at most the first :data:`RATE_CHECK_SAMPLES`. Timestamps that cannot be
+    seconds (:data:`SAMPLE_RATE_RANGE_HZ`) are refused, naming the unit they look like.
 
     The engine sizes its windows by the rate while the timestamps drive the integration: a recording built in
     code or a stream told another rate than its samples come at would be analysed with every window off by that
@@ -853,17 +943,20 @@ def timestamps_rate_hz(t_s: np.ndarray, stated_hz: float) -> float:
     if len(t) < 2:
         return stated_hz
     period_s = _nominal_period_s(t)
-    if period_s <= 0.0 or (stated_hz > 0.0 and _rate_agrees(stated_hz, period_s)):
+    if not period_s > 0.0:
+        raise RecordingError(f"{name}: time stands still (t = {t[0]:g} s onwards); timestamps must increase")
+    check_time_unit(name, period_s)
+    if stated_hz > 0.0 and _rate_agrees(stated_hz, period_s):
         return stated_hz
     return 1.0 / period_s
 
 
 def _period_s(csv_path: Path, t: np.ndarray) -> float:
-    """The nominal sample period of ``t``, once ``t`` is known to be seconds (see :func:`_check_time_unit`: in
+    """The nominal sample period of ``t``, once ``t`` is known to be seconds (see :func:`check_time_unit`: in
     milliseconds a recording would pass for a long one, in minutes for a short one) and long enough."""
     if len(t) >= MIN_SAMPLES:
         period_s = _nominal_period_s(t)
-        _check_time_unit(csv_path, period_s)
+        check_time_unit(csv_path, period_s)
         if t[-1] >= MIN_DURATION_S:
             return period_s
     raise RecordingError(
@@ -876,8 +969,9 @@ def _period_s(csv_path: Path, t: np.ndarray) -> float:
 _TIME_UNIT_NAMES = {"ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
 
 
-def _check_time_unit(csv_path: Path, period_s: float) -> None:
-    """Refuse timestamps that cannot be seconds: no foot sensor samples outside ``SAMPLE_RATE_RANGE_HZ``."""
+def check_time_unit(csv_path: Path | str, period_s: float) -> None:
+    """Refuse timestamps that cannot be seconds: no foot sensor samples outside ``SAMPLE_RATE_RANGE_HZ``
+    (``period_s``: their nominal step; ``csv_path``: the file or samples the message names)."""
     lo_hz, hi_hz = SAMPLE_RATE_RANGE_HZ
     if lo_hz <= 1.0 / period_s <= hi_hz:
         return

@@ -17,11 +17,22 @@ from typing import Self
 
 import numpy as np
 
+from soleware.gait._signal import median
 from soleware.gait.pipeline import GaitAnalysis, RestBiases, RunSummary, Stride, summarize
-from soleware.gait.recording import MAX_INTERPOLATED_GAP_S, timestamps_rate_hz, usable_samples
+from soleware.gait.recording import (
+    MAX_INTERPOLATED_GAP_S,
+    check_time_unit,
+    check_units,
+    timestamps_rate_hz,
+    usable_samples,
+)
 from soleware.gait.stance import NEIGHBOURS
 
 __all__ = ["StreamingGaitAnalysis"]
+
+#: the stream's time unit is judged on the median of its latest steps between samples, once it has this many
+_STEPS_JUDGED = 16
+_STEPS_KEPT = 64
 
 
 class StreamingGaitAnalysis:
@@ -77,6 +88,7 @@ class StreamingGaitAnalysis:
     buffered_samples_: int
     missing_samples_: int
     _t: np.ndarray
+    _steps: np.ndarray
     _acc: np.ndarray
     _gyr: np.ndarray
     _pending_s: float
@@ -118,19 +130,22 @@ class StreamingGaitAnalysis:
         self._t = np.zeros(0)
         self._acc = np.zeros((0, 3))
         self._gyr = np.zeros((0, 3))
+        self._steps = np.zeros(0)
         self._pending_s = 0.0
         self._last_end_s = None
         self._biases = RestBiases()
         self._trimmed = False
 
     def push(self, t_s: Iterable[float], acc_mps2: np.ndarray, gyr_rps: np.ndarray) -> list[Stride]:
-        """Add samples (times in s, specific force in m/s², angular rate in rad/s); return the strides completed."""
+        """Add samples (times in s, specific force in m/s², angular rate in rad/s); return the strides completed.
+
+        Samples in g or deg/s are refused by name (:class:`~soleware.gait.recording.RecordingError`) when the
+        window is analysed, before any stride of them is emitted."""
         self._start()
         t = np.atleast_1d(np.asarray(t_s, dtype=float))
         if len(t) == 0:
             return []
-        acc = np.asarray(acc_mps2, dtype=float).reshape(-1, 3)
-        gyr = np.asarray(gyr_rps, dtype=float).reshape(-1, 3)
+        acc, gyr = _rows(acc_mps2, "acc_mps2"), _rows(gyr_rps, "gyr_rps")
         if not (len(acc) == len(gyr) == len(t)):
             raise ValueError("t_s, acc_mps2 and gyr_rps must hold the same number of samples")
         good = usable_samples(t, acc, gyr)
@@ -144,6 +159,10 @@ class StreamingGaitAnalysis:
         if len(back):
             i = int(back[0])
             raise ValueError(f"time went backwards or repeated: {joined[i + 1]} s after {joined[i]} s")
+        # timestamps that cannot be seconds, judged on the recent steps' median (a dropped packet's is one step)
+        self._steps = np.r_[self._steps, np.diff(joined)][-_STEPS_KEPT:]
+        if len(self._steps) >= _STEPS_JUDGED:
+            check_time_unit("stream", float(median(self._steps)))
         # A gap too long to bridge ends a segment, as the offline analysis splits a recording there: what came
         # before it is analysed as finished, and the samples after it start afresh (the rests' biases kept).
         cuts = np.flatnonzero(np.diff(joined) > MAX_INTERPOLATED_GAP_S) + 1 - (len(joined) - len(t))
@@ -190,13 +209,14 @@ class StreamingGaitAnalysis:
         return summarize(self.strides_, duration_s)
 
     def _analyse(self, *, final: bool) -> list[Stride]:
+        check_units(self._t, self._acc, self._gyr, name="stream")
         ga = self.analysis or GaitAnalysis()
         t0 = float(self._t[0])
         strides, traj = ga._segment(
             self._t,
             self._acc,
             self._gyr,
-            timestamps_rate_hz(self._t, self.sample_rate_hz),
+            timestamps_rate_hz(self._t, self.sample_rate_hz, name="stream"),
             rest_bias=self._biases.at(t0),
             open_start=self._trimmed,
             open_end=not final,
@@ -267,6 +287,17 @@ class StreamingGaitAnalysis:
             self.push(t_s[a : a + chunk], acc_mps2[a : a + chunk], gyr_rps[a : a + chunk])
         self.finish()
         return self
+
+
+def _rows(x: np.ndarray, field: str) -> np.ndarray:
+    """Samples pushed as (n, 3) rows of x, y, z, or one sample as its three values; any other shape (axes
+    transposed, one missing) is refused rather than read in the wrong order."""
+    x = np.asarray(x, dtype=float)
+    if x.shape == (3,):
+        return x[None, :]
+    if x.ndim != 2 or x.shape[1] != 3:
+        raise ValueError(f"{field} has shape {x.shape}, expected (n, 3): one row of x, y, z per sample")
+    return x
 
 
 def _remainder(stride: Stride, t_from_s: float, traj: np.ndarray) -> Stride:
