@@ -99,7 +99,7 @@ def test_a_stream_in_deg_s_is_refused_before_a_stride_is_emitted() -> None:
 
 def test_samples_pushed_in_another_shape_are_refused_not_reordered() -> None:
     """Axes pushed transposed ((3, n)) would reshape into rows of the wrong values without a word; one sample
-    may come as its three values."""
+    may come as its three values. A rate of 0 is refused by name (it divided by zero)."""
     rec = load_recording(sample_recording_path())
     eng = StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz)
     with pytest.raises(ValueError, match=r"acc_mps2 has shape \(3, 100\)"):
@@ -108,6 +108,8 @@ def test_samples_pushed_in_another_shape_are_refused_not_reordered() -> None:
         eng.push(rec.t_s[:100], rec.acc_mps2[:100], rec.gyr_rps[:100, :2])
     eng.push(rec.t_s[0], rec.acc_mps2[0], rec.gyr_rps[0])
     assert eng.buffered_samples_ == 1
+    with pytest.raises(ValueError, match="sample_rate_hz must be a positive number"):
+        StreamingGaitAnalysis(sample_rate_hz=0.0).push(rec.t_s[:10], rec.acc_mps2[:10], rec.gyr_rps[:10])
 
 
 def test_a_stream_stamped_in_milliseconds_is_refused_by_name() -> None:

@@ -23,6 +23,11 @@ missing samples interpolated, a truncated last line, clipped samples) is repaire
   jitter; gaps up to :data:`MAX_INTERPOLATED_GAP_S` are filled linearly, longer ones split the recording into
   ``segments``;
 * saturation: samples stuck at an axis's extreme (clipped) are flagged in ``saturated``.
+
+A :class:`Recording` built in code (a logger's own reader, a shoe's driver) meets the same checks where the engine
+takes it: its arrays' shapes when it is built, then (in :meth:`~soleware.gait.pipeline.GaitAnalysis.analyze`,
+:func:`with_missing_samples_repaired`) NaN and impossible values, time order and unit, long gaps, the units of
+its samples (:func:`check_units`, unless stated) and its stated rate (:func:`timestamps_rate_hz`).
 """
 
 from __future__ import annotations

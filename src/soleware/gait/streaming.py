@@ -12,6 +12,7 @@ stances after it. Memory never exceeds one window.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable
 from typing import Self
 
@@ -123,6 +124,10 @@ class StreamingGaitAnalysis:
         """Set up the stream's state on first use (``__init__`` only stores the parameters)."""
         if hasattr(self, "_t"):
             return
+        if not (math.isfinite(self.sample_rate_hz) and self.sample_rate_hz > 0.0):
+            raise ValueError(
+                f"sample_rate_hz must be a positive number of samples per second, not {self.sample_rate_hz!r}"
+            )
         self.strides_ = []
         self.buffered_samples_ = 0
         self.missing_samples_ = 0
