@@ -327,10 +327,9 @@ class GaitAnalysis:
         not bear out is not used (:func:`~soleware.gait.recording.timestamps_rate_hz`); samples in g or deg/s
         are refused by name unless their units were stated (:func:`~soleware.gait.recording.check_units`)."""
         recording = with_missing_samples_repaired(recording)
+        name = recording.name or "recording"
         if not recording.units_stated:
-            check_units(
-                recording.t_s, recording.acc_mps2, recording.gyr_rps, name=recording.name or "recording"
-            )
+            check_units(recording.t_s, recording.acc_mps2, recording.gyr_rps, name=name)
         strides: list[Stride] = []
         traj: list[np.ndarray] = []
         rests: list[tuple[float, np.ndarray]] = []
@@ -340,7 +339,7 @@ class GaitAnalysis:
                 recording.t_s[lo:hi],
                 recording.acc_mps2[lo:hi],
                 recording.gyr_rps[lo:hi],
-                timestamps_rate_hz(recording.t_s[lo:hi], recording.sample_rate_hz, name=recording.name),
+                timestamps_rate_hz(recording.t_s[lo:hi], recording.sample_rate_hz, name=name),
                 acc_range_mps2=self.acc_range_mps2 or getattr(recording, "acc_range_mps2", None),
                 gyr_range_rps=self.gyr_range_rps or getattr(recording, "gyr_range_rps", None),
                 rests=rests,

@@ -906,8 +906,6 @@ def check_units(
         return
     step = max(1, len(acc_mps2) // UNIT_CHECK_SAMPLES)
     acc, gyr = acc_mps2[::step], gyr_rps[::step]
-    if len(acc) == 0:
-        return
     for sensor, problem in (("accelerometer", _acc_unit_problem(acc)), ("gyroscope", _gyr_unit_problem(gyr))):
         if problem is not None:
             looks, fix = problem

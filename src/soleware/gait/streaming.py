@@ -144,8 +144,9 @@ class StreamingGaitAnalysis:
     def push(self, t_s: Iterable[float], acc_mps2: np.ndarray, gyr_rps: np.ndarray) -> list[Stride]:
         """Add samples (times in s, specific force in m/s², angular rate in rad/s); return the strides completed.
 
-        Samples in g or deg/s are refused by name (:class:`~soleware.gait.recording.RecordingError`) when the
-        window is analysed, before any stride of them is emitted."""
+        Arrays other than (n, 3) are refused at once; timestamps that cannot be seconds once 16 steps are in, and
+        samples in g or deg/s when the window is analysed, before any stride of them is emitted (by name, as
+        :class:`~soleware.gait.recording.RecordingError`)."""
         self._start()
         t = np.atleast_1d(np.asarray(t_s, dtype=float))
         if len(t) == 0:
