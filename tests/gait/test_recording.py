@@ -598,7 +598,7 @@ def test_a_stated_gyroscope_unit_the_readings_contradict_is_warned_in_the_file_s
     data[:, 4:7] *= 16.4  # raw counts of a ±2000 deg/s chip
     rec = load_recording(_write(tmp_path / "counts.csv", data), gyr_unit="deg/s")
     said = [w for w in rec.warnings if w.startswith("gyroscope stated as deg/s but it is implausible")]
-    p99 = float(re.search(r"\|ω\| = (\d+) in the file's unit", said[0]).group(1))
+    p99 = float(re.search(r"\|ω\| = (\d+) in the unit given", said[0]).group(1))
     assert p99 == pytest.approx(np.percentile(np.abs(data[:, 4:7]), 99), rel=0.01)
 
 

@@ -873,7 +873,7 @@ def _gyr_unit_problem(gyr_rps: np.ndarray, *, in_deg_s: bool = False) -> tuple[s
         )
         return looks, "multiply gx, gy, gz by pi/180"
     looks = (
-        f"is implausible for rad/s and for deg/s (99th percentile |ω| = {p99:.0f} in the file's unit; a foot "
+        f"is implausible for rad/s and for deg/s (99th percentile |ω| = {p99:.0f} in the unit given; a foot "
         f"stays below {GYR_DEG_S_P99_RPS:g} rad/s, {limit_dps:.0f} deg/s)"
     )
     fix = (
