@@ -40,7 +40,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from warnings import catch_warnings, simplefilter
 
 import numpy as np
@@ -56,9 +56,12 @@ __all__ = [
     "Recording",
     "RecordingError",
     "TIME_UNITS",
+    "check_time_unit",
+    "check_units",
     "load_recording",
     "sample_recording_path",
     "save_recording",
+    "timestamps_rate_hz",
     "usable_samples",
     "with_missing_samples_repaired",
 ]
@@ -790,19 +793,34 @@ def _acc_to_mps2(csv_path: Path, acc: np.ndarray, unit: str, warnings: list[str]
     problem = _acc_unit_problem(acc)
     if problem is None:
         return acc
-    looks, fix = problem
-    if looks.startswith("looks like g"):
-        fix = (
-            f"load it with acc_unit='g' (soleware analyze --acc-unit g) to convert, or multiply ax, ay, az by "
-            f"{GRAVITY_MPS2:g}"
-        )
+    looks, fix = _with_load_hint(problem, "acc")
     if unit == "auto":
         raise RecordingError(f"{csv_path}: the accelerometer {looks}; {fix}")
     warnings.append(f"accelerometer stated as {unit} but it {looks}")
     return acc
 
 
-def _acc_unit_problem(acc: np.ndarray) -> tuple[str, str] | None:
+class _UnitProblem(NamedTuple):
+    """Samples that cannot be in SI units: what they look like, how to convert them, and the unit
+    ``load_recording`` converts them from where they look like one it knows ("g", "deg/s"; else None)."""
+
+    looks: str
+    fix: str
+    unit: str | None = None
+
+
+def _with_load_hint(problem: _UnitProblem, sensor: str) -> tuple[str, str]:
+    """``problem``'s words for a file: where the unit is one :func:`load_recording` converts, how to ask for it."""
+    if problem.unit is None:
+        return problem.looks, problem.fix
+    u = problem.unit
+    return (
+        problem.looks,
+        f"load it with {sensor}_unit='{u}' (soleware analyze --{sensor}-unit {u}) to convert, or {problem.fix}",
+    )
+
+
+def _acc_unit_problem(acc: np.ndarray) -> _UnitProblem | None:
     """None where the accelerometer's median magnitude is plausible for m/s² (:data:`ACC_MEDIAN_RANGE_MPS2`), else
     what it looks like and how to convert it."""
     ax, ay, az = acc.T  # |a|² as np.linalg.norm sums it, (x² + y²) + z², on the columns: several times faster
@@ -813,13 +831,13 @@ def _acc_unit_problem(acc: np.ndarray) -> tuple[str, str] | None:
     median_mps2 = float(median(np.sqrt(squared)))
     if 0.5 <= median_mps2 <= 2.5:
         looks = f"looks like g, not m/s² (median |a| = {median_mps2:.2f}, at rest it is about 9.81 m/s²)"
-        return looks, f"multiply ax, ay, az by {GRAVITY_MPS2:g}"
+        return _UnitProblem(looks, f"multiply ax, ay, az by {GRAVITY_MPS2:g}", "g")
     if not lo <= median_mps2 <= hi:
         looks = f"is implausible for m/s² (median |a| = {median_mps2:.3g}; at rest it is about 9.81 m/s²)"
         fix = "convert ax, ay, az to m/s² (gravity included)"
         if 500.0 <= median_mps2 <= 2500.0:
             fix += "; in milli-g divide them by 1,000 and load them as g"
-        return looks, fix
+        return _UnitProblem(looks, fix)
     return None
 
 
@@ -842,19 +860,14 @@ def _gyr_to_rps(csv_path: Path, gyr: np.ndarray, unit: str, warnings: list[str])
     problem = _gyr_unit_problem(gyr, in_deg_s=unit == "deg/s")
     if problem is None:
         return gyr
-    looks, fix = problem
-    if looks.startswith("looks like deg/s"):
-        fix = (
-            "load it with gyr_unit='deg/s' (soleware analyze --gyr-unit deg/s) to convert, or multiply gx, gy, gz "
-            "by pi/180"
-        )
+    looks, fix = _with_load_hint(problem, "gyr")
     if unit == "auto":
         raise RecordingError(f"{csv_path}: the gyroscope {looks}; {fix}")
     warnings.append(f"gyroscope stated as {unit} but it {looks}")
     return gyr
 
 
-def _gyr_unit_problem(gyr_rps: np.ndarray, *, in_deg_s: bool = False) -> tuple[str, str] | None:
+def _gyr_unit_problem(gyr_rps: np.ndarray, *, in_deg_s: bool = False) -> _UnitProblem | None:
     """None where the gyroscope's 99th percentile |ω| is plausible for rad/s (a foot stays below
     :data:`GYR_DEG_S_P99_RPS`), else what it looks like and how to convert it (its figures in deg/s where the
     samples were converted from them: ``in_deg_s``)."""
@@ -871,7 +884,7 @@ def _gyr_unit_problem(gyr_rps: np.ndarray, *, in_deg_s: bool = False) -> tuple[s
             f"looks like deg/s, not rad/s (99th percentile |ω| = {p99:.0f}; a foot stays below "
             f"{GYR_DEG_S_P99_RPS:g} rad/s)"
         )
-        return looks, "multiply gx, gy, gz by pi/180"
+        return _UnitProblem(looks, "multiply gx, gy, gz by pi/180", "deg/s")
     looks = (
         f"is implausible for rad/s and for deg/s (99th percentile |ω| = {p99:.0f} in the unit given; a foot "
         f"stays below {GYR_DEG_S_P99_RPS:g} rad/s, {limit_dps:.0f} deg/s)"
@@ -880,7 +893,7 @@ def _gyr_unit_problem(gyr_rps: np.ndarray, *, in_deg_s: bool = False) -> tuple[s
         "in millidegrees per second divide gx, gy, gz by 1,000 and load them as deg/s; raw counts need the "
         "chip's sensitivity"
     )
-    return looks, fix
+    return _UnitProblem(looks, fix)
 
 
 #: the unit check of a recording built in code looks at no more than about this many samples (spread evenly)
@@ -908,8 +921,7 @@ def check_units(
     acc, gyr = acc_mps2[::step], gyr_rps[::step]
     for sensor, problem in (("accelerometer", _acc_unit_problem(acc)), ("gyroscope", _gyr_unit_problem(gyr))):
         if problem is not None:
-            looks, fix = problem
-            raise RecordingError(f"{name}: the {sensor} {looks}; {fix}")
+            raise RecordingError(f"{name}: the {sensor} {problem.looks}; {problem.fix}")
 
 
 # --------------------------------------------------------------------------------------------------------------
