@@ -339,7 +339,7 @@ class GaitAnalysis:
                 recording.t_s[lo:hi],
                 recording.acc_mps2[lo:hi],
                 recording.gyr_rps[lo:hi],
-                timestamps_rate_hz(recording.t_s[lo:hi], recording.sample_rate_hz, name=name),
+                timestamps_rate_hz(recording.t_s[lo:hi], recording.sample_rate_hz),
                 acc_range_mps2=self.acc_range_mps2 or getattr(recording, "acc_range_mps2", None),
                 gyr_range_rps=self.gyr_range_rps or getattr(recording, "gyr_range_rps", None),
                 rests=rests,

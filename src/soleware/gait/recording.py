@@ -237,7 +237,7 @@ def with_missing_samples_repaired(recording: Recording) -> Recording:
     ]
     kept_t = t[good]
     _time_steps_s(name, kept_t)
-    period_s = float(np.median(np.diff(kept_t)))
+    period_s = _nominal_period_s(kept_t)
     flags = recording.saturated[good].astype(float)[:, None]
     t_new, (acc_new, gyr_new, flags_new), segments = _repair_gaps(
         kept_t, (acc[good], gyr[good], flags), period_s, warnings
@@ -944,11 +944,11 @@ def _rate_agrees(rate_hz: float, period_s: float) -> bool:
     return abs(1.0 / period_s - rate_hz) <= RATE_TOLERANCE * rate_hz
 
 
-def timestamps_rate_hz(t_s: np.ndarray, stated_hz: float, *, name: str = "samples") -> float:
-    """The sample rate (Hz) of continuous samples at strictly increasing times ``t_s`` (s): ``stated_hz`` where
-    their timestamps agree with it within :data:`RATE_TOLERANCE` (a chip's nominal 200 Hz for its 204.8 Hz),
-    else the timestamps' own, from at most the first :data:`RATE_CHECK_SAMPLES`. Timestamps that cannot be
-    seconds (:data:`SAMPLE_RATE_RANGE_HZ`) are refused, naming the unit they look like.
+def timestamps_rate_hz(t_s: np.ndarray, stated_hz: float) -> float:
+    """The sample rate (Hz) of continuous samples at strictly increasing times ``t_s`` in seconds (the callers
+    check both): ``stated_hz`` where their timestamps agree with it within :data:`RATE_TOLERANCE` (a chip's
+    nominal 200 Hz for its 204.8 Hz), else the timestamps' own, from at most the first
+    :data:`RATE_CHECK_SAMPLES`.
 
     The engine sizes its windows by the rate while the timestamps drive the integration: a recording built in
     code or a stream told another rate than its samples come at would be analysed with every window off by that
@@ -958,12 +958,9 @@ def timestamps_rate_hz(t_s: np.ndarray, stated_hz: float, *, name: str = "sample
     if len(t) < 2:
         return stated_hz
     period_s = _nominal_period_s(t)
-    if not period_s > 0.0:
-        raise RecordingError(f"{name}: time stands still (t = {t[0]:g} s onwards); timestamps must increase")
-    check_time_unit(name, period_s)
-    if stated_hz > 0.0 and _rate_agrees(stated_hz, period_s):
-        return stated_hz
-    return 1.0 / period_s
+    if period_s > 0.0 and not (stated_hz > 0.0 and _rate_agrees(stated_hz, period_s)):
+        return 1.0 / period_s
+    return stated_hz
 
 
 def _period_s(csv_path: Path, t: np.ndarray) -> float:

@@ -22,6 +22,7 @@ from soleware.gait._signal import median
 from soleware.gait.pipeline import GaitAnalysis, RestBiases, RunSummary, Stride, summarize
 from soleware.gait.recording import (
     MAX_INTERPOLATED_GAP_S,
+    UNIT_CHECK_MIN_S,
     check_time_unit,
     check_units,
     timestamps_rate_hz,
@@ -90,6 +91,7 @@ class StreamingGaitAnalysis:
     missing_samples_: int
     _t: np.ndarray
     _steps: np.ndarray
+    _units_checked: bool
     _acc: np.ndarray
     _gyr: np.ndarray
     _pending_s: float
@@ -136,6 +138,7 @@ class StreamingGaitAnalysis:
         self._acc = np.zeros((0, 3))
         self._gyr = np.zeros((0, 3))
         self._steps = np.zeros(0)
+        self._units_checked = False
         self._pending_s = 0.0
         self._last_end_s = None
         self._biases = RestBiases()
@@ -145,7 +148,7 @@ class StreamingGaitAnalysis:
         """Add samples (times in s, specific force in m/s², angular rate in rad/s); return the strides completed.
 
         Arrays other than (n, 3) are refused at once; timestamps that cannot be seconds once 16 steps are in, and
-        samples in g or deg/s when the window is analysed, before any stride of them is emitted (by name, as
+        samples in g or deg/s when the first window of 2 s or more is analysed, before any stride is emitted (by name, as
         :class:`~soleware.gait.recording.RecordingError`)."""
         self._start()
         t = np.atleast_1d(np.asarray(t_s, dtype=float))
@@ -215,14 +218,16 @@ class StreamingGaitAnalysis:
         return summarize(self.strides_, duration_s)
 
     def _analyse(self, *, final: bool) -> list[Stride]:
-        check_units(self._t, self._acc, self._gyr, name="stream")
+        if not self._units_checked:  # once per stream: its first window of UNIT_CHECK_MIN_S or more
+            check_units(self._t, self._acc, self._gyr, name="stream")
+            self._units_checked = self._t[-1] - self._t[0] >= UNIT_CHECK_MIN_S
         ga = self.analysis or GaitAnalysis()
         t0 = float(self._t[0])
         strides, traj = ga._segment(
             self._t,
             self._acc,
             self._gyr,
-            timestamps_rate_hz(self._t, self.sample_rate_hz, name="stream"),
+            timestamps_rate_hz(self._t, self.sample_rate_hz),
             rest_bias=self._biases.at(t0),
             open_start=self._trimmed,
             open_end=not final,
