@@ -790,13 +790,7 @@ def _batch_spread_s(data: np.ndarray) -> tuple[np.ndarray, int, float] | None:
 def _acc_to_mps2(csv_path: Path, acc: np.ndarray, unit: str, warnings: list[str]) -> np.ndarray:
     if unit == "g":
         acc = acc * GRAVITY_MPS2
-    problem = _acc_unit_problem(acc)
-    if problem is None:
-        return acc
-    looks, fix = _with_load_hint(problem, "acc")
-    if unit == "auto":
-        raise RecordingError(f"{csv_path}: the accelerometer {looks}; {fix}")
-    warnings.append(f"accelerometer stated as {unit} but it {looks}")
+    _refuse_or_warn(csv_path, _acc_unit_problem(acc), "acc", unit, warnings)
     return acc
 
 
@@ -809,15 +803,27 @@ class _UnitProblem(NamedTuple):
     unit: str | None = None
 
 
-def _with_load_hint(problem: _UnitProblem, sensor: str) -> tuple[str, str]:
-    """``problem``'s words for a file: where the unit is one :func:`load_recording` converts, how to ask for it."""
-    if problem.unit is None:
-        return problem.looks, problem.fix
-    u = problem.unit
-    return (
-        problem.looks,
-        f"load it with {sensor}_unit='{u}' (soleware analyze --{sensor}-unit {u}) to convert, or {problem.fix}",
-    )
+#: the sensors' names in messages, by their column prefix
+_SENSOR_NAMES = {"acc": "accelerometer", "gyr": "gyroscope"}
+
+
+def _refuse_or_warn(
+    csv_path: Path, problem: _UnitProblem | None, sensor: str, unit: str, warnings: list[str]
+) -> None:
+    """A file's samples of ``sensor`` ("acc", "gyr") read in ``unit`` with a unit ``problem``: refused where the
+    unit was "auto" (with how to ask for the conversion where :func:`load_recording` knows the unit they look
+    like), said in ``warnings`` where it was stated."""
+    if problem is None:
+        return
+    name = _SENSOR_NAMES[sensor]
+    if unit != "auto":
+        warnings.append(f"{name} stated as {unit} but it {problem.looks}")
+        return
+    fix = problem.fix
+    if problem.unit is not None:
+        u = problem.unit
+        fix = f"load it with {sensor}_unit='{u}' (soleware analyze --{sensor}-unit {u}) to convert, or {fix}"
+    raise RecordingError(f"{csv_path}: the {name} {problem.looks}; {fix}")
 
 
 def _acc_unit_problem(acc: np.ndarray) -> _UnitProblem | None:
@@ -857,13 +863,7 @@ def _median_within(squared: np.ndarray, lo: float, hi: float) -> bool:
 def _gyr_to_rps(csv_path: Path, gyr: np.ndarray, unit: str, warnings: list[str]) -> np.ndarray:
     if unit == "deg/s":
         gyr = np.deg2rad(gyr)
-    problem = _gyr_unit_problem(gyr, in_deg_s=unit == "deg/s")
-    if problem is None:
-        return gyr
-    looks, fix = _with_load_hint(problem, "gyr")
-    if unit == "auto":
-        raise RecordingError(f"{csv_path}: the gyroscope {looks}; {fix}")
-    warnings.append(f"gyroscope stated as {unit} but it {looks}")
+    _refuse_or_warn(csv_path, _gyr_unit_problem(gyr, in_deg_s=unit == "deg/s"), "gyr", unit, warnings)
     return gyr
 
 
