@@ -38,6 +38,11 @@ def test_import_then_export(tmp_path, monkeypatch):
     assert "3 imported, 1 already there, 1 rejected" in r.output
     again = cli.invoke(app, ["import", str(tmp_path / "r2.fit"), "--user", "a@example.com"])
     assert "0 imported, 1 already there" in again.output
+    whole = export_run(_run(4, 600), "fit")
+    (tmp_path / "cut.fit").write_bytes(whole[: len(whole) // 2])  # the watch died while it wrote the file
+    cut = cli.invoke(app, ["import", str(tmp_path / "cut.fit"), "--user", "a@example.com"])
+    assert "imported in part cut.fit: file is cut short" in " ".join(cut.output.split())
+    assert "1 imported" in cut.output
 
     from soleware.runs.storage import RunStore
     from soleware.runs.storage.db import make_engine

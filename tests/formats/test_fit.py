@@ -252,7 +252,7 @@ def test_a_refusal_names_its_kind_of_problem_for_the_runner_s_language(make_watc
         import_file(data, name="ride.fit")
     assert (info.value.code, info.value.params) == ("not_a_run", {"sport": "cycling"})
     with pytest.raises(FormatError) as info:
-        import_file(data[:-40], name="cut.fit")
+        import_file(data[:40], name="cut.fit")  # before its first record
     assert (info.value.code, info.value.params) == ("truncated", {})
     with pytest.raises(FormatError) as info:
         import_file(data[:-2] + bytes([data[-2] ^ 1, data[-1]]), name="bad.fit")

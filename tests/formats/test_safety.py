@@ -48,9 +48,10 @@ def test_default_size_limit_is_50_mb():
     assert DEFAULT_MAX_BYTES == 50 * 1024 * 1024
 
 
-def test_truncated_fit_is_rejected(fit_bytes):
-    with pytest.raises(FormatError, match=r"^run\.fit: FIT file is truncated"):
-        import_file(fit_bytes[: len(fit_bytes) // 2], name="run.fit")
+def test_fit_cut_before_its_records_is_rejected_as_truncated(fit_bytes):
+    with pytest.raises(FormatError, match=r"^run\.fit: FIT file is truncated: header announces") as info:
+        import_file(fit_bytes[:60], name="run.fit")
+    assert info.value.code == "truncated"
 
 
 @pytest.mark.parametrize("where", [-1, 2000])
@@ -134,8 +135,21 @@ def test_external_entity_is_not_resolved(tmp_path, encoding):
 
 
 def test_malformed_xml_is_rejected():
-    with pytest.raises(FormatError, match=r"^half\.tcx: malformed XML"):
+    """Malformed before its end is no document cut short: refused, not read in recovering mode."""
+    broken = b"<?xml version='1.0'?><gpx><trk><trkseg></trk></trkseg></gpx>"
+    with pytest.raises(
+        FormatError, match=r"^mixed\.gpx: malformed XML \(Opening and ending tag mismatch"
+    ) as info:
+        import_file(broken, name="mixed.gpx")
+    assert info.value.code == ""
+
+
+def test_xml_cut_before_its_activity_is_rejected_as_truncated():
+    with pytest.raises(
+        FormatError, match=r"^half\.tcx: file is truncated: the document stops at line 1"
+    ) as info:
         import_file(b"<?xml version='1.0'?><TrainingCenterDatabase><Activities>", name="half.tcx")
+    assert info.value.code == "truncated"
 
 
 def test_xml_of_another_kind_is_rejected():

@@ -300,3 +300,20 @@ def test_export_and_import_round_trip_through_the_api(client, ada, make_run, tmp
     # Ada already has this run: importing her own export is recognised
     again = client.post("/api/runs/import", files=files[:1], headers=ada).json()
     assert again["duplicates"] == 1 and again["files"][0]["run_id"] == rid
+
+
+def test_an_imported_file_cut_short_is_stored_up_to_its_cut_and_said_so(client, ada, make_run):
+    """A watch that died while it wrote the file: the run up to the cut is stored, and the answer says where the
+    file stops (code and values for the runner's language)."""
+    rid = client.post("/api/runs", json=upload_body(make_run(distance_m=3000)), headers=ada).json()["run_id"]
+    fit = client.get(f"/api/runs/{rid}/export?format=fit", headers=ada).content
+    eve = sign_up(client, "eve@example.com")
+    files = [("files", ("dead-battery.fit", fit[: len(fit) // 2], "application/octet-stream"))]
+    body = client.post("/api/runs/import", files=files, headers=eve).json()
+    (f,) = body["files"]
+    assert (body["imported"], f["status"], f["code"]) == (1, "imported", "cut_short")
+    assert "cut short" in f["reason"] and set(f["params"]) == {"ends"}
+    run = client.get(f"/api/runs/{f['run_id']}", headers=eve).json()
+    assert 500 < run["distance_m"] < 2500
+    end = dt.datetime.fromisoformat(run["start_time"]) + dt.timedelta(seconds=run["elapsed_time_s"])
+    assert dt.datetime.fromisoformat(f["params"]["ends"]) == end

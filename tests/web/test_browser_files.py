@@ -103,6 +103,12 @@ def files(server, tmp_path_factory) -> dict[str, Path]:
     assert fit.status_code == 200
     out = {"fit": d / "tempo.fit", "broken": d / "broken.fit"}
     out["fit"].write_bytes(fit.content)
+    r = httpx.post(
+        server.url + "/api/runs", json=steady_run(start - dt.timedelta(days=4), 4000, 3.0), headers=other
+    )
+    whole = httpx.get(server.url + f"/api/runs/{r.json()['run_id']}/export?format=fit", headers=other).content
+    out["cut"] = d / "dead-battery.fit"  # the watch died while it wrote the file
+    out["cut"].write_bytes(whole[: len(whole) // 2])
     out["broken"].write_bytes(b"this is not an activity file\n" * 4)
     out["photo"] = d / "photo.fit"  # a picture saved under an activity's name
     out["photo"].write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
@@ -309,7 +315,9 @@ def test_import_and_export_in_chinese(page, files, screenshots, axe):
     page.goto("/runs?lang=zh")
     wait_ready(page)
     import_via_button(
-        page, [files["fit"], files["broken"], files["ride"], files["photo"], files["car"]], label="导入"
+        page,
+        [files["fit"], files["broken"], files["ride"], files["photo"], files["car"], files["cut"]],
+        label="导入",
     )
     assert "已存在" in result(page, "tempo.fit").inner_text()
     assert "已拒绝" in result(page, "broken.fit").inner_text()
@@ -330,6 +338,14 @@ def test_import_and_export_in_chinese(page, files, screenshots, axe):
         == "不像是徒步运动：平均速度 30.0 m/s，超过 12.5 m/s。"
     )
     assert "average speed 30.0 m/s" in result(page, "car.gpx").locator(".reason").get_attribute("title")
+    # a file cut short is imported up to where it stops, and the runner is told so
+    cut = result(page, "dead-battery.fit")
+    assert cut.get_attribute("data-status") == "imported" and "部分导入" in cut.inner_text()
+    said = cut.locator(".reason").inner_text()
+    assert said.startswith("文件不完整（被截断）：已导入到 ") and said.endswith(" 为止，之后的部分缺失。"), (
+        said
+    )
+    assert "file is cut short" in cut.locator(".reason").get_attribute("title")
     page.screenshot(path=str(screenshots / "zh-runs-import.png"), full_page=True)
     problems = axe(page, "runs import/zh")
     page.goto(page.locator("#runs li a").first.get_attribute("href") + "?lang=zh")

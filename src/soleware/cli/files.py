@@ -96,6 +96,8 @@ def import_cmd(
     for o in outcomes:
         if o.status == "rejected":
             console.print(f"[red]rejected[/red] {o.name}: {o.reason}")
+        elif o.status == "imported" and o.reason:
+            console.print(f"[yellow]imported in part[/yellow] {o.name}: {o.reason}")
     counts = {s: sum(o.status == s for o in outcomes) for s in ("imported", "duplicate", "rejected")}
     console.print(
         f"[bold]{counts['imported']} imported[/bold], {counts['duplicate']} already there, {counts['rejected']} rejected"

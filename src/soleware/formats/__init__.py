@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from soleware.formats._reader import ACTIVITY_SUFFIXES, import_file
-from soleware.formats._safety import DEFAULT_MAX_BYTES, PROBLEM_CODES, FormatError
+from soleware.formats._safety import DEFAULT_MAX_BYTES, PROBLEM_CODES, FormatError, FormatNote
 from soleware.formats.bulk import ImportReport, ImportResult, import_paths
 from soleware.formats.fit import read_fit, write_fit
 from soleware.formats.gpx import read_gpx, write_gpx
@@ -22,6 +22,7 @@ __all__ = [
     "PROBLEM_CODES",
     "STRIDE_COLUMNS",
     "FormatError",
+    "FormatNote",
     "ImportReport",
     "ImportResult",
     "export_run",

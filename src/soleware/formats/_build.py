@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from soleware.formats._plausible import check_plausible
-from soleware.formats._safety import FormatError
+from soleware.formats._safety import FormatError, FormatNote
 from soleware.runs.model import (
     GOOD_FIX_ACCURACY_M,
     Lap,
@@ -148,9 +148,20 @@ def build_run(
     time_zone: str,
     title: str = "",
     shoe_serials: Sequence[str] = (),
+    cut: str | None = None,
+    notes: list[FormatNote] | None = None,
 ) -> Run:
     """A Run from a reader's samples; raises FormatError naming the file when the samples cannot make one or
-    make one no human activity on foot has (see _plausible)."""
+    make one no human activity on foot has (see _plausible).
+
+    ``cut`` says how a file cut short stops (None: it is whole): the run is what its samples hold, its totals
+    (written at the start of the file or a lap, counting what is lost) are left out, and a note with code
+    ``cut_short`` goes to ``notes``; with fewer than two samples it is refused (``truncated``).
+    """
+    if cut is not None:
+        if len(s.time) < 2:
+            raise FormatError(name, f"file is truncated: {cut}", code="truncated")
+        s = dataclasses.replace(s, total_distance_m=None, total_elapsed_s=None, total_timer_s=None)
     if len(s.time) < 2:
         raise FormatError(name, f"activity has {len(s.time)} timed sample(s), need at least 2")
     t_abs = np.array([x.timestamp() for x in s.time], dtype=np.float64)
@@ -280,4 +291,8 @@ def build_run(
     except RunDataError as exc:
         raise FormatError(name, f"activity data is inconsistent ({exc})") from exc
     check_plausible(run, name=name)
+    if cut is not None and notes is not None:
+        ends = (start_time + dt.timedelta(seconds=float(t_s[-1]))).isoformat()
+        problem = f"file is cut short ({cut}): read up to its last whole sample, at {ends}"
+        notes.append(FormatNote(name, problem, code="cut_short", params={"ends": ends}))
     return run

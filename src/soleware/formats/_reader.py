@@ -5,7 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
-from soleware.formats._safety import DEFAULT_MAX_BYTES, FormatError, gunzip_bounded, read_path, sniff
+from soleware.formats._safety import (
+    DEFAULT_MAX_BYTES,
+    FormatError,
+    FormatNote,
+    gunzip_bounded,
+    read_path,
+    sniff,
+)
 from soleware.formats.fit import read_fit
 from soleware.formats.gpx import read_gpx
 from soleware.formats.tcx import read_tcx
@@ -37,8 +44,10 @@ def read_activity(
     fmt: str | None = None,
     time_zone: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    notes: list[FormatNote] | None = None,
 ) -> Run:
-    """A Run from one file's bytes (FIT, TCX or GPX, optionally gzipped); FormatError for anything else."""
+    """A Run from one file's bytes (FIT, TCX or GPX, optionally gzipped); FormatError for anything else. What
+    could not be read of a file read all the same (one cut short) is appended to ``notes``."""
     if len(data) > max_bytes:
         limit = f"{max_bytes / 2**20:.3g} MB"
         raise FormatError(name, f"file is larger than the limit of {limit}", code="too_large", limit=limit)
@@ -70,7 +79,7 @@ def read_activity(
             )
         fmt = kind
     try:
-        return _READERS[fmt](data, name=name, time_zone=time_zone)
+        return _READERS[fmt](data, name=name, time_zone=time_zone, notes=notes)
     except (FormatError, MemoryError):
         raise
     except Exception as exc:  # a third-party parser tripping over hostile input is still a bad file
@@ -84,13 +93,16 @@ def import_file(
     fmt: str | None = None,
     time_zone: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    notes: list[FormatNote] | None = None,
 ) -> Run:
     """A Run from a FIT, TCX or GPX file (a path, or the bytes with ``name`` or ``fmt`` telling the format;
     ".gz" files are unzipped). The format comes from ``fmt``, else the name's extension, else the content.
 
     ``time_zone`` is the IANA zone to give the run; None takes it from the file where it says (FIT's local
     time offset, Soleware's TCX extension) and UTC otherwise. Files larger than ``max_bytes`` (also after
-    decompression) are refused. Raises FormatError naming the file and the problem.
+    decompression) are refused. Raises FormatError naming the file and the problem. A file cut short (a watch
+    whose battery died while it wrote it, a copy broken off) gives the run up to where it stops, and a
+    :class:`FormatNote` saying so in ``notes``.
     """
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
@@ -98,4 +110,4 @@ def import_file(
     else:
         data = read_path(source, max_bytes=max_bytes)
         label = name or Path(source).name
-    return read_activity(data, name=label, fmt=fmt, time_zone=time_zone, max_bytes=max_bytes)
+    return read_activity(data, name=label, fmt=fmt, time_zone=time_zone, max_bytes=max_bytes, notes=notes)

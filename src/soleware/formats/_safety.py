@@ -7,6 +7,7 @@ gunzip or unzip), never expands XML entities, never fetches anything over the ne
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import zlib
@@ -23,7 +24,9 @@ __all__ = [
     "HEAD_BYTES",
     "MAX_EXPANSION",
     "FormatError",
+    "FormatNote",
     "check_expansion",
+    "drop_last",
     "gunzip_bounded",
     "parse_xml",
     "read_activity_stream",
@@ -63,7 +66,25 @@ class FormatError(ValueError):
         self.params = params
 
 
-#: the kinds of problem a reader names (``FormatError.code``), with the values each one's message shows
+@dataclasses.dataclass(frozen=True, slots=True)
+class FormatNote:
+    """What a reader could not read of a file it read all the same (a FIT file cut short: the run up to where
+    it stops); fields as :class:`FormatError`'s. Readers append these to the ``notes`` list they are given."""
+
+    name: str
+    problem: str
+    code: str = ""
+    params: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        assert not self.code or set(self.params) == set(PROBLEM_CODES[self.code]), (self.code, self.params)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.problem}"
+
+
+#: the kinds of problem a reader names (``FormatError.code``, ``FormatNote.code``), with the values each one's
+#: message shows
 PROBLEM_CODES: dict[str, tuple[str, ...]] = {
     "empty": (),
     "too_large": ("limit",),
@@ -71,6 +92,7 @@ PROBLEM_CODES: dict[str, tuple[str, ...]] = {
     "not_a_run": ("sport",),
     "not_an_activity": ("holds",),
     "truncated": (),
+    "cut_short": ("ends",),
     "corrupt": (),
     "no_times": (),
     "no_date": (),
@@ -209,24 +231,51 @@ _PARSER_OPTIONS = {
 }
 
 
-def parse_xml(data: bytes, *, name: str) -> etree._Element:
-    """The root element of an XML document, refusing DTDs, entity declarations and malformed XML."""
+def parse_xml(data: bytes, *, name: str) -> tuple[etree._Element, str | None]:
+    """The root element of an XML document, refusing DTDs, entity declarations and malformed XML, and how the
+    document is cut short (None: it is whole).
+
+    A document that stops before its end (an app that crashed while it wrote the file, a copy broken off) is
+    malformed only where the data runs out: it is read again in libxml2's recovering mode, which closes what
+    is open there, so the elements before the cut are kept (the last one may be incomplete). XML malformed
+    anywhere else is refused.
+    """
     head = data[:4096].lower()
     if b"<!doctype" in head or b"<!ENTITY" in data:
         raise FormatError(
             name, "XML with a DOCTYPE or entity declarations is not accepted (possible XXE or entity bomb)"
         )
-    parser = etree.XMLParser(**_PARSER_OPTIONS)
+    cut = None
     try:
-        tree = etree.parse(io.BytesIO(data), parser)
+        tree = etree.parse(io.BytesIO(data), etree.XMLParser(**_PARSER_OPTIONS))
     except etree.XMLSyntaxError as exc:
-        raise FormatError(name, f"malformed XML ({exc.msg or exc})") from exc
+        line, column = exc.position
+        if not _at_end(data, line, column):
+            raise FormatError(name, f"malformed XML ({exc.msg or exc})") from exc
+        cut = f"the document stops at line {line}, column {column}"
+        tree = etree.parse(io.BytesIO(data), etree.XMLParser(recover=True, **_PARSER_OPTIONS))
+        if tree.getroot() is None:
+            raise FormatError(name, f"malformed XML ({exc.msg or exc})") from exc
     info = tree.docinfo
     if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
         raise FormatError(
             name, "XML with a DOCTYPE or entity declarations is not accepted (possible XXE or entity bomb)"
         )
-    return tree.getroot()
+    return tree.getroot(), cut
+
+
+def drop_last(root: etree._Element, tag: str) -> None:
+    """Remove the last ``tag`` element under ``root``: of a document cut short, the one the cut may lie in."""
+    found = root.findall(f".//{tag}")
+    if found and (parent := found[-1].getparent()) is not None:
+        parent.remove(found[-1])
+
+
+def _at_end(data: bytes, line: int, column: int) -> bool:
+    """Whether a parse error at ``line``, ``column`` (libxml2's, from 1) lies where ``data`` runs out."""
+    lines = data.count(b"\n") + 1
+    last = data[data.rfind(b"\n") + 1 :].decode("utf-8", "replace")
+    return line == lines and column >= len(last)
 
 
 _MAGIC: Iterable[tuple[bytes, str]] = (

@@ -22,6 +22,7 @@ from soleware.formats._reader import ACTIVITY_SUFFIXES, read_activity
 from soleware.formats._safety import (
     DEFAULT_MAX_BYTES,
     FormatError,
+    FormatNote,
     check_expansion,
     read_activity_stream,
     read_path,
@@ -45,10 +46,13 @@ class ImportResult:
     name: str
     status: Status
     run: Run | None = None
+    #: why it was rejected, which file or run it duplicates, or what of a file read all the same was lost (one
+    #: cut short: ``FormatNote``)
     reason: str = ""
     #: the earlier file's name, or the existing run's id, this one duplicates
     duplicate_of: str | None = None
-    #: the kind of problem of a rejected file and its values (``FormatError.code``/``params``)
+    #: the kind of problem of a rejected file, or of one read all the same, and its values
+    #: (``FormatError``/``FormatNote`` ``code`` and ``params``)
     code: str = ""
     params: dict[str, str] = dataclasses.field(default_factory=dict)
 
@@ -228,8 +232,11 @@ def _import_one(
 ) -> ImportResult:
     if entry.load is None:
         return ImportResult(entry.name, "rejected", reason=entry.reason)
+    notes: list[FormatNote] = []
     try:
-        run = read_activity(entry.load(), name=entry.name, time_zone=time_zone, max_bytes=max_bytes)
+        run = read_activity(
+            entry.load(), name=entry.name, time_zone=time_zone, max_bytes=max_bytes, notes=notes
+        )
     except FormatError as exc:
         return ImportResult(entry.name, "rejected", reason=exc.problem, code=exc.code, params=exc.params)
     for label, other in known:
@@ -237,4 +244,8 @@ def _import_one(
             return ImportResult(
                 entry.name, "duplicate", run=run, reason=f"same activity as {label}", duplicate_of=label
             )
+    if notes:
+        return ImportResult(
+            entry.name, "ok", run=run, reason=notes[0].problem, code=notes[0].code, params=notes[0].params
+        )
     return ImportResult(entry.name, "ok", run=run)

@@ -53,7 +53,8 @@ from fit_tool.profile.profile_type import (
 )
 
 from soleware.formats._build import Samples, build_run, zone_from_offset
-from soleware.formats._safety import FormatError, sniff
+from soleware.formats._plausible import MAX_ELAPSED_S
+from soleware.formats._safety import FormatError, FormatNote, sniff
 from soleware.formats._totals import lap_totals
 from soleware.runs.model import Run, Source
 
@@ -327,12 +328,14 @@ def write_fit(run: Run) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------- reading
-def _check_container(data: bytes, name: str) -> None:
-    """Reject what is not an intact FIT file, saying whether it is the wrong type, truncated or corrupt.
+def _check_container(data: bytes, name: str) -> str | None:
+    """Reject what is not a FIT file, or is a corrupt one, saying why; return how the last file is cut short
+    (None: it is whole).
 
     The header CRC is checked only when it is set: the FIT protocol lets writers leave it 0x0000, as older
-    Garmin watches (the Forerunner 110) do. The file CRC over header and data is always checked, for each of
-    the FIT files chained one after another in the data.
+    Garmin watches (the Forerunner 110) do. The file CRC over header and data is checked for each of the FIT
+    files chained one after another in the data. The last one may stop before its end (a watch whose battery
+    died while it wrote the file, a copy broken off): what it holds is read as far as it goes, unchecked.
     """
     kind = sniff(data)
     if kind == "empty":
@@ -361,30 +364,31 @@ def _check_container(data: bytes, name: str) -> None:
         if header_size not in (12, 14):
             raise FormatError(name, f"not a FIT file: {part}header size {header_size} is neither 12 nor 14")
         end = start + header_size + data_size
+        cut = None
         if len(data) < end + 2:
-            raise FormatError(
-                name,
-                f"FIT file is truncated: {part}header announces {end + 2 - start} bytes, file has {len(data) - start}",
-                code="truncated",
-            )
+            cut = f"{part}header announces {end + 2 - start} bytes, file has {len(data) - start}"
         if header_size == 14:
             header_crc = int.from_bytes(header[12:14], "little")
             if header_crc != 0 and header_crc != fitdecode.utils.compute_crc(
                 data, start=start, end=start + 12
             ):
                 raise FormatError(name, f"FIT file is corrupt: {part}header CRC check failed", code="corrupt")
+        if cut is not None:
+            return cut
         if int.from_bytes(data[end : end + 2], "little") != fitdecode.utils.compute_crc(
             data, start=start, end=end
         ):
             raise FormatError(name, f"FIT file is corrupt: {part}CRC check failed", code="corrupt")
         start = end + 2
+    return None
 
 
-def _decode(data: bytes, name: str) -> dict[str, list[dict[str, Any]]]:
+def _decode(data: bytes, name: str) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
     """Every data message of the file by kind ("record_mesgs", ...), as {field name: value} without the fields
-    the file leaves invalid. Decoded with fitdecode, which reads every record header the protocol has,
-    compressed timestamp headers included (older Garmin watches write records with them)."""
-    _check_container(data, name)
+    the file leaves invalid, and how the file is cut short (None: whole; its messages up to the last whole one).
+    Decoded with fitdecode, which reads every record header the protocol has, compressed timestamp headers
+    included (older Garmin watches write records with them)."""
+    cut = _check_container(data, name)
     messages: dict[str, list[dict[str, Any]]] = {}
     try:
         with fitdecode.FitReader(
@@ -402,8 +406,10 @@ def _decode(data: bytes, name: str) -> dict[str, list[dict[str, Any]]]:
     except FormatError:
         raise
     except Exception as exc:  # fitdecode trips in many ways over data that passed the CRC but is not FIT
-        raise FormatError(name, f"FIT file could not be decoded ({type(exc).__name__}: {exc})") from exc
-    return messages
+        if cut is None or not isinstance(exc, fitdecode.FitError):
+            raise FormatError(name, f"FIT file could not be decoded ({type(exc).__name__}: {exc})") from exc
+        # a file cut short stops in the middle of a message: those before it are whole
+    return messages, cut
 
 
 def _check_file_type(kind: Any, name: str) -> None:
@@ -464,6 +470,41 @@ def _run_sessions(sessions: list[dict[str, Any]], name: str) -> list[dict[str, A
             sport=str(sub_sport),
         )
     raise FormatError(name, f"activity sport is {sport!r}, not a run", code="not_a_run", sport=str(sport))
+
+
+def _session_ends(s: dict[str, Any]) -> list[dt.datetime]:
+    """When a session's recording ended (its start plus its elapsed time) and when its message was written (at
+    or after that), as far as it says."""
+    out = []
+    a, elapsed_s = s.get("start_time"), _f(s, "total_elapsed_time", "total_timer_time")
+    if isinstance(a, dt.datetime) and np.isfinite(elapsed_s):
+        out.append(a + dt.timedelta(seconds=elapsed_s))
+    if isinstance(s.get("timestamp"), dt.datetime):
+        out.append(s["timestamp"])
+    return out
+
+
+def _records_in_order(records: list[dict[str, Any]], sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Of a file cut short (nothing checks its bytes), the records up to the first that goes back in time or
+    past the end of every session (a summary written first), or lasts longer than an activity does: what
+    follows is no longer the run."""
+    ends = [e for s in sessions for e in _session_ends(s)]
+    latest = max(ends) + dt.timedelta(seconds=1) if ends else None
+    for k, r in enumerate(records):
+        t = r["timestamp"]
+        if k and (
+            t < records[k - 1]["timestamp"]
+            or (latest is not None and t > latest)
+            or (t - records[0]["timestamp"]).total_seconds() > MAX_ELAPSED_S
+        ):
+            return records[:k]
+    return records
+
+
+def _summary_reached(sessions: list[dict[str, Any]], last: dt.datetime) -> bool:
+    """Whether the records, up to ``last``, reach the end of every session: a summary to count the run by."""
+    ends = [_session_ends(s) for s in sessions]
+    return bool(ends) and all(e and e[0] <= last + dt.timedelta(seconds=1) for e in ends)
 
 
 def _legs(sessions: list[dict[str, Any]]) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -530,15 +571,30 @@ def _timer_pauses(
     return merged
 
 
-def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None) -> Run:
+def read_fit(
+    data: bytes,
+    *,
+    name: str = "<bytes>",
+    time_zone: str | None = None,
+    notes: list[FormatNote] | None = None,
+) -> Run:
     """A Run from a FIT activity file; FormatError names the file and the problem when it is not one.
 
-    ``time_zone`` defaults to a fixed-offset zone from the activity's local_timestamp (else UTC).
+    ``time_zone`` defaults to a fixed-offset zone from the activity's local_timestamp (else UTC). A file cut
+    short (see :func:`_check_container`) gives the run up to its last whole record, its distance and times from
+    the records (a summary written first counts what the file no longer holds), and a note in ``notes``
+    (code ``cut_short``); one cut before its first timed record is refused (``truncated``).
     """
-    msgs = _decode(data, name)
+    msgs, cut = _decode(data, name)
+    sports = msgs.get("sport_mesgs", [])
+    if not msgs.get("session_mesgs") and sports and not any(_is_run(s) for s in sports):
+        # no summary (a file cut short before it): the sport message, which watches write first, says what it was
+        _run_sessions(sports[:1], name)
     sessions = _run_sessions(msgs.get("session_mesgs", []), name)
     legs = _legs(sessions) if len(sessions) < len(msgs.get("session_mesgs", [])) else None
     records = [r for r in msgs.get("record_mesgs", []) if isinstance(r.get("timestamp"), dt.datetime)]
+    if cut is not None:
+        records = _records_in_order(records, sessions)
     if legs is not None:
         records = _leg_records(records, legs)
     if not records and any(isinstance(r.get("timestamp"), int) for r in msgs.get("record_mesgs", [])):
@@ -549,6 +605,8 @@ def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
             "(the watch's clock was not set)",
             code="no_date",
         )
+    if len(records) < 2 and cut is not None:
+        raise FormatError(name, f"FIT file is truncated: {cut}", code="truncated")
     if not records:
         raise FormatError(name, "FIT activity has no timed records", code="no_times")
 
@@ -560,6 +618,9 @@ def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
     )
     session_starts = [s["start_time"] for s in sessions if isinstance(s.get("start_time"), dt.datetime)]
     start = min(session_starts) if session_starts else None
+
+    # a file cut short after its records and summary (in a chained file after it) lost nothing of the run
+    lost = cut is not None and not _summary_reached(sessions, records[-1]["timestamp"])
 
     def total(key: str) -> float | None:
         vals = [_f(s, key) for s in sessions]
@@ -604,4 +665,12 @@ def read_fit(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
             if d.get("product_name") == SHOE_PRODUCT_NAME and d.get("descriptor")
         }
     )
-    return build_run(samples, name=name, source=Source.FIT.value, time_zone=time_zone, shoe_serials=serials)
+    return build_run(
+        samples,
+        name=name,
+        source=Source.FIT.value,
+        time_zone=time_zone,
+        shoe_serials=serials,
+        cut=cut if lost else None,
+        notes=notes,
+    )

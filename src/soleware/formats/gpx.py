@@ -30,7 +30,7 @@ import numpy as np
 from lxml import etree
 
 from soleware.formats._build import Samples, build_run, haversine_m
-from soleware.formats._safety import FormatError, parse_xml, sniff
+from soleware.formats._safety import FormatError, FormatNote, drop_last, parse_xml, sniff
 from soleware.runs.model import Run, Source
 
 __all__ = ["NS_GPX", "NS_SOLEWARE", "read_gpx", "write_gpx"]
@@ -157,7 +157,13 @@ def _segment_times(points: list[gpxpy.gpx.GPXTrackPoint]) -> tuple[list[dt.datet
     return out, unplaced
 
 
-def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None) -> Run:
+def read_gpx(
+    data: bytes,
+    *,
+    name: str = "<bytes>",
+    time_zone: str | None = None,
+    notes: list[FormatNote] | None = None,
+) -> Run:
     """A Run from the tracks of a GPX file; FormatError names the file and the problem."""
     kind = sniff(data)
     if kind == "empty":
@@ -166,9 +172,15 @@ def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         raise FormatError(
             name, f"not a GPX file (the data looks like {kind})", code="unknown_format", looks_like=kind
         )
-    root = parse_xml(data, name=name)  # refuses DTDs and entities before gpxpy's own parser sees the data
+    root, cut = parse_xml(
+        data, name=name
+    )  # refuses DTDs and entities before gpxpy's own parser sees the data
+    if cut is not None and etree.QName(root).localname != "gpx":
+        raise FormatError(name, f"file is truncated: {cut}", code="truncated")
     if etree.QName(root).localname != "gpx":
         raise FormatError(name, f"not a GPX document (root element is {etree.QName(root).localname!r})")
+    if cut is not None:
+        drop_last(root, "{*}trkpt")
     try:
         gpx = gpxpy.parse(etree.tostring(root, encoding="unicode"))
     except (gpxpy.gpx.GPXException, ValueError) as exc:
@@ -205,6 +217,8 @@ def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
                 accuracy.append(_accuracy_m(p))
                 segment.append(seg_no)
             seg_no += 1
+    if not n_timed and cut is not None:
+        raise FormatError(name, f"file is truncated: {cut}", code="truncated")
     if not n_timed:
         raise FormatError(name, "GPX file has no track points with a time", code="no_times")
     if n_timed < n_points:
@@ -238,5 +252,11 @@ def read_gpx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         pauses=pauses or None,
     )
     return build_run(
-        samples, name=name, source=Source.GPX.value, time_zone=time_zone or "UTC", title=title.strip()
+        samples,
+        name=name,
+        source=Source.GPX.value,
+        time_zone=time_zone or "UTC",
+        title=title.strip(),
+        cut=cut,
+        notes=notes,
     )

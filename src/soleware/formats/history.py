@@ -20,8 +20,9 @@ class ImportOutcome:
     name: str
     status: str
     run_id: str | None = None
+    #: why it was rejected, what it duplicates, or what of an imported file could not be read (cut short)
     reason: str = ""
-    #: a rejected file's kind of problem and its values (``FormatError.code``/``params``)
+    #: that problem's kind and its values (``FormatError``/``FormatNote`` ``code`` and ``params``)
     code: str = ""
     params: dict[str, str] = dataclasses.field(default_factory=dict)
 
@@ -50,6 +51,10 @@ def import_into(
             outcomes[r.name] = ImportOutcome(r.name, "duplicate", r.duplicate_of, r.reason)
     ok = [r for r in report.ok if r.run is not None]  # every "ok" result carries its run (bulk.import_paths)
     for r, added in zip(ok, store.add_runs(runner_id, [x.run for x in ok if x.run is not None]), strict=True):
-        status = "imported" if added.created else "duplicate"
-        outcomes[r.name] = ImportOutcome(r.name, status, added.run_id)
+        if added.created:
+            outcomes[r.name] = ImportOutcome(
+                r.name, "imported", added.run_id, r.reason, code=r.code, params=r.params
+            )
+        else:
+            outcomes[r.name] = ImportOutcome(r.name, "duplicate", added.run_id)
     return [outcomes[r.name] for r in report.results]

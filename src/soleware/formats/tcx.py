@@ -26,7 +26,7 @@ import numpy as np
 from lxml import etree
 
 from soleware.formats._build import Samples, build_run
-from soleware.formats._safety import FormatError, parse_xml, sniff
+from soleware.formats._safety import FormatError, FormatNote, drop_last, parse_xml, sniff
 from soleware.formats._totals import lap_totals
 from soleware.runs.model import Run, Source
 
@@ -216,7 +216,13 @@ def _zone_or_none(name: str | None) -> str | None:
     return name
 
 
-def read_tcx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None) -> Run:
+def read_tcx(
+    data: bytes,
+    *,
+    name: str = "<bytes>",
+    time_zone: str | None = None,
+    notes: list[FormatNote] | None = None,
+) -> Run:
     """A Run from the first Activity of a TCX document; FormatError names the file and the problem.
 
     Pauses are where a new Track starts within a lap, or at a lap after a gap clearly longer than the sampling
@@ -230,10 +236,14 @@ def read_tcx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         raise FormatError(
             name, f"not a TCX file (the data looks like {kind})", code="unknown_format", looks_like=kind
         )
-    root = parse_xml(data, name=name)
+    root, cut = parse_xml(data, name=name)
+    if cut is not None:
+        drop_last(root, f"{_T}Trackpoint")
+    activity = root.find(f"{_T}Activities/{_T}Activity")
+    if cut is not None and (activity is None or root.tag != f"{_T}TrainingCenterDatabase"):
+        raise FormatError(name, f"file is truncated: {cut}", code="truncated")
     if root.tag != f"{_T}TrainingCenterDatabase":
         raise FormatError(name, f"not a TCX v2 document (root element is {etree.QName(root).localname!r})")
-    activity = root.find(f"{_T}Activities/{_T}Activity")
     if activity is None:
         raise FormatError(name, "TCX document has no Activity")
     sport = activity.get("Sport", "")
@@ -247,6 +257,8 @@ def read_tcx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
     timer_total = 0.0
     distance_total = 0.0
     for lap in activity.iterfind(f"{_T}Lap"):
+        if cut is not None and lap.get("StartTime") is None:
+            continue  # the cut lies in its start tag
         all_laps.append(
             (
                 _parse_time(lap.get("StartTime"), name),
@@ -270,6 +282,8 @@ def read_tcx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
                 if math.isnan(cadence):
                     cadence = _float(point.find(f"{_T}Cadence"))
                 cols["c"].append(2.0 * cadence)
+    if not times and cut is not None:
+        raise FormatError(name, f"file is truncated: {cut}", code="truncated")
     if not times:
         raise FormatError(name, "TCX activity has no trackpoints")
 
@@ -329,4 +343,6 @@ def read_tcx(data: bytes, *, name: str = "<bytes>", time_zone: str | None = None
         time_zone=time_zone or "UTC",
         title=(activity.findtext(f"{_T}Notes") or "").strip(),
         shoe_serials=serials,
+        cut=cut,
+        notes=notes,
     )

@@ -24,7 +24,8 @@ class ImportedFile(BaseModel):
     name: str
     status: Literal["imported", "duplicate", "rejected"]
     run_id: str | None
-    #: why it was rejected (or which file or run it duplicates), in English
+    #: why it was rejected (or which file or run it duplicates, or what of an imported file could not be read:
+    #: one cut short), in English
     reason: str
     #: the kind of problem (``soleware.formats.PROBLEM_CODES``; "" for others) and the values its message shows:
     #: what a client shows in the runner's language

@@ -267,8 +267,9 @@ Soleware.ready((me) => {
     rejected: () => t("Rejected"),
   };
 
-  /** Why the service refused a file, by the kind of problem it names (``code``; ``params`` fill it in), in the
-      runner's language; the service's own words (English, with every detail) for the rest and as a tooltip. */
+  /** Why the service refused a file, or what it could not read of one it imported (cut short), by the kind of
+      problem it names (``code``; ``params`` fill it in), in the runner's language; the service's own words
+      (English, with every detail) for the rest and as a tooltip. */
   const REASON_TEXT = {
     empty: () => t("The file is empty."),
     too_large: (p) => t("The file is larger than the limit of {limit}.", p),
@@ -279,6 +280,7 @@ Soleware.ready((me) => {
     not_a_run: (p) => t("Not a run: the activity is {sport}.", { sport: sportNames(p.sport || "") }),
     not_an_activity: (p) => t("Not an activity: this FIT file holds {holds} data.", p),
     truncated: () => t("The file is cut short; export or copy it again."),
+    cut_short: (p) => t("The file is cut short: imported up to {ends}, where it stops.", { ends: S.date(p.ends, { withTime: true }) }),
     corrupt: () => t("The file is damaged (its checksum does not match); export or copy it again."),
     no_times: () => t("The activity has no times on its points."),
     no_date: () => t("The activity has no date: the watch's clock was not set."),
@@ -327,12 +329,13 @@ Soleware.ready((me) => {
   const sportNames = (list) => list.split(", ").map((x) => named(SPORT_TEXT, x)).join(", ");
 
   function resultItem(r) {
-    const label = el("span", { class: "status", text: STATUS_TEXT[r.status]() });
+    const part = r.status === "imported" && r.reason;
+    const label = el("span", { class: "status", text: part ? t("Imported in part") : STATUS_TEXT[r.status]() });
     const name = r.run_id
       ? el("a", { href: "/runs/" + encodeURIComponent(r.run_id), class: "name", text: r.name })
       : el("span", { class: "name", text: r.name });
     let reason = null;
-    if (r.status === "rejected" && r.reason) {
+    if ((r.status === "rejected" || r.status === "imported") && r.reason) {
       const text = REASON_TEXT[r.code] ? REASON_TEXT[r.code](r.params || {}) : r.reason;
       reason = el("span", { class: "reason", text, title: r.reason, "data-code": r.code || "" });
     }

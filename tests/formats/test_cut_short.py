@@ -1,0 +1,182 @@
+"""Files cut short (a watch whose battery died while it wrote the file, a copy broken off): the run up to the cut
+is imported with a note saying where the file stops; only a file cut before its second timed sample is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fit_tool.fit_file_builder import FitFileBuilder
+from fit_tool.profile.messages.file_id_message import FileIdMessage
+from fit_tool.profile.messages.record_message import RecordMessage
+from fit_tool.profile.messages.session_message import SessionMessage
+from fit_tool.profile.messages.sport_message import SportMessage
+from fit_tool.profile.profile_type import FileType, Manufacturer, Sport
+
+from soleware.formats import FormatError, FormatNote, export_run, import_file
+from soleware.formats.bulk import import_paths
+
+T0_MS = 1_780_000_000_000
+
+
+def summary_first_fit(
+    *, n: int = 600, sport: Sport = Sport.RUNNING, session: bool = True, stray: bool = False
+) -> bytes:
+    """A FIT file as some phone apps write it: its summary (a 10 km session of an hour) before its records (3 m/s
+    for ``n`` s); ``sport`` in a sport message too; ``stray``: one last record dated decades later, as a broken
+    tail decodes."""
+    b = FitFileBuilder(auto_define=True)
+    m = FileIdMessage()
+    m.type = FileType.ACTIVITY
+    m.manufacturer = Manufacturer.GARMIN.value
+    m.product = 1
+    m.serial_number = 7
+    m.time_created = T0_MS
+    b.add(m)
+    sp = SportMessage()
+    sp.sport = sport
+    b.add(sp)
+    if session:
+        s = SessionMessage()
+        s.timestamp = T0_MS + 3_600_000
+        s.start_time = T0_MS
+        s.total_elapsed_time = 3600.0
+        s.total_timer_time = 3600.0
+        s.total_distance = 10_000.0
+        s.sport = sport
+        b.add(s)
+    for k in range(n):
+        r = RecordMessage()
+        r.timestamp = T0_MS + 1000 * k
+        r.distance = 3.0 * k
+        b.add(r)
+    if stray:
+        r = RecordMessage()
+        r.timestamp = T0_MS + 1000 * 86_400 * 365 * 40
+        r.distance = 3.0 * n
+        b.add(r)
+    return b.build().to_bytes()
+
+
+@pytest.fixture(params=["watch.fit", "fr110.fit", "ours.fit", "ours.tcx", "track.gpx"])
+def whole_file(request, make_watch_fit, make_fr110_fit, make_gpx, realistic_run) -> tuple[str, bytes]:
+    make = {
+        "watch.fit": lambda: make_watch_fit(n=600, with_distance=True),
+        "fr110.fit": lambda: make_fr110_fit(n=300),
+        "ours.fit": lambda: export_run(realistic_run, "fit"),
+        "ours.tcx": lambda: export_run(realistic_run, "tcx"),
+        "track.gpx": lambda: make_gpx(segments=(300,)),
+    }
+    return request.param, make[request.param]()
+
+
+def test_a_file_cut_anywhere_gives_its_run_up_to_the_cut(whole_file):
+    """Cut at 80 places: each cut past the header imports with a note (where it stops) or is refused as truncated;
+    the run grows with the cut and never past the whole file's."""
+    name, data = whole_file
+    whole = import_file(data, name=name)
+    distances, refused = [], 0
+    for cut in np.linspace(64, len(data) - 3, 80).astype(int):
+        notes: list[FormatNote] = []
+        try:
+            run = import_file(data[:cut], name=name, notes=notes)
+        except FormatError as exc:
+            assert exc.code == "truncated", (cut, str(exc))
+            refused += 1
+            continue
+        assert run.distance_m <= whole.distance_m + 1e-6 and run.elapsed_time_s <= whole.elapsed_time_s + 1.0
+        distances.append(run.distance_m)
+        if notes:
+            (note,) = notes
+            assert note.code == "cut_short" and "cut short" in note.problem and note.name == name
+            end = run.start_time + dt.timedelta(seconds=float(run.streams.t_s[-1]))
+            assert dt.datetime.fromisoformat(note.params["ends"]) == end
+        else:  # only the summary after the last record was lost: the run is whole
+            assert run.distance_m == pytest.approx(whole.distance_m)
+    assert refused <= 8
+    assert np.all(np.diff(distances) >= -1e-6)
+    assert distances[-1] == pytest.approx(whole.distance_m, rel=0.01)
+    notes = []
+    import_file(data, name=name, notes=notes)
+    assert notes == []
+
+
+def test_a_cut_fit_keeps_every_record_before_the_cut_as_the_whole_file_has_it(make_watch_fit):
+    data = make_watch_fit(n=600, with_distance=True)
+    whole = import_file(data, name="w.fit")
+    notes: list[FormatNote] = []
+    half = import_file(data[: len(data) // 2], name="w.fit", notes=notes)
+    n = len(half.streams.t_s)
+    assert 250 < n < 350
+    np.testing.assert_array_equal(half.streams.t_s, whole.streams.t_s[:n])
+    np.testing.assert_array_equal(half.streams.distance_m, whole.streams.distance_m[:n])
+    assert half.distance_m == pytest.approx(half.streams.distance_m[-1] - half.streams.distance_m[0])
+    assert notes[0].params == {"ends": (half.start_time + dt.timedelta(seconds=n - 1)).isoformat()}
+
+
+def test_a_fit_file_missing_only_its_checksum_is_whole(make_watch_fit):
+    """Records and summary are all there (the watch stopped while it wrote the last two bytes): nothing is lost,
+    nothing to note."""
+    data = make_watch_fit(n=300, with_distance=True, pause=(100, 130))
+    whole = import_file(data, name="w.fit")
+    notes: list[FormatNote] = []
+    run = import_file(data[:-2], name="w.fit", notes=notes)
+    assert notes == []
+    assert (run.distance_m, run.elapsed_time_s, run.moving_time_s, run.pauses) == (
+        whole.distance_m,
+        whole.elapsed_time_s,
+        whole.moving_time_s,
+        whole.pauses,
+    )
+
+
+def test_a_summary_written_before_the_records_does_not_count_what_the_cut_lost():
+    data = summary_first_fit()
+    assert import_file(data, name="app.fit").distance_m == pytest.approx(
+        10_000.0
+    )  # whole: its summary counts
+    notes: list[FormatNote] = []
+    run = import_file(data[: len(data) * 2 // 3], name="app.fit", notes=notes)
+    assert run.distance_m == pytest.approx(run.streams.distance_m[-1]) and run.distance_m < 1800.0
+    assert run.elapsed_time_s == pytest.approx(run.streams.t_s[-1])
+    assert notes[0].code == "cut_short"
+
+
+def test_a_cut_tail_that_decodes_as_a_record_decades_later_is_left_out():
+    """Nothing checks the bytes of a file cut short: a record past the end of its summary is no longer the run."""
+    notes: list[FormatNote] = []
+    run = import_file(summary_first_fit(n=100, stray=True)[:-2], name="app.fit", notes=notes)
+    assert run.elapsed_time_s == pytest.approx(99.0) and run.distance_m == pytest.approx(297.0)
+    assert notes[0].code == "cut_short"
+
+
+def test_a_ride_cut_before_its_summary_is_refused_by_its_sport_message():
+    data = summary_first_fit(sport=Sport.CYCLING, session=False)
+    with pytest.raises(FormatError) as info:
+        import_file(data[: len(data) // 2], name="ride.fit")
+    assert (info.value.code, info.value.params) == ("not_a_run", {"sport": "cycling"})
+    run = import_file(summary_first_fit(session=False)[:-40], name="run.fit")  # a run's is no hindrance
+    assert run.distance_m > 1000.0
+
+
+def test_a_cut_tcx_counts_its_trackpoints_not_its_lap_totals(realistic_run):
+    data = export_run(realistic_run, "tcx")
+    notes: list[FormatNote] = []
+    run = import_file(data[: len(data) // 2], name="run.tcx", notes=notes)
+    assert run.distance_m == pytest.approx(run.streams.distance_m[-1] - run.streams.distance_m[0])
+    assert run.distance_m < 0.6 * realistic_run.distance_m
+    assert notes[0].code == "cut_short" and "the document stops at line" in notes[0].problem
+
+
+def test_an_import_says_which_files_it_read_only_up_to_their_cut(tmp_path, make_watch_fit):
+    (tmp_path / "whole.fit").write_bytes(make_watch_fit(n=200, with_distance=True))
+    cut = summary_first_fit()
+    (tmp_path / "cut.fit").write_bytes(cut[: len(cut) // 2])
+    report = import_paths(tmp_path)
+    by_name = {Path(r.name).name: r for r in report.results}
+    assert [r.status for r in report.results] == ["ok", "ok"]
+    assert by_name["cut.fit"].code == "cut_short" and "cut short" in by_name["cut.fit"].reason
+    assert set(by_name["cut.fit"].params) == {"ends"}
+    assert (by_name["whole.fit"].code, by_name["whole.fit"].reason) == ("", "")
