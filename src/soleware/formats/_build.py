@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from soleware.formats._plausible import check_plausible
-from soleware.formats._safety import FormatError, FormatNote
+from soleware.formats._safety import FormatError, FormatNote, truncated
 from soleware.runs.model import (
     GOOD_FIX_ACCURACY_M,
     Lap,
@@ -160,7 +160,7 @@ def build_run(
     """
     if cut is not None:
         if len(s.time) < 2:
-            raise FormatError(name, f"file is truncated: {cut}", code="truncated")
+            raise truncated(name, cut)
         s = dataclasses.replace(s, total_distance_m=None, total_elapsed_s=None, total_timer_s=None)
     if len(s.time) < 2:
         raise FormatError(name, f"activity has {len(s.time)} timed sample(s), need at least 2")

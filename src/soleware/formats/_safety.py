@@ -33,6 +33,7 @@ __all__ = [
     "read_bounded",
     "read_path",
     "sniff",
+    "truncated",
 ]
 
 #: largest single activity file (after decompression) a reader accepts, bytes
@@ -68,8 +69,8 @@ class FormatError(ValueError):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class FormatNote:
-    """What a reader could not read of a file it read all the same (a FIT file cut short: the run up to where
-    it stops); fields as :class:`FormatError`'s. Readers append these to the ``notes`` list they are given."""
+    """What a reader could not read of a file it read all the same (one cut short: the run up to where it
+    stops); fields as :class:`FormatError`'s. Readers append these to the ``notes`` list they are given."""
 
     name: str
     problem: str
@@ -262,6 +263,11 @@ def parse_xml(data: bytes, *, name: str) -> tuple[etree._Element, str | None]:
             name, "XML with a DOCTYPE or entity declarations is not accepted (possible XXE or entity bomb)"
         )
     return tree.getroot(), cut
+
+
+def truncated(name: str, cut: str) -> FormatError:
+    """The refusal of a file cut short before it holds a run (``cut`` says where it stops)."""
+    return FormatError(name, f"file is truncated: {cut}", code="truncated")
 
 
 def drop_last(root: etree._Element, tag: str) -> None:

@@ -583,7 +583,7 @@ def read_fit(
     ``time_zone`` defaults to a fixed-offset zone from the activity's local_timestamp (else UTC). A file cut
     short (see :func:`_check_container`) gives the run up to its last whole record, its distance and times from
     the records (a summary written first counts what the file no longer holds), and a note in ``notes``
-    (code ``cut_short``); one cut before its first timed record is refused (``truncated``).
+    (code ``cut_short``); one cut before its second timed record is refused (``truncated``).
     """
     msgs, cut = _decode(data, name)
     sports = msgs.get("sport_mesgs", [])
@@ -619,7 +619,7 @@ def read_fit(
     session_starts = [s["start_time"] for s in sessions if isinstance(s.get("start_time"), dt.datetime)]
     start = min(session_starts) if session_starts else None
 
-    # a file cut short after its records and summary (in a chained file after it) lost nothing of the run
+    # cut after its records and summary (only its checksum, or a chained file after it): nothing of the run lost
     lost = cut is not None and not _summary_reached(sessions, records[-1]["timestamp"])
 
     def total(key: str) -> float | None:

@@ -30,7 +30,7 @@ import numpy as np
 from lxml import etree
 
 from soleware.formats._build import Samples, build_run, haversine_m
-from soleware.formats._safety import FormatError, FormatNote, drop_last, parse_xml, sniff
+from soleware.formats._safety import FormatError, FormatNote, drop_last, parse_xml, sniff, truncated
 from soleware.runs.model import Run, Source
 
 __all__ = ["NS_GPX", "NS_SOLEWARE", "read_gpx", "write_gpx"]
@@ -172,15 +172,14 @@ def read_gpx(
         raise FormatError(
             name, f"not a GPX file (the data looks like {kind})", code="unknown_format", looks_like=kind
         )
-    root, cut = parse_xml(
-        data, name=name
-    )  # refuses DTDs and entities before gpxpy's own parser sees the data
-    if cut is not None and etree.QName(root).localname != "gpx":
-        raise FormatError(name, f"file is truncated: {cut}", code="truncated")
+    # refuses DTDs and entities before gpxpy's own parser sees the data
+    root, cut = parse_xml(data, name=name)
+    if cut is not None:
+        if etree.QName(root).localname != "gpx":
+            raise truncated(name, cut)
+        drop_last(root, "{*}trkpt")
     if etree.QName(root).localname != "gpx":
         raise FormatError(name, f"not a GPX document (root element is {etree.QName(root).localname!r})")
-    if cut is not None:
-        drop_last(root, "{*}trkpt")
     try:
         gpx = gpxpy.parse(etree.tostring(root, encoding="unicode"))
     except (gpxpy.gpx.GPXException, ValueError) as exc:
@@ -218,7 +217,7 @@ def read_gpx(
                 segment.append(seg_no)
             seg_no += 1
     if not n_timed and cut is not None:
-        raise FormatError(name, f"file is truncated: {cut}", code="truncated")
+        raise truncated(name, cut)
     if not n_timed:
         raise FormatError(name, "GPX file has no track points with a time", code="no_times")
     if n_timed < n_points:

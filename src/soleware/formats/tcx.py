@@ -26,7 +26,7 @@ import numpy as np
 from lxml import etree
 
 from soleware.formats._build import Samples, build_run
-from soleware.formats._safety import FormatError, FormatNote, drop_last, parse_xml, sniff
+from soleware.formats._safety import FormatError, FormatNote, drop_last, parse_xml, sniff, truncated
 from soleware.formats._totals import lap_totals
 from soleware.runs.model import Run, Source
 
@@ -241,7 +241,7 @@ def read_tcx(
         drop_last(root, f"{_T}Trackpoint")
     activity = root.find(f"{_T}Activities/{_T}Activity")
     if cut is not None and (activity is None or root.tag != f"{_T}TrainingCenterDatabase"):
-        raise FormatError(name, f"file is truncated: {cut}", code="truncated")
+        raise truncated(name, cut)
     if root.tag != f"{_T}TrainingCenterDatabase":
         raise FormatError(name, f"not a TCX v2 document (root element is {etree.QName(root).localname!r})")
     if activity is None:
@@ -283,7 +283,7 @@ def read_tcx(
                     cadence = _float(point.find(f"{_T}Cadence"))
                 cols["c"].append(2.0 * cadence)
     if not times and cut is not None:
-        raise FormatError(name, f"file is truncated: {cut}", code="truncated")
+        raise truncated(name, cut)
     if not times:
         raise FormatError(name, "TCX activity has no trackpoints")
 
