@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from soleware.formats import DEFAULT_MAX_BYTES, FormatError, export_run, import_file
+from soleware.formats import DEFAULT_MAX_BYTES, FormatError, FormatNote, export_run, import_file
 from soleware.formats.fit import read_fit
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200)
@@ -109,9 +109,27 @@ def test_gzip_bomb_is_stopped_at_the_limit():
 
 
 def test_broken_gzip_is_rejected(fit_bytes):
-    data = gzip.compress(fit_bytes)[:-40]
+    data = bytearray(gzip.compress(fit_bytes))
+    data[len(data) // 2 : len(data) // 2 + 8] = bytes(8)
     with pytest.raises(FormatError, match=r"^run\.fit\.gz: broken gzip data"):
-        import_file(data, name="run.fit.gz")
+        import_file(bytes(data), name="run.fit.gz")
+
+
+def test_gzip_that_ends_before_its_stream_gives_the_file_cut_short(fit_bytes):
+    """A download broken off: what the data holds is the file cut short, read up to there (its reader says so);
+    one that ends before anything of the file is refused as truncated."""
+    data = gzip.compress(fit_bytes)
+    notes: list[FormatNote] = []
+    run = import_file(data[: len(data) // 2], name="run.fit.gz", notes=notes)
+    assert notes[0].code == "cut_short" and 0 < run.distance_m < import_file(fit_bytes).distance_m
+    notes = []
+    assert import_file(data[:-4], name="run.fit.gz", notes=notes).distance_m == pytest.approx(
+        import_file(fit_bytes).distance_m
+    )  # only the gzip trailer lost: the file inside is whole
+    assert notes == []
+    with pytest.raises(FormatError, match=r"broken gzip data \(the data ends") as info:
+        import_file(data[:12], name="run.fit.gz")
+    assert info.value.code == "truncated"
 
 
 @pytest.mark.parametrize(("name", "root"), [("lol.gpx", "gpx"), ("lol.tcx", "TrainingCenterDatabase")])

@@ -182,7 +182,10 @@ def read_path(path: str | os.PathLike[str], *, max_bytes: int) -> bytes:
 
 def gunzip_bounded(data: bytes, *, name: str, max_bytes: int) -> bytes:
     """Decompress gzip data (all members), refusing output beyond max_bytes and output that expands beyond
-    MAX_EXPANSION times the input consumed so far (gzip bombs expand ~1000×): a bomb costs little to refuse."""
+    MAX_EXPANSION times the input consumed so far (gzip bombs expand ~1000×): a bomb costs little to refuse.
+
+    Data that ends before its stream does (a download broken off) gives what it holds up to there: the file
+    inside is then cut short, which its reader says (or refuses, if nothing of it came out)."""
     out = io.BytesIO()
     rest = data
     consumed = 0
@@ -198,6 +201,8 @@ def gunzip_bounded(data: bytes, *, name: str, max_bytes: int) -> bytes:
                     pos += len(piece)
                 chunk = d.decompress(piece, _CHUNK)
                 if not piece and not chunk:
+                    if out.tell():
+                        return out.getvalue()
                     raise FormatError(
                         name,
                         "broken gzip data (the data ends before the end of the stream)",
