@@ -111,8 +111,9 @@ def test_gzip_bomb_is_stopped_at_the_limit():
 def test_broken_gzip_is_rejected(fit_bytes):
     data = bytearray(gzip.compress(fit_bytes))
     data[len(data) // 2 : len(data) // 2 + 8] = bytes(8)
-    with pytest.raises(FormatError, match=r"^run\.fit\.gz: broken gzip data"):
+    with pytest.raises(FormatError, match=r"^run\.fit\.gz: broken gzip data") as info:
         import_file(bytes(data), name="run.fit.gz")
+    assert info.value.code == "damaged"
 
 
 def test_gzip_that_ends_before_its_stream_gives_the_file_cut_short(fit_bytes):
@@ -159,7 +160,7 @@ def test_malformed_xml_is_rejected():
         FormatError, match=r"^mixed\.gpx: malformed XML \(Opening and ending tag mismatch"
     ) as info:
         import_file(broken, name="mixed.gpx")
-    assert info.value.code == ""
+    assert info.value.code == "damaged"
 
 
 def test_xml_cut_before_its_activity_is_rejected_as_truncated():

@@ -109,6 +109,8 @@ def files(server, tmp_path_factory) -> dict[str, Path]:
     whole = httpx.get(server.url + f"/api/runs/{r.json()['run_id']}/export?format=fit", headers=other).content
     out["cut"] = d / "dead-battery.fit"  # the watch died while it wrote the file
     out["cut"].write_bytes(whole[: len(whole) // 2])
+    out["damaged"] = d / "damaged.gpx"  # malformed in its middle: no file cut short
+    out["damaged"].write_bytes(b"<?xml version='1.0'?><gpx><trk><trkseg></trk></trkseg></gpx>")
     out["broken"].write_bytes(b"this is not an activity file\n" * 4)
     out["photo"] = d / "photo.fit"  # a picture saved under an activity's name
     out["photo"].write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
@@ -316,7 +318,7 @@ def test_import_and_export_in_chinese(page, files, screenshots, axe):
     wait_ready(page)
     import_via_button(
         page,
-        [files["fit"], files["broken"], files["ride"], files["photo"], files["car"], files["cut"]],
+        [files[k] for k in ("fit", "broken", "ride", "photo", "car", "cut", "damaged")],
         label="导入",
     )
     assert "已存在" in result(page, "tempo.fit").inner_text()
@@ -346,6 +348,9 @@ def test_import_and_export_in_chinese(page, files, screenshots, axe):
         said
     )
     assert "file is cut short" in cut.locator(".reason").get_attribute("title")
+    damaged = result(page, "damaged.gpx").locator(".reason")
+    assert damaged.inner_text() == "文件已损坏，无法读取；请重新导出或复制。"
+    assert "malformed XML" in damaged.get_attribute("title")
     page.screenshot(path=str(screenshots / "zh-runs-import.png"), full_page=True)
     problems = axe(page, "runs import/zh")
     page.goto(page.locator("#runs li a").first.get_attribute("href") + "?lang=zh")

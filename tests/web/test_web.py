@@ -121,6 +121,17 @@ def test_script_strings_are_found_and_translated():
             assert literal in messages, (path.name, literal)
 
 
+def test_every_kind_of_file_problem_is_said_in_the_runner_s_language():
+    """Each code the importers give a refusal or a note (``PROBLEM_CODES``) has its sentence in the import list,
+    whose strings are translated (above); a code without one would show the service's English."""
+    from soleware.formats import PROBLEM_CODES
+
+    js = (Path(__file__).parents[2] / "src/soleware/web/static/js/runs.js").read_text(encoding="utf-8")
+    table = js[js.index("const REASON_TEXT = {") : js.index("};", js.index("const REASON_TEXT = {"))]
+    said = set(re.findall(r"^\s+(\w+): \(", table, flags=re.M))
+    assert set(PROBLEM_CODES) <= said, sorted(set(PROBLEM_CODES) - said)
+
+
 def test_service_worker_precaches_the_shell(client):
     r = client.get("/sw.js")
     assert r.headers["content-type"].startswith("text/javascript")

@@ -83,7 +83,9 @@ def read_activity(
     except (FormatError, MemoryError):
         raise
     except Exception as exc:  # a third-party parser tripping over hostile input is still a bad file
-        raise FormatError(name, f"could not be read as {fmt.upper()} ({type(exc).__name__}: {exc})") from exc
+        raise FormatError(
+            name, f"could not be read as {fmt.upper()} ({type(exc).__name__}: {exc})", code="damaged"
+        ) from exc
 
 
 def import_file(

@@ -95,6 +95,7 @@ PROBLEM_CODES: dict[str, tuple[str, ...]] = {
     "truncated": (),
     "cut_short": ("ends",),
     "corrupt": (),
+    "damaged": (),
     "no_times": (),
     "no_date": (),
     "implausible": ("detail", "check", "value", "limit"),
@@ -222,7 +223,7 @@ def gunzip_bounded(data: bytes, *, name: str, max_bytes: int) -> bytes:
             consumed += len(rest) - len(tail)
             rest = tail.lstrip(b"\x00")  # another gzip member may follow; zero padding may end the file
     except zlib.error as exc:
-        raise FormatError(name, f"broken gzip data ({exc})") from exc
+        raise FormatError(name, f"broken gzip data ({exc})", code="damaged") from exc
     return out.getvalue()
 
 
@@ -257,11 +258,11 @@ def parse_xml(data: bytes, *, name: str) -> tuple[etree._Element, str | None]:
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
         if not _at_end(data, line, column):
-            raise FormatError(name, f"malformed XML ({exc.msg or exc})") from exc
+            raise FormatError(name, f"malformed XML ({exc.msg or exc})", code="damaged") from exc
         cut = f"the document stops at line {line}, column {column}"
         tree = etree.parse(io.BytesIO(data), etree.XMLParser(recover=True, **_PARSER_OPTIONS))
         if tree.getroot() is None:
-            raise FormatError(name, f"malformed XML ({exc.msg or exc})") from exc
+            raise FormatError(name, f"malformed XML ({exc.msg or exc})", code="damaged") from exc
     info = tree.docinfo
     if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
         raise FormatError(

@@ -134,7 +134,7 @@ def _zip_entries(
                 with archive.open(info) as member:
                     data = read_activity_stream(member, name=name, max_bytes=min(max_bytes, budget.left))
             except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
-                raise FormatError(name, f"broken zip member ({exc})") from exc
+                raise FormatError(name, f"broken zip member ({exc})", code="damaged") from exc
             budget.left -= len(data)
             return data
 

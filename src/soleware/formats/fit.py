@@ -407,7 +407,9 @@ def _decode(data: bytes, name: str) -> tuple[dict[str, list[dict[str, Any]]], st
         raise
     except Exception as exc:  # fitdecode trips in many ways over data that passed the CRC but is not FIT
         if cut is None or not isinstance(exc, fitdecode.FitError):
-            raise FormatError(name, f"FIT file could not be decoded ({type(exc).__name__}: {exc})") from exc
+            raise FormatError(
+                name, f"FIT file could not be decoded ({type(exc).__name__}: {exc})", code="damaged"
+            ) from exc
         # a file cut short stops in the middle of a message: those before it are whole
     return messages, cut
 

@@ -183,7 +183,7 @@ def read_gpx(
     try:
         gpx = gpxpy.parse(etree.tostring(root, encoding="unicode"))
     except (gpxpy.gpx.GPXException, ValueError) as exc:
-        raise FormatError(name, f"invalid GPX ({exc})") from exc
+        raise FormatError(name, f"invalid GPX ({exc})", code="damaged") from exc
 
     times: list[dt.datetime] = []
     lat: list[float] = []

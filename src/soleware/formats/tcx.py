@@ -193,7 +193,7 @@ def _parse_time(text: str | None, name: str) -> dt.datetime:
     try:
         t = dt.datetime.fromisoformat((text or "").strip().replace("Z", "+00:00"))
     except ValueError:
-        raise FormatError(name, f"bad TCX time {text!r}") from None
+        raise FormatError(name, f"bad TCX time {text!r}", code="damaged") from None
     return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
 
 

@@ -282,6 +282,7 @@ Soleware.ready((me) => {
     truncated: () => t("The file is cut short; export or copy it again."),
     cut_short: (p) => t("The file is cut short: imported up to {ends}, where it stops.", { ends: S.date(p.ends, { withTime: true }) }),
     corrupt: () => t("The file is damaged (its checksum does not match); export or copy it again."),
+    damaged: () => t("The file is damaged and cannot be read; export or copy it again."),
     no_times: () => t("The activity has no times on its points."),
     no_date: () => t("The activity has no date: the watch's clock was not set."),
     implausible: (p) => (IMPLAUSIBLE_TEXT[p.check] ? IMPLAUSIBLE_TEXT[p.check](p) : t("Not an activity on foot: {detail}.", p)),
