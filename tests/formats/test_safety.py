@@ -116,6 +116,12 @@ def test_broken_gzip_is_rejected(fit_bytes):
     assert info.value.code == "damaged"
 
 
+def test_fit_with_an_impossible_header_size_is_refused_as_damaged(fit_bytes):
+    with pytest.raises(FormatError, match=r"^run\.fit: not a FIT file: header size 20 is neither") as info:
+        import_file(bytes([20]) + fit_bytes[1:], name="run.fit")
+    assert info.value.code == "damaged"
+
+
 def test_gzip_that_ends_before_its_stream_gives_the_file_cut_short(fit_bytes):
     """A download broken off: what the data holds is the file cut short, read up to there (its reader says so);
     one that ends before anything of the file is refused as truncated."""

@@ -362,7 +362,9 @@ def _check_container(data: bytes, name: str) -> str | None:
         header_size = header[0]
         data_size = int.from_bytes(header[4:8], "little")
         if header_size not in (12, 14):
-            raise FormatError(name, f"not a FIT file: {part}header size {header_size} is neither 12 nor 14")
+            raise FormatError(
+                name, f"not a FIT file: {part}header size {header_size} is neither 12 nor 14", code="damaged"
+            )
         end = start + header_size + data_size
         cut = None
         if len(data) < end + 2:
