@@ -18,7 +18,7 @@ from fit_tool.profile.profile_type import FileType, Manufacturer, Sport
 from soleware.formats import FormatError, FormatNote, export_run, import_file
 from soleware.formats.bulk import import_paths
 
-T0_MS = 1_780_000_000_000
+T0_MS = 1_780_100_000_000  # a day after conftest's watch files start
 
 
 def summary_first_fit(
@@ -180,3 +180,47 @@ def test_an_import_says_which_files_it_read_only_up_to_their_cut(tmp_path, make_
     assert by_name["cut.fit"].code == "cut_short" and "cut short" in by_name["cut.fit"].reason
     assert set(by_name["cut.fit"].params) == {"ends"}
     assert (by_name["whole.fit"].code, by_name["whole.fit"].reason) == ("", "")
+
+
+def test_a_file_cut_short_and_its_whole_copy_are_one_run(tmp_path, make_watch_fit):
+    """One recording, two files (a copy broken off, then copied again): the whole one is kept, in whichever
+    order they come, in one import or two, and a run stored from the cut one gives it its place."""
+    whole = make_watch_fit(n=600, with_distance=True)
+    (tmp_path / "a-cut.fit").write_bytes(whole[: len(whole) // 3])
+    (tmp_path / "b-whole.fit").write_bytes(whole)
+    by_name = {Path(r.name).name: r for r in import_paths(tmp_path).results}
+    assert by_name["a-cut.fit"].status == "duplicate"
+    assert Path(by_name["a-cut.fit"].duplicate_of).name == "b-whole.fit"
+    assert by_name["b-whole.fit"].status == "ok" and by_name["b-whole.fit"].replaces is None
+    (tmp_path / "b-whole.fit").rename(tmp_path / "0-whole.fit")  # the whole one first
+    by_name = {Path(r.name).name: r for r in import_paths(tmp_path).results}
+    assert by_name["a-cut.fit"].status == "duplicate"
+    assert Path(by_name["a-cut.fit"].duplicate_of).name == "0-whole.fit"
+
+
+def test_a_whole_file_takes_the_place_of_its_cut_copy_in_the_history(tmp_path, make_watch_fit, make_gpx):
+    from soleware.formats.history import import_into
+    from soleware.runs.storage import RunStore
+    from soleware.runs.storage.db import make_engine
+    from soleware.runs.storage.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'runs.db'}")
+    upgrade(engine)
+    store = RunStore(engine)
+    runner = store.create_runner("a@example.com", "long enough password").id
+    whole = make_watch_fit(n=600, with_distance=True)
+    (tmp_path / "cut.fit").write_bytes(whole[: len(whole) // 3])
+    (tmp_path / "whole.fit").write_bytes(whole)
+    (tmp_path / "other.gpx").write_bytes(make_gpx())  # another run, its own start
+    (first,) = import_into(store, runner, [tmp_path / "cut.fit"])
+    assert (first.status, first.code) == ("imported", "cut_short")
+    again = {o.name: o for o in import_into(store, runner, [tmp_path / "cut.fit", tmp_path / "other.gpx"])}
+    assert again["cut.fit"].status == "duplicate" and again["other.gpx"].status == "imported"
+    (then,) = import_into(store, runner, [tmp_path / "whole.fit"])
+    assert then.status == "imported" and then.run_id != first.run_id
+    summaries = store.summaries(runner)
+    assert len(summaries) == 2 and first.run_id not in {s.run_id for s in summaries}
+    assert max(s.distance_m for s in summaries) == pytest.approx(import_file(whole).distance_m)
+    (late,) = import_into(store, runner, [tmp_path / "cut.fit"])  # the cut copy once more: part of it
+    assert (late.status, late.run_id) == ("duplicate", then.run_id)
+    engine.dispose()

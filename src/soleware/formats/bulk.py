@@ -27,9 +27,9 @@ from soleware.formats._safety import (
     read_activity_stream,
     read_path,
 )
-from soleware.runs.model import Run, RunSummary, same_activity
+from soleware.runs.model import Run, RunSummary, Source, same_activity
 
-__all__ = ["ImportReport", "ImportResult", "import_paths"]
+__all__ = ["SAME_RECORDING_S", "ImportReport", "ImportResult", "import_paths", "same_recording"]
 
 #: most bytes read out of one archive in total, after decompression
 DEFAULT_MAX_ARCHIVE_BYTES = 4 * 1024**3
@@ -55,6 +55,8 @@ class ImportResult:
     #: (``FormatError``/``FormatNote`` ``code`` and ``params``)
     code: str = ""
     params: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: the stored run (id) this one takes the place of: the same recording, cut short (see ``same_recording``)
+    replaces: str | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -180,6 +182,22 @@ def _entries(
                 skipped.append(label)
 
 
+#: runs read from files whose starts lie this close are one recording (a watch's file and a copy of it)
+SAME_RECORDING_S = 2.0
+_FILE_SOURCES = frozenset({Source.FIT.value, Source.TCX.value, Source.GPX.value})
+
+
+def same_recording(a: Run | RunSummary, b: Run | RunSummary) -> bool:
+    """Whether two runs read from activity files are one recording: they start within ``SAME_RECORDING_S``, as
+    a watch's file and a copy of it cut short do (whatever their distances: the cut one lacks the rest). Of
+    two, the one that lasts longer is kept."""
+    return (
+        a.source in _FILE_SOURCES
+        and b.source in _FILE_SOURCES
+        and abs((a.start_time - b.start_time).total_seconds()) <= SAME_RECORDING_S
+    )
+
+
 def _label(x: Run | RunSummary) -> str:
     if isinstance(x, RunSummary):
         return x.run_id
@@ -215,9 +233,19 @@ def import_paths(
             )
         entries = entries[:max_files]
     known: list[tuple[str, Run | RunSummary]] = [(_label(x), x) for x in existing]
+    stored = {label for label, _ in known}
     total = len(entries)
     for done, entry in enumerate(entries, start=1):
         result = _import_one(entry, known, time_zone=time_zone, max_bytes=max_bytes)
+        if result.replaces is not None and result.replaces not in stored:
+            # a file of this import, cut short: this one is kept in its place
+            k = next(k for k, r in enumerate(report.results) if r.name == result.replaces)
+            cut = report.results[k]
+            report.results[k] = ImportResult(
+                cut.name, "duplicate", run=cut.run, reason=f"part of {result.name}", duplicate_of=result.name
+            )
+            known = [(label, x) for label, x in known if label != result.replaces]
+            result = dataclasses.replace(result, replaces=None)
         if result.status == "ok" and result.run is not None:
             known.append((result.name, result.run))
         report.results.append(result)
@@ -244,8 +272,17 @@ def _import_one(
             return ImportResult(
                 entry.name, "duplicate", run=run, reason=f"same activity as {label}", duplicate_of=label
             )
-    if notes:
-        return ImportResult(
-            entry.name, "ok", run=run, reason=notes[0].problem, code=notes[0].code, params=notes[0].params
-        )
-    return ImportResult(entry.name, "ok", run=run)
+    replaces = None
+    for label, other in known:
+        if same_recording(run, other):
+            if run.elapsed_time_s <= other.elapsed_time_s:
+                return ImportResult(
+                    entry.name, "duplicate", run=run, reason=f"part of {label}", duplicate_of=label
+                )
+            replaces = label
+    if not notes:
+        return ImportResult(entry.name, "ok", run=run, replaces=replaces)
+    note = notes[0]
+    return ImportResult(
+        entry.name, "ok", run=run, reason=note.problem, code=note.code, params=note.params, replaces=replaces
+    )

@@ -50,7 +50,15 @@ def import_into(
         elif r.status == "duplicate":
             outcomes[r.name] = ImportOutcome(r.name, "duplicate", r.duplicate_of, r.reason)
     ok = [r for r in report.ok if r.run is not None]  # every "ok" result carries its run (bulk.import_paths)
-    for r, added in zip(ok, store.add_runs(runner_id, [x.run for x in ok if x.run is not None]), strict=True):
+    # a whole file for a stored run that was read cut short takes its place (in one transaction each)
+    replacing = [r for r in ok if r.replaces is not None]
+    ok = [r for r in ok if r.replaces is None]
+    added_all = store.add_runs(runner_id, [x.run for x in ok if x.run is not None])
+    ok += replacing
+    added_all += [
+        store.add_run(runner_id, r.run, replaces=r.replaces) for r in replacing if r.run is not None
+    ]
+    for r, added in zip(ok, added_all, strict=True):
         if added.created:
             outcomes[r.name] = ImportOutcome(
                 r.name, "imported", added.run_id, r.reason, code=r.code, params=r.params
