@@ -98,6 +98,13 @@ def test_gpx_with_times_on_few_points_is_refused_not_cut_short():
         import_file(data, name="route.gpx")
     assert info.value.problem.startswith("GPX track has times on only 5 of 296 points")
     assert "drop the rest of the track's distance" in info.value.problem
+    assert (info.value.code, info.value.params) == ("partly_timed", {"timed": "5", "points": "296"})
+
+
+def test_a_track_of_one_timed_point_is_refused_as_too_few(make_gpx):
+    with pytest.raises(FormatError, match=r"activity has 1 timed sample\(s\), need at least 2") as info:
+        import_file(make_gpx(segments=(1,)), name="one.gpx")
+    assert info.value.code == "too_few"
 
 
 def test_gpx_with_untimed_points_at_its_ends_places_them_at_the_pace_there():

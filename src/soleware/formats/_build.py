@@ -163,7 +163,9 @@ def build_run(
             raise truncated(name, cut)
         s = dataclasses.replace(s, total_distance_m=None, total_elapsed_s=None, total_timer_s=None)
     if len(s.time) < 2:
-        raise FormatError(name, f"activity has {len(s.time)} timed sample(s), need at least 2")
+        raise FormatError(
+            name, f"activity has {len(s.time)} timed sample(s), need at least 2", code="too_few"
+        )
     t_abs = np.array([x.timestamp() for x in s.time], dtype=np.float64)
     if not np.all(np.isfinite(t_abs)):
         raise FormatError(name, "activity has samples without a valid time")
@@ -173,7 +175,7 @@ def build_run(
     idx = order[keep]
     t_abs = t_abs[keep]
     if len(t_abs) < 2:
-        raise FormatError(name, "activity samples all have the same time")
+        raise FormatError(name, "activity samples all have the same time", code="too_few")
 
     start = s.start_time.timestamp() if s.start_time is not None else t_abs[0]
     start = min(start, t_abs[0])
@@ -184,7 +186,9 @@ def build_run(
         idx, t_abs = idx[~fix_only], t_abs[~fix_only]
         if len(t_abs) < 2:
             raise FormatError(
-                name, f"activity has {len(t_abs)} timed sample(s) besides its positions, need 2"
+                name,
+                f"activity has {len(t_abs)} timed sample(s) besides its positions, need 2",
+                code="too_few",
             )
     t_s = t_abs - start
 
@@ -215,7 +219,9 @@ def build_run(
         ):  # a poor fix is not where the runner was: its jump there and back is no distance
             has_fix &= ~(accuracy > GOOD_FIX_ACCURACY_M)
         if has_fix.sum() < 2:
-            raise FormatError(name, "activity has no distance and fewer than 2 GPS positions")
+            raise FormatError(
+                name, "activity has no distance and fewer than 2 GPS positions", code="no_distance"
+            )
         k = np.nonzero(has_fix)[0]
         steps = haversine_m(lat[k], lon[k])
         steps[np.diff(segment[k]) != 0] = 0.0
@@ -229,7 +235,7 @@ def build_run(
         steps[np.diff(segment) != 0] = 0.0
         distance = np.concatenate(([0.0], np.cumsum(steps)))
     else:
-        raise FormatError(name, "activity has neither distance, GPS positions nor speed")
+        raise FormatError(name, "activity has neither distance, GPS positions nor speed", code="no_distance")
 
     if speed is None:
         speed = np.gradient(distance, t_s)

@@ -98,6 +98,9 @@ PROBLEM_CODES: dict[str, tuple[str, ...]] = {
     "damaged": (),
     "no_times": (),
     "no_date": (),
+    "too_few": (),
+    "no_distance": (),
+    "partly_timed": ("timed", "points"),
     "implausible": ("detail", "check", "value", "limit"),
 }
 

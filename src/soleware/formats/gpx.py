@@ -233,6 +233,9 @@ def read_gpx(
                 name,
                 f"GPX track has times on only {n_timed} of {n_points} points ({why}); importing the timed "
                 "points alone would drop the rest of the track's distance",
+                code="partly_timed",
+                timed=str(n_timed),
+                points=str(n_points),
             )
 
     stamps = np.array([t.timestamp() for t in times])

@@ -285,6 +285,13 @@ Soleware.ready((me) => {
     damaged: () => t("The file is damaged and cannot be read; export or copy it again."),
     no_times: () => t("The activity has no times on its points."),
     no_date: () => t("The activity has no date: the watch's clock was not set."),
+    too_few: () => t("The activity has too few timed points to make a run."),
+    no_distance: () => t("The activity has neither a distance nor positions or a speed to measure one by."),
+    partly_timed: (p) =>
+      t("Only {timed} of the track's {points} points have a time: imported alone, they would drop the rest of its distance.", {
+        timed: S.num(Number(p.timed)),
+        points: S.num(Number(p.points)),
+      }),
     implausible: (p) => (IMPLAUSIBLE_TEXT[p.check] ? IMPLAUSIBLE_TEXT[p.check](p) : t("Not an activity on foot: {detail}.", p)),
   };
 
