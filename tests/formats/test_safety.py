@@ -178,8 +178,18 @@ def test_xml_cut_before_its_activity_is_rejected_as_truncated():
 
 
 def test_xml_of_another_kind_is_rejected():
-    with pytest.raises(FormatError, match=r"^x\.tcx: not a TCX v2 document \(root element is 'svg'\)"):
+    with pytest.raises(
+        FormatError, match=r"^x\.tcx: not a TCX v2 document \(root element is 'svg'\)"
+    ) as info:
         import_file(b"<svg xmlns='http://www.w3.org/2000/svg'><TrainingCenterDatabase/></svg>", name="x.tcx")
+    assert (info.value.code, info.value.params) == ("unknown_format", {"looks_like": "xml"})
+    with pytest.raises(FormatError, match=r"^x\.gpx: not a GPX document") as info:
+        import_file(b"<svg xmlns='http://www.w3.org/2000/svg'/>", name="x.gpx")
+    assert info.value.code == "unknown_format"
+    empty = b"<TrainingCenterDatabase xmlns='http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2'/>"
+    with pytest.raises(FormatError, match="TCX document has no Activity") as info:
+        import_file(empty, name="empty.tcx")
+    assert info.value.code == "too_few"
 
 
 def _with_crc(body: bytes) -> bytes:

@@ -179,7 +179,12 @@ def read_gpx(
             raise truncated(name, cut)
         drop_last(root, "{*}trkpt")
     if etree.QName(root).localname != "gpx":
-        raise FormatError(name, f"not a GPX document (root element is {etree.QName(root).localname!r})")
+        raise FormatError(
+            name,
+            f"not a GPX document (root element is {etree.QName(root).localname!r})",
+            code="unknown_format",
+            looks_like="xml",
+        )
     try:
         gpx = gpxpy.parse(etree.tostring(root, encoding="unicode"))
     except (gpxpy.gpx.GPXException, ValueError) as exc:

@@ -243,9 +243,14 @@ def read_tcx(
     if cut is not None and (activity is None or root.tag != f"{_T}TrainingCenterDatabase"):
         raise truncated(name, cut)
     if root.tag != f"{_T}TrainingCenterDatabase":
-        raise FormatError(name, f"not a TCX v2 document (root element is {etree.QName(root).localname!r})")
+        raise FormatError(
+            name,
+            f"not a TCX v2 document (root element is {etree.QName(root).localname!r})",
+            code="unknown_format",
+            looks_like="xml",
+        )
     if activity is None:
-        raise FormatError(name, "TCX document has no Activity")
+        raise FormatError(name, "TCX document has no Activity", code="too_few")
     sport = activity.get("Sport", "")
     if sport == "Biking":
         raise FormatError(name, "activity sport is 'Biking', not a run", code="not_a_run", sport="Biking")
@@ -285,7 +290,7 @@ def read_tcx(
     if not times and cut is not None:
         raise truncated(name, cut)
     if not times:
-        raise FormatError(name, "TCX activity has no trackpoints")
+        raise FormatError(name, "TCX activity has no trackpoints", code="too_few")
 
     # a new Track within a lap follows a pause; a lap's first Track does when the gap is clearly longer than
     # the sampling interval (Soleware's files sample more often than every 3 s)
