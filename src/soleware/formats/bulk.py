@@ -245,7 +245,7 @@ def import_paths(
                 cut.name, "duplicate", run=cut.run, reason=f"part of {result.name}", duplicate_of=result.name
             )
             known = [(label, x) for label, x in known if label != result.replaces]
-            result = dataclasses.replace(result, replaces=None)
+            result = dataclasses.replace(result, replaces=cut.replaces)  # and the stored run it replaced
         if result.status == "ok" and result.run is not None:
             known.append((result.name, result.run))
         report.results.append(result)
