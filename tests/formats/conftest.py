@@ -16,6 +16,7 @@ from fit_tool.profile.messages.event_message import EventMessage
 from fit_tool.profile.messages.file_id_message import FileIdMessage
 from fit_tool.profile.messages.record_message import RecordMessage
 from fit_tool.profile.messages.session_message import SessionMessage
+from fit_tool.profile.messages.sport_message import SportMessage
 from fit_tool.profile.profile_type import Event, EventType, FileType, Manufacturer, Sport, SubSport
 from lxml import etree
 
@@ -88,6 +89,21 @@ def gpx_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(xsd)))
 
 
+def activity_builder(
+    t0_ms: int = 1_780_000_000_000, *, file_type: FileType = FileType.ACTIVITY
+) -> FitFileBuilder:
+    """A FIT file builder holding the file_id a Garmin watch writes, created at ``t0_ms`` (ms since 1970)."""
+    b = FitFileBuilder(auto_define=True)
+    m = FileIdMessage()
+    m.type = file_type
+    m.manufacturer = Manufacturer.GARMIN.value
+    m.product = 1
+    m.serial_number = 99
+    m.time_created = t0_ms
+    b.add(m)
+    return b
+
+
 def watch_fit(
     *,
     n: int = 120,
@@ -99,14 +115,7 @@ def watch_fit(
 ) -> bytes:
     """A FIT file as a GPS watch writes it: positions (degrees), strides/min cadence, optional timer pause."""
     t0 = 1_780_000_000_000
-    b = FitFileBuilder(auto_define=True)
-    m = FileIdMessage()
-    m.type = file_type
-    m.manufacturer = Manufacturer.GARMIN.value
-    m.product = 1
-    m.serial_number = 99
-    m.time_created = t0
-    b.add(m)
+    b = activity_builder(t0, file_type=file_type)
 
     def event(k: int, kind: EventType) -> None:
         e = EventMessage()
@@ -148,14 +157,7 @@ def multisport_fit(legs: list[tuple[Sport, int, float]], *, cumulative: bool = T
     to back, a record a second whose distance runs on over the whole activity (``cumulative``) or restarts at 0
     in each leg (watches do both)."""
     t0 = 1_780_000_000_000
-    b = FitFileBuilder(auto_define=True)
-    m = FileIdMessage()
-    m.type = FileType.ACTIVITY
-    m.manufacturer = Manufacturer.GARMIN.value
-    m.product = 1
-    m.serial_number = 99
-    m.time_created = t0
-    b.add(m)
+    b = activity_builder(t0)
     e = EventMessage()
     e.timestamp = t0
     e.event = Event.TIMER
@@ -217,6 +219,52 @@ def track_gpx(
         t += dt.timedelta(seconds=gap_s)
         lat += 0.001  # the position jumps while paused; that distance must not count
     return gpx.to_xml().encode()
+
+
+#: when summary_first_fit's files start, ms since 1970: a day after the watch files above
+SUMMARY_FIRST_T0_MS = 1_780_100_000_000
+
+
+def summary_first_fit(
+    *, n: int = 600, sport: Sport = Sport.RUNNING, session: bool = True, stray: bool = False
+) -> bytes:
+    """A FIT file as some phone apps write it: its summary (a 10 km session of an hour) before its records (3 m/s
+    for ``n`` s); ``sport`` in a sport message too; ``stray``: one last record dated decades later, as a broken
+    tail decodes."""
+    b = activity_builder(SUMMARY_FIRST_T0_MS)
+    sp = SportMessage()
+    sp.sport = sport
+    b.add(sp)
+    if session:
+        s = SessionMessage()
+        s.timestamp = SUMMARY_FIRST_T0_MS + 3_600_000
+        s.start_time = SUMMARY_FIRST_T0_MS
+        s.total_elapsed_time = 3600.0
+        s.total_timer_time = 3600.0
+        s.total_distance = 10_000.0
+        s.sport = sport
+        b.add(s)
+    for k in range(n):
+        r = RecordMessage()
+        r.timestamp = SUMMARY_FIRST_T0_MS + 1000 * k
+        r.distance = 3.0 * k
+        b.add(r)
+    if stray:
+        r = RecordMessage()
+        r.timestamp = SUMMARY_FIRST_T0_MS + 1000 * 86_400 * 365 * 40
+        r.distance = 3.0 * n
+        b.add(r)
+    return b.build().to_bytes()
+
+
+@pytest.fixture
+def make_activity_builder() -> Callable[..., FitFileBuilder]:
+    return activity_builder
+
+
+@pytest.fixture
+def make_summary_first_fit() -> Callable[..., bytes]:
+    return summary_first_fit
 
 
 @pytest.fixture

@@ -8,56 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fit_tool.fit_file_builder import FitFileBuilder
-from fit_tool.profile.messages.file_id_message import FileIdMessage
-from fit_tool.profile.messages.record_message import RecordMessage
-from fit_tool.profile.messages.session_message import SessionMessage
-from fit_tool.profile.messages.sport_message import SportMessage
-from fit_tool.profile.profile_type import FileType, Manufacturer, Sport
+from fit_tool.profile.profile_type import Sport
 
 from soleware.formats import FormatError, FormatNote, export_run, import_file
 from soleware.formats.bulk import import_paths
-
-T0_MS = 1_780_100_000_000  # a day after conftest's watch files start
-
-
-def summary_first_fit(
-    *, n: int = 600, sport: Sport = Sport.RUNNING, session: bool = True, stray: bool = False
-) -> bytes:
-    """A FIT file as some phone apps write it: its summary (a 10 km session of an hour) before its records (3 m/s
-    for ``n`` s); ``sport`` in a sport message too; ``stray``: one last record dated decades later, as a broken
-    tail decodes."""
-    b = FitFileBuilder(auto_define=True)
-    m = FileIdMessage()
-    m.type = FileType.ACTIVITY
-    m.manufacturer = Manufacturer.GARMIN.value
-    m.product = 1
-    m.serial_number = 7
-    m.time_created = T0_MS
-    b.add(m)
-    sp = SportMessage()
-    sp.sport = sport
-    b.add(sp)
-    if session:
-        s = SessionMessage()
-        s.timestamp = T0_MS + 3_600_000
-        s.start_time = T0_MS
-        s.total_elapsed_time = 3600.0
-        s.total_timer_time = 3600.0
-        s.total_distance = 10_000.0
-        s.sport = sport
-        b.add(s)
-    for k in range(n):
-        r = RecordMessage()
-        r.timestamp = T0_MS + 1000 * k
-        r.distance = 3.0 * k
-        b.add(r)
-    if stray:
-        r = RecordMessage()
-        r.timestamp = T0_MS + 1000 * 86_400 * 365 * 40
-        r.distance = 3.0 * n
-        b.add(r)
-    return b.build().to_bytes()
 
 
 @pytest.fixture(params=["watch.fit", "fr110.fit", "ours.fit", "ours.tcx", "track.gpx"])
@@ -132,8 +86,8 @@ def test_a_fit_file_missing_only_its_checksum_is_whole(make_watch_fit):
     )
 
 
-def test_a_summary_written_before_the_records_does_not_count_what_the_cut_lost():
-    data = summary_first_fit()
+def test_a_summary_written_before_the_records_does_not_count_what_the_cut_lost(make_summary_first_fit):
+    data = make_summary_first_fit()
     assert import_file(data, name="app.fit").distance_m == pytest.approx(
         10_000.0
     )  # whole: its summary counts
@@ -144,20 +98,20 @@ def test_a_summary_written_before_the_records_does_not_count_what_the_cut_lost()
     assert notes[0].code == "cut_short"
 
 
-def test_a_cut_tail_that_decodes_as_a_record_decades_later_is_left_out():
+def test_a_cut_tail_that_decodes_as_a_record_decades_later_is_left_out(make_summary_first_fit):
     """Nothing checks the bytes of a file cut short: a record past the end of its summary is no longer the run."""
     notes: list[FormatNote] = []
-    run = import_file(summary_first_fit(n=100, stray=True)[:-2], name="app.fit", notes=notes)
+    run = import_file(make_summary_first_fit(n=100, stray=True)[:-2], name="app.fit", notes=notes)
     assert run.elapsed_time_s == pytest.approx(99.0) and run.distance_m == pytest.approx(297.0)
     assert notes[0].code == "cut_short"
 
 
-def test_a_ride_cut_before_its_summary_is_refused_by_its_sport_message():
-    data = summary_first_fit(sport=Sport.CYCLING, session=False)
+def test_a_ride_cut_before_its_summary_is_refused_by_its_sport_message(make_summary_first_fit):
+    data = make_summary_first_fit(sport=Sport.CYCLING, session=False)
     with pytest.raises(FormatError) as info:
         import_file(data[: len(data) // 2], name="ride.fit")
     assert (info.value.code, info.value.params) == ("not_a_run", {"sport": "cycling"})
-    run = import_file(summary_first_fit(session=False)[:-40], name="run.fit")  # a run's is no hindrance
+    run = import_file(make_summary_first_fit(session=False)[:-40], name="run.fit")  # a run's is no hindrance
     assert run.distance_m > 1000.0
 
 
@@ -170,9 +124,11 @@ def test_a_cut_tcx_counts_its_trackpoints_not_its_lap_totals(realistic_run):
     assert notes[0].code == "cut_short" and "the document stops at line" in notes[0].problem
 
 
-def test_an_import_says_which_files_it_read_only_up_to_their_cut(tmp_path, make_watch_fit):
+def test_an_import_says_which_files_it_read_only_up_to_their_cut(
+    tmp_path, make_watch_fit, make_summary_first_fit
+):
     (tmp_path / "whole.fit").write_bytes(make_watch_fit(n=200, with_distance=True))
-    cut = summary_first_fit()
+    cut = make_summary_first_fit()
     (tmp_path / "cut.fit").write_bytes(cut[: len(cut) // 2])
     report = import_paths(tmp_path)
     by_name = {Path(r.name).name: r for r in report.results}
@@ -198,7 +154,9 @@ def test_a_file_cut_short_and_its_whole_copy_are_one_run(tmp_path, make_watch_fi
     assert Path(by_name["a-cut.fit"].duplicate_of).name == "0-whole.fit"
 
 
-def test_a_whole_file_takes_the_place_of_its_cut_copy_in_the_history(tmp_path, make_watch_fit, make_gpx):
+def test_a_whole_file_takes_the_place_of_its_cut_copy_in_the_history(
+    tmp_path, make_watch_fit, make_gpx, make_summary_first_fit
+):
     from soleware.formats.history import import_into
     from soleware.runs.storage import RunStore
     from soleware.runs.storage.db import make_engine
@@ -223,4 +181,14 @@ def test_a_whole_file_takes_the_place_of_its_cut_copy_in_the_history(tmp_path, m
     assert max(s.distance_m for s in summaries) == pytest.approx(import_file(whole).distance_m)
     (late,) = import_into(store, runner, [tmp_path / "cut.fit"])  # the cut copy once more: part of it
     assert (late.status, late.run_id) == ("duplicate", then.run_id)
+    # a stored cut copy, then a longer cut copy and the whole file in one import: the whole one is left
+    other = make_summary_first_fit(n=900)  # another recording, a day later
+    (tmp_path / "b-third.fit").write_bytes(other[: len(other) // 3])
+    import_into(store, runner, [tmp_path / "b-third.fit"])
+    (tmp_path / "c-two-thirds.fit").write_bytes(other[: 2 * len(other) // 3])
+    (tmp_path / "d-whole.fit").write_bytes(other)
+    both = import_into(store, runner, [tmp_path / "c-two-thirds.fit", tmp_path / "d-whole.fit"])
+    assert [o.status for o in both] == ["duplicate", "imported"]
+    kept = [s for s in store.summaries(runner) if abs(s.distance_m - import_file(other).distance_m) < 1.0]
+    assert len(store.summaries(runner)) == 3 and len(kept) == 1
     engine.dispose()

@@ -259,18 +259,11 @@ def test_a_refusal_names_its_kind_of_problem_for_the_runner_s_language(make_watc
     assert info.value.code == "corrupt"
 
 
-def test_a_fit_activity_with_nothing_to_measure_a_distance_by_is_refused_as_such():
+def test_a_fit_activity_with_nothing_to_measure_a_distance_by_is_refused_as_such(make_activity_builder):
     """Timed records with neither distance, positions nor speed (a heart-rate-only recording)."""
-    from fit_tool.fit_file_builder import FitFileBuilder
-    from fit_tool.profile.messages.file_id_message import FileIdMessage
     from fit_tool.profile.messages.record_message import RecordMessage
-    from fit_tool.profile.profile_type import FileType
 
-    b = FitFileBuilder(auto_define=True)
-    m = FileIdMessage()
-    m.type = FileType.ACTIVITY
-    m.time_created = 1_780_000_000_000
-    b.add(m)
+    b = make_activity_builder()
     for k in range(60):
         r = RecordMessage()
         r.timestamp = 1_780_000_000_000 + 1000 * k
