@@ -11,10 +11,12 @@ from hypothesis import HealthCheck, settings
 from soleware.server.app import create_app
 from soleware.server.config import Settings
 
+_DB_DIR = tempfile.TemporaryDirectory(prefix="soleware-schemathesis-")
+"""The schema is read when the module is imported, before any fixture: the directory goes when the run ends."""
+
 
 def _app_and_token():
-    db = tempfile.mkdtemp(prefix="soleware-schemathesis-")
-    app = create_app(Settings(database_url=f"sqlite:///{db}/api.db", sign_in_free_attempts=10_000))
+    app = create_app(Settings(database_url=f"sqlite:///{_DB_DIR.name}/api.db", sign_in_free_attempts=10_000))
     client = TestClient(app)
     client.post("/api/auth/signup", json={"email": "prop@example.com", "password": "property based"})
     token = client.post("/api/auth/signin", json={"email": "prop@example.com", "password": "property based"})
