@@ -93,6 +93,7 @@ def test_a_file_named_on_its_own_that_is_no_activity_is_rejected_not_skipped(exp
         "photo.jpg": "rejected",
     }
     assert all("not an activity file" in r.reason for r in report.results)
+    assert {r.code for r in report.results} == {"not_activity_file"}
     assert report.skipped == []
 
 
@@ -150,6 +151,9 @@ def test_archive_total_limit_rejects_the_rest(tmp_path):
     report = import_paths(path, max_archive_bytes=3 * size)
     assert [r.status for r in report.results] == ["ok"] * 3 + ["rejected"] * 3
     assert "total limit" in report.results[-1].reason
+    assert {(r.code, r.params["limit"]) for r in report.rejected} == {
+        ("archive_too_large", f"{3 * size / 2**20:.3g} MB")
+    }
 
 
 def test_broken_zip_and_missing_path_are_rejected(tmp_path):
@@ -158,6 +162,7 @@ def test_broken_zip_and_missing_path_are_rejected(tmp_path):
     report = import_paths([fake, tmp_path / "nope"])
     reasons = {r.name: r.reason for r in report.rejected}
     assert "not a readable zip archive" in reasons["fake.zip"]
+    assert {r.name: r.code for r in report.rejected}["fake.zip"] == "damaged"
     assert reasons["nope"] == "no such file or folder"
 
 
@@ -192,6 +197,7 @@ def test_zip_of_hundred_45_mib_members_is_refused_from_what_it_declares(tmp_path
     for r in report.rejected:
         assert r.reason.startswith(f"compressed data expands {ratio:.0f}:1"), r.reason
         assert "possible decompression bomb" in r.reason
+        assert (r.code, r.params) == ("unsafe", {"kind": "expansion"})
 
 
 def test_zip_member_that_looks_like_no_activity_is_refused_from_its_first_bytes(tmp_path, make_zip_of_copies):
@@ -216,3 +222,30 @@ def test_zip_member_with_a_fit_header_and_then_zeros_is_refused_by_its_ratio(tmp
     make_zip_of_copies(path, ["run.fit"], b"\x0e\x10\x64\x00\x00\x00\xd0\x02.FIT\x00\x00" + bytes(40 * 2**20))
     (result,) = import_paths(path).results
     assert result.status == "rejected" and "possible decompression bomb" in result.reason
+
+
+def test_what_an_archive_holds_that_cannot_be_read_is_refused_by_its_kind(tmp_path):
+    """A member protected by a password, an archive inside the archive, a member over the size limit, an archive
+    cut short (no central directory): each refused with the code the runner's language names it by."""
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("inner.zip", b"PK\x05\x06" + bytes(18))
+        z.writestr("big.gpx", small_gpx(1) + b" " * 2_000_000)
+        z.writestr("ok.gpx", small_gpx(2))
+        z.writestr("secret.gpx", small_gpx(3))
+    data = bytearray(path.read_bytes())
+    # zipfile writes no encryption: the member's entry in the central directory gets the "encrypted" flag (its
+    # flags at 8 bytes into the entry, its name at 46)
+    name_at = data.index(b"secret.gpx", data.index(b"PK\x01\x02"))
+    data[name_at - 46 + 8] |= 1
+    path.write_bytes(bytes(data))
+    (tmp_path / "cut.zip").write_bytes(bytes(data[: len(data) // 2]))
+    report = import_paths([path, tmp_path / "cut.zip"], max_bytes=1_000_000)
+    got = {r.name: (r.status, r.code, r.params) for r in report.results}
+    assert got == {
+        "export.zip/big.gpx": ("rejected", "too_large", {"limit": "0.954 MB"}),
+        "export.zip/inner.zip": ("rejected", "nested_archive", {}),
+        "export.zip/ok.gpx": ("ok", "", {}),
+        "export.zip/secret.gpx": ("rejected", "encrypted", {}),
+        "cut.zip": ("rejected", "damaged", {}),
+    }

@@ -172,10 +172,12 @@ def test_a_whole_file_takes_the_place_of_its_cut_copy_in_the_history(
     (tmp_path / "other.gpx").write_bytes(make_gpx())  # another run, its own start
     (first,) = import_into(store, runner, [tmp_path / "cut.fit"])
     assert (first.status, first.code) == ("imported", "cut_short")
+    assert store.get_run(runner, first.run_id).cut_short  # kept with the run, for its page
     again = {o.name: o for o in import_into(store, runner, [tmp_path / "cut.fit", tmp_path / "other.gpx"])}
     assert again["cut.fit"].status == "duplicate" and again["other.gpx"].status == "imported"
     (then,) = import_into(store, runner, [tmp_path / "whole.fit"])
     assert then.status == "imported" and then.run_id != first.run_id
+    assert not store.run_view(runner, then.run_id).run.cut_short
     summaries = store.summaries(runner)
     assert len(summaries) == 2 and first.run_id not in {s.run_id for s in summaries}
     assert max(s.distance_m for s in summaries) == pytest.approx(import_file(whole).distance_m)

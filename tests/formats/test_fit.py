@@ -284,3 +284,18 @@ def test_pauses_that_touch_once_written_in_whole_seconds_stay_two(realistic_run)
     back = import_file(export_run(run, "fit"), name="touching.fit")
     assert len(back.pauses) == 2
     assert back.moving_time_s == pytest.approx(run.moving_time_s, abs=0.0011)
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "params"),
+    [
+        (b"\x0e\x10\x64\x00\x00", "truncated", {}),  # a FIT header's first bytes, then nothing
+        (b"\x0c\x10", "truncated", {}),
+        (b"hello", "unknown_format", {"looks_like": "unknown data"}),
+        (b"<a/>", "unknown_format", {"looks_like": "xml"}),
+    ],
+)
+def test_a_fit_file_shorter_than_its_header_is_refused_by_what_it_looks_like(data, code, params):
+    with pytest.raises(FormatError, match="shorter than a FIT header") as info:
+        import_file(data, name="short.fit")
+    assert (info.value.code, info.value.params) == (code, params)

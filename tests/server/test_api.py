@@ -314,6 +314,7 @@ def test_an_imported_file_cut_short_is_stored_up_to_its_cut_and_said_so(client, 
     assert (body["imported"], f["status"], f["code"]) == (1, "imported", "cut_short")
     assert "cut short" in f["reason"] and set(f["params"]) == {"ends"}
     run = client.get(f"/api/runs/{f['run_id']}", headers=eve).json()
-    assert 500 < run["distance_m"] < 2500
+    assert 500 < run["distance_m"] < 2500 and run["cut_short"]
+    assert not client.get(f"/api/runs/{rid}", headers=ada).json()["cut_short"]
     end = dt.datetime.fromisoformat(run["start_time"]) + dt.timedelta(seconds=run["elapsed_time_s"])
     assert dt.datetime.fromisoformat(f["params"]["ends"]) == end

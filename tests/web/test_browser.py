@@ -440,11 +440,19 @@ def test_refused_runs_are_shown_and_sent_again(page, server):
     refused = cards.filter(has_text="(got 7.5)")
     refused.get_by_role("button", name="Send again").click()
     refused.get_by_role("status").filter(has_text="Refused again.").wait_for()
-    assert refused.locator(".error").inner_text().startswith("422 strides.31.length_m")
+    assert refused.locator(".error .detail").inner_text().startswith("422 strides.31.length_m")
+    assert refused.locator(".error strong").inner_text() == "The service did not take some of its values:"
     stored.click()
     page.wait_for_url("**/runs/*")
     r = page.request.get(server.url + "/api/refused-uploads", headers=auth(page)).json()
     assert [u["key"] for u in r["refused"]] == ["SW-L-0001:8"]
+    page.goto("/refused?lang=zh")  # what it means in the runner's language, the service's words as they are
+    wait_ready(page)
+    reason = page.locator("#refused li .error")
+    reason.wait_for()
+    assert reason.locator("strong").inner_text() == "服务未接受其中的部分数值："
+    assert reason.locator(".detail").get_attribute("lang") == "en"
+    assert reason.locator(".detail").inner_text().startswith("422 strides.31.length_m")
     assert not page.errors
 
 

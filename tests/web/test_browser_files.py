@@ -348,6 +348,7 @@ def test_import_and_export_in_chinese(page, files, screenshots, axe):
         said
     )
     assert "file is cut short" in cut.locator(".reason").get_attribute("title")
+    cut_page = cut.locator("a.name").get_attribute("href")
     damaged = result(page, "damaged.gpx").locator(".reason")
     assert damaged.inner_text() == "文件已损坏，无法读取；请重新导出或复制。"
     assert "malformed XML" in damaged.get_attribute("title")
@@ -360,6 +361,16 @@ def test_import_and_export_in_chinese(page, files, screenshots, axe):
     expect(page.get_by_role("link", name=re.compile("^FIT 文件"))).to_be_visible()
     page.screenshot(path=str(screenshots / "zh-run-export.png"), full_page=True)
     problems += axe(page, "run export menu/zh")
+    # the cut run's own page says so too, long after the import's answer is gone
+    page.goto(cut_page + "?lang=zh")
+    wait_ready(page)
+    expect(page.locator("#run-cut")).to_be_visible()
+    said = page.locator("#run-cut").inner_text()
+    assert said.startswith("此跑步导入自被截断的文件：记录止于 ") and said.endswith("实际跑步可能更长。"), (
+        said
+    )
+    page.screenshot(path=str(screenshots / "zh-run-cut-short.png"), full_page=True)
+    problems += axe(page, "run cut short/zh")
     page.goto("/runs?lang=en")
     wait_ready(page)
     import_via_button(page, [files["fit"], files["broken"]])

@@ -117,7 +117,7 @@ def _route(s: Samples, idx: np.ndarray, t_s: np.ndarray, name: str) -> Route | N
     try:
         return Route(t_s[fix], lat[fix], lon[fix], known(s.accuracy_m), known(s.altitude_m))
     except RunDataError as exc:
-        raise FormatError(name, f"activity positions are inconsistent ({exc})") from exc
+        raise FormatError(name, f"activity positions are inconsistent ({exc})", code="damaged") from exc
 
 
 def _fix_only(s: Samples, idx: np.ndarray) -> np.ndarray | None:
@@ -168,7 +168,7 @@ def build_run(
         )
     t_abs = np.array([x.timestamp() for x in s.time], dtype=np.float64)
     if not np.all(np.isfinite(t_abs)):
-        raise FormatError(name, "activity has samples without a valid time")
+        raise FormatError(name, "activity has samples without a valid time", code="damaged")
     order = np.argsort(t_abs, kind="stable")
     t_abs = t_abs[order]
     keep = np.append(np.diff(t_abs) > 0, True)  # of samples sharing a time, the last one wins
@@ -293,9 +293,10 @@ def build_run(
             source=source,
             title=title,
             route=route,
+            cut_short=cut is not None,
         )
     except RunDataError as exc:
-        raise FormatError(name, f"activity data is inconsistent ({exc})") from exc
+        raise FormatError(name, f"activity data is inconsistent ({exc})", code="damaged") from exc
     check_plausible(run, name=name)
     if cut is not None and notes is not None:
         ends = (start_time + dt.timedelta(seconds=float(t_s[-1]))).isoformat()

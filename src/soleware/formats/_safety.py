@@ -102,6 +102,11 @@ PROBLEM_CODES: dict[str, tuple[str, ...]] = {
     "no_distance": (),
     "partly_timed": ("timed", "points"),
     "implausible": ("detail", "check", "value", "limit"),
+    "encrypted": (),
+    "archive_too_large": ("limit",),
+    "nested_archive": (),
+    "not_activity_file": (),
+    "unsafe": ("kind",),
 }
 
 
@@ -163,6 +168,8 @@ def check_expansion(name: str, *, compressed_bytes: int, expanded_bytes: int) ->
             f"compressed data expands {expanded_bytes / max(compressed_bytes, 1):.0f}:1 "
             f"({_size(compressed_bytes)} to {_size(expanded_bytes)}), more than the {MAX_EXPANSION}:1 any activity "
             "file reaches (possible decompression bomb)",
+            code="unsafe",
+            kind="expansion",
         )
 
 
@@ -241,6 +248,15 @@ _PARSER_OPTIONS = {
 }
 
 
+def _entities_refused(name: str) -> FormatError:
+    return FormatError(
+        name,
+        "XML with a DOCTYPE or entity declarations is not accepted (possible XXE or entity bomb)",
+        code="unsafe",
+        kind="entities",
+    )
+
+
 def parse_xml(data: bytes, *, name: str) -> tuple[etree._Element, str | None]:
     """The root element of an XML document, refusing DTDs, entity declarations and malformed XML, and how the
     document is cut short (None: it is whole).
@@ -252,9 +268,7 @@ def parse_xml(data: bytes, *, name: str) -> tuple[etree._Element, str | None]:
     """
     head = data[:4096].lower()
     if b"<!doctype" in head or b"<!ENTITY" in data:
-        raise FormatError(
-            name, "XML with a DOCTYPE or entity declarations is not accepted (possible XXE or entity bomb)"
-        )
+        raise _entities_refused(name)
     cut = None
     try:
         tree = etree.parse(io.BytesIO(data), etree.XMLParser(**_PARSER_OPTIONS))
@@ -268,9 +282,7 @@ def parse_xml(data: bytes, *, name: str) -> tuple[etree._Element, str | None]:
             raise FormatError(name, f"malformed XML ({exc.msg or exc})", code="damaged") from exc
     info = tree.docinfo
     if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
-        raise FormatError(
-            name, "XML with a DOCTYPE or entity declarations is not accepted (possible XXE or entity bomb)"
-        )
+        raise _entities_refused(name)
     return tree.getroot(), cut
 
 

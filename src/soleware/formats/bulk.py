@@ -23,6 +23,7 @@ from soleware.formats._safety import (
     DEFAULT_MAX_BYTES,
     FormatError,
     FormatNote,
+    _mb,
     check_expansion,
     read_activity_stream,
     read_path,
@@ -90,8 +91,8 @@ class ImportReport:
 @dataclasses.dataclass(slots=True)
 class _Entry:
     name: str
-    load: Callable[[], bytes] | None  # None: rejected before reading, see reason
-    reason: str = ""
+    load: Callable[[], bytes] | None  # None: refused before reading, see refused
+    refused: FormatError | None = None
 
 
 def _is_activity(name: str) -> bool:
@@ -111,7 +112,7 @@ def _zip_entries(
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        yield _Entry(label, None, f"not a readable zip archive ({exc})")
+        yield _Entry(label, None, FormatError(label, f"not a readable zip archive ({exc})", code="damaged"))
         return
     budget = _ArchiveBudget(max_archive_bytes)
 
@@ -120,17 +121,20 @@ def _zip_entries(
             # what the archive declares is checked first (zipfile never reads past a member's declared size),
             # then the first bytes: a hostile member costs a few kB of inflation, not its declared size
             if info.flag_bits & 0x1:
-                raise FormatError(name, "zip member is encrypted")
+                raise FormatError(name, "zip member is encrypted", code="encrypted")
             if info.file_size > max_bytes:
                 raise FormatError(
                     name,
-                    f"file is {info.file_size / 2**20:.3g} MB, larger than the limit of {max_bytes / 2**20:.3g} MB",
+                    f"file is {_mb(info.file_size)}, larger than the limit of {_mb(max_bytes)}",
+                    code="too_large",
+                    limit=_mb(max_bytes),
                 )
             if info.compress_type != zipfile.ZIP_STORED:
                 check_expansion(name, compressed_bytes=info.compress_size, expanded_bytes=info.file_size)
             if budget.left <= 0 or info.file_size > budget.left:
+                limit = _mb(max_archive_bytes)
                 raise FormatError(
-                    name, f"archive exceeds the total limit of {max_archive_bytes / 2**20:.3g} MB"
+                    name, f"archive exceeds the total limit of {limit}", code="archive_too_large", limit=limit
                 )
             try:
                 with archive.open(info) as member:
@@ -147,7 +151,11 @@ def _zip_entries(
             continue
         name = f"{label}/{info.filename}"
         if info.filename.lower().endswith(".zip"):
-            yield _Entry(name, None, "archives inside archives are not opened")
+            yield _Entry(
+                name,
+                None,
+                FormatError(name, "archives inside archives are not opened", code="nested_archive"),
+            )
         elif _is_activity(info.filename):
             yield _Entry(name, loader(info, name))
         else:
@@ -165,7 +173,8 @@ def _entries(
         elif path.exists():
             pairs = [(path, path.name)]
         else:
-            yield _Entry(path.name or str(path), None, "no such file or folder")
+            label = path.name or str(path)
+            yield _Entry(label, None, FormatError(label, "no such file or folder"))
             continue
         for p, label in pairs:
             if p.suffix.lower() == ".zip":
@@ -175,9 +184,8 @@ def _entries(
             elif _is_activity(p.name):
                 yield _Entry(label, functools.partial(read_path, p, max_bytes=max_bytes))
             elif p is path:  # named itself, not found in a folder: the runner meant it
-                yield _Entry(
-                    label, None, "not an activity file (FIT, TCX or GPX, also .gz, or a zip of them)"
-                )
+                problem = "not an activity file (FIT, TCX or GPX, also .gz, or a zip of them)"
+                yield _Entry(label, None, FormatError(label, problem, code="not_activity_file"))
             else:
                 skipped.append(label)
 
@@ -255,18 +263,23 @@ def import_paths(
     return report
 
 
+def _rejected(name: str, exc: FormatError) -> ImportResult:
+    return ImportResult(name, "rejected", reason=exc.problem, code=exc.code, params=exc.params)
+
+
 def _import_one(
     entry: _Entry, known: list[tuple[str, Run | RunSummary]], *, time_zone: str | None, max_bytes: int
 ) -> ImportResult:
     if entry.load is None:
-        return ImportResult(entry.name, "rejected", reason=entry.reason)
+        assert entry.refused is not None
+        return _rejected(entry.name, entry.refused)
     notes: list[FormatNote] = []
     try:
         run = read_activity(
             entry.load(), name=entry.name, time_zone=time_zone, max_bytes=max_bytes, notes=notes
         )
     except FormatError as exc:
-        return ImportResult(entry.name, "rejected", reason=exc.problem, code=exc.code, params=exc.params)
+        return _rejected(entry.name, exc)
     for label, other in known:
         if same_activity(run, other):
             return ImportResult(

@@ -341,7 +341,10 @@ def _check_container(data: bytes, name: str) -> str | None:
     if kind == "empty":
         raise FormatError(name, "file is empty", code="empty")
     if len(data) < 12:
-        raise FormatError(name, f"not a FIT file: {len(data)} bytes is shorter than a FIT header")
+        problem = f"not a FIT file: {len(data)} bytes is shorter than a FIT header"
+        if data[0] in (12, 14):  # a FIT header's size, then nothing: cut in its header
+            raise FormatError(name, problem, code="truncated")
+        raise FormatError(name, problem, code="unknown_format", looks_like=kind)
     if kind != "fit":
         raise FormatError(
             name,

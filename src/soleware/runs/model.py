@@ -1240,6 +1240,9 @@ class Run:
     sensor: Sensor | None = None
     #: where the phone was, when the runner let it record its position
     route: Route | None = None
+    #: read from a file cut short (a watch's battery died while writing it, a copy broke off): the run stops
+    #: where the file does, so it may be shorter than the run was
+    cut_short: bool = False
 
     def __post_init__(self) -> None:
         if self.start_time.tzinfo is None or self.start_time.utcoffset() is None:

@@ -433,6 +433,8 @@ class RunDetail(RunItem):
     splits_mile: list[SplitOut]
     efforts: list[EffortOut]
     feet: list[FootOut]
+    #: read from a file cut short: the run stops where the file does (``elapsed_time_s`` after its start)
+    cut_short: bool = False
     streams: StreamsOut
     #: where the phone was, or null when the run has no route
     route: RouteOut | None = None

@@ -142,6 +142,8 @@ class RunRow(Base):
     calibration_factor: Mapped[float] = mapped_column(sa.Float, default=1.0, server_default=sa.text("1"))
     #: ``Route.to_bytes``: the phone's position fixes, or empty when the run has no route
     route: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", server_default=sa.text("''"))
+    #: ``Run.cut_short``: read from a file cut short, so the run stops where the file does (migration 0011)
+    cut_short: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
     #: ``pack_facts(summary)`` and ``pack_efforts(summary.efforts)``: what records and achievements are computed
     #: from (``soleware.runs.facts``)

@@ -158,6 +158,7 @@ _VIEW_COLUMNS = (
     RunRow.feet,
     RunRow.calibration_factor,
     RunRow.route,
+    RunRow.cut_short,
 )
 # built once: a statement built per call costs more to look up in SQLAlchemy's cache than the row costs to read
 _VIEW = sa.select(*_VIEW_COLUMNS).where(RunRow.id == sa.bindparam("run_id"))
@@ -368,6 +369,7 @@ class RunHistory(StoreBase):
             route=b""
             if run.route is None or not len(run.route)
             else run.route.to_bytes(),  # no fix: no route
+            cut_short=run.cut_short,
         )
 
     def _find_duplicate(self, s: Session, runner_id: str, run: Run, fingerprint: str) -> str | None:
@@ -638,4 +640,5 @@ def _to_run(row: Any, *, with_strides: bool = True, sensor: Sensor | None = None
         calibration_factor=row.calibration_factor,
         sensor=sensor,
         route=Route.from_bytes(row.route) if row.route else None,
+        cut_short=bool(row.cut_short),
     )

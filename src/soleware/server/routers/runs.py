@@ -282,6 +282,7 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> Response:
         splits_mile=[_split(s) for s in splits(run, unit_m=MILE_M)],
         efforts=[EffortOut(**e.to_dict()) for e in summary.efforts],
         feet=[FootOut.model_validate(f, from_attributes=True) for f in view.feet],
+        cut_short=run.cut_short,
         streams=_NO_STREAMS,  # written below
     )
     head = page.model_dump_json(exclude=set(_PAGE_TAIL)).encode()

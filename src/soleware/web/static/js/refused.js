@@ -5,8 +5,24 @@ Soleware.ready(async () => {
   const S = Soleware;
   const { $, el, t, api } = S;
 
+  /** What a refusal means for the runner, in their language, by the HTTP status the service refused the run with
+      (the reason's first word). */
+  function meaning(reason) {
+    const status = Number((/^\d{3}\b/.exec(reason) || [])[0]);
+    if (status === 413) return t("The run is larger than the service takes.");
+    if (status === 400 || status === 422) return t("The service did not take some of its values:");
+    return t("The service refused it:");
+  }
+
+  /** The reason as the runner reads it: its meaning, then the service's own words (English: they name the value
+      at fault, for whoever fixes it). */
+  function showReason(node, reason) {
+    node.replaceChildren(el("strong", { text: meaning(reason) }), " ", el("span", { class: "detail", lang: "en", text: reason }));
+  }
+
   function item(u) {
-    const reason = el("p", { class: "error", text: u.reason });
+    const reason = el("p", { class: "error" });
+    showReason(reason, u.reason);
     const when = u.start_time && !Number.isNaN(Date.parse(u.start_time)) ? S.date(u.start_time, { withTime: true }) : t("Unknown start");
     const status = el("p", { class: "small", role: "status" });
     const send = el("button", {
@@ -25,7 +41,7 @@ Soleware.ready(async () => {
         } catch (e) {
           if (e.status !== 422) { S.fail(e); send.disabled = false; return; }
           const fresh = (await api("/api/refused-uploads")).refused.find((x) => x.id === u.id);
-          if (fresh) reason.textContent = fresh.reason;
+          if (fresh) showReason(reason, fresh.reason);
           status.textContent = t("Refused again.");
           send.disabled = false;
         }

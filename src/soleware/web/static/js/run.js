@@ -21,6 +21,13 @@ Soleware.ready(async () => {
   document.title = title + " · Soleware";
   $("#run-when").textContent = S.date(run.start_time, { timeZone: run.time_zone, withTime: true, style: "full" }) +
     (run.sensor ? " · " + t("Recorded with {sensor}", { sensor: run.sensor.label }) : "");
+  if (run.cut_short) {
+    // the file it was read from stops there (a watch's battery died while writing it): the run may have gone on
+    const ends = new Date(Date.parse(run.start_time) + 1000 * run.elapsed_time_s).toISOString();
+    $("#run-cut").textContent = t("Read from a file cut short: the run stops at {ends}, where the file does, and may have gone on.",
+      { ends: S.date(ends, { timeZone: run.time_zone, withTime: true }) });
+    $("#run-cut").hidden = false;
+  }
 
   // ------------------------------------------------------------------ summary
   const avgPace = run.distance_m > 0 ? (1000 * run.moving_time_s) / run.distance_m : null;

@@ -293,6 +293,13 @@ Soleware.ready((me) => {
         points: S.num(Number(p.points)),
       }),
     implausible: (p) => (IMPLAUSIBLE_TEXT[p.check] ? IMPLAUSIBLE_TEXT[p.check](p) : t("Not an activity on foot: {detail}.", p)),
+    encrypted: () => t("The file is protected by a password; export or pack it again without one."),
+    archive_too_large: (p) => t("The archive holds more than {limit} in all; import it in parts.", p),
+    nested_archive: () => t("Archives inside archives are not opened; unpack it first."),
+    not_activity_file: () => t("Not an activity file: import FIT, TCX or GPX files (also .gz), or a zip of them."),
+    unsafe: (p) => (p.kind === "entities"
+      ? t("The file declares XML entities (a DOCTYPE), which no activity file does; it is not read.")
+      : t("The file expands far more than any activity file does (a possible decompression bomb); it is not read.")),
   };
 
   /** ``p`` with its ``value`` (a time the service gives as ISO 8601) as the runner reads dates. */
