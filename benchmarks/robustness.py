@@ -8,8 +8,10 @@ by chip:
   50 Hz (each output sample the mean of the input over its period, as a chip's decimation filter does), and all
   of it together; and an accelerometer offset a cheap chip has (each axis N(0, 0.2 m/s²), 20 mg, drawn per
   recording), once as analysed and once with the offset the rests show left in (``acc_offset_deadband_mps2``
-  infinite), which is what it cost before. Distance error against the reference, and the change against the
-  undegraded result (and the recording that changed most).
+  infinite), which is what it cost before; and half a second of samples lost every 20 s (a radio dropping out).
+  Distance error against the reference, and the change against the undegraded result (and the recording that
+  changed most); where a gap leaves no path to measure between corner points, only the change of the distance
+  walked.
 - **sim**: the sole simulator (``soleware.shoe.sim``) over speeds, placements, chips, rates and mountings.
 - **sweep** (not part of ``both``; a few minutes): the cheap sole chip alone, ±8 g and ±2000 °/s, over every
   running speed, rate from 100 Hz, placement and strike, each case its own mounting tilt (up to 15°) and seed:
@@ -93,6 +95,21 @@ def offset(rec: Recording, sigma_mps2: float = 0.2) -> Recording:
     return dataclasses.replace(rec, acc_mps2=rec.acc_mps2 + rng.normal(0.0, sigma_mps2, 3))
 
 
+def samples_lost(rec: Recording, *, gap_s: float = 0.5, every_s: float = 20.0) -> Recording:
+    """``rec`` without the last ``gap_s`` of every ``every_s`` seconds (a radio dropping out), its first 2 s kept:
+    longer than the gaps the loader fills, so each splits the recording."""
+    t = rec.t_s - rec.t_s[0]
+    keep = ((t % every_s) < every_s - gap_s) | (t < 2.0)
+    return dataclasses.replace(
+        rec,
+        t_s=rec.t_s[keep],
+        acc_mps2=rec.acc_mps2[keep],
+        gyr_rps=rec.gyr_rps[keep],
+        segments=[],
+        saturated=rec.saturated[keep],
+    )
+
+
 #: what is analysed other than by default: the offset left in, as before the rests gave it
 UNCORRECTED = "acc offset 20 mg, kept"
 CONDITIONS: dict[str, Callable[[Recording], Recording]] = {
@@ -105,6 +122,7 @@ CONDITIONS: dict[str, Callable[[Recording], Recording]] = {
     "100 Hz": lambda r: resampled(r, 100.0),
     "50 Hz": lambda r: resampled(r, 50.0),
     "50 Hz ±8 g ±500 °/s": lambda r: clipped(resampled(r, 50.0), acc_g=8, gyr_dps=500),
+    "0.5 s lost every 20 s": samples_lost,
 }
 
 
@@ -131,7 +149,7 @@ def per_band(rec: Recording, t_end: np.ndarray, length: np.ndarray) -> dict[str,
 def real_part(folder: Path) -> None:
     recs = [r for r in recordings_with_truth(folder) if r.activity in GAIT]
     print(f"real recordings: {len(recs)} walk/run/mixed from {folder}")
-    base: dict[str, tuple[float, int]] = {}
+    base: dict[str, tuple[float, int, str | None, float]] = {}
     header = (
         f"{'condition':22s} {'activity':8s} {'n':>3s} {'med err %':>9s} {'worst %':>8s} "
         f"{'med Δ %':>8s} {'worst Δ %':>9s} {'strides lost':>12s}  worst Δ in"
@@ -150,10 +168,14 @@ def real_part(folder: Path) -> None:
             length = np.array([s.length_m for s in ga.strides_])
             ev = compare_strides(r, t_end, length, footfalls_xy_m=footfalls_xy_m(ga))
             if cond == "as recorded":
-                base[rec.name] = (ev.distance_m, ev.strides)
-            d0, n0 = base[rec.name]
+                base[rec.name] = (ev.distance_m, ev.strides, ev.reference_kind, ev.walked_m)
+            d0, n0, kind, walked = base[rec.name]
             delta = 100.0 * (ev.distance_m - d0) / d0 if d0 else 0.0
             err = ev.distance_error_pct if ev.distance_error_pct is not None else np.nan
+            if (
+                ev.reference_kind != kind
+            ):  # measured corner points, no path to place them on once a gap split it
+                err, delta = np.nan, 100.0 * (ev.walked_m - walked) / walked
             rows.setdefault(rec.activity, []).append((err, delta, n0 - ev.strides))
             names.setdefault(rec.activity, []).append(rec.name)
             for b, (ours, ref) in per_band(r, t_end, length).items():

@@ -329,7 +329,7 @@ def test_a_recording_built_in_code_has_its_nan_samples_repaired_as_the_loader_wo
     data = _signals(n=2000)
     data[120, 4] = np.nan
     data[300, 2] = np.inf
-    data[1000 : 1000 + round(MAX_INTERPOLATED_GAP_S * 100) + 5, 5] = np.nan  # too long to bridge
+    data[1000 : 1000 + round(MAX_INTERPOLATED_GAP_S * 100) + 5, 5] = np.nan  # too long to fill
     loaded = load_recording(_write(tmp_path / "r.csv", data))
     built = Recording(t_s=data[:, 0], acc_mps2=data[:, 1:4], gyr_rps=data[:, 4:7], sample_rate_hz=100.0)
     repaired = with_missing_samples_repaired(built)
@@ -377,7 +377,7 @@ def test_a_recording_built_in_code_is_split_where_its_time_jumps() -> None:
     paused = Recording(t_s=t, acc_mps2=rec.acc_mps2, gyr_rps=rec.gyr_rps, sample_rate_hz=rec.sample_rate_hz)
     split = with_missing_samples_repaired(paused)
     assert split.segments == [(0, cut), (cut, len(rec))]
-    assert any("gaps too long to bridge" in w and "30.0" in w for w in split.warnings)
+    assert any("gaps too long to fill" in w and "30.0" in w for w in split.warnings)
     strides = GaitAnalysis().analyze(paused).strides_
     assert not any(s.t_start_s < t[cut - 1] < t[cut] < s.t_end_s for s in strides)
     assert with_missing_samples_repaired(rec) is rec

@@ -106,6 +106,7 @@ def analyze(
         ("Stops", str(len(s.stops))),
         *_sensor_rows(ga),
         *_clipping_rows(ga),
+        *_bridged_rows(ga),
     ]
     if rec.ground_truth.distance_m:
         rows.append(("Reference distance", f"{rec.ground_truth.distance_m:.1f} m"))
@@ -153,6 +154,15 @@ def _clipping_rows(ga: GaitAnalysis) -> list[tuple[str, str]]:
                 f"{label} in {n} stride{'s' if n > 1 else ''}, median {_median(given):.{digits}f}{unit}"
             )
     return [("Clipping recovered", "; ".join(parts))] if parts else []
+
+
+def _bridged_rows(ga: GaitAnalysis) -> list[tuple[str, str]]:
+    """The strides estimated across gaps in the samples (none measured there)."""
+    bridged = [x for x in ga.strides_ if x.bridged]
+    if not bridged:
+        return []
+    n, metres = len(bridged), sum(x.length_m for x in bridged)
+    return [("Across gaps (estimated)", f"{n} stride{'s' if n > 1 else ''}, {metres:.1f} m")]
 
 
 @app.command("eval")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from soleware.gait.pipeline import GaitAnalysis
-from soleware.gait.recording import Recording, RecordingError, load_recording
+from soleware.gait.recording import MAX_INTERPOLATED_GAP_S, Recording, RecordingError, load_recording
 
 __all__ = [
     "REFERENCE_KINDS",
@@ -114,11 +114,12 @@ def evaluate_recording(recording: Recording, analysis: GaitAnalysis | None = Non
 
 
 def footfalls_xy_m(analysis: GaitAnalysis) -> np.ndarray | None:
-    """Where an analysed recording's first stride starts and each stride ends: ``(n + 1, 2)`` x, y in m."""
+    """Where an analysed recording's first stride starts and each stride ends: ``(n + 1, 2)`` x, y in m; None
+    when it has no strides, or a gap split it (each piece's path starts afresh, in a frame of its own)."""
     strides = analysis.strides_
-    if not strides:
-        return None
     tr = analysis.trajectory_m_
+    if not strides or len(tr) < 2 or np.diff(tr[:, 0]).max() > MAX_INTERPOLATED_GAP_S:
+        return None
     at = np.array([strides[0].t_start_s] + [s.t_end_s for s in strides])
     return tr[np.minimum(np.searchsorted(tr[:, 0], at), len(tr) - 1), 1:3]
 

@@ -75,7 +75,8 @@ MIN_DURATION_S = 2.0
 #: dropped as missing; an Xsens MTw stream repeated one packet number in 2,425); more is two streams in one file or
 #: a clock that stutters, and is refused
 MAX_CLASHING_TIMES = 0.001
-#: missing time up to this is filled by linear interpolation; longer gaps split the recording. A wireless module
+#: missing time up to this is filled by linear interpolation; longer gaps split the recording (the analysis estimates
+#: the strides they hide from those either side: ``GaitAnalysis(bridge_max_s=...)``). A wireless module
 #: drops packets for up to 170 ms (an Xsens MTw Awinda walking, 5-6_rf of Voisard's IPOL set: 117 gaps, 16 of them
 #: 50-170 ms, in 14 s), and a recording split at each lost the strides of every piece under 2 s (there 7 of 17
 #: strides were left); a quarter of a second is
@@ -287,7 +288,7 @@ def _split_at_long_gaps(recording: Recording, dt: np.ndarray) -> Recording:
         return recording
     gaps = ", ".join(f"{t[i] - t[i - 1]:.3f} s after t = {t[i - 1]:.3f} s" for i in breaks[:5])
     more = f" and {len(breaks) - 5} more" if len(breaks) > 5 else ""
-    warning = f"gaps too long to bridge ({gaps}{more}): recording split into segments there"
+    warning = f"gaps too long to fill ({gaps}{more}): recording split into segments there"
     return dataclasses.replace(recording, segments=segments, warnings=[*recording.warnings, warning])
 
 

@@ -3,10 +3,12 @@
 The streaming form runs the offline algorithms on a sliding window: once ``step_s`` of new data has arrived it
 analyses the buffer (from ``context_s`` before the last emitted stride's end), emits the strides that end at
 least ``guard_s`` before the newest sample, and forgets everything before that context. A stride is therefore
-emitted within ``step_s + guard_s`` of its end, with two exceptions that keep the stream equal to the offline
+emitted within ``step_s + guard_s`` of its end, with exceptions that keep the stream equal to the offline
 analysis: a stride ending in a rest waits until the rest has given the gyroscope bias (``rest_bias_s`` of
-:class:`~soleware.gait.pipeline.GaitAnalysis`), and one ending on a stance the detector doubts waits for the
-stances after it. Memory never exceeds one window.
+:class:`~soleware.gait.pipeline.GaitAnalysis`); one ending on a stance the detector doubts waits for the
+stances after it; at a gap too long to fill, the last stride before it waits for two after it (they say how
+:func:`~soleware.gait.pipeline.across_gap` bridges it); and data that begins on the move waits for the stances
+its first 'up' is drawn from (``UP_START_ANCHORS``). Memory never exceeds one window.
 """
 
 from __future__ import annotations
@@ -19,7 +21,16 @@ from typing import Self
 import numpy as np
 
 from soleware.gait._signal import median
-from soleware.gait.pipeline import GaitAnalysis, RestBiases, RunSummary, Stride, summarize
+from soleware.gait.pipeline import (
+    BRIDGE_CONTEXT,
+    UP_START_ANCHORS,
+    GaitAnalysis,
+    RestBiases,
+    RunSummary,
+    Stride,
+    across_gap,
+    summarize,
+)
 from soleware.gait.recording import (
     MAX_INTERPOLATED_GAP_S,
     UNIT_CHECK_MIN_S,
@@ -97,6 +108,8 @@ class StreamingGaitAnalysis:
     _pending_s: float
     _last_end_s: float | None
     _biases: RestBiases
+    _gap_last: Stride | None
+    _after_gap: list[Stride] | None
     _trimmed: bool
 
     def __init__(
@@ -143,6 +156,8 @@ class StreamingGaitAnalysis:
         self._last_end_s = None
         self._biases = RestBiases()
         self._trimmed = False
+        self._gap_last = None
+        self._after_gap = None
 
     def push(self, t_s: Iterable[float], acc_mps2: np.ndarray, gyr_rps: np.ndarray) -> list[Stride]:
         """Add samples (times in s, specific force in m/s², angular rate in rad/s); return the strides completed.
@@ -172,7 +187,7 @@ class StreamingGaitAnalysis:
         self._steps = np.r_[self._steps, np.diff(joined)][-_STEPS_KEPT:]
         if len(self._steps) >= _STEPS_JUDGED:
             check_time_unit("stream", float(median(self._steps)))
-        # A gap too long to bridge ends a segment, as the offline analysis splits a recording there: what came
+        # A gap too long to fill ends a segment, as the offline analysis splits a recording there: what came
         # before it is analysed as finished, and the samples after it start afresh (the rests' biases kept).
         cuts = np.flatnonzero(np.diff(joined) > MAX_INTERPOLATED_GAP_S) + 1 - (len(joined) - len(t))
         out: list[Stride] = []
@@ -197,8 +212,16 @@ class StreamingGaitAnalysis:
         return []
 
     def _end_segment(self) -> list[Stride]:
-        """The strides left in the buffer, analysed as finished; then an empty buffer for the next segment."""
+        """The strides left in the buffer, analysed as finished; then an empty buffer for the next segment. The
+        last of them is held until the strides after the gap say whether it is bridged over
+        (:func:`~soleware.gait.pipeline.across_gap`), as the offline analysis joins its segments."""
         out = self._analyse(final=True) if len(self._t) else []
+        if self._after_gap is not None:
+            out += self._join()
+        if out:
+            self._gap_last = self.strides_.pop()
+            out = out[:-1]
+        self._after_gap = []
         self._t, self._acc, self._gyr = np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3))
         self._pending_s, self._last_end_s, self._trimmed = 0.0, None, False
         return out
@@ -207,7 +230,32 @@ class StreamingGaitAnalysis:
         """Flush: analyse what is buffered and return the remaining strides."""
         self._start()
         out = self._analyse(final=True) if len(self._t) else []
+        if self._after_gap is not None:
+            out += self._join()
         self.buffered_samples_ = len(self._t)
+        return out
+
+    def _emit(self, fresh: list[Stride]) -> list[Stride]:
+        """Strides found, given out; after a gap, held until two are in (the first may be bridged over)."""
+        if self._after_gap is None:
+            self.strides_ += fresh
+            return fresh
+        self._after_gap += fresh
+        return self._join() if len(self._after_gap) >= 2 else []
+
+    def _join(self) -> list[Stride]:
+        """The strides held on either side of a gap, joined by those it hid, given out."""
+        assert self._after_gap is not None
+        held = [] if self._gap_last is None else [self._gap_last]
+        drop, joined = across_gap(
+            self.strides_[-BRIDGE_CONTEXT:] + held,
+            self._after_gap,
+            max_s=(self.analysis or GaitAnalysis()).bridge_max_s,
+            last_settled=not held,
+        )
+        out = held[: len(held) - drop] + joined
+        self._gap_last, self._after_gap = None, None
+        self.strides_ += out
         return out
 
     def summary(self, duration_s: float | None = None) -> RunSummary:
@@ -238,6 +286,8 @@ class StreamingGaitAnalysis:
         fresh: list[Stride] = []
         # A stop longer than the window: the stride into it is emitted as it stands before its start is forgotten.
         forced = self._last_end_s is not None and newest - self.window_s > self._last_end_s - self.context_s
+        if not (final or forced or self._trimmed) and 0 < ga.start_anchors_ < UP_START_ANCHORS:
+            strides = []  # data that began on the move: its first stance's 'up' is drawn from the stances after it
         if not (final or forced):
             strides = strides[:-1]  # its end stance is the window's last: nothing after it confirms it yet
             # A stance that barely passed as one is judged against the stances after it too: wait for them.
@@ -271,7 +321,7 @@ class StreamingGaitAnalysis:
             if ga.is_gait(s):
                 fresh.append(s)
             self._last_end_s = s.t_end_s
-        self.strides_ += fresh
+        fresh = self._emit(fresh)
         # Forget what no later window needs: all before the last stride's end stance (less some context), and
         # in any case all but the last window_s.
         keep_from = newest - self.window_s
