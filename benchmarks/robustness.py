@@ -99,15 +99,7 @@ def samples_lost(rec: Recording, *, gap_s: float = 0.5, every_s: float = 20.0) -
     """``rec`` without the last ``gap_s`` of every ``every_s`` seconds (a radio dropping out), its first 2 s kept:
     longer than the gaps the loader fills, so each splits the recording."""
     t = rec.t_s - rec.t_s[0]
-    keep = ((t % every_s) < every_s - gap_s) | (t < 2.0)
-    return dataclasses.replace(
-        rec,
-        t_s=rec.t_s[keep],
-        acc_mps2=rec.acc_mps2[keep],
-        gyr_rps=rec.gyr_rps[keep],
-        segments=[],
-        saturated=rec.saturated[keep],
-    )
+    return rec.kept(((t % every_s) < every_s - gap_s) | (t < 2.0))
 
 
 #: what is analysed other than by default: the offset left in, as before the rests gave it

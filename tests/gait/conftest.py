@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -33,15 +32,7 @@ def agreement_recordings() -> list[Path]:
 def samples_lost(rec: Recording, *, gap_s: float, every_s: float) -> Recording:
     """``rec`` without the last ``gap_s`` of every ``every_s`` seconds (a radio dropping out), its first 2 s kept."""
     t = rec.t_s - rec.t_s[0]
-    keep = ((t % every_s) < every_s - gap_s) | (t < 2.0)
-    return dataclasses.replace(
-        rec,
-        t_s=rec.t_s[keep],
-        acc_mps2=rec.acc_mps2[keep],
-        gyr_rps=rec.gyr_rps[keep],
-        segments=[],
-        saturated=rec.saturated[keep],
-    )
+    return rec.kept(((t % every_s) < every_s - gap_s) | (t < 2.0))
 
 
 @pytest.fixture(scope="session")

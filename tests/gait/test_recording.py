@@ -1215,3 +1215,12 @@ def test_huge_finite_values_are_no_missing_samples() -> None:
     data[9, 1], data[10, 1] = np.inf, -np.inf  # inf - inf: NaN, quietly
     kept, _ = _drop_bad_rows(Path("r.csv"), data, np.arange(2, 52), [])
     assert len(kept) == 47
+
+
+def test_a_recording_kept_in_part_finds_its_gaps_again() -> None:
+    rec = load_recording(sample_recording_path())
+    part = rec.kept((rec.t_s < 10.0) | (rec.t_s > 11.0))
+    assert len(part) < len(rec) and part.segments == [(0, len(part))]
+    assert part.ground_truth == rec.ground_truth and len(part.saturated) == len(part)
+    split = with_missing_samples_repaired(part)
+    assert len(split.segments) == 2 and split.t_s[split.segments[1][0]] > 11.0

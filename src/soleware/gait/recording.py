@@ -183,6 +183,18 @@ class Recording:
     def duration_s(self) -> float:
         return float(self.t_s[-1] - self.t_s[0]) if len(self.t_s) else 0.0
 
+    def kept(self, keep: np.ndarray) -> Recording:
+        """The samples where ``keep`` is True, as a recording of its own: where the gaps left lie, the analysis
+        finds them again (its segments start as one)."""
+        return dataclasses.replace(
+            self,
+            t_s=self.t_s[keep],
+            acc_mps2=self.acc_mps2[keep],
+            gyr_rps=self.gyr_rps[keep],
+            segments=[],
+            saturated=self.saturated[keep],
+        )
+
     def __len__(self) -> int:
         return len(self.t_s)
 
