@@ -929,7 +929,7 @@ def _strike_angles_deg(
 #: strides before a gap whose speed and duration (with the first one after it) its bridge takes
 BRIDGE_CONTEXT = 3
 #: stances whose 'up' the first one's starts from, where the data begins on the move (a stream waits for them)
-UP_START_ANCHORS = 8
+UP_START_ANCHORS = 4
 #: the first stance's own weight in that mean
 _UP_START_OWN_WEIGHT = 1e-3
 
