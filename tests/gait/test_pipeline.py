@@ -489,14 +489,20 @@ def _stride(t0: float, t1: float, length_m: float, **kw: float) -> Stride:
 
 def test_a_gap_is_bridged_at_the_pace_around_it_unless_the_foot_stood() -> None:
     """The strides next to a gap are left out (they reach a stance the gap cut), the ones beyond them set the
-    pace; nothing is bridged across a rest at either side or a gap longer than ``max_s``."""
+    pace, the mean of the pace going in and coming out; nothing is bridged across a rest at either side or a gap
+    longer than ``max_s``."""
     before = [_stride(t, t + 0.7, 2.1) for t in (0.0, 0.7, 1.4)] + [_stride(2.1, 2.4, 0.2)]
-    after = [_stride(3.5, 3.9, 0.1), _stride(3.9, 4.6, 2.1), _stride(4.6, 5.3, 2.1)]
+    after = [_stride(3.5, 3.9, 0.1), _stride(3.9, 4.6, 1.4), _stride(4.6, 5.3, 1.4)]  # slowing down: 2 m/s
     drop, joined = across_gap(before, after, max_s=4.0)
     assert drop == 1 and [s.bridged for s in joined] == [True, True, True, False, False]
     assert (joined[0].t_start_s, joined[2].t_end_s) == pytest.approx((2.1, 3.9))
-    assert sum(s.length_m for s in joined[:3]) == pytest.approx(3.0 * (3.9 - 2.1))
+    assert sum(s.length_m for s in joined[:3]) == pytest.approx(
+        2.5 * (3.9 - 2.1)
+    )  # the pace going in and out
     assert across_gap(before, after, max_s=4.0, last_settled=True)[0] == 0  # given already: it stays
+    for n in range(1, len(before)):  # however few strides came before the gap
+        drop, joined = across_gap(before[-n:], after, max_s=4.0)
+        assert drop == (n > 1) and joined[0].bridged and joined[0].t_start_s == before[-1 - drop].t_end_s
     assert across_gap(before, after, max_s=1.0) == (0, after)
     stood = [*before[:-1], _stride(2.1, 2.4, 0.2, rest_at_end_s=0.2)]
     assert across_gap(stood, after, max_s=4.0) == (0, after)

@@ -229,8 +229,10 @@ class GaitAnalysis:
         not seen. It is estimated from the strides either side, at their pace, where they lie at most this long
         apart and the foot stood at neither (:func:`across_gap`); each piece's gyroscope bias is the last rest's,
         whichever piece that rest was in. Half a second lost every 20 s took a median 5.3 % (walks) and 5.0 %
-        (runs) off ../shared/datasets' distances, up to 10.6 %; 0.9 % and 1.2 % now, up to 4.9 %
-        (``benchmarks/robustness.py``).
+        (runs) off ../shared/datasets' distances, up to 10.6 %; 0.8 % and 1.3 % now, up to 5.5 %
+        (``benchmarks/robustness.py``). On the VN-200's straight courses, which end in a stop and a turn, a
+        median 6.1 % and up to 12.0 % short before, 0.6 % and 6.1 % now (a sprint's stop inside a gap: the pace
+        out of it is a walk's).
     acc_range_mps2
         Full-scale range of the accelerometer where it is known (else the range the recording states, see
         :class:`~soleware.gait.recording.Recording`); otherwise an axis counts as clipped where it is
@@ -926,7 +928,7 @@ def _strike_angles_deg(
     return out
 
 
-#: strides before a gap whose speed and duration (with the first one after it) its bridge takes
+#: strides on either side of a gap whose pace and duration its bridge takes
 BRIDGE_CONTEXT = 3
 #: stances whose 'up' the first one's starts from, where the data begins on the move (a stream waits for them)
 UP_START_ANCHORS = 4
@@ -943,37 +945,44 @@ def across_gap(
     The stances next to a gap are as often the tail of one (the foot rolling off) or a lull in a swing as whole
     stances, and the strides from and to them measure little of their way: where the strides beyond them lie
     within ``max_s`` of each other, the bridge reaches those instead (``last_settled``: ``before``'s last is
-    given already and stays). Nothing is bridged when the foot stood at either side: the runner may have
-    stopped."""
+    given already and stays). Its pace is that of the ``BRIDGE_CONTEXT`` strides on either side. Nothing is
+    bridged when the foot stood at either side: the runner may have stopped."""
     if not before or not after or after[0].rest_at_start_s or before[-1].rest_at_end_s:
         return 0, after
     for drop in (0,) if last_settled else (1, 0):
         for skip in (1, 0):
             if len(before) > drop and len(after) > skip:
-                near = [*before[len(before) - drop - BRIDGE_CONTEXT : len(before) - drop], after[skip]]
-                bridge = bridged(near, max_s=max_s)
+                kept = before[: len(before) - drop]
+                bridge = bridged(kept[-BRIDGE_CONTEXT:], after[skip : skip + BRIDGE_CONTEXT], max_s=max_s)
                 if bridge:
                     return drop, bridge + after[skip:]
     return 0, after
 
 
-def bridged(near: list[Stride], *, max_s: float) -> list[Stride]:
-    """Strides from the end of ``near[-2]`` to the start of ``near[-1]``, where samples were lost: at the median
-    speed and duration of the strides ``near`` it (the last few before the gap and the first after), as many as
-    fit in; none when the foot stood at either side (a rest) or they lie more than ``max_s`` apart. Marked
-    ``bridged``: only length, speed and cadence are known."""
-    before, after = near[-2], near[-1]
-    span_s = after.t_start_s - before.t_end_s
-    speed_mps = float(np.median([s.speed_mps for s in near]))
-    if not (0.0 < span_s <= max_s) or before.rest_at_end_s or after.rest_at_start_s or not speed_mps > 0.0:
+def bridged(before: list[Stride], after: list[Stride], *, max_s: float) -> list[Stride]:
+    """Strides from the end of ``before``'s last to the start of ``after``'s first, where samples were lost: at the
+    mean of the pace going into the gap and coming out of it (each the median speed of the strides given on that
+    side, so one stride from a lull counts little), as many as the strides' median duration fits in; none when the
+    foot stood at either side (a rest) or they lie more than ``max_s`` apart. Marked ``bridged``: only length,
+    speed and cadence are known."""
+    span_s = after[0].t_start_s - before[-1].t_end_s
+    speed_mps = 0.5 * float(
+        np.median([s.speed_mps for s in before]) + np.median([s.speed_mps for s in after])
+    )
+    if (
+        not (0.0 < span_s <= max_s)
+        or before[-1].rest_at_end_s
+        or after[0].rest_at_start_s
+        or not speed_mps > 0.0
+    ):
         return []
-    k = max(1, round(span_s / float(np.median([s.duration_s for s in near]))))
+    k = max(1, round(span_s / float(np.median([s.duration_s for s in (*before, *after)]))))
     d_s = span_s / k
     nan = float("nan")
     return [
         Stride(
-            t_start_s=before.t_end_s + i * d_s,
-            t_end_s=before.t_end_s + (i + 1) * d_s,
+            t_start_s=before[-1].t_end_s + i * d_s,
+            t_end_s=before[-1].t_end_s + (i + 1) * d_s,
             length_m=speed_mps * d_s,
             speed_mps=speed_mps,
             cadence_spm=120.0 / d_s,
@@ -982,7 +991,7 @@ def bridged(near: list[Stride], *, max_s: float) -> list[Stride]:
             strike_angle_deg=nan,
             strike_type=None,
             impact_mps2=nan,
-            gait=after.gait,
+            gait=after[0].gait,
             moving_s=d_s,
             bridged=True,
         )

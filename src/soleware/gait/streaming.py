@@ -6,7 +6,7 @@ least ``guard_s`` before the newest sample, and forgets everything before that c
 emitted within ``step_s + guard_s`` of its end, with exceptions that keep the stream equal to the offline
 analysis: a stride ending in a rest waits until the rest has given the gyroscope bias (``rest_bias_s`` of
 :class:`~soleware.gait.pipeline.GaitAnalysis`); one ending on a stance the detector doubts waits for the
-stances after it; at a gap too long to fill, the last stride before it waits for two after it (they say how
+stances after it; at a gap too long to fill, the last stride before it waits for four after it (they say how
 :func:`~soleware.gait.pipeline.across_gap` bridges it); and data that begins on the move waits for the stances
 its first 'up' is drawn from (``UP_START_ANCHORS``). Memory never exceeds one window.
 """
@@ -46,6 +46,9 @@ __all__ = ["StreamingGaitAnalysis"]
 #: the stream's time unit is judged on the median of its latest steps between samples, once it has this many
 _STEPS_JUDGED = 16
 _STEPS_KEPT = 64
+#: stances a window of data that began on the move holds before its strides are given: those its first 'up' is
+#: drawn from, and the neighbours the detector judges the last of them by
+_START_STANCES = UP_START_ANCHORS + NEIGHBOURS
 
 
 class StreamingGaitAnalysis:
@@ -236,12 +239,13 @@ class StreamingGaitAnalysis:
         return out
 
     def _emit(self, fresh: list[Stride]) -> list[Stride]:
-        """Strides found, given out; after a gap, held until two are in (the first may be bridged over)."""
+        """Strides found, given out; after a gap, held until those that set the bridge's pace are in (the first
+        may be bridged over, the next ``BRIDGE_CONTEXT`` give the pace out of the gap)."""
         if self._after_gap is None:
             self.strides_ += fresh
             return fresh
         self._after_gap += fresh
-        return self._join() if len(self._after_gap) >= 2 else []
+        return self._join() if len(self._after_gap) > BRIDGE_CONTEXT else []
 
     def _join(self) -> list[Stride]:
         """The strides held on either side of a gap, joined by those it hid, given out."""
@@ -286,8 +290,10 @@ class StreamingGaitAnalysis:
         fresh: list[Stride] = []
         # A stop longer than the window: the stride into it is emitted as it stands before its start is forgotten.
         forced = self._last_end_s is not None and newest - self.window_s > self._last_end_s - self.context_s
-        if not (final or forced or self._trimmed) and 0 < ga.start_anchors_ < UP_START_ANCHORS:
-            strides = []  # data that began on the move: its first stance's 'up' is drawn from the stances after it
+        if not (final or forced or self._trimmed) and ga.start_anchors_ and len(strides) < _START_STANCES:
+            # data that began on the move: its first stance's 'up' is drawn from the stances after it, as the
+            # whole recording finds them (each judged against its neighbours)
+            strides = []
         if not (final or forced):
             strides = strides[:-1]  # its end stance is the window's last: nothing after it confirms it yet
             # A stance that barely passed as one is judged against the stances after it too: wait for them.
