@@ -146,6 +146,32 @@ def test_samples_lost_for_half_a_second_are_bridged_as_offline(
         assert np.all(np.diff(starts) > 0)
 
 
+def test_a_few_strides_begun_on_the_move_and_a_long_stop_are_all_given(
+    agreement_recordings: list[Path],
+) -> None:
+    """Data that begins on the move waits for the stances its first 'up' is drawn from; six strides and then a
+    stop longer than the window hold fewer, and the stream gives them before it forgets where they began."""
+    if not agreement_recordings:
+        pytest.skip("../shared/datasets not present")
+    rec = load_recording(agreement_recordings[1])
+    part = rec.kept((rec.t_s >= 20.0) & (rec.t_s < 26.0))
+    n = int(70 * rec.sample_rate_hz)
+    rng = np.random.default_rng(1)
+    standing = rec.acc_mps2[rec.t_s < 1.0].mean(axis=0)  # the foot as it stood at the recording's start
+    t = np.r_[part.t_s, part.t_s[-1] + (1 + np.arange(n)) / rec.sample_rate_hz]
+    acc = np.vstack([part.acc_mps2, standing + rng.normal(0.0, 0.02, (n, 3))])
+    gyr = np.vstack([part.gyr_rps, rng.normal(0.0, 0.002, (n, 3))])
+    stop = Recording(
+        t_s=t - t[0], acc_mps2=acc, gyr_rps=gyr, sample_rate_hz=rec.sample_rate_hz, units_stated=True
+    )
+    offline = GaitAnalysis().analyze(stop).strides_
+    stream = (
+        StreamingGaitAnalysis(sample_rate_hz=rec.sample_rate_hz).feed(t - t[0], acc, gyr, chunk=37).strides_
+    )
+    assert len(stream) == len(offline) >= 5
+    assert sum(s.length_m for s in stream) == pytest.approx(sum(s.length_m for s in offline), rel=0.005)
+
+
 def test_time_going_backwards_within_a_chunk_is_rejected() -> None:
     eng = StreamingGaitAnalysis(sample_rate_hz=100.0)
     with pytest.raises(ValueError, match="backwards"):

@@ -290,7 +290,12 @@ class StreamingGaitAnalysis:
         fresh: list[Stride] = []
         # A stop longer than the window: the stride into it is emitted as it stands before its start is forgotten.
         forced = self._last_end_s is not None and newest - self.window_s > self._last_end_s - self.context_s
-        if not (final or forced or self._trimmed) and ga.start_anchors_ and len(strides) < _START_STANCES:
+        full = newest - self._t[0] >= self.window_s - 2.0 * self.step_s  # its start is forgotten next
+        if (
+            not (final or forced or full or self._trimmed)
+            and ga.start_anchors_
+            and len(strides) < _START_STANCES
+        ):
             # data that began on the move: its first stance's 'up' is drawn from the stances after it, as the
             # whole recording finds them (each judged against its neighbours)
             strides = []
