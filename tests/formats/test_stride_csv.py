@@ -17,7 +17,7 @@ def test_csv_has_one_row_per_stride_with_si_columns(realistic_run):
     assert len(rows) - 1 == len(realistic_run.strides)
     assert all(
         c == "side"
-        or c in ("strike_type", "gait")
+        or c in ("strike_type", "gait", "estimated")
         or c.rsplit("_", 1)[-1] in {"s", "m", "mps", "spm", "deg", "g"}
         for c in rows[0]
     )
@@ -52,3 +52,17 @@ def test_bad_csv_rows_are_rejected_with_line_numbers(text, problem):
     with pytest.raises(FormatError, match=problem) as info:
         read_strides_csv(text.encode(), name="strides.csv")
     assert str(info.value).startswith("strides.csv: ")
+
+
+def test_csv_marks_estimated_strides_and_reads_files_without_the_column():
+    strides = [
+        Stride(side="left", t_start_s=0.0, t_end_s=0.7, length_m=2.0, contact_time_s=0.2),
+        Stride(side="left", t_start_s=0.7, t_end_s=1.4, length_m=2.1, estimated=True),
+    ]
+    data = write_strides_csv(strides)
+    assert [row[-1] for row in csv.reader(io.StringIO(data.decode()))] == ["estimated", "0", "1"]
+    assert read_strides_csv(data) == strides
+    older = b"side,t_start_s,t_end_s,length_m\nleft,0.0,0.7,2.0\n"
+    assert not read_strides_csv(older)[0].estimated
+    with pytest.raises(FormatError, match="line 2: estimated is not 0 or 1"):
+        read_strides_csv(b"side,t_start_s,t_end_s,length_m,estimated\nleft,0.0,0.7,2.0,maybe\n")

@@ -178,6 +178,35 @@ RUNLOG: list[tuple[dict[str, list[LogRecord]], list[dict[Side, str]]]] = [
         },
         [{Side.LEFT: "L3"}],
     ),
+    (  # samples lost to a gap on the shoe: the engine bridged two strides (flag bit 5), logged with their form
+        # fields 0, uploaded as estimated with their flight time, strike angle and impact unknown (null)
+        {
+            "R4": [
+                RunStart(seq=1, run_id=4, start_unix_ms=1_720_000_000_000, side=Side.RIGHT, firmware="0.4.0"),
+                _stride(Stride, 2, 4, Side.RIGHT, 300, 1000),
+                *(
+                    _stride(
+                        Stride,
+                        3 + k,
+                        4,
+                        Side.RIGHT,
+                        1000 + 700 * k,
+                        1700 + 700 * k,
+                        contact_ms=0,
+                        flight_ms=0,
+                        strike_angle_deg_x10=0,
+                        strike_type=None,
+                        impact_mps2_x10=0,
+                        estimated=True,
+                    )
+                    for k in range(2)
+                ),
+                _stride(Stride, 5, 4, Side.RIGHT, 2400, 3100),
+                RunEnd(seq=6, run_id=4, distance_mm=9648, moving_ms=2800, elapsed_ms=2800, stride_count=4),
+            ],
+        },
+        [{Side.RIGHT: "R4"}],
+    ),
 ]
 
 
@@ -250,13 +279,14 @@ def test_the_golden_vectors_cover_saturation_and_absent_fields():
     assert golden["stride"][2]["value"]["strike_type"] is None
     assert golden["stride"][3]["value"]["contact_time_s"] == 65.535
     assert golden["crc16"][0]["value"] == 0x29B1  # the check value docs/ble.md gives
-    both, old, two, first = (case["value"] for case in golden["runlog"])
-    assert [len(b["strides"]) for b in both + old + two + first] == [
+    both, old, two, first, bridged = (case["value"] for case in golden["runlog"])
+    assert [len(b["strides"]) for b in both + old + two + first + bridged] == [
         8,
         4,
         4,
         4,
         3,
+        4,
     ]  # incomplete run and timeless strides left out
     assert both[0]["start_time"] == "2025-10-09T08:53:20.123000+00:00"
     assert both[0]["strides"][3]["gait"] == "run" and both[0]["strides"][3]["strike_type"] is None
@@ -267,6 +297,9 @@ def test_the_golden_vectors_cover_saturation_and_absent_fields():
     assert golden["stride"][5]["value"]["flight_time_s"] == 0.0
     assert [s["contact_time_s"] for s in first[0]["strides"]] == [None, 0.001, 0.64]
     assert [s["flight_time_s"] for s in first[0]["strides"]] == [0.112, 0.112, 0.0]
+    assert [s["estimated"] for s in bridged[0]["strides"]] == [False, True, True, False]
+    assert [s["impact_g"] is None for s in bridged[0]["strides"]] == [False, True, True, False]
+    assert bytes.fromhex(golden["runlog"][4]["shoes"]["R4"][2][1])[6 + 26] & 0x20  # the flags byte's bit 5
 
 
 if __name__ == "__main__":

@@ -332,3 +332,32 @@ def test_per_foot_form_is_on_the_run() -> None:
     assert right.avg_contact_time_s is None and right.strike_types == {} and right.avg_impact_g is None
     one_foot = Run.from_strides(strides[3:], start_time=run.start_time, time_zone="UTC")
     assert [f.side for f in one_foot.feet()] == [Side.RIGHT]
+
+
+def test_an_estimated_stride_keeps_its_mark_through_storage_and_the_feet_count_it() -> None:
+    """A stride the engine estimated across samples lost to a gap is stored as such (bit 4 of the codes), and no
+    other code moves with it: every strike, gait and side reads back as it was. Each foot counts its estimated
+    strides and their metres, from strides and from stored columns alike."""
+    strides = [
+        dataclasses.replace(s, estimated=k % 5 in (1, 2), gait=Gait.WALK if k % 3 else Gait.RUN)
+        for k, s in enumerate(feet_strides(40))
+    ]
+    back = unpack_strides(pack_strides(strides))
+    key = lambda s: (s.side, s.t_start_s)  # noqa: E731
+    for a, b in zip(sorted(strides, key=key), sorted(back, key=key), strict=True):
+        assert (b.estimated, b.strike_type, b.gait, b.side) == (a.estimated, a.strike_type, a.gait, a.side)
+    run = Run.from_strides(strides, start_time=START, time_zone="UTC")
+    left, right = run.feet()
+    assert (left.estimated_strides, right.estimated_strides) == (16, 16)
+    assert left.estimated_m == pytest.approx(16 * 2.8) and right.estimated_m == pytest.approx(16 * 2.6)
+    assert feet_of_columns(unpack_stride_columns(pack_strides(strides))) == run.feet()
+    measured = unpack_strides(pack_strides(feet_strides(10)))
+    assert not any(s.estimated for s in measured)
+    assert [
+        f.estimated_strides for f in Run.from_strides(measured, start_time=START, time_zone="UTC").feet()
+    ] == [
+        0,
+        0,
+    ]
+    with pytest.raises(RunDataError, match="estimated"):
+        Stride("left", 0.0, 0.7, 2.0, estimated="yes")  # type: ignore[arg-type]

@@ -192,6 +192,53 @@ def test_raw_recording_is_analysed_by_the_gait_engine(client, ada, tmp_path):
     assert detail["source"] == "recording"
 
 
+def test_strides_a_recording_lost_to_gaps_are_stored_and_shown_as_estimated(client, ada, tmp_path):
+    """A recording whose samples stop for half a second every 20 s (a radio dropping out): the strides the gait
+    engine estimated across the gaps reach the run as estimated, without form figures, and each foot's summary
+    and the stride columns say which and how far."""
+    src = sample_recording_path()
+    lines = src.read_text().splitlines()
+    kept = [lines[0]] + [ln for ln in lines[1:] if not (float(ln.split(",", 1)[0]) % 20.0 >= 19.5)]
+    csv = tmp_path / "left.csv"
+    csv.write_text("\n".join(kept) + "\n")
+    shutil.copy(src.with_suffix(".json"), tmp_path / "left.json")
+    engine = [s for s in GaitAnalysis().analyze(load_recording(csv)).strides_ if s.bridged]
+    assert len(engine) >= 3
+    with csv.open("rb") as f, (tmp_path / "left.json").open("rb") as j:
+        r = client.post(
+            "/api/runs/recording",
+            files=[("files", ("left.csv", f, "text/csv")), ("files", ("left.json", j, "application/json"))],
+            data={"start_time": "2026-05-01T07:00:00+08:00", "time_zone": "Asia/Shanghai"},
+            headers=ada,
+        )
+    assert r.status_code == 201, r.text
+    run_id = r.json()["run_id"]
+    (foot,) = client.get(f"/api/runs/{run_id}", headers=ada).json()["feet"]
+    assert foot["estimated_strides"] == len(engine)
+    assert foot["estimated_m"] == pytest.approx(sum(s.length_m for s in engine), abs=0.002 * len(engine))
+    cols = client.get(f"/api/runs/{run_id}/strides", headers=ada).json()
+    marked = [k for k, e in enumerate(cols["estimated"]) if e]
+    assert len(marked) == len(engine) and set(cols["estimated"]) == {0, 1}
+    for k in marked:
+        assert cols["contact_time_s"][k] is None and cols["impact_g"][k] is None and cols["strike"][k] == -1
+
+
+def test_an_upload_says_which_strides_are_estimated(client, ada, make_run):
+    """The phone and the gateway send the mark the shoe logged with each stride; the run's feet count them."""
+    body = upload_body(make_run(distance_m=1200))
+    for s in body["strides"][10:14]:
+        s.update(estimated=True, contact_time_s=None)
+    r = client.post("/api/runs", json=body, headers=ada)
+    assert r.status_code == 201, r.text
+    feet = client.get(f"/api/runs/{r.json()['run_id']}", headers=ada).json()["feet"]
+    assert sum(f["estimated_strides"] for f in feet) == 4
+    assert sum(f["estimated_m"] for f in feet) == pytest.approx(
+        sum(s["length_m"] for s in body["strides"][10:14])
+    )
+    body["strides"][0]["estimated"] = "maybe"
+    assert client.post("/api/runs", json=body, headers=ada).status_code == 422
+
+
 def test_broken_recording_is_rejected_with_the_reason(client, ada):
     r = client.post(
         "/api/runs/recording",

@@ -72,7 +72,7 @@ def expected_strides(store: Any, runner_id: str, run_id: str) -> bytes:
     return (
         StrideColumnsOut(
             **{f"{k}_names": [str(x) for x in names] for k, names in STRIDE_CODES.items()},
-            **{k: np.asarray(cols[k]).tolist() for k in STRIDE_CODES},
+            **{k: np.asarray(cols[k]).tolist() for k in (*STRIDE_CODES, "estimated")},
             **{k: _rounded(cols[k], r) for k, r in STRIDE_RESOLUTION.items()},
         )
         .model_dump_json()

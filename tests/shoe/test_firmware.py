@@ -154,6 +154,40 @@ def test_every_stride_is_logged_and_the_run_closed():
     assert log.runs()[0].complete
 
 
+def test_strides_bridged_across_lost_samples_are_logged_and_uploaded_as_estimated():
+    """Half a second of samples lost every 20 s (a stalled sensor bus): the strides the engine estimated across
+    the gaps are logged with their mark, and the upload the phone builds from the log says so and leaves their
+    form figures unknown; the measured strides keep theirs."""
+    from soleware.gait.vocabulary import Side
+    from soleware.link.gateway import run_upload_body, runs_in
+    from soleware.runs.model import Run
+    from soleware.runs.model import Stride as RunStride
+
+    rec = load_recording(sample_recording_path())
+    t = rec.t_s - rec.t_s[0]
+    cut = rec.kept(((t % 20.0) < 19.5) | (t < 2.0))
+    log = RunLog.open(MemoryFlash(size=256 * 1024))
+    fw, events = replay(cut, run_log=log)
+    engine = [e.stride for e in events if isinstance(e, StrideEvent)]
+    logged = [r for r in log.read_from(0, max_records=10_000) if isinstance(r, Stride)]
+    assert [r.estimated for r in logged] == [s.bridged for s in engine]
+    assert sum(r.estimated for r in logged) >= 3
+    (run,) = runs_in({r.seq: bytes(r) for r in log.records()}).values()
+    body = run_upload_body({Side.LEFT: ("SW-L-1", run)}, time_zone="UTC").to_json()
+    sent = body["strides"]
+    assert [s["estimated"] for s in sent] == [r.estimated for r in logged]
+    for s in sent:
+        form = (s["contact_time_s"], s["flight_time_s"], s["strike_angle_deg"], s["impact_g"])
+        assert all(v is None for v in form) if s["estimated"] else s["impact_g"] > 0
+    stored = Run.from_strides(
+        [RunStride(**s) for s in sent],
+        start_time=fw.wall_time(0.0),
+        time_zone="UTC",
+    )
+    (foot,) = stored.feet()
+    assert foot.estimated_strides == sum(r.estimated for r in logged)
+
+
 def test_power_loss_mid_run_keeps_what_was_logged():
     rec = load_recording(sample_recording_path())
     flash = MemoryFlash(size=256 * 1024)

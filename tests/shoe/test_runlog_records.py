@@ -130,6 +130,28 @@ def test_an_unmeasured_contact_time_is_logged_as_0_ms_and_reads_as_unknown() -> 
     assert dataclasses.replace(s, contact_ms=1).contact_time_s == 0.001
 
 
+def test_an_estimated_stride_is_logged_with_bit_5_of_its_flags() -> None:
+    """A stride the engine bridged across samples it never had keeps that mark on the shoe: bit 5 of the flags
+    byte, which earlier firmware left 0 and earlier readers mask off; nothing else in the record moves."""
+    nan = float("nan")
+    bridged = gait_stride(
+        bridged=True,
+        contact_time_s=nan,
+        flight_time_s=nan,
+        strike_angle_deg=nan,
+        strike_type=None,
+        impact_mps2=nan,
+    )
+    s = Stride.from_stride(bridged, seq=9, run_id=2, side=Side.RIGHT)
+    measured = Stride.from_stride(gait_stride(strike_type=None), seq=9, run_id=2, side=Side.RIGHT)
+    assert s.estimated and not measured.estimated
+    a, b = bytes(s), bytes(dataclasses.replace(s, estimated=False))
+    assert [k for k in range(len(a)) if a[k] != b[k]][:1] == [6 + 26] and a[6 + 26] ^ b[6 + 26] == 0x20
+    back = Stride.from_bytes(a)
+    assert back == s and (back.side, back.gait, back.strike_type) == (Side.RIGHT, Gait.WALK, None)
+    assert record_to_dict(back)["estimated"] is True
+
+
 def test_a_v1_stride_reads_as_a_stride_without_its_start() -> None:
     frame = bytes(STRIDE_V1)
     assert frame[0] == 0x02 and len(frame) == 33

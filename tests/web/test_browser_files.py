@@ -378,3 +378,35 @@ def test_import_and_export_in_chinese(page, files, screenshots, axe):
     problems += axe(page, "runs import/en")
     assert not problems, "\n".join(problems)
     assert not page.errors
+
+
+def test_a_run_with_estimated_strides_says_so_on_its_page(page, server, screenshots, axe):
+    """Strides the shoes lost samples of reach the run as estimated; its page says how many and how far, in
+    the runner's language, and a run without any says nothing."""
+    body = steady_run(dt.datetime(2026, 4, 2, 6, 0, tzinfo=dt.UTC), 1500.0, 3.0)
+    for s in body["strides"][20:23]:
+        s.update(estimated=True, contact_time_s=None, strike_type=None, strike_angle_deg=None)
+    r = httpx.post(server.url + "/api/runs", json=body, headers=auth(page))
+    assert r.status_code == 201, r.text
+    run_page = f"/runs/{r.json()['run_id']}"
+    problems = []
+    for lang, text in (
+        ("en", "Strides estimated across gaps in the shoes' data: 3 (7 m)."),
+        ("zh", "跑鞋数据中断处有 3 个跨步为估算值（7 米）"),
+    ):
+        page.goto(f"{run_page}?lang={lang}")
+        wait_ready(page)
+        expect(page.locator("#run-estimated")).to_be_visible()
+        assert text in page.locator("#run-estimated").inner_text()
+        page.screenshot(path=str(screenshots / f"{lang}-run-estimated.png"), full_page=True)
+        problems += axe(page, f"run with estimated strides/{lang}")
+    plain = httpx.post(
+        server.url + "/api/runs",
+        json=steady_run(dt.datetime(2026, 4, 3, 6, 0, tzinfo=dt.UTC), 1500.0, 3.0),
+        headers=auth(page),
+    )
+    page.goto(f"/runs/{plain.json()['run_id']}?lang=en")
+    wait_ready(page)
+    expect(page.locator("#run-estimated")).to_be_hidden()
+    assert not problems, "\n".join(problems)
+    assert not page.errors

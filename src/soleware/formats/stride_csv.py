@@ -1,6 +1,7 @@
 """A run's strides as CSV: one row per stride, SI column names with units, empty cells for unknown values.
 
-Floats are written with ``repr`` so reading gives back exactly the same strides.
+Floats are written with ``repr`` so reading gives back exactly the same strides. ``estimated`` is 1 for a stride
+the engine estimated across a gap in the sensor data, 0 for a measured one (empty or absent: 0).
 """
 
 from __future__ import annotations
@@ -31,14 +32,18 @@ STRIDE_COLUMNS = (
     "strike_type",
     "impact_g",
     "gait",
+    "estimated",
 )
-_FLOATS = frozenset(STRIDE_COLUMNS) - {"side", "strike_type", "gait"}
+_FLOATS = frozenset(STRIDE_COLUMNS) - {"side", "strike_type", "gait", "estimated"}
+_FLAGS = {"0": False, "1": True, "false": False, "true": True}
 _REQUIRED = ("side", "t_start_s", "t_end_s", "length_m")
 
 
 def _cell(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return str(int(value))
     if isinstance(value, float | np.floating):
         return repr(float(value))
     return str(value)
@@ -80,6 +85,10 @@ def read_strides_csv(data: bytes, *, name: str = "<bytes>") -> list[Stride]:
                 if not math.isfinite(value):
                     raise FormatError(name, f"line {line}: {col} is not finite: {cell!r}")
                 kwargs[col] = value
+            elif col == "estimated":
+                if cell.lower() not in _FLAGS:
+                    raise FormatError(name, f"line {line}: estimated is not 0 or 1: {cell!r}")
+                kwargs[col] = _FLAGS[cell.lower()]
             else:
                 kwargs[col] = cell
         try:

@@ -252,11 +252,12 @@ class StrideUpload:
     speed_mps: float
     cadence_spm: float
     contact_time_s: float | None  # None (JSON null): unknown, logged as 0 ms
-    flight_time_s: float
-    strike_angle_deg: float
+    flight_time_s: float | None  # None for an estimated stride, as its strike angle and impact
+    strike_angle_deg: float | None
     strike_type: StrikeType | None
-    impact_g: float
+    impact_g: float | None
     gait: Gait
+    estimated: bool = False
 
     @classmethod
     def from_record(
@@ -265,7 +266,8 @@ class StrideUpload:
         """A logged stride on the run's clock (the shoe's clock shifted by ``offset_s``); None if it has no time.
 
         Records of firmware before 0.3 keep only the stride's end: its start is then the end less the duration
-        its cadence gives, not before the previous stride's end (``not_before_s``).
+        its cadence gives, not before the previous stride's end (``not_before_s``). An estimated stride (bridged
+        across a gap in the shoe's samples) was logged with its form fields 0: they go as unknown (null).
         """
         t_end = offset_s + rec.t_end_s
         if rec.t_start_s is not None:
@@ -283,11 +285,12 @@ class StrideUpload:
             speed_mps=rec.speed_mps,
             cadence_spm=rec.cadence_spm,
             contact_time_s=rec.contact_time_s,
-            flight_time_s=rec.flight_time_s,
-            strike_angle_deg=rec.strike_angle_deg,
+            flight_time_s=None if rec.estimated else rec.flight_time_s,
+            strike_angle_deg=None if rec.estimated else rec.strike_angle_deg,
             strike_type=rec.strike_type,
-            impact_g=rec.impact_mps2 / GRAVITY_MPS2,
+            impact_g=None if rec.estimated else rec.impact_mps2 / GRAVITY_MPS2,
             gait=rec.gait or Gait.RUN,
+            estimated=rec.estimated,
         )
 
 

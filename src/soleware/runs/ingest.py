@@ -39,6 +39,7 @@ def strides_from_gait(strides: Iterable[GaitStride], side: Side) -> list[Stride]
             strike_type=s.strike_type,
             impact_g=_opt(s.impact_mps2 / GRAVITY_MPS2),
             gait=s.gait,
+            estimated=s.bridged,
         )
         for s in strides
     ]

@@ -137,7 +137,8 @@ class Stride:
     """One stride of one foot (from one initial contact to the next), times in seconds from the run's start.
 
     ``speed_mps`` and ``cadence_spm`` default to what length and duration imply; cadence counts steps of both
-    feet per minute (two steps per stride), as running watches show it.
+    feet per minute (two steps per stride), as running watches show it. ``estimated``: the engine had no samples
+    of this stride (lost to a gap in the data) and took its length from the pace around it; it has no form figures.
     """
 
     side: Side
@@ -152,6 +153,7 @@ class Stride:
     strike_type: StrikeType | None = None
     impact_g: float | None = None
     gait: Gait = Gait.RUN
+    estimated: bool = False
 
     def __post_init__(self) -> None:
         side = Side.parse(self.side)
@@ -175,6 +177,9 @@ class Stride:
             object.__setattr__(self, "strike_type", StrikeType(self.strike_type))
         if not isinstance(self.gait, Gait):
             object.__setattr__(self, "gait", Gait(self.gait))
+        if self.estimated not in (True, False):
+            raise RunDataError(f"stride estimated must be true or false, got {self.estimated!r}")
+        object.__setattr__(self, "estimated", bool(self.estimated))
 
     @property
     def duration_s(self) -> float:
@@ -213,7 +218,9 @@ STRIDE_CODES: dict[str, tuple[enum.StrEnum, ...]] = {
 # integer at the resolution of STRIDE_RESOLUTION (the shoe's own wire resolution); each stride's start is stored
 # as the gap after the same foot's previous stride (mostly 0), lengths so that each foot's cumulative distance
 # is exact to 0.5 mm (a length itself to 1 mm), speed and cadence are stored as their difference from what length and duration imply (mostly 0), unknown values
-# as -2**31; each int32 column is split into byte planes before compression, so small numbers cost little.
+# as -2**31; each int32 column is split into byte planes before compression, so small numbers cost little. The
+# first column packs the codes: bit 0 side, bit 1 gait, bits 2-3 strike + 1, bit 4 estimated (0 in blobs written
+# before it was kept).
 _STRIDE2_MAGIC = b"SWS2"
 _STRIDE3_MAGIC = b"SWS3"
 _MISSING = np.int32(-(2**31))
@@ -319,13 +326,14 @@ def _cadence_pred(duration_ms: np.ndarray) -> np.ndarray:
 
 def stride_columns(strides: Sequence[Stride]) -> dict[str, np.ndarray]:
     """Strides as columns: side (0 left, 1 right), gait (0 walk, 1 run), strike (-1 unknown, 0 rear, 1 mid,
-    2 fore) and the float fields of Stride (NaN = unknown)."""
+    2 fore), estimated (0 measured, 1 estimated) and the float fields of Stride (NaN = unknown)."""
     cols: dict[str, np.ndarray] = {
         "side": np.array([_SIDES.index(s.side) for s in strides], dtype=np.int64),
         "gait": np.array([1 if s.gait is Gait.RUN else 0 for s in strides], dtype=np.int64),
         "strike": np.array(
             [-1 if s.strike_type is None else _STRIKES.index(s.strike_type) for s in strides], dtype=np.int64
         ),
+        "estimated": np.array([s.estimated for s in strides], dtype=np.int64),
     }
     for name in ("t_start_s", "t_end_s", "length_m", "speed_mps", "cadence_spm", *_OPTIONAL_FLOATS):
         cols[name] = np.array(
@@ -350,8 +358,12 @@ def pack_stride_columns(cols: dict[str, np.ndarray]) -> bytes:
         length_q[idx] = np.diff(np.rint(np.cumsum(length[idx]) * 1000).astype(np.int64), prepend=0)
     speed_q = _q(np.asarray(cols["speed_mps"], np.float64), 1e-3)
     cadence_q = _q(np.asarray(cols["cadence_spm"], np.float64), 1e-1)
+    estimated = np.asarray(cols.get("estimated", np.zeros(n, np.int64)), np.int64)
     columns = [
-        np.asarray(cols["side"]) | (np.asarray(cols["gait"]) << 1) | ((np.asarray(cols["strike"]) + 1) << 2),
+        np.asarray(cols["side"])
+        | (np.asarray(cols["gait"]) << 1)
+        | ((np.asarray(cols["strike"]) + 1) << 2)
+        | (estimated << 4),
         gap_ms,
         duration_ms,
         length_q,
@@ -372,19 +384,20 @@ def unpack_stride_columns(blob: bytes) -> dict[str, np.ndarray]:
             raise RunDataError(f"stride blob says {count} strides but holds {len(raw)} bytes")
         rec = np.frombuffer(raw, dtype=_STRIDE_DTYPE)
         out: dict[str, np.ndarray] = {k: rec[k].astype(np.int64) for k in ("side", "gait", "strike")}
+        out["estimated"] = np.zeros(count, np.int64)
         out.update({k: rec[k].astype(np.float64) for k in _STRIDE_DTYPE.names or () if k not in out})
         return out
     units = unpack_stride_units(blob)
     assert units is not None  # (version 1 read above)
-    out = {k: units[k] for k in STRIDE_CODES}
+    out = {k: units[k] for k in (*STRIDE_CODES, "estimated")}
     for name, resolution in STRIDE_RESOLUTION.items():
         out[name] = units[name] / 1000.0 if name in _TIMES else _dq(units[name], resolution)
     return out
 
 
 def unpack_stride_units(blob: bytes) -> dict[str, np.ndarray] | None:
-    """The stored integers of a stride blob: the codes of ``STRIDE_CODES`` and every other column in units of
-    its STRIDE_RESOLUTION (int32 or int64, STRIDE_MISSING where unknown); None for a version 1 blob, which holds
+    """The stored integers of a stride blob: the codes of ``STRIDE_CODES``, ``estimated`` (0 / 1) and every other
+    column in units of its STRIDE_RESOLUTION (int32 or int64, STRIDE_MISSING where unknown); None for a version 1 blob, which holds
     floats.
 
     ``unpack_stride_columns`` is these over their resolution."""
@@ -407,7 +420,8 @@ def unpack_stride_units(blob: bytes) -> dict[str, np.ndarray] | None:
     out = {
         "side": side,
         "gait": (codes >> 1) & 1,
-        "strike": (codes >> 2) - 1,
+        "strike": ((codes >> 2) & 3) - 1,
+        "estimated": (codes >> 4) & 1,
         "t_start_s": start_ms,
         "t_end_s": start_ms + duration_ms,
         "length_m": c[3],
@@ -446,6 +460,7 @@ def unpack_strides(blob: bytes) -> list[Stride]:
             strike_type=None if lists["strike"][k] < 0 else _STRIKES[lists["strike"][k]],
             impact_g=opt(lists["impact_g"][k]),
             gait=Gait.RUN if lists["gait"][k] else Gait.WALK,
+            estimated=bool(lists["estimated"][k]),
         )
         for k in range(len(lists["side"]))
     ]
@@ -1135,7 +1150,8 @@ def _nanmean_rows(rows: list[np.ndarray]) -> np.ndarray:
 @dataclasses.dataclass(frozen=True, slots=True)
 class FootSummary:
     """One foot's running form over a run: stride count, mean contact, flight, strike angle and impact (None where
-    no stride has the value), and how many strides landed with each strike type."""
+    no stride has the value), how many strides landed with each strike type, and how many strides (and metres)
+    were estimated across gaps in the data rather than measured (``Stride.estimated``; metres to the millimetre)."""
 
     side: Side
     strides: int
@@ -1144,6 +1160,8 @@ class FootSummary:
     avg_strike_angle_deg: float | None
     strike_types: dict[StrikeType, int]
     avg_impact_g: float | None
+    estimated_strides: int = 0
+    estimated_m: float = 0.0
 
     @classmethod
     def of(cls, side: Side, strides: Iterable[Stride]) -> FootSummary | None:
@@ -1157,6 +1175,7 @@ class FootSummary:
             return float(np.mean(v)) if v else None
 
         counts = collections.Counter(s.strike_type for s in ss if s.strike_type is not None)
+        estimated = [s.length_m for s in ss if s.estimated]
         return cls(
             side=side,
             strides=len(ss),
@@ -1165,6 +1184,8 @@ class FootSummary:
             avg_strike_angle_deg=mean(s.strike_angle_deg for s in ss),
             strike_types={t: counts[t] for t in StrikeType if counts[t]},
             avg_impact_g=mean(s.impact_g for s in ss),
+            estimated_strides=len(estimated),
+            estimated_m=round(float(sum(estimated)), 3),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -1199,6 +1220,7 @@ def feet_of_columns(cols: dict[str, np.ndarray]) -> list[FootSummary]:
             return float(np.mean(v)) if len(v) else None
 
         counts = np.bincount(cols["strike"][sel] + 1, minlength=len(_STRIKES) + 1)
+        estimated = sel & (cols["estimated"] != 0) if "estimated" in cols else np.zeros_like(sel)
         out.append(
             FootSummary(
                 side=side,
@@ -1208,6 +1230,8 @@ def feet_of_columns(cols: dict[str, np.ndarray]) -> list[FootSummary]:
                 avg_strike_angle_deg=mean("strike_angle_deg"),
                 strike_types={t: int(counts[i + 1]) for i, t in enumerate(_STRIKES) if counts[i + 1]},
                 avg_impact_g=mean("impact_g"),
+                estimated_strides=int(np.sum(estimated)),
+                estimated_m=round(float(np.sum(cols["length_m"][estimated])), 3),
             )
         )
     return out

@@ -92,6 +92,8 @@ class StrideIn(Strict):
     strike_type: StrikeType | None = None
     impact_g: float | None = Field(None, ge=0, le=100)
     gait: Gait = Gait.RUN
+    #: not measured: estimated across a gap in the sensor data from the pace around it
+    estimated: bool = False
 
     def to_stride(self) -> Stride:
         """The domain's stride (one mapping from the upload body to the run domain)."""
@@ -391,7 +393,8 @@ class StreamsOut(BaseModel):
 
 class StrideColumnsOut(BaseModel):
     """A run's strides as columns (one list per field, index k is stride k, in time order), at the resolution the
-    shoes send; ``side``, ``gait`` and ``strike`` are indexes into the ``*_names`` lists, -1 / null unknown."""
+    shoes send; ``side``, ``gait`` and ``strike`` are indexes into the ``*_names`` lists, -1 / null unknown;
+    ``estimated`` is 1 for a stride estimated across a gap in the sensor data, 0 for a measured one."""
 
     side_names: list[str]
     gait_names: list[str]
@@ -408,6 +411,7 @@ class StrideColumnsOut(BaseModel):
     flight_time_s: list[float | None]
     strike_angle_deg: list[float | None]
     impact_g: list[float | None]
+    estimated: list[int]
 
 
 class FootOut(BaseModel):
@@ -418,6 +422,9 @@ class FootOut(BaseModel):
     avg_strike_angle_deg: float | None
     strike_types: dict[str, int]
     avg_impact_g: float | None
+    #: of ``strides``, those estimated across gaps in the sensor data (not measured), and their distance
+    estimated_strides: int = 0
+    estimated_m: float = 0.0
 
 
 class RunDetail(RunItem):

@@ -308,7 +308,7 @@ def run_strides(run_id: str, runner: CurrentRunner, store: Store) -> Response:
         k: _STRIDE_NAMES[k]
         if k in _STRIDE_NAMES
         else int_column(codes[k])
-        if k in STRIDE_CODES
+        if k in STRIDE_CODES or k == "estimated"
         else floats[k]
         for k in StrideColumnsOut.model_fields
     }

@@ -22,7 +22,8 @@ Enums are numbered here, and only here: strike type 0 unknown, 1 rearfoot, 2 mid
     STRIDE     0x06  <IIIHHHHHhHB run_id, t_start_ms, t_end_ms (both since run start), stride_length_mm,
                                 speed_mmps, cadence_spm_x10 (both feet, 0.1 steps/min), contact_ms, flight_ms,
                                 strike_angle_deg_x10 (signed), impact_mps2_x10,
-                                flags: bits 0-1 strike type, bits 2-3 gait, bit 4 side          27 B (frame 37 B)
+                                flags: bits 0-1 strike type, bits 2-3 gait, bit 4 side,
+                                bit 5 estimated (no samples: the engine bridged a gap)          27 B (frame 37 B)
     STRIDE_V1  0x02  <IIHHHHHhHB the same without t_start_ms: written by firmware up to 0.2, read only
                                                                                                 23 B (frame 33 B)
     RUN_END    0x03  <IIIIII    run_id, distance_mm, moving_ms, elapsed_ms, stride_count,
@@ -188,7 +189,8 @@ class Stride(LogRecord):
 
     ``t_start_ms`` is None in records of the old firmware (`StrideV1`), which kept only the stride's end.
     ``contact_ms`` is 0 for a contact time the engine could not measure (its NaN, e.g. a foot's first stride): the
-    ``contact_time_s`` view is then None (unknown), as ``t_start_s`` is for an unknown start.
+    ``contact_time_s`` view is then None (unknown), as ``t_start_s`` is for an unknown start. An ``estimated``
+    stride (bridged across samples the engine never had) has length and times only: its form fields are 0.
     """
 
     run_id: int
@@ -204,6 +206,7 @@ class Stride(LogRecord):
     impact_mps2_x10: int
     gait: Gait | None
     side: Side
+    estimated: bool = False
 
     TYPE: ClassVar[RecordType] = RecordType.STRIDE
     _PAYLOAD: ClassVar[struct.Struct] = struct.Struct("<IIIHHHHHhHB")
@@ -228,10 +231,16 @@ class Stride(LogRecord):
             impact_mps2_x10=quantize(stride.impact_mps2, 10, 0, U16),
             gait=Gait.parse(stride.gait),
             side=Side(side),
+            estimated=stride.bridged,
         )
 
     def _flags(self) -> int:
-        return _STRIKE_CODE[self.strike_type] | _GAIT_CODE[self.gait] << 2 | _SIDE_CODE[self.side] << 4
+        return (
+            _STRIKE_CODE[self.strike_type]
+            | _GAIT_CODE[self.gait] << 2
+            | _SIDE_CODE[self.side] << 4
+            | int(self.estimated) << 5
+        )
 
     def _values(self) -> tuple[Any, ...]:
         return (
@@ -270,6 +279,7 @@ class Stride(LogRecord):
             strike_type=_STRIKE_OF[flags & 3],
             gait=_GAIT_OF.get((flags >> 2) & 3),
             side=_SIDE_OF[(flags >> 4) & 1],
+            estimated=bool(flags >> 5 & 1),
         )
 
     @property

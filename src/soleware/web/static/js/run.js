@@ -28,6 +28,15 @@ Soleware.ready(async () => {
       { ends: S.date(ends, { timeZone: run.time_zone, withTime: true }) });
     $("#run-cut").hidden = false;
   }
+  const estimated = run.feet.reduce((n, f) => n + (f.estimated_strides || 0), 0);
+  if (estimated > 0) {
+    // strides the shoes lost samples of (a radio dropout, a logger stall): counted, but not measured
+    const metres = run.calibration_factor * run.feet.reduce((m, f) => m + (f.estimated_m || 0), 0);
+    const distance = metres < 1000 ? S.num(metres, 0) + " " + t("m") : S.distance(metres);
+    $("#run-estimated").textContent = t("Strides estimated across gaps in the shoes' data: {n} ({distance}). Their length comes from the pace around them; they have no form figures.",
+      { n: S.num(estimated), distance });
+    $("#run-estimated").hidden = false;
+  }
 
   // ------------------------------------------------------------------ summary
   const avgPace = run.distance_m > 0 ? (1000 * run.moving_time_s) / run.distance_m : null;
@@ -161,9 +170,12 @@ Soleware.ready(async () => {
         const a = sum.get(bin) || [0, 0];
         sum.set(bin, [a[0] + v, a[1] + 1]);
       });
-      const points = [...sum.entries()].sort((a, b) => a[0] - b[0]).map(([bin, [total, n]]) => ({ x: ((bin + 0.5) * binS) / 60, y: (1000 * total) / n }));
+      const points = [...sum.entries()].sort((a, b) => a[0] - b[0]).map(([bin, [total, n]]) => ({ x: ((bin + 0.5) * binS) / 60, y: Math.round((10000 * total) / n) / 10 }));
       return { label: name === "left" ? t("Left") : t("Right"), data: points, borderColor: S.PALETTE[k], borderWidth: 2, pointRadius: 0, tension: 0.2 };
     });
+    // a steady runner's means differ by a fraction of a millisecond: the axis spans at least 20 ms around them
+    const ys = datasets.flatMap((d) => d.data.map((p) => p.y));
+    const mid = (Math.min(...ys) + Math.max(...ys)) / 2;
     S.chart($("#c-feet-run"), {
       type: "line",
       data: { datasets },
@@ -172,7 +184,7 @@ Soleware.ready(async () => {
         plugins: { tooltip: { callbacks: { label: (c) => c.dataset.label + ": " + S.num(c.parsed.y, 1, 0) + " " + t("ms") } } },
         scales: {
           x: { type: "linear", min: 0, max: run.elapsed_time_s / 60, title: { display: true, text: t("Time (min)") }, ticks: { callback: (v) => S.num(v, 1, 0) } },
-          y: { title: { display: true, text: t("ms") }, ticks: { callback: (v) => S.num(v, 1, 0) } },
+          y: { suggestedMin: mid - 10, suggestedMax: mid + 10, title: { display: true, text: t("ms") }, ticks: { callback: (v) => S.num(v, 1, 0) } },
         },
       },
     });

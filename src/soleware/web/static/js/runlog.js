@@ -64,6 +64,7 @@
         strike_type: STRIKE[flags & 3],
         gait: GAIT[(flags >> 2) & 3] ?? null,
         side: SIDE[(flags >> 4) & 1],
+        estimated: ((flags >> 5) & 1) === 1,
       };
     }
     if (type === TYPE.runEnd) return { type, seq, run_id: dv.getUint32(o, true), stride_count: dv.getUint32(o + 16, true) };
@@ -90,7 +91,8 @@
   const complete = (r) => r.start !== null && r.end !== null && r.strides.length > 0;
 
   /** StrideUpload.from_record: a logged stride on the run's clock, or null when it has no time. A contact time of
-      0 ms is unknown (null), as Stride.contact_time_s reads it; a flight time of 0 ms is real (walking). */
+      0 ms is unknown (null), as Stride.contact_time_s reads it; a flight time of 0 ms is real (walking). An
+      estimated stride (bridged across a gap in the shoe's samples) has no form figures: they go as null. */
   function strideUpload(rec, side, offsetS, notBeforeS) {
     const cadence = rec.cadence_spm_x10 / 10;
     const tEnd = offsetS + rec.t_end_ms / 1e3;
@@ -101,9 +103,10 @@
     return {
       side, t_start_s: tStart, t_end_s: tEnd, length_m: rec.stride_length_mm / 1e3, speed_mps: rec.speed_mmps / 1e3,
       cadence_spm: cadence, contact_time_s: rec.contact_ms ? rec.contact_ms / 1e3 : null,
-      flight_time_s: rec.flight_ms / 1e3,
-      strike_angle_deg: rec.strike_angle_deg_x10 / 10, strike_type: rec.strike_type,
-      impact_g: rec.impact_mps2_x10 / 10 / GRAVITY_MPS2, gait: rec.gait || "run",
+      flight_time_s: rec.estimated ? null : rec.flight_ms / 1e3,
+      strike_angle_deg: rec.estimated ? null : rec.strike_angle_deg_x10 / 10, strike_type: rec.strike_type,
+      impact_g: rec.estimated ? null : rec.impact_mps2_x10 / 10 / GRAVITY_MPS2, gait: rec.gait || "run",
+      estimated: rec.estimated,
     };
   }
 
