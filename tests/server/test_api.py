@@ -173,19 +173,24 @@ def test_request_size_is_limited(client, ada, make_run):
     assert client.get("/api/runs", headers=ada).json()["runs"] == []
 
 
+def post_recording(client, headers, csv):
+    """``POST /api/runs/recording`` of one foot's CSV with the JSON sidecar beside it."""
+    with csv.open("rb") as f, csv.with_suffix(".json").open("rb") as j:
+        return client.post(
+            "/api/runs/recording",
+            files=[("files", ("left.csv", f, "text/csv")), ("files", ("left.json", j, "application/json"))],
+            data={"start_time": "2026-05-01T07:00:00+08:00", "time_zone": "Asia/Shanghai"},
+            headers=headers,
+        )
+
+
 def test_raw_recording_is_analysed_by_the_gait_engine(client, ada, tmp_path):
     src = sample_recording_path()
     csv = tmp_path / "left.csv"
     shutil.copy(src, csv)
     shutil.copy(src.with_suffix(".json"), tmp_path / "left.json")
     expected = GaitAnalysis().analyze(load_recording(csv)).summary_.distance_m
-    with csv.open("rb") as f, (tmp_path / "left.json").open("rb") as j:
-        r = client.post(
-            "/api/runs/recording",
-            files=[("files", ("left.csv", f, "text/csv")), ("files", ("left.json", j, "application/json"))],
-            data={"start_time": "2026-05-01T07:00:00+08:00", "time_zone": "Asia/Shanghai"},
-            headers=ada,
-        )
+    r = post_recording(client, ada, csv)
     assert r.status_code == 201, r.text
     detail = client.get(f"/api/runs/{r.json()['run_id']}", headers=ada).json()
     assert detail["distance_m"] == pytest.approx(expected, rel=1e-6)
@@ -204,13 +209,7 @@ def test_strides_a_recording_lost_to_gaps_are_stored_and_shown_as_estimated(clie
     shutil.copy(src.with_suffix(".json"), tmp_path / "left.json")
     engine = [s for s in GaitAnalysis().analyze(load_recording(csv)).strides_ if s.bridged]
     assert len(engine) >= 3
-    with csv.open("rb") as f, (tmp_path / "left.json").open("rb") as j:
-        r = client.post(
-            "/api/runs/recording",
-            files=[("files", ("left.csv", f, "text/csv")), ("files", ("left.json", j, "application/json"))],
-            data={"start_time": "2026-05-01T07:00:00+08:00", "time_zone": "Asia/Shanghai"},
-            headers=ada,
-        )
+    r = post_recording(client, ada, csv)
     assert r.status_code == 201, r.text
     run_id = r.json()["run_id"]
     (foot,) = client.get(f"/api/runs/{run_id}", headers=ada).json()["feet"]
