@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gzip
+import io
 import time
 import tracemalloc
 import zipfile
@@ -226,7 +227,8 @@ def test_zip_member_with_a_fit_header_and_then_zeros_is_refused_by_its_ratio(tmp
 
 def test_what_an_archive_holds_that_cannot_be_read_is_refused_by_its_kind(tmp_path):
     """A member protected by a password, an archive inside the archive, a member over the size limit, an archive
-    cut short (no central directory): each refused with the code the runner's language names it by."""
+    cut short (no central directory) read as far as it can be: each refused with the code the runner's language
+    names it by."""
     path = tmp_path / "export.zip"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("inner.zip", b"PK\x05\x06" + bytes(18))
@@ -247,5 +249,96 @@ def test_what_an_archive_holds_that_cannot_be_read_is_refused_by_its_kind(tmp_pa
         "export.zip/inner.zip": ("rejected", "nested_archive", {}),
         "export.zip/ok.gpx": ("ok", "", {}),
         "export.zip/secret.gpx": ("rejected", "encrypted", {}),
-        "cut.zip": ("rejected", "damaged", {}),
+        # cut in half, inside big.gpx: read from the members' own headers, which end at the one over the limit
+        "cut.zip/inner.zip": ("rejected", "nested_archive", {}),
+        "cut.zip/big.gpx": ("rejected", "too_large", {"limit": "0.954 MB"}),
+        "cut.zip": ("rejected", "archive_cut_short", {"read": "1"}),
+    }
+
+
+class _Unseekable(io.RawIOBase):
+    """A stream zipfile cannot seek back in: it writes each member's sizes after its data (a data descriptor),
+    as exports streamed to a download are written."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:  # type: ignore[override]
+        self.data += bytes(b)
+        return len(b)
+
+
+def _export_zip(realistic_run, *, streamed: bool) -> bytes:
+    """Six runs (GPX, and a FIT of ``realistic_run`` fourth), a photo, deflated, in the order a watch app writes."""
+    members = [(f"activities/{k}.gpx", small_gpx(k, points=400)) for k in range(3)]
+    members += [("activities/3.fit", export_run(realistic_run, "fit"))]
+    members += [(f"activities/{k}.gpx", small_gpx(k, points=400)) for k in (4, 5)]
+    members += [("media/photo.jpg", b"\xff\xd8\xff" + bytes(5000))]
+    out = _Unseekable() if streamed else io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:  # type: ignore[arg-type]
+        for name, data in members:
+            z.writestr(name, data)
+    return bytes(out.data) if isinstance(out, _Unseekable) else out.getvalue()
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["sizes-in-headers", "data-descriptors"])
+def test_an_archive_cut_short_gives_every_activity_before_the_cut(tmp_path, realistic_run, streamed):
+    """A download of an export broken off has no central directory, which zipfile needs: its members are read
+    from their own headers. Every activity before the cut is imported; the one the cut went through is read as
+    far as it goes (a FIT file cut short is imported up to there, as one cut on its own); the archive says how
+    many files it gave and that the rest is missing. Cut only in its index, nothing is missing."""
+    data = _export_zip(realistic_run, streamed=streamed)
+    index = data.index(b"PK\x01\x02")
+    fit_at = data.index(b"activities/3.fit")
+    fit_end = data.index(b"PK\x03\x04", fit_at)
+    cuts = {"index": index + 30, "fit": (fit_at + fit_end) // 2, "first": 100}
+    for what, at in cuts.items():
+        (tmp_path / f"{what}.zip").write_bytes(data[:at])
+    reports = {what: import_paths(tmp_path / f"{what}.zip") for what in cuts}  # each apart: no duplicates
+    got = {r.name: (r.status, r.code, r.params) for report in reports.values() for r in report.results}
+    assert {k: v for k, v in got.items() if k.startswith("index.zip")} == {
+        f"index.zip/activities/{k}.{'fit' if k == 3 else 'gpx'}": ("ok", "", {}) for k in range(6)
+    }
+    assert reports["index"].skipped == ["index.zip/media/photo.jpg"]
+    assert {k: v for k, v in got.items() if k.startswith("fit.zip")} == {
+        "fit.zip/activities/0.gpx": ("ok", "", {}),
+        "fit.zip/activities/1.gpx": ("ok", "", {}),
+        "fit.zip/activities/2.gpx": ("ok", "", {}),
+        "fit.zip/activities/3.fit": ("ok", "cut_short", got["fit.zip/activities/3.fit"][2]),
+        "fit.zip": ("rejected", "archive_cut_short", {"read": "3"}),
+    }
+    cut_run = next(r.run for r in reports["fit"].results if r.name == "fit.zip/activities/3.fit")
+    assert 0 < cut_run.elapsed_time_s < realistic_run.elapsed_time_s
+    assert got["first.zip"] == ("rejected", "archive_cut_short", {"read": "0"})
+    assert reports["first"].ok == []
+
+
+def test_an_archive_cut_short_is_held_to_the_archive_caps(tmp_path):
+    """Without an index nothing is known of a member before it is inflated: the archive's expansion ratio and
+    total cap stop the reading, and what was read before stays."""
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a.gpx", small_gpx(1))
+        z.writestr("b.fit", b"\x0e\x10" + bytes(6) + b".FIT" + bytes(20_000_000))
+    data = bomb.getvalue()
+    (tmp_path / "bomb.zip").write_bytes(data[: data.index(b"PK\x01\x02") - 10])
+    report = import_paths([tmp_path / "bomb.zip"])
+    got = {r.name: (r.status, r.code) for r in report.results}
+    assert got == {"bomb.zip/a.gpx": ("ok", ""), "bomb.zip": ("rejected", "unsafe")}
+    many = io.BytesIO()
+    with zipfile.ZipFile(many, "w") as z:
+        for k in range(5):
+            z.writestr(f"{k}.gpx", small_gpx(k, points=400))
+    data = many.getvalue()
+    (tmp_path / "many.zip").write_bytes(data[: data.index(b"PK\x01\x02") - 10])
+    size = len(small_gpx(0, points=400))
+    report = import_paths([tmp_path / "many.zip"], max_archive_bytes=int(2.5 * size))
+    got = {r.name: (r.status, r.code) for r in report.results}
+    assert got == {
+        "many.zip/0.gpx": ("ok", ""),
+        "many.zip/1.gpx": ("ok", ""),
+        "many.zip": ("rejected", "archive_too_large"),
     }

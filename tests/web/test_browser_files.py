@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -408,5 +409,40 @@ def test_a_run_with_estimated_strides_says_so_on_its_page(page, server, screensh
     page.goto(f"/runs/{plain.json()['run_id']}?lang=en")
     wait_ready(page)
     expect(page.locator("#run-estimated")).to_be_hidden()
+    assert not problems, "\n".join(problems)
+    assert not page.errors
+
+
+def test_an_export_cut_short_imports_what_came_before_the_cut(page, server, tmp_path, screenshots, axe):
+    """A Strava export whose download broke off: the runs before the cut are imported, and the archive's row
+    says, in the runner's language, how many files were read and that the rest is missing."""
+    other = sign_up(server, "exporter@example.com")
+    archive = tmp_path / "export_2026.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for k in range(4):
+            start = dt.datetime(2026, 2, 1 + k, 7, tzinfo=dt.UTC)
+            r = httpx.post(
+                server.url + "/api/runs", json=steady_run(start, 2000 + 500 * k, 3.1), headers=other
+            )
+            fit = httpx.get(server.url + f"/api/runs/{r.json()['run_id']}/export?format=fit", headers=other)
+            z.writestr(f"activities/{k + 1}.fit", fit.content)
+    data = archive.read_bytes()
+    archive.write_bytes(data[: data.index(b"activities/4.fit") - 30])  # broken off before the fourth file
+    page.goto("/runs?lang=zh")
+    wait_ready(page)
+    import_via_button(page, [archive], label="导入")
+    row = result(page, "export_2026.zip")
+    for k in (1, 2, 3):
+        assert result(page, f"activities/{k}.fit").get_attribute("data-status") == "imported"
+    said = page.locator("#import-results li[data-status='rejected']", has_text="export_2026.zip").locator(
+        ".reason"
+    )
+    assert (
+        said.inner_text()
+        == "压缩包不完整（下载中断？）：已读取前 3 个文件，其余部分缺失；请重新下载以导入其余部分。"
+    )
+    assert row.count() == 4
+    page.screenshot(path=str(screenshots / "zh-import-cut-archive.png"), full_page=True)
+    problems = axe(page, "import of a cut archive/zh")
     assert not problems, "\n".join(problems)
     assert not page.errors

@@ -93,6 +93,7 @@ PROBLEM_CODES: dict[str, tuple[str, ...]] = {
     "not_a_run": ("sport",),
     "not_an_activity": ("holds",),
     "truncated": (),
+    "archive_cut_short": ("read",),
     "cut_short": ("ends",),
     "corrupt": (),
     "damaged": (),

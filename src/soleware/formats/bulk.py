@@ -5,18 +5,24 @@ or rejected with the reason. Other files (photos, CSV, JSON) in a folder or an a
 file named on its own that is no activity file is rejected (the runner meant it). Zip members are judged by
 what the archive declares (size, expansion ratio) before they are opened and by their first bytes before they
 are read on, then read by streaming with a per-file and a per-archive cap (zip bomb guard); nothing is
-extracted to disk.
+extracted to disk. An archive cut short (a download broken off: no central directory at its end) is read from
+its members' own headers up to the cut (``stream-unzip``), under the same caps and the archive's expansion
+ratio; what it held after the cut is said to be missing.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import io
 import os
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import IO, TYPE_CHECKING, Literal
+
+import stream_unzip
 
 from soleware.formats._reader import ACTIVITY_SUFFIXES, read_activity
 from soleware.formats._safety import (
@@ -29,6 +35,9 @@ from soleware.formats._safety import (
     read_path,
 )
 from soleware.runs.model import Run, RunSummary, Source, same_activity
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
 
 __all__ = ["SAME_RECORDING_S", "ImportReport", "ImportResult", "import_paths", "same_recording"]
 
@@ -112,7 +121,15 @@ def _zip_entries(
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        yield _Entry(label, None, FormatError(label, f"not a readable zip archive ({exc})", code="damaged"))
+        salvaged = _cut_zip_entries(
+            path, label, max_bytes=max_bytes, max_archive_bytes=max_archive_bytes, skipped=skipped
+        )
+        if salvaged is None:
+            yield _Entry(
+                label, None, FormatError(label, f"not a readable zip archive ({exc})", code="damaged")
+            )
+        else:
+            yield from salvaged
         return
     budget = _ArchiveBudget(max_archive_bytes)
 
@@ -160,6 +177,151 @@ def _zip_entries(
             yield _Entry(name, loader(info, name))
         else:
             skipped.append(name)
+
+
+class _MemberStream(io.RawIOBase):
+    """A zip member's decompressed chunks (as ``stream_unzip`` gives them) as a stream; keeps what it gave
+    (``given``: a member cut off by the archive's end is read as far as it goes) and counts every chunk into
+    ``produced`` (the archive's output so far, for its expansion ratio)."""
+
+    def __init__(self, chunks: Iterator[bytes], produced: list[int], check: Callable[[], None]) -> None:
+        self._chunks, self._rest = chunks, b""
+        self._produced, self._check = produced, check
+        self.given: list[bytes] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self._rest:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._produced[0] += len(chunk)
+            self._check()
+            self._rest = chunk
+        n = min(len(buffer), len(self._rest))
+        buffer[:n] = self._rest[:n]
+        self.given.append(self._rest[:n])
+        self._rest = self._rest[n:]
+        return n
+
+    def drain(self) -> None:
+        """Read to the member's end, keeping nothing (the next member's header follows it)."""
+        for chunk in self._chunks:
+            self._produced[0] += len(chunk)
+            self._check()
+
+
+def _member_name(raw: bytes) -> str:
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return raw.decode("cp437")  # what zip writers used before UTF-8 names, as zipfile reads them
+
+
+def _cut_zip_entries(
+    path: Path, label: str, *, max_bytes: int, max_archive_bytes: int, skipped: list[str]
+) -> list[_Entry] | None:
+    """The entries of a zip archive without its central directory (cut short), read from the members' local
+    headers as far as the data goes; None if it does not begin as a zip archive.
+
+    Every activity member read whole is kept in one anonymous temporary file until its entry is loaded (an export
+    of thousands of files is not held in memory); a member the cut went through is kept as far as it goes (its
+    reader says what it lost, as for a file cut short on its own). Without an index a member's end is found only
+    by reading it, so one that cannot be read (encrypted, damaged, over the size cap) ends the reading there, with
+    its own refusal. The archive itself gets an entry refused with ``archive_cut_short`` (how many members were
+    read), or with the archive's cap or expansion ratio where that stopped it; none if only its index was cut."""
+    with path.open("rb") as f:
+        if f.read(4) != b"PK\x03\x04":
+            return None
+    consumed, produced = [0], [0]
+
+    def chunks() -> Generator[bytes, None, None]:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 16):
+                consumed[0] += len(chunk)
+                yield chunk
+
+    def check() -> None:
+        check_expansion(label, compressed_bytes=consumed[0], expanded_bytes=produced[0])
+        if produced[0] > max_archive_bytes:
+            limit = _mb(max_archive_bytes)
+            raise FormatError(
+                label, f"archive exceeds the total limit of {limit}", code="archive_too_large", limit=limit
+            )
+
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - open until the entries are loaded, closed when they go
+    entries: list[_Entry] = []
+    members = 0
+
+    def keep(name: str, data: bytes) -> None:
+        at = spool.seek(0, os.SEEK_END)
+        spool.write(data)
+        entries.append(_Entry(name, functools.partial(_spooled, spool, at, len(data))))
+
+    try:
+        for raw_name, _size, member_chunks in stream_unzip.stream_unzip(chunks()):
+            filename = _member_name(raw_name)
+            name = f"{label}/{filename}"
+            member = _MemberStream(iter(member_chunks), produced, check)
+            try:
+                if filename.lower().endswith(".zip"):
+                    member.drain()
+                    refused = FormatError(
+                        name, "archives inside archives are not opened", code="nested_archive"
+                    )
+                    entries.append(_Entry(name, None, refused))
+                elif _is_activity(filename):
+                    try:
+                        data = read_activity_stream(io.BufferedReader(member), name=name, max_bytes=max_bytes)
+                    except stream_unzip.TruncatedDataError:
+                        if member.given:
+                            keep(name, b"".join(member.given))
+                        raise
+                    except FormatError as exc:
+                        if exc.code in ("too_large", "archive_too_large", "unsafe"):
+                            raise
+                        member.drain()
+                        entries.append(_Entry(name, None, exc))
+                    else:
+                        keep(name, data)
+                else:
+                    member.drain()
+                    if not filename.endswith("/"):
+                        skipped.append(name)
+            except stream_unzip.MissingPasswordError as exc:
+                raise FormatError(name, "zip member is encrypted", code="encrypted") from exc
+            except stream_unzip.TruncatedDataError:
+                raise
+            except stream_unzip.UnzipError as exc:
+                raise FormatError(name, f"broken zip member ({type(exc).__name__})", code="damaged") from exc
+            members += 1
+    except stream_unzip.TruncatedDataError:
+        pass
+    except stream_unzip.UnzipError:  # before the first member: no zip archive after all
+        if not members:
+            spool.close()
+            return None
+    except FormatError as exc:
+        entries.append(_Entry(exc.name, None, exc))
+        if exc.name == label:  # the archive's own cap or ratio: nothing more to say of it
+            return entries
+    else:
+        return entries  # cut inside the central directory, after the last member: nothing lost
+    cut = FormatError(
+        label,
+        f"zip archive is cut short (its index is missing): its first {members} files were read, the rest is missing",
+        code="archive_cut_short",
+        read=str(members),
+    )
+    entries.append(_Entry(label, None, cut))
+    return entries
+
+
+def _spooled(spool: IO[bytes], at: int, size: int) -> bytes:
+    spool.seek(at)
+    return spool.read(size)
 
 
 def _entries(

@@ -296,6 +296,7 @@ Soleware.ready((me) => {
     encrypted: () => t("The file is protected by a password; export or pack it again without one."),
     archive_too_large: (p) => t("The archive holds more than {limit} in all; import it in parts.", p),
     nested_archive: () => t("Archives inside archives are not opened; unpack it first."),
+    archive_cut_short: (p) => t("The archive is cut short (a download broken off?): its first {read} files were read, the rest is missing; download it again for the rest.", { read: S.num(Number(p.read)) }),
     not_activity_file: () => t("Not an activity file: import FIT, TCX or GPX files (also .gz), or a zip of them."),
     unsafe: (p) => (p.kind === "entities"
       ? t("The file declares XML entities (a DOCTYPE), which no activity file does; it is not read.")
