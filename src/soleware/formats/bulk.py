@@ -22,8 +22,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
 
-import stream_unzip
-
 from soleware.formats._reader import ACTIVITY_SUFFIXES, read_activity
 from soleware.formats._safety import (
     DEFAULT_MAX_BYTES,
@@ -235,6 +233,8 @@ def _cut_zip_entries(
     with path.open("rb") as f:
         if f.read(4) != b"PK\x03\x04":
             return None
+    import stream_unzip
+
     consumed, produced = [0], [0]
 
     def chunks() -> Generator[bytes, None, None]:
