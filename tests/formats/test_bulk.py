@@ -318,7 +318,8 @@ def test_an_archive_cut_short_gives_every_activity_before_the_cut(tmp_path, real
 
 def test_an_archive_cut_short_is_held_to_the_archive_caps(tmp_path):
     """Without an index nothing is known of a member before it is inflated: the archive's expansion ratio and
-    total cap stop the reading, and what was read before stays."""
+    total cap (of the activities held, not of the photos read past) stop the reading, and what was read before
+    stays."""
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("a.gpx", small_gpx(1))
@@ -329,12 +330,14 @@ def test_an_archive_cut_short_is_held_to_the_archive_caps(tmp_path):
     got = {r.name: (r.status, r.code) for r in report.results}
     assert got == {"bomb.zip/a.gpx": ("ok", ""), "bomb.zip": ("rejected", "unsafe")}
     many = io.BytesIO()
+    size = len(small_gpx(0, points=400))
     with zipfile.ZipFile(many, "w") as z:
+        # a photo larger than the cap, read past: the cap counts activities, as the index path reads them
+        z.writestr("media/photo.jpg", np.random.default_rng(1).bytes(3 * size))
         for k in range(5):
             z.writestr(f"{k}.gpx", small_gpx(k, points=400))
     data = many.getvalue()
     (tmp_path / "many.zip").write_bytes(data[: data.index(b"PK\x01\x02") - 10])
-    size = len(small_gpx(0, points=400))
     report = import_paths([tmp_path / "many.zip"], max_archive_bytes=int(2.5 * size))
     got = {r.name: (r.status, r.code) for r in report.results}
     assert got == {
@@ -342,3 +345,4 @@ def test_an_archive_cut_short_is_held_to_the_archive_caps(tmp_path):
         "many.zip/1.gpx": ("ok", ""),
         "many.zip": ("rejected", "archive_too_large"),
     }
+    assert report.skipped == ["many.zip/media/photo.jpg"]

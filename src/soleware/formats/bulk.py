@@ -245,18 +245,20 @@ def _cut_zip_entries(
 
     def check() -> None:
         check_expansion(label, compressed_bytes=consumed[0], expanded_bytes=produced[0])
-        if produced[0] > max_archive_bytes:
-            limit = _mb(max_archive_bytes)
-            raise FormatError(
-                label, f"archive exceeds the total limit of {limit}", code="archive_too_large", limit=limit
-            )
 
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - open until the entries are loaded, closed when they go
     entries: list[_Entry] = []
     members = 0
 
     def keep(name: str, data: bytes) -> None:
+        """Hold an activity's bytes for its entry; the archive's total cap counts these (photos and other files
+        are read past, counted for the expansion ratio only)."""
         at = spool.seek(0, os.SEEK_END)
+        if at + len(data) > max_archive_bytes:
+            limit = _mb(max_archive_bytes)
+            raise FormatError(
+                label, f"archive exceeds the total limit of {limit}", code="archive_too_large", limit=limit
+            )
         spool.write(data)
         entries.append(_Entry(name, functools.partial(_spooled, spool, at, len(data))))
 
