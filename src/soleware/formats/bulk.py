@@ -215,7 +215,7 @@ def _member_name(raw: bytes) -> str:
     try:
         return raw.decode()
     except UnicodeDecodeError:
-        return raw.decode("cp437")  # what zip writers used before UTF-8 names, as zipfile reads them
+        return raw.decode("cp437")  # the zip format's encoding of names before UTF-8
 
 
 def _cut_zip_entries(
@@ -233,6 +233,7 @@ def _cut_zip_entries(
     with path.open("rb") as f:
         if f.read(4) != b"PK\x03\x04":
             return None
+    # imported here: 50-75 ms (its pycryptodome) that only an archive cut short needs
     import stream_unzip
 
     consumed, produced = [0], [0]
@@ -301,7 +302,9 @@ def _cut_zip_entries(
             members += 1
     except stream_unzip.TruncatedDataError:
         pass
-    except stream_unzip.UnzipError:  # before the first member: no zip archive after all
+    except stream_unzip.UnzipError:
+        # a header that cannot be read (garbage, or a member whose end cannot be found without the index):
+        # before the first member no zip archive after all, after it the rest is lost as to a cut
         if not members:
             spool.close()
             return None

@@ -397,8 +397,8 @@ def unpack_stride_columns(blob: bytes) -> dict[str, np.ndarray]:
 
 def unpack_stride_units(blob: bytes) -> dict[str, np.ndarray] | None:
     """The stored integers of a stride blob: the codes of ``STRIDE_CODES``, ``estimated`` (0 / 1) and every other
-    column in units of its STRIDE_RESOLUTION (int32 or int64, STRIDE_MISSING where unknown); None for a version 1 blob, which holds
-    floats.
+    column in units of its STRIDE_RESOLUTION (int32 or int64, STRIDE_MISSING where unknown); None for a version 1
+    blob, which holds floats.
 
     ``unpack_stride_columns`` is these over their resolution."""
     if len(blob) >= 8 and blob[:4] == _STRIDE_MAGIC:
