@@ -83,6 +83,18 @@ def test_a_contact_time_the_shoe_could_not_measure_is_shown_and_sent_as_unknown(
     assert live["feet"]["right"]["contact_time_s"] == 0.001
 
 
+def test_a_strike_the_shoe_did_not_measure_shows_no_angle(tmp_path):
+    """A stride the shoe estimated across a gap in its samples (or one whose landing it could not judge) goes
+    with strike unknown and an angle of 0°: the view shows "–", not "– +0°"."""
+    gw = gateway(tmp_path)
+    unjudged = dataclasses.replace(
+        stride(Side.LEFT, Gait.RUN, flight_time_s=0.118), strike_type=None, strike_angle_deg=math.nan
+    )
+    gw.feet["left"].last_stride = StrideDetail.from_bytes(bytes(unjudged))
+    gw.feet["right"].last_stride = stride(Side.RIGHT, Gait.RUN, flight_time_s=0.118)
+    assert row(text(gw), "strike") == ["–", "rearfoot +12°"]
+
+
 def test_synced_counts_every_record_received_also_after_the_upload(tmp_path):
     gw = gateway(tmp_path)
     left = gw.stores["SW-L"] = SyncStore(tmp_path / "sync" / "SW-L.json")

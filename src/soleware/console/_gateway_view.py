@@ -1,7 +1,8 @@
 """The gateway's live terminal view: big numbers for the runner, one column per foot for the details.
 
 A value that is not known, or not true for this stride, is shown as "–" (flight time only for running strides
-with a flight phase: walking has none). A third-party pod gets the big numbers and one column about the sensor:
+with a flight phase: walking has none; no strike angle where the strike is unknown: the shoe sends 0° for an
+angle it did not measure, as for a stride estimated across a gap in its samples). A third-party pod gets the big numbers and one column about the sensor:
 it has no per-foot form."""
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ def render(gateway: Gateway) -> Group:
     row(
         "strike",
         [
-            f"{f.last_stride.strike_type or '–'} {f.last_stride.strike_angle_deg:+.0f}°"
-            if f.last_stride
+            f"{f.last_stride.strike_type} {f.last_stride.strike_angle_deg:+.0f}°"
+            if f.last_stride and f.last_stride.strike_type
             else "–"
             for f in fs
         ],
