@@ -113,6 +113,13 @@ class _ArchiveBudget:
         self.left = total
 
 
+def _over_archive_cap(name: str, max_archive_bytes: int) -> FormatError:
+    limit = _mb(max_archive_bytes)
+    return FormatError(
+        name, f"archive exceeds the total limit of {limit}", code="archive_too_large", limit=limit
+    )
+
+
 def _zip_entries(
     path: Path, label: str, *, max_bytes: int, max_archive_bytes: int, skipped: list[str]
 ) -> Iterator[_Entry]:
@@ -147,10 +154,7 @@ def _zip_entries(
             if info.compress_type != zipfile.ZIP_STORED:
                 check_expansion(name, compressed_bytes=info.compress_size, expanded_bytes=info.file_size)
             if budget.left <= 0 or info.file_size > budget.left:
-                limit = _mb(max_archive_bytes)
-                raise FormatError(
-                    name, f"archive exceeds the total limit of {limit}", code="archive_too_large", limit=limit
-                )
+                raise _over_archive_cap(name, max_archive_bytes)
             try:
                 with archive.open(info) as member:
                     data = read_activity_stream(member, name=name, max_bytes=min(max_bytes, budget.left))
@@ -256,10 +260,7 @@ def _cut_zip_entries(
         are read past, counted for the expansion ratio only)."""
         at = spool.seek(0, os.SEEK_END)
         if at + len(data) > max_archive_bytes:
-            limit = _mb(max_archive_bytes)
-            raise FormatError(
-                label, f"archive exceeds the total limit of {limit}", code="archive_too_large", limit=limit
-            )
+            raise _over_archive_cap(label, max_archive_bytes)
         spool.write(data)
         entries.append(_Entry(name, functools.partial(_spooled, spool, at, len(data))))
 
