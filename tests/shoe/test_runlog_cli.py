@@ -64,6 +64,30 @@ def test_dump_table(image: Path) -> None:
     assert "run_start" in res.output and "run_end" in res.output and "ack" in res.output
 
 
+def test_dump_table_says_what_a_stride_s_zeros_and_marks_stand_for(tmp_path: Path) -> None:
+    """A contact time of 0 ms is the log's "unknown" (a foot's first stride), and a stride estimated across a gap
+    in the samples carries its mark; the table says both, and keeps the rows of measured strides short."""
+    path = tmp_path / "shoe.img"
+    assert runner.invoke(app, ["shoe", "log", "new", str(path), "--size", "64KiB"]).exit_code == 0
+    nan = float("nan")
+    with FileFlash(path) as flash:
+        log = RunLog.open(flash)
+        log.start_run(start_unix_ms=1_700_000_000_000, side="left", firmware="0.9")
+        stride(log, 1)
+        log.append_stride(
+            GaitStride(
+                t_start_s=0.7, t_end_s=1.4, length_m=2.0, speed_mps=3.0, cadence_spm=170, contact_time_s=nan,
+                flight_time_s=nan, strike_angle_deg=nan, strike_type=None, impact_mps2=nan, gait=Gait.RUN,
+                bridged=True,
+            )
+        )  # fmt: skip
+    res = runner.invoke(app, ["shoe", "log", "dump", str(path)], env={"COLUMNS": "400"})
+    assert res.exit_code == 0, res.output
+    measured, estimated = (line for line in res.output.splitlines() if " stride " in line)
+    assert "contact_ms=200 " in measured and "estimated" not in measured
+    assert "contact_ms=0 (unknown)" in estimated and "estimated=True" in estimated
+
+
 def test_check_clean_and_torn(image: Path) -> None:
     res = runner.invoke(app, ["shoe", "log", "check", str(image)])
     assert res.exit_code == 0, res.output

@@ -67,10 +67,15 @@ def new(
 
 
 def _row(rec: LogRecord) -> tuple[str, str, str, str]:
+    """A record as the table shows it: its raw fields, a contact time of 0 ms said to be the unknown it stands
+    for, the estimated mark only on the strides that carry it."""
     d = record_to_dict(rec)
     kind, seq = d.pop("type"), d.pop("seq")
     run = str(d.pop("run_id", ""))
-    return str(seq), kind, run, " ".join(f"{k}={v}" for k, v in d.items())
+    if d.get("estimated") is False:
+        del d["estimated"]
+    fields = [f"{k}={v}" + (" (unknown)" if k == "contact_ms" and v == 0 else "") for k, v in d.items()]
+    return str(seq), kind, run, " ".join(fields)
 
 
 @log_app.command("dump")
