@@ -392,8 +392,8 @@ def test_a_run_with_estimated_strides_says_so_on_its_page(page, server, screensh
     run_page = f"/runs/{r.json()['run_id']}"
     problems = []
     for lang, text in (
-        ("en", "Strides estimated across gaps in the shoes' data: 3 (7 m)."),
-        ("zh", "跑鞋数据中断处有 3 个跨步为估算值（7 米）"),
+        ("en", "Strides estimated across gaps in the sensor data: 3 (7 m)."),
+        ("zh", "传感器数据中断处有 3 个跨步为估算值（7 米）"),
     ):
         page.goto(f"{run_page}?lang={lang}")
         wait_ready(page)

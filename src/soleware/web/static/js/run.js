@@ -33,7 +33,7 @@ Soleware.ready(async () => {
     // strides the shoes lost samples of (a radio dropout, a logger stall): counted, but not measured
     const metres = run.calibration_factor * run.feet.reduce((m, f) => m + (f.estimated_m || 0), 0);
     const distance = metres < 1000 ? S.num(metres, 0) + " " + t("m") : S.distance(metres);
-    $("#run-estimated").textContent = t("Strides estimated across gaps in the shoes' data: {n} ({distance}). Their length comes from the pace around them; they have no form figures.",
+    $("#run-estimated").textContent = t("Strides estimated across gaps in the sensor data: {n} ({distance}). Their length comes from the pace around them; they have no form figures.",
       { n: S.num(estimated), distance });
     $("#run-estimated").hidden = false;
   }
