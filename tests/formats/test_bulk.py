@@ -316,6 +316,26 @@ def test_an_archive_cut_short_gives_every_activity_before_the_cut(tmp_path, real
     assert reports["first"].ok == []
 
 
+def test_an_archive_cut_short_with_an_encrypted_member_gives_what_comes_before_it(tmp_path):
+    """Without the index, an encrypted member is found at its own header (flag bit 0), before its name is read: what
+    came before it is imported, and the archive's row says a file behind them is protected by a password."""
+    whole = io.BytesIO()
+    with zipfile.ZipFile(whole, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for k, name in enumerate(("a.gpx", "secret.gpx", "c.gpx")):
+            z.writestr(name, small_gpx(k, points=300))
+    data = bytearray(whole.getvalue())
+    header = data.index(b"secret.gpx") - 30
+    assert data[header : header + 4] == b"PK\x03\x04"
+    data[header + 6] |= 1  # the general purpose flags of its local header: encrypted
+    (tmp_path / "export.zip").write_bytes(bytes(data[: data.index(b"PK\x01\x02") - 5]))
+    report = import_paths(tmp_path / "export.zip")
+    assert {r.name: (r.status, r.code) for r in report.results} == {
+        "export.zip/a.gpx": ("ok", ""),
+        "export.zip": ("rejected", "encrypted"),
+    }
+    assert "after its first 1" in next(r.reason for r in report.results if r.name == "export.zip")
+
+
 def test_an_archive_cut_short_is_held_to_the_archive_caps(tmp_path):
     """Without an index nothing is known of a member before it is inflated: the archive's expansion ratio and
     total cap (of the activities held, not of the photos read past) stop the reading, and what was read before

@@ -120,6 +120,12 @@ def _over_archive_cap(name: str, max_archive_bytes: int) -> FormatError:
     )
 
 
+def _nested_archive(name: str) -> _Entry:
+    return _Entry(
+        name, None, FormatError(name, "archives inside archives are not opened", code="nested_archive")
+    )
+
+
 def _zip_entries(
     path: Path, label: str, *, max_bytes: int, max_archive_bytes: int, skipped: list[str]
 ) -> Iterator[_Entry]:
@@ -170,11 +176,7 @@ def _zip_entries(
             continue
         name = f"{label}/{info.filename}"
         if info.filename.lower().endswith(".zip"):
-            yield _Entry(
-                name,
-                None,
-                FormatError(name, "archives inside archives are not opened", code="nested_archive"),
-            )
+            yield _nested_archive(name)
         elif _is_activity(info.filename):
             yield _Entry(name, loader(info, name))
         else:
@@ -272,10 +274,7 @@ def _cut_zip_entries(
             try:
                 if filename.lower().endswith(".zip"):
                     member.drain()
-                    refused = FormatError(
-                        name, "archives inside archives are not opened", code="nested_archive"
-                    )
-                    entries.append(_Entry(name, None, refused))
+                    entries.append(_nested_archive(name))
                 elif _is_activity(filename):
                     try:
                         data = read_activity_stream(io.BufferedReader(member), name=name, max_bytes=max_bytes)
@@ -294,15 +293,20 @@ def _cut_zip_entries(
                     member.drain()
                     if not filename.endswith("/"):
                         skipped.append(name)
-            except stream_unzip.MissingPasswordError as exc:
-                raise FormatError(name, "zip member is encrypted", code="encrypted") from exc
-            except stream_unzip.TruncatedDataError:
+            except (stream_unzip.TruncatedDataError, stream_unzip.MissingPasswordError):
                 raise
-            except stream_unzip.UnzipError as exc:
+            except (
+                stream_unzip.UnzipError
+            ) as exc:  # its data (a CRC that does not match, a bad deflate stream)
                 raise FormatError(name, f"broken zip member ({type(exc).__name__})", code="damaged") from exc
             members += 1
     except stream_unzip.TruncatedDataError:
         pass
+    except stream_unzip.MissingPasswordError:
+        # found at the next member's header, before its name is given: the archive names it by its place
+        problem = f"zip archive without its index: the file after its first {members} is encrypted, the rest not read"
+        entries.append(_Entry(label, None, FormatError(label, problem, code="encrypted")))
+        return entries
     except stream_unzip.UnzipError:
         # a header that cannot be read (garbage, or a member whose end cannot be found without the index):
         # before the first member no zip archive after all, after it the rest is lost as to a cut
