@@ -177,9 +177,10 @@ class Stride:
             object.__setattr__(self, "strike_type", StrikeType(self.strike_type))
         if not isinstance(self.gait, Gait):
             object.__setattr__(self, "gait", Gait(self.gait))
-        if self.estimated not in (True, False):
-            raise RunDataError(f"stride estimated must be true or false, got {self.estimated!r}")
-        object.__setattr__(self, "estimated", bool(self.estimated))
+        if not isinstance(self.estimated, bool):  # a numpy bool or a 0/1 from a column; nothing else
+            if self.estimated not in (0, 1):
+                raise RunDataError(f"stride estimated must be true or false, got {self.estimated!r}")
+            object.__setattr__(self, "estimated", bool(self.estimated))
 
     @property
     def duration_s(self) -> float:
