@@ -71,6 +71,25 @@ def test_lap_stats():
     assert laps[1].avg_speed_mps == pytest.approx(3.2)
 
 
+def test_laps_marked_past_the_run_are_cut_to_it():
+    """A phone's last lap ends at Finish, after the last stride, and a logged run that starts after the phone did
+    gets its first lap before 0 s: both are cut to the run, a lap wholly outside it dropped, the rest kept as they
+    were (an imported file's laps arrive out of order too). The lap past the end had 40 s more moving time than
+    the run has."""
+    run = constant_run(
+        1000,  # 750 s
+        laps=[Lap(300.0, 790.0, "b"), Lap(-12.0, 300.0, "a"), Lap(800.0, 805.0, "after"), Lap(-5.0, -1.0)],
+    )
+    assert [(lap.t_start_s, lap.t_end_s, lap.name) for lap in run.laps] == [
+        (0.0, 300.0, "a"),
+        (300.0, 750.0, "b"),
+    ]
+    last = lap_stats(run)[-1]
+    assert last.moving_time_s == pytest.approx(450.0) and last.avg_speed_mps == pytest.approx(3.2)
+    whole = [Lap(0.0, 100.0), Lap(100.0, 750.0)]
+    assert constant_run(1000, laps=whole).laps == whole
+
+
 def test_detect_pauses_in_a_distance_stream():
     t = np.arange(0.0, 100.0, 1.0)
     v = np.full(100, 3.0)

@@ -55,6 +55,32 @@ def ada(client):
     return sign_up(client, "ada@example.com", display_name="Ada", time_zone="Europe/London")
 
 
+def test_the_laps_a_runner_marked_come_back_as_splits_cut_to_the_run(client, ada, make_run):
+    """Laps go up with the run (the phone's last one ends at Finish, after the last stride) and the run's page
+    gives each one's distance, moving time, pace and cadence, the last cut where the run ends."""
+    run = make_run(distance_m=3000, speed_mps=3.0)  # 1000 s
+    end = run.elapsed_time_s
+    laps = [
+        {"t_start_s": 0.0, "t_end_s": 400.0, "name": ""},
+        {"t_start_s": 400.0, "t_end_s": 700.0, "name": "tempo"},
+        {"t_start_s": 700.0, "t_end_s": end + 25.0, "name": ""},
+    ]
+    r = client.post("/api/runs", json={**upload_body(run), "laps": laps}, headers=ada)
+    assert r.status_code == 201, r.text
+    detail = client.get(f"/api/runs/{r.json()['run_id']}", headers=ada).json()
+    assert detail["laps"][-1]["t_end_s"] == pytest.approx(end)
+    got = detail["lap_splits"]
+    assert [lap["name"] for lap in got] == ["", "tempo", ""] and [lap["index"] for lap in got] == [0, 1, 2]
+    for lap, (a, b) in zip(got, ((0.0, 400.0), (400.0, 700.0), (700.0, end)), strict=True):
+        assert lap["time_s"] == pytest.approx(b - a, abs=1.0)
+        assert lap["distance_m"] == pytest.approx(3.0 * (b - a), rel=0.01)
+        assert lap["pace_s_per_km"] == pytest.approx(1000.0 / 3.0, rel=0.01)
+        assert lap["avg_cadence_spm"] > 0
+    assert sum(lap["distance_m"] for lap in got) == pytest.approx(detail["distance_m"], rel=1e-3)
+    bare = client.post("/api/runs", json=upload_body(make_run(distance_m=2000, speed_mps=3.0)), headers=ada)
+    assert client.get(f"/api/runs/{bare.json()['run_id']}", headers=ada).json()["lap_splits"] == []
+
+
 def test_sign_up_in_out(client, ada):
     me = client.get("/api/me", headers=ada).json()
     assert me["email"] == "ada@example.com" and me["display_name"] == "Ada"

@@ -25,13 +25,14 @@ from soleware.runs.model import (
     STRIDE_RESOLUTION,
     unpack_stride_columns,
 )
-from soleware.runs.splits import MILE_M, splits
+from soleware.runs.splits import MILE_M, lap_stats, splits
 from soleware.runs.storage.db import RunRow
 from soleware.server.routers.calibration import reference_out
 from soleware.server.routers.runs import _split
 from soleware.server.schemas import (
     EffortOut,
     FootOut,
+    LapOut,
     RouteOut,
     RunDetail,
     RunItem,
@@ -57,6 +58,7 @@ def expected_page(store: Any, runner_id: str, run_id: str) -> bytes:
         reference=None if ref is None else reference_out(ref),
         pauses=run.pauses,
         laps=[lap.to_dict() for lap in run.laps],
+        lap_splits=[LapOut(**_split(s).model_dump(), name=s.name) for s in lap_stats(run)],
         splits_km=[_split(s) for s in splits(run, unit_m=1000.0)],
         splits_mile=[_split(s) for s in splits(run, unit_m=MILE_M)],
         efforts=[EffortOut(**e.to_dict()) for e in summary.efforts],

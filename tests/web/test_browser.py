@@ -4,6 +4,7 @@ charts, units, Chinese, deleting a run, offline runs, accessibility (axe-core) a
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 import re
@@ -182,13 +183,16 @@ def runs(page, server) -> dict[str, str]:
             ),
         )
     }
-    ids["slow"] = upload(
-        page,
-        server,
-        strides_body(
-            start=(now - dt.timedelta(days=25)).isoformat(), distance_m=5500, speed_mps=3.0, title="Easy long"
-        ),
+    slow = strides_body(
+        start=(now - dt.timedelta(days=25)).isoformat(), distance_m=5500, speed_mps=3.0, title="Easy long"
     )
+    # three laps marked on the phone: the last ends at Finish, after the last stride
+    ends = (0.0, 600.0, 1500.0, 1900.0)
+    slow["laps"] = [
+        {"t_start_s": a, "t_end_s": b, "name": "Warm-up" if a == 0 else ""}
+        for a, b in itertools.pairwise(ends)
+    ]
+    ids["slow"] = upload(page, server, slow)
     for i in range(21):
         upload(
             page,
@@ -458,6 +462,27 @@ def test_refused_runs_are_shown_and_sent_again(page, server):
 
 # ---------------------------------------------------------------------- every page: axe-core and screenshots
 PRIVATE_PAGES = ("live", "runs", "run", "progress", "records", "achievements", "shoes", "refused", "settings")
+
+
+def test_the_laps_a_runner_marked_are_a_table_on_the_run_page(page, runs):
+    """Each lap's distance, time and pace; a run without laps has no such table."""
+    page.goto(f"/runs/{runs['slow']}")
+    wait_ready(page)
+    rows = page.locator("#lap-table tbody tr")
+    expect(rows).to_have_count(3)
+    cells = [rows.nth(k).locator("td").all_inner_texts() for k in range(3)]
+    assert cells[0][0].split() == ["1", "Warm-up"] and cells[1][0] == "2"
+    # the first lap: 600 s at ~3.0 m/s, the steady pace in each
+    assert cells[0][1].endswith(" km") and 1.7 < float(cells[0][1].split()[0]) < 1.9
+    assert cells[0][2] == "10:00" and cells[1][2] == "15:00"
+    for row in cells:
+        assert row[3].endswith("/km") and row[3].startswith(("5:2", "5:3", "5:4", "5:5")), row
+    total = sum(float(row[1].split()[0]) for row in cells)
+    assert total == pytest.approx(5.5, abs=0.05)  # the last lap is cut where the run ends
+    page.goto(f"/runs/{runs['fast']}")
+    wait_ready(page)
+    expect(page.locator("#laps")).to_be_hidden()
+    assert not page.errors
 
 
 def audit(page, name: str, lang: str, screenshots: Path, axe) -> list[str]:

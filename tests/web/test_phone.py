@@ -405,6 +405,10 @@ async def test_two_shoes_pair_run_live_through_a_cut_and_offline_and_upload(tmp_
         await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")  # by the shoes
         await expect(page.locator(".foot[data-side='right'] [data-field='strides']")).not_to_have_text("0")
         await page.screenshot(path=str(screenshots / "phone-live-zh.png"))
+        await page.click("#lap")
+        await expect(page.locator("#lap-done")).to_contain_text("第 1 圈：")
+        await expect(page.locator("#lap-label")).to_have_text("第 2 圈")
+        await page.screenshot(path=str(screenshots / "phone-live-lap-zh.png"), full_page=True)
         assert await _axe(page, "phone live zh") == []
 
 
@@ -754,6 +758,65 @@ async def test_the_logged_run_keeps_the_live_route_when_the_shoes_start_after_th
             assert len(listed) == 1 and listed[0]["id"] != live_id, listed
             route = (await api.get(f"/api/runs/{listed[0]['id']}", headers=auth)).json()["route"]
             assert route is not None and route["t_s"][0] == 0.0 and abs(route["lat_deg"][0] - 51.5007) < 1e-9
+
+
+async def test_laps_pressed_live_go_up_with_the_run_and_stay_when_the_logged_run_replaces_it(
+    tmp_path, server
+):
+    """The runner presses Lap twice: the page says each lap's distance and time, the live run goes up with three
+    laps (the last ends at Finish; the service cuts it at the last stride), and the shoes' logged run, which
+    replaces it, keeps them at the same moments on its own clock."""
+    account = {"email": "phonelaps@example.com", "password": "correct horse battery"}
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        auth = await _signed_up(api, account)
+        # in real time: the page marks a lap on its own clock, which a sped-up shoe outruns
+        async with phone(tmp_path, server.url, plan="24s@5:00/km", speedup=1.0, capture_uploads=False) as ph:
+            page = ph.page
+            await _sign_in(page, account)
+            await _ready(page, "/phone")
+            await expect(page.locator("#lap")).to_be_disabled()
+            await _pair_both(ph)
+            await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+            for n in (1, 2):
+                await page.wait_for_function(f"() => SolewarePhone.run.feet.left.length >= {5 * n}")
+                await page.click("#lap")
+                await expect(page.locator("#lap-done")).to_contain_text(f"Lap {n}: ")
+                await expect(page.locator("#lap-label")).to_have_text(f"Lap {n + 1}")
+            text = await page.locator("#lap-done").inner_text()
+            assert re.fullmatch(r"Lap 2: 0\.0\d km in 0:\d\d", text), text
+            await _finish_and_upload(ph)
+            listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+            live_id = listed[0]["id"]
+            live = (await api.get(f"/api/runs/{live_id}", headers=auth)).json()
+            # the presses on the page's clock, and how far the live strides' clock ran ahead of it
+            marks, ahead, started_ms = await page.evaluate(
+                "() => [SolewarePhone.run.laps.map((m) => m.t_s), SolewarePhone.run.clockAhead,"
+                " SolewarePhone.run.startedAt.getTime()]"
+            )
+            assert 0.0 <= ahead < 5.0
+            assert [lap["t_end_s"] for lap in live["laps"][:-1]] == pytest.approx(
+                [m + ahead for m in marks], abs=2e-3
+            )
+            await page.click("#sync")
+            assert len(live["laps"]) == 3 and live["laps"][-1]["t_end_s"] == pytest.approx(
+                live["elapsed_time_s"]
+            )
+            assert sum(s["distance_m"] for s in live["lap_splits"]) == pytest.approx(
+                live["distance_m"], rel=1e-3
+            )
+            for _ in range(300):
+                listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+                if [r["id"] for r in listed] not in ([live_id], []):
+                    break
+                await asyncio.sleep(0.3)
+            assert len(listed) == 1 and listed[0]["id"] != live_id, listed
+            logged = (await api.get(f"/api/runs/{listed[0]['id']}", headers=auth)).json()
+            assert len(logged["laps"]) == 3 and len(logged["lap_splits"]) == 3
+            shift = started_ms / 1000 - dt.datetime.fromisoformat(logged["start_time"]).timestamp()
+            for mark, lap in zip(marks, logged["laps"], strict=False):
+                assert lap["t_end_s"] == pytest.approx(mark + shift, abs=2e-3)
+            assert logged["laps"][0]["t_start_s"] == 0.0
+            assert logged["laps"][-1]["t_end_s"] == pytest.approx(logged["elapsed_time_s"])
 
 
 async def test_a_refused_logged_run_leaves_the_live_run_and_replaces_it_when_sent_again(tmp_path, server):

@@ -56,6 +56,7 @@ __all__ = [
     "Stride",
     "detect_pauses",
     "haversine_m",
+    "laps_within",
     "route_distance_m",
     "feet_of_columns",
     "STREAM_RESOLUTION",
@@ -805,6 +806,20 @@ class Lap:
         return cls(float(d["t_start_s"]), float(d["t_end_s"]), str(d.get("name", "")))
 
 
+def laps_within(laps: Iterable[Lap], elapsed_s: float) -> list[Lap]:
+    """``laps`` in time order, each cut to the run (0 to ``elapsed_s``); a lap left without time is dropped.
+
+    A lap is marked on the phone's clock: the last one ends when the runner pressed Finish, after the last
+    stride, and the shoes' own run (which replaces the live one) may start after the phone did.
+    """
+    out = []
+    for lap in sorted(laps, key=lambda x: x.t_start_s):
+        a, b = max(lap.t_start_s, 0.0), min(lap.t_end_s, elapsed_s)
+        if b > a:
+            out.append(lap if (a, b) == (lap.t_start_s, lap.t_end_s) else Lap(a, b, lap.name))
+    return out
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class FormFit:
     """A running-form metric of one run as a line over speed: value ≈ intercept + slope·speed.
@@ -1350,7 +1365,7 @@ class Run:
             streams=streams,
             strides=list(strides),
             pauses=pauses,
-            laps=list(laps),
+            laps=laps_within(laps, elapsed),
             shoe_serials=tuple(shoe_serials),
             source=source,
             title=title,
@@ -1398,7 +1413,7 @@ class Run:
             moving_time_s=elapsed - sum(b - a for a, b in pauses),
             streams=streams,
             pauses=pauses,
-            laps=list(laps),
+            laps=laps_within(laps, elapsed),
             shoe_serials=tuple(shoe_serials),
             source=source,
             title=title,

@@ -382,6 +382,12 @@ class SplitOut(BaseModel):
     avg_cadence_spm: float | None
 
 
+class LapOut(SplitOut):
+    """A lap the runner marked (or a watch's lap), as a split: its name is the file's, or empty."""
+
+    name: str
+
+
 class StreamsOut(BaseModel):
     t_s: list[float]
     distance_m: list[float]
@@ -436,6 +442,8 @@ class RunDetail(RunItem):
     reference: ReferenceOut | None = None
     pauses: list[tuple[float, float]]
     laps: list[dict[str, Any]]
+    #: each lap's distance, moving time, pace and cadence, in order
+    lap_splits: list[LapOut]
     splits_km: list[SplitOut]
     splits_mile: list[SplitOut]
     efforts: list[EffortOut]

@@ -26,7 +26,7 @@ from soleware.runs.model import (
     Source,
 )
 from soleware.runs.pod import PodSamples, run_from_pod
-from soleware.runs.splits import Split, splits
+from soleware.runs.splits import Split, lap_stats, splits
 from soleware.runs.storage import AddResult
 from soleware.server.bodies import json_body, openapi_json_body, save_upload
 from soleware.server.columns import float_column, int_column, json_object, units_column
@@ -38,6 +38,7 @@ from soleware.server.schemas import (
     AwardOut,
     EffortOut,
     FootOut,
+    LapOut,
     RecordChangeOut,
     RouteIn,
     RouteOut,
@@ -278,6 +279,7 @@ def run_detail(run_id: str, runner: CurrentRunner, store: Store) -> Response:
         reference=None if ref is None else reference_out(ref),
         pauses=run.pauses,
         laps=[lap.to_dict() for lap in run.laps],
+        lap_splits=[LapOut(**_split(s).model_dump(), name=s.name) for s in lap_stats(run)],
         splits_km=[_split(s) for s in splits(run, unit_m=1000.0)],
         splits_mile=[_split(s) for s in splits(run, unit_m=MILE_M)],
         efforts=[EffortOut(**e.to_dict()) for e in summary.efforts],

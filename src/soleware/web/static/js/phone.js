@@ -140,6 +140,12 @@
             body.route = Object.fromEntries(Object.entries(outing.route).map(([k, v]) => [k, v === null ? null : v.slice(from)]));
             body.route.t_s = t.slice(from).map((x) => Math.max(0, x));
           }
+          if (outing && outing.lap_marks && outing.lap_marks.length) {
+            // the laps pressed live, on the logged run's clock as the route is; they still span the whole run
+            const shift = (outing.start_ms - startMs) / 1000;
+            const end = Math.max(...body.strides.map((s) => s.t_end_s));
+            body.laps = lapsBetween(outing.lap_marks.map((m) => m + shift), end);
+          }
           if (outing && outing.key) x.objectStore("outbox").delete(outing.key);
           x.objectStore("outbox").put({
             key: "log|" + L.uploadKey(feet),
@@ -169,6 +175,8 @@
     firstStride: {}, // side → [shoe t_end_s, run t_s] of the first stride, to put shoe times on the run clock
     samples: [], // pod: [t_s, speed, cadence, stride length, total distance]
     route: [],
+    laps: [], // the runner's lap presses: { t_s, moving_s, distance_m } each, t_s on the page's clock
+    clockAhead: 0, // how far the live strides' clock runs ahead of the page's (s)
     distanceFrom: {}, // sensor id → total distance at the start
     distance: {}, // sensor id → metres since the start
     lastRsc: {},
@@ -196,6 +204,7 @@
     $("#start").disabled = state === "running";
     $("#start").textContent = state === "paused" ? t("Resume run") : t("Start run");
     $("#pause").disabled = state !== "running";
+    $("#lap").disabled = !["running", "paused"].includes(state);
     $("#stop").disabled = !["running", "paused"].includes(state);
     holdScreen(state === "running");
   }
@@ -217,13 +226,43 @@
     if (run.state === "idle" || run.state === "finished") {
       Object.assign(run, {
         startedAt: new Date(), movingMs: 0, feet: { left: [], right: [] }, firstStride: {}, samples: [], route: [],
-        distanceFrom: {}, distance: {}, lastSampleAt: null,
+        distanceFrom: {}, distance: {}, lastSampleAt: null, laps: [], clockAhead: 0,
       });
       for (const [id, m] of Object.entries(run.lastRsc)) if (m.total_distance_m !== null) run.distanceFrom[id] = m.total_distance_m;
     }
     run.resumedAt = performance.now();
     setState("running");
     if (geoWatch !== null && lastFix) run.route.push([runT(), ...lastFix]);
+  }
+
+  /** The runner pressed Lap: the lap so far ends here and the next one starts. */
+  function lap() {
+    if (!["running", "paused"].includes(run.state)) return;
+    const prev = run.laps.length ? run.laps[run.laps.length - 1] : { t_s: 0, moving_s: 0, distance_m: 0 };
+    const mark = { t_s: runT(), moving_s: movingS(), distance_m: distanceNow() ?? 0 };
+    run.laps.push(mark);
+    $("#lap-done").textContent = t("Lap {n}: {distance} in {time}", {
+      n: S.num(run.laps.length), distance: S.distance(mark.distance_m - prev.distance_m), time: S.clock(mark.moving_s - prev.moving_s),
+    });
+    show();
+  }
+
+  /** Laps as the run service takes them, from the times of the presses (``marks``) on the run's clock: none
+      without a press, else one more than presses, from the run's start to ``end`` (the service cuts laps to the
+      run); a press outside the run marks nothing. */
+  function lapsBetween(marks, end) {
+    const inside = marks.filter((m) => m > 0 && m < end);
+    if (!inside.length) return [];
+    const ends = [...inside, end];
+    return ends.map((e, i) => ({ t_start_s: i ? ends[i - 1] : 0, t_end_s: e, name: "" }));
+  }
+
+  /** The live run's laps. Its strides' clock runs ahead of the page's by the first stride's report delay (that
+      stride is placed as if it ended when it came): the presses go with the strides. The outing keeps them on the
+      page's clock, on which the shoes' logged run that replaces it is placed. */
+  function liveLaps() {
+    const lastEnd = Math.max(0, ...[...run.feet.left, ...run.feet.right].map((s) => s.t_end_s));
+    return lapsBetween(run.laps.map((m) => m.t_s + run.clockAhead), Math.max(runT() + run.clockAhead, lastEnd));
   }
 
   function pause() {
@@ -243,7 +282,7 @@
       const shoes = Boolean(body.strides);
       await txn(["outbox", "outings"], (x) => {
         x.objectStore("outbox").put({ key, body, tries: 0, live: shoes ? startMs : null });
-        if (shoes) x.objectStore("outings").put({ start_ms: startMs, route: body.route ?? null, key, run_id: null });
+        if (shoes) x.objectStore("outings").put({ start_ms: startMs, route: body.route ?? null, lap_marks: run.laps.map((m) => m.t_s), key, run_id: null });
       });
     }
     await showOutbox();
@@ -302,6 +341,7 @@
     // the one before it ends: a stop (a traffic light) stays a gap, a pause of the run, not moving time; so do
     // strides lost to a dropped link, until the shoe's run log replaces this run with all of them.
     const t_start = Math.max(prev ?? 0, t_end - duration);
+    run.clockAhead = Math.max(run.clockAhead, t_end - t_s);
     // null: the shoe could not measure it (decodeStride reads its 0 ms so; a stride leaving a stance that began
     // before the run was recorded)
     const contact = s.contact_time_s;
@@ -316,18 +356,26 @@
     show();
   }
 
+  /** Metres since the start, the feet's mean (null before any distance came). */
+  function distanceNow() {
+    const dists = Object.values(run.distance);
+    return dists.length ? dists.reduce((a, x) => a + x, 0) / dists.length : null;
+  }
+
   function show() {
     const latest = Object.values(run.lastRsc);
     const speed = latest.length ? latest.reduce((a, m) => a + m.speed_mps, 0) / latest.length : null;
     const cadence = latest.length ? Math.max(...latest.map((m) => m.cadence_spm)) : null;
     const strides = latest.map((m) => m.stride_length_m).filter((x) => x !== null);
-    const dists = Object.values(run.distance);
-    const d = dists.length ? dists.reduce((a, x) => a + x, 0) / dists.length : null;
+    const d = distanceNow();
     $("#pace").textContent = S.paceClock(S.paceFromSpeed(speed));
     $("#distance").textContent = d === null ? "–" : S.num(S.distValue(d), 2);
     $("#cadence").textContent = S.num(cadence);
     $("#stride").textContent = strides.length ? S.num(strides[strides.length - 1], 2) : "–";
     $("#time").textContent = run.startedAt ? S.clock(movingS()) : "–:––";
+    const laps = run.laps;
+    $("#lap-label").textContent = run.startedAt ? t("Lap {n}", { n: S.num(laps.length + 1) }) : t("This lap");
+    $("#lap-time").textContent = run.startedAt ? S.clock(movingS() - (laps.length ? laps[laps.length - 1].moving_s : 0)) : "–:––";
   }
 
   // ------------------------------------------------------------------ position
@@ -367,6 +415,7 @@
     const base = {
       start_time: run.startedAt.toISOString(),
       time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC",
+      laps: liveLaps(),
     };
     const route = routeBody();
     const bodies = [];
@@ -514,6 +563,7 @@
     $("#pair").addEventListener("click", pair);
     $("#start").addEventListener("click", () => { run.heldByButton = false; start(); });
     $("#pause").addEventListener("click", () => { run.heldByButton = true; pause(); });
+    $("#lap").addEventListener("click", lap);
     $("#stop").addEventListener("click", finish);
     $("#gps").addEventListener("change", (e) => watchPosition(e.target.checked));
     $("#sync").addEventListener("click", syncAll);

@@ -192,6 +192,17 @@ Soleware.ready(async () => {
   }
   drawFeetOverRun();
 
+  // ------------------------------------------------------------------ laps
+  // one lap over the whole run (a watch's file without laps) says nothing the summary does not
+  $("#laps").hidden = run.lap_splits.length < 2;
+  $("#lap-table tbody").replaceChildren(...run.lap_splits.map((s) =>
+    el("tr", {},
+      el("td", {}, S.num(s.index + 1), s.name ? el("span", { class: "lap-name", text: s.name }) : null),
+      el("td", { class: "num", text: S.distance(s.distance_m) }),
+      el("td", { class: "num", text: S.clock(s.time_s) }),
+      el("td", { class: "num", text: s.pace_s_per_km ? S.pace(s.pace_s_per_km) : "–" }),
+      el("td", { class: "num", text: S.num(s.avg_cadence_spm) }))));
+
   // ------------------------------------------------------------------ splits
   let splitUnit = S.state.imperial ? "mile" : "km";
   function drawSplits() {
