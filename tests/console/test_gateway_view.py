@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -136,3 +137,17 @@ def test_a_pod_shows_its_numbers_and_sensor_without_per_foot_rows(tmp_path):
     assert row(view, "made by") == ["Stryd Inc. NG"] and row(view, "serial") == ["A1B2"]
     assert row(view, "stride") == ["1.10 m"] and row(view, "notifications") == ["2 (0 skipped)"]
     assert "contact" not in view and "strike" not in view and "left" not in view
+
+
+def test_the_lap_being_run_is_shown_and_the_key_said_only_where_keys_are_read(tmp_path):
+    gw = gateway(tmp_path)
+    console = Console(record=True, width=100, color_system=None)
+    console.print(render(gw))
+    assert "lap" not in console.export_text()
+    console.print(render(gw, lap_key=True))
+    assert "press L for a lap" in console.export_text()
+    gw.mark_lap(at_unix_s=time.time() - 75.0)
+    gw.mark_lap(at_unix_s=time.time() - 65.0)
+    console.print(render(gw, lap_key=True))
+    lines = [x for x in console.export_text().splitlines() if x.startswith("lap ")]
+    assert lines and lines[0].split()[:4] == ["lap", "3", "·", "01:05"]

@@ -8,13 +8,14 @@ import json
 import random
 import socket
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from bumble.device import Peer
 
 from soleware.gait import Gait, Side, StrikeType
 from soleware.gait import Stride as GaitStride
-from soleware.link.gateway import ServerClient, SyncStore, run_upload_body
+from soleware.link.gateway import Gateway, ServerClient, SyncStore, laps_between, run_upload_body
 from soleware.link.rig import Rig
 from soleware.server.config import Settings
 from soleware.server.local import serving
@@ -221,6 +222,51 @@ async def test_a_foot_synced_late_joins_the_run_stored_without_it(tmp_path):
         assert gw.uploads[1]["merged"] and gw.uploads[1]["run_id"] == gw.uploads[0]["run_id"]
         assert_one_complete_run(await server_runs(url), left=300, right=300)
     assert shoe_acknowledged(tmp_path / "left.img") and shoe_acknowledged(tmp_path / "right.img")
+
+
+def test_laps_between_presses() -> None:
+    """One lap more than the presses inside the run, from its start to its end; presses outside it mark nothing."""
+    assert laps_between([], 100.0) == [] and laps_between([-5.0, 100.0, 130.0], 100.0) == []
+    assert laps_between([70.0, -3.0, 30.0, 250.0], 100.0) == [
+        {"t_start_s": 0.0, "t_end_s": 30.0, "name": ""},
+        {"t_start_s": 30.0, "t_end_s": 70.0, "name": ""},
+        {"t_start_s": 70.0, "t_end_s": 100.0, "name": ""},
+    ]
+
+
+async def test_lap_presses_kept_across_a_restart_go_up_with_the_run_they_fall_in(tmp_path):
+    """Presses are times of day in the state directory (written before anything else), so a gateway restarted
+    mid-run still has them; the run takes those that fell inside it, and one from another day is left out."""
+    write_log(tmp_path / "right.img", side="right", strides=300)  # about 216 s from START_MS
+    t0 = START_MS / 1000
+    presses = [t0 - 86000.0, t0 + 60.0, t0 + 150.5]
+    (tmp_path / "gw").mkdir()
+    (tmp_path / "gw" / "laps.json").write_text(json.dumps({"marks_unix_s": presses}))
+    async with one_shoe(tmp_path, "right") as (url, rig, gw):
+        assert gw.lap_marks_unix_s == presses
+        await rig.until(lambda: gw.settled(1), 60, "the run to be uploaded")
+        runs = await server_runs(url)
+    assert len(runs) == 1
+    run = runs[0]
+    assert [(lap["t_start_s"], lap["t_end_s"]) for lap in run["laps"]] == [
+        (0.0, 60.0),
+        (60.0, 150.5),
+        (150.5, pytest.approx(run["elapsed_time_s"])),
+    ]
+    assert [round(lap["time_s"]) for lap in run["lap_splits"]] == [
+        60,
+        90,
+        round(run["elapsed_time_s"] - 150.5),
+    ]
+
+
+def test_a_press_is_on_disk_before_mark_lap_returns(tmp_path):
+    gw = Gateway(cast(Any, None), state_dir=tmp_path)
+    gw.mark_lap(at_unix_s=1000.0)
+    gw.mark_lap(at_unix_s=1000.0 + 3 * 86400)  # the first is two days old by then: forgotten
+    assert json.loads((tmp_path / "laps.json").read_text())["marks_unix_s"] == [1000.0 + 3 * 86400]
+    (tmp_path / "laps.json").write_text("{not json")
+    assert Gateway(cast(Any, None), state_dir=tmp_path).lap_marks_unix_s == []  # said in the log, not fatal
 
 
 @contextlib.asynccontextmanager

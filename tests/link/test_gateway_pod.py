@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import importlib.util
 import json
 import struct
@@ -118,6 +119,23 @@ async def test_a_pod_with_mandatory_fields_only_is_recorded_by_integrated_speed(
         "label": "RunPod 1814",
     }
     assert not list((tmp_path / "gw" / "pod").glob("*.json")), "the kept run went once stored"
+
+
+async def test_a_lap_pressed_while_recording_a_pod_goes_up_with_its_run(tmp_path):
+    """On a treadmill with a pod: the press splits the run where it fell, on the gateway's clock as the samples."""
+    async with pod_and_gateway(tmp_path, full=False, count=20, pod="any") as (url, rig, gw, pod):
+        await rig.until(lambda: gw.pod_state is not None and len(gw.pod_state.recorder) >= 10, 60, "half")
+        gw.mark_lap()
+        pressed = gw.lap_marks_unix_s[-1]
+        await rig.until(pod.done.is_set, 60, "the pod to send its notifications")
+        await stop(rig)
+        runs = await server_runs(url)
+    run = runs[0]
+    start = dt.datetime.fromisoformat(run["start_time"]).timestamp()
+    first, second = run["laps"]
+    assert first["t_start_s"] == 0.0 and first["t_end_s"] == pytest.approx(pressed - start, abs=0.01)
+    assert second["t_end_s"] == pytest.approx(run["elapsed_time_s"])
+    assert sum(lap["distance_m"] for lap in run["lap_splits"]) == pytest.approx(run["distance_m"], rel=1e-3)
 
 
 async def test_a_pod_with_every_optional_field_is_recorded_by_its_total_distance_through_a_wrap(tmp_path):

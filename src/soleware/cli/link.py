@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
-from collections.abc import Coroutine
+import sys
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +32,37 @@ def _run(coro: Coroutine[Any, Any, object]) -> None:
             await task
 
     asyncio.run(main())
+
+
+@contextlib.contextmanager
+def _lap_keys(on_lap: Callable[[], None]) -> Iterator[bool]:
+    """While inside, the L key (or the space bar) calls ``on_lap``: the terminal in cbreak mode (Ctrl-C still
+    stops), its keys read by the running event loop. Yields whether keys are read: not where stdin is no terminal
+    (piped, a service) or the platform has no termios."""
+    try:
+        import termios
+        import tty
+    except ImportError:  # Windows
+        yield False
+        return
+    if not sys.stdin.isatty():
+        yield False
+        return
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    loop = asyncio.get_running_loop()
+
+    def read() -> None:
+        if any(ch in "lL " for ch in os.read(fd, 64).decode(errors="ignore")):
+            on_lap()
+
+    tty.setcbreak(fd)
+    loop.add_reader(fd, read)
+    try:
+        yield True
+    finally:
+        loop.remove_reader(fd)
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 @app.command()
@@ -188,9 +221,9 @@ def gateway(
         task = asyncio.create_task(gw.run())
         try:
             if view:
-                with Live(render(gw), refresh_per_second=4) as live:
+                with _lap_keys(gw.mark_lap) as keys, Live(render(gw), refresh_per_second=4) as live:
                     while not task.done():
-                        live.update(render(gw))
+                        live.update(render(gw, lap_key=keys))
                         if exit_after_upload and gw.settled(exit_after_upload):
                             gw.stop()
                         await asyncio.sleep(0.25)

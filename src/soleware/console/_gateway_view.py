@@ -38,8 +38,20 @@ def _clock(t_s: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
-def render(gateway: Gateway) -> Group:
-    """The view of ``gateway`` now."""
+def _lap(gateway: Gateway, lap_key: bool) -> list[RenderableType]:
+    """The lap being run since the last press, and the key that presses (where the terminal gives keys)."""
+    lap = gateway.current_lap()
+    hint = "press L for a lap" if lap_key else ""
+    if lap is None:
+        return [Text(hint, style="dim")] if hint else []
+    n, since_s = lap
+    return [
+        Text.assemble((f"lap {n}", "bold"), f" · {_clock(since_s)}", (f"   {hint}" if hint else "", "dim"))
+    ]
+
+
+def render(gateway: Gateway, *, lap_key: bool = False) -> Group:
+    """The view of ``gateway`` now; ``lap_key``: the L key marks a lap (the terminal gives keys)."""
     live = gateway.live_update()
     top = Table.grid(expand=True, padding=(0, 2))
     for _ in range(4):
@@ -57,7 +69,12 @@ def render(gateway: Gateway) -> Group:
         )
         top.add_row("pace /km", "km", "time", "steps/min")
     if gateway.pod is not None:
-        return Group(Panel(top, title="Soleware — live"), *_pod_rows(gateway.pod_state), *_outcomes(gateway))
+        return Group(
+            Panel(top, title="Soleware — live"),
+            *_lap(gateway, lap_key),
+            *_pod_rows(gateway.pod_state),
+            *_outcomes(gateway),
+        )
     feet = Table(expand=True)
     feet.add_column("")
     sides = [s for s in ("left", "right") if s in gateway.feet]
@@ -91,7 +108,7 @@ def render(gateway: Gateway) -> Group:
         "synced",
         [str(gateway.stores[f.serial].received) if f.serial in gateway.stores else "0" for f in fs],
     )
-    return Group(Panel(top, title="Soleware — live"), feet, *_outcomes(gateway))
+    return Group(Panel(top, title="Soleware — live"), *_lap(gateway, lap_key), feet, *_outcomes(gateway))
 
 
 def _pod_rows(pod: PodState | None) -> list[RenderableType]:

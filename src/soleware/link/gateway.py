@@ -12,6 +12,8 @@ Rules that keep runs from being lost or doubled:
   acknowledged for it. The server is told about it too (it keeps refused uploads for the runner to see and send
   again, ``/api/refused-uploads``); ``soleware gateway rejected list|resend`` works on the folder.
 - Live values go to the server while running; the run itself always comes from the shoes' logs.
+- The runner's lap presses (``mark_lap``; the terminal view's L key) are kept in ``laps.json`` in the state
+  directory as times of day, and each run goes up with the laps pressed while it lasted.
 - A third-party pod (``pod=``, see ``soleware.link.pod``) keeps no log: the gateway records its notifications,
   writes them to ``pod/`` in the state directory as it goes, and uploads them when stopped; a pod run not yet
   stored is sent at the next start.
@@ -31,7 +33,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -65,6 +67,7 @@ __all__ = [
     "UploadRejected",
     "contact_s",
     "has_flight",
+    "laps_between",
     "rejected_runs",
     "run_upload_body",
 ]
@@ -72,6 +75,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 #: how long each scan listens; shoes not connected are looked for window after window
 SCAN_WINDOW_S = 1.0
+#: lap presses older than this are forgotten (a run's log is uploaded long before)
+LAP_MARKS_KEPT_S = 2 * 86400.0
 
 
 # ---------------------------------------------------------------------- what the gateway knows about each foot
@@ -303,16 +308,28 @@ class RunUpload:
     shoe_serials: list[str]
     strides: list[StrideUpload]
     title: str = ""
+    #: the laps the runner pressed (``laps_between``), none without a press
+    laps: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON body of ``POST /api/runs``."""
-        return {
+        body = {
             "start_time": self.start_time.isoformat(),
             "time_zone": self.time_zone,
             "title": self.title,
             "shoe_serials": self.shoe_serials,
             "strides": [dataclasses.asdict(s) for s in self.strides],
         }
+        return {**body, "laps": self.laps} if self.laps else body
+
+
+def laps_between(marks_s: Sequence[float], end_s: float) -> list[dict[str, Any]]:
+    """Laps as the run service takes them from the runner's presses (``marks_s``, seconds from the run's start):
+    none without a press inside the run, else one more than such presses, from 0 to ``end_s``. The phone's page
+    builds them the same way (``lapsBetween`` in phone.js)."""
+    inside = sorted(m for m in marks_s if 0.0 < m < end_s)
+    ends = [*inside, end_s] if inside else []
+    return [{"t_start_s": a, "t_end_s": b, "name": ""} for a, b in zip([0.0, *inside], ends, strict=False)]
 
 
 def run_upload_body(feet: dict[Side, tuple[str, LoggedRun]], *, time_zone: str, title: str = "") -> RunUpload:
@@ -585,6 +602,10 @@ class Gateway:
         self._searching = asyncio.Event()
         #: refused runs in ``rejected/`` may not all be known to the server yet (checked once at start)
         self._unreported = True
+        self._laps_path = state_dir / "laps.json"
+        #: the runner's lap presses (time of day, s), and when the last run went up (the view counts the laps
+        #: pressed after it), kept on disk
+        self.lap_marks_unix_s, self._laps_since_unix_s = self._load_laps()
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:
@@ -655,6 +676,43 @@ class Gateway:
     def _changed(self) -> None:
         if self.on_change is not None:
             self.on_change()
+
+    # ------------------------------------------------------------------ laps
+    def _load_laps(self) -> tuple[list[float], float]:
+        try:
+            kept = json.loads(self._laps_path.read_text())
+            marks = sorted(float(m) for m in kept["marks_unix_s"] if math.isfinite(float(m)))
+            return marks, float(kept.get("since_unix_s", 0.0))
+        except FileNotFoundError:
+            return [], 0.0
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            log.warning("lap presses in %s cannot be read, none kept: %s", self._laps_path, exc)
+            return [], 0.0
+
+    def _save_laps(self) -> None:
+        _write_durably(
+            self._laps_path, {"marks_unix_s": self.lap_marks_unix_s, "since_unix_s": self._laps_since_unix_s}
+        )
+
+    def mark_lap(self, at_unix_s: float | None = None) -> None:
+        """The runner pressed Lap (now, or at ``at_unix_s``): written to the state directory before anything else."""
+        now = time.time() if at_unix_s is None else at_unix_s
+        kept = [m for m in self.lap_marks_unix_s if now - m < LAP_MARKS_KEPT_S]
+        self.lap_marks_unix_s = sorted([*kept, now])
+        self._save_laps()
+        self._changed()
+
+    def current_lap(self) -> tuple[int, float] | None:
+        """The lap being run (1 after the first press) and seconds since its press; None before any press."""
+        pressed = [m for m in self.lap_marks_unix_s if m >= self._laps_since_unix_s]
+        if not pressed:
+            return None
+        return len(pressed) + 1, time.time() - pressed[-1]
+
+    def _laps(self, start: dt.datetime, end_s: float) -> list[dict[str, Any]]:
+        """The laps pressed while a run that began at ``start`` and lasted ``end_s`` seconds went on."""
+        t0 = start.timestamp()
+        return laps_between([m - t0 for m in self.lap_marks_unix_s], end_s)
 
     def _store(self, serial: str) -> SyncStore:
         if serial not in self.stores:
@@ -836,6 +894,10 @@ class Gateway:
         body = pod.recorder.upload(label, time_zone=self.time_zone)
         if body is None:
             return None
+        t_s = body.samples["t_s"] or []
+        body = dataclasses.replace(
+            body, laps=self._laps(body.start_time, max((t for t in t_s if t is not None), default=0.0))
+        )
         return self.state_dir / "pod" / pod_run_name(pod.address, body.start_time), body
 
     def _checkpoint_pod(self, pod: PodState) -> None:
@@ -899,6 +961,8 @@ class Gateway:
                 await self.server.end_live()
             self._live_active = False
         self.uploads.append(answer)
+        self._laps_since_unix_s = time.time()
+        self._save_laps()
         log.info(
             "uploaded the pod run as run %s (%s)",
             answer["run_id"],
@@ -969,6 +1033,8 @@ class Gateway:
                 if not both and now - first_seen < self.single_foot_after_s:
                     continue
                 body = run_upload_body(group, time_zone=self.time_zone)
+                end_s = max((s.t_end_s for s in body.strides), default=0.0)
+                body = dataclasses.replace(body, laps=self._laps(body.start_time, end_s))
                 try:
                     answer = await self.server.upload_run(body)
                 except UploadRejected as exc:
@@ -988,6 +1054,8 @@ class Gateway:
                     log.warning("upload failed, will retry: %s", exc)
                     return
                 self.uploads.append(answer)
+                self._laps_since_unix_s = time.time()
+                self._save_laps()
                 how = (
                     "new"
                     if answer["created"]

@@ -89,15 +89,18 @@ class PodUpload:
     sensor: SensorLabel
     samples: dict[str, list[float | None] | None]
     title: str = ""
+    #: the laps the runner pressed (``soleware.link.gateway.laps_between``), none without a press
+    laps: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        body = {
             "start_time": self.start_time.isoformat(),
             "time_zone": self.time_zone,
             "title": self.title,
             "sensor": self.sensor.to_json(),
             "samples": self.samples,
         }
+        return {**body, "laps": self.laps} if self.laps else body
 
 
 class PodRecorder:
