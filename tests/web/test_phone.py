@@ -272,6 +272,18 @@ async def _logged_run_on_server(
     return listed[0]["id"], r.json()
 
 
+async def _replaced(api: httpx.AsyncClient, auth: dict[str, str], live_id: str) -> list[Any]:
+    """The runs on the server once the logged run has replaced the live one ``live_id``."""
+    listed: list[Any] = []
+    for _ in range(300):
+        listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+        if [r["id"] for r in listed] not in ([live_id], []):
+            break
+        await asyncio.sleep(0.3)
+    assert len(listed) == 1 and listed[0]["id"] != live_id, listed
+    return listed
+
+
 async def _pair_both(ph: Phone) -> None:
     """Pair both shoes from the page, as a runner does, and wait until each is connected."""
     for side in ("left", "right"):
@@ -749,13 +761,8 @@ async def test_the_logged_run_keeps_the_live_route_when_the_shoes_start_after_th
                 "data-state", "running", timeout=30_000
             )
             live_id = await _upload_live_then_sync(ph, api, auth)
-            for _ in range(300):  # the logged run replaces the live one (which had every stride too)
-                listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
-                if [r["id"] for r in listed] not in ([live_id], []):
-                    break
-                await asyncio.sleep(0.3)
+            listed = await _replaced(api, auth, live_id)  # the live run had every stride too
             await expect(page.locator("#refused")).to_have_attribute("data-count", "0")
-            assert len(listed) == 1 and listed[0]["id"] != live_id, listed
             route = (await api.get(f"/api/runs/{listed[0]['id']}", headers=auth)).json()["route"]
             assert route is not None and route["t_s"][0] == 0.0 and abs(route["lat_deg"][0] - 51.5007) < 1e-9
 
@@ -804,12 +811,7 @@ async def test_laps_pressed_live_go_up_with_the_run_and_stay_when_the_logged_run
             assert sum(s["distance_m"] for s in live["lap_splits"]) == pytest.approx(
                 live["distance_m"], rel=1e-3
             )
-            for _ in range(300):
-                listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
-                if [r["id"] for r in listed] not in ([live_id], []):
-                    break
-                await asyncio.sleep(0.3)
-            assert len(listed) == 1 and listed[0]["id"] != live_id, listed
+            listed = await _replaced(api, auth, live_id)
             logged = (await api.get(f"/api/runs/{listed[0]['id']}", headers=auth)).json()
             assert len(logged["laps"]) == 3 and len(logged["lap_splits"]) == 3
             shift = started_ms / 1000 - dt.datetime.fromisoformat(logged["start_time"]).timestamp()
