@@ -17,6 +17,7 @@ from soleware.runs.calibration import (
     calibrate_run,
     gps_reference,
     gps_segments,
+    marker_reference,
     reference_distance_m,
     shoe_key,
 )
@@ -213,6 +214,23 @@ def test_reference_distances():
     assert shoe_key([], Sensor("Stryd", serial="S-9")) == "pod:S-9"
     assert shoe_key([], Sensor("Polar S3")) == "pod:Polar S3"
     assert shoe_key(["L1"], Sensor("Polar S3")) == "L1"
+
+
+def test_markers_pressed_give_the_stretch_to_the_last_one(make_run):
+    """Laps pressed at each km marker of a race, the last lap ending at Finish past the last marker: the known
+    stretch is the start to the last press, measured on the raw distance (a calibrated run's divided back), its
+    moving time without the pause in it."""
+    run = make_run(distance_m=5300.0, speed_mps=3.0)  # the shoes' 1000 m take 333.3 s
+    marks = [334.0, 667.0, 1000.0, 1333.0, 1666.0]
+    laps = [Lap(a, b) for a, b in zip([0.0, *marks], [*marks, run.elapsed_time_s], strict=True)]
+    ref_m, raw_m, moving_s = marker_reference(laps, run.streams, [(100.0, 110.0)], marker_m=1000.0)
+    assert ref_m == 5000.0 and raw_m == pytest.approx(3.0 * 1666.0, rel=2e-3) and moving_s == 1656.0
+    cal = calibrate_run(dataclasses.replace(run, laps=laps), 0.95)
+    _, raw_cal, _ = marker_reference(laps, cal.streams, [], marker_m=1000.0, calibration_factor=0.95)
+    assert raw_cal == pytest.approx(raw_m, rel=1e-6)
+    for bad, marker_m in (([Lap(0.0, 900.0)], 1000.0), (laps, math.nan), (laps[:2], 40.0)):
+        with pytest.raises(RunDataError):
+            marker_reference(bad, run.streams, [], marker_m=marker_m)
 
 
 def test_calibrating_a_run_scales_distance_speeds_and_splits_and_keeps_raw(make_run):

@@ -285,6 +285,46 @@ def test_a_run_replacing_a_reference_keeps_what_the_runner_gave_it(client, ada, 
     assert abs(cal["factor"] - before) > 1e-3
 
 
+def test_the_markers_a_runner_pressed_lap_at_are_a_reference_kept_when_the_logged_run_replaces_it(
+    client, ada, make_run
+):
+    """A 10 km race with km markers, Lap pressed at each of the first nine, Finish after the line: the known
+    stretch is 9 km, against what the shoes measured to the ninth press (their km reads 5 % long). Without laps
+    there is nothing to measure against. The logged run that replaces the live one keeps the reference."""
+    start = dt.datetime(2026, 3, 1, 7, tzinfo=dt.UTC)
+    run = make_run(start=start, distance_m=10500.0, speed_mps=3.15)  # 1050 m by the shoes every 333.3 s
+    marks = [333.3 * k for k in range(1, 10)]
+    laps = [
+        {"t_start_s": a, "t_end_s": b}
+        for a, b in zip([0.0, *marks], [*marks, run.elapsed_time_s + 20.0], strict=True)
+    ]
+    r = client.post("/api/runs", json={**body(run), "laps": laps}, headers=ada)
+    live = r.json()["run_id"]
+    put = client.put(f"/api/runs/{live}/reference", json={"kind": "markers", "marker_m": 1000}, headers=ada)
+    assert put.status_code == 204, put.text
+    ref = client.get(f"/api/runs/{live}", headers=ada).json()["reference"]
+    assert ref["kind"] == "markers" and ref["reference_m"] == 9000.0
+    assert ref["raw_m"] == pytest.approx(9450.0, rel=2e-3) and ref["speed_mps"] == pytest.approx(
+        3.15, rel=2e-3
+    )
+
+    bare = client.post("/api/runs", json=body(make_run(start=start + dt.timedelta(days=1))), headers=ada)
+    r = client.put(
+        f"/api/runs/{bare.json()['run_id']}/reference",
+        json={"kind": "markers", "marker_m": 1000},
+        headers=ada,
+    )
+    assert r.status_code == 422 and "press Lap at each marker" in r.text
+    for wrong in ({"kind": "markers"}, {"kind": "course", "distance_m": 5000, "marker_m": 1000}):
+        assert client.put(f"/api/runs/{live}/reference", json=wrong, headers=ada).status_code == 422
+
+    logged = make_run(start=start, distance_m=10480.0, speed_mps=3.15)
+    r = client.post(f"/api/runs?replaces={live}", json={**body(logged), "laps": laps}, headers=ada)
+    assert r.status_code == 201 and r.json()["replaced"], r.text
+    ref = client.get(f"/api/runs/{r.json()['run_id']}", headers=ada).json()["reference"]
+    assert ref["kind"] == "markers" and ref["reference_m"] == 9000.0
+
+
 def pod_body(day: int, speed_mps: float = 3.15, duration_s: float = 1333.0) -> dict:
     t = np.arange(0.0, duration_s, 1.0)
     return {

@@ -61,12 +61,12 @@ def page(browser, server):
     ctx.close()
 
 
-def upload(page, server, days_ago: int, distance_m: float) -> str:
+def upload(page, server, days_ago: int, distance_m: float, laps: list[dict] | None = None) -> str:
     cookie = next(c for c in page.context.cookies() if c["name"] == "soleware_session")
     start = (dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=days_ago)).isoformat()
     r = page.request.post(
         server.url + "/api/runs",
-        data=json.dumps(strides_body(start=start, distance_m=distance_m)),
+        data=json.dumps({**strides_body(start=start, distance_m=distance_m), "laps": laps or []}),
         headers={"Authorization": f"Bearer {cookie['value']}", "Content-Type": "application/json"},
     )
     assert r.status == 201, r.text()
@@ -167,4 +167,38 @@ def test_calibration_in_chinese(page, server, screenshots, axe):
     expect(page.get_by_role("button", name="这次跑步距离已知")).to_be_visible()
     page.screenshot(path=str(screenshots / "zh-run-reference.png"), full_page=True)
     page.locator("#reference").screenshot(path=str(screenshots / "zh-run-reference-section.png"))
+    assert not page.errors
+
+
+def test_the_km_markers_pressed_in_a_race_are_a_known_distance(page, server, screenshots, axe):
+    """Offered only for a run with laps; the spacing starts at one of the runner's units; in Chinese."""
+    plain = upload(page, server, 2, 3000.0)
+    page.goto(f"/runs/{plain}?lang=zh")
+    wait_ready(page)
+    assert "markers" not in page.locator("#ref-kind option").evaluate_all("(os) => os.map((o) => o.value)")
+    # a 5 km race, the shoes 5 % long (1050 m every 328 s at 3.2 m/s), Lap pressed at the first four markers
+    marks = [328.1 * k for k in range(1, 5)]
+    ends = [*marks, 1700.0]
+    race = upload(
+        page,
+        server,
+        1,
+        5250.0,
+        laps=[{"t_start_s": a, "t_end_s": b} for a, b in zip([0.0, *marks], ends, strict=True)],
+    )
+    page.goto(f"/runs/{race}?lang=zh")
+    wait_ready(page)
+    page.locator("#ref-kind").select_option("markers")
+    expect(page.locator("label[for=ref-amount]")).to_have_text("标志间距（公里）")
+    expect(page.locator("#ref-amount")).to_have_value("1")
+    expect(page.locator("#ref-hint")).to_contain_text("每圈一个标志间距")
+    page.locator("#reference").screenshot(path=str(screenshots / "zh-run-reference-markers-form.png"))
+    page.get_by_role("button", name="这次跑步距离已知").click()
+    expect(page.locator("#ref-marked")).to_contain_text("按了计圈的距离标志：4.00 公里")
+    assert "4.20 公里" in page.locator("#ref-marked").inner_text()
+    page.locator("#reference").screenshot(path=str(screenshots / "zh-run-reference-markers.png"))
+    page.goto("/settings?lang=zh")
+    wait_ready(page)
+    expect(page.locator("#calibration")).to_contain_text("距离标志 · 已知 4.00 公里，测得 4.20 公里")
+    assert axe(page, "run-reference-markers/zh") == []
     assert not page.errors

@@ -2,8 +2,9 @@
 
 A foot pod's distance is a few per cent off for one runner and shoe (mounting, running style) and that error is
 the same from run to run; a factor learned from runs whose distance is known removes it. A *reference* is one such
-run: a track (laps of 400 m in lane 1), a treadmill's reading, a race or measured course, or the straight stretches
-of the phone's GPS track with a good fix (``gps_segments``). ``CalibrationEstimator`` turns a runner's references
+run: a track (laps of 400 m in lane 1), a treadmill's reading, a race or measured course, the markers of a course
+the runner pressed Lap at (``marker_reference``), or the straight stretches of the phone's GPS track with a good fix
+(``gps_segments``). ``CalibrationEstimator`` turns a runner's references
 for one shoe into a factor: robust (a wrong reference is rejected and cannot pull the factor far), and 1.0 until
 several references agree. ``calibrate_run`` applies a factor to a new run; the run keeps its raw distance beside.
 """
@@ -21,7 +22,7 @@ from typing import Self
 import numpy as np
 from numpy.typing import ArrayLike
 
-from soleware.runs.model import Run, RunDataError, Sensor, Streams
+from soleware.runs.model import Lap, Run, RunDataError, Sensor, Streams
 
 __all__ = [
     "KIND_SIGMA",
@@ -34,6 +35,7 @@ __all__ = [
     "calibrate_run",
     "gps_reference",
     "gps_segments",
+    "marker_reference",
     "reference_distance_m",
     "shoe_key",
 ]
@@ -52,6 +54,8 @@ class ReferenceKind(enum.StrEnum):
     TREADMILL = "treadmill"
     COURSE = "course"
     GPS = "gps"
+    #: the runner pressed Lap at a course's distance markers (every km of a race)
+    MARKERS = "markers"
 
 
 #: typical error of one reference of each kind (relative, 1 σ): a track run drifts out of lane 1, a treadmill's
@@ -61,6 +65,8 @@ KIND_SIGMA = {
     ReferenceKind.TREADMILL: 0.015,
     ReferenceKind.COURSE: 0.008,
     ReferenceKind.GPS: 0.01,
+    # a race's markers stand on its measured line, which the runner runs a little wide of, as a course's
+    ReferenceKind.MARKERS: 0.008,
 }
 
 
@@ -88,6 +94,39 @@ def reference_distance_m(
     if not (math.isfinite(distance_m) and 100.0 <= distance_m <= 300_000.0):
         raise RunDataError("a reference distance must be between 100 m and 300 km")
     return float(distance_m)
+
+
+def marker_reference(
+    laps: Sequence[Lap],
+    streams: Streams,
+    pauses: Sequence[tuple[float, float]],
+    *,
+    marker_m: float,
+    calibration_factor: float = 1.0,
+) -> tuple[float, float, float]:
+    """The known stretch of a run whose laps the runner pressed at markers ``marker_m`` apart, the first lap from
+    the start line: (its distance, what the shoes measured over it before calibration, its moving time in s).
+
+    It runs from the start to the end of the last lap but one: the last lap ends where the runner pressed Finish,
+    not at a marker. Each lap but the last counts as one marker's distance, so a marker passed without a press is
+    a wrong reference the estimator's checks refuse.
+    """
+    if not (math.isfinite(marker_m) and marker_m > 0):
+        raise RunDataError(f"markers must be a positive distance apart, got {marker_m}")
+    ends = sorted(lap.t_end_s for lap in laps)[:-1]
+    if not ends:
+        raise RunDataError(
+            "the run has no lap that ended at a marker: press Lap at each marker as you pass it"
+        )
+    end = ends[-1]
+    reference_m = len(ends) * marker_m
+    if not 100.0 <= reference_m <= 300_000.0:
+        raise RunDataError(f"the markers pressed span {reference_m:.0f} m: a reference is 100 m to 300 km")
+    raw_m = float(np.interp(end, streams.t_s, streams.distance_m)) / calibration_factor
+    moving_s = end - sum(max(0.0, min(end, b) - a) for a, b in pauses if a < end)
+    if raw_m <= 0 or moving_s <= 0:
+        raise RunDataError("the shoes measured no distance up to the last marker")
+    return reference_m, raw_m, moving_s
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -562,11 +562,13 @@ class LiveUpdate(Strict):
 
 # ---------------------------------------------------------------------- calibration
 class ReferenceIn(Strict):
-    """A run's known distance: laps of a 400 m track (lane 1), or a distance (track, treadmill, course)."""
+    """A run's known distance: laps of a 400 m track (lane 1), or a distance (track, treadmill, course); or the
+    markers of a course the runner pressed Lap at, ``marker_m`` apart (the first lap from the start line)."""
 
-    kind: Literal["track", "treadmill", "course"]
+    kind: Literal["track", "treadmill", "course", "markers"]
     distance_m: float | None = Field(None, ge=100, le=300_000)
     laps: float | None = Field(None, gt=0, le=500)
+    marker_m: float | None = Field(None, ge=100, le=50_000)
 
 
 class ReferenceOut(BaseModel):

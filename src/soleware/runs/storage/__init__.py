@@ -67,7 +67,8 @@ class RunStore(
         the straight stretches of its route, if the phone recorded one, a reference for later runs.
 
         What the runner gave the replaced run goes to the new one: its title (unless the new run has one) and
-        the distance they said it had (a track, a treadmill, a course); the shoe it calibrated learns again.
+        the distance they said it had (a track, a treadmill, a course, its markers); the shoe it calibrated learns
+        again.
         """
         old = None
         if replaces is not None:
@@ -86,13 +87,18 @@ class RunStore(
             if res.created and old.kind is not None and old.active and old.kind != ReferenceKind.GPS:
                 kind = ReferenceKind(old.kind)
                 laps = old.reference_m / TRACK_LAP_M if kind is ReferenceKind.TRACK else None
+                # markers: as far apart as before, over the new run's laps (the phone carries them over)
+                marker_m = (
+                    old.reference_m / max(1, len(run.laps) - 1) if kind is ReferenceKind.MARKERS else None
+                )
                 with contextlib.suppress(RunDataError):  # the new run cannot be one (no distance): as deleted
                     self.set_reference(  # relearns the new run's shoe
                         runner_id,
                         res.run_id,
                         kind,
-                        distance_m=None if laps is not None else old.reference_m,
+                        distance_m=None if laps is not None or marker_m is not None else old.reference_m,
                         laps=laps,
+                        marker_m=marker_m,
                     )
                     carried = shoe_key(run.shoe_serials, run.sensor) == old.shoe
             if old.shoe is not None and not carried:  # the replaced run was a reference, deleted with it

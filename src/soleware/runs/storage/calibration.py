@@ -24,10 +24,11 @@ from soleware.runs.calibration import (
     calibrate_run,
     gps_reference,
     gps_segments,
+    marker_reference,
     reference_distance_m,
     shoe_key,
 )
-from soleware.runs.model import Route, Run, RunDataError, Sensor, Source
+from soleware.runs.model import Lap, Route, Run, RunDataError, Sensor, Source
 from soleware.runs.storage._base import NotFound, StoreBase, _aware
 from soleware.runs.storage.db import CalibrationReferenceRow, CalibrationRow, RunRow
 from soleware.runs.storage.runs import unpack_streams
@@ -123,9 +124,17 @@ class CalibrationStore(StoreBase):
         *,
         distance_m: float | None = None,
         laps: float | None = None,
+        marker_m: float | None = None,
     ) -> None:
-        """Mark a run as having had a known distance (replacing what it had), and relearn its shoe's factor."""
-        reference_m = reference_distance_m(kind, distance_m=distance_m, laps=laps)
+        """Mark a run as having had a known distance (replacing what it had), and relearn its shoe's factor.
+
+        ``kind`` MARKERS takes ``marker_m``, how far apart the markers were that the run's laps were pressed at
+        (see ``marker_reference``); the others a distance, or a track's ``laps``."""
+        if (kind is ReferenceKind.MARKERS) != (marker_m is not None):
+            raise RunDataError("markers need how far apart they stand (marker_m), and only markers do")
+        reference_m = (
+            0.0 if marker_m is not None else reference_distance_m(kind, distance_m=distance_m, laps=laps)
+        )
         with self._tx() as s:
             self._lock_state(s, runner_id)
             run = s.get(RunRow, run_id)
@@ -134,7 +143,17 @@ class CalibrationStore(StoreBase):
             if run.source not in CALIBRATED_SOURCES:
                 raise RunDataError("only runs measured by the shoes can calibrate them")
             raw_m = run.raw_distance_m if run.raw_distance_m is not None else run.distance_m
-            if raw_m <= 0 or run.moving_time_s <= 0:
+            moving_s = run.moving_time_s
+            if marker_m is not None:
+                pauses = [(float(a), float(b)) for a, b in run.pauses]
+                reference_m, raw_m, moving_s = marker_reference(
+                    [Lap.from_dict(lap) for lap in run.laps],
+                    unpack_streams(run.streams, run.strides, elapsed_s=run.elapsed_time_s, pauses=pauses),
+                    pauses,
+                    marker_m=marker_m,
+                    calibration_factor=run.calibration_factor,
+                )
+            if raw_m <= 0 or moving_s <= 0:
                 raise RunDataError("this run has no distance to calibrate against")
             shoe = _row_shoe(run)
             ref = s.get(CalibrationReferenceRow, run_id)
@@ -145,7 +164,7 @@ class CalibrationStore(StoreBase):
             ref.kind = kind.value
             ref.reference_m = reference_m
             ref.raw_m = raw_m
-            ref.speed_mps = raw_m / run.moving_time_s
+            ref.speed_mps = raw_m / moving_s
             ref.sigma = None
             ref.start_time = _aware(run.start_time)
             ref.active = True

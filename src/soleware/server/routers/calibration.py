@@ -32,10 +32,16 @@ def reference_out(r: ReferenceInfo) -> ReferenceOut:
     "/runs/{run_id}/reference", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": Message}}
 )
 def set_reference(run_id: str, body: ReferenceIn, runner: CurrentRunner, store: Store) -> Response:
-    """This run had a known distance: a track (laps of 400 m in lane 1, or metres), a treadmill's reading, or a
-    measured course. The shoe's factor is relearned; it applies to runs stored from now on."""
+    """This run had a known distance: a track (laps of 400 m in lane 1, or metres), a treadmill's reading, a
+    measured course, or a course's markers the runner pressed Lap at (``marker_m`` apart: the run up to its last
+    lap but one). The shoe's factor is relearned; it applies to runs stored from now on."""
     store.set_reference(
-        runner.id, run_id, ReferenceKind(body.kind), distance_m=body.distance_m, laps=body.laps
+        runner.id,
+        run_id,
+        ReferenceKind(body.kind),
+        distance_m=body.distance_m,
+        laps=body.laps,
+        marker_m=body.marker_m,
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

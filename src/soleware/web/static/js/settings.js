@@ -33,7 +33,7 @@ Soleware.ready(async (me) => {
   for (const r of $$("input[name=locale]")) r.addEventListener("change", () => S.switchLanguage(r.value));
 
   // ------------------------------------------------------------------ calibration
-  const KIND = () => ({ track: t("Track"), treadmill: t("Treadmill"), course: t("Measured course"), gps: t("GPS") });
+  const KIND = () => ({ track: t("Track"), treadmill: t("Treadmill"), course: t("Measured course"), gps: t("GPS"), markers: t("Race markers") });
   const REASON = () => ({
     implausible: t("more than 15 % from the shoes: probably a wrong entry"),
     disagrees: t("disagrees with the others"),
