@@ -821,6 +821,46 @@ async def test_laps_pressed_live_go_up_with_the_run_and_stay_when_the_logged_run
             assert logged["laps"][-1]["t_end_s"] == pytest.approx(logged["elapsed_time_s"])
 
 
+async def test_a_page_dropped_mid_run_resumes_the_run_and_the_logged_run_replaces_it_whole(tmp_path, server):
+    """The browser drops the page mid-run (a background tab closed, a reload). The page resumes the run it kept,
+    with its start and the lap pressed before, where it began a second run at the reload: one the shoes' logged
+    run did not replace, so the service kept both. Now one run is left, with its lap."""
+    account = {"email": "phonereload@example.com", "password": "correct horse battery"}
+    state = "() => [SolewarePhone.run.startedAt.getTime(), SolewarePhone.run.laps.map((m) => m.t_s)]"
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        auth = await _signed_up(api, account)
+        async with phone(tmp_path, server.url, plan="30s@5:00/km", speedup=1.0, capture_uploads=False) as ph:
+            page = ph.page
+            await _sign_in(page, account)
+            await _ready(page, "/phone")
+            await _pair_both(ph)
+            await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+            await page.wait_for_function("() => SolewarePhone.run.feet.left.length >= 4")
+            await page.click("#lap")
+            before = await page.evaluate(state)
+            await _ready(page, "/phone")  # the page dropped and opened again
+            await expect(page.locator("li.sensor[data-state='connected']")).to_have_count(2)
+            await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+            assert await page.evaluate(state) == before
+            await expect(page.locator("#lap-label")).to_have_text("Lap 2")
+            await _finish_and_upload(ph)
+            listed = (await api.get("/api/runs", headers=auth)).json()["runs"]
+            assert len(listed) == 1
+            live = (await api.get(f"/api/runs/{listed[0]['id']}", headers=auth)).json()
+            assert dt.datetime.fromisoformat(live["start_time"]).timestamp() * 1000 == pytest.approx(
+                before[0], abs=1
+            )
+            assert len(live["laps"]) == 2
+            await page.click("#sync")
+            listed = await _replaced(api, auth, listed[0]["id"])
+            logged = (await api.get(f"/api/runs/{listed[0]['id']}", headers=auth)).json()
+            shift = before[0] / 1000 - dt.datetime.fromisoformat(logged["start_time"]).timestamp()
+            assert [lap["t_end_s"] for lap in logged["laps"][:1]] == pytest.approx(
+                [before[1][0] + shift], abs=2e-3
+            )
+            assert (await api.get(f"/api/runs/{listed[0]['id']}/strides", headers=auth)).json()["t_end_s"]
+
+
 async def test_a_refused_logged_run_leaves_the_live_run_and_replaces_it_when_sent_again(tmp_path, server):
     """The logged run goes up in place of the live one (``?replaces=``, one transaction on the server). Refused
     (here: a stride the service finds too long, as a stricter check would), the live run stays on the server;

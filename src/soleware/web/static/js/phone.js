@@ -241,6 +241,7 @@
     const prev = run.laps.length ? run.laps[run.laps.length - 1] : { t_s: 0, moving_s: 0, distance_m: 0 };
     const mark = { t_s: runT(), moving_s: movingS(), distance_m: distanceNow() ?? 0 };
     run.laps.push(mark);
+    keep(true);
     $("#lap-done").textContent = t("Lap {n}: {distance} in {time}", {
       n: S.num(run.laps.length), distance: S.distance(mark.distance_m - prev.distance_m), time: S.clock(mark.moving_s - prev.moving_s),
     });
@@ -269,6 +270,54 @@
     if (run.state !== "running") return;
     run.movingMs += performance.now() - run.resumedAt;
     setState("paused");
+    keep(true);
+  }
+
+  // ------------------------------------------------------------------ the run in progress, kept
+  /** The run in progress is kept in the outings store as it goes (its start, route, laps, moving time and where
+      each sensor's total distance stood at the start), so a page the browser dropped mid-run (a background tab
+      closed, a reload) resumes it. Without that the page began a second run at the reload, one the shoes' logged
+      run did not replace (it starts over two minutes later), and the route and laps before the reload were lost. */
+  const KEEP_EVERY_MS = 10_000;
+  /** A run kept longer ago than this is over: its record stays as an outing for the logged run, not resumed. */
+  const RESUME_WITHIN_MS = 30 * 60 * 1000;
+  let keptKey = null;
+  let keptAt = 0;
+  async function keep(now = false) {
+    if (!["running", "paused"].includes(run.state) || !run.startedAt) return;
+    if (!now && Date.now() - keptAt < KEEP_EVERY_MS) return;
+    keptAt = Date.now();
+    const startMs = run.startedAt.getTime();
+    const record = {
+      start_ms: startMs, route: routeBody() ?? null, lap_marks: run.laps.map((m) => m.t_s), key: null, run_id: null,
+      in_progress: { saved_ms: Date.now(), moving_ms: movingS() * 1000, laps: run.laps, distance_from: run.distanceFrom },
+    };
+    const stale = keptKey;
+    keptKey = startMs;
+    try {
+      await tx("readwrite", (st) => { if (stale !== null && stale !== startMs) st.delete(stale); st.put(record); return {}; }, "outings");
+    } catch { keptAt = 0; /* kept at the next chance */ }
+  }
+
+  /** At load: resume the run the page was keeping when it was dropped; an older one becomes a plain outing. */
+  async function resume() {
+    const kept = (await tx("readonly", (st) => st.getAll(), "outings")).filter((o) => o.in_progress);
+    kept.sort((a, b) => b.in_progress.saved_ms - a.in_progress.saved_ms);
+    const [last, ...older] = kept;
+    const over = older.concat(last && Date.now() - last.in_progress.saved_ms > RESUME_WITHIN_MS ? [last] : []);
+    if (over.length) {
+      await tx("readwrite", (st) => { for (const o of over) { const { in_progress, ...outing } = o; st.put(outing); } return {}; }, "outings");
+    }
+    if (!last || over.includes(last)) return;
+    const r = last.route;
+    Object.assign(run, {
+      startedAt: new Date(last.start_ms), movingMs: last.in_progress.moving_ms, feet: { left: [], right: [] }, firstStride: {},
+      samples: [], route: r ? r.t_s.map((t_s, i) => [t_s, r.lat_deg[i], r.lon_deg[i], r.accuracy_m[i], r.altitude_m ? r.altitude_m[i] : null]) : [],
+      distanceFrom: last.in_progress.distance_from || {}, distance: {}, lastSampleAt: null, laps: last.in_progress.laps || [], clockAhead: 0,
+    });
+    keptKey = last.start_ms;
+    setState("paused"); // the shoes' next stride resumes it
+    show();
   }
 
   async function finish() {
@@ -277,6 +326,9 @@
     setState("finished");
     run.autoStart = false;
     const startMs = run.startedAt.getTime();
+    // the run is no longer in progress: a shoes' run's outing takes its record's place below, a pod's has none
+    if (keptKey !== null) await tx("readwrite", (st) => { st.delete(keptKey); return {}; }, "outings");
+    keptKey = null;
     for (const body of uploadBodies()) {
       const key = body.start_time + "|" + body.title;
       const shoes = Boolean(body.strides);
@@ -376,6 +428,7 @@
     const laps = run.laps;
     $("#lap-label").textContent = run.startedAt ? t("Lap {n}", { n: S.num(laps.length + 1) }) : t("This lap");
     $("#lap-time").textContent = run.startedAt ? S.clock(movingS() - (laps.length ? laps[laps.length - 1].moving_s : 0)) : "–:––";
+    keep();
   }
 
   // ------------------------------------------------------------------ position
@@ -574,7 +627,7 @@
     }
     setInterval(() => { if (run.state === "running") show(); }, 1000);
     setState("idle");
-    restore().finally(() => { document.body.dataset.ready = "1"; });
+    resume().catch(() => {}).then(restore).finally(() => { document.body.dataset.ready = "1"; });
     showOutbox().then(queueLogRuns).then(upload).catch(() => {});
   }
 
