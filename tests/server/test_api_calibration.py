@@ -323,6 +323,19 @@ def test_the_markers_a_runner_pressed_lap_at_are_a_reference_kept_when_the_logge
     assert r.status_code == 201 and r.json()["replaced"], r.text
     ref = client.get(f"/api/runs/{r.json()['run_id']}", headers=ada).json()["reference"]
     assert ref["kind"] == "markers" and ref["reference_m"] == 9000.0
+    # a run with a press fewer in its place: the markers are as far apart as before, so eight of them count
+    fewer = [
+        *laps[:7],
+        {"t_start_s": marks[6], "t_end_s": marks[7]},
+        {"t_start_s": marks[7], "t_end_s": 4000.0},
+    ]
+    again = client.post(
+        f"/api/runs?replaces={r.json()['run_id']}", json={**body(logged), "laps": fewer}, headers=ada
+    )
+    assert again.status_code == 201 and again.json()["replaced"], again.text
+    ref = client.get(f"/api/runs/{again.json()['run_id']}", headers=ada).json()["reference"]
+    assert ref["kind"] == "markers" and ref["reference_m"] == 8000.0
+    assert ref["raw_m"] == pytest.approx(8.0 * 1050.0, rel=2e-3)
 
 
 def pod_body(day: int, speed_mps: float = 3.15, duration_s: float = 1333.0) -> dict:

@@ -53,7 +53,10 @@ def _lap_keys(on_lap: Callable[[], None]) -> Iterator[bool]:
     loop = asyncio.get_running_loop()
 
     def read() -> None:
-        if any(ch in "lL " for ch in os.read(fd, 64).decode(errors="ignore")):
+        data = os.read(fd, 64)
+        if not data:  # the terminal hung up: stop listening rather than be woken for nothing
+            loop.remove_reader(fd)
+        elif any(ch in "lL " for ch in data.decode(errors="ignore")):
             on_lap()
 
     tty.setcbreak(fd)

@@ -108,8 +108,9 @@ def marker_reference(
     the start line: (its distance, what the shoes measured over it before calibration, its moving time in s).
 
     It runs from the start to the end of the last lap but one: the last lap ends where the runner pressed Finish,
-    not at a marker. Each lap but the last counts as one marker's distance, so a marker passed without a press is
-    a wrong reference the estimator's checks refuse.
+    not at a marker. Each lap but the last counts as one marker's distance: a marker passed without a press makes
+    a wrong reference, left to the estimator's checks (too far from the shoes, or from the runner's other
+    references) like any wrong entry.
     """
     if not (math.isfinite(marker_m) and marker_m > 0):
         raise RunDataError(f"markers must be a positive distance apart, got {marker_m}")

@@ -75,7 +75,7 @@ class RunStore(
             ref = CalibrationReferenceRow
             with self._read() as conn:  # its title, and the reference it is (if any), in one read
                 old = conn.execute(
-                    sa.select(RunRow.title, ref.shoe, ref.kind, ref.reference_m, ref.active)
+                    sa.select(RunRow.title, RunRow.laps, ref.shoe, ref.kind, ref.reference_m, ref.active)
                     .outerjoin(ref, ref.run_id == RunRow.id)
                     .where(RunRow.id == replaces, RunRow.runner_id == runner_id)
                 ).one_or_none()
@@ -87,9 +87,10 @@ class RunStore(
             if res.created and old.kind is not None and old.active and old.kind != ReferenceKind.GPS:
                 kind = ReferenceKind(old.kind)
                 laps = old.reference_m / TRACK_LAP_M if kind is ReferenceKind.TRACK else None
-                # markers: as far apart as before, over the new run's laps (the phone carries them over)
+                # markers: as far apart as on the replaced run (one per lap but its last), counted again over the
+                # new run's own laps
                 marker_m = (
-                    old.reference_m / max(1, len(run.laps) - 1) if kind is ReferenceKind.MARKERS else None
+                    old.reference_m / max(1, len(old.laps) - 1) if kind is ReferenceKind.MARKERS else None
                 )
                 with contextlib.suppress(RunDataError):  # the new run cannot be one (no distance): as deleted
                     self.set_reference(  # relearns the new run's shoe
