@@ -11,6 +11,9 @@ With ``--log-strides N`` there is no live run: each shoe starts with a run of N 
 (a marathon is about 17,000 per foot) and only the sync is measured, with where its time went: in the bridge
 (DevTools calls answering the page's GATT operations and handing it notifications) and in the page.
 
+Last, the page keeps a marathon's run in progress (both feet's strides) in IndexedDB, as it does every 10 s while
+running so that a page the browser drops resumes its run: how long that write takes and holds up the page.
+
     PYTHONPATH=src .venv/bin/python benchmarks/web_ble.py [--plan "2min@5:00/km"] [--speedup 2]
     PYTHONPATH=src .venv/bin/python benchmarks/web_ble.py --log-strides 17000
 """
@@ -193,6 +196,7 @@ async def main(plan: str, speedup: float, log_strides: int) -> None:
                 f"  CPU during the sync: {cpu1[0] - cpu0[0]:.2f} s in this process (shoes, radio, bridge), "
                 f"{cpu1[1] - cpu0[1]:.2f} s in the browser and Playwright's driver"
             )
+            await _keep_in_progress(page)
             await bridge.close()
             await browser.close()
     finally:
@@ -202,6 +206,44 @@ async def main(plan: str, speedup: float, log_strides: int) -> None:
         await radio.close()
         server.terminate()
         server.wait(10)
+
+
+#: a marathon's strides per foot, as the run in progress the phone keeps (``keep`` in phone.js) holds them near its end
+KEEP_STRIDES = 17_000
+
+
+async def _keep_in_progress(page: Any) -> None:
+    """How long the page takes to keep a marathon's run in progress (both feet's strides) in IndexedDB, which it
+    does every 10 s while running: the time to the write's completion, and the copy of the strides that holds up
+    the page's thread (IndexedDB's structured clone)."""
+    took = await page.evaluate(
+        """async (n) => {
+            const P = SolewarePhone, run = P.run;
+            const stride = (i, side) => ({
+                seq: i % 65536, side, t_start_s: 0.7 * i, t_end_s: 0.7 * i + 0.7, length_m: 2.4,
+                contact_time_s: 0.21, strike_type: "midfoot", strike_angle_deg: 3.1,
+            });
+            const feet = { left: [], right: [] };
+            for (let i = 0; i < n; i++) { feet.left.push(stride(i, "left")); feet.right.push(stride(i, "right")); }
+            Object.assign(run, { state: "paused", startedAt: new Date(Date.now() - 700 * n), feet });
+            const total = [], clone = [];
+            for (let k = 0; k < 7; k++) {
+                let t0 = performance.now();
+                await P.keep(true);
+                total.push(performance.now() - t0);
+                t0 = performance.now();
+                structuredClone(run.feet);  // what IndexedDB's put does on the page's thread
+                clone.push(performance.now() - t0);
+            }
+            return { total, clone };
+        }""",
+        KEEP_STRIDES,
+    )
+    print(
+        f"keeping a marathon in progress ({2 * KEEP_STRIDES} strides) in IndexedDB: "
+        f"median {statistics.median(took['total']):.0f} ms to the write's end, "
+        f"{statistics.median(took['clone']):.0f} ms of it copying on the page's thread"
+    )
 
 
 def _latency(bridge: WebBluetoothBridge, shoes: list[VirtualShoe]) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from bumble import gatt
 from bumble.core import UUID, AdvertisingData
@@ -485,6 +486,33 @@ async def test_a_third_party_pod_with_mandatory_fields_only_is_recorded_as_sampl
             assert stored["distance_m"] > 0
 
 
+async def test_a_pod_run_keeps_its_samples_when_the_page_is_dropped(tmp_path, server):
+    """A pod without a run log: what the page recorded before the browser dropped it is all there is. The run
+    resumed at the reload goes up with the samples from before it and after it."""
+    async with phone(tmp_path, server.url, shoes=False, pod=True) as ph:
+        page = ph.page
+        await _ready(page, "/phone")
+        await ph.pair(POD_NAME)
+        await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+        await page.wait_for_function("() => SolewarePhone.run.samples.length >= 3")
+        kept = await page.evaluate(
+            """async () => {
+                const t = SolewarePhone.run.samples.map((r) => r[0]);
+                await SolewarePhone.keep(true);
+                return t;
+            }"""
+        )
+        await _ready(page, "/phone")
+        await expect(page.locator("li.sensor[data-kind='pod']")).to_have_attribute("data-state", "connected")
+        await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+        await page.wait_for_function(f"() => SolewarePhone.run.samples.length >= {len(kept) + 2}")
+        await page.click("#stop")
+        await _uploaded(ph, 1)
+        t_s = ph.uploads[0]["samples"]["t_s"]
+        assert t_s[: len(kept)] == kept
+        assert len(t_s) >= len(kept) + 2 and t_s == sorted(t_s)
+
+
 async def test_a_browser_without_web_bluetooth_says_what_works(tmp_path, server, screenshots):
     no_bt = "delete Navigator.prototype.bluetooth;"
     async with phone(tmp_path, server.url, shoes=False, pod=True, init_script=no_bt) as ph:
@@ -824,7 +852,8 @@ async def test_laps_pressed_live_go_up_with_the_run_and_stay_when_the_logged_run
 async def test_a_page_dropped_mid_run_resumes_the_run_and_the_logged_run_replaces_it_whole(tmp_path, server):
     """The browser drops the page mid-run (a background tab closed, a reload). The page resumes the run it kept,
     with its start and the lap pressed before, where it began a second run at the reload: one the shoes' logged
-    run did not replace, so the service kept both. Now one run is left, with its lap."""
+    run did not replace, so the service kept both. Now one run is left, with its lap; the live run keeps the strides
+    from before the reload (shoes without a run log have nothing else)."""
     account = {"email": "phonereload@example.com", "password": "correct horse battery"}
     state = "() => [SolewarePhone.run.startedAt.getTime(), SolewarePhone.run.laps.map((m) => m.t_s)]"
     async with httpx.AsyncClient(base_url=server.url) as api:
@@ -838,6 +867,13 @@ async def test_a_page_dropped_mid_run_resumes_the_run_and_the_logged_run_replace
             await page.wait_for_function("() => SolewarePhone.run.feet.left.length >= 4")
             await page.click("#lap")
             before = await page.evaluate(state)
+            strides_before = await page.evaluate(
+                """async () => {
+                    const ends = ['left', 'right'].flatMap((f) => SolewarePhone.run.feet[f].map((s) => s.t_end_s));
+                    await SolewarePhone.keep(true);
+                    return ends;
+                }"""
+            )
             await _ready(page, "/phone")  # the page dropped and opened again
             await expect(page.locator("li.sensor[data-state='connected']")).to_have_count(2)
             await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
@@ -851,6 +887,10 @@ async def test_a_page_dropped_mid_run_resumes_the_run_and_the_logged_run_replace
                 before[0], abs=1
             )
             assert len(live["laps"]) == 2
+            ends = (await api.get(f"/api/runs/{listed[0]['id']}/strides", headers=auth)).json()["t_end_s"]
+            assert len(strides_before) >= 8
+            assert set(np.round(strides_before, 3)) <= set(np.round(ends, 3))
+            assert len(ends) > len(strides_before)
             await page.click("#sync")
             listed = await _replaced(api, auth, listed[0]["id"])
             logged = (await api.get(f"/api/runs/{listed[0]['id']}", headers=auth)).json()

@@ -274,10 +274,11 @@
   }
 
   // ------------------------------------------------------------------ the run in progress, kept
-  /** The run in progress is kept in the outings store as it goes (its start, route, laps, moving time and where
-      each sensor's total distance stood at the start), so a page the browser dropped mid-run (a background tab
-      closed, a reload) resumes it. Without that the page began a second run at the reload, one the shoes' logged
-      run did not replace (it starts over two minutes later), and the route and laps before the reload were lost. */
+  /** The run in progress is kept in the outings store as it goes (its start, route, laps, strides, a pod's
+      samples, moving time and where each sensor's total distance stood at the start), so a page the browser
+      dropped mid-run (a background tab closed, a reload) resumes it. Without that the page began a second run at
+      the reload, one the shoes' logged run did not replace (it starts over two minutes later), and the route,
+      laps and strides before the reload were lost: shoes without a run log (a foot pod) had nothing else. */
   const KEEP_EVERY_MS = 10_000;
   /** A run kept longer ago than this is over: its record stays as an outing for the logged run, not resumed. */
   const RESUME_WITHIN_MS = 30 * 60 * 1000;
@@ -290,7 +291,10 @@
     const startMs = run.startedAt.getTime();
     const record = {
       start_ms: startMs, route: routeBody() ?? null, lap_marks: run.laps.map((m) => m.t_s), key: null, run_id: null,
-      in_progress: { saved_ms: Date.now(), moving_ms: movingS() * 1000, laps: run.laps, distance_from: run.distanceFrom },
+      in_progress: {
+        saved_ms: Date.now(), moving_ms: movingS() * 1000, laps: run.laps, distance_from: run.distanceFrom,
+        feet: run.feet, samples: run.samples, clock_ahead: run.clockAhead,
+      },
     };
     const stale = keptKey;
     keptKey = startMs;
@@ -310,11 +314,17 @@
     }
     if (!last || over.includes(last)) return;
     const r = last.route;
+    const was = last.in_progress;
+    // the strides after the reload are placed on the page's clock afresh (firstStride): the shoes may have restarted
     Object.assign(run, {
-      startedAt: new Date(last.start_ms), movingMs: last.in_progress.moving_ms, feet: { left: [], right: [] }, firstStride: {},
-      samples: [], route: r ? r.t_s.map((t_s, i) => [t_s, r.lat_deg[i], r.lon_deg[i], r.accuracy_m[i], r.altitude_m ? r.altitude_m[i] : null]) : [],
-      distanceFrom: last.in_progress.distance_from || {}, distance: {}, lastSampleAt: null, laps: last.in_progress.laps || [], clockAhead: 0,
+      startedAt: new Date(last.start_ms), movingMs: was.moving_ms, feet: was.feet || { left: [], right: [] }, firstStride: {},
+      samples: was.samples || [], route: r ? r.t_s.map((t_s, i) => [t_s, r.lat_deg[i], r.lon_deg[i], r.accuracy_m[i], r.altitude_m ? r.altitude_m[i] : null]) : [],
+      distanceFrom: was.distance_from || {}, distance: {}, lastSampleAt: null, laps: was.laps || [], clockAhead: was.clock_ahead || 0,
     });
+    for (const [side, list] of Object.entries(run.feet)) {
+      const field = $(`.foot[data-side="${side}"] [data-field="strides"]`);
+      if (field) field.textContent = S.num(list.length);
+    }
     keptKey = last.start_ms;
     setState("paused"); // the shoes' next stride resumes it
     show();
@@ -621,6 +631,8 @@
     $("#gps").addEventListener("change", (e) => watchPosition(e.target.checked));
     $("#sync").addEventListener("click", syncAll);
     window.addEventListener("online", upload);
+    // a page sent to the background may be closed without another word: what it has is kept as it goes
+    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") keep(true); });
     // the service worker uploaded the outbox (Background Sync): show what is left
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.addEventListener("message", (e) => { if (e.data && e.data.type === "soleware-outbox") showOutbox(); });
@@ -631,7 +643,7 @@
     showOutbox().then(queueLogRuns).then(upload).catch(() => {});
   }
 
-  window.SolewarePhone = { run, sensors, uploadBodies, outboxAll, logCount, queueLogRuns };
+  window.SolewarePhone = { run, sensors, uploadBodies, outboxAll, logCount, queueLogRuns, keep };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();
