@@ -23,6 +23,7 @@ from soleware.runs.model import (
     RunDataError,
     RunSummary,
     Side,
+    Source,
     Streams,
     Stride,
     StrikeType,
@@ -33,6 +34,7 @@ from soleware.runs.model import (
     unpack_stride_columns,
     unpack_strides,
 )
+from soleware.runs.splits import splits
 
 START = dt.datetime(2026, 11, 1, 6, 30, tzinfo=dt.UTC)
 
@@ -361,3 +363,25 @@ def test_an_estimated_stride_keeps_its_mark_through_storage_and_the_feet_count_i
     ]
     with pytest.raises(RunDataError, match="estimated"):
         Stride("left", 0.0, 0.7, 2.0, estimated="yes")  # type: ignore[arg-type]
+
+
+def test_a_run_entered_by_hand_is_its_two_ends_and_invents_nothing() -> None:
+    start = dt.datetime(2026, 5, 1, 6, 30, tzinfo=dt.UTC)
+    run = Run.manual(start_time=start, time_zone="Asia/Shanghai", distance_m=8500.0, duration_s=2700.0)
+    assert (run.distance_m, run.moving_time_s, run.elapsed_time_s) == (8500.0, 2700.0, 2700.0)
+    assert run.source == Source.MANUAL and not run.measured
+    assert run.efforts() == () and splits(run) == [] and run.strides == []
+    summary = run.summary("r1")
+    assert summary.avg_cadence_spm is None and summary.efforts == ()
+    assert sum(summary.speed_time_s) == pytest.approx(2700.0)  # its pace still counts in the time per speed
+    assert (
+        run.fingerprint()
+        == Run.manual(
+            start_time=start, time_zone="UTC", distance_m=8504.0, duration_s=2700.2, title="again"
+        ).fingerprint()
+    )
+    with pytest.raises(RunDataError, match="faster than anyone runs"):
+        Run.manual(start_time=start, time_zone="UTC", distance_m=85_000.0, duration_s=2700.0)
+    for distance_m, duration_s in ((0.0, 60.0), (1000.0, 0.0), (float("nan"), 60.0), (2e6, 1e6)):
+        with pytest.raises(RunDataError):
+            Run.manual(start_time=start, time_zone="UTC", distance_m=distance_m, duration_s=duration_s)

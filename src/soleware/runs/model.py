@@ -79,6 +79,11 @@ SPEED_BIN_MPS = 0.25
 SPEED_BIN_COUNT = 33
 #: slowest distance-stream speed that counts as moving, m/s
 MOVING_SPEED_MPS = 0.5
+#: a run entered by hand is refused faster than this (m/s): the 100 m world record's pace is 10.4
+MANUAL_MAX_SPEED_MPS = 11.0
+#: nor longer than this (s), or farther than this (m)
+MANUAL_MAX_DURATION_S = 7 * 24 * 3600.0
+MANUAL_MAX_DISTANCE_M = 1_000_000.0
 
 
 class RunDataError(ValueError):
@@ -1422,6 +1427,54 @@ class Run:
             route=route,
         )
 
+    @classmethod
+    def manual(
+        cls,
+        *,
+        start_time: dt.datetime,
+        time_zone: str,
+        distance_m: float,
+        duration_s: float,
+        title: str = "",
+        shoe_serials: Iterable[str] = (),
+        id: str | None = None,
+    ) -> Run:
+        """A run the runner entered by hand (shoes left at home, a treadmill's reading, a run from another
+        app): its distance and moving time, nothing measured.
+
+        Its streams are the two ends of it (for the pace and the weekly totals); it has no best efforts and no
+        splits, which a straight line between them would invent, and it calibrates nothing.
+        """
+        if not (math.isfinite(distance_m) and 0 < distance_m <= MANUAL_MAX_DISTANCE_M):
+            raise RunDataError(
+                f"a run's distance must be more than 0 and at most 1000 km, got {distance_m} m"
+            )
+        if not (math.isfinite(duration_s) and 0 < duration_s <= MANUAL_MAX_DURATION_S):
+            raise RunDataError(f"a run's time must be more than 0 and at most 7 days, got {duration_s} s")
+        if distance_m / duration_s > MANUAL_MAX_SPEED_MPS:
+            raise RunDataError(
+                f"{distance_m:.0f} m in {duration_s:.0f} s is {distance_m / duration_s:.1f} m/s, faster than anyone "
+                f"runs (at most {MANUAL_MAX_SPEED_MPS:.0f} m/s): check the distance's unit and the time"
+            )
+        speed = distance_m / duration_s
+        return cls(
+            start_time=start_time,
+            time_zone=time_zone,
+            distance_m=float(distance_m),
+            elapsed_time_s=float(duration_s),
+            moving_time_s=float(duration_s),
+            streams=Streams([0.0, duration_s], [0.0, distance_m], speed_mps=[speed, speed]),
+            shoe_serials=tuple(shoe_serials),
+            source=Source.MANUAL.value,
+            title=title,
+            id=id,
+        )
+
+    @property
+    def measured(self) -> bool:
+        """Whether its streams were recorded (by shoes, a pod, a watch), not entered by hand."""
+        return self.source != Source.MANUAL
+
     # ------------------------------------------------------------------ identity
     def fingerprint(self) -> str:
         """A stable id of the activity for idempotent ingestion: equal for the same run uploaded twice.
@@ -1450,8 +1503,9 @@ class Run:
         return [f for side in _SIDES if (f := FootSummary.of(side, self.strides)) is not None]
 
     def efforts(self) -> tuple[Effort, ...]:
-        """Best efforts of the standard distances this run covers (see soleware.runs.efforts)."""
-        if len(self.streams) < 2:
+        """Best efforts of the standard distances this run covers (see soleware.runs.efforts); none for a run
+        entered by hand."""
+        if len(self.streams) < 2 or not self.measured:
             return ()
         return best_efforts(self.streams.t_s, self.streams.distance_m)
 

@@ -66,11 +66,12 @@ def _mean(x: np.ndarray) -> float:
 
 
 def splits(run: Run, *, unit_m: float = 1000.0, include_partial: bool = True) -> list[Split]:
-    """Splits of ``unit_m`` (1000.0 for km, MILE_M for miles); the last, shorter split is kept if asked."""
+    """Splits of ``unit_m`` (1000.0 for km, MILE_M for miles); the last, shorter split is kept if asked. None
+    for a run entered by hand: its pace is one figure."""
     if unit_m <= 0:
         raise ValueError(f"unit_m must be > 0, got {unit_m}")
     s = run.streams
-    if len(s) < 2:
+    if len(s) < 2 or not run.measured:
         return []
     t, d = s.t_s, s.distance_m
     total = d[-1] - d[0]

@@ -17,7 +17,15 @@ from pydantic import (
 )
 
 from soleware.gait.vocabulary import Gait, Side, StrikeType
-from soleware.runs.model import MAX_ROUTE_FIXES, Route, RunSummary, Sensor, Stride
+from soleware.runs.model import (
+    MANUAL_MAX_DISTANCE_M,
+    MANUAL_MAX_DURATION_S,
+    MAX_ROUTE_FIXES,
+    Route,
+    RunSummary,
+    Sensor,
+    Stride,
+)
 
 
 def _aware(t: dt.datetime) -> dt.datetime:
@@ -227,6 +235,19 @@ class RunUpload(Strict):
         if (self.sensor is None) != (self.samples is None):
             raise ValueError("sensor goes with, and only with, samples")
         return self
+
+
+class ManualRunIn(Strict):
+    """A run entered by hand: when it started, how far (m) and for how long (s, moving). It counts in the
+    totals, goals and shoe mileage; it sets no best efforts and calibrates nothing. A measured run of the same
+    outing uploaded later takes its place."""
+
+    start_time: AwareDatetime
+    time_zone: str = Field("UTC", max_length=64)
+    distance_m: float = Field(gt=0, le=MANUAL_MAX_DISTANCE_M)
+    duration_s: float = Field(gt=0, le=MANUAL_MAX_DURATION_S)
+    title: str = Field("", max_length=200)
+    shoe_serials: list[str] = Field(default_factory=list, max_length=4)
 
 
 class RunUpdate(Strict):

@@ -201,6 +201,10 @@ class RunHistory(StoreBase):
         the shoes' log of it): it is deleted in the same transaction, before the duplicate check (it is one), so
         the runner never has both runs or neither. A run that is not the runner's, or no longer there (the
         replacement sent again), replaces nothing.
+
+        A run entered by hand gives way the same way to a measured run of it (the shoes synced after all): that
+        one takes its place, and its title where it has none. A run entered by hand of a run already measured is
+        a duplicate.
         """
         fingerprint = run.fingerprint()
         new_id = str(uuid.uuid4())
@@ -214,6 +218,11 @@ class RunHistory(StoreBase):
                 if replaced and old is not None:
                     self._delete_row(s, state, runner_id, old)
                 existing = self._find_duplicate(s, runner_id, run, fingerprint)
+                typed = None if existing is None or not run.measured else s.get(RunRow, existing)
+                if typed is not None and typed.source == Source.MANUAL:
+                    self._delete_row(s, state, runner_id, typed)
+                    row.title = row.title or typed.title
+                    replaced, existing = True, None
                 if existing is not None:
                     merged = self._merge_feet(s, state, runner_id, existing, run)
                     return AddResult(existing, created=False, merged=merged, replaced=replaced)

@@ -39,6 +39,7 @@ from soleware.server.schemas import (
     EffortOut,
     FootOut,
     LapOut,
+    ManualRunIn,
     RecordChangeOut,
     RouteIn,
     RouteOut,
@@ -57,6 +58,8 @@ router = APIRouter(prefix="/api/runs", tags=["runs"])
 _BY_ID = {a.id: a for a in CATALOGUE}
 MILE_M = 1609.344
 _JSON = "application/json"
+#: how far ahead of the service's clock a run entered by hand may start (a phone's clock running fast)
+_CLOCK_SLACK = dt.timedelta(minutes=10)
 
 
 def award_out(award: Any, locale: str) -> AwardOut:
@@ -123,6 +126,30 @@ def upload_run(
     """A run synced from the shoes (strides of one or both feet) or recorded with a third-party pod (its samples
     and sensor); times in seconds from ``start_time``."""
     return store_run(store, runner, run_from_upload(body), response, replaces=replaces)
+
+
+@router.post(
+    "/manual",
+    response_model=UploadResult,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": UploadResult, "description": "already stored (a run of that outing is there)"}},
+)
+def enter_run(runner: CurrentRunner, body: ManualRunIn, store: Store, response: Response) -> UploadResult:
+    """A run entered by hand: its start, distance and moving time (shoes left at home, a treadmill's reading)."""
+    if body.start_time > dt.datetime.now(dt.UTC) + _CLOCK_SLACK:
+        raise unprocessable("that run starts in the future: give the time it started", ("body", "start_time"))
+    try:
+        run = Run.manual(
+            start_time=body.start_time,
+            time_zone=body.time_zone,
+            distance_m=body.distance_m,
+            duration_s=body.duration_s,
+            title=body.title,
+            shoe_serials=body.shoe_serials,
+        )
+    except RunDataError as exc:
+        raise unprocessable(str(exc)) from None
+    return store_run(store, runner, run, response)
 
 
 def run_from_upload(body: RunUpload) -> Run:

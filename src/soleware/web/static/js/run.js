@@ -28,6 +28,11 @@ Soleware.ready(async () => {
       { ends: S.date(ends, { timeZone: run.time_zone, withTime: true }) });
     $("#run-cut").hidden = false;
   }
+  if (run.source === "manual") {
+    // nothing was measured: no charts, feet, splits or best efforts to show
+    $("#run-manual").hidden = false;
+    for (const h of ["h-charts", "h-feet", "h-splits", "h-efforts"]) $(`#run-body section[aria-labelledby="${h}"]`).hidden = true;
+  }
   const estimated = run.feet.reduce((n, f) => n + (f.estimated_strides || 0), 0);
   if (estimated > 0) {
     // strides the shoes lost samples of (a radio dropout, a logger stall): counted, but not measured

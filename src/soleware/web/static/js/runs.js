@@ -153,6 +153,68 @@ Soleware.ready((me) => {
   $("#show-list").addEventListener("click", () => view("list"));
   $("#show-cal").addEventListener("click", () => view("cal"));
 
+  // ------------------------------------------------------------------ a run entered by hand
+  /** Refused faster than this (m/s), as the service does: a distance typed in the wrong unit. */
+  const MANUAL_MAX_SPEED_MPS = 11;
+  const manualBox = $("#manual-box");
+  const manual = $("#manual");
+  const addRun = $("#add-run");
+  const pad = (n) => String(n).padStart(2, "0");
+  function showManual(open) {
+    manualBox.hidden = !open;
+    addRun.setAttribute("aria-expanded", String(open));
+    if (!open) { addRun.focus(); return; }
+    const hourAgo = new Date(Date.now() - 3600_000);
+    if (!manual.date.value) manual.date.value = `${hourAgo.getFullYear()}-${pad(hourAgo.getMonth() + 1)}-${pad(hourAgo.getDate())}`;
+    if (!manual.time.value) manual.time.value = `${pad(hourAgo.getHours())}:${pad(hourAgo.getMinutes())}`;
+    $("#manual-error").textContent = "";
+    manual.distance.focus();
+    fillShoes();
+  }
+  async function fillShoes() {
+    let shoes = [];
+    try { shoes = (await api("/api/shoes")).filter((x) => !x.retired); } catch { return; }
+    const select = $("#m-shoe");
+    select.replaceChildren(select.options[0], ...shoes.map((x) => el("option", { value: x.serial, text: x.name || x.serial })));
+    $("#m-shoe-field").hidden = !shoes.length;
+  }
+  addRun.addEventListener("click", () => showManual(manualBox.hidden));
+  manual.addEventListener("input", () => { $("#manual-error").textContent = ""; });
+  $("#manual-cancel").addEventListener("click", () => showManual(false));
+  manual.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const error = $("#manual-error");
+    const say = (text, field) => { error.textContent = text; if (field) field.focus(); };
+    const [y, mo, d] = manual.date.value.split("-").map(Number);
+    const [hh, mm] = manual.time.value.split(":").map(Number);
+    const start = new Date(y, mo - 1, d, hh, mm);
+    const distance = Number(manual.distance.value) * (S.state.imperial ? S.M_PER_MI : 1000);
+    const duration = 3600 * Number(manual.hours.value || 0) + 60 * Number(manual.minutes.value || 0) + Number(manual.seconds.value || 0);
+    if (!manual.date.value || !manual.time.value || Number.isNaN(start.getTime())) return say(t("Give the day and time the run started."), manual.date);
+    if (!(distance > 0)) return say(t("Give the distance you ran."), manual.distance);
+    if (!(duration > 0)) return say(t("Give the time you ran for."), manual.minutes);
+    if (start.getTime() > Date.now()) return say(t("That start is still to come: give the day and time the run started."), manual.date);
+    if (distance / duration > MANUAL_MAX_SPEED_MPS) return say(t("That is faster than anyone runs: check the distance and the time."), manual.distance);
+    error.textContent = "";
+    const body = {
+      start_time: start.toISOString(),
+      time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone || me.time_zone || "UTC",
+      distance_m: distance,
+      duration_s: duration,
+      title: manual.title.value.trim(),
+      shoe_serials: manual.shoe.value ? [manual.shoe.value] : [],
+    };
+    $("#manual-save").disabled = true;
+    try {
+      const res = await api("/api/runs/manual", { method: "POST", body });
+      location.href = "/runs/" + encodeURIComponent(res.run_id);
+    } catch (e) {
+      say(e.message || String(e));
+    } finally {
+      $("#manual-save").disabled = false;
+    }
+  });
+
   // ------------------------------------------------------------------ import
   const RECORDING = /\.(csv|json)$/i;
   const BATCH_BYTES = 24 * 1024 * 1024; // well under the server's request limit

@@ -1,0 +1,143 @@
+"""A run entered by hand in the web app (headless Chromium, 390×844): the form on the runs page, its checks, the
+run's page; in English and Chinese, axe-clean, with screenshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+VIEWPORT = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    ctx = browser.new_context(
+        viewport=VIEWPORT, base_url=server.url, locale="en-GB", timezone_id="Asia/Shanghai"
+    )
+    ctx.set_default_timeout(10_000)
+    p = ctx.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    p.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" and "WebSocket" not in m.text else None,
+    )
+    p.errors = errors  # type: ignore[attr-defined]
+    p.goto("/signup")
+    p.get_by_label("Your name").fill("Mei")
+    p.get_by_label("E-mail").fill("manual@example.com")
+    p.get_by_label("Password").fill("correct horse battery")
+    p.get_by_role("button", name="Create account").click()
+    p.wait_for_url(server.url + "/")
+    yield p
+    ctx.close()
+
+
+def wait_ready(page) -> None:
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_load_state("networkidle")
+
+
+def api(page, server, method: str, path: str, body: dict | None = None):
+    cookie = next(c for c in page.context.cookies() if c["name"] == "soleware_session")
+    headers = {"Authorization": f"Bearer {cookie['value']}", "Content-Type": "application/json"}
+    return page.request.fetch(
+        server.url + path, method=method, headers=headers, data=None if body is None else json.dumps(body)
+    )
+
+
+def fill(page, *, day: dt.date, time: str, distance: str, minutes: str, title: str = "") -> None:
+    page.locator("#m-date").fill(day.isoformat())
+    page.locator("#m-time").fill(time)
+    page.locator("#m-distance").fill(distance)
+    page.locator("#m-h").fill("")
+    page.locator("#m-min").fill(minutes)
+    page.locator("#m-s").fill("")
+    page.locator("#m-title").fill(title)
+
+
+def test_a_run_entered_by_hand_from_the_runs_page(page, server, screenshots, axe):
+    assert (
+        api(page, server, "POST", "/api/shoes", {"serial": "SW-L-0042", "name": "Daily trainers"}).status
+        == 201
+    )
+    yesterday = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date() - dt.timedelta(days=1)
+    page.goto("/runs")
+    wait_ready(page)
+    page.get_by_role("button", name="Add a run").click()
+    form = page.locator("#manual-box")
+    expect(form).to_be_visible()
+    expect(page.locator("#m-distance")).to_be_focused()
+    expect(page.locator("#m-shoe option")).to_have_count(2)  # none, and the runner's shoes
+    assert page.locator("#m-date").input_value() and page.locator("#m-time").input_value()
+
+    # 85 km in 20 min: a unit slip, said in the page before anything is sent
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.url.endswith("/api/runs/manual") else None)
+    fill(page, day=yesterday, time="06:30", distance="85", minutes="20")
+    page.get_by_role("button", name="Add run", exact=True).click()
+    expect(page.locator("#manual-error")).to_contain_text("faster than anyone runs")
+    fill(page, day=yesterday, time="06:30", distance="8.5", minutes="")
+    page.get_by_role("button", name="Add run", exact=True).click()
+    expect(page.locator("#manual-error")).to_have_text("Give the time you ran for.")
+    expect(page.locator("#m-min")).to_be_focused()
+    assert sent == []
+
+    fill(page, day=yesterday, time="06:30", distance="8.5", minutes="45", title="Treadmill at the gym")
+    page.locator("#m-shoe").select_option("SW-L-0042")
+    page.screenshot(path=str(screenshots / "en-runs-add-run.png"), full_page=True)
+    assert axe(page, "runs-add-run/en") == []
+    page.get_by_role("button", name="Add run", exact=True).click()
+    page.wait_for_url("**/runs/*")
+    wait_ready(page)
+    expect(page.locator("#run-title")).to_have_text("Treadmill at the gym")
+    expect(page.locator("#run-manual")).to_be_visible()
+    expect(page.locator("#s-distance")).to_have_text("8.50 km")
+    expect(page.locator("#s-moving")).to_have_text("45:00")
+    expect(page.locator("#s-pace")).to_contain_text("5:18")
+    expect(page.locator("#run-when")).to_contain_text("6:30")
+    for heading in ("h-charts", "h-splits", "h-efforts"):
+        expect(page.locator(f"section[aria-labelledby='{heading}']")).to_be_hidden()
+    page.screenshot(path=str(screenshots / "en-run-manual.png"), full_page=True)
+    assert axe(page, "run-manual/en") == []
+
+    run_id = page.url.rsplit("/", 1)[1]
+    stored = api(page, server, "GET", f"/api/runs/{run_id}").json()
+    assert stored["source"] == "manual" and stored["shoe_serials"] == ["SW-L-0042"]
+    start = dt.datetime.fromisoformat(stored["start_time"])
+    assert start.astimezone(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None) == dt.datetime.combine(
+        yesterday, dt.time(6, 30)
+    )
+    assert stored["time_zone"] == "Asia/Shanghai"
+    shoe = next(s for s in api(page, server, "GET", "/api/shoes").json() if s["serial"] == "SW-L-0042")
+    assert shoe["distance_m"] == pytest.approx(8500.0)
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_adding_a_run_by_hand_in_chinese(page, server, screenshots, axe):
+    yesterday = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date() - dt.timedelta(days=2)
+    assert api(page, server, "PATCH", "/api/me", {"locale": "zh"}).ok
+    page.goto("/runs")
+    wait_ready(page)
+    page.get_by_role("button", name="添加跑步").click()
+    expect(page.locator("#h-manual")).to_have_text("手动添加跑步")
+    expect(page.locator("label[for=m-distance]")).to_contain_text("公里")
+    fill(page, day=yesterday, time="19:05", distance="5", minutes="")
+    page.get_by_role("button", name="添加", exact=True).click()
+    expect(page.locator("#manual-error")).to_have_text("请填写跑步用时。")
+    fill(page, day=yesterday, time="19:05", distance="5", minutes="27")
+    page.screenshot(path=str(screenshots / "zh-runs-add-run.png"), full_page=True)
+    assert axe(page, "runs-add-run/zh") == []
+    page.get_by_role("button", name="添加", exact=True).click()
+    page.wait_for_url("**/runs/*")
+    wait_ready(page)
+    expect(page.locator("#run-manual")).to_contain_text("手动添加")
+    expect(page.locator("#s-distance")).to_have_text("5.00 公里")
+    page.screenshot(path=str(screenshots / "zh-run-manual.png"), full_page=True)
+    assert axe(page, "run-manual/zh") == []
+    assert page.errors == []  # type: ignore[attr-defined]
