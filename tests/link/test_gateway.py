@@ -7,6 +7,7 @@ import contextlib
 import json
 import random
 import socket
+import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,11 +16,12 @@ from bumble.device import Peer
 
 from soleware.gait import Gait, Side, StrikeType
 from soleware.gait import Stride as GaitStride
-from soleware.link.gateway import Gateway, ServerClient, SyncStore, laps_between, run_upload_body
+from soleware.link.gateway import FootState, Gateway, ServerClient, SyncStore, laps_between, run_upload_body
 from soleware.link.rig import Rig
+from soleware.link.rsc import RscMeasurement
 from soleware.server.config import Settings
 from soleware.server.local import serving
-from soleware.server.schemas import UPLOADED_STRIDE
+from soleware.server.schemas import UPLOADED_STRIDE, LiveUpdate
 from soleware.shoe.runlog import FileFlash, RunLog
 from soleware.shoe.sim import simulate
 
@@ -222,6 +224,22 @@ async def test_a_foot_synced_late_joins_the_run_stored_without_it(tmp_path):
         assert gw.uploads[1]["merged"] and gw.uploads[1]["run_id"] == gw.uploads[0]["run_id"]
         assert_one_complete_run(await server_runs(url), left=300, right=300)
     assert shoe_acknowledged(tmp_path / "left.img") and shoe_acknowledged(tmp_path / "right.img")
+
+
+def test_the_live_update_carries_the_lap_being_run(tmp_path):
+    """Pages following the run (``/live``) see the lap the runner pressed at the gateway; nothing before a press."""
+    gw = Gateway(None, state_dir=tmp_path)  # type: ignore[arg-type]  (live values only, no radio)
+    for side in ("left", "right"):
+        gw.feet[side] = FootState(side=side, serial=f"SW-{side[0].upper()}", link="connected")
+        gw.feet[side].rsc = RscMeasurement(speed_mps=3.0, cadence_spm=170, total_distance_m=900.0)
+    update = gw.live_update()
+    assert update is not None and "lap" not in update
+    gw.mark_lap(at_unix_s=time.time() - 75.0)
+    gw.mark_lap(at_unix_s=time.time() - 65.0)
+    update = gw.live_update()
+    assert update is not None and update["lap"]["n"] == 3
+    assert update["lap"]["t_s"] == pytest.approx(65.0, abs=1.0)
+    assert LiveUpdate.model_validate(update).lap is not None  # as the service takes it
 
 
 def test_laps_between_presses() -> None:

@@ -122,7 +122,7 @@ def test_sign_up_lands_on_the_live_page(page, server):
     expect(page.locator("#run-state")).to_have_text("No run in progress")
 
 
-def test_live_page_follows_updates_and_reconnects(page, server):
+def test_live_page_follows_updates_and_reconnects(page, server, screenshots):
     page.goto("/")
     page.wait_for_selector("#link[data-state=open]")
     post = httpx.post(server.url + "/api/live", json=live_update(125, 410.0, 3.2, 172), headers=auth(page))
@@ -136,10 +136,19 @@ def test_live_page_follows_updates_and_reconnects(page, server):
     assert left.locator("[data-field=strike]").inner_text() == "Midfoot"
     assert page.locator(".foot[data-side=right] [data-field=battery]").inner_text() == "64%"
     assert page.locator("#run-state").inner_text() == "Running"
+    expect(page.locator("#lap-stat")).to_be_hidden()  # no lap pressed
 
-    httpx.post(server.url + "/api/live", json=live_update(250, 830.0, 4.0, 180), headers=auth(page))
+    lap = {"n": 2, "t_s": 65.0}  # pressed at the gateway
+    update = {**live_update(250, 830.0, 4.0, 180), "lap": lap}
+    httpx.post(server.url + "/api/live", json=update, headers=auth(page))
     page.wait_for_function("() => document.querySelector('#distance').textContent === '0.83'")
     assert page.locator("#pace").inner_text() == "4:10"
+    expect(page.locator("#lap-stat")).to_be_visible()
+    assert (page.locator("#lap-label").inner_text(), page.locator("#lap-time").inner_text()) == (
+        "Lap 2",
+        "1:05",
+    )
+    page.screenshot(path=str(screenshots / "en-live-lap.png"))
 
     page.evaluate("window.sameDocument = true")
     server.stop()  # the socket drops; the page keeps its values and retries with back-off

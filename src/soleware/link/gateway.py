@@ -807,9 +807,15 @@ class Gateway:
         self._changed()
 
     def live_update(self) -> dict[str, Any] | None:
-        """Both feet's latest values as one live update (speed and distance averaged over the feet), or the pod's."""
-        if self.pod_state is not None:
-            return self._pod_live(self.pod_state)
+        """Both feet's latest values as one live update (speed and distance averaged over the feet), or the pod's;
+        with the lap being run once the runner pressed one (its number and seconds since the press)."""
+        update = self._pod_live(self.pod_state) if self.pod_state is not None else self._feet_live()
+        lap = self.current_lap()
+        if update is not None and lap is not None:
+            update["lap"] = {"n": lap[0], "t_s": lap[1]}
+        return update
+
+    def _feet_live(self) -> dict[str, Any] | None:
         feet = [f for f in self.feet.values() if f.rsc is not None]
         rscs = [f.rsc for f in feet if f.rsc is not None]
         if not feet:

@@ -566,6 +566,13 @@ class ShoeOut(BaseModel):
 
 
 # ---------------------------------------------------------------------- live
+class LiveLap(Strict):
+    """The lap being run: its number (2 after the first press) and the seconds since it began."""
+
+    n: int = Field(ge=1, le=100_000)
+    t_s: Seconds
+
+
 class LiveUpdate(Strict):
     """What the gateway posts while a run is on; also what open pages receive."""
 
@@ -579,6 +586,7 @@ class LiveUpdate(Strict):
     battery_pct: dict[Literal["left", "right"], Annotated[int, Field(strict=True, ge=0, le=100)]] = Field(
         default_factory=dict
     )
+    lap: LiveLap | None = None
 
 
 # ---------------------------------------------------------------------- calibration

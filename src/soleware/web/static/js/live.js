@@ -75,6 +75,13 @@ Soleware.ready(() => {
         setText("#stride", S.num(msg.stride_length_m, 2));
       }
     }
+    // the lap being run, once the runner pressed one at the gateway
+    const lap = msg && msg.type !== "idle" ? msg.lap : null;
+    $("#lap-stat").hidden = !lap;
+    if (lap) {
+      setText("#lap-label", t("Lap {n}", { n: S.num(lap.n) }));
+      setText("#lap-time", S.clock(lap.t_s));
+    }
     const feet = (msg && msg.feet) || {};
     const battery = (msg && msg.battery_pct) || {};
     for (const side of ["left", "right"]) showFoot(side, feet[side], battery[side], fresh);
