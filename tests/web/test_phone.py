@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import json
 import re
+import statistics
 import struct
 import time
 from collections.abc import AsyncIterator
@@ -317,6 +318,12 @@ async def _upload_live_then_sync(ph: Phone, api: httpx.AsyncClient, auth: dict[s
     return str(listed[0]["id"])
 
 
+def _seconds(clock: str) -> int:
+    """Seconds of a shown "m:ss" pace or time."""
+    minutes, seconds = clock.split(":")
+    return int(minutes) * 60 + int(seconds)
+
+
 def _count(text: str) -> int:
     return int(text.replace(",", "").strip() or 0)
 
@@ -513,6 +520,74 @@ async def test_a_pod_run_keeps_its_samples_when_the_page_is_dropped(tmp_path, se
         assert len(t_s) >= len(kept) + 2 and t_s == sorted(t_s)
 
 
+#: steps of a runner at 170 steps/min, as a phone in a pocket feels them: the size of the acceleration (m/s²)
+#: peaks about 2 g at each landing, over gravity; sent as the browser's DeviceMotion events at 60 Hz
+STEPS_SCRIPT = """
+(spm) => {
+    const t0 = performance.now();
+    window.__steps = setInterval(() => {
+        const t = (performance.now() - t0) / 1000;
+        const phase = (t * spm / 60) % 1;
+        const g = 9.81 + 18 * Math.exp(-((phase - 0.2) ** 2) / 0.004) - 4 * Math.exp(-((phase - 0.6) ** 2) / 0.02);
+        window.dispatchEvent(new DeviceMotionEvent("devicemotion", {
+            accelerationIncludingGravity: { x: 0.3 * g, y: 0.9 * g, z: 0.3 * g }, interval: 16,
+        }));
+    }, 1000 / 60);
+}
+"""
+
+
+async def test_the_phone_alone_records_a_run_from_its_position_and_motion(tmp_path, server, screenshots):
+    """No shoes or pod connected (left at home; a browser without Web Bluetooth): Start run records the run with
+    the phone itself, the distance from its position and the cadence from its motion sensor, and it goes up as
+    a sensor's run the service takes."""
+    async with phone(tmp_path, server.url, shoes=False) as ph:
+        page = ph.page
+        await page.context.grant_permissions(["geolocation", "accelerometer", "gyroscope"], origin=server.url)
+        await _ready(page, "/phone")
+        await expect(page.locator("#phone-alone")).to_be_visible()
+        await page.click("#start")
+        await expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+        await expect(page.locator("#gps")).to_be_checked()  # the distance needs the position
+        await page.evaluate(STEPS_SCRIPT, 170)
+        lat0, lon0 = 51.5007, -0.1246
+        for k in range(1, 13):  # north at 3 m/s, a fix a second
+            await asyncio.sleep(1.0)
+            await page.context.set_geolocation(
+                {"latitude": lat0 + k * 3.0 / 111_195, "longitude": lon0, "accuracy": 5}
+            )
+        await expect(page.locator("#cadence")).to_have_text(re.compile(r"^1(6[5-9]|7[0-5])$"))
+        pace = await page.locator("#pace").text_content()
+        assert pace and 5 * 60 + 10 <= _seconds(pace) <= 6 * 60 + 20, pace  # 5:33 /km at 3 m/s
+        await expect(page.locator("#feet")).to_be_hidden()
+        await page.evaluate("() => window.scrollTo(0, 0)")
+        await page.screenshot(path=str(screenshots / "phone-alone-en.png"))
+        assert await _axe(page, "phone alone en") == []
+        await page.evaluate("() => clearInterval(window.__steps)")
+        await page.click("#stop")
+        await _uploaded(ph, 1)
+        body = ph.uploads[0]
+        assert "strides" not in body and body["sensor"]["name"] == "This phone"
+        samples = body["samples"]
+        assert samples["total_distance_m"][-1] == pytest.approx(
+            33.0, abs=9.0
+        )  # 11 moves of 3 m counted in 8 m steps
+        assert samples["total_distance_m"] == sorted(samples["total_distance_m"])
+        cadences = [c for c in samples["cadence_spm"] if c]
+        assert cadences and abs(statistics.median(cadences) - 170) <= 5, cadences
+        assert len(body["route"]["t_s"]) >= 10
+        async with httpx.AsyncClient(base_url=server.url) as api:
+            auth = await _signed_up(
+                api, {"email": "phonealone@example.com", "password": "correct horse battery"}
+            )
+            created = await api.post("/api/runs", json=body, headers=auth)
+            assert created.status_code == 201, created.text
+            stored = (await api.get(f"/api/runs/{created.json()['run_id']}", headers=auth)).json()
+            assert stored["sensor"]["name"] == "This phone"
+            assert stored["distance_m"] == pytest.approx(samples["total_distance_m"][-1], abs=1.0)
+            assert abs(stored["avg_cadence_spm"] - 170) <= 5
+
+
 async def test_a_browser_without_web_bluetooth_says_what_works(tmp_path, server, screenshots):
     no_bt = "delete Navigator.prototype.bluetooth;"
     async with phone(tmp_path, server.url, shoes=False, pod=True, init_script=no_bt) as ph:
@@ -523,6 +598,10 @@ async def test_a_browser_without_web_bluetooth_says_what_works(tmp_path, server,
             await expect(notice).to_be_visible()
             await expect(notice).to_contain_text("Bluefy")
             await expect(page.locator("#pair")).to_be_hidden()
+            # no shoes here, but the phone alone records a run
+            await expect(page.locator("#start")).to_be_visible()
+            await expect(page.locator("#feet")).to_be_hidden()
+            await expect(page.locator("#logs")).to_be_hidden()
             await page.screenshot(path=str(screenshots / f"phone-no-bluetooth-{lang}.png"))
             assert await _axe(page, f"phone without Web Bluetooth {lang}") == []
 

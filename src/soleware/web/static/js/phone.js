@@ -183,18 +183,25 @@
     lastSampleAt: null,
     autoStart: true,
     heldByButton: false, // paused with the button: the shoes' strides do not resume it
+    phone: false, // started with no shoes or pod connected: the phone measures the run itself (see phoneRun)
   };
   let wakeLock = null;
   let geoWatch = null;
   let lastFix = null; // [lat, lon, accuracy, altitude] of the latest fix, for the start of a run
 
   const runT = () => (run.startedAt ? (Date.now() - run.startedAt.getTime()) / 1000 : 0);
+  /** Metres between two positions on the Earth (a sphere of the mean radius), as the run service measures routes. */
+  function haversineM(lat1, lon1, lat2, lon2) {
+    const r = Math.PI / 180;
+    const a = Math.sin(((lat2 - lat1) * r) / 2) ** 2 + Math.cos(lat1 * r) * Math.cos(lat2 * r) * Math.sin(((lon2 - lon1) * r) / 2) ** 2;
+    return 2 * 6371008.8 * Math.asin(Math.min(1, Math.sqrt(a)));
+  }
   const movingS = () => (run.movingMs + (run.state === "running" ? performance.now() - run.resumedAt : 0)) / 1000;
 
   function setState(state) {
     run.state = state;
     const text = {
-      idle: t("Waiting for the shoes…"),
+      idle: navigator.bluetooth ? t("Waiting for the shoes…") : t("Ready"),
       running: t("Running"),
       paused: t("Paused"),
       finished: t("Run finished"),
@@ -227,10 +234,12 @@
       Object.assign(run, {
         startedAt: new Date(), movingMs: 0, feet: { left: [], right: [] }, firstStride: {}, samples: [], route: [],
         distanceFrom: {}, distance: {}, lastSampleAt: null, laps: [], clockAhead: 0,
+        phone: ![...sensors.values()].some((x) => x.state === "connected"),
       });
       for (const [id, m] of Object.entries(run.lastRsc)) if (m.total_distance_m !== null) run.distanceFrom[id] = m.total_distance_m;
     }
     run.resumedAt = performance.now();
+    if (run.phone) phoneRun.resume();
     setState("running");
     if (geoWatch !== null && lastFix) run.route.push([runT(), ...lastFix]);
   }
@@ -266,6 +275,105 @@
     return lapsBetween(run.laps.map((m) => m.t_s + run.clockAhead), Math.max(runT() + run.clockAhead, lastEnd));
   }
 
+  // ------------------------------------------------------------------ the phone alone
+  /** A run started with no shoes or pod connected (shoes left at home, a browser without Web Bluetooth) is
+      measured by the phone itself: the distance and speed from its position (good fixes only, the jitter of a
+      standing phone left out), the cadence from its motion sensor (every step a peak of the acceleration). It
+      goes up as a sensor's samples, once a second, like a pod's. */
+  const phoneRun = (() => {
+    const GOOD_FIX_M = 25; // worse fixes are left out of the distance
+    const MIN_MOVE_M = 8; // a fix this far from the last one counted adds the way between them
+    const STEP_MIN_S = 0.25; // 240 steps/min at most
+    const CADENCE_WINDOW_S = 10;
+    let anchor = null; // the last fix counted: [lat, lon, t_s]
+    let fixes = []; // [t_s, metres so far] of the fixes counted, for the speed over the last seconds
+    let metres = 0;
+    let motion = null; // the step detector's state
+    let steps = [];
+    let timer = null;
+    let listening = false;
+
+    function onFix(lat, lon, accuracy, t_s) {
+      if (accuracy > GOOD_FIX_M) return;
+      if (!anchor) { anchor = [lat, lon, t_s]; fixes.push([t_s, metres]); return; }
+      const d = haversineM(anchor[0], anchor[1], lat, lon);
+      if (d < MIN_MOVE_M) return;
+      metres += d;
+      anchor = [lat, lon, t_s];
+      fixes.push([t_s, metres]);
+      fixes = fixes.filter(([t]) => t >= t_s - 15);
+    }
+    function speed(t_s) {
+      const recent = fixes.filter(([t]) => t >= t_s - 10);
+      if (recent.length < 2 || t_s - recent[recent.length - 1][0] > 10) return 0;
+      const [t0, d0] = recent[0];
+      const [t1, d1] = recent[recent.length - 1];
+      return t1 > t0 ? (d1 - d0) / (t1 - t0) : 0;
+    }
+    /** Steps from the size of the acceleration (gravity included, so the phone's attitude does not matter): its
+        swing about a one-second mean, smoothed; a step is a peak above 60 % of its recent size (at least
+        1 m/s²), at least STEP_MIN_S after the last. */
+    function onMotion(e) {
+      const a = e.accelerationIncludingGravity;
+      if (!a || a.x === null) return;
+      const t_s = e.timeStamp / 1000;
+      const g = Math.hypot(a.x, a.y, a.z);
+      if (!motion) { motion = { t: t_s, mean: g, y: 0, prev: 0, rising: false, power: 4 }; return; }
+      const dt = Math.min(0.2, Math.max(0, t_s - motion.t));
+      motion.t = t_s;
+      motion.mean += (g - motion.mean) * Math.min(1, dt / 1.0);
+      motion.y += (g - motion.mean - motion.y) * Math.min(1, dt / 0.03);
+      motion.power += (motion.y * motion.y - motion.power) * Math.min(1, dt / 2.0);
+      const threshold = Math.max(1, 0.6 * Math.sqrt(2 * motion.power));
+      if (motion.rising && motion.y < motion.prev && motion.prev > threshold && (!steps.length || t_s - steps[steps.length - 1] >= STEP_MIN_S)) {
+        steps.push(t_s);
+        steps = steps.filter((x) => x >= t_s - CADENCE_WINDOW_S);
+      }
+      motion.rising = motion.y > motion.prev;
+      motion.prev = motion.y;
+    }
+    function cadence() {
+      const now = performance.now() / 1000;
+      if (steps.length < 4 || now - steps[steps.length - 1] > 3) return null;
+      return (60 * (steps.length - 1)) / (steps[steps.length - 1] - steps[0]);
+    }
+    function sample() {
+      if (run.state !== "running" || !run.phone) return;
+      const t_s = runT();
+      const v = speed(t_s);
+      const c = cadence();
+      run.phoneValues = { speed_mps: v, cadence_spm: c };
+      run.distance.phone = metres;
+      run.samples.push([t_s, v, c, null, geoWatch !== null ? metres : null]);
+      show();
+    }
+    return {
+      onFix,
+      /** The run goes on: listen again (a motion sensor may need the runner's consent, given in this click). */
+      resume() {
+        anchor = null; // the way walked while paused is not the run's
+        if (!run.samples.length) { metres = 0; fixes = []; steps = []; motion = null; }
+        if (!listening && "DeviceMotionEvent" in window) {
+          const listen = () => { window.addEventListener("devicemotion", onMotion); listening = true; };
+          if (typeof DeviceMotionEvent.requestPermission === "function") {
+            DeviceMotionEvent.requestPermission().then((p) => { if (p === "granted") listen(); }).catch(() => {});
+          } else listen();
+        }
+        if (geoWatch === null) { $("#gps").checked = true; watchPosition(true); }
+        clearInterval(timer);
+        timer = setInterval(sample, 1000);
+      },
+      stop() {
+        clearInterval(timer);
+        timer = null;
+        if (listening) window.removeEventListener("devicemotion", onMotion);
+        listening = false;
+      },
+      restore(kept) { metres = kept || 0; },
+      get metres() { return metres; },
+    };
+  })();
+
   function pause() {
     if (run.state !== "running") return;
     run.movingMs += performance.now() - run.resumedAt;
@@ -293,7 +401,7 @@
       start_ms: startMs, route: routeBody() ?? null, lap_marks: run.laps.map((m) => m.t_s), key: null, run_id: null,
       in_progress: {
         saved_ms: Date.now(), moving_ms: movingS() * 1000, laps: run.laps, distance_from: run.distanceFrom,
-        feet: run.feet, samples: run.samples, clock_ahead: run.clockAhead,
+        feet: run.feet, samples: run.samples, clock_ahead: run.clockAhead, phone: run.phone, phone_m: phoneRun.metres,
       },
     };
     const stale = keptKey;
@@ -320,7 +428,9 @@
       startedAt: new Date(last.start_ms), movingMs: was.moving_ms, feet: was.feet || { left: [], right: [] }, firstStride: {},
       samples: was.samples || [], route: r ? r.t_s.map((t_s, i) => [t_s, r.lat_deg[i], r.lon_deg[i], r.accuracy_m[i], r.altitude_m ? r.altitude_m[i] : null]) : [],
       distanceFrom: was.distance_from || {}, distance: {}, lastSampleAt: null, laps: was.laps || [], clockAhead: was.clock_ahead || 0,
+      phone: Boolean(was.phone),
     });
+    if (run.phone) { phoneRun.restore(was.phone_m); run.distance.phone = was.phone_m || 0; }
     for (const [side, list] of Object.entries(run.feet)) {
       const field = $(`.foot[data-side="${side}"] [data-field="strides"]`);
       if (field) field.textContent = S.num(list.length);
@@ -335,6 +445,10 @@
     if (run.state !== "paused") return;
     setState("finished");
     run.autoStart = false;
+    if (run.phone) {
+      phoneRun.stop();
+      if (!uploadBodies().length) $("#lap-done").textContent = t("Nothing to upload: without shoes, the phone needs its position for the distance.");
+    }
     const startMs = run.startedAt.getTime();
     // the run is no longer in progress: a shoes' run's outing takes its record's place below, a pod's has none
     if (keptKey !== null) await tx("readwrite", (st) => { st.delete(keptKey); return {}; }, "outings");
@@ -425,16 +539,20 @@
   }
 
   function show() {
-    const latest = Object.values(run.lastRsc);
+    const latest = run.phone ? (run.phoneValues ? [run.phoneValues] : []) : Object.values(run.lastRsc);
     const speed = latest.length ? latest.reduce((a, m) => a + m.speed_mps, 0) / latest.length : null;
-    const cadence = latest.length ? Math.max(...latest.map((m) => m.cadence_spm)) : null;
-    const strides = latest.map((m) => m.stride_length_m).filter((x) => x !== null);
+    const cadence = latest.length && latest.every((m) => m.cadence_spm !== null) ? Math.max(...latest.map((m) => m.cadence_spm)) : null;
+    const strides = latest.map((m) => m.stride_length_m).filter((x) => x !== null && x !== undefined);
     const d = distanceNow();
     $("#pace").textContent = S.paceClock(S.paceFromSpeed(speed));
     $("#distance").textContent = d === null ? "–" : S.num(S.distValue(d), 2);
     $("#cadence").textContent = S.num(cadence);
     $("#stride").textContent = strides.length ? S.num(strides[strides.length - 1], 2) : "–";
     $("#time").textContent = run.startedAt ? S.clock(movingS()) : "–:––";
+    // the phone alone has no feet to show; the hint to start without shoes until a run or a sensor is on
+    const going = ["running", "paused"].includes(run.state);
+    $("#feet").hidden = !navigator.bluetooth || (run.phone && going);
+    $("#phone-alone").hidden = !navigator.bluetooth || going || [...sensors.values()].some((x) => x.state === "connected");
     const laps = run.laps;
     $("#lap-label").textContent = run.startedAt ? t("Lap {n}", { n: S.num(laps.length + 1) }) : t("This lap");
     $("#lap-time").textContent = run.startedAt ? S.clock(movingS() - (laps.length ? laps[laps.length - 1].moving_s : 0)) : "–:––";
@@ -457,7 +575,10 @@
       (p) => {
         state.textContent = t("Position ±{m} m", { m: S.num(p.coords.accuracy) });
         lastFix = [p.coords.latitude, p.coords.longitude, p.coords.accuracy, p.coords.altitude];
-        if (run.state === "running") run.route.push([runT(), ...lastFix]);
+        if (run.state === "running") {
+          run.route.push([runT(), ...lastFix]);
+          if (run.phone) phoneRun.onFix(p.coords.latitude, p.coords.longitude, p.coords.accuracy, runT());
+        }
       },
       (e) => {
         state.textContent = e.code === 1 ? t("Position not allowed: the run is recorded without a route.") : t("No position yet.");
@@ -485,6 +606,25 @@
     const strides = [...run.feet.left, ...run.feet.right].map(({ seq, ...s }) => s);
     if (strides.length) bodies.push({ ...base, title: "", strides, ...(route ? { route } : {}) });
     const pod = [...sensors.values()].find((s) => s.kind === "pod");
+    if (run.phone) {
+      // the phone alone: its samples as a sensor's, when its position gave a distance
+      const samples = run.samples.filter((r) => r[4] !== null);
+      if (samples.length >= 2 && samples[samples.length - 1][4] > 0) {
+        const col = (i) => samples.map((r) => r[i]);
+        bodies.push({
+          ...base,
+          title: "",
+          sensor: { name: t("This phone"), manufacturer: null, model: null, serial: null },
+          samples: {
+            t_s: col(0), speed_mps: col(1),
+            cadence_spm: samples.every((r) => r[2] !== null) ? col(2) : samples.some((r) => r[2] !== null) ? col(2).map((c) => c ?? 0) : null,
+            stride_length_m: null, total_distance_m: col(4),
+          },
+          ...(route ? { route } : {}),
+        });
+      }
+      return bodies;
+    }
     if (run.samples.length && pod) {
       const col = (i) => run.samples.map((r) => r[i]);
       const opt = (i) => (run.samples.some((r) => r[i] !== null) ? col(i) : null);
@@ -602,7 +742,7 @@
 
   async function restore() {
     const known = remembered();
-    if (!known.length) return;
+    if (!known.length || !navigator.bluetooth) return;
     if (!navigator.bluetooth.getDevices) { $("#repair").hidden = false; return; }
     const devices = await navigator.bluetooth.getDevices();
     const ids = new Set(known.map((k) => k.id));
@@ -617,19 +757,21 @@
   function init() {
     S.unitLabels(); // a public page: the shell's own "/km" and "m" follow the language and units here
     S.registerWorker(); // so a first visit online is enough for the page to open with the network off
-    if (!navigator.bluetooth) {
+    const bluetooth = Boolean(navigator.bluetooth);
+    if (!bluetooth) {
+      // no shoes here: the phone alone records runs
       $("#no-bluetooth").hidden = false;
-      $("#phone-app").hidden = true;
-      document.body.dataset.ready = "1";
-      return;
+      for (const id of ["#pairing", "#feet", "#logs"]) $(id).hidden = true;
+      $("#phone-alone").hidden = true;
+    } else {
+      $("#pair").addEventListener("click", pair);
+      $("#sync").addEventListener("click", syncAll);
     }
-    $("#pair").addEventListener("click", pair);
     $("#start").addEventListener("click", () => { run.heldByButton = false; start(); });
     $("#pause").addEventListener("click", () => { run.heldByButton = true; pause(); });
     $("#lap").addEventListener("click", lap);
     $("#stop").addEventListener("click", finish);
     $("#gps").addEventListener("change", (e) => watchPosition(e.target.checked));
-    $("#sync").addEventListener("click", syncAll);
     window.addEventListener("online", upload);
     // a page sent to the background may be closed without another word: what it has is kept as it goes
     document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") keep(true); });
