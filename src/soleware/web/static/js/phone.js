@@ -234,7 +234,7 @@
       Object.assign(run, {
         startedAt: new Date(), movingMs: 0, feet: { left: [], right: [] }, firstStride: {}, samples: [], route: [],
         distanceFrom: {}, distance: {}, lastSampleAt: null, laps: [], clockAhead: 0,
-        phone: ![...sensors.values()].some((x) => x.state === "connected"),
+        phone: ![...sensors.values()].some((x) => x.state === "connected"), phoneValues: null,
       });
       for (const [id, m] of Object.entries(run.lastRsc)) if (m.total_distance_m !== null) run.distanceFrom[id] = m.total_distance_m;
     }
@@ -283,6 +283,7 @@
   const phoneRun = (() => {
     const GOOD_FIX_M = 25; // worse fixes are left out of the distance
     const MIN_MOVE_M = 8; // a fix this far from the last one counted adds the way between them
+    const MAX_MPS = 12; // a fix farther than this pace allows is a jump of the position, not of the runner
     const STEP_MIN_S = 0.25; // 240 steps/min at most
     const CADENCE_WINDOW_S = 10;
     let anchor = null; // the last fix counted: [lat, lon, t_s]
@@ -297,7 +298,7 @@
       if (accuracy > GOOD_FIX_M) return;
       if (!anchor) { anchor = [lat, lon, t_s]; fixes.push([t_s, metres]); return; }
       const d = haversineM(anchor[0], anchor[1], lat, lon);
-      if (d < MIN_MOVE_M) return;
+      if (d < MIN_MOVE_M || d > MAX_MPS * Math.max(1, t_s - anchor[2])) return;
       metres += d;
       anchor = [lat, lon, t_s];
       fixes.push([t_s, metres]);
@@ -611,15 +612,15 @@
       const samples = run.samples.filter((r) => r[4] !== null);
       if (samples.length >= 2 && samples[samples.length - 1][4] > 0) {
         const col = (i) => samples.map((r) => r[i]);
+        // seconds without a cadence (the first steps, the motion sensor asleep) hold the nearest one measured
+        const first = samples.find((r) => r[2] !== null);
+        let held = first ? first[2] : null;
+        const cadence = first ? col(2).map((c) => (held = c ?? held)) : null;
         bodies.push({
           ...base,
           title: "",
           sensor: { name: t("This phone"), manufacturer: null, model: null, serial: null },
-          samples: {
-            t_s: col(0), speed_mps: col(1),
-            cadence_spm: samples.every((r) => r[2] !== null) ? col(2) : samples.some((r) => r[2] !== null) ? col(2).map((c) => c ?? 0) : null,
-            stride_length_m: null, total_distance_m: col(4),
-          },
+          samples: { t_s: col(0), speed_mps: col(1), cadence_spm: cadence, stride_length_m: null, total_distance_m: col(4) },
           ...(route ? { route } : {}),
         });
       }
