@@ -23,3 +23,16 @@ def ada(client):
     assert r.status_code == 201, r.text
     r = client.post("/api/auth/signin", json={"email": "ada@example.com", "password": PASSWORD})
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.fixture
+def sign_up(client):
+    """Signs a runner up and in: ``sign_up(email, **profile)`` gives their bearer header."""
+
+    def _sign_up(email: str, **extra: str) -> dict[str, str]:
+        r = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD, **extra})
+        assert r.status_code == 201, r.text
+        r = client.post("/api/auth/signin", json={"email": email, "password": PASSWORD})
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    return _sign_up

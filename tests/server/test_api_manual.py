@@ -6,22 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from fastapi.testclient import TestClient
-from tests.server.test_api import sign_up, upload_body
-
-from soleware.server.app import create_app
-from soleware.server.config import Settings
 
 
 @pytest.fixture
-def client(database_url):
-    with TestClient(create_app(Settings(database_url=database_url))) as c:
-        yield c
-
-
-@pytest.fixture
-def lin(client):
-    return sign_up(client, "lin@example.com", time_zone="Asia/Shanghai")
+def lin(sign_up):
+    return sign_up("lin@example.com", time_zone="Asia/Shanghai")
 
 
 def _yesterday() -> dt.datetime:
@@ -102,7 +91,15 @@ def test_the_shoes_run_of_an_outing_entered_by_hand_takes_its_place(client, lin,
         "/api/runs/manual", json=entry(start, 5000.0, 1500.0, title="Park run"), headers=lin
     ).json()["run_id"]
     shoes = make_run(start=start + dt.timedelta(seconds=40), distance_m=5080.0, speed_mps=3.3)
-    r = client.post("/api/runs", json=upload_body(shoes), headers=lin)
+    body = {
+        "start_time": shoes.start_time.isoformat(),
+        "time_zone": shoes.time_zone,
+        "strides": [
+            {"side": x.side, "t_start_s": x.t_start_s, "t_end_s": x.t_end_s, "length_m": x.length_m}
+            for x in shoes.strides
+        ],
+    }
+    r = client.post("/api/runs", json=body, headers=lin)
     assert r.status_code == 201, r.text
     assert r.json()["replaced"] and r.json()["records"], r.json()
     (only,) = client.get("/api/runs", headers=lin).json()["runs"]
@@ -117,12 +114,12 @@ def test_the_shoes_run_of_an_outing_entered_by_hand_takes_its_place(client, lin,
     assert len(client.get("/api/runs", headers=lin).json()["runs"]) == 1
 
 
-def test_a_run_entered_by_hand_exports_as_what_it_is(client, lin):
+def test_a_run_entered_by_hand_exports_as_what_it_is(client, lin, sign_up):
     run_id = client.post("/api/runs/manual", json=entry(_yesterday()), headers=lin).json()["run_id"]
     for fmt in ("fit", "tcx"):
         r = client.get(f"/api/runs/{run_id}/export", params={"format": fmt}, headers=lin)
         assert r.status_code == 200, (fmt, r.text)
-        other = sign_up(client, f"other-{fmt}@example.com")
+        other = sign_up(f"other-{fmt}@example.com")
         imported = client.post(
             "/api/runs/import",
             files={"files": (f"typed.{fmt}", r.content, "application/octet-stream")},

@@ -71,6 +71,37 @@ class Server:
         self.proc = None
 
 
+def _signed_up_page(browser, server: Server, *, name: str, email: str, timezone_id: str):
+    """A new phone-sized page (390×844, en-GB) of a runner who just signed up, with ``page.errors`` collecting
+    the page's errors and console errors (a WebSocket closing aside). Close its ``page.context`` when done."""
+    ctx = browser.new_context(
+        viewport={"width": 390, "height": 844}, base_url=server.url, locale="en-GB", timezone_id=timezone_id
+    )
+    ctx.set_default_timeout(10_000)
+    p = ctx.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    p.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" and "WebSocket" not in m.text else None,
+    )
+    p.errors = errors  # type: ignore[attr-defined]
+    p.goto("/signup")
+    p.get_by_label("Your name").fill(name)
+    p.get_by_label("E-mail").fill(email)
+    p.get_by_label("Password").fill("correct horse battery")
+    p.get_by_role("button", name="Create account").click()
+    p.wait_for_url(server.url + "/")
+    return p
+
+
+@pytest.fixture(scope="module")
+def signed_up_page(browser, server):
+    """Opens a page of a runner who just signed up (see ``_signed_up_page``): ``signed_up_page(name=, email=,
+    timezone_id=)``."""
+    return lambda **who: _signed_up_page(browser, server, **who)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     db = tmp_path_factory.mktemp("web") / "soleware.db"

@@ -13,8 +13,6 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 EMAIL = "cal@example.com"
-PASSWORD = "correct horse battery"
-VIEWPORT = {"width": 390, "height": 844}
 
 
 def strides_body(*, start: str, distance_m: float, speed_mps: float = 3.2) -> dict:
@@ -38,27 +36,10 @@ def strides_body(*, start: str, distance_m: float, speed_mps: float = 3.2) -> di
 
 
 @pytest.fixture(scope="module")
-def page(browser, server):
-    ctx = browser.new_context(
-        viewport=VIEWPORT, base_url=server.url, locale="en-GB", timezone_id="Europe/London"
-    )
-    ctx.set_default_timeout(10_000)
-    p = ctx.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda e: errors.append(str(e)))
-    p.on(
-        "console",
-        lambda m: errors.append(m.text) if m.type == "error" and "WebSocket" not in m.text else None,
-    )
-    p.errors = errors  # type: ignore[attr-defined]
-    p.goto("/signup")
-    p.get_by_label("Your name").fill("Cal")
-    p.get_by_label("E-mail").fill(EMAIL)
-    p.get_by_label("Password").fill(PASSWORD)
-    p.get_by_role("button", name="Create account").click()
-    p.wait_for_url(server.url + "/")
+def page(signed_up_page):
+    p = signed_up_page(name="Cal", email=EMAIL, timezone_id="Europe/London")
     yield p
-    ctx.close()
+    p.context.close()
 
 
 def upload(page, server, days_ago: int, distance_m: float, laps: list[dict] | None = None) -> str:

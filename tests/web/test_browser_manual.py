@@ -11,31 +11,12 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-VIEWPORT = {"width": 390, "height": 844}
-
 
 @pytest.fixture(scope="module")
-def page(browser, server):
-    ctx = browser.new_context(
-        viewport=VIEWPORT, base_url=server.url, locale="en-GB", timezone_id="Asia/Shanghai"
-    )
-    ctx.set_default_timeout(10_000)
-    p = ctx.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda e: errors.append(str(e)))
-    p.on(
-        "console",
-        lambda m: errors.append(m.text) if m.type == "error" and "WebSocket" not in m.text else None,
-    )
-    p.errors = errors  # type: ignore[attr-defined]
-    p.goto("/signup")
-    p.get_by_label("Your name").fill("Mei")
-    p.get_by_label("E-mail").fill("manual@example.com")
-    p.get_by_label("Password").fill("correct horse battery")
-    p.get_by_role("button", name="Create account").click()
-    p.wait_for_url(server.url + "/")
+def page(signed_up_page):
+    p = signed_up_page(name="Mei", email="manual@example.com", timezone_id="Asia/Shanghai")
     yield p
-    ctx.close()
+    p.context.close()
 
 
 def wait_ready(page) -> None:
