@@ -131,3 +131,39 @@ def test_a_run_entered_by_hand_exports_as_what_it_is(client, lin, sign_up):
         assert back["moving_time_s"] == pytest.approx(3000.0, abs=1.0)
     gpx = client.get(f"/api/runs/{run_id}/export", params={"format": "gpx"}, headers=lin)
     assert gpx.status_code == 422 and "route" in gpx.text
+
+
+def test_a_run_entered_by_hand_is_corrected_in_place_and_a_measured_one_never(client, lin, make_run):
+    start = _yesterday()
+    typed = client.post("/api/runs/manual", json=entry(start, 8500.0, 2700.0, title="Gym"), headers=lin)
+    fixed = client.post(
+        "/api/runs/manual",
+        params={"replaces": typed.json()["run_id"]},
+        json=entry(start, 5800.0),
+        headers=lin,
+    )
+    assert fixed.status_code == 201 and fixed.json()["replaced"], fixed.text
+    (only,) = client.get("/api/runs", headers=lin).json()["runs"]
+    assert (only["id"], only["distance_m"], only["title"]) == (fixed.json()["run_id"], 5800.0, "Gym")
+
+    shoes = make_run(start=start - dt.timedelta(days=1), distance_m=3000.0)
+    body = {
+        "start_time": shoes.start_time.isoformat(),
+        "strides": [
+            {"side": x.side, "t_start_s": x.t_start_s, "t_end_s": x.t_end_s, "length_m": x.length_m}
+            for x in shoes.strides
+        ],
+    }
+    measured = client.post("/api/runs", json=body, headers=lin).json()["run_id"]
+    refused = client.post(
+        "/api/runs/manual", params={"replaces": measured}, json=entry(start, 4000.0), headers=lin
+    )
+    assert refused.status_code == 422 and "delete it instead" in refused.text
+    assert client.get(f"/api/runs/{measured}", headers=lin).status_code == 200
+    gone = client.post(
+        "/api/runs/manual",
+        params={"replaces": typed.json()["run_id"]},
+        json=entry(start, 4000.0),
+        headers=lin,
+    )
+    assert gone.status_code == 201 and not gone.json()["replaced"]

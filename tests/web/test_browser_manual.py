@@ -87,7 +87,21 @@ def test_a_run_entered_by_hand_from_the_runs_page(page, server, screenshots, axe
     page.screenshot(path=str(screenshots / "en-run-manual.png"), full_page=True)
     assert axe(page, "run-manual/en") == []
 
+    # a slip of the thumb: corrected from the run's page, in place
+    page.get_by_role("link", name="Correct it").click()
+    wait_ready(page)
+    expect(page.locator("#h-manual")).to_have_text("Correct a run entered by hand")
+    expect(page.locator("#m-distance")).to_have_value("8.5")
+    expect(page.locator("#m-min")).to_have_value("45")
+    expect(page.locator("#m-title")).to_have_value("Treadmill at the gym")
+    expect(page.locator("#m-shoe")).to_have_value("SW-L-0042")
+    page.locator("#m-distance").fill("8.8")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url("**/runs/*")
+    wait_ready(page)
+    expect(page.locator("#s-distance")).to_have_text("8.80 km")
     run_id = page.url.rsplit("/", 1)[1]
+    assert [r["id"] for r in api(page, server, "GET", "/api/runs").json()["runs"]] == [run_id]
     stored = api(page, server, "GET", f"/api/runs/{run_id}").json()
     assert stored["source"] == "manual" and stored["shoe_serials"] == ["SW-L-0042"]
     start = dt.datetime.fromisoformat(stored["start_time"])
@@ -96,7 +110,7 @@ def test_a_run_entered_by_hand_from_the_runs_page(page, server, screenshots, axe
     )
     assert stored["time_zone"] == "Asia/Shanghai"
     shoe = next(s for s in api(page, server, "GET", "/api/shoes").json() if s["serial"] == "SW-L-0042")
-    assert shoe["distance_m"] == pytest.approx(8500.0)
+    assert shoe["distance_m"] == pytest.approx(8800.0)
     assert page.errors == []  # type: ignore[attr-defined]
 
 

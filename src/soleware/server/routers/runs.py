@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -27,7 +28,7 @@ from soleware.runs.model import (
 )
 from soleware.runs.pod import PodSamples, run_from_pod
 from soleware.runs.splits import Split, lap_stats, splits
-from soleware.runs.storage import AddResult
+from soleware.runs.storage import AddResult, NotFound
 from soleware.server.bodies import json_body, openapi_json_body, save_upload
 from soleware.server.columns import float_column, int_column, json_object, units_column
 from soleware.server.deps import CurrentRunner, Store
@@ -134,8 +135,28 @@ def upload_run(
     status_code=status.HTTP_201_CREATED,
     responses={200: {"model": UploadResult, "description": "already stored (a run of that outing is there)"}},
 )
-def enter_run(runner: CurrentRunner, body: ManualRunIn, store: Store, response: Response) -> UploadResult:
+def enter_run(
+    runner: CurrentRunner,
+    body: ManualRunIn,
+    store: Store,
+    response: Response,
+    replaces: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="id of a run you entered by hand that this entry corrects (in one transaction); a run "
+            "that is gone is ignored, a measured run refused",
+        ),
+    ] = None,
+) -> UploadResult:
     """A run entered by hand: its start, distance and moving time (shoes left at home, a treadmill's reading)."""
+    if replaces is not None:
+        with contextlib.suppress(NotFound):
+            if store.get_run(runner.id, replaces).measured:
+                raise unprocessable(
+                    "only a run entered by hand can be corrected by hand (a measured run: delete it instead)",
+                    ("query", "replaces"),
+                )
     if body.start_time > dt.datetime.now(dt.UTC) + _CLOCK_SLACK:
         raise unprocessable("that run starts in the future: give the time it started", ("body", "start_time"))
     try:
@@ -149,7 +170,7 @@ def enter_run(runner: CurrentRunner, body: ManualRunIn, store: Store, response: 
         )
     except RunDataError as exc:
         raise unprocessable(str(exc)) from None
-    return store_run(store, runner, run, response)
+    return store_run(store, runner, run, response, replaces=replaces)
 
 
 def run_from_upload(body: RunUpload) -> Run:

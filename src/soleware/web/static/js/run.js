@@ -31,6 +31,7 @@ Soleware.ready(async () => {
   if (run.source === "manual") {
     // nothing was measured: no charts, feet, splits or best efforts to show
     $("#run-manual").hidden = false;
+    $("#run-edit").href = "/runs?edit=" + encodeURIComponent(run.id);
     for (const h of ["h-charts", "h-feet", "h-splits", "h-efforts"]) $(`#run-body section[aria-labelledby="${h}"]`).hidden = true;
   }
   const estimated = run.feet.reduce((n, f) => n + (f.estimated_strides || 0), 0);

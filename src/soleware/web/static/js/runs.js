@@ -160,6 +160,7 @@ Soleware.ready((me) => {
   const manual = $("#manual");
   const addRun = $("#add-run");
   const pad = (n) => String(n).padStart(2, "0");
+  let correcting = null; // the run entered by hand this entry corrects (?edit=id)
   function showManual(open) {
     manualBox.hidden = !open;
     addRun.setAttribute("aria-expanded", String(open));
@@ -169,7 +170,7 @@ Soleware.ready((me) => {
     if (!manual.time.value) manual.time.value = `${pad(hourAgo.getHours())}:${pad(hourAgo.getMinutes())}`;
     $("#manual-error").textContent = "";
     manual.distance.focus();
-    fillShoes();
+    return fillShoes();
   }
   async function fillShoes() {
     let shoes = [];
@@ -179,8 +180,34 @@ Soleware.ready((me) => {
     $("#m-shoe-field").hidden = !shoes.length;
   }
   addRun.addEventListener("click", () => showManual(manualBox.hidden));
+  /** The form filled with a run entered by hand, to correct it (the run page's "Correct it"). */
+  async function correct(id) {
+    let r;
+    try { r = await api("/api/runs/" + encodeURIComponent(id)); } catch (e) { S.fail(e); return; }
+    if (r.source !== "manual") return;
+    correcting = r.id;
+    const start = new Date(r.start_time);
+    manual.date.value = `${start.getFullYear()}-${pad(start.getMonth() + 1)}-${pad(start.getDate())}`;
+    manual.time.value = `${pad(start.getHours())}:${pad(start.getMinutes())}`;
+    manual.distance.value = String(Math.round(S.distValue(r.distance_m) * 100) / 100);
+    const s = Math.round(r.moving_time_s);
+    [manual.hours.value, manual.minutes.value, manual.seconds.value] = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60].map(String);
+    manual.title.value = r.title;
+    $("#h-manual").textContent = t("Correct a run entered by hand");
+    $("#manual-save").textContent = t("Save");
+    await showManual(true);
+    if (r.shoe_serials.length) manual.shoe.value = r.shoe_serials[0];
+  }
+  const editing = new URLSearchParams(location.search).get("edit");
+  if (editing) correct(editing);
   manual.addEventListener("input", () => { $("#manual-error").textContent = ""; });
-  $("#manual-cancel").addEventListener("click", () => showManual(false));
+  const addTexts = [$("#h-manual").textContent, $("#manual-save").textContent];
+  $("#manual-cancel").addEventListener("click", () => {
+    correcting = null;
+    [$("#h-manual").textContent, $("#manual-save").textContent] = addTexts;
+    manual.reset();
+    showManual(false);
+  });
   manual.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const error = $("#manual-error");
@@ -206,7 +233,7 @@ Soleware.ready((me) => {
     };
     $("#manual-save").disabled = true;
     try {
-      const res = await api("/api/runs/manual", { method: "POST", body });
+      const res = await api("/api/runs/manual", { method: "POST", body, query: { replaces: correcting } });
       location.href = "/runs/" + encodeURIComponent(res.run_id);
     } catch (e) {
       say(e.message || String(e));
