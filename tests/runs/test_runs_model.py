@@ -385,3 +385,12 @@ def test_a_run_entered_by_hand_is_its_two_ends_and_invents_nothing() -> None:
     for distance_m, duration_s in ((0.0, 60.0), (1000.0, 0.0), (float("nan"), 60.0), (2e6, 1e6)):
         with pytest.raises(RunDataError):
             Run.manual(start_time=start, time_zone="UTC", distance_m=distance_m, duration_s=duration_s)
+
+
+def test_a_run_starts_within_the_calendar_it_is_summed_in() -> None:
+    """A clock never set (year 1) or a file's 9999: refused, where the day and week sums about it overflowed."""
+    strides = [Stride("left", 0.0, 0.8, 2.4), Stride("left", 0.8, 1.6, 2.4)]
+    for start in (dt.datetime(1, 1, 1, tzinfo=dt.UTC), dt.datetime(9999, 12, 31, tzinfo=dt.UTC)):
+        with pytest.raises(RunDataError, match=f"year {start.year}:"):
+            Run.from_strides(strides, start_time=start, time_zone="UTC")
+    assert Run.from_strides(strides, start_time=dt.datetime(1985, 4, 21, tzinfo=dt.UTC), time_zone="UTC")

@@ -181,6 +181,9 @@ def test_runners_see_and_change_only_their_own_data(client, ada, make_run):
         (lambda b: b.update(strides=[]), "at least 1 item"),
         (lambda b: b.update(colour="red"), "Extra inputs are not permitted"),
         (lambda b: b.update(time_zone="Mars/Olympus"), "unknown time zone"),
+        # a clock that was never set: the day and week sums about it overflowed the calendar (a 500)
+        (lambda b: b.update(start_time="0001-01-01T00:00:00+00:00", time_zone="America/New_York"), "year 1"),
+        (lambda b: b.update(start_time="9999-12-31T20:00:00+00:00"), "year 9999"),
     ],
 )
 def test_bad_uploads_get_a_clear_4xx_and_store_nothing(client, ada, make_run, mutate, message):

@@ -73,6 +73,7 @@ def test_a_run_entered_by_hand_counts_in_the_totals_and_sets_no_records(client, 
         ({"duration_s": 8 * 86400.0}, "duration_s"),
         ({"start_time": "2026-12-01T07:00:00"}, "time zone offset"),
         ({"time_zone": "Mars/Olympus"}, "unknown time zone"),
+        ({"start_time": "0001-01-01T05:00:00+00:00"}, "year 1"),
         ({"start_time": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()}, "in the future"),
     ],
 )

@@ -79,6 +79,10 @@ SPEED_BIN_MPS = 0.25
 SPEED_BIN_COUNT = 33
 #: slowest distance-stream speed that counts as moving, m/s
 MOVING_SPEED_MPS = 0.5
+#: a run starts within these (a clock read wrong, or a file's year 1 or 9999, is no run's start; the day and week
+#: sums about a run must stay within the calendar)
+EARLIEST_START = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST_START = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 #: a run entered by hand is refused faster than this (m/s): the 100 m world record's pace is 10.4
 MANUAL_MAX_SPEED_MPS = 11.0
 #: nor longer than this (s), or farther than this (m)
@@ -1292,6 +1296,11 @@ class Run:
     def __post_init__(self) -> None:
         if self.start_time.tzinfo is None or self.start_time.utcoffset() is None:
             raise RunDataError("start_time must be timezone-aware (e.g. datetime(..., tzinfo=UTC))")
+        if not EARLIEST_START <= self.start_time < LATEST_START:
+            raise RunDataError(
+                f"a run cannot start in the year {self.start_time.year}: its start must fall between the years "
+                f"{EARLIEST_START.year} and {LATEST_START.year - 1} (is the clock that recorded it set?)"
+            )
         _zone(self.time_zone)
         for name in ("distance_m", "elapsed_time_s", "moving_time_s"):
             value = getattr(self, name)
