@@ -593,6 +593,23 @@ async def test_the_phone_alone_records_a_run_from_its_position_and_motion(tmp_pa
             assert abs(stored["avg_cadence_spm"] - 170) <= 5
 
 
+async def test_shoes_that_connect_after_start_take_the_run_over_from_the_phone(tmp_path, server):
+    """Start pressed before the shoes have (re)connected: the phone measures alone at first, and once the shoes
+    are there the run is theirs; before, the phone's samples went up and the shoes' strides were left out."""
+    async with phone(tmp_path, server.url, plan="40s@5:00/km", speedup=2.0) as ph:
+        page = ph.page
+        await _ready(page, "/phone")
+        await page.click("#start")
+        assert await page.evaluate("() => SolewarePhone.run.phone")
+        await _pair_both(ph)
+        await page.wait_for_function("() => SolewarePhone.run.feet.left.length >= 3")
+        assert not await page.evaluate("() => SolewarePhone.run.phone")
+        await expect(page.locator("#feet")).to_be_visible()
+        await _finish_and_upload(ph)
+        (body,) = ph.uploads
+        assert "samples" not in body and {s["side"] for s in body["strides"]} == {"left", "right"}
+
+
 async def test_a_browser_without_web_bluetooth_says_what_works(tmp_path, server, screenshots):
     no_bt = "delete Navigator.prototype.bluetooth;"
     async with phone(tmp_path, server.url, shoes=False, pod=True, init_script=no_bt) as ph:

@@ -467,7 +467,18 @@
   }
 
   // ------------------------------------------------------------------ values from the sensors
+  /** Shoes or a pod came during a run the phone was measuring alone (the shoes reconnected after Start was
+      pressed): they measure it from here on, and the phone's own samples give way (the shoes' logged run has
+      all of it). */
+  function sensorsTakeOver() {
+    if (!run.phone || !["running", "paused"].includes(run.state)) return;
+    phoneRun.stop();
+    Object.assign(run, { phone: false, phoneValues: null, samples: [], lastSampleAt: null });
+    delete run.distance.phone;
+  }
+
   function onRsc(sensor, m) {
+    sensorsTakeOver();
     run.lastRsc[sensor.id] = m;
     // after Finish the shoes are still running: the next run starts once they have stopped, or with Start
     // Only speed and cadence are mandatory in RSC: a sensor "moves" above a slow walk, "stops" at 0 m/s.
@@ -499,6 +510,7 @@
   function onStride(sensor, s) {
     const side = s.side || sensor.side;
     if (!side) return;
+    sensorsTakeOver();
     const duration = s.speed_mps > 0 ? s.length_m / s.speed_mps : (s.contact_time_s ?? 0) + s.flight_time_s;
     if ((run.state === "finished" && !run.autoStart) || run.heldByButton) return;
     if (run.state !== "running") {
