@@ -102,6 +102,10 @@ def test_a_run_entered_by_hand_from_the_runs_page(page, server, screenshots, axe
     expect(page.locator("#s-distance")).to_have_text("8.80 km")
     run_id = page.url.rsplit("/", 1)[1]
     assert [r["id"] for r in api(page, server, "GET", "/api/runs").json()["runs"]] == [run_id]
+    page.goto("/runs")
+    wait_ready(page)
+    expect(page.locator("#runs li")).to_have_count(1)
+    expect(page.locator("#runs li .meta")).to_contain_text("entered by hand")
     stored = api(page, server, "GET", f"/api/runs/{run_id}").json()
     assert stored["source"] == "manual" and stored["shoe_serials"] == ["SW-L-0042"]
     start = dt.datetime.fromisoformat(stored["start_time"])

@@ -21,7 +21,8 @@ Soleware.ready((me) => {
         el("span", { class: "dist", text: S.distance(r.distance_m) }),
         el("span", {
           class: "meta",
-          text: [S.date(r.start_time, { timeZone: r.time_zone, withTime: true }), S.clock(r.moving_time_s), S.pace(pace), ...(r.sensor ? [r.sensor.label] : [])].join(" · "),
+          text: [S.date(r.start_time, { timeZone: r.time_zone, withTime: true }), S.clock(r.moving_time_s), S.pace(pace), ...(r.sensor ? [r.sensor.label] : []),
+            ...(r.source === "manual" ? [t("entered by hand")] : [])].join(" · "),
         }),
       ),
     );
