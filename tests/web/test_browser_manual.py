@@ -140,3 +140,27 @@ def test_adding_a_run_by_hand_in_chinese(page, server, screenshots, axe):
     page.screenshot(path=str(screenshots / "zh-run-manual.png"), full_page=True)
     assert axe(page, "run-manual/zh") == []
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_run_of_the_phone_alone_is_named_in_the_runners_language(page, server):
+    """The phone measuring alone records under one name in every language (one calibration for it); pages show
+    it as "this phone" in the runner's (Chinese, set by the test before)."""
+    start = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)).replace(microsecond=0)
+    body = {
+        "start_time": start.isoformat(),
+        "time_zone": "Asia/Shanghai",
+        "sensor": {"name": "Phone"},
+        "samples": {
+            "t_s": [0.0, 300.0, 600.0],
+            "speed_mps": [3.0, 3.0, 3.0],
+            "total_distance_m": [0.0, 900.0, 1800.0],
+        },
+    }
+    r = api(page, server, "POST", "/api/runs", body)
+    assert r.status == 201, r.text()
+    page.goto("/runs")
+    wait_ready(page)
+    expect(page.locator("#runs li").first.locator(".meta")).to_contain_text("本手机")
+    page.goto(f"/runs/{r.json()['run_id']}")
+    wait_ready(page)
+    expect(page.locator("#run-when")).to_contain_text("本手机")

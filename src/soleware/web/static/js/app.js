@@ -147,6 +147,14 @@
     for (const [k, v] of Object.entries(named)) if (Math.abs(Number(k) - m) < 0.5) return v;
     return m < 1000 ? num(m, 0) + " " + t("m") : num(m / 1000, 2) + " " + t("km");
   }
+  /** The name the phone records a run under when it measures it alone (phone.js): one name in every language, so
+      its calibration is one; shown to people as "This phone" in theirs. */
+  const PHONE_SENSOR = "Phone";
+  /** The sensor that recorded a run, for people. */
+  function sensorLabel(sensor) {
+    const phone = sensor.name === PHONE_SENSOR && !sensor.manufacturer && !sensor.model && !sensor.serial;
+    return phone ? t("This phone") : sensor.label;
+  }
   /** The run's title, or one from its local time of day ("Morning run"). */
   function runTitle(r) {
     if (r.title) return r.title;
@@ -396,7 +404,7 @@
 
   window.Soleware = {
     CONFIG, t, api, ApiError, signedIn, signIn, signOut, forget, setLangCookie, switchLanguage, toSignIn, state, num,
-    distance, distValue, distUnit, paceUnit, clock, pace, paceClock, paceFromSpeed, date, percent, strikeName, distanceName, download, isoInZone, medal, runTitle,
+    distance, distValue, distUnit, paceUnit, clock, pace, paceClock, paceFromSpeed, date, percent, strikeName, distanceName, download, isoInZone, medal, runTitle, PHONE_SENSOR, sensorLabel,
     $, $$, el, toast, fail, unitLabels, chart, thin, PALETTE, M_PER_MI, KM_PER_MI, ready, registerWorker, cachedMe,
   };
 })();

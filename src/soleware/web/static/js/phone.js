@@ -631,7 +631,7 @@
         bodies.push({
           ...base,
           title: "",
-          sensor: { name: t("This phone"), manufacturer: null, model: null, serial: null },
+          sensor: { name: S.PHONE_SENSOR, manufacturer: null, model: null, serial: null },
           samples: { t_s: col(0), speed_mps: col(1), cadence_spm: cadence, stride_length_m: null, total_distance_m: col(4) },
           ...(route ? { route } : {}),
         });

@@ -20,7 +20,7 @@ Soleware.ready(async () => {
   $("#run-title").textContent = title;
   document.title = title + " · Soleware";
   $("#run-when").textContent = S.date(run.start_time, { timeZone: run.time_zone, withTime: true, style: "full" }) +
-    (run.sensor ? " · " + t("Recorded with {sensor}", { sensor: run.sensor.label }) : "");
+    (run.sensor ? " · " + t("Recorded with {sensor}", { sensor: S.sensorLabel(run.sensor) }) : "");
   if (run.cut_short) {
     // the file it was read from stops there (a watch's battery died while writing it): the run may have gone on
     const ends = new Date(Date.parse(run.start_time) + 1000 * run.elapsed_time_s).toISOString();

@@ -21,7 +21,7 @@ Soleware.ready((me) => {
         el("span", { class: "dist", text: S.distance(r.distance_m) }),
         el("span", {
           class: "meta",
-          text: [S.date(r.start_time, { timeZone: r.time_zone, withTime: true }), S.clock(r.moving_time_s), S.pace(pace), ...(r.sensor ? [r.sensor.label] : []),
+          text: [S.date(r.start_time, { timeZone: r.time_zone, withTime: true }), S.clock(r.moving_time_s), S.pace(pace), ...(r.sensor ? [S.sensorLabel(r.sensor)] : []),
             ...(r.source === "manual" ? [t("entered by hand")] : [])].join(" · "),
         }),
       ),

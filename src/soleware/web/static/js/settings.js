@@ -65,7 +65,7 @@ Soleware.ready(async (me) => {
       el("span", { class: "small " + (r.accepted ? "muted" : "warn"), text: " · " + (r.accepted ? t("counts") : t("not counted: {why}", { why: reasons[r.reason] || r.reason })) }),
       " ", el("a", { href: "/runs/" + encodeURIComponent(r.run_id), class: "small", text: t("run") })));
     return el("div", { class: "card calibration" },
-      el("h3", { text: c.shoe.startsWith("pod:") ? t("Pod {name}", { name: c.shoe.slice(4) })
+      el("h3", { text: c.shoe === "pod:" + S.PHONE_SENSOR ? t("This phone") : c.shoe.startsWith("pod:") ? t("Pod {name}", { name: c.shoe.slice(4) })
         : c.shoe ? t("Shoes {serials}", { serials: c.shoe.split("+").join(" + ") }) : t("Shoes without a serial") }),
       factor,
       rows.length ? el("ul", { class: "refs small" }, rows) : null,
