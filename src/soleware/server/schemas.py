@@ -13,6 +13,7 @@ from pydantic import (
     TypeAdapter,
     ValidatorFunctionWrapHandler,
     WrapValidator,
+    field_validator,
     model_validator,
 )
 
@@ -237,6 +238,10 @@ class RunUpload(Strict):
         return self
 
 
+#: how far ahead of the service's clock a run entered by hand may start (a phone's clock running fast)
+_CLOCK_SLACK = dt.timedelta(minutes=10)
+
+
 class ManualRunIn(Strict):
     """A run entered by hand: when it started, how far (m) and for how long (s, moving). It counts in the
     totals, goals and shoe mileage; it sets no best efforts and calibrates nothing. A measured run of the same
@@ -248,6 +253,13 @@ class ManualRunIn(Strict):
     duration_s: float = Field(gt=0, le=MANUAL_MAX_DURATION_S)
     title: str = Field("", max_length=200)
     shoe_serials: list[str] = Field(default_factory=list, max_length=4)
+
+    @field_validator("start_time")
+    @classmethod
+    def _not_to_come(cls, t: dt.datetime) -> dt.datetime:
+        if t > dt.datetime.now(dt.UTC) + _CLOCK_SLACK:
+            raise ValueError("that run starts in the future: give the time it started")
+        return t
 
 
 class RunUpdate(Strict):

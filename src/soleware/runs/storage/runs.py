@@ -200,7 +200,8 @@ class RunHistory(StoreBase):
         ``replaces`` names a run this one takes the place of (the phone's live upload of an outing, replaced by
         the shoes' log of it): it is deleted in the same transaction, before the duplicate check (it is one), so
         the runner never has both runs or neither. A run that is not the runner's, or no longer there (the
-        replacement sent again), replaces nothing.
+        replacement sent again), replaces nothing. A run entered by hand replaces only a run entered by hand
+        (RunDataError for a measured one: nothing changes).
 
         A run entered by hand gives way the same way to a measured run of it (the shoes synced after all): that
         one takes its place, and its title where it has none. A run entered by hand of a run already measured is
@@ -216,6 +217,10 @@ class RunHistory(StoreBase):
                 old = None if replaces is None else s.get(RunRow, replaces)
                 replaced = old is not None and old.runner_id == runner_id
                 if replaced and old is not None:
+                    if not run.measured and old.source != Source.MANUAL:
+                        raise RunDataError(
+                            "only a run entered by hand can be corrected by hand (a measured run: delete it instead)"
+                        )
                     self._delete_row(s, state, runner_id, old)
                 existing = self._find_duplicate(s, runner_id, run, fingerprint)
                 typed = None if existing is None or not run.measured else s.get(RunRow, existing)

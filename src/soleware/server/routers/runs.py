@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -28,7 +27,7 @@ from soleware.runs.model import (
 )
 from soleware.runs.pod import PodSamples, run_from_pod
 from soleware.runs.splits import Split, lap_stats, splits
-from soleware.runs.storage import AddResult, NotFound
+from soleware.runs.storage import AddResult
 from soleware.server.bodies import json_body, openapi_json_body, save_upload
 from soleware.server.columns import float_column, int_column, json_object, units_column
 from soleware.server.deps import CurrentRunner, Store
@@ -59,8 +58,6 @@ router = APIRouter(prefix="/api/runs", tags=["runs"])
 _BY_ID = {a.id: a for a in CATALOGUE}
 MILE_M = 1609.344
 _JSON = "application/json"
-#: how far ahead of the service's clock a run entered by hand may start (a phone's clock running fast)
-_CLOCK_SLACK = dt.timedelta(minutes=10)
 
 
 def award_out(award: Any, locale: str) -> AwardOut:
@@ -150,15 +147,6 @@ def enter_run(
     ] = None,
 ) -> UploadResult:
     """A run entered by hand: its start, distance and moving time (shoes left at home, a treadmill's reading)."""
-    if replaces is not None:
-        with contextlib.suppress(NotFound):
-            if store.get_run(runner.id, replaces).measured:
-                raise unprocessable(
-                    "only a run entered by hand can be corrected by hand (a measured run: delete it instead)",
-                    ("query", "replaces"),
-                )
-    if body.start_time > dt.datetime.now(dt.UTC) + _CLOCK_SLACK:
-        raise unprocessable("that run starts in the future: give the time it started", ("body", "start_time"))
     try:
         run = Run.manual(
             start_time=body.start_time,
