@@ -106,6 +106,15 @@ def test_a_run_entered_by_hand_from_the_runs_page(page, server, screenshots, axe
     wait_ready(page)
     expect(page.locator("#runs li")).to_have_count(1)
     expect(page.locator("#runs li .meta")).to_contain_text("entered by hand")
+    # a correction opened and closed with the "Add a run" button leaves a plain new entry behind, not the correction
+    page.goto(f"/runs?edit={run_id}")
+    wait_ready(page)
+    expect(page.locator("#m-distance")).to_have_value("8.8")
+    page.get_by_role("button", name="Add a run").click()
+    expect(page.locator("#manual-box")).to_be_hidden()
+    page.get_by_role("button", name="Add a run").click()
+    expect(page.locator("#h-manual")).to_have_text("Add a run by hand")
+    expect(page.locator("#m-distance")).to_have_value("")
     stored = api(page, server, "GET", f"/api/runs/{run_id}").json()
     assert stored["source"] == "manual" and stored["shoe_serials"] == ["SW-L-0042"]
     start = dt.datetime.fromisoformat(stored["start_time"])

@@ -180,7 +180,7 @@ Soleware.ready((me) => {
     select.replaceChildren(select.options[0], ...shoes.map((x) => el("option", { value: x.serial, text: x.name || x.serial })));
     $("#m-shoe-field").hidden = !shoes.length;
   }
-  addRun.addEventListener("click", () => showManual(manualBox.hidden));
+  addRun.addEventListener("click", () => (manualBox.hidden ? showManual(true) : closeManual()));
   /** The form filled with a run entered by hand, to correct it (the run page's "Correct it"). */
   async function correct(id) {
     let r;
@@ -203,12 +203,14 @@ Soleware.ready((me) => {
   if (editing) correct(editing);
   manual.addEventListener("input", () => { $("#manual-error").textContent = ""; });
   const addTexts = [$("#h-manual").textContent, $("#manual-save").textContent];
-  $("#manual-cancel").addEventListener("click", () => {
+  /** Closed by Cancel or the "Add a run" button alike: a correction under way is dropped with what was typed. */
+  function closeManual() {
     correcting = null;
     [$("#h-manual").textContent, $("#manual-save").textContent] = addTexts;
     manual.reset();
     showManual(false);
-  });
+  }
+  $("#manual-cancel").addEventListener("click", closeManual);
   manual.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const error = $("#manual-error");
